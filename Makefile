@@ -1,0 +1,43 @@
+# Two commands for people: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app fieldwork
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test install translations translations-update lint worker clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+# Catalogues are compiled in the build, never committed as .mo files.
+translations: $(STAMP)
+	$(BIN)/pybabel compile -d translations --statistics
+
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	FIELDWORK_SESSION_COOKIE_SECURE=false FIELDWORK_REMEMBER_COOKIE_SECURE=false \
+		$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+worker: install
+	$(BIN)/celery -A worker.celery_app worker --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

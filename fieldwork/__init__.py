@@ -1,0 +1,148 @@
+"""fieldwork: field-data collection and case tracking for caring neighbourhoods."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from flask import Flask, has_request_context, session
+
+from fieldwork.config import (
+    DEFAULTS,
+    ROOT,
+    database_uri,
+    ensure_secret_key,
+    load_environment,
+)
+
+log = logging.getLogger("fieldwork")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"))
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    load_environment(app.config, os.environ)
+    app.config.from_prefixed_env("FIELDWORK")
+    if test_config:
+        app.config.from_mapping(test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI",
+                          database_uri(app.config.get("DATABASE_URL"), app.instance_path))
+    redis_url = app.config.get("REDIS_URL")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
+    warning = ensure_secret_key(app.config, app.instance_path)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    if warning:
+        log.info(warning)
+    database = app.config["SQLALCHEMY_DATABASE_URI"].split("://", 1)[0]
+    tasks = ("Celery broker at REDIS_URL (run a worker: see README)" if redis_url
+             else "Celery tasks run eagerly in-process (no REDIS_URL)")
+    log.info("database %s, %s", database, tasks)
+
+
+def register_extensions(app: Flask) -> None:
+    from fieldwork.auth.models import User
+    from fieldwork.extensions import (
+        api,
+        babel,
+        celery_init_app,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer",
+                       "description": "POST /api/v1/auth/token for a token"})
+    celery_init_app(app)
+    import fieldwork.core.tasks  # noqa: F401 - registers the tasks with Celery
+
+
+def select_locale() -> str:
+    languages = ["nl", "en"]
+    chosen = session.get("lang") if has_request_context() else None
+    return chosen if chosen in languages else "nl"
+
+
+def register_blueprints(app: Flask) -> None:
+    from fieldwork.areas.api import bp as areas_api
+    from fieldwork.areas.views import bp as areas_pages
+    from fieldwork.auth.api import bp as auth_api
+    from fieldwork.auth.views import bp as auth_pages
+    from fieldwork.core.health import bp as health
+    from fieldwork.extensions import api, csrf
+    from fieldwork.home.views import bp as home
+
+    for blueprint in (home, auth_pages, areas_pages, health):
+        app.register_blueprint(blueprint)
+    for blueprint in (auth_api, areas_api):
+        csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
+        api.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from fieldwork.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from fieldwork.areas.cli import areas_cli
+    from fieldwork.auth.cli import users_cli
+    from fieldwork.demo.cli import demo_cli
+
+    for group in (areas_cli, users_cli, demo_cli):
+        app.cli.add_command(group)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from fieldwork.core.roles import ROLE_LABELS, Role
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {"role_label": lambda role: ROLE_LABELS.get(Role(role), role),
+                "current_locale": str(get_locale())}
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+        return response

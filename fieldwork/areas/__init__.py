@@ -1,0 +1,1 @@
+"""Municipalities, sub-municipalities, statistical sectors, neighbourhoods and resolution."""

@@ -1,0 +1,175 @@
+"""Resolve an address to sector / sub-municipality / neighbourhood.
+
+Order: (1) an explicit sector code, (2) a point inside a sub-municipality polygon,
+(3) the street table. What cannot be resolved inside a known municipality goes to its
+'niet te lokaliseren' bucket and onto the coordinator's fix-up list."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from shapely import STRtree
+from shapely.geometry import Point, shape
+from sqlalchemy import func, select
+
+from fieldwork.areas.models import (
+    AddressFixup,
+    Municipality,
+    Neighbourhood,
+    Sector,
+    Street,
+    SubMunicipality,
+)
+from fieldwork.areas.streets import street_key
+from fieldwork.extensions import db
+
+
+@dataclass(frozen=True)
+class Resolution:
+    municipality: Municipality
+    sub_municipality: SubMunicipality
+    neighbourhood: Neighbourhood
+    sector: Sector | None
+    resolved_by: str  # statsec | point | street | unlocatable
+    fixup: AddressFixup | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "gemeente": self.municipality.code,
+            "deelgemeente": self.sub_municipality.code,
+            "statsec": self.sector.code if self.sector else None,
+            "neighbourhood": {"id": self.neighbourhood.id, "name": self.neighbourhood.name},
+            "resolved_by": self.resolved_by,
+            "flagged": self.fixup is not None or self.resolved_by == "unlocatable",
+        }
+
+
+def normalise_statsec(code: str) -> str:
+    return code.strip().upper()
+
+
+def _from_sector(sector: Sector, resolved_by: str) -> Resolution:
+    sub = sector.sub_municipality
+    return Resolution(sub.municipality, sub, sector.neighbourhood, sector, resolved_by)
+
+
+def resolve_statsec(code: str) -> Resolution | None:
+    sector = db.session.scalar(select(Sector).where(Sector.code == normalise_statsec(code)))
+    return _from_sector(sector, "statsec") if sector else None
+
+
+class _PolygonIndex:
+    def __init__(self, rows: list[tuple[int, str]]) -> None:
+        self.ids = [row_id for row_id, _ in rows]
+        self.geometries = [shape(json.loads(geometry)) for _, geometry in rows]
+        self.tree = STRtree(self.geometries)
+
+    def find(self, lon: float, lat: float) -> int | None:
+        point = Point(lon, lat)
+        hits = sorted(int(i) for i in self.tree.query(point, predicate="intersects"))
+        return self.ids[hits[0]] if hits else None
+
+
+def _polygon_index() -> _PolygonIndex:
+    """Built once per process and rebuilt when the imported polygons change."""
+    version = db.session.execute(
+        select(func.count(SubMunicipality.id), func.max(SubMunicipality.id),
+               func.sum(func.length(SubMunicipality.geometry)))
+        .where(SubMunicipality.geometry.is_not(None))).one()
+    cache = current_app.extensions.setdefault("fieldwork_polygons", {})
+    key = (str(db.engine.url), tuple(version))
+    if cache.get("key") != key:
+        rows = db.session.execute(select(SubMunicipality.id, SubMunicipality.geometry)
+                                  .where(SubMunicipality.geometry.is_not(None))
+                                  .order_by(SubMunicipality.code)).all()
+        cache["key"], cache["index"] = key, _PolygonIndex([(r[0], r[1]) for r in rows])
+    return cache["index"]
+
+
+def neighbourhood_for_sub(sub: SubMunicipality) -> Neighbourhood:
+    """The neighbourhood holding most of this sub-municipality's sectors (a point has no
+    sector, and the coordinator may have regrouped them)."""
+    row = db.session.execute(
+        select(Sector.neighbourhood_id, func.count())
+        .where(Sector.sub_municipality_id == sub.id)
+        .group_by(Sector.neighbourhood_id)
+        .order_by(func.count().desc(), Sector.neighbourhood_id)).first()
+    if row is not None:
+        return db.session.get_one(Neighbourhood, row[0])
+    return db.session.scalars(select(Neighbourhood).where(
+        Neighbourhood.origin_sub_municipality_id == sub.id)).one()
+
+
+def resolve_point(lat: float, lon: float) -> Resolution | None:
+    sub_id = _polygon_index().find(lon, lat)
+    if sub_id is None:
+        return None
+    sub = db.session.get_one(SubMunicipality, sub_id)
+    return Resolution(sub.municipality, sub, neighbourhood_for_sub(sub), None, "point")
+
+
+def resolve_street(street: str, postcode: str) -> Resolution | None:
+    row = db.session.scalar(select(Street).where(Street.street_key == street_key(street),
+                                                 Street.postcode == postcode.strip()))
+    return _from_sector(row.sector, "street") if row else None
+
+
+def municipality_for_postcode(postcode: str) -> Municipality | None:
+    """Known from the street table: the municipality most of that postcode's streets are in."""
+    row = db.session.execute(
+        select(SubMunicipality.municipality_id, func.count())
+        .join(Sector, Sector.sub_municipality_id == SubMunicipality.id)
+        .join(Street, Street.sector_id == Sector.id)
+        .where(Street.postcode == postcode.strip())
+        .group_by(SubMunicipality.municipality_id)
+        .order_by(func.count().desc())).first()
+    return db.session.get(Municipality, row[0]) if row else None
+
+
+def unlocatable_bucket(municipality: Municipality) -> Resolution:
+    neighbourhood = db.session.scalars(select(Neighbourhood).where(
+        Neighbourhood.municipality_id == municipality.id,
+        Neighbourhood.is_unlocatable.is_(True))).one()
+    sector = neighbourhood.sectors[0] if neighbourhood.sectors else None
+    sub = sector.sub_municipality if sector else db.session.scalars(select(SubMunicipality).where(
+        SubMunicipality.municipality_id == municipality.id,
+        SubMunicipality.is_unlocatable.is_(True))).one()
+    return Resolution(municipality, sub, neighbourhood, sector, "unlocatable")
+
+
+def resolve(*, statsec: str | None = None, lat: float | None = None, lon: float | None = None,
+            street: str | None = None, postcode: str | None = None) -> Resolution | None:
+    """First method that succeeds, in the order of product.md; None when none does."""
+    if statsec and (found := resolve_statsec(statsec)):
+        return found
+    if lat is not None and lon is not None and (found := resolve_point(lat, lon)):
+        return found
+    if street and postcode and (found := resolve_street(street, postcode)):
+        return found
+    return None
+
+
+def resolve_address(municipality: Municipality, *, statsec: str | None = None,
+                    lat: float | None = None, lon: float | None = None,
+                    street: str | None = None, house_number: str | None = None,
+                    postcode: str | None = None, source_type: str | None = None,
+                    source_id: object = None) -> Resolution:
+    """Resolve an address known to lie in ``municipality``. Never fails: an address that does
+    not resolve there lands in the bucket and on the fix-up list."""
+    found = resolve(statsec=statsec, lat=lat, lon=lon, street=street, postcode=postcode)
+    if found is not None and found.municipality.id == municipality.id:
+        return found
+    reason = ("resolved outside this municipality" if found is not None
+              else "no sector, point or street match")
+    fixup = AddressFixup(municipality=municipality, street=street, house_number=house_number,
+                         postcode=postcode, statsec=statsec, lat=lat, lon=lon, reason=reason,
+                         source_type=source_type,
+                         source_id=None if source_id is None else str(source_id))
+    db.session.add(fixup)
+    db.session.flush()
+    bucket = unlocatable_bucket(municipality)
+    return Resolution(bucket.municipality, bucket.sub_municipality, bucket.neighbourhood,
+                      bucket.sector, "unlocatable", fixup)

@@ -1,0 +1,129 @@
+"""Coordinator operations on neighbourhoods. Flush, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from fieldwork.areas.models import AddressFixup, Municipality, Neighbourhood, Sector
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+
+
+class AreaError(ValueError):
+    """A user-facing reason an area change was refused, and the field it is about."""
+
+    def __init__(self, message: str, field: str = "_schema") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def list_municipalities() -> list[Municipality]:
+    return list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
+
+
+def get_municipality(code: str) -> Municipality | None:
+    return db.session.scalar(select(Municipality).where(Municipality.code == code.strip()))
+
+
+def neighbourhoods_of(municipality: Municipality) -> list[Neighbourhood]:
+    """Located neighbourhoods by name, the unlocatable bucket last."""
+    return list(db.session.scalars(
+        select(Neighbourhood).where(Neighbourhood.municipality_id == municipality.id)
+        .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name)))
+
+
+def sector_counts(municipality: Municipality) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Sector.neighbourhood_id, func.count()).join(Neighbourhood)
+        .where(Neighbourhood.municipality_id == municipality.id)
+        .group_by(Sector.neighbourhood_id)).all()
+    return {nid: count for nid, count in rows}
+
+
+def _check_name(municipality: Municipality, name: str, exclude_id: int | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise AreaError("A neighbourhood needs a name.", "name")
+    if len(name) > 120:
+        raise AreaError("A neighbourhood name has at most 120 characters.", "name")
+    clash = db.session.scalar(select(Neighbourhood).where(
+        Neighbourhood.municipality_id == municipality.id,
+        func.lower(Neighbourhood.name) == name.lower()))
+    if clash is not None and clash.id != exclude_id:
+        raise AreaError(f"{municipality.name} already has a neighbourhood called '{clash.name}'.",
+                        "name")
+    return name
+
+
+def rename_neighbourhood(neighbourhood: Neighbourhood, name: str) -> Neighbourhood:
+    neighbourhood.name = _check_name(neighbourhood.municipality, name, exclude_id=neighbourhood.id)
+    db.session.flush()
+    return neighbourhood
+
+
+def _sectors_for(municipality: Municipality, codes: Iterable[str]) -> list[Sector]:
+    codes = sorted({c.strip().upper() for c in codes})
+    sectors = list(db.session.scalars(select(Sector).where(Sector.code.in_(codes))))
+    found = {s.code for s in sectors}
+    if missing := [c for c in codes if c not in found]:
+        raise AreaError("Unknown sector(s): " + ", ".join(missing), "sectors")
+    for sector in sectors:
+        if sector.sub_municipality.municipality_id != municipality.id:
+            raise AreaError(f"Sector {sector.code} is not in {municipality.name}.", "sectors")
+        if sector.sub_municipality.is_unlocatable:
+            raise AreaError(f"Sector {sector.code} is the 'niet te lokaliseren' bucket and "
+                            "stays there.", "sectors")
+    return sectors
+
+
+def move_sectors(neighbourhood: Neighbourhood, codes: Iterable[str]) -> list[Sector]:
+    """Regroup: the given sectors now belong to ``neighbourhood``."""
+    if neighbourhood.is_unlocatable:
+        raise AreaError("Located sectors cannot be moved into the 'niet te lokaliseren' bucket.",
+                        "sectors")
+    sectors = _sectors_for(neighbourhood.municipality, codes)
+    for sector in sectors:
+        sector.neighbourhood = neighbourhood
+    db.session.flush()
+    return sectors
+
+
+def create_neighbourhood(municipality: Municipality, name: str,
+                         sector_codes: Iterable[str] = ()) -> Neighbourhood:
+    neighbourhood = Neighbourhood(municipality=municipality,
+                                  name=_check_name(municipality, name))
+    db.session.add(neighbourhood)
+    db.session.flush()
+    codes = list(sector_codes)
+    if codes:
+        move_sectors(neighbourhood, codes)
+    return neighbourhood
+
+
+def delete_neighbourhood(neighbourhood: Neighbourhood) -> None:
+    if neighbourhood.is_unlocatable:
+        raise AreaError("The 'niet te lokaliseren' bucket cannot be deleted.")
+    if neighbourhood.sectors:
+        raise AreaError("Move this neighbourhood's sectors elsewhere before deleting it.")
+    db.session.delete(neighbourhood)
+    db.session.flush()
+
+
+def open_fixups(municipality: Municipality | None = None) -> list[AddressFixup]:
+    query = select(AddressFixup).where(AddressFixup.resolved_at.is_(None))
+    if municipality is not None:
+        query = query.where(AddressFixup.municipality_id == municipality.id)
+    return list(db.session.scalars(query.order_by(AddressFixup.created_at)))
+
+
+def resolve_fixup(fixup: AddressFixup, sector_code: str, user_id: int | None) -> AddressFixup:
+    if fixup.resolved_at is not None:
+        raise AreaError("This address was already placed.")
+    sector = db.session.scalar(select(Sector).where(Sector.code == sector_code.strip().upper()))
+    if sector is None or sector.sub_municipality.municipality_id != fixup.municipality_id:
+        raise AreaError(f"Choose a sector of {fixup.municipality.name}.", "sector")
+    fixup.resolved_sector, fixup.resolved_at, fixup.resolved_by_id = sector, utcnow(), user_id
+    db.session.flush()
+    return fixup

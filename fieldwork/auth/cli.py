@@ -1,0 +1,30 @@
+"""flask --app fieldwork users …"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from fieldwork.auth.services import AccountError, create_user
+from fieldwork.core.roles import ALL_ROLES
+from fieldwork.extensions import db
+
+users_cli = AppGroup("users", help="Manage accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(sorted(ALL_ROLES)))
+@click.option("--name", default="")
+@click.option("--password", default=None, help="Prompted (hidden) when not given.")
+def create_command(email: str, role: str, name: str, password: str | None) -> None:
+    """Create an account."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email=email, role=role, password=password, name=name)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")

@@ -1,0 +1,109 @@
+"""Accounts: create, authenticate, issue and check API tokens. Flush, never commit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from fieldwork.auth.models import ApiToken, User
+from fieldwork.core.roles import ALL_ROLES
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+
+MIN_PASSWORD_LENGTH = 10
+# Compared against when the e-mail is unknown, so both paths cost the same hashing time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class AccountError(ValueError):
+    """A clear, user-facing reason why an account could not be created or changed."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def validate_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def create_user(email: str, role: str, password: str, name: str = "") -> User:
+    email = normalise_email(email)
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        raise AccountError(f"'{email}' is not an e-mail address.")
+    if role not in ALL_ROLES:
+        raise AccountError(f"Unknown role '{role}'. Choose one of: {', '.join(sorted(ALL_ROLES))}.")
+    if find_user_by_email(email) is not None:
+        raise AccountError(f"A user with e-mail {email} already exists.")
+    validate_password(password)
+    user = User(email=email, role=role, name=name.strip(),
+                password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    validate_password(password)
+    user.password_hash = generate_password_hash(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same timing either way)."""
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User) -> tuple[str, ApiToken]:
+    """A new bearer token for ``user``; the plain token is returned once, never stored."""
+    plain = secrets.token_urlsafe(32)
+    days = int(current_app.config["API_TOKEN_DAYS"])
+    token = ApiToken(user=user, token_hash=_hash_token(plain),
+                     expires_at=utcnow() + timedelta(days=days))
+    db.session.add(token)
+    db.session.flush()
+    return plain, token
+
+
+def user_for_token(plain: str) -> User | None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    return token.user
+
+
+def revoke_tokens(user: User) -> int:
+    revoked = 0
+    for token in user.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            revoked += 1
+    return revoked
+
+
+def count_users_by_role() -> dict[str, int]:
+    rows = db.session.execute(select(User.role, func.count()).group_by(User.role)).all()
+    return {role: count for role, count in rows}

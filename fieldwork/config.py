@@ -1,0 +1,119 @@
+"""Configuration: safe defaults for the embedded mode, then the environment.
+
+Plain names (``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``, ``MAIL_*``) are what an
+operator sets; ``FIELDWORK_*`` overrides any other key (``FIELDWORK_SESSION_COOKIE_SECURE=false``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "BABEL_DEFAULT_LOCALE": "nl",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Brussels",
+    "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+    "LANGUAGES": ["nl", "en"],
+    "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "API_TOKEN_DAYS": 30,
+    "TASK_QUEUE": "fieldwork",
+    "STATBEL_DIR": str(ROOT / "data" / "statbel"),
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_DEFAULT_SENDER": "fieldwork@localhost",
+    # flask-smorest: the OpenAPI document lives at /api/openapi.json
+    "API_TITLE": "fieldwork",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
+             "MAIL_DEFAULT_SENDER")
+
+
+def database_uri(url: str | None, instance_path: str) -> str:
+    """SQLAlchemy URI for ``DATABASE_URL``; SQLite in ``instance/`` when unset."""
+    if not url:
+        return f"sqlite:///{Path(instance_path) / 'fieldwork.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _parse_env_value(raw: str) -> Any:
+    lowered = raw.strip().lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    if raw.isdigit():
+        return int(raw)
+    return raw
+
+
+def load_environment(config: dict[str, Any], environ: os._Environ[str] | dict[str, str]) -> None:
+    """Copy the operator's plain environment variables into the config."""
+    for key in PLAIN_ENV_KEYS:
+        if environ.get(key):
+            config[key] = environ[key]
+    for key in MAIL_KEYS:
+        if environ.get(key):
+            config[key] = _parse_env_value(environ[key])
+
+
+def ensure_secret_key(config: dict[str, Any], instance_path: str) -> str | None:
+    """Use SECRET_KEY from the environment; the embedded mode keeps a generated one in
+    ``instance/secret_key`` (never in the repository). Returns a warning or None."""
+    if config.get("SECRET_KEY"):
+        return None
+    if config.get("DATABASE_URL"):
+        raise RuntimeError("SECRET_KEY must be set in the environment when DATABASE_URL is set")
+    path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    config["SECRET_KEY"] = path.read_text().strip()
+    return f"SECRET_KEY not set: using the generated key in {path} (embedded mode only)"
+
+
+def celery_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Celery settings: a real broker with REDIS_URL, otherwise tasks run in-process."""
+    redis_url = config.get("REDIS_URL")
+    common = {
+        "task_default_queue": config["TASK_QUEUE"],
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "timezone": config["BABEL_DEFAULT_TIMEZONE"],
+        "broker_connection_retry_on_startup": True,
+    }
+    if redis_url:
+        return {**common, "broker_url": redis_url, "result_backend": redis_url,
+                "task_always_eager": False, "result_expires": 3600}
+    return {**common, "broker_url": "memory://", "result_backend": "cache+memory://",
+            "task_always_eager": True, "task_eager_propagates": True,
+            "task_store_eager_result": True}

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: errors, permissions, audit, the API base, health, tasks."""

@@ -1,0 +1,93 @@
+"""One error format: JSON ``{"error": {"code", "message", "fields"}}`` under /api, pages
+elsewhere. Bad input is a 4xx with a clear message, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def json_error(status: int, message: str, fields: dict[str, Any] | None = None,
+               code: str | None = None) -> Response:
+    response = jsonify({"error": {"code": code or ERROR_CODES.get(status, "error"),
+                                  "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def _flatten_webargs_messages(messages: dict[str, Any]) -> dict[str, Any]:
+    """webargs groups messages by location ({"query": {"lat": [...]}}); clients want fields."""
+    fields: dict[str, Any] = {}
+    for location_messages in messages.values():
+        if isinstance(location_messages, dict):
+            fields.update(location_messages)
+    return fields
+
+
+def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    if wants_json():
+        fields = data.get("errors") or _flatten_webargs_messages(data.get("messages", {}))
+        message = data.get("message") or error.description or error.name
+        if status == 422 and not data.get("message"):
+            message = "The request has invalid fields."
+        response = json_error(status, message, fields)
+        for header, value in (data.get("headers") or {}).items():
+            response.headers[header] = value
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="fieldwork"'
+        return response
+    titles = {
+        400: _("The request could not be understood."),
+        403: _("You do not have access to this page."),
+        404: _("This page does not exist."),
+        405: _("This action is not possible here."),
+        413: _("The file is too large."),
+        429: _("Too many attempts. Wait a minute and try again."),
+    }
+    message = titles.get(status, _("Something went wrong on our side. Please try again later."))
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
+    if wants_json():
+        return json_error(400, error.description, code="csrf_failed")
+    message = _("This form has expired. Go back, reload the page and try again.")
+    return render_template("errors/error.html", status=400, message=message), 400
+
+
+def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error", exc_info=error)
+    return handle_http_exception(InternalServerError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    if not app.config.get("TESTING"):
+        app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,90 @@
+"""Role checks for pages (session login) and the JSON API (bearer tokens).
+
+Every view carries one of ``public``, ``roles_required`` or ``api_roles``; a test walks the URL
+map and fails on a view with none, so a forgotten check cannot ship.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g, request
+from flask_login import current_user
+
+from fieldwork.core.roles import ALL_ROLES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def public(view: F) -> F:
+    """Marks a view that anyone may open (login page, health check, …)."""
+    view._fieldwork_roles = None  # type: ignore[attr-defined]
+    return view
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Page views: anonymous → login page, wrong role → 403 page."""
+    allowed = frozenset(roles or ALL_ROLES)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from fieldwork.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped._fieldwork_roles = allowed  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def api_roles(*roles: str) -> Callable[[F], F]:
+    """API views: no or a bad token → 401, wrong role → 403, both as JSON errors."""
+    allowed = frozenset(roles or ALL_ROLES)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from fieldwork.auth.services import user_for_token
+
+            token = bearer_token()
+            if token is None:
+                abort(401, description="Send 'Authorization: Bearer <token>'; "
+                                       "get a token from POST /api/v1/auth/token.")
+            user = user_for_token(token)
+            if user is None:
+                abort(401, description="The token is invalid, expired or revoked.")
+            if user.role not in allowed:
+                abort(403, description="Your role may not use this endpoint.")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        wrapped._fieldwork_roles = allowed  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def acting_user_id() -> int | None:
+    """The user behind this request: the API token's owner or the logged-in user."""
+    api_user = g.get("api_user")
+    if api_user is not None:
+        return int(api_user.id)
+    if current_user and current_user.is_authenticated:
+        return int(current_user.id)
+    return None

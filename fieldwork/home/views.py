@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from fieldwork.areas.services import list_municipalities, open_fixups
+from fieldwork.auth.services import count_users_by_role
+from fieldwork.core.permissions import public, roles_required
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@public
+def root() -> Response:
+    return redirect(url_for("home.index" if current_user.is_authenticated else "auth.login"))
+
+
+@bp.get("/home")
+@roles_required()
+def index() -> str:
+    context: dict[str, object] = {}
+    if current_user.role in ("coordinator", "analyst"):
+        context["municipalities"] = list_municipalities()
+    if current_user.role == "coordinator":
+        context["fixup_count"] = len(open_fixups())
+        context["users_by_role"] = count_users_by_role()
+    return render_template(f"home/{current_user.role}.html", **context)
