@@ -1,0 +1,259 @@
+"""Fixtures. Every test that takes ``app`` runs twice: on the embedded path (SQLite, eager
+tasks, in-memory rate limits) and on the production path (PostgreSQL + Redis). Without
+PostgreSQL or Redis the production runs skip — except under CI=true, where they fail."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI", "").lower() in ("true", "1")
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+PASSWORD = "correct-horse-battery"
+SESSION_ID = uuid.uuid4().hex[:10]
+TASK_QUEUE = f"fieldwork-test-{SESSION_ID}"
+
+# The operator's environment must not leak into tests.
+for _key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
+    os.environ.pop(_key, None)
+
+
+def service_unavailable(what: str, reason: str) -> None:
+    message = f"{what} is not reachable ({reason})"
+    if CI:
+        pytest.fail(f"{message}; under CI=true the production path must be tested",
+                    pytrace=False)
+    pytest.skip(f"{message}; start it to run the production-path tests")
+
+
+def _make_app(database_uri: str, **extra: Any) -> Flask:
+    from fieldwork import create_app
+
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "REDIS_URL": None,
+        "TASK_QUEUE": TASK_QUEUE,
+        **extra,
+    }
+    app = create_app(config)
+    from fieldwork.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()  # rate-limit counts must not carry over from the previous test
+    return app
+
+
+def sqlalchemy_url(url: str) -> str:
+    from fieldwork.config import database_uri
+
+    return database_uri(url, str(ROOT / "instance"))
+
+
+def _migrate(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "fieldwork.db"
+    _migrate(_make_app(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    import psycopg
+
+    name = f"fieldwork_test_{SESSION_ID}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.Error as exc:
+        service_unavailable(f"PostgreSQL at {PG_ADMIN_URL}", str(exc).strip())
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    _migrate(_make_app(sqlalchemy_url(url)))
+    yield url
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis at {REDIS_URL}", str(exc))
+    return REDIS_URL
+
+
+def _truncate_all(app: Flask) -> None:
+    from fieldwork.extensions import db
+
+    with app.app_context():
+        tables = [t.name for t in db.metadata.sorted_tables]
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+def build_app(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Flask:
+    if kind == "embedded":
+        path = tmp_path / "fieldwork.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return _make_app(f"sqlite:///{path}")
+    url = request.getfixturevalue("pg_url")
+    app = _make_app(sqlalchemy_url(url), REDIS_URL=request.getfixturevalue("redis_url"))
+    _truncate_all(app)
+    return app
+
+
+@pytest.fixture(params=["embedded", "production"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    application = build_app(request.param, request, tmp_path)
+    yield application
+    from fieldwork.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def pg_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The production path only: PostgreSQL + Redis broker."""
+    application = build_app("production", request, tmp_path)
+    yield application
+    from fieldwork.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+def import_areas(app: Flask, *codes: str) -> None:
+    from fieldwork.areas.importer import import_municipalities
+    from fieldwork.extensions import db
+
+    with app.app_context():
+        import_municipalities(list(codes), app.config["STATBEL_DIR"])
+        db.session.commit()
+
+
+@pytest.fixture
+def moorslede(app: Flask) -> Flask:
+    import_areas(app, "36012")
+    return app
+
+
+ROLES = ("volunteer", "referrer", "contact_person", "coordinator", "analyst")
+
+
+def make_user(app: Flask, role: str, email: str | None = None, **changes: Any) -> int:
+    from fieldwork.auth.services import create_user
+    from fieldwork.extensions import db
+
+    with app.app_context():
+        user = create_user(email=email or f"{role}@example.be", role=role, password=PASSWORD,
+                           name=role.replace("_", " ").title())
+        for key, value in changes.items():
+            setattr(user, key, value)
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def users(app: Flask) -> dict[str, int]:
+    return {role: make_user(app, role) for role in ROLES}
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post("/login", data={"csrf_token": token, "email": email,
+                                       "password": password})
+
+
+def post_form(client: FlaskClient, page_url: str, data: dict[str, Any],
+              action: str | None = None) -> Any:
+    """Open the page, take its CSRF token, post ``data`` to ``action`` (default: the page)."""
+    token = csrf_from(client.get(page_url).get_data(as_text=True))
+    return client.post(action or page_url, data={**data, "csrf_token": token})
+
+
+def api_token(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
+    response = client.post("/api/v1/auth/token", json={"email": email, "password": password})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["token"]
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def celery_worker(pg_url: str, redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process on Redis and the test PostgreSQL database."""
+    env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": redis_url,
+           "SECRET_KEY": "worker-test-secret", "FIELDWORK_TASK_QUEUE": TASK_QUEUE}
+    log_path = ROOT / "test-artifacts" / f"worker-{SESSION_ID}.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--pool=solo",
+             "--loglevel=INFO", f"--hostname=test-{SESSION_ID}@%h", "-Q", TASK_QUEUE],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"ready." not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the Celery worker did not start:\n" + log_path.read_text()[-3000:])
+        time.sleep(0.2)
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
