@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "LANGUAGES": ["nl", "en"],
     "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # A Redis outage must not lock everybody out: limits pause, logins keep working.
+    "RATELIMIT_SWALLOW_ERRORS": True,
     "API_TOKEN_DAYS": 30,
     "TASK_QUEUE": "fieldwork",
     "STATBEL_DIR": str(ROOT / "data" / "statbel"),

@@ -133,7 +133,12 @@ def build_app(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Flas
 
 @pytest.fixture(params=["embedded", "production"])
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
-    application = build_app(request.param, request, tmp_path)
+    yield from _single_path_app(request.param, request, tmp_path)
+
+
+def _single_path_app(kind: str, request: pytest.FixtureRequest,
+                     tmp_path: Path) -> Iterator[Flask]:
+    application = build_app(kind, request, tmp_path)
     yield application
     from fieldwork.extensions import db
 
@@ -145,13 +150,13 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def pg_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     """The production path only: PostgreSQL + Redis broker."""
-    application = build_app("production", request, tmp_path)
-    yield application
-    from fieldwork.extensions import db
+    yield from _single_path_app("production", request, tmp_path)
 
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+
+@pytest.fixture
+def embedded_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The embedded path only: SQLite, tasks in-process."""
+    yield from _single_path_app("embedded", request, tmp_path)
 
 
 @pytest.fixture

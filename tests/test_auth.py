@@ -1,0 +1,200 @@
+"""Login, logout, rate limiting, cookies, CLI accounts and API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from fieldwork.auth.models import ApiToken, User
+from fieldwork.core.models import AuditEvent
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+from tests.conftest import PASSWORD, api_token, bearer, csrf_from, login, make_user
+
+
+def test_login_page_is_dutch_by_default(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'lang="nl"' in html and "Aanmelden" in html and "E-mailadres" in html
+
+
+@pytest.mark.parametrize("role", ["volunteer", "referrer", "contact_person", "coordinator",
+                                  "analyst"])
+def test_each_role_lands_on_its_own_home(app, client, role):
+    make_user(app, role, name="Jo")
+    response = login(client, f"{role}@example.be")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/home")
+    home = client.get("/home").get_data(as_text=True)
+    titles = {"volunteer": "Vandaag", "referrer": "Mijn doorverwijzingen",
+              "contact_person": "Mijn wachtrij", "coordinator": "Buurten beheren",
+              "analyst": "Cijfers per buurt"}
+    assert titles[role] in home
+    assert "Dag Jo" in home
+
+
+def test_wrong_password_is_refused_with_a_message_and_audited(app, client):
+    make_user(app, "volunteer")
+    response = login(client, "volunteer@example.be", "wrong-password!")
+    assert response.status_code == 400
+    assert "E-mailadres of wachtwoord is niet juist." in response.get_data(as_text=True)
+    assert client.get("/home").status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent.action)).all() == ["login_failed"]
+
+
+def test_inactive_user_cannot_log_in(app, client):
+    make_user(app, "volunteer", active=False)
+    assert login(client, "volunteer@example.be").status_code == 400
+
+
+def test_login_without_csrf_token_is_refused(app, client):
+    make_user(app, "volunteer")
+    response = client.post("/login", data={"email": "volunteer@example.be",
+                                           "password": PASSWORD})
+    assert response.status_code == 400
+    assert "verlopen" in response.get_data(as_text=True)
+
+
+def test_next_parameter_only_redirects_locally(app, client):
+    make_user(app, "coordinator")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post("/login?next=https://evil.example/x",
+                           data={"csrf_token": token, "email": "coordinator@example.be",
+                                 "password": PASSWORD})
+    assert response.headers["Location"].endswith("/home")
+
+
+def test_logout_ends_the_session(app, client):
+    make_user(app, "analyst")
+    login(client, "analyst@example.be")
+    token = csrf_from(client.get("/home").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/home").status_code == 302
+
+
+def test_login_is_rate_limited(app, client):
+    make_user(app, "volunteer")
+    statuses = [login(client, "volunteer@example.be", "wrong-password!").status_code
+                for _ in range(11)]
+    assert statuses[:10] == [400] * 10
+    assert statuses[10] == 429
+    assert "Te veel pogingen" in login(client, "volunteer@example.be").get_data(as_text=True)
+
+
+def test_session_cookie_flags(app, client):
+    app.config["SESSION_COOKIE_SECURE"] = True
+    make_user(app, "volunteer")
+    cookie = login(client, "volunteer@example.be").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_passwords_are_hashed(app):
+    make_user(app, "volunteer")
+    with app.app_context():
+        stored = db.session.scalars(select(User.password_hash)).one()
+    assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_users_create_cli(app, runner):
+    result = runner.invoke(args=["users", "create", "--email", "An@Gemeente.be",
+                                 "--role", "contact_person", "--name", "An Peeters",
+                                 "--password", "lang-genoeg-1"])
+    assert result.exit_code == 0, result.output
+    duplicate = runner.invoke(args=["users", "create", "--email", "an@gemeente.be",
+                                    "--role", "analyst", "--password", "lang-genoeg-1"])
+    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+    short = runner.invoke(args=["users", "create", "--email", "b@gemeente.be",
+                                "--role", "analyst", "--password", "kort"])
+    assert short.exit_code != 0 and "10 characters" in short.output
+    bad_role = runner.invoke(args=["users", "create", "--email", "c@gemeente.be",
+                                   "--role", "mayor", "--password", "lang-genoeg-1"])
+    assert bad_role.exit_code != 0
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+    assert (user.email, user.role, user.name) == ("an@gemeente.be", "contact_person",
+                                                  "An Peeters")
+
+
+def test_users_create_prompts_for_the_password(app, runner):
+    result = runner.invoke(args=["users", "create", "--email", "p@gemeente.be",
+                                 "--role", "referrer"],
+                           input="prompted-pass-1\nprompted-pass-1\n")
+    assert result.exit_code == 0, result.output
+    assert login(app.test_client(), "p@gemeente.be", "prompted-pass-1").status_code == 302
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+def test_token_round_trip(app, client):
+    make_user(app, "coordinator")
+    token = api_token(client, "Coordinator@Example.be")
+    me = client.get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200 and me.get_json()["role"] == "coordinator"
+    with app.app_context():
+        stored = db.session.scalars(select(ApiToken.token_hash)).one()
+    assert token not in stored
+
+
+def test_token_with_wrong_password_is_401_json(app, client):
+    make_user(app, "volunteer")
+    response = client.post("/api/v1/auth/token",
+                           json={"email": "volunteer@example.be", "password": "nope"})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize("payload", [{}, {"email": "not-an-email", "password": "x"},
+                                     {"email": "a@b.be"}])
+def test_token_request_validation_is_422_with_fields(client, payload):
+    response = client.post("/api/v1/auth/token", json=payload)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"]
+
+
+def test_token_request_with_a_broken_body_is_a_4xx_not_a_500(client):
+    response = client.post("/api/v1/auth/token", data="{not json",
+                           headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+    assert "error" in response.get_json()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nonsense"},
+                                     {"Authorization": "Basic dXNlcjpwYXNz"},
+                                     {"Authorization": "Bearer "}])
+def test_api_without_a_valid_token_is_401(client, headers):
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_api_wrong_role_is_403(app, client):
+    make_user(app, "volunteer")
+    token = api_token(client, "volunteer@example.be")
+    response = client.get("/api/v1/users", headers=bearer(token))
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+
+
+def test_expired_revoked_and_deactivated_tokens_stop_working(app, client):
+    user_id = make_user(app, "coordinator")
+    tokens = [api_token(client, "coordinator@example.be") for _ in range(3)]
+    with app.app_context():
+        expired, revoked, _ = db.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
+        expired.expires_at = utcnow() - timedelta(seconds=1)
+        revoked.revoked_at = utcnow()
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer(tokens[0])).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(tokens[1])).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(tokens[2])).status_code == 200
+    with app.app_context():
+        db.session.get(User, user_id).active = False
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer(tokens[2])).status_code == 401
+
+
+def test_session_cookie_does_not_authenticate_the_api(app, client):
+    make_user(app, "coordinator")
+    login(client, "coordinator@example.be")
+    assert client.get("/api/v1/users").status_code == 401

@@ -1,0 +1,28 @@
+"""Celery: in-process on the embedded path, a real worker on Redis + PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from fieldwork.core.tasks import ping
+from tests.conftest import import_areas
+
+
+def test_tasks_run_in_process_without_a_broker(embedded_app):
+    import_areas(embedded_app, "36012")
+    with embedded_app.app_context():
+        result = ping.delay("hallo").get(timeout=5)
+    assert result == {"pong": "hallo", "database": "sqlite", "neighbourhoods": 3}
+
+
+@pytest.mark.integration
+def test_real_worker_round_trip_on_redis_and_postgresql(pg_app, celery_worker):
+    import_areas(pg_app, "36012", "72037")
+    token = uuid.uuid4().hex
+    with pg_app.app_context():
+        assert pg_app.extensions["celery"].conf.task_always_eager is False
+        result = ping.delay(token).get(timeout=30)
+    assert result == {"pong": token, "database": "postgresql", "neighbourhoods": 6}
+    assert celery_worker.poll() is None
