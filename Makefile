@@ -31,7 +31,7 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -37,6 +37,14 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _clear_session_keeping_language() -> None:
+    """A fresh session on login/logout (no fixation), but the chosen language stays."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
@@ -55,7 +63,7 @@ def login() -> str | Response:
             db.session.commit()
             form.password.errors.append(_("E-mail address or password is not correct."))
         else:
-            session.clear()
+            _clear_session_keeping_language()
             login_user(user)
             session.permanent = True
             record_audit("login", "user", user.id, user_id=user.id)
@@ -69,7 +77,7 @@ def login() -> str | Response:
 @public
 def logout() -> Response:
     logout_user()
-    session.clear()
+    _clear_session_keeping_language()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 

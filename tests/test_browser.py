@@ -1,0 +1,94 @@
+"""A real browser (Debian's chromium via Playwright) on a 360 px phone screen."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import CI, PASSWORD, ROOT, import_areas, make_user
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(embedded_app) -> Iterator[str]:
+    import_areas(embedded_app, "36012")
+    make_user(embedded_app, "volunteer", name="Maria")
+    make_user(embedded_app, "coordinator", name="Sofie")
+    server = make_server("127.0.0.1", 0, embedded_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def phone(live_server):
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if CI:
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 360, "height": 740},
+                                      device_scale_factor=2, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page, live_server
+        browser.close()
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_volunteer_logs_in_on_a_phone_and_switches_language(phone):
+    page, base = phone
+    page.goto(f"{base}/home")
+    assert page.url.endswith("/login?next=%2Fhome")
+    page.get_by_label("E-mailadres").fill("volunteer@example.be")
+    page.get_by_label("Wachtwoord").fill("wrong-password")
+    page.get_by_role("button", name="Aanmelden").click()
+    assert page.get_by_text("E-mailadres of wachtwoord is niet juist.").is_visible()
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{base}/home")
+    assert page.get_by_role("heading", name="Dag Maria").is_visible()
+    assert fits_the_screen(page)
+    box = page.get_by_role("button", name="Afmelden").bounding_box()
+    assert box and box["height"] >= 44  # a thumb can hit it
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "home-volunteer-360.png"), full_page=True)
+    page.get_by_role("button", name="English").click()
+    assert page.get_by_role("heading", name="Today").is_visible()
+    page.get_by_role("button", name="Log out").click()
+    assert page.get_by_role("heading", name="Log in").is_visible()
+
+
+def test_coordinator_regroups_sectors_with_checkboxes(phone):
+    page, base = phone
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill("coordinator@example.be")
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("link", name="Buurten beheren").click()
+    page.get_by_role("link", name="Dadizele").click()
+    assert fits_the_screen(page)
+    page.get_by_label("Moorslede-Centrum").check()
+    page.get_by_role("button", name="Sectoren bewaren").click()
+    assert page.get_by_text("6 sector(en) horen nu bij Dadizele.").is_visible()
+    assert page.get_by_label("Moorslede-Centrum").is_checked()
+    page.screenshot(path=str(ARTIFACTS / "regroup-360.png"), full_page=True)
