@@ -33,7 +33,8 @@ def sector_home(app, code):
 def test_list_shows_neighbourhoods_with_sector_counts(moorslede, coordinator):
     html = coordinator.get("/areas/").get_data(as_text=True)
     assert "Moorslede (Dg.)" not in html
-    assert "Dadizele" in html and "Moorslede - niet te lokaliseren" in html
+    assert "Dadizele" in html
+    assert "Moorslede - niet te lokaliseren" in html
 
 
 def test_rename_and_duplicate_name(moorslede, coordinator):
@@ -90,7 +91,8 @@ def test_fixup_list_places_an_address_and_is_audited(moorslede, coordinator):
     assert done.status_code == 302
     with moorslede.app_context():
         fixup = db.session.get(AddressFixup, fixup_id)
-        assert fixup.resolved_sector.code == "36012B001" and fixup.resolved_by_id
+        assert fixup.resolved_sector.code == "36012B001"
+        assert fixup.resolved_by_id
         assert "fixups_viewed" in db.session.scalars(select(AuditEvent.action)).all()
 
 
@@ -102,14 +104,16 @@ def test_neighbourhoods_api(moorslede):
                       headers=bearer(token)).get_json()
     assert [n["name"] for n in body] == ["Dadizele", "Moorslede",
                                          "Moorslede - niet te lokaliseren"]
-    assert body[0]["deelgemeenten"] == ["36012B"] and len(body[0]["sectors"]) == 5
+    assert body[0]["deelgemeenten"] == ["36012B"]
+    assert len(body[0]["sectors"]) == 5
     assert body[2]["unlocatable"] is True
     missing = client.get("/api/v1/neighbourhoods", query_string={"gemeente": "72037"},
                          headers=bearer(token))
     assert missing.status_code == 404
     bad = client.get("/api/v1/neighbourhoods", query_string={"gemeente": "36"},
                      headers=bearer(token))
-    assert bad.status_code == 422 and "gemeente" in bad.get_json()["error"]["fields"]
+    assert bad.status_code == 422
+    assert "gemeente" in bad.get_json()["error"]["fields"]
 
 
 def test_patch_neighbourhood_renames_and_moves_sectors(moorslede):
@@ -123,6 +127,7 @@ def test_patch_neighbourhood_renames_and_moves_sectors(moorslede):
     assert "36012A001" in response.get_json()["sectors"]
     bad = client.patch(f"/api/v1/neighbourhoods/{nid}", headers=bearer(token),
                        json={"add_sectors": ["72037A001"]})
-    assert bad.status_code == 422 and "add_sectors" in bad.get_json()["error"]["fields"]
+    assert bad.status_code == 422
+    assert "add_sectors" in bad.get_json()["error"]["fields"]
     assert client.patch("/api/v1/neighbourhoods/99999", headers=bearer(token),
                         json={"name": "x"}).status_code == 404

@@ -49,8 +49,10 @@ def test_import_moorslede_counts_and_report(app, runner):
         assert sum(len(n.sectors) for n in located) == 15
         assert [s.code for s in bucket[0].sectors] == ["36012ZZZZ"]
         subs = {s.code: s for s in moorslede.sub_municipalities}
-        assert subs["36012B"].geometry and subs["36012A"].geometry
-        assert subs["36012ONBE"].is_unlocatable and subs["36012ONBE"].geometry is None
+        assert subs["36012B"].geometry
+        assert subs["36012A"].geometry
+        assert subs["36012ONBE"].is_unlocatable
+        assert subs["36012ONBE"].geometry is None
 
 
 def test_reimport_changes_nothing(app, runner):
@@ -96,7 +98,8 @@ def test_code_mismatches_between_files_are_reported(app, runner):
     assert "polygon, not in the CSV" in result.output  # Gent's older coding
     with app.app_context():
         berendrecht = db.session.scalars(select(SubMunicipality).filter_by(code="11002-Y")).one()
-        assert berendrecht.polygon_code == "11002Y" and berendrecht.geometry
+        assert berendrecht.polygon_code == "11002Y"
+        assert berendrecht.geometry
 
 
 def test_misencoded_walloon_names_import(app, runner):

@@ -16,7 +16,9 @@ from tests.conftest import PASSWORD, api_token, bearer, csrf_from, login, make_u
 
 def test_login_page_is_dutch_by_default(client):
     html = client.get("/login").get_data(as_text=True)
-    assert 'lang="nl"' in html and "Aanmelden" in html and "E-mailadres" in html
+    assert 'lang="nl"' in html
+    assert "Aanmelden" in html
+    assert "E-mailadres" in html
 
 
 @pytest.mark.parametrize("role", ["volunteer", "referrer", "contact_person", "coordinator",
@@ -24,7 +26,8 @@ def test_login_page_is_dutch_by_default(client):
 def test_each_role_lands_on_its_own_home(app, client, role):
     make_user(app, role, name="Jo")
     response = login(client, f"{role}@example.be")
-    assert response.status_code == 302 and response.headers["Location"].endswith("/home")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/home")
     home = client.get("/home").get_data(as_text=True)
     titles = {"volunteer": "Vandaag", "referrer": "Mijn doorverwijzingen",
               "contact_person": "Mijn wachtrij", "coordinator": "Buurten beheren",
@@ -86,14 +89,17 @@ def test_session_cookie_flags(app, client):
     app.config["SESSION_COOKIE_SECURE"] = True
     make_user(app, "volunteer")
     cookie = login(client, "volunteer@example.be").headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" in cookie
 
 
 def test_passwords_are_hashed(app):
     make_user(app, "volunteer")
     with app.app_context():
         stored = db.session.scalars(select(User.password_hash)).one()
-    assert PASSWORD not in stored and stored.startswith(("scrypt:", "pbkdf2:"))
+    assert PASSWORD not in stored
+    assert stored.startswith(("scrypt:", "pbkdf2:"))
 
 
 def test_users_create_cli(app, runner):
@@ -103,10 +109,12 @@ def test_users_create_cli(app, runner):
     assert result.exit_code == 0, result.output
     duplicate = runner.invoke(args=["users", "create", "--email", "an@gemeente.be",
                                     "--role", "analyst", "--password", "lang-genoeg-1"])
-    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+    assert duplicate.exit_code != 0
+    assert "already exists" in duplicate.output
     short = runner.invoke(args=["users", "create", "--email", "b@gemeente.be",
                                 "--role", "analyst", "--password", "kort"])
-    assert short.exit_code != 0 and "10 characters" in short.output
+    assert short.exit_code != 0
+    assert "10 characters" in short.output
     bad_role = runner.invoke(args=["users", "create", "--email", "c@gemeente.be",
                                    "--role", "mayor", "--password", "lang-genoeg-1"])
     assert bad_role.exit_code != 0
@@ -130,7 +138,8 @@ def test_token_round_trip(app, client):
     make_user(app, "coordinator")
     token = api_token(client, "Coordinator@Example.be")
     me = client.get("/api/v1/me", headers=bearer(token))
-    assert me.status_code == 200 and me.get_json()["role"] == "coordinator"
+    assert me.status_code == 200
+    assert me.get_json()["role"] == "coordinator"
     with app.app_context():
         stored = db.session.scalars(select(ApiToken.token_hash)).one()
     assert token not in stored

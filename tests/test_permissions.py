@@ -98,4 +98,5 @@ def test_analyst_sees_the_list_read_only(app):
     client = app.test_client()
     login(client, "analyst@example.be")
     html = client.get("/areas/").get_data(as_text=True)
-    assert "Dadizele" in html and "/areas/neighbourhoods/" not in html
+    assert "Dadizele" in html
+    assert "/areas/neighbourhoods/" not in html

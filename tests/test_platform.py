@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_healthz_reports_database_and_broker(app, client):
     body = client.get("/healthz").get_json()
-    assert body["status"] == "ok" and body["database"]["ok"] is True
+    assert body["status"] == "ok"
+    assert body["database"]["ok"] is True
     if app.config.get("REDIS_URL"):
         assert body["database"]["backend"] == "postgresql"
         assert body["broker"]["backend"] == "redis"
@@ -51,7 +52,8 @@ def test_language_switch_to_english_and_back(app, client):
     token = csrf_from(client.get("/home").get_data(as_text=True))
     client.post("/language/en", data={"csrf_token": token, "next": "/home"})
     english = client.get("/home").get_data(as_text=True)
-    assert "Today" in english and 'lang="en"' in english
+    assert "Today" in english
+    assert 'lang="en"' in english
     token = csrf_from(english)
     client.post("/language/nl", data={"csrf_token": token, "next": "//evil.example"})
     assert "Vandaag" in client.get("/home").get_data(as_text=True)
@@ -71,9 +73,11 @@ def test_every_ui_string_has_a_dutch_translation():
 
 def test_unknown_page_is_a_dutch_404_page_and_api_404_is_json(client):
     page = client.get("/bestaat-niet")
-    assert page.status_code == 404 and "Deze pagina bestaat niet" in page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert "Deze pagina bestaat niet" in page.get_data(as_text=True)
     api = client.get("/api/v1/bestaat-niet")
-    assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"
+    assert api.status_code == 404
+    assert api.get_json()["error"]["code"] == "not_found"
 
 
 def test_pages_send_security_headers_and_no_external_assets(client):

@@ -53,7 +53,8 @@ def test_resolve_by_point_inside_each_sub_municipality(api, code, name):
     body = api(lat=inside.y, lon=inside.x).get_json()
     assert body["deelgemeente"] == code
     assert body["neighbourhood"]["name"] == name
-    assert body["resolved_by"] == "point" and body["statsec"] is None
+    assert body["resolved_by"] == "point"
+    assert body["statsec"] is None
 
 
 def test_resolve_real_coordinates_of_the_dadizele_basilica(api):
@@ -70,13 +71,15 @@ def test_point_outside_every_imported_area_is_a_json_404(api):
 def test_resolve_by_street_forgives_case_accents_and_abbreviations(app, api, runner):
     assert runner.invoke(args=["areas", "streets", "load", str(STREETS)]).exit_code == 0
     body = api(street="  KERKSTR. ", postcode="8890").get_json()
-    assert body["statsec"] == "36012A001" and body["resolved_by"] == "street"
+    assert body["statsec"] == "36012A001"
+    assert body["resolved_by"] == "street"
 
 
 def test_unknown_street_in_a_known_postcode_lands_in_the_bucket(app, api, runner):
     runner.invoke(args=["areas", "streets", "load", str(STREETS)])
     body = api(street="Nergensstraat", postcode="8890").get_json()
-    assert body["resolved_by"] == "unlocatable" and body["flagged"] is True
+    assert body["resolved_by"] == "unlocatable"
+    assert body["flagged"] is True
     assert body["statsec"] == "36012ZZZZ"
     assert api(street="Nergensstraat", postcode="9999").status_code == 404
 
@@ -99,7 +102,8 @@ def test_unresolvable_address_goes_to_the_bucket_and_the_fixup_list(moorslede):
                                 postcode="8890", source_type="test", source_id=7)
         db.session.commit()
         assert found.resolved_by == "unlocatable"
-        assert found.neighbourhood.is_unlocatable and found.sector.code == "36012ZZZZ"
+        assert found.neighbourhood.is_unlocatable
+        assert found.sector.code == "36012ZZZZ"
         fixup = db.session.scalars(select(AddressFixup)).one()
         assert (fixup.street, fixup.source_id, fixup.resolved_at) == ("Onbekende Dreef", "7", None)
 
@@ -110,5 +114,6 @@ def test_point_in_another_municipality_is_not_trusted(app):
     with app.app_context():
         moorslede = db.session.scalars(select(Municipality).filter_by(code="36012")).one()
         found = resolve_address(moorslede, lat=achel.y, lon=achel.x)
-        assert found.resolved_by == "unlocatable" and found.fixup is not None
+        assert found.resolved_by == "unlocatable"
+        assert found.fixup is not None
         assert found.fixup.reason == "resolved outside this municipality"
