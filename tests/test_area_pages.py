@@ -45,7 +45,7 @@ def test_rename_and_duplicate_name(moorslede, coordinator):
     assert neighbourhood(moorslede, "Dadizele Dorp") == nid
     clash = post_form(coordinator, url, {"name-name": "moorslede"})
     assert clash.status_code == 400
-    assert "already has a neighbourhood called" in clash.get_data(as_text=True)
+    assert "heeft al een buurt met de naam" in clash.get_data(as_text=True)
     assert neighbourhood(moorslede, "Dadizele Dorp") == nid
     with moorslede.app_context():
         actions = db.session.scalars(select(AuditEvent.action)).all()

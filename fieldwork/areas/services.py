@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from fieldwork.areas.models import AddressFixup, Municipality, Neighbourhood, Sector
@@ -45,14 +46,15 @@ def sector_counts(municipality: Municipality) -> dict[int, int]:
 def _check_name(municipality: Municipality, name: str, exclude_id: int | None = None) -> str:
     name = " ".join(name.split())
     if not name:
-        raise AreaError("A neighbourhood needs a name.", "name")
+        raise AreaError(_("A neighbourhood needs a name."), "name")
     if len(name) > 120:
-        raise AreaError("A neighbourhood name has at most 120 characters.", "name")
+        raise AreaError(_("A neighbourhood name has at most 120 characters."), "name")
     clash = db.session.scalar(select(Neighbourhood).where(
         Neighbourhood.municipality_id == municipality.id,
         func.lower(Neighbourhood.name) == name.lower()))
     if clash is not None and clash.id != exclude_id:
-        raise AreaError(f"{municipality.name} already has a neighbourhood called '{clash.name}'.",
+        raise AreaError(_("%(municipality)s already has a neighbourhood called '%(name)s'.",
+                          municipality=municipality.name, name=clash.name),
                         "name")
     return name
 
@@ -68,20 +70,22 @@ def _sectors_for(municipality: Municipality, codes: Iterable[str]) -> list[Secto
     sectors = list(db.session.scalars(select(Sector).where(Sector.code.in_(codes))))
     found = {s.code for s in sectors}
     if missing := [c for c in codes if c not in found]:
-        raise AreaError("Unknown sector(s): " + ", ".join(missing), "sectors")
+        raise AreaError(_("Unknown sector(s): %(codes)s", codes=", ".join(missing)), "sectors")
     for sector in sectors:
         if sector.sub_municipality.municipality_id != municipality.id:
-            raise AreaError(f"Sector {sector.code} is not in {municipality.name}.", "sectors")
+            raise AreaError(_("Sector %(code)s is not in %(municipality)s.", code=sector.code,
+                              municipality=municipality.name), "sectors")
         if sector.sub_municipality.is_unlocatable:
-            raise AreaError(f"Sector {sector.code} is the 'niet te lokaliseren' bucket and "
-                            "stays there.", "sectors")
+            message = _("Sector %(code)s is the 'niet te lokaliseren' bucket and stays there.",
+                        code=sector.code)
+            raise AreaError(message, "sectors")
     return sectors
 
 
 def move_sectors(neighbourhood: Neighbourhood, codes: Iterable[str]) -> list[Sector]:
     """Regroup: the given sectors now belong to ``neighbourhood``."""
     if neighbourhood.is_unlocatable:
-        raise AreaError("Located sectors cannot be moved into the 'niet te lokaliseren' bucket.",
+        raise AreaError(_("Located sectors cannot be moved into the 'niet te lokaliseren' bucket."),
                         "sectors")
     sectors = _sectors_for(neighbourhood.municipality, codes)
     for sector in sectors:
@@ -104,9 +108,9 @@ def create_neighbourhood(municipality: Municipality, name: str,
 
 def delete_neighbourhood(neighbourhood: Neighbourhood) -> None:
     if neighbourhood.is_unlocatable:
-        raise AreaError("The 'niet te lokaliseren' bucket cannot be deleted.")
+        raise AreaError(_("The 'niet te lokaliseren' bucket cannot be deleted."))
     if neighbourhood.sectors:
-        raise AreaError("Move this neighbourhood's sectors elsewhere before deleting it.")
+        raise AreaError(_("Move this neighbourhood's sectors elsewhere before deleting it."))
     db.session.delete(neighbourhood)
     db.session.flush()
 
@@ -120,10 +124,11 @@ def open_fixups(municipality: Municipality | None = None) -> list[AddressFixup]:
 
 def resolve_fixup(fixup: AddressFixup, sector_code: str, user_id: int | None) -> AddressFixup:
     if fixup.resolved_at is not None:
-        raise AreaError("This address was already placed.")
+        raise AreaError(_("This address was already placed."))
     sector = db.session.scalar(select(Sector).where(Sector.code == sector_code.strip().upper()))
     if sector is None or sector.sub_municipality.municipality_id != fixup.municipality_id:
-        raise AreaError(f"Choose a sector of {fixup.municipality.name}.", "sector")
+        raise AreaError(_("Choose a sector of %(municipality)s.",
+                          municipality=fixup.municipality.name), "sector")
     fixup.resolved_sector, fixup.resolved_at, fixup.resolved_by_id = sector, utcnow(), user_id
     db.session.flush()
     return fixup
