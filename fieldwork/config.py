@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     # A Redis outage must not lock everybody out: limits pause, logins keep working.
     "RATELIMIT_SWALLOW_ERRORS": True,
     "API_TOKEN_DAYS": 30,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto may be trusted (nginx: 1).
+    "TRUSTED_PROXIES": 0,
     "TASK_QUEUE": "fieldwork",
     "STATBEL_DIR": str(ROOT / "data" / "statbel"),
     "MAIL_SERVER": "localhost",

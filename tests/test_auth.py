@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from fieldwork.auth.models import ApiToken, User
 from fieldwork.core.models import AuditEvent
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from tests.conftest import PASSWORD, api_token, bearer, csrf_from, login, make_user
+from tests.conftest import PASSWORD, _make_app, api_token, bearer, csrf_from, login, make_user
 
 
 def test_login_page_is_dutch_by_default(client):
@@ -207,3 +208,19 @@ def test_session_cookie_does_not_authenticate_the_api(app, client):
     make_user(app, "coordinator")
     login(client, "coordinator@example.be")
     assert client.get("/api/v1/users").status_code == 401
+
+
+
+@pytest.mark.parametrize(("proxies", "expected_ip"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_audit_records_the_client_address_behind_a_trusted_proxy(sqlite_template, tmp_path,
+                                                                 proxies, expected_ip):
+    path = tmp_path / "proxy.db"
+    shutil.copy(sqlite_template, path)
+    app = _make_app(f"sqlite:///{path}", TRUSTED_PROXIES=proxies)
+    make_user(app, "volunteer")
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    login(client, "volunteer@example.be")
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).filter_by(action="login")).one()
+    assert event.ip == expected_ip
