@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
         migrate,
     )
 
+    import_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -93,7 +94,9 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer",
                        "description": "POST /api/v1/auth/token for a token"})
     celery_init_app(app)
+    import fieldwork.core.outbox  # noqa: F401 - the after-commit publisher
     import fieldwork.core.tasks  # noqa: F401 - registers the tasks with Celery
+    import fieldwork.routing.tasks  # noqa: F401
 
 
 def select_locale() -> str:
@@ -102,18 +105,31 @@ def select_locale() -> str:
     return chosen if chosen in languages else "nl"
 
 
+def import_models() -> None:
+    """Every model module, so that relationships and migrations see all tables."""
+    import fieldwork.areas.models
+    import fieldwork.auth.models
+    import fieldwork.cases.models
+    import fieldwork.core.idempotency
+    import fieldwork.core.models
+    import fieldwork.core.outbox
+    import fieldwork.routing.models
+    import fieldwork.signals.models  # noqa: F401
+
+
 def register_blueprints(app: Flask) -> None:
     from fieldwork.areas.api import bp as areas_api
     from fieldwork.areas.views import bp as areas_pages
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
     from fieldwork.core.health import bp as health
+    from fieldwork.signals.api import bp as signals_api
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
 
     for blueprint in (home, auth_pages, areas_pages, health):
         app.register_blueprint(blueprint)
-    for blueprint in (auth_api, areas_api):
+    for blueprint in (auth_api, areas_api, signals_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 

@@ -1,0 +1,1 @@
+"""Cases (dossiers) and their append-only events."""

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldwork.auth.models import User
+from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.extensions import db
+from fieldwork.signals.models import Resident
+
+STATUSES = ("new", "assigned", "contacted", "in_progress", "closed")
+OUTCOMES = ("helped", "referred_onward", "info_only", "declined", "unreachable",
+            "moved_or_deceased")
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # At most one open case per resident, enforced by the database.
+        Index("uq_cases_open_per_resident", "resident_id", unique=True,
+              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    resident: Mapped[Resident] = relationship()
+    owner: Mapped[User | None] = relationship()
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case",
+                                                   order_by="CaseEvent.id")
+
+
+class CaseEvent(db.Model):
+    """Append-only. A signal is routed once: (signal_id, type) is unique."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("signal_id", "type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    type: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signal_id: Mapped[int | None] = mapped_column(ForeignKey("signals.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+    by: Mapped[User | None] = relationship()

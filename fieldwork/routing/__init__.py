@@ -1,0 +1,1 @@
+"""Routing rules and teams: which contact person gets a signal."""

@@ -1,0 +1,131 @@
+"""Route a signal: rule → owner → the resident's one open case. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from fieldwork.auth.models import User
+from fieldwork.cases.models import Case, CaseEvent
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+from fieldwork.routing.engine import (
+    Facts,
+    RuleSpec,
+    age_from_birth_year,
+    describe,
+    first_match,
+    pick_least_loaded,
+)
+from fieldwork.routing.models import RoutingRule, Team
+from fieldwork.signals.models import Signal
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            days -= 1
+    return current
+
+
+def open_case_load(user_ids: list[int]) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Case.owner_id, func.count()).where(Case.owner_id.in_(user_ids),
+                                                  Case.closed_at.is_(None))
+        .group_by(Case.owner_id)).all()
+    return {owner: count for owner, count in rows}
+
+
+def assign_in_team(team: Team) -> User:
+    members = [m.user for m in team.members if m.user.active]
+    if not members:
+        raise LookupError(f"team {team.name} has no active members")
+    ids = [m.id for m in members]
+    position, user_id = pick_least_loaded(ids, open_case_load(ids), team.last_assigned_position)
+    team.last_assigned_position = position
+    return next(m for m in members if m.id == user_id)
+
+
+def default_coordinator() -> User | None:
+    return db.session.scalar(select(User).where(User.role == "coordinator",
+                                                User.active.is_(True)).order_by(User.id))
+
+
+def facts_for(signal: Signal) -> Facts:
+    resident = signal.resident
+    return Facts(neighbourhood_id=signal.neighbourhood_id, theme=signal.theme,
+                 domain=signal.domain, source=signal.source, urgency=signal.urgency,
+                 age=age_from_birth_year(resident.birth_year if resident else None))
+
+
+def decide(signal: Signal) -> tuple[User | None, Team | None, int, str]:
+    """(owner, team, first-contact days, reason) for a signal under the current rules."""
+    rules = list(db.session.scalars(select(RoutingRule).order_by(RoutingRule.position)))
+    facts = facts_for(signal)
+    index = first_match([RuleSpec(r.name, r.conditions or {}, r.enabled) for r in rules], facts)
+    if index is not None:
+        rule = rules[index]
+        team = rule.assign_team
+        owner = assign_in_team(team) if team else rule.assign_user
+        if owner is not None and owner.active:
+            reason = describe(index + 1, rule.conditions or {}, facts,
+                              signal.neighbourhood.name, owner.display_name)
+            return owner, team, rule.first_contact_days, reason
+    coordinator = default_coordinator()
+    name = coordinator.display_name if coordinator else "?"
+    return coordinator, None, 5, f"geen regel past → {name} (regisseur)"
+
+
+def may_open_case(signal: Signal) -> bool:
+    """Contact needs consent that was not withdrawn — or a case marked urgent."""
+    if signal.resident is None:
+        return False
+    consent = signal.consent
+    return (consent is not None and consent.withdrawn_at is None) or signal.urgency == "urgent"
+
+
+def route_signal(signal_id: int) -> Signal | None:
+    """Route once. A second run (redelivery, retry) finds the signal routed and does nothing;
+    the unique (signal_id, 'routed') event stops a concurrent duplicate in the database."""
+    signal = db.session.get(Signal, signal_id, with_for_update=True)
+    if signal is None or signal.routed_at is not None:
+        return signal
+    now = utcnow()
+    if not may_open_case(signal):
+        signal.routed_at, signal.routing_reason = now, "geen toestemming: enkel geteld"
+        return signal
+    owner, team, days, reason = decide(signal)
+    case = db.session.scalar(select(Case).where(Case.resident_id == signal.resident_id,
+                                                Case.closed_at.is_(None)))
+    if case is None:
+        case = Case(resident_id=signal.resident_id, status="assigned" if owner else "new",
+                    urgency=signal.urgency, owner=owner, team_id=team.id if team else None,
+                    due_at=add_working_days(now, days))
+        db.session.add(case)
+        db.session.flush()
+        db.session.add(CaseEvent(case_id=case.id, type="assigned",
+                                 detail={"owner": owner.email if owner else None,
+                                         "reason": reason}))
+    elif signal.urgency == "urgent" and case.urgency != "urgent":
+        case.urgency = "urgent"
+    db.session.add(CaseEvent(case_id=case.id, type="routed", signal_id=signal.id,
+                             detail={"reason": reason}))
+    signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason
+    db.session.flush()
+    return signal
+
+
+def route_signal_once(signal_id: int) -> None:
+    """Task body: route and commit; a duplicate that lost the race is not an error."""
+    try:
+        route_signal(signal_id)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        signal = db.session.get(Signal, signal_id)
+        if signal is None or signal.routed_at is None:
+            raise

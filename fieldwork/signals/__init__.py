@@ -1,0 +1,1 @@
+"""Residents, consent and signals: what every capture tool stores."""

@@ -1,0 +1,72 @@
+"""Resident (minimal personal data), Consent (a record, not a checkbox) and Signal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from fieldwork.areas.models import Neighbourhood, Sector
+from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.extensions import db
+
+
+class Resident(db.Model):
+    __tablename__ = "residents"
+    __table_args__ = (Index("ix_residents_identity", "name_key", "address_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(20))
+    postcode: Mapped[str | None] = mapped_column(String(4))
+    address_key: Mapped[str] = mapped_column(String(240))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sectors.id"))
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    neighbourhood: Mapped[Neighbourhood] = relationship()
+    sector: Mapped[Sector | None] = relationship()
+
+
+class Consent(db.Model):
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(40), default="contact")
+    method: Mapped[str] = mapped_column(String(20))  # signed_strip | signature | verbal
+    reference: Mapped[str | None] = mapped_column(String(120))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Signal(db.Model):
+    __tablename__ = "signals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
+    theme: Mapped[str] = mapped_column(String(40))
+    domain: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(10), default="normal")
+    polarity: Mapped[str] = mapped_column(String(10), default="need")
+    source: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"))
+    filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once by the routing task; the unique "routed" case event makes a second run a no-op.
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    routing_reason: Mapped[str | None] = mapped_column(Text)
+
+    resident: Mapped[Resident | None] = relationship()
+    consent: Mapped[Consent | None] = relationship()
+    neighbourhood: Mapped[Neighbourhood] = relationship()

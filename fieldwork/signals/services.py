@@ -1,0 +1,113 @@
+"""Store a signal with its resident and consent; routing follows after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from fieldwork.areas.models import Municipality
+from fieldwork.areas.resolve import (
+    Resolution,
+    municipality_for_postcode,
+    resolve,
+    resolve_address,
+)
+from fieldwork.areas.services import get_municipality
+from fieldwork.auth.models import User
+from fieldwork.cases.models import Case
+from fieldwork.core.outbox import enqueue_after_commit
+from fieldwork.extensions import db
+from fieldwork.signals.identity import address_key, name_key
+from fieldwork.signals.models import Consent, Resident, Signal
+
+
+class SignalError(ValueError):
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _locate(data: dict[str, Any]) -> Resolution:
+    found = resolve(statsec=data.get("statsec"), lat=data.get("lat"), lon=data.get("lon"),
+                    street=data.get("street"), postcode=data.get("postcode"))
+    municipality: Municipality | None = None
+    if data.get("gemeente"):
+        municipality = get_municipality(data["gemeente"])
+        if municipality is None:
+            raise SignalError(f"Municipality {data['gemeente']} has not been imported.",
+                              "resident.gemeente")
+    if found is not None and (municipality is None or found.municipality.id == municipality.id):
+        return found
+    municipality = municipality or (found.municipality if found else None) or (
+        municipality_for_postcode(data["postcode"]) if data.get("postcode") else None)
+    if municipality is None:
+        raise SignalError("This address is in no imported municipality; add 'gemeente'.",
+                          "resident.gemeente")
+    return resolve_address(municipality, statsec=data.get("statsec"), lat=data.get("lat"),
+                           lon=data.get("lon"), street=data.get("street"),
+                           house_number=data.get("house_number"),
+                           postcode=data.get("postcode"), source_type="resident")
+
+
+def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident:
+    """The same normalised name and address (and birth year when both have one) is the same
+    resident; anything less is a new resident (near-matches are never merged silently)."""
+    key_name = name_key(data["name"])
+    key_address = address_key(data.get("street"), data.get("house_number"), data.get("postcode"))
+    candidates = db.session.scalars(select(Resident).where(
+        Resident.municipality_id == where.municipality.id, Resident.name_key == key_name,
+        Resident.address_key == key_address))
+    for resident in candidates:
+        if None in (resident.birth_year, data.get("birth_year")) or \
+                resident.birth_year == data.get("birth_year"):
+            resident.birth_year = resident.birth_year or data.get("birth_year")
+            resident.phone = data.get("phone") or resident.phone
+            return resident
+    resident = Resident(
+        municipality_id=where.municipality.id, name=" ".join(data["name"].split()),
+        name_key=key_name, street=data.get("street"), house_number=data.get("house_number"),
+        postcode=data.get("postcode"), address_key=key_address,
+        birth_year=data.get("birth_year"), phone=data.get("phone"),
+        sector_id=where.sector.id if where.sector else None,
+        neighbourhood_id=where.neighbourhood.id)
+    db.session.add(resident)
+    db.session.flush()
+    if where.fixup is not None:
+        where.fixup.source_id = str(resident.id)
+    return resident
+
+
+def create_signal(payload: dict[str, Any], filed_by: User, source: str = "manual") -> Signal:
+    where = _locate(payload["resident"])
+    consent_data = payload["consent"]
+    resident: Resident | None = None
+    consent: Consent | None = None
+    if consent_data["given"] or payload["urgency"] == "urgent":
+        resident = find_or_create_resident(payload["resident"], where)
+        if consent_data["given"]:
+            consent = Consent(resident_id=resident.id, method=consent_data["how"],
+                              reference=consent_data.get("reference"),
+                              recorded_by_id=filed_by.id)
+            db.session.add(consent)
+    # Without consent (and not urgent) the signal only counts for the neighbourhood: no name.
+    signal = Signal(resident=resident, neighbourhood_id=where.neighbourhood.id,
+                    theme=payload["theme"], domain=payload["domain"],
+                    urgency=payload["urgency"], polarity=payload["polarity"],
+                    source=source, note=payload["note"] if resident else "",
+                    consent=consent, filed_by_id=filed_by.id)
+    db.session.add(signal)
+    db.session.flush()
+    enqueue_after_commit("routing.route_signal", signal.id)
+    return signal
+
+
+def signal_status(signal: Signal) -> str:
+    if signal.case_id is None:
+        return "routed" if signal.routed_at else "received"
+    case = db.session.get_one(Case, signal.case_id)
+    if case.closed_at is not None:
+        return "closed"
+    if case.status in ("contacted", "in_progress"):
+        return "contacted"
+    return "routed"
