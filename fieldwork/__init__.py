@@ -94,8 +94,8 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer",
                        "description": "POST /api/v1/auth/token for a token"})
     celery_init_app(app)
-    import fieldwork.core.outbox  # noqa: F401 - the after-commit publisher
-    import fieldwork.core.tasks  # noqa: F401 - registers the tasks with Celery
+    import fieldwork.core.outbox
+    import fieldwork.core.tasks
     import fieldwork.routing.tasks  # noqa: F401
 
 
@@ -123,9 +123,9 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
     from fieldwork.core.health import bp as health
-    from fieldwork.signals.api import bp as signals_api
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
+    from fieldwork.signals.api import bp as signals_api
 
     for blueprint in (home, auth_pages, areas_pages, health):
         app.register_blueprint(blueprint)

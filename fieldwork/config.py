@@ -117,7 +117,9 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         # A capture must not hang on a dead broker: give up fast, the outbox re-sends.
         "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0,
                                       "interval_step": 0.2, "interval_max": 0.5},
-        "broker_transport_options": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        "broker_transport_options": {"socket_connect_timeout": 2, "max_retries": 1,
+                                     "interval_start": 0, "interval_step": 0.2,
+                                     "interval_max": 0.2},
         "beat_schedule": {
             "flush-outbox": {"task": "fieldwork.core.flush_outbox", "schedule": 60.0},
         },

@@ -55,10 +55,12 @@ def publish(message_ids: list[int]) -> int:
             continue
         values: dict[str, Any] = {"attempts": OutboxMessage.attempts + 1}
         try:
-            celery.tasks[row.task_name].apply_async(args=row.args)
+            # retry=False: fail fast when the broker is down; the periodic flush re-sends.
+            celery.tasks[row.task_name].apply_async(args=row.args, retry=False,
+                                                         ignore_result=True)
             values["sent_at"] = utcnow()
             sent += 1
-        except Exception as exc:  # noqa: BLE001 - a broker outage must not fail the capture
+        except Exception as exc:
             log.warning("outbox %s not published: %s", message_id, exc)
             values["last_error"] = f"{type(exc).__name__}: {exc}"[:2000]
         with db.engine.begin() as conn:
