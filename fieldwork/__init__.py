@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.areas.views import bp as areas_pages
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
+    from fieldwork.cases.api import bp as cases_api
     from fieldwork.core.health import bp as health
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
@@ -129,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (home, auth_pages, areas_pages, health):
         app.register_blueprint(blueprint)
-    for blueprint in (auth_api, areas_api, signals_api):
+    for blueprint in (auth_api, areas_api, signals_api, cases_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 

@@ -40,6 +40,13 @@ class Case(db.Model):
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case",
                                                    order_by="CaseEvent.id")
 
+    @property
+    def is_overdue(self) -> bool:
+        """No contact attempt yet and the first-contact deadline has passed."""
+        if self.closed_at is not None or self.due_at is None or self.due_at > utcnow():
+            return False
+        return not any(e.type == "contact_attempt" for e in self.events)
+
 
 class CaseEvent(db.Model):
     """Append-only. A signal is routed once: (signal_id, type) is unique."""

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from fieldwork.cases.models import OUTCOMES
+from fieldwork.cases.services import ATTEMPT_RESULTS
+
+EVENT_TYPES = ("contact_attempt", "status_change", "close", "reassigned", "note")
+
+
+class QueueQuerySchema(ma.Schema):
+    neighbourhood = ma.fields.Integer(load_default=None)
+    theme = ma.fields.String(load_default=None)
+
+
+class ResidentOutSchema(ma.Schema):
+    name = ma.fields.String()
+    street = ma.fields.String()
+    house_number = ma.fields.String()
+    postcode = ma.fields.String()
+    birth_year = ma.fields.Integer()
+    phone = ma.fields.String()
+
+
+class QueueItemSchema(ma.Schema):
+    case_id = ma.fields.Integer(attribute="id")
+    status = ma.fields.String()
+    urgency = ma.fields.String()
+    due = ma.fields.DateTime(attribute="due_at")
+    overdue = ma.fields.Function(lambda c: c.is_overdue)
+    neighbourhood = ma.fields.Function(lambda c: c.resident.neighbourhood.name)
+    resident = ma.fields.Nested(ResidentOutSchema)
+
+
+class QueueSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(QueueItemSchema))
+
+
+class OwnerSchema(ma.Schema):
+    email = ma.fields.String()
+    name = ma.fields.String()
+
+
+class SignalOutSchema(ma.Schema):
+    id = ma.fields.Integer()
+    theme = ma.fields.String()
+    domain = ma.fields.String()
+    urgency = ma.fields.String()
+    polarity = ma.fields.String()
+    source = ma.fields.String()
+    note = ma.fields.String()
+    created_at = ma.fields.DateTime()
+    routing_reason = ma.fields.String()
+
+
+class EventOutSchema(ma.Schema):
+    type = ma.fields.String()
+    at = ma.fields.DateTime()
+    by = ma.fields.Function(lambda e: e.by.email if e.by else None)
+    detail = ma.fields.Dict()
+
+
+class CaseSchema(ma.Schema):
+    id = ma.fields.Integer()
+    status = ma.fields.String()
+    outcome = ma.fields.String(allow_none=True)
+    urgency = ma.fields.String()
+    due = ma.fields.DateTime(attribute="due_at")
+    owner = ma.fields.Nested(OwnerSchema, allow_none=True)
+    resident = ma.fields.Nested(ResidentOutSchema)
+    neighbourhood = ma.fields.Function(lambda c: c.resident.neighbourhood.name)
+    signals = ma.fields.Method("get_signals")
+    events = ma.fields.List(ma.fields.Nested(EventOutSchema))
+
+    def get_signals(self, case: object) -> list[dict]:
+        from fieldwork.cases.services import signals_of
+
+        return SignalOutSchema(many=True).dump(signals_of(case))  # type: ignore[arg-type]
+
+
+class CaseEventInSchema(ma.Schema):
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(EVENT_TYPES))
+    result = ma.fields.String(validate=ma.validate.OneOf(ATTEMPT_RESULTS), load_default=None)
+    call_back_at = ma.fields.AwareDateTime(load_default=None)
+    status = ma.fields.String(load_default=None)
+    outcome = ma.fields.String(validate=ma.validate.OneOf(OUTCOMES), load_default=None)
+    partner = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    to = ma.fields.Email(load_default=None, metadata={"description": "reassign: new owner"})
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))

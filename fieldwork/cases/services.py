@@ -1,0 +1,155 @@
+"""Working a case: contact attempts, status changes, closing, reassigning, notes.
+
+Every change is an append-only CaseEvent (who, when, why). Illegal moves raise CaseError
+and change nothing. Flush, never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import case as sql_case
+from sqlalchemy import select
+
+from fieldwork.auth.models import User
+from fieldwork.cases.models import OUTCOMES, Case, CaseEvent
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+from fieldwork.signals.models import Consent, Signal
+
+ATTEMPT_RESULTS = ("reached", "no_answer", "call_back_at")
+# Where a case may go by hand; closing has its own action with an outcome.
+TRANSITIONS = {
+    "new": {"assigned"},
+    "assigned": {"contacted", "in_progress"},
+    "contacted": {"in_progress"},
+    "in_progress": {"contacted"},
+}
+
+
+class CaseError(ValueError):
+    def __init__(self, message: str, field: str = "_schema") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _event(case: Case, type_: str, by: User | None, **detail: Any) -> CaseEvent:
+    event = CaseEvent(case_id=case.id, type=type_, by_id=by.id if by else None, detail=detail)
+    db.session.add(event)
+    return event
+
+
+def _require_open(case: Case) -> None:
+    if case.closed_at is not None:
+        raise CaseError(_("This case is closed."))
+
+
+def consent_withdrawn(case: Case) -> bool:
+    consents = list(db.session.scalars(select(Consent).where(
+        Consent.resident_id == case.resident_id)))
+    return bool(consents) and all(c.withdrawn_at is not None for c in consents)
+
+
+def log_contact_attempt(case: Case, by: User, result: str, note: str = "",
+                        call_back_at: datetime | None = None) -> CaseEvent:
+    _require_open(case)
+    if consent_withdrawn(case):
+        raise CaseError(_("The resident withdrew consent: no more contact."))
+    if result not in ATTEMPT_RESULTS:
+        raise CaseError(_("Unknown result."), "result")
+    if result == "call_back_at" and call_back_at is None:
+        raise CaseError(_("Give the time to call back."), "call_back_at")
+    event = _event(case, "contact_attempt", by, result=result, note=note,
+                   call_back_at=call_back_at.isoformat() if call_back_at else None)
+    if result == "reached" and case.status in ("new", "assigned"):
+        _event(case, "status_change", by, old=case.status, new="contacted")
+        case.status = "contacted"
+    db.session.flush()
+    return event
+
+
+def change_status(case: Case, by: User, new: str, reason: str = "") -> CaseEvent:
+    _require_open(case)
+    if new not in TRANSITIONS.get(case.status, set()):
+        raise CaseError(_("A case cannot go from %(old)s to %(new)s.", old=case.status, new=new),
+                        "status")
+    event = _event(case, "status_change", by, old=case.status, new=new, reason=reason)
+    case.status = new
+    db.session.flush()
+    return event
+
+
+def close_case(case: Case, by: User, outcome: str, partner: str = "",
+               reason: str = "") -> CaseEvent:
+    _require_open(case)
+    if outcome not in OUTCOMES:
+        raise CaseError(_("Choose an outcome."), "outcome")
+    if outcome == "referred_onward" and not partner.strip():
+        raise CaseError(_("Name the partner the resident was referred to."), "partner")
+    event = _event(case, "status_change", by, old=case.status, new="closed", outcome=outcome,
+                   partner=partner.strip() or None, reason=reason)
+    case.status, case.outcome, case.closed_at = "closed", outcome, utcnow()
+    db.session.flush()
+    return event
+
+
+def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
+    _require_open(case)
+    if not reason.strip():
+        raise CaseError(_("Say why the case is reassigned."), "reason")
+    if not to.active or to.role not in ("contact_person", "coordinator"):
+        raise CaseError(_("Choose an active contact person."), "to")
+    if case.owner_id == to.id:
+        raise CaseError(_("This person already owns the case."), "to")
+    event = _event(case, "reassigned", by, old=case.owner.email if case.owner else None,
+                   new=to.email, reason=reason.strip())
+    case.owner = to
+    db.session.flush()
+    return event
+
+
+def add_note(case: Case, by: User, text: str) -> CaseEvent:
+    if not text.strip():
+        raise CaseError(_("The note is empty."), "text")
+    event = _event(case, "note", by, text=text.strip())
+    db.session.flush()
+    return event
+
+
+def can_see_case(user: User, case: Case) -> bool:
+    """Coordinators see every case; a contact person the cases they own or their team's."""
+    if user.role == "coordinator":
+        return True
+    if user.role != "contact_person":
+        return False
+    if case.owner_id == user.id:
+        return True
+    if case.team_id is None:
+        return False
+    from fieldwork.routing.models import TeamMember
+
+    return db.session.get(TeamMember, (case.team_id, user.id)) is not None
+
+
+def queue_for(user: User, neighbourhood_id: int | None = None,
+              theme: str | None = None) -> list[Case]:
+    """Open cases for this user: urgent first, then by due date of first contact."""
+    from fieldwork.signals.models import Resident
+
+    query = (select(Case).join(Resident, Resident.id == Case.resident_id)
+             .where(Case.closed_at.is_(None)))
+    if user.role != "coordinator":
+        query = query.where(Case.owner_id == user.id)
+    if neighbourhood_id:
+        query = query.where(Resident.neighbourhood_id == neighbourhood_id)
+    if theme:
+        query = query.where(Case.id.in_(select(Signal.case_id).where(Signal.theme == theme)))
+    query = query.order_by(sql_case((Case.urgency == "urgent", 0), else_=1), Case.due_at,
+                           Case.id)
+    return list(db.session.scalars(query))
+
+
+def signals_of(case: Case) -> list[Signal]:
+    return list(db.session.scalars(select(Signal).where(Signal.case_id == case.id)
+                                   .order_by(Signal.id)))
