@@ -126,11 +126,12 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.core.health import bp as health
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
+    from fieldwork.routing.api import bp as routing_api
     from fieldwork.signals.api import bp as signals_api
 
     for blueprint in (home, auth_pages, areas_pages, health):
         app.register_blueprint(blueprint)
-    for blueprint in (auth_api, areas_api, signals_api, cases_api):
+    for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 

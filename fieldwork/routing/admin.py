@@ -1,0 +1,147 @@
+"""Replacing the rule set and the teams (coordinator), and the dry run. Flush, never commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.auth.models import User
+from fieldwork.auth.services import find_user_by_email
+from fieldwork.extensions import db
+from fieldwork.routing.engine import RuleSpec, describe, first_match
+from fieldwork.routing.models import RoutingRule, Team, TeamMember
+from fieldwork.routing.services import facts_for
+from fieldwork.signals.models import Signal
+
+ASSIGNABLE_ROLES = ("contact_person", "coordinator")
+
+
+class RoutingConfigError(ValueError):
+    def __init__(self, errors: dict[str, Any]) -> None:
+        super().__init__("invalid routing configuration")
+        self.errors = errors
+
+
+def _assignable(email: str) -> User | None:
+    user = find_user_by_email(email)
+    return user if user and user.active and user.role in ASSIGNABLE_ROLES else None
+
+
+def rules_as_dicts() -> list[dict[str, Any]]:
+    rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position))
+    return [{"name": r.name, "conditions": r.conditions or {},
+             "assign_to": ({"team": r.assign_team.name} if r.assign_team
+                           else {"user": r.assign_user.email if r.assign_user else None}),
+             "first_contact_days": r.first_contact_days, "enabled": r.enabled} for r in rules]
+
+
+def teams_as_dicts() -> list[dict[str, Any]]:
+    teams = db.session.scalars(select(Team).order_by(Team.name))
+    return [{"name": t.name, "strategy": t.strategy,
+             "members": [m.user.email for m in t.members]} for t in teams]
+
+
+def _check_rules(rules: list[dict[str, Any]],
+                 team_names: set[str]) -> list[tuple[dict[str, Any], User | None, str | None]]:
+    errors: dict[str, Any] = {}
+    resolved = []
+    known_neighbourhoods = set(db.session.scalars(select(Neighbourhood.id)))
+    for index, rule in enumerate(rules):
+        target = rule["assign_to"]
+        user = None
+        if "user" in target:
+            user = _assignable(target["user"])
+            if user is None:
+                errors[f"rules.{index}.assign_to.user"] = [
+                    f"{target['user']} is not an active contact person or coordinator."]
+        elif target["team"] not in team_names:
+            errors[f"rules.{index}.assign_to.team"] = [f"No team called {target['team']}."]
+        unknown = sorted(set(rule["conditions"].get("neighbourhoods") or [])
+                         - known_neighbourhoods)
+        if unknown:
+            errors[f"rules.{index}.conditions.neighbourhoods"] = [
+                f"Unknown neighbourhood id(s): {unknown}"]
+        resolved.append((rule, user, target.get("team")))
+    if errors:
+        raise RoutingConfigError(errors)
+    return resolved
+
+
+def replace_rules(rules: list[dict[str, Any]]) -> None:
+    teams = {t.name: t for t in db.session.scalars(select(Team))}
+    resolved = _check_rules(rules, set(teams))
+    db.session.execute(delete(RoutingRule))
+    for position, (rule, user, team_name) in enumerate(resolved, start=1):
+        db.session.add(RoutingRule(
+            position=position, name=rule["name"], conditions=rule["conditions"],
+            assign_user=user, assign_team=teams[team_name] if team_name else None,
+            first_contact_days=rule["first_contact_days"], enabled=rule["enabled"]))
+    db.session.flush()
+
+
+def replace_teams(teams: list[dict[str, Any]]) -> None:
+    errors: dict[str, Any] = {}
+    names = [t["name"] for t in teams]
+    if len(set(names)) != len(names):
+        errors["teams"] = ["Team names must be unique."]
+    members: dict[str, list[User]] = {}
+    for index, team in enumerate(teams):
+        users = []
+        for email in team["members"]:
+            user = _assignable(email)
+            if user is None:
+                errors.setdefault(f"teams.{index}.members", []).append(
+                    f"{email} is not an active contact person or coordinator.")
+            else:
+                users.append(user)
+        members[team["name"]] = users
+    in_use = set(db.session.scalars(select(Team.name).join(
+        RoutingRule, RoutingRule.assign_team_id == Team.id)))
+    if removed := sorted(in_use - set(names)):
+        errors["teams"] = [f"Rules still use: {', '.join(removed)}. Change the rules first."]
+    if errors:
+        raise RoutingConfigError(errors)
+    existing = {t.name: t for t in db.session.scalars(select(Team))}
+    for name, team in existing.items():
+        if name not in members:
+            db.session.delete(team)
+    for spec in teams:
+        team = existing.get(spec["name"]) or Team(name=spec["name"])
+        team.strategy = spec["strategy"]
+        db.session.add(team)
+        db.session.flush()
+        db.session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
+        for position, user in enumerate(members[spec["name"]]):
+            db.session.add(TeamMember(team_id=team.id, user_id=user.id, position=position))
+    db.session.flush()
+    db.session.expire_all()
+
+
+def dry_run(rules: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
+    """Where the last ``last`` routed signals would go under ``rules`` (nothing is saved)."""
+    teams = {t.name: t for t in db.session.scalars(select(Team))}
+    resolved = _check_rules(rules, set(teams))
+    specs = [RuleSpec(r["name"], r["conditions"], r["enabled"]) for r, _, _ in resolved]
+    signals = db.session.scalars(select(Signal).where(Signal.case_id.is_not(None))
+                                 .order_by(Signal.id.desc()).limit(last))
+    items = []
+    for signal in signals:
+        facts = facts_for(signal)
+        index = first_match(specs, facts)
+        if index is None:
+            proposed = "geen regel past → regisseur"
+        else:
+            rule, user, team_name = resolved[index]
+            target = user.display_name if user else f"team {team_name}"
+            proposed = describe(index + 1, rule["conditions"], facts, signal.neighbourhood.name,
+                                target)
+        current = signal.routing_reason
+        items.append({"signal_id": signal.id, "current": current, "proposed": proposed,
+                      "changed": _target(current) != _target(proposed)})
+    return items
+
+
+def _target(reason: str | None) -> str | None:
+    return reason.rsplit("→", 1)[-1].strip() if reason else None

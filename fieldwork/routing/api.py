@@ -1,0 +1,95 @@
+"""/api/v1/routing: rules, teams and the dry run (coordinator)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint, abort
+
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import api_roles
+from fieldwork.core.roles import Role
+from fieldwork.extensions import db
+from fieldwork.routing.admin import (
+    RoutingConfigError,
+    dry_run,
+    replace_rules,
+    replace_teams,
+    rules_as_dicts,
+    teams_as_dicts,
+)
+from fieldwork.routing.schemas import DryRunResultSchema, DryRunSchema, RulesSchema, TeamsSchema
+
+bp = Blueprint("api_routing", __name__, url_prefix="/api/v1/routing",
+               description="Routing rules and teams")
+BEARER = [{"bearerAuth": []}]
+
+
+def _invalid(exc: RoutingConfigError) -> None:
+    db.session.rollback()
+    abort(422, message="The routing configuration is not valid.", errors=exc.errors)
+
+
+@bp.get("/rules")
+@api_roles(Role.COORDINATOR)
+@bp.response(200, RulesSchema)
+@bp.doc(security=BEARER)
+def get_rules() -> dict[str, Any]:
+    """The rules in priority order."""
+    return {"rules": rules_as_dicts()}
+
+
+@bp.put("/rules")
+@api_roles(Role.COORDINATOR)
+@bp.arguments(RulesSchema)
+@bp.response(200, RulesSchema)
+@bp.doc(security=BEARER)
+def put_rules(data: dict[str, Any]) -> dict[str, Any]:
+    """Replace the rule set; order = priority. Refused as a whole when one rule is invalid."""
+    try:
+        replace_rules(data["rules"])
+    except RoutingConfigError as exc:
+        _invalid(exc)
+    record_audit("routing_rules_replaced", "routing_rules", None, count=len(data["rules"]))
+    db.session.commit()
+    return {"rules": rules_as_dicts()}
+
+
+@bp.get("/teams")
+@api_roles(Role.COORDINATOR)
+@bp.response(200, TeamsSchema)
+@bp.doc(security=BEARER)
+def get_teams() -> dict[str, Any]:
+    """Teams and their members."""
+    return {"teams": teams_as_dicts()}
+
+
+@bp.put("/teams")
+@api_roles(Role.COORDINATOR)
+@bp.arguments(TeamsSchema)
+@bp.response(200, TeamsSchema)
+@bp.doc(security=BEARER)
+def put_teams(data: dict[str, Any]) -> dict[str, Any]:
+    """Replace the teams. A team still used by a rule cannot be removed."""
+    try:
+        replace_teams(data["teams"])
+    except RoutingConfigError as exc:
+        _invalid(exc)
+    record_audit("routing_teams_replaced", "teams", None, names=[t["name"] for t in data["teams"]])
+    db.session.commit()
+    return {"teams": teams_as_dicts()}
+
+
+@bp.post("/dry-run")
+@api_roles(Role.COORDINATOR)
+@bp.arguments(DryRunSchema)
+@bp.response(200, DryRunResultSchema)
+@bp.doc(security=BEARER)
+def post_dry_run(data: dict[str, Any]) -> dict[str, Any]:
+    """Where the last N signals would have gone under a draft rule list; nothing is saved."""
+    try:
+        items = dry_run(data["rules"], data["last"])
+    except RoutingConfigError as exc:
+        _invalid(exc)
+    db.session.rollback()
+    return {"items": items, "changed": sum(1 for i in items if i["changed"])}
