@@ -123,13 +123,15 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
     from fieldwork.cases.api import bp as cases_api
+    from fieldwork.cases.views import bp as cases_pages
     from fieldwork.core.health import bp as health
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
     from fieldwork.routing.api import bp as routing_api
     from fieldwork.signals.api import bp as signals_api
+    from fieldwork.signals.views import bp as signals_pages
 
-    for blueprint in (home, auth_pages, areas_pages, health):
+    for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages, health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply

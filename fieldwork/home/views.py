@@ -23,6 +23,10 @@ def index() -> str:
     context: dict[str, object] = {}
     if current_user.role in ("coordinator", "analyst"):
         context["municipalities"] = list_municipalities()
+    if current_user.role in ("contact_person", "coordinator"):
+        from fieldwork.cases.services import queue_for
+
+        context["open_cases"] = queue_for(current_user)
     if current_user.role == "coordinator":
         context["fixup_count"] = len(open_fixups())
         context["users_by_role"] = count_users_by_role()

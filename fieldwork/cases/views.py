@@ -1,0 +1,110 @@
+"""Mijn wachtrij and the case page."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.auth.models import User
+from fieldwork.cases.forms import AttemptForm, CloseForm, NoteForm, ReassignForm, StatusForm
+from fieldwork.cases.models import Case
+from fieldwork.cases.services import (
+    CaseError,
+    add_note,
+    can_see_case,
+    change_status,
+    close_case,
+    log_contact_attempt,
+    queue_for,
+    reassign,
+    signals_of,
+)
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import roles_required
+from fieldwork.extensions import db
+from fieldwork.signals.models import Consent
+from fieldwork.signals.vocabulary import THEMES
+
+bp = Blueprint("cases", __name__)
+STAFF = ("contact_person", "coordinator")
+
+
+@bp.get("/queue")
+@roles_required(*STAFF)
+def queue() -> str:
+    neighbourhood_id = request.args.get("buurt", type=int)
+    theme = request.args.get("thema") or None
+    cases = queue_for(current_user, neighbourhood_id, theme if theme in THEMES else None)
+    record_audit("queue_viewed", "case", None, ids=[c.id for c in cases])
+    db.session.commit()
+    neighbourhoods = db.session.scalars(select(Neighbourhood).where(
+        Neighbourhood.is_unlocatable.is_(False)).order_by(Neighbourhood.name))
+    return render_template("cases/queue.html", cases=cases, neighbourhoods=neighbourhoods,
+                           themes=THEMES, chosen_neighbourhood=neighbourhood_id,
+                           chosen_theme=theme)
+
+
+def _forms(case: Case) -> dict[str, object]:
+    reassign_form = ReassignForm(prefix="reassign")
+    reassign_form.to.choices = [(u.email, u.display_name) for u in db.session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(STAFF),
+                           User.id != case.owner_id).order_by(User.name))]
+    return {"attempt": AttemptForm(prefix="attempt"), "status": StatusForm(prefix="status"),
+            "close": CloseForm(prefix="close"), "reassign": reassign_form,
+            "note": NoteForm(prefix="note")}
+
+
+def _apply(case: Case, action: str, forms: dict) -> None:
+    form = forms[action]
+    if not form.validate_on_submit():
+        raise CaseError(" ".join(e for errors in form.errors.values() for e in errors))
+    if action == "attempt":
+        when = form.call_back_at.data.replace(tzinfo=UTC) if form.call_back_at.data else None
+        log_contact_attempt(case, current_user, form.result.data, form.note.data or "", when)
+    elif action == "status":
+        change_status(case, current_user, form.status.data, form.reason.data or "")
+    elif action == "close":
+        close_case(case, current_user, form.outcome.data, form.partner.data or "",
+                   form.reason.data or "")
+    elif action == "reassign":
+        target = db.session.scalar(select(User).where(User.email == form.to.data))
+        if target is None:
+            raise CaseError(_("Choose an active contact person."))
+        reassign(case, current_user, target, form.reason.data or "")
+    else:
+        add_note(case, current_user, form.text.data or "")
+
+
+@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def case_page(case_id: int) -> str | Response:
+    case = db.session.get(Case, case_id)
+    if case is None or not can_see_case(current_user, case):
+        abort(404)
+    forms = _forms(case)
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        if action not in forms:
+            abort(400)
+        try:
+            _apply(case, action, forms)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("cases.case_page", case_id=case.id))
+        except CaseError as exc:
+            db.session.rollback()
+            case = db.session.get_one(Case, case_id)
+            flash(str(exc), "error")
+            status = 400
+    record_audit("case_viewed", "case", case.id)
+    db.session.commit()
+    consents = db.session.scalars(select(Consent).where(Consent.resident_id == case.resident_id))
+    return render_template("cases/case.html", case=case, signals=signals_of(case),
+                           consents=list(consents), forms=forms, themes=THEMES), status
