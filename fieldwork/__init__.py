@@ -94,8 +94,10 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer",
                        "description": "POST /api/v1/auth/token for a token"})
     celery_init_app(app)
+    import fieldwork.cases.tasks
     import fieldwork.core.outbox
     import fieldwork.core.tasks
+    import fieldwork.notifications.tasks
     import fieldwork.routing.tasks  # noqa: F401
 
 
@@ -113,6 +115,7 @@ def import_models() -> None:
     import fieldwork.core.idempotency
     import fieldwork.core.models
     import fieldwork.core.outbox
+    import fieldwork.notifications.models
     import fieldwork.routing.models
     import fieldwork.signals.models  # noqa: F401
 
@@ -127,11 +130,13 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.core.health import bp as health
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
+    from fieldwork.notifications.views import bp as notifications_pages
     from fieldwork.routing.api import bp as routing_api
     from fieldwork.signals.api import bp as signals_api
     from fieldwork.signals.views import bp as signals_pages
 
-    for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages, health):
+    for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
+                      notifications_pages, health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply

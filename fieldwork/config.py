@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "TASK_QUEUE": "fieldwork",
     "STATBEL_DIR": str(ROOT / "data" / "statbel"),
-    "MAIL_SERVER": "localhost",
+    "MAIL_SERVER": None,  # unset: notifications go to the in-app inbox only
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,
     "MAIL_USERNAME": None,
@@ -122,6 +122,7 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
                                      "interval_max": 0.2},
         "beat_schedule": {
             "flush-outbox": {"task": "fieldwork.core.flush_outbox", "schedule": 60.0},
+            "check-deadlines": {"task": "cases.check_deadlines", "schedule": 900.0},
         },
     }
     if redis_url:

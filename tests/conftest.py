@@ -41,6 +41,43 @@ def service_unavailable(what: str, reason: str) -> None:
     pytest.skip(f"{message}; start it to run the production-path tests")
 
 
+class _Mailbox:
+    """A real SMTP server (aiosmtpd) on localhost that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import message_from_bytes
+
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _start_smtp() -> tuple[Any, _Mailbox]:
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = _Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    return controller, mailbox
+
+
+SMTP_CONTROLLER, MAILBOX = _start_smtp()
+SMTP_PORT = SMTP_CONTROLLER.port
+
+
+@pytest.fixture
+def mailbox() -> _Mailbox:
+    MAILBOX.messages.clear()
+    return MAILBOX
+
+
 def _make_app(database_uri: str, **extra: Any) -> Flask:
     from fieldwork import create_app
 
@@ -52,6 +89,8 @@ def _make_app(database_uri: str, **extra: Any) -> Flask:
         "REMEMBER_COOKIE_SECURE": False,
         "REDIS_URL": None,
         "TASK_QUEUE": TASK_QUEUE,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": SMTP_PORT,
         **extra,
     }
     app = create_app(config)
@@ -242,7 +281,8 @@ def bearer(token: str) -> dict[str, str]:
 def celery_worker(pg_url: str, redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on Redis and the test PostgreSQL database."""
     env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": redis_url,
-           "SECRET_KEY": "worker-test-secret", "FIELDWORK_TASK_QUEUE": TASK_QUEUE}
+           "SECRET_KEY": "worker-test-secret", "FIELDWORK_TASK_QUEUE": TASK_QUEUE,
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(SMTP_PORT)}
     log_path = ROOT / "test-artifacts" / f"worker-{SESSION_ID}.log"
     log_path.parent.mkdir(exist_ok=True)
     with log_path.open("wb") as log:

@@ -106,6 +106,10 @@ def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
                    new=to.email, reason=reason.strip())
     case.owner = to
     db.session.flush()
+    from fieldwork.notifications.services import notify
+
+    notify(to, "reassigned", f"event:{event.id}", "Een dossier werd aan jou doorgegeven",
+           f"{by.display_name} gaf dossier {case.id} aan jou door: {reason.strip()}", case.id)
     return event
 
 

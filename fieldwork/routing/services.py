@@ -11,6 +11,7 @@ from fieldwork.auth.models import User
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
+from fieldwork.notifications.services import notify
 from fieldwork.routing.engine import (
     Facts,
     RuleSpec,
@@ -110,8 +111,17 @@ def route_signal(signal_id: int) -> Signal | None:
         db.session.add(CaseEvent(case_id=case.id, type="assigned",
                                  detail={"owner": owner.email if owner else None,
                                          "reason": reason}))
+        if owner is not None:
+            notify(owner, "assigned", f"case:{case.id}:assigned:{owner.id}",
+                   "Nieuw dossier in je wachtrij",
+                   f"Er staat een nieuw dossier voor je klaar ({reason}). "
+                   f"Eerste contact tegen {case.due_at:%d/%m/%Y}.", case.id)
     elif signal.urgency == "urgent" and case.urgency != "urgent":
         case.urgency = "urgent"
+        if case.owner is not None:
+            notify(case.owner, "urgent", f"signal:{signal.id}:urgent",
+                   "Dringend signaal bij een dossier",
+                   f"Een dringend signaal werd toegevoegd aan dossier {case.id}.", case.id)
     db.session.add(CaseEvent(case_id=case.id, type="routed", signal_id=signal.id,
                              detail={"reason": reason}))
     signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason

@@ -1,0 +1,1 @@
+"""E-mail and the in-app inbox; who was told and when."""

@@ -1,0 +1,97 @@
+"""Notifications by e-mail (a real SMTP server) and in the inbox; deadlines once."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from fieldwork.cases.deadlines import check_deadlines
+from fieldwork.cases.models import Case, CaseEvent
+from fieldwork.extensions import db
+from fieldwork.notifications.models import Notification
+from tests.conftest import api_token, bearer, import_areas, login, make_user
+from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
+
+
+def wait_for_mail(mailbox, count, timeout=20):
+    deadline = time.monotonic() + timeout
+    while len(mailbox.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return mailbox.messages
+
+
+def routed_case(client, token):
+    signal_id = client.post("/api/v1/signals", json=intake(),
+                            headers=bearer(token)).get_json()["id"]
+    return wait_for_status(client, token, signal_id)["case_id"]
+
+
+def test_new_case_mails_the_owner_once_and_lands_in_the_inbox(app, setup, mailbox):  # noqa: F811
+    client, token = setup
+    case_id = routed_case(client, token)
+    messages = wait_for_mail(mailbox, 1)
+    assert [m["To"] for m in messages] == ["an@example.be"]
+    assert messages[0]["Subject"] == "Nieuw dossier in je wachtrij"
+    assert "regel 1" in messages[0].get_payload()
+    with app.app_context():
+        note = db.session.scalars(select(Notification)).one()
+        assert note.case_id == case_id
+        deadline = time.monotonic() + 10
+        while note.emailed_at is None and time.monotonic() < deadline:
+            db.session.expire_all()
+            time.sleep(0.1)
+        assert note.emailed_at is not None
+    an = app.test_client()
+    login(an, "an@example.be")
+    assert "Nieuw dossier in je wachtrij" in an.get("/inbox").get_data(as_text=True)
+
+
+def test_reminder_then_escalation_each_sent_once(app, setup, mailbox):  # noqa: F811
+    client, token = setup
+    case_id = routed_case(client, token)
+    wait_for_mail(mailbox, 1)
+    with app.app_context():
+        due = db.session.get(Case, case_id).due_at
+        assert check_deadlines(due - timedelta(days=2)) == {"reminders": 0, "escalations": 0}
+        assert check_deadlines(due - timedelta(hours=3)) == {"reminders": 1, "escalations": 0}
+        db.session.commit()
+        assert check_deadlines(due - timedelta(hours=1)) == {"reminders": 0, "escalations": 0}
+        assert check_deadlines(due + timedelta(hours=1)) == {"reminders": 0, "escalations": 1}
+        db.session.commit()
+        assert check_deadlines(due + timedelta(days=3)) == {"reminders": 0, "escalations": 0}
+        db.session.commit()
+        kinds = db.session.scalars(select(CaseEvent.type).where(CaseEvent.case_id == case_id))
+        assert sorted(kinds) == ["assigned", "escalated", "reminder_sent", "routed"]
+    subjects = sorted(m["Subject"] for m in wait_for_mail(mailbox, 3))
+    assert subjects == ["Herinnering: eerste contact met Maria Claes",
+                        "Nieuw dossier in je wachtrij", f"Over tijd: dossier {case_id}"]
+
+
+def test_a_contact_attempt_stops_reminders(app, setup, mailbox):  # noqa: F811
+    client, token = setup
+    case_id = routed_case(client, token)
+    an_token = client.post("/api/v1/auth/token", json={
+        "email": "an@example.be", "password": "correct-horse-battery"}).get_json()["token"]
+    client.post(f"/api/v1/cases/{case_id}/events", json={"type": "contact_attempt",
+                                                         "result": "no_answer"},
+                headers=bearer(an_token))
+    with app.app_context():
+        due = db.session.get(Case, case_id).due_at
+        assert check_deadlines(due + timedelta(days=1)) == {"reminders": 0, "escalations": 0}
+        assert db.session.get(Case, case_id).is_overdue is False
+
+
+def test_without_mail_server_the_inbox_still_has_it(embedded_app):
+    embedded_app.config["MAIL_SERVER"] = None
+    import_areas(embedded_app, "36012")
+    make_user(embedded_app, "coordinator")
+    client = embedded_app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    routed_case(client, token)  # no rules: the coordinator gets the case
+    with embedded_app.app_context():
+        note = db.session.scalars(select(Notification)).one()
+        assert note.user.email == "coordinator@example.be"
+        assert note.emailed_at is None
+        assert "not configured" in note.email_error
