@@ -128,6 +128,6 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
     if redis_url:
         return {**common, "broker_url": redis_url, "result_backend": redis_url,
                 "task_always_eager": False, "result_expires": 3600}
-    return {**common, "broker_url": "memory://", "result_backend": "cache+memory://",
+    return {**common, "broker_url": "memory://localhost/", "result_backend": "cache+memory://",
             "task_always_eager": True, "task_eager_propagates": True,
             "task_store_eager_result": True}

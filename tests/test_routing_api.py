@@ -116,3 +116,33 @@ def test_only_the_coordinator_edits_routing(app, coordinator, role):
     token = api_token(client, f"{role}@example.be")
     assert client.put("/api/v1/routing/rules", json=rules(ids),
                       headers=bearer(token)).status_code == 403
+
+
+def test_absent_owner_is_skipped_to_the_deputy(app, coordinator):
+    from datetime import date, timedelta
+
+    client, token, ids = coordinator
+    client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token))
+    client.put("/api/v1/routing/rules", json=rules(ids), headers=bearer(token))
+    today = date.today()  # noqa: DTZ011 - the app uses the UTC date, the same here at noon
+    away = {"absences": [{"user": "an@example.be", "from": str(today - timedelta(days=1)),
+                          "to": str(today + timedelta(days=7)), "deputy": "jan@example.be"}]}
+    saved = client.put("/api/v1/routing/absences", json=away, headers=bearer(token))
+    assert saved.status_code == 200, saved.get_json()
+    signal_id = client.post("/api/v1/signals", json=intake(),
+                            headers=bearer(token)).get_json()["id"]
+    reason = wait_for_status(client, token, signal_id)["routing_reason"]
+    assert reason == "regel 1: buurt=Dadizele → Jan Vermeulen (vervangt An Peeters, afwezig)"
+
+
+def test_absence_validation(app, coordinator):
+    client, token, _ = coordinator
+    bad = {"absences": [{"user": "an@example.be", "from": "2026-12-10", "to": "2026-12-01",
+                         "deputy": "oud@example.be"}]}
+    response = client.put("/api/v1/routing/absences", json=bad, headers=bearer(token))
+    assert response.status_code == 422
+    assert "to" in str(response.get_json()["error"]["fields"])
+    bad["absences"][0]["to"] = "2026-12-20"
+    fields = client.put("/api/v1/routing/absences", json=bad,
+                        headers=bearer(token)).get_json()["error"]["fields"]
+    assert "absences.0.deputy" in fields

@@ -23,6 +23,7 @@ DEMO_USERS = [
     ("vrijwilliger@demo.fieldwork.be", "volunteer", "Maria Vandenberghe"),
     ("huisarts@demo.fieldwork.be", "referrer", "Dr. Pieter Declercq"),
     ("aanspreekpersoon@demo.fieldwork.be", "contact_person", "An Peeters"),
+    ("jan@demo.fieldwork.be", "contact_person", "Jan Vermeulen"),
     ("regisseur@demo.fieldwork.be", "coordinator", "Sofie Lambrecht"),
     ("analist@demo.fieldwork.be", "analyst", "Koen Maes"),
 ]
@@ -40,6 +41,7 @@ def load_command() -> None:
         if find_user_by_email(email) is None:
             create_user(email=email, role=role, password=DEMO_PASSWORD, name=name)
             click.echo(f"user {email} ({role})")
+    _demo_routing_and_signals()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -47,3 +49,61 @@ def load_command() -> None:
                         source_type="demo")
     db.session.commit()
     click.echo(f"demo ready: log in with any demo e-mail and password {DEMO_PASSWORD}")
+
+
+DEMO_SIGNALS = [
+    # (name, street, number, birth year, theme, domain, urgency, consent, note)
+    ("Maria Claes", "Dadizeleplaats", "12", 1941, "eenzaamheid", "welzijn", "normal", True,
+     "Sinds haar man overleed komt ze weinig buiten; wil graag een babbel."),
+    ("Jozef Vandenbussche", "Kerkstraat", "4", 1938, "mobiliteit", "wonen", "normal", True,
+     "Rijdt geen auto meer, raakt moeilijk bij de dokter."),
+    ("Rita Desmet", "Iepersestraat", "27", 1955, "financien_rechten", "welzijn", "normal", True,
+     "Weet niet of ze recht heeft op een verhoogde tegemoetkoming."),
+    ("Georges Lambrecht", "Oliekotstraat", "9", 1936, "veiligheid", "zorg", "urgent", True,
+     "Viel twee keer deze maand; woont alleen."),
+    ("", "Passendaalsestraat", "", None, "vrije_tijd", "welzijn", "normal", False,
+     "Buurtbewoner mist een ontmoetingsplek in de buurt."),
+]
+
+
+def _demo_routing_and_signals() -> None:
+    from sqlalchemy import func, select
+
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.routing.admin import replace_rules, replace_teams
+    from fieldwork.routing.models import RoutingRule
+    from fieldwork.signals.models import Signal
+    from fieldwork.signals.services import create_signal
+
+    if not db.session.scalar(select(func.count()).select_from(RoutingRule)):
+        ids = {n.name: n.id for n in db.session.scalars(select(Neighbourhood))}
+        replace_teams([{"name": "Moorslede 65+", "strategy": "least_loaded",
+                        "members": ["aanspreekpersoon@demo.fieldwork.be",
+                                    "jan@demo.fieldwork.be"]}])
+        replace_rules([
+            {"name": "Eenzaamheid Dadizele", "enabled": True, "first_contact_days": 5,
+             "conditions": {"neighbourhoods": [ids["Dadizele"]], "themes": ["eenzaamheid"]},
+             "assign_to": {"user": "aanspreekpersoon@demo.fieldwork.be"}},
+            {"name": "Dringend", "enabled": True, "first_contact_days": 1,
+             "conditions": {"urgency": "urgent"},
+             "assign_to": {"user": "aanspreekpersoon@demo.fieldwork.be"}},
+            {"name": "65-plussers Moorslede en Dadizele", "enabled": True,
+             "first_contact_days": 5,
+             "conditions": {"neighbourhoods": [ids["Moorslede"], ids["Dadizele"]],
+                            "age_min": 65},
+             "assign_to": {"team": "Moorslede 65+"}},
+        ])
+        click.echo("routing: 1 team, 3 rules")
+    if db.session.scalar(select(func.count()).select_from(Signal)):
+        return
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    for name, street, number, year, theme, domain, urgency, consent, note in DEMO_SIGNALS:
+        create_signal({
+            "resident": {"name": name or "onbekend", "street": street, "house_number": number,
+                         "postcode": "8890", "gemeente": "36012", "birth_year": year,
+                         "phone": "056 50 00 00" if consent else None, "lat": None, "lon": None,
+                         "statsec": None},
+            "theme": theme, "domain": domain, "urgency": urgency, "polarity": "need",
+            "note": note, "consent": {"given": consent, "how": "verbal" if consent else None,
+                                      "reference": None}}, coordinator)
+    click.echo(f"signals: {len(DEMO_SIGNALS)} (routed after commit)")

@@ -11,7 +11,7 @@ from fieldwork.auth.models import User
 from fieldwork.auth.services import find_user_by_email
 from fieldwork.extensions import db
 from fieldwork.routing.engine import RuleSpec, describe, first_match
-from fieldwork.routing.models import RoutingRule, Team, TeamMember
+from fieldwork.routing.models import Absence, RoutingRule, Team, TeamMember
 from fieldwork.routing.services import facts_for
 from fieldwork.signals.models import Signal
 
@@ -145,3 +145,31 @@ def dry_run(rules: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
 
 def _target(reason: str | None) -> str | None:
     return reason.rsplit("→", 1)[-1].strip() if reason else None
+
+
+def absences_as_dicts() -> list[dict[str, Any]]:
+    return [{"user": a.user.email, "starts_on": a.starts_on, "ends_on": a.ends_on,
+             "deputy": a.deputy.email if a.deputy else None}
+            for a in db.session.scalars(select(Absence).order_by(Absence.starts_on))]
+
+
+def replace_absences(absences: list[dict[str, Any]]) -> None:
+    errors: dict[str, Any] = {}
+    rows = []
+    for index, spec in enumerate(absences):
+        user = find_user_by_email(spec["user"])
+        deputy = _assignable(spec["deputy"]) if spec.get("deputy") else None
+        if user is None:
+            errors[f"absences.{index}.user"] = [f"No user {spec['user']}."]
+        if spec.get("deputy") and deputy is None:
+            errors[f"absences.{index}.deputy"] = [
+                f"{spec['deputy']} is not an active contact person or coordinator."]
+        if user is not None and deputy is not None and user.id == deputy.id:
+            errors[f"absences.{index}.deputy"] = ["Nobody can be their own deputy."]
+        rows.append(Absence(user=user, deputy=deputy, starts_on=spec["starts_on"],
+                            ends_on=spec["ends_on"]))
+    if errors:
+        raise RoutingConfigError(errors)
+    db.session.execute(delete(Absence))
+    db.session.add_all(rows)
+    db.session.flush()

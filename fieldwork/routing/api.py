@@ -12,13 +12,21 @@ from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.routing.admin import (
     RoutingConfigError,
+    absences_as_dicts,
     dry_run,
+    replace_absences,
     replace_rules,
     replace_teams,
     rules_as_dicts,
     teams_as_dicts,
 )
-from fieldwork.routing.schemas import DryRunResultSchema, DryRunSchema, RulesSchema, TeamsSchema
+from fieldwork.routing.schemas import (
+    AbsencesSchema,
+    DryRunResultSchema,
+    DryRunSchema,
+    RulesSchema,
+    TeamsSchema,
+)
 
 bp = Blueprint("api_routing", __name__, url_prefix="/api/v1/routing",
                description="Routing rules and teams")
@@ -93,3 +101,28 @@ def post_dry_run(data: dict[str, Any]) -> dict[str, Any]:
         _invalid(exc)
     db.session.rollback()
     return {"items": items, "changed": sum(1 for i in items if i["changed"])}
+
+
+@bp.get("/absences")
+@api_roles(Role.COORDINATOR)
+@bp.response(200, AbsencesSchema)
+@bp.doc(security=BEARER)
+def get_absences() -> dict[str, Any]:
+    """Who is away when, and who stands in."""
+    return {"absences": absences_as_dicts()}
+
+
+@bp.put("/absences")
+@api_roles(Role.COORDINATOR)
+@bp.arguments(AbsencesSchema)
+@bp.response(200, AbsencesSchema)
+@bp.doc(security=BEARER)
+def put_absences(data: dict[str, Any]) -> dict[str, Any]:
+    """Replace the absences; routing skips an absent owner to the deputy."""
+    try:
+        replace_absences(data["absences"])
+    except RoutingConfigError as exc:
+        _invalid(exc)
+    record_audit("absences_replaced", "absences", None, count=len(data["absences"]))
+    db.session.commit()
+    return {"absences": absences_as_dicts()}

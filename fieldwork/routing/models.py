@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.auth.models import User
@@ -47,3 +48,19 @@ class RoutingRule(db.Model):
 
     assign_user: Mapped[User | None] = relationship()
     assign_team: Mapped[Team | None] = relationship()
+
+
+class Absence(db.Model):
+    """An owner away from ``starts_on`` to ``ends_on`` (inclusive); routing skips to the
+    deputy, or to the coordinator when there is none."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    deputy: Mapped[User | None] = relationship(foreign_keys=[deputy_id])

@@ -62,3 +62,19 @@ class DryRunItemSchema(ma.Schema):
 class DryRunResultSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(DryRunItemSchema))
     changed = ma.fields.Integer()
+
+
+class AbsenceSchema(ma.Schema):
+    user = ma.fields.Email(required=True)
+    starts_on = ma.fields.Date(required=True, data_key="from")
+    ends_on = ma.fields.Date(required=True, data_key="to")
+    deputy = ma.fields.Email(load_default=None, allow_none=True)
+
+    @ma.validates_schema
+    def ordered(self, data: dict, **kwargs: object) -> None:
+        if data["ends_on"] < data["starts_on"]:
+            raise ma.ValidationError("'to' is before 'from'.", field_name="to")
+
+
+class AbsencesSchema(ma.Schema):
+    absences = ma.fields.List(ma.fields.Nested(AbsenceSchema), required=True)

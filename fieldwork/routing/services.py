@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import contextlib
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,7 @@ from fieldwork.routing.engine import (
     first_match,
     pick_least_loaded,
 )
-from fieldwork.routing.models import RoutingRule, Team
+from fieldwork.routing.models import Absence, RoutingRule, Team
 from fieldwork.signals.models import Signal
 
 
@@ -41,8 +42,25 @@ def open_case_load(user_ids: list[int]) -> dict[int, int]:
     return {owner: count for owner, count in rows}
 
 
-def assign_in_team(team: Team) -> User:
-    members = [m.user for m in team.members if m.user.active]
+def absence_of(user: User, on: date) -> Absence | None:
+    return db.session.scalar(select(Absence).where(Absence.user_id == user.id,
+                                                   Absence.starts_on <= on,
+                                                   Absence.ends_on >= on))
+
+
+def present_or_deputy(user: User, on: date) -> tuple[User | None, str]:
+    """The owner, or their deputy while they are away; None when neither can take it."""
+    absence = absence_of(user, on)
+    if absence is None:
+        return user, ""
+    deputy = absence.deputy
+    if deputy is not None and deputy.active and absence_of(deputy, on) is None:
+        return deputy, f" (vervangt {user.display_name}, afwezig)"
+    return None, ""
+
+
+def assign_in_team(team: Team, on: date) -> User:
+    members = [m.user for m in team.members if m.user.active and absence_of(m.user, on) is None]
     if not members:
         raise LookupError(f"team {team.name} has no active members")
     ids = [m.id for m in members]
@@ -71,10 +89,16 @@ def decide(signal: Signal) -> tuple[User | None, Team | None, int, str]:
     if index is not None:
         rule = rules[index]
         team = rule.assign_team
-        owner = assign_in_team(team) if team else rule.assign_user
-        if owner is not None and owner.active:
+        today = utcnow().date()
+        owner, note = None, ""
+        if team is not None:
+            with contextlib.suppress(LookupError):  # everybody away: the coordinator
+                owner = assign_in_team(team, today)
+        elif rule.assign_user is not None and rule.assign_user.active:
+            owner, note = present_or_deputy(rule.assign_user, today)
+        if owner is not None:
             reason = describe(index + 1, rule.conditions or {}, facts,
-                              signal.neighbourhood.name, owner.display_name)
+                              signal.neighbourhood.name, owner.display_name) + note
             return owner, team, rule.first_contact_days, reason
     coordinator = default_coordinator()
     name = coordinator.display_name if coordinator else "?"
