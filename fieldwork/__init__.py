@@ -132,11 +132,12 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.home.views import bp as home
     from fieldwork.notifications.views import bp as notifications_pages
     from fieldwork.routing.api import bp as routing_api
+    from fieldwork.routing.views import bp as routing_pages
     from fieldwork.signals.api import bp as signals_api
     from fieldwork.signals.views import bp as signals_pages
 
     for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
-                      notifications_pages, health):
+                      notifications_pages, routing_pages, health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
