@@ -163,10 +163,11 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from fieldwork.core.roles import ROLE_LABELS, Role
+    from fieldwork.signals.vocabulary import label
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"role_label": lambda role: ROLE_LABELS.get(Role(role), role),
+        return {"role_label": lambda role: ROLE_LABELS.get(Role(role), role), "label": label,
                 "current_locale": str(get_locale())}
 
     @app.after_request

@@ -93,3 +93,51 @@ def test_coordinator_regroups_sectors_with_checkboxes(phone):
     assert page.get_by_text("6 sector(en) horen nu bij Dadizele.").is_visible()
     assert page.get_by_label("Moorslede-Centrum").is_checked()
     page.screenshot(path=str(ARTIFACTS / "regroup-360.png"), full_page=True)
+
+
+@pytest.fixture
+def demo_phone(embedded_app):
+    assert embedded_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    server = make_server("127.0.0.1", 0, embedded_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    if not Path(CHROMIUM).exists():
+        server.shutdown()
+        if CI:
+            pytest.fail(f"{CHROMIUM} is missing", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
+        page.set_default_timeout(10_000)
+        yield page, f"http://127.0.0.1:{server.server_port}"
+        browser.close()
+    server.shutdown()
+
+
+def test_contact_person_works_a_demo_case_to_closed(demo_phone):
+    from fieldwork.demo.cli import DEMO_PASSWORD
+
+    page, base = demo_phone
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill("aanspreekpersoon@demo.fieldwork.be")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("link", name="Open mijn wachtrij").click()
+    first = page.locator("a.case-row").first
+    assert "Georges Lambrecht" in first.inner_text()  # the urgent one comes first
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "queue-360.png"), full_page=True)
+    page.get_by_role("link", name="Maria Claes").click()
+    assert page.get_by_text("regel 1: thema=eenzaamheid, buurt=Dadizele → An Peeters",
+                            exact=True).first.is_visible()
+    page.get_by_label("Bereikt").check()
+    page.get_by_role("button", name="Poging bewaren").click()
+    assert page.get_by_text("Bewaard.").is_visible()
+    page.get_by_label("Resultaat", exact=True).select_option("helped")
+    page.get_by_role("button", name="Afsluiten").click()
+    assert page.get_by_text("Afgesloten").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "case-closed-360.png"), full_page=True)

@@ -5,13 +5,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-OUTCOME_LABELS = [("helped", _l("Helped")), ("referred_onward", _l("Referred onward")),
-                  ("info_only", _l("Information only")), ("declined", _l("Declined")),
-                  ("unreachable", _l("Unreachable")),
-                  ("moved_or_deceased", _l("Moved or deceased"))]
-ATTEMPT_LABELS = [("reached", _l("Reached")), ("no_answer", _l("No answer")),
-                  ("call_back_at", _l("Call back later"))]
-STATUS_LABELS = [("contacted", _l("Contacted")), ("in_progress", _l("In progress"))]
+from fieldwork.signals.vocabulary import ATTEMPT_RESULTS, CASE_STATUSES, OUTCOMES
+
+OUTCOME_LABELS = list(OUTCOMES.items())
+ATTEMPT_LABELS = list(ATTEMPT_RESULTS.items())
+STATUS_LABELS = [(code, CASE_STATUSES[code]) for code in ("contacted", "in_progress")]
 
 
 class AttemptForm(FlaskForm):

@@ -31,3 +31,26 @@ URGENCIES = {"normal": _l("Normal"), "urgent": _l("Urgent")}
 POLARITIES = {"need": _l("Need"), "strength": _l("Strength")}
 CONSENT_METHODS = {"signed_strip": _l("Signed tear-off strip"),
                    "signature": _l("Signature on screen"), "verbal": _l("Verbal")}
+
+CASE_STATUSES = {"new": _l("New"), "assigned": _l("Assigned"), "contacted": _l("Contacted"),
+                 "in_progress": _l("In progress"), "closed": _l("Closed")}
+OUTCOMES = {"helped": _l("Helped"), "referred_onward": _l("Referred onward"),
+            "info_only": _l("Information only"), "declined": _l("Declined"),
+            "unreachable": _l("Unreachable"), "moved_or_deceased": _l("Moved or deceased")}
+EVENT_TYPES = {"routed": _l("Routed"), "assigned": _l("Assigned"),
+               "contact_attempt": _l("Contact attempt"), "status_change": _l("Status change"),
+               "note": _l("Note"), "reassigned": _l("Reassigned"),
+               "reminder_sent": _l("Reminder sent"), "escalated": _l("Escalated")}
+ATTEMPT_RESULTS = {"reached": _l("Reached"), "no_answer": _l("No answer"),
+                   "call_back_at": _l("Call back later")}
+
+LABELS = {"theme": THEMES, "domain": DOMAINS, "source": SOURCES, "urgency": URGENCIES,
+          "polarity": POLARITIES, "consent": CONSENT_METHODS, "status": CASE_STATUSES,
+          "outcome": OUTCOMES, "event": EVENT_TYPES, "result": ATTEMPT_RESULTS}
+
+
+def label(kind: str, code: str | None) -> str:
+    """The Dutch (or English) label of a stored code; the code itself when unknown."""
+    if code is None:
+        return ""
+    return str(LABELS.get(kind, {}).get(code, code))
