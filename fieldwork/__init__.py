@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from flask import Flask, has_request_context, session
+from werkzeug.routing import IntegerConverter
 
 from fieldwork.config import (
     DEFAULTS,
@@ -19,9 +20,18 @@ from fieldwork.config import (
 log = logging.getLogger("fieldwork")
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:id>`` that never exceeds a database integer: /cases/99999999999 is a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"))
+    app.url_map.converters["int"] = DatabaseIntConverter
     configure(app, test_config)
     register_extensions(app)
     register_blueprints(app)

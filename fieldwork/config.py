@@ -82,7 +82,9 @@ def load_environment(config: dict[str, Any], environ: os._Environ[str] | dict[st
             config[key] = environ[key]
     for key in MAIL_KEYS:
         if environ.get(key):
-            config[key] = _parse_env_value(environ[key])
+            # Only the port and the TLS switch are not strings: a password stays a password.
+            raw = environ[key]
+            config[key] = _parse_env_value(raw) if key in ("MAIL_PORT", "MAIL_USE_TLS") else raw
 
 
 def ensure_secret_key(config: dict[str, Any], instance_path: str) -> str | None:

@@ -96,8 +96,9 @@ def _make_app(database_uri: str, **extra: Any) -> Flask:
     app = create_app(config)
     from fieldwork.extensions import limiter
 
-    with app.app_context():
-        limiter.reset()  # rate-limit counts must not carry over from the previous test
+    # Flask-Limiter keeps the first app's RATELIMIT_KEY_PREFIX; tests need a fresh count each
+    # (and must not touch the counts of another test run sharing this Redis).
+    limiter._key_prefix = f"fieldwork-test-{SESSION_ID}-{uuid.uuid4().hex}"
     return app
 
 

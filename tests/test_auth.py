@@ -86,9 +86,17 @@ def test_login_is_rate_limited(app, client):
     assert "Te veel pogingen" in login(client, "volunteer@example.be").get_data(as_text=True)
 
 
-def test_session_cookie_flags(app, client):
-    app.config["SESSION_COOKIE_SECURE"] = True
+def test_session_cookie_flags_by_default(sqlite_template, tmp_path):
+    path = tmp_path / "cookies.db"
+    shutil.copy(sqlite_template, path)
+    from fieldwork import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
+                      "TESTING": True})
+    assert app.config["SESSION_COOKIE_SECURE"] is True  # the default, not a test override
     make_user(app, "volunteer")
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
     cookie = login(client, "volunteer@example.be").headers["Set-Cookie"]
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
@@ -224,3 +232,28 @@ def test_audit_records_the_client_address_behind_a_trusted_proxy(sqlite_template
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).filter_by(action="login")).one()
     assert event.ip == expected_ip
+
+
+def test_failed_token_requests_are_audited_and_limited_per_account(app, client):
+    make_user(app, "volunteer")
+    statuses = []
+    for i in range(11):
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{i}"  # many addresses, one account
+        statuses.append(client.post("/api/v1/auth/token", json={
+            "email": "volunteer@example.be", "password": "wrong"}).status_code)
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent).filter_by(action="token_failed")).first()
+
+
+def test_revoke_and_deactivate_cli(app, client, runner):
+    make_user(app, "coordinator")
+    token = api_token(client, "coordinator@example.be")
+    result = runner.invoke(args=["users", "revoke-tokens", "--email", "coordinator@example.be"])
+    assert "Revoked 1 token(s)" in result.output
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+    assert runner.invoke(args=["users", "deactivate", "--email",
+                               "coordinator@example.be"]).exit_code == 0
+    assert login(client, "coordinator@example.be").status_code == 400
+    assert runner.invoke(args=["users", "deactivate", "--email", "x@y.be"]).exit_code != 0

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.extensions import db
-from tests.conftest import ROLES, api_token, bearer, import_areas, login, make_user
+from tests.conftest import ROLES, api_token, bearer, csrf_from, import_areas, login, make_user
 
 UNGUARDED = {"static", "api-docs.openapi_json"}  # static files and the public API description
 
@@ -86,9 +86,17 @@ def test_only_coordinators_change_neighbourhoods(moorslede, role):
                             json={"name": "Gekaapt"}, headers=bearer(token))
     assert response.status_code == 403
     login(client, f"{role}@example.be")
-    page = client.post(f"/areas/neighbourhoods/{neighbourhood_id}/delete")
-    assert page.status_code in (400, 403)  # refused by the role check or by CSRF first
     with app.app_context():
+        empty = Neighbourhood(municipality_id=db.session.get(Neighbourhood, neighbourhood_id)
+                              .municipality_id, name="Leeg")
+        db.session.add(empty)
+        db.session.commit()
+        empty_id = empty.id
+    token = csrf_from(client.get("/home").get_data(as_text=True))
+    page = client.post(f"/areas/neighbourhoods/{empty_id}/delete", data={"csrf_token": token})
+    assert page.status_code == 403
+    with app.app_context():
+        assert db.session.get(Neighbourhood, empty_id) is not None
         assert db.session.get(Neighbourhood, neighbourhood_id).name != "Gekaapt"
 
 

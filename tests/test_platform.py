@@ -55,7 +55,8 @@ def test_language_switch_to_english_and_back(app, client):
     assert "Today" in english
     assert 'lang="en"' in english
     token = csrf_from(english)
-    client.post("/language/nl", data={"csrf_token": token, "next": "//evil.example"})
+    back = client.post("/language/nl", data={"csrf_token": token, "next": "//evil.example"})
+    assert back.headers["Location"] == "/home"
     assert "Vandaag" in client.get("/home").get_data(as_text=True)
 
 

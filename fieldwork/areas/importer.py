@@ -109,6 +109,9 @@ def _import_one(code: str, rows: list[SectorRow], data: StatbelData) -> ImportRe
     matched, report.normalised_codes, report.csv_without_polygon, report.polygon_without_csv = (
         _match_polygons(located_codes, polygons))
 
+    existing_sectors = {s.code: s for s in db.session.scalars(
+        select(Sector).where(Sector.code.in_([r.code for r in rows])))}
+    subs_needing_a_home = {r.sub_code for r in rows if r.code not in existing_sectors}
     existing_subs = {s.code: s for s in db.session.scalars(
         select(SubMunicipality).where(SubMunicipality.code.in_(list(sub_rows))))}
     subs: dict[str, SubMunicipality] = {}
@@ -129,21 +132,22 @@ def _import_one(code: str, rows: list[SectorRow], data: StatbelData) -> ImportRe
         subs[sub_code] = sub
     db.session.flush()
 
-    neighbourhood_for: dict[str, Neighbourhood] = {}
+    neighbourhood_for: dict[str, Neighbourhood] = {}  # only for subs with new sectors
     for sub_code, sub in subs.items():
         neighbourhood = db.session.scalar(
             select(Neighbourhood).where(Neighbourhood.origin_sub_municipality_id == sub.id))
-        if neighbourhood is None:
+        if neighbourhood is None and sub_code in subs_needing_a_home:
+            # Only for sectors that are new: a neighbourhood the coordinator deleted
+            # stays deleted on re-import.
             neighbourhood = Neighbourhood(
                 municipality=municipality, name=_unique_name(municipality, sub.name, sub_code),
                 is_unlocatable=sub.is_unlocatable, origin_sub_municipality_id=sub.id)
             db.session.add(neighbourhood)
             db.session.flush()
             report.neighbourhoods_created += 1
-        neighbourhood_for[sub_code] = neighbourhood
+        if neighbourhood is not None:
+            neighbourhood_for[sub_code] = neighbourhood
 
-    existing_sectors = {s.code: s for s in db.session.scalars(
-        select(Sector).where(Sector.code.in_([r.code for r in rows])))}
     for row in rows:
         sector = existing_sectors.get(row.code)
         sub = subs[row.sub_code]

@@ -32,13 +32,13 @@ class SubMunicipality(db.Model):
     __tablename__ = "sub_municipalities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(12), unique=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)  # up to 15 in the CSV
     name: Mapped[str] = mapped_column(String(120))
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
     is_unlocatable: Mapped[bool] = mapped_column(Boolean, default=False)
     # GeoJSON geometry (WGS84) as text: portable across SQLite and PostgreSQL without PostGIS.
     geometry: Mapped[str | None] = mapped_column(Text)
-    polygon_code: Mapped[str | None] = mapped_column(String(12))  # code in the GeoJSON file
+    polygon_code: Mapped[str | None] = mapped_column(String(20))  # code in the GeoJSON file
 
     municipality: Mapped[Municipality] = relationship(back_populates="sub_municipalities")
     sectors: Mapped[list[Sector]] = relationship(back_populates="sub_municipality",
@@ -107,7 +107,7 @@ class AddressFixup(db.Model):
     street: Mapped[str | None] = mapped_column(String(200))
     house_number: Mapped[str | None] = mapped_column(String(20))
     postcode: Mapped[str | None] = mapped_column(String(4))
-    statsec: Mapped[str | None] = mapped_column(String(12))
+    statsec: Mapped[str | None] = mapped_column(String(20))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     reason: Mapped[str] = mapped_column(String(200))

@@ -35,6 +35,13 @@ class Resolution:
     sector: Sector | None
     resolved_by: str  # statsec | point | street | unlocatable
     fixup: AddressFixup | None = None
+    ambiguous: bool = False  # a point in a sub-municipality split over neighbourhoods
+
+    @property
+    def flagged(self) -> bool:
+        """True when the coordinator should look: the bucket, a fix-up, or a guess."""
+        return (self.fixup is not None or self.ambiguous
+                or self.neighbourhood.is_unlocatable)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,7 +50,7 @@ class Resolution:
             "statsec": self.sector.code if self.sector else None,
             "neighbourhood": {"id": self.neighbourhood.id, "name": self.neighbourhood.name},
             "resolved_by": self.resolved_by,
-            "flagged": self.fixup is not None or self.resolved_by == "unlocatable",
+            "flagged": self.flagged,
         }
 
 
@@ -89,18 +96,18 @@ def _polygon_index() -> _PolygonIndex:
     return cache["index"]
 
 
-def neighbourhood_for_sub(sub: SubMunicipality) -> Neighbourhood:
+def neighbourhood_for_sub(sub: SubMunicipality) -> tuple[Neighbourhood, bool]:
     """The neighbourhood holding most of this sub-municipality's sectors (a point has no
-    sector, and the coordinator may have regrouped them)."""
-    row = db.session.execute(
+    sector, and the coordinator may have regrouped them), and whether that is a guess."""
+    rows = db.session.execute(
         select(Sector.neighbourhood_id, func.count())
         .where(Sector.sub_municipality_id == sub.id)
         .group_by(Sector.neighbourhood_id)
-        .order_by(func.count().desc(), Sector.neighbourhood_id)).first()
-    if row is not None:
-        return db.session.get_one(Neighbourhood, row[0])
+        .order_by(func.count().desc(), Sector.neighbourhood_id)).all()
+    if rows:
+        return db.session.get_one(Neighbourhood, rows[0][0]), len(rows) > 1
     return db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.origin_sub_municipality_id == sub.id)).one()
+        Neighbourhood.origin_sub_municipality_id == sub.id)).one(), False
 
 
 def resolve_point(lat: float, lon: float) -> Resolution | None:
@@ -108,7 +115,8 @@ def resolve_point(lat: float, lon: float) -> Resolution | None:
     if sub_id is None:
         return None
     sub = db.session.get_one(SubMunicipality, sub_id)
-    return Resolution(sub.municipality, sub, neighbourhood_for_sub(sub), None, "point")
+    neighbourhood, ambiguous = neighbourhood_for_sub(sub)
+    return Resolution(sub.municipality, sub, neighbourhood, None, "point", ambiguous=ambiguous)
 
 
 def resolve_street(street: str, postcode: str) -> Resolution | None:
@@ -160,16 +168,24 @@ def resolve_address(municipality: Municipality, *, statsec: str | None = None,
     """Resolve an address known to lie in ``municipality``. Never fails: an address that does
     not resolve there lands in the bucket and on the fix-up list."""
     found = resolve(statsec=statsec, lat=lat, lon=lon, street=street, postcode=postcode)
-    if found is not None and found.municipality.id == municipality.id:
+    inside = found is not None and found.municipality.id == municipality.id
+    if inside and not found.ambiguous:
         return found
-    reason = ("resolved outside this municipality" if found is not None
-              else "no sector, point or street match")
+    if inside:
+        reason = "point in a sub-municipality split over neighbourhoods: check the guess"
+    elif found is not None:
+        reason = "resolved outside this municipality"
+    else:
+        reason = "no sector, point or street match"
     fixup = AddressFixup(municipality=municipality, street=street, house_number=house_number,
                          postcode=postcode, statsec=statsec, lat=lat, lon=lon, reason=reason,
                          source_type=source_type,
                          source_id=None if source_id is None else str(source_id))
     db.session.add(fixup)
     db.session.flush()
+    if inside:  # keep the majority guess, but on the coordinator's list
+        return Resolution(found.municipality, found.sub_municipality, found.neighbourhood,
+                          None, found.resolved_by, fixup, ambiguous=True)
     bucket = unlocatable_bucket(municipality)
     return Resolution(bucket.municipality, bucket.sub_municipality, bucket.neighbourhood,
                       bucket.sector, "unlocatable", fixup)

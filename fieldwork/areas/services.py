@@ -111,6 +111,16 @@ def delete_neighbourhood(neighbourhood: Neighbourhood) -> None:
         raise AreaError(_("The 'niet te lokaliseren' bucket cannot be deleted."))
     if neighbourhood.sectors:
         raise AreaError(_("Move this neighbourhood's sectors elsewhere before deleting it."))
+    from fieldwork.routing.models import RoutingRule
+    from fieldwork.signals.models import Resident, Signal
+
+    in_use = any(db.session.scalar(select(func.count()).select_from(model).where(
+        model.neighbourhood_id == neighbourhood.id)) for model in (Resident, Signal))
+    in_rules = any(neighbourhood.id in (rule.conditions or {}).get("neighbourhoods", [])
+                   for rule in db.session.scalars(select(RoutingRule)))
+    if in_use or in_rules:
+        raise AreaError(_("Residents, signals or routing rules still refer to this "
+                          "neighbourhood; it cannot be deleted."))
     db.session.delete(neighbourhood)
     db.session.flush()
 
@@ -130,5 +140,15 @@ def resolve_fixup(fixup: AddressFixup, sector_code: str, user_id: int | None) ->
         raise AreaError(_("Choose a sector of %(municipality)s.",
                           municipality=fixup.municipality.name), "sector")
     fixup.resolved_sector, fixup.resolved_at, fixup.resolved_by_id = sector, utcnow(), user_id
+    if fixup.source_type == "resident" and fixup.source_id:
+        from fieldwork.signals.models import Resident, Signal
+
+        resident = db.session.get(Resident, int(fixup.source_id))
+        if resident is not None:
+            old = resident.neighbourhood_id
+            resident.sector_id, resident.neighbourhood_id = sector.id, sector.neighbourhood_id
+            for signal in db.session.scalars(select(Signal).where(
+                    Signal.resident_id == resident.id, Signal.neighbourhood_id == old)):
+                signal.neighbourhood_id = sector.neighbourhood_id
     db.session.flush()
     return fixup

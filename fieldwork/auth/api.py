@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fieldwork.auth.models import User
 from fieldwork.auth.schemas import TokenRequestSchema, TokenSchema, UserSchema
-from fieldwork.auth.services import authenticate, issue_token
+from fieldwork.auth.services import authenticate, email_rate_key, issue_token
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import api_roles, public
 from fieldwork.core.roles import Role
@@ -25,6 +25,7 @@ BEARER = [{"bearerAuth": []}]
 @bp.post("/auth/token")
 @public
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=email_rate_key)
 @bp.arguments(TokenRequestSchema)
 @bp.response(201, TokenSchema)
 @bp.alt_response(401, description="Wrong e-mail or password")
@@ -32,6 +33,8 @@ def create_token(payload: dict[str, str]) -> dict[str, Any]:
     """Exchange e-mail and password for a bearer token."""
     user = authenticate(payload["email"], payload["password"])
     if user is None:
+        record_audit("token_failed", "user", None, email=payload["email"][:254])
+        db.session.commit()
         abort(401, message="E-mail address or password is not correct.")
     plain, token = issue_token(user)
     record_audit("token_issued", "user", user.id, user_id=user.id)
@@ -54,4 +57,7 @@ def me() -> User:
 @bp.doc(security=BEARER)
 def list_users() -> list[User]:
     """All accounts (coordinator only)."""
-    return list(db.session.scalars(select(User).order_by(User.email)))
+    users = list(db.session.scalars(select(User).order_by(User.email)))
+    record_audit("users_listed", "user", None, count=len(users))
+    db.session.commit()
+    return users

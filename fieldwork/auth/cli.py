@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from fieldwork.auth.services import AccountError, create_user
+from fieldwork.auth.services import AccountError, create_user, find_user_by_email, revoke_tokens
 from fieldwork.core.roles import ALL_ROLES
 from fieldwork.extensions import db
 
@@ -28,3 +28,28 @@ def create_command(email: str, role: str, name: str, password: str | None) -> No
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@users_cli.command("revoke-tokens")
+@click.option("--email", required=True)
+def revoke_tokens_command(email: str) -> None:
+    """Revoke every API token of an account (a lost phone, a leaked script)."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    count = revoke_tokens(user)
+    db.session.commit()
+    click.echo(f"Revoked {count} token(s) of {user.email}.")
+
+
+@users_cli.command("deactivate")
+@click.option("--email", required=True)
+def deactivate_command(email: str) -> None:
+    """Block an account: no login, no API tokens; its history stays."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    user.active = False
+    revoke_tokens(user)
+    db.session.commit()
+    click.echo(f"Deactivated {user.email}.")

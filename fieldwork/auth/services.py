@@ -70,6 +70,15 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def email_rate_key() -> str:
+    """Rate-limit key for the account being tried, so one account cannot be brute-forced
+    from many addresses."""
+    from flask import request
+
+    email = request.form.get("email") or (request.get_json(silent=True) or {}).get("email")
+    return "email:" + normalise_email(str(email or ""))[:254]
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -92,6 +101,9 @@ def user_for_token(plain: str) -> User | None:
         return None
     if not token.user.active:
         return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now  # coarse, so that reads do not write on every request
+        db.session.commit()
     return token.user
 
 

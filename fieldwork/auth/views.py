@@ -19,7 +19,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from fieldwork.auth.forms import LoginForm
-from fieldwork.auth.services import authenticate
+from fieldwork.auth.services import authenticate, email_rate_key
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import public
 from fieldwork.extensions import db, limiter
@@ -52,6 +52,7 @@ def _login_limit() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=email_rate_key)
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))

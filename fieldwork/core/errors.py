@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import DataError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 ERROR_CODES = {
     400: "bad_request",
@@ -79,15 +80,39 @@ def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
     return render_template("errors/error.html", status=400, message=message), 400
 
 
+def _rollback() -> None:
+    from fieldwork.extensions import db
+
+    db.session.rollback()
+
+
+def handle_data_error(error: DataError) -> Response | tuple[str, int]:
+    """A value the database cannot store (too long, out of range): bad input, not a crash."""
+    _rollback()
+    return handle_http_exception(BadRequest("A value is too long or out of range."))
+
+
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
     from flask import current_app
 
+    _rollback()  # the error page itself must not trip over a failed transaction
     current_app.logger.exception("unhandled error", exc_info=error)
     return handle_http_exception(InternalServerError())
+
+
+def reject_nul_bytes() -> None:
+    """PostgreSQL cannot store NUL characters; refuse them up front with a 400."""
+    values = [request.path, *request.args.values(), *request.form.values()]
+    if request.is_json:
+        values.append(request.get_data(as_text=True))
+    if any("\x00" in value or "\\u0000" in value for value in values):
+        raise BadRequest("The request contains a NUL character.")
 
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(DataError, handle_data_error)
+    app.before_request(reject_nul_bytes)
     if not app.config.get("TESTING"):
         app.register_error_handler(Exception, handle_unexpected)

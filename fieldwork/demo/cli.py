@@ -31,8 +31,13 @@ DEMO_STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
 
 
 @demo_cli.command("load")
-def load_command() -> None:
+@click.option("--force", is_flag=True, help="Load even into a configured DATABASE_URL.")
+def load_command(force: bool) -> None:
     """Import Moorslede and Hamont-Achel, their street table and one account per role."""
+    if current_app.config.get("DATABASE_URL") and not force:
+        raise click.ClickException(
+            "DATABASE_URL is set: the demo creates accounts whose password is public. "
+            "Use --force only on a test server.")
     for report in import_municipalities(DEMO_MUNICIPALITIES, current_app.config["STATBEL_DIR"]):
         click.echo(report.lines()[0])
     streets = load_streets(DEMO_STREETS.read_bytes())

@@ -37,7 +37,8 @@ def _locate(data: dict[str, Any]) -> Resolution:
         if municipality is None:
             raise SignalError(f"Municipality {data['gemeente']} has not been imported.",
                               "resident.gemeente")
-    if found is not None and (municipality is None or found.municipality.id == municipality.id):
+    if found is not None and not found.ambiguous and (
+            municipality is None or found.municipality.id == municipality.id):
         return found
     municipality = municipality or (found.municipality if found else None) or (
         municipality_for_postcode(data["postcode"]) if data.get("postcode") else None)
@@ -63,6 +64,8 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
                 resident.birth_year == data.get("birth_year"):
             resident.birth_year = resident.birth_year or data.get("birth_year")
             resident.phone = data.get("phone") or resident.phone
+            if where.fixup is not None:
+                where.fixup.source_id = str(resident.id)
             return resident
     resident = Resident(
         municipality_id=where.municipality.id, name=" ".join(data["name"].split()),
