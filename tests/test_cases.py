@@ -116,3 +116,16 @@ def test_no_contact_after_consent_is_withdrawn(app, routed):
     refused = event(client, an, case_id, type="contact_attempt", result="reached")
     assert refused.status_code == 409
     assert "toestemming" in refused.get_json()["error"]["message"]
+
+
+def test_withdrawing_consent_closes_the_case_and_stops_contact(app, routed):
+    client, coordinator, an, signal_id, case_id = routed
+    closed = event(client, an, case_id, type="withdraw_consent", reason="Wil geen contact")
+    assert closed.status_code == 201
+    body = closed.get_json()
+    assert (body["status"], body["outcome"]) == ("closed", "declined")
+    assert event(client, an, case_id, type="contact_attempt", result="reached").status_code \
+        == 409
+    with app.app_context():
+        assert all(c.withdrawn_at for c in db.session.scalars(select(Consent)))
+    assert wait_for_status(client, coordinator, signal_id)["status"] == "closed"

@@ -22,6 +22,7 @@ from fieldwork.cases.services import (
     log_contact_attempt,
     queue_for,
     reassign,
+    withdraw_consent,
 )
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import api_roles
@@ -82,6 +83,8 @@ def apply_event(case: Case, user: User, data: dict[str, Any]) -> None:
         if target is None:
             raise CaseError(_("Give the e-mail of the new owner."), "to")
         reassign(case, user, target, data.get("reason", ""))
+    elif kind == "withdraw_consent":
+        withdraw_consent(case, user, data.get("reason", ""))
     else:
         add_note(case, user, data.get("note", ""))
 

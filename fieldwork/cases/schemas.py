@@ -5,7 +5,8 @@ import marshmallow as ma
 from fieldwork.cases.models import OUTCOMES
 from fieldwork.cases.services import ATTEMPT_RESULTS
 
-EVENT_TYPES = ("contact_attempt", "status_change", "close", "reassigned", "note")
+EVENT_TYPES = ("contact_attempt", "status_change", "close", "reassigned", "note",
+               "withdraw_consent")
 
 
 class QueueQuerySchema(ma.Schema):

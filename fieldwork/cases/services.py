@@ -113,6 +113,20 @@ def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
     return event
 
 
+def withdraw_consent(case: Case, by: User, reason: str = "") -> CaseEvent:
+    """The resident withdrew consent: no more contact, and the case closes (declined)."""
+    _require_open(case)
+    now = utcnow()
+    for consent in db.session.scalars(select(Consent).where(
+            Consent.resident_id == case.resident_id, Consent.withdrawn_at.is_(None))):
+        consent.withdrawn_at = now
+    event = _event(case, "status_change", by, old=case.status, new="closed", outcome="declined",
+                   reason=reason.strip() or "toestemming ingetrokken")
+    case.status, case.outcome, case.closed_at = "closed", "declined", now
+    db.session.flush()
+    return event
+
+
 def add_note(case: Case, by: User, text: str) -> CaseEvent:
     if not text.strip():
         raise CaseError(_("The note is empty."), "text")

@@ -24,11 +24,13 @@ from fieldwork.cases.services import (
     queue_for,
     reassign,
     signals_of,
+    withdraw_consent,
 )
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
-from fieldwork.signals.models import Consent
+from fieldwork.signals.duplicates import merge_residents, near_matches
+from fieldwork.signals.models import Consent, Resident
 from fieldwork.signals.vocabulary import THEMES
 
 bp = Blueprint("cases", __name__)
@@ -89,6 +91,16 @@ def case_page(case_id: int) -> str | Response:
         abort(404)
     forms = _forms(case)
     status = 200
+    if request.method == "POST" and request.form.get("action") == "withdraw":
+        try:
+            withdraw_consent(case, current_user, request.form.get("reason", "")[:2000])
+            db.session.commit()
+            flash(_("Consent withdrawn; the case is closed."), "success")
+            return redirect(url_for("cases.case_page", case_id=case.id))
+        except CaseError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("cases.case_page", case_id=case.id))
     if request.method == "POST":
         action = request.form.get("action", "")
         if action not in forms:
@@ -107,4 +119,23 @@ def case_page(case_id: int) -> str | Response:
     db.session.commit()
     consents = db.session.scalars(select(Consent).where(Consent.resident_id == case.resident_id))
     return render_template("cases/case.html", case=case, signals=signals_of(case),
-                           consents=list(consents), forms=forms, themes=THEMES), status
+                           consents=list(consents), forms=forms, themes=THEMES,
+                           near=near_matches(case.resident)), status
+
+
+@bp.post("/cases/<int:case_id>/merge/<int:resident_id>")
+@roles_required(*STAFF)
+def merge(case_id: int, resident_id: int) -> Response:
+    case = db.session.get(Case, case_id)
+    duplicate = db.session.get(Resident, resident_id)
+    if case is None or duplicate is None or not can_see_case(current_user, case):
+        abort(404)
+    try:
+        merge_residents(case.resident, duplicate, current_user.id)
+    except ValueError:
+        db.session.rollback()
+        abort(400)
+    record_audit("residents_merged", "resident", case.resident_id, merged=resident_id)
+    db.session.commit()
+    flash(_("Merged: the signals of both are now in this case."), "success")
+    return redirect(url_for("cases.case_page", case_id=case_id))

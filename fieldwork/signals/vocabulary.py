@@ -40,7 +40,8 @@ OUTCOMES = {"helped": _l("Helped"), "referred_onward": _l("Referred onward"),
 EVENT_TYPES = {"routed": _l("Routed"), "assigned": _l("Assigned"),
                "contact_attempt": _l("Contact attempt"), "status_change": _l("Status change"),
                "note": _l("Note"), "reassigned": _l("Reassigned"),
-               "reminder_sent": _l("Reminder sent"), "escalated": _l("Escalated")}
+               "reminder_sent": _l("Reminder sent"), "escalated": _l("Escalated"),
+               "merged": _l("Merged")}
 ATTEMPT_RESULTS = {"reached": _l("Reached"), "no_answer": _l("No answer"),
                    "call_back_at": _l("Call back later")}
 

@@ -1,0 +1,54 @@
+"""Near-matches are offered on the case page and merged only when the contact person asks."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from fieldwork.cases.models import Case
+from fieldwork.extensions import db
+from fieldwork.signals.models import Resident, Signal
+from tests.conftest import bearer, csrf_from, login
+from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
+
+
+def test_typo_is_offered_and_merged_on_request(app, setup):  # noqa: F811
+    client, token = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
+    typo = client.post("/api/v1/signals", json=intake(name="Maria Claeys", theme="mobiliteit"),
+                       headers=bearer(token)).get_json()["id"]
+    keep_case = wait_for_status(client, token, first)["case_id"]
+    other_case = wait_for_status(client, token, typo)["case_id"]
+    assert keep_case != other_case
+    an = app.test_client()
+    login(an, "an@example.be")
+    page = an.get(f"/cases/{keep_case}").get_data(as_text=True)
+    assert "Mogelijk dezelfde bewoner: Maria Claeys" in page
+    with app.app_context():
+        duplicate_id = db.session.get(Signal, typo).resident_id
+    merged = an.post(f"/cases/{keep_case}/merge/{duplicate_id}",
+                     data={"csrf_token": csrf_from(page)})
+    assert merged.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
+        assert db.session.get(Signal, typo).case_id == keep_case
+        assert db.session.get(Case, other_case).closed_at is not None
+        open_cases = db.session.scalars(select(Case).where(Case.closed_at.is_(None))).all()
+        assert [c.id for c in open_cases] == [keep_case]
+    assert "Mogelijk dezelfde bewoner" not in an.get(f"/cases/{keep_case}").get_data(
+        as_text=True)
+
+
+def test_a_different_person_in_the_same_street_is_not_offered(app, setup):  # noqa: F811
+    client, token = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
+    other = intake(name="Jan Peeters", number="14", resident={"birth_year": 1960})
+    client.post("/api/v1/signals", json=other, headers=bearer(token))
+    case_id = wait_for_status(client, token, first)["case_id"]
+    an = app.test_client()
+    login(an, "an@example.be")
+    assert "Mogelijk dezelfde bewoner" not in an.get(f"/cases/{case_id}").get_data(as_text=True)
+    with app.app_context():
+        other_id = db.session.scalars(select(Resident.id).filter_by(name="Jan Peeters")).one()
+    page = an.get(f"/cases/{case_id}").get_data(as_text=True)
+    refused = an.post(f"/cases/{case_id}/merge/{other_id}", data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 400
