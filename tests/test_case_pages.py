@@ -78,3 +78,25 @@ def test_case_page_hides_other_peoples_cases(app, setup):  # noqa: F811
     assert "Maria Claes" not in page
     token_page = jan.get("/intake").get_data(as_text=True)
     assert csrf_from(token_page)
+
+
+def test_note_and_reassign_on_the_page(app, setup):  # noqa: F811
+    client, token = setup
+    signal_id = client.post("/api/v1/signals", json=intake(),
+                            headers=bearer(token)).get_json()["id"]
+    case_id = wait_for_status(client, token, signal_id)["case_id"]
+    an = app.test_client()
+    login(an, "an@example.be")
+    url = f"/cases/{case_id}"
+    assert post_form(an, url, {"action": "note", "note-text": "Dochter belt terug"}) \
+        .status_code == 302
+    assert post_form(an, url, {"action": "reassign", "reassign-to": "jan@example.be"}) \
+        .status_code == 400  # a reason is required
+    moved = post_form(an, url, {"action": "reassign", "reassign-to": "jan@example.be",
+                                "reassign-reason": "Jan kent haar"})
+    assert moved.status_code == 302
+    with app.app_context():
+        case = db.session.get(Case, case_id)
+        assert case.owner.email == "jan@example.be"
+        assert [e.type for e in case.events][-2:] == ["note", "reassigned"]
+    assert an.get(url).status_code == 404  # no longer An's case

@@ -95,3 +95,14 @@ def test_without_mail_server_the_inbox_still_has_it(embedded_app):
         assert note.user.email == "coordinator@example.be"
         assert note.emailed_at is None
         assert "not configured" in note.email_error
+
+
+def test_the_case_page_shows_who_was_told(app, setup, mailbox):  # noqa: F811
+    client, token = setup
+    case_id = routed_case(client, token)
+    wait_for_mail(mailbox, 1)
+    an = app.test_client()
+    login(an, "an@example.be")
+    page = an.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Wie werd verwittigd" in page
+    assert "An Peeters · Nieuw dossier in je wachtrij" in page

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from fieldwork.auth.models import User
 from fieldwork.auth.services import AccountError, create_user, find_user_by_email, revoke_tokens
 from fieldwork.core.roles import ALL_ROLES
 from fieldwork.extensions import db
@@ -30,13 +31,18 @@ def create_command(email: str, role: str, name: str, password: str | None) -> No
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
 
+def _existing_user(email: str) -> User:
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No user with e-mail {email}.")
+    return user
+
+
 @users_cli.command("revoke-tokens")
 @click.option("--email", required=True)
 def revoke_tokens_command(email: str) -> None:
     """Revoke every API token of an account (a lost phone, a leaked script)."""
-    user = find_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"No user with e-mail {email}.")
+    user = _existing_user(email)
     count = revoke_tokens(user)
     db.session.commit()
     click.echo(f"Revoked {count} token(s) of {user.email}.")
@@ -46,9 +52,7 @@ def revoke_tokens_command(email: str) -> None:
 @click.option("--email", required=True)
 def deactivate_command(email: str) -> None:
     """Block an account: no login, no API tokens; its history stays."""
-    user = find_user_by_email(email)
-    if user is None:
-        raise click.ClickException(f"No user with e-mail {email}.")
+    user = _existing_user(email)
     user.active = False
     revoke_tokens(user)
     db.session.commit()

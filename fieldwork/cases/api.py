@@ -5,25 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from fieldwork.auth.models import User
-from fieldwork.auth.services import find_user_by_email
 from fieldwork.cases.models import Case
 from fieldwork.cases.schemas import CaseEventInSchema, CaseSchema, QueueQuerySchema, QueueSchema
-from fieldwork.cases.services import (
-    CaseError,
-    add_note,
-    can_see_case,
-    change_status,
-    close_case,
-    log_contact_attempt,
-    queue_for,
-    reassign,
-    withdraw_consent,
-)
+from fieldwork.cases.services import CaseError, apply_case_event, can_see_case, queue_for
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
@@ -66,29 +54,6 @@ def get_case(case_id: int) -> Case:
     return case
 
 
-def apply_event(case: Case, user: User, data: dict[str, Any]) -> None:
-    kind = data["type"]
-    if kind == "contact_attempt":
-        if not data.get("result"):
-            raise CaseError(_("Give the result of the attempt."), "result")
-        log_contact_attempt(case, user, data["result"], data.get("note", ""),
-                            data.get("call_back_at"))
-    elif kind == "status_change":
-        change_status(case, user, data.get("status") or "", data.get("reason", ""))
-    elif kind == "close":
-        close_case(case, user, data.get("outcome") or "", data.get("partner", ""),
-                   data.get("reason", ""))
-    elif kind == "reassigned":
-        target = find_user_by_email(data["to"]) if data.get("to") else None
-        if target is None:
-            raise CaseError(_("Give the e-mail of the new owner."), "to")
-        reassign(case, user, target, data.get("reason", ""))
-    elif kind == "withdraw_consent":
-        withdraw_consent(case, user, data.get("reason", ""))
-    else:
-        add_note(case, user, data.get("note", ""))
-
-
 @bp.post("/cases/<int:case_id>/events")
 @api_roles(*STAFF)
 @bp.arguments(CaseEventInSchema)
@@ -98,7 +63,7 @@ def post_event(data: dict[str, Any], case_id: int) -> Case:
     """Log a contact attempt, change status, close with an outcome, reassign, or add a note."""
     case = load_case(case_id, g.api_user)
     try:
-        apply_event(case, g.api_user, data)
+        apply_case_event(case, g.api_user, data)
     except CaseError as exc:
         db.session.rollback()
         abort(409 if exc.field == "_schema" else 422, message=str(exc),

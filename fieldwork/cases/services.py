@@ -171,3 +171,29 @@ def queue_for(user: User, neighbourhood_id: int | None = None,
 def signals_of(case: Case) -> list[Signal]:
     return list(db.session.scalars(select(Signal).where(Signal.case_id == case.id)
                                    .order_by(Signal.id)))
+
+
+def apply_case_event(case: Case, user: User, data: dict[str, Any]) -> None:
+    """One action on a case, from the API's JSON or the case page's forms."""
+    from fieldwork.auth.services import find_user_by_email
+
+    kind = data["type"]
+    if kind == "contact_attempt":
+        if not data.get("result"):
+            raise CaseError(_("Give the result of the attempt."), "result")
+        log_contact_attempt(case, user, data["result"], data.get("note") or "",
+                            data.get("call_back_at"))
+    elif kind == "status_change":
+        change_status(case, user, data.get("status") or "", data.get("reason") or "")
+    elif kind == "close":
+        close_case(case, user, data.get("outcome") or "", data.get("partner") or "",
+                   data.get("reason") or "")
+    elif kind == "reassigned":
+        target = find_user_by_email(data["to"]) if data.get("to") else None
+        if target is None:
+            raise CaseError(_("Give the e-mail of the new owner."), "to")
+        reassign(case, user, target, data.get("reason") or "")
+    elif kind == "withdraw_consent":
+        withdraw_consent(case, user, data.get("reason") or "")
+    else:
+        add_note(case, user, data.get("note") or "")

@@ -16,19 +16,16 @@ from fieldwork.cases.forms import AttemptForm, CloseForm, NoteForm, ReassignForm
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import (
     CaseError,
-    add_note,
+    apply_case_event,
     can_see_case,
-    change_status,
-    close_case,
-    log_contact_attempt,
     queue_for,
-    reassign,
     signals_of,
     withdraw_consent,
 )
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
+from fieldwork.notifications.services import case_notifications
 from fieldwork.signals.duplicates import merge_residents, near_matches
 from fieldwork.signals.models import Consent, Resident
 from fieldwork.signals.vocabulary import THEMES
@@ -65,22 +62,15 @@ def _forms(case: Case) -> dict[str, object]:
 def _apply(case: Case, action: str, forms: dict) -> None:
     form = forms[action]
     if not form.validate_on_submit():
-        raise CaseError(" ".join(e for errors in form.errors.values() for e in errors))
-    if action == "attempt":
-        when = form.call_back_at.data.replace(tzinfo=UTC) if form.call_back_at.data else None
-        log_contact_attempt(case, current_user, form.result.data, form.note.data or "", when)
-    elif action == "status":
-        change_status(case, current_user, form.status.data, form.reason.data or "")
-    elif action == "close":
-        close_case(case, current_user, form.outcome.data, form.partner.data or "",
-                   form.reason.data or "")
-    elif action == "reassign":
-        target = db.session.scalar(select(User).where(User.email == form.to.data))
-        if target is None:
-            raise CaseError(_("Choose an active contact person."))
-        reassign(case, current_user, target, form.reason.data or "")
-    else:
-        add_note(case, current_user, form.text.data or "")
+        raise CaseError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+    fields = {name: field.data for name, field in form._fields.items()}
+    if action == "attempt" and fields.get("call_back_at"):
+        fields["call_back_at"] = fields["call_back_at"].replace(tzinfo=UTC)
+    kinds = {"attempt": "contact_attempt", "status": "status_change", "close": "close",
+             "reassign": "reassigned", "note": "note"}
+    if action == "note":
+        fields["note"] = fields.pop("text")
+    apply_case_event(case, current_user, {**fields, "type": kinds[action]})
 
 
 @bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
@@ -120,7 +110,8 @@ def case_page(case_id: int) -> str | Response:
     consents = db.session.scalars(select(Consent).where(Consent.resident_id == case.resident_id))
     return render_template("cases/case.html", case=case, signals=signals_of(case),
                            consents=list(consents), forms=forms, themes=THEMES,
-                           near=near_matches(case.resident)), status
+                           near=near_matches(case.resident),
+                           notifications=case_notifications(case.id)), status
 
 
 @bp.post("/cases/<int:case_id>/merge/<int:resident_id>")
