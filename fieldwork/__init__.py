@@ -133,6 +133,7 @@ def import_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from fieldwork.areas.api import bp as areas_api
     from fieldwork.areas.views import bp as areas_pages
+    from fieldwork.auth.admin_views import bp as users_pages
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
     from fieldwork.cases.api import bp as cases_api
@@ -147,7 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.signals.views import bp as signals_pages
 
     for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
-                      notifications_pages, routing_pages, health):
+                      notifications_pages, routing_pages, users_pages, health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
