@@ -14,7 +14,7 @@ from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fi
 def test_typo_is_offered_and_merged_on_request(app, setup):  # noqa: F811
     client, token = setup
     first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
-    typo = client.post("/api/v1/signals", json=intake(name="Maria Claeys", theme="mobiliteit"),
+    typo = client.post("/api/v1/signals", json=intake(name="Maria Claeys"),
                        headers=bearer(token)).get_json()["id"]
     keep_case = wait_for_status(client, token, first)["case_id"]
     other_case = wait_for_status(client, token, typo)["case_id"]
@@ -51,4 +51,20 @@ def test_a_different_person_in_the_same_street_is_not_offered(app, setup):  # no
         other_id = db.session.scalars(select(Resident.id).filter_by(name="Jan Peeters")).one()
     page = an.get(f"/cases/{case_id}").get_data(as_text=True)
     refused = an.post(f"/cases/{case_id}/merge/{other_id}", data={"csrf_token": csrf_from(page)})
-    assert refused.status_code == 400
+    assert refused.status_code == 404  # not a near-match: nothing to merge
+
+
+def test_a_near_match_in_someone_elses_case_is_not_offered(app, setup):  # noqa: F811
+    client, token = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
+    # mobility in Dadizele matches no rule: the coordinator's case, not An's
+    client.post("/api/v1/signals", json=intake(name="Maria Claeys", theme="mobiliteit"),
+                headers=bearer(token))
+    case_id = wait_for_status(client, token, first)["case_id"]
+    an = app.test_client()
+    login(an, "an@example.be")
+    assert "Mogelijk dezelfde bewoner" not in an.get(f"/cases/{case_id}").get_data(as_text=True)
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    assert "Mogelijk dezelfde bewoner" in coordinator.get(f"/cases/{case_id}").get_data(
+        as_text=True)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -63,6 +63,9 @@ def deactivate(user_id: int) -> Response:
         return redirect(url_for("users.index"))
     user.active = False
     revoke_tokens(user)
+    from fieldwork.routing.models import TeamMember
+
+    db.session.execute(delete(TeamMember).where(TeamMember.user_id == user.id))
     record_audit("user_deactivated", "user", user.id)
     db.session.commit()
     flash(_("%(email)s can no longer log in.", email=user.email), "success")

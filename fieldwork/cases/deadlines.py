@@ -28,11 +28,10 @@ def check_deadlines(now: datetime) -> dict[str, int]:
     coordinators = list(db.session.scalars(select(User).where(User.role == "coordinator",
                                                               User.active.is_(True))))
     for case in waiting:
-        name = case.resident.name
         if case.owner is not None and not _has_event(case, "reminder_sent"):
             notify(case.owner, "reminder", f"case:{case.id}:reminder",
-                   f"Herinnering: eerste contact met {name}",
-                   f"Het eerste contact met {name} (dossier {case.id}) is voorzien tegen "
+                   f"Herinnering: eerste contact voor dossier {case.id}",
+                   f"Het eerste contact voor dossier {case.id} is voorzien tegen "
                    f"{case.due_at:%d/%m/%Y}.", case.id)
             db.session.add(CaseEvent(case_id=case.id, type="reminder_sent",
                                      detail={"to": case.owner.email}))
@@ -41,7 +40,7 @@ def check_deadlines(now: datetime) -> dict[str, int]:
             for coordinator in coordinators:
                 notify(coordinator, "escalation", f"case:{case.id}:escalation:{coordinator.id}",
                        f"Over tijd: dossier {case.id}",
-                       f"Dossier {case.id} ({name}) heeft nog geen contactpoging; de termijn "
+                       f"Dossier {case.id} heeft nog geen contactpoging; de termijn "
                        f"liep af op {case.due_at:%d/%m/%Y}.", case.id)
             db.session.add(CaseEvent(case_id=case.id, type="escalated",
                                      detail={"to": [c.email for c in coordinators]}))

@@ -10,7 +10,8 @@ EVENT_TYPES = ("contact_attempt", "status_change", "close", "reassigned", "note"
 
 
 class QueueQuerySchema(ma.Schema):
-    neighbourhood = ma.fields.Integer(load_default=None)
+    neighbourhood = ma.fields.Integer(load_default=None,
+                                      validate=ma.validate.Range(1, 2**31 - 1))
     theme = ma.fields.String(load_default=None)
 
 

@@ -105,6 +105,11 @@ def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
     event = _event(case, "reassigned", by, old=case.owner.email if case.owner else None,
                    new=to.email, reason=reason.strip())
     case.owner = to
+    if case.team_id is not None:
+        from fieldwork.routing.models import TeamMember
+
+        if db.session.get(TeamMember, (case.team_id, to.id)) is None:
+            case.team_id = None  # the old team no longer sees it
     db.session.flush()
     from fieldwork.notifications.services import notify
 

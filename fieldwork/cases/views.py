@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -38,6 +39,8 @@ STAFF = ("contact_person", "coordinator")
 @roles_required(*STAFF)
 def queue() -> str:
     neighbourhood_id = request.args.get("buurt", type=int)
+    if neighbourhood_id is not None and not 0 < neighbourhood_id < 2**31:
+        neighbourhood_id = None
     theme = request.args.get("thema") or None
     cases = queue_for(current_user, neighbourhood_id, theme if theme in THEMES else None)
     record_audit("queue_viewed", "case", None, ids=[c.id for c in cases])
@@ -65,7 +68,9 @@ def _apply(case: Case, action: str, forms: dict) -> None:
         raise CaseError(" ".join(str(e) for errors in form.errors.values() for e in errors))
     fields = {name: field.data for name, field in form._fields.items()}
     if action == "attempt" and fields.get("call_back_at"):
-        fields["call_back_at"] = fields["call_back_at"].replace(tzinfo=UTC)
+        # the browser gives local (Belgian) wall-clock time
+        local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        fields["call_back_at"] = fields["call_back_at"].replace(tzinfo=local).astimezone(UTC)
     kinds = {"attempt": "contact_attempt", "status": "status_change", "close": "close",
              "reassign": "reassigned", "note": "note"}
     if action == "note":
@@ -110,8 +115,21 @@ def case_page(case_id: int) -> str | Response:
     consents = db.session.scalars(select(Consent).where(Consent.resident_id == case.resident_id))
     return render_template("cases/case.html", case=case, signals=signals_of(case),
                            consents=list(consents), forms=forms, themes=THEMES,
-                           near=near_matches(case.resident),
+                           near=visible_near_matches(case),
                            notifications=case_notifications(case.id)), status
+
+
+def visible_near_matches(case: Case) -> list[Resident]:
+    """Near-matches the user may see: no open case, or an open case the user can open."""
+    visible = []
+    for resident in near_matches(case.resident):
+        other = db.session.scalar(select(Case).where(Case.resident_id == resident.id,
+                                                     Case.closed_at.is_(None)))
+        if other is None or can_see_case(current_user, other):
+            visible.append(resident)
+    record_audit("near_matches_viewed", "resident", case.resident_id,
+                 ids=[r.id for r in visible])
+    return visible
 
 
 @bp.post("/cases/<int:case_id>/merge/<int:resident_id>")
@@ -119,7 +137,8 @@ def case_page(case_id: int) -> str | Response:
 def merge(case_id: int, resident_id: int) -> Response:
     case = db.session.get(Case, case_id)
     duplicate = db.session.get(Resident, resident_id)
-    if case is None or duplicate is None or not can_see_case(current_user, case):
+    if case is None or duplicate is None or not can_see_case(current_user, case) \
+            or duplicate not in visible_near_matches(case):
         abort(404)
     try:
         merge_residents(case.resident, duplicate, current_user.id)

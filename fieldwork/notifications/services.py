@@ -17,7 +17,15 @@ from fieldwork.notifications.models import Notification
 
 def notify(user: User, kind: str, dedup_key: str, subject: str, body: str,
            case_id: int | None = None) -> Notification | None:
-    """Queue one notification; None when this dedup_key was already sent."""
+    """Queue one notification; None when this dedup_key was already sent. A deactivated
+    account's messages go to the coordinator instead."""
+    if not user.active:
+        coordinator = db.session.scalar(select(User).where(
+            User.role == "coordinator", User.active.is_(True)).order_by(User.id))
+        if coordinator is None:
+            return None
+        body = f"(voor {user.display_name}, niet meer actief) {body}"
+        user = coordinator
     if db.session.scalar(select(Notification.id).where(Notification.dedup_key == dedup_key)):
         return None
     notification = Notification(user_id=user.id, kind=kind, dedup_key=dedup_key,

@@ -123,10 +123,18 @@ def route_signal(signal_id: int) -> Signal | None:
     if not may_open_case(signal):
         signal.routed_at, signal.routing_reason = now, "geen toestemming: enkel geteld"
         return signal
-    owner, team, days, reason = decide(signal)
     case = db.session.scalar(select(Case).where(Case.resident_id == signal.resident_id,
                                                 Case.closed_at.is_(None)))
-    if case is None:
+    if case is not None:  # a new signal joins the resident's open case and its owner
+        reason = f"bij open dossier {case.id} → {case.owner.display_name if case.owner else '?'}"
+        if signal.urgency == "urgent" and case.urgency != "urgent":
+            case.urgency = "urgent"
+            if case.owner is not None:
+                notify(case.owner, "urgent", f"signal:{signal.id}:urgent",
+                       "Dringend signaal bij een dossier",
+                       f"Een dringend signaal werd toegevoegd aan dossier {case.id}.", case.id)
+    else:
+        owner, team, days, reason = decide(signal)
         case = Case(resident_id=signal.resident_id, status="assigned" if owner else "new",
                     urgency=signal.urgency, owner=owner, team_id=team.id if team else None,
                     due_at=add_working_days(now, days))
@@ -140,12 +148,6 @@ def route_signal(signal_id: int) -> Signal | None:
                    "Nieuw dossier in je wachtrij",
                    f"Er staat een nieuw dossier voor je klaar ({reason}). "
                    f"Eerste contact tegen {case.due_at:%d/%m/%Y}.", case.id)
-    elif signal.urgency == "urgent" and case.urgency != "urgent":
-        case.urgency = "urgent"
-        if case.owner is not None:
-            notify(case.owner, "urgent", f"signal:{signal.id}:urgent",
-                   "Dringend signaal bij een dossier",
-                   f"Een dringend signaal werd toegevoegd aan dossier {case.id}.", case.id)
     db.session.add(CaseEvent(case_id=case.id, type="routed", signal_id=signal.id,
                              detail={"reason": reason}))
     signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason
@@ -153,13 +155,19 @@ def route_signal(signal_id: int) -> Signal | None:
     return signal
 
 
-def route_signal_once(signal_id: int) -> None:
-    """Task body: route and commit; a duplicate that lost the race is not an error."""
-    try:
-        route_signal(signal_id)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        signal = db.session.get(Signal, signal_id)
-        if signal is None or signal.routed_at is None:
-            raise
+def route_signal_once(signal_id: int, attempts: int = 3) -> None:
+    """Task body: route and commit. A duplicate delivery that lost the race is not an error;
+    a signal that lost the race for its resident's first open case routes again and joins
+    the case the other signal opened."""
+    for attempt in range(attempts):
+        try:
+            route_signal(signal_id)
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            signal = db.session.get(Signal, signal_id)
+            if signal is not None and signal.routed_at is not None:
+                return
+            if attempt == attempts - 1:
+                raise

@@ -48,7 +48,8 @@ def _save(change: str, rules: list[dict[str, Any]] | None = None,
 def _rule_from_form() -> dict[str, Any]:
     form = request.form
     conditions: dict[str, Any] = {
-        "neighbourhoods": [int(v) for v in form.getlist("neighbourhoods") if v.isdigit()],
+        "neighbourhoods": [int(v) for v in form.getlist("neighbourhoods")
+                           if v.isdecimal() and len(v) < 10],
         "themes": [v for v in form.getlist("themes") if v in THEMES],
         "domains": [v for v in form.getlist("domains") if v in DOMAINS],
     }
@@ -62,7 +63,7 @@ def _rule_from_form() -> dict[str, Any]:
     return {"name": " ".join(form.get("name", "").split())[:120] or _("Rule"),
             "conditions": {k: v for k, v in conditions.items() if v},
             "assign_to": {"team": value} if kind == "team" else {"user": value},
-            "first_contact_days": int(days) if days.isdigit() and 1 <= int(days) <= 60 else 5,
+            "first_contact_days": int(days) if days.isdecimal() and 1 <= int(days) <= 60 else 5,
             "enabled": True}
 
 

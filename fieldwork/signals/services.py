@@ -12,6 +12,7 @@ from fieldwork.areas.resolve import (
     municipality_for_postcode,
     resolve,
     resolve_address,
+    unlocatable_bucket,
 )
 from fieldwork.areas.services import get_municipality
 from fieldwork.auth.models import User
@@ -28,7 +29,7 @@ class SignalError(ValueError):
         self.field = field
 
 
-def _locate(data: dict[str, Any]) -> Resolution:
+def _locate(data: dict[str, Any], keep_address: bool = True) -> Resolution:
     found = resolve(statsec=data.get("statsec"), lat=data.get("lat"), lon=data.get("lon"),
                     street=data.get("street"), postcode=data.get("postcode"))
     municipality: Municipality | None = None
@@ -45,6 +46,8 @@ def _locate(data: dict[str, Any]) -> Resolution:
     if municipality is None:
         raise SignalError("This address is in no imported municipality; add 'gemeente'.",
                           "resident.gemeente")
+    if not keep_address:  # no consent: count it in the bucket, keep no address anywhere
+        return unlocatable_bucket(municipality)
     return resolve_address(municipality, statsec=data.get("statsec"), lat=data.get("lat"),
                            lon=data.get("lon"), street=data.get("street"),
                            house_number=data.get("house_number"),
@@ -56,9 +59,12 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
     resident; anything less is a new resident (near-matches are never merged silently)."""
     key_name = name_key(data["name"])
     key_address = address_key(data.get("street"), data.get("house_number"), data.get("postcode"))
-    candidates = db.session.scalars(select(Resident).where(
-        Resident.municipality_id == where.municipality.id, Resident.name_key == key_name,
-        Resident.address_key == key_address))
+    # Without a street there is nothing to recognise the person by: a new resident (a
+    # near-match the contact person may merge), never a silent match.
+    candidates = [] if not (data.get("street") or "").strip() else db.session.scalars(
+        select(Resident).where(Resident.municipality_id == where.municipality.id,
+                               Resident.name_key == key_name,
+                               Resident.address_key == key_address))
     for resident in candidates:
         if None in (resident.birth_year, data.get("birth_year")) or \
                 resident.birth_year == data.get("birth_year"):
@@ -82,8 +88,9 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
 
 
 def create_signal(payload: dict[str, Any], filed_by: User, source: str = "manual") -> Signal:
-    where = _locate(payload["resident"])
     consent_data = payload["consent"]
+    where = _locate(payload["resident"],
+                    keep_address=consent_data["given"] or payload["urgency"] == "urgent")
     resident: Resident | None = None
     consent: Consent | None = None
     if consent_data["given"] or payload["urgency"] == "urgent":
