@@ -164,9 +164,10 @@ def register_errorhandlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from fieldwork.areas.cli import areas_cli
     from fieldwork.auth.cli import users_cli
+    from fieldwork.core.cli import tasks_cli
     from fieldwork.demo.cli import demo_cli
 
-    for group in (areas_cli, users_cli, demo_cli):
+    for group in (areas_cli, users_cli, demo_cli, tasks_cli):
         app.cli.add_command(group)
 
 

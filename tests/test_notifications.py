@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from fieldwork.cases.deadlines import check_deadlines
 from fieldwork.cases.models import Case, CaseEvent
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
 from tests.conftest import api_token, bearer, import_areas, login, make_user
@@ -108,3 +109,20 @@ def test_the_case_page_shows_who_was_told(app, setup, mailbox):  # noqa: F811
     page = an.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Wie werd verwittigd" in page
     assert "An Peeters · Nieuw dossier in je wachtrij" in page
+
+
+def test_tasks_tick_sends_due_reminders_without_beat(embedded_app):
+    from datetime import timedelta
+
+    import_areas(embedded_app, "36012")
+    make_user(embedded_app, "coordinator")
+    client = embedded_app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    case_id = routed_case(client, token)
+    with embedded_app.app_context():
+        db.session.get(Case, case_id).due_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+    runner = embedded_app.test_cli_runner()
+    first = runner.invoke(args=["tasks", "tick"])
+    assert "reminders: 1, escalations: 1" in first.output
+    assert "reminders: 0, escalations: 0" in runner.invoke(args=["tasks", "tick"]).output

@@ -21,7 +21,7 @@ from fieldwork.routing.admin import (
     rules_as_dicts,
     teams_as_dicts,
 )
-from fieldwork.signals.vocabulary import DOMAINS, THEMES, URGENCIES
+from fieldwork.signals.vocabulary import DOMAINS, SOURCES, THEMES, URGENCIES
 
 bp = Blueprint("routing", __name__, url_prefix="/routing")
 
@@ -52,6 +52,7 @@ def _rule_from_form() -> dict[str, Any]:
                            if v.isdecimal() and len(v) < 10],
         "themes": [v for v in form.getlist("themes") if v in THEMES],
         "domains": [v for v in form.getlist("domains") if v in DOMAINS],
+        "sources": [v for v in form.getlist("sources") if v in SOURCES],
     }
     if form.get("age_min") in ("65", "80"):
         conditions["age_min"] = int(form["age_min"])
@@ -106,4 +107,4 @@ def index() -> str | Response:
     names = {n.id: n.name for n in neighbourhoods}
     return render_template("routing/index.html", rules=rules, teams=teams_as_dicts(),
                            staff=staff, neighbourhoods=neighbourhoods, names=names,
-                           themes=THEMES, domains=DOMAINS)
+                           themes=THEMES, domains=DOMAINS, sources=SOURCES)

@@ -1,0 +1,26 @@
+"""flask --app fieldwork tasks tick — the periodic work, for when no Celery beat runs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask.cli import AppGroup
+
+from fieldwork.cases.deadlines import check_deadlines
+from fieldwork.core.outbox import publish, unsent_ids
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+
+tasks_cli = AppGroup("tasks", help="Periodic work.")
+
+
+@tasks_cli.command("tick")
+def tick_command() -> None:
+    """Re-send the outbox and send due reminders/escalations once (cron, every few minutes,
+    in the embedded mode; with Redis, Celery beat does this)."""
+    sent = publish(unsent_ids(timedelta(seconds=30)))
+    counts = check_deadlines(utcnow())
+    db.session.commit()
+    click.echo(f"outbox: {sent} re-sent; reminders: {counts['reminders']}, "
+               f"escalations: {counts['escalations']}")
