@@ -146,3 +146,22 @@ def test_absence_validation(app, coordinator):
     fields = client.put("/api/v1/routing/absences", json=bad,
                         headers=bearer(token)).get_json()["error"]["fields"]
     assert "absences.0.deputy" in fields
+
+
+def test_dry_run_with_the_same_rules_changes_nothing_for_teams_and_unmatched(app, coordinator):
+    client, token, ids = coordinator
+    client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token))
+    client.put("/api/v1/routing/rules", json=rules(ids), headers=bearer(token))
+    team_signal = client.post("/api/v1/signals", headers=bearer(token), json=intake(
+        name="Jef Dewulf", street="Kerkstraat", resident={"statsec": "36012A001"})).get_json()
+    unmatched = client.post("/api/v1/signals", headers=bearer(token), json=intake(
+        name="Tom Young", street="Kerkstraat", number="8",
+        resident={"statsec": "36012A001", "birth_year": 1990})).get_json()
+    for signal in (team_signal, unmatched):
+        wait_for_status(client, token, signal["id"])
+    same = client.post("/api/v1/routing/dry-run", json=rules(ids), headers=bearer(token))
+    assert same.get_json()["changed"] == 0
+    no_team = {"rules": rules(ids)["rules"][:1]}
+    result = client.post("/api/v1/routing/dry-run", json=no_team, headers=bearer(token)).get_json()
+    changed = {i["signal_id"] for i in result["items"] if i["changed"]}
+    assert changed == {team_signal["id"]}

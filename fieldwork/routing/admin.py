@@ -9,10 +9,12 @@ from sqlalchemy import delete, select
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.auth.services import find_user_by_email
+from fieldwork.cases.models import Case
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.routing.engine import RuleSpec, describe, first_match
 from fieldwork.routing.models import Absence, RoutingRule, Team, TeamMember
-from fieldwork.routing.services import facts_for
+from fieldwork.routing.services import default_coordinator, facts_for, present_or_deputy
 from fieldwork.signals.models import Signal
 
 ASSIGNABLE_ROLES = ("contact_person", "coordinator")
@@ -119,32 +121,48 @@ def replace_teams(teams: list[dict[str, Any]]) -> None:
     db.session.expire_all()
 
 
+def _routed_target(signal: Signal) -> tuple[str | None, str | None]:
+    """(team name, owner e-mail) the signal's case was first given to."""
+    case = db.session.get_one(Case, signal.case_id)
+    if case.team_id is not None:
+        return db.session.get_one(Team, case.team_id).name, None
+    assigned = next((e for e in case.events if e.type == "assigned"), None)
+    return None, (assigned.detail or {}).get("owner") if assigned else None
+
+
 def dry_run(rules: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
-    """Where the last ``last`` routed signals would go under ``rules`` (nothing is saved)."""
+    """Where the last ``last`` routed signals would go under ``rules`` (nothing is saved).
+    'Changed' compares targets: the team, or the person (after absences)."""
     teams = {t.name: t for t in db.session.scalars(select(Team))}
     resolved = _check_rules(rules, set(teams))
     specs = [RuleSpec(r["name"], r["conditions"], r["enabled"]) for r, _, _ in resolved]
     signals = db.session.scalars(select(Signal).where(Signal.case_id.is_not(None))
                                  .order_by(Signal.id.desc()).limit(last))
+    today = utcnow().date()
+    coordinator = default_coordinator()
     items = []
     for signal in signals:
         facts = facts_for(signal)
         index = first_match(specs, facts)
+        team_name: str | None = None
+        person: User | None = coordinator
         if index is None:
-            proposed = "geen regel past → regisseur"
+            proposed = f"geen regel past → {coordinator.display_name if coordinator else '?'}"
         else:
             rule, user, team_name = resolved[index]
-            target = user.display_name if user else f"team {team_name}"
+            if user is not None:
+                person = present_or_deputy(user, today)[0] or coordinator
+            target = person.display_name if user and person else f"team {team_name}"
             proposed = describe(index + 1, rule["conditions"], facts, signal.neighbourhood.name,
                                 target)
-        current = signal.routing_reason
-        items.append({"signal_id": signal.id, "current": current, "proposed": proposed,
-                      "changed": _target(current) != _target(proposed)})
+        current_team, current_owner = _routed_target(signal)
+        if team_name or current_team:
+            changed = team_name != current_team
+        else:
+            changed = (person.email if person else None) != current_owner
+        items.append({"signal_id": signal.id, "current": signal.routing_reason,
+                      "proposed": proposed, "changed": changed})
     return items
-
-
-def _target(reason: str | None) -> str | None:
-    return reason.rsplit("→", 1)[-1].strip() if reason else None
 
 
 def absences_as_dicts() -> list[dict[str, Any]]:
