@@ -18,12 +18,17 @@ _NON_WORD = re.compile(r"[^\w]+")
 POSTCODE = re.compile(r"^[1-9]\d{3}$")
 
 
+def folded_words(text: str) -> list[str]:
+    """Words without case, accents or punctuation: 'Émile  D'Hondt' → ['emile', 'd', 'hondt']."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return _NON_WORD.sub(" ", text).split()
+
+
 def street_key(street: str) -> str:
     """Compare street names as a person would: no case, accents, punctuation or double spaces,
     common abbreviations written out ('Kerkstr.' = 'Kerkstraat')."""
-    text = unicodedata.normalize("NFKD", street)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    words = [w for w in _NON_WORD.sub(" ", text).split() if w]
+    words = folded_words(street)
     if words:
         last = words[-1]
         for short, full in _ABBREVIATIONS.items():

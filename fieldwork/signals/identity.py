@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from fieldwork.areas.streets import street_key
+from fieldwork.areas.streets import folded_words, street_key
 
 
 def name_key(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return " ".join(folded_words(name))
 
 
 def address_key(street: str | None, house_number: str | None, postcode: str | None) -> str:
