@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from fieldwork.areas.models import Municipality, Neighbourhood, Sector, SubMunicipality
+from fieldwork.areas.resolve import forget_polygons
 from fieldwork.areas.statbel import (
     UNLOCATABLE_SUFFIX,
     SectorRow,
@@ -185,5 +186,8 @@ def import_municipalities(codes: list[str], data_dir: str | Path) -> list[Import
         raise UnknownMunicipalityError(
             "Unknown municipality code(s): " + ", ".join(unknown)
             + " (expected a NIS5 code from the Statbel file, e.g. 36012 for Moorslede).")
-    return [_import_one(code, data.sectors_by_municipality[code], data)
-            for code in dict.fromkeys(codes)]
+    reports = [_import_one(code, data.sectors_by_municipality[code], data)
+               for code in dict.fromkeys(codes)]
+    if any(report.changed for report in reports):
+        forget_polygons()
+    return reports

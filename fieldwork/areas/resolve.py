@@ -7,6 +7,7 @@ Order: (1) an explicit sector code, (2) a point inside a sub-municipality polygo
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,14 +81,27 @@ class _PolygonIndex:
         return self.ids[hits[0]] if hits else None
 
 
+POLYGON_RECHECK_SECONDS = 60.0
+
+
+def forget_polygons() -> None:
+    """Drop this process's polygon index (the importer calls it after a change)."""
+    current_app.extensions.pop("fieldwork_polygons", None)
+
+
 def _polygon_index() -> _PolygonIndex:
-    """Built once per process and rebuilt when the imported polygons change."""
+    """Built once per process. Polygons change only on import: this process's importer drops
+    the index, other processes notice the change within a minute — without a version query on
+    every lookup."""
+    cache = current_app.extensions.setdefault("fieldwork_polygons", {})
+    if "index" in cache and time.monotonic() - cache["checked"] < POLYGON_RECHECK_SECONDS:
+        return cache["index"]
     version = db.session.execute(
         select(func.count(SubMunicipality.id), func.max(SubMunicipality.id),
                func.sum(func.length(SubMunicipality.geometry)))
         .where(SubMunicipality.geometry.is_not(None))).one()
-    cache = current_app.extensions.setdefault("fieldwork_polygons", {})
-    key = (str(db.engine.url), tuple(version))
+    key = tuple(version)
+    cache["checked"] = time.monotonic()
     if cache.get("key") != key:
         rows = db.session.execute(select(SubMunicipality.id, SubMunicipality.geometry)
                                   .where(SubMunicipality.geometry.is_not(None))
