@@ -11,6 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from fieldwork.auth.models import User
 from fieldwork.cases.models import OUTCOMES, Case, CaseEvent
@@ -161,7 +162,10 @@ def queue_for(user: User, neighbourhood_id: int | None = None,
     from fieldwork.signals.models import Resident
 
     query = (select(Case).join(Resident, Resident.id == Case.resident_id)
-             .where(Case.closed_at.is_(None)))
+             .where(Case.closed_at.is_(None))
+             # the queue shows resident, neighbourhood and "overdue" (events) for every row
+             .options(selectinload(Case.events),
+                      selectinload(Case.resident).selectinload(Resident.neighbourhood)))
     if user.role != "coordinator":
         query = query.where(Case.owner_id == user.id)
     if neighbourhood_id:
