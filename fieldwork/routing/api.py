@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_smorest import Blueprint, abort
@@ -38,6 +39,17 @@ def _invalid(exc: RoutingConfigError) -> None:
     abort(422, message="The routing configuration is not valid.", errors=exc.errors)
 
 
+def _replace(replace: Callable[[list[dict[str, Any]]], None], items: list[dict[str, Any]],
+             action: str) -> None:
+    """Replace a whole configuration list, all or nothing, audited."""
+    try:
+        replace(items)
+    except RoutingConfigError as exc:
+        _invalid(exc)
+    record_audit(action, "routing", None, count=len(items))
+    db.session.commit()
+
+
 @bp.get("/rules")
 @api_roles(Role.COORDINATOR)
 @bp.response(200, RulesSchema)
@@ -54,12 +66,7 @@ def get_rules() -> dict[str, Any]:
 @bp.doc(security=BEARER)
 def put_rules(data: dict[str, Any]) -> dict[str, Any]:
     """Replace the rule set; order = priority. Refused as a whole when one rule is invalid."""
-    try:
-        replace_rules(data["rules"])
-    except RoutingConfigError as exc:
-        _invalid(exc)
-    record_audit("routing_rules_replaced", "routing_rules", None, count=len(data["rules"]))
-    db.session.commit()
+    _replace(replace_rules, data["rules"], "routing_rules_replaced")
     return {"rules": rules_as_dicts()}
 
 
@@ -79,12 +86,7 @@ def get_teams() -> dict[str, Any]:
 @bp.doc(security=BEARER)
 def put_teams(data: dict[str, Any]) -> dict[str, Any]:
     """Replace the teams. A team still used by a rule cannot be removed."""
-    try:
-        replace_teams(data["teams"])
-    except RoutingConfigError as exc:
-        _invalid(exc)
-    record_audit("routing_teams_replaced", "teams", None, names=[t["name"] for t in data["teams"]])
-    db.session.commit()
+    _replace(replace_teams, data["teams"], "routing_teams_replaced")
     return {"teams": teams_as_dicts()}
 
 
@@ -119,10 +121,5 @@ def get_absences() -> dict[str, Any]:
 @bp.doc(security=BEARER)
 def put_absences(data: dict[str, Any]) -> dict[str, Any]:
     """Replace the absences; routing skips an absent owner to the deputy."""
-    try:
-        replace_absences(data["absences"])
-    except RoutingConfigError as exc:
-        _invalid(exc)
-    record_audit("absences_replaced", "absences", None, count=len(data["absences"]))
-    db.session.commit()
+    _replace(replace_absences, data["absences"], "absences_replaced")
     return {"absences": absences_as_dicts()}
