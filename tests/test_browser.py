@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -17,20 +19,20 @@ ARTIFACTS = ROOT / "test-artifacts"
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def live_server(embedded_app) -> Iterator[str]:
-    import_areas(embedded_app, "36012")
-    make_user(embedded_app, "volunteer", name="Maria")
-    make_user(embedded_app, "coordinator", name="Sofie")
-    server = make_server("127.0.0.1", 0, embedded_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """The app on a free localhost port, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
-@pytest.fixture
-def phone(live_server):
+@contextmanager
+def phone_page() -> Iterator[Any]:
+    """Debian's chromium as a 360 px touch phone."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing (apt-get install chromium)"
         if CI:
@@ -47,8 +49,19 @@ def phone(live_server):
                                       device_scale_factor=2, is_mobile=True, has_touch=True)
         page = context.new_page()
         page.set_default_timeout(10_000)
-        yield page, live_server
-        browser.close()
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def phone(embedded_app):
+    import_areas(embedded_app, "36012")
+    make_user(embedded_app, "volunteer", name="Maria")
+    make_user(embedded_app, "coordinator", name="Sofie")
+    with serve(embedded_app) as base, phone_page() as page:
+        yield page, base
 
 
 def fits_the_screen(page) -> bool:
@@ -98,24 +111,8 @@ def test_coordinator_regroups_sectors_with_checkboxes(phone):
 @pytest.fixture
 def demo_phone(embedded_app):
     assert embedded_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
-    server = make_server("127.0.0.1", 0, embedded_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    if not Path(CHROMIUM).exists():
-        server.shutdown()
-        if CI:
-            pytest.fail(f"{CHROMIUM} is missing", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
-        page.set_default_timeout(10_000)
-        yield page, f"http://127.0.0.1:{server.server_port}"
-        browser.close()
-    server.shutdown()
+    with serve(embedded_app) as base, phone_page() as page:
+        yield page, base
 
 
 def test_contact_person_works_a_demo_case_to_closed(demo_phone):
