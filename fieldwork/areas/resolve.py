@@ -182,6 +182,19 @@ def resolve_address(municipality: Municipality, *, statsec: str | None = None,
     """Resolve an address known to lie in ``municipality``. Never fails: an address that does
     not resolve there lands in the bucket and on the fix-up list."""
     found = resolve(statsec=statsec, lat=lat, lon=lon, street=street, postcode=postcode)
+    return place_in_municipality(municipality, found, statsec=statsec, lat=lat, lon=lon,
+                                 street=street, house_number=house_number, postcode=postcode,
+                                 source_type=source_type, source_id=source_id)
+
+
+def place_in_municipality(municipality: Municipality, found: Resolution | None, *,
+                          statsec: str | None = None, lat: float | None = None,
+                          lon: float | None = None, street: str | None = None,
+                          house_number: str | None = None, postcode: str | None = None,
+                          source_type: str | None = None,
+                          source_id: object = None) -> Resolution:
+    """``found`` (what :func:`resolve` gave) if it is a sure place in ``municipality``;
+    otherwise a fix-up, with the majority guess or the bucket."""
     inside = found is not None and found.municipality.id == municipality.id
     if inside and not found.ambiguous:
         return found

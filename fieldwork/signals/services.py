@@ -10,8 +10,8 @@ from fieldwork.areas.models import Municipality
 from fieldwork.areas.resolve import (
     Resolution,
     municipality_for_postcode,
+    place_in_municipality,
     resolve,
-    resolve_address,
     unlocatable_bucket,
 )
 from fieldwork.areas.services import get_municipality
@@ -48,10 +48,11 @@ def _locate(data: dict[str, Any], keep_address: bool = True) -> Resolution:
                           "resident.gemeente")
     if not keep_address:  # no consent: count it in the bucket, keep no address anywhere
         return unlocatable_bucket(municipality)
-    return resolve_address(municipality, statsec=data.get("statsec"), lat=data.get("lat"),
-                           lon=data.get("lon"), street=data.get("street"),
-                           house_number=data.get("house_number"),
-                           postcode=data.get("postcode"), source_type="resident")
+    return place_in_municipality(municipality, found, statsec=data.get("statsec"),
+                                 lat=data.get("lat"), lon=data.get("lon"),
+                                 street=data.get("street"),
+                                 house_number=data.get("house_number"),
+                                 postcode=data.get("postcode"), source_type="resident")
 
 
 def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident:
