@@ -108,6 +108,7 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.core.outbox
     import fieldwork.core.tasks
     import fieldwork.notifications.tasks
+    import fieldwork.referrals.tasks
     import fieldwork.routing.tasks  # noqa: F401
 
 
@@ -126,6 +127,7 @@ def import_models() -> None:
     import fieldwork.core.models
     import fieldwork.core.outbox
     import fieldwork.notifications.models
+    import fieldwork.referrals.models
     import fieldwork.routing.models
     import fieldwork.signals.models  # noqa: F401
 
@@ -142,15 +144,19 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
     from fieldwork.notifications.views import bp as notifications_pages
+    from fieldwork.referrals.admin import bp as cards_pages
+    from fieldwork.referrals.api import bp as referrals_api
+    from fieldwork.referrals.views import bp as referrals_pages
     from fieldwork.routing.api import bp as routing_api
     from fieldwork.routing.views import bp as routing_pages
     from fieldwork.signals.api import bp as signals_api
     from fieldwork.signals.views import bp as signals_pages
 
     for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
-                      notifications_pages, routing_pages, users_pages, health):
+                      notifications_pages, routing_pages, users_pages, referrals_pages,
+                      cards_pages, health):
         app.register_blueprint(blueprint)
-    for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api):
+    for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 

@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto may be trusted (nginx: 1).
     "TRUSTED_PROXIES": 0,
     "TASK_QUEUE": "fieldwork",
+    # Where residents' and referrers' phones reach this site: printed in QR codes and links.
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "STATBEL_DIR": str(ROOT / "data" / "statbel"),
     "MAIL_SERVER": None,  # unset: notifications go to the in-app inbox only
     "MAIL_PORT": 25,
@@ -49,7 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
 }
 
-PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL")
 MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
              "MAIL_DEFAULT_SENDER")
 

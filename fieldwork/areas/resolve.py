@@ -133,6 +133,17 @@ def resolve_point(lat: float, lon: float) -> Resolution | None:
     return Resolution(sub.municipality, sub, neighbourhood, None, "point", ambiguous=ambiguous)
 
 
+def resolve_village(code: str) -> Resolution | None:
+    """Only the village (deelgemeente) is known — "I don't know the exact number": its
+    neighbourhood, flagged as a guess when the village is split over several."""
+    sub = db.session.scalar(select(SubMunicipality).where(
+        SubMunicipality.code == code.strip().upper(), SubMunicipality.is_unlocatable.is_(False)))
+    if sub is None:
+        return None
+    neighbourhood, ambiguous = neighbourhood_for_sub(sub)
+    return Resolution(sub.municipality, sub, neighbourhood, None, "village", ambiguous=ambiguous)
+
+
 def resolve_street(street: str, postcode: str) -> Resolution | None:
     row = db.session.scalar(select(Street).where(Street.street_key == street_key(street),
                                                  Street.postcode == postcode.strip()))

@@ -37,7 +37,8 @@ def validate_password(password: str) -> None:
         raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
 
 
-def create_user(email: str, role: str, password: str, name: str = "") -> User:
+def create_user(email: str, role: str, password: str, name: str = "",
+                organisation: str = "") -> User:
     email = normalise_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise AccountError(f"'{email}' is not an e-mail address.")
@@ -46,7 +47,7 @@ def create_user(email: str, role: str, password: str, name: str = "") -> User:
     if find_user_by_email(email) is not None:
         raise AccountError(f"A user with e-mail {email} already exists.")
     validate_password(password)
-    user = User(email=email, role=role, name=name.strip(),
+    user = User(email=email, role=role, name=name.strip(), organisation=organisation.strip(),
                 password_hash=generate_password_hash(password))
     db.session.add(user)
     db.session.flush()

@@ -27,6 +27,10 @@ def index() -> str:
         from fieldwork.cases.services import queue_for
 
         context["open_cases"] = queue_for(current_user)
+    if current_user.role == "referrer":
+        from fieldwork.referrals.services import referral_status, submissions_of
+
+        context["referrals"] = [(s, referral_status(s)) for s in submissions_of(current_user)]
     if current_user.role == "coordinator":
         context["fixup_count"] = len(open_fixups())
         context["users_by_role"] = count_users_by_role()

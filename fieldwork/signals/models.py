@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Neighbourhood, Sector
@@ -45,6 +45,26 @@ class Consent(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     given_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The exact wording the resident agreed to (a printed strip records its version).
+    consent_text_id: Mapped[int | None] = mapped_column(ForeignKey("consent_texts.id"))
+
+    consent_text: Mapped[ConsentText | None] = relationship()
+
+
+class ConsentText(db.Model):
+    """A consent wording, versioned per municipality and purpose: editing adds a version,
+    so what a resident once signed stays readable."""
+
+    __tablename__ = "consent_texts"
+    __table_args__ = (UniqueConstraint("municipality_id", "purpose", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Signal(db.Model):

@@ -19,6 +19,9 @@ class ResidentInSchema(ma.Schema):
     gemeente = ma.fields.String(load_default=None, validate=ma.validate.Regexp(
         r"^\d{5}$", error="A 5-digit NIS code, e.g. 36012."), metadata={
         "description": "Municipality, needed only when the address itself cannot be placed"})
+    deelgemeente = ma.fields.String(load_default=None, validate=ma.validate.Length(max=20),
+                                    metadata={"description": "Village (sub-municipality code, "
+                                              "e.g. 36012B) when the exact address is unknown"})
     birth_year = ma.fields.Integer(validate=ma.validate.Range(1900, CURRENT_YEAR_BOUND),
                                    load_default=None)
     phone = ma.fields.String(validate=ma.validate.Length(max=40), load_default=None)

@@ -12,6 +12,7 @@ from fieldwork.areas.resolve import (
     municipality_for_postcode,
     place_in_municipality,
     resolve,
+    resolve_village,
     unlocatable_bucket,
 )
 from fieldwork.areas.services import get_municipality
@@ -21,6 +22,7 @@ from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.extensions import db
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Consent, Resident, Signal
+from fieldwork.signals.vocabulary import THEME_DOMAINS, THEME_POLARITIES
 
 
 class SignalError(ValueError):
@@ -32,6 +34,8 @@ class SignalError(ValueError):
 def _locate(data: dict[str, Any], keep_address: bool = True) -> Resolution:
     found = resolve(statsec=data.get("statsec"), lat=data.get("lat"), lon=data.get("lon"),
                     street=data.get("street"), postcode=data.get("postcode"))
+    if found is None and data.get("deelgemeente"):
+        found = resolve_village(data["deelgemeente"])
     municipality: Municipality | None = None
     if data.get("gemeente"):
         municipality = get_municipality(data["gemeente"])
@@ -88,29 +92,49 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
     return resident
 
 
-def create_signal(payload: dict[str, Any], filed_by: User, source: str = "manual") -> Signal:
+def create_signal(payload: dict[str, Any], filed_by: User | None,
+                  source: str = "manual") -> Signal:
+    """One signal (one theme) about one resident; see :func:`create_signals`."""
+    return create_signals({**payload, "themes": [payload["theme"]],
+                           "domains": {payload["theme"]: payload["domain"]}},
+                          filed_by, source)[0]
+
+
+def create_signals(payload: dict[str, Any], filed_by: User | None, source: str,
+                   consent_text_id: int | None = None,
+                   urgent_opens_case: bool = True) -> list[Signal]:
+    """One signal per theme about one resident, under one consent; routed after commit.
+
+    Without consent (and, where ``urgent_opens_case``, not urgent) the signals only count for
+    the neighbourhood: no resident, no address, no note is kept."""
     consent_data = payload["consent"]
-    where = _locate(payload["resident"],
-                    keep_address=consent_data["given"] or payload["urgency"] == "urgent")
+    named = consent_data["given"] or (urgent_opens_case and payload["urgency"] == "urgent")
+    where = _locate(payload["resident"], keep_address=named)
     resident: Resident | None = None
     consent: Consent | None = None
-    if consent_data["given"] or payload["urgency"] == "urgent":
+    if named:
         resident = find_or_create_resident(payload["resident"], where)
         if consent_data["given"]:
             consent = Consent(resident_id=resident.id, method=consent_data["how"],
                               reference=consent_data.get("reference"),
-                              recorded_by_id=filed_by.id)
+                              recorded_by_id=filed_by.id if filed_by else None,
+                              consent_text_id=consent_text_id)
             db.session.add(consent)
-    # Without consent (and not urgent) the signal only counts for the neighbourhood: no name.
-    signal = Signal(resident=resident, neighbourhood_id=where.neighbourhood.id,
-                    theme=payload["theme"], domain=payload["domain"],
-                    urgency=payload["urgency"], polarity=payload["polarity"],
-                    source=source, note=payload["note"] if resident else "",
-                    consent=consent, filed_by_id=filed_by.id)
-    db.session.add(signal)
+    domains = payload.get("domains") or {}
+    signals = []
+    for theme in payload["themes"]:
+        signal = Signal(resident=resident, neighbourhood_id=where.neighbourhood.id,
+                        theme=theme, domain=domains.get(theme) or THEME_DOMAINS[theme],
+                        urgency=payload["urgency"],
+                        polarity=payload.get("polarity") or THEME_POLARITIES.get(theme, "need"),
+                        source=source, note=payload.get("note", "") if resident else "",
+                        consent=consent, filed_by_id=filed_by.id if filed_by else None)
+        db.session.add(signal)
+        signals.append(signal)
     db.session.flush()
-    enqueue_after_commit("routing.route_signal", signal.id)
-    return signal
+    for signal in signals:
+        enqueue_after_commit("routing.route_signal", signal.id)
+    return signals
 
 
 def signal_status(signal: Signal) -> str:

@@ -24,6 +24,16 @@ THEMES = {
     "vrijwilliger": _l("Wants to volunteer"),
 }
 
+# The life domain each theme belongs to, for captures that ask only for themes (cards, visits).
+THEME_DOMAINS = {
+    "eenzaamheid": "welzijn", "sociaal_isolement": "welzijn", "zorgnood": "zorg",
+    "onbeantwoorde_nood": "welzijn", "mantelzorg_nodig": "zorg",
+    "mantelzorg_potentieel": "zorg", "financien_rechten": "welzijn", "mobiliteit": "wonen",
+    "woning": "wonen", "veiligheid": "zorg", "vrije_tijd": "welzijn", "informatie": "welzijn",
+    "buurtgezel": "welzijn", "vrijwilliger": "welzijn",
+}
+THEME_POLARITIES = {"mantelzorg_potentieel": "strength", "vrijwilliger": "strength"}
+
 SOURCES = {"visit": _l("Doorstep visit"), "call": _l("Call"), "referral_card": _l("Referral card"),
            "photo": _l("Photo"), "intake": _l("Volunteer intake"), "manual": _l("Manual intake")}
 
@@ -45,9 +55,18 @@ EVENT_TYPES = {"routed": _l("Routed"), "assigned": _l("Assigned"),
 ATTEMPT_RESULTS = {"reached": _l("Reached"), "no_answer": _l("No answer"),
                    "call_back_at": _l("Call back later")}
 
+REFERRAL_STATUSES = {"received": _l("Received"), "contacted": _l("Contacted"),
+                     "closed": _l("Closed")}
+CARD_STATES = {"printed": _l("Printed"), "handed_out": _l("Handed out"), "used": _l("Filed"),
+               "voided": _l("Invalid")}
+PDF_STATUSES = {"pending": _l("Waiting"), "running": _l("Being made"), "done": _l("Ready"),
+                "failed": _l("Failed")}
+
 LABELS = {"theme": THEMES, "domain": DOMAINS, "source": SOURCES, "urgency": URGENCIES,
           "polarity": POLARITIES, "consent": CONSENT_METHODS, "status": CASE_STATUSES,
-          "outcome": OUTCOMES, "event": EVENT_TYPES, "result": ATTEMPT_RESULTS}
+          "outcome": OUTCOMES, "event": EVENT_TYPES, "result": ATTEMPT_RESULTS,
+          "referral_status": REFERRAL_STATUSES, "card_state": CARD_STATES,
+          "pdf_status": PDF_STATUSES}
 
 
 def label(kind: str, code: str | None) -> str:

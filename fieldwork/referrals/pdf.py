@@ -1,0 +1,643 @@
+"""Printable A4 sheets of referral cards (doorverwijskaarten) with a tear-off consent strip.
+
+Four A6 cells (105 x 148.5 mm) per A4 portrait page, so a stack is cut with two guillotine
+cuts. Each cell holds the card itself (QR code, typable code, instruction, the local service
+offer) and, below a dashed tear line, the consent strip (afscheurstrook) that the resident
+signs; the card code is printed on both so the two can be matched again.
+
+Pure Python: no Flask, no database. Everything that is the same on every card of a series is
+laid out once and stored as a PDF form XObject that each cell reuses; per card only the QR
+code (filled vector rectangles, crisp at any printer resolution), the code and the host are
+drawn. Pages are produced one at a time from the ``cards`` iterable, without images.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+CARDS_PER_PAGE = 4  # 2 x 2 on A4 portrait, each card 105 x 148.5 mm (A6)
+
+
+@dataclass(frozen=True)
+class PrintedCard:
+    code: str  # display form, e.g. "K7MQ-4X9"
+    url: str  # what the QR code encodes, e.g. "https://zorg.moorslede.be/k/K7MQ4X9"
+
+
+@dataclass(frozen=True)
+class SeriesPrint:
+    municipality: str  # "Moorslede"
+    title: str  # series name, e.g. "Huisartsen 2026"
+    service_offer: list[tuple[str, str]]  # [("Sociaal huis", "051 77 00 00"), ...]
+    consent_text: str  # Dutch, a few sentences (up to ~600 characters fit without truncation)
+    consent_version: int  # printed as "toestemmingstekst v3"
+    contact_line: str = ""  # optional: "Vragen? Bel de aanspreekpersoon: 051 ..."
+
+
+# --- geometry (PDF points; origin bottom left) ------------------------------------------------
+
+PAGE_W, PAGE_H = A4
+COLUMNS, ROWS = 2, 2
+CELL_W, CELL_H = PAGE_W / COLUMNS, PAGE_H / ROWS
+MARGIN = 5 * mm  # inner margin of a cell: clears the unprintable edge of most office printers
+CARD_H = 98 * mm  # from the top of the cell to the tear line; the strip gets the rest (50.5 mm)
+CONTENT_W = CELL_W - 2 * MARGIN
+
+QR_SIZE = 30 * mm
+QR_QUIET_MODULES = 4
+QR_MAX_MODULE = 1.25 * mm  # so the quiet zone (4 modules) never exceeds the cell margin
+QR_CLEAR = MARGIN + 1 * mm  # text keeps this distance from the QR modules (quiet zone + air)
+
+CROP_MARK = 9 * mm  # ticks at the ends of the cut lines; the outer few mm may not print
+CROP_CROSS = 5 * mm
+
+BLACK, DARK, MID = 0.0, 0.25, 0.45  # grey levels; all survive black-and-white printing
+
+SANS, SANS_BOLD, SANS_ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
+MONO_BOLD = "Courier-Bold"
+DINGBATS = "ZapfDingbats"
+
+CONSENT_MAX_SIZE, CONSENT_MIN_SIZE = 8.0, 6.5
+CARD_CODE_SIZE, STRIP_CODE_SIZE = 18.0, 12.0
+ELLIPSIS = "…"
+INSTRUCTION = "Samen met de bewoner invullen. De bewoner ondertekent de strook."
+INSTRUCTION_SIZE, OFFER_HEADING_SIZE = 8.0, 9.0
+
+_CARD_FORM, _MARKS_FORM = "fieldworkCard", "fieldworkCropMarks"
+
+
+def render_series_pdf(
+    series: SeriesPrint,
+    cards: Iterable[PrintedCard],
+    progress: Callable[[int], None] | None = None,
+) -> bytes:
+    """A4 PDF, CARDS_PER_PAGE cards per page; calls progress(cards_done) after each page.
+
+    Raises ValueError when ``cards`` is empty: a PDF without pages cannot exist.
+    """
+    layout = _SeriesLayout.of(series)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1, lang="nl-BE")
+    canvas.setTitle(f"Doorverwijskaarten {series.municipality} - {series.title}")
+    canvas.setSubject("Doorverwijskaarten met afscheurstrook voor toestemming")
+    canvas.setAuthor(series.municipality)
+    canvas.setCreator("fieldwork")
+
+    canvas.beginForm(_CARD_FORM, 0, 0, CELL_W, CELL_H)
+    layout.draw_static(canvas)
+    canvas.endForm()
+    canvas.beginForm(_MARKS_FORM, 0, 0, PAGE_W, PAGE_H)
+    _draw_crop_marks(canvas)
+    canvas.endForm()
+
+    done = 0
+    for page in _pages(cards):
+        canvas.doForm(_MARKS_FORM)
+        for index, card in enumerate(page):
+            column, row = index % COLUMNS, index // COLUMNS
+            canvas.saveState()
+            canvas.translate(column * CELL_W, PAGE_H - (row + 1) * CELL_H)
+            canvas.doForm(_CARD_FORM)
+            layout.draw_card(canvas, card)
+            canvas.restoreState()
+        canvas.showPage()
+        done += len(page)
+        if progress is not None:
+            progress(done)
+    if done == 0:
+        raise ValueError("Geen kaarten om af te drukken.")
+    canvas.save()
+    return buffer.getvalue()
+
+
+def consent_fits(consent_text: str) -> bool:
+    """Whether the consent text fits the strip whole (at the smallest font size at worst).
+
+    The renderer never fails on a longer text but cuts it off with an ellipsis, so a form
+    that edits the consent text should check this before saving."""
+    return _fit_consent(_clean_paragraphs(consent_text))[2]
+
+
+def _pages(cards: Iterable[PrintedCard]) -> Iterator[list[PrintedCard]]:
+    iterator = iter(cards)
+    while page := list(itertools.islice(iterator, CARDS_PER_PAGE)):
+        yield page
+
+
+# --- text that the standard PDF fonts can show --------------------------------------------------
+
+_TRANSLITERATE = str.maketrans({
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h", "Ħ": "H", "ŧ": "t", "Ŧ": "T",
+    "ŋ": "ng", "Ŋ": "NG", "ə": "e", "Ə": "E",
+    "‐": "-", "‑": "-", "‒": "-", "−": "-", "―": "—", "′": "'", "″": '"', "‚": ",",
+})  # fmt: skip
+
+
+def _shown(char: str) -> bool:
+    """Helvetica and Courier in reportlab use WinAnsiEncoding (cp1252)."""
+    if char < " " or char == "\x7f":
+        return False
+    try:
+        char.encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clean(text: str) -> str:
+    """One line of text the standard fonts can show: accents kept where cp1252 has them,
+    others transliterated (NFKD), emoji and other symbols dropped, unknown letters as '?'."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFC", str(text or "")).translate(_TRANSLITERATE):
+        if _shown(char):
+            out.append(char)
+        elif char.isspace():
+            out.append(" ")
+        else:
+            plain = "".join(
+                part for part in unicodedata.normalize("NFKD", char)
+                if not unicodedata.combining(part)
+            )
+            if plain and all(_shown(part) for part in plain):
+                out.append(plain)
+            elif unicodedata.category(char)[0] in "LNP":
+                out.append("?")
+            # symbols (emoji, dingbats), joiners, variation selectors, private use: dropped
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def _clean_paragraphs(text: str) -> list[str]:
+    paragraphs = (_clean(part) for part in str(text or "").splitlines())
+    return [part for part in paragraphs if part]
+
+
+def _width(text: str, font: str, size: float) -> float:
+    return stringWidth(text, font, size)
+
+
+def _truncate(text: str, font: str, size: float, width: float) -> str:
+    """``text`` cut to ``width`` with an ellipsis (binary search: texts can be long)."""
+    if _width(text, font, size) <= width:
+        return text
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _width(text[:middle].rstrip() + ELLIPSIS, font, size) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + ELLIPSIS
+
+
+def _fit(text: str, font: str, size: float, width: float, min_size: float) -> tuple[str, float]:
+    """Shrink to fit one line, down to ``min_size``; truncate beyond that."""
+    natural = _width(text, font, size)
+    if natural <= width:
+        return text, size
+    smaller = int(size * width / natural * 4) / 4  # quarter points, rounded down
+    if smaller >= min_size:
+        return text, smaller
+    return _truncate(text, font, min_size, width), min_size
+
+
+def _wrap(paragraphs: list[str], font: str, size: float, width: float) -> list[str]:
+    """Greedy line breaking; a word longer than the line (a URL) is broken by characters."""
+    lines: list[str] = []
+    for paragraph in paragraphs:
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if _width(candidate, font, size) <= width:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = word
+            while _width(line, font, size) > width:
+                cut = len(_truncate(line, font, size, width)) - 1  # what fits, minus ellipsis
+                cut = max(cut, 1)
+                lines.append(line[:cut])
+                line = line[cut:]
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _wrap_limited(
+    paragraphs: list[str], font: str, size: float, width: float, max_lines: int
+) -> list[str]:
+    lines = _wrap(paragraphs, font, size, width)
+    if len(lines) <= max_lines:
+        return lines
+    kept = lines[:max_lines]
+    kept[-1] = _truncate(kept[-1] + " " + lines[max_lines], font, size, width)
+    if not kept[-1].endswith(ELLIPSIS):
+        kept[-1] = _truncate(kept[-1] + ELLIPSIS * 40, font, size, width)
+    return kept
+
+
+def _ascent(size: float) -> float:
+    return 0.72 * size  # Helvetica cap height: a line's visible top sits at baseline + this
+
+
+# --- consent strip ---------------------------------------------------------------------------
+
+# Vertical positions in the strip, measured from the bottom of the cell.
+STRIP_SIGN_BASELINE = MARGIN + 1 * mm  # "Handtekening" row
+STRIP_NAME_BASELINE = STRIP_SIGN_BASELINE + 9 * mm  # "Naam bewoner" / "Datum" row
+STRIP_WRITING_SPACE = 5.5 * mm  # above the name line, for handwriting
+STRIP_HEADING_SIZE = 9.0
+STRIP_HEADING_BASELINE = CELL_H - CARD_H - 3.5 * mm - _ascent(STRIP_HEADING_SIZE)
+CONSENT_TOP = STRIP_HEADING_BASELINE - 2.5 * mm
+CONSENT_BOTTOM = STRIP_NAME_BASELINE + STRIP_WRITING_SPACE
+
+
+def _fit_consent(paragraphs: list[str]) -> tuple[list[str], float, bool]:
+    """Lines and font size for the consent text, and whether it fitted without truncation."""
+    height = CONSENT_TOP - CONSENT_BOTTOM
+    size = CONSENT_MAX_SIZE
+    while True:
+        leading = size * 1.18
+        capacity = max(1, int((height - _ascent(size)) / leading) + 1)
+        lines = _wrap(paragraphs, SANS, size, CONTENT_W)
+        if len(lines) <= capacity:
+            return lines, size, True
+        if size <= CONSENT_MIN_SIZE:
+            return _wrap_limited(paragraphs, SANS, size, CONTENT_W, capacity), size, False
+        size = max(CONSENT_MIN_SIZE, size - 0.25)
+
+
+# --- the card layout ---------------------------------------------------------------------------
+
+
+@dataclass
+class _SeriesLayout:
+    """Everything that is the same on all cards of a series, measured once."""
+
+    municipality: str
+    title: list[str]
+    title_size: float
+    municipality_size: float
+    services: list[tuple[str, str]]
+    service_size: float
+    service_leading: float
+    services_hidden: int
+    contact: list[str]
+    consent: list[str]
+    consent_size: float
+    consent_version: int
+    # positions (from the cell's bottom left) filled in by _place()
+    code_baseline: float = 0.0
+    scan_label_baseline: float = 0.0
+    host_baseline: float = 0.0
+    text_column_w: float = 0.0
+    below_top: float = 0.0
+    instruction: list[str] = field(default_factory=list)
+    instruction_baseline: float = 0.0
+    rule_y: float = 0.0
+    offer_baseline: float = 0.0
+    services_top: float = 0.0
+    rows: list[tuple[str, float, float]] = field(default_factory=list)
+
+    HEADING_SIZE = 14.0
+    SERVICE_SIZES = ((8.0, 10.2), (7.5, 9.2), (7.0, 8.4))
+    CONTACT_SIZE = 7.5
+
+    @classmethod
+    def of(cls, series: SeriesPrint) -> _SeriesLayout:
+        text_column_w = CONTENT_W - QR_SIZE - QR_CLEAR
+        municipality, municipality_size = _fit(
+            _clean(series.municipality), SANS_BOLD, 10.0, text_column_w, 7.0
+        )
+        title_size = 9.0
+        title = _wrap_limited([_clean(series.title)], SANS, title_size, text_column_w, 2)
+        contact_text = _clean(series.contact_line)
+        contact = (
+            _wrap_limited([contact_text], SANS_ITALIC, cls.CONTACT_SIZE, CONTENT_W, 2)
+            if contact_text
+            else []
+        )
+        consent, consent_size, _ = _fit_consent(_clean_paragraphs(series.consent_text))
+        layout = cls(
+            municipality=municipality, title=title, title_size=title_size,
+            municipality_size=municipality_size, services=[], service_size=8.0,
+            service_leading=10.2, services_hidden=0, contact=contact, consent=consent,
+            consent_size=consent_size, consent_version=int(series.consent_version),
+            text_column_w=text_column_w,
+        )
+        layout._place()
+        layout._place_middle()
+        layout._fit_services(
+            [(_clean(name), _clean(phone)) for name, phone in series.service_offer]
+        )
+        return layout
+
+    # -- vertical placement of the upper part
+
+    def _place(self) -> None:
+        top = CELL_H - MARGIN
+        y = top - _ascent(self.HEADING_SIZE)
+        self.rows = [("heading", y, self.HEADING_SIZE)]
+        y -= self.HEADING_SIZE * 0.3 + 2.2 * mm + _ascent(self.municipality_size)
+        self.rows.append(("municipality", y, self.municipality_size))
+        for _ in self.title:
+            y -= self.title_size * 1.2
+            self.rows.append(("title", y, self.title_size))
+        header_bottom = y - self.title_size * 0.3
+
+        # Code and "scan ..." group: bottom-aligned with the QR code when there is room.
+        scan_size, host_size = 7.5, 8.5
+        group = 3 * mm + _ascent(CARD_CODE_SIZE) + 2.2 * mm + scan_size * 1.25 + host_size
+        qr_bottom = top - QR_SIZE
+        host_baseline = min(qr_bottom + 0.5 * mm, header_bottom - group)
+        self.host_baseline = host_baseline
+        self.scan_label_baseline = host_baseline + scan_size * 1.25
+        self.code_baseline = self.scan_label_baseline + scan_size + 2.2 * mm
+        left_bottom = host_baseline - host_size * 0.3
+        self.below_top = min(left_bottom - 3 * mm, qr_bottom - QR_CLEAR)
+
+    def _place_middle(self) -> None:
+        """Instruction, a rule, the "Lokaal aanbod" heading; then the service lines."""
+        size = INSTRUCTION_SIZE
+        self.instruction = _wrap([INSTRUCTION], SANS_BOLD, size, CONTENT_W - 3 * mm)
+        self.instruction_baseline = self.below_top - _ascent(size)
+        last = self.instruction_baseline - (len(self.instruction) - 1) * size * 1.2
+        self.rule_y = last - size * 0.25 - 3 * mm
+        self.offer_baseline = self.rule_y - 2.8 * mm - _ascent(OFFER_HEADING_SIZE)
+        self.services_top = self.offer_baseline - OFFER_HEADING_SIZE * 0.25 - 2.2 * mm
+
+    def _services_bottom(self) -> float:
+        perforation = CELL_H - CARD_H
+        bottom = perforation + 3.5 * mm
+        if self.contact:
+            bottom += len(self.contact) * self.CONTACT_SIZE * 1.2 + 2 * mm
+        return bottom
+
+    def _fit_services(self, services: list[tuple[str, str]]) -> None:
+        services = [(name, phone) for name, phone in services if name or phone]
+        room = self.services_top - self._services_bottom()
+        for size, leading in self.SERVICE_SIZES:
+            capacity = max(0, int((room - _ascent(size)) / leading) + 1)
+            if len(services) <= capacity:
+                break
+        self.service_size, self.service_leading = size, leading
+        if len(services) > capacity:
+            keep = max(0, capacity - 1)
+            self.services_hidden = len(services) - keep
+            services = services[:keep]
+        self.services = services
+
+    # -- drawing
+
+    def draw_static(self, canvas: Canvas) -> None:
+        left, right = MARGIN, CELL_W - MARGIN
+        canvas.setFillGray(BLACK)
+        for kind, baseline, size in self.rows:
+            if kind == "heading":
+                canvas.setFont(SANS_BOLD, size)
+                canvas.drawString(left, baseline, "Doorverwijskaart")
+            elif kind == "municipality":
+                canvas.setFont(SANS_BOLD, size)
+                canvas.drawString(left, baseline, self.municipality)
+        canvas.setFont(SANS, self.title_size)
+        for (kind, baseline, _), line in zip(
+            (row for row in self.rows if row[0] == "title"), self.title, strict=True
+        ):
+            assert kind == "title"
+            canvas.drawString(left, baseline, line)
+
+        canvas.setFillGray(DARK)
+        canvas.setFont(SANS, 7.5)
+        canvas.drawString(left, self.scan_label_baseline, "Scan de code of typ ze in op")
+        canvas.setFillGray(BLACK)
+
+        # Instruction, with a bar in the margin so it reads as "do this".
+        canvas.setFont(SANS_BOLD, INSTRUCTION_SIZE)
+        baseline = self.instruction_baseline
+        for line in self.instruction:
+            canvas.drawString(left + 3 * mm, baseline, line)
+            baseline -= INSTRUCTION_SIZE * 1.2
+        canvas.setLineWidth(1.6)
+        canvas.line(
+            left + 0.8, self.instruction_baseline + _ascent(INSTRUCTION_SIZE) + 0.6,
+            left + 0.8, baseline + INSTRUCTION_SIZE * 1.2 - 1.8,
+        )
+
+        # Local service offer, as a small menu with dotted leaders.
+        canvas.setLineWidth(0.5)
+        canvas.line(left, self.rule_y, right, self.rule_y)
+        canvas.setFont(SANS_BOLD, OFFER_HEADING_SIZE)
+        canvas.drawString(left, self.offer_baseline, "Lokaal aanbod")
+        size, leading = self.service_size, self.service_leading
+        y = self.services_top - _ascent(size)
+        for name, phone in self.services:
+            self._draw_service(canvas, name, phone, y, size)
+            y -= leading
+        if self.services_hidden:
+            canvas.setFillGray(DARK)
+            canvas.setFont(SANS_ITALIC, size)
+            more = "andere" if self.services_hidden > 1 else "ander"
+            canvas.drawString(left, y, f"… en {self.services_hidden} {more} (zie website)")
+            canvas.setFillGray(BLACK)
+
+        # Contact line just above the tear line.
+        perforation = CELL_H - CARD_H
+        if self.contact:
+            canvas.setFont(SANS_ITALIC, self.CONTACT_SIZE)
+            y = perforation + 3.5 * mm + (len(self.contact) - 1) * self.CONTACT_SIZE * 1.2
+            for line in self.contact:
+                canvas.drawString(left, y, line)
+                y -= self.CONTACT_SIZE * 1.2
+
+        _draw_tear_line(canvas, perforation)
+        self._draw_strip(canvas)
+
+    def _draw_service(self, canvas: Canvas, name: str, phone: str, y: float, size: float) -> None:
+        left, right = MARGIN, CELL_W - MARGIN
+        phone, _ = _fit(phone, SANS_BOLD, size, CONTENT_W * 0.45, size)
+        phone_w = _width(phone, SANS_BOLD, size)
+        gap = 2.5 * mm if phone else 0.0
+        name = _truncate(name, SANS, size, CONTENT_W - phone_w - gap)
+        canvas.setFont(SANS, size)
+        canvas.drawString(left, y, name)
+        if not phone:
+            return
+        canvas.setFont(SANS_BOLD, size)
+        canvas.drawRightString(right, y, phone)
+        start = left + _width(name, SANS, size) + 1.2 * mm
+        end = right - phone_w - 1.2 * mm
+        if end - start > 2 * mm:
+            canvas.saveState()
+            canvas.setStrokeGray(MID)
+            canvas.setLineWidth(0.7)
+            canvas.setLineCap(1)
+            canvas.setDash([0, 2.4])
+            canvas.line(start, y + 0.6, end, y + 0.6)
+            canvas.restoreState()
+
+    def _draw_strip(self, canvas: Canvas) -> None:
+        left, right = MARGIN, CELL_W - MARGIN
+        canvas.setFillGray(BLACK)
+        canvas.setFont(SANS_BOLD, STRIP_HEADING_SIZE)
+        canvas.drawString(left, STRIP_HEADING_BASELINE, "Toestemming (afscheurstrook)")
+
+        size = self.consent_size
+        canvas.setFont(SANS, size)
+        y = CONSENT_TOP - _ascent(size)
+        for line in self.consent:
+            canvas.drawString(left, y, line)
+            y -= size * 1.18
+
+        label_size = 7.5
+        split = left + CONTENT_W * 0.64
+        canvas.setFont(SANS, label_size)
+        canvas.setLineWidth(0.5)
+        for label, x0, x1, baseline in (
+            ("Naam bewoner:", left, split - 3 * mm, STRIP_NAME_BASELINE),
+            ("Datum:", split, right, STRIP_NAME_BASELINE),
+            ("Handtekening:", left, split - 3 * mm, STRIP_SIGN_BASELINE),
+        ):
+            canvas.drawString(x0, baseline, label)
+            start = x0 + _width(label, SANS, label_size) + 1.2 * mm
+            canvas.line(start, baseline - 0.8, x1, baseline - 0.8)
+        canvas.setFillGray(DARK)
+        canvas.setFont(SANS, 6.5)
+        canvas.drawRightString(
+            right, STRIP_SIGN_BASELINE, f"toestemmingstekst v{self.consent_version}"
+        )
+        canvas.setFillGray(BLACK)
+
+    def draw_card(self, canvas: Canvas, card: PrintedCard) -> None:
+        """The parts that differ per card, in cell coordinates."""
+        left, right = MARGIN, CELL_W - MARGIN
+        code = _clean(card.code)
+        _draw_qr(canvas, card.url, right, CELL_H - MARGIN)
+
+        text, size = _fit(code, MONO_BOLD, CARD_CODE_SIZE, self.text_column_w, 10.0)
+        canvas.setFont(MONO_BOLD, size)
+        canvas.drawString(left, self.code_baseline, text)
+
+        host, size = _fit(_host(card.url), SANS_BOLD, 8.5, self.text_column_w, 6.0)
+        canvas.setFont(SANS_BOLD, size)
+        canvas.drawString(left, self.host_baseline, host)
+
+        heading_w = _width("Toestemming (afscheurstrook)", SANS_BOLD, STRIP_HEADING_SIZE)
+        room = CONTENT_W - heading_w - 4 * mm
+        text, size = _fit(code, MONO_BOLD, STRIP_CODE_SIZE, room, 7.0)
+        canvas.setFont(MONO_BOLD, size)
+        canvas.drawRightString(right, STRIP_HEADING_BASELINE, text)
+
+
+def _host(url: str) -> str:
+    """What a person types: the host of the URL, without scheme, path or "www."."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or url.strip().split("/")[0]
+    host = host.removeprefix("www.")
+    return _clean(host) or _clean(url)
+
+
+# --- drawing helpers ------------------------------------------------------------------------------
+
+
+def _draw_qr(canvas: Canvas, data: str, right: float, top: float) -> None:
+    """The QR code's modules as one filled path of rectangles, its top right corner at
+    (right, top). The quiet zone (4 modules) is left white around it."""
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
+    qr.add_data(data)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    count = len(matrix)
+    module = min(QR_SIZE / count, QR_MAX_MODULE)
+    size = module * count
+
+    canvas.saveState()
+    canvas.translate(right - size, top - size)
+    canvas.scale(module, module)  # integer module coordinates: no seams between rectangles
+    canvas.setFillGray(BLACK)
+    # One path of integer rectangles, filled once: written as PDF operators directly, which
+    # is short and several times faster than formatting floats through a path object.
+    operators = [
+        f"{x} {count - y - height} {width} {height} re"
+        for x, y, width, height in _rectangles(matrix)
+    ]
+    canvas.addLiteral("\n".join([*operators, "f"]))
+    canvas.restoreState()
+
+
+def _rectangles(matrix: list[list[bool]]) -> Iterator[tuple[int, int, int, int]]:
+    """Dark modules as rectangles (x, y, width, height), y counted downwards: horizontal runs,
+    merged with identical runs in the rows below."""
+    open_runs: dict[tuple[int, int], int] = {}  # (start, end) -> first row
+    for y, row in enumerate([*matrix, []]):
+        runs: set[tuple[int, int]] = set()
+        start = None
+        for x, dark in enumerate([*row, False]):
+            if dark and start is None:
+                start = x
+            elif not dark and start is not None:
+                runs.add((start, x))
+                start = None
+        for run in list(open_runs):
+            if run not in runs:
+                first = open_runs.pop(run)
+                yield run[0], first, run[1] - run[0], y - first
+        for run in runs:
+            open_runs.setdefault(run, y)
+
+
+def _draw_tear_line(canvas: Canvas, y: float) -> None:
+    """Dashed line across the whole cell, with scissors and "knip of scheur hier"."""
+    label = "knip of scheur hier"
+    label_size = 6.0
+    scissors_x = MARGIN
+    label_x = scissors_x + 5 * mm
+    label_end = label_x + _width(label, SANS, label_size) + 1.5 * mm
+
+    canvas.saveState()
+    canvas.setFillGray(BLACK)
+    canvas.setFont(DINGBATS, 9)
+    canvas.drawString(scissors_x, y - 2.3, "✂")
+    canvas.setFillGray(DARK)
+    canvas.setFont(SANS, label_size)
+    canvas.drawString(label_x, y - 2.1, label)
+    canvas.setStrokeGray(BLACK)
+    canvas.setLineWidth(0.6)
+    canvas.setDash([2 * mm, 1.4 * mm])
+    canvas.line(0, y, scissors_x - 1 * mm, y)
+    canvas.line(label_end, y, CELL_W, y)
+    canvas.restoreState()
+
+
+def _draw_crop_marks(canvas: Canvas) -> None:
+    """Ticks where the two guillotine cuts meet the paper edge, and a cross where they meet:
+    every cell corner that needs cutting is marked, on the cut line itself."""
+    canvas.saveState()
+    canvas.setStrokeGray(BLACK)
+    canvas.setLineWidth(0.3)
+    for column in range(1, COLUMNS):
+        x = column * CELL_W
+        canvas.line(x, PAGE_H, x, PAGE_H - CROP_MARK)
+        canvas.line(x, 0, x, CROP_MARK)
+    for row in range(1, ROWS):
+        y = row * CELL_H
+        canvas.line(0, y, CROP_MARK, y)
+        canvas.line(PAGE_W - CROP_MARK, y, PAGE_W, y)
+    for column in range(1, COLUMNS):
+        for row in range(1, ROWS):
+            x, y = column * CELL_W, row * CELL_H
+            canvas.line(x - CROP_CROSS, y, x + CROP_CROSS, y)
+            canvas.line(x, y - CROP_CROSS, x, y + CROP_CROSS)
+    canvas.restoreState()

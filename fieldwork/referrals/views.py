@@ -1,0 +1,195 @@
+"""Filing a card on a phone: by QR or typed code, with an account or a one-time link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from fieldwork.areas.models import SubMunicipality
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import public, roles_required
+from fieldwork.extensions import db
+from fieldwork.referrals.codes import display
+from fieldwork.referrals.forms import CardForm, CodeForm
+from fieldwork.referrals.images import clean_strip_photo, decode_signature
+from fieldwork.referrals.models import ReferralCard
+from fieldwork.referrals.services import (
+    Filer,
+    ReferralError,
+    ensure_fileable,
+    find_card,
+    link_for_token,
+    referral_status,
+    submission_of_link,
+    submit_card,
+)
+
+bp = Blueprint("referrals", __name__)
+FILERS = ("referrer", "contact_person", "coordinator")
+
+
+def problem(exc: ReferralError) -> tuple[str, int]:
+    return render_template("referrals/problem.html", message=str(exc)), exc.status
+
+
+@bp.route("/k", methods=["GET", "POST"])
+@roles_required(*FILERS)
+def enter_code() -> str | Response | tuple[str, int]:
+    """Type the code of a card (a paper card received by post, or no camera at hand)."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            card = find_card(form.code.data or "")
+            return redirect(url_for("referrals.file_card", code=card.code))
+        except ReferralError as exc:
+            form.code.errors = [str(exc)]
+    status = 400 if request.method == "POST" else 200
+    return render_template("referrals/enter_code.html", form=form), status
+
+
+@bp.route("/k/<code>", methods=["GET", "POST"])
+@roles_required(*FILERS)
+def file_card(code: str) -> str | Response | tuple[str, int]:
+    return card_page(code, Filer(current_user), lambda card: url_for(
+        "referrals.receipt", code=card.code))
+
+
+@bp.get("/k/<code>/ontvangen")
+@roles_required(*FILERS)
+def receipt(code: str) -> str | tuple[str, int]:
+    """The referrer's receipt, later the status: received → contacted → closed."""
+    try:
+        card = find_card(code)
+    except ReferralError as exc:
+        return problem(exc)
+    submission = card.submission
+    if submission is None or (current_user.role == "referrer"
+                              and submission.submitted_by_id != current_user.id):
+        abort(404)
+    return render_template("referrals/receipt.html", card=card, submission=submission,
+                           status=referral_status(submission))
+
+
+@bp.route("/r/<token>", methods=["GET", "POST"])
+@public
+def link_start(token: str) -> str | Response | tuple[str, int]:
+    """A one-time link: type the card's code, file it; afterwards the receipt and status."""
+    try:
+        link = link_for_token(token)
+    except ReferralError as exc:
+        return problem(exc)
+    submission = submission_of_link(link)
+    if submission is not None:
+        return render_template("referrals/receipt.html", card=submission.card,
+                               submission=submission, status=referral_status(submission),
+                               link=link)
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            card = find_card(form.code.data or "")
+            return redirect(url_for("referrals.link_card", token=token, code=card.code))
+        except ReferralError as exc:
+            form.code.errors = [str(exc)]
+    status = 400 if request.method == "POST" else 200
+    return render_template("referrals/enter_code.html", form=form, link=link), status
+
+
+@bp.route("/r/<token>/k/<code>", methods=["GET", "POST"])
+@public
+def link_card(token: str, code: str) -> str | Response | tuple[str, int]:
+    try:
+        link = link_for_token(token)
+    except ReferralError as exc:
+        return problem(exc)
+    if link.used_at is not None:
+        return redirect(url_for("referrals.link_start", token=token))
+    return card_page(code, Filer(None, link),
+                     lambda card: url_for("referrals.link_start", token=token))
+
+
+def _filed_by(card: ReferralCard, filer: Filer) -> bool:
+    submission = card.submission
+    if submission is None:
+        return False
+    if filer.link is not None:
+        return submission.link_id == filer.link.id
+    return filer.user is not None and submission.submitted_by_id == filer.user.id
+
+
+def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tuple[str, int]:
+    try:
+        card = find_card(code)
+    except ReferralError as exc:
+        return problem(exc)
+    if card.state == "used" and _filed_by(card, filer):
+        return redirect(receipt_url(card))  # a double tap, or back after sending
+    if card.state in ("used", "voided"):
+        try:
+            ensure_fileable(card)
+        except ReferralError as exc:
+            return problem(exc)
+    series = card.series
+    form = CardForm()
+    villages = db.session.scalars(select(SubMunicipality).where(
+        SubMunicipality.municipality_id == series.municipality_id,
+        SubMunicipality.is_unlocatable.is_(False)).order_by(SubMunicipality.name)).all()
+    form.deelgemeente.choices = [(v.code, v.name) for v in villages]
+    if form.validate_on_submit():
+        try:
+            submission = submit_card(card, payload_from(form), filer, *pictures_from(form))
+            record_audit("referral_card_filed", "referral_card", card.code,
+                         consent=submission.consent_given, via=submission.via)
+            db.session.commit()
+            return redirect(receipt_url(card))
+        except ReferralError as exc:
+            db.session.rollback()
+            if exc.status == 409:
+                return problem(exc)
+            target = {"signature": form.consent, "consent.how": form.consent,
+                      "strip_photo": form.strip_photo, "resident.name": form.name}
+            field = target.get(exc.field, form.street)
+            field.errors = [*field.errors, str(exc)]
+    status = 400 if request.method == "POST" else 200
+    return render_template("referrals/card_form.html", form=form, card=card, series=series,
+                           code=display(card.code), filer=filer), status
+
+
+def payload_from(form: CardForm) -> dict[str, Any]:
+    consent = form.consent.data
+    return {
+        "resident": {"name": (form.name.data or "").strip(), "street": form.street.data,
+                     "house_number": None if form.no_exact_number.data else (
+                         form.house_number.data or None),
+                     "postcode": form.postcode.data or None,
+                     "deelgemeente": form.deelgemeente.data, "gemeente": None,
+                     "birth_year": form.birth_year.data, "phone": form.phone.data or None,
+                     "lat": None, "lon": None, "statsec": None},
+        "themes": list(dict.fromkeys(form.themes.data or [])),
+        "description": form.description.data or "", "urgency": form.urgency.data,
+        "best_time": form.best_time.data or "",
+        "consent": {"given": consent != "none",
+                    "how": None if consent == "none" else consent, "reference": None},
+    }
+
+
+def pictures_from(form: CardForm) -> tuple[bytes | None, bytes | None]:
+    if form.consent.data == "signature" and not form.signature.data:
+        raise_signature_missing()
+    signature = decode_signature(form.signature.data) if (
+        form.consent.data == "signature") else None
+    upload = form.strip_photo.data
+    photo = None
+    if form.consent.data == "signed_strip" and upload and getattr(upload, "filename", ""):
+        photo = clean_strip_photo(upload.read())
+    return signature, photo
+
+
+def raise_signature_missing() -> None:
+    raise ReferralError(_("Let the resident sign in the box, or choose the signed strip."),
+                        "signature")
+
