@@ -18,7 +18,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import qrcode
@@ -58,7 +58,7 @@ CONTENT_W = CELL_W - 2 * MARGIN
 
 QR_SIZE = 30 * mm
 QR_QUIET_MODULES = 4
-QR_MAX_MODULE = 1.25 * mm  # so the quiet zone (4 modules) never exceeds the cell margin
+QR_MAX_MODULE = MARGIN / QR_QUIET_MODULES  # the quiet zone never exceeds the cell margin
 QR_CLEAR = MARGIN + 1 * mm  # text keeps this distance from the QR modules (quiet zone + air)
 
 CROP_MARK = 9 * mm  # ticks at the ends of the cut lines; the outer few mm may not print
@@ -88,7 +88,7 @@ def render_series_pdf(
 
     Raises ValueError when ``cards`` is empty: a PDF without pages cannot exist.
     """
-    layout = _SeriesLayout.of(series)
+    layout = _SeriesLayout(series)
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1, lang="nl-BE")
     canvas.setTitle(f"Doorverwijskaarten {series.municipality} - {series.title}")
@@ -168,7 +168,8 @@ def _clean(text: str) -> str:
             out.append(" ")
         else:
             plain = "".join(
-                part for part in unicodedata.normalize("NFKD", char)
+                part
+                for part in unicodedata.normalize("NFKD", char)
                 if not unicodedata.combining(part)
             )
             if plain and all(_shown(part) for part in plain):
@@ -188,9 +189,10 @@ def _width(text: str, font: str, size: float) -> float:
     return stringWidth(text, font, size)
 
 
-def _truncate(text: str, font: str, size: float, width: float) -> str:
-    """``text`` cut to ``width`` with an ellipsis (binary search: texts can be long)."""
-    if _width(text, font, size) <= width:
+def _truncate(text: str, font: str, size: float, width: float, force: bool = False) -> str:
+    """``text`` cut to ``width`` with an ellipsis (binary search: texts can be long); with
+    ``force`` the ellipsis is added even when the text fits."""
+    if not force and _width(text, font, size) <= width:
         return text
     low, high = 0, len(text)
     while low < high:
@@ -243,9 +245,7 @@ def _wrap_limited(
     if len(lines) <= max_lines:
         return lines
     kept = lines[:max_lines]
-    kept[-1] = _truncate(kept[-1] + " " + lines[max_lines], font, size, width)
-    if not kept[-1].endswith(ELLIPSIS):
-        kept[-1] = _truncate(kept[-1] + ELLIPSIS * 40, font, size, width)
+    kept[-1] = _truncate(kept[-1], font, size, width, force=True)
     return kept
 
 
@@ -283,117 +283,85 @@ def _fit_consent(paragraphs: list[str]) -> tuple[list[str], float, bool]:
 # --- the card layout ---------------------------------------------------------------------------
 
 
-@dataclass
 class _SeriesLayout:
-    """Everything that is the same on all cards of a series, measured once."""
+    """Everything that is the same on all cards of a series, measured and placed once.
 
-    municipality: str
-    title: list[str]
-    title_size: float
-    municipality_size: float
-    services: list[tuple[str, str]]
-    service_size: float
-    service_leading: float
-    services_hidden: int
-    contact: list[str]
-    consent: list[str]
-    consent_size: float
-    consent_version: int
-    # positions (from the cell's bottom left) filled in by _place()
-    code_baseline: float = 0.0
-    scan_label_baseline: float = 0.0
-    host_baseline: float = 0.0
-    text_column_w: float = 0.0
-    below_top: float = 0.0
-    instruction: list[str] = field(default_factory=list)
-    instruction_baseline: float = 0.0
-    rule_y: float = 0.0
-    offer_baseline: float = 0.0
-    services_top: float = 0.0
-    rows: list[tuple[str, float, float]] = field(default_factory=list)
+    Positions are baselines in cell coordinates (points from the cell's bottom left)."""
 
     HEADING_SIZE = 14.0
-    SERVICE_SIZES = ((8.0, 10.2), (7.5, 9.2), (7.0, 8.4))
+    MUNICIPALITY_SIZE, TITLE_SIZE = 10.0, 9.0
+    SCAN_SIZE, HOST_SIZE = 7.5, 8.5
+    SERVICE_SIZES = ((8.0, 10.2), (7.5, 9.2), (7.0, 8.4))  # (font size, leading), by preference
     CONTACT_SIZE = 7.5
 
-    @classmethod
-    def of(cls, series: SeriesPrint) -> _SeriesLayout:
-        text_column_w = CONTENT_W - QR_SIZE - QR_CLEAR
-        municipality, municipality_size = _fit(
-            _clean(series.municipality), SANS_BOLD, 10.0, text_column_w, 7.0
-        )
-        title_size = 9.0
-        title = _wrap_limited([_clean(series.title)], SANS, title_size, text_column_w, 2)
-        contact_text = _clean(series.contact_line)
-        contact = (
-            _wrap_limited([contact_text], SANS_ITALIC, cls.CONTACT_SIZE, CONTENT_W, 2)
-            if contact_text
+    def __init__(self, series: SeriesPrint) -> None:
+        self.text_column_w = CONTENT_W - QR_SIZE - QR_CLEAR  # left of the QR code
+        self.consent_version = int(series.consent_version)
+        self.consent, self.consent_size, _ = _fit_consent(_clean_paragraphs(series.consent_text))
+        contact = _clean(series.contact_line)
+        self.contact = (
+            _wrap_limited([contact], SANS_ITALIC, self.CONTACT_SIZE, CONTENT_W, 2)
+            if contact
             else []
         )
-        consent, consent_size, _ = _fit_consent(_clean_paragraphs(series.consent_text))
-        layout = cls(
-            municipality=municipality, title=title, title_size=title_size,
-            municipality_size=municipality_size, services=[], service_size=8.0,
-            service_leading=10.2, services_hidden=0, contact=contact, consent=consent,
-            consent_size=consent_size, consent_version=int(series.consent_version),
-            text_column_w=text_column_w,
-        )
-        layout._place()
-        layout._place_middle()
-        layout._fit_services(
-            [(_clean(name), _clean(phone)) for name, phone in series.service_offer]
-        )
-        return layout
+        self._place_header(series)
+        self._place_middle()
+        self._fit_services([(_clean(name), _clean(phone)) for name, phone in series.service_offer])
 
-    # -- vertical placement of the upper part
-
-    def _place(self) -> None:
+    def _place_header(self, series: SeriesPrint) -> None:
+        """Heading, municipality and title at the top left, the QR code at the top right;
+        the card code and "Scan de code ..." under the title, bottom-aligned with the QR code
+        when there is room."""
         top = CELL_H - MARGIN
-        y = top - _ascent(self.HEADING_SIZE)
-        self.rows = [("heading", y, self.HEADING_SIZE)]
-        y -= self.HEADING_SIZE * 0.3 + 2.2 * mm + _ascent(self.municipality_size)
-        self.rows.append(("municipality", y, self.municipality_size))
-        for _ in self.title:
-            y -= self.title_size * 1.2
-            self.rows.append(("title", y, self.title_size))
-        header_bottom = y - self.title_size * 0.3
+        width = self.text_column_w
+        baseline = top - _ascent(self.HEADING_SIZE)
+        heading = _fit("Doorverwijskaart", SANS_BOLD, self.HEADING_SIZE, width, 10.0)
+        self.header = [(SANS_BOLD, heading[1], baseline, heading[0])]
 
-        # Code and "scan ..." group: bottom-aligned with the QR code when there is room.
-        scan_size, host_size = 7.5, 8.5
-        group = 3 * mm + _ascent(CARD_CODE_SIZE) + 2.2 * mm + scan_size * 1.25 + host_size
+        text, size = _fit(_clean(series.municipality), SANS_BOLD, self.MUNICIPALITY_SIZE, width, 7)
+        baseline -= self.HEADING_SIZE * 0.3 + 2.2 * mm + _ascent(size)
+        self.header.append((SANS_BOLD, size, baseline, text))
+        size = self.TITLE_SIZE
+        for line in _wrap_limited([_clean(series.title)], SANS, size, width, 2):
+            baseline -= size * 1.2
+            self.header.append((SANS, size, baseline, line))
+        header_bottom = baseline - size * 0.3
+
+        group = 3 * mm + _ascent(CARD_CODE_SIZE) + 2.2 * mm + self.SCAN_SIZE * 1.25 + self.HOST_SIZE
         qr_bottom = top - QR_SIZE
-        host_baseline = min(qr_bottom + 0.5 * mm, header_bottom - group)
-        self.host_baseline = host_baseline
-        self.scan_label_baseline = host_baseline + scan_size * 1.25
-        self.code_baseline = self.scan_label_baseline + scan_size + 2.2 * mm
-        left_bottom = host_baseline - host_size * 0.3
-        self.below_top = min(left_bottom - 3 * mm, qr_bottom - QR_CLEAR)
+        self.host_baseline = min(qr_bottom + 0.5 * mm, header_bottom - group)
+        self.scan_label_baseline = self.host_baseline + self.SCAN_SIZE * 1.25
+        self.code_baseline = self.scan_label_baseline + self.SCAN_SIZE + 2.2 * mm
+        left_bottom = self.host_baseline - self.HOST_SIZE * 0.3
+        self.below_header = min(left_bottom - 3 * mm, qr_bottom - QR_CLEAR)
 
     def _place_middle(self) -> None:
         """Instruction, a rule, the "Lokaal aanbod" heading; then the service lines."""
         size = INSTRUCTION_SIZE
         self.instruction = _wrap([INSTRUCTION], SANS_BOLD, size, CONTENT_W - 3 * mm)
-        self.instruction_baseline = self.below_top - _ascent(size)
+        self.instruction_baseline = self.below_header - _ascent(size)
         last = self.instruction_baseline - (len(self.instruction) - 1) * size * 1.2
         self.rule_y = last - size * 0.25 - 3 * mm
         self.offer_baseline = self.rule_y - 2.8 * mm - _ascent(OFFER_HEADING_SIZE)
         self.services_top = self.offer_baseline - OFFER_HEADING_SIZE * 0.25 - 2.2 * mm
-
-    def _services_bottom(self) -> float:
-        perforation = CELL_H - CARD_H
-        bottom = perforation + 3.5 * mm
-        if self.contact:
-            bottom += len(self.contact) * self.CONTACT_SIZE * 1.2 + 2 * mm
-        return bottom
+        self.contact_baseline = (
+            CELL_H - CARD_H + 3.5 * mm + (len(self.contact) - 1) * self.CONTACT_SIZE * 1.2
+        )
 
     def _fit_services(self, services: list[tuple[str, str]]) -> None:
+        """As many service lines as fit between the heading and the contact line, in the
+        largest size that fits them all; a last line says how many were left out."""
         services = [(name, phone) for name, phone in services if name or phone]
-        room = self.services_top - self._services_bottom()
+        bottom = CELL_H - CARD_H + 3.5 * mm
+        if self.contact:
+            bottom = self.contact_baseline + self.CONTACT_SIZE + 2 * mm
+        room = self.services_top - bottom
         for size, leading in self.SERVICE_SIZES:
             capacity = max(0, int((room - _ascent(size)) / leading) + 1)
             if len(services) <= capacity:
                 break
         self.service_size, self.service_leading = size, leading
+        self.services_hidden = 0
         if len(services) > capacity:
             keep = max(0, capacity - 1)
             self.services_hidden = len(services) - keep
@@ -405,22 +373,11 @@ class _SeriesLayout:
     def draw_static(self, canvas: Canvas) -> None:
         left, right = MARGIN, CELL_W - MARGIN
         canvas.setFillGray(BLACK)
-        for kind, baseline, size in self.rows:
-            if kind == "heading":
-                canvas.setFont(SANS_BOLD, size)
-                canvas.drawString(left, baseline, "Doorverwijskaart")
-            elif kind == "municipality":
-                canvas.setFont(SANS_BOLD, size)
-                canvas.drawString(left, baseline, self.municipality)
-        canvas.setFont(SANS, self.title_size)
-        for (kind, baseline, _), line in zip(
-            (row for row in self.rows if row[0] == "title"), self.title, strict=True
-        ):
-            assert kind == "title"
-            canvas.drawString(left, baseline, line)
-
+        for font, size, baseline, text in self.header:
+            canvas.setFont(font, size)
+            canvas.drawString(left, baseline, text)
         canvas.setFillGray(DARK)
-        canvas.setFont(SANS, 7.5)
+        canvas.setFont(SANS, self.SCAN_SIZE)
         canvas.drawString(left, self.scan_label_baseline, "Scan de code of typ ze in op")
         canvas.setFillGray(BLACK)
 
@@ -431,38 +388,36 @@ class _SeriesLayout:
             canvas.drawString(left + 3 * mm, baseline, line)
             baseline -= INSTRUCTION_SIZE * 1.2
         canvas.setLineWidth(1.6)
-        canvas.line(
-            left + 0.8, self.instruction_baseline + _ascent(INSTRUCTION_SIZE) + 0.6,
-            left + 0.8, baseline + INSTRUCTION_SIZE * 1.2 - 1.8,
-        )
+        bar_top = self.instruction_baseline + _ascent(INSTRUCTION_SIZE) + 0.6
+        bar_bottom = baseline + INSTRUCTION_SIZE * 1.2 - 1.8
+        canvas.line(left + 0.8, bar_top, left + 0.8, bar_bottom)
 
         # Local service offer, as a small menu with dotted leaders.
-        canvas.setLineWidth(0.5)
-        canvas.line(left, self.rule_y, right, self.rule_y)
-        canvas.setFont(SANS_BOLD, OFFER_HEADING_SIZE)
-        canvas.drawString(left, self.offer_baseline, "Lokaal aanbod")
+        if self.services or self.services_hidden:
+            canvas.setLineWidth(0.5)
+            canvas.line(left, self.rule_y, right, self.rule_y)
+            canvas.setFont(SANS_BOLD, OFFER_HEADING_SIZE)
+            canvas.drawString(left, self.offer_baseline, "Lokaal aanbod")
         size, leading = self.service_size, self.service_leading
-        y = self.services_top - _ascent(size)
+        baseline = self.services_top - _ascent(size)
         for name, phone in self.services:
-            self._draw_service(canvas, name, phone, y, size)
-            y -= leading
+            self._draw_service(canvas, name, phone, baseline, size)
+            baseline -= leading
         if self.services_hidden:
             canvas.setFillGray(DARK)
             canvas.setFont(SANS_ITALIC, size)
             more = "andere" if self.services_hidden > 1 else "ander"
-            canvas.drawString(left, y, f"… en {self.services_hidden} {more} (zie website)")
+            canvas.drawString(left, baseline, f"… en {self.services_hidden} {more} (zie website)")
             canvas.setFillGray(BLACK)
 
         # Contact line just above the tear line.
-        perforation = CELL_H - CARD_H
-        if self.contact:
-            canvas.setFont(SANS_ITALIC, self.CONTACT_SIZE)
-            y = perforation + 3.5 * mm + (len(self.contact) - 1) * self.CONTACT_SIZE * 1.2
-            for line in self.contact:
-                canvas.drawString(left, y, line)
-                y -= self.CONTACT_SIZE * 1.2
+        canvas.setFont(SANS_ITALIC, self.CONTACT_SIZE)
+        baseline = self.contact_baseline
+        for line in self.contact:
+            canvas.drawString(left, baseline, line)
+            baseline -= self.CONTACT_SIZE * 1.2
 
-        _draw_tear_line(canvas, perforation)
+        _draw_tear_line(canvas, CELL_H - CARD_H)
         self._draw_strip(canvas)
 
     def _draw_service(self, canvas: Canvas, name: str, phone: str, y: float, size: float) -> None:
@@ -530,7 +485,7 @@ class _SeriesLayout:
         canvas.setFont(MONO_BOLD, size)
         canvas.drawString(left, self.code_baseline, text)
 
-        host, size = _fit(_host(card.url), SANS_BOLD, 8.5, self.text_column_w, 6.0)
+        host, size = _fit(_host(card.url), SANS_BOLD, self.HOST_SIZE, self.text_column_w, 6.0)
         canvas.setFont(SANS_BOLD, size)
         canvas.drawString(left, self.host_baseline, host)
 

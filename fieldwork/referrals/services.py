@@ -58,9 +58,14 @@ def latest_consent_text(municipality: Municipality) -> ConsentText | None:
 
 def consent_text_for(municipality: Municipality, text: str, by: User | None) -> ConsentText:
     """The latest version when the wording is unchanged, otherwise a new version."""
+    from fieldwork.referrals.pdf import consent_fits
+
     wording = text.strip()
     if not wording:
         raise ReferralError(_("The consent text is empty."), "consent_text")
+    if not consent_fits(wording):
+        raise ReferralError(_("The consent text does not fit on the strip: keep it under "
+                              "about 650 characters."), "consent_text")
     latest = latest_consent_text(municipality)
     if latest is not None and latest.text == wording:
         return latest

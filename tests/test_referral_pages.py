@@ -1,0 +1,281 @@
+"""The referral pages: a referrer files a card on a phone, a contact person types in a paper
+card, a baker uses a one-time link, the coordinator prints and hands out."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from fieldwork.auth.models import User
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+from fieldwork.referrals.codes import display
+from fieldwork.referrals.models import ReferralCard, ReferralLink, ReferralSubmission
+from tests.conftest import csrf_from, import_areas, login, make_user, post_form
+
+
+@pytest.fixture
+def series(app, request):
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    import_areas(app, "36012")
+    make_user(app, "coordinator")
+    make_user(app, "referrer", name="Dr. Pieter Declercq", organisation="Huisartsen Dadizele")
+    make_user(app, "contact_person")
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    response = post_form(client, "/referrals/series/new", {
+        "name": "Huisartsen 2026", "gemeente": "36012", "count": "5",
+        "service_offer": "Sociaal huis: 051 77 00 00\nDienstencentrum De Vlinder - 051 77 12 34",
+        "consent_text": "Ik geef toestemming."})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        codes = list(db.session.scalars(select(ReferralCard.code).order_by(ReferralCard.id)))
+    assert len(codes) == 5
+    return codes
+
+
+def form_data(**changes):
+    data = {"name": "Maria Claes", "street": "Dadizeleplaats", "house_number": "12",
+            "deelgemeente": "36012B", "postcode": "8890", "phone": "056 12 34 56",
+            "birth_year": "1941", "themes": ["eenzaamheid", "mobiliteit"],
+            "description": "Komt weinig buiten.", "urgency": "normal",
+            "best_time": "voormiddag", "consent": "signed_strip"}
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_coordinator_sees_the_series_with_the_pdf_ready(app, series):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    html = client.get("/referrals/").get_data(as_text=True)
+    assert "Huisartsen 2026" in html
+    with app.app_context():
+        series_id = db.session.scalar(select(ReferralCard.series_id))
+    deadline = time.monotonic() + 60
+    while "Download de PDF" not in (page := client.get(f"/referrals/series/{series_id}")
+                                    .get_data(as_text=True)):
+        assert "De PDF wordt gemaakt" in page or "Download de PDF" in page
+        assert time.monotonic() < deadline, page
+        time.sleep(0.3)
+    assert display(series[0]) in page
+    pdf = client.get(f"/referrals/series/{series_id}/pdf")
+    assert pdf.mimetype == "application/pdf"
+    assert pdf.get_data().startswith(b"%PDF")
+
+
+def test_a_referrer_scans_logs_in_and_files_the_card(app, series):
+    client = app.test_client()
+    scanned = client.get(f"/k/{series[0]}")
+    assert scanned.status_code == 302
+    assert "/login" in scanned.headers["Location"]
+    login(client, "referrer@example.be")
+    form = client.get(f"/k/{series[0]}").get_data(as_text=True)
+    assert "Eenzaamheid" in form
+    assert "Ik geef toestemming." in form
+    response = post_form(client, f"/k/{series[0]}", form_data())
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/k/{series[0]}/ontvangen"
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert display(series[0]) in receipt
+    assert "Ontvangen" in receipt
+    home = client.get("/home").get_data(as_text=True)
+    assert display(series[0]) in home
+    # a double tap or the back button: the receipt again, nothing filed twice
+    token = csrf_from(client.get("/home").get_data(as_text=True))
+    again = client.post(f"/k/{series[0]}", data={**form_data(), "csrf_token": token})
+    assert again.headers["Location"] == f"/k/{series[0]}/ontvangen"
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        assert submission.via == "account"
+        assert submission.themes == ["eenzaamheid", "mobiliteit"]
+        assert submission.signals[0].neighbourhood.name == "Dadizele"
+
+
+def test_the_form_says_what_is_missing_and_files_nothing(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    response = post_form(client, f"/k/{series[0]}", form_data(
+        name="", themes=[], house_number=""))
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Kies minstens één bezorgdheid." in html
+    assert "Vul de naam in" in html
+    assert "Vul het huisnummer in" in html
+    with app.app_context():
+        assert db.session.scalar(select(ReferralCard.state).where(
+            ReferralCard.code == series[0])) == "printed"
+
+
+def test_no_exact_number_files_on_the_village(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    response = post_form(client, f"/k/{series[1]}", form_data(
+        street="Een straat die niemand kent", house_number="", no_exact_number="y",
+        postcode="", deelgemeente="36012B"))
+    assert response.status_code == 302
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        resident = submission.signals[0].resident
+        assert resident.house_number is None
+        assert resident.neighbourhood.name == "Dadizele"
+
+
+def test_on_screen_signature_is_required_and_kept(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    missing = post_form(client, f"/k/{series[0]}", form_data(consent="signature"))
+    assert missing.status_code == 400
+    assert "Laat de bewoner tekenen" in missing.get_data(as_text=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 20), "white").save(buffer, "PNG")
+    import base64
+
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    signed = post_form(client, f"/k/{series[0]}", form_data(consent="signature",
+                                                            signature=data_url))
+    assert signed.status_code == 302
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        assert submission.signature_png == buffer.getvalue()
+        assert submission.signals[0].consent.method == "signature"
+
+
+def _jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (3000, 2000), "white")
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (50.0, 51.0, 0.0), 3: "E", 4: (3.0, 5.0, 0.0)}  # GPSInfo
+    exif[0x0110] = "Camera Model"
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def test_strip_photo_is_shrunk_and_loses_its_exif(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    token = csrf_from(client.get(f"/k/{series[0]}").get_data(as_text=True))
+    photo = _jpeg_with_gps()
+    assert Image.open(io.BytesIO(photo)).getexif()
+    response = client.post(f"/k/{series[0]}", data={
+        **form_data(), "csrf_token": token,
+        "strip_photo": (io.BytesIO(photo), "strook.jpg")}, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        stored = db.session.scalars(select(ReferralSubmission)).one().strip_photo
+    image = Image.open(io.BytesIO(stored))
+    assert max(image.size) == 1600
+    assert not image.getexif()
+
+
+def test_a_file_that_is_no_photo_is_refused_with_a_message(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    token = csrf_from(client.get(f"/k/{series[0]}").get_data(as_text=True))
+    response = client.post(f"/k/{series[0]}", data={
+        **form_data(), "csrf_token": token,
+        "strip_photo": (io.BytesIO(b"%PDF-1.4 not a photo"), "strook.jpg")},
+        content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "Dit bestand is geen foto" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ReferralSubmission.id)) is None
+
+
+def test_a_contact_person_types_in_a_paper_card(app, series):
+    client = app.test_client()
+    login(client, "contact_person@example.be")
+    typo = display(series[2])[:-1] + ("2" if series[2][-1] != "2" else "3")
+    wrong = post_form(client, "/k", {"code": typo})
+    assert wrong.status_code == 400
+    assert "tikfout" in wrong.get_data(as_text=True)
+    found = post_form(client, "/k", {"code": display(series[2]).lower()})
+    assert found.headers["Location"] == f"/k/{series[2]}"
+    assert "Je typt een papieren kaart over" in client.get(found.headers["Location"]).get_data(
+        as_text=True)
+    filed = post_form(client, f"/k/{series[2]}", form_data(name="Jozef Vandenbussche"))
+    assert filed.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(ReferralSubmission)).one().via == "paper"
+
+
+def test_a_used_card_shows_who_else_a_clear_message(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    post_form(client, f"/k/{series[0]}", form_data())
+    other = app.test_client()
+    login(other, "contact_person@example.be")
+    response = other.get(f"/k/{series[0]}")
+    assert response.status_code == 409
+    assert "al ingediend" in response.get_data(as_text=True)
+
+
+def test_a_one_time_link_for_the_baker(app, series):
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    made = post_form(coordinator, "/referrals/links/new", {
+        "referrer_name": "Bakkerij Vandamme", "organisation": "bakker", "gemeente": "36012",
+        "days": "14"})
+    assert made.status_code == 200
+    url = re.search(r'value="(http[^"]+/r/[^"]+)"', made.get_data(as_text=True)).group(1)
+    path = url.split("127.0.0.1:5000", 1)[1]
+    baker = app.test_client()
+    start = baker.get(path)
+    assert start.status_code == 200
+    assert "Welkom, Bakkerij Vandamme." in start.get_data(as_text=True)
+    opened = post_form(baker, path, {"code": series[3]})
+    assert opened.headers["Location"] == f"{path}/k/{series[3]}"
+    filed = post_form(baker, opened.headers["Location"], form_data())
+    assert filed.headers["Location"] == path
+    receipt = baker.get(path).get_data(as_text=True)
+    assert "Ontvangen" in receipt
+    assert display(series[3]) in receipt
+    # used: the link shows the receipt, never a second form
+    assert baker.get(f"{path}/k/{series[4]}").headers["Location"] == path
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        assert (submission.via, submission.referrer_name) == ("link", "Bakkerij Vandamme")
+        assert submission.submitted_by_id is None
+        assert submission.signals[0].consent.recorded_by_id is None
+        link = db.session.scalars(select(ReferralLink)).one()
+        link.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    expired = baker.get(path)
+    assert expired.status_code == 410
+    assert "verlopen" in expired.get_data(as_text=True)
+    assert baker.get("/r/geen-echte-link").status_code == 404
+
+
+def test_the_coordinator_hands_out_a_card_to_a_referrer(app, series):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    with app.app_context():
+        series_id = db.session.scalar(select(ReferralCard.series_id))
+        referrer_id = db.session.scalar(select(User.id).where(User.role == "referrer"))
+    response = post_form(client, f"/referrals/series/{series_id}",
+                         {"to": "", "to_user": str(referrer_id)},
+                         action=f"/referrals/cards/{series[0]}/hand-out")
+    assert response.status_code == 302
+    page = client.get(f"/referrals/series/{series_id}?state=handed_out").get_data(as_text=True)
+    assert "Dr. Pieter Declercq" in page
+    assert display(series[0]) in page
+    assert display(series[1]) not in page
+
+
+@pytest.mark.parametrize("role", ["referrer", "contact_person", "volunteer", "analyst"])
+def test_only_coordinators_reach_the_series_pages(app, series, role):
+    if role not in ("referrer", "contact_person"):
+        make_user(app, role)
+    client = app.test_client()
+    login(client, f"{role}@example.be")
+    assert client.get("/referrals/").status_code == 403
+    assert client.get("/referrals/series/new").status_code == 403
+    assert client.get("/referrals/links/new").status_code == 403
+    expected = 200 if role in ("referrer", "contact_person") else 403
+    assert client.get("/k").status_code == expected
