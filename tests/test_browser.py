@@ -138,3 +138,58 @@ def test_contact_person_works_a_demo_case_to_closed(demo_phone):
     page.get_by_role("button", name="Afsluiten").click()
     assert page.get_by_text("Afgesloten").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "case-closed-360.png"), full_page=True)
+
+
+def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embedded_app):
+    from sqlalchemy import select
+
+    from fieldwork.demo.cli import DEMO_PASSWORD
+    from fieldwork.extensions import db
+    from fieldwork.referrals.codes import display
+    from fieldwork.referrals.models import ReferralCard, ReferralSubmission
+
+    with embedded_app.app_context():
+        code = db.session.scalar(select(ReferralCard.code).where(
+            ReferralCard.state == "handed_out").order_by(ReferralCard.id))
+    page, base = demo_phone
+    page.goto(f"{base}/k/{code}")  # what scanning the QR code opens
+    page.get_by_label("E-mailadres").fill("huisarts@demo.fieldwork.be")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{base}/k/{code}")
+    assert page.get_by_role("heading", name=f"Doorverwijskaart {display(code)}").is_visible()
+    page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
+    page.get_by_label("Straat").fill("Klephoekstraat")
+    page.get_by_label("Ik ken het exacte huisnummer niet").check()
+    page.get_by_label("Deelgemeente (dorp)").select_option("36012B")
+    tile = page.locator("label.tile", has_text="Eenzaamheid")
+    box = tile.bounding_box()
+    assert box
+    assert box["height"] >= 44  # a thumb-sized target
+    tile.click()
+    page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
+    assert not page.locator("[data-signature]").is_visible()
+    page.get_by_label("De bewoner tekent hier op het scherm").check()
+    canvas = page.locator("[data-signature] canvas")
+    assert canvas.is_visible()
+    canvas.scroll_into_view_if_needed()
+    area = canvas.bounding_box()
+    assert area
+    page.mouse.move(area["x"] + 20, area["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(area["x"] + 20 + step * 20, area["y"] + 30 + (step % 3) * 15)
+    page.mouse.up()
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "referral-card-form-360.png"), full_page=True)
+    page.get_by_role("button", name="Kaart versturen").click()
+    page.screenshot(path=str(ARTIFACTS / "referral-after-submit-360.png"), full_page=True)
+    assert page.get_by_role("heading", name="Bedankt: de kaart is ontvangen").is_visible()
+    assert page.get_by_text(display(code)).first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "referral-receipt-360.png"), full_page=True)
+    with embedded_app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission).join(ReferralCard).where(
+            ReferralCard.code == code)).one()
+        assert submission.signature_png.startswith(b"\x89PNG")
+        assert submission.themes == ["eenzaamheid"]
+        assert submission.signals[0].resident.neighbourhood.name == "Dadizele"

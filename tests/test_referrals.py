@@ -186,7 +186,7 @@ def test_a_card_is_filed_once(app, setup):
     assert replay.headers["Idempotent-Replayed"] == "true"
     again = client.post(url, json=card(name="Iemand Anders"), headers=bearer(tokens["referrer"]))
     assert again.status_code == 409
-    assert "already filed" in again.get_json()["error"]["message"]
+    assert "werd al ingediend" in again.get_json()["error"]["message"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReferralSubmission)) == 1
         assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
@@ -221,7 +221,7 @@ def test_without_consent_the_card_opens_no_case_and_names_nobody(app, setup):
 
 
 @pytest.mark.parametrize(("typed", "message"), [
-    ("K7MQ-4X", "7 characters"), ("K7MO-4X9", "never 0, 1, I, L or O"),
+    ("K7MQ-4X", "7 tekens"), ("K7MO-4X9", "nooit 0, 1, I, L of O"),
 ])
 def test_a_mistyped_code_gets_a_clear_message(app, setup, typed, message):
     client, tokens = setup
@@ -237,13 +237,13 @@ def test_a_typo_in_a_real_code_and_an_unknown_code_are_told_apart(app, setup):
     typo = code[:2] + code[3] + code[2] + code[4:] if code[2] != code[3] else code[::-1]
     response = client.get(f"/api/v1/referral-cards/{typo}", headers=bearer(tokens["referrer"]))
     assert response.status_code == 404
-    assert "typing error" in response.get_json()["error"]["message"]
+    assert "tikfout" in response.get_json()["error"]["message"]
     with app.app_context():
         db.session.execute(ReferralCard.__table__.delete().where(ReferralCard.code == code))
         db.session.commit()
     gone = client.get(f"/api/v1/referral-cards/{code}", headers=bearer(tokens["referrer"]))
     assert gone.status_code == 404
-    assert "No card has the code" in gone.get_json()["error"]["message"]
+    assert "Er is geen kaart met code" in gone.get_json()["error"]["message"]
 
 
 def test_a_voided_card_cannot_be_filed(app, setup):
@@ -258,7 +258,7 @@ def test_a_voided_card_cannot_be_filed(app, setup):
     refused = client.post(f"/api/v1/referral-cards/{code}/submission", json=card(),
                           headers=bearer(tokens["referrer"]))
     assert refused.status_code == 409
-    assert "invalid" in refused.get_json()["error"]["message"]
+    assert "ongeldig gemaakt" in refused.get_json()["error"]["message"]
 
 
 def test_consent_text_versions(app, setup):

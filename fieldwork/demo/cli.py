@@ -27,6 +27,7 @@ DEMO_USERS = [
     ("regisseur@demo.fieldwork.be", "coordinator", "Sofie Lambrecht"),
     ("analist@demo.fieldwork.be", "analyst", "Koen Maes"),
 ]
+DEMO_ORGANISATIONS = {"huisarts@demo.fieldwork.be": "Huisartsenpraktijk De Linde, Dadizele"}
 DEMO_STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
 
 
@@ -44,9 +45,11 @@ def load_command(force: bool) -> None:
     click.echo(f"streets: {streets.created} new, {streets.unchanged} unchanged")
     for email, role, name in DEMO_USERS:
         if find_user_by_email(email) is None:
-            create_user(email=email, role=role, password=DEMO_PASSWORD, name=name)
+            create_user(email=email, role=role, password=DEMO_PASSWORD, name=name,
+                        organisation=DEMO_ORGANISATIONS.get(email, ""))
             click.echo(f"user {email} ({role})")
     _demo_routing_and_signals()
+    _demo_referral_cards()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -112,3 +115,63 @@ def _demo_routing_and_signals() -> None:
             "note": note, "consent": {"given": consent, "how": "verbal" if consent else None,
                                       "reference": None}}, coordinator)
     click.echo(f"signals: {len(DEMO_SIGNALS)} (routed after commit)")
+
+
+DEMO_SERVICES = [
+    {"name": "Sociaal Huis Moorslede", "phone": "051 78 91 00"},
+    {"name": "Lokaal dienstencentrum", "phone": "051 78 91 20"},
+    {"name": "Thuiszorg en poetshulp", "phone": "051 78 91 30"},
+    {"name": "Mantelzorgpunt", "phone": "051 78 91 40"},
+    {"name": "Minder Mobielen Centrale", "phone": "051 78 91 50"},
+    {"name": "Aanspreekpersoon 65-plussers", "phone": "051 78 91 60"},
+]
+DEMO_CARDS = [
+    # (name, street, number, birth year, themes, consent, description, best time)
+    ("Albert Verstraete", "Moorseelsestraat", "31", 1939, ["eenzaamheid", "mobiliteit"], True,
+     "Weduwnaar sinds vorig jaar, komt de deur niet meer uit; kinderen wonen ver.",
+     "voormiddag, na 10 u"),
+    ("", "Beitemstraat", "", None, ["financien_rechten"], False,
+     "Twijfelt of ze recht heeft op een verhoogde tegemoetkoming; wil niet gebeld worden.", ""),
+]
+
+
+def _demo_referral_cards() -> None:
+    """A printed series, cards handed out to the GP, two filed cards and a one-time link."""
+    from sqlalchemy import func, select
+
+    from fieldwork.referrals.models import CardSeries, ReferralCard
+    from fieldwork.referrals.services import (
+        DEFAULT_CONSENT_TEXT,
+        Filer,
+        create_link,
+        create_series,
+        hand_out,
+        submit_card,
+    )
+
+    if db.session.scalar(select(func.count()).select_from(CardSeries)):
+        return
+    moorslede = db.session.query(Municipality).filter_by(code="36012").one()
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    gp = find_user_by_email("huisarts@demo.fieldwork.be")
+    series = create_series(moorslede, "Huisartsen en thuisverpleging 2026", DEMO_SERVICES,
+                           DEFAULT_CONSENT_TEXT, 24, coordinator)
+    cards = list(db.session.scalars(select(ReferralCard).where(
+        ReferralCard.series_id == series.id).order_by(ReferralCard.id)))
+    for card in cards[:8]:
+        hand_out(card, "", gp)
+    for card, (name, street, number, year, themes, consent, text, best) in zip(
+            cards, DEMO_CARDS, strict=False):
+        submit_card(card, {
+            "resident": {"name": name, "street": street, "house_number": number or None,
+                         "postcode": "8890", "gemeente": "36012", "birth_year": year,
+                         "phone": "051 77 88 99" if consent else None, "lat": None,
+                         "lon": None, "statsec": None},
+            "themes": themes, "urgency": "normal", "description": text, "best_time": best,
+            "consent": {"given": consent, "how": "signed_strip" if consent else None,
+                        "reference": None}}, Filer(gp))
+    _link, token = create_link(moorslede, "Bakkerij Vandamme", "bakker, Marktplaats", None, 30,
+                               coordinator)
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    click.echo(f"referral cards: 1 series of 24 (PDF after commit), 2 filed; one-time link "
+               f"for the baker: {base}/r/{token}")

@@ -11,6 +11,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
@@ -44,7 +45,7 @@ class CardForm(FlaskForm):
     deelgemeente = SelectField(_l("Village"), choices=[])
     postcode = StringField(_l("Postcode"), validators=[Optional(), Regexp(
         r"^[1-9]\d{3}$", message=_l("A Belgian postcode has 4 digits."))])
-    phone = StringField(_l("Phone"), validators=[Length(max=40)])
+    phone = TelField(_l("Phone"), validators=[Length(max=40)])
     birth_year = IntegerField(_l("Birth year"), validators=[
         Optional(), NumberRange(1900, 2100, _l("A year like 1942."))])
     themes = CheckboxesField(_l("What are the concerns?"), choices=list(THEMES.items()),
