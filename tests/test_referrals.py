@@ -164,6 +164,10 @@ def test_a_card_from_dadizele_reaches_the_dadizele_contact_person(app, setup):
     assert mine.get_json()["status"] == "received"
     assert client.get(f"/api/v1/cases/{case_id}",
                       headers=bearer(tokens["referrer"])).status_code == 403
+    page_client = app.test_client()
+    login(page_client, "referrer@example.be")
+    assert page_client.get(f"/cases/{case_id}").status_code == 403
+    assert "Maria Claes" not in page_client.get("/home").get_data(as_text=True)
     logged = client.post(f"/api/v1/cases/{case_id}/events",
                          json={"type": "contact_attempt", "result": "reached"},
                          headers=bearer(tokens["an"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +15,7 @@ from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
+from fieldwork.referrals.codes import display
 from fieldwork.referrals.forms import HandOutForm, LinkForm, SeriesForm, VoidForm
 from fieldwork.referrals.models import (
     CARD_STATES,
@@ -131,50 +134,54 @@ def _back_to(card: ReferralCard) -> Response:
                             page=request.args.get("page", 1, type=int)))
 
 
-@bp.post("/cards/<code>/hand-out")
-@roles_required("coordinator")
-def hand_out_card(code: str) -> Response:
-    form = HandOutForm()
-    form.to_user.choices = [("", "—")] + [(str(u.id), u.email) for u in db.session.scalars(
-        select(User).where(User.role == "referrer", User.active.is_(True)))]
+def _card_or_404(code: str) -> ReferralCard:
     try:
-        card = find_card(code)
+        return find_card(code)
     except ReferralError:
         abort(404)
-    if not form.validate_on_submit():
-        flash(_("Choose a referrer from the list."), "error")
-        return _back_to(card)
-    to_user = db.session.get(User, int(form.to_user.data)) if form.to_user.data else None
+
+
+def _change_card(card: ReferralCard, change: Callable[[], None], action: str,
+                 done: str, **detail: object) -> Response:
+    """Apply one change to a card, audit it, commit, and go back to the list with a message."""
     try:
-        hand_out(card, form.to.data or "", to_user)
-        record_audit("referral_card_handed_out", "referral_card", card.code,
-                     to=card.handed_out_to)
+        change()
+        record_audit(action, "referral_card", card.code, **detail)
         db.session.commit()
-        flash(_("Card %(code)s handed out.", code=code), "success")
+        flash(done, "success")
     except ReferralError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     return _back_to(card)
 
 
+@bp.post("/cards/<code>/hand-out")
+@roles_required("coordinator")
+def hand_out_card(code: str) -> Response:
+    card = _card_or_404(code)
+    form = HandOutForm()
+    form.to_user.choices = [("", "—")] + [(str(u.id), u.email) for u in db.session.scalars(
+        select(User).where(User.role == "referrer", User.active.is_(True)))]
+    if not form.validate_on_submit():
+        flash(_("Choose a referrer from the list."), "error")
+        return _back_to(card)
+    to_user = db.session.get(User, int(form.to_user.data)) if form.to_user.data else None
+    return _change_card(card, lambda: hand_out(card, form.to.data or "", to_user),
+                        "referral_card_handed_out",
+                        _("Card %(code)s handed out.", code=display(card.code)),
+                        to=form.to.data or (to_user.email if to_user else ""))
+
+
 @bp.post("/cards/<code>/void")
 @roles_required("coordinator")
 def void(code: str) -> Response:
+    card = _card_or_404(code)
     form = VoidForm()
-    try:
-        card = find_card(code)
-    except ReferralError:
-        abort(404)
-    if form.validate_on_submit():
-        try:
-            void_card(card, form.reason.data or "")
-            record_audit("referral_card_voided", "referral_card", card.code)
-            db.session.commit()
-            flash(_("Card %(code)s is no longer valid.", code=code), "success")
-        except ReferralError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-    return _back_to(card)
+    if not form.validate_on_submit():
+        return _back_to(card)
+    return _change_card(card, lambda: void_card(card, form.reason.data or ""),
+                        "referral_card_voided",
+                        _("Card %(code)s is no longer valid.", code=display(card.code)))
 
 
 @bp.route("/links/new", methods=["GET", "POST"])
