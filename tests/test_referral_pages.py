@@ -279,3 +279,43 @@ def test_only_coordinators_reach_the_series_pages(app, series, role):
     assert client.get("/referrals/links/new").status_code == 403
     expected = 200 if role in ("referrer", "contact_person") else 403
     assert client.get("/k").status_code == expected
+
+
+def test_the_contact_person_sees_the_signature_on_the_case(app, series, request):
+    import base64
+
+    from fieldwork.cases.models import Case
+    from fieldwork.core.models import AuditEvent
+    from fieldwork.signals.models import Consent
+
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    buffer = io.BytesIO()
+    Image.new("RGB", (60, 20), "white").save(buffer, "PNG")
+    data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    post_form(client, f"/k/{series[0]}", form_data(consent="signature", signature=data_url))
+
+    def case_id():
+        with app.app_context():
+            return db.session.scalar(select(Case.id))
+    deadline = time.monotonic() + 30
+    while case_id() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with app.app_context():
+        consent_id = db.session.scalar(select(Consent.id))
+    proof_url = f"/consents/{consent_id}/proof"
+    assert client.get(proof_url).status_code == 403  # the referrer: never
+    staff = app.test_client()
+    login(staff, "coordinator@example.be")
+    page = staff.get(f"/cases/{case_id()}").get_data(as_text=True)
+    assert proof_url in page
+    assert "toestemmingstekst versie 1" in page
+    proof = staff.get(proof_url)
+    assert proof.mimetype == "image/png"
+    assert proof.get_data() == buffer.getvalue()
+    other = app.test_client()
+    login(other, "contact_person@example.be")  # not the owner, not in a team
+    assert other.get(proof_url).status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent.id).where(
+            AuditEvent.action == "consent_proof_viewed")) is not None

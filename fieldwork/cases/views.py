@@ -27,6 +27,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
 from fieldwork.notifications.services import case_notifications
+from fieldwork.referrals.services import consents_with_proof
 from fieldwork.signals.duplicates import merge_residents, near_matches
 from fieldwork.signals.models import Consent, Resident
 from fieldwork.signals.vocabulary import THEMES
@@ -112,9 +113,11 @@ def case_page(case_id: int) -> str | Response:
             status = 400
     record_audit("case_viewed", "case", case.id)
     db.session.commit()
-    consents = db.session.scalars(select(Consent).where(Consent.resident_id == case.resident_id))
+    consents = list(db.session.scalars(select(Consent).where(
+        Consent.resident_id == case.resident_id)))
     return render_template("cases/case.html", case=case, signals=signals_of(case),
-                           consents=list(consents), forms=forms, themes=THEMES,
+                           consents=consents, forms=forms, themes=THEMES,
+                           proofs=consents_with_proof([c.id for c in consents]),
                            near=visible_near_matches(case),
                            notifications=case_notifications(case.id)), status
 

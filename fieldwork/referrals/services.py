@@ -285,6 +285,28 @@ def submissions_of(user: User) -> list[ReferralSubmission]:
         ReferralSubmission.created_at.desc(), ReferralSubmission.id.desc()).limit(200)))
 
 
+def proof_of_consent(consent_id: int) -> tuple[bytes, str] | None:
+    """The picture that proves a card's consent: (bytes, mimetype), or None."""
+    submission = db.session.scalar(select(ReferralSubmission).where(
+        ReferralSubmission.consent_id == consent_id))
+    if submission is None:
+        return None
+    if submission.signature_png:
+        return submission.signature_png, "image/png"
+    if submission.strip_photo:
+        return submission.strip_photo, "image/jpeg"
+    return None
+
+
+def consents_with_proof(consent_ids: list[int]) -> set[int]:
+    if not consent_ids:
+        return set()
+    return set(db.session.scalars(select(ReferralSubmission.consent_id).where(
+        ReferralSubmission.consent_id.in_(consent_ids),
+        (ReferralSubmission.signature_png.is_not(None))
+        | (ReferralSubmission.strip_photo.is_not(None)))))
+
+
 # --- one-time links --------------------------------------------------------------------------
 
 def _hash(token: str) -> str:

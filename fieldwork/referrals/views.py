@@ -11,6 +11,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from fieldwork.areas.models import SubMunicipality
+from fieldwork.cases.models import Case
+from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.extensions import db
@@ -24,10 +26,12 @@ from fieldwork.referrals.services import (
     ensure_fileable,
     find_card,
     link_for_token,
+    proof_of_consent,
     referral_status,
     submission_of_link,
     submit_card,
 )
+from fieldwork.signals.models import Consent
 
 bp = Blueprint("referrals", __name__)
 FILERS = ("referrer", "contact_person", "coordinator")
@@ -73,6 +77,21 @@ def receipt(code: str) -> str | tuple[str, int]:
         abort(404)
     return render_template("referrals/receipt.html", card=card, submission=submission,
                            status=referral_status(submission))
+
+
+@bp.get("/consents/<int:consent_id>/proof")
+@roles_required("contact_person", "coordinator")
+def consent_proof(consent_id: int) -> Response:
+    """The signature or the photo of the signed strip, for who may see the resident's case."""
+    consent = db.session.get(Consent, consent_id)
+    proof = proof_of_consent(consent_id) if consent else None
+    cases = db.session.scalars(select(Case).where(
+        Case.resident_id == consent.resident_id)).all() if consent else []
+    if proof is None or not any(can_see_case(current_user, case) for case in cases):
+        abort(404)
+    record_audit("consent_proof_viewed", "consent", consent_id)
+    db.session.commit()
+    return Response(proof[0], mimetype=proof[1], headers={"Cache-Control": "private, no-store"})
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])
