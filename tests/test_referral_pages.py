@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldwork.auth.models import User
 from fieldwork.db import utcnow
@@ -25,6 +25,12 @@ def series(app, request):
     if app.config.get("REDIS_URL"):
         request.getfixturevalue("celery_worker")
     import_areas(app, "36012")
+    with app.app_context():
+        from fieldwork.areas.streets import load_streets
+        from fieldwork.demo.cli import DEMO_STREETS
+
+        load_streets(DEMO_STREETS.read_bytes(), skip_invalid=True)  # Moorslede rows only
+        db.session.commit()
     make_user(app, "coordinator")
     make_user(app, "referrer", name="Dr. Pieter Declercq", organisation="Huisartsen Dadizele")
     make_user(app, "contact_person")
@@ -319,3 +325,107 @@ def test_the_contact_person_sees_the_signature_on_the_case(app, series, request)
     with app.app_context():
         assert db.session.scalar(select(AuditEvent.id).where(
             AuditEvent.action == "consent_proof_viewed")) is not None
+
+
+def test_an_unknown_street_with_a_number_goes_to_the_fixup_list(app, series):
+    from fieldwork.areas.models import AddressFixup
+
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    response = post_form(client, f"/k/{series[0]}", form_data(street="Onbekende Dreef",
+                                                              house_number="5"))
+    assert response.status_code == 302
+    with app.app_context():
+        resident = db.session.scalars(select(ReferralSubmission)).one().signals[0].resident
+        assert resident.neighbourhood.is_unlocatable
+        assert db.session.scalars(select(AddressFixup)).one().street == "Onbekende Dreef"
+
+
+def test_without_a_number_the_village_must_be_chosen(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    response = post_form(client, f"/k/{series[0]}", form_data(
+        house_number="", no_exact_number="y", deelgemeente=""))
+    assert response.status_code == 400
+    assert "Kies de deelgemeente" in response.get_data(as_text=True)
+
+
+def test_a_filed_card_cannot_be_voided_and_a_huge_page_number_is_fine(app, series):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    post_form(client, f"/k/{series[0]}", form_data())
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    with app.app_context():
+        series_id = db.session.scalar(select(ReferralCard.series_id))
+    page = f"/referrals/series/{series_id}"
+    response = post_form(coordinator, page, {"reason": "x"},
+                         action=f"/referrals/cards/{series[0]}/void")
+    assert "kan niet meer ongeldig" in coordinator.get(response.headers["Location"]).get_data(
+        as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(ReferralCard.state).where(
+            ReferralCard.code == series[0])) == "used"
+    assert coordinator.get(f"{page}?page=99999999999999999999").status_code == 200
+
+
+def test_a_failed_pdf_can_be_made_again(app, series):
+    from fieldwork.referrals.models import CardSeries, CardSeriesPdf
+
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    with app.app_context():
+        series_row = db.session.scalars(select(CardSeries)).one()
+        deadline = time.monotonic() + 60
+        while series_row.pdf_status != "done" and time.monotonic() < deadline:
+            time.sleep(0.3)
+            db.session.refresh(series_row)
+        series_row.pdf_status, series_row.pdf_error = "failed", "OSError: disk full"
+        db.session.execute(CardSeriesPdf.__table__.delete())
+        db.session.commit()
+        series_id = series_row.id
+    page = client.get(f"/referrals/series/{series_id}").get_data(as_text=True)
+    assert "Maak de PDF opnieuw" in page
+    assert "disk full" not in page
+    post_form(client, f"/referrals/series/{series_id}", {},
+              action=f"/referrals/series/{series_id}/pdf")
+    deadline = time.monotonic() + 60
+    while client.get(f"/referrals/series/{series_id}/pdf").mimetype != "application/pdf":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+
+
+def test_a_link_only_files_cards_of_its_municipality_and_can_be_revoked(app, series):
+    import_areas(app, "72037")
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    made = post_form(coordinator, "/referrals/links/new", {
+        "referrer_name": "Apotheek Achel", "organisation": "", "gemeente": "72037",
+        "days": "7"})
+    path = re.search(r'value="http://[^/"]+(/r/[^"]+)"', made.get_data(as_text=True)).group(1)
+    other = app.test_client().get(f"{path}/k/{series[0]}")
+    assert other.status_code == 403
+    assert "andere gemeente" in other.get_data(as_text=True)
+    with app.app_context():
+        link_id = db.session.scalar(select(ReferralLink.id))
+    post_form(coordinator, "/referrals/", {}, action=f"/referrals/links/{link_id}/revoke")
+    assert app.test_client().get(path).status_code == 404
+
+
+def test_one_link_files_one_card_even_from_two_open_forms(app, series):
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    made = post_form(coordinator, "/referrals/links/new", {
+        "referrer_name": "Postbode Jan", "organisation": "bpost", "gemeente": "36012",
+        "days": "7"})
+    path = re.search(r'value="http://[^/"]+(/r/[^"]+)"', made.get_data(as_text=True)).group(1)
+    tab = app.test_client()
+    first = csrf_from(tab.get(f"{path}/k/{series[0]}").get_data(as_text=True))
+    second = csrf_from(tab.get(f"{path}/k/{series[1]}").get_data(as_text=True))
+    assert tab.post(f"{path}/k/{series[0]}", data={**form_data(), "csrf_token": first}
+                    ).status_code == 302
+    tab.post(f"{path}/k/{series[1]}", data={**form_data(), "csrf_token": second})
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReferralSubmission)) == 1
+        assert db.session.scalar(select(ReferralCard.state).where(
+            ReferralCard.code == series[1])) == "printed"

@@ -345,3 +345,70 @@ def test_openapi_describes_the_referral_endpoints(client):
     for path in ("/api/v1/card-series", "/api/v1/card-series/{series_id}/pdf",
                  "/api/v1/referral-cards/{code}", "/api/v1/referral-cards/{code}/submission"):
         assert path in spec["paths"], path
+
+
+def test_without_consent_not_even_the_best_time_to_call_is_kept(app, setup):
+    client, tokens = setup
+    code = codes_of(app, new_series(client, tokens["coordinator"])["id"])[0]
+    payload = card(consent=False, best_time="na 18u, bel dochter Anna 0470 11 22 33")
+    assert client.post(f"/api/v1/referral-cards/{code}/submission", json=payload,
+                       headers=bearer(tokens["referrer"])).status_code == 201
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        assert submission.best_time == ""
+        assert all("Anna" not in s.note for s in submission.signals)
+
+
+def test_a_card_joining_a_case_already_contacted_starts_as_received(app, setup):
+    client, tokens = setup
+    codes = codes_of(app, new_series(client, tokens["coordinator"])["id"])
+    client.post(f"/api/v1/referral-cards/{codes[0]}/submission", json=card(),
+                headers=bearer(tokens["referrer"]))
+
+    def queued():
+        items = client.get("/api/v1/queue", headers=bearer(tokens["an"])).get_json()["items"]
+        return items[0]["case_id"] if items else None
+    case_id = wait_until(queued)
+    client.post(f"/api/v1/cases/{case_id}/events", json={"type": "contact_attempt",
+                                                         "result": "reached"},
+                headers=bearer(tokens["an"]))
+    second = client.post(f"/api/v1/referral-cards/{codes[1]}/submission",
+                         json=card(themes=["woning"]), headers=bearer(tokens["referrer"]))
+    assert second.status_code == 201
+
+    def routed():
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(Signal).where(
+                Signal.routed_at.is_not(None))) == 2
+    assert wait_until(routed)
+    status = client.get(f"/api/v1/referral-cards/{codes[1]}", headers=bearer(tokens["referrer"]))
+    assert status.get_json()["status"] == "received"  # nothing yet happened for this card
+    client.post(f"/api/v1/cases/{case_id}/events", json={"type": "close", "outcome": "helped"},
+                headers=bearer(tokens["an"]))
+    closed = client.get(f"/api/v1/referral-cards/{codes[1]}", headers=bearer(tokens["referrer"]))
+    assert closed.get_json()["status"] == "closed"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"resident": {"gemeente": "99999", "statsec": None, "street": "Nergensstraat"}},
+     "resident.gemeente"),
+    ({"consent": {"given": True, "how": "signature",
+                  "signature": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA"
+                               "fFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}},
+     "signature"),
+])
+def test_odd_input_is_a_clear_422_not_a_crash(app, setup, change, field):
+    client, tokens = setup
+    code = codes_of(app, new_series(client, tokens["coordinator"])["id"])[0]
+    payload = card()
+    for key, value in change.items():
+        payload[key] = {**payload[key], **value}
+    if field == "signature":  # a PNG whose checksum is broken
+        payload["consent"]["signature"] = payload["consent"]["signature"].replace("Q", "R", 1)
+    response = client.post(f"/api/v1/referral-cards/{code}/submission", json=payload,
+                           headers=bearer(tokens["referrer"]))
+    assert response.status_code == 422, response.get_json()
+    assert field in response.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(ReferralCard.state).where(
+            ReferralCard.code == code)) == "printed"

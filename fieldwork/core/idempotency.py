@@ -14,6 +14,7 @@ from flask_smorest import abort
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.exceptions import HTTPException
 
 from fieldwork.db import UTCDateTime, utcnow
 from fieldwork.extensions import db
@@ -61,7 +62,19 @@ def idempotent(user_id: int, payload: Any,
             IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
         if stored is not None:
             return _replay(stored, request_hash)
-    body, status = create()
+    try:
+        body, status = create()
+    except HTTPException as exc:
+        # A retry that arrived while the first request with this key was still running waits
+        # for it and then conflicts (the card is filed): answer as the first request did.
+        if not key or exc.code != 409:
+            raise
+        db.session.rollback()
+        stored = db.session.scalar(select(IdempotencyKey).where(
+            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+        if stored is None:
+            raise
+        return _replay(stored, request_hash)
     if key:
         db.session.add(IdempotencyKey(user_id=user_id, key=key, endpoint=request.path,
                                       request_hash=request_hash, status_code=status,

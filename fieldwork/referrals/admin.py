@@ -33,11 +33,14 @@ from fieldwork.referrals.services import (
     hand_out,
     latest_consent_text,
     parse_service_offer,
+    render_again,
+    revoke_link,
     void_card,
 )
 
 bp = Blueprint("cards", __name__, url_prefix="/referrals")
 PAGE_SIZE = 100
+MAX_PAGE = 1000
 
 
 @bp.get("/")
@@ -94,7 +97,7 @@ def _series_or_404(series_id: int) -> CardSeries:
 def series_page(series_id: int) -> str:
     series = _series_or_404(series_id)
     state = request.args.get("state", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     query = select(ReferralCard).where(ReferralCard.series_id == series.id)
     if state in CARD_STATES:
         query = query.where(ReferralCard.state == state)
@@ -128,10 +131,41 @@ def series_pdf(series_id: int) -> Response:
     return pdf_response(stored.data, series)
 
 
+@bp.post("/series/<int:series_id>/pdf")
+@roles_required("coordinator")
+def render_pdf_again(series_id: int) -> Response:
+    series = _series_or_404(series_id)
+    form = VoidForm()  # only its CSRF token is used
+    if form.validate_on_submit():
+        try:
+            render_again(series)
+            record_audit("card_series_pdf_requested", "card_series", series.id)
+            db.session.commit()
+            flash(_("The PDF is being made again."), "success")
+        except ReferralError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    return redirect(url_for("cards.series_page", series_id=series.id))
+
+
+@bp.post("/links/<int:link_id>/revoke")
+@roles_required("coordinator")
+def revoke(link_id: int) -> Response:
+    link = db.session.get(ReferralLink, link_id)
+    if link is None:
+        abort(404)
+    if VoidForm().validate_on_submit():
+        revoke_link(link)
+        record_audit("referral_link_revoked", "referral_link", link.id)
+        db.session.commit()
+        flash(_("The link no longer works."), "success")
+    return redirect(url_for("cards.index"))
+
+
 def _back_to(card: ReferralCard) -> Response:
     return redirect(url_for("cards.series_page", series_id=card.series_id,
                             state=request.args.get("state", ""),
-                            page=request.args.get("page", 1, type=int)))
+                            page=min(request.args.get("page", 1, type=int) or 1, MAX_PAGE)))
 
 
 def _card_or_404(code: str) -> ReferralCard:

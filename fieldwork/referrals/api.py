@@ -100,7 +100,8 @@ def get_series_pdf(series_id: int) -> Response:
     """The printable cards once the worker made them; 202 with the progress until then."""
     series = _series_or_404(series_id)
     if series.pdf_status == "failed":
-        abort(409, message=f"Making the PDF failed: {series.pdf_error}")
+        abort(409, message="Making the PDF failed; the coordinator can make it again on the "
+                           "series page.")
     stored = db.session.get(CardSeriesPdf, series_id) if series.pdf_status == "done" else None
     if stored is None:
         return Response(CardSeriesSchema().dumps(series_body(series)), status=202,

@@ -42,7 +42,7 @@ class CardForm(FlaskForm):
                                                    Length(max=200)])
     house_number = StringField(_l("House number"), validators=[Length(max=20)])
     no_exact_number = BooleanField(_l("I don't know the exact number"))
-    deelgemeente = SelectField(_l("Village"), choices=[])
+    deelgemeente = SelectField(_l("Village"), choices=[], validate_choice=True)
     postcode = StringField(_l("Postcode"), validators=[Optional(), Regexp(
         r"^[1-9]\d{3}$", message=_l("A Belgian postcode has 4 digits."))])
     phone = TelField(_l("Phone"), validators=[Length(max=40)])
@@ -62,6 +62,13 @@ class CardForm(FlaskForm):
 
         if self.consent.data != "none" and not (field.data or "").strip():
             raise ValidationError(_l("Fill in the name: the contact person will call."))
+
+    def validate_deelgemeente(self, field: SelectField) -> None:
+        from wtforms.validators import ValidationError
+
+        if self.no_exact_number.data and not field.data:
+            raise ValidationError(_l("Choose the village: without a number it places the "
+                                     "resident."))
 
     def validate_house_number(self, field: StringField) -> None:
         from wtforms.validators import ValidationError

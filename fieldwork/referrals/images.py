@@ -29,7 +29,8 @@ def decode_signature(data_url: str) -> bytes:
             if image.format != "PNG" or image.width * image.height > 4_000_000:
                 raise ValueError(image.format)
             image.verify()
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
+    except (binascii.Error, ValueError, SyntaxError, UnidentifiedImageError, OSError,
+            Image.DecompressionBombError) as exc:  # a damaged PNG raises SyntaxError
         raise ReferralError(_("The signature could not be read. Sign again."),
                             "signature") from exc
     return raw
@@ -45,7 +46,8 @@ def clean_strip_photo(raw: bytes) -> bytes:
                 raise ReferralError(_("The photo has too many pixels."), "strip_photo", 413)
             image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))  # JPEG: decode at a lower scale
             upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError) as exc:
         raise ReferralError(_("This file is not a photo. Take a photo of the signed strip."),
                             "strip_photo", 422) from exc
     upright.thumbnail((PHOTO_EDGE, PHOTO_EDGE))

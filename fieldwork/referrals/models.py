@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +26,7 @@ from fieldwork.signals.models import ConsentText, Signal
 
 CARD_STATES = ("printed", "handed_out", "used", "voided")
 PDF_STATES = ("pending", "running", "done", "failed")
+PDF_STALLED_AFTER = timedelta(minutes=15)
 
 
 class CardSeries(db.Model):
@@ -43,10 +44,18 @@ class CardSeries(db.Model):
     pdf_status: Mapped[str] = mapped_column(String(10), default="pending")
     pdf_done: Mapped[int] = mapped_column(Integer, default=0)
     pdf_error: Mapped[str | None] = mapped_column(Text)
+    pdf_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pdf_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     municipality: Mapped[Municipality] = relationship()
     consent_text: Mapped[ConsentText] = relationship()
+
+    @property
+    def pdf_stalled(self) -> bool:
+        """Waiting or running for longer than any series takes: the worker died or is down."""
+        if self.pdf_status not in ("pending", "running"):
+            return False
+        return (self.pdf_started_at or self.created_at) < utcnow() - PDF_STALLED_AFTER
 
 
 class CardSeriesPdf(db.Model):
@@ -100,7 +109,7 @@ class ReferralSubmission(db.Model):
     card_id: Mapped[int] = mapped_column(ForeignKey("referral_cards.id"), unique=True)
     via: Mapped[str] = mapped_column(String(10))  # account | link | paper
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    link_id: Mapped[int | None] = mapped_column(ForeignKey("referral_links.id"))
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("referral_links.id"), unique=True)
     referrer_name: Mapped[str] = mapped_column(String(120), default="")
     organisation: Mapped[str] = mapped_column(String(200), default="")
     themes: Mapped[list[str]] = mapped_column(JSON, default=list)

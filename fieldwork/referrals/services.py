@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldwork.areas.models import Municipality
 from fieldwork.auth.models import User
+from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -27,7 +28,7 @@ from fieldwork.referrals.models import (
     ReferralSubmission,
 )
 from fieldwork.signals.models import ConsentText
-from fieldwork.signals.services import create_signals, signal_status
+from fieldwork.signals.services import SignalError, create_signals
 
 CONSENT_PURPOSE = "referral_card"
 MAX_CARDS = 5000
@@ -126,6 +127,16 @@ def create_series(municipality: Municipality, name: str, service_offer: list[dic
     return series
 
 
+def render_again(series: CardSeries) -> None:
+    """Queue the PDF again after a failure or a worker that never finished it."""
+    if series.pdf_status not in ("failed",) and not series.pdf_stalled:
+        raise ReferralError(_("The PDF is ready or still being made."), "pdf", 409)
+    series.pdf_status, series.pdf_done, series.pdf_error = "pending", 0, None
+    series.pdf_started_at = None
+    db.session.flush()
+    enqueue_after_commit("referrals.render_series_pdf", series.id)
+
+
 def card_url(code: str) -> str:
     """The address the QR code holds; PUBLIC_BASE_URL because the worker has no request."""
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/k/{code}"
@@ -160,7 +171,15 @@ def ensure_fileable(card: ReferralCard) -> None:
                               code=display(card.code)), "code", 409)
 
 
+def _locked(card: ReferralCard) -> ReferralCard:
+    """The card re-read under a row lock, so a change never overwrites a filing in flight."""
+    locked = db.session.get(ReferralCard, card.id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    return locked
+
+
 def hand_out(card: ReferralCard, to: str, to_user: User | None = None) -> None:
+    card = _locked(card)
     if card.state not in ("printed", "handed_out"):
         raise ReferralError(_("Only an unused card can be handed out."), "state", 409)
     card.state, card.handed_out_at = "handed_out", utcnow()
@@ -170,6 +189,7 @@ def hand_out(card: ReferralCard, to: str, to_user: User | None = None) -> None:
 
 
 def void_card(card: ReferralCard, reason: str) -> None:
+    card = _locked(card)
     if card.state == "used":
         raise ReferralError(_("A filed card cannot be made invalid."), "state", 409)
     card.state, card.voided_at, card.void_reason = "voided", utcnow(), reason.strip()[:200]
@@ -208,13 +228,11 @@ def submit_card(card: ReferralCard, payload: dict[str, Any], filer: Filer,
                 strip_photo: bytes | None = None) -> ReferralSubmission:
     """File the card: its signals go into the core (routed after commit) and the card is used.
     A second filing of the same card is refused — also when two arrive at once."""
-    locked = db.session.get(ReferralCard, card.id, with_for_update=True,
-                            populate_existing=True)
-    assert locked is not None
+    locked = _locked(card)
     ensure_fileable(locked)
     series = locked.series
-    if filer.link is not None and filer.link.municipality_id != series.municipality_id:
-        raise ReferralError(_("This card belongs to another municipality."), "code", 403)
+    if filer.link is not None:
+        check_link_may_file(filer.link, locked)
     consent = dict(payload["consent"])
     if consent["given"] and consent["how"] == "signed_strip" and not consent.get("reference"):
         consent["reference"] = display(locked.code)  # the strip carries the card's code
@@ -229,16 +247,20 @@ def submit_card(card: ReferralCard, payload: dict[str, Any], filer: Filer,
         raise ReferralError(_("Fill in the name of the resident."), "resident.name")
     if not consent["given"]:
         resident["name"] = ""  # never kept: the card only counts for the neighbourhood
-    signals = create_signals(
-        {"resident": resident, "themes": payload["themes"], "urgency": payload["urgency"],
-         "note": _note(payload, locked, filer), "consent": consent},
-        filer.user if filer.via != "link" else None, source="referral_card",
-        consent_text_id=series.consent_text_id, urgent_opens_case=False)
+    try:
+        signals = create_signals(
+            {"resident": resident, "themes": payload["themes"], "urgency": payload["urgency"],
+             "note": _note(payload, locked, filer), "consent": consent},
+            filer.user if filer.via != "link" else None, source="referral_card",
+            consent_text_id=series.consent_text_id, urgent_opens_case=False)
+    except SignalError as exc:
+        raise ReferralError(str(exc), exc.field) from exc
     submission = ReferralSubmission(
         card_id=locked.id, via=filer.via, submitted_by_id=filer.user.id if filer.user else None,
         link_id=filer.link.id if filer.link else None, referrer_name=filer.name[:120],
         organisation=(filer.organisation or "")[:200], themes=list(payload["themes"]),
-        urgency=payload["urgency"], best_time=(payload.get("best_time") or "")[:120],
+        urgency=payload["urgency"],
+        best_time=(payload.get("best_time") or "")[:120] if consent["given"] else "",
         consent_given=consent["given"], consent_id=signals[0].consent_id,
         signature_png=signature_png if consent["given"] else None,
         strip_photo=strip_photo if consent["given"] else None, signals=signals)
@@ -258,25 +280,36 @@ def _note(payload: dict[str, Any], card: ReferralCard, filer: Filer) -> str:
     """What the contact person reads on the case: the description, when to call, and who
     referred (so they can close the loop)."""
     parts = [payload.get("description") or ""]
-    if payload.get("best_time"):
+    if payload.get("best_time") and payload["consent"]["given"]:
         parts.append(f"Best te bellen: {payload['best_time']}")
     who = ", ".join(part for part in (filer.name, filer.organisation) if part)
     parts.append(f"Doorverwijskaart {display(card.code)}" + (f" van {who}" if who else ""))
     return "\n".join(part.strip() for part in parts if part.strip())
 
 
-STATUS_ORDER = ("received", "contacted", "closed")
-
-
 def referral_status(submission: ReferralSubmission) -> str:
-    """What the referrer may know: received → contacted → closed, nothing of the content."""
-    statuses = {signal_status(signal) for signal in submission.signals}
-    statuses = {"received" if status == "routed" else status for status in statuses}
-    if not submission.consent_given or not statuses:
+    """What the referrer may know: received → contacted → closed, nothing of the content.
+
+    Only what happened on the case since this card was filed counts: a card that joins a case
+    the resident already had must not show "contacted" at once (and so reveal that case)."""
+    if not submission.consent_given:
         return "received"
-    if statuses == {"closed"}:
+    case_ids = {signal.case_id for signal in submission.signals if signal.case_id}
+    if not case_ids:
+        return "received"
+    since = submission.created_at
+    cases = db.session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
+    if all(case.closed_at is not None and case.closed_at >= since for case in cases):
         return "closed"
-    return "contacted" if statuses & {"contacted", "closed"} else "received"
+    events = db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id.in_(case_ids), CaseEvent.at >= since,
+        CaseEvent.type.in_(("contact_attempt", "status_change")))).all()
+    for event in events:
+        detail = event.detail or {}
+        if (event.type == "contact_attempt" and detail.get("result") == "reached") or \
+                detail.get("new") in ("contacted", "in_progress", "closed"):
+            return "contacted"
+    return "received"
 
 
 def submissions_of(user: User) -> list[ReferralSubmission]:
@@ -339,6 +372,20 @@ def link_for_token(token: str, now: datetime | None = None) -> ReferralLink:
         raise ReferralError(_("This link has expired. Ask the municipality for a new one."),
                             "token", 410)
     return link
+
+
+def check_link_may_file(link: ReferralLink, card: ReferralCard) -> None:
+    """A link files one card of its own municipality; locked, so two tabs cannot both."""
+    fresh = db.session.get(ReferralLink, link.id, with_for_update=True, populate_existing=True)
+    if fresh is None or fresh.used_at is not None:
+        raise ReferralError(_("This link was already used for a card."), "token", 409)
+    if card.series.municipality_id != fresh.municipality_id:
+        raise ReferralError(_("This card belongs to another municipality."), "code", 403)
+
+
+def revoke_link(link: ReferralLink) -> None:
+    link.revoked_at = link.revoked_at or utcnow()
+    db.session.flush()
 
 
 def submission_of_link(link: ReferralLink) -> ReferralSubmission | None:

@@ -29,7 +29,7 @@ def render_series_pdf_task(series_id: int) -> int:
     series = db.session.get(CardSeries, series_id)
     if series is None or series.pdf_status == "done":
         return 0
-    _set(series_id, pdf_status="running", pdf_done=0, pdf_error=None)
+    _set(series_id, pdf_status="running", pdf_done=0, pdf_error=None, pdf_started_at=utcnow())
     codes = list(db.session.scalars(select(ReferralCard.code).where(
         ReferralCard.series_id == series_id).order_by(ReferralCard.id)))
     printed = SeriesPrint(

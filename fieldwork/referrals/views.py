@@ -23,6 +23,7 @@ from fieldwork.referrals.models import ReferralCard
 from fieldwork.referrals.services import (
     Filer,
     ReferralError,
+    check_link_may_file,
     ensure_fileable,
     find_card,
     link_for_token,
@@ -127,6 +128,13 @@ def link_card(token: str, code: str) -> str | Response | tuple[str, int]:
         return problem(exc)
     if link.used_at is not None:
         return redirect(url_for("referrals.link_start", token=token))
+    try:
+        card = find_card(code)
+        if card.state not in ("used", "voided"):
+            check_link_may_file(link, card)
+    except ReferralError as exc:
+        db.session.rollback()
+        return problem(exc)
     return card_page(code, Filer(None, link),
                      lambda card: url_for("referrals.link_start", token=token))
 
@@ -157,7 +165,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
     villages = db.session.scalars(select(SubMunicipality).where(
         SubMunicipality.municipality_id == series.municipality_id,
         SubMunicipality.is_unlocatable.is_(False)).order_by(SubMunicipality.name)).all()
-    form.deelgemeente.choices = [(v.code, v.name) for v in villages]
+    form.deelgemeente.choices = [("", _("— choose —"))] + [(v.code, v.name) for v in villages]
     if form.validate_on_submit():
         try:
             submission = submit_card(card, payload_from(form), filer, *pictures_from(form))
@@ -167,7 +175,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
             return redirect(receipt_url(card))
         except ReferralError as exc:
             db.session.rollback()
-            if exc.status == 409:
+            if exc.status in (403, 409):
                 return problem(exc)
             target = {"signature": form.consent, "consent.how": form.consent,
                       "strip_photo": form.strip_photo, "resident.name": form.name}
@@ -185,7 +193,10 @@ def payload_from(form: CardForm) -> dict[str, Any]:
                      "house_number": None if form.no_exact_number.data else (
                          form.house_number.data or None),
                      "postcode": form.postcode.data or None,
-                     "deelgemeente": form.deelgemeente.data, "gemeente": None,
+                     # the village places the resident only when the number is unknown;
+                     # an address that does not resolve goes to the fix-up list instead
+                     "deelgemeente": form.deelgemeente.data if form.no_exact_number.data
+                     else None, "gemeente": None,
                      "birth_year": form.birth_year.data, "phone": form.phone.data or None,
                      "lat": None, "lon": None, "statsec": None},
         "themes": list(dict.fromkeys(form.themes.data or [])),

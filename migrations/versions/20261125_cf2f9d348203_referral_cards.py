@@ -65,6 +65,7 @@ def upgrade():
     sa.Column('pdf_status', sa.String(length=10), nullable=False),
     sa.Column('pdf_done', sa.Integer(), nullable=False),
     sa.Column('pdf_error', sa.Text(), nullable=True),
+    sa.Column('pdf_started_at', fieldwork.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('pdf_finished_at', fieldwork.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['consent_text_id'], ['consent_texts.id'], name=op.f('fk_card_series_consent_text_id_consent_texts')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_card_series_created_by_id_users')),
@@ -121,7 +122,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['link_id'], ['referral_links.id'], name=op.f('fk_referral_submissions_link_id_referral_links')),
     sa.ForeignKeyConstraint(['submitted_by_id'], ['users.id'], name=op.f('fk_referral_submissions_submitted_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_submissions')),
-    sa.UniqueConstraint('card_id', name=op.f('uq_referral_submissions_card_id'))
+    sa.UniqueConstraint('card_id', name=op.f('uq_referral_submissions_card_id')),
+    sa.UniqueConstraint('link_id', name=op.f('uq_referral_submissions_link_id'))
     )
     with op.batch_alter_table('referral_submissions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_referral_submissions_submitted_by_id'), ['submitted_by_id'], unique=False)
