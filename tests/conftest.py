@@ -152,12 +152,25 @@ def redis_url() -> str:
 
 
 def _truncate_all(app: Flask) -> None:
+    """Empty every table. The shared worker may still be finishing a task of the previous
+    test (a card PDF, say) and hold row locks: a deadlock then aborts the TRUNCATE, so retry."""
+    from sqlalchemy.exc import OperationalError
+
     from fieldwork.extensions import db
 
     with app.app_context():
         tables = [t.name for t in db.metadata.sorted_tables]
-        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        db.session.commit()
+        for attempt in range(5):
+            try:
+                db.session.execute(text(f"TRUNCATE {', '.join(tables)} "
+                                        "RESTART IDENTITY CASCADE"))
+                db.session.commit()
+                return
+            except OperationalError:
+                db.session.rollback()
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
 
 
 def build_app(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Flask:

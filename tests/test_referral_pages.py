@@ -18,6 +18,7 @@ from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.models import ReferralCard, ReferralLink, ReferralSubmission
 from tests.conftest import csrf_from, import_areas, login, make_user, post_form
+from tests.test_referrals import wait_for_pdfs
 
 
 @pytest.fixture
@@ -44,7 +45,8 @@ def series(app, request):
     with app.app_context():
         codes = list(db.session.scalars(select(ReferralCard.code).order_by(ReferralCard.id)))
     assert len(codes) == 5
-    return codes
+    yield codes
+    wait_for_pdfs(app)
 
 
 def form_data(**changes):

@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from fieldwork.extensions import db
 from fieldwork.referrals.models import ReferralSubmission
 from tests.conftest import api_token, bearer, import_areas, make_user
-from tests.test_referrals import card, codes_of, new_series
+from tests.test_referrals import card, codes_of, new_series, wait_for_pdfs
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def racing(pg_app, pg_url):
+def racing(pg_app, pg_url, celery_worker):
     import_areas(pg_app, "36012")
     make_user(pg_app, "coordinator")
     make_user(pg_app, "referrer")
@@ -28,7 +28,8 @@ def racing(pg_app, pg_url):
     coordinator = api_token(client, "coordinator@example.be")
     referrer = api_token(client, "referrer@example.be")
     code = codes_of(pg_app, new_series(client, coordinator, count=1)["id"])[0]
-    return pg_app, pg_url, referrer, code
+    yield pg_app, pg_url, referrer, code
+    wait_for_pdfs(pg_app)
 
 
 def _race(app, pg_url, code, headers_a, headers_b):

@@ -45,7 +45,17 @@ def setup(app, request):
     tokens = {role: api_token(client, f"{role}@example.be")
               for role in ("coordinator", "referrer")}
     tokens["an"] = api_token(client, "an@example.be")
-    return client, tokens
+    yield client, tokens
+    wait_for_pdfs(app)
+
+
+def wait_for_pdfs(app):
+    """Let the worker finish this test's PDFs, so that it is idle for the next test."""
+    def settled():
+        with app.app_context():
+            return not db.session.scalar(select(func.count()).select_from(CardSeries).where(
+                CardSeries.pdf_status.in_(("pending", "running"))))
+    wait_until(settled, seconds=60)
 
 
 def new_series(client, token, count=6, **extra):
