@@ -224,15 +224,21 @@ def test_a_used_card_shows_who_else_a_clear_message(app, series):
     assert "al ingediend" in response.get_data(as_text=True)
 
 
-def test_a_one_time_link_for_the_baker(app, series):
+def make_link(app, name: str, gemeente: str = "36012", organisation: str = "") -> str:
+    """The coordinator makes a one-time link on the page; returns its path (/r/<token>)."""
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
     made = post_form(coordinator, "/referrals/links/new", {
-        "referrer_name": "Bakkerij Vandamme", "organisation": "bakker", "gemeente": "36012",
+        "referrer_name": name, "organisation": organisation, "gemeente": gemeente,
         "days": "14"})
     assert made.status_code == 200
     url = re.search(r'value="(http[^"]+/r/[^"]+)"', made.get_data(as_text=True)).group(1)
-    path = url.split("127.0.0.1:5000", 1)[1]
+    assert url.startswith(app.config["PUBLIC_BASE_URL"])
+    return url.split("127.0.0.1:5000", 1)[1]
+
+
+def test_a_one_time_link_for_the_baker(app, series):
+    path = make_link(app, "Bakkerij Vandamme", organisation="bakker")
     baker = app.test_client()
     start = baker.get(path)
     assert start.status_code == 200
@@ -399,12 +405,9 @@ def test_a_failed_pdf_can_be_made_again(app, series):
 
 def test_a_link_only_files_cards_of_its_municipality_and_can_be_revoked(app, series):
     import_areas(app, "72037")
+    path = make_link(app, "Apotheek Achel", gemeente="72037")
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
-    made = post_form(coordinator, "/referrals/links/new", {
-        "referrer_name": "Apotheek Achel", "organisation": "", "gemeente": "72037",
-        "days": "7"})
-    path = re.search(r'value="http://[^/"]+(/r/[^"]+)"', made.get_data(as_text=True)).group(1)
     other = app.test_client().get(f"{path}/k/{series[0]}")
     assert other.status_code == 403
     assert "andere gemeente" in other.get_data(as_text=True)
@@ -415,12 +418,7 @@ def test_a_link_only_files_cards_of_its_municipality_and_can_be_revoked(app, ser
 
 
 def test_one_link_files_one_card_even_from_two_open_forms(app, series):
-    coordinator = app.test_client()
-    login(coordinator, "coordinator@example.be")
-    made = post_form(coordinator, "/referrals/links/new", {
-        "referrer_name": "Postbode Jan", "organisation": "bpost", "gemeente": "36012",
-        "days": "7"})
-    path = re.search(r'value="http://[^/"]+(/r/[^"]+)"', made.get_data(as_text=True)).group(1)
+    path = make_link(app, "Postbode Jan", organisation="bpost")
     tab = app.test_client()
     first = csrf_from(tab.get(f"{path}/k/{series[0]}").get_data(as_text=True))
     second = csrf_from(tab.get(f"{path}/k/{series[1]}").get_data(as_text=True))

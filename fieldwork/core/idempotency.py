@@ -48,6 +48,18 @@ def _replay(stored: IdempotencyKey, request_hash: str) -> Response:
     return response
 
 
+def _replay_the_winner(user_id: int, key: str, request_hash: str,
+                       error: Exception) -> Response:
+    """After losing a race to the same key: roll back and answer as the request that won
+    did; raise ``error`` when there is no such answer."""
+    db.session.rollback()
+    stored = db.session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+    if stored is None:
+        raise error
+    return _replay(stored, request_hash)
+
+
 def idempotent(user_id: int, payload: Any,
                create: Callable[[], tuple[dict[str, Any], int]]) -> Response:
     """Run ``create`` (which flushes, never commits) at most once per Idempotency-Key and
@@ -69,26 +81,16 @@ def idempotent(user_id: int, payload: Any,
         # for it and then conflicts (the card is filed): answer as the first request did.
         if not key or exc.code != 409:
             raise
-        db.session.rollback()
-        stored = db.session.scalar(select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
-        if stored is None:
-            raise
-        return _replay(stored, request_hash)
+        return _replay_the_winner(user_id, key, request_hash, exc)
     if key:
         db.session.add(IdempotencyKey(user_id=user_id, key=key, endpoint=request.path,
                                       request_hash=request_hash, status_code=status,
                                       response=body))
     try:
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError as exc:
         # The same key arrived twice at once: the other request won; answer as it did.
-        db.session.rollback()
-        stored = db.session.scalar(select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
-        if stored is None:
-            raise
-        return _replay(stored, request_hash)
+        return _replay_the_winner(user_id, key, request_hash, exc)
     response = jsonify(body)
     response.status_code = status
     return response
