@@ -109,7 +109,8 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.core.tasks
     import fieldwork.notifications.tasks
     import fieldwork.referrals.tasks
-    import fieldwork.routing.tasks  # noqa: F401
+    import fieldwork.routing.tasks
+    import fieldwork.visits.tasks  # noqa: F401
 
 
 def select_locale() -> str:
@@ -129,7 +130,8 @@ def import_models() -> None:
     import fieldwork.notifications.models
     import fieldwork.referrals.models
     import fieldwork.routing.models
-    import fieldwork.signals.models  # noqa: F401
+    import fieldwork.signals.models
+    import fieldwork.visits.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -151,12 +153,16 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.routing.views import bp as routing_pages
     from fieldwork.signals.api import bp as signals_api
     from fieldwork.signals.views import bp as signals_pages
+    from fieldwork.visits.admin import bp as rounds_pages
+    from fieldwork.visits.api import bp as visits_api
+    from fieldwork.visits.views import bp as visits_pages
 
     for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
                       notifications_pages, routing_pages, users_pages, referrals_pages,
-                      cards_pages, health):
+                      cards_pages, visits_pages, rounds_pages, health):
         app.register_blueprint(blueprint)
-    for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api):
+    for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api,
+                      visits_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 

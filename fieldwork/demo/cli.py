@@ -21,6 +21,7 @@ DEMO_MUNICIPALITIES = ["36012", "72037"]  # Moorslede, Hamont-Achel
 DEMO_PASSWORD = "zorgzaam-2026"  # noqa: S105 - printed in the README, demo only
 DEMO_USERS = [
     ("vrijwilliger@demo.fieldwork.be", "volunteer", "Maria Vandenberghe"),
+    ("jef@demo.fieldwork.be", "volunteer", "Jef Vermeersch"),
     ("huisarts@demo.fieldwork.be", "referrer", "Dr. Pieter Declercq"),
     ("aanspreekpersoon@demo.fieldwork.be", "contact_person", "An Peeters"),
     ("jan@demo.fieldwork.be", "contact_person", "Jan Vermeulen"),
@@ -29,6 +30,7 @@ DEMO_USERS = [
 ]
 DEMO_ORGANISATIONS = {"huisarts@demo.fieldwork.be": "Huisartsenpraktijk De Linde, Dadizele"}
 DEMO_STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
+DEMO_VISIT_LIST = ROOT / "data" / "demo" / "bezoeklijst_dadizele.csv"
 
 
 @demo_cli.command("load")
@@ -50,6 +52,7 @@ def load_command(force: bool) -> None:
             click.echo(f"user {email} ({role})")
     _demo_routing_and_signals()
     _demo_referral_cards()
+    _demo_visit_round()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -175,3 +178,54 @@ def _demo_referral_cards() -> None:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     click.echo(f"referral cards: 1 series of 24 (PDF after commit), 2 filed; one-time link "
                f"for the baker: {base}/r/{token}")
+
+
+def _demo_visit_round() -> None:
+    """A visit round for Dadizele: the target list imported (one address the street table
+    does not know), streets shared by two volunteers, two findings sheets."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.areas.streets import street_key
+    from fieldwork.visits.importer import start_import
+    from fieldwork.visits.models import VisitAddress, VisitRound
+    from fieldwork.visits.services import (
+        Findings,
+        addresses_in_street,
+        assign,
+        create_round,
+        record_visit,
+    )
+
+    if db.session.scalar(select(func.count()).select_from(VisitRound)):
+        return
+    moorslede = db.session.query(Municipality).filter_by(code="36012").one()
+    dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    visit_round = create_round(moorslede, "Bezoekronde 80+ Dadizele, najaar 2026",
+                               [dadizele.id], date(2026, 10, 1), date(2026, 12, 20),
+                               ["Seniorengids Moorslede", "Folder dienstencentrum",
+                                "Kalender dorpsrestaurant"], 3, coordinator)
+    start_import(visit_round, DEMO_VISIT_LIST.name, DEMO_VISIT_LIST.read_bytes(), coordinator)
+    db.session.commit()  # the import runs after this commit (in-process without a broker)
+    maria = find_user_by_email("vrijwilliger@demo.fieldwork.be")
+    jef = find_user_by_email("jef@demo.fieldwork.be")
+    for street, volunteer in (("Dadizeleplaats", maria), ("Moorseelsestraat", maria),
+                              ("Klephoekstraat", jef), ("Bakkershoekstraat", jef)):
+        assign(addresses_in_street(visit_round, street_key(street)), volunteer)
+    first = db.session.scalars(select(VisitAddress).where(
+        VisitAddress.round_id == visit_round.id, VisitAddress.name == "Marcella Vandamme"))
+    for address in first:
+        record_visit(address, maria, Findings(
+            outcome="spoken", themes={"eenzaamheid": "concern", "mobiliteit": "concern",
+                                      "woning": "ok"},
+            info_given=["Seniorengids Moorslede"], interests=["dorpsrestaurant"],
+            wants_buurtgezel=True, wants_contact=True,
+            consent={"given": True, "how": "signed_strip", "reference": "papieren formulier 1"},
+            note="Woont alleen sinds de zomer; zou graag eens mee naar het dorpsrestaurant."))
+    for address in db.session.scalars(select(VisitAddress).where(
+            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Gerard Desmet")):
+        record_visit(address, maria, Findings(outcome="not_home", card_left=True))
+    click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 2 visits")

@@ -27,6 +27,10 @@ def index() -> str:
         from fieldwork.cases.services import queue_for
 
         context["open_cases"] = queue_for(current_user)
+    if current_user.role == "volunteer":
+        from fieldwork.visits.services import my_open_addresses
+
+        context["visit_count"] = len(my_open_addresses(current_user))
     if current_user.role == "referrer":
         from fieldwork.referrals.services import referral_status, submissions_of
 

@@ -11,10 +11,10 @@ from fieldwork.areas.services import get_municipality
 from fieldwork.core.audit import record_audit
 from fieldwork.core.idempotency import idempotent
 from fieldwork.core.permissions import api_roles
+from fieldwork.core.pictures import PictureError, decode_signature
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
-from fieldwork.referrals.images import decode_signature
 from fieldwork.referrals.models import CardSeries, CardSeriesPdf, ReferralCard
 from fieldwork.referrals.schemas import (
     CardSchema,
@@ -39,7 +39,7 @@ BEARER = [{"bearerAuth": []}]
 FILERS = (Role.REFERRER, Role.CONTACT_PERSON, Role.COORDINATOR)
 
 
-def refuse(exc: ReferralError) -> NoReturn:
+def refuse(exc: ReferralError | PictureError) -> NoReturn:
     db.session.rollback()
     abort(exc.status, message=str(exc), errors={exc.field: [str(exc)]})
 
@@ -159,7 +159,7 @@ def post_submission(payload: dict[str, Any], code: str) -> Response:
             submission = submit_card(
                 card, payload, Filer(user),
                 signature_png=decode_signature(signature) if signature else None)
-        except ReferralError as exc:
+        except (ReferralError, PictureError) as exc:
             refuse(exc)
         record_audit("referral_card_filed", "referral_card", card.code,
                      consent=submission.consent_given)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from fieldwork.core.pictures import SIGNATURE_PREFIX
 from fieldwork.signals.schemas import ConsentInSchema, ResidentInSchema
 from fieldwork.signals.vocabulary import THEMES, URGENCIES
 
-SIGNATURE_PREFIX = "data:image/png;base64,"
 MAX_SIGNATURE_CHARS = 400_000
 
 

@@ -15,10 +15,10 @@ from fieldwork.cases.models import Case
 from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import public, roles_required
+from fieldwork.core.pictures import PictureError, clean_photo, decode_signature
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.forms import CardForm, CodeForm
-from fieldwork.referrals.images import clean_strip_photo, decode_signature
 from fieldwork.referrals.models import ReferralCard
 from fieldwork.referrals.services import (
     Filer,
@@ -173,7 +173,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
                          consent=submission.consent_given, via=submission.via)
             db.session.commit()
             return redirect(receipt_url(card))
-        except ReferralError as exc:
+        except (ReferralError, PictureError) as exc:
             db.session.rollback()
             if exc.status in (403, 409):
                 return problem(exc)
@@ -215,7 +215,7 @@ def pictures_from(form: CardForm) -> tuple[bytes | None, bytes | None]:
     upload = form.strip_photo.data
     photo = None
     if form.consent.data == "signed_strip" and upload and getattr(upload, "filename", ""):
-        photo = clean_strip_photo(upload.read())
+        photo = clean_photo(upload.read())
     return signature, photo
 
 

@@ -62,11 +62,15 @@ CARD_STATES = {"printed": _l("Printed"), "handed_out": _l("Handed out"), "used":
 PDF_STATUSES = {"pending": _l("Waiting"), "running": _l("Being made"), "done": _l("Ready"),
                 "failed": _l("Failed")}
 
+VISIT_STATUSES = {"to_visit": _l("To visit"), "visited": _l("Visited"),
+                  "not_home": _l("Not at home"), "refused": _l("Refused"), "moved": _l("Moved"),
+                  "deceased": _l("Deceased")}
+
 LABELS = {"theme": THEMES, "domain": DOMAINS, "source": SOURCES, "urgency": URGENCIES,
           "polarity": POLARITIES, "consent": CONSENT_METHODS, "status": CASE_STATUSES,
           "outcome": OUTCOMES, "event": EVENT_TYPES, "result": ATTEMPT_RESULTS,
           "referral_status": REFERRAL_STATUSES, "card_state": CARD_STATES,
-          "pdf_status": PDF_STATUSES}
+          "pdf_status": PDF_STATUSES, "visit_status": VISIT_STATUSES}
 
 
 def label(kind: str, code: str | None) -> str:

@@ -27,9 +27,10 @@ document.addEventListener("DOMContentLoaded", () => {
   box.querySelector("[data-clear]").addEventListener("click", () => {
     ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; input.value = "";
   });
-  const choice = () => form.querySelector("input[name=consent]:checked");
+  const name = box.dataset.choice || "consent";  // the radio group that asks for a signature
+  const choice = () => form.querySelector(`input[name=${name}]:checked`);
   const toggle = () => { box.hidden = !(choice() && choice().value === "signature"); };
-  form.querySelectorAll("input[name=consent]").forEach((r) => r.addEventListener("change", toggle));
+  form.querySelectorAll(`input[name=${name}]`).forEach((r) => r.addEventListener("change", toggle));
   toggle();
   form.addEventListener("submit", () => {
     if (drawn && choice() && choice().value === "signature") input.value = canvas.toDataURL("image/png");

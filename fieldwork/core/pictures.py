@@ -1,5 +1,5 @@
-"""The two pictures a card may carry: the on-screen signature and a photo of the signed strip.
-Checked by content (Pillow decodes them), never by name or extension; the photo is
+"""Pictures people send: a signature drawn on the screen and a photo (of a signed consent
+strip, say). Checked by content (Pillow decodes them), never by name or extension; a photo is
 re-encoded small and without EXIF (no GPS, no camera serial)."""
 
 from __future__ import annotations
@@ -11,18 +11,27 @@ import io
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fieldwork.referrals.schemas import SIGNATURE_PREFIX
-from fieldwork.referrals.services import ReferralError
+SIGNATURE_PREFIX = "data:image/png;base64,"
+
+
+class PictureError(ValueError):
+    """Not a usable picture: a message for people, the field, and the HTTP status."""
+
+    def __init__(self, message: str, field: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 12 MB phone photo is ~50 MP at most; beyond that, refuse
 PHOTO_EDGE = 1600
 
 
-def decode_signature(data_url: str) -> bytes:
-    """A PNG data URL from the signature pad → PNG bytes; ReferralError when it is not one."""
+def decode_signature(data_url: str, field: str = "signature") -> bytes:
+    """A PNG data URL from the signature pad → PNG bytes; PictureError when it is not one."""
     if not data_url.startswith(SIGNATURE_PREFIX):
-        raise ReferralError(_("The signature could not be read. Sign again."), "signature")
+        raise PictureError(_("The signature could not be read. Sign again."), field)
     try:
         raw = base64.b64decode(data_url[len(SIGNATURE_PREFIX):], validate=True)
         with Image.open(io.BytesIO(raw)) as image:
@@ -31,25 +40,25 @@ def decode_signature(data_url: str) -> bytes:
             image.verify()
     except (binascii.Error, ValueError, SyntaxError, UnidentifiedImageError, OSError,
             Image.DecompressionBombError) as exc:  # a damaged PNG raises SyntaxError
-        raise ReferralError(_("The signature could not be read. Sign again."),
-                            "signature") from exc
+        raise PictureError(_("The signature could not be read. Sign again."),
+                            field) from exc
     return raw
 
 
-def clean_strip_photo(raw: bytes) -> bytes:
+def clean_photo(raw: bytes, field: str = "strip_photo") -> bytes:
     """A JPEG of at most PHOTO_EDGE pixels a side, upright, with no metadata."""
     if len(raw) > MAX_PHOTO_BYTES:
-        raise ReferralError(_("The photo is too large (at most 15 MB)."), "strip_photo", 413)
+        raise PictureError(_("The photo is too large (at most 15 MB)."), field, 413)
     try:
         with Image.open(io.BytesIO(raw)) as image:
             if image.width * image.height > MAX_PIXELS:
-                raise ReferralError(_("The photo has too many pixels."), "strip_photo", 413)
+                raise PictureError(_("The photo has too many pixels."), field, 413)
             image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))  # JPEG: decode at a lower scale
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError) as exc:
-        raise ReferralError(_("This file is not a photo. Take a photo of the signed strip."),
-                            "strip_photo", 422) from exc
+        raise PictureError(_("This file is not a photo. Take a photo of the signed strip."),
+                            field, 422) from exc
     upright.thumbnail((PHOTO_EDGE, PHOTO_EDGE))
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=80, optimize=True)  # no exif= argument: none is written

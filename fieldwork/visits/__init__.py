@@ -1,0 +1,1 @@
+"""Doorstep visit rounds by the visitor team for older residents (bezoekersteam)."""

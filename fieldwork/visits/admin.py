@@ -1,0 +1,154 @@
+"""The coordinator's visit-round pages: create, import the target list, assign, progress."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.areas.services import get_municipality, list_municipalities
+from fieldwork.auth.models import User
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import roles_required
+from fieldwork.extensions import db
+from fieldwork.visits.forms import AssignForm, ImportForm, RoundForm
+from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
+from fieldwork.visits.services import (
+    VisitError,
+    addresses_in_street,
+    assign,
+    create_round,
+    round_progress,
+    streets_of,
+)
+
+bp = Blueprint("rounds", __name__, url_prefix="/visit-rounds")
+
+
+@bp.get("/")
+@roles_required("coordinator")
+def index() -> str:
+    rounds = db.session.scalars(select(VisitRound).order_by(VisitRound.id.desc())).all()
+    return render_template("visits/rounds.html", rounds=rounds)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required("coordinator")
+def new() -> str | Response | tuple[str, int]:
+    form = RoundForm()
+    municipalities = list_municipalities()
+    form.gemeente.choices = [(m.code, m.name) for m in municipalities]
+    form.neighbourhoods.choices = [
+        (n.id, f"{n.name} ({n.municipality.name})") for n in db.session.scalars(
+            select(Neighbourhood).where(Neighbourhood.is_unlocatable.is_(False))
+            .order_by(Neighbourhood.name))]
+    if form.validate_on_submit():
+        municipality = get_municipality(form.gemeente.data or "")
+        try:
+            if municipality is None:
+                raise VisitError(_("Choose a municipality."), "gemeente")
+            visit_round = create_round(
+                municipality, form.name.data or "", list(form.neighbourhoods.data or []),
+                form.starts_on.data, form.ends_on.data,
+                (form.info_material.data or "").splitlines(), form.max_attempts.data or 3,
+                current_user)
+            record_audit("visit_round_created", "visit_round", visit_round.id)
+            db.session.commit()
+            return redirect(url_for("rounds.show", round_id=visit_round.id))
+        except VisitError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.name).errors.append(str(exc))
+    status = 400 if request.method == "POST" else 200
+    return render_template("visits/new_round.html", form=form), status
+
+
+def _round_or_404(round_id: int) -> VisitRound:
+    visit_round = db.session.get(VisitRound, round_id)
+    if visit_round is None:
+        abort(404)
+    return visit_round
+
+
+def _assign_form(visit_round: VisitRound) -> AssignForm:
+    form = AssignForm()
+    form.street.choices = [(s["key"], f"{s['street']} ({s['open']}/{s['count']})")
+                           for s in streets_of(visit_round)]
+    volunteers = [(str(u.id), u.display_name) for u in db.session.scalars(
+        select(User).where(User.role == "volunteer", User.active.is_(True))
+        .order_by(User.name))]
+    form.volunteer.choices = volunteers
+    form.partner.choices = [("", "—"), *volunteers]
+    return form
+
+
+@bp.get("/<int:round_id>")
+@roles_required("coordinator")
+def show(round_id: int) -> str:
+    visit_round = _round_or_404(round_id)
+    imports = db.session.scalars(select(VisitImport).where(
+        VisitImport.round_id == round_id).order_by(VisitImport.id.desc())).all()
+    running = any(job.status in ("pending", "running") for job in imports)
+    return render_template("visits/round.html", round=visit_round, imports=imports,
+                           running=running, progress=round_progress(visit_round),
+                           streets=streets_of(visit_round), import_form=ImportForm(),
+                           assign_form=_assign_form(visit_round))
+
+
+@bp.post("/<int:round_id>/import")
+@roles_required("coordinator")
+def upload(round_id: int) -> Response:
+    from fieldwork.visits.importer import VisitImportError, start_import
+
+    visit_round = _round_or_404(round_id)
+    form = ImportForm()
+    upload_file = form.file.data if form.validate_on_submit() else None
+    if upload_file is None or not getattr(upload_file, "filename", ""):
+        flash(_("Choose the CSV file first."), "error")
+        return redirect(url_for("rounds.show", round_id=round_id))
+    try:
+        job = start_import(visit_round, upload_file.filename, upload_file.read(), current_user)
+        record_audit("visit_import_started", "visit_round", round_id, import_id=job.id)
+        db.session.commit()
+        flash(_("The list is being imported."), "success")
+    except VisitImportError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("rounds.show", round_id=round_id))
+
+
+@bp.post("/<int:round_id>/assign")
+@roles_required("coordinator")
+def assign_street(round_id: int) -> Response:
+    visit_round = _round_or_404(round_id)
+    form = _assign_form(visit_round)
+    if not form.validate_on_submit():
+        flash(_("Choose a street and a volunteer."), "error")
+        return redirect(url_for("rounds.show", round_id=round_id))
+    volunteer = db.session.get(User, int(form.volunteer.data))
+    partner = db.session.get(User, int(form.partner.data)) if form.partner.data else None
+    try:
+        count = assign(addresses_in_street(visit_round, form.street.data or ""), volunteer,
+                       partner)
+        record_audit("visit_addresses_assigned", "visit_round", round_id,
+                     to=volunteer.email if volunteer else None, count=count)
+        db.session.commit()
+        flash(_("%(count)d address(es) assigned.", count=count), "success")
+    except VisitError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("rounds.show", round_id=round_id))
+
+
+@bp.get("/<int:round_id>/addresses")
+@roles_required("coordinator")
+def addresses(round_id: int) -> str:
+    visit_round = _round_or_404(round_id)
+    rows = db.session.scalars(select(VisitAddress).where(
+        VisitAddress.round_id == round_id).order_by(
+        VisitAddress.street_key, VisitAddress.house_number).limit(2000)).all()
+    record_audit("visit_addresses_viewed", "visit_round", round_id, count=len(rows))
+    db.session.commit()
+    return render_template("visits/addresses.html", round=visit_round, rows=rows)

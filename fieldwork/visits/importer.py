@@ -1,0 +1,222 @@
+"""Import a visit round's target list (CSV from the population register) in the worker.
+
+Every row is checked: a report names rejected rows by line and reason, duplicates (of an earlier
+row or an address already in the round) and addresses that could not be placed in a
+neighbourhood — those are kept, flagged, and on the coordinator's fix-up list."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+
+from fieldwork.areas.resolve import Resolution, place_in_municipality, resolve
+from fieldwork.areas.streets import decode_upload, sniff_delimiter, street_key
+from fieldwork.auth.models import User
+from fieldwork.core.outbox import enqueue_after_commit
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+from fieldwork.signals.identity import address_key, name_key
+from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
+
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+REPORT_LIMIT = 1000
+COLUMNS = {  # our field: the headings people use for it
+    "name": ("naam", "name", "naam bewoner", "volledige naam"),
+    "first_name": ("voornaam", "first_name", "first name"),
+    "last_name": ("familienaam", "achternaam", "last_name", "last name"),
+    "street": ("straat", "street", "straatnaam"),
+    "house_number": ("huisnummer", "nummer", "nr", "number", "house_number"),
+    "postcode": ("postcode", "postal_code", "post code"),
+    "birth_year": ("geboortejaar", "birth_year", "jaar"),
+    "phone": ("telefoon", "tel", "phone", "gsm"),
+    "sector": ("sector", "statsec", "statistische sector", "statistische_sector"),
+}
+
+
+class VisitImportError(ValueError):
+    def __init__(self, message: str, field: str = "file") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def start_import(visit_round: VisitRound, filename: str, raw: bytes,
+                 by: User | None) -> VisitImport:
+    """Keep the upload and let the worker read it after commit. Flush, never commit."""
+    if not raw.strip():
+        raise VisitImportError("Het bestand is leeg.")
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise VisitImportError("Het bestand is te groot (hoogstens 10 MB).")
+    job = VisitImport(round_id=visit_round.id, filename=(filename or "lijst.csv")[:200],
+                      data=raw, created_by_id=by.id if by else None, report={})
+    db.session.add(job)
+    db.session.flush()
+    enqueue_after_commit("visits.import_targets", job.id)
+    return job
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, heading in enumerate(header):
+        cleaned = heading.strip().lstrip("\ufeff").strip().casefold()
+        for ours, names in COLUMNS.items():
+            if cleaned in names and ours not in found:
+                found[ours] = index
+    if "name" not in found and {"first_name", "last_name"} <= found.keys():
+        found["name"] = -1  # joined below
+    for ours, label in (("name", "naam"), ("street", "straat"),
+                        ("house_number", "huisnummer"), ("postcode", "postcode")):
+        if ours not in found:
+            raise VisitImportError(f"De kolom '{label}' ontbreekt in de eerste regel.")
+    return found
+
+
+@dataclass
+class _Row:
+    line: int
+    name: str
+    street: str
+    house_number: str
+    postcode: str
+    birth_year: int | None
+    phone: str | None
+    sector: str | None
+
+
+def _cell(cells: list[str], columns: dict[str, int], key: str) -> str:
+    index = columns.get(key)
+    if index is None or index < 0 or index >= len(cells):
+        return ""
+    return " ".join(cells[index].split())
+
+
+def _parse_row(line: int, cells: list[str], columns: dict[str, int]) -> _Row:
+    """A checked row, or ValueError with the reason in Dutch."""
+    name = _cell(cells, columns, "name") if columns["name"] >= 0 else " ".join(
+        part for part in (_cell(cells, columns, "first_name"),
+                          _cell(cells, columns, "last_name")) if part)
+    street = _cell(cells, columns, "street")
+    number = _cell(cells, columns, "house_number")
+    postcode = _cell(cells, columns, "postcode")
+    year_text = _cell(cells, columns, "birth_year")
+    phone = _cell(cells, columns, "phone") or None
+    sector = _cell(cells, columns, "sector").upper() or None
+    if not name:
+        raise ValueError("naam ontbreekt")
+    if len(name) > 200:
+        raise ValueError("naam is te lang")
+    if not street or len(street) > 200:
+        raise ValueError("straat ontbreekt" if not street else "straat is te lang")
+    if not number or len(number) > 20:
+        raise ValueError("huisnummer ontbreekt" if not number else "huisnummer is te lang")
+    if not (postcode.isdigit() and len(postcode) == 4 and postcode[0] != "0"):
+        raise ValueError(f"postcode '{postcode}' is geen Belgische postcode")
+    birth_year = None
+    if year_text:
+        if not year_text.isdigit() or not 1900 <= int(year_text) <= utcnow().year:
+            raise ValueError(f"geboortejaar '{year_text}' klopt niet")
+        birth_year = int(year_text)
+    if phone and len(phone) > 40:
+        raise ValueError("telefoonnummer is te lang")
+    if sector and len(sector) > 12:
+        raise ValueError("sectorcode is te lang")
+    return _Row(line, name, street, number, postcode, birth_year, phone, sector)
+
+
+@dataclass
+class _Report:
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    unresolved: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: {
+        "rejected": 0, "duplicates": 0, "unresolved": 0})
+
+    def add(self, kind: str, entry: dict[str, Any]) -> None:
+        self.counts[kind] += 1
+        entries = getattr(self, kind)
+        if len(entries) < REPORT_LIMIT:
+            entries.append(entry)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rejected": self.rejected, "duplicates": self.duplicates,
+                "unresolved": self.unresolved, "counts": dict(self.counts)}
+
+
+def _set(job_id: int, **values: Any) -> None:
+    db.session.execute(update(VisitImport).where(VisitImport.id == job_id).values(**values))
+    db.session.commit()
+
+
+def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
+    """Worker side; an import that is done or failed is left alone."""
+    job = db.session.get(VisitImport, import_id)
+    if job is None or job.status in ("done", "failed") or job.data is None:
+        return job
+    visit_round = db.session.get_one(VisitRound, job.round_id)
+    text = decode_upload(job.data)
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1)]
+    delimiter = sniff_delimiter(text)
+    try:
+        header = next(csv.reader([lines[0][1]], delimiter=delimiter)) if lines else []
+        columns = _columns(header)
+    except VisitImportError as exc:
+        _set(import_id, status="failed", report={"error": str(exc)}, data=None,
+             finished_at=utcnow())
+        return db.session.get(VisitImport, import_id)
+    rows = [(number, cells) for number, line in lines[1:]
+            if (cells := next(csv.reader([line], delimiter=delimiter), []))
+            and any(cell.strip() for cell in cells)]
+    _set(import_id, status="running", total=len(rows), processed=0, accepted=0)
+    report = _Report()
+    seen: dict[tuple[str, str], int | None] = {
+        (a.name_key, a.address_key): None for a in db.session.scalars(
+            select(VisitAddress).where(VisitAddress.round_id == visit_round.id))}
+    places: dict[tuple[str | None, str, str], Resolution | None] = {}
+    accepted = 0
+    for done, (line, cells) in enumerate(rows, start=1):
+        try:
+            row = _parse_row(line, cells, columns)
+        except ValueError as exc:
+            report.add("rejected", {"line": line, "reason": str(exc)})
+        else:
+            key = (name_key(row.name), address_key(row.street, row.house_number, row.postcode))
+            if key in seen:
+                report.add("duplicates", {"line": line, "of_line": seen[key]})
+            else:
+                seen[key] = line
+                accepted += _store(visit_round, job.id, row, key, places, report)
+        if done % progress_every == 0:
+            db.session.flush()
+            _set(import_id, processed=done, accepted=accepted)
+    db.session.flush()
+    _set(import_id, status="done", processed=len(rows), accepted=accepted,
+         report=report.as_dict(), data=None, finished_at=utcnow())
+    return db.session.get(VisitImport, import_id)
+
+
+def _store(visit_round: VisitRound, job_id: int, row: _Row, key: tuple[str, str],
+           places: dict[tuple[str | None, str, str], Resolution | None],
+           report: _Report) -> int:
+    lookup = (row.sector, street_key(row.street), row.postcode)
+    if lookup not in places:
+        places[lookup] = resolve(statsec=row.sector, street=row.street, postcode=row.postcode)
+    found = places[lookup]
+    sure = found is not None and not found.ambiguous and \
+        found.municipality.id == visit_round.municipality_id
+    if not sure:
+        found = place_in_municipality(visit_round.municipality, found, statsec=row.sector,
+                                      street=row.street, house_number=row.house_number,
+                                      postcode=row.postcode, source_type="visit_address")
+        report.add("unresolved", {"line": row.line, "address":
+                                  f"{row.street} {row.house_number}, {row.postcode}"})
+    assert found is not None
+    db.session.add(VisitAddress(
+        round_id=visit_round.id, import_id=job_id, line_no=row.line, name=row.name,
+        name_key=key[0], street=row.street, street_key=street_key(row.street),
+        house_number=row.house_number, postcode=row.postcode, address_key=key[1],
+        birth_year=row.birth_year, phone=row.phone,
+        sector_id=found.sector.id if found.sector and sure else None,
+        neighbourhood_id=found.neighbourhood.id, flagged=not sure))
+    return 1

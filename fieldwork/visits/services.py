@@ -1,0 +1,233 @@
+"""Visit rounds: create, assign addresses to volunteers, the volunteer's walking list, the
+findings sheet into the core, and the round's progress. Flush, never commit."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from fieldwork.areas.models import Municipality, Neighbourhood
+from fieldwork.auth.models import User
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+from fieldwork.signals.models import Signal
+from fieldwork.signals.services import SignalError, create_signals
+from fieldwork.visits.models import OUTCOMES, VisitAddress, VisitRound
+
+OPEN = ("to_visit", "not_home")
+FINAL_FOR_OUTCOME = {"spoken": "visited", "refused": "refused", "moved": "moved",
+                     "deceased": "deceased"}
+
+
+class VisitError(ValueError):
+    def __init__(self, message: str, field: str = "_schema", status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+def create_round(municipality: Municipality, name: str, neighbourhood_ids: list[int],
+                 starts_on: date, ends_on: date, info_material: list[str],
+                 max_attempts: int, by: User | None) -> VisitRound:
+    if not name.strip():
+        raise VisitError(_("Give the round a name."), "name")
+    if ends_on < starts_on:
+        raise VisitError(_("The round ends before it starts."), "ends_on")
+    if not 1 <= max_attempts <= 10:
+        raise VisitError(_("Between 1 and 10 attempts."), "max_attempts")
+    neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
+        Neighbourhood.id.in_(neighbourhood_ids),
+        Neighbourhood.municipality_id == municipality.id)))
+    if not neighbourhoods or len(neighbourhoods) != len(set(neighbourhood_ids)):
+        raise VisitError(_("Choose one or more neighbourhoods of this municipality."),
+                         "neighbourhoods")
+    visit_round = VisitRound(
+        municipality_id=municipality.id, name=name.strip(), starts_on=starts_on,
+        ends_on=ends_on, max_attempts=max_attempts, neighbourhoods=neighbourhoods,
+        info_material=[item.strip()[:80] for item in info_material if item.strip()][:20],
+        created_by_id=by.id if by else None)
+    db.session.add(visit_round)
+    db.session.flush()
+    return visit_round
+
+
+def _volunteer(user: User | None, field_name: str) -> User | None:
+    if user is None:
+        return None
+    if user.role != "volunteer" or not user.active:
+        raise VisitError(_("Choose an active volunteer."), field_name)
+    return user
+
+
+def assign(addresses: list[VisitAddress], volunteer: User, partner: User | None = None) -> int:
+    """Give these addresses (still open) to a volunteer, or a pair. Returns how many."""
+    _volunteer(volunteer, "volunteer")
+    _volunteer(partner, "partner")
+    if partner is not None and partner.id == volunteer.id:
+        raise VisitError(_("A pair is two different volunteers."), "partner")
+    count = 0
+    for address in addresses:
+        if address.status in OPEN:
+            address.volunteer_id = volunteer.id
+            address.partner_id = partner.id if partner else None
+            count += 1
+    db.session.flush()
+    return count
+
+
+def addresses_in_street(visit_round: VisitRound, street_key_value: str) -> list[VisitAddress]:
+    return list(db.session.scalars(select(VisitAddress).where(
+        VisitAddress.round_id == visit_round.id, VisitAddress.street_key == street_key_value)))
+
+
+def streets_of(visit_round: VisitRound) -> list[dict[str, Any]]:
+    """Each street of the round: how many addresses, how many open, who has them."""
+    rows: dict[str, dict[str, Any]] = {}
+    for address in db.session.scalars(select(VisitAddress).where(
+            VisitAddress.round_id == visit_round.id).order_by(VisitAddress.street_key)):
+        row = rows.setdefault(address.street_key, {
+            "key": address.street_key, "street": address.street, "count": 0, "open": 0,
+            "volunteers": set()})
+        row["count"] += 1
+        row["open"] += address.status in OPEN
+        if address.volunteer is not None:
+            row["volunteers"].add(address.volunteer.display_name)
+    return list(rows.values())
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def walking_key(address: VisitAddress) -> tuple[str, int, int, str]:
+    """Up one side of the street (odd numbers rising), back along the other (even falling)."""
+    match = _NUMBER.search(address.house_number or "")
+    number = int(match.group()) if match else 0
+    odd = number % 2 == 1
+    return (address.street_key, 0 if odd else 1, number if odd else -number,
+            address.house_number or "")
+
+
+def my_open_addresses(volunteer: User) -> list[VisitAddress]:
+    """The volunteer's own open addresses (alone or as a pair), in walking order."""
+    rows = db.session.scalars(select(VisitAddress).join(VisitRound).where(
+        or_(VisitAddress.volunteer_id == volunteer.id, VisitAddress.partner_id == volunteer.id),
+        VisitAddress.status.in_(OPEN), VisitAddress.attempts < VisitRound.max_attempts))
+    return sorted(rows, key=walking_key)
+
+
+def open_address_for(volunteer: User, address_id: int) -> VisitAddress:
+    """An address the volunteer may visit now; the same 404 for someone else's and for none,
+    so the list of addresses cannot be probed."""
+    address = db.session.get(VisitAddress, address_id)
+    if address is None or volunteer.id not in (address.volunteer_id, address.partner_id) \
+            or address.status not in OPEN or address.attempts >= address.round.max_attempts:
+        raise VisitError(_("This address is not on your list."), "assignment_id", 404)
+    return address
+
+
+@dataclass
+class Findings:
+    outcome: str
+    themes: dict[str, str] = field(default_factory=dict)
+    info_given: list[str] = field(default_factory=list)
+    interests: list[str] = field(default_factory=list)
+    card_left: bool = False
+    wants_buurtgezel: bool = False
+    wants_to_volunteer: bool = False
+    wants_contact: bool = False
+    consent: dict[str, Any] = field(default_factory=lambda: {"given": False})
+    urgent: bool = False
+    note: str = ""
+
+
+def record_visit(address: VisitAddress, volunteer: User, findings: Findings) -> Any:
+    """Store a findings sheet, move the address on, and turn concerns and strengths into
+    signals for the core (routed after commit). Without consent they only count."""
+    from fieldwork.visits.models import Visit
+
+    if findings.outcome not in OUTCOMES:
+        raise VisitError(_("Choose what happened at the door."), "outcome")
+    spoken = findings.outcome == "spoken"
+    if findings.wants_contact and spoken and not findings.consent.get("given"):
+        raise VisitError(_("Contact needs the resident's consent: a signature or the number "
+                           "of the signed form."), "consent")
+    address.attempts += 1
+    address.last_visit_at = utcnow()
+    if findings.outcome == "not_home":
+        address.status = "not_home"
+    else:
+        address.status = FINAL_FOR_OUTCOME[findings.outcome]
+    visit = Visit(address_id=address.id, volunteer_id=volunteer.id, outcome=findings.outcome,
+                  attempt=address.attempts, card_left=findings.card_left and not spoken,
+                  info_given=findings.info_given if spoken else [],
+                  themes=findings.themes if spoken else {},
+                  interests=findings.interests if spoken else [],
+                  wants_buurtgezel=spoken and findings.wants_buurtgezel,
+                  wants_to_volunteer=spoken and findings.wants_to_volunteer,
+                  wants_contact=spoken and findings.wants_contact,
+                  urgent=findings.urgent, note=findings.note.strip()[:2000])
+    db.session.add(visit)
+    db.session.flush()
+    signals = _signals_for(address, volunteer, visit, findings) if spoken or findings.urgent \
+        else []
+    visit.consent_id = next((s.consent_id for s in signals if s.consent_id), None)
+    db.session.flush()
+    return visit
+
+
+def _signals_for(address: VisitAddress, volunteer: User, visit: Any,
+                 findings: Findings) -> list[Signal]:
+    themes = [code for code, answer in findings.themes.items() if answer == "concern"]
+    if findings.wants_buurtgezel:
+        themes.append("buurtgezel")
+    if findings.wants_to_volunteer:
+        themes.append("vrijwilliger")
+    if findings.urgent and not themes:
+        themes.append("onbeantwoorde_nood")
+    if not themes:
+        return []
+    consent = findings.consent if visit.wants_contact else {"given": False}
+    note = visit.note if consent.get("given") or findings.urgent else ""
+    payload = {
+        "resident": {"name": address.name, "street": address.street,
+                     "house_number": address.house_number or None,
+                     "postcode": address.postcode, "birth_year": address.birth_year,
+                     "phone": address.phone, "lat": None, "lon": None,
+                     "statsec": address.sector.code if address.sector_id else None,
+                     "gemeente": address.round.municipality.code, "deelgemeente": None},
+        "themes": list(dict.fromkeys(themes)),
+        "urgency": "urgent" if findings.urgent else "normal",
+        "note": note,
+        "consent": {"given": bool(consent.get("given")), "how": consent.get("how"),
+                    "reference": consent.get("reference")},
+    }
+    try:
+        return create_signals(payload, volunteer, source="visit")
+    except SignalError as exc:
+        raise VisitError(str(exc), exc.field) from exc
+
+
+def round_progress(visit_round: VisitRound) -> dict[str, Any]:
+    """Per neighbourhood and per volunteer: to visit, visited, not home, refused, moved or
+    deceased — and addresses with attempts left count as still to visit."""
+    per_neighbourhood: dict[str, Counter[str]] = defaultdict(Counter)
+    per_volunteer: dict[str, Counter[str]] = defaultdict(Counter)
+    rows = db.session.scalars(select(VisitAddress).where(
+        VisitAddress.round_id == visit_round.id))
+    for address in rows:
+        state = address.status
+        if state == "not_home" and address.attempts < visit_round.max_attempts:
+            state = "not_home_again"
+        per_neighbourhood[address.neighbourhood.name][state] += 1
+        per_neighbourhood[address.neighbourhood.name]["total"] += 1
+        who = address.volunteer.display_name if address.volunteer else "—"
+        per_volunteer[who][state] += 1
+        per_volunteer[who]["total"] += 1
+    return {"neighbourhoods": {k: dict(v) for k, v in sorted(per_neighbourhood.items())},
+            "volunteers": {k: dict(v) for k, v in sorted(per_volunteer.items())}}

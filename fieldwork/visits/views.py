@@ -1,0 +1,93 @@
+"""At the door: the volunteer's list for today and the findings sheet."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import roles_required
+from fieldwork.core.pictures import PictureError, decode_signature
+from fieldwork.extensions import db
+from fieldwork.signals.vocabulary import THEMES
+from fieldwork.visits.forms import ANSWER_CHOICES, FindingsForm
+from fieldwork.visits.models import THEME_ANSWERS
+from fieldwork.visits.services import (
+    Findings,
+    VisitError,
+    my_open_addresses,
+    open_address_for,
+    record_visit,
+)
+
+bp = Blueprint("visits", __name__)
+
+
+@bp.get("/bezoeken")
+@roles_required("volunteer")
+def today() -> str:
+    addresses = my_open_addresses(current_user)
+    record_audit("visit_list_viewed", "visit_address", None, ids=[a.id for a in addresses])
+    db.session.commit()
+    streets = [(street, list(rows)) for street, rows in
+               groupby(addresses, key=lambda a: a.street)]
+    return render_template("visits/today.html", streets=streets)
+
+
+@bp.route("/bezoeken/<int:address_id>", methods=["GET", "POST"])
+@roles_required("volunteer")
+def sheet(address_id: int) -> str | Response | tuple[str, int]:
+    try:
+        address = open_address_for(current_user, address_id)
+    except VisitError:
+        flash(_("This address is no longer on your list."), "error")
+        return redirect(url_for("visits.today"))
+    form = FindingsForm()
+    form.info_given.choices = [(item, item) for item in address.round.info_material]
+    if request.method == "GET":
+        form.attempt.data = str(address.attempts)
+    answers = {code: request.form.get(f"theme_{code}", "not_discussed") for code in THEMES}
+    if form.validate_on_submit():
+        if form.attempt.data != str(address.attempts):  # a double tap: already saved
+            flash(_("This visit was already saved."), "success")
+            return redirect(url_for("visits.today"))
+        try:
+            visit = record_visit(address, current_user, findings_from(form, answers))
+            if visit.consent_id and form.consent_how.data == "signature":
+                visit.signature_png = decode_signature(form.signature.data or "")
+            record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
+            db.session.commit()
+            flash(_("Saved. Next address."), "success")
+            return redirect(url_for("visits.today"))
+        except (VisitError, PictureError) as exc:
+            db.session.rollback()
+            address = open_address_for(current_user, address_id)
+            target = form.outcome if exc.field == "outcome" else form.wants_contact
+            target.errors = [*target.errors, str(exc)]
+    record_audit("visit_address_viewed", "visit_address", address.id)
+    db.session.commit()
+    status = 400 if request.method == "POST" else 200
+    return render_template("visits/sheet.html", form=form, address=address, themes=THEMES,
+                           answers=answers, answer_choices=ANSWER_CHOICES), status
+
+
+def findings_from(form: FindingsForm, answers: dict[str, str]) -> Findings:
+    wants_contact = bool(form.wants_contact.data)
+    how = form.consent_how.data
+    given = wants_contact and (
+        (how == "signature" and bool(form.signature.data))
+        or (how == "signed_strip" and bool((form.consent_reference.data or "").strip())))
+    return Findings(
+        outcome=form.outcome.data or "",
+        themes={code: answer for code, answer in answers.items()
+                if answer in THEME_ANSWERS and answer != "not_discussed"},
+        info_given=list(form.info_given.data or []), interests=list(form.interests.data or []),
+        card_left=bool(form.card_left.data), wants_buurtgezel=bool(form.wants_buurtgezel.data),
+        wants_to_volunteer=bool(form.wants_to_volunteer.data), wants_contact=wants_contact,
+        consent={"given": given, "how": how if given else None,
+                 "reference": (form.consent_reference.data or None) if given else None},
+        urgent=bool(form.urgent.data), note=form.note.data or "")
