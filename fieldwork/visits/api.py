@@ -104,7 +104,8 @@ def round_body(visit_round: VisitRound) -> dict[str, Any]:
     return {"id": visit_round.id, "name": visit_round.name,
             "municipality": visit_round.municipality,
             "neighbourhoods": [n.name for n in visit_round.neighbourhoods],
-            "starts_on": visit_round.starts_on, "ends_on": visit_round.ends_on, "max_attempts": visit_round.max_attempts,
+            "starts_on": visit_round.starts_on, "ends_on": visit_round.ends_on,
+            "max_attempts": visit_round.max_attempts,
             "info_material": visit_round.info_material,
             "progress": round_progress(visit_round)}
 
