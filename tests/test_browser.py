@@ -193,3 +193,41 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
         assert submission.signature_png.startswith(b"\x89PNG")
         assert submission.themes == ["eenzaamheid"]
         assert submission.signals[0].resident.neighbourhood.name == "Dadizele"
+
+
+def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
+    from sqlalchemy import select
+
+    from fieldwork.demo.cli import DEMO_PASSWORD
+    from fieldwork.extensions import db
+    from fieldwork.visits.models import Visit
+
+    page, base = demo_phone
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill("vrijwilliger@demo.fieldwork.be")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.get_by_role("link", name="Open mijn lijst").click()
+    rows = page.locator("a.visit-row")
+    first_numbers = [rows.nth(i).locator("strong").inner_text() for i in range(3)]
+    assert first_numbers == ["3", "5", "14"]  # Dadizeleplaats: odd up, even back
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "visits-today-360.png"), full_page=True)
+    before = rows.count()
+    rows.first.click()
+    assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
+    page.get_by_label("Gesproken").check()
+    page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
+    page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    page.get_by_label("Ondertekende het papieren formulier").check()
+    page.get_by_label("Nummer van het ondertekende formulier").fill("F-12")
+    assert fits_the_screen(page)
+    page.screenshot(path=str(ARTIFACTS / "visit-sheet-360.png"), full_page=True)
+    page.get_by_role("button", name="Bewaren").click()
+    assert page.get_by_text("Bewaard. Op naar het volgende adres.").is_visible()
+    assert page.locator("a.visit-row").count() == before - 1
+    with embedded_app.app_context():
+        visit = db.session.scalars(select(Visit).where(Visit.outcome == "spoken")
+                                   .order_by(Visit.id.desc())).first()
+        assert visit.themes == {"eenzaamheid": "concern"}
+        assert visit.consent_id is not None
