@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from fieldwork.areas.models import Neighbourhood, Sector
 from fieldwork.areas.streets import street_key
+from fieldwork.auth.models import User
 from fieldwork.cases.models import Case
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
@@ -246,10 +247,12 @@ def test_a_volunteer_walks_the_list_on_the_pages(app, visit_round):
         visit = db.session.scalars(select(Visit)).one()
         assert visit.themes == {"eenzaamheid": "concern", "woning": "ok"}
         assert visit.consent_id is not None
-    assert client.get(page).status_code == 302  # visited: no longer on the list
+    gone = client.get(page)  # visited: no longer on the list
+    assert gone.status_code == 404
+    assert "staat niet meer op je lijst" in gone.get_data(as_text=True)
     other = app.test_client()
     login(other, "jef@example.be")
-    assert other.get(page).headers["Location"].endswith("/bezoeken")
+    assert other.get(page).status_code == 404
 
 
 def test_only_coordinators_manage_rounds(app, visit_round):
@@ -268,3 +271,88 @@ def test_only_coordinators_manage_rounds(app, visit_round):
     html = coordinator.get(f"/visit-rounds/{round_id}").get_data(as_text=True)
     assert "Bezoekronde Dadizele" in html
     assert "Dadizeleplaats" in html
+
+
+def test_done_when_import_two_volunteers_walk_and_the_contact_person_finds_them(app, request):
+    """Import a list for Dadizele, assign two volunteers (one street by hand on the page),
+    both record visits, residents who asked for contact are in the 65+ queue."""
+    import io
+
+    from fieldwork.areas.streets import load_streets
+    from fieldwork.demo.cli import DEMO_STREETS, DEMO_VISIT_LIST
+    from tests.conftest import csrf_from
+
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    import_areas(app, "36012")
+    make_user(app, "coordinator")
+    an = make_user(app, "contact_person", email="an@example.be", name="An Peeters")
+    make_user(app, "volunteer", email="maria@example.be", name="Maria V.")
+    make_user(app, "volunteer", email="jef@example.be", name="Jef D.")
+    with app.app_context():
+        load_streets(DEMO_STREETS.read_bytes(), skip_invalid=True)
+        dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
+        db.session.add(RoutingRule(position=1, name="65+ Dadizele", assign_user_id=an,
+                                   conditions={"neighbourhoods": [dadizele.id],
+                                               "age_min": 65}))
+        db.session.commit()
+        dadizele_id = dadizele.id
+    client = app.test_client()
+    tokens = {who: api_token(client, f"{who}@example.be")
+              for who in ("coordinator", "maria", "jef", "an")}
+    made = client.post("/api/v1/visit-rounds", json={
+        "gemeente": "36012", "name": "80+ Dadizele", "neighbourhoods": [dadizele_id],
+        "starts_on": "2026-11-01", "ends_on": "2026-12-20", "info_material": ["Seniorengids"]},
+        headers=bearer(tokens["coordinator"]))
+    assert made.status_code == 201, made.get_json()
+    round_id = made.get_json()["id"]
+    started = client.post(f"/api/v1/visit-rounds/{round_id}/imports", data={
+        "file": (io.BytesIO(DEMO_VISIT_LIST.read_bytes()), "lijst.csv")},
+        headers=bearer(tokens["coordinator"]), content_type="multipart/form-data")
+    assert wait_until(lambda: client.get(started.headers["Location"], headers=bearer(
+        tokens["coordinator"])).get_json()["status"] == "done")
+    client.post(f"/api/v1/visit-rounds/{round_id}/assignments",
+                json={"volunteer": "maria@example.be", "street": "Dadizeleplaats"},
+                headers=bearer(tokens["coordinator"]))
+    page = app.test_client()
+    login(page, "coordinator@example.be")
+    listing = page.get(f"/visit-rounds/{round_id}/addresses").get_data(as_text=True)
+    with app.app_context():
+        jef_id = str(db.session.scalar(select(User.id).where(User.email == "jef@example.be")))
+        klephoek = [str(i) for i in db.session.scalars(select(VisitAddress.id).where(
+            VisitAddress.street == "Klephoekstraat"))]
+    assigned = page.post(f"/visit-rounds/{round_id}/assign-addresses", data={
+        "csrf_token": csrf_from(listing), "volunteer": jef_id, "partner": "",
+        "address_ids": klephoek})
+    assert assigned.status_code == 302
+    maria_list, jef_list = my_list(client, tokens["maria"]), my_list(client, tokens["jef"])
+    assert {i["street"] for i in maria_list} == {"Dadizeleplaats"}
+    assert {i["street"] for i in jef_list} == {"Klephoekstraat"}
+    for token, item, reference in ((tokens["maria"], maria_list[0], "F-1"),
+                                   (tokens["jef"], jef_list[0], "F-2")):
+        response = client.post("/api/v1/visits", json=sheet(
+            item["assignment_id"], themes={"eenzaamheid": "concern"}, wants_contact=True,
+            consent={"given": True, "how": "signed_strip", "reference": reference}),
+            headers=bearer(token))
+        assert response.status_code == 201, response.get_json()
+    client.post("/api/v1/visits", json=sheet(maria_list[1]["assignment_id"], "not_home"),
+                headers=bearer(tokens["maria"]))
+
+    def queue_names():
+        items = client.get("/api/v1/queue", headers=bearer(tokens["an"])).get_json()["items"]
+        return sorted(i["resident"]["name"] for i in items) if len(items) == 2 else None
+    assert wait_until(queue_names) == sorted([maria_list[0]["name"], jef_list[0]["name"]])
+    progress = client.get(f"/api/v1/visit-rounds/{round_id}",
+                          headers=bearer(tokens["coordinator"])).get_json()["progress"]
+    assert progress["neighbourhoods"]["Dadizele"]["visited"] == 2
+    assert progress["neighbourhoods"]["Dadizele"]["not_home_again"] == 1
+    assert progress["volunteers"]["Jef D."] == {"total": 2, "visited": 1, "to_visit": 1}
+
+
+def test_openapi_describes_the_visit_endpoints(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for path in ("/api/v1/visits/my", "/api/v1/visits", "/api/v1/visit-rounds",
+                 "/api/v1/visit-rounds/{round_id}", "/api/v1/visit-rounds/{round_id}/imports",
+                 "/api/v1/visit-imports/{import_id}",
+                 "/api/v1/visit-rounds/{round_id}/assignments"):
+        assert path in spec["paths"], path

@@ -14,7 +14,7 @@ from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
-from fieldwork.visits.forms import AssignForm, ImportForm, RoundForm
+from fieldwork.visits.forms import AssignForm, HandAssignForm, ImportForm, RoundForm
 from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
 from fieldwork.visits.services import (
     VisitError,
@@ -72,10 +72,11 @@ def _round_or_404(round_id: int) -> VisitRound:
     return visit_round
 
 
-def _assign_form(visit_round: VisitRound) -> AssignForm:
-    form = AssignForm()
-    form.street.choices = [(s["key"], f"{s['street']} ({s['open']}/{s['count']})")
-                           for s in streets_of(visit_round)]
+def _assign_form(visit_round: VisitRound, by_street: bool = True) -> HandAssignForm:
+    form = AssignForm() if by_street else HandAssignForm()
+    if isinstance(form, AssignForm):
+        form.street.choices = [(s["key"], f"{s['street']} ({s['open']}/{s['count']})")
+                               for s in streets_of(visit_round)]
     volunteers = [(str(u.id), u.display_name) for u in db.session.scalars(
         select(User).where(User.role == "volunteer", User.active.is_(True))
         .order_by(User.name))]
@@ -142,6 +143,33 @@ def assign_street(round_id: int) -> Response:
     return redirect(url_for("rounds.show", round_id=round_id))
 
 
+@bp.post("/<int:round_id>/assign-addresses")
+@roles_required("coordinator")
+def assign_by_hand(round_id: int) -> Response:
+    """Chosen addresses to a volunteer (or a pair): by hand, or to reassign."""
+    visit_round = _round_or_404(round_id)
+    form = _assign_form(visit_round, by_street=False)
+    ids = [int(value) for value in request.form.getlist("address_ids") if value.isdigit()]
+    chosen = list(db.session.scalars(select(VisitAddress).where(
+        VisitAddress.round_id == round_id, VisitAddress.id.in_(ids[:5000]))))
+    volunteer_id = form.volunteer.data or ""
+    if not form.validate_on_submit() or not chosen or not volunteer_id.isdigit():
+        flash(_("Tick one or more addresses and choose a volunteer."), "error")
+        return redirect(url_for("rounds.addresses", round_id=round_id))
+    volunteer = db.session.get(User, int(volunteer_id))
+    partner = db.session.get(User, int(form.partner.data)) if form.partner.data else None
+    try:
+        count = assign(chosen, volunteer, partner)
+        record_audit("visit_addresses_assigned", "visit_round", round_id,
+                     to=volunteer.email if volunteer else None, count=count)
+        db.session.commit()
+        flash(_("%(count)d address(es) assigned.", count=count), "success")
+    except VisitError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(url_for("rounds.addresses", round_id=round_id))
+
+
 @bp.get("/<int:round_id>/addresses")
 @roles_required("coordinator")
 def addresses(round_id: int) -> str:
@@ -151,4 +179,5 @@ def addresses(round_id: int) -> str:
         VisitAddress.street_key, VisitAddress.house_number).limit(2000)).all()
     record_audit("visit_addresses_viewed", "visit_round", round_id, count=len(rows))
     db.session.commit()
-    return render_template("visits/addresses.html", round=visit_round, rows=rows)
+    return render_template("visits/addresses.html", round=visit_round, rows=rows,
+                           assign_form=_assign_form(visit_round, by_street=False))

@@ -72,7 +72,10 @@ class ImportForm(FlaskForm):
     file = FileField(_l("Target list (CSV)"))
 
 
-class AssignForm(FlaskForm):
-    street = SelectField(_l("Street"), choices=[])
+class HandAssignForm(FlaskForm):
     volunteer = SelectField(_l("Volunteer"), choices=[])
     partner = SelectField(_l("Together with (optional)"), choices=[], validators=[Optional()])
+
+
+class AssignForm(HandAssignForm):
+    street = SelectField(_l("Street"), choices=[])

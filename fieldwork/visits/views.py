@@ -43,9 +43,8 @@ def today() -> str:
 def sheet(address_id: int) -> str | Response | tuple[str, int]:
     try:
         address = open_address_for(current_user, address_id)
-    except VisitError:
-        flash(_("This address is no longer on your list."), "error")
-        return redirect(url_for("visits.today"))
+    except VisitError:  # done by the partner, reassigned, or never theirs: the same answer
+        return render_template("visits/gone.html"), 404
     form = FindingsForm()
     form.info_given.choices = [(item, item) for item in address.round.info_material]
     if request.method == "GET":
