@@ -201,3 +201,17 @@ def test_every_row_is_accepted_rejected_or_a_duplicate(embedded_app, data):
     assert job.accepted + counts["rejected"] + counts["duplicates"] == job.total
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(VisitAddress)) == job.accepted
+
+
+def test_placing_an_unplaced_address_moves_it_into_its_neighbourhood(app, round_id):
+    from fieldwork.areas.services import open_fixups, resolve_fixup
+
+    run(app, round_id, GOOD.encode())
+    with app.app_context():
+        fixup = open_fixups()[0]
+        resolve_fixup(fixup, "36012B001", None)
+        db.session.commit()
+        simonne = db.session.scalars(select(VisitAddress).filter_by(
+            name="Simonne Bossuyt")).one()
+        assert simonne.neighbourhood.name == "Dadizele"
+        assert not simonne.flagged

@@ -150,5 +150,12 @@ def resolve_fixup(fixup: AddressFixup, sector_code: str, user_id: int | None) ->
             for signal in db.session.scalars(select(Signal).where(
                     Signal.resident_id == resident.id, Signal.neighbourhood_id == old)):
                 signal.neighbourhood_id = sector.neighbourhood_id
+    if fixup.source_type == "visit_address" and fixup.source_id:
+        from fieldwork.visits.models import VisitAddress
+
+        address = db.session.get(VisitAddress, int(fixup.source_id))
+        if address is not None:
+            address.sector_id, address.neighbourhood_id = sector.id, sector.neighbourhood_id
+            address.flagged = False
     db.session.flush()
     return fixup

@@ -7,11 +7,14 @@ neighbourhood — those are kept, flagged, and on the coordinator's fix-up list.
 from __future__ import annotations
 
 import csv
+import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 
+from fieldwork.areas.models import AddressFixup
 from fieldwork.areas.resolve import Resolution, place_in_municipality, resolve
 from fieldwork.areas.streets import decode_upload, sniff_delimiter, street_key
 from fieldwork.auth.models import User
@@ -21,6 +24,7 @@ from fieldwork.extensions import db
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
 
+log = logging.getLogger(__name__)
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 REPORT_LIMIT = 1000
 COLUMNS = {  # our field: the headings people use for it
@@ -34,6 +38,9 @@ COLUMNS = {  # our field: the headings people use for it
     "phone": ("telefoon", "tel", "phone", "gsm"),
     "sector": ("sector", "statsec", "statistische sector", "statistische_sector"),
 }
+_POSTCODE = re.compile(r"[1-9][0-9]{3}")  # ASCII digits only: str.isdigit() takes '²'
+_YEAR = re.compile(r"[0-9]{4}")
+_CONTENT = re.compile(r'[^\s;,"]')
 
 
 class VisitImportError(ValueError):
@@ -111,11 +118,11 @@ def _parse_row(line: int, cells: list[str], columns: dict[str, int]) -> _Row:
         raise ValueError("straat ontbreekt" if not street else "straat is te lang")
     if not number or len(number) > 20:
         raise ValueError("huisnummer ontbreekt" if not number else "huisnummer is te lang")
-    if not (postcode.isdigit() and len(postcode) == 4 and postcode[0] != "0"):
+    if not _POSTCODE.fullmatch(postcode):
         raise ValueError(f"postcode '{postcode}' is geen Belgische postcode")
     birth_year = None
     if year_text:
-        if not year_text.isdigit() or not 1900 <= int(year_text) <= utcnow().year:
+        if not _YEAR.fullmatch(year_text) or not 1900 <= int(year_text) <= utcnow().year:
             raise ValueError(f"geboortejaar '{year_text}' klopt niet")
         birth_year = int(year_text)
     if phone and len(phone) > 40:
@@ -149,31 +156,68 @@ def _set(job_id: int, **values: Any) -> None:
     db.session.commit()
 
 
+def _lines(raw: bytes) -> list[tuple[int, str]]:
+    """(line number, text) of the file; only real line breaks count (not form feeds or
+    U+2028 in a cell), NUL bytes are dropped (PostgreSQL refuses them)."""
+    text = decode_upload(raw).replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return list(enumerate(text.split("\n"), start=1))
+
+
+def _cells(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
 def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
-    """Worker side; an import that is done or failed is left alone."""
+    """Worker side; an import that is done or failed is left alone. One that is still
+    'running' was cut off (the worker was stopped; the task is delivered again): the rows it
+    already stored count as accepted again, not as duplicates. Any other error fails the
+    import with a message for the coordinator; what was stored up to then stays."""
     job = db.session.get(VisitImport, import_id)
     if job is None or job.status in ("done", "failed") or job.data is None:
         return job
-    visit_round = db.session.get_one(VisitRound, job.round_id)
-    text = decode_upload(job.data)
-    lines = [(number, line) for number, line in enumerate(text.splitlines(), start=1)]
-    delimiter = sniff_delimiter(text)
     try:
-        header = next(csv.reader([lines[0][1]], delimiter=delimiter)) if lines else []
-        columns = _columns(header)
+        return _run(job, max(1, progress_every))
+    except Exception:
+        db.session.rollback()
+        log.exception("visit import %s failed", import_id)
+        stored = db.session.scalar(select(VisitImport.accepted).where(
+            VisitImport.id == import_id)) or 0
+        _set(import_id, status="failed", data=None, finished_at=utcnow(), report={
+            "error": f"Het inlezen liep onverwacht fout. {stored} adressen "
+                     "zijn al opgeslagen; laad het bestand opnieuw op om de rest in te lezen "
+                     "(wat al is opgeslagen, wordt als dubbel overgeslagen)."})
+        return db.session.get(VisitImport, import_id)
+
+
+def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
+    import_id = job.id
+    visit_round = db.session.get_one(VisitRound, job.round_id)
+    lines = [(number, line) for number, line in _lines(job.data or b"")
+             if _CONTENT.search(line)]  # no empty lines, nor lines of only separators
+    header_at, header_line = lines[0] if lines else (0, "")
+    delimiter = sniff_delimiter(header_line)
+    try:
+        columns = _columns(_cells(header_line, delimiter))
     except VisitImportError as exc:
         _set(import_id, status="failed", report={"error": str(exc)}, data=None,
              finished_at=utcnow())
         return db.session.get(VisitImport, import_id)
-    rows = [(number, cells) for number, line in lines[1:]
-            if (cells := next(csv.reader([line], delimiter=delimiter), []))
-            and any(cell.strip() for cell in cells)]
+    rows = [(number, _cells(line, delimiter)) for number, line in lines if number > header_at]
     _set(import_id, status="running", total=len(rows), processed=0, accepted=0)
     report = _Report()
-    seen: dict[tuple[str, str], int | None] = {
-        (a.name_key, a.address_key): None for a in db.session.scalars(
-            select(VisitAddress).where(VisitAddress.round_id == visit_round.id))}
+    seen: dict[tuple[str, str], int | None] = {}
+    mine: dict[tuple[str, str], tuple[int | None, bool]] = {}  # stored by a cut-off run
+    for key_name, key_address, owner, line_no, flagged in db.session.execute(
+            select(VisitAddress.name_key, VisitAddress.address_key, VisitAddress.import_id,
+                   VisitAddress.line_no, VisitAddress.flagged)
+            .where(VisitAddress.round_id == visit_round.id)):
+        if owner == import_id:
+            mine[(key_name, key_address)] = (line_no, flagged)
+        else:
+            seen[(key_name, key_address)] = None
     places: dict[tuple[str | None, str, str], Resolution | None] = {}
+    fixups: list[tuple[AddressFixup, VisitAddress]] = []
     accepted = 0
     for done, (line, cells) in enumerate(rows, start=1):
         try:
@@ -184,21 +228,40 @@ def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
             key = (name_key(row.name), address_key(row.street, row.house_number, row.postcode))
             if key in seen:
                 report.add("duplicates", {"line": line, "of_line": seen[key]})
+            elif key in mine and mine[key][0] == line:
+                seen[key] = line
+                accepted += 1
+                if mine[key][1]:
+                    report.add("unresolved", {"line": line, "address": _address(row)})
             else:
                 seen[key] = line
-                accepted += _store(visit_round, job.id, row, key, places, report)
+                accepted += _store(visit_round, import_id, row, key, places, fixups, report)
         if done % progress_every == 0:
-            db.session.flush()
+            _link(fixups)
             _set(import_id, processed=done, accepted=accepted)
-    db.session.flush()
+    _link(fixups)
     _set(import_id, status="done", processed=len(rows), accepted=accepted,
          report=report.as_dict(), data=None, finished_at=utcnow())
     return db.session.get(VisitImport, import_id)
 
 
+def _address(row: _Row) -> str:
+    return f"{row.street} {row.house_number}, {row.postcode}"
+
+
+def _link(fixups: list[tuple[AddressFixup, VisitAddress]]) -> None:
+    """Flush, and point each new fix-up at its address (so that placing the fix-up can move
+    the address) — once per batch, not a flush per address."""
+    db.session.flush()
+    for fixup, address in fixups:
+        fixup.source_id = str(address.id)
+    fixups.clear()
+    db.session.flush()
+
+
 def _store(visit_round: VisitRound, job_id: int, row: _Row, key: tuple[str, str],
            places: dict[tuple[str | None, str, str], Resolution | None],
-           report: _Report) -> int:
+           fixups: list[tuple[AddressFixup, VisitAddress]], report: _Report) -> int:
     lookup = (row.sector, street_key(row.street), row.postcode)
     if lookup not in places:
         places[lookup] = resolve(statsec=row.sector, street=row.street, postcode=row.postcode)
@@ -209,14 +272,16 @@ def _store(visit_round: VisitRound, job_id: int, row: _Row, key: tuple[str, str]
         found = place_in_municipality(visit_round.municipality, found, statsec=row.sector,
                                       street=row.street, house_number=row.house_number,
                                       postcode=row.postcode, source_type="visit_address")
-        report.add("unresolved", {"line": row.line, "address":
-                                  f"{row.street} {row.house_number}, {row.postcode}"})
+        report.add("unresolved", {"line": row.line, "address": _address(row)})
     assert found is not None
-    db.session.add(VisitAddress(
+    address = VisitAddress(
         round_id=visit_round.id, import_id=job_id, line_no=row.line, name=row.name,
         name_key=key[0], street=row.street, street_key=street_key(row.street),
         house_number=row.house_number, postcode=row.postcode, address_key=key[1],
         birth_year=row.birth_year, phone=row.phone,
         sector_id=found.sector.id if found.sector and sure else None,
-        neighbourhood_id=found.neighbourhood.id, flagged=not sure))
+        neighbourhood_id=found.neighbourhood.id, flagged=not sure)
+    db.session.add(address)
+    if found.fixup is not None:
+        fixups.append((found.fixup, address))
     return 1
