@@ -215,3 +215,13 @@ def test_placing_an_unplaced_address_moves_it_into_its_neighbourhood(app, round_
             name="Simonne Bossuyt")).one()
         assert simonne.neighbourhood.name == "Dadizele"
         assert not simonne.flagged
+
+
+def test_addresses_outside_the_rounds_neighbourhoods_are_rejected_and_utf16_reads(app,
+                                                                                   round_id):
+    raw = ("naam\tstraat\thuisnummer\tpostcode\n".replace("\t", ";")
+           + "Jef Buiten;Kerkstraat;4;8890\nMaria Binnen;Dadizeleplaats;2;8890\n")
+    job = run(app, round_id, raw.encode("utf-16"))
+    assert job.accepted == 1
+    assert job.report["rejected"] == [
+        {"line": 2, "reason": "ligt in Moorslede, buiten de buurten van deze ronde"}]

@@ -4,7 +4,7 @@ contact person. Both paths; a real worker on the production one."""
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -19,8 +19,10 @@ from fieldwork.routing.models import RoutingRule
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Resident, Signal
 from fieldwork.visits.models import Visit, VisitAddress, VisitRound
+from fieldwork.visits.services import today
 from tests.conftest import api_token, bearer, import_areas, login, make_user, post_form
 
+TODAY = today()
 TARGETS = [  # name, street, number, birth year, sector
     ("Maria Claes", "Dadizeleplaats", "12", 1941, "36012B001"),
     ("Jozef Vandenbussche", "Dadizeleplaats", "7", 1938, "36012B001"),
@@ -46,8 +48,8 @@ def visit_round(app, request):
                                                "age_min": 65}))
         sectors = {s.code: s for s in db.session.scalars(select(Sector))}
         visit_round = VisitRound(municipality_id=dadizele.municipality_id,
-                                 name="Bezoekronde Dadizele", starts_on=date(2026, 11, 1),
-                                 ends_on=date(2026, 12, 31), max_attempts=2,
+                                 name="Bezoekronde Dadizele", starts_on=TODAY - timedelta(days=7),
+                                 ends_on=TODAY + timedelta(days=60), max_attempts=2,
                                  info_material=["Seniorengids"], neighbourhoods=[dadizele])
         db.session.add(visit_round)
         db.session.flush()
@@ -302,7 +304,8 @@ def test_done_when_import_two_volunteers_walk_and_the_contact_person_finds_them(
               for who in ("coordinator", "maria", "jef", "an")}
     made = client.post("/api/v1/visit-rounds", json={
         "gemeente": "36012", "name": "80+ Dadizele", "neighbourhoods": [dadizele_id],
-        "starts_on": "2026-11-01", "ends_on": "2026-12-20", "info_material": ["Seniorengids"]},
+        "starts_on": TODAY.isoformat(), "ends_on": (TODAY + timedelta(days=60)).isoformat(),
+        "info_material": ["Seniorengids"]},
         headers=bearer(tokens["coordinator"]))
     assert made.status_code == 201, made.get_json()
     round_id = made.get_json()["id"]
@@ -356,3 +359,41 @@ def test_openapi_describes_the_visit_endpoints(client):
                  "/api/v1/visit-imports/{import_id}",
                  "/api/v1/visit-rounds/{round_id}/assignments"):
         assert path in spec["paths"], path
+
+
+def test_review_fixes_contact_without_concern_double_send_and_privacy(app, visit_round):
+    client, tokens, _, _ = visit_round
+    items = my_list(client, tokens["maria"])
+    asked = client.post("/api/v1/visits", json=sheet(
+        items[0]["assignment_id"], themes={"woning": "ok"}, wants_contact=True,
+        consent={"given": True, "how": "signed_strip", "reference": "F-9"}, attempt=0),
+        headers=bearer(tokens["maria"]))
+    assert asked.status_code == 201
+    again = client.post("/api/v1/visits", json=sheet(items[1]["assignment_id"], "not_home",
+                                                     attempt=0),
+                        headers=bearer(tokens["maria"]))
+    assert again.status_code == 201
+    resend = client.post("/api/v1/visits", json=sheet(items[1]["assignment_id"], "not_home",
+                                                      attempt=0),
+                         headers=bearer(tokens["maria"]))
+    assert resend.status_code == 409
+    refused = client.post("/api/v1/visits", json=sheet(
+        items[2]["assignment_id"], "refused", note="Dochter Els, 0475 12 34 56"),
+        headers=bearer(tokens["maria"]))
+    assert refused.status_code == 201
+    huge = client.post("/api/v1/visits", json=sheet(2**40), headers=bearer(tokens["maria"]))
+    assert huge.status_code == 422
+    with app.app_context():
+        signal = db.session.scalars(select(Signal)).one()
+        assert (signal.theme, signal.consent.reference) == ("informatie", "F-9")
+        assert db.session.scalar(select(VisitAddress.attempts).where(
+            VisitAddress.id == items[1]["assignment_id"])) == 1
+        assert all("Els" not in v.note for v in db.session.scalars(select(Visit)))
+
+
+def test_a_finished_round_leaves_the_volunteers_list(app, visit_round):
+    client, tokens, round_id, _ = visit_round
+    with app.app_context():
+        db.session.get(VisitRound, round_id).ends_on = TODAY - timedelta(days=1)
+        db.session.commit()
+    assert my_list(client, tokens["maria"]) == []

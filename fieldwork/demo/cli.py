@@ -183,13 +183,13 @@ def _demo_referral_cards() -> None:
 def _demo_visit_round() -> None:
     """A visit round for Dadizele: the target list imported (one address the street table
     does not know), streets shared by two volunteers, two findings sheets."""
-    from datetime import date
+    from datetime import timedelta
 
     from sqlalchemy import func, select
 
     from fieldwork.areas.models import Neighbourhood
     from fieldwork.areas.streets import street_key
-    from fieldwork.visits.importer import start_import
+    from fieldwork.visits.importer import run_import, start_import
     from fieldwork.visits.models import VisitAddress, VisitRound
     from fieldwork.visits.services import (
         Findings,
@@ -197,6 +197,7 @@ def _demo_visit_round() -> None:
         assign,
         create_round,
         record_visit,
+        today,
     )
 
     if db.session.scalar(select(func.count()).select_from(VisitRound)):
@@ -204,12 +205,15 @@ def _demo_visit_round() -> None:
     moorslede = db.session.query(Municipality).filter_by(code="36012").one()
     dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
-    visit_round = create_round(moorslede, "Bezoekronde 80+ Dadizele, najaar 2026",
-                               [dadizele.id], date(2026, 10, 1), date(2026, 12, 20),
+    visit_round = create_round(moorslede, "Bezoekronde 80+ Dadizele",
+                               [dadizele.id], today() - timedelta(days=30),
+                               today() + timedelta(days=60),
                                ["Seniorengids Moorslede", "Folder dienstencentrum",
                                 "Kalender dorpsrestaurant"], 3, coordinator)
-    start_import(visit_round, DEMO_VISIT_LIST.name, DEMO_VISIT_LIST.read_bytes(), coordinator)
-    db.session.commit()  # the import runs after this commit (in-process without a broker)
+    job = start_import(visit_round, DEMO_VISIT_LIST.name, DEMO_VISIT_LIST.read_bytes(),
+                       coordinator, enqueue=False)
+    db.session.commit()
+    run_import(job.id)  # twelve rows: read now, so that the streets can be assigned
     maria = find_user_by_email("vrijwilliger@demo.fieldwork.be")
     jef = find_user_by_email("jef@demo.fieldwork.be")
     for street, volunteer in (("Dadizeleplaats", maria), ("Moorseelsestraat", maria),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -149,11 +151,13 @@ def assign_by_hand(round_id: int) -> Response:
     """Chosen addresses to a volunteer (or a pair): by hand, or to reassign."""
     visit_round = _round_or_404(round_id)
     form = _assign_form(visit_round, by_street=False)
-    ids = [int(value) for value in request.form.getlist("address_ids") if value.isdigit()]
+    ids = [int(value) for value in request.form.getlist("address_ids")
+           if re.fullmatch(r"[0-9]{1,9}", value)]
     chosen = list(db.session.scalars(select(VisitAddress).where(
         VisitAddress.round_id == round_id, VisitAddress.id.in_(ids[:5000]))))
     volunteer_id = form.volunteer.data or ""
-    if not form.validate_on_submit() or not chosen or not volunteer_id.isdigit():
+    if not form.validate_on_submit() or not chosen or \
+            not re.fullmatch(r"[0-9]{1,9}", volunteer_id):
         flash(_("Tick one or more addresses and choose a volunteer."), "error")
         return redirect(url_for("rounds.addresses", round_id=round_id))
     volunteer = db.session.get(User, int(volunteer_id))

@@ -59,7 +59,7 @@ def my_visits() -> dict[str, Any]:
     return {"items": items}
 
 
-def findings_from(payload: dict[str, Any]) -> Findings:
+def findings_from(payload: dict[str, Any]) -> Findings:  # the API's JSON → the sheet
     return Findings(**{key: payload[key] for key in (
         "outcome", "themes", "info_given", "interests", "card_left", "wants_buurtgezel",
         "wants_to_volunteer", "wants_contact", "consent", "urgent", "note")})
@@ -78,7 +78,9 @@ def post_visit(payload: dict[str, Any]) -> Response:
 
     def create() -> tuple[dict[str, Any], int]:
         try:
-            address = open_address_for(user, payload["assignment_id"])
+            address = open_address_for(user, payload["assignment_id"], lock=True)
+            if payload.get("attempt") is not None and payload["attempt"] != address.attempts:
+                raise VisitError("This visit was already recorded.", "attempt", 409)
             consent = payload["consent"]
             signature = decode_signature(consent["signature"]) if (
                 consent.get("given") and consent.get("how") == "signature") else None

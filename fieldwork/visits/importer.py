@@ -50,7 +50,7 @@ class VisitImportError(ValueError):
 
 
 def start_import(visit_round: VisitRound, filename: str, raw: bytes,
-                 by: User | None) -> VisitImport:
+                 by: User | None, enqueue: bool = True) -> VisitImport:
     """Keep the upload and let the worker read it after commit. Flush, never commit."""
     if not raw.strip():
         raise VisitImportError("Het bestand is leeg.")
@@ -60,7 +60,8 @@ def start_import(visit_round: VisitRound, filename: str, raw: bytes,
                       data=raw, created_by_id=by.id if by else None, report={})
     db.session.add(job)
     db.session.flush()
-    enqueue_after_commit("visits.import_targets", job.id)
+    if enqueue:  # the demo reads its small list at once, whatever the broker
+        enqueue_after_commit("visits.import_targets", job.id)
     return job
 
 
@@ -119,11 +120,11 @@ def _parse_row(line: int, cells: list[str], columns: dict[str, int]) -> _Row:
     if not number or len(number) > 20:
         raise ValueError("huisnummer ontbreekt" if not number else "huisnummer is te lang")
     if not _POSTCODE.fullmatch(postcode):
-        raise ValueError(f"postcode '{postcode}' is geen Belgische postcode")
+        raise ValueError(f"postcode '{postcode[:20]}' is geen Belgische postcode")
     birth_year = None
     if year_text:
         if not _YEAR.fullmatch(year_text) or not 1900 <= int(year_text) <= utcnow().year:
-            raise ValueError(f"geboortejaar '{year_text}' klopt niet")
+            raise ValueError(f"geboortejaar '{year_text[:20]}' klopt niet")
         birth_year = int(year_text)
     if phone and len(phone) > 40:
         raise ValueError("telefoonnummer is te lang")
@@ -159,7 +160,10 @@ def _set(job_id: int, **values: Any) -> None:
 def _lines(raw: bytes) -> list[tuple[int, str]]:
     """(line number, text) of the file; only real line breaks count (not form feeds or
     U+2028 in a cell), NUL bytes are dropped (PostgreSQL refuses them)."""
-    text = decode_upload(raw).replace("\x00", "")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # "Unicode text" from Excel: UTF-16
+        text = raw.decode("utf-16", errors="replace").replace("\x00", "")
+    else:
+        text = decode_upload(raw).replace("\x00", "")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return list(enumerate(text.split("\n"), start=1))
 
@@ -268,6 +272,12 @@ def _store(visit_round: VisitRound, job_id: int, row: _Row, key: tuple[str, str]
     found = places[lookup]
     sure = found is not None and not found.ambiguous and \
         found.municipality.id == visit_round.municipality_id
+    if sure and found is not None and \
+            found.neighbourhood.id not in {n.id for n in visit_round.neighbourhoods}:
+        report.add("rejected", {"line": row.line, "reason":
+                                f"ligt in {found.neighbourhood.name}, buiten de buurten van "
+                                "deze ronde"})
+        return 0
     if not sure:
         found = place_in_municipality(visit_round.municipality, found, statsec=row.sector,
                                       street=row.street, house_number=row.house_number,

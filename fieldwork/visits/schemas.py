@@ -33,7 +33,11 @@ class VisitConsentSchema(ma.Schema):
 
 
 class VisitInSchema(ma.Schema):
-    assignment_id = ma.fields.Integer(required=True, strict=True)
+    assignment_id = ma.fields.Integer(required=True, strict=True,
+                                      validate=ma.validate.Range(1, 2**31 - 1))
+    attempt = ma.fields.Integer(load_default=None, strict=True, metadata={
+        "description": "the attempts the phone saw on its list; a sheet for an attempt "
+                       "already recorded is refused (409), so a resend never counts twice"})
     outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(OUTCOMES))
     card_left = ma.fields.Boolean(load_default=False)
     themes = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
@@ -81,7 +85,8 @@ class MyVisitsSchema(ma.Schema):
 class RoundInSchema(ma.Schema):
     gemeente = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{5}$"))
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    neighbourhoods = ma.fields.List(ma.fields.Integer(strict=True), required=True,
+    neighbourhoods = ma.fields.List(ma.fields.Integer(
+        strict=True, validate=ma.validate.Range(1, 2**31 - 1)), required=True,
                                     validate=ma.validate.Length(min=1, max=50))
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
@@ -115,7 +120,8 @@ class AssignInSchema(ma.Schema):
     volunteer = ma.fields.Email(required=True)
     partner = ma.fields.Email(load_default=None)
     street = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
-    address_ids = ma.fields.List(ma.fields.Integer(strict=True), load_default=None,
+    address_ids = ma.fields.List(ma.fields.Integer(
+        strict=True, validate=ma.validate.Range(1, 2**31 - 1)), load_default=None,
                                  validate=ma.validate.Length(max=5000))
 
     @ma.validates_schema

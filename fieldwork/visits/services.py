@@ -104,6 +104,13 @@ def streets_of(visit_round: VisitRound) -> list[dict[str, Any]]:
 _NUMBER = re.compile(r"\d+")
 
 
+def today() -> date:
+    """Today in Belgium (a round ends at midnight there, not in UTC)."""
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo("Europe/Brussels")).date()
+
+
 def walking_key(address: VisitAddress) -> tuple[str, int, int, str]:
     """Up one side of the street (odd numbers rising), back along the other (even falling)."""
     match = _NUMBER.search(address.house_number or "")
@@ -117,16 +124,20 @@ def my_open_addresses(volunteer: User) -> list[VisitAddress]:
     """The volunteer's own open addresses (alone or as a pair), in walking order."""
     rows = db.session.scalars(select(VisitAddress).join(VisitRound).where(
         or_(VisitAddress.volunteer_id == volunteer.id, VisitAddress.partner_id == volunteer.id),
-        VisitAddress.status.in_(OPEN), VisitAddress.attempts < VisitRound.max_attempts))
+        VisitAddress.status.in_(OPEN), VisitAddress.attempts < VisitRound.max_attempts,
+        VisitRound.ends_on >= today()))  # after the round, names and phones are gone
     return sorted(rows, key=walking_key)
 
 
-def open_address_for(volunteer: User, address_id: int) -> VisitAddress:
+def open_address_for(volunteer: User, address_id: int, lock: bool = False) -> VisitAddress:
     """An address the volunteer may visit now; the same 404 for someone else's and for none,
-    so the list of addresses cannot be probed."""
-    address = db.session.get(VisitAddress, address_id)
+    so the list of addresses cannot be probed. ``lock`` before recording a visit: two taps
+    at once then record one visit after the other, never a lost attempt."""
+    address = db.session.get(VisitAddress, address_id, with_for_update=lock,
+                             populate_existing=lock)
     if address is None or volunteer.id not in (address.volunteer_id, address.partner_id) \
-            or address.status not in OPEN or address.attempts >= address.round.max_attempts:
+            or address.status not in OPEN or address.attempts >= address.round.max_attempts \
+            or address.round.ends_on < today():
         raise VisitError(_("This address is not on your list."), "assignment_id", 404)
     return address
 
@@ -171,7 +182,11 @@ def record_visit(address: VisitAddress, volunteer: User, findings: Findings) -> 
                   wants_buurtgezel=spoken and findings.wants_buurtgezel,
                   wants_to_volunteer=spoken and findings.wants_to_volunteer,
                   wants_contact=spoken and findings.wants_contact,
-                  urgent=findings.urgent, note=findings.note.strip()[:2000])
+                  urgent=findings.urgent,
+                  # a free-text note names people: kept only with consent or when urgent
+                  note=findings.note.strip()[:2000] if findings.urgent or (
+                      spoken and findings.wants_contact and findings.consent.get("given"))
+                  else "")
     db.session.add(visit)
     db.session.flush()
     signals = _signals_for(address, volunteer, visit, findings) if spoken or findings.urgent \
@@ -190,10 +205,12 @@ def _signals_for(address: VisitAddress, volunteer: User, visit: Any,
         themes.append("vrijwilliger")
     if findings.urgent and not themes:
         themes.append("onbeantwoorde_nood")
+    if visit.wants_contact and not themes:  # asked for contact about nothing in particular
+        themes.append("informatie")
     if not themes:
         return []
     consent = findings.consent if visit.wants_contact else {"given": False}
-    note = visit.note if consent.get("given") or findings.urgent else ""
+    note = findings.note.strip()[:2000] if consent.get("given") or findings.urgent else ""
     payload = {
         "resident": {"name": address.name, "street": address.street,
                      "house_number": address.house_number or None,

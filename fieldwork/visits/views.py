@@ -33,8 +33,8 @@ def today() -> str:
     addresses = my_open_addresses(current_user)
     record_audit("visit_list_viewed", "visit_address", None, ids=[a.id for a in addresses])
     db.session.commit()
-    streets = [(street, list(rows)) for street, rows in
-               groupby(addresses, key=lambda a: a.street)]
+    streets = [(rows[0].street, rows) for rows in (
+        list(group) for _, group in groupby(addresses, key=lambda a: a.street_key))]
     return render_template("visits/today.html", streets=streets)
 
 
@@ -42,7 +42,7 @@ def today() -> str:
 @roles_required("volunteer")
 def sheet(address_id: int) -> str | Response | tuple[str, int]:
     try:
-        address = open_address_for(current_user, address_id)
+        address = open_address_for(current_user, address_id, lock=request.method == "POST")
     except VisitError:  # done by the partner, reassigned, or never theirs: the same answer
         return render_template("visits/gone.html"), 404
     form = FindingsForm()
