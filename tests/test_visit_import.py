@@ -5,36 +5,19 @@ cut off half-way (the task delivered again) and an unexpected error."""
 from __future__ import annotations
 
 import time
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import open_fixups
-from fieldwork.areas.streets import load_streets
-from fieldwork.demo.cli import DEMO_STREETS
 from fieldwork.extensions import db
 from fieldwork.visits import importer
 from fieldwork.visits.importer import run_import, start_import
 from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
 from fieldwork.visits.tasks import import_targets
-from tests.conftest import import_areas
+from tests.test_visit_importer import _round
 
 HEADER = "naam;straat;huisnummer;postcode;geboortejaar"
-
-
-def _round(app) -> int:
-    import_areas(app, "36012")
-    with app.app_context():
-        load_streets(DEMO_STREETS.read_bytes(), skip_invalid=True)
-        dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
-        visit_round = VisitRound(municipality_id=dadizele.municipality_id, name="Ronde",
-                                 starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 1),
-                                 neighbourhoods=[dadizele])
-        db.session.add(visit_round)
-        db.session.commit()
-        return visit_round.id
 
 
 @pytest.fixture

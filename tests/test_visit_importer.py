@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import time
-from datetime import date
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +18,7 @@ from fieldwork.demo.cli import DEMO_STREETS
 from fieldwork.extensions import db
 from fieldwork.visits.importer import MAX_IMPORT_BYTES, VisitImportError, start_import
 from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
+from fieldwork.visits.services import today
 from tests.conftest import api_token, bearer, import_areas, login, make_user, post_form
 
 
@@ -27,7 +28,7 @@ def _round(app) -> int:
         load_streets(DEMO_STREETS.read_bytes(), skip_invalid=True)
         dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
         visit_round = VisitRound(municipality_id=dadizele.municipality_id, name="Ronde",
-                                 starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 1),
+                                 starts_on=today(), ends_on=today() + timedelta(days=30),
                                  neighbourhoods=[dadizele])
         db.session.add(visit_round)
         db.session.commit()

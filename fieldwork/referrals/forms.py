@@ -9,21 +9,14 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
-from wtforms.widgets import CheckboxInput, ListWidget
 
+from fieldwork.core.forms import CheckboxesField
 from fieldwork.signals.vocabulary import THEMES, URGENCIES
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
 
 CONSENT_CHOICES = [("signed_strip", _l("The resident signed the tear-off strip")),
                    ("signature", _l("The resident signs here on the screen")),

@@ -122,27 +122,36 @@ def upload(round_id: int) -> Response:
     return redirect(url_for("rounds.show", round_id=round_id))
 
 
-@bp.post("/<int:round_id>/assign")
-@roles_required("coordinator")
-def assign_street(round_id: int) -> Response:
-    visit_round = _round_or_404(round_id)
-    form = _assign_form(visit_round)
-    if not form.validate_on_submit():
-        flash(_("Choose a street and a volunteer."), "error")
-        return redirect(url_for("rounds.show", round_id=round_id))
-    volunteer = db.session.get(User, int(form.volunteer.data))
-    partner = db.session.get(User, int(form.partner.data)) if form.partner.data else None
+def _assign_and_report(round_id: int, addresses: list[VisitAddress], volunteer_id: str,
+                       partner_id: str, back: str) -> Response:
+    """Give the addresses to the volunteer (or pair), audit, commit, and say how many."""
+    volunteer = db.session.get(User, int(volunteer_id))
+    partner = db.session.get(User, int(partner_id)) if partner_id else None
     try:
-        count = assign(addresses_in_street(visit_round, form.street.data or ""), volunteer,
-                       partner)
+        if volunteer is None:
+            raise VisitError(_("Choose an active volunteer."), "volunteer")
+        count = assign(addresses, volunteer, partner)
         record_audit("visit_addresses_assigned", "visit_round", round_id,
-                     to=volunteer.email if volunteer else None, count=count)
+                     to=volunteer.email, count=count)
         db.session.commit()
         flash(_("%(count)d address(es) assigned.", count=count), "success")
     except VisitError as exc:
         db.session.rollback()
         flash(str(exc), "error")
-    return redirect(url_for("rounds.show", round_id=round_id))
+    return redirect(back)
+
+
+@bp.post("/<int:round_id>/assign")
+@roles_required("coordinator")
+def assign_street(round_id: int) -> Response:
+    visit_round = _round_or_404(round_id)
+    form = _assign_form(visit_round)
+    back = url_for("rounds.show", round_id=round_id)
+    if not form.validate_on_submit():
+        flash(_("Choose a street and a volunteer."), "error")
+        return redirect(back)
+    return _assign_and_report(round_id, addresses_in_street(visit_round, form.street.data or ""),
+                              form.volunteer.data or "", form.partner.data or "", back)
 
 
 @bp.post("/<int:round_id>/assign-addresses")
@@ -155,23 +164,12 @@ def assign_by_hand(round_id: int) -> Response:
            if re.fullmatch(r"[0-9]{1,9}", value)]
     chosen = list(db.session.scalars(select(VisitAddress).where(
         VisitAddress.round_id == round_id, VisitAddress.id.in_(ids[:5000]))))
-    volunteer_id = form.volunteer.data or ""
-    if not form.validate_on_submit() or not chosen or \
-            not re.fullmatch(r"[0-9]{1,9}", volunteer_id):
+    back = url_for("rounds.addresses", round_id=round_id)
+    if not form.validate_on_submit() or not chosen:
         flash(_("Tick one or more addresses and choose a volunteer."), "error")
-        return redirect(url_for("rounds.addresses", round_id=round_id))
-    volunteer = db.session.get(User, int(volunteer_id))
-    partner = db.session.get(User, int(form.partner.data)) if form.partner.data else None
-    try:
-        count = assign(chosen, volunteer, partner)
-        record_audit("visit_addresses_assigned", "visit_round", round_id,
-                     to=volunteer.email if volunteer else None, count=count)
-        db.session.commit()
-        flash(_("%(count)d address(es) assigned.", count=count), "success")
-    except VisitError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    return redirect(url_for("rounds.addresses", round_id=round_id))
+        return redirect(back)
+    return _assign_and_report(round_id, chosen, form.volunteer.data or "",
+                              form.partner.data or "", back)
 
 
 @bp.get("/<int:round_id>/addresses")

@@ -10,12 +10,12 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+
+from fieldwork.core.forms import CheckboxesField
 
 OUTCOME_CHOICES = [("spoken", _l("Spoken")), ("not_home", _l("Not at home")),
                    ("refused", _l("Refused")), ("moved", _l("Moved")),
@@ -26,11 +26,6 @@ INTEREST_CHOICES = [("dienstencentrum", _l("Local service centre")),
                     ("activiteiten", _l("Activities in the neighbourhood"))]
 ANSWER_CHOICES = [("not_discussed", _l("not discussed")), ("ok", _l("ok")),
                   ("concern", _l("concern"))]
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class FindingsForm(FlaskForm):
