@@ -397,3 +397,38 @@ def test_a_finished_round_leaves_the_volunteers_list(app, visit_round):
         db.session.get(VisitRound, round_id).ends_on = TODAY - timedelta(days=1)
         db.session.commit()
     assert my_list(client, tokens["maria"]) == []
+
+
+def test_the_coordinator_lists_addresses_and_takes_them_back(app, visit_round):
+    client, tokens, round_id, _ = visit_round
+    listing = client.get(f"/api/v1/visit-rounds/{round_id}/addresses?street=Dadizeleplaats",
+                         headers=bearer(tokens["coordinator"])).get_json()
+    assert len(listing["items"]) == 4
+    assert {i["volunteer"] for i in listing["items"]} == {"maria@example.be"}
+    ids = [i["assignment_id"] for i in listing["items"][:2]]
+    back = client.post(f"/api/v1/visit-rounds/{round_id}/assignments",
+                       json={"volunteer": None, "address_ids": ids},
+                       headers=bearer(tokens["coordinator"]))
+    assert back.get_json() == {"unassigned": 2}
+    assert len(my_list(client, tokens["maria"])) == 2
+    assert client.get(f"/api/v1/visit-rounds/{round_id}/addresses?page=0",
+                      headers=bearer(tokens["coordinator"])).status_code == 422
+
+
+def test_one_tap_not_at_home_from_the_list(app, visit_round):
+    from tests.conftest import csrf_from
+
+    client = app.test_client()
+    login(client, "maria@example.be")
+    today_page = client.get("/bezoeken").get_data(as_text=True)
+    with app.app_context():
+        address_id = db.session.scalar(select(VisitAddress.id).where(
+            VisitAddress.house_number == "3"))
+    data = {"csrf_token": csrf_from(today_page), "attempt": "0", "outcome": "not_home",
+            "card_left": "y"}
+    assert client.post(f"/bezoeken/{address_id}", data=data).status_code == 302
+    assert client.post(f"/bezoeken/{address_id}", data=data).status_code == 302  # double tap
+    with app.app_context():
+        address = db.session.get(VisitAddress, address_id)
+        assert (address.status, address.attempts) == ("not_home", 1)
+        assert db.session.scalars(select(Visit)).one().card_left

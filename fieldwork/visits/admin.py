@@ -25,9 +25,11 @@ from fieldwork.visits.services import (
     create_round,
     round_progress,
     streets_of,
+    unassign,
 )
 
 bp = Blueprint("rounds", __name__, url_prefix="/visit-rounds")
+ADDRESS_PAGE = 500
 
 
 @bp.get("/")
@@ -82,7 +84,8 @@ def _assign_form(visit_round: VisitRound, by_street: bool = True) -> HandAssignF
     volunteers = [(str(u.id), u.display_name) for u in db.session.scalars(
         select(User).where(User.role == "volunteer", User.active.is_(True))
         .order_by(User.name))]
-    form.volunteer.choices = volunteers
+    form.volunteer.choices = volunteers if by_street else [("", _("— take back —")),
+                                                           *volunteers]
     form.partner.choices = [("", "—"), *volunteers]
     return form
 
@@ -125,16 +128,19 @@ def upload(round_id: int) -> Response:
 def _assign_and_report(round_id: int, addresses: list[VisitAddress], volunteer_id: str,
                        partner_id: str, back: str) -> Response:
     """Give the addresses to the volunteer (or pair), audit, commit, and say how many."""
-    volunteer = db.session.get(User, int(volunteer_id))
+    volunteer = db.session.get(User, int(volunteer_id)) if volunteer_id else None
     partner = db.session.get(User, int(partner_id)) if partner_id else None
     try:
-        if volunteer is None:
-            raise VisitError(_("Choose an active volunteer."), "volunteer")
-        count = assign(addresses, volunteer, partner)
+        if volunteer is None:  # "—": take them back
+            count = unassign(addresses)
+            message = _("%(count)d address(es) taken back.", count=count)
+        else:
+            count = assign(addresses, volunteer, partner)
+            message = _("%(count)d address(es) assigned.", count=count)
         record_audit("visit_addresses_assigned", "visit_round", round_id,
-                     to=volunteer.email, count=count)
+                     to=volunteer.email if volunteer else None, count=count)
         db.session.commit()
-        flash(_("%(count)d address(es) assigned.", count=count), "success")
+        flash(message, "success")
     except VisitError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -176,10 +182,13 @@ def assign_by_hand(round_id: int) -> Response:
 @roles_required("coordinator")
 def addresses(round_id: int) -> str:
     visit_round = _round_or_404(round_id)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
     rows = db.session.scalars(select(VisitAddress).where(
         VisitAddress.round_id == round_id).order_by(
-        VisitAddress.street_key, VisitAddress.house_number).limit(2000)).all()
+        VisitAddress.street_key, VisitAddress.house_number, VisitAddress.id)
+        .offset((page - 1) * ADDRESS_PAGE).limit(ADDRESS_PAGE + 1)).all()
     record_audit("visit_addresses_viewed", "visit_round", round_id, count=len(rows))
     db.session.commit()
-    return render_template("visits/addresses.html", round=visit_round, rows=rows,
+    return render_template("visits/addresses.html", round=visit_round,
+                           rows=rows[:ADDRESS_PAGE], page=page, more=len(rows) > ADDRESS_PAGE,
                            assign_form=_assign_form(visit_round, by_street=False))

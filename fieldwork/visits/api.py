@@ -21,6 +21,8 @@ from fieldwork.visits.schemas import (
     AssignInSchema,
     ImportSchema,
     MyVisitsSchema,
+    PageQuerySchema,
+    RoundAddressesSchema,
     RoundInSchema,
     RoundSchema,
     VisitCreatedSchema,
@@ -36,6 +38,7 @@ from fieldwork.visits.services import (
     open_address_for,
     record_visit,
     round_progress,
+    unassign,
 )
 
 bp = Blueprint("api_visits", __name__, url_prefix="/api/v1", description="Visit rounds")
@@ -192,9 +195,10 @@ def post_assignments(payload: dict[str, Any], round_id: int) -> dict[str, Any]:
     from fieldwork.areas.streets import street_key
 
     visit_round = _round_or_404(round_id)
-    volunteer = find_user_by_email(payload["volunteer"])
+    volunteer = find_user_by_email(payload["volunteer"]) if payload["volunteer"] else None
     partner = find_user_by_email(payload["partner"]) if payload.get("partner") else None
-    if volunteer is None or (payload.get("partner") and partner is None):
+    if (payload["volunteer"] and volunteer is None) or (payload.get("partner") and
+                                                        partner is None):
         abort(422, message="Unknown volunteer.", errors={"volunteer": ["No such account."]})
     if payload.get("street"):
         addresses = addresses_in_street(visit_round, street_key(payload["street"]))
@@ -205,10 +209,35 @@ def post_assignments(payload: dict[str, Any], round_id: int) -> dict[str, Any]:
     if not addresses:
         abort(422, message="No addresses of this round match.", errors={"street": ["None."]})
     try:
-        count = assign(addresses, volunteer, partner)
+        count = assign(addresses, volunteer, partner) if volunteer else unassign(addresses)
     except VisitError as exc:
         refuse(exc)
     record_audit("visit_addresses_assigned", "visit_round", visit_round.id,
-                 to=volunteer.email, count=count)
+                 to=volunteer.email if volunteer else None, count=count)
     db.session.commit()
-    return {"assigned": count}
+    return {"assigned": count} if volunteer else {"unassigned": count}
+
+
+ADDRESS_PAGE = 500
+
+
+@bp.get("/visit-rounds/<int:round_id>/addresses")
+@api_roles(Role.COORDINATOR)
+@bp.arguments(PageQuerySchema, location="query")
+@bp.response(200, RoundAddressesSchema)
+@bp.doc(security=BEARER)
+def get_addresses(args: dict[str, Any], round_id: int) -> dict[str, Any]:
+    """The round's target list, 500 a page (ids for assigning by hand), in walking order."""
+    from fieldwork.areas.streets import street_key
+
+    visit_round = _round_or_404(round_id)
+    query = select(VisitAddress).where(VisitAddress.round_id == visit_round.id)
+    if args.get("street"):
+        query = query.where(VisitAddress.street_key == street_key(args["street"]))
+    rows = list(db.session.scalars(query.order_by(VisitAddress.street_key, VisitAddress.id)
+                                   .offset((args["page"] - 1) * ADDRESS_PAGE)
+                                   .limit(ADDRESS_PAGE + 1)))
+    record_audit("visit_addresses_viewed", "visit_round", round_id, count=len(rows))
+    db.session.commit()
+    return {"items": rows[:ADDRESS_PAGE], "page": args["page"],
+            "more": len(rows) > ADDRESS_PAGE}

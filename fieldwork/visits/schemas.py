@@ -117,7 +117,8 @@ class ImportSchema(ma.Schema):
 
 
 class AssignInSchema(ma.Schema):
-    volunteer = ma.fields.Email(required=True)
+    volunteer = ma.fields.Email(load_default=None, metadata={
+        "description": "the volunteer's e-mail; null takes the addresses back (unassign)"})
     partner = ma.fields.Email(load_default=None)
     street = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
     address_ids = ma.fields.List(ma.fields.Integer(
@@ -128,3 +129,21 @@ class AssignInSchema(ma.Schema):
     def what(self, data: dict, **kwargs: object) -> None:
         if not data.get("street") and not data.get("address_ids"):
             raise ma.ValidationError("Give a street or address_ids.", field_name="street")
+
+
+class RoundAddressSchema(AssignmentSchema):
+    volunteer = ma.fields.String(attribute="volunteer.email", allow_none=True)
+    partner = ma.fields.String(attribute="partner.email", allow_none=True)
+    flagged = ma.fields.Boolean()
+    line_no = ma.fields.Integer()
+
+
+class RoundAddressesSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RoundAddressSchema))
+    page = ma.fields.Integer()
+    more = ma.fields.Boolean()
+
+
+class PageQuerySchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, 10_000))
+    street = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))

@@ -81,6 +81,17 @@ def assign(addresses: list[VisitAddress], volunteer: User, partner: User | None 
     return count
 
 
+def unassign(addresses: list[VisitAddress]) -> int:
+    """Take open addresses back from whoever had them (they return to the coordinator)."""
+    count = 0
+    for address in addresses:
+        if address.status in OPEN and address.volunteer_id is not None:
+            address.volunteer_id = address.partner_id = None
+            count += 1
+    db.session.flush()
+    return count
+
+
 def addresses_in_street(visit_round: VisitRound, street_key_value: str) -> list[VisitAddress]:
     return list(db.session.scalars(select(VisitAddress).where(
         VisitAddress.round_id == visit_round.id, VisitAddress.street_key == street_key_value)))
