@@ -226,3 +226,19 @@ def test_addresses_outside_the_rounds_neighbourhoods_are_rejected_and_utf16_read
     assert job.accepted == 1
     assert job.report["rejected"] == [
         {"line": 2, "reason": "ligt in Moorslede, buiten de buurten van deze ronde"}]
+
+
+def test_a_line_break_inside_a_quoted_cell_and_a_giant_cell(app, round_id):
+    giant = "x" * 200_000
+    raw = ('naam;straat;huisnummer;postcode\n'
+           '"Jan\nPeeters";Dadizeleplaats;2;8890\n'
+           f'{giant};Dadizeleplaats;4;8890\n'
+           'Mia Claes;Dadizeleplaats;6;8890\n')
+    job = run(app, round_id, raw.encode())
+    assert job.status == "done"
+    assert job.accepted == 2
+    assert job.report["rejected"] == [
+        {"line": 4, "reason": "deze regel kan niet gelezen worden (een cel is te lang)"}]
+    with app.app_context():
+        names = sorted(db.session.scalars(select(VisitAddress.name)))
+    assert names == ["Jan Peeters", "Mia Claes"]

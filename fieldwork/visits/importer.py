@@ -168,8 +168,27 @@ def _lines(raw: bytes) -> list[tuple[int, str]]:
     return list(enumerate(text.split("\n"), start=1))
 
 
-def _cells(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
+def _cells(line: str, delimiter: str) -> list[str] | None:
+    """The cells of one record; None when it cannot be read (a cell over the csv limit)."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        return None
+
+
+def _records(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Join the lines of a quoted cell that holds a line break (Excel writes those) into one
+    record, numbered by its first line."""
+    records: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, line in lines:
+        pending = (pending[0], f"{pending[1]}\n{line}") if pending else (number, line)
+        if pending[1].count('"') % 2 == 0:
+            records.append(pending)
+            pending = None
+    if pending is not None:
+        records.append(pending)  # an unclosed quote: read as it is, the row will say why
+    return records
 
 
 def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
@@ -197,12 +216,12 @@ def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
 def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
     import_id = job.id
     visit_round = db.session.get_one(VisitRound, job.round_id)
-    lines = [(number, line) for number, line in _lines(job.data or b"")
+    lines = [(number, line) for number, line in _records(_lines(job.data or b""))
              if _CONTENT.search(line)]  # no empty lines, nor lines of only separators
     header_at, header_line = lines[0] if lines else (0, "")
     delimiter = sniff_delimiter(header_line)
     try:
-        columns = _columns(_cells(header_line, delimiter))
+        columns = _columns(_cells(header_line, delimiter) or [])
     except VisitImportError as exc:
         _set(import_id, status="failed", report={"error": str(exc)}, data=None,
              finished_at=utcnow())
@@ -225,6 +244,8 @@ def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
     accepted = 0
     for done, (line, cells) in enumerate(rows, start=1):
         try:
+            if cells is None:
+                raise ValueError("deze regel kan niet gelezen worden (een cel is te lang)")
             row = _parse_row(line, cells, columns)
         except ValueError as exc:
             report.add("rejected", {"line": line, "reason": str(exc)})
