@@ -432,3 +432,28 @@ def test_one_tap_not_at_home_from_the_list(app, visit_round):
         address = db.session.get(VisitAddress, address_id)
         assert (address.status, address.attempts) == ("not_home", 1)
         assert db.session.scalars(select(Visit)).one().card_left
+
+
+def test_a_street_name_in_two_villages_is_assigned_apart(app, visit_round):
+    from fieldwork.visits.services import addresses_in_street, streets_of
+
+    round_id = visit_round[2]
+    with app.app_context():
+        visit_round_row = db.session.get(VisitRound, round_id)
+        moorslede = db.session.scalars(select(Neighbourhood).filter_by(name="Moorslede")).one()
+        dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
+        visit_round_row.neighbourhoods.append(moorslede)
+        for name, hood in (("Piet Kerk", moorslede), ("Lies Kerk", dadizele)):
+            db.session.add(VisitAddress(
+                round_id=round_id, name=name, name_key=name_key(name), street="Kerkstraat",
+                street_key=street_key("Kerkstraat"), house_number="1", postcode="8890",
+                address_key=address_key("Kerkstraat", "1", f"889{hood.id}"),
+                neighbourhood_id=hood.id))
+        db.session.commit()
+        kerk = [row for row in streets_of(visit_round_row) if row["street"].startswith("Kerk")]
+        assert sorted(row["street"] for row in kerk) == ["Kerkstraat (Dadizele)",
+                                                         "Kerkstraat (Moorslede)"]
+        only = next(row for row in kerk if "Moorslede" in row["street"])
+        assert [a.name for a in addresses_in_street(visit_round_row, only["key"])] == [
+            "Piet Kerk"]
+        assert len(addresses_in_street(visit_round_row, "Kerkstraat")) == 2

@@ -188,7 +188,6 @@ def _demo_visit_round() -> None:
     from sqlalchemy import func, select
 
     from fieldwork.areas.models import Neighbourhood
-    from fieldwork.areas.streets import street_key
     from fieldwork.visits.importer import run_import, start_import
     from fieldwork.visits.models import VisitAddress, VisitRound
     from fieldwork.visits.services import (
@@ -218,7 +217,7 @@ def _demo_visit_round() -> None:
     jef = find_user_by_email("jef@demo.fieldwork.be")
     for street, volunteer in (("Dadizeleplaats", maria), ("Moorseelsestraat", maria),
                               ("Klephoekstraat", jef), ("Bakkershoekstraat", jef)):
-        assign(addresses_in_street(visit_round, street_key(street)), volunteer)
+        assign(addresses_in_street(visit_round, street), volunteer)
     first = db.session.scalars(select(VisitAddress).where(
         VisitAddress.round_id == visit_round.id, VisitAddress.name == "Marcella Vandamme"))
     for address in first:

@@ -192,8 +192,6 @@ def get_import(import_id: int) -> VisitImport:
 def post_assignments(payload: dict[str, Any], round_id: int) -> dict[str, Any]:
     """Give a street (all its open addresses) or chosen addresses to a volunteer or a pair;
     assigning again reassigns."""
-    from fieldwork.areas.streets import street_key
-
     visit_round = _round_or_404(round_id)
     volunteer = find_user_by_email(payload["volunteer"]) if payload["volunteer"] else None
     partner = find_user_by_email(payload["partner"]) if payload.get("partner") else None
@@ -201,7 +199,7 @@ def post_assignments(payload: dict[str, Any], round_id: int) -> dict[str, Any]:
                                                         partner is None):
         abort(422, message="Unknown volunteer.", errors={"volunteer": ["No such account."]})
     if payload.get("street"):
-        addresses = addresses_in_street(visit_round, street_key(payload["street"]))
+        addresses = addresses_in_street(visit_round, payload["street"])
     else:
         addresses = list(db.session.scalars(select(VisitAddress).where(
             VisitAddress.round_id == visit_round.id,

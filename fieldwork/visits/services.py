@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
+from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -92,19 +93,27 @@ def unassign(addresses: list[VisitAddress]) -> int:
     return count
 
 
-def addresses_in_street(visit_round: VisitRound, street_key_value: str) -> list[VisitAddress]:
-    return list(db.session.scalars(select(VisitAddress).where(
-        VisitAddress.round_id == visit_round.id, VisitAddress.street_key == street_key_value)))
+def addresses_in_street(visit_round: VisitRound, street: str) -> list[VisitAddress]:
+    """A street's addresses: ``street`` is a name, or a key from :func:`streets_of`
+    ("kerkstraat@12"), which keeps two villages' Kerkstraat apart."""
+    key, _, neighbourhood = street.partition("@")
+    query = select(VisitAddress).where(VisitAddress.round_id == visit_round.id,
+                                       VisitAddress.street_key == street_key(key))
+    if neighbourhood.isdigit():
+        query = query.where(VisitAddress.neighbourhood_id == int(neighbourhood))
+    return list(db.session.scalars(query))
 
 
 def streets_of(visit_round: VisitRound) -> list[dict[str, Any]]:
     """Each street of the round: how many addresses, how many open, who has them."""
     rows: dict[str, dict[str, Any]] = {}
+    several = len(visit_round.neighbourhoods) > 1
     for address in db.session.scalars(select(VisitAddress).where(
             VisitAddress.round_id == visit_round.id).order_by(VisitAddress.street_key)):
-        row = rows.setdefault(address.street_key, {
-            "key": address.street_key, "street": address.street, "count": 0, "open": 0,
-            "volunteers": set()})
+        key = f"{address.street_key}@{address.neighbourhood_id}"
+        name = f"{address.street} ({address.neighbourhood.name})" if several else address.street
+        row = rows.setdefault(key, {"key": key, "street": name, "count": 0, "open": 0,
+                                    "volunteers": set()})
         row["count"] += 1
         row["open"] += address.status in OPEN
         if address.volunteer is not None:
