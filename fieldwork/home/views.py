@@ -28,9 +28,9 @@ def index() -> str:
 
         context["open_cases"] = queue_for(current_user)
     if current_user.role == "volunteer":
-        from fieldwork.visits.services import my_open_addresses
+        from fieldwork.visits.services import count_open_addresses
 
-        context["visit_count"] = len(my_open_addresses(current_user))
+        context["visit_count"] = count_open_addresses(current_user)
     if current_user.role == "referrer":
         from fieldwork.referrals.services import referral_status, submissions_of
 

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import street_key
@@ -104,20 +104,33 @@ def addresses_in_street(visit_round: VisitRound, street: str) -> list[VisitAddre
     return list(db.session.scalars(query))
 
 
+def _volunteer_name() -> Any:
+    """A volunteer's display name in SQL (User.display_name: the name, else the e-mail)."""
+    return func.coalesce(func.nullif(User.name, ""), User.email)
+
+
 def streets_of(visit_round: VisitRound) -> list[dict[str, Any]]:
-    """Each street of the round: how many addresses, how many open, who has them."""
-    rows: dict[str, dict[str, Any]] = {}
+    """Each street of the round: how many addresses, how many open, who has them. Counted
+    by the database: a round of 20,000 addresses is not loaded to draw its page."""
     several = len(visit_round.neighbourhoods) > 1
-    for address in db.session.scalars(select(VisitAddress).where(
-            VisitAddress.round_id == visit_round.id).order_by(VisitAddress.street_key)):
-        key = f"{address.street_key}@{address.neighbourhood_id}"
-        name = f"{address.street} ({address.neighbourhood.name})" if several else address.street
-        row = rows.setdefault(key, {"key": key, "street": name, "count": 0, "open": 0,
-                                    "volunteers": set()})
-        row["count"] += 1
-        row["open"] += address.status in OPEN
-        if address.volunteer is not None:
-            row["volunteers"].add(address.volunteer.display_name)
+    rows: dict[str, dict[str, Any]] = {}
+    for key_street, hood_id, hood, street, who, count, still_open in db.session.execute(
+            select(VisitAddress.street_key, VisitAddress.neighbourhood_id, Neighbourhood.name,
+                   func.min(VisitAddress.street), _volunteer_name(), func.count(),
+                   func.sum(case((VisitAddress.status.in_(OPEN), 1), else_=0)))
+            .join(Neighbourhood, Neighbourhood.id == VisitAddress.neighbourhood_id)
+            .outerjoin(User, User.id == VisitAddress.volunteer_id)
+            .where(VisitAddress.round_id == visit_round.id)
+            .group_by(VisitAddress.street_key, VisitAddress.neighbourhood_id, Neighbourhood.name,
+                      User.name, User.email)
+            .order_by(VisitAddress.street_key)):
+        key = f"{key_street}@{hood_id}"
+        row = rows.setdefault(key, {"key": key, "street": f"{street} ({hood})" if several
+                                    else street, "count": 0, "open": 0, "volunteers": set()})
+        row["count"] += count
+        row["open"] += int(still_open or 0)
+        if who is not None:
+            row["volunteers"].add(who)
     return list(rows.values())
 
 
@@ -140,24 +153,35 @@ def walking_key(address: VisitAddress) -> tuple[str, int, int, str]:
             address.house_number or "")
 
 
-def my_open_addresses(volunteer: User) -> list[VisitAddress]:
-    """The volunteer's own open addresses (alone or as a pair), in walking order."""
-    rows = db.session.scalars(select(VisitAddress).join(VisitRound).where(
+def _open_for(volunteer: User) -> Select[tuple[VisitAddress]]:
+    """The one definition of "on this volunteer's list": theirs (alone or as a pair), still
+    open, attempts left, and the round not over (after it, names and phones are gone)."""
+    return select(VisitAddress).join(VisitRound).where(
         or_(VisitAddress.volunteer_id == volunteer.id, VisitAddress.partner_id == volunteer.id),
         VisitAddress.status.in_(OPEN), VisitAddress.attempts < VisitRound.max_attempts,
-        VisitRound.ends_on >= today()))  # after the round, names and phones are gone
-    return sorted(rows, key=walking_key)
+        VisitRound.ends_on >= today())
+
+
+def my_open_addresses(volunteer: User) -> list[VisitAddress]:
+    """The volunteer's own open addresses, in walking order."""
+    return sorted(db.session.scalars(_open_for(volunteer)), key=walking_key)
+
+
+def count_open_addresses(volunteer: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(
+        _open_for(volunteer).subquery())) or 0
 
 
 def open_address_for(volunteer: User, address_id: int, lock: bool = False) -> VisitAddress:
     """An address the volunteer may visit now; the same 404 for someone else's and for none,
     so the list of addresses cannot be probed. ``lock`` before recording a visit: two taps
     at once then record one visit after the other, never a lost attempt."""
-    address = db.session.get(VisitAddress, address_id, with_for_update=lock,
-                             populate_existing=lock)
-    if address is None or volunteer.id not in (address.volunteer_id, address.partner_id) \
-            or address.status not in OPEN or address.attempts >= address.round.max_attempts \
-            or address.round.ends_on < today():
+    query = _open_for(volunteer).where(VisitAddress.id == address_id)
+    if lock:
+        query = query.with_for_update(of=VisitAddress).execution_options(
+            populate_existing=True)
+    address = db.session.scalar(query)
+    if address is None:
         raise VisitError(_("This address is not on your list."), "assignment_id", 404)
     return address
 
@@ -252,19 +276,21 @@ def _signals_for(address: VisitAddress, volunteer: User, visit: Any,
 
 def round_progress(visit_round: VisitRound) -> dict[str, Any]:
     """Per neighbourhood and per volunteer: to visit, visited, not home, refused, moved or
-    deceased — and addresses with attempts left count as still to visit."""
+    deceased — and addresses with attempts left count as still to visit. Counted by the
+    database (the round page refreshes while an import runs)."""
+    state = case((and_(VisitAddress.status == "not_home",
+                       VisitAddress.attempts < visit_round.max_attempts), "not_home_again"),
+                 else_=VisitAddress.status)
     per_neighbourhood: dict[str, Counter[str]] = defaultdict(Counter)
     per_volunteer: dict[str, Counter[str]] = defaultdict(Counter)
-    rows = db.session.scalars(select(VisitAddress).where(
-        VisitAddress.round_id == visit_round.id))
-    for address in rows:
-        state = address.status
-        if state == "not_home" and address.attempts < visit_round.max_attempts:
-            state = "not_home_again"
-        per_neighbourhood[address.neighbourhood.name][state] += 1
-        per_neighbourhood[address.neighbourhood.name]["total"] += 1
-        who = address.volunteer.display_name if address.volunteer else "—"
-        per_volunteer[who][state] += 1
-        per_volunteer[who]["total"] += 1
+    for hood, who, status, count in db.session.execute(
+            select(Neighbourhood.name, _volunteer_name(), state, func.count())
+            .join(Neighbourhood, Neighbourhood.id == VisitAddress.neighbourhood_id)
+            .outerjoin(User, User.id == VisitAddress.volunteer_id)
+            .where(VisitAddress.round_id == visit_round.id)
+            .group_by(Neighbourhood.name, User.name, User.email, state)):
+        for counter in (per_neighbourhood[hood], per_volunteer[who or "—"]):
+            counter[status] += count
+            counter["total"] += count
     return {"neighbourhoods": {k: dict(v) for k, v in sorted(per_neighbourhood.items())},
             "volunteers": {k: dict(v) for k, v in sorted(per_volunteer.items())}}
