@@ -32,9 +32,11 @@ def index() -> str:
 
         context["visit_count"] = count_open_addresses(current_user)
     if current_user.role == "referrer":
-        from fieldwork.referrals.services import referral_status, submissions_of
+        from fieldwork.referrals.services import referral_statuses, submissions_of
 
-        context["referrals"] = [(s, referral_status(s)) for s in submissions_of(current_user)]
+        submissions = submissions_of(current_user)
+        statuses = referral_statuses(submissions)
+        context["referrals"] = [(s, statuses[s.id]) for s in submissions]
     if current_user.role == "coordinator":
         context["fixup_count"] = len(open_fixups())
         context["users_by_role"] = count_users_by_role()

@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from fieldwork.areas.models import Municipality
 from fieldwork.auth.models import User
@@ -288,32 +289,46 @@ def _note(payload: dict[str, Any], card: ReferralCard, filer: Filer) -> str:
 
 
 def referral_status(submission: ReferralSubmission) -> str:
-    """What the referrer may know: received → contacted → closed, nothing of the content.
+    """What the referrer may know: received → contacted → closed, nothing of the content."""
+    return referral_statuses([submission])[submission.id]
 
-    Only what happened on the case since this card was filed counts: a card that joins a case
+
+def _reached(event: CaseEvent) -> bool:
+    detail = event.detail or {}
+    return (event.type == "contact_attempt" and detail.get("result") == "reached") or \
+        detail.get("new") in ("contacted", "in_progress", "closed")
+
+
+def referral_statuses(submissions: list[ReferralSubmission]) -> dict[int, str]:
+    """The status of each submission, with two queries for all of them.
+
+    Only what happened on the case since a card was filed counts: a card that joins a case
     the resident already had must not show "contacted" at once (and so reveal that case)."""
-    if not submission.consent_given:
-        return "received"
-    case_ids = {signal.case_id for signal in submission.signals if signal.case_id}
-    if not case_ids:
-        return "received"
-    since = submission.created_at
-    cases = db.session.scalars(select(Case).where(Case.id.in_(case_ids))).all()
-    if all(case.closed_at is not None and case.closed_at >= since for case in cases):
-        return "closed"
-    events = db.session.scalars(select(CaseEvent).where(
-        CaseEvent.case_id.in_(case_ids), CaseEvent.at >= since,
-        CaseEvent.type.in_(("contact_attempt", "status_change")))).all()
-    for event in events:
-        detail = event.detail or {}
-        if (event.type == "contact_attempt" and detail.get("result") == "reached") or \
-                detail.get("new") in ("contacted", "in_progress", "closed"):
-            return "contacted"
-    return "received"
+    case_ids = {s.id: {signal.case_id for signal in s.signals if signal.case_id}
+                for s in submissions if s.consent_given}
+    wanted = set().union(*case_ids.values()) if case_ids else set()
+    closed_at = dict(db.session.execute(select(Case.id, Case.closed_at).where(
+        Case.id.in_(wanted))).all()) if wanted else {}
+    events = list(db.session.scalars(select(CaseEvent).where(
+        CaseEvent.case_id.in_(wanted), CaseEvent.at >= min(s.created_at for s in submissions),
+        CaseEvent.type.in_(("contact_attempt", "status_change"))))) if wanted else []
+    statuses = {}
+    for submission in submissions:
+        ids, since = case_ids.get(submission.id), submission.created_at
+        if not ids:
+            statuses[submission.id] = "received"
+        elif all(closed_at.get(i) is not None and closed_at[i] >= since for i in ids):
+            statuses[submission.id] = "closed"
+        elif any(e.case_id in ids and e.at >= since and _reached(e) for e in events):
+            statuses[submission.id] = "contacted"
+        else:
+            statuses[submission.id] = "received"
+    return statuses
 
 
 def submissions_of(user: User) -> list[ReferralSubmission]:
-    return list(db.session.scalars(select(ReferralSubmission).where(
+    return list(db.session.scalars(select(ReferralSubmission).options(
+        selectinload(ReferralSubmission.signals), selectinload(ReferralSubmission.card)).where(
         ReferralSubmission.submitted_by_id == user.id).order_by(
         ReferralSubmission.created_at.desc(), ReferralSubmission.id.desc()).limit(200)))
 
