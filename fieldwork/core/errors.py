@@ -3,13 +3,34 @@ elsewhere. Bad input is a 4xx with a clear message, never a 500."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+
+
+class ServiceError(ValueError):
+    """A service refused: a message for people, the field it concerns, and the HTTP status an
+    API answers with. Capabilities subclass it (ReferralError, VisitError, …)."""
+
+    def __init__(self, message: str, field: str = "_schema", status: int = 422) -> None:
+        super().__init__(message)
+        self.field = field
+        self.status = status
+
+
+def refuse(exc: ServiceError) -> NoReturn:
+    """In an API view: roll back and answer the refusal as a JSON error with its field."""
+    from flask_smorest import abort
+
+    from fieldwork.extensions import db
+
+    db.session.rollback()
+    abort(exc.status, message=str(exc), errors={exc.field: [str(exc)]})
+
 
 ERROR_CODES = {
     400: "bad_request",

@@ -11,16 +11,16 @@ import io
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from fieldwork.core.errors import ServiceError
+
 SIGNATURE_PREFIX = "data:image/png;base64,"
 
 
-class PictureError(ValueError):
+class PictureError(ServiceError):
     """Not a usable picture: a message for people, the field, and the HTTP status."""
 
-    def __init__(self, message: str, field: str, status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
+    def __init__(self, message: str, field: str = "picture", status: int = 422) -> None:
+        super().__init__(message, field, status)
 
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024

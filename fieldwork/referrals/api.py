@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Response, g, url_for
 from flask_smorest import Blueprint, abort
 
 from fieldwork.areas.services import get_municipality
 from fieldwork.core.audit import record_audit
+from fieldwork.core.errors import refuse
 from fieldwork.core.idempotency import idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.pictures import PictureError, decode_signature
@@ -37,11 +38,6 @@ from fieldwork.referrals.services import (
 bp = Blueprint("api_referrals", __name__, url_prefix="/api/v1", description="Referral cards")
 BEARER = [{"bearerAuth": []}]
 FILERS = (Role.REFERRER, Role.CONTACT_PERSON, Role.COORDINATOR)
-
-
-def refuse(exc: ReferralError | PictureError) -> NoReturn:
-    db.session.rollback()
-    abort(exc.status, message=str(exc), errors={exc.field: [str(exc)]})
 
 
 def series_body(series: CardSeries) -> dict[str, Any]:

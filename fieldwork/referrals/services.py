@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 from fieldwork.areas.models import Municipality
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case, CaseEvent
+from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -40,14 +41,8 @@ DEFAULT_CONSENT_TEXT = (
     "bewaard dan nodig. Ik kan mijn toestemming altijd intrekken.")
 
 
-class ReferralError(ValueError):
-    """Refused, with a message for people and the field it concerns; ``status`` is the HTTP
-    status an API answers with."""
-
-    def __init__(self, message: str, field: str = "_schema", status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
+class ReferralError(ServiceError):
+    """A card, series or link refused."""
 
 
 # --- consent texts ---------------------------------------------------------------------------

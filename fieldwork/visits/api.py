@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Response, g, request, url_for
 from flask_smorest import Blueprint, abort
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from fieldwork.areas.services import get_municipality
 from fieldwork.auth.services import find_user_by_email
 from fieldwork.core.audit import record_audit
+from fieldwork.core.errors import refuse
 from fieldwork.core.idempotency import idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.pictures import PictureError, decode_signature
@@ -43,11 +44,6 @@ from fieldwork.visits.services import (
 
 bp = Blueprint("api_visits", __name__, url_prefix="/api/v1", description="Visit rounds")
 BEARER = [{"bearerAuth": []}]
-
-
-def refuse(exc: VisitError | PictureError) -> NoReturn:
-    db.session.rollback()
-    abort(exc.status, message=str(exc), errors={exc.field: [str(exc)]})
 
 
 @bp.get("/visits/my")
@@ -163,8 +159,7 @@ def post_import(round_id: int) -> Response:
     try:
         job = start_import(visit_round, upload.filename or "", upload.read(), g.api_user)
     except VisitImportError as exc:
-        db.session.rollback()
-        abort(422, message=str(exc), errors={exc.field: [str(exc)]})
+        refuse(exc)
     record_audit("visit_import_started", "visit_round", visit_round.id, import_id=job.id)
     db.session.commit()
     response = Response(ImportSchema().dumps(job), status=202, mimetype="application/json")

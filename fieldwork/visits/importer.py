@@ -18,6 +18,7 @@ from fieldwork.areas.models import AddressFixup
 from fieldwork.areas.resolve import Resolution, place_in_municipality, resolve
 from fieldwork.areas.streets import decode_upload, sniff_delimiter, street_key
 from fieldwork.auth.models import User
+from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -43,10 +44,9 @@ _YEAR = re.compile(r"[0-9]{4}")
 _CONTENT = re.compile(r'[^\s;,"]')
 
 
-class VisitImportError(ValueError):
-    def __init__(self, message: str, field: str = "file") -> None:
-        super().__init__(message)
-        self.field = field
+class VisitImportError(ServiceError):
+    def __init__(self, message: str, field: str = "file", status: int = 422) -> None:
+        super().__init__(message, field, status)
 
 
 def start_import(visit_round: VisitRound, filename: str, raw: bytes,

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
+from fieldwork.core.errors import ServiceError
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
@@ -26,11 +27,8 @@ FINAL_FOR_OUTCOME = {"spoken": "visited", "refused": "refused", "moved": "moved"
                      "deceased": "deceased"}
 
 
-class VisitError(ValueError):
-    def __init__(self, message: str, field: str = "_schema", status: int = 422) -> None:
-        super().__init__(message)
-        self.field = field
-        self.status = status
+class VisitError(ServiceError):
+    """A round, assignment or findings sheet refused."""
 
 
 def create_round(municipality: Municipality, name: str, neighbourhood_ids: list[int],
