@@ -80,7 +80,8 @@ def email_rate_key() -> str:
     return "email:" + normalise_email(str(email or ""))[:254]
 
 
-def _hash_token(token: str) -> str:
+def hash_token(token: str) -> str:
+    """What is stored of a secret token (API tokens, one-time links): its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -88,7 +89,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     """A new bearer token for ``user``; the plain token is returned once, never stored."""
     plain = secrets.token_urlsafe(32)
     days = int(current_app.config["API_TOKEN_DAYS"])
-    token = ApiToken(user=user, token_hash=_hash_token(plain),
+    token = ApiToken(user=user, token_hash=hash_token(plain),
                      expires_at=utcnow() + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
@@ -96,7 +97,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 
 def user_for_token(plain: str) -> User | None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(plain)))
     now = utcnow()
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None

@@ -20,7 +20,6 @@ from fieldwork.referrals.forms import HandOutForm, LinkForm, SeriesForm, VoidFor
 from fieldwork.referrals.models import (
     CARD_STATES,
     CardSeries,
-    CardSeriesPdf,
     ReferralCard,
     ReferralLink,
 )
@@ -35,6 +34,7 @@ from fieldwork.referrals.services import (
     parse_service_offer,
     render_again,
     revoke_link,
+    stored_pdf,
     void_card,
 )
 
@@ -106,16 +106,22 @@ def series_page(series_id: int) -> str:
     counts = dict(db.session.execute(
         select(ReferralCard.state, func.count()).where(ReferralCard.series_id == series.id)
         .group_by(ReferralCard.state)).all())
-    referrers = db.session.scalars(select(User).where(
-        User.role == "referrer", User.active.is_(True)).order_by(User.name)).all()
-    hand_out_form = HandOutForm()
-    hand_out_form.to_user.choices = [("", "—")] + [
-        (str(u.id), f"{u.display_name} ({u.organisation})" if u.organisation
-         else u.display_name) for u in referrers]
+    hand_out_form = _hand_out_form()
     return render_template("referrals/series.html", series=series, cards=cards[:PAGE_SIZE],
                            more=len(cards) > PAGE_SIZE, page=page, state=state, counts=counts,
                            states=CARD_STATES, hand_out_form=hand_out_form,
                            void_form=VoidForm())
+
+
+def _hand_out_form() -> HandOutForm:
+    """The hand-out form with the active referrers to choose from (and "—" for none)."""
+    form = HandOutForm()
+    referrers = db.session.scalars(select(User).where(
+        User.role == "referrer", User.active.is_(True)).order_by(User.name))
+    form.to_user.choices = [("", "—")] + [
+        (str(u.id), f"{u.display_name} ({u.organisation})" if u.organisation
+         else u.display_name) for u in referrers]
+    return form
 
 
 @bp.get("/series/<int:series_id>/pdf")
@@ -124,11 +130,11 @@ def series_pdf(series_id: int) -> Response:
     from fieldwork.referrals.api import pdf_response
 
     series = _series_or_404(series_id)
-    stored = db.session.get(CardSeriesPdf, series.id) if series.pdf_status == "done" else None
-    if stored is None:
+    data = stored_pdf(series)
+    if data is None:
         flash(_("The PDF is not ready yet."), "error")
         return redirect(url_for("cards.series_page", series_id=series.id))
-    return pdf_response(stored.data, series)
+    return pdf_response(data, series)
 
 
 @bp.post("/series/<int:series_id>/pdf")
@@ -193,9 +199,7 @@ def _change_card(card: ReferralCard, change: Callable[[], None], action: str,
 @roles_required("coordinator")
 def hand_out_card(code: str) -> Response:
     card = _card_or_404(code)
-    form = HandOutForm()
-    form.to_user.choices = [("", "—")] + [(str(u.id), u.email) for u in db.session.scalars(
-        select(User).where(User.role == "referrer", User.active.is_(True)))]
+    form = _hand_out_form()
     if not form.validate_on_submit():
         flash(_("Choose a referrer from the list."), "error")
         return _back_to(card)

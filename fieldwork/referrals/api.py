@@ -16,7 +16,7 @@ from fieldwork.core.pictures import PictureError, decode_signature
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
-from fieldwork.referrals.models import CardSeries, CardSeriesPdf, ReferralCard
+from fieldwork.referrals.models import CardSeries, ReferralCard
 from fieldwork.referrals.schemas import (
     CardSchema,
     CardSeriesInSchema,
@@ -32,6 +32,7 @@ from fieldwork.referrals.services import (
     find_card,
     latest_consent_text,
     referral_status,
+    stored_pdf,
     submit_card,
 )
 
@@ -98,11 +99,11 @@ def get_series_pdf(series_id: int) -> Response:
     if series.pdf_status == "failed":
         abort(409, message="Making the PDF failed; the coordinator can make it again on the "
                            "series page.")
-    stored = db.session.get(CardSeriesPdf, series_id) if series.pdf_status == "done" else None
-    if stored is None:
+    data = stored_pdf(series)
+    if data is None:
         return Response(CardSeriesSchema().dumps(series_body(series)), status=202,
                         mimetype="application/json", headers={"Retry-After": "2"})
-    return pdf_response(stored.data, series)
+    return pdf_response(data, series)
 
 
 def pdf_response(data: bytes, series: CardSeries) -> Response:

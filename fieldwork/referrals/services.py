@@ -3,7 +3,6 @@ into the core, and one-time links. Flush, never commit."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from fieldwork.areas.models import Municipality
 from fieldwork.auth.models import User
+from fieldwork.auth.services import hash_token
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
@@ -25,6 +25,7 @@ from fieldwork.extensions import db
 from fieldwork.referrals.codes import CodeError, display, new_code, normalise
 from fieldwork.referrals.models import (
     CardSeries,
+    CardSeriesPdf,
     ReferralCard,
     ReferralLink,
     ReferralSubmission,
@@ -131,6 +132,14 @@ def render_again(series: CardSeries) -> None:
     series.pdf_started_at = None
     db.session.flush()
     enqueue_after_commit("referrals.render_series_pdf", series.id)
+
+
+def stored_pdf(series: CardSeries) -> bytes | None:
+    """The printable sheets once the worker made them."""
+    if series.pdf_status != "done":
+        return None
+    stored = db.session.get(CardSeriesPdf, series.id)
+    return stored.data if stored else None
 
 
 def card_url(code: str) -> str:
@@ -352,10 +361,6 @@ def consents_with_proof(consent_ids: list[int]) -> set[int]:
 
 # --- one-time links --------------------------------------------------------------------------
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def create_link(municipality: Municipality, referrer_name: str, organisation: str,
                 email: str | None, days: int, by: User | None) -> tuple[ReferralLink, str]:
     if not referrer_name.strip():
@@ -363,7 +368,7 @@ def create_link(municipality: Municipality, referrer_name: str, organisation: st
     if not 1 <= days <= 90:
         raise ReferralError(_("A link is valid for 1 to 90 days."), "days")
     token = secrets.token_urlsafe(24)
-    link = ReferralLink(token_hash=_hash(token), referrer_name=referrer_name.strip()[:120],
+    link = ReferralLink(token_hash=hash_token(token), referrer_name=referrer_name.strip()[:120],
                         organisation=organisation.strip()[:200], email=(email or None),
                         municipality_id=municipality.id, created_by_id=by.id if by else None,
                         expires_at=utcnow() + timedelta(days=days))
@@ -374,7 +379,7 @@ def create_link(municipality: Municipality, referrer_name: str, organisation: st
 
 def link_for_token(token: str, now: datetime | None = None) -> ReferralLink:
     link = db.session.scalar(select(ReferralLink).where(
-        ReferralLink.token_hash == _hash(token or "")))
+        ReferralLink.token_hash == hash_token(token or "")))
     if link is None or link.revoked_at is not None:
         raise ReferralError(_("This link does not work. Ask the municipality for a new one."),
                             "token", 404)

@@ -155,11 +155,10 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
         return problem(exc)
     if card.state == "used" and _filed_by(card, filer):
         return redirect(receipt_url(card))  # a double tap, or back after sending
-    if card.state in ("used", "voided"):
-        try:
-            ensure_fileable(card)
-        except ReferralError as exc:
-            return problem(exc)
+    try:
+        ensure_fileable(card)  # used by someone else, or voided
+    except ReferralError as exc:
+        return problem(exc)
     series = card.series
     form = CardForm()
     villages = db.session.scalars(select(SubMunicipality).where(
@@ -209,7 +208,8 @@ def payload_from(form: CardForm) -> dict[str, Any]:
 
 def pictures_from(form: CardForm) -> tuple[bytes | None, bytes | None]:
     if form.consent.data == "signature" and not form.signature.data:
-        raise_signature_missing()
+        raise ReferralError(_("Let the resident sign in the box, or choose the signed strip."),
+                            "signature")
     signature = decode_signature(form.signature.data) if (
         form.consent.data == "signature") else None
     upload = form.strip_photo.data
@@ -217,9 +217,4 @@ def pictures_from(form: CardForm) -> tuple[bytes | None, bytes | None]:
     if form.consent.data == "signed_strip" and upload and getattr(upload, "filename", ""):
         photo = clean_photo(upload.read())
     return signature, photo
-
-
-def raise_signature_missing() -> None:
-    raise ReferralError(_("Let the resident sign in the box, or choose the signed strip."),
-                        "signature")
 
