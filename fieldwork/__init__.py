@@ -104,6 +104,7 @@ def register_extensions(app: Flask) -> None:
         "bearerAuth", {"type": "http", "scheme": "bearer",
                        "description": "POST /api/v1/auth/token for a token"})
     celery_init_app(app)
+    import fieldwork.calls.tasks
     import fieldwork.cases.tasks
     import fieldwork.core.outbox
     import fieldwork.core.tasks
@@ -123,6 +124,7 @@ def import_models() -> None:
     """Every model module, so that relationships and migrations see all tables."""
     import fieldwork.areas.models
     import fieldwork.auth.models
+    import fieldwork.calls.models
     import fieldwork.cases.models
     import fieldwork.core.idempotency
     import fieldwork.core.models

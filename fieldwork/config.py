@@ -127,6 +127,7 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         "beat_schedule": {
             "flush-outbox": {"task": "fieldwork.core.flush_outbox", "schedule": 60.0},
             "check-deadlines": {"task": "cases.check_deadlines", "schedule": 900.0},
+            "goodmorning-calls": {"task": "calls.goodmorning_tick", "schedule": 60.0},
         },
     }
     if redis_url:

@@ -1,0 +1,1 @@
+"""Call campaigns (belactie) and the good-morning call (goeiemorgen-telefoon)."""

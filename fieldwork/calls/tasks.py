@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_ready
+
+from fieldwork.calls.goodmorning import tick
+from fieldwork.extensions import db
+
+
+@shared_task(name="calls.goodmorning_tick")
+def goodmorning_tick() -> dict[str, int]:
+    """Periodic (Celery beat, every minute): make today's good-morning calls and raise the
+    alerts that are due. Also sent when a worker starts, so that days missed while no
+    worker ran are caught up."""
+    counts = tick()
+    db.session.commit()
+    return counts
+
+
+@worker_ready.connect
+def catch_up_on_start(sender: Any = None, **_kwargs: Any) -> None:
+    if sender is not None:
+        sender.app.send_task("calls.goodmorning_tick")
