@@ -142,6 +142,9 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.auth.admin_views import bp as users_pages
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
+    from fieldwork.calls.admin import bp as campaigns_pages
+    from fieldwork.calls.api import bp as calls_api
+    from fieldwork.calls.views import bp as calls_pages
     from fieldwork.cases.api import bp as cases_api
     from fieldwork.cases.views import bp as cases_pages
     from fieldwork.core.health import bp as health
@@ -161,10 +164,11 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
                       notifications_pages, routing_pages, users_pages, referrals_pages,
-                      cards_pages, visits_pages, rounds_pages, health):
+                      cards_pages, visits_pages, rounds_pages, calls_pages, campaigns_pages,
+                      health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api,
-                      visits_api):
+                      visits_api, calls_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 
@@ -189,12 +193,16 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from fieldwork.core.roles import ROLE_LABELS, Role
-    from fieldwork.signals.vocabulary import label
+    from fieldwork.signals.vocabulary import WEEKDAYS, label
 
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"role_label": lambda role: ROLE_LABELS.get(Role(role), role), "label": label,
                 "current_locale": str(get_locale())}
+
+    @app.template_filter("weekday")
+    def weekday(number: int) -> str:
+        return str(WEEKDAYS.get(number, number))
 
     @app.after_request
     def security_headers(response: Any) -> Any:

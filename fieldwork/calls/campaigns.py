@@ -21,7 +21,12 @@ from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import ConsentText, Resident
-from fieldwork.signals.services import SignalError, create_signals
+from fieldwork.signals.services import (
+    SignalError,
+    _locate,
+    create_signals,
+    find_or_create_resident,
+)
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.models import VisitAddress
 
@@ -272,9 +277,10 @@ def _checked_answers(guide: list[dict[str, Any]], answers: dict[str, str]) -> di
 
 
 def record_attempt(target: CallTarget, caller: User, talk: Conversation,
-                   now: datetime | None = None) -> CallAttempt:
+                   now: datetime | None = None) -> tuple[CallAttempt, int]:
     """Store one call to a (locked) target and move it on; when reached, the answers, the
-    needs form and — with verbal consent — a request for contact go into the core."""
+    needs form and — with verbal consent — a request for contact go into the core.
+    Returns the attempt and how many signals it passed on."""
     now = now or utcnow()
     campaign = target.campaign
     if talk.outcome not in ("reached", "no_answer", "voicemail", "wrong_number",
@@ -310,11 +316,11 @@ def record_attempt(target: CallTarget, caller: User, talk: Conversation,
         note=talk.note.strip()[:2000] if consented or talk.urgent else "", created_at=now)
     db.session.add(attempt)
     db.session.flush()
-    if reached or talk.urgent:
-        signals = _signals_for(target, caller, attempt, consented)
-        attempt.consent_id = next((s.consent_id for s in signals if s.consent_id), None)
-        db.session.flush()
-    return attempt
+    signals = _signals_for(target, caller, attempt, consented) if reached or talk.urgent \
+        else []
+    attempt.consent_id = next((s.consent_id for s in signals if s.consent_id), None)
+    db.session.flush()
+    return attempt, len(signals)
 
 
 def _signals_for(target: CallTarget, caller: User, attempt: CallAttempt,
@@ -343,6 +349,21 @@ def _signals_for(target: CallTarget, caller: User, attempt: CallAttempt,
                               consent_text_id=campaign.consent_text_id if consented else None)
     except SignalError as exc:
         raise CallError(str(exc), exc.field) from exc
+
+
+def resident_for_target(target: CallTarget) -> Resident:
+    """The core resident for someone on the call list (made when they ask for more)."""
+    if target.resident_id is not None:
+        return db.session.get_one(Resident, target.resident_id)
+    data = {"name": target.name, "street": target.street, "house_number": target.house_number,
+            "postcode": target.postcode, "birth_year": target.birth_year,
+            "phone": target.phone, "gemeente": target.campaign.municipality.code}
+    try:
+        resident = find_or_create_resident(data, _locate(data))
+    except SignalError as exc:
+        raise CallError(str(exc), "resident_id") from exc
+    target.resident_id = resident.id
+    return resident
 
 
 def campaign_progress(campaign: CallCampaign) -> dict[str, Any]:

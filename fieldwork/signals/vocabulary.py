@@ -66,11 +66,28 @@ VISIT_STATUSES = {"to_visit": _l("To visit"), "visited": _l("Visited"),
                   "not_home": _l("Not at home"), "refused": _l("Refused"), "moved": _l("Moved"),
                   "deceased": _l("Deceased")}
 
+CALL_OUTCOMES = {"reached": _l("Reached"), "no_answer": _l("No answer"),
+                 "voicemail": _l("Voicemail"), "wrong_number": _l("Wrong number"),
+                 "call_back_at": _l("Call back later"), "refused": _l("Does not want to talk")}
+SCHEDULE_STATES = {"active": _l("Active"), "paused": _l("Paused"), "stopped": _l("Stopped")}
+GOODMORNING_STATUSES = {"open": _l("To call"), "reached": _l("Reached"),
+                        "alerted": _l("Alert sent"), "skipped": _l("Paused")}
+ALERT_REASONS = {"no_answer": _l("No answer after the retries"),
+                 "wrong_number": _l("The number does not work"),
+                 "not_called": _l("Nobody called in time")}
+ESCALATION_RELATIONS = {"neighbour": _l("Neighbour"), "family": _l("Family"),
+                        "contact_person": _l("The contact person")}
+WEEKDAYS = {0: _l("Monday"), 1: _l("Tuesday"), 2: _l("Wednesday"), 3: _l("Thursday"),
+            4: _l("Friday"), 5: _l("Saturday"), 6: _l("Sunday")}
+
 LABELS = {"theme": THEMES, "domain": DOMAINS, "source": SOURCES, "urgency": URGENCIES,
           "polarity": POLARITIES, "consent": CONSENT_METHODS, "status": CASE_STATUSES,
           "outcome": OUTCOMES, "event": EVENT_TYPES, "result": ATTEMPT_RESULTS,
           "referral_status": REFERRAL_STATUSES, "card_state": CARD_STATES,
-          "pdf_status": PDF_STATUSES, "visit_status": VISIT_STATUSES}
+          "pdf_status": PDF_STATUSES, "visit_status": VISIT_STATUSES,
+          "call_outcome": CALL_OUTCOMES, "schedule_state": SCHEDULE_STATES,
+          "goodmorning_status": GOODMORNING_STATUSES, "alert_reason": ALERT_REASONS,
+          "escalation_relation": ESCALATION_RELATIONS}
 
 
 def label(kind: str, code: str | None) -> str:
