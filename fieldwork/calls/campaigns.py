@@ -215,6 +215,14 @@ def _mine(user: User) -> Any:
         CallCampaign.closed_at.is_(None))
 
 
+def count_my_calls(user: User) -> int:
+    """Open campaign targets and today's open good-morning calls of this caller."""
+    from fieldwork.calls.goodmorning import my_calls
+
+    return int(db.session.scalar(select(func.count()).select_from(_mine(user).subquery()))
+               or 0) + len(my_calls(user))
+
+
 def my_targets(user: User, now: datetime | None = None) -> list[tuple[CallTarget, bool]]:
     """My open targets, each with whether I may call them now; those I may call first,
     call-backs by their time."""

@@ -31,6 +31,7 @@ DEMO_USERS = [
 DEMO_ORGANISATIONS = {"huisarts@demo.fieldwork.be": "Huisartsenpraktijk De Linde, Dadizele"}
 DEMO_STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
 DEMO_VISIT_LIST = ROOT / "data" / "demo" / "bezoeklijst_dadizele.csv"
+DEMO_HAMONT_LIST = ROOT / "data" / "demo" / "bezoeklijst_hamont.csv"
 
 
 @demo_cli.command("load")
@@ -53,6 +54,7 @@ def load_command(force: bool) -> None:
     _demo_routing_and_signals()
     _demo_referral_cards()
     _demo_visit_round()
+    _demo_calls()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -232,3 +234,106 @@ def _demo_visit_round() -> None:
             VisitAddress.round_id == visit_round.id, VisitAddress.name == "Gerard Desmet")):
         record_visit(address, maria, Findings(outcome="not_home", card_left=True))
     click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 2 visits")
+
+
+def _demo_calls() -> None:
+    """A call campaign for the 80+ of Hamont (from the population-register list of the
+    coming visit round), shared by two callers with three calls made; two good-morning calls,
+    one of which was not answered yesterday (an open alert for An)."""
+    from datetime import time, timedelta
+
+    from sqlalchemy import func, select
+
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.calls import goodmorning
+    from fieldwork.calls.campaigns import (
+        Conversation,
+        create_campaign,
+        parse_guide,
+        record_attempt,
+        select_targets,
+        share_out,
+    )
+    from fieldwork.calls.models import CallCampaign, CallTarget, GoodMorningCall
+    from fieldwork.calls.rules import at_local, local
+    from fieldwork.db import utcnow
+    from fieldwork.signals.models import Resident
+    from fieldwork.visits.importer import run_import, start_import
+    from fieldwork.visits.services import create_round, today
+
+    if db.session.scalar(select(func.count()).select_from(CallCampaign)):
+        return
+    hamont_achel = db.session.query(Municipality).filter_by(code="72037").one()
+    hamont = db.session.scalars(select(Neighbourhood).filter_by(
+        name="Hamont", municipality_id=hamont_achel.id)).one()
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    maria = find_user_by_email("vrijwilliger@demo.fieldwork.be")
+    jef = find_user_by_email("jef@demo.fieldwork.be")
+    an = find_user_by_email("aanspreekpersoon@demo.fieldwork.be")
+    if not (coordinator and maria and jef and an):
+        raise click.ClickException("the demo accounts are missing")
+    visit_round = create_round(hamont_achel, "Bezoekronde 80+ Hamont", [hamont.id],
+                               today() + timedelta(days=30), today() + timedelta(days=90),
+                               ["Seniorengids Hamont-Achel"], 3, coordinator)
+    job = start_import(visit_round, DEMO_HAMONT_LIST.name, DEMO_HAMONT_LIST.read_bytes(),
+                       coordinator, enqueue=False)
+    db.session.commit()
+    run_import(job.id)
+    campaign = create_campaign(
+        hamont_achel, "Belactie 80+ Hamont", [hamont.id], parse_guide(
+            "Hoe gaat het met u de laatste tijd?\n"
+            "Ziet u geregeld familie, vrienden of buren? | vaak; soms; zelden; nooit\n"
+            "Kan u nog zelf boodschappen doen? | ja; met hulp; nee\n"
+            "Is er iets waarmee we u kunnen helpen?"),
+        [maria.id, jef.id], 3, 120, time(10), time(19), None, coordinator)
+    selection = select_targets(campaign, 80, local(utcnow()).year)
+    share_out(campaign, [maria.id, jef.id])
+    targets = {t.name: t for t in db.session.scalars(select(CallTarget).where(
+        CallTarget.campaign_id == campaign.id))}
+    earlier = utcnow() - timedelta(hours=3)
+    if "Rosa Wouters" in targets and targets["Rosa Wouters"].caller_id:
+        record_attempt(targets["Rosa Wouters"], maria, Conversation(
+            outcome="reached", answers={"q1": "Het gaat, maar de dagen zijn lang.",
+                                        "q2": "zelden", "q3": "met hulp"},
+            themes={"eenzaamheid": "concern", "mobiliteit": "concern", "woning": "ok"},
+            wants_regular_calls=True, wants_contact=True, consent_given=True,
+            note="Zou graag naar het dienstencentrum gaan maar heeft geen vervoer."), earlier)
+    if "Jan Bex" in targets and targets["Jan Bex"].caller_id:
+        record_attempt(targets["Jan Bex"], targets["Jan Bex"].caller or jef,
+                       Conversation(outcome="no_answer"), earlier)
+    if "Anna Peeters" in targets and targets["Anna Peeters"].caller_id:
+        record_attempt(targets["Anna Peeters"], targets["Anna Peeters"].caller or jef,
+                       Conversation(outcome="call_back_at",
+                                    call_back_at=utcnow() + timedelta(days=1)), earlier)
+    # Maria Claes is called around now (so that Maria's list shows the call), every day;
+    # Jozef Vandenbussche at nine, and yesterday he did not answer: an alert for An.
+    hour = local(utcnow()).hour
+    windows = {"Maria Claes": (time(hour), time(min(hour + 2, 23), 59 if hour >= 22 else 0)),
+               "Jozef Vandenbussche": (time(9), time(10))}
+    schedules = {}
+    for name, neighbour, relation, phone in (
+            ("Maria Claes", "Godelieve Verhaeghe", "neighbour", "051 77 20 14"),
+            ("Jozef Vandenbussche", "Els Vandenbussche", "family", "0478 11 22 33")):
+        resident = db.session.scalars(select(Resident).filter_by(name=name)).first()
+        if resident is not None:
+            schedules[name] = goodmorning.create_schedule(
+                resident, list(range(7)), *windows[name], [maria.id],
+                goodmorning.Escalation(neighbour, phone, relation, True), an, coordinator,
+                True, starts_on=today())
+    made = 0
+    jozef = schedules.get("Jozef Vandenbussche")
+    if jozef is not None:
+        yesterday = today() - timedelta(days=1)
+        jozef.starts_on = yesterday
+        morning = at_local(yesterday, time(9, 5))
+        made += goodmorning.make_calls(morning)
+        call = db.session.scalars(select(GoodMorningCall).filter_by(
+            schedule_id=jozef.id, day=yesterday)).one()
+        for minutes in (0, 15, 30):
+            goodmorning.record_call(call, maria, "no_answer",
+                                    now=morning + timedelta(minutes=minutes))
+    counts = goodmorning.tick()
+    counts["calls_made"] += made
+    click.echo(f"call campaign: Hamont, {selection.added} people on the list, "
+               f"3 calls; good-morning calls: {counts['calls_made']} made, "
+               f"{counts['alerts'] + 1} alert(s)")

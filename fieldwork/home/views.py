@@ -27,10 +27,16 @@ def index() -> str:
         from fieldwork.cases.services import queue_for
 
         context["open_cases"] = queue_for(current_user)
+    if current_user.role in ("contact_person", "coordinator"):
+        from fieldwork.calls.goodmorning import open_alerts
+
+        context["open_alerts"] = len(open_alerts(current_user))
     if current_user.role == "volunteer":
+        from fieldwork.calls.campaigns import count_my_calls
         from fieldwork.visits.services import count_open_addresses
 
         context["visit_count"] = count_open_addresses(current_user)
+        context["call_count"] = count_my_calls(current_user)
     if current_user.role == "referrer":
         from fieldwork.referrals.services import referral_statuses, submissions_of
 
