@@ -157,18 +157,17 @@ def select_targets(campaign: CallCampaign, min_age: int, today_year: int) -> Sel
         CallTarget.name_key, CallTarget.address_key).where(
         CallTarget.campaign_id == campaign.id))}
     result = Selection()
-    people: list[tuple[str, str | None, str | None, str | None, int | None, str | None, int,
-                       int | None]] = []
-    for r in db.session.scalars(select(Resident).where(
-            Resident.neighbourhood_id.in_(hood_ids), Resident.birth_year <= born_by)):
-        people.append((r.name, r.street, r.house_number, r.postcode, r.birth_year, r.phone,
-                       r.neighbourhood_id, r.id))
-    for a in db.session.scalars(select(VisitAddress).where(
+    people: list[Resident | VisitAddress] = [
+        *db.session.scalars(select(Resident).where(
+            Resident.neighbourhood_id.in_(hood_ids), Resident.birth_year <= born_by)
+            .order_by(Resident.id)),
+        *db.session.scalars(select(VisitAddress).where(
             VisitAddress.neighbourhood_id.in_(hood_ids), VisitAddress.birth_year <= born_by)
-            .order_by(VisitAddress.id)):
-        people.append((a.name, a.street, a.house_number, a.postcode, a.birth_year, a.phone,
-                       a.neighbourhood_id, None))
-    for name, street, number, postcode, year, phone, hood, resident_id in people:
+            .order_by(VisitAddress.id))]
+    for person in people:
+        name, street, number, postcode = (person.name, person.street, person.house_number,
+                                          person.postcode)
+        phone = person.phone
         key = (name_key(name), address_key(street, number, postcode))
         if key in seen:
             result.already_listed += 1
@@ -178,9 +177,11 @@ def select_targets(campaign: CallCampaign, min_age: int, today_year: int) -> Sel
             result.without_phone += 1
             continue
         db.session.add(CallTarget(
-            campaign_id=campaign.id, resident_id=resident_id, name=name, name_key=key[0],
-            street=street, house_number=number, postcode=postcode, address_key=key[1],
-            birth_year=year, phone=phone.strip(), neighbourhood_id=hood))
+            campaign_id=campaign.id,
+            resident_id=person.id if isinstance(person, Resident) else None, name=name,
+            name_key=key[0], street=street, house_number=number, postcode=postcode,
+            address_key=key[1], birth_year=person.birth_year, phone=(phone or "").strip(),
+            sector_id=person.sector_id, neighbourhood_id=person.neighbourhood_id))
         result.added += 1
     db.session.flush()
     return result
@@ -345,7 +346,8 @@ def _signals_for(target: CallTarget, caller: User, attempt: CallAttempt,
         "resident": {"name": target.name, "street": target.street,
                      "house_number": target.house_number, "postcode": target.postcode,
                      "birth_year": target.birth_year, "phone": target.phone, "lat": None,
-                     "lon": None, "statsec": None, "gemeente": campaign.municipality.code,
+                     "lon": None, "statsec": target.sector.code if target.sector else None,
+                     "gemeente": campaign.municipality.code,
                      "deelgemeente": None},
         "themes": themes, "urgency": "urgent" if attempt.urgent else "normal",
         "note": attempt.note,
@@ -365,7 +367,8 @@ def resident_for_target(target: CallTarget) -> Resident:
         return db.session.get_one(Resident, target.resident_id)
     data = {"name": target.name, "street": target.street, "house_number": target.house_number,
             "postcode": target.postcode, "birth_year": target.birth_year,
-            "phone": target.phone, "gemeente": target.campaign.municipality.code}
+            "phone": target.phone, "gemeente": target.campaign.municipality.code,
+            "statsec": target.sector.code if target.sector else None}
     try:
         resident = find_or_create_resident(data, _locate(data))
     except SignalError as exc:

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fieldwork.areas.models import Municipality, Neighbourhood
+from fieldwork.areas.models import Municipality, Neighbourhood, Sector
 from fieldwork.auth.models import User
 from fieldwork.db import UTCDateTime, utcnow
 from fieldwork.extensions import db
@@ -99,6 +99,7 @@ class CallTarget(db.Model):
     address_key: Mapped[str] = mapped_column(String(240))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str] = mapped_column(String(40))
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sectors.id"))
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
     caller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(14), default="to_call")
@@ -108,6 +109,7 @@ class CallTarget(db.Model):
 
     campaign: Mapped[CallCampaign] = relationship()
     neighbourhood: Mapped[Neighbourhood] = relationship()
+    sector: Mapped[Sector | None] = relationship()
     caller: Mapped[User | None] = relationship()
 
 

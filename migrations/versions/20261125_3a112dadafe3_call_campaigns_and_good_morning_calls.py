@@ -70,6 +70,7 @@ def upgrade():
     sa.Column('address_key', sa.String(length=240), nullable=False),
     sa.Column('birth_year', sa.Integer(), nullable=True),
     sa.Column('phone', sa.String(length=40), nullable=False),
+    sa.Column('sector_id', sa.Integer(), nullable=True),
     sa.Column('neighbourhood_id', sa.Integer(), nullable=False),
     sa.Column('caller_id', sa.Integer(), nullable=True),
     sa.Column('status', sa.String(length=14), nullable=False),
@@ -80,6 +81,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['campaign_id'], ['call_campaigns.id'], name=op.f('fk_call_targets_campaign_id_call_campaigns')),
     sa.ForeignKeyConstraint(['neighbourhood_id'], ['neighbourhoods.id'], name=op.f('fk_call_targets_neighbourhood_id_neighbourhoods')),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_call_targets_resident_id_residents')),
+    sa.ForeignKeyConstraint(['sector_id'], ['sectors.id'], name=op.f('fk_call_targets_sector_id_sectors')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_call_targets')),
     sa.UniqueConstraint('campaign_id', 'name_key', 'address_key', name=op.f('uq_call_targets_campaign_id_name_key_address_key'))
     )
