@@ -127,20 +127,52 @@ def pause(schedule: GoodMorningSchedule, first: date, last: date | None, reason:
         raise CallError(_("A pause cannot start in the past."), "paused_from")
     if last is not None and last < first:
         raise CallError(_("The pause ends before it starts."), "paused_until")
+    _keep_past_pause(schedule, today)
     schedule.paused_from, schedule.paused_until = first, last
     schedule.pause_reason = reason.strip()[:120]
     _cancel_open_calls(schedule, first, last)
     db.session.flush()
 
 
+def _keep_past_pause(schedule: GoodMorningSchedule, today: date) -> None:
+    """Before a new pause replaces one that (partly) passed: its past days get a skipped
+    call, else the tick's catch-up (CATCH_UP_DAYS back) makes them and alerts them."""
+    if schedule.paused_from is None or schedule.paused_from >= today:
+        return
+    last = today - timedelta(days=1)
+    if schedule.paused_until is not None:
+        last = min(last, schedule.paused_until)
+    first = max(schedule.paused_from, schedule.starts_on,
+                today - timedelta(days=CATCH_UP_DAYS))
+    made = set(db.session.scalars(select(GoodMorningCall.day).where(
+        GoodMorningCall.schedule_id == schedule.id, GoodMorningCall.day >= first)))
+    for planned in calls_between(schedule.weekdays, schedule.window_from,
+                                 schedule.window_until,
+                                 timedelta(minutes=schedule.retry_minutes),
+                                 schedule.max_retries, first, last):
+        if planned.day not in made:
+            db.session.add(GoodMorningCall(
+                schedule_id=schedule.id, day=planned.day, due_at=planned.due_at,
+                next_try_at=planned.due_at, give_up_at=planned.give_up_at, status="skipped"))
+
+
 def resume(schedule: GoodMorningSchedule, now: datetime | None = None) -> None:
-    """Calls again from today (today's call is made by the next tick)."""
-    today = local(now or utcnow()).date()
-    if schedule.paused_from is not None and schedule.paused_from < today:
-        schedule.paused_until = today - timedelta(days=1)  # the past pause stays true
+    """Calls again from today (today's call is made by the next tick) — from tomorrow when
+    today's window is over, as for a new schedule: no alert for a call nobody was to make."""
+    now = now or utcnow()
+    today = local(now).date()
+    restart = today if local(now).time() < schedule.window_until else today + timedelta(days=1)
+    if schedule.paused_from is not None and schedule.paused_from < restart:
+        if schedule.paused_until is None or schedule.paused_until >= restart:
+            schedule.paused_until = restart - timedelta(days=1)  # the past pause stays true
     else:
         schedule.paused_from = schedule.paused_until = None
     schedule.pause_reason = ""
+    if schedule.stopped_at is None:  # today's call, skipped by a pause from today: back
+        for call in db.session.scalars(select(GoodMorningCall).where(
+                GoodMorningCall.schedule_id == schedule.id, GoodMorningCall.status == "skipped",
+                GoodMorningCall.day >= restart).with_for_update()):
+            call.status = "open"
     db.session.flush()
 
 

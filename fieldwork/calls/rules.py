@@ -85,7 +85,9 @@ def calls_between(weekdays: list[int], window_from: time, window_until: time,
         in_pause = pause_from is not None and pause_from <= day and (
             pause_until is None or day <= pause_until)
         if day.weekday() in weekdays and not in_pause:
-            calls.append(DailyCall(day, at_local(day, window_from),
-                                   at_local(day, window_until) + retry * max_retries))
+            closes = at_local(day, window_until)
+            # a start the spring change skips (02:00-03:00) can map past the window's end
+            due = min(at_local(day, window_from), closes)
+            calls.append(DailyCall(day, due, closes + retry * max_retries))
         day += timedelta(days=1)
     return calls
