@@ -111,7 +111,8 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.notifications.tasks
     import fieldwork.referrals.tasks
     import fieldwork.routing.tasks
-    import fieldwork.visits.tasks  # noqa: F401
+    import fieldwork.visits.tasks
+    import fieldwork.volunteers.tasks  # noqa: F401
 
 
 def select_locale() -> str:
@@ -133,7 +134,8 @@ def import_models() -> None:
     import fieldwork.referrals.models
     import fieldwork.routing.models
     import fieldwork.signals.models
-    import fieldwork.visits.models  # noqa: F401
+    import fieldwork.visits.models
+    import fieldwork.volunteers.models  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
@@ -161,14 +163,19 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.visits.admin import bp as rounds_pages
     from fieldwork.visits.api import bp as visits_api
     from fieldwork.visits.views import bp as visits_pages
+    from fieldwork.volunteers.admin import bp as pool_pages
+    from fieldwork.volunteers.api import bp as volunteers_api
+    from fieldwork.volunteers.matching_api import bp as buurtgezel_api
+    from fieldwork.volunteers.matching_views import bp as buurtgezel_pages
+    from fieldwork.volunteers.views import bp as volunteers_pages
 
     for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
                       notifications_pages, routing_pages, users_pages, referrals_pages,
                       cards_pages, visits_pages, rounds_pages, calls_pages, campaigns_pages,
-                      health):
+                      volunteers_pages, pool_pages, buurtgezel_pages, health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api,
-                      visits_api, calls_api):
+                      visits_api, calls_api, volunteers_api, buurtgezel_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 

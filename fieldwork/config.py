@@ -31,6 +31,10 @@ DEFAULTS: dict[str, Any] = {
     # A Redis outage must not lock everybody out: limits pause, logins keep working.
     "RATELIMIT_SWALLOW_ERRORS": True,
     "API_TOKEN_DAYS": 30,
+    # The public 'Ik wil helpen' form: per address, and how soon a person can have filled it
+    # in (a bot posts at once; a person takes more than a few seconds).
+    "HELP_FORM_RATE_LIMIT": "5 per hour;20 per day",
+    "HELP_FORM_MIN_SECONDS": 3,
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto may be trusted (nginx: 1).
     "TRUSTED_PROXIES": 0,
     "TASK_QUEUE": "fieldwork",
@@ -128,6 +132,7 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
             "flush-outbox": {"task": "fieldwork.core.flush_outbox", "schedule": 60.0},
             "check-deadlines": {"task": "cases.check_deadlines", "schedule": 900.0},
             "goodmorning-calls": {"task": "calls.goodmorning_tick", "schedule": 60.0},
+            "buurtgezel-follow-ups": {"task": "volunteers.match_follow_ups", "schedule": 3600.0},
         },
     }
     if redis_url:

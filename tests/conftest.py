@@ -240,15 +240,29 @@ def moorslede(app: Flask) -> Flask:
 ROLES = ("volunteer", "referrer", "contact_person", "coordinator", "analyst")
 
 
-def make_user(app: Flask, role: str, email: str | None = None, **changes: Any) -> int:
+def make_user(app: Flask, role: str, email: str | None = None, model2: bool = True,
+              **changes: Any) -> int:
+    """An account. A volunteer also gets an active place in the pool with a checked model 2
+    (when a municipality was imported), as the visit and call tests need; model2=False
+    leaves them without, for the tests of that gate."""
+    from sqlalchemy import select
+
+    from fieldwork.areas.models import Municipality
     from fieldwork.auth.services import create_user
     from fieldwork.extensions import db
+    from fieldwork.volunteers.models import Volunteer
 
     with app.app_context():
         user = create_user(email=email or f"{role}@example.be", role=role, password=PASSWORD,
                            name=role.replace("_", " ").title())
         for key, value in changes.items():
             setattr(user, key, value)
+        municipality = db.session.scalar(select(Municipality).order_by(Municipality.id))
+        if role == "volunteer" and model2 and municipality is not None:
+            db.session.add(Volunteer(
+                municipality_id=municipality.id, name=user.name, email=user.email,
+                status="active", roles=["visitor", "caller"], user_id=user.id,
+                model2_checked_on=user.created_at.date(), data_consent_at=user.created_at))
         db.session.commit()
         return user.id
 

@@ -29,6 +29,7 @@ from fieldwork.signals.services import (
 )
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.models import VisitAddress
+from fieldwork.volunteers.gate import account_refusal
 
 CALLER_ROLES = ("volunteer", "contact_person", "coordinator")
 CONSENT_PURPOSE = "verbal_contact"
@@ -92,6 +93,10 @@ def _callers(ids: list[int]) -> list[User]:
         User.id.in_(ids), User.active.is_(True), User.role.in_(CALLER_ROLES))))
     if len(callers) != len(set(ids)):
         raise CallError(_("Choose callers among the active volunteers and staff."), "callers")
+    for caller in callers:
+        reason = account_refusal(caller)
+        if reason:
+            raise CallError(reason, "callers")
     return callers
 
 

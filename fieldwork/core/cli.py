@@ -12,6 +12,7 @@ from fieldwork.cases.deadlines import check_deadlines
 from fieldwork.core.outbox import publish, unsent_ids
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
+from fieldwork.volunteers.matching import send_follow_up_reminders
 
 tasks_cli = AppGroup("tasks", help="Periodic work.")
 
@@ -24,7 +25,9 @@ def tick_command() -> None:
     sent = publish(unsent_ids(timedelta(seconds=30)))
     counts = check_deadlines(utcnow())
     calls = tick()
+    follow_ups = send_follow_up_reminders()
     db.session.commit()
     click.echo(f"outbox: {sent} re-sent; reminders: {counts['reminders']}, "
                f"escalations: {counts['escalations']}; good-morning calls made: "
-               f"{calls['calls_made']}, alerts: {calls['alerts']}")
+               f"{calls['calls_made']}, alerts: {calls['alerts']}; buurtgezel follow-ups: "
+               f"{follow_ups}")

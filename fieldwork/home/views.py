@@ -31,6 +31,9 @@ def index() -> str:
         from fieldwork.calls.goodmorning import open_alerts
 
         context["open_alerts"] = len(open_alerts(current_user))
+        from fieldwork.volunteers.pool import count_candidates
+
+        context["candidate_count"] = count_candidates()
     if current_user.role == "volunteer":
         from fieldwork.calls.campaigns import count_my_calls
         from fieldwork.visits.services import count_open_addresses

@@ -21,6 +21,7 @@ from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
 from fieldwork.signals.services import SignalError, create_signals
 from fieldwork.visits.models import OUTCOMES, VisitAddress, VisitRound
+from fieldwork.volunteers.gate import account_refusal
 
 OPEN = ("to_visit", "not_home")
 FINAL_FOR_OUTCOME = {"spoken": "visited", "refused": "refused", "moved": "moved",
@@ -61,6 +62,9 @@ def _volunteer(user: User | None, field_name: str) -> User | None:
         return None
     if user.role != "volunteer" or not user.active:
         raise VisitError(_("Choose an active volunteer."), field_name)
+    reason = account_refusal(user)
+    if reason:
+        raise VisitError(reason, field_name)
     return user
 
 

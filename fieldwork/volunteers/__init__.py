@@ -1,0 +1,1 @@
+"""Volunteers: inclusive intake, the pool, trainings, and buurtgezellen matching."""
