@@ -126,8 +126,10 @@ def take_lead() -> Response:
 
 
 def _intake_form(volunteer: Volunteer | None, municipality: Municipality) -> IntakeForm:
-    form = IntakeForm(obj=None) if volunteer is None else IntakeForm(
-        data=_form_data(volunteer)) if request.method == "GET" else IntakeForm()
+    if volunteer is not None and request.endpoint != "pool.save_intake":
+        form = IntakeForm(formdata=None, data=_form_data(volunteer))  # what is stored
+    else:
+        form = IntakeForm()
     form.neighbourhood_id.choices = neighbourhood_choices(municipality, _("Not known"))
     form.availability.choices = slot_choices()
     return form

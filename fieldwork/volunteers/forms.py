@@ -43,7 +43,9 @@ class HelpForm(FlaskForm):
                                                     Length(max=200)])
     phone = StringField(_l("Phone number"), validators=[Length(max=40)])
     email = StringField(_l("E-mail address (if you have one)"), validators=[Length(max=254)])
-    neighbourhood_id = SelectField(_l("Where do you live?"), choices=[], coerce=str)
+    # the service checks the neighbourhood (and a missing one is allowed)
+    neighbourhood_id = SelectField(_l("Where do you live?"), choices=[], coerce=str,
+                                   validate_choice=False)
     talents = TextAreaField(_l("What are you good at, or what do you like doing?"),
                             validators=[Length(max=2000)])
     motivation = TextAreaField(_l("Why would you like to help? (optional)"),
@@ -63,7 +65,8 @@ class IntakeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Phone number"), validators=[Length(max=40)])
     email = StringField(_l("E-mail address"), validators=[Length(max=254)])
-    neighbourhood_id = SelectField(_l("Neighbourhood"), choices=[], coerce=str)
+    neighbourhood_id = SelectField(_l("Neighbourhood"), choices=[], coerce=str,
+                                   validate_choice=False)
     talents = TextAreaField(_l("Talents and skills, in their own words"),
                             validators=[Length(max=2000)])
     tags = StringField(_l("Talent tags (comma separated, e.g. cooking, repairs, music)"),

@@ -8,6 +8,7 @@ asks "loopt het goed?". Services flush, never commit."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -115,8 +116,12 @@ def create_request(resident: Resident, help_kinds: Iterable[str], availability: 
         case_id=case.id if case else (signal.case_id if signal else None),
         help_kinds=kinds, availability=slots, languages=langs, note=(note or "").strip()[:2000],
         status="open", created_by_id=user.id if user else None)
+    # Two contact persons at once: the partial unique index decides. A savepoint only on
+    # PostgreSQL (pysqlite's savepoints would commit; SQLite writes one at a time anyway).
+    guard = db.session.begin_nested() if db.engine.dialect.name == "postgresql" \
+        else nullcontext()
     try:
-        with db.session.begin_nested():  # two contact persons at once: the index decides
+        with guard:
             db.session.add(request)
             db.session.flush()
     except IntegrityError:
@@ -532,7 +537,9 @@ def send_follow_up_reminders(today: date | None = None) -> int:
         resident = match.request.resident
         notification = notify(
             match.matched_by, "buurtgezel_follow_up",
-            f"buurtgezel:{match.id}:follow-up:{match.follow_up_on.isoformat()}",
+            # once per round: the same due day after the same last answer
+            f"buurtgezel:{match.id}:follow-up:{match.follow_up_on.isoformat()}:"
+            f"{match.followed_up_at.isoformat() if match.followed_up_at else 'first'}"[:200],
             f"Loopt het goed? {resident.name} en {match.volunteer.name}",
             f"Het is tijd om even na te gaan of het goed loopt tussen {resident.name} en "
             f"buurtgezel {match.volunteer.name} (gekoppeld op "

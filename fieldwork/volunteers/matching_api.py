@@ -18,15 +18,15 @@ from fieldwork.signals.models import Resident, Signal
 from fieldwork.volunteers import matching
 from fieldwork.volunteers.gate import VolunteerError
 from fieldwork.volunteers.matching_schemas import (
+    BuurtgezelMatchInSchema,
+    BuurtgezelMatchSchema,
+    BuurtgezelRequestInSchema,
+    BuurtgezelRequestSchema,
+    BuurtgezelRequestsSchema,
     FollowUpInSchema,
-    MatchInSchema,
-    MatchSchema,
     MyMatchesSchema,
     OtherSolutionInSchema,
-    RequestInSchema,
     RequestQuerySchema,
-    RequestSchema,
-    RequestsSchema,
     SuggestionQuerySchema,
     SuggestionsSchema,
 )
@@ -93,8 +93,8 @@ def _unknown(field: str, message: str) -> None:
 
 @bp.post("/buurtgezel/requests")
 @api_roles(*STAFF)
-@bp.arguments(RequestInSchema)
-@bp.response(201, RequestSchema)
+@bp.arguments(BuurtgezelRequestInSchema)
+@bp.response(201, BuurtgezelRequestSchema)
 @bp.doc(security=BEARER)
 def post_request(payload: dict[str, Any]) -> dict[str, Any]:
     """A resident's wish for a buurtgezel: from a buurtgezel signal of a visit or call
@@ -126,7 +126,7 @@ def post_request(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/buurtgezel/requests")
 @api_roles(*STAFF)
 @bp.arguments(RequestQuerySchema, location="query")
-@bp.response(200, RequestsSchema)
+@bp.response(200, BuurtgezelRequestsSchema)
 @bp.doc(security=BEARER)
 def list_requests(args: dict[str, Any]) -> dict[str, Any]:
     """Requests of one status (default `open`: waiting for a match, longest waiting
@@ -141,7 +141,7 @@ def list_requests(args: dict[str, Any]) -> dict[str, Any]:
 
 @bp.get("/buurtgezel/requests/<int:request_id>")
 @api_roles(*STAFF)
-@bp.response(200, RequestSchema)
+@bp.response(200, BuurtgezelRequestSchema)
 @bp.doc(security=BEARER)
 def get_request(request_id: int) -> dict[str, Any]:
     """One request with the resident, its current match and the days waited."""
@@ -180,8 +180,8 @@ def get_suggestions(args: dict[str, Any], request_id: int) -> dict[str, Any]:
 
 @bp.post("/buurtgezel/matches")
 @api_roles(*STAFF)
-@bp.arguments(MatchInSchema)
-@bp.response(201, MatchSchema)
+@bp.arguments(BuurtgezelMatchInSchema)
+@bp.response(201, BuurtgezelMatchSchema)
 @bp.doc(security=BEARER, parameters=IDEMPOTENCY)
 def post_match(payload: dict[str, Any]) -> Response:
     """Match a waiting request with a volunteer. The volunteer must be an active buurtgezel
@@ -203,7 +203,7 @@ def post_match(payload: dict[str, Any]) -> Response:
                                         payload["follow_up_weeks"])
         except VolunteerError as exc:
             refuse(exc)
-        return MatchSchema().dump(match_body(match)), 201
+        return BuurtgezelMatchSchema().dump(match_body(match)), 201
 
     return idempotent(user.id, payload, create)
 
@@ -211,7 +211,7 @@ def post_match(payload: dict[str, Any]) -> Response:
 @bp.post("/buurtgezel/matches/<int:match_id>/follow-up")
 @api_roles(*STAFF)
 @bp.arguments(FollowUpInSchema)
-@bp.response(200, MatchSchema)
+@bp.response(200, BuurtgezelMatchSchema)
 @bp.doc(security=BEARER)
 def post_follow_up(payload: dict[str, Any], match_id: int) -> dict[str, Any]:
     """"Loopt het goed?": `going_well` (next follow-up in 4 weeks or `follow_up_weeks`),
@@ -230,7 +230,7 @@ def post_follow_up(payload: dict[str, Any], match_id: int) -> dict[str, Any]:
 @bp.post("/buurtgezel/requests/<int:request_id>/other-solution")
 @api_roles(*STAFF)
 @bp.arguments(OtherSolutionInSchema)
-@bp.response(200, RequestSchema)
+@bp.response(200, BuurtgezelRequestSchema)
 @bp.doc(security=BEARER)
 def post_other_solution(payload: dict[str, Any], request_id: int) -> dict[str, Any]:
     """No buurtgezel: the request closes with another solution (written in `note`). Only a

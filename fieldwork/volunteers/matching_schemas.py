@@ -18,7 +18,7 @@ ID = ma.validate.Range(1, 2**31 - 1)
 WEEKS = ma.validate.Range(1, MAX_FOLLOW_UP_WEEKS)
 
 
-class RequestInSchema(ma.Schema):
+class BuurtgezelRequestInSchema(ma.Schema):
     resident_id = ma.fields.Integer(load_default=None, strict=True, validate=ID, metadata={
         "description": "the resident (from a case); or give signal_id"})
     signal_id = ma.fields.Integer(load_default=None, strict=True, validate=ID, metadata={
@@ -46,7 +46,7 @@ class RequestQuerySchema(ma.Schema):
                               validate=ma.validate.OneOf(list(REQUEST_STATUSES)))
 
 
-class ResidentSchema(ma.Schema):
+class BuurtgezelResidentSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     street = ma.fields.String(allow_none=True)
@@ -56,15 +56,15 @@ class ResidentSchema(ma.Schema):
     birth_year = ma.fields.Integer(allow_none=True)
 
 
-class NamedSchema(ma.Schema):
+class BuurtgezelNamedSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
 
 
-class MatchSchema(ma.Schema):
+class BuurtgezelMatchSchema(ma.Schema):
     id = ma.fields.Integer()
     request_id = ma.fields.Integer()
-    volunteer = ma.fields.Nested(NamedSchema)
+    volunteer = ma.fields.Nested(BuurtgezelNamedSchema)
     matched_by = ma.fields.String(metadata={"description": "the contact person's e-mail"})
     matched_at = ma.fields.DateTime()
     resident_informed_at = ma.fields.DateTime(allow_none=True)
@@ -80,12 +80,12 @@ class MatchSchema(ma.Schema):
     details = ma.fields.Dict(metadata={"description": "why the volunteer was suggested"})
 
 
-class RequestSchema(ma.Schema):
+class BuurtgezelRequestSchema(ma.Schema):
     id = ma.fields.Integer()
     status = ma.fields.String()
     source = ma.fields.String()
-    resident = ma.fields.Nested(ResidentSchema)
-    neighbourhood = ma.fields.Nested(NamedSchema)
+    resident = ma.fields.Nested(BuurtgezelResidentSchema)
+    neighbourhood = ma.fields.Nested(BuurtgezelNamedSchema)
     help_kinds = ma.fields.List(ma.fields.String())
     availability = ma.fields.List(ma.fields.String())
     languages = ma.fields.List(ma.fields.String())
@@ -97,16 +97,16 @@ class RequestSchema(ma.Schema):
         "description": "days waiting for a match; null when not waiting"})
     outcome_note = ma.fields.String()
     closed_at = ma.fields.DateTime(allow_none=True)
-    match = ma.fields.Nested(MatchSchema, allow_none=True, metadata={
+    match = ma.fields.Nested(BuurtgezelMatchSchema, allow_none=True, metadata={
         "description": "the current match, if any"})
 
 
-class RequestsSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(RequestSchema))
+class BuurtgezelRequestsSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(BuurtgezelRequestSchema))
 
 
 class SuggestionSchema(ma.Schema):
-    volunteer = ma.fields.Nested(NamedSchema)
+    volunteer = ma.fields.Nested(BuurtgezelNamedSchema)
     neighbourhood = ma.fields.String(allow_none=True)
     score = ma.fields.Integer()
     reasons = ma.fields.List(ma.fields.String())
@@ -126,7 +126,7 @@ class SuggestionQuerySchema(ma.Schema):
     limit = ma.fields.Integer(load_default=10, validate=ma.validate.Range(1, 50))
 
 
-class MatchInSchema(ma.Schema):
+class BuurtgezelMatchInSchema(ma.Schema):
     request_id = ma.fields.Integer(required=True, strict=True, validate=ID)
     volunteer_id = ma.fields.Integer(required=True, strict=True, validate=ID)
     resident_informed = ma.fields.Boolean(load_default=False, metadata={
@@ -156,7 +156,7 @@ class ContactSchema(ma.Schema):
 
 class MyMatchSchema(ma.Schema):
     id = ma.fields.Integer()
-    resident = ma.fields.Nested(ResidentSchema(only=("name", "phone", "street",
+    resident = ma.fields.Nested(BuurtgezelResidentSchema(only=("name", "phone", "street",
                                                      "house_number", "postcode")))
     help_kinds = ma.fields.List(ma.fields.String())
     availability = ma.fields.List(ma.fields.String())
