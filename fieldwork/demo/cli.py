@@ -53,8 +53,10 @@ def load_command(force: bool) -> None:
             click.echo(f"user {email} ({role})")
     _demo_routing_and_signals()
     _demo_referral_cards()
+    _demo_volunteers()
     _demo_visit_round()
     _demo_calls()
+    _demo_buurtgezellen()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -233,7 +235,132 @@ def _demo_visit_round() -> None:
     for address in db.session.scalars(select(VisitAddress).where(
             VisitAddress.round_id == visit_round.id, VisitAddress.name == "Gerard Desmet")):
         record_visit(address, maria, Findings(outcome="not_home", card_left=True))
-    click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 2 visits")
+    for address in db.session.scalars(select(VisitAddress).where(
+            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Paula Hoornaert")):
+        record_visit(address, jef, Findings(
+            outcome="spoken", themes={"eenzaamheid": "ok", "mobiliteit": "ok"},
+            interests=["dienstencentrum"], wants_to_volunteer=True, wants_contact=True,
+            consent={"given": True, "how": "signed_strip", "reference": "papieren formulier 2"},
+            note="Was naaister; wil graag helpen in het repaircafé van het dienstencentrum."))
+    click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 3 visits")
+
+
+# (name, neighbourhood, e-mail, phone, status, roles, tags, talents, experience, languages,
+#  availability, mobility, support, help kinds, model 2 checked days ago or None, source)
+DEMO_VOLUNTEERS = [
+    ("Maria Vandenberghe", "Dadizele", "vrijwilliger@demo.fieldwork.be", "0476 10 20 30",
+     "active", ["visitor", "caller", "buurtgezel"], ["luisteren", "koken"],
+     "Luistert graag; kookt voor het dorpsrestaurant.", "Dertig jaar thuisverpleegkundige.",
+     ["nederlands", "frans"], ["mon_morning", "tue_morning", "thu_afternoon"], ["car"], [],
+     ["companionship", "chat"], 200, "staff"),
+    ("Jef Vermeersch", "Moorslede", "jef@demo.fieldwork.be", "0477 20 30 40", "active",
+     ["visitor", "caller"], ["tuinieren"], "Kent iedereen in de parochie.",
+     "Gepensioneerd postbode.", ["nederlands"], ["wed_morning", "fri_morning"],
+     ["bike", "on_foot"], [], [], 120, "staff"),
+    ("Linda Desmet", "Dadizele", "linda@demo.fieldwork.be", "0478 30 40 50", "active",
+     ["buurtgezel", "driver"], ["boodschappen", "babbelen"],
+     "Doet graag boodschappen samen, rijdt mensen naar de dokter.", "Winkelbediende.",
+     ["nederlands", "engels"], ["tue_morning", "thu_morning", "sat_morning"], ["car"], [],
+     ["shopping", "lift", "chat", "companionship"], 90, "staff"),
+    ("Omar Benali", "Moorslede", "omar@demo.fieldwork.be", "0479 40 50 60", "active",
+     ["buurtgezel", "event_helper"], ["herstellen", "elektriciteit"],
+     "Herstelt alles wat stroom heeft.", "Elektricien in zijn thuisland, Marokko.",
+     ["arabisch", "frans", "nederlands"], ["sat_morning", "sat_afternoon", "wed_evening"],
+     ["bike"], ["language_help"], ["small_jobs", "chat"], 60, "public_form"),
+    ("Paul Vercruysse", "Dadizele", None, "051 77 55 66", "paused", ["buurtgezel"],
+     ["wandelen"], "Wandelt elke dag.", "Leraar geschiedenis.", ["nederlands"],
+     ["mon_afternoon", "wed_afternoon"], ["on_foot"], [], ["walk", "companionship"], 400,
+     "staff"),
+    ("Rita Claeys", "Moorslede", "rita@demo.fieldwork.be", "051 77 88 99", "intake_done",
+     ["visitor"], ["muziek"], "Speelt piano; mensen samenbrengen.",
+     "Net met pensioen na 40 jaar in de bank.", ["nederlands"],
+     ["tue_afternoon", "thu_afternoon"], ["car"], ["buddy"], [], None, "staff"),
+    ("Karim Haddad", "Moorslede", "karim@example.be", "0470 12 34 56", "candidate",
+     ["event_helper", "other"], [], "Ik herstel graag fietsen.", "", ["arabisch", "frans"],
+     ["sat_morning"], [], [], [], None, "public_form"),
+]
+
+
+def _demo_volunteers() -> None:
+    """The volunteer pool of Moorslede: Maria and Jef (visitors and callers, model 2
+    checked), two active buurtgezellen, one paused, one intake waiting for the model-2
+    check, one candidate from the 'Ik wil helpen' form; and a training."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.db import utcnow
+    from fieldwork.volunteers.intake import create_training
+    from fieldwork.volunteers.models import Volunteer
+
+    if db.session.scalar(select(func.count()).select_from(Volunteer)):
+        return
+    moorslede = db.session.query(Municipality).filter_by(code="36012").one()
+    hoods = {n.name: n.id for n in db.session.scalars(select(Neighbourhood).where(
+        Neighbourhood.municipality_id == moorslede.id))}
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    today = utcnow().date()
+    made = {}
+    for (name, hood, email, phone, status, roles, tags, talents, experience, languages,
+         slots, mobility, support, help_kinds, checked, source) in DEMO_VOLUNTEERS:
+        account = find_user_by_email(email) if email else None
+        volunteer = Volunteer(
+            municipality_id=moorslede.id, neighbourhood_id=hoods[hood], name=name,
+            email=email, phone=phone, status=status, source=source, roles=roles, tags=tags,
+            talents=talents, experience=experience, languages=languages, availability=slots,
+            mobility=mobility, support=support, help_kinds=help_kinds,
+            model2_checked_on=today - timedelta(days=checked) if checked else None,
+            model2_checked_by_id=coordinator.id if checked and coordinator else None,
+            user_id=account.id if account else None,
+            data_consent_at=utcnow() - timedelta(days=checked or 3),
+            intake_by_id=coordinator.id if coordinator and status != "candidate" else None,
+            intake_at=utcnow() - timedelta(days=checked or 3) if status != "candidate"
+            else None)
+        db.session.add(volunteer)
+        made[name] = volunteer
+    db.session.flush()
+    if coordinator is not None:
+        create_training(moorslede, "Signalen herkennen aan de deur", today - timedelta(days=45),
+                        [made[n].id for n in ("Maria Vandenberghe", "Jef Vermeersch",
+                                              "Linda Desmet")], coordinator)
+        create_training(moorslede, "Buurtgezel: een goede start", today - timedelta(days=20),
+                        [made[n].id for n in ("Linda Desmet", "Omar Benali")], coordinator)
+    click.echo(f"volunteers: {len(made)} in the pool of Moorslede, 2 trainings")
+
+
+def _demo_buurtgezellen() -> None:
+    """Buurtgezellen: Marcella Vandamme asked for one during her doorstep visit (her wish
+    waits on the contact person's page, to be matched — Linda fits best); Maria Claes was
+    matched with Maria (the volunteer) three weeks ago, the follow-up is due next week."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from fieldwork.db import utcnow
+    from fieldwork.signals.models import Resident
+    from fieldwork.volunteers.gate import volunteer_of
+    from fieldwork.volunteers.matching import make_match, request_for_resident
+    from fieldwork.volunteers.models import BuurtgezelRequest
+
+    if db.session.scalar(select(func.count()).select_from(BuurtgezelRequest)):
+        return
+    an = find_user_by_email("aanspreekpersoon@demo.fieldwork.be")
+    maria = find_user_by_email("vrijwilliger@demo.fieldwork.be")
+    claes = db.session.scalars(select(Resident).filter_by(name="Maria Claes")).first()
+    buddy = volunteer_of(maria) if maria else None
+    if an is None or claes is None or buddy is None:
+        return
+    request = request_for_resident(claes, an, ["companionship", "chat"],
+                                   ["mon_morning", "tue_morning"], ["nederlands"],
+                                   "Graag een vaste babbel in de week.")
+    match = make_match(request, buddy, an, resident_informed=True, follow_up_weeks=4)
+    three_weeks = timedelta(weeks=3)
+    request.created_at -= three_weeks + timedelta(days=2)
+    match.matched_at -= three_weeks
+    match.follow_up_on -= three_weeks
+    match.volunteer_informed_at = utcnow() - three_weeks
+    click.echo("buurtgezellen: Marcella Vandamme waits for a match; Maria Claes matched")
 
 
 def _demo_calls() -> None:

@@ -40,6 +40,9 @@ def index() -> str:
 
         context["visit_count"] = count_open_addresses(current_user)
         context["call_count"] = count_my_calls(current_user)
+        from fieldwork.volunteers.matching import my_matches
+
+        context["buurtgezel_count"] = len(my_matches(current_user))
     if current_user.role == "referrer":
         from fieldwork.referrals.services import referral_statuses, submissions_of
 

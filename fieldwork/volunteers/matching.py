@@ -444,12 +444,13 @@ def make_match(request: BuurtgezelRequest, volunteer: Volunteer, user: User,
     db.session.flush()
     account = volunteer.user
     if account is not None and account.active:
-        resident = request.resident
+        # it may travel by e-mail: no name, address or phone of the resident in it
         kinds = ", ".join(str(HELP_KINDS.get(k, k)).lower() for k in request.help_kinds)
         notify(account, "buurtgezel_match", f"buurtgezel:{match.id}:volunteer",
-               "Je bent buurtgezel voor een buur",
-               f"{user.display_name} bracht je in contact met {_resident_line(resident)}"
-               f"{' (' + kinds + ')' if kinds else ''}. Zie /mijn-buurtgezellen. "
+               f"Je bent buurtgezel voor een buur (koppeling {match.id})",
+               f"{user.display_name} bracht je in contact met een buur"
+               f"{' (' + kinds + ')' if kinds else ''}. Wie en waar staat in de app onder "
+               f"Mijn buurtgezellen (/mijn-buurtgezellen). "
                f"Vragen? Contacteer {user.display_name} ({user.email}).")
         match.volunteer_informed_at = now
         match.details = {**match.details, "volunteer_informed_by": "app"}
@@ -534,17 +535,15 @@ def send_follow_up_reminders(today: date | None = None) -> int:
         query = query.with_for_update(skip_locked=True)
     sent = 0
     for match in db.session.scalars(query):
-        resident = match.request.resident
-        notification = notify(
+        notification = notify(  # by e-mail too: no names, the page has them
             match.matched_by, "buurtgezel_follow_up",
             # once per round: the same due day after the same last answer
             f"buurtgezel:{match.id}:follow-up:{match.follow_up_on.isoformat()}:"
             f"{match.followed_up_at.isoformat() if match.followed_up_at else 'first'}"[:200],
-            f"Loopt het goed? {resident.name} en {match.volunteer.name}",
-            f"Het is tijd om even na te gaan of het goed loopt tussen {resident.name} en "
-            f"buurtgezel {match.volunteer.name} (gekoppeld op "
-            f"{local(match.matched_at):%d/%m/%Y}). Noteer het resultaat op "
-            f"/buurtgezellen/{match.request_id}.", match.request.case_id)
+            f"Loopt het goed? Buurtgezel-koppeling {match.id}",
+            f"Het is tijd om even na te gaan of het goed loopt met de buurtgezel-koppeling "
+            f"{match.id} (gekoppeld op {local(match.matched_at):%d/%m/%Y}). Noteer het "
+            f"resultaat op /buurtgezellen/{match.request_id}.", match.request.case_id)
         match.follow_up_sent_at = utcnow()
         if notification is not None:
             sent += 1

@@ -149,6 +149,16 @@ class OtherSolutionInSchema(ma.Schema):
         "description": "which other solution was found"})
 
 
+class HelpedResidentSchema(ma.Schema):
+    """What a buurtgezel needs to know of the resident: whom, where, how to call."""
+
+    name = ma.fields.String()
+    phone = ma.fields.String(allow_none=True)
+    street = ma.fields.String(allow_none=True)
+    house_number = ma.fields.String(allow_none=True)
+    postcode = ma.fields.String(allow_none=True)
+
+
 class ContactSchema(ma.Schema):
     name = ma.fields.String()
     email = ma.fields.String()
@@ -156,8 +166,7 @@ class ContactSchema(ma.Schema):
 
 class MyMatchSchema(ma.Schema):
     id = ma.fields.Integer()
-    resident = ma.fields.Nested(BuurtgezelResidentSchema(only=("name", "phone", "street",
-                                                     "house_number", "postcode")))
+    resident = ma.fields.Nested(HelpedResidentSchema)
     help_kinds = ma.fields.List(ma.fields.String())
     availability = ma.fields.List(ma.fields.String())
     languages = ma.fields.List(ma.fields.String())

@@ -165,7 +165,11 @@ def new() -> str | Response | tuple[str, int]:
             return redirect(url_for("buurtgezel.show", request_id=created.id))
         except VolunteerError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.note).errors.append(str(exc))  # type: ignore[union-attr]
+            target = getattr(form, exc.field, None)
+            if target is None or isinstance(target, HiddenField):
+                flash(str(exc), "error")
+            else:
+                target.errors.append(str(exc))
     if resident is not None:
         record_audit("buurtgezel_request_form_viewed", "resident", resident.id)
         db.session.commit()
