@@ -20,6 +20,8 @@ from fieldwork.core.models import AuditEvent
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
+from fieldwork.routing.models import RoutingRule
+from fieldwork.routing.services import route_signal_once
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Resident, Signal
 from fieldwork.signals.services import create_signals
@@ -103,10 +105,16 @@ def world(moorslede):
                                  help_kinds=["companionship"])
         ids.vera = add_volunteer("Vera Bezoeker", "Dadizele", roles=["visitor"],
                                  help_kinds=["companionship"])
+        # An is the contact person for these residents (their cases are hers); Jan is not
+        db.session.add(RoutingRule(position=1, name="Buurtgezel Moorslede", conditions={},
+                                   assign_user_id=ids.an))
+        db.session.flush()
         ids.rosa = add_resident("Rosa Vanneste", "Dadizeleplaats", "3", "36012B001",
                                 phone="051 77 03 03")
         ids.marcel = add_resident("Marcel Lambrecht", "Marktplaats", "9", "36012A001")
         db.session.commit()
+        for signal_id in db.session.scalars(select(Signal.id)).all():
+            route_signal_once(signal_id)  # at once, on both paths (a second run is a no-op)
     client = app.test_client()
     ids.tokens = {who: api_token(client, f"{who}@example.be")
                   for who in ("an", "jan", "griet", "jef", "coordinator", "analyst",
@@ -302,7 +310,7 @@ def test_suggestions_over_the_api_rank_and_filter(world):
 def test_a_second_request_for_the_same_resident_is_refused(world):
     _app, client, ids = world
     assert post_request(client, ids.tokens["an"], resident_id=ids.rosa).status_code == 201
-    again = post_request(client, ids.tokens["jan"], resident_id=ids.rosa)
+    again = post_request(client, ids.tokens["coordinator"], resident_id=ids.rosa)
     assert again.status_code == 409
     assert "resident_id" in again.get_json()["error"]["fields"]
 
@@ -375,7 +383,7 @@ def test_a_match_informs_the_volunteer_and_is_recorded_once(world):
     again = post_match(client, ids.tokens["an"], request_id, ids.jef)
     assert again.status_code == 409
     listed = client.get("/api/v1/buurtgezel/requests?status=matched",
-                        headers=bearer(ids.tokens["jan"])).get_json()["items"]
+                        headers=bearer(ids.tokens["coordinator"])).get_json()["items"]
     assert [r["match"]["volunteer"]["name"] for r in listed] == ["Griet Vandamme"]
     assert listed[0]["waiting_days"] is None
 
@@ -494,7 +502,7 @@ def test_the_follow_up_reminder_comes_once_on_its_day(world):
     # going well: the next one four weeks after the follow-up, a new reminder then
     answered = client.post(f"/api/v1/buurtgezel/matches/{match_id}/follow-up",
                            json={"result": "going_well", "note": "Ze wandelen elke maandag."},
-                           headers=bearer(ids.tokens["jan"]))
+                           headers=bearer(ids.tokens["coordinator"]))
     assert answered.status_code == 200
     assert answered.get_json()["follow_up_on"] == (TODAY + timedelta(weeks=4)).isoformat()
     with app.app_context():
@@ -816,3 +824,51 @@ def test_services_for_the_demo_loader(world):
         assert matching.waiting_days(request) is None
         db.session.commit()
         assert all(s.resident_id != ids.rosa for s in matching.pending_signals())
+
+
+def test_a_contact_person_handles_only_residents_of_their_cases(world):
+    """Jan is not on Rosa's case: for him she does not exist (no name, no address)."""
+    app, client, ids = world
+    jan, an = bearer(ids.tokens["jan"]), bearer(ids.tokens["an"])
+    refused = post_request(client, ids.tokens["jan"], resident_id=ids.rosa)
+    assert refused.status_code == 422
+    assert "Rosa" not in refused.get_data(as_text=True)
+    request_id = post_request(client, ids.tokens["an"], resident_id=ids.rosa).get_json()["id"]
+    for url in (f"/api/v1/buurtgezel/requests/{request_id}",
+                f"/api/v1/buurtgezel/requests/{request_id}/suggestions"):
+        assert client.get(url, headers=jan).status_code == 404, url
+        assert client.get(url, headers=an).status_code == 200, url
+    assert client.get("/api/v1/buurtgezel/requests", headers=jan).get_json()["items"] == []
+    assert client.post("/api/v1/buurtgezel/matches", headers=jan, json={
+        "request_id": request_id, "volunteer_id": ids.griet}).status_code == 422
+    pages = app.test_client()
+    login(pages, "jan@example.be")
+    assert pages.get(f"/buurtgezellen/{request_id}").status_code == 404
+    assert pages.get(f"/buurtgezellen/nieuw?resident={ids.rosa}").status_code == 404
+    index = pages.get("/buurtgezellen").get_data(as_text=True)
+    assert "Rosa" not in index
+    assert "Marcel" not in index
+    assert client.get(f"/api/v1/buurtgezel/requests/{request_id}",
+                      headers=bearer(ids.tokens["coordinator"])).status_code == 200
+
+
+def test_withdrawn_consent_ends_the_match_and_no_new_request(world):
+    from fieldwork.cases.models import Case
+    from fieldwork.cases.services import withdraw_consent
+    from fieldwork.volunteers.models import BuurtgezelRequest
+
+    app, client, ids = world
+    request_id = post_request(client, ids.tokens["an"], resident_id=ids.rosa).get_json()["id"]
+    assert post_match(client, ids.tokens["an"], request_id, ids.griet).status_code == 201
+    griet = bearer(ids.tokens["griet"])
+    mine = client.get("/api/v1/buurtgezel/my-matches", headers=griet).get_json()["items"]
+    assert [m["resident"]["name"] for m in mine] == ["Rosa Vanneste"]
+    with app.app_context():
+        case = db.session.scalars(select(Case).filter_by(resident_id=ids.rosa)).one()
+        withdraw_consent(case, db.session.get_one(User, ids.an), "wil niet meer")
+        db.session.commit()
+        assert db.session.get_one(BuurtgezelRequest, request_id).status == "withdrawn"
+    assert client.get("/api/v1/buurtgezel/my-matches", headers=griet).get_json()["items"] == []
+    again = post_request(client, ids.tokens["coordinator"], resident_id=ids.rosa)
+    assert again.status_code == 409
+    assert "resident_id" in again.get_json()["error"]["fields"]

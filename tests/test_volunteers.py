@@ -63,6 +63,11 @@ def form_token(client) -> str:
     return body.get_json()["form_token"]
 
 
+def candidate_id(app, name: str = "Karim Haddad") -> int:
+    with app.app_context():
+        return db.session.scalars(select(Volunteer.id).filter_by(name=name)).one()
+
+
 def public_intake(client, **fields: Any):
     payload = {"gemeente": "36012", "name": "Karim Haddad", "phone": "0470 12 34 56",
                "talents": "Elektricien in mijn thuisland; ik herstel graag dingen.",
@@ -101,9 +106,9 @@ def test_a_candidate_signs_up_without_an_account_and_a_double_tap_adds_nobody(ap
     first = public_intake(client)
     assert first.status_code == 201, first.get_json()
     again = public_intake(client)
-    assert again.status_code == 200
-    assert again.get_json() == {**first.get_json(), "created": False}
-    candidate = volunteer(app, first.get_json()["id"])
+    assert again.status_code == 201
+    assert again.get_json() == first.get_json() == {"status": "received"}
+    candidate = volunteer(app, candidate_id(app))
     assert candidate.status == "candidate"
     assert candidate.source == "public_form"
     assert candidate.languages == ["arabisch", "frans"]
@@ -113,9 +118,9 @@ def test_a_candidate_signs_up_without_an_account_and_a_double_tap_adds_nobody(ap
 
 def test_the_public_form_keeps_only_what_it_asks(app, pool):
     """Fields of the staff intake sent to the public endpoint are ignored, not stored."""
-    created = public_intake(pool["client"], energy="x", experience="y", tags=["z"],
-                            support=["buddy"], mobility=["car"])
-    candidate = volunteer(app, created.get_json()["id"])
+    public_intake(pool["client"], energy="x", experience="y", tags=["z"],
+                  support=["buddy"], mobility=["car"])
+    candidate = volunteer(app, candidate_id(app))
     assert (candidate.energy, candidate.experience, candidate.tags, candidate.support,
             candidate.mobility) == ("", "", [], [], [])
 
@@ -220,7 +225,8 @@ def test_a_staff_intake_starts_from_the_person(app, pool):
 
 def test_a_candidate_from_the_form_gets_the_intake_conversation(app, pool):
     client, tokens = pool["client"], pool["tokens"]
-    karim = public_intake(client).get_json()["id"]
+    public_intake(client)
+    karim = candidate_id(app)
     done = client.put(f"/api/v1/volunteers/{karim}/intake",
                       json=full_intake(name="Karim Haddad", email="karim@example.be",
                                        roles=["event_helper", "other"],
@@ -426,7 +432,8 @@ def test_a_role_without_residents_needs_no_model2_and_no_account(app, pool):
 
 
 def test_status_moves_follow_the_steps(app, pool):
-    karim = public_intake(pool["client"]).get_json()["id"]
+    public_intake(pool["client"])
+    karim = candidate_id(app)
     assert status(pool, karim, "active").status_code == 409  # the intake comes first
     assert status(pool, karim, "paused").status_code == 409
     assert status(pool, karim, "stopped").status_code == 200
@@ -556,7 +563,8 @@ def test_an_unchecked_volunteer_is_not_given_a_call_list(app, pool):
 
 
 def test_the_coordinator_does_the_intake_and_activates_on_the_pages(app, pool):
-    karim = public_intake(pool["client"], email="karim@example.be").get_json()["id"]
+    public_intake(pool["client"], email="karim@example.be")
+    karim = candidate_id(app)
     client = app.test_client()
     login(client, "coordinator@example.be")
     waiting = client.get("/vrijwilligers/kandidaten").get_data(as_text=True)
@@ -703,3 +711,104 @@ def test_an_analyst_sees_no_volunteer(app, filled_pool):
     token = api_token(filled_pool["client"], "analyst@example.be")
     assert filled_pool["client"].get("/api/v1/volunteers",
                                      headers=bearer(token)).status_code == 403
+
+
+def test_the_public_form_tells_nobody_who_is_in_the_pool(app, pool):
+    known = public_intake(pool["client"], name="Maria", email="maria@example.be", phone="")
+    assert known.status_code == 201
+    assert known.get_json() == {"status": "received"}
+    assert count(app, Volunteer) == 1  # Maria, once
+
+
+@pytest.mark.parametrize("odd", ["²", "10000000000000000000000", "-1", "1e3", "\u0663"])
+def test_odd_numbers_are_no_500(app, filled_pool, odd):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    assert client.get("/vrijwilligers/", query_string={"page": odd,
+                                                       "neighbourhood": odd}).status_code == 200
+    api = filled_pool["client"].get("/api/v1/volunteers", headers=bearer(
+        filled_pool["tokens"]["an"]), query_string={"neighbourhood": odd})
+    assert api.status_code == 422
+    page = client.get("/vrijwilligers/kandidaten").get_data(as_text=True)
+    lead = client.post("/vrijwilligers/kandidaten",
+                       data={"csrf_token": csrf_from(page), "signal_id": odd})
+    assert lead.status_code == 404
+    resident = app.test_client()
+    form = resident.get("/ik-wil-helpen/36012").get_data(as_text=True)
+    token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', form).group(1)
+    sent = resident.post("/ik-wil-helpen/36012", data={
+        "csrf_token": csrf_from(form), "form_token": token, "name": "Nadia",
+        "phone": "0499 11 22 33", "neighbourhood_id": odd, "data_consent": "y"})
+    assert sent.status_code == 200  # kept, without a neighbourhood
+    with app.app_context():
+        assert db.session.scalars(select(Volunteer).filter_by(name="Nadia")).one(
+            ).neighbourhood_id is None
+
+
+def test_a_withdrawn_consent_is_no_lead(app, pool):
+    signal_id = lead_signal(app)
+    with app.app_context():
+        from fieldwork.signals.models import Consent, Signal
+
+        consent = db.session.get_one(Consent, db.session.get_one(Signal, signal_id).consent_id)
+        consent.withdrawn_at = consent.given_at
+        db.session.commit()
+    client = app.test_client()
+    login(client, "an@example.be")
+    page = client.get("/vrijwilligers/kandidaten").get_data(as_text=True)
+    assert "Georges Lambert" not in page
+    taken = client.post("/vrijwilligers/kandidaten",
+                        data={"csrf_token": csrf_from(page), "signal_id": signal_id})
+    assert taken.status_code == 302
+    assert count(app, Volunteer) == 1
+
+
+def test_pausing_and_stopping_hand_the_lists_back(app, pool):
+    """A paused volunteer's open addresses and people to call go back (a pair's other half
+    keeps theirs); stopping also switches the account off and revokes unused links."""
+    from fieldwork.calls.models import CallCampaign, CallTarget
+
+    jef = make_user(app, "volunteer", email="jef@example.be", name="Jef")
+    with app.app_context():
+        dadizele = db.session.get_one(Neighbourhood, pool["hoods"]["Dadizele"])
+        visit_round = VisitRound(municipality_id=dadizele.municipality_id, name="Ronde",
+                                 starts_on=TODAY, ends_on=TODAY + timedelta(days=30),
+                                 neighbourhoods=[dadizele])
+        campaign = CallCampaign(municipality_id=dadizele.municipality_id, name="Belactie")
+        db.session.add_all([visit_round, campaign])
+        db.session.flush()
+        for number, partner in (("1", None), ("3", jef)):
+            db.session.add(VisitAddress(
+                round_id=visit_round.id, name=f"Bewoner {number}", name_key=f"bewoner {number}",
+                street="Dadizeleplaats", street_key=street_key("Dadizeleplaats"),
+                house_number=number, postcode="8890",
+                address_key=address_key("Dadizeleplaats", number, "8890"),
+                neighbourhood_id=dadizele.id, volunteer_id=pool["ids"]["maria"],
+                partner_id=partner))
+        db.session.add(CallTarget(campaign_id=campaign.id, name="Te Bellen", name_key="x",
+                                  address_key="y", phone="051 00 00 00",
+                                  neighbourhood_id=dadizele.id, caller_id=pool["ids"]["maria"]))
+        db.session.commit()
+    maria = db_volunteer_id(app, "maria@example.be")
+    assert status(pool, maria, "paused").status_code == 200
+    with app.app_context():
+        by_number = {a.house_number: a for a in db.session.scalars(select(VisitAddress))}
+        assert (by_number["1"].volunteer_id, by_number["1"].partner_id) == (None, None)
+        assert (by_number["3"].volunteer_id, by_number["3"].partner_id) == (jef, None)
+        assert db.session.scalars(select(CallTarget)).one().caller_id is None
+    assert status(pool, maria, "stopped").status_code == 200
+    assert app.test_client().post("/api/v1/auth/token", json={
+        "email": "maria@example.be", "password": PASSWORD}).status_code == 401
+
+
+def test_accounts_from_before_the_pool_are_adopted_and_then_wait_for_model2(app, pool, runner):
+    unchecked_volunteer(app, "oud@example.be")
+    result = runner.invoke(args=["volunteers", "adopt", "--gemeente", "36012"])
+    assert result.exit_code == 0, result.output
+    assert "1 account(s) adopted" in result.output
+    again = runner.invoke(args=["volunteers", "adopt", "--gemeente", "36012"])
+    assert "0 account(s) adopted" in again.output
+    adopted = db_volunteer_id(app, "oud@example.be")
+    assert volunteer(app, adopted).status == "intake_done"
+    assert status(pool, adopted, "active").status_code == 422  # the model 2 first
+    assert runner.invoke(args=["volunteers", "adopt", "--gemeente", "99999"]).exit_code != 0

@@ -129,6 +129,9 @@ def withdraw_consent(case: Case, by: User, reason: str = "") -> CaseEvent:
     event = _event(case, "status_change", by, old=case.status, new="closed", outcome="declined",
                    reason=reason.strip() or "toestemming ingetrokken")
     case.status, case.outcome, case.closed_at = "closed", "declined", now
+    from fieldwork.volunteers.matching import withdraw_for_resident
+
+    withdraw_for_resident(case.resident_id, by)  # and a buurtgezel no longer sees them
     db.session.flush()
     return event
 

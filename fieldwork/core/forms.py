@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -11,3 +13,15 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+DATABASE_ID = (1, 2**31 - 1)
+
+
+def small_id(text: str | None) -> int | None:
+    """A database id typed or sent as text: plain ASCII digits that fit a database integer,
+    else None ("²".isdigit() is True, and 10**20 does not fit)."""
+    if not text or not re.fullmatch(r"[0-9]{1,10}", text.strip()):
+        return None
+    number = int(text)
+    return number if DATABASE_ID[0] <= number <= DATABASE_ID[1] else None

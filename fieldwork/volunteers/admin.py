@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from fieldwork.areas.models import Municipality
 from fieldwork.areas.services import list_municipalities
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
@@ -67,14 +68,14 @@ def index() -> str:
     form.neighbourhood.choices = neighbourhood_choices(municipality, _("Any neighbourhood"))
     form.slot.choices = [("", _("Any time")), *slot_choices()]
     page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and len(page) < 6 else 1
+    page_number = min(small_id(page) or 1, 10_000)
     rows: list[Volunteer] = []
     total = 0
     if form.validate():
         hood = form.neighbourhood.data or ""
         wanted = pool.PoolFilter(
             talent=form.talent.data or "", role=form.role.data or "",
-            neighbourhood_id=int(hood) if hood.isdigit() and len(hood) < 10 else None,
+            neighbourhood_id=small_id(hood),
             slot=form.slot.data or "", mobility=form.mobility.data or "",
             language=form.language.data or "", status=form.status.data or "")
         rows, total = pool.search_volunteers(municipality, wanted, page_number)
@@ -153,7 +154,7 @@ def _about(form: IntakeForm) -> intake.About:
     hood = form.neighbourhood_id.data or ""
     return intake.About(
         name=form.name.data or "", email=form.email.data or "", phone=form.phone.data or "",
-        neighbourhood_id=int(hood) if hood.isdigit() and len(hood) < 10 else None,
+        neighbourhood_id=small_id(hood),
         talents=form.talents.data or "", tags=intake.words(form.tags.data or ""),
         energy=form.energy.data or "", motivation=form.motivation.data or "",
         experience=form.experience.data or "",

@@ -15,6 +15,7 @@ from fieldwork.areas.services import get_municipality, neighbourhoods_of
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import refuse
+from fieldwork.core.forms import small_id
 from fieldwork.core.idempotency import idempotent
 from fieldwork.core.permissions import api_roles, bearer_token, public
 from fieldwork.core.roles import Role
@@ -138,12 +139,13 @@ def post_intake(payload: dict[str, Any]) -> Any:
                   errors={"form_token": ["Load the form again."]})
         about = intake.About(**{key: payload[key] for key in PUBLIC_FIELDS})
         try:
-            volunteer, created = intake.submit_candidate(municipality, about, "public_form")
+            intake.submit_candidate(municipality, about, "public_form")
         except VolunteerError as exc:
             refuse(exc)
         db.session.commit()
-        return jsonify({"id": volunteer.id, "status": "candidate", "created": created}), (
-            201 if created else 200)
+        # the same answer whether this person was known or not: the form tells nobody who
+        # is in the pool
+        return jsonify({"status": "received"}), 201
 
     def create() -> tuple[dict[str, Any], int]:
         about = intake.About(**{key: payload[key] for key in ABOUT_FIELDS})
@@ -163,8 +165,8 @@ def _neighbourhood_id(municipality: Municipality, wanted: str) -> int | None:
     if not wanted:
         return None
     query = select(Neighbourhood.id).where(Neighbourhood.municipality_id == municipality.id)
-    if wanted.isdigit() and len(wanted) < 10:
-        found = db.session.scalar(query.where(Neighbourhood.id == int(wanted)))
+    if small_id(wanted) is not None:
+        found = db.session.scalar(query.where(Neighbourhood.id == small_id(wanted)))
     else:
         found = db.session.scalar(query.where(Neighbourhood.name == wanted))
     if found is None:

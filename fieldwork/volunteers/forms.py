@@ -15,9 +15,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
-from fieldwork.core.forms import CheckboxesField
+from fieldwork.core.forms import DATABASE_ID, CheckboxesField
 from fieldwork.volunteers.vocabulary import (
     HELP_KINDS,
     MOBILITY,
@@ -103,7 +103,7 @@ class InvitationForm(FlaskForm):
 
 
 class LeadForm(FlaskForm):
-    signal_id = IntegerField(validators=[DataRequired()])
+    signal_id = IntegerField(validators=[DataRequired(), NumberRange(*DATABASE_ID)])
 
 
 class TrainingForm(FlaskForm):

@@ -198,6 +198,7 @@ def change_status(volunteer: Volunteer, status: str, user: User) -> str | None:
     callers get an account. Returns the invitation token when one was made."""
     if status not in VOLUNTEER_STATUSES:
         raise VolunteerError(_("Unknown status."), "status")
+    db.session.refresh(volunteer, with_for_update=True)  # two taps on "active": one account
     if status == volunteer.status:
         return None
     if status not in STATUS_MOVES[volunteer.status]:
@@ -215,11 +216,42 @@ def change_status(volunteer: Volunteer, status: str, user: User) -> str | None:
                                  "model2_checked_on")
         if set(volunteer.roles) & ROLES_WITH_ACCOUNT:
             token = _account_for(volunteer, user)
-    elif volunteer.user is not None and status == "stopped":
-        volunteer.user.active = False
+    else:
+        _step_back(volunteer, status, user)
     _move(volunteer, status)
     db.session.flush()
     return token
+
+
+def _step_back(volunteer: Volunteer, status: str, user: User) -> None:
+    """Paused or stopped: their open visit addresses and people to call go back to the
+    coordinator and unused invitation links stop; stopped also ends their buurtgezel
+    matches (the request waits for someone else) and switches the account off."""
+    from fieldwork.calls.models import CallTarget
+    from fieldwork.visits.services import my_open_addresses, unassign
+    from fieldwork.volunteers.matching import end_matches_of
+
+    now = utcnow()
+    for invitation in db.session.scalars(select(Invitation).where(
+            Invitation.volunteer_id == volunteer.id, Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None))):
+        invitation.revoked_at = now
+    account = volunteer.user
+    if account is not None and status in ("paused", "stopped"):
+        for address in my_open_addresses(account):  # the pair's other half keeps it
+            if address.partner_id == account.id:
+                address.partner_id = None
+            elif address.partner_id is not None:
+                address.volunteer_id, address.partner_id = address.partner_id, None
+            else:
+                unassign([address])
+        for target in db.session.scalars(select(CallTarget).where(
+                CallTarget.caller_id == account.id, CallTarget.status == "to_call")):
+            target.caller_id = None
+    if status == "stopped":
+        end_matches_of(volunteer, user)
+        if account is not None:
+            account.active = False
 
 
 def _account_for(volunteer: Volunteer, user: User) -> str | None:
@@ -291,19 +323,23 @@ def accept_invitation(invitation: Invitation, password: str) -> User:
 def visit_and_call_leads(municipality: Municipality) -> list[Signal]:
     """Residents who said at the door or on the phone that they would like to volunteer,
     with consent to be contacted, and who are not in the pool yet."""
-    from fieldwork.signals.models import Resident
+    from fieldwork.signals.models import Consent, Resident
 
     taken = select(Volunteer.lead_signal_id).where(Volunteer.lead_signal_id.is_not(None))
     return list(db.session.scalars(
         select(Signal).join(Resident, Resident.id == Signal.resident_id)
+        .join(Consent, Consent.id == Signal.consent_id)  # withdrawn: no longer a lead
         .where(Signal.theme == "vrijwilliger", Resident.municipality_id == municipality.id,
-               Signal.id.not_in(taken)).order_by(Signal.created_at)))
+               Consent.withdrawn_at.is_(None), Signal.id.not_in(taken))
+        .order_by(Signal.created_at)))
 
 
 def candidate_from_lead(signal: Signal, user: User) -> Volunteer:
     """A candidate from a lead: the resident's name, phone and neighbourhood."""
     resident = signal.resident
-    if resident is None or signal.theme != "vrijwilliger":
+    consent = signal.consent
+    if resident is None or signal.theme != "vrijwilliger" or consent is None or \
+            consent.withdrawn_at is not None:
         raise VolunteerError(_("This signal is not a lead of someone who wants to help."),
                              "signal_id", 404)
     if db.session.scalar(select(Volunteer.id).where(Volunteer.lead_signal_id == signal.id)):

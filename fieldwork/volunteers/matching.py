@@ -82,6 +82,68 @@ def clean_languages(values: Iterable[str]) -> list[str]:
     return languages
 
 
+def has_consent(resident: Resident) -> bool:
+    """The resident gave consent to be contacted and did not withdraw it."""
+    return db.session.scalar(select(Consent.id).where(
+        Consent.resident_id == resident.id, Consent.withdrawn_at.is_(None)).limit(1)) is not None
+
+
+def may_handle(user: User, resident: Resident) -> bool:
+    """Coordinators: every resident. A contact person: a resident whose case they may see
+    (theirs or their team's), or whose buurtgezel request they made or matched."""
+    from fieldwork.cases.services import can_see_case
+
+    if user.role == "coordinator":
+        return True
+    if user.role != "contact_person":
+        return False
+    if any(can_see_case(user, case) for case in db.session.scalars(
+            select(Case).where(Case.resident_id == resident.id))):
+        return True
+    matched_by_user = select(BuurtgezelMatch.request_id).where(
+        BuurtgezelMatch.matched_by_id == user.id)
+    return db.session.scalar(select(BuurtgezelRequest.id).where(
+        BuurtgezelRequest.resident_id == resident.id,
+        or_(BuurtgezelRequest.created_by_id == user.id,
+            BuurtgezelRequest.id.in_(matched_by_user))).limit(1)) is not None
+
+
+def withdraw_for_resident(resident_id: int, user: User | None) -> int:
+    """The resident withdrew consent: their waiting request closes and a current match ends
+    (the volunteer no longer sees them). Returns how many requests were closed."""
+    now, closed = utcnow(), 0
+    for request in db.session.scalars(select(BuurtgezelRequest).where(
+            BuurtgezelRequest.resident_id == resident_id,
+            BuurtgezelRequest.status.in_(("open", "matched"))).with_for_update()):
+        for match in db.session.scalars(select(BuurtgezelMatch).where(
+                BuurtgezelMatch.request_id == request.id, BuurtgezelMatch.ended_at.is_(None))):
+            match.ended_at, match.follow_up_result = now, "ended"
+            match.follow_up_note = "toestemming ingetrokken"
+        request.status, request.closed_at = "withdrawn", now
+        request.outcome_note = "toestemming ingetrokken"
+        closed += 1
+        record_audit("buurtgezel_withdrawn", "buurtgezel_request", request.id,
+                     user_id=user.id if user else None)
+    db.session.flush()
+    return closed
+
+
+def end_matches_of(volunteer: Volunteer, user: User | None) -> int:
+    """A volunteer stopped: their current matches end and the requests wait again."""
+    ended = 0
+    for match in db.session.scalars(select(BuurtgezelMatch).where(
+            BuurtgezelMatch.volunteer_id == volunteer.id, BuurtgezelMatch.ended_at.is_(None))):
+        match.ended_at, match.follow_up_result = utcnow(), "ended"
+        match.follow_up_note = "vrijwilliger gestopt"
+        if match.request.status == "matched":
+            match.request.status = "open"
+        ended += 1
+        record_audit("buurtgezel_match_ended", "buurtgezel_match", match.id,
+                     user_id=user.id if user else None, reason="volunteer_stopped")
+    db.session.flush()
+    return ended
+
+
 def open_request_of(resident: Resident) -> BuurtgezelRequest | None:
     """The resident's request that is waiting or matched, if any."""
     return db.session.scalar(select(BuurtgezelRequest).where(
@@ -107,6 +169,10 @@ def create_request(resident: Resident, help_kinds: Iterable[str], availability: 
     langs = clean_languages(languages)
     if signal is not None and signal.resident_id != resident.id:
         raise VolunteerError(_("This signal is about another resident."), "signal_id")
+    if not has_consent(resident):  # a buurtgezel gets the address: only with consent
+        raise VolunteerError(_("This resident has not given consent to be contacted (or "
+                               "withdrew it): no buurtgezel can be arranged."), "resident_id",
+                             status=409)
     existing = open_request_of(resident)
     if existing is not None:
         raise _already_asked(existing)

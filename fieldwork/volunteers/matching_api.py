@@ -74,15 +74,16 @@ def request_body(request: BuurtgezelRequest) -> dict[str, Any]:
 
 
 def _request_or_404(request_id: int) -> BuurtgezelRequest:
+    """The request, if this user may handle its resident (else as if there were none)."""
     request = db.session.get(BuurtgezelRequest, request_id)
-    if request is None:
+    if request is None or not matching.may_handle(g.api_user, request.resident):
         abort(404, message="No such buurtgezel request.")
     return request
 
 
 def _match_or_404(match_id: int) -> BuurtgezelMatch:
     match = db.session.get(BuurtgezelMatch, match_id)
-    if match is None:
+    if match is None or not matching.may_handle(g.api_user, match.request.resident):
         abort(404, message="No such match.")
     return match
 
@@ -104,14 +105,15 @@ def post_request(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         if payload["signal_id"] is not None:
             signal = db.session.get(Signal, payload["signal_id"])
-            if signal is None:
+            if signal is None or (signal.resident is not None
+                                  and not matching.may_handle(user, signal.resident)):
                 _unknown("signal_id", "No such signal.")
             request = matching.request_from_signal(
                 signal, user, payload["help_kinds"], payload["availability"],
                 payload["languages"], payload["note"])
         else:
             resident = db.session.get(Resident, payload["resident_id"])
-            if resident is None:
+            if resident is None or not matching.may_handle(user, resident):
                 _unknown("resident_id", "No such resident.")
             request = matching.request_for_resident(
                 resident, user, payload["help_kinds"], payload["availability"],
@@ -131,7 +133,8 @@ def post_request(payload: dict[str, Any]) -> dict[str, Any]:
 def list_requests(args: dict[str, Any]) -> dict[str, Any]:
     """Requests of one status (default `open`: waiting for a match, longest waiting
     first, with the days waited)."""
-    requests = matching.list_requests(args["status"])
+    requests = [r for r in matching.list_requests(args["status"])
+                if matching.may_handle(g.api_user, r.resident)]
     items = [request_body(r) for r in requests]
     record_audit("buurtgezel_requests_listed", "buurtgezel_request", None,
                  ids=[r.id for r in requests], status=args["status"])
@@ -192,7 +195,7 @@ def post_match(payload: dict[str, Any]) -> Response:
 
     def create() -> tuple[dict[str, Any], int]:
         request = db.session.get(BuurtgezelRequest, payload["request_id"])
-        if request is None:
+        if request is None or not matching.may_handle(user, request.resident):
             _unknown("request_id", "No such buurtgezel request.")
         volunteer = db.session.get(Volunteer, payload["volunteer_id"])
         if volunteer is None:

@@ -15,7 +15,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldwork.core.audit import record_audit
-from fieldwork.core.forms import CheckboxesField
+from fieldwork.core.forms import DATABASE_ID, CheckboxesField, small_id
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
 from fieldwork.signals.models import Resident, Signal
@@ -37,7 +37,8 @@ STAFF = ("contact_person", "coordinator")
 
 class RequestForm(FlaskForm):
     signal_id = HiddenField()
-    resident_id = IntegerField(_l("Resident number"), validators=[Optional()])
+    resident_id = IntegerField(_l("Resident number"),
+                               validators=[Optional(), NumberRange(*DATABASE_ID)])
     help_kinds = CheckboxesField(_l("What help is asked?"), choices=list(HELP_KINDS.items()))
     availability = CheckboxesField(_l("When does it suit the resident?"),
                                    choices=[(s, slot_label(s)) for s in SLOTS])
@@ -86,27 +87,34 @@ def vocabulary() -> dict[str, Any]:
 
 
 def _request_or_404(request_id: int) -> BuurtgezelRequest:
+    """The request, if this user may handle its resident (else as if there were none)."""
     found = db.session.get(BuurtgezelRequest, request_id)
-    if found is None:
+    if found is None or not matching.may_handle(current_user, found.resident):
         abort(404)
     return found
 
 
 def _match_or_404(match_id: int) -> BuurtgezelMatch:
     found = db.session.get(BuurtgezelMatch, match_id)
-    if found is None:
+    if found is None or not matching.may_handle(current_user, found.request.resident):
         abort(404)
     return found
+
+
+def _visible(requests: list[BuurtgezelRequest]) -> list[BuurtgezelRequest]:
+    return [r for r in requests if matching.may_handle(current_user, r.resident)]
 
 
 @bp.get("/buurtgezellen")
 @roles_required(*STAFF)
 def index() -> str:
-    waiting = matching.list_requests("open")
-    matched = [(r, matching.current_match(r)) for r in matching.list_requests("matched")]
+    waiting = _visible(matching.list_requests("open"))
+    matched = [(r, matching.current_match(r))
+               for r in _visible(matching.list_requests("matched"))]
     matched.sort(key=lambda pair: (pair[1].follow_up_on if pair[1] else matching.local_today(),
                                    pair[0].id))
-    pending = matching.pending_signals()
+    pending = [s for s in matching.pending_signals()
+               if s.resident is not None and matching.may_handle(current_user, s.resident)]
     record_audit("buurtgezel_requests_listed", "buurtgezel_request", None,
                  ids=[r.id for r in waiting] + [r.id for r, _m in matched],
                  signals=[s.id for s in pending])
@@ -129,15 +137,17 @@ def new() -> str | Response | tuple[str, int]:
     signal_arg = request.args.get("signal") or form.signal_id.data or ""
     resident_arg = request.args.get("resident") or ""
     if signal_arg:
-        signal = db.session.get(Signal, int(signal_arg)) if signal_arg.isdigit() else None
-        if signal is None or signal.resident is None:
+        signal_id = small_id(signal_arg)
+        signal = db.session.get(Signal, signal_id) if signal_id else None
+        if signal is None or signal.resident is None or not matching.may_handle(
+                current_user, signal.resident):
             abort(404)
         resident = signal.resident
         form.signal_id.data = str(signal.id)
     elif resident_arg:
-        resident = db.session.get(Resident, int(resident_arg)) if resident_arg.isdigit() \
-            else None
-        if resident is None:
+        resident_id = small_id(resident_arg)
+        resident = db.session.get(Resident, resident_id) if resident_id else None
+        if resident is None or not matching.may_handle(current_user, resident):
             abort(404)
     if request.method == "GET" and signal is not None and not form.note.data:
         form.note.data = signal.note
@@ -150,7 +160,7 @@ def new() -> str | Response | tuple[str, int]:
         try:
             if resident is None:
                 resident = db.session.get(Resident, form.resident_id.data or 0)
-                if resident is None:
+                if resident is None or not matching.may_handle(current_user, resident):
                     raise VolunteerError(_("No resident with this number."), "resident_id")
             kinds, slots = list(form.help_kinds.data or []), list(form.availability.data or [])
             langs, note = _languages(form.languages.data or ""), form.note.data or ""
@@ -207,8 +217,8 @@ def match(request_id: int) -> str | Response | tuple[str, int]:
     form = MatchForm()
     if not form.validate_on_submit():
         return _page(found, match_form=form), 400
-    volunteer = db.session.get(Volunteer, int(form.volunteer_id.data)) \
-        if (form.volunteer_id.data or "").isdigit() else None
+    volunteer_id = small_id(form.volunteer_id.data)
+    volunteer = db.session.get(Volunteer, volunteer_id) if volunteer_id else None
     try:
         if volunteer is None:
             raise VolunteerError(_("Choose a volunteer."), "volunteer_id")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.extensions import db
@@ -28,8 +29,10 @@ class PoolFilter:
 
 
 def _json_has(column: Any, value: str) -> Any:
-    """A JSON list column contains ``value`` — on SQLite and PostgreSQL alike: the list is
-    stored as json.dumps wrote it, so the item's own JSON form is looked for."""
+    """A JSON list column contains ``value``: on PostgreSQL as JSONB containment; on SQLite
+    the list is text as json.dumps wrote it, so the item's own JSON form is looked for."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(column, JSONB).contains([value])
     encoded = json.dumps(value).replace("!", "!!").replace("%", "!%").replace("_", "!_")
     return cast(column, String).like(f"%{encoded}%", escape="!")
 

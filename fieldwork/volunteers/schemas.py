@@ -102,8 +102,8 @@ class VolunteerSchema(ma.Schema):
 
 
 class IntakeCreatedSchema(ma.Schema):
-    id = ma.fields.Integer()
-    status = ma.fields.String()
+    id = ma.fields.Integer(metadata={"description": "staff intakes only"})
+    status = ma.fields.String(metadata={"description": "the public form: received"})
     created = ma.fields.Boolean(metadata={"description": "false: this person was already "
                                                          "known, nothing was added"})
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from fieldwork.areas.models import Municipality
 from fieldwork.areas.services import get_municipality, list_municipalities, neighbourhoods_of
+from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import public
 from fieldwork.extensions import db, limiter
 from fieldwork.volunteers import intake
@@ -59,8 +60,7 @@ def help_form(code: str) -> str | tuple[str, int]:
         about = intake.About(
             name=form.name.data or "", email=form.email.data or "",
             phone=form.phone.data or "",
-            neighbourhood_id=int(form.neighbourhood_id.data)
-            if (form.neighbourhood_id.data or "").isdigit() else None,
+            neighbourhood_id=small_id(form.neighbourhood_id.data),
             talents=form.talents.data or "", motivation=form.motivation.data or "",
             languages=intake.words(form.languages.data or ""),
             availability=form.availability.data or [], roles=form.roles.data or [],
