@@ -109,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.core.outbox
     import fieldwork.core.tasks
     import fieldwork.notifications.tasks
+    import fieldwork.photos.tasks
     import fieldwork.referrals.tasks
     import fieldwork.routing.tasks
     import fieldwork.visits.tasks
@@ -131,6 +132,7 @@ def import_models() -> None:
     import fieldwork.core.models
     import fieldwork.core.outbox
     import fieldwork.notifications.models
+    import fieldwork.photos.models
     import fieldwork.referrals.models
     import fieldwork.routing.models
     import fieldwork.signals.models
@@ -153,6 +155,10 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
     from fieldwork.notifications.views import bp as notifications_pages
+    from fieldwork.photos.admin import bp as photo_pages
+    from fieldwork.photos.api import bp as photos_api
+    from fieldwork.photos.moderation_api import bp as photo_moderation_api
+    from fieldwork.photos.views import bp as photo_public_pages
     from fieldwork.referrals.admin import bp as cards_pages
     from fieldwork.referrals.api import bp as referrals_api
     from fieldwork.referrals.views import bp as referrals_pages
@@ -172,10 +178,12 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
                       notifications_pages, routing_pages, users_pages, referrals_pages,
                       cards_pages, visits_pages, rounds_pages, calls_pages, campaigns_pages,
-                      volunteers_pages, pool_pages, buurtgezel_pages, health):
+                      volunteers_pages, pool_pages, buurtgezel_pages, photo_public_pages,
+                      photo_pages, health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api,
-                      visits_api, calls_api, volunteers_api, buurtgezel_api):
+                      visits_api, calls_api, volunteers_api, buurtgezel_api, photos_api,
+                      photo_moderation_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 
@@ -191,8 +199,9 @@ def register_commands(app: Flask) -> None:
     from fieldwork.auth.cli import users_cli
     from fieldwork.core.cli import tasks_cli
     from fieldwork.demo.cli import demo_cli
+    from fieldwork.volunteers.cli import volunteers_cli
 
-    for group in (areas_cli, users_cli, demo_cli, tasks_cli):
+    for group in (areas_cli, users_cli, demo_cli, tasks_cli, volunteers_cli):
         app.cli.add_command(group)
 
 

@@ -35,6 +35,14 @@ DEFAULTS: dict[str, Any] = {
     # in (a bot posts at once; a person takes more than a few seconds).
     "HELP_FORM_RATE_LIMIT": "5 per hour;20 per day",
     "HELP_FORM_MIN_SECONDS": 3,
+    # Photo uploads without an account, per address; the request size bound leaves room for
+    # the form fields around a 15 MB photo (the photo's own bound says so clearly).
+    "PHOTO_UPLOAD_RATE_LIMIT": "30 per hour;100 per day",
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Files (photos): "local" keeps them under STORAGE_DIR (default instance/storage); "s3"
+    # in an S3-compatible bucket (S3_BUCKET, S3_ENDPOINT_URL, S3_REGION, S3_ACCESS_KEY_ID,
+    # S3_SECRET_ACCESS_KEY).
+    "STORAGE_BACKEND": "local",
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto may be trusted (nginx: 1).
     "TRUSTED_PROXIES": 0,
     "TASK_QUEUE": "fieldwork",
@@ -55,7 +63,9 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
 }
 
-PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL")
+PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "STORAGE_BACKEND",
+                  "STORAGE_DIR", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID",
+                  "S3_SECRET_ACCESS_KEY")
 MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
              "MAIL_DEFAULT_SENDER")
 

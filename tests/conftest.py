@@ -27,6 +27,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct-horse-battery"
 SESSION_ID = uuid.uuid4().hex[:10]
 TASK_QUEUE = f"fieldwork-test-{SESSION_ID}"
+STORAGE_DIR = ROOT / "test-artifacts" / f"storage-{SESSION_ID}"  # photos, per test run
 
 # The operator's environment must not leak into tests.
 for _key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
@@ -91,6 +92,7 @@ def _make_app(database_uri: str, **extra: Any) -> Flask:
         "TASK_QUEUE": TASK_QUEUE,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": SMTP_PORT,
+        "STORAGE_DIR": str(STORAGE_DIR),  # the worker process reads and writes the same
         **extra,
     }
     app = create_app(config)
@@ -310,7 +312,8 @@ def celery_worker(pg_url: str, redis_url: str) -> Iterator[subprocess.Popen[byte
     """A real Celery worker process on Redis and the test PostgreSQL database."""
     env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": redis_url,
            "SECRET_KEY": "worker-test-secret", "FIELDWORK_TASK_QUEUE": TASK_QUEUE,
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(SMTP_PORT)}
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(SMTP_PORT),
+           "STORAGE_DIR": str(STORAGE_DIR)}
     log_path = ROOT / "test-artifacts" / f"worker-{SESSION_ID}.log"
     log_path.parent.mkdir(exist_ok=True)
     with log_path.open("wb") as log:
