@@ -148,6 +148,9 @@ def test_photos_for_follows_consent_and_moderation(setup: Setup) -> None:
 def test_staff_gallery_shows_approved_photos_and_contrast_pairs(setup: Setup) -> None:
     main = add_photo(setup, "analysis", "approved", caption="Het bankje aan de kerk")
     contrast = add_photo(setup, "report", "approved", side="contrast", caption="Het kruispunt")
+    with setup.app.app_context():  # tagged, as moderated photos are
+        db.session.get_one(Photo, contrast).themes = ["veiligheid", "mobiliteit"]
+        db.session.commit()
     hidden = add_photo(setup, "public", "hidden", caption="Verborgen foto")
     new = add_photo(setup, "public", "new", caption="Nog niet bekeken")
     client = coordinator_client(setup)
@@ -158,6 +161,7 @@ def test_staff_gallery_shows_approved_photos_and_contrast_pairs(setup: Setup) ->
     assert f'id="photo-{new}"' not in html
     assert "Verborgen foto" not in html
     assert 'class="pair"' in html  # the prompt and its contrast side by side
+    assert "Vallen en veiligheid, Mobiliteit" in html  # the tags, in Dutch
     assert html.index(PROMPT) < html.index("Het bankje") < html.index(CONTRAST) \
         < html.index("Het kruispunt")
     filtered = client.get(f"/foto-opdrachten/{setup.assignment_id}/galerij",

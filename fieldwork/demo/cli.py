@@ -57,6 +57,7 @@ def load_command(force: bool) -> None:
     _demo_visit_round()
     _demo_calls()
     _demo_buurtgezellen()
+    _demo_photos()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -464,3 +465,113 @@ def _demo_calls() -> None:
     click.echo(f"call campaign: Hamont, {selection.added} people on the list, "
                f"3 calls; good-morning calls: {counts['calls_made']} made, "
                f"{counts['alerts'] + 1} alert(s)")
+
+
+# (week, side, caption, consent, age group, pinned, themes, polarity, moderation)
+DEMO_PHOTOS = [
+    (1, "main", "Het bankje onder de linde aan de kerk: daar zit altijd iemand.", "public",
+     "65plus", True, ["vrije_tijd"], "strength", "approve"),
+    (1, "contrast", "Het pleintje achter de sporthal: donker en vol zwerfvuil.", "report",
+     "adult", True, ["veiligheid"], "concern", "signal"),
+    (1, "main", "De speeltuin, hier ontmoeten de mama's elkaar.", "public", "adult", True,
+     ["vrije_tijd"], "strength", "approve"),
+    (2, "main", "Oversteken aan de school gaat goed sinds het zebrapad er ligt.", "analysis",
+     "child", False, ["mobiliteit"], "strength", "approve"),
+    (2, "main", "Mijn buurvrouw aan haar voordeur.", "public", None, False, [], None, "hide"),
+    (2, "main", "Aan de Kerkstraat rijden ze veel te snel.", "report", "65plus", True,
+     ["mobiliteit", "veiligheid"], "concern", None),
+]
+
+
+def _demo_picture(seed: int, week: int) -> bytes:
+    """A small made-up photo (sky, ground, a bench or a tree) so the gallery has pictures."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)  # noqa: S311 - made-up demo pictures, nothing secret
+    image = Image.new("RGB", (1200, 900), (135 + rng.randint(0, 60), 180, 225))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 560, 1200, 900), fill=(90 + rng.randint(0, 40), 150, 80))
+    x = rng.randint(150, 800)
+    if week == 1:
+        draw.rectangle((x, 520, x + 260, 560), fill=(120, 80, 40))
+        draw.rectangle((x + 20, 560, x + 40, 640), fill=(80, 50, 30))
+        draw.rectangle((x + 220, 560, x + 240, 640), fill=(80, 50, 30))
+    else:
+        draw.rectangle((0, 640, 1200, 760), fill=(70, 70, 75))
+        for stripe in range(6):
+            draw.rectangle((x + stripe * 50, 650, x + stripe * 50 + 28, 750), fill=(240,) * 3)
+    sun = rng.randint(0, 1000)
+    draw.ellipse((sun, 60, sun + 160, 220), fill=(250, 235, 150))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def _demo_photos() -> None:
+    """A four-week photo assignment for Achel, in its second week: six photos sent in, five
+    moderated (one hidden: a recognisable person), one a signal for the neighbourhood, pins
+    on the map."""
+    import json
+    from datetime import timedelta
+
+    from shapely.geometry import Point, shape
+    from sqlalchemy import func, select
+
+    from fieldwork.areas.models import Neighbourhood, Sector, SubMunicipality
+    from fieldwork.photos import moderation
+    from fieldwork.photos.models import PhotoAssignment
+    from fieldwork.photos.services import (
+        Submission,
+        create_assignment,
+        local_today,
+        process_photo,
+        receive_photo,
+    )
+
+    if db.session.scalar(select(func.count()).select_from(PhotoAssignment)):
+        return
+    hamont_achel = db.session.query(Municipality).filter_by(code="72037").one()
+    achel = db.session.scalars(select(Neighbourhood).filter_by(
+        name="Achel", municipality_id=hamont_achel.id)).one()
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    start = local_today() - timedelta(days=7)
+    assignment = create_assignment(
+        hamont_achel, "Foto-opdracht Achel", [
+            {"prompt": "Wat is het gezelligste plekje in je buurt?",
+             "contrast": "Wat is het minst gezellige plekje?"},
+            {"prompt": "Waar kan je veilig oversteken?", "contrast": ""},
+            {"prompt": "Naar welke winkel ga je het liefst?", "contrast": ""},
+            {"prompt": "Waar kom je graag buren tegen?",
+             "contrast": "Waar voel je je niet op je gemak?"}],
+        [achel.id], start, start + timedelta(days=27), coordinator)
+    geometry = db.session.scalars(select(SubMunicipality.geometry).join(
+        Sector, Sector.sub_municipality_id == SubMunicipality.id).where(
+        Sector.neighbourhood_id == achel.id)).first()
+    area = shape(json.loads(geometry)) if geometry else None
+    centre = area.representative_point() if area is not None else None
+    for number, (week, side, caption, consent, age, pinned, themes, polarity,
+                 action) in enumerate(DEMO_PHOTOS):
+        lat = lon = None
+        if pinned and centre is not None:
+            spot = Point(centre.x + 0.012 * ((number % 3) - 1), centre.y + 0.009 * (number % 2))
+            if area is not None and area.contains(spot):
+                lat, lon = spot.y, spot.x
+        photo, _new = receive_photo(assignment, Submission(
+            raw=_demo_picture(number, week), side=side, caption=caption, consent=consent,
+            age_group=age, lat=lat, lon=lon), day=start + timedelta(days=7 * (week - 1) + 2))
+        db.session.flush()
+        process_photo(photo.id)
+        if themes or polarity:
+            moderation.tag(photo, themes, polarity, coordinator)
+        if action == "approve":
+            moderation.approve(photo, coordinator)
+        elif action == "hide":
+            moderation.hide(photo, coordinator)
+        elif action == "signal":
+            moderation.approve(photo, coordinator)
+            moderation.make_signal(photo, "veiligheid", coordinator)
+    click.echo(f"photo assignment: Achel, week 2 of 4, {len(DEMO_PHOTOS)} photos; "
+               f"link /f/{assignment.token}")
