@@ -55,8 +55,7 @@ class Setup:
 
 
 @pytest.fixture
-def setup(app: Flask, tmp_path: Any) -> Setup:
-    app.config["STORAGE_DIR"] = str(tmp_path / "storage")
+def setup(app: Flask) -> Setup:
     import_areas(app, "72037")
     coordinator = make_user(app, "coordinator")
     with app.app_context():

@@ -33,6 +33,25 @@ PROMPTS = [{"prompt": "Wat is het gezelligste plekje in je buurt?",
            {"prompt": "Naar welke winkel ga je het liefst?", "contrast": ""}]
 
 
+def mpo() -> bytes:
+    image = Image.new("RGB", (320, 240), (30, 90, 160))
+    out = io.BytesIO()
+    image.save(out, "MPO", save_all=True, append_images=[image])
+    return out.getvalue()
+
+
+def png_with_idat(extra: bytes) -> bytes:
+    """A PNG with one more IDAT chunk (a valid CRC) after the picture's own data."""
+    import struct
+    import zlib
+
+    raw = png()
+    end = raw.rfind(b"IEND") - 4
+    chunk = struct.pack(">I", len(extra)) + b"IDAT" + extra + struct.pack(
+        ">I", zlib.crc32(b"IDAT" + extra) & 0xFFFFFFFF)
+    return raw[:end] + chunk + raw[end:]
+
+
 def jpeg(width: int = 800, height: int = 600, gps: bool = True, **save) -> bytes:
     """A photo as a phone makes it: camera make, orientation, GPS in the EXIF."""
     image = Image.effect_noise((width, height), 40).convert("RGB")
@@ -206,6 +225,8 @@ def jpeg_with_comment(comment: bytes) -> bytes:
     (jpeg(gps=False) + zip_bytes(), "polyglot.jpg"),  # a JPEG that is also a ZIP
     (png() + b"<html><script>alert(1)</script></html>", "polyglot.png"),  # PNG + HTML
     (jpeg_with_comment(b"<script>alert(1)</script>"), "comment.jpg"),  # HTML in the JPEG
+    (mpo() + zip_bytes(), "polyglot-mpo.jpg"),  # a phone's two-image JPEG, then a ZIP
+    (png_with_idat(b"<html><script>alert(1)</script></html>"), "idat.png"),  # behind IDAT
 ])
 def test_not_a_photo_or_not_only_a_photo_is_refused(app, achel, raw, name):
     response = send(app.test_client(), achel["token"], raw, filename=name)
@@ -214,6 +235,37 @@ def test_not_a_photo_or_not_only_a_photo_is_refused(app, achel, raw, name):
     assert "photo" in error["fields"]
     assert "JPEG" in error["message"]
     assert count(app) == 0
+
+
+def test_a_jpeg_comment_does_not_survive(app, achel):
+    raw = jpeg_with_comment(b"owner: Jan Peeters, Kerkstraat 4")
+    photo = processed(app, send(app.test_client(), achel["token"], raw).get_json()["id"])
+    for key in (photo.original_key, photo.thumb_key):
+        data = stored(app, key)
+        assert b"Jan Peeters" not in data
+        with Image.open(io.BytesIO(data)) as image:
+            assert "comment" not in image.info
+
+
+def test_a_huge_flat_png_is_refused_before_the_worker_decodes_it(app, achel):
+    out = io.BytesIO()
+    Image.new("L", (6000, 6000), 255).save(out, "PNG")  # 36 MP in a few hundred KB
+    response = send(app.test_client(), achel["token"], out.getvalue())
+    assert response.status_code == 413
+    assert count(app) == 0
+
+
+def test_16_bit_and_transparent_pictures_come_out_as_people_see_them():
+    from fieldwork.photos.uploads import render
+
+    grey = Image.new("I;16", (40, 40), 40000)
+    see_through = Image.new("RGBA", (40, 40), (255, 0, 0, 0))
+    for picture, expected in ((grey, 40000 // 256), (see_through, 255)):
+        out = io.BytesIO()
+        picture.save(out, "PNG")
+        original, _thumb, _w, _h = render(out.getvalue())
+        with Image.open(io.BytesIO(original)) as image:
+            assert abs(image.convert("L").getpixel((20, 20)) - expected) <= 3
 
 
 def test_png_and_webp_are_photos_too(app, achel):
@@ -249,6 +301,14 @@ def test_the_same_photo_twice_is_stored_once(app, achel):
     assert again.get_json()["id"] == first.get_json()["id"]
     assert again.get_json()["duplicate"] is True
     assert count(app) == 1
+    narrower = send(client, achel["token"], raw, consent="analysis")
+    assert narrower.get_json()["duplicate"] is True
+    wider = send(client, achel["token"], raw, consent="public")
+    assert wider.get_json()["duplicate"] is True
+    with app.app_context():
+        photo = db.session.scalars(select(Photo)).one()
+        assert photo.consent == "analysis"  # the narrower consent holds, a wider one never
+        assert photo.caption == ""  # the first sending's words
 
 
 def test_a_retry_under_the_same_key_is_stored_once(app, achel):
@@ -326,6 +386,36 @@ def test_the_upload_is_rate_limited_per_address(app, achel):
     codes = [send(client, achel["token"]).status_code for _ in range(4)]
     assert codes == [201, 201, 201, 429]
     assert count(app) == 3
+
+
+def test_page_and_api_share_one_rate_limit(app, achel):
+    app.config["PHOTO_UPLOAD_RATE_LIMIT"] = "2 per hour"
+    client = app.test_client()
+    assert [send(client, achel["token"]).status_code for _ in range(2)] == [201, 201]
+    page = client.get(f"/f/{achel['token']}").get_data(as_text=True)
+    over = client.post(f"/f/{achel['token']}", content_type="multipart/form-data", data={
+        "csrf_token": csrf_from(page), "consent": "public",
+        "photo": (io.BytesIO(jpeg()), "foto.jpg")})
+    assert over.status_code == 429
+
+
+def test_a_photo_whose_upload_is_gone_ends_as_failed_not_processing(app, achel):
+    from fieldwork.photos.tasks import MAX_RETRIES, process
+
+    with app.app_context():
+        assignment = db.session.get_one(PhotoAssignment, achel["id"])
+        photo, _new = services.receive_photo(assignment, services.Submission(
+            raw=jpeg(), consent="analysis"))
+        db.session.flush()
+        storage().delete(photo.upload_key)  # e.g. a worker without the shared folder
+        photo_id = photo.id
+        db.session.commit()  # on the embedded path the task runs now and retries
+        assert process.apply(args=[photo_id], retries=MAX_RETRIES).get() == "failed"
+        failed = db.session.get_one(Photo, photo_id)
+        db.session.refresh(failed)
+        assert failed.status == "failed"
+        assert failed.upload_key is None
+        assert failed.failure.startswith("storage")
 
 
 def test_the_page_works_without_javascript(app, achel):

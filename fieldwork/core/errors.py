@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
@@ -75,7 +75,10 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
         fields = data.get("errors") or _flatten_webargs_messages(data.get("messages", {}))
         message = data.get("message") or error.description or error.name
         if status == 422 and not data.get("message"):
-            message = "The request has invalid fields."
+            message = _("The request has invalid fields.")
+        if status == 413 and not data.get("message"):  # beyond MAX_CONTENT_LENGTH
+            message = _("The request is too large: at most %(mb)d MB.",
+                        mb=int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20)
         response = json_error(status, message, fields)
         for header, value in (data.get("headers") or {}).items():
             response.headers[header] = value

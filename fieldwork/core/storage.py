@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -79,18 +81,30 @@ class S3Storage:
         return cls(config["S3_BUCKET"], client)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=_checked(key), Body=data,
-                               ContentType=content_type)
+        with _s3_errors(key):
+            self.client.put_object(Bucket=self.bucket, Key=_checked(key), Body=data,
+                                   ContentType=content_type)
 
     def get(self, key: str) -> bytes:
-        try:
+        with _s3_errors(key):
             response = self.client.get_object(Bucket=self.bucket, Key=_checked(key))
-        except self.client.exceptions.NoSuchKey as exc:
-            raise StorageError(f"no such object {key!r}") from exc
-        return bytes(response["Body"].read())
+            return bytes(response["Body"].read())
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=_checked(key))
+        with _s3_errors(key):
+            self.client.delete_object(Bucket=self.bucket, Key=_checked(key))
+
+
+@contextmanager
+def _s3_errors(key: str) -> Iterator[None]:
+    """Every failure of the bucket (no such key, no connection, refused, a 5xx) is a
+    StorageError, which callers know how to handle."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        raise StorageError(f"{key}: {exc}") from exc
 
 
 def storage() -> Storage:

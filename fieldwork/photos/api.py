@@ -69,7 +69,7 @@ def submission(form: dict[str, Any], raw: bytes, key: str | None) -> services.Su
 
 @bp.post("/photo-assignments/<token>/photos")
 @public
-@limiter.limit(upload_rate_limit)
+@limiter.shared_limit(upload_rate_limit, scope="photo-upload")
 @bp.arguments(PhotoFormSchema, location="form")
 @bp.arguments(PhotoFileSchema, location="files")
 @bp.response(201, PhotoReceivedSchema)

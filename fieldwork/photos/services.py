@@ -157,6 +157,13 @@ def _neighbourhood(assignment: PhotoAssignment, sent: Submission) -> int | None:
     return next(iter(allowed)) if len(allowed) == 1 else None
 
 
+def _narrow_consent(photo: Photo, consent: str) -> None:
+    """The same photo sent again with a narrower consent: the narrower one holds (a wider
+    one never replaces what was agreed first)."""
+    if consent in CONSENTS and CONSENTS.index(consent) < CONSENTS.index(photo.consent):
+        photo.consent = consent
+
+
 def receive_photo(assignment: PhotoAssignment, sent: Submission,
                   day: date | None = None) -> tuple[Photo, bool]:
     """Keep a resident's photo (the worker makes the clean versions after commit). The same
@@ -180,6 +187,7 @@ def receive_photo(assignment: PhotoAssignment, sent: Submission,
             if column is Photo.idempotency_key and earlier.sha256 != digest:
                 raise PhotoError(_("This Idempotency-Key was already used for another "
                                    "photo."), "Idempotency-Key", 422)
+            _narrow_consent(earlier, sent.consent)
             return earlier, False
     checked = check_photo(sent.raw)
     if sent.consent not in CONSENTS:
@@ -213,10 +221,16 @@ def receive_photo(assignment: PhotoAssignment, sent: Submission,
             db.session.add(photo)
             db.session.flush()
     except IntegrityError:
+        if db.engine.dialect.name != "postgresql":
+            db.session.rollback()  # no savepoint there; this request wrote nothing else yet
         earlier = db.session.scalar(select(Photo).where(
-            Photo.assignment_id == assignment.id, Photo.sha256 == digest))
+            Photo.assignment_id == assignment.id,
+            (Photo.sha256 == digest) | (Photo.idempotency_key == sent.idempotency_key)))
         if earlier is None:
             raise
+        if earlier.sha256 != digest:
+            raise PhotoError(_("This Idempotency-Key was already used for another photo."),
+                             "Idempotency-Key", 422) from None
         return earlier, False
     storage().put(photo.upload_key, sent.raw, checked.content_type)
     enqueue_after_commit("photos.process", photo.id)
@@ -236,9 +250,9 @@ def process_photo(photo_id: int) -> str:
     try:
         original, thumb, width, height = render(raw)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        # a file the checks let through but Pillow cannot draw after all
-        photo.status, photo.failure = "failed", f"{type(exc).__name__}: {exc}"[:300]
-        return photo.status
+        # a file the checks let through but Pillow cannot draw after all: nothing of it is
+        # kept (it may carry EXIF), only why
+        return fail_photo(photo, f"{type(exc).__name__}: {exc}")
     base = photo.upload_key.removesuffix("-upload")
     files.put(f"{base}.jpg", original, "image/jpeg")
     files.put(f"{base}-thumb.jpg", thumb, "image/jpeg")
@@ -246,4 +260,12 @@ def process_photo(photo_id: int) -> str:
     photo.original_key, photo.thumb_key = f"{base}.jpg", f"{base}-thumb.jpg"
     photo.width, photo.height, photo.upload_key = width, height, None
     photo.status = "new"
+    return photo.status
+
+
+def fail_photo(photo: Photo, why: str) -> str:
+    """Give up on a photo: the upload as sent goes, the reason stays for the coordinator."""
+    if photo.upload_key is not None:
+        storage().delete(photo.upload_key)
+    photo.status, photo.failure, photo.upload_key = "failed", why[:300], None
     return photo.status

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import struct
+import zlib
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -19,6 +20,8 @@ FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png",
 # the start of something that a browser, an archiver or an interpreter would run or open
 FOREIGN = (b"<script", b"<html", b"<?php", b"<svg", b"<!doctype", b"pk\x03\x04", b"%pdf-",
            b"<iframe", b"javascript:")
+# decoded in full (no JPEG draft mode): a small file can hold a huge flat picture
+MAX_LOSSLESS_PIXELS = 25_000_000
 ORIGINAL_EDGE = 2560
 THUMB_EDGE = 480
 
@@ -67,16 +70,33 @@ def _jpeg_layout(raw: bytes) -> tuple[int, bytes]:
 
 
 def _png_layout(raw: bytes) -> tuple[int, bytes]:
-    position, metadata = 8, []
+    position, metadata, pixels = 8, [], []
     while position + 12 <= len(raw):
         (length,) = struct.unpack(">I", raw[position:position + 4])
         kind = raw[position + 4:position + 8]
-        if kind != b"IDAT":
+        if kind == b"IDAT":
+            pixels.append(raw[position + 8:position + 8 + length])
+        else:
             metadata.append(raw[position + 8:position + 8 + length])
         position += 12 + length
         if kind == b"IEND":
+            _only_pixels(b"".join(pixels))
             return position, b"".join(metadata)
     raise _not_a_photo()
+
+
+def _only_pixels(compressed: bytes) -> None:
+    """The picture data is one zlib stream and nothing after it (something hidden behind the
+    stream in an IDAT chunk would otherwise pass). Inflated in steps, the output dropped."""
+    inflater, data = zlib.decompressobj(), compressed
+    try:
+        while data and not inflater.eof:
+            inflater.decompress(data, 1 << 20)
+            data = inflater.unconsumed_tail
+    except zlib.error as exc:
+        raise _not_a_photo() from exc
+    if not inflater.eof or inflater.unused_data.strip(b"\x00"):
+        raise _not_a_photo()
 
 
 def _webp_layout(raw: bytes) -> tuple[int, bytes]:
@@ -104,19 +124,23 @@ def check_photo(raw: bytes) -> Checked:
         with Image.open(io.BytesIO(raw)) as image:
             kind = image.format or ""
             width, height = image.size
-            if kind not in FORMATS:
-                raise _not_a_photo()
-            if width * height > MAX_PIXELS:
-                raise PictureError(_("The photo has too many pixels."), "photo", 413)
-            image.verify()
+            if kind in FORMATS and width * height <= (
+                    MAX_PIXELS if kind in ("JPEG", "MPO") else MAX_LOSSLESS_PIXELS):
+                image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error,
             Image.DecompressionBombError) as exc:
         raise _not_a_photo() from exc
+    if kind not in FORMATS:
+        raise _not_a_photo()
+    if width * height > (MAX_PIXELS if kind in ("JPEG", "MPO") else MAX_LOSSLESS_PIXELS):
+        raise PictureError(_("The photo has too many pixels."), "photo", 413)
     layouts = {"JPEG": _jpeg_layout, "MPO": _jpeg_layout, "PNG": _png_layout,
                "WEBP": _webp_layout}
     end, metadata = layouts[kind](raw)
-    if kind == "MPO":  # several JPEG images one after the other, as some phones make
-        end = len(raw)
+    while kind == "MPO" and raw[end:end + 2] == b"\xff\xd8":
+        # several JPEG images one after the other, as some phones make: each one walked
+        more_end, more_metadata = _jpeg_layout(raw[end:])
+        end, metadata = end + more_end, metadata + more_metadata
     # nothing after the image, and nothing foreign hidden in its metadata (the compressed
     # picture itself is not searched: random bytes would match a short mark now and then)
     if raw[end:].strip(b"\x00\r\n \t") or any(m in metadata.lower() for m in FOREIGN):
@@ -124,19 +148,35 @@ def check_photo(raw: bytes) -> Checked:
     return Checked(kind, FORMATS[kind], width, height)
 
 
+def _as_rgb(image: Image.Image) -> Image.Image:
+    """RGB as a person sees it: 16-bit grey scaled down, transparency on white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.point(lambda value: value / 256).convert("L")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P"
+                                              and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGB", rgba.size, (255, 255, 255))
+        white.paste(rgba, mask=rgba.getchannel("A"))
+        return white
+    return image.convert("RGB")
+
+
 def render(raw: bytes, rotation: int = 0) -> tuple[bytes, bytes, int, int]:
     """The stored versions of an upload: an upright original of at most ORIGINAL_EDGE px a
     side and a thumbnail, both JPEG, re-encoded without any metadata (no EXIF, no GPS)."""
     with Image.open(io.BytesIO(raw)) as image:
         image.draft("RGB", (ORIGINAL_EDGE, ORIGINAL_EDGE))  # JPEG: decode at a lower scale
-        upright = ImageOps.exif_transpose(image).convert("RGB")
+        upright = _as_rgb(ImageOps.exif_transpose(image))
+    upright.info = {}  # no comment, no profile, no EXIF carried over into the saved file
     if rotation:
         upright = upright.rotate(-rotation, expand=True)  # clockwise, as the button says
     upright.thumbnail((ORIGINAL_EDGE, ORIGINAL_EDGE))
+    upright.info = {}
     original = io.BytesIO()
     upright.save(original, "JPEG", quality=85, optimize=True)  # no exif=: none is written
     small = upright.copy()
     small.thumbnail((THUMB_EDGE, THUMB_EDGE))
+    small.info = {}
     thumb = io.BytesIO()
     small.save(thumb, "JPEG", quality=75, optimize=True)
     return original.getvalue(), thumb.getvalue(), upright.width, upright.height

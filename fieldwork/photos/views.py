@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import FloatField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldwork.core.forms import small_id
@@ -48,7 +48,6 @@ class TakePartForm(FlaskForm):
     consent = RadioField(_l("What may we do with your photo?"), choices=CONSENT_CHOICES,
                          validators=[DataRequired(_l("Choose what we may do with your "
                                                      "photo."))])
-    website = HiddenField()
 
 
 def _assignment_or_404(token: str) -> PhotoAssignment:
@@ -90,7 +89,7 @@ def take_part(token: str) -> Any:
 
 @bp.post("/f/<token>")
 @public
-@limiter.limit(upload_rate_limit)
+@limiter.shared_limit(upload_rate_limit, scope="photo-upload")
 def send_photo(token: str) -> Any:
     """The form without JavaScript."""
     assignment = _assignment_or_404(token)

@@ -15,6 +15,8 @@
   var pending = null;
   var timer = null;
   var DELAYS = [1000, 2000, 4000, 8000, 15000, 30000, 30000, 60000];
+  var TIMEOUT = 120000;  // a stalled connection counts as a dropped one
+  var inFlight = false;
 
   function newKey() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
@@ -30,46 +32,65 @@
     status.className = "upload-status" + (isError ? " error" : "");
   }
 
-  fileInput.addEventListener("change", function () { key = null; say(""); });
+  fileInput.addEventListener("change", function () {
+    if (!pending && !inFlight) { key = null; }  // a new photo gets a new key
+    say("");
+  });
 
-  function finished() {
+  function idle() {
     pending = null;
     send.disabled = false;
+    fileInput.disabled = false;
+  }
+
+  function finished() {
+    idle();
     form.hidden = true;
     thanks.hidden = false;
     thanks.scrollIntoView();
   }
 
-  function attempt(data, tries) {
+  function attempt(data, photoKey, tries) {
     if (timer) { clearTimeout(timer); timer = null; }
+    if (inFlight) { return; }
+    inFlight = true;
+    pending = null;
     say(tries ? form.dataset.msgRetry : form.dataset.msgSending, false);
+    var controller = window.AbortController ? new AbortController() : null;
+    var stalled = controller ? setTimeout(function () { controller.abort(); }, TIMEOUT) : null;
     fetch(form.dataset.api, {method: "POST", body: data, credentials: "omit",
-                             headers: {"Idempotency-Key": key}})
+                             headers: {"Idempotency-Key": photoKey},
+                             signal: controller ? controller.signal : undefined})
       .then(function (response) {
+        inFlight = false;
+        if (stalled) { clearTimeout(stalled); }
         if (response.status === 201 || response.status === 200) { finished(); return; }
-        if (response.status >= 500) { throw new Error("server " + response.status); }
-        pending = null;
-        send.disabled = false;
+        if (response.status >= 500 || response.status === 408) {
+          throw new Error("server " + response.status);
+        }
+        idle();
         if (response.status === 429) { say(form.dataset.msgBusy, true); return; }
+        if (response.status === 413) { say(form.dataset.msgTooBig, true); return; }
         return response.json().then(function (body) {
           say(body && body.error ? body.error.message : form.dataset.msgFailed, true);
         }, function () { say(form.dataset.msgFailed, true); });
       })
       .catch(function () {
+        inFlight = false;
+        if (stalled) { clearTimeout(stalled); }
         if (tries < DELAYS.length) {
-          pending = {data: data, tries: tries + 1};
-          timer = setTimeout(function () { attempt(data, tries + 1); }, DELAYS[tries]);
+          pending = {data: data, key: photoKey, tries: tries + 1};
+          timer = setTimeout(function () { attempt(data, photoKey, tries + 1); }, DELAYS[tries]);
           say(form.dataset.msgRetry, false);
         } else {
-          pending = null;
-          send.disabled = false;
-          say(form.dataset.msgFailed, true);
+          idle();
+          say(form.dataset.msgFailed, true);  // the key stays: tapping Send again is a retry
         }
       });
   }
 
   window.addEventListener("online", function () {
-    if (pending) { attempt(pending.data, pending.tries); }
+    if (pending && !inFlight) { attempt(pending.data, pending.key, pending.tries); }
   });
 
   form.addEventListener("submit", function (event) {
@@ -77,9 +98,16 @@
     var file = fileInput.files[0];
     if (!file) { say(form.dataset.msgNoFile, true); return; }
     if (file.size > maxBytes) { say(form.dataset.msgTooBig, true); return; }
+    if (!form.querySelector("input[name=consent]:checked")) {
+      say(form.dataset.msgConsent, true);
+      return;
+    }
+    if (pending || inFlight) { return; }  // a double tap
     if (!key) { key = newKey(); }  // the same photo sent again keeps its key
+    var data = new FormData(form);
     send.disabled = true;
-    attempt(new FormData(form), 0);
+    fileInput.disabled = true;  // the photo on its way is the one the key belongs to
+    attempt(data, key, 0);
   });
 
   document.getElementById("another").addEventListener("click", function () {
