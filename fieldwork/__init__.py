@@ -111,6 +111,7 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.notifications.tasks
     import fieldwork.photos.tasks
     import fieldwork.referrals.tasks
+    import fieldwork.reports.tasks
     import fieldwork.routing.tasks
     import fieldwork.visits.tasks
     import fieldwork.volunteers.tasks  # noqa: F401
@@ -134,6 +135,7 @@ def import_models() -> None:
     import fieldwork.notifications.models
     import fieldwork.photos.models
     import fieldwork.referrals.models
+    import fieldwork.reports.models
     import fieldwork.routing.models
     import fieldwork.signals.models
     import fieldwork.visits.models
@@ -162,6 +164,9 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.referrals.admin import bp as cards_pages
     from fieldwork.referrals.api import bp as referrals_api
     from fieldwork.referrals.views import bp as referrals_pages
+    from fieldwork.reports.api import bp as reports_api
+    from fieldwork.reports.indicator_views import bp as indicator_pages
+    from fieldwork.reports.views import bp as analysis_pages
     from fieldwork.routing.api import bp as routing_api
     from fieldwork.routing.views import bp as routing_pages
     from fieldwork.signals.api import bp as signals_api
@@ -179,11 +184,12 @@ def register_blueprints(app: Flask) -> None:
                       notifications_pages, routing_pages, users_pages, referrals_pages,
                       cards_pages, visits_pages, rounds_pages, calls_pages, campaigns_pages,
                       volunteers_pages, pool_pages, buurtgezel_pages, photo_public_pages,
-                      photo_pages, health):
+                      photo_pages, indicator_pages, analysis_pages,
+                      health):
         app.register_blueprint(blueprint)
     for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api,
                       visits_api, calls_api, volunteers_api, buurtgezel_api, photos_api,
-                      photo_moderation_api):
+                      photo_moderation_api, reports_api):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 
@@ -199,9 +205,10 @@ def register_commands(app: Flask) -> None:
     from fieldwork.auth.cli import users_cli
     from fieldwork.core.cli import tasks_cli
     from fieldwork.demo.cli import demo_cli
+    from fieldwork.reports.cli import indicators_cli
     from fieldwork.volunteers.cli import volunteers_cli
 
-    for group in (areas_cli, users_cli, demo_cli, tasks_cli, volunteers_cli):
+    for group in (areas_cli, users_cli, demo_cli, tasks_cli, volunteers_cli, indicators_cli):
         app.cli.add_command(group)
 
 

@@ -58,6 +58,7 @@ def load_command(force: bool) -> None:
     _demo_calls()
     _demo_buurtgezellen()
     _demo_photos()
+    _demo_analysis()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -575,3 +576,32 @@ def _demo_photos() -> None:
             moderation.make_signal(photo, "veiligheid", coordinator)
     click.echo(f"photo assignment: Achel, week 2 of 4, {len(DEMO_PHOTOS)} photos; "
                f"link /f/{assignment.token}")
+
+
+def _demo_analysis() -> None:
+    """Illustrative indicators for Moorslede's sectors (2023, 2024), and for Dadizele a
+    quote and an attention point from the visit round."""
+    from sqlalchemy import func, select
+
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.reports.analysis import add_attention_point, add_quote
+    from fieldwork.reports.indicators import load_demo_indicators
+    from fieldwork.reports.models import AttentionPoint, IndicatorValue
+
+    if not db.session.scalar(select(func.count()).select_from(IndicatorValue)):
+        report = load_demo_indicators()
+        click.echo(f"indicators: {report.added} illustrative figures for Moorslede")
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).first()
+    if coordinator is None or dadizele is None or db.session.scalar(
+            select(func.count()).select_from(AttentionPoint)):
+        return
+    add_quote(dadizele, "Sinds mijn man er niet meer is, komen de dagen lang. Naar het "
+              "dorpsrestaurant zou ik wel willen, maar ik raak er niet.", "eenzaamheid",
+              "visit", coordinator)
+    add_attention_point(dadizele, "Vervoer naar het dorpsrestaurant en het dienstencentrum",
+                        "Bewoners die alleen wonen willen wel komen, maar raken er niet: een "
+                        "vervoersdienst met vrijwillige chauffeurs.", ["eenzaamheid",
+                                                                        "mobiliteit"],
+                        [], [], coordinator)
+    click.echo("analysis: a quote and an attention point for Dadizele")

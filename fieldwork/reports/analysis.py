@@ -1,0 +1,154 @@
+"""The neighbourhood analysis: attention points and quotes the coordinator writes, and the
+printable report the worker makes. Flush, never commit."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.auth.models import User
+from fieldwork.core.errors import ServiceError
+from fieldwork.core.outbox import enqueue_after_commit
+from fieldwork.core.storage import storage
+from fieldwork.db import utcnow
+from fieldwork.extensions import db
+from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
+from fieldwork.signals.vocabulary import SOURCES, THEMES
+
+
+class AnalysisError(ServiceError):
+    pass
+
+
+def attention_points(neighbourhood_id: int) -> list[AttentionPoint]:
+    return list(db.session.scalars(select(AttentionPoint).where(
+        AttentionPoint.neighbourhood_id == neighbourhood_id)
+        .order_by(AttentionPoint.position, AttentionPoint.id)))
+
+
+def add_attention_point(neighbourhood: Neighbourhood, title: str, text: str,
+                        themes: list[str], photo_ids: list[int], indicators: list[str],
+                        user: User) -> AttentionPoint:
+    """An attention point for the neighbourhood plan, linked to the findings behind it."""
+    title = " ".join(title.split())[:200]
+    if not title:
+        raise AnalysisError(_("Give the attention point a title."), "title")
+    unknown = [t for t in themes if t not in THEMES]
+    if unknown:
+        raise AnalysisError(_("Unknown theme: %(theme)s.", theme=unknown[0][:40]), "themes")
+    position = len(attention_points(neighbourhood.id))
+    point = AttentionPoint(neighbourhood_id=neighbourhood.id, title=title,
+                           text=text.strip()[:4000], position=position, created_by_id=user.id,
+                           findings={"themes": list(dict.fromkeys(themes)),
+                                     "photos": sorted(set(photo_ids))[:50],
+                                     "indicators": list(dict.fromkeys(indicators))[:20]})
+    db.session.add(point)
+    db.session.flush()
+    return point
+
+
+def quotes(neighbourhood_id: int) -> list[Quote]:
+    return list(db.session.scalars(select(Quote).where(
+        Quote.neighbourhood_id == neighbourhood_id).order_by(Quote.id)))
+
+
+def add_quote(neighbourhood: Neighbourhood, text: str, theme: str | None, source: str,
+              user: User) -> Quote:
+    """What was heard, written down anonymised by the coordinator (no names, no addresses:
+    the form says so; the coordinator is responsible for it)."""
+    text = " ".join(text.split())[:600]
+    if not text:
+        raise AnalysisError(_("Write down what was heard."), "text")
+    if theme and theme not in THEMES:
+        raise AnalysisError(_("Unknown theme: %(theme)s.", theme=theme[:40]), "theme")
+    if source not in (*SOURCES, "manual"):
+        raise AnalysisError(_("Unknown source."), "source")
+    quote = Quote(neighbourhood_id=neighbourhood.id, text=text, theme=theme or None,
+                  source=source, created_by_id=user.id)
+    db.session.add(quote)
+    db.session.flush()
+    return quote
+
+
+def request_report(neighbourhood: Neighbourhood, user: User) -> NeighbourhoodReport:
+    """A new report PDF, made by the worker after commit."""
+    report = NeighbourhoodReport(neighbourhood_id=neighbourhood.id, requested_by_id=user.id)
+    db.session.add(report)
+    db.session.flush()
+    enqueue_after_commit("reports.render_report", report.id)
+    return report
+
+
+def latest_report(neighbourhood_id: int) -> NeighbourhoodReport | None:
+    return db.session.scalar(select(NeighbourhoodReport).where(
+        NeighbourhoodReport.neighbourhood_id == neighbourhood_id)
+        .order_by(NeighbourhoodReport.id.desc()).limit(1))
+
+
+@dataclass
+class ReportData:
+    """Everything the printed report shows; counts only, suppressed (the report leaves the
+    municipality)."""
+
+    municipality: str
+    neighbourhood: str
+    made_on: date
+    figures: dict[str, Any]
+    indicators: list[Any] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    points: list[AttentionPoint] = field(default_factory=list)
+    photos: list[tuple[str, bytes]] = field(default_factory=list)  # caption, thumbnail JPEG
+    sources: list[str] = field(default_factory=list)
+
+
+def report_data(neighbourhood: Neighbourhood) -> ReportData:
+    from fieldwork.photos.moderation import photos_for
+    from fieldwork.reports.figures import neighbourhood_figures
+    from fieldwork.reports.indicators import compare, indicators_for
+    from fieldwork.reports.suppression import suppress_figures
+
+    figures = suppress_figures(neighbourhood_figures(neighbourhood.id))
+    comparisons = [compare(neighbourhood, name, years[-1])
+                   for name, years in indicators_for(neighbourhood.municipality) if years]
+    files = storage()
+    photos = []
+    for photo in photos_for("report", neighbourhood_id=neighbourhood.id)[:12]:
+        if photo.thumb_key:
+            photos.append((photo.caption, files.get(photo.thumb_key)))
+    from fieldwork.reports.models import IndicatorValue
+
+    sources = sorted(set(db.session.scalars(select(IndicatorValue.source).where(
+        IndicatorValue.municipality_id == neighbourhood.municipality_id).distinct())) - {""})
+    return ReportData(
+        municipality=neighbourhood.municipality.name, neighbourhood=neighbourhood.name,
+        made_on=utcnow().date(), figures=figures, indicators=comparisons,
+        quotes=quotes(neighbourhood.id), points=attention_points(neighbourhood.id),
+        photos=photos, sources=sources)
+
+
+def render_report_job(report_id: int) -> str:
+    """The worker: make the PDF, keep it in storage. Safe to run twice."""
+    from fieldwork.reports.pdf import render_report
+
+    report = db.session.get(NeighbourhoodReport, report_id, with_for_update=True)
+    if report is None:
+        return "gone"
+    if report.status == "done":
+        return report.status
+    report.status = "running"
+    try:
+        pdf = render_report(report_data(report.neighbourhood))
+    except Exception as exc:  # the coordinator sees why and can ask again
+        report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:300]
+        report.finished_at = utcnow()
+        return report.status
+    key = f"reports/{uuid.uuid4().hex}.pdf"
+    storage().put(key, pdf, "application/pdf")
+    report.storage_key, report.status, report.finished_at = key, "done", utcnow()
+    return report.status

@@ -1,0 +1,153 @@
+"""/api/v1: a neighbourhood's summary and the exports (CSV, XLSX, GeoJSON).
+
+Counts only. The analyst always gets them suppressed; the coordinator gets the true counts
+unless ``?suppress=1`` — which anything leaving the municipality should use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from flask import Response, current_app, g
+from flask_smorest import Blueprint, abort
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.areas.services import get_municipality
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import api_roles
+from fieldwork.core.roles import Role
+from fieldwork.extensions import db
+from fieldwork.reports.exports import (
+    Hood,
+    hoods_of,
+    neighbourhoods_geojson,
+    signals_csv,
+    signals_xlsx,
+)
+from fieldwork.reports.figures import neighbourhood_figures
+from fieldwork.reports.schemas import (
+    ExportQuerySchema,
+    GeoJSONQuerySchema,
+    PeriodQuerySchema,
+    SummarySchema,
+)
+from fieldwork.reports.suppression import suppress_figures
+
+bp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Findings")
+BEARER = [{"bearerAuth": []}]
+READERS = (Role.COORDINATOR, Role.ANALYST)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+T = TypeVar("T")
+
+
+def streamed(make: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """The export's chunks, each made in a short app context of its own (a fresh session)
+    and handed out after it closed: no context stays pushed between chunks, so a response
+    closed late or never read cannot pop someone else's context."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def generate() -> Iterator[T]:
+        inner: Iterator[T] | None = None
+        while True:
+            with app.app_context():
+                if inner is None:
+                    inner = make()
+                try:
+                    chunk = next(inner)
+                except StopIteration:
+                    return
+            yield chunk
+
+    return generate()
+
+
+def must_suppress(args: dict[str, Any]) -> bool:
+    return g.api_user.role == Role.ANALYST or bool(args.get("suppress"))
+
+
+def export_hoods(code: str | None) -> list[Hood]:
+    if code is None:
+        return hoods_of(None)
+    municipality = get_municipality(code)
+    if municipality is None:
+        abort(422, message=f"Municipality {code} has not been imported.",
+              errors={"gemeente": [f"Municipality {code} has not been imported."]})
+    return hoods_of(municipality)
+
+
+def _filename(stem: str, args: dict[str, Any]) -> str:
+    parts = [stem, args.get("gemeente") or "alle"]
+    parts += [d.isoformat() for d in (args.get("start"), args.get("end")) if d]
+    return "-".join(parts)
+
+
+def _audit(export: str, args: dict[str, Any], suppressed: bool) -> None:
+    record_audit("report_exported", "export", None, user_id=g.api_user.id, export=export,
+                 gemeente=args.get("gemeente"), suppressed=suppressed)
+    db.session.commit()
+
+
+@bp.get("/neighbourhoods/<int:neighbourhood_id>/summary")
+@api_roles(*READERS)
+@bp.arguments(PeriodQuerySchema, location="query")
+@bp.response(200, SummarySchema)
+@bp.doc(security=BEARER)
+def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
+    """The figures of one neighbourhood in a period (counts only; suppressed for analysts)."""
+    neighbourhood = db.session.get(Neighbourhood, neighbourhood_id)
+    if neighbourhood is None:
+        abort(404, message="No such neighbourhood.")
+    figures = neighbourhood_figures(neighbourhood_id, args["start"], args["end"])
+    if must_suppress(args):
+        figures = suppress_figures(figures)
+    else:
+        figures["suppressed"] = False
+    return {**figures, "name": neighbourhood.name,
+            "gemeente": neighbourhood.municipality.code}
+
+
+@bp.get("/exports/signals.csv")
+@api_roles(*READERS)
+@bp.arguments(ExportQuerySchema, location="query")
+@bp.response(200, content_type="text/csv")
+@bp.doc(security=BEARER)
+def export_signals_csv(args: dict[str, Any]) -> Response:
+    """Signals per neighbourhood x theme x month (semicolons, UTF-8 with BOM), streamed."""
+    hoods = export_hoods(args["gemeente"])
+    suppress = must_suppress(args)
+    _audit("signals.csv", args, suppress)
+    body = streamed(lambda: signals_csv(hoods, args["start"], args["end"], suppress))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{_filename("signalen", args)}.csv"'})
+
+
+@bp.get("/exports/signals.xlsx")
+@api_roles(*READERS)
+@bp.arguments(ExportQuerySchema, location="query")
+@bp.response(200, content_type=XLSX)
+@bp.doc(security=BEARER)
+def export_signals_xlsx(args: dict[str, Any]) -> Response:
+    """The same rows as the CSV, as an Excel workbook, streamed."""
+    hoods = export_hoods(args["gemeente"])
+    suppress = must_suppress(args)
+    _audit("signals.xlsx", args, suppress)
+    body = streamed(lambda: signals_xlsx(hoods, args["start"], args["end"], suppress))
+    return Response(body, mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="{_filename("signalen", args)}.xlsx"'})
+
+
+@bp.get("/exports/neighbourhoods.geojson")
+@api_roles(*READERS)
+@bp.arguments(GeoJSONQuerySchema, location="query")
+@bp.response(200, content_type="application/geo+json")
+@bp.doc(security=BEARER)
+def export_neighbourhoods_geojson(args: dict[str, Any]) -> Response:
+    """The neighbourhood polygons with their measures as properties (RFC 7946)."""
+    hoods = export_hoods(args["gemeente"])
+    suppress = must_suppress(args)
+    _audit("neighbourhoods.geojson", args, suppress)
+    body = streamed(lambda: neighbourhoods_geojson(hoods, args["start"], args["end"],
+                                                   suppress))
+    return Response(body, mimetype="application/geo+json", headers={
+        "Content-Disposition":
+            f'attachment; filename="{_filename("buurten", args)}.geojson"'})

@@ -1,0 +1,174 @@
+"""Exports of the figures: signals per neighbourhood x theme x month (CSV, XLSX) and the
+neighbourhoods with their measures (GeoJSON). Each is a generator of chunks, so a large export
+is streamed, and each holds counts only — no names, addresses or notes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import orient
+from sqlalchemy import select
+
+from fieldwork.areas.models import Municipality, Neighbourhood
+from fieldwork.extensions import db
+from fieldwork.photos.mapsvg import neighbourhood_shape
+from fieldwork.reports.figures import figures_for, signal_counts_by_month, signal_date_range
+from fieldwork.reports.suppression import Shown, suppress_figures, suppress_table
+from fieldwork.signals.vocabulary import THEMES
+
+SIGNAL_COLUMNS = ("gemeente", "neighbourhood_id", "neighbourhood", "month", "theme", "count")
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Hood:
+    id: int
+    name: str
+    gemeente: str
+    municipality_id: int
+    unlocatable: bool
+
+
+def hoods_of(municipality: Municipality | None) -> list[Hood]:
+    """The neighbourhoods of one municipality (or of all), in a stable order."""
+    query = (select(Neighbourhood.id, Neighbourhood.name, Municipality.code,
+                    Municipality.id, Neighbourhood.is_unlocatable)
+             .join(Municipality, Municipality.id == Neighbourhood.municipality_id)
+             .order_by(Municipality.code, Neighbourhood.is_unlocatable, Neighbourhood.name))
+    if municipality is not None:
+        query = query.where(Neighbourhood.municipality_id == municipality.id)
+    return [Hood(*row) for row in db.session.execute(query)]
+
+
+def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
+                suppress: bool) -> Iterator[tuple[Any, ...]]:
+    """(gemeente, neighbourhood id, name, YYYY-MM, theme, count) for every non-zero cell,
+    month by month. Suppressed: per municipality and month, the neighbourhood x theme table
+    goes through :func:`suppress_table` (rows and columns add up to totals)."""
+    ids = [h.id for h in hoods]
+    if not ids:
+        return
+    if start is None or end is None:
+        seen = signal_date_range(ids)
+        if seen is None:
+            return
+        start, end = start or seen[0], end or seen[1]
+        if start > end:
+            return
+    by_municipality: dict[int, list[Hood]] = {}
+    for hood in hoods:
+        by_municipality.setdefault(hood.municipality_id, []).append(hood)
+    for month, counts in signal_counts_by_month(ids, start, end):
+        label = month.strftime("%Y-%m")
+        themes = list(THEMES) + sorted({t for _, t in counts} - set(THEMES))
+        for group in by_municipality.values():
+            values = [[counts.get((h.id, t), 0) for t in themes] for h in group]
+            shown: list[list[Shown]] = (suppress_table(values).cells if suppress
+                                        else [list(row) for row in values])
+            for hood, true_row, shown_row in zip(group, values, shown, strict=True):
+                for theme, true, cell in zip(themes, true_row, shown_row, strict=True):
+                    if true or not isinstance(cell, int):
+                        yield (hood.gemeente, hood.id, hood.name, label, theme, cell)
+
+
+def signals_csv(hoods: list[Hood], start: date | None, end: date | None,
+                suppress: bool) -> Iterator[str]:
+    """UTF-8 with a BOM and semicolons, as Excel in Belgium opens it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(SIGNAL_COLUMNS)
+    for row in signal_rows(hoods, start, end, suppress):
+        writer.writerow(row)
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def signals_xlsx(hoods: list[Hood], start: date | None, end: date | None,
+                 suppress: bool) -> Iterator[bytes]:
+    """A write-only workbook (rows go to disk as they come), then streamed from the file."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("signalen")
+    sheet.append(list(SIGNAL_COLUMNS))
+    for row in signal_rows(hoods, start, end, suppress):
+        sheet.append(list(row))
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def flat_measures(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures as flat properties (a GIS table has no nested columns)."""
+    visits, calls, signals = figures["visits"], figures["calls"], figures["signals"]
+    cases = figures["cases"]
+    flat: dict[str, Any] = {
+        "visits_target": visits["target"], "visits_done": visits["done"],
+        "visits_spoken": visits["spoken"], "visits_reach_rate": visits["reach_rate"],
+        "calls_targets": calls["targets"], "calls_reached": calls["reached"],
+        "calls_reach_rate": calls["reach_rate"],
+        "referrals_filed": figures["referrals"]["filed"],
+        "signals_total": signals["total"],
+        "signals_need": signals["by_polarity"].get("need", 0),
+        "signals_strength": signals["by_polarity"].get("strength", 0),
+        "cases_opened": cases["opened"], "cases_closed": cases["closed"],
+        "first_contact_median_days": cases["first_contact_days"]["median"],
+        "first_contact_p90_days": cases["first_contact_days"]["p90"],
+        "volunteers_active": figures["volunteers"]["active"],
+        "photos_approved": figures["photos"]["approved"],
+    }
+    for theme in THEMES:
+        flat[f"signals_{theme}"] = signals["by_theme"].get(theme, 0)
+    # one column type per property for GIS tools: suppressed counts become text everywhere
+    if figures.get("suppressed"):
+        flat = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+                for k, v in flat.items()}
+    return flat
+
+
+def _geometry(shape: BaseGeometry | None) -> dict[str, Any] | None:
+    """RFC 7946: lon/lat (as stored), exterior rings counter-clockwise."""
+    if shape is None or shape.is_empty:
+        return None
+    if shape.geom_type == "Polygon":
+        shape = orient(shape, 1.0)
+    elif shape.geom_type == "MultiPolygon":
+        shape = type(shape)([orient(p, 1.0) for p in shape.geoms])
+    return mapping(shape)
+
+
+def neighbourhoods_geojson(hoods: list[Hood], start: date | None, end: date | None,
+                           suppress: bool) -> Iterator[str]:
+    """A FeatureCollection, one feature (neighbourhood) at a time. The unlocatable bucket has
+    no polygon: its geometry is null, as RFC 7946 allows."""
+    figures = figures_for([h.id for h in hoods], start, end)
+    yield '{"type": "FeatureCollection", "features": ['
+    for index, hood in enumerate(hoods):
+        measures = figures[hood.id]
+        if suppress:
+            measures = suppress_figures(measures)
+        properties = {"neighbourhood_id": hood.id, "name": hood.name,
+                      "gemeente": hood.gemeente, "unlocatable": hood.unlocatable,
+                      "from": start.isoformat() if start else None,
+                      "until": end.isoformat() if end else None,
+                      "suppressed": suppress, **flat_measures(measures)}
+        feature = {"type": "Feature", "id": hood.id,
+                   "geometry": _geometry(neighbourhood_shape(hood.id)),
+                   "properties": properties}
+        yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
+    yield "]}"

@@ -1,0 +1,98 @@
+"""Coordinator pages: import indicator values and see them per neighbourhood."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, StringField
+from wtforms.validators import Length
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.areas.services import list_municipalities
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import roles_required
+from fieldwork.extensions import db
+from fieldwork.reports.indicators import (
+    SMALL_POPULATION,
+    ImportReport,
+    IndicatorImportError,
+    compare,
+    import_indicators,
+    indicator_label,
+    indicator_unit,
+    indicators_for,
+)
+
+bp = Blueprint("indicators", __name__)
+
+
+class IndicatorImportForm(FlaskForm):
+    file = FileField(_l("Indicator file (CSV)"))
+    source = StringField(_l("Source"), validators=[Length(max=200)],
+                         default="Provincies in Cijfers")
+    all_or_nothing = BooleanField(_l("Import nothing when a line is rejected"))
+
+
+def _index(form: IndicatorImportForm, report: ImportReport | None = None,
+           status: int = 200) -> tuple[str, int]:
+    overview = [(m, indicators_for(m)) for m in list_municipalities()]
+    return render_template("indicators/index.html", form=form, report=report,
+                           overview=overview, label=indicator_label), status
+
+
+@bp.get("/indicatoren")
+@roles_required("coordinator", "analyst")
+def index() -> tuple[str, int]:
+    return _index(IndicatorImportForm())
+
+
+@bp.post("/indicatoren")
+@roles_required("coordinator")
+def upload() -> tuple[str, int]:
+    form = IndicatorImportForm()
+    upload_file = form.file.data if form.validate_on_submit() else None
+    if upload_file is None or not getattr(upload_file, "filename", ""):
+        flash(_("Choose the CSV file first."), "error")
+        return _index(form, status=422)
+    try:
+        report = import_indicators(upload_file.read(), form.source.data or upload_file.filename,
+                                   all_or_nothing=form.all_or_nothing.data)
+    except IndicatorImportError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _index(form, status=422)
+    stored = not (form.all_or_nothing.data and report.rejected_count)
+    if stored:
+        record_audit("indicators_imported", "indicator_values", None,
+                     filename=upload_file.filename[:200], source=report.source,
+                     added=report.added, updated=report.updated,
+                     rejected=report.rejected_count)
+        db.session.commit()
+        flash(_("Indicators imported."), "success")
+    else:
+        db.session.rollback()
+        flash(_("Nothing was imported: fix the rejected lines first."), "error")
+    return _index(IndicatorImportForm(formdata=None, source=form.source.data), report)
+
+
+@bp.get("/indicatoren/<int:neighbourhood_id>")
+@roles_required("coordinator", "analyst")
+def neighbourhood(neighbourhood_id: int) -> str:
+    item = db.session.get(Neighbourhood, neighbourhood_id)
+    if item is None:
+        abort(404)
+    wanted = request.args.get("jaar", type=int)
+    rows = []
+    all_years: set[int] = set()
+    for indicator, years in indicators_for(item.municipality):
+        all_years.update(years)
+        eligible = [y for y in years if wanted is None or y <= wanted]
+        if not eligible:
+            continue
+        rows.append((compare(item, indicator, eligible[-1]), indicator_unit(indicator)))
+    return render_template("indicators/neighbourhood.html", neighbourhood=item, rows=rows,
+                           years=sorted(all_years), year=wanted,
+                           small_population=SMALL_POPULATION)

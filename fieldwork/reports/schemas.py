@@ -1,0 +1,55 @@
+"""marshmallow schemas of the findings API: query filters and the summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+
+GEMEENTE = ma.validate.Regexp(r"^\d{5}$", error="A municipality is a 5-digit NIS code, "
+                                                "e.g. 36012.")
+
+
+class PeriodQuerySchema(ma.Schema):
+    """``from`` and ``until`` are local days, both included; either may be left out."""
+
+    start = ma.fields.Date(data_key="from", load_default=None,
+                           metadata={"description": "First day (YYYY-MM-DD), included"})
+    end = ma.fields.Date(data_key="until", load_default=None,
+                         metadata={"description": "Last day (YYYY-MM-DD), included"})
+    suppress = ma.fields.Boolean(load_default=False, metadata={
+        "description": "Small-cell suppression (always on for the analyst role); use it "
+                       "for anything that leaves the municipality"})
+
+    @ma.validates_schema
+    def ordered(self, data: dict[str, Any], **kwargs: object) -> None:
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ma.ValidationError("'until' lies before 'from'.", field_name="until")
+
+
+class ExportQuerySchema(PeriodQuerySchema):
+    gemeente = ma.fields.String(load_default=None, validate=GEMEENTE, metadata={
+        "description": "Municipality (NIS code); all imported municipalities when left out"})
+
+
+class GeoJSONQuerySchema(PeriodQuerySchema):
+    gemeente = ma.fields.String(required=True, validate=GEMEENTE,
+                                metadata={"description": "Municipality (NIS code)"})
+
+
+class SummarySchema(ma.Schema):
+    """Counts only. Suppressed cells are ``"<5"`` (1-4) or ``"x"`` (hidden to protect
+    another cell)."""
+
+    neighbourhood_id = ma.fields.Integer()
+    name = ma.fields.String()
+    gemeente = ma.fields.String()
+    period = ma.fields.Dict()
+    suppressed = ma.fields.Boolean()
+    visits = ma.fields.Dict()
+    calls = ma.fields.Dict()
+    referrals = ma.fields.Dict()
+    signals = ma.fields.Dict()
+    cases = ma.fields.Dict()
+    volunteers = ma.fields.Dict()
+    photos = ma.fields.Dict()

@@ -1,0 +1,186 @@
+"""Small-cell suppression for the analyst role and for everything leaving the municipality.
+
+A count of 1-4 is shown as ``"<5"`` (0 stays 0). Complementary suppression then makes sure
+no line of the table — a row with its total, a column with its total, the row of column
+totals with the grand total — has exactly one suppressed item, because that one would be the
+shown total minus the shown cells. A line with one suppressed item gets its next smallest
+item suppressed too (a non-zero cell first, then a zero cell, then the total), until every
+line is stable. A cell suppressed only to protect another one and itself 5 or more is shown as
+``"x"``: no shown value, ``"<5"`` included, ever says something untrue.
+
+Pure functions on plain ints; :func:`suppress_figures` applies them to
+:func:`fieldwork.reports.figures.neighbourhood_figures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+THRESHOLD = 5
+SMALL = "<5"
+HIDDEN = "x"  # suppressed to protect another cell; the true value is THRESHOLD or more
+
+Shown = int | str
+
+
+def is_small(value: int, threshold: int = THRESHOLD) -> bool:
+    return 0 < value < threshold
+
+
+def show(value: int, suppressed: bool, threshold: int = THRESHOLD) -> Shown:
+    if not suppressed:
+        return value
+    return SMALL if value < threshold else HIDDEN
+
+
+def suppress_value(value: int, threshold: int = THRESHOLD) -> Shown:
+    """A lone count: ``"<5"`` for 1-4."""
+    return show(value, is_small(value, threshold), threshold)
+
+
+def protect(values: Sequence[int], lines: Sequence[Sequence[int]], totals: frozenset[int],
+            threshold: int = THRESHOLD) -> list[bool]:
+    """Which items to suppress. ``values`` are all items (cells and totals), ``lines`` the
+    index lists that add up (the last item of a line being its total), ``totals`` the indices
+    of totals (chosen as complements only when nothing else is left)."""
+    hidden = [is_small(v, threshold) for v in values]
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if sum(hidden[i] for i in line) != 1:
+                continue
+            candidates = [i for i in line if not hidden[i]]
+            if not candidates:
+                continue
+
+            def preference(i: int) -> tuple[int, int, int]:
+                return (i in totals, values[i] == 0, values[i])
+
+            hidden[min(candidates, key=preference)] = True
+            changed = True
+    return hidden
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    cells: list[list[Shown]]
+    row_totals: list[Shown]
+    column_totals: list[Shown]
+    total: Shown
+
+
+def suppress_table(cells: Sequence[Sequence[int]], threshold: int = THRESHOLD) -> ShownTable:
+    """A rows x columns table of counts, with its row, column and grand totals (the sums),
+    as it may be shown."""
+    rows = len(cells)
+    columns = len(cells[0]) if rows else 0
+    if any(len(row) != columns for row in cells):
+        raise ValueError("every row needs the same number of columns")
+    if any(v < 0 for row in cells for v in row):
+        raise ValueError("counts cannot be negative")
+    row_totals = [sum(row) for row in cells]
+    column_totals = [sum(cells[r][c] for r in range(rows)) for c in range(columns)]
+    values = [v for row in cells for v in row] + row_totals + column_totals + [sum(row_totals)]
+
+    def cell(r: int, c: int) -> int:
+        return r * columns + c
+
+    def row_total(r: int) -> int:
+        return rows * columns + r
+
+    def column_total(c: int) -> int:
+        return rows * columns + rows + c
+
+    grand = len(values) - 1
+    lines = ([[cell(r, c) for c in range(columns)] + [row_total(r)] for r in range(rows)]
+             + [[cell(r, c) for r in range(rows)] + [column_total(c)] for c in range(columns)]
+             + [[column_total(c) for c in range(columns)] + [grand],
+                [row_total(r) for r in range(rows)] + [grand]])
+    totals = frozenset(range(rows * columns, len(values)))
+    hidden = protect(values, lines, totals, threshold)
+    shown = [show(v, h, threshold) for v, h in zip(values, hidden, strict=True)]
+    return ShownTable(
+        cells=[[shown[cell(r, c)] for c in range(columns)] for r in range(rows)],
+        row_totals=[shown[row_total(r)] for r in range(rows)],
+        column_totals=[shown[column_total(c)] for c in range(columns)],
+        total=shown[grand])
+
+
+def suppress_counts(counts: Mapping[str, int], total: int | None = None,
+                    threshold: int = THRESHOLD) -> tuple[dict[str, Shown], Shown]:
+    """One breakdown (``{"need": 7, "strength": 3}``) and its total (the sum unless given,
+    e.g. when the breakdown is partial)."""
+    keys = list(counts)
+    values = [int(counts[k]) for k in keys]
+    whole = sum(values) if total is None else total
+    if total is None or total == sum(values):
+        hidden = protect([*values, whole], [list(range(len(values) + 1))],
+                         frozenset({len(values)}), threshold)
+    else:  # a partial breakdown: the remainder is an unseen cell of the line
+        remainder = whole - sum(values)
+        hidden = protect([*values, remainder, whole], [list(range(len(values) + 2))],
+                         frozenset({len(values) + 1}), threshold)
+        hidden = [*hidden[:len(values)], hidden[-1]]
+    shown = {k: show(v, h, threshold) for k, v, h in zip(keys, values, hidden, strict=False)}
+    return shown, show(whole, hidden[-1], threshold)
+
+
+def _mapping_table(rows: Mapping[str, Mapping[str, int]], columns: Sequence[str]
+                   ) -> tuple[list[str], ShownTable]:
+    names = list(rows)
+    return names, suppress_table([[int(rows[r].get(c, 0)) for c in columns] for r in names])
+
+
+def suppress_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures of one neighbourhood as the analyst sees them (see the module doc)."""
+    out: dict[str, Any] = {key: figures[key] for key in ("neighbourhood_id", "period")
+                           if key in figures}
+    out["suppressed"] = True
+
+    visits = figures["visits"]
+    outcomes, attempts = suppress_counts(visits["outcomes"])
+    target, done, spoken = (suppress_value(visits[k]) for k in ("target", "done", "spoken"))
+    out["visits"] = {"target": target, "done": done, "spoken": spoken, "attempts": attempts,
+                     "outcomes": outcomes,
+                     "reach_rate": visits["reach_rate"]
+                     if isinstance(target, int) and isinstance(spoken, int) else None}
+
+    calls = figures["calls"]
+    call_attempts, total_attempts = suppress_counts(calls["attempts"])
+    targets, reached = suppress_value(calls["targets"]), suppress_value(calls["reached"])
+    out["calls"] = {"targets": targets, "reached": reached, "attempts": call_attempts,
+                    "attempts_total": total_attempts,
+                    "reach_rate": calls["reach_rate"]
+                    if isinstance(targets, int) and isinstance(reached, int) else None}
+
+    out["referrals"] = {"filed": suppress_value(figures["referrals"]["filed"])}
+
+    signals = figures["signals"]
+    themes = list(signals["by_theme"])
+    domains, table = _mapping_table(signals["by_domain_theme"], themes)
+    polarity, _ = suppress_counts(signals["by_polarity"])
+    source, _ = suppress_counts(signals["by_source"])
+    out["signals"] = {
+        "total": table.total,
+        "by_theme": dict(zip(themes, table.column_totals, strict=True)),
+        "by_domain": dict(zip(domains, table.row_totals, strict=True)),
+        "by_domain_theme": {d: dict(zip(themes, row, strict=True))
+                            for d, row in zip(domains, table.cells, strict=True)},
+        "by_polarity": polarity, "by_source": source}
+
+    cases = figures["cases"]
+    case_outcomes, closed = suppress_counts(cases["outcomes"], cases["closed"])
+    contacted = suppress_value(cases["contacted"])
+    out["cases"] = {
+        "opened": suppress_value(cases["opened"]), "contacted": contacted,
+        "first_contact_days": cases["first_contact_days"] if cases["contacted"] >= THRESHOLD
+        else {"median": None, "p90": None},
+        "closed": closed, "outcomes": case_outcomes}
+
+    out["volunteers"] = {"active": suppress_value(figures["volunteers"]["active"])}
+    by_prompt, approved = suppress_counts(figures["photos"]["by_prompt"])
+    out["photos"] = {"approved": approved, "by_prompt": by_prompt}
+    return out

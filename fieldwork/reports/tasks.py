@@ -1,0 +1,15 @@
+"""The worker makes the printable neighbourhood report."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from fieldwork.extensions import db
+from fieldwork.reports.analysis import render_report_job
+
+
+@shared_task(name="reports.render_report")
+def render_report(report_id: int) -> str:
+    status = render_report_job(report_id)
+    db.session.commit()
+    return status

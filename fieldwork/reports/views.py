@@ -1,0 +1,250 @@
+"""The neighbourhood analysis on screen: the municipality's dashboard (a map of the
+neighbourhoods coloured by a measure, a table, signals by theme and over time) and a
+neighbourhood's page (figures, indicators, what was heard, photos, attention points, the
+printable report). Coordinators see the counts; analysts the same with small cells
+suppressed and nothing personal."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.areas.services import list_municipalities
+from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import CheckboxesField
+from fieldwork.core.permissions import roles_required
+from fieldwork.core.storage import StorageError, storage
+from fieldwork.extensions import db
+from fieldwork.photos.mapsvg import map_of
+from fieldwork.reports import analysis
+from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
+from fieldwork.signals.vocabulary import SOURCES, THEMES
+
+bp = Blueprint("analysis", __name__)
+VIEWERS = ("coordinator", "analyst")
+MEASURES = {"signals": _l("Signals"), "concerns": _l("Signals: needs"),
+            "visits": _l("Visits done"), "cases": _l("Cases opened"),
+            "volunteers": _l("Active volunteers"), "photos": _l("Approved photos")}
+SHADES = 5
+
+
+class PointForm(FlaskForm):
+    title = StringField(_l("Attention point"), validators=[DataRequired(), Length(max=200)])
+    text = TextAreaField(_l("Explanation"), validators=[Length(max=4000)])
+    themes = CheckboxesField(_l("Based on the findings about"), choices=list(THEMES.items()))
+
+
+class QuoteForm(FlaskForm):
+    text = TextAreaField(_l("What was heard (anonymised: no names, no addresses)"),
+                         validators=[DataRequired(), Length(max=600)])
+    theme = SelectField(_l("Theme"), choices=[("", "—"), *THEMES.items()])
+    source = SelectField(_l("Heard during"), choices=[("manual", _l("Other")),
+                                                      *SOURCES.items()])
+
+
+class EmptyForm(FlaskForm):
+    pass
+
+
+def _measure(figures: dict[str, Any], measure: str) -> Any:
+    return {"signals": figures["signals"]["total"],
+            "concerns": figures["signals"]["by_polarity"].get("need", 0),
+            "visits": figures["visits"]["done"], "cases": figures["cases"]["opened"],
+            "volunteers": figures["volunteers"]["active"],
+            "photos": figures["photos"]["approved"]}[measure]
+
+
+def _shade(value: Any, top: int) -> int:
+    """0 (none or suppressed) to SHADES: a grey scale, readable without colour."""
+    if not isinstance(value, int) or value <= 0 or top <= 0:
+        return 0
+    return max(1, min(SHADES, round(value / top * SHADES)))
+
+
+def _viewed(figures: dict[str, Any]) -> dict[str, Any]:
+    from fieldwork.reports.suppression import suppress_figures
+
+    return suppress_figures(figures) if current_user.role == "analyst" else figures
+
+
+def _bars(counts: dict[str, Any]) -> list[tuple[str, Any, float]]:
+    shown = [(key, value) for key, value in counts.items() if value]
+    top = max([v for _k, v in shown if isinstance(v, int)] or [1])
+    return [(key, value, (value / top * 100) if isinstance(value, int) else 0)
+            for key, value in sorted(shown, key=lambda kv: -(kv[1] if isinstance(kv[1], int)
+                                                            else 0))]
+
+
+@bp.get("/buurtanalyse/")
+@roles_required(*VIEWERS)
+def dashboard() -> str:
+    from fieldwork.reports.figures import municipality_figures, signal_counts_by_month
+
+    municipalities = list_municipalities()
+    if not municipalities:
+        abort(404)
+    code = request.args.get("gemeente", "")[:10]
+    municipality = next((m for m in municipalities if m.code == code), municipalities[0])
+    measure = request.args.get("measure", "signals")
+    if measure not in MEASURES:
+        measure = "signals"
+    hoods = [n for n in db.session.scalars(select(Neighbourhood).where(
+        Neighbourhood.municipality_id == municipality.id).order_by(
+        Neighbourhood.is_unlocatable, Neighbourhood.name))]
+    raw = municipality_figures(municipality.id)
+    figures = {nid: _viewed(f) for nid, f in raw.items()}
+    values = {nid: _measure(f, measure) for nid, f in figures.items()}
+    top = max([v for v in values.values() if isinstance(v, int)] or [0])
+    frame = map_of([n for n in hoods if not n.is_unlocatable])
+    themes: dict[str, int] = {}
+    for f in raw.values():
+        for theme, count in f["signals"]["by_theme"].items():
+            themes[theme] = themes.get(theme, 0) + count
+    if current_user.role == "analyst":
+        from fieldwork.reports.suppression import suppress_counts
+
+        themes, _total = suppress_counts(themes)
+    today = date.today()  # noqa: DTZ011 - months of the local calendar
+    months = []
+    for first, counts in signal_counts_by_month([n.id for n in hoods],
+                                                (today - timedelta(days=330)).replace(day=1),
+                                                today):
+        total = sum(counts.values())
+        months.append((first, "<5" if current_user.role == "analyst" and 0 < total < 5
+                       else total))
+    month_top = max([m for _f, m in months if isinstance(m, int)] or [1])
+    record_audit("analysis_dashboard_viewed", "municipality", municipality.id)
+    db.session.commit()
+    return render_template(
+        "reports/dashboard.html", municipality=municipality, municipalities=municipalities,
+        hoods=hoods, figures=figures, values=values, measure=measure, measures=MEASURES,
+        frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
+        themes=_bars(themes), months=months, month_top=month_top or 1)
+
+
+def _neighbourhood_or_404(neighbourhood_id: int) -> Neighbourhood:
+    neighbourhood = db.session.get(Neighbourhood, neighbourhood_id)
+    if neighbourhood is None:
+        abort(404)
+    return neighbourhood
+
+
+def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
+          quote_form: QuoteForm | None = None, status: int = 200) -> tuple[str, int]:
+    from fieldwork.photos.moderation import photos_for
+    from fieldwork.reports.figures import neighbourhood_figures
+    from fieldwork.reports.indicators import compare, indicators_for
+
+    figures = _viewed(neighbourhood_figures(neighbourhood.id))
+    comparisons = [compare(neighbourhood, name, years[-1])
+                   for name, years in indicators_for(neighbourhood.municipality) if years]
+    coordinator = current_user.role == "coordinator"
+    photos = photos_for("report", neighbourhood_id=neighbourhood.id) if coordinator else []
+    record_audit("analysis_neighbourhood_viewed", "neighbourhood", neighbourhood.id)
+    db.session.commit()
+    return render_template(
+        "reports/neighbourhood.html", neighbourhood=neighbourhood, figures=figures,
+        themes=_bars(figures["signals"]["by_theme"]), comparisons=comparisons,
+        quotes=analysis.quotes(neighbourhood.id),
+        points=analysis.attention_points(neighbourhood.id), photos=photos,
+        report=analysis.latest_report(neighbourhood.id),
+        point_form=point_form or PointForm(), quote_form=quote_form or QuoteForm(),
+        empty_form=EmptyForm(), coordinator=coordinator), status
+
+
+@bp.get("/buurtanalyse/<int:neighbourhood_id>")
+@roles_required(*VIEWERS)
+def neighbourhood_page(neighbourhood_id: int) -> Any:
+    return _page(_neighbourhood_or_404(neighbourhood_id))
+
+
+@bp.post("/buurtanalyse/<int:neighbourhood_id>/aandachtspunten")
+@roles_required("coordinator")
+def add_point(neighbourhood_id: int) -> Any:
+    neighbourhood = _neighbourhood_or_404(neighbourhood_id)
+    form = PointForm()
+    if not form.validate_on_submit():
+        return _page(neighbourhood, point_form=form, status=422)
+    try:
+        analysis.add_attention_point(neighbourhood, form.title.data or "", form.text.data or "",
+                                     form.themes.data or [], [], [], current_user)
+    except analysis.AnalysisError as exc:
+        db.session.rollback()
+        form.title.errors = [str(exc)]
+        return _page(neighbourhood, point_form=form, status=422)
+    db.session.commit()
+    flash(_("The attention point is added."), "success")
+    return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id))
+
+
+@bp.post("/buurtanalyse/<int:neighbourhood_id>/citaten")
+@roles_required("coordinator")
+def add_quote(neighbourhood_id: int) -> Any:
+    neighbourhood = _neighbourhood_or_404(neighbourhood_id)
+    form = QuoteForm()
+    if not form.validate_on_submit():
+        return _page(neighbourhood, quote_form=form, status=422)
+    try:
+        analysis.add_quote(neighbourhood, form.text.data or "", form.theme.data or None,
+                           form.source.data or "manual", current_user)
+    except analysis.AnalysisError as exc:
+        db.session.rollback()
+        form.text.errors = [str(exc)]
+        return _page(neighbourhood, quote_form=form, status=422)
+    db.session.commit()
+    flash(_("The quote is added."), "success")
+    return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id))
+
+
+@bp.post("/buurtanalyse/<int:neighbourhood_id>/weg/<kind>/<int:item_id>")
+@roles_required("coordinator")
+def remove(neighbourhood_id: int, kind: str, item_id: int) -> Response:
+    model = {"aandachtspunt": AttentionPoint, "citaat": Quote}.get(kind)
+    item = db.session.get(model, item_id) if model is not None else None
+    if item is None or item.neighbourhood_id != neighbourhood_id or \
+            not EmptyForm().validate_on_submit():
+        abort(404)
+    db.session.delete(item)
+    db.session.commit()
+    return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood_id))
+
+
+@bp.post("/buurtanalyse/<int:neighbourhood_id>/rapport")
+@roles_required("coordinator")
+def make_report(neighbourhood_id: int) -> Response:
+    neighbourhood = _neighbourhood_or_404(neighbourhood_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    analysis.request_report(neighbourhood, current_user)
+    db.session.commit()
+    flash(_("The report is being made; it appears here in a moment."), "success")
+    return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id))
+
+
+@bp.get("/buurtanalyse/rapport/<int:report_id>.pdf")
+@roles_required(*VIEWERS)
+def report_pdf(report_id: int) -> Response:
+    report = db.session.get(NeighbourhoodReport, report_id)
+    if report is None or report.status != "done" or not report.storage_key:
+        abort(404)
+    try:
+        pdf = storage().get(report.storage_key)
+    except StorageError:
+        abort(404)
+    record_audit("analysis_report_downloaded", "neighbourhood_report", report.id)
+    db.session.commit()
+    name = f"buurtanalyse-{report.neighbourhood.name}.pdf".replace(" ", "-")
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
+
+

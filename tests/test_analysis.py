@@ -1,0 +1,144 @@
+"""The neighbourhood analysis on screen and on paper: the municipality's dashboard (map,
+table, themes, months), a neighbourhood's page with quotes and attention points, and the
+printable report made by the worker — its sections, suppressed small cells, no names.
+Analysts see counts only; other roles nothing. Both paths (the real worker on PostgreSQL)."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from fieldwork.areas.models import Neighbourhood
+from fieldwork.auth.models import User
+from fieldwork.extensions import db
+from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
+from fieldwork.signals.services import create_signals
+from tests.conftest import csrf_from, import_areas, login, make_user, post_form
+
+
+def signal(app, name: str, theme: str, statsec: str = "36012A001") -> None:
+    with app.app_context():
+        filer = db.session.scalars(select(User).filter_by(role="coordinator")).first()
+        create_signals({
+            "resident": {"name": name, "street": "Marktplaats", "house_number": "1",
+                         "postcode": "8890", "birth_year": 1940, "phone": "051 00 00 00",
+                         "lat": None, "lon": None, "statsec": statsec, "gemeente": "36012",
+                         "deelgemeente": None},
+            "themes": [theme], "urgency": "normal", "note": "Geheime notitie over de bewoner",
+            "consent": {"given": True, "how": "signed_strip", "reference": "F-1"}},
+            filer, source="visit")
+        db.session.commit()
+
+
+@pytest.fixture
+def moorslede_findings(app, request):
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    import_areas(app, "36012")
+    make_user(app, "coordinator")
+    make_user(app, "analyst")
+    for number in range(6):
+        signal(app, f"Bewoner Eenzaam {number}", "eenzaamheid")
+    for number in range(2):
+        signal(app, f"Bewoner Mobiel {number}", "mobiliteit")
+    with app.app_context():
+        return {n.name: n.id for n in db.session.scalars(select(Neighbourhood))}
+
+
+def test_the_dashboard_shows_the_neighbourhoods_on_a_map(app, moorslede_findings):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    page = client.get("/buurtanalyse/", query_string={"gemeente": "36012"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'class="analysis-map"' in html
+    for name in ("Moorslede", "Dadizele"):
+        assert f"/buurtanalyse/{moorslede_findings[name]}" in html
+    assert "Eenzaamheid" in html
+    assert "Bewoner" not in html
+    assert client.get("/buurtanalyse/", query_string={"measure": "nonsense"}).status_code == 200
+    analyst = app.test_client()
+    login(analyst, "analyst@example.be")
+    seen = analyst.get("/buurtanalyse/").get_data(as_text=True)
+    assert "&lt;5" in seen  # two mobility signals: a small cell
+    assert "Bewoner" not in seen
+
+
+@pytest.mark.parametrize("role", ["volunteer", "contact_person", "referrer"])
+def test_other_roles_do_not_see_the_analysis(app, moorslede_findings, role):
+    make_user(app, role)
+    client = app.test_client()
+    login(client, f"{role}@example.be")
+    moorslede = moorslede_findings["Moorslede"]
+    assert client.get("/buurtanalyse/").status_code == 403
+    assert client.get(f"/buurtanalyse/{moorslede}").status_code == 403
+
+
+def test_quotes_and_attention_points_on_the_neighbourhood_page(app, moorslede_findings):
+    moorslede = moorslede_findings["Moorslede"]
+    page = f"/buurtanalyse/{moorslede}"
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    added = post_form(client, page, {"text": "Sinds de bakker dicht is, zie ik niemand meer.",
+                                     "theme": "eenzaamheid", "source": "visit"},
+                      action=f"{page}/citaten")
+    assert added.status_code == 302
+    point = post_form(client, page, {"title": "Een ontmoetingsplek in het centrum",
+                                     "text": "Zes signalen van eenzaamheid bij 80-plussers.",
+                                     "themes": ["eenzaamheid"]}, action=f"{page}/aandachtspunten")
+    assert point.status_code == 302
+    empty = post_form(client, page, {"title": ""}, action=f"{page}/aandachtspunten")
+    assert empty.status_code == 422
+    html = client.get(page).get_data(as_text=True)
+    assert "zie ik niemand meer" in html
+    assert "Een ontmoetingsplek in het centrum" in html
+    with app.app_context():
+        stored = db.session.scalars(select(AttentionPoint)).one()
+        assert stored.findings["themes"] == ["eenzaamheid"]
+        quote_id = db.session.scalars(select(Quote.id)).one()
+    analyst = app.test_client()
+    login(analyst, "analyst@example.be")
+    seen = analyst.get(page).get_data(as_text=True)
+    assert "Een ontmoetingsplek in het centrum" in seen
+    assert analyst.post(f"{page}/citaten", data={"csrf_token": csrf_from(seen),
+                                                 "text": "x"}).status_code == 403
+    removed = post_form(client, page, {}, action=f"{page}/weg/citaat/{quote_id}")
+    assert removed.status_code == 302
+    assert "zie ik niemand meer" not in client.get(page).get_data(as_text=True)
+    assert post_form(client, page, {}, action=f"{page}/weg/niets/1").status_code == 404
+
+
+def test_the_printed_report_has_its_sections_and_no_names(app, moorslede_findings):
+    moorslede = moorslede_findings["Moorslede"]
+    page = f"/buurtanalyse/{moorslede}"
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    post_form(client, page, {"title": "Vervoer naar het dienstencentrum",
+                             "themes": ["mobiliteit"]}, action=f"{page}/aandachtspunten")
+    made = post_form(client, page, {}, action=f"{page}/rapport")
+    assert made.status_code == 302
+
+    def done():
+        with app.app_context():
+            report = db.session.scalars(select(NeighbourhoodReport)).one()
+            return report.id if report.status in ("done", "failed") else None
+
+    deadline = time.monotonic() + 60
+    while not (report_id := done()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert report_id, "the worker did not make the report"
+    response = client.get(f"/buurtanalyse/rapport/{report_id}.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    for section in ("Buurtanalyse Moorslede", "Cijfers", "Wat we hoorden", "Aandachtspunten",
+                    "Foto's", "Bronnen", "Vervoer naar het dienstencentrum"):
+        assert section in text, section
+    assert "<5" in text  # two mobility signals: suppressed on paper too
+    assert "Bewoner" not in text
+    assert "Geheime notitie" not in text
+    assert client.get("/buurtanalyse/rapport/99999.pdf").status_code == 404
