@@ -142,3 +142,19 @@ def test_the_printed_report_has_its_sections_and_no_names(app, moorslede_finding
     assert "Bewoner" not in text
     assert "Geheime notitie" not in text
     assert client.get("/buurtanalyse/rapport/99999.pdf").status_code == 404
+
+
+def test_the_dashboard_shows_imported_indicators_beside_the_field(app, moorslede_findings):
+    from fieldwork.reports.indicators import load_demo_indicators
+
+    with app.app_context():
+        load_demo_indicators()
+        db.session.commit()
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    html = client.get("/buurtanalyse/", query_string={
+        "gemeente": "36012", "measure": "indicator:share_65plus"}).get_data(as_text=True)
+    assert "Aandeel 65-plussers (2024)" in html
+    assert 'selected>Aandeel 65-plussers (2024)' in html  # the map shows this measure
+    assert "shade-5" in html  # the highest share is the darkest
+    assert "Signalen per 100 inwoners 65+" in html

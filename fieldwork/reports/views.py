@@ -18,7 +18,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from fieldwork.areas.models import Neighbourhood
+from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.services import list_municipalities
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import CheckboxesField
@@ -64,9 +64,9 @@ def _measure(figures: dict[str, Any], measure: str) -> Any:
             "photos": figures["photos"]["approved"]}[measure]
 
 
-def _shade(value: Any, top: int) -> int:
+def _shade(value: Any, top: float) -> int:
     """0 (none or suppressed) to SHADES: a grey scale, readable without colour."""
-    if not isinstance(value, int) or value <= 0 or top <= 0:
+    if not isinstance(value, int | float) or value <= 0 or top <= 0:
         return 0
     return max(1, min(SHADES, round(value / top * SHADES)))
 
@@ -95,16 +95,22 @@ def dashboard() -> str:
         abort(404)
     code = request.args.get("gemeente", "")[:10]
     municipality = next((m for m in municipalities if m.code == code), municipalities[0])
-    measure = request.args.get("measure", "signals")
-    if measure not in MEASURES:
-        measure = "signals"
     hoods = [n for n in db.session.scalars(select(Neighbourhood).where(
         Neighbourhood.municipality_id == municipality.id).order_by(
         Neighbourhood.is_unlocatable, Neighbourhood.name))]
     raw = municipality_figures(municipality.id)
     figures = {nid: _viewed(f) for nid, f in raw.items()}
-    values = {nid: _measure(f, measure) for nid, f in figures.items()}
-    top = max([v for v in values.values() if isinstance(v, int)] or [0])
+    indicators = _indicator_columns(municipality, hoods)
+    measures = {**MEASURES, **{f"indicator:{name}": f"{label} ({year})"
+                               for name, (label, year, _v, _m) in indicators.items()}}
+    measure = request.args.get("measure", "signals")
+    if measure not in measures:
+        measure = "signals"
+    if measure.startswith("indicator:"):
+        values = dict(indicators[measure.split(":", 1)[1]][2])
+    else:
+        values = {nid: _measure(f, measure) for nid, f in figures.items()}
+    top = max([v for v in values.values() if isinstance(v, int | float)] or [0])
     frame = map_of([n for n in hoods if not n.is_unlocatable])
     themes: dict[str, int] = {}
     for f in raw.values():
@@ -127,9 +133,54 @@ def dashboard() -> str:
     db.session.commit()
     return render_template(
         "reports/dashboard.html", municipality=municipality, municipalities=municipalities,
-        hoods=hoods, figures=figures, values=values, measure=measure, measures=MEASURES,
+        hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
+        indicators=indicators, per_100=_per_100(figures, hoods, municipality),
         frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
         themes=_bars(themes), months=months, month_top=month_top or 1)
+
+
+def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
+                       ) -> dict[str, tuple[str, int, dict[int, float | None], float | None]]:
+    """Each imported indicator at its latest year: label, year, the value per neighbourhood
+    and the municipality's."""
+    from fieldwork.reports.indicators import (
+        indicator_label,
+        indicators_for,
+        municipality_indicator,
+        neighbourhood_indicator,
+    )
+
+    columns = {}
+    for name, years in indicators_for(municipality):
+        if not years:
+            continue
+        year = years[-1]
+        per_hood = {}
+        for hood in hoods:
+            figure = neighbourhood_indicator(hood, name, year)
+            per_hood[hood.id] = figure.value if figure is not None else None
+        whole = municipality_indicator(municipality, name, year)
+        columns[name] = (str(indicator_label(name)), year, per_hood,
+                         whole.value if whole is not None else None)
+    return columns
+
+
+def _per_100(figures: dict[int, dict[str, Any]], hoods: list[Neighbourhood],
+             municipality: Municipality) -> dict[int, float | None]:
+    """Signals per 100 residents aged 65+, where the share of 65-plussers was imported with
+    its numerator (the residents 65+)."""
+    from fieldwork.reports.indicators import indicators_for, neighbourhood_indicator
+
+    years = dict(indicators_for(municipality)).get("share_65plus")
+    out: dict[int, float | None] = {}
+    for hood in hoods:
+        figure = neighbourhood_indicator(hood, "share_65plus", years[-1]) if years else None
+        signals = figures[hood.id]["signals"]["total"]
+        if figure is None or not figure.numerator or not isinstance(signals, int):
+            out[hood.id] = None
+        else:
+            out[hood.id] = signals / figure.numerator * 100
+    return out
 
 
 def _neighbourhood_or_404(neighbourhood_id: int) -> Neighbourhood:
