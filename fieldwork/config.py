@@ -11,6 +11,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from celery.schedules import crontab
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
@@ -143,6 +145,8 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
             "check-deadlines": {"task": "cases.check_deadlines", "schedule": 900.0},
             "goodmorning-calls": {"task": "calls.goodmorning_tick", "schedule": 60.0},
             "buurtgezel-follow-ups": {"task": "volunteers.match_follow_ups", "schedule": 3600.0},
+            "rebuild-rollups": {"task": "reports.rebuild_rollups",
+                                "schedule": crontab(hour=3, minute=30)},
         },
     }
     if redis_url:

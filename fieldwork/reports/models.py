@@ -3,10 +3,10 @@ the coordinator's attention points for the neighbourhood plan."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood
@@ -88,3 +88,18 @@ class NeighbourhoodReport(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
+
+
+class Rollup(db.Model):
+    """A count per neighbourhood and month, kept up to date by the worker as signals are
+    routed (incremental) and rebuilt from the source tables by a nightly job."""
+
+    __tablename__ = "rollups"
+    __table_args__ = (UniqueConstraint("neighbourhood_id", "month", "measure", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)  # the first day of the (Brussels) month
+    measure: Mapped[str] = mapped_column(String(40))  # signals_theme, signals_polarity, cases
+    key: Mapped[str] = mapped_column(String(40), default="")
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -13,3 +13,13 @@ def render_report(report_id: int) -> str:
     status = render_report_job(report_id)
     db.session.commit()
     return status
+
+
+@shared_task(name="reports.rebuild_rollups")
+def rebuild_rollups() -> int:
+    """Nightly (Celery beat): the rollups rebuilt exactly from the source tables."""
+    from fieldwork.reports.rollups import rebuild
+
+    differed = rebuild()
+    db.session.commit()
+    return differed

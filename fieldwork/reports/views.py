@@ -88,7 +88,8 @@ def _bars(counts: dict[str, Any]) -> list[tuple[str, Any, float]]:
 @bp.get("/buurtanalyse/")
 @roles_required(*VIEWERS)
 def dashboard() -> str:
-    from fieldwork.reports.figures import municipality_figures, signal_counts_by_month
+    from fieldwork.reports.figures import municipality_figures
+    from fieldwork.reports.rollups import monthly
 
     municipalities = list_municipalities()
     if not municipalities:
@@ -121,13 +122,14 @@ def dashboard() -> str:
 
         themes, _total = suppress_counts(themes)
     today = date.today()  # noqa: DTZ011 - months of the local calendar
+    first = (today - timedelta(days=330)).replace(day=1)
+    per_month = monthly([n.id for n in hoods], "signals_polarity", first, today)
     months = []
-    for first, counts in signal_counts_by_month([n.id for n in hoods],
-                                                (today - timedelta(days=330)).replace(day=1),
-                                                today):
-        total = sum(counts.values())
+    while first <= today:
+        total = per_month.get(first, 0)
         months.append((first, "<5" if current_user.role == "analyst" and 0 < total < 5
                        else total))
+        first = (first + timedelta(days=32)).replace(day=1)
     month_top = max([m for _f, m in months if isinstance(m, int)] or [1])
     record_audit("analysis_dashboard_viewed", "municipality", municipality.id)
     db.session.commit()

@@ -120,9 +120,13 @@ def route_signal(signal_id: int) -> Signal | None:
     if signal is None or signal.routed_at is not None:
         return signal
     now = utcnow()
+    from fieldwork.reports.rollups import count_routed
+
     if not may_open_case(signal):
         signal.routed_at, signal.routing_reason = now, "geen toestemming: enkel geteld"
+        count_routed(signal, None)
         return signal
+    opened = None
     case = db.session.scalar(select(Case).where(Case.resident_id == signal.resident_id,
                                                 Case.closed_at.is_(None)))
     if case is not None:  # a new signal joins the resident's open case and its owner
@@ -140,6 +144,7 @@ def route_signal(signal_id: int) -> Signal | None:
                     due_at=add_working_days(now, days))
         db.session.add(case)
         db.session.flush()
+        opened = case
         db.session.add(CaseEvent(case_id=case.id, type="assigned",
                                  detail={"owner": owner.email if owner else None,
                                          "reason": reason}))
@@ -151,6 +156,7 @@ def route_signal(signal_id: int) -> Signal | None:
     db.session.add(CaseEvent(case_id=case.id, type="routed", signal_id=signal.id,
                              detail={"reason": reason}))
     signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason
+    count_routed(signal, opened)
     db.session.flush()
     return signal
 
