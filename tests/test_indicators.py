@@ -107,7 +107,7 @@ def test_counts_without_parts_are_summed(areas):
     assert figure.value == 20
     assert figure.is_share is False
     assert indicator_label("residents_alone") == "residents_alone"
-    assert indicator_label("share_65plus") == "Share of residents aged 65+"
+    assert indicator_label("share_65plus") == "Aandeel 65-plussers"
 
 
 def test_whole_sub_municipality_falls_back_to_its_figure(areas):
@@ -213,8 +213,8 @@ def test_rejected_lines_have_their_number_and_reason(areas):
     assert sorted(lines) == [3, 4, 5, 6, 7, 8, 11]
     assert "99999A001" in lines[3]
     assert "twaalf" in lines[4]
-    assert "larger than the denominator" in lines[5]
-    assert "line 2" in lines[8]
+    assert "groter dan de noemer" in lines[5]
+    assert "regel 2" in lines[8]
     assert db.session.scalar(select(func.count()).select_from(IndicatorValue)) == 2
 
 
@@ -263,7 +263,7 @@ def test_missing_columns_and_empty_file_are_refused(areas):
         import_indicators(b"", "x")
     with pytest.raises(IndicatorImportError, match="indicator"):
         import_indicators(b"code;year;value\n36012;2024;1\n", "x")
-    with pytest.raises(IndicatorImportError, match="numerator"):
+    with pytest.raises(IndicatorImportError, match="teller"):
         import_indicators(b"code;indicator;year\n36012;a;2024\n", "x")
 
 
@@ -407,3 +407,12 @@ def test_demo_file_is_marked_illustrative():
     text = (ROOT / "data" / "demo" / "indicatoren_moorslede.csv").read_text(encoding="utf-8")
     assert "opmerking" in text.splitlines()[0]
     assert all(line.endswith(";illustratief") for line in text.splitlines()[1:])
+
+
+def test_numbers_beyond_any_population_are_refused():
+    from fieldwork.reports.indicators import parse_number
+
+    for text in ("9" * 400, "1e400", "2000000000000"):
+        with pytest.raises(ValueError, match=r".+"):
+            parse_number(text)
+    assert parse_number("999999999999") == 999999999999.0

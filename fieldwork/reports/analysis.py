@@ -15,7 +15,7 @@ from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
-from fieldwork.core.storage import storage
+from fieldwork.core.storage import StorageError, storage
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
@@ -120,7 +120,10 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
     photos = []
     for photo in photos_for("report", neighbourhood_id=neighbourhood.id)[:12]:
         if photo.thumb_key:
-            photos.append((photo.caption, files.get(photo.thumb_key)))
+            try:
+                photos.append((photo.caption, files.get(photo.thumb_key)))
+            except StorageError:  # one unreadable photo does not stop the report
+                continue
     from fieldwork.reports.models import IndicatorValue
 
     sources = sorted(set(db.session.scalars(select(IndicatorValue.source).where(
@@ -142,13 +145,13 @@ def render_report_job(report_id: int) -> str:
     if report.status == "done":
         return report.status
     report.status = "running"
+    key = f"reports/{uuid.uuid4().hex}.pdf"
     try:
-        pdf = render_report(report_data(report.neighbourhood))
+        storage().put(key, render_report(report_data(report.neighbourhood)),
+                      "application/pdf")
     except Exception as exc:  # the coordinator sees why and can ask again
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:300]
         report.finished_at = utcnow()
         return report.status
-    key = f"reports/{uuid.uuid4().hex}.pdf"
-    storage().put(key, pdf, "application/pdf")
     report.storage_key, report.status, report.finished_at = key, "done", utcnow()
     return report.status

@@ -80,6 +80,17 @@ def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
                         yield (hood.gemeente, hood.id, hood.name, label, theme, cell)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (a neighbourhood named '=HYPERLINK(…)')
+    gets a leading apostrophe: shown as text, never executed."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def signals_csv(hoods: list[Hood], start: date | None, end: date | None,
                 suppress: bool) -> Iterator[str]:
     """UTF-8 with a BOM and semicolons, as Excel in Belgium opens it."""
@@ -88,7 +99,7 @@ def signals_csv(hoods: list[Hood], start: date | None, end: date | None,
     buffer.write("\ufeff")
     writer.writerow(SIGNAL_COLUMNS)
     for row in signal_rows(hoods, start, end, suppress):
-        writer.writerow(row)
+        writer.writerow([safe_cell(cell) for cell in row])
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -105,7 +116,7 @@ def signals_xlsx(hoods: list[Hood], start: date | None, end: date | None,
     sheet = workbook.create_sheet("signalen")
     sheet.append(list(SIGNAL_COLUMNS))
     for row in signal_rows(hoods, start, end, suppress):
-        sheet.append(list(row))
+        sheet.append([safe_cell(cell) for cell in row])
     with tempfile.TemporaryFile() as handle:
         workbook.save(handle)
         handle.seek(0)

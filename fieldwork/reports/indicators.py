@@ -7,6 +7,7 @@ percentages. Services flush, never commit."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from fieldwork.reports.models import IndicatorValue
 from fieldwork.visits.importer import _CONTENT, _cells, _lines, _records
 
 SMALL_POPULATION = 100
+MAX_NUMBER = 1e12  # more than any population or amount a municipality imports
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 REPORT_LIMIT = 1000
 DEMO_FILE = "indicatoren_moorslede.csv"
@@ -154,7 +156,10 @@ def parse_number(text: str) -> float | None:
         cleaned = cleaned.replace(".", "").replace(",", "")
     if not _NUMBER.fullmatch(cleaned):
         raise ValueError(text.strip()[:20])
-    return float(cleaned.replace(",", "."))
+    number = float(cleaned.replace(",", "."))
+    if not math.isfinite(number) or number > MAX_NUMBER:  # '9' * 400 is inf for a float
+        raise ValueError(text.strip()[:20])
+    return number
 
 
 def _columns(header: list[str]) -> dict[str, int]:

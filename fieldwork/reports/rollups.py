@@ -9,7 +9,7 @@ from collections import Counter
 from contextlib import nullcontext
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.calls.rules import local
@@ -83,6 +83,8 @@ def stored() -> Counter[Key]:
 def rebuild() -> int:
     """Replace every rollup by the exact count (the nightly job). Returns how many rows
     differed before."""
+    if db.engine.dialect.name == "postgresql":  # a routing worker waits until this is done
+        db.session.execute(text("LOCK TABLE rollups IN EXCLUSIVE MODE"))
     exact, before = computed(), stored()
     differed = sum(1 for key in set(exact) | set(before) if exact[key] != before[key])
     db.session.execute(delete(Rollup))

@@ -10,6 +10,9 @@ GEMEENTE = ma.validate.Regexp(r"^\d{5}$", error="A municipality is a 5-digit NIS
                                                 "e.g. 36012.")
 
 
+FIRST_YEAR_AFTER = 2100  # periods outside 2000-2100 are typing errors, not analysis
+
+
 class PeriodQuerySchema(ma.Schema):
     """``from`` and ``until`` are local days, both included; either may be left out."""
 
@@ -25,6 +28,11 @@ class PeriodQuerySchema(ma.Schema):
     def ordered(self, data: dict[str, Any], **kwargs: object) -> None:
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
             raise ma.ValidationError("'until' lies before 'from'.", field_name="until")
+        for key, name in (("start", "from"), ("end", "until")):
+            day = data.get(key)
+            if day is not None and not 2000 <= day.year <= FIRST_YEAR_AFTER:
+                raise ma.ValidationError(f"A day from 2000 to {FIRST_YEAR_AFTER}.",
+                                         field_name=name)
 
 
 class ExportQuerySchema(PeriodQuerySchema):

@@ -101,6 +101,23 @@ def dashboard() -> str:
         Neighbourhood.is_unlocatable, Neighbourhood.name))]
     raw = municipality_figures(municipality.id)
     figures = {nid: _viewed(f) for nid, f in raw.items()}
+    themes: dict[str, Any] = {}
+    for f in raw.values():
+        for theme, count in f["signals"]["by_theme"].items():
+            themes[theme] = themes.get(theme, 0) + count
+    analyst = current_user.role == "analyst"
+    if analyst:
+        # one neighbourhood x theme table, suppressed as a whole, gives the totals per
+        # neighbourhood and per theme: no separate sum can give a small cell away
+        from fieldwork.reports.suppression import suppress_table
+
+        names = list(themes)
+        ids = [n.id for n in hoods]
+        shown = suppress_table([[raw[nid]["signals"]["by_theme"].get(t, 0) for t in names]
+                                for nid in ids])
+        themes = dict(zip(names, shown.column_totals, strict=True))
+        for nid, total in zip(ids, shown.row_totals, strict=True):
+            figures[nid]["signals"]["total"] = total
     indicators = _indicator_columns(municipality, hoods)
     measures = {**MEASURES, **{f"indicator:{name}": f"{label} ({year})"
                                for name, (label, year, _v, _m) in indicators.items()}}
@@ -113,22 +130,12 @@ def dashboard() -> str:
         values = {nid: _measure(f, measure) for nid, f in figures.items()}
     top = max([v for v in values.values() if isinstance(v, int | float)] or [0])
     frame = map_of([n for n in hoods if not n.is_unlocatable])
-    themes: dict[str, int] = {}
-    for f in raw.values():
-        for theme, count in f["signals"]["by_theme"].items():
-            themes[theme] = themes.get(theme, 0) + count
-    if current_user.role == "analyst":
-        from fieldwork.reports.suppression import suppress_counts
-
-        themes, _total = suppress_counts(themes)
     today = date.today()  # noqa: DTZ011 - months of the local calendar
     first = (today - timedelta(days=330)).replace(day=1)
     per_month = monthly([n.id for n in hoods], "signals_polarity", first, today)
     months = []
-    while first <= today:
-        total = per_month.get(first, 0)
-        months.append((first, "<5" if current_user.role == "analyst" and 0 < total < 5
-                       else total))
+    while first <= today and not analyst:  # months and neighbourhoods would add up: the
+        months.append((first, per_month.get(first, 0)))  # analyst's table has the totals
         first = (first + timedelta(days=32)).replace(day=1)
     month_top = max([m for _f, m in months if isinstance(m, int)] or [1])
     record_audit("analysis_dashboard_viewed", "municipality", municipality.id)
