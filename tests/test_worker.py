@@ -26,3 +26,21 @@ def test_real_worker_round_trip_on_redis_and_postgresql(pg_app, celery_worker):
         result = ping.delay(token).get(timeout=30)
     assert result == {"pong": token, "database": "postgresql", "neighbourhoods": 6}
     assert celery_worker.poll() is None
+
+
+def test_a_savepoint_inside_the_capture_does_not_drop_its_messages(pg_app):
+    """SQLAlchemy sends after_commit for a released SAVEPOINT too; the outbox must wait for
+    the real commit (a rollup row or a request made under a savepoint used to lose the
+    notification queued before it)."""
+    from unittest import mock
+
+    from fieldwork.core import outbox
+    from fieldwork.extensions import db
+
+    with pg_app.app_context(), mock.patch.object(outbox, "publish") as publish:
+        outbox.enqueue_after_commit("fieldwork.core.ping")
+        with db.session.begin_nested():
+            db.session.execute(__import__("sqlalchemy").text("select 1"))
+        publish.assert_not_called()  # the savepoint released: nothing committed yet
+        db.session.commit()
+        publish.assert_called_once()

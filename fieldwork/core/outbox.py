@@ -79,6 +79,10 @@ def unsent_ids(older_than: timedelta = timedelta(seconds=0)) -> list[int]:
 
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        # a SAVEPOINT was released (SQLAlchemy sends after_commit for it too): the rows are
+        # not committed yet, so publishing now would find nothing and drop the message
+        return
     pending = session.info.pop(_PENDING_KEY, None)
     if pending:
         publish(pending)
