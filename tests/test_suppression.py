@@ -102,3 +102,21 @@ def test_breakdown_property(counts):
     for key, value in counts.items():
         assert shown[key] == value or (shown[key] == SMALL and value < 5) or (
             shown[key] == HIDDEN and value >= 5)
+
+
+@pytest.mark.parametrize("row", [[1, 5], [4, 5], [2, 0, 5], [1, 1, 5]])
+def test_what_small_and_hidden_mean_never_pins_a_cell(row):
+    """'<5' says 1-4 and 'x' says 5 or more: with the total shown, [1, 5] as '<5', 'x' and
+    6 would pin both cells. Then the total is hidden too (or another cell)."""
+    shown = suppress_table([row])
+    cells, total = shown.cells[0], shown.row_totals[0]
+    if isinstance(total, int):
+        hidden = [i for i, c in enumerate(cells) if not isinstance(c, int)]
+        rest = total - sum(c for c in cells if isinstance(c, int))
+        for i in hidden:
+            if row[i] >= 5:
+                continue
+            others = [j for j in hidden if j != i]
+            lows = sum(1 if row[j] < 5 else 5 for j in others)
+            highs = sum(4 if row[j] < 5 else 10**9 for j in others)
+            assert max(1, rest - highs) < min(4, rest - lows), (row, shown)

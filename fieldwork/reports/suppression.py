@@ -61,7 +61,39 @@ def protect(values: Sequence[int], lines: Sequence[Sequence[int]], totals: froze
 
             hidden[min(candidates, key=preference)] = True
             changed = True
+        for line in lines:  # bounds: "<5" is 1-4 and "x" 5 or more; none may pin a cell
+            candidates = [i for i in line if not hidden[i]]
+            if candidates and _pinned(line, values, hidden, threshold):
+                hidden[min(candidates, key=lambda i: (i in totals, values[i] == 0,
+                                                      values[i]))] = True
+                changed = True
     return hidden
+
+
+def _pinned(line: Sequence[int], values: Sequence[int], hidden: Sequence[bool],
+            threshold: int) -> bool:
+    """Would the line's shown total, its shown cells and what "<5" and "x" say leave one
+    small hidden cell a single possible value (e.g. [1, 5] shown as "<5", "x", total 6)?"""
+    *cells, total = line
+    if hidden[total]:
+        return False
+    secret = [i for i in cells if hidden[i]]
+    if len(secret) < 2:
+        return False
+    rest = values[total] - sum(values[i] for i in cells if not hidden[i])
+    # what a reader takes the marks to mean: "<5" is 1-4, "x" is 5 or more
+    bounds = {i: (1, threshold - 1) if values[i] < threshold else (threshold, float("inf"))
+              for i in secret}
+    for i in secret:
+        if values[i] >= threshold:
+            continue
+        low_others = sum(bounds[j][0] for j in secret if j != i)
+        high_others = sum(bounds[j][1] for j in secret if j != i)
+        low = max(bounds[i][0], rest - high_others)
+        high = min(bounds[i][1], rest - low_others)
+        if low == high:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
