@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -42,3 +44,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def local_today() -> date:
+    """Today in Belgium (a period, a round, a follow-up ends at midnight there, not in UTC)."""
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo("Europe/Brussels")).date()
+
+
+def savepoint(session: Any) -> AbstractContextManager[Any]:
+    """A SAVEPOINT around an insert that a unique constraint may refuse, so that losing a
+    race rolls back only the insert. PostgreSQL only: pysqlite's savepoints would commit,
+    and SQLite writes one transaction at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.begin_nested()
+    return nullcontext()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -20,12 +19,11 @@ from fieldwork.areas.models import Municipality, Neighbourhood, Sector, Street
 from fieldwork.areas.resolve import resolve
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
-from fieldwork.calls.rules import local
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.core.pictures import PictureError
 from fieldwork.core.storage import storage
-from fieldwork.db import utcnow
+from fieldwork.db import local_today, savepoint
 from fieldwork.extensions import db
 from fieldwork.photos.models import AGE_GROUPS, CONSENTS, SIDES, Photo, PhotoAssignment
 from fieldwork.photos.uploads import check_photo, render
@@ -39,10 +37,6 @@ __all__ = ["PhotoError", "PictureError"]
 
 class PhotoError(ServiceError):
     """An assignment or a photo refused."""
-
-
-def local_today() -> date:
-    return local(utcnow()).date()
 
 
 def clean_prompts(prompts: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -211,13 +205,8 @@ def receive_photo(assignment: PhotoAssignment, sent: Submission,
         age_group=sent.age_group, consent=sent.consent, sha256=digest,
         idempotency_key=sent.idempotency_key, status="processing",
         upload_key=f"{key}-upload", size_bytes=len(sent.raw))
-    # the same file or key at the same moment: the unique constraints decide, the first one
-    # wins. A savepoint only on PostgreSQL (pysqlite's would commit; SQLite writes one at a
-    # time anyway).
-    guard = db.session.begin_nested() if db.engine.dialect.name == "postgresql" \
-        else nullcontext()
-    try:
-        with guard:
+    try:  # the same file or key at the same moment: the unique constraints decide
+        with savepoint(db.session):
             db.session.add(photo)
             db.session.flush()
     except IntegrityError:

@@ -6,7 +6,6 @@ an address placed in another neighbourhood)."""
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import nullcontext
 from datetime import date, datetime
 
 from sqlalchemy import delete, select, text
@@ -14,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldwork.calls.rules import local
 from fieldwork.cases.models import Case
+from fieldwork.db import savepoint
 from fieldwork.extensions import db
 from fieldwork.reports.models import Rollup
 from fieldwork.signals.models import Resident, Signal
@@ -44,10 +44,8 @@ def _add(key: Key, amount: int = 1) -> None:
     if row is not None:
         row.value += amount
         return
-    guard = db.session.begin_nested() if db.engine.dialect.name == "postgresql" \
-        else nullcontext()
     try:
-        with guard:
+        with savepoint(db.session):
             db.session.add(Rollup(neighbourhood_id=neighbourhood_id, month=month,
                                   measure=measure, key=name, value=amount))
             db.session.flush()

@@ -6,7 +6,7 @@ suppressed and nothing personal."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -24,6 +24,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import CheckboxesField
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.storage import StorageError, storage
+from fieldwork.db import local_today
 from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import map_of
 from fieldwork.reports import analysis
@@ -130,7 +131,7 @@ def dashboard() -> str:
         values = {nid: _measure(f, measure) for nid, f in figures.items()}
     top = max([v for v in values.values() if isinstance(v, int | float)] or [0])
     frame = map_of([n for n in hoods if not n.is_unlocatable])
-    today = date.today()  # noqa: DTZ011 - months of the local calendar
+    today = local_today()
     first = (today - timedelta(days=330)).replace(day=1)
     per_month = monthly([n.id for n in hoods], "signals_polarity", first, today)
     months = []

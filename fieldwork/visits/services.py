@@ -16,7 +16,7 @@ from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
-from fieldwork.db import utcnow
+from fieldwork.db import local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
 from fieldwork.signals.services import SignalError, create_signals
@@ -141,9 +141,7 @@ _NUMBER = re.compile(r"\d+")
 
 def today() -> date:
     """Today in Belgium (a round ends at midnight there, not in UTC)."""
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo("Europe/Brussels")).date()
+    return local_today()
 
 
 def walking_key(address: VisitAddress) -> tuple[str, int, int, str]:

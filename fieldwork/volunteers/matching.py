@@ -8,7 +8,6 @@ asks "loopt het goed?". Services flush, never commit."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -21,7 +20,7 @@ from fieldwork.auth.models import User
 from fieldwork.calls.rules import local
 from fieldwork.cases.models import Case
 from fieldwork.core.audit import record_audit
-from fieldwork.db import utcnow
+from fieldwork.db import local_today, savepoint, utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.services import notify
 from fieldwork.signals.models import Consent, Resident, Signal
@@ -53,11 +52,6 @@ POINTS_PER_SLOT = 5
 MAX_SLOT_POINTS = 25
 POINTS_LANGUAGE = 15
 PENALTY_PER_ACTIVE_MATCH = 5
-
-
-def local_today() -> date:
-    """Today in Belgium."""
-    return local(utcnow()).date()
 
 
 # --------------------------------------------------------------------------- requests
@@ -182,12 +176,8 @@ def create_request(resident: Resident, help_kinds: Iterable[str], availability: 
         case_id=case.id if case else (signal.case_id if signal else None),
         help_kinds=kinds, availability=slots, languages=langs, note=(note or "").strip()[:2000],
         status="open", created_by_id=user.id if user else None)
-    # Two contact persons at once: the partial unique index decides. A savepoint only on
-    # PostgreSQL (pysqlite's savepoints would commit; SQLite writes one at a time anyway).
-    guard = db.session.begin_nested() if db.engine.dialect.name == "postgresql" \
-        else nullcontext()
-    try:
-        with guard:
+    try:  # two contact persons at once: the partial unique index decides
+        with savepoint(db.session):
             db.session.add(request)
             db.session.flush()
     except IntegrityError:
