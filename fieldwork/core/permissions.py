@@ -53,6 +53,20 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
+def authorise_token(token: str, allowed: frozenset[str]) -> Any:
+    """The token's user, who must have one of the allowed roles (else 401 or 403 as JSON);
+    kept as ``g.api_user`` for the view."""
+    from fieldwork.auth.services import user_for_token
+
+    user = user_for_token(token)
+    if user is None:
+        abort(401, description="The token is invalid, expired or revoked.")
+    if user.role not in allowed:
+        abort(403, description="Your role may not use this endpoint.")
+    g.api_user = user
+    return user
+
+
 def api_roles(*roles: str) -> Callable[[F], F]:
     """API views: no or a bad token → 401, wrong role → 403, both as JSON errors."""
     allowed = frozenset(roles or ALL_ROLES)
@@ -60,18 +74,11 @@ def api_roles(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            from fieldwork.auth.services import user_for_token
-
             token = bearer_token()
             if token is None:
                 abort(401, description="Send 'Authorization: Bearer <token>'; "
                                        "get a token from POST /api/v1/auth/token.")
-            user = user_for_token(token)
-            if user is None:
-                abort(401, description="The token is invalid, expired or revoked.")
-            if user.role not in allowed:
-                abort(403, description="Your role may not use this endpoint.")
-            g.api_user = user
+            authorise_token(token, allowed)
             return view(*args, **kwargs)
 
         wrapped._fieldwork_roles = allowed  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import refuse
 from fieldwork.core.forms import small_id
 from fieldwork.core.idempotency import idempotent
-from fieldwork.core.permissions import api_roles, bearer_token, public
+from fieldwork.core.permissions import api_roles, authorise_token, bearer_token, public
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db, limiter
 from fieldwork.volunteers import intake, pool
@@ -36,7 +36,7 @@ from fieldwork.volunteers.schemas import (
     TrainingSchema,
     VolunteerSchema,
 )
-from fieldwork.volunteers.spam import form_token, looks_human
+from fieldwork.volunteers.spam import form_token, help_form_limit, looks_human
 from fieldwork.volunteers.vocabulary import MOBILITY, ROLES, SLOTS, SUPPORT
 
 bp = Blueprint("api_volunteers", __name__, url_prefix="/api/v1", description="Volunteers")
@@ -85,20 +85,12 @@ def _volunteer_or_404(volunteer_id: int) -> Volunteer:
 
 def _staff_user() -> User | None:
     """The staff member behind a bearer token; None without one (the public form)."""
-    from fieldwork.auth.services import user_for_token
-
     token = bearer_token()
     if token is None:
         if request.headers.get("Authorization"):
             abort(401, message="Send 'Authorization: Bearer <token>'.")
         return None
-    user = user_for_token(token)
-    if user is None:
-        abort(401, message="The token is invalid, expired or revoked.")
-    if user.role not in STAFF:
-        abort(403, message="Your role may not use this endpoint.")
-    g.api_user = user
-    return user
+    return authorise_token(token, frozenset(STAFF))
 
 
 @bp.get("/volunteers/intake")
@@ -117,13 +109,9 @@ def get_intake_form() -> dict[str, Any]:
             "support": {k: str(v) for k, v in SUPPORT.items()}}
 
 
-def _public_rate_limit() -> str:
-    return str(current_app.config["HELP_FORM_RATE_LIMIT"])
-
-
 @bp.post("/volunteers/intake")
 @public
-@limiter.limit(_public_rate_limit, exempt_when=lambda: bearer_token() is not None)
+@limiter.limit(help_form_limit, exempt_when=lambda: bearer_token() is not None)
 @bp.arguments(IntakeInSchema)
 @bp.response(201, IntakeCreatedSchema)
 @bp.doc(security=[{}, {"bearerAuth": []}])

@@ -102,6 +102,17 @@ def may_handle(user: User, resident: Resident) -> bool:
             BuurtgezelRequest.id.in_(matched_by_user))).limit(1)) is not None
 
 
+def request_for(user: User, request_id: int) -> BuurtgezelRequest | None:
+    """The request, if there is one and this user may handle its resident."""
+    found = db.session.get(BuurtgezelRequest, request_id)
+    return found if found is not None and may_handle(user, found.resident) else None
+
+
+def match_for(user: User, match_id: int) -> BuurtgezelMatch | None:
+    found = db.session.get(BuurtgezelMatch, match_id)
+    return found if found is not None and may_handle(user, found.request.resident) else None
+
+
 def withdraw_for_resident(resident_id: int, user: User | None) -> int:
     """The resident withdrew consent: their waiting request closes and a current match ends
     (the volunteer no longer sees them). Returns how many requests were closed."""

@@ -75,15 +75,15 @@ def request_body(request: BuurtgezelRequest) -> dict[str, Any]:
 
 def _request_or_404(request_id: int) -> BuurtgezelRequest:
     """The request, if this user may handle its resident (else as if there were none)."""
-    request = db.session.get(BuurtgezelRequest, request_id)
-    if request is None or not matching.may_handle(g.api_user, request.resident):
+    request = matching.request_for(g.api_user, request_id)
+    if request is None:
         abort(404, message="No such buurtgezel request.")
     return request
 
 
 def _match_or_404(match_id: int) -> BuurtgezelMatch:
-    match = db.session.get(BuurtgezelMatch, match_id)
-    if match is None or not matching.may_handle(g.api_user, match.request.resident):
+    match = matching.match_for(g.api_user, match_id)
+    if match is None:
         abort(404, message="No such match.")
     return match
 
@@ -194,8 +194,8 @@ def post_match(payload: dict[str, Any]) -> Response:
     user = g.api_user
 
     def create() -> tuple[dict[str, Any], int]:
-        request = db.session.get(BuurtgezelRequest, payload["request_id"])
-        if request is None or not matching.may_handle(user, request.resident):
+        request = matching.request_for(user, payload["request_id"])
+        if request is None:
             _unknown("request_id", "No such buurtgezel request.")
         volunteer = db.session.get(Volunteer, payload["volunteer_id"])
         if volunteer is None:

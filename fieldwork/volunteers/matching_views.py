@@ -88,15 +88,15 @@ def vocabulary() -> dict[str, Any]:
 
 def _request_or_404(request_id: int) -> BuurtgezelRequest:
     """The request, if this user may handle its resident (else as if there were none)."""
-    found = db.session.get(BuurtgezelRequest, request_id)
-    if found is None or not matching.may_handle(current_user, found.resident):
+    found = matching.request_for(current_user, request_id)
+    if found is None:
         abort(404)
     return found
 
 
 def _match_or_404(match_id: int) -> BuurtgezelMatch:
-    found = db.session.get(BuurtgezelMatch, match_id)
-    if found is None or not matching.may_handle(current_user, found.request.resident):
+    found = matching.match_for(current_user, match_id)
+    if found is None:
         abort(404)
     return found
 

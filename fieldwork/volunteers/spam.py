@@ -18,6 +18,11 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
+def help_form_limit() -> str:
+    """The public form's rate limit (page and API), from the configuration."""
+    return str(current_app.config["HELP_FORM_RATE_LIMIT"])
+
+
 def form_token(now: float | None = None) -> str:
     return _serializer().dumps({"t": now if now is not None else time.time()})
 

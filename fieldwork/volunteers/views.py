@@ -3,7 +3,7 @@ new visitor or caller sets their own password."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 from werkzeug.wrappers import Response
@@ -16,7 +16,7 @@ from fieldwork.extensions import db, limiter
 from fieldwork.volunteers import intake
 from fieldwork.volunteers.forms import HelpForm, PasswordForm
 from fieldwork.volunteers.gate import VolunteerError
-from fieldwork.volunteers.spam import form_token, looks_human
+from fieldwork.volunteers.spam import form_token, help_form_limit, looks_human
 from fieldwork.volunteers.vocabulary import DAYS, PARTS
 
 bp = Blueprint("volunteers", __name__)
@@ -37,13 +37,9 @@ def help_start() -> str | Response:
     return render_template("volunteers/help_choose.html", municipalities=municipalities)
 
 
-def _help_limit() -> str:
-    return str(current_app.config["HELP_FORM_RATE_LIMIT"])
-
-
 @bp.route("/ik-wil-helpen/<code>", methods=["GET", "POST"])
 @public
-@limiter.limit(_help_limit, methods=["POST"])
+@limiter.limit(help_form_limit, methods=["POST"])
 def help_form(code: str) -> str | tuple[str, int]:
     municipality = get_municipality(code[:10])
     if municipality is None:
