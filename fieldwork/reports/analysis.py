@@ -110,12 +110,11 @@ class ReportData:
 def report_data(neighbourhood: Neighbourhood) -> ReportData:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
-    from fieldwork.reports.indicators import compare, indicators_for
+    from fieldwork.reports.indicators import latest_comparisons
     from fieldwork.reports.suppression import suppress_figures
 
     figures = suppress_figures(neighbourhood_figures(neighbourhood.id))
-    comparisons = [compare(neighbourhood, name, years[-1])
-                   for name, years in indicators_for(neighbourhood.municipality) if years]
+    comparisons = latest_comparisons(neighbourhood)
     files = storage()
     photos = []
     for photo in photos_for("report", neighbourhood_id=neighbourhood.id)[:12]:

@@ -471,6 +471,12 @@ def compare(neighbourhood: Neighbourhood, indicator: str, year: int) -> Comparis
         if earlier is not None else None)
 
 
+def latest_comparisons(neighbourhood: Neighbourhood) -> list[Comparison]:
+    """Each indicator imported for the neighbourhood's municipality, at its latest year."""
+    return [compare(neighbourhood, name, years[-1])
+            for name, years in indicators_for(neighbourhood.municipality) if years]
+
+
 def indicators_for(municipality: Municipality) -> list[tuple[str, list[int]]]:
     """The indicators imported for the municipality, each with its years (known indicators
     first, in their usual order)."""

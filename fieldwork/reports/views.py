@@ -119,7 +119,7 @@ def dashboard() -> str:
         themes = dict(zip(names, shown.column_totals, strict=True))
         for nid, total in zip(ids, shown.row_totals, strict=True):
             figures[nid]["signals"]["total"] = total
-    indicators = _indicator_columns(municipality, hoods)
+    indicators, residents_65 = _indicator_columns(municipality, hoods)
     measures = {**MEASURES, **{f"indicator:{name}": f"{label} ({year})"
                                for name, (label, year, _v, _m) in indicators.items()}}
     measure = request.args.get("measure", "signals")
@@ -144,15 +144,17 @@ def dashboard() -> str:
     return render_template(
         "reports/dashboard.html", municipality=municipality, municipalities=municipalities,
         hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
-        indicators=indicators, per_100=_per_100(figures, hoods, municipality),
+        indicators=indicators, per_100=_per_100(figures, hoods, residents_65),
         frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
         themes=_bars(themes), months=months, month_top=month_top or 1)
 
 
-def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
-                       ) -> dict[str, tuple[str, int, dict[int, float | None], float | None]]:
+def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]) -> tuple[
+        dict[str, tuple[str, int, dict[int, float | None], float | None]],
+        dict[int, float | None]]:
     """Each imported indicator at its latest year: label, year, the value per neighbourhood
-    and the municipality's."""
+    and the municipality's; and the residents 65+ per neighbourhood (the numerator of the
+    share of 65-plussers), read in the same pass."""
     from fieldwork.reports.indicators import (
         indicator_label,
         indicators_for,
@@ -160,7 +162,7 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
         neighbourhood_indicator,
     )
 
-    columns = {}
+    columns, residents_65 = {}, {}
     for name, years in indicators_for(municipality):
         if not years:
             continue
@@ -169,27 +171,26 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
         for hood in hoods:
             figure = neighbourhood_indicator(hood, name, year)
             per_hood[hood.id] = figure.value if figure is not None else None
+            if name == "share_65plus":
+                residents_65[hood.id] = figure.numerator if figure is not None else None
         whole = municipality_indicator(municipality, name, year)
         columns[name] = (str(indicator_label(name)), year, per_hood,
                          whole.value if whole is not None else None)
-    return columns
+    return columns, residents_65
 
 
 def _per_100(figures: dict[int, dict[str, Any]], hoods: list[Neighbourhood],
-             municipality: Municipality) -> dict[int, float | None]:
+             residents_65: dict[int, float | None]) -> dict[int, float | None]:
     """Signals per 100 residents aged 65+, where the share of 65-plussers was imported with
     its numerator (the residents 65+)."""
-    from fieldwork.reports.indicators import indicators_for, neighbourhood_indicator
-
-    years = dict(indicators_for(municipality)).get("share_65plus")
     out: dict[int, float | None] = {}
     for hood in hoods:
-        figure = neighbourhood_indicator(hood, "share_65plus", years[-1]) if years else None
+        residents = residents_65.get(hood.id)
         signals = figures[hood.id]["signals"]["total"]
-        if figure is None or not figure.numerator or not isinstance(signals, int):
+        if not residents or not isinstance(signals, int):
             out[hood.id] = None
         else:
-            out[hood.id] = signals / figure.numerator * 100
+            out[hood.id] = signals / residents * 100
     return out
 
 
@@ -204,11 +205,10 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
           quote_form: QuoteForm | None = None, status: int = 200) -> tuple[str, int]:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
-    from fieldwork.reports.indicators import compare, indicators_for
+    from fieldwork.reports.indicators import latest_comparisons
 
     figures = _viewed(neighbourhood_figures(neighbourhood.id))
-    comparisons = [compare(neighbourhood, name, years[-1])
-                   for name, years in indicators_for(neighbourhood.municipality) if years]
+    comparisons = latest_comparisons(neighbourhood)
     coordinator = current_user.role == "coordinator"
     photos = photos_for("report", neighbourhood_id=neighbourhood.id) if coordinator else []
     record_audit("analysis_neighbourhood_viewed", "neighbourhood", neighbourhood.id)
@@ -232,39 +232,40 @@ def neighbourhood_page(neighbourhood_id: int) -> Any:
 @bp.post("/buurtanalyse/<int:neighbourhood_id>/aandachtspunten")
 @roles_required("coordinator")
 def add_point(neighbourhood_id: int) -> Any:
-    neighbourhood = _neighbourhood_or_404(neighbourhood_id)
     form = PointForm()
-    if not form.validate_on_submit():
-        return _page(neighbourhood, point_form=form, status=422)
-    try:
-        analysis.add_attention_point(neighbourhood, form.title.data or "", form.text.data or "",
-                                     form.themes.data or [], [], [], current_user)
-    except analysis.AnalysisError as exc:
-        db.session.rollback()
-        form.title.errors = [str(exc)]
-        return _page(neighbourhood, point_form=form, status=422)
-    db.session.commit()
-    flash(_("The attention point is added."), "success")
-    return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id))
+    done = _("The attention point is added.")
+    return _add(neighbourhood_id, form, "point_form", form.title, done,
+                lambda hood: analysis.add_attention_point(
+                    hood, form.title.data or "", form.text.data or "", form.themes.data or [],
+                    [], [], current_user))
 
 
 @bp.post("/buurtanalyse/<int:neighbourhood_id>/citaten")
 @roles_required("coordinator")
 def add_quote(neighbourhood_id: int) -> Any:
-    neighbourhood = _neighbourhood_or_404(neighbourhood_id)
     form = QuoteForm()
-    if not form.validate_on_submit():
-        return _page(neighbourhood, quote_form=form, status=422)
-    try:
-        analysis.add_quote(neighbourhood, form.text.data or "", form.theme.data or None,
-                           form.source.data or "manual", current_user)
-    except analysis.AnalysisError as exc:
-        db.session.rollback()
-        form.text.errors = [str(exc)]
-        return _page(neighbourhood, quote_form=form, status=422)
-    db.session.commit()
-    flash(_("The quote is added."), "success")
-    return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id))
+    return _add(neighbourhood_id, form, "quote_form", form.text, _("The quote is added."),
+                lambda hood: analysis.add_quote(hood, form.text.data or "",
+                                                form.theme.data or None,
+                                                form.source.data or "manual", current_user))
+
+
+def _add(neighbourhood_id: int, form: FlaskForm, form_name: str, error_field: Any,
+         done: str, save: Any) -> Any:
+    """Validate, save through the service, commit and go back to the page; a refusal shows
+    the page again with the form as typed and the message at ``error_field``."""
+    neighbourhood = _neighbourhood_or_404(neighbourhood_id)
+    if form.validate_on_submit():
+        try:
+            save(neighbourhood)
+        except analysis.AnalysisError as exc:
+            db.session.rollback()
+            error_field.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(done, "success")
+            return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id))
+    return _page(neighbourhood, status=422, **{form_name: form})
 
 
 @bp.post("/buurtanalyse/<int:neighbourhood_id>/weg/<kind>/<int:item_id>")
