@@ -24,6 +24,15 @@ def list_municipalities() -> list[Municipality]:
     return list(db.session.scalars(select(Municipality).order_by(Municipality.name)))
 
 
+def chosen_municipality(code: str | None) -> Municipality | None:
+    """For a page with a municipality switch: the one with this code, else the first by
+    name; None when none was imported."""
+    municipalities = list_municipalities()
+    wanted = (code or "")[:10]
+    return next((m for m in municipalities if m.code == wanted),
+                municipalities[0] if municipalities else None)
+
+
 def get_municipality(code: str) -> Municipality | None:
     return db.session.scalar(select(Municipality).where(Municipality.code == code.strip()))
 

@@ -19,7 +19,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from fieldwork.areas.models import Municipality, Neighbourhood
-from fieldwork.areas.services import list_municipalities
+from fieldwork.areas.services import chosen_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import CheckboxesField
 from fieldwork.core.permissions import roles_required
@@ -92,11 +92,10 @@ def dashboard() -> str:
     from fieldwork.reports.figures import municipality_figures
     from fieldwork.reports.rollups import monthly
 
-    municipalities = list_municipalities()
-    if not municipalities:
+    municipality = chosen_municipality(request.args.get("gemeente"))
+    if municipality is None:
         abort(404)
-    code = request.args.get("gemeente", "")[:10]
-    municipality = next((m for m in municipalities if m.code == code), municipalities[0])
+    municipalities = list_municipalities()
     hoods = [n for n in db.session.scalars(select(Neighbourhood).where(
         Neighbourhood.municipality_id == municipality.id).order_by(
         Neighbourhood.is_unlocatable, Neighbourhood.name))]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from fieldwork.areas.models import Municipality
-from fieldwork.areas.services import list_municipalities
+from fieldwork.areas.services import chosen_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
@@ -46,11 +46,10 @@ STAFF = ("contact_person", "coordinator")
 
 def _municipality() -> Municipality:
     """The municipality of ?gemeente=, else the first one."""
-    municipalities = list_municipalities()
-    if not municipalities:
+    municipality = chosen_municipality(request.args.get("gemeente"))
+    if municipality is None:
         abort(404)
-    code = request.args.get("gemeente", "")[:10]
-    return next((m for m in municipalities if m.code == code), municipalities[0])
+    return municipality
 
 
 def _volunteer_or_404(volunteer_id: int) -> Volunteer:
