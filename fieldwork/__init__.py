@@ -205,10 +205,11 @@ def register_commands(app: Flask) -> None:
     from fieldwork.auth.cli import users_cli
     from fieldwork.core.cli import tasks_cli
     from fieldwork.demo.cli import demo_cli
-    from fieldwork.reports.cli import indicators_cli
+    from fieldwork.reports.cli import indicators_cli, rollups_cli
     from fieldwork.volunteers.cli import volunteers_cli
 
-    for group in (areas_cli, users_cli, demo_cli, tasks_cli, volunteers_cli, indicators_cli):
+    for group in (areas_cli, users_cli, demo_cli, tasks_cli, volunteers_cli, indicators_cli,
+                  rollups_cli):
         app.cli.add_command(group)
 
 

@@ -24,6 +24,7 @@ from fieldwork.extensions import db
 from fieldwork.photos import services
 from fieldwork.photos.models import Photo, PhotoAssignment
 from fieldwork.photos.uploads import MAX_UPLOAD_BYTES, ORIGINAL_EDGE, THUMB_EDGE
+from fieldwork.reports import rollups
 from tests.conftest import csrf_from, import_areas, make_user
 
 TODAY = services.local_today()
@@ -178,6 +179,13 @@ def test_a_photo_arrives_without_exif_and_with_a_thumbnail(app, achel):
             assert "exif" not in image.info
     with app.app_context(), pytest.raises(StorageError):
         storage().get(f"photos/{achel['token']}/gone")
+
+
+    def prompt_counted() -> dict:
+        with app.app_context():
+            return {k[3]: v for k, v in rollups.stored().items()
+                    if k[0] == achel["hood"] and k[2] == "photos_prompt"}
+    assert wait_for(prompt_counted) == {rollups.photo_key(achel["id"], 1, "contrast"): 1}
 
 
 def test_a_large_phone_photo_is_accepted_and_downscaled(app, achel):

@@ -17,6 +17,7 @@ from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.models import ReferralCard, ReferralLink, ReferralSubmission
+from fieldwork.reports import rollups
 from tests.conftest import csrf_from, import_areas, login, make_user, post_form
 from tests.test_referrals import wait_for_pdfs
 
@@ -104,6 +105,16 @@ def test_a_referrer_scans_logs_in_and_files_the_card(app, series):
         assert submission.via == "account"
         assert submission.themes == ["eenzaamheid", "mobiliteit"]
         assert submission.signals[0].neighbourhood.name == "Dadizele"
+        dadizele = submission.signals[0].neighbourhood_id
+    deadline = time.monotonic() + 60  # the worker counts the card for the neighbourhood
+    while True:
+        with app.app_context():
+            filed = {k[0]: v for k, v in rollups.stored().items()
+                     if k[2] == "referrals_filed"}
+        if filed or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert filed == {dadizele: 1}
 
 
 def test_the_form_says_what_is_missing_and_files_nothing(app, series):

@@ -1,24 +1,36 @@
-"""The monthly rollups: kept up to date by the worker as each signal is routed, and rebuilt
-exactly by the nightly job — the two must agree (a property over generated signals), and the
-rebuild repairs what moved since. Both paths; the production path with the real worker."""
+"""The monthly rollups: kept up to date by the worker as each signal is routed and each
+capture comes in, and rebuilt exactly by the nightly job — the two must agree (properties
+over generated signals and captures, against an independent count), each capture counts
+once however often its task runs, and the rebuild repairs what moved since. Both paths; the
+production path with the real worker."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from fieldwork.areas.models import Municipality, Neighbourhood
+from fieldwork.auth.models import User
+from fieldwork.calls.campaigns import Conversation, record_attempt
+from fieldwork.calls.models import CallAttempt, CallCampaign, CallTarget
 from fieldwork.cases.models import Case, CaseEvent
+from fieldwork.core.outbox import OutboxMessage
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.reports import rollups
-from fieldwork.reports.models import Rollup
+from fieldwork.reports.models import Rollup, RollupCounted
 from fieldwork.signals.models import Consent, Resident, Signal
 from fieldwork.signals.services import create_signals
 from fieldwork.signals.vocabulary import THEMES
+from fieldwork.visits.models import OUTCOMES as VISIT_OUTCOMES
+from fieldwork.visits.models import Visit, VisitAddress, VisitRound
+from fieldwork.visits.services import Findings, record_visit
 from tests.conftest import import_areas, make_user
 
 SECTORS = {"Moorslede": "36012A001", "Dadizele": "36012B001"}
@@ -110,3 +122,141 @@ def test_the_nightly_job_is_scheduled(app):
     schedule = celery_config(app.config)["beat_schedule"]
     assert schedule["rebuild-rollups"]["task"] == "reports.rebuild_rollups"
     assert "reports.rebuild_rollups" in app.extensions["celery"].tasks
+
+
+CAPTURE_MEASURES = {"visit": "visits_outcome", "call": "calls_outcome"}
+CALL_OUTCOMES = ("reached", "no_answer", "voicemail", "wrong_number", "refused")
+CAPTURES = st.lists(st.tuples(st.sampled_from(sorted(CAPTURE_MEASURES)), st.integers(0, 4),
+                              st.sampled_from(sorted(SECTORS)), st.integers(0, 120),
+                              st.booleans()),
+                    min_size=1, max_size=14)
+
+
+def _month(moment: datetime):
+    """Independently of the code under test: the Brussels month of a moment."""
+    return moment.astimezone(ZoneInfo("Europe/Brussels")).date().replace(day=1)
+
+
+def _capture_counts() -> Counter:
+    return Counter({k: v for k, v in rollups.stored().items()
+                    if k[2] in CAPTURE_MEASURES.values()})
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(captures=CAPTURES)
+def test_captures_count_once_and_the_rebuild_agrees(embedded_app, captures):
+    """Visits and calls with generated outcomes, places and days; the worker's task for
+    some of them is lost (``lost``). The worker counts the others, each once however often
+    its task runs; the rebuild counts the lost ones too, and their late task adds nothing."""
+    app = embedded_app
+    if not app.config.get("TEST_AREAS"):
+        import_areas(app, "36012")
+        app.config["TEST_AREAS"] = True
+    with app.app_context():
+        for model in (Rollup, RollupCounted, Visit, VisitAddress, VisitRound, CallAttempt,
+                      CallTarget, CallCampaign):
+            db.session.execute(delete(model))
+        municipality = db.session.scalar(select(Municipality))
+        hoods = {n.name: n.id for n in db.session.scalars(select(Neighbourhood))}
+        visit_round = VisitRound(municipality_id=municipality.id, name="Ronde",
+                                 starts_on=utcnow().date(), ends_on=utcnow().date())
+        campaign = CallCampaign(municipality_id=municipality.id, name="Belactie")
+        db.session.add_all([visit_round, campaign])
+        db.session.flush()
+        expected, counted_by_worker, made = Counter(), Counter(), []
+        now = datetime.now(UTC)
+        for number, (kind, pick, place, days_ago, lost) in enumerate(captures):
+            moment = now - timedelta(days=days_ago, hours=number)
+            if kind == "visit":
+                address = VisitAddress(round_id=visit_round.id, name=f"B{number}",
+                                       name_key=f"b{number}", street="Kerkstraat",
+                                       street_key="kerkstraat", house_number=str(number),
+                                       postcode="8890", address_key=f"kerkstraat {number}",
+                                       neighbourhood_id=hoods[place])
+                db.session.add(address)
+                db.session.flush()
+                outcome = sorted(VISIT_OUTCOMES)[pick % len(VISIT_OUTCOMES)]
+                row = Visit(address_id=address.id, outcome=outcome, created_at=moment)
+            else:
+                target = CallTarget(campaign_id=campaign.id, name=f"T{number}",
+                                    name_key=f"t{number}", address_key=f"a{number}",
+                                    phone="051000000", neighbourhood_id=hoods[place])
+                db.session.add(target)
+                db.session.flush()
+                outcome = CALL_OUTCOMES[pick]
+                row = CallAttempt(target_id=target.id, outcome=outcome, created_at=moment)
+            db.session.add(row)
+            db.session.flush()
+            key = (hoods[place], _month(moment), CAPTURE_MEASURES[kind], outcome)
+            expected[key] += 1
+            if not lost:
+                counted_by_worker[key] += 1
+            made.append((kind, row.id, lost))
+        db.session.commit()
+        for kind, source_id, lost in made:
+            if not lost:
+                assert rollups.count_capture(kind, source_id)
+                assert not rollups.count_capture(kind, source_id)  # a redelivery
+        db.session.commit()
+        assert _capture_counts() == counted_by_worker
+        rollups.rebuild()
+        db.session.commit()
+        assert _capture_counts() == expected
+        for kind, source_id, _lost in made:  # the lost tasks arrive after all
+            assert not rollups.count_capture(kind, source_id)
+        db.session.commit()
+        assert _capture_counts() == expected
+        assert rollups.stored() == rollups.computed()
+
+
+def test_visits_and_calls_are_counted_by_the_worker(app, request):
+    """Through the services that store them and the outbox, on the real worker."""
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    import_areas(app, "36012")
+    volunteer_id = make_user(app, "volunteer")
+    with app.app_context():
+        municipality = db.session.scalar(select(Municipality))
+        hoods = {n.name: n.id for n in db.session.scalars(select(Neighbourhood))}
+        volunteer = db.session.get(User, volunteer_id)
+        visit_round = VisitRound(municipality_id=municipality.id, name="Ronde",
+                                 starts_on=utcnow().date(), ends_on=utcnow().date())
+        campaign = CallCampaign(municipality_id=municipality.id, name="Belactie")
+        db.session.add_all([visit_round, campaign])
+        db.session.flush()
+        for number, place in enumerate(("Dadizele", "Dadizele", "Moorslede")):
+            address = VisitAddress(round_id=visit_round.id, name=f"B{number}",
+                                   name_key=f"b{number}", street="Kerkstraat",
+                                   street_key="kerkstraat", house_number=str(number),
+                                   postcode="8890", address_key=f"kerkstraat {number}",
+                                   neighbourhood_id=hoods[place])
+            db.session.add(address)
+            db.session.flush()
+            record_visit(address, volunteer, Findings(outcome="not_home", card_left=True))
+        target = CallTarget(campaign_id=campaign.id, name="T", name_key="t",
+                            address_key="a", phone="051000000",
+                            neighbourhood_id=hoods["Moorslede"])
+        db.session.add(target)
+        db.session.flush()
+        record_attempt(target, volunteer, Conversation(outcome="no_answer"))
+        db.session.commit()
+
+    def all_counted() -> bool:
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(RollupCounted)) == 4
+
+    deadline = time.monotonic() + 60
+    while not all_counted() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with app.app_context():
+        month = _month(datetime.now(UTC))
+        counts = _capture_counts()
+        assert counts == Counter({(hoods["Dadizele"], month, "visits_outcome", "not_home"): 2,
+                                  (hoods["Moorslede"], month, "visits_outcome", "not_home"): 1,
+                                  (hoods["Moorslede"], month, "calls_outcome", "no_answer"): 1})
+        assert rollups.rebuild() == 0
+        db.session.commit()
+        assert _capture_counts() == counts
+        tasks = db.session.scalars(select(OutboxMessage.task_name)).all()
+        assert tasks.count("reports.count_capture") == 4

@@ -17,6 +17,7 @@ from fieldwork.auth.models import User
 from fieldwork.calls.models import CallAttempt, CallCampaign, CallTarget
 from fieldwork.calls.rules import AttemptRules, TargetState, after_attempt, may_call
 from fieldwork.core.errors import ServiceError
+from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.identity import address_key, name_key
@@ -334,6 +335,7 @@ def record_attempt(target: CallTarget, caller: User, talk: Conversation,
         else []
     attempt.consent_id = next((s.consent_id for s in signals if s.consent_id), None)
     db.session.flush()
+    enqueue_after_commit("reports.count_capture", "call", attempt.id)
     return attempt, len(signals)
 
 

@@ -249,6 +249,7 @@ def process_photo(photo_id: int) -> str:
     photo.original_key, photo.thumb_key = f"{base}.jpg", f"{base}-thumb.jpg"
     photo.width, photo.height, photo.upload_key = width, height, None
     photo.status = "new"
+    enqueue_after_commit("reports.count_capture", "photo", photo.id)
     return photo.status
 
 

@@ -278,6 +278,7 @@ def submit_card(card: ReferralCard, payload: dict[str, Any], filer: Filer,
     except IntegrityError as exc:  # another filing of this card won the race
         raise ReferralError(_("Card %(code)s was already filed. A card can be used only once.",
                               code=display(locked.code)), "code", 409) from exc
+    enqueue_after_commit("reports.count_capture", "referral", submission.id)
     return submission
 
 

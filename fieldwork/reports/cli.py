@@ -1,4 +1,4 @@
-"""flask --app fieldwork indicators …"""
+"""flask --app fieldwork indicators … and rollups …"""
 
 from __future__ import annotations
 
@@ -40,3 +40,16 @@ def import_command(csv_file: Path, source: str | None, all_or_nothing: bool) -> 
     db.session.commit()
     click.echo(f"{report.rows} rows: {report.added} added, {report.updated} updated, "
                f"{report.unchanged} unchanged, {report.rejected_count} rejected.")
+
+
+rollups_cli = AppGroup("rollups", help="The monthly counts per neighbourhood.")
+
+
+@rollups_cli.command("rebuild")
+def rebuild_command() -> None:
+    """Count everything again from the source tables (what the nightly job does)."""
+    from fieldwork.reports.rollups import rebuild
+
+    differed = rebuild()
+    db.session.commit()
+    click.echo(f"Rollups rebuilt; {differed} count(s) differed.")

@@ -92,7 +92,8 @@ class NeighbourhoodReport(db.Model):
 
 class Rollup(db.Model):
     """A count per neighbourhood and month, kept up to date by the worker as signals are
-    routed (incremental) and rebuilt from the source tables by a nightly job."""
+    routed and captures come in (incremental) and rebuilt from the source tables by a
+    nightly job."""
 
     __tablename__ = "rollups"
     __table_args__ = (UniqueConstraint("neighbourhood_id", "month", "measure", "key"),)
@@ -100,6 +101,18 @@ class Rollup(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
     month: Mapped[date] = mapped_column(Date)  # the first day of the (Brussels) month
-    measure: Mapped[str] = mapped_column(String(40))  # signals_theme, signals_polarity, cases
+    measure: Mapped[str] = mapped_column(String(40))  # see fieldwork.reports.rollups.MEASURES
     key: Mapped[str] = mapped_column(String(40), default="")
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupCounted(db.Model):
+    """That the worker counted a capture (a visit, a call, a card, a photo) into the
+    rollups: it makes counting once safe against a task that runs twice, and lets the
+    nightly rebuild count what the worker has not reached yet without it being counted
+    again later."""
+
+    __tablename__ = "rollup_counted"
+
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)

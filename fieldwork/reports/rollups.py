@@ -1,24 +1,91 @@
 """Monthly counts per neighbourhood, kept two ways that must agree: incrementally by the
-worker as each signal is routed (its theme, its polarity, a case it opened), and rebuilt
-exactly from the source tables by a nightly job (which also repairs what moved since, e.g.
-an address placed in another neighbourhood)."""
+worker as each signal is routed (its theme, its polarity, a case it opened) and as each
+capture comes in (a visit's outcome, a call's outcome, a referral card filed, a photo per
+prompt), and rebuilt exactly from the source tables by a nightly job (which also repairs
+what moved since, e.g. an address placed in another neighbourhood, and counts a capture
+whose task was lost).
+
+A capture is counted once: the worker records that it counted it (``RollupCounted``) in
+the same transaction as the counts, so a task that runs twice counts nothing the second
+time, and the rebuild marks what it counts so that a late task does not count it again.
+Durations (time to first contact) and states (active volunteers) are not counts of events
+and stay computed from the source tables (:mod:`fieldwork.reports.figures`)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Select, delete, select, text
 from sqlalchemy.exc import IntegrityError
 
+from fieldwork.calls.models import CallAttempt, CallTarget
 from fieldwork.calls.rules import local
 from fieldwork.cases.models import Case
 from fieldwork.db import savepoint
 from fieldwork.extensions import db
-from fieldwork.reports.models import Rollup
+from fieldwork.photos.models import Photo
+from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals
+from fieldwork.reports.models import Rollup, RollupCounted
 from fieldwork.signals.models import Resident, Signal
+from fieldwork.visits.models import Visit, VisitAddress
 
 Key = tuple[int, date, str, str]  # neighbourhood, month, measure, key
+PROCESSED_PHOTOS = ("new", "approved", "hidden")
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What one kind of capture adds: ``rows()`` selects (source id, neighbourhood, moment,
+    *key parts) and ``key`` turns the parts into the rollup's key."""
+
+    measure: str
+    source_id: Any
+    rows: Callable[[], Select[Any]]
+    key: Callable[[tuple[Any, ...]], str]
+
+
+def _first(parts: tuple[Any, ...]) -> str:
+    return str(parts[0]) if parts else ""
+
+
+def photo_key(assignment_id: int, week: int, side: str) -> str:
+    """A prompt of an assignment: its week and side ("main" or the contrast question)."""
+    return f"{assignment_id}:{week}:{side}"
+
+
+CAPTURES: dict[str, Capture] = {
+    "visit": Capture(
+        "visits_outcome", Visit.id,
+        lambda: select(Visit.id, VisitAddress.neighbourhood_id, Visit.created_at,
+                       Visit.outcome).join(VisitAddress, VisitAddress.id == Visit.address_id),
+        _first),
+    "call": Capture(  # campaign calls; a good-morning call has no neighbourhood target
+        "calls_outcome", CallAttempt.id,
+        lambda: select(CallAttempt.id, CallTarget.neighbourhood_id, CallAttempt.created_at,
+                       CallAttempt.outcome).join(CallTarget,
+                                                 CallTarget.id == CallAttempt.target_id),
+        _first),
+    "referral": Capture(  # a card counts once in each neighbourhood its signals are in
+        "referrals_filed", ReferralSubmission.id,
+        lambda: select(ReferralSubmission.id, Signal.neighbourhood_id,
+                       ReferralSubmission.created_at).distinct()
+        .join(referral_submission_signals,
+              referral_submission_signals.c.submission_id == ReferralSubmission.id)
+        .join(Signal, Signal.id == referral_submission_signals.c.signal_id),
+        _first),
+    "photo": Capture(
+        "photos_prompt", Photo.id,
+        lambda: select(Photo.id, Photo.neighbourhood_id, Photo.created_at,
+                       Photo.assignment_id, Photo.week, Photo.side)
+        .where(Photo.neighbourhood_id.is_not(None), Photo.status.in_(PROCESSED_PHOTOS)),
+        lambda parts: photo_key(*parts)),
+}
+MEASURES = ("signals_theme", "signals_polarity", "cases_opened",
+            *(capture.measure for capture in CAPTURES.values()))
 
 
 def month_of(moment: datetime) -> date:
@@ -33,6 +100,13 @@ def _signal_keys(signal: Signal) -> list[Key]:
 
 def _case_key(case: Case, neighbourhood_id: int) -> Key:
     return (neighbourhood_id, month_of(case.opened_at), "cases_opened", "")
+
+
+def _capture_keys(kind: str, query: Select[Any]) -> Iterator[tuple[int, Key]]:
+    capture = CAPTURES[kind]
+    for source_id, neighbourhood_id, moment, *parts in db.session.execute(query):
+        yield source_id, (neighbourhood_id, month_of(moment), capture.measure,
+                          capture.key(tuple(parts)))
 
 
 def _add(key: Key, amount: int = 1) -> None:
@@ -61,8 +135,27 @@ def count_routed(signal: Signal, opened: Case | None) -> None:
         _add(_case_key(opened, opened.resident.neighbourhood_id))
 
 
+def count_capture(kind: str, source_id: int) -> bool:
+    """The worker, after a capture was stored: add it to the rollups, once. Returns whether
+    it counted now (False: counted before, by an earlier run or the rebuild, or gone)."""
+    capture = CAPTURES[kind]
+    if db.session.get(RollupCounted, (kind, source_id)) is not None:
+        return False
+    try:
+        with savepoint(db.session):  # the ledger first: the rebuild locks it first too
+            db.session.add(RollupCounted(kind=kind, source_id=source_id))
+            db.session.flush()
+    except IntegrityError:  # a twin of this task is counting it right now
+        return False
+    keys = [key for _id, key in _capture_keys(
+        kind, capture.rows().where(capture.source_id == source_id))]
+    for key in keys:
+        _add(key)
+    return bool(keys)
+
+
 def computed() -> Counter[Key]:
-    """The counts as the source tables say now (routed signals, opened cases)."""
+    """The counts as the source tables say now (routed signals, opened cases, captures)."""
     counts: Counter[Key] = Counter()
     for signal in db.session.scalars(select(Signal).where(Signal.routed_at.is_not(None))):
         counts.update(_signal_keys(signal))
@@ -70,6 +163,8 @@ def computed() -> Counter[Key]:
             select(Case, Resident.neighbourhood_id).join(Resident,
                                                          Resident.id == Case.resident_id)):
         counts[_case_key(case, neighbourhood_id)] += 1
+    for kind, capture in CAPTURES.items():
+        counts.update(key for _id, key in _capture_keys(kind, capture.rows()))
     return counts
 
 
@@ -78,12 +173,25 @@ def stored() -> Counter[Key]:
                     for r in db.session.scalars(select(Rollup)) if r.value})
 
 
+def _mark_all_counted() -> None:
+    """Every capture there is now counts as counted: the rebuild is about to count it."""
+    for kind, capture in CAPTURES.items():
+        marked = select(RollupCounted.source_id).where(RollupCounted.kind == kind)
+        query = capture.rows().where(capture.source_id.not_in(marked))
+        fresh = {source_id for source_id, _key in _capture_keys(kind, query)}
+        db.session.add_all(RollupCounted(kind=kind, source_id=source_id)
+                           for source_id in sorted(fresh))
+    db.session.flush()
+
+
 def rebuild() -> int:
     """Replace every rollup by the exact count (the nightly job). Returns how many rows
     differed before."""
-    if db.engine.dialect.name == "postgresql":  # a routing worker waits until this is done
-        db.session.execute(text("LOCK TABLE rollups IN EXCLUSIVE MODE"))
-    exact, before = computed(), stored()
+    if db.engine.dialect.name == "postgresql":  # counting workers wait until this is done
+        db.session.execute(text("LOCK TABLE rollup_counted, rollups IN EXCLUSIVE MODE"))
+    before = stored()
+    _mark_all_counted()
+    exact = computed()
     differed = sum(1 for key in set(exact) | set(before) if exact[key] != before[key])
     db.session.execute(delete(Rollup))
     for (neighbourhood_id, month, measure, name), value in sorted(exact.items()):
@@ -93,12 +201,29 @@ def rebuild() -> int:
     return differed
 
 
-def monthly(neighbourhood_ids: list[int], measure: str, first: date, last: date
-            ) -> dict[date, int]:
-    """From the rollups: the total of a measure per month for these neighbourhoods."""
+def monthly(neighbourhood_ids: list[int], measure: str, first: date, last: date,
+            key: str | None = None) -> dict[date, int]:
+    """From the rollups: the total of a measure (of one key of it, if given) per month for
+    these neighbourhoods."""
+    query = select(Rollup.month, Rollup.value).where(
+        Rollup.neighbourhood_id.in_(neighbourhood_ids), Rollup.measure == measure,
+        Rollup.month >= first.replace(day=1), Rollup.month <= last)
+    if key is not None:
+        query = query.where(Rollup.key == key)
     totals: dict[date, int] = {}
-    for month, value in db.session.execute(select(Rollup.month, Rollup.value).where(
-            Rollup.neighbourhood_id.in_(neighbourhood_ids), Rollup.measure == measure,
-            Rollup.month >= first.replace(day=1), Rollup.month <= last)):
+    for month, value in db.session.execute(query):
         totals[month] = totals.get(month, 0) + value
     return totals
+
+
+def per_month(neighbourhood_id: int, first: date, last: date
+              ) -> dict[date, dict[tuple[str, str], int]]:
+    """From the rollups: every measure and key of one neighbourhood, month by month."""
+    out: dict[date, dict[tuple[str, str], int]] = {}
+    for month, measure, name, value in db.session.execute(
+            select(Rollup.month, Rollup.measure, Rollup.key, Rollup.value).where(
+                Rollup.neighbourhood_id == neighbourhood_id,
+                Rollup.month >= first.replace(day=1), Rollup.month <= last)):
+        cell = out.setdefault(month, {})
+        cell[(measure, name)] = cell.get((measure, name), 0) + value
+    return out

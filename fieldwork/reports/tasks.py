@@ -23,3 +23,13 @@ def rebuild_rollups() -> int:
     differed = rebuild()
     db.session.commit()
     return differed
+
+
+@shared_task(name="reports.count_capture")
+def count_capture(kind: str, source_id: int) -> bool:
+    """After a visit, a call, a referral card or a photo: its counts into the rollups."""
+    from fieldwork.reports.rollups import count_capture as count
+
+    counted = count(kind, source_id)
+    db.session.commit()
+    return counted

@@ -16,6 +16,7 @@ from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
+from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
@@ -237,6 +238,7 @@ def record_visit(address: VisitAddress, volunteer: User, findings: Findings) -> 
         else []
     visit.consent_id = next((s.consent_id for s in signals if s.consent_id), None)
     db.session.flush()
+    enqueue_after_commit("reports.count_capture", "visit", visit.id)
     return visit
 
 
