@@ -228,6 +228,13 @@ def register_template_helpers(app: Flask) -> None:
     def weekday(number: int) -> str:
         return str(WEEKDAYS.get(number, number))
 
+    @app.template_filter("decimal")
+    def decimal(number: float, digits: int = 1) -> str:
+        """A figure as the reader writes it (a decimal comma in Dutch)."""
+        from flask_babel import format_decimal
+
+        return str(format_decimal(round(number, digits), format=f"#,##0.{'0' * digits}"))
+
     @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

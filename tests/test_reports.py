@@ -339,7 +339,7 @@ def test_signals_csv(moorslede, staff):
     assert response.mimetype == "text/csv"
     rows = read_csv(response)
     assert list(rows[0]) == ["gemeente", "neighbourhood_id", "neighbourhood", "month",
-                             "theme", "count"]
+                             "theme", "count", "per_100_65plus", "per_100_80plus"]
     counts = {(r["neighbourhood"], r["month"], r["theme"]): r["count"] for r in rows}
     assert counts == {("Dadizele", "2026-01", "eenzaamheid"): "6",
                       ("Dadizele", "2026-01", "mobiliteit"): "7",
@@ -372,7 +372,7 @@ def test_signals_xlsx(moorslede, staff):
     workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
     rows = list(workbook["signalen"].iter_rows(values_only=True))
     assert rows[0] == ("gemeente", "neighbourhood_id", "neighbourhood", "month", "theme",
-                       "count")
+                       "count", "per_100_65plus", "per_100_80plus")
     cells = {(r[2], r[3], r[4]): r[5] for r in rows[1:]}
     assert cells[("Moorslede", "2026-01", "eenzaamheid")] == "<5"
     # the small cell's row and column each hide a partner, and so on until stable
@@ -422,3 +422,44 @@ def test_neighbourhoods_geojson(moorslede, staff, tmp_path):
     props = {f["properties"]["name"]: f["properties"] for f in coordinator["features"]}
     assert props["Moorslede"]["signals_eenzaamheid"] == 3
     assert props["Dadizele"]["signals_total"] == 18
+
+
+def test_rates_per_100_residents_65_and_80_plus(moorslede, staff):
+    """Once the shares of 65- and 80-plussers are imported with their numerators, the
+    summary, the CSV and the GeoJSON set the counts against them; a suppressed count and an
+    unknown population give no rate."""
+    from fieldwork.reports.indicators import import_indicators
+
+    app = moorslede
+    ids = exported_world(app)
+    with app.app_context():
+        import_indicators(b"code;indicator;year;value;numerator;denominator\n"
+                          b"36012A001;share_65plus;2024;;300;1200\n"
+                          b"36012A001;share_80plus;2024;;60;1200\n", "test")
+        db.session.commit()
+    client = app.test_client()
+    summary = client.get(f"/api/v1/neighbourhoods/{ids['Moorslede']}/summary",
+                         headers=bearer(staff["coordinator"])).get_json()
+    assert summary["rates"]["residents_65plus"] == 300
+    assert summary["rates"]["signals_per_100_65plus"] == round(12 / 300 * 100, 2)
+    assert summary["rates"]["signals_per_100_80plus"] == 20.0
+    other = client.get(f"/api/v1/neighbourhoods/{ids['Dadizele']}/summary",
+                       headers=bearer(staff["coordinator"])).get_json()
+    assert other["rates"]["residents_65plus"] is None
+    assert other["rates"]["signals_per_100_65plus"] is None
+    rows = read_csv(client.get(EXPORTS[0], query_string={"gemeente": "36012"},
+                               headers=bearer(staff["coordinator"])))
+    by_cell = {(r["neighbourhood"], r["theme"]): r for r in rows}
+    assert by_cell[("Moorslede", "mobiliteit")]["per_100_65plus"] == "3.0"
+    assert by_cell[("Moorslede", "mobiliteit")]["per_100_80plus"] == "15.0"
+    assert by_cell[("Dadizele", "mobiliteit")]["per_100_65plus"] == ""
+    analyst = read_csv(client.get(EXPORTS[0], query_string={"gemeente": "36012"},
+                                  headers=bearer(staff["analyst"])))
+    small = next(r for r in analyst if (r["neighbourhood"], r["theme"]) ==
+                 ("Moorslede", "eenzaamheid"))
+    assert (small["count"], small["per_100_65plus"]) == ("<5", "")
+    document = json.loads(client.get(EXPORTS[2], query_string={"gemeente": "36012"},
+                                     headers=bearer(staff["coordinator"])).get_data())
+    properties = {f["properties"]["name"]: f["properties"] for f in document["features"]}
+    assert properties["Moorslede"]["signals_per_100_65plus"] == 4.0
+    assert properties["Moorslede"]["residents_80plus"] == 60

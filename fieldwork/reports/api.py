@@ -25,6 +25,7 @@ from fieldwork.reports.exports import (
     signals_xlsx,
 )
 from fieldwork.reports.figures import neighbourhood_figures
+from fieldwork.reports.rates import rates, residents_by_age
 from fieldwork.reports.schemas import (
     ExportQuerySchema,
     GeoJSONQuerySchema,
@@ -102,6 +103,7 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
         figures = suppress_figures(figures)
     else:
         figures["suppressed"] = False
+    figures["rates"] = rates(figures, residents_by_age([neighbourhood_id])[neighbourhood_id])
     return {**figures, "name": neighbourhood.name,
             "gemeente": neighbourhood.municipality.code}
 

@@ -22,10 +22,12 @@ from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import neighbourhood_shape
 from fieldwork.reports.figures import figures_for, signal_counts_by_month, signal_date_range
+from fieldwork.reports.rates import per_100, rates, residents_by_age
 from fieldwork.reports.suppression import Shown, suppress_figures, suppress_table
 from fieldwork.signals.vocabulary import THEMES
 
-SIGNAL_COLUMNS = ("gemeente", "neighbourhood_id", "neighbourhood", "month", "theme", "count")
+SIGNAL_COLUMNS = ("gemeente", "neighbourhood_id", "neighbourhood", "month", "theme", "count",
+                  "per_100_65plus", "per_100_80plus")
 CHUNK = 64 * 1024
 
 
@@ -51,12 +53,14 @@ def hoods_of(municipality: Municipality | None) -> list[Hood]:
 
 def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
                 suppress: bool) -> Iterator[tuple[Any, ...]]:
-    """(gemeente, neighbourhood id, name, YYYY-MM, theme, count) for every non-zero cell,
-    month by month. Suppressed: per municipality and month, the neighbourhood x theme table
-    goes through :func:`suppress_table` (rows and columns add up to totals)."""
+    """(gemeente, neighbourhood id, name, YYYY-MM, theme, count, per 100 residents 65+,
+    per 100 residents 80+) for every non-zero cell, month by month. Suppressed: per
+    municipality and month, the neighbourhood x theme table goes through
+    :func:`suppress_table` (rows and columns add up to totals); a hidden count has no rate."""
     ids = [h.id for h in hoods]
     if not ids:
         return
+    residents = residents_by_age(ids)
     if start is None or end is None:
         seen = signal_date_range(ids)
         if seen is None:
@@ -77,7 +81,10 @@ def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
             for hood, true_row, shown_row in zip(group, values, shown, strict=True):
                 for theme, true, cell in zip(themes, true_row, shown_row, strict=True):
                     if true or not isinstance(cell, int):
-                        yield (hood.gemeente, hood.id, hood.name, label, theme, cell)
+                        people = residents[hood.id]
+                        yield (hood.gemeente, hood.id, hood.name, label, theme, cell,
+                               per_100(cell, people["65plus"]),
+                               per_100(cell, people["80plus"]))
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -142,6 +149,7 @@ def flat_measures(figures: dict[str, Any]) -> dict[str, Any]:
         "first_contact_p90_days": cases["first_contact_days"]["p90"],
         "volunteers_active": figures["volunteers"]["active"],
         "photos_approved": figures["photos"]["approved"],
+        **figures.get("rates", {}),
     }
     for theme in THEMES:
         flat[f"signals_{theme}"] = signals["by_theme"].get(theme, 0)
@@ -168,11 +176,13 @@ def neighbourhoods_geojson(hoods: list[Hood], start: date | None, end: date | No
     """A FeatureCollection, one feature (neighbourhood) at a time. The unlocatable bucket has
     no polygon: its geometry is null, as RFC 7946 allows."""
     figures = figures_for([h.id for h in hoods], start, end)
+    residents = residents_by_age([h.id for h in hoods])
     yield '{"type": "FeatureCollection", "features": ['
     for index, hood in enumerate(hoods):
         measures = figures[hood.id]
         if suppress:
             measures = suppress_figures(measures)
+        measures["rates"] = rates(measures, residents[hood.id])
         properties = {"neighbourhood_id": hood.id, "name": hood.name,
                       "gemeente": hood.gemeente, "unlocatable": hood.unlocatable,
                       "from": start.isoformat() if start else None,

@@ -61,3 +61,7 @@ class SummarySchema(ma.Schema):
     cases = ma.fields.Dict()
     volunteers = ma.fields.Dict()
     photos = ma.fields.Dict()
+    rates = ma.fields.Dict(metadata={
+        "description": "Signals, needs and opened cases per 100 residents 65+ and 80+, with "
+                       "the residents counted (imported indicators, latest year); null where "
+                       "the population is unknown or the count is suppressed"})

@@ -29,6 +29,7 @@ from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import map_of
 from fieldwork.reports import analysis
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
+from fieldwork.reports.rates import rates, residents_by_age
 from fieldwork.signals.vocabulary import SOURCES, THEMES
 
 bp = Blueprint("analysis", __name__)
@@ -118,7 +119,7 @@ def dashboard() -> str:
         themes = dict(zip(names, shown.column_totals, strict=True))
         for nid, total in zip(ids, shown.row_totals, strict=True):
             figures[nid]["signals"]["total"] = total
-    indicators, residents_65 = _indicator_columns(municipality, hoods)
+    indicators = _indicator_columns(municipality, hoods)
     measures = {**MEASURES, **{f"indicator:{name}": f"{label} ({year})"
                                for name, (label, year, _v, _m) in indicators.items()}}
     measure = request.args.get("measure", "signals")
@@ -138,22 +139,21 @@ def dashboard() -> str:
         months.append((first, per_month.get(first, 0)))  # analyst's table has the totals
         first = (first + timedelta(days=32)).replace(day=1)
     month_top = max([m for _f, m in months if isinstance(m, int)] or [1])
+    residents = residents_by_age(figures)
     record_audit("analysis_dashboard_viewed", "municipality", municipality.id)
     db.session.commit()
     return render_template(
         "reports/dashboard.html", municipality=municipality, municipalities=municipalities,
         hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
-        indicators=indicators, per_100=_per_100(figures, hoods, residents_65),
+        indicators=indicators, rates={nid: rates(f, residents[nid]) for nid, f in figures.items()},
         frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
         themes=_bars(themes), months=months, month_top=month_top or 1)
 
 
-def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]) -> tuple[
-        dict[str, tuple[str, int, dict[int, float | None], float | None]],
-        dict[int, float | None]]:
+def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
+                       ) -> dict[str, tuple[str, int, dict[int, float | None], float | None]]:
     """Each imported indicator at its latest year: label, year, the value per neighbourhood
-    and the municipality's; and the residents 65+ per neighbourhood (the numerator of the
-    share of 65-plussers), read in the same pass."""
+    and the municipality's."""
     from fieldwork.reports.indicators import (
         indicator_label,
         indicators_for,
@@ -161,7 +161,7 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]) -
         neighbourhood_indicator,
     )
 
-    columns, residents_65 = {}, {}
+    columns = {}
     for name, years in indicators_for(municipality):
         if not years:
             continue
@@ -170,27 +170,10 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]) -
         for hood in hoods:
             figure = neighbourhood_indicator(hood, name, year)
             per_hood[hood.id] = figure.value if figure is not None else None
-            if name == "share_65plus":
-                residents_65[hood.id] = figure.numerator if figure is not None else None
         whole = municipality_indicator(municipality, name, year)
         columns[name] = (str(indicator_label(name)), year, per_hood,
                          whole.value if whole is not None else None)
-    return columns, residents_65
-
-
-def _per_100(figures: dict[int, dict[str, Any]], hoods: list[Neighbourhood],
-             residents_65: dict[int, float | None]) -> dict[int, float | None]:
-    """Signals per 100 residents aged 65+, where the share of 65-plussers was imported with
-    its numerator (the residents 65+)."""
-    out: dict[int, float | None] = {}
-    for hood in hoods:
-        residents = residents_65.get(hood.id)
-        signals = figures[hood.id]["signals"]["total"]
-        if not residents or not isinstance(signals, int):
-            out[hood.id] = None
-        else:
-            out[hood.id] = signals / residents * 100
-    return out
+    return columns
 
 
 def _neighbourhood_or_404(neighbourhood_id: int) -> Neighbourhood:
