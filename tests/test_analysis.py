@@ -6,7 +6,9 @@ Analysts see counts only; other roles nothing. Both paths (the real worker on Po
 from __future__ import annotations
 
 import io
+import re
 import time
+from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -211,3 +213,72 @@ def test_exports_never_hand_excel_a_formula(app, moorslede_findings):
     far = client.get("/api/v1/neighbourhoods/1/summary", headers=bearer(token),
                      query_string={"until": "9999-12-31"})
     assert far.status_code == 422
+
+
+def _figure(html: str, heading: str) -> str:
+    match = re.search(rf"<th>{re.escape(heading)}</th><td>([^<]*)</td>", html)
+    assert match, heading
+    return match[1].strip()
+
+
+def test_figures_for_a_month_a_quarter_or_a_campaign(app, moorslede_findings):
+    """The period menu: a calendar month or quarter, or the days a visit round ran; the
+    quarter table comes from the rollups (rebuilt after two signals were dated back)."""
+    from fieldwork.areas.models import Municipality
+    from fieldwork.db import local_today, utcnow
+    from fieldwork.reports import rollups
+    from fieldwork.signals.models import Signal
+    from fieldwork.visits.models import VisitRound
+
+    today = local_today()
+    deadline = time.monotonic() + 60  # the worker routes (and counts) the signals first
+    while time.monotonic() < deadline:
+        with app.app_context():
+            if db.session.scalar(select(Signal.id).where(Signal.routed_at.is_(None))) is None:
+                break
+        time.sleep(0.2)
+    with app.app_context():
+        for old in db.session.scalars(select(Signal).where(Signal.theme == "mobiliteit")):
+            old.created_at = utcnow() - timedelta(days=100)
+        municipality = db.session.scalar(select(Municipality))
+        visit_round = VisitRound(municipality_id=municipality.id, name="Najaarsronde",
+                                 starts_on=today - timedelta(days=110),
+                                 ends_on=today - timedelta(days=90))
+        db.session.add(visit_round)
+        db.session.commit()
+        round_id = visit_round.id
+        assert rollups.rebuild() > 0  # the two signals moved to an earlier month
+        db.session.commit()
+    moorslede = moorslede_findings["Moorslede"]
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    signals_row = "Signalen"
+    page = client.get(f"/buurtanalyse/{moorslede}", query_string={"periode": f"{today:%Y-%m}"})
+    assert page.status_code == 200
+    assert _figure(page.get_data(as_text=True), signals_row) == "6"
+    html = client.get(f"/buurtanalyse/{moorslede}",
+                      query_string={"periode": f"ronde-{round_id}"}).get_data(as_text=True)
+    assert _figure(html, signals_row) == "2"
+    assert "Najaarsronde" in html
+    html = client.get(f"/buurtanalyse/{moorslede}").get_data(as_text=True)
+    assert _figure(html, signals_row) == "8"
+    quarters = re.findall(r"<tr><td><a href=\"[^\"]*periode=(\d{4}-Q\d)\">[^<]*</a></td>\s*"
+                          r"((?:<td>\d+</td>){9})</tr>", html)
+    assert len(quarters) == 4
+    signals_per_quarter = [int(re.findall(r"\d+", cells)[5]) for _code, cells in quarters]
+    assert signals_per_quarter[0] == 6
+    assert sum(signals_per_quarter[1:]) == 2
+    dashboard = client.get("/buurtanalyse/", query_string={
+        "gemeente": "36012", "periode": f"ronde-{round_id}"}).get_data(as_text=True)
+    assert f'value="ronde-{round_id}" selected' in dashboard
+    # a code that names no period, or a campaign for the analyst: everything, and a message
+    analyst = app.test_client()
+    login(analyst, "analyst@example.be")
+    for code in (f"ronde-{round_id}", "2026-13", "ronde-999999", "gisteren"):
+        seen = analyst.get(f"/buurtanalyse/{moorslede}", query_string={"periode": code})
+        assert seen.status_code == 200
+        text = seen.get_data(as_text=True)
+        assert 'value="" selected' in text
+        assert 'class="flash flash-error"' in text
+        assert 'value="ronde-' not in text  # the analyst is offered calendar periods only
+        assert "Per kwartaal" not in text

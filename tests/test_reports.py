@@ -463,3 +463,42 @@ def test_rates_per_100_residents_65_and_80_plus(moorslede, staff):
     properties = {f["properties"]["name"]: f["properties"] for f in document["features"]}
     assert properties["Moorslede"]["signals_per_100_65plus"] == 4.0
     assert properties["Moorslede"]["residents_80plus"] == 60
+
+
+@pytest.mark.parametrize(("url", "query", "field"), [
+    ("summary", {"from": "2026-01-01", "until": "2026-01-15"}, "until"),
+    ("summary", {"from": "2026-01-02", "until": "2026-01-31"}, "from"),
+    ("summary", {"from": "2026-01-01"}, "until"),
+    ("summary", {"until": "2026-01-31"}, "from"),
+    ("summary", {"from": "2026-02-01", "until": "2026-04-30"}, "until"),  # not a quarter
+    (EXPORTS[0], {"from": "2026-01-10"}, "from"),
+    (EXPORTS[1], {"from": "2026-01-01", "until": "2026-02-27"}, "until"),
+    (EXPORTS[2], {"gemeente": "36012", "from": "2026-01-01", "until": "2026-01-30"}, "until"),
+])
+def test_suppressed_figures_come_for_fixed_periods_only(moorslede, staff, url, query, field):
+    """Two free windows a day apart would give that day's small counts away: the analyst
+    (and a coordinator asking for suppressed figures) gets calendar periods only."""
+    ids = exported_world(moorslede)
+    client = moorslede.test_client()
+    if url == "summary":
+        url = f"/api/v1/neighbourhoods/{ids['Moorslede']}/summary"
+    refused = client.get(url, query_string=query, headers=bearer(staff["analyst"]))
+    assert refused.status_code == 422
+    assert field in refused.get_json()["error"]["fields"]
+    suppressed = client.get(url, query_string={**query, "suppress": "1"},
+                            headers=bearer(staff["coordinator"]))
+    assert suppressed.status_code == 422
+    assert client.get(url, query_string=query,
+                      headers=bearer(staff["coordinator"])).status_code == 200
+
+
+@pytest.mark.parametrize("query", [{}, {"from": "2026-01-01", "until": "2026-01-31"},
+                                   {"from": "2026-01-01", "until": "2026-03-31"},
+                                   {"from": "2026-01-01", "until": "2026-12-31"}])
+def test_the_analyst_gets_calendar_periods(moorslede, staff, query):
+    ids = exported_world(moorslede)
+    client = moorslede.test_client()
+    response = client.get(f"/api/v1/neighbourhoods/{ids['Moorslede']}/summary",
+                          query_string=query, headers=bearer(staff["analyst"]))
+    assert response.status_code == 200
+    assert response.get_json()["signals"]["total"] == 12

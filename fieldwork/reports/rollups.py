@@ -227,3 +227,33 @@ def per_month(neighbourhood_id: int, first: date, last: date
         cell = out.setdefault(month, {})
         cell[(measure, name)] = cell.get((measure, name), 0) + value
     return out
+
+
+QUARTER_COLUMNS: dict[str, tuple[str, str | None]] = {  # column: (measure, key or all keys)
+    "visits": ("visits_outcome", None), "spoken": ("visits_outcome", "spoken"),
+    "calls": ("calls_outcome", None), "reached": ("calls_outcome", "reached"),
+    "referrals": ("referrals_filed", None), "signals": ("signals_polarity", None),
+    "needs": ("signals_polarity", "need"), "cases": ("cases_opened", None),
+    "photos": ("photos_prompt", None),
+}
+
+
+def quarterly(neighbourhood_id: int, last: date, quarters: int = 4
+              ) -> list[tuple[date, dict[str, int]]]:
+    """From the rollups: the last ``quarters`` quarters up to ``last`` (newest first), each
+    with its first day and the counts of :data:`QUARTER_COLUMNS`."""
+    from fieldwork.reports.figures import add_months, period_bounds
+
+    newest = period_bounds("quarter", last)[0]
+    firsts = [add_months(newest, -3 * n) for n in range(quarters)]
+    months = per_month(neighbourhood_id, firsts[-1], last)
+    out = []
+    for first in firsts:
+        row = dict.fromkeys(QUARTER_COLUMNS, 0)
+        for month in (add_months(first, n) for n in range(3)):
+            for (measure, key), value in months.get(month, {}).items():
+                for column, (wanted, wanted_key) in QUARTER_COLUMNS.items():
+                    if measure == wanted and wanted_key in (None, key):
+                        row[column] += value
+        out.append((first, row))
+    return out

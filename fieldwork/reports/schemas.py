@@ -14,7 +14,9 @@ FIRST_YEAR_AFTER = 2100  # periods outside 2000-2100 are typing errors, not anal
 
 
 class PeriodQuerySchema(ma.Schema):
-    """``from`` and ``until`` are local days, both included; either may be left out."""
+    """``from`` and ``until`` are local days, both included; either may be left out.
+    Suppressed figures (the analyst's, or with ``suppress``) come for fixed periods only:
+    everything or one calendar month, quarter or year; the exports whole months."""
 
     start = ma.fields.Date(data_key="from", load_default=None,
                            metadata={"description": "First day (YYYY-MM-DD), included"})

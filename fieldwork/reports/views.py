@@ -27,7 +27,7 @@ from fieldwork.core.storage import StorageError, storage
 from fieldwork.db import local_today
 from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import map_of
-from fieldwork.reports import analysis
+from fieldwork.reports import analysis, periods
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
 from fieldwork.reports.rates import rates, residents_by_age
 from fieldwork.signals.vocabulary import SOURCES, THEMES
@@ -100,7 +100,8 @@ def dashboard() -> str:
     hoods = [n for n in db.session.scalars(select(Neighbourhood).where(
         Neighbourhood.municipality_id == municipality.id).order_by(
         Neighbourhood.is_unlocatable, Neighbourhood.name))]
-    raw = municipality_figures(municipality.id)
+    period = _period(municipality)
+    raw = municipality_figures(municipality.id, period.start, period.end)
     figures = {nid: _viewed(f) for nid, f in raw.items()}
     themes: dict[str, Any] = {}
     for f in raw.values():
@@ -144,6 +145,7 @@ def dashboard() -> str:
     db.session.commit()
     return render_template(
         "reports/dashboard.html", municipality=municipality, municipalities=municipalities,
+        period=period, periods=periods.choices(municipality, calendar_only=analyst),
         hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
         indicators=indicators, rates={nid: rates(f, residents[nid]) for nid, f in figures.items()},
         frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
@@ -176,6 +178,19 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
     return columns
 
 
+def _period(municipality: Municipality) -> periods.Period:
+    """The ``?periode=`` asked for; a code that names no period (or a campaign, for the
+    analyst: its free dates could be set against a calendar period) shows everything, and
+    says so."""
+    code = request.args.get("periode")
+    period = periods.parse(code, municipality)
+    if period is None or (current_user.role == "analyst" and not period.calendar):
+        if code:
+            flash(_("There is no such period; everything so far is shown."), "error")
+        return periods.everything()
+    return period
+
+
 def _neighbourhood_or_404(neighbourhood_id: int) -> Neighbourhood:
     neighbourhood = db.session.get(Neighbourhood, neighbourhood_id)
     if neighbourhood is None:
@@ -188,15 +203,22 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
     from fieldwork.reports.indicators import latest_comparisons
+    from fieldwork.reports.rollups import quarterly
 
-    figures = _viewed(neighbourhood_figures(neighbourhood.id))
+    period = _period(neighbourhood.municipality)
+    figures = _viewed(neighbourhood_figures(neighbourhood.id, period.start, period.end))
     comparisons = latest_comparisons(neighbourhood)
     coordinator = current_user.role == "coordinator"
     photos = photos_for("report", neighbourhood_id=neighbourhood.id) if coordinator else []
+    # quarters would add up against the period's totals: the analyst sees only the latter
+    quarters = quarterly(neighbourhood.id, local_today()) if coordinator else []
     record_audit("analysis_neighbourhood_viewed", "neighbourhood", neighbourhood.id)
     db.session.commit()
     return render_template(
         "reports/neighbourhood.html", neighbourhood=neighbourhood, figures=figures,
+        period=period, periods=periods.choices(neighbourhood.municipality,
+                                               calendar_only=not coordinator),
+        quarters=quarters,
         themes=_bars(figures["signals"]["by_theme"]), comparisons=comparisons,
         quotes=analysis.quotes(neighbourhood.id),
         points=analysis.attention_points(neighbourhood.id), photos=photos,

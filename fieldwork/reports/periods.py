@@ -1,0 +1,138 @@
+"""The periods the figures are shown for: everything, a calendar month, quarter or year,
+or the days a campaign ran (a visit round, a call campaign).
+
+An analyst gets calendar periods only: two free windows that differ by a day would give
+that day's small counts away, however each window is suppressed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from fieldwork.areas.models import Municipality
+from fieldwork.calls.models import CallCampaign
+from fieldwork.db import local_today
+from fieldwork.extensions import db
+from fieldwork.reports.figures import add_months, period_bounds
+from fieldwork.visits.models import VisitRound
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+_YEAR = re.compile(r"(\d{4})")
+_CAMPAIGN = re.compile(r"(ronde|campagne)-(\d{1,9})")
+MONTHS_OFFERED, QUARTERS_OFFERED = 12, 6
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str  # "" (everything), 2026-11, 2026-Q4, 2026, ronde-3, campagne-2
+    label: str
+    start: date | None
+    end: date | None
+
+    @property
+    def calendar(self) -> bool:
+        return not _CAMPAIGN.fullmatch(self.code)
+
+
+EVERYTHING_CODE = ""
+
+
+def everything() -> Period:
+    return Period(EVERYTHING_CODE, _("Everything so far"), None, None)
+
+
+def _month(first: date) -> Period:
+    start, end = period_bounds("month", first)
+    return Period(f"{start:%Y-%m}", format_date(start, "MMMM y"), start, end)
+
+
+def _quarter(first: date) -> Period:
+    start, end = period_bounds("quarter", first)
+    number = (start.month - 1) // 3 + 1
+    return Period(f"{start.year}-Q{number}",
+                  _("Quarter %(number)d %(year)d", number=number, year=start.year), start, end)
+
+
+def _year(year: int) -> Period:
+    start, end = period_bounds("year", date(year, 1, 1))
+    return Period(str(year), str(year), start, end)
+
+
+def _round(visit_round: VisitRound) -> Period:
+    return Period(f"ronde-{visit_round.id}", _("Visit round %(name)s", name=visit_round.name),
+                  visit_round.starts_on, visit_round.ends_on)
+
+
+def _campaign(campaign: CallCampaign) -> Period:
+    from fieldwork.reports.figures import LOCAL
+
+    start = campaign.created_at.astimezone(LOCAL).date()
+    end = campaign.closed_at.astimezone(LOCAL).date() if campaign.closed_at else local_today()
+    return Period(f"campagne-{campaign.id}", _("Call campaign %(name)s", name=campaign.name),
+                  start, max(start, end))
+
+
+def parse(code: str | None, municipality: Municipality) -> Period | None:
+    """The period a code names, or None when it names none (of this municipality)."""
+    code = (code or "").strip()
+    if not code:
+        return everything()
+    if match := _MONTH.fullmatch(code):
+        year, month = int(match[1]), int(match[2])
+        return _month(date(year, month, 1)) if 2000 <= year <= 2100 and 1 <= month <= 12 \
+            else None
+    if match := _QUARTER.fullmatch(code):
+        year = int(match[1])
+        return _quarter(date(year, 3 * int(match[2]) - 2, 1)) if 2000 <= year <= 2100 \
+            else None
+    if match := _YEAR.fullmatch(code):
+        return _year(int(match[1])) if 2000 <= int(match[1]) <= 2100 else None
+    if match := _CAMPAIGN.fullmatch(code):
+        model = VisitRound if match[1] == "ronde" else CallCampaign
+        found = db.session.get(model, int(match[2]))
+        if found is None or found.municipality_id != municipality.id:
+            return None
+        return _round(found) if isinstance(found, VisitRound) else _campaign(found)
+    return None
+
+
+def choices(municipality: Municipality, calendar_only: bool) -> list[Period]:
+    """What the period menu offers: everything, the last months, quarters and years, and
+    (unless ``calendar_only``) the municipality's visit rounds and call campaigns."""
+    today = local_today()
+    this_month = today.replace(day=1)
+    offered = [everything()]
+    offered += [_month(add_months(this_month, -n)) for n in range(MONTHS_OFFERED)]
+    this_quarter = period_bounds("quarter", today)[0]
+    offered += [_quarter(add_months(this_quarter, -3 * n)) for n in range(QUARTERS_OFFERED)]
+    offered += [_year(today.year - n) for n in range(3)]
+    if not calendar_only:
+        offered += [_round(r) for r in db.session.scalars(
+            select(VisitRound).where(VisitRound.municipality_id == municipality.id)
+            .order_by(VisitRound.starts_on.desc()))]
+        offered += [_campaign(c) for c in db.session.scalars(
+            select(CallCampaign).where(CallCampaign.municipality_id == municipality.id)
+            .order_by(CallCampaign.created_at.desc()))]
+    return offered
+
+
+def is_calendar_window(start: date | None, end: date | None) -> bool:
+    """Everything, or exactly one calendar month, quarter or year."""
+    if start is None and end is None:
+        return True
+    if start is None or end is None:
+        return False
+    return any(period_bounds(kind, start) == (start, end)
+               for kind in ("month", "quarter", "year"))
+
+
+def is_whole_months(start: date | None, end: date | None) -> bool:
+    """Open or on month boundaries on both sides (the exports are rows per month)."""
+    return (start is None or start.day == 1) and \
+        (end is None or add_months(end.replace(day=1), 1).toordinal() - 1 == end.toordinal())
