@@ -228,12 +228,15 @@ def register_template_helpers(app: Flask) -> None:
     def weekday(number: int) -> str:
         return str(WEEKDAYS.get(number, number))
 
-    @app.template_filter("decimal")
-    def decimal(number: float, digits: int = 1) -> str:
-        """A figure as the reader writes it (a decimal comma in Dutch)."""
-        from flask_babel import format_decimal
+    from fieldwork.core.formatting import decimal
 
-        return str(format_decimal(round(number, digits), format=f"#,##0.{'0' * digits}"))
+    app.add_template_filter(decimal, "decimal")
+
+    from urllib.parse import urlsplit
+
+    tiles = urlsplit(app.config.get("MAP_TILES_URL") or "")
+    # the tile server's origin ({s} subdomains: the whole domain) may serve images
+    tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('{s}', '*')}" if tiles.netloc else ""
 
     @app.after_request
     def security_headers(response: Any) -> Any:
@@ -242,5 +245,6 @@ def register_template_helpers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+            f"default-src 'self'; img-src 'self' data:{tile_origin}; style-src 'self'; "
+            "script-src 'self'")
         return response

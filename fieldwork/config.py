@@ -51,6 +51,11 @@ DEFAULTS: dict[str, Any] = {
     # Where residents' and referrers' phones reach this site: printed in QR codes and links.
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "STATBEL_DIR": str(ROOT / "data" / "statbel"),
+    # Background tiles for the analysis map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    # (mind the tile server's usage policy). Unset: the neighbourhoods on a plain background,
+    # nothing fetched from elsewhere.
+    "MAP_TILES_URL": "",
+    "MAP_TILES_ATTRIBUTION": "",
     "MAIL_SERVER": None,  # unset: notifications go to the in-app inbox only
     "MAIL_PORT": 25,
     "MAIL_USE_TLS": False,
@@ -67,7 +72,7 @@ DEFAULTS: dict[str, Any] = {
 
 PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "STORAGE_BACKEND",
                   "STORAGE_DIR", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID",
-                  "S3_SECRET_ACCESS_KEY")
+                  "S3_SECRET_ACCESS_KEY", "MAP_TILES_URL", "MAP_TILES_ATTRIBUTION")
 MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
              "MAIL_DEFAULT_SENDER")
 

@@ -282,3 +282,76 @@ def test_figures_for_a_month_a_quarter_or_a_campaign(app, moorslede_findings):
         assert 'class="flash flash-error"' in text
         assert 'value="ronde-' not in text  # the analyst is offered calendar periods only
         assert "Per kwartaal" not in text
+
+
+def test_an_attention_point_links_indicators_and_photos(app, moorslede_findings):
+    """Besides themes, a point may rest on imported indicators and approved photos of the
+    neighbourhood — not on another neighbourhood's photo or an indicator never imported.
+    The report names them, but a photo without report consent stays out of it."""
+    from fieldwork.areas.models import Municipality
+    from fieldwork.db import local_today
+    from fieldwork.photos.models import Photo, PhotoAssignment
+    from fieldwork.reports.indicators import load_demo_indicators
+
+    moorslede, dadizele = moorslede_findings["Moorslede"], moorslede_findings["Dadizele"]
+    with app.app_context():
+        load_demo_indicators()
+        municipality = db.session.scalar(select(Municipality))
+        assignment = PhotoAssignment(municipality_id=municipality.id, title="Foto's",
+                                     prompts=[{"prompt": "Waar is het gezellig?"}],
+                                     starts_on=local_today(), ends_on=local_today(),
+                                     token="t" * 32)
+        db.session.add(assignment)
+        db.session.flush()
+        photos = {}
+        for name, hood, consent in (("bankje", moorslede, "report"),
+                                    ("plein", moorslede, "analysis"),
+                                    ("elders", dadizele, "report")):
+            photo = Photo(assignment_id=assignment.id, prompt="Waar is het gezellig?",
+                          neighbourhood_id=hood, caption=f"Het {name}", consent=consent,
+                          sha256=name.ljust(64, "0"), status="approved")
+            db.session.add(photo)
+            db.session.flush()
+            photos[name] = photo.id
+        db.session.commit()
+    page = f"/buurtanalyse/{moorslede}"
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    html = client.get(page).get_data(as_text=True)
+    assert "Aandeel 80-plussers" in html  # offered: the imported indicators
+    assert "Het bankje" in html
+    assert "Het elders" not in html  # another neighbourhood's photo is not offered
+    for wrong in ({"photos": [str(photos["elders"])]}, {"indicators": ["made_up"]}):
+        refused = post_form(client, page, {"title": "Iets", **wrong},
+                            action=f"{page}/aandachtspunten")
+        assert refused.status_code == 422
+    point = post_form(client, page, {
+        "title": "Zitbanken langs de wandelroute", "themes": ["mobiliteit"],
+        "indicators": ["share_80plus"],
+        "photos": [str(photos["bankje"]), str(photos["plein"])]},
+        action=f"{page}/aandachtspunten")
+    assert point.status_code == 302
+    with app.app_context():
+        stored = db.session.scalars(select(AttentionPoint)).one()
+        assert stored.findings == {"themes": ["mobiliteit"], "indicators": ["share_80plus"],
+                                   "photos": sorted([photos["bankje"], photos["plein"]])}
+    html = client.get(page).get_data(as_text=True)
+    based_on = re.search(r"Gebaseerd op: ([^<]*)</small>", html)
+    assert based_on
+    for words in ("Mobiliteit", "Aandeel 80-plussers", "Het bankje", "Het plein"):
+        assert words in based_on[1], words
+    post_form(client, page, {}, action=f"{page}/rapport")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with app.app_context():
+            report = db.session.scalars(select(NeighbourhoodReport)).one()
+            if report.status in ("done", "failed"):
+                break
+        time.sleep(0.2)
+    assert report.status == "done", report.error
+    pdf = client.get(f"/buurtanalyse/rapport/{report.id}.pdf")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+                    .split())
+    assert "Aandeel 80-plussers" in text
+    assert "Het bankje" in text
+    assert "Het plein" not in text  # consent for the analysis, not for the report

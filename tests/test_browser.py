@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -231,3 +232,63 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
                                    .order_by(Visit.id.desc())).first()
         assert visit.themes == {"eenzaamheid": "concern"}
         assert visit.consent_id is not None
+
+
+def _tile_png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (256, 256), (230, 240, 230)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("tiles", [False, True])
+def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, embedded_app,
+                                                                    tiles):
+    """The vendored map library draws the neighbourhoods in their shades — over the tiles
+    the site configured, or on a plain background without any — and a click on one opens
+    its page. The SVG map stays in the page for printing. Nothing breaks the page's CSP."""
+    from fieldwork.demo.cli import DEMO_PASSWORD
+
+    page, base = demo_phone
+    embedded_app.config["MAP_TILES_URL"] = f"{base}/test-tiles/{{z}}/{{x}}/{{y}}.png" \
+        if tiles else ""
+    embedded_app.config["MAP_TILES_ATTRIBUTION"] = "Testkaart" if tiles else ""
+    fetched: list[str] = []
+
+    def tile(route) -> None:
+        fetched.append(route.request.url)
+        route.fulfill(status=200, content_type="image/png", body=_tile_png())
+
+    page.route("**/test-tiles/**", tile)
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text)
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill("regisseur@demo.fieldwork.be")
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.goto(f"{base}/buurtanalyse/?gemeente=36012")
+    page.wait_for_selector(".leaflet-container path.leaflet-interactive")
+    areas = page.locator(".leaflet-container path.leaflet-interactive")
+    assert areas.count() == 2  # Moorslede and Dadizele
+    assert page.locator("svg.analysis-map").is_hidden()  # printed, not shown twice
+    fills = {areas.nth(i).get_attribute("fill") for i in range(2)}
+    assert fills <= {"#ffffff", "#e0e0e0", "#bdbdbd", "#969696", "#636363", "#252525"}
+    if tiles:
+        page.wait_for_selector("img.leaflet-tile-loaded")
+        assert fetched
+        assert all("/test-tiles/" in url for url in fetched)
+        assert "Testkaart" in page.locator(".leaflet-control-attribution").inner_text()
+    else:
+        assert page.locator("img.leaflet-tile").count() == 0
+        assert not fetched
+    page.locator("#zoom-map").screenshot(
+        path=str(ARTIFACTS / f"analysis-map-{'tiles' if tiles else 'plain'}.png"))
+    page.locator(".leaflet-container path.leaflet-interactive").first.click(force=True)
+    page.wait_for_url(re.compile(r"/buurtanalyse/\d+$"))
+    assert page.locator("h1").inner_text().split(" · ")[0] in ("Moorslede", "Dadizele")
+    assert not problems, problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -86,3 +87,24 @@ def test_pages_send_security_headers_and_no_external_assets(client):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert not re.search(r'(src|href)="https?://', response.get_data(as_text=True))
+
+
+@pytest.mark.parametrize(("tiles", "allowed"), [
+    ("", "img-src 'self' data:;"),
+    ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+     "img-src 'self' data: https://tile.openstreetmap.org;"),
+    ("https://{s}.tile.example.org/{z}/{x}/{y}.png", "img-src 'self' data: https://*.tile.example.org;"),
+])
+def test_only_the_configured_tile_server_may_serve_images(sqlite_template, tmp_path, tiles,
+                                                          allowed):
+    import shutil
+
+    from fieldwork import create_app
+
+    path = tmp_path / "tiles.db"
+    shutil.copy(sqlite_template, path)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
+                      "TESTING": True, "MAP_TILES_URL": tiles})
+    policy = app.test_client().get("/login").headers["Content-Security-Policy"]
+    assert allowed in policy
+    assert "script-src 'self'" in policy

@@ -18,6 +18,7 @@ from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.core.storage import StorageError, storage
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
+from fieldwork.photos.models import Photo
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
 from fieldwork.signals.vocabulary import SOURCES, THEMES
 
@@ -42,6 +43,12 @@ def add_attention_point(neighbourhood: Neighbourhood, title: str, text: str,
     unknown = [t for t in themes if t not in THEMES]
     if unknown:
         raise AnalysisError(_("Unknown theme: %(theme)s.", theme=unknown[0][:40]), "themes")
+    indicator_choices, photo_choices = linkable_findings(neighbourhood)
+    if set(indicators) - {name for name, _label in indicator_choices}:
+        raise AnalysisError(_("Choose indicators imported for this municipality."),
+                            "indicators")
+    if set(photo_ids) - {photo.id for photo in photo_choices}:
+        raise AnalysisError(_("Choose approved photos of this neighbourhood."), "photos")
     position = len(attention_points(neighbourhood.id))
     point = AttentionPoint(neighbourhood_id=neighbourhood.id, title=title,
                            text=text.strip()[:4000], position=position, created_by_id=user.id,
@@ -51,6 +58,33 @@ def add_attention_point(neighbourhood: Neighbourhood, title: str, text: str,
     db.session.add(point)
     db.session.flush()
     return point
+
+
+def linkable_findings(neighbourhood: Neighbourhood) -> tuple[list[tuple[str, str]],
+                                                              list[Photo]]:
+    """What an attention point may be based on besides themes: the indicators imported for
+    the municipality (name, label) and the neighbourhood's approved photos."""
+    from fieldwork.photos.moderation import photos_for
+    from fieldwork.reports.indicators import indicator_label, indicators_for
+
+    indicators = [(name, str(indicator_label(name)))
+                  for name, _years in indicators_for(neighbourhood.municipality)]
+    return indicators, photos_for("analysis", neighbourhood_id=neighbourhood.id)
+
+
+def described_findings(point: AttentionPoint, photos: dict[int, Photo]) -> list[str]:
+    """The findings behind a point in words: theme and indicator names, photo captions."""
+    from fieldwork.reports.indicators import indicator_label
+    from fieldwork.signals.vocabulary import label
+
+    findings = point.findings or {}
+    words = [str(label("theme", theme)) for theme in findings.get("themes", [])]
+    words += [str(indicator_label(name)) for name in findings.get("indicators", [])]
+    for photo_id in findings.get("photos", []):
+        photo = photos.get(photo_id)
+        if photo is not None:
+            words.append(_("photo “%(caption)s”", caption=photo.caption or photo.prompt))
+    return words
 
 
 def quotes(neighbourhood_id: int) -> list[Quote]:
@@ -105,6 +139,7 @@ class ReportData:
     points: list[AttentionPoint] = field(default_factory=list)
     photos: list[tuple[str, bytes]] = field(default_factory=list)  # caption, thumbnail JPEG
     sources: list[str] = field(default_factory=list)
+    findings: dict[int, list[str]] = field(default_factory=dict)  # attention point: in words
 
 
 def report_data(neighbourhood: Neighbourhood) -> ReportData:
@@ -117,7 +152,8 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
     comparisons = latest_comparisons(neighbourhood)
     files = storage()
     photos = []
-    for photo in photos_for("report", neighbourhood_id=neighbourhood.id)[:12]:
+    printable = photos_for("report", neighbourhood_id=neighbourhood.id)
+    for photo in printable[:12]:
         if photo.thumb_key:
             try:
                 photos.append((photo.caption, files.get(photo.thumb_key)))
@@ -127,11 +163,13 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
 
     sources = sorted(set(db.session.scalars(select(IndicatorValue.source).where(
         IndicatorValue.municipality_id == neighbourhood.municipality_id).distinct())) - {""})
-    return ReportData(
+    points = attention_points(neighbourhood.id)
+    by_id = {photo.id: photo for photo in printable}  # a caption without report consent
+    return ReportData(                                 # stays out of the report
         municipality=neighbourhood.municipality.name, neighbourhood=neighbourhood.name,
         made_on=utcnow().date(), figures=figures, indicators=comparisons,
-        quotes=quotes(neighbourhood.id), points=attention_points(neighbourhood.id),
-        photos=photos, sources=sources)
+        quotes=quotes(neighbourhood.id), points=points, photos=photos, sources=sources,
+        findings={point.id: described_findings(point, by_id) for point in points})
 
 
 def render_report_job(report_id: int) -> str:

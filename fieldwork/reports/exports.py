@@ -160,7 +160,7 @@ def flat_measures(figures: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _geometry(shape: BaseGeometry | None) -> dict[str, Any] | None:
+def geojson_geometry(shape: BaseGeometry | None) -> dict[str, Any] | None:
     """RFC 7946: lon/lat (as stored), exterior rings counter-clockwise."""
     if shape is None or shape.is_empty:
         return None
@@ -189,7 +189,7 @@ def neighbourhoods_geojson(hoods: list[Hood], start: date | None, end: date | No
                       "until": end.isoformat() if end else None,
                       "suppressed": suppress, **flat_measures(measures)}
         feature = {"type": "Feature", "id": hood.id,
-                   "geometry": _geometry(neighbourhood_shape(hood.id)),
+                   "geometry": geojson_geometry(neighbourhood_shape(hood.id)),
                    "properties": properties}
         yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
     yield "]}"

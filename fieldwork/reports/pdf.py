@@ -116,7 +116,7 @@ def render_report(data: ReportData) -> bytes:
         story.append(_p(f"{number}. {point.title}", BODY))
         if point.text:
             story.append(_p(point.text, SMALL))
-        linked = [label("theme", t) for t in point.findings.get("themes", [])]
+        linked = data.findings.get(point.id, [])
         if linked:
             story.append(_p("Gebaseerd op: " + ", ".join(linked), SMALL))
     if not data.points:

@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,6 +31,7 @@ from wtforms.validators import DataRequired, Length
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.services import chosen_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
+from fieldwork.core.formatting import decimal
 from fieldwork.core.forms import CheckboxesField
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.storage import StorageError, storage
@@ -38,12 +49,22 @@ MEASURES = {"signals": _l("Signals"), "concerns": _l("Signals: needs"),
             "visits": _l("Visits done"), "cases": _l("Cases opened"),
             "volunteers": _l("Active volunteers"), "photos": _l("Approved photos")}
 SHADES = 5
+MAP_TOLERANCE = 0.00005  # degrees, a few metres: the polygons stay light for the page
 
 
 class PointForm(FlaskForm):
     title = StringField(_l("Attention point"), validators=[DataRequired(), Length(max=200)])
     text = TextAreaField(_l("Explanation"), validators=[Length(max=4000)])
     themes = CheckboxesField(_l("Based on the findings about"), choices=list(THEMES.items()))
+    indicators = CheckboxesField(_l("and on the indicators"), choices=[])
+    photos = CheckboxesField(_l("and on the photos"), choices=[])
+
+    def offer(self, neighbourhood: Neighbourhood) -> list[Any]:
+        """The indicators and photos of this neighbourhood to choose from; the photos."""
+        indicators, photos = analysis.linkable_findings(neighbourhood)
+        self.indicators.choices = indicators
+        self.photos.choices = [(str(p.id), p.caption or p.prompt) for p in photos]
+        return photos
 
 
 class QuoteForm(FlaskForm):
@@ -131,7 +152,8 @@ def dashboard() -> str:
     else:
         values = {nid: _measure(f, measure) for nid, f in figures.items()}
     top = max([v for v in values.values() if isinstance(v, int | float)] or [0])
-    frame = map_of([n for n in hoods if not n.is_unlocatable])
+    drawn = [n for n in hoods if not n.is_unlocatable]
+    frame = map_of(drawn)
     today = local_today()
     first = (today - timedelta(days=330)).replace(day=1)
     per_month = monthly([n.id for n in hoods], "signals_polarity", first, today)
@@ -149,7 +171,33 @@ def dashboard() -> str:
         hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
         indicators=indicators, rates={nid: rates(f, residents[nid]) for nid, f in figures.items()},
         frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
+        map_data=_map_data(drawn, values, top, period) if frame else None,
+        tiles=current_app.config.get("MAP_TILES_URL") or "",
+        tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION") or "",
         themes=_bars(themes), months=months, month_top=month_top or 1)
+
+
+def _map_data(hoods: list[Neighbourhood], values: dict[int, Any], top: float,
+              period: periods.Period) -> dict[str, Any]:
+    """The neighbourhoods as GeoJSON for the zoomable map (the page's SVG map is drawn from
+    the same polygons and stays for printing and for a browser without JavaScript)."""
+    from fieldwork.photos.mapsvg import neighbourhood_shape
+    from fieldwork.reports.exports import geojson_geometry
+
+    features = []
+    for hood in hoods:
+        shape = neighbourhood_shape(hood.id)
+        if shape is None:
+            continue
+        value = values.get(hood.id)
+        features.append({"type": "Feature", "geometry": geojson_geometry(
+            shape.simplify(MAP_TOLERANCE, preserve_topology=True)), "properties": {
+            "name": hood.name, "shade": _shade(value, top),
+            "value": "–" if value is None else decimal(value) if isinstance(value, float)
+            else str(value),
+            "url": url_for(".neighbourhood_page", neighbourhood_id=hood.id,
+                           periode=period.code or None)}})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
@@ -210,6 +258,10 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
     comparisons = latest_comparisons(neighbourhood)
     coordinator = current_user.role == "coordinator"
     photos = photos_for("report", neighbourhood_id=neighbourhood.id) if coordinator else []
+    point_form = point_form or PointForm()
+    linkable = point_form.offer(neighbourhood) if coordinator else []
+    by_id = {photo.id: photo for photo in linkable}
+    points = analysis.attention_points(neighbourhood.id)
     # quarters would add up against the period's totals: the analyst sees only the latter
     quarters = quarterly(neighbourhood.id, local_today()) if coordinator else []
     record_audit("analysis_neighbourhood_viewed", "neighbourhood", neighbourhood.id)
@@ -221,9 +273,10 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
         quarters=quarters,
         themes=_bars(figures["signals"]["by_theme"]), comparisons=comparisons,
         quotes=analysis.quotes(neighbourhood.id),
-        points=analysis.attention_points(neighbourhood.id), photos=photos,
+        points=points, photos=photos, point_photos=by_id,
+        findings={point.id: analysis.described_findings(point, by_id) for point in points},
         report=analysis.latest_report(neighbourhood.id),
-        point_form=point_form or PointForm(), quote_form=quote_form or QuoteForm(),
+        point_form=point_form, quote_form=quote_form or QuoteForm(),
         empty_form=EmptyForm(), coordinator=coordinator), status
 
 
@@ -237,11 +290,13 @@ def neighbourhood_page(neighbourhood_id: int) -> Any:
 @roles_required("coordinator")
 def add_point(neighbourhood_id: int) -> Any:
     form = PointForm()
+    form.offer(_neighbourhood_or_404(neighbourhood_id))
     done = _("The attention point is added.")
     return _add(neighbourhood_id, form, "point_form", form.title, done,
                 lambda hood: analysis.add_attention_point(
                     hood, form.title.data or "", form.text.data or "", form.themes.data or [],
-                    [], [], current_user))
+                    [int(p) for p in form.photos.data or []], form.indicators.data or [],
+                    current_user))
 
 
 @bp.post("/buurtanalyse/<int:neighbourhood_id>/citaten")
