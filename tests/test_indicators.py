@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,7 +26,7 @@ from fieldwork.reports.indicators import (
     neighbourhood_indicator,
     parse_number,
 )
-from fieldwork.reports.models import IndicatorValue
+from fieldwork.reports.models import IndicatorImport, IndicatorValue
 from tests.conftest import ROOT, import_areas, login, make_user, post_form
 
 HEADER = "code;indicator;year;value;numerator;denominator\n"
@@ -331,7 +332,23 @@ def test_cli_import_prints_the_report(app, runner, tmp_path):
             AuditEvent.action == "indicators_imported")) == 3  # not the refused one
 
 
-def test_pages_upload_report_and_neighbourhood(app, tmp_path):
+def read_by_the_worker(client, response) -> str:
+    """Follow the upload to its import page until the worker has read the file."""
+    assert response.status_code == 303, response.get_data(as_text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        page = client.get(response.headers["Location"])
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        if 'http-equiv="refresh"' not in html or time.monotonic() > deadline:
+            return html
+        assert "is being read" in html
+        time.sleep(0.2)
+
+
+def test_pages_upload_report_and_neighbourhood(app, tmp_path, request):
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
     import_areas(app, "36012")
     make_user(app, "coordinator")
     client = app.test_client()
@@ -346,8 +363,8 @@ def test_pages_upload_report_and_neighbourhood(app, tmp_path):
     csv += "nope;share_65plus;2024;;1;2\n"
     response = post_form(client, "/indicatoren", {
         "file": (io.BytesIO(csv.encode("cp1252")), "cijfers.csv"), "source": "PinC"})
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200, html
+    html = read_by_the_worker(client, response)
+    assert "Indicators imported." in html
     assert "7 added" in html
     assert "1 rejected" in html
     assert "line 9" in html
@@ -364,6 +381,30 @@ def test_pages_upload_report_and_neighbourhood(app, tmp_path):
     assert client.get("/indicatoren/999999").status_code == 404
     empty = post_form(client, "/indicatoren", {"source": "x"})
     assert empty.status_code == 422
+    with app.app_context():
+        job = db.session.scalars(select(IndicatorImport)).one()
+        assert (job.status, job.data, job.source) == ("done", None, "PinC")
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "indicators_imported")) == 1
+    # a file the worker cannot read, and all-or-nothing with a rejected line
+    broken = post_form(client, "/indicatoren", {
+        "file": (io.BytesIO(b"naam;iets\nx;y\n"), "fout.csv"), "source": "x"})
+    assert "column" in read_by_the_worker(client, broken)
+    refused = post_form(client, "/indicatoren", {
+        "file": (io.BytesIO(csv.encode("cp1252")), "cijfers.csv"), "source": "PinC",
+        "all_or_nothing": "y"})
+    html = read_by_the_worker(client, refused)
+    assert "Nothing was imported" in html
+    assert "line 9" in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "indicators_imported")) == 1
+        assert db.session.scalar(select(func.count()).select_from(IndicatorImport)) == 3
+    other = app.test_client()
+    make_user(app, "analyst")
+    login(other, "analyst@example.be")
+    assert other.get(broken.headers["Location"]).status_code == 403
+    assert client.get("/indicatoren/import/999999").status_code == 404
 
 
 def test_small_neighbourhood_warning_on_the_page(app):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, StringField
@@ -12,19 +13,19 @@ from wtforms.validators import Length
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import list_municipalities
-from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
 from fieldwork.reports.indicators import (
     SMALL_POPULATION,
-    ImportReport,
     IndicatorImportError,
     compare,
-    import_indicators,
     indicator_label,
     indicator_unit,
     indicators_for,
+    report_from_json,
+    start_indicator_import,
 )
+from fieldwork.reports.models import IndicatorImport
 
 bp = Blueprint("indicators", __name__)
 
@@ -36,10 +37,12 @@ class IndicatorImportForm(FlaskForm):
     all_or_nothing = BooleanField(_l("Import nothing when a line is rejected"))
 
 
-def _index(form: IndicatorImportForm, report: ImportReport | None = None,
+def _index(form: IndicatorImportForm, job: IndicatorImport | None = None,
            status: int = 200) -> tuple[str, int]:
     overview = [(m, indicators_for(m)) for m in list_municipalities()]
-    return render_template("indicators/index.html", form=form, report=report,
+    report = report_from_json(job.report) if job is not None and job.status == "done" \
+        else None
+    return render_template("indicators/index.html", form=form, job=job, report=report,
                            overview=overview, label=indicator_label), status
 
 
@@ -58,24 +61,33 @@ def upload() -> tuple[str, int]:
         flash(_("Choose the CSV file first."), "error")
         return _index(form, status=422)
     try:
-        report = import_indicators(upload_file.read(), form.source.data or upload_file.filename,
-                                   all_or_nothing=form.all_or_nothing.data)
+        job = start_indicator_import(upload_file.filename, upload_file.read(),
+                                     form.source.data or upload_file.filename,
+                                     bool(form.all_or_nothing.data), current_user)
     except IndicatorImportError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _index(form, status=422)
-    stored = not (form.all_or_nothing.data and report.rejected_count)
-    if stored:
-        record_audit("indicators_imported", "indicator_values", None,
-                     filename=upload_file.filename[:200], source=report.source,
-                     added=report.added, updated=report.updated,
-                     rejected=report.rejected_count)
-        db.session.commit()
-        flash(_("Indicators imported."), "success")
-    else:
-        db.session.rollback()
-        flash(_("Nothing was imported: fix the rejected lines first."), "error")
-    return _index(IndicatorImportForm(formdata=None, source=form.source.data), report)
+    db.session.commit()
+    return redirect(url_for(".import_page", job_id=job.id), 303)
+
+
+@bp.get("/indicatoren/import/<int:job_id>")
+@roles_required("coordinator")
+def import_page(job_id: int) -> tuple[str, int]:
+    """The upload's progress while the worker reads it, then its report."""
+    job = db.session.get(IndicatorImport, job_id)
+    if job is None:
+        abort(404)
+    form = IndicatorImportForm(formdata=None, source=job.source)
+    if job.status == "done":
+        if job.all_or_nothing and job.report.get("rejected_count"):
+            flash(_("Nothing was imported: fix the rejected lines first."), "error")
+        else:
+            flash(_("Indicators imported."), "success")
+    elif job.status == "failed":
+        flash(job.error or _("The file could not be read."), "error")
+    return _index(form, job)
 
 
 @bp.get("/indicatoren/<int:neighbourhood_id>")

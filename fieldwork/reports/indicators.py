@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -21,10 +22,13 @@ from sqlalchemy import select
 from fieldwork.areas.models import Municipality, Neighbourhood, Sector, SubMunicipality
 from fieldwork.areas.statbel import UNLOCATABLE_SUFFIX, canonical_sub_code
 from fieldwork.areas.streets import sniff_delimiter
+from fieldwork.auth.models import User
+from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import ServiceError
-from fieldwork.db import utcnow
+from fieldwork.core.outbox import enqueue_after_commit
+from fieldwork.db import savepoint, utcnow
 from fieldwork.extensions import db
-from fieldwork.reports.models import IndicatorValue
+from fieldwork.reports.models import IndicatorImport, IndicatorValue
 
 # The CSV reading of the visit importer (Excel's encodings, quoted line breaks, NUL bytes);
 # private helpers there, reused here rather than a second CSV sniffer.
@@ -312,6 +316,64 @@ def _store(rows: list[_Row], source: str, report: ImportReport) -> None:
             item.imported_at = now
             report.updated += 1
     db.session.flush()
+
+
+def start_indicator_import(filename: str, raw: bytes, source: str, all_or_nothing: bool,
+                           by: User | None) -> IndicatorImport:
+    """Keep the upload for the worker, which reads it after commit (what can be told at once
+    — an empty or too large file — is refused here). Flush, never commit."""
+    if not raw.strip():
+        raise IndicatorImportError(_("The file is empty."))
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise IndicatorImportError(_("The file is too large (10 MB at most)."))
+    job = IndicatorImport(filename=(filename or "indicatoren.csv")[:200],
+                          source=" ".join((source or filename or "").split())[:200],
+                          all_or_nothing=all_or_nothing, data=raw,
+                          created_by_id=by.id if by else None, report={})
+    db.session.add(job)
+    db.session.flush()
+    enqueue_after_commit("reports.import_indicators", job.id)
+    return job
+
+
+def run_indicator_import(job_id: int) -> IndicatorImport | None:
+    """The worker: read one uploaded file, store its rows, keep the report and drop the
+    file. Safe to run twice (a job read before is left as it is). Flush, never commit."""
+    job = db.session.get(IndicatorImport, job_id, with_for_update=True)
+    if job is None or job.status in ("done", "failed") or job.data is None:
+        return job
+    try:
+        with savepoint(db.session):
+            report = import_indicators(job.data, job.source,
+                                       all_or_nothing=job.all_or_nothing)
+    except IndicatorImportError as exc:
+        job.status, job.error = "failed", str(exc)[:300]
+    else:
+        job.status, job.report = "done", report_as_json(report)
+        if not (job.all_or_nothing and report.rejected_count):
+            record_audit("indicators_imported", "indicator_values", None,
+                         user_id=job.created_by_id, filename=job.filename,
+                         source=report.source, added=report.added, updated=report.updated,
+                         rejected=report.rejected_count)
+    job.data, job.finished_at = None, utcnow()
+    db.session.flush()
+    return job
+
+
+def report_as_json(report: ImportReport) -> dict[str, Any]:
+    return {"source": report.source, "rows": report.rows, "added": report.added,
+            "updated": report.updated, "unchanged": report.unchanged,
+            "rejected": [list(item) for item in report.rejected],
+            "rejected_count": report.rejected_count}
+
+
+def report_from_json(data: dict[str, Any]) -> ImportReport:
+    return ImportReport(source=data.get("source", ""), rows=data.get("rows", 0),
+                        added=data.get("added", 0), updated=data.get("updated", 0),
+                        unchanged=data.get("unchanged", 0),
+                        rejected=[(int(line), str(reason))
+                                  for line, reason in data.get("rejected", [])],
+                        rejected_count=data.get("rejected_count", 0))
 
 
 def load_demo_indicators(path: str | Path | None = None) -> ImportReport:

@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood
@@ -116,3 +127,22 @@ class RollupCounted(db.Model):
 
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class IndicatorImport(db.Model):
+    """One uploaded indicator file, read by the worker; the file is dropped once read."""
+
+    __tablename__ = "indicator_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    all_or_nothing: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # running, done, failed
+    # ImportReport as JSON: rows, added, updated, unchanged, rejected [[line, reason]], …
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str] = mapped_column(String(300), default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
+from sqlalchemy.exc import IntegrityError
 
 from fieldwork.extensions import db
 from fieldwork.reports.analysis import render_report_job
@@ -33,3 +34,32 @@ def count_capture(kind: str, source_id: int) -> bool:
     counted = count(kind, source_id)
     db.session.commit()
     return counted
+
+
+@shared_task(name="reports.import_indicators", bind=True, max_retries=3)
+def import_indicators(self: Task, job_id: int) -> str:
+    """Read one uploaded indicator file. Another import storing the same figures at the same
+    moment makes this one try again (it then updates what the other added)."""
+    from fieldwork.reports.indicators import run_indicator_import
+
+    try:
+        job = run_indicator_import(job_id)
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if self.request.retries >= (self.max_retries or 0):
+            return give_up_indicator_import(job_id, str(exc.orig)[:200])
+        raise self.retry(exc=exc, countdown=2) from exc
+    return job.status if job is not None else "gone"
+
+
+def give_up_indicator_import(job_id: int, why: str) -> str:
+    from fieldwork.db import utcnow
+    from fieldwork.reports.models import IndicatorImport
+
+    job = db.session.get(IndicatorImport, job_id, with_for_update=True)
+    if job is None:
+        return "gone"
+    job.status, job.error, job.data, job.finished_at = "failed", why, None, utcnow()
+    db.session.commit()
+    return job.status
