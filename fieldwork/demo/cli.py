@@ -603,5 +603,9 @@ def _demo_analysis() -> None:
                         "Bewoners die alleen wonen willen wel komen, maar raken er niet: een "
                         "vervoersdienst met vrijwillige chauffeurs.", ["eenzaamheid",
                                                                         "mobiliteit"],
-                        [], [], coordinator)
+                        [], ["living_alone_75plus", "share_80plus"], coordinator)
     click.echo("analysis: a quote and an attention point for Dadizele")
+    from fieldwork.reports.rollups import rebuild
+
+    rebuild()  # the demo's captures dated back in time land in their own months
+    click.echo("rollups: counted per neighbourhood and month")

@@ -34,6 +34,7 @@ class Period:
     label: str
     start: date | None
     end: date | None
+    group: str = ""  # what the menu lists it under: month, quarter, year, round, campaign
 
     @property
     def calendar(self) -> bool:
@@ -49,24 +50,25 @@ def everything() -> Period:
 
 def _month(first: date) -> Period:
     start, end = period_bounds("month", first)
-    return Period(f"{start:%Y-%m}", format_date(start, "MMMM y"), start, end)
+    return Period(f"{start:%Y-%m}", format_date(start, "MMMM y"), start, end, "month")
 
 
 def _quarter(first: date) -> Period:
     start, end = period_bounds("quarter", first)
     number = (start.month - 1) // 3 + 1
     return Period(f"{start.year}-Q{number}",
-                  _("Quarter %(number)d %(year)d", number=number, year=start.year), start, end)
+                  _("Quarter %(number)d %(year)d", number=number, year=start.year), start, end,
+                  "quarter")
 
 
 def _year(year: int) -> Period:
     start, end = period_bounds("year", date(year, 1, 1))
-    return Period(str(year), str(year), start, end)
+    return Period(str(year), str(year), start, end, "year")
 
 
 def _round(visit_round: VisitRound) -> Period:
-    return Period(f"ronde-{visit_round.id}", _("Visit round %(name)s", name=visit_round.name),
-                  visit_round.starts_on, visit_round.ends_on)
+    return Period(f"ronde-{visit_round.id}", visit_round.name, visit_round.starts_on,
+                  visit_round.ends_on, "round")
 
 
 def _campaign(campaign: CallCampaign) -> Period:
@@ -74,8 +76,8 @@ def _campaign(campaign: CallCampaign) -> Period:
 
     start = campaign.created_at.astimezone(LOCAL).date()
     end = campaign.closed_at.astimezone(LOCAL).date() if campaign.closed_at else local_today()
-    return Period(f"campagne-{campaign.id}", _("Call campaign %(name)s", name=campaign.name),
-                  start, max(start, end))
+    return Period(f"campagne-{campaign.id}", campaign.name, start, max(start, end),
+                  "campaign")
 
 
 def parse(code: str | None, municipality: Municipality) -> Period | None:
