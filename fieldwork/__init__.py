@@ -235,8 +235,9 @@ def register_template_helpers(app: Flask) -> None:
     from urllib.parse import urlsplit
 
     tiles = urlsplit(app.config.get("MAP_TILES_URL") or "")
-    # the tile server's origin ({s} subdomains: the whole domain) may serve images
-    tile_origin = f" {tiles.scheme}://{tiles.netloc.replace('{s}', '*')}" if tiles.netloc else ""
+    # the tile server may serve images: its host ({s}.tile.example.org: *.tile.example.org)
+    host = ".".join("*" if "{" in label else label for label in tiles.netloc.split("."))
+    tile_origin = f" {tiles.scheme + '://' if tiles.scheme else ''}{host}" if host else ""
 
     @app.after_request
     def security_headers(response: Any) -> Any:

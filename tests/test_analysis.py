@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -34,6 +34,30 @@ def signal(app, name: str, theme: str, statsec: str = "36012A001") -> None:
             "consent": {"given": True, "how": "signed_strip", "reference": "F-1"}},
             filer, source="visit")
         db.session.commit()
+
+
+def into_last_quarter(app) -> str:
+    """Once the worker routed them: every signal dated in the last completed quarter (what
+    the analyst is shown). Returns that quarter's code."""
+    from fieldwork.reports.periods import last_completed_quarter
+    from fieldwork.reports.rollups import rebuild
+    from fieldwork.signals.models import Signal
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with app.app_context():
+            if db.session.scalar(select(Signal.id).where(Signal.routed_at.is_(None))) is None:
+                break
+        time.sleep(0.2)
+    with app.app_context():
+        quarter = last_completed_quarter()
+        moment = datetime.combine(quarter.start + timedelta(days=40), datetime.min.time(),
+                                  tzinfo=UTC)
+        for item in db.session.scalars(select(Signal)):
+            item.created_at = moment
+        rebuild()
+        db.session.commit()
+        return quarter.code
 
 
 @pytest.fixture
@@ -63,9 +87,11 @@ def test_the_dashboard_shows_the_neighbourhoods_on_a_map(app, moorslede_findings
     assert "Eenzaamheid" in html
     assert "Bewoner" not in html
     assert client.get("/buurtanalyse/", query_string={"measure": "nonsense"}).status_code == 200
+    quarter = into_last_quarter(app)
     analyst = app.test_client()
     login(analyst, "analyst@example.be")
     seen = analyst.get("/buurtanalyse/").get_data(as_text=True)
+    assert f'value="{quarter}" selected' in seen  # the last completed quarter
     assert "&lt;5" in seen  # two mobility signals: a small cell
     assert "Bewoner" not in seen
 
@@ -176,10 +202,11 @@ def test_an_analyst_cannot_subtract_a_small_neighbourhood_from_the_dashboard(app
         signal(app, f"B{number}", "mobiliteit")
     for number in range(3):
         signal(app, f"C{number}", "eenzaamheid", statsec="36012B001")
+    into_last_quarter(app)
     client = app.test_client()
     login(client, "analyst@example.be")
     html = client.get("/buurtanalyse/").get_data(as_text=True)
-    rows = dict(re.findall(r'neighbourhood_id=|/buurtanalyse/\d+">([^<]+)</a></td>\s*'
+    rows = dict(re.findall(r'/buurtanalyse/\d+(?:\?[^"]*)?">([^<]+)</a></td>\s*'
                            r'<td>[^<]*</td><td>([^<]*)</td>', html))
     assert rows["Dadizele"] == "&lt;5"
     themes = [v for v in re.findall(r'class="bar-value">([^<]+)<', html)]
@@ -271,16 +298,26 @@ def test_figures_for_a_month_a_quarter_or_a_campaign(app, moorslede_findings):
     dashboard = client.get("/buurtanalyse/", query_string={
         "gemeente": "36012", "periode": f"ronde-{round_id}"}).get_data(as_text=True)
     assert f'value="ronde-{round_id}" selected' in dashboard
-    # a code that names no period, or a campaign for the analyst: everything, and a message
+    assert client.get(f"/buurtanalyse/{moorslede}", query_string={"periode": "2026-13"}
+                      ).status_code == 200  # no such period: everything, and a message
+    # the analyst: completed quarters only; anything else shows the last one, and says so
+    from fieldwork.reports.periods import last_completed_quarter
+
+    with app.app_context():
+        last = last_completed_quarter().code
+    running = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     analyst = app.test_client()
     login(analyst, "analyst@example.be")
-    for code in (f"ronde-{round_id}", "2026-13", "ronde-999999", "gisteren"):
+    for code in (f"ronde-{round_id}", "2026-13", "ronde-999999", "gisteren", "",
+                 f"{today:%Y-%m}", running, str(today.year)):
         seen = analyst.get(f"/buurtanalyse/{moorslede}", query_string={"periode": code})
         assert seen.status_code == 200
         text = seen.get_data(as_text=True)
-        assert 'value="" selected' in text
-        assert 'class="flash flash-error"' in text
-        assert 'value="ronde-' not in text  # the analyst is offered calendar periods only
+        assert f'value="{last}" selected' in text, code
+        assert ('class="flash flash-error"' in text) == bool(code)
+        assert 'value="ronde-' not in text  # no campaign windows
+        assert f'value="{running}"' not in text  # no period still running
+        assert 'value=""' not in text  # not everything so far
         assert "Per kwartaal" not in text
 
 

@@ -271,6 +271,15 @@ def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, e
     page.get_by_label("E-mailadres").fill("regisseur@demo.fieldwork.be")
     page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Aanmelden").click()
+    from sqlalchemy import select
+
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.extensions import db
+
+    with embedded_app.app_context():  # a name is typed in: the tooltip shows it as text
+        hood = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
+        hood.name = "Dadizele <b>centrum</b>"
+        db.session.commit()
     page.goto(f"{base}/buurtanalyse/?gemeente=36012")
     page.wait_for_selector(".leaflet-container path.leaflet-interactive")
     areas = page.locator(".leaflet-container path.leaflet-interactive")
@@ -288,7 +297,14 @@ def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, e
         assert not fetched
     page.locator("#zoom-map").screenshot(
         path=str(ARTIFACTS / f"analysis-map-{'tiles' if tiles else 'plain'}.png"))
+    tooltips = []
+    for index in range(2):
+        areas.nth(index).dispatch_event("mouseover")
+        tooltips.append(page.locator(".leaflet-tooltip").last.inner_text())
+    assert any("Dadizele <b>centrum</b>:" in text for text in tooltips), tooltips
+    assert page.locator(".leaflet-tooltip b").count() == 0
     page.locator(".leaflet-container path.leaflet-interactive").first.click(force=True)
     page.wait_for_url(re.compile(r"/buurtanalyse/\d+$"))
-    assert page.locator("h1").inner_text().split(" · ")[0] in ("Moorslede", "Dadizele")
+    assert page.locator("h1").inner_text().split(" · ")[0] in ("Moorslede",
+                                                                "Dadizele <b>centrum</b>")
     assert not problems, problems

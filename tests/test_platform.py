@@ -93,7 +93,9 @@ def test_pages_send_security_headers_and_no_external_assets(client):
     ("", "img-src 'self' data:;"),
     ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
      "img-src 'self' data: https://tile.openstreetmap.org;"),
-    ("https://{s}.tile.example.org/{z}/{x}/{y}.png", "img-src 'self' data: https://*.tile.example.org;"),
+    ("https://{s}.tile.example.org/{z}/{x}/{y}.png",
+     "img-src 'self' data: https://*.tile.example.org;"),
+    ("//tiles.example.org/{z}/{x}/{y}.png", "img-src 'self' data: tiles.example.org;"),
 ])
 def test_only_the_configured_tile_server_may_serve_images(sqlite_template, tmp_path, tiles,
                                                           allowed):

@@ -23,6 +23,7 @@ from fieldwork.reports.figures import (
     neighbourhood_figures,
     period_bounds,
 )
+from fieldwork.reports.periods import last_completed_quarter
 from fieldwork.signals.models import Resident, Signal
 from fieldwork.signals.services import create_signals
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEMES
@@ -236,17 +237,23 @@ def staff(moorslede):
 def test_summary_true_for_the_coordinator_suppressed_for_the_analyst(moorslede, staff):
     app = moorslede
     hood = hoods(app)["Moorslede"]
-    add_signals(app, hood, "eenzaamheid", 3)
-    add_signals(app, hood, "mobiliteit", 8)
+    with app.app_context():
+        quarter = last_completed_quarter()
+    add_signals(app, hood, "eenzaamheid", 3, local(quarter.start + timedelta(days=40)))
+    add_signals(app, hood, "mobiliteit", 8, local(quarter.start + timedelta(days=40)))
+    add_signals(app, hood, "mobiliteit", 1)  # this quarter: not completed yet
     client = app.test_client()
     url = f"/api/v1/neighbourhoods/{hood}/summary"
     coordinator = client.get(url, headers=bearer(staff["coordinator"])).get_json()
     assert coordinator["suppressed"] is False
     assert coordinator["signals"]["by_theme"]["eenzaamheid"] == 3
+    assert coordinator["signals"]["total"] == 12  # everything so far
     assert coordinator["name"] == "Moorslede"
     assert coordinator["gemeente"] == "36012"
     analyst = client.get(url, headers=bearer(staff["analyst"])).get_json()
     assert analyst["suppressed"] is True
+    assert analyst["period"] == {"from": quarter.start.isoformat(),
+                                 "until": quarter.end.isoformat()}  # the default window
     assert analyst["signals"]["by_theme"]["eenzaamheid"] == "<5"
     assert analyst["signals"]["by_theme"]["mobiliteit"] == "x"  # protects the small one
     assert analyst["signals"]["total"] == 11
@@ -338,23 +345,27 @@ def test_signals_csv(moorslede, staff):
     assert response.is_streamed
     assert response.mimetype == "text/csv"
     rows = read_csv(response)
-    assert list(rows[0]) == ["gemeente", "neighbourhood_id", "neighbourhood", "month",
+    assert list(rows[0]) == ["gemeente", "neighbourhood_id", "neighbourhood", "period",
                              "theme", "count", "per_100_65plus", "per_100_80plus"]
-    counts = {(r["neighbourhood"], r["month"], r["theme"]): r["count"] for r in rows}
+    counts = {(r["neighbourhood"], r["period"], r["theme"]): r["count"] for r in rows}
     assert counts == {("Dadizele", "2026-01", "eenzaamheid"): "6",
                       ("Dadizele", "2026-01", "mobiliteit"): "7",
                       ("Moorslede", "2026-01", "eenzaamheid"): "3",
                       ("Moorslede", "2026-01", "mobiliteit"): "9",
                       ("Dadizele", "2026-02", "woning"): "5"}
-    analyst = read_csv(client.get(EXPORTS[0], query_string=query,
+    # the analyst: rows per completed quarter, small cells suppressed
+    quarter = {"gemeente": "36012", "from": "2026-01-01", "until": "2026-03-31"}
+    analyst = read_csv(client.get(EXPORTS[0], query_string=quarter,
                                   headers=bearer(staff["analyst"])))
-    shown = {(r["neighbourhood"], r["month"], r["theme"]): r["count"] for r in analyst}
-    assert shown[("Moorslede", "2026-01", "eenzaamheid")] == "<5"
+    shown = {(r["neighbourhood"], r["theme"]): r["count"] for r in analyst}
+    assert {r["period"] for r in analyst} == {"2026-Q1"}
+    assert shown[("Moorslede", "eenzaamheid")] == "<5"
     assert "3" not in shown.values()
     # complementary: the row and the column of the small cell each hide a second cell
-    assert shown[("Moorslede", "2026-01", "mobiliteit")] == "x"
-    assert shown[("Dadizele", "2026-01", "eenzaamheid")] == "x"
-    assert shown[("Dadizele", "2026-02", "woning")] == "5"
+    assert shown[("Moorslede", "mobiliteit")] == "x"
+    assert shown[("Dadizele", "eenzaamheid")] == "x"
+    hidden_in_dadizele = [t for (n, t), v in shown.items() if n == "Dadizele" and v == "x"]
+    assert len(hidden_in_dadizele) >= 2  # its row total is on the dashboard
     # the whole range without a period
     everything = read_csv(client.get(EXPORTS[0], headers=bearer(staff["coordinator"])))
     assert len(everything) == 5
@@ -367,18 +378,23 @@ def test_signals_xlsx(moorslede, staff):
     exported_world(app)
     client = app.test_client()
     response = client.get(EXPORTS[1], query_string={"gemeente": "36012"},
-                          headers=bearer(staff["analyst"]))
+                          headers=bearer(staff["analyst"]))  # every completed quarter
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(response.get_data()), read_only=True)
     rows = list(workbook["signalen"].iter_rows(values_only=True))
-    assert rows[0] == ("gemeente", "neighbourhood_id", "neighbourhood", "month", "theme",
+    assert rows[0] == ("gemeente", "neighbourhood_id", "neighbourhood", "period", "theme",
                        "count", "per_100_65plus", "per_100_80plus")
     cells = {(r[2], r[3], r[4]): r[5] for r in rows[1:]}
-    assert cells[("Moorslede", "2026-01", "eenzaamheid")] == "<5"
+    assert cells[("Moorslede", "2026-Q1", "eenzaamheid")] == "<5", rows
     # the small cell's row and column each hide a partner, and so on until stable
-    assert cells[("Dadizele", "2026-01", "mobiliteit")] == "x"
-    assert cells[("Dadizele", "2026-02", "woning")] == 5
+    assert cells[("Moorslede", "2026-Q1", "mobiliteit")] == "x"
+    assert cells[("Dadizele", "2026-Q1", "eenzaamheid")] == "x"
     assert len(rows) == 6
+    monthly = client.get(EXPORTS[1], query_string={"gemeente": "36012"},
+                         headers=bearer(staff["coordinator"]))
+    rows = list(load_workbook(io.BytesIO(monthly.get_data()), read_only=True)[
+        "signalen"].iter_rows(values_only=True))
+    assert {r[3] for r in rows[1:]} == {"2026-01", "2026-02"}  # the true counts per month
 
 
 def test_neighbourhoods_geojson(moorslede, staff, tmp_path):
@@ -388,7 +404,8 @@ def test_neighbourhoods_geojson(moorslede, staff, tmp_path):
     app = moorslede
     ids = exported_world(app)
     client = app.test_client()
-    response = client.get(EXPORTS[2], query_string={"gemeente": "36012"},
+    response = client.get(EXPORTS[2], query_string={"gemeente": "36012", "from": "2026-01-01",
+                                                     "until": "2026-03-31"},
                           headers=bearer(staff["analyst"]))
     assert response.status_code == 200
     assert response.mimetype == "application/geo+json"
@@ -450,8 +467,8 @@ def test_rates_per_100_residents_65_and_80_plus(moorslede, staff):
     rows = read_csv(client.get(EXPORTS[0], query_string={"gemeente": "36012"},
                                headers=bearer(staff["coordinator"])))
     by_cell = {(r["neighbourhood"], r["theme"]): r for r in rows}
-    assert by_cell[("Moorslede", "mobiliteit")]["per_100_65plus"] == "3.0"
-    assert by_cell[("Moorslede", "mobiliteit")]["per_100_80plus"] == "15.0"
+    assert by_cell[("Moorslede", "mobiliteit")]["per_100_65plus"] == "3,0"  # Belgian Excel
+    assert by_cell[("Moorslede", "mobiliteit")]["per_100_80plus"] == "15,0"
     assert by_cell[("Dadizele", "mobiliteit")]["per_100_65plus"] == ""
     analyst = read_csv(client.get(EXPORTS[0], query_string={"gemeente": "36012"},
                                   headers=bearer(staff["analyst"])))
@@ -466,25 +483,30 @@ def test_rates_per_100_residents_65_and_80_plus(moorslede, staff):
 
 
 @pytest.mark.parametrize(("url", "query", "field"), [
-    ("summary", {"from": "2026-01-01", "until": "2026-01-15"}, "until"),
-    ("summary", {"from": "2026-01-02", "until": "2026-01-31"}, "from"),
+    ("summary", {"from": "2026-01-01", "until": "2026-01-31"}, "until"),  # a month
+    ("summary", {"from": "2026-01-01", "until": "2026-12-31"}, "until"),  # a year
+    ("summary", {"from": "2026-01-02", "until": "2026-03-31"}, "from"),
     ("summary", {"from": "2026-01-01"}, "until"),
-    ("summary", {"until": "2026-01-31"}, "from"),
-    ("summary", {"from": "2026-02-01", "until": "2026-04-30"}, "until"),  # not a quarter
+    ("summary", {"until": "2026-03-31"}, "from"),
+    ("summary", {"from": "2026-10-01", "until": "2026-12-31"}, "until"),  # still running
     (EXPORTS[0], {"from": "2026-01-10"}, "from"),
-    (EXPORTS[1], {"from": "2026-01-01", "until": "2026-02-27"}, "until"),
-    (EXPORTS[2], {"gemeente": "36012", "from": "2026-01-01", "until": "2026-01-30"}, "until"),
+    (EXPORTS[0], {"until": "2026-02-28"}, "until"),
+    (EXPORTS[1], {"from": "2026-01-01", "until": "2026-12-31"}, "until"),  # not completed
+    (EXPORTS[1], {"from": "2027-01-01"}, "from"),
+    (EXPORTS[2], {"gemeente": "36012", "from": "2026-01-01", "until": "2026-06-30"},
+     "until"),
 ])
-def test_suppressed_figures_come_for_fixed_periods_only(moorslede, staff, url, query, field):
-    """Two free windows a day apart would give that day's small counts away: the analyst
-    (and a coordinator asking for suppressed figures) gets calendar periods only."""
+def test_suppressed_figures_come_per_completed_quarter(moorslede, staff, url, query, field):
+    """Windows that overlap would give their difference away (a running period read on two
+    days, a quarter minus two of its months): the analyst — and a coordinator asking for
+    suppressed figures — gets completed quarters only."""
     ids = exported_world(moorslede)
     client = moorslede.test_client()
     if url == "summary":
         url = f"/api/v1/neighbourhoods/{ids['Moorslede']}/summary"
     refused = client.get(url, query_string=query, headers=bearer(staff["analyst"]))
     assert refused.status_code == 422
-    assert field in refused.get_json()["error"]["fields"]
+    assert field in refused.get_json()["error"]["fields"], refused.get_json()
     suppressed = client.get(url, query_string={**query, "suppress": "1"},
                             headers=bearer(staff["coordinator"]))
     assert suppressed.status_code == 422
@@ -492,13 +514,14 @@ def test_suppressed_figures_come_for_fixed_periods_only(moorslede, staff, url, q
                       headers=bearer(staff["coordinator"])).status_code == 200
 
 
-@pytest.mark.parametrize("query", [{}, {"from": "2026-01-01", "until": "2026-01-31"},
-                                   {"from": "2026-01-01", "until": "2026-03-31"},
-                                   {"from": "2026-01-01", "until": "2026-12-31"}])
-def test_the_analyst_gets_calendar_periods(moorslede, staff, query):
+def test_the_analyst_gets_completed_quarters(moorslede, staff):
     ids = exported_world(moorslede)
     client = moorslede.test_client()
-    response = client.get(f"/api/v1/neighbourhoods/{ids['Moorslede']}/summary",
-                          query_string=query, headers=bearer(staff["analyst"]))
-    assert response.status_code == 200
-    assert response.get_json()["signals"]["total"] == 12
+    url = f"/api/v1/neighbourhoods/{ids['Moorslede']}/summary"
+    first = client.get(url, query_string={"from": "2026-01-01", "until": "2026-03-31"},
+                       headers=bearer(staff["analyst"]))
+    assert first.status_code == 200
+    assert first.get_json()["signals"]["total"] == 12
+    later = client.get(url, headers=bearer(staff["analyst"])).get_json()  # the last one
+    assert later["period"]["until"] < datetime.now(LOCAL).date().isoformat()
+    assert later["signals"]["total"] == 0

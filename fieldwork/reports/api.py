@@ -25,7 +25,7 @@ from fieldwork.reports.exports import (
     signals_xlsx,
 )
 from fieldwork.reports.figures import neighbourhood_figures
-from fieldwork.reports.periods import is_calendar_window, is_whole_months
+from fieldwork.reports.periods import WindowError, suppressed_window
 from fieldwork.reports.rates import rates, residents_by_age
 from fieldwork.reports.schemas import (
     ExportQuerySchema,
@@ -67,21 +67,14 @@ def must_suppress(args: dict[str, Any]) -> bool:
     return g.api_user.role == Role.ANALYST or bool(args.get("suppress"))
 
 
-def refuse_free_windows(args: dict[str, Any], totals: bool) -> None:
-    """Suppressed figures come for fixed periods only: two free windows a day apart would
-    give that day's small counts away. Totals (a summary, the GeoJSON) need a calendar
-    month, quarter or year, or everything; the exports (rows per month) whole months."""
-    start, end = args.get("start"), args.get("end")
-    if totals and not is_calendar_window(start, end):
-        message = ("Suppressed figures are given for everything, or for one calendar month, "
-                   "quarter or year, e.g. from=2026-01-01&until=2026-03-31.")
-    elif not totals and not is_whole_months(start, end):
-        message = ("Suppressed exports start on the first day of a month and end on the last "
-                   "day of a month.")
-    else:
-        return
-    field = "until" if start is not None and start.day == 1 else "from"
-    abort(422, message=message, errors={field: [message]})
+def fix_suppressed_window(args: dict[str, Any], totals: bool) -> None:
+    """Suppressed figures come per completed quarter (see :mod:`fieldwork.reports.periods`):
+    the window asked for, or the default one, goes into ``args``; another is a 422."""
+    try:
+        args["start"], args["end"] = suppressed_window(args.get("start"), args.get("end"),
+                                                       totals)
+    except WindowError as exc:
+        abort(422, message=str(exc), errors={exc.field: [str(exc)]})
 
 
 def export_hoods(code: str | None) -> list[Hood]:
@@ -117,7 +110,7 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
     if neighbourhood is None:
         abort(404, message="No such neighbourhood.")
     if must_suppress(args):
-        refuse_free_windows(args, totals=True)
+        fix_suppressed_window(args, totals=True)
     figures = neighbourhood_figures(neighbourhood_id, args["start"], args["end"])
     if must_suppress(args):
         figures = suppress_figures(figures)
@@ -138,7 +131,7 @@ def export_signals_csv(args: dict[str, Any]) -> Response:
     hoods = export_hoods(args["gemeente"])
     suppress = must_suppress(args)
     if suppress:
-        refuse_free_windows(args, totals=False)
+        fix_suppressed_window(args, totals=False)
     _audit("signals.csv", args, suppress)
     body = streamed(lambda: signals_csv(hoods, args["start"], args["end"], suppress))
     return Response(body, mimetype="text/csv", headers={
@@ -155,7 +148,7 @@ def export_signals_xlsx(args: dict[str, Any]) -> Response:
     hoods = export_hoods(args["gemeente"])
     suppress = must_suppress(args)
     if suppress:
-        refuse_free_windows(args, totals=False)
+        fix_suppressed_window(args, totals=False)
     _audit("signals.xlsx", args, suppress)
     body = streamed(lambda: signals_xlsx(hoods, args["start"], args["end"], suppress))
     return Response(body, mimetype=XLSX, headers={
@@ -172,7 +165,7 @@ def export_neighbourhoods_geojson(args: dict[str, Any]) -> Response:
     hoods = export_hoods(args["gemeente"])
     suppress = must_suppress(args)
     if suppress:
-        refuse_free_windows(args, totals=True)
+        fix_suppressed_window(args, totals=True)
     _audit("neighbourhoods.geojson", args, suppress)
     body = streamed(lambda: neighbourhoods_geojson(hoods, args["start"], args["end"],
                                                    suppress))

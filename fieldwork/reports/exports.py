@@ -21,12 +21,12 @@ from sqlalchemy import select
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import neighbourhood_shape
-from fieldwork.reports.figures import figures_for, signal_counts_by_month, signal_date_range
+from fieldwork.reports.figures import figures_for, signal_counts_by_period, signal_date_range
 from fieldwork.reports.rates import per_100, rates, residents_by_age
 from fieldwork.reports.suppression import Shown, suppress_figures, suppress_table
 from fieldwork.signals.vocabulary import THEMES
 
-SIGNAL_COLUMNS = ("gemeente", "neighbourhood_id", "neighbourhood", "month", "theme", "count",
+SIGNAL_COLUMNS = ("gemeente", "neighbourhood_id", "neighbourhood", "period", "theme", "count",
                   "per_100_65plus", "per_100_80plus")
 CHUNK = 64 * 1024
 
@@ -53,9 +53,10 @@ def hoods_of(municipality: Municipality | None) -> list[Hood]:
 
 def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
                 suppress: bool) -> Iterator[tuple[Any, ...]]:
-    """(gemeente, neighbourhood id, name, YYYY-MM, theme, count, per 100 residents 65+,
-    per 100 residents 80+) for every non-zero cell, month by month. Suppressed: per
-    municipality and month, the neighbourhood x theme table goes through
+    """(gemeente, neighbourhood id, name, period, theme, count, per 100 residents 65+,
+    per 100 residents 80+) for every non-zero cell, month by month (YYYY-MM). Suppressed:
+    quarter by quarter (YYYY-Qn, completed quarters; see :mod:`fieldwork.reports.periods`),
+    and per municipality and quarter the neighbourhood x theme table goes through
     :func:`suppress_table` (rows and columns add up to totals); a hidden count has no rate."""
     ids = [h.id for h in hoods]
     if not ids:
@@ -71,8 +72,10 @@ def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
     by_municipality: dict[int, list[Hood]] = {}
     for hood in hoods:
         by_municipality.setdefault(hood.municipality_id, []).append(hood)
-    for month, counts in signal_counts_by_month(ids, start, end):
-        label = month.strftime("%Y-%m")
+    kind = "quarter" if suppress else "month"
+    for first, counts in signal_counts_by_period(ids, start, end, kind):
+        label = f"{first.year}-Q{(first.month - 1) // 3 + 1}" if suppress \
+            else first.strftime("%Y-%m")
         themes = list(THEMES) + sorted({t for _, t in counts} - set(THEMES))
         for group in by_municipality.values():
             values = [[counts.get((h.id, t), 0) for t in themes] for h in group]
@@ -98,6 +101,11 @@ def safe_cell(value: object) -> object:
     return value
 
 
+def decimal_comma(value: object) -> object:
+    """A rate as Excel in Belgium reads a number ("1.5" would be text, or a date)."""
+    return str(value).replace(".", ",") if isinstance(value, float) else value
+
+
 def signals_csv(hoods: list[Hood], start: date | None, end: date | None,
                 suppress: bool) -> Iterator[str]:
     """UTF-8 with a BOM and semicolons, as Excel in Belgium opens it."""
@@ -106,7 +114,7 @@ def signals_csv(hoods: list[Hood], start: date | None, end: date | None,
     buffer.write("\ufeff")
     writer.writerow(SIGNAL_COLUMNS)
     for row in signal_rows(hoods, start, end, suppress):
-        writer.writerow([safe_cell(cell) for cell in row])
+        writer.writerow([decimal_comma(safe_cell(cell)) for cell in row])
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -59,13 +59,16 @@ def add_months(first: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def months_between(start: date, end: date) -> Iterator[tuple[date, date]]:
-    """Each month touching [start, end], clipped to it: (first, last) inclusive."""
-    first = start.replace(day=1)
+def spans_between(start: date, end: date, kind: str = "month"
+                  ) -> Iterator[tuple[date, date]]:
+    """Each month (or quarter) touching [start, end], clipped to it: (first, last)
+    inclusive."""
+    first = period_bounds(kind, start)[0]
+    step = 3 if kind == "quarter" else 1
     while first <= end:
-        last = add_months(first, 1) - timedelta(days=1)
+        last = add_months(first, step) - timedelta(days=1)
         yield max(first, start), min(last, end)
-        first = add_months(first, 1)
+        first = add_months(first, step)
 
 
 def local_start(day: date) -> datetime:
@@ -303,17 +306,19 @@ def municipality_figures(municipality_id: int, start: date | None = None,
     return figures_for(ids, start, end)
 
 
-def signal_counts_by_month(neighbourhood_ids: list[int], start: date, end: date
-                           ) -> Iterator[tuple[date, dict[tuple[int, str], int]]]:
-    """Month by month (one grouped query each, so memory stays one month wide): the first
-    day of the month and the signal counts per (neighbourhood, theme)."""
-    for first, last in months_between(start, end):
+def signal_counts_by_period(neighbourhood_ids: list[int], start: date, end: date,
+                            kind: str = "month"
+                            ) -> Iterator[tuple[date, dict[tuple[int, str], int]]]:
+    """Month by month or quarter by quarter (one grouped query each, so memory stays one
+    period wide): the first day of the period and the signal counts per (neighbourhood,
+    theme)."""
+    for first, last in spans_between(start, end, kind):
         counts = {(hood, theme): int(count) for hood, theme, count in db.session.execute(
             select(Signal.neighbourhood_id, Signal.theme, func.count())
             .where(Signal.neighbourhood_id.in_(neighbourhood_ids),
                    in_period(Signal.created_at, first, last))
             .group_by(Signal.neighbourhood_id, Signal.theme))}
-        yield first.replace(day=1), counts
+        yield period_bounds(kind, first)[0], counts
 
 
 def signal_date_range(neighbourhood_ids: list[int]) -> tuple[date, date] | None:

@@ -1,8 +1,11 @@
 """The periods the figures are shown for: everything, a calendar month, quarter or year,
 or the days a campaign ran (a visit round, a call campaign).
 
-An analyst gets calendar periods only: two free windows that differ by a day would give
-that day's small counts away, however each window is suppressed."""
+Suppressed figures (the analyst's, and whatever leaves the municipality) come for completed
+calendar quarters only. Each window is suppressed on its own, so two windows that overlap
+would give their difference away: a window and the same window a day later (a period still
+running), a quarter and its first two months, a year and three of its quarters. Completed
+quarters neither grow nor nest."""
 
 from __future__ import annotations
 
@@ -104,9 +107,12 @@ def parse(code: str | None, municipality: Municipality) -> Period | None:
     return None
 
 
-def choices(municipality: Municipality, calendar_only: bool) -> list[Period]:
-    """What the period menu offers: everything, the last months, quarters and years, and
-    (unless ``calendar_only``) the municipality's visit rounds and call campaigns."""
+def choices(municipality: Municipality, suppressed: bool) -> list[Period]:
+    """What the period menu offers: everything, the last months, quarters and years, and the
+    municipality's visit rounds and call campaigns — or, for suppressed figures, the
+    completed quarters."""
+    if suppressed:
+        return completed_quarters()
     today = local_today()
     this_month = today.replace(day=1)
     offered = [everything()]
@@ -114,27 +120,64 @@ def choices(municipality: Municipality, calendar_only: bool) -> list[Period]:
     this_quarter = period_bounds("quarter", today)[0]
     offered += [_quarter(add_months(this_quarter, -3 * n)) for n in range(QUARTERS_OFFERED)]
     offered += [_year(today.year - n) for n in range(3)]
-    if not calendar_only:
-        offered += [_round(r) for r in db.session.scalars(
-            select(VisitRound).where(VisitRound.municipality_id == municipality.id)
-            .order_by(VisitRound.starts_on.desc()))]
-        offered += [_campaign(c) for c in db.session.scalars(
-            select(CallCampaign).where(CallCampaign.municipality_id == municipality.id)
-            .order_by(CallCampaign.created_at.desc()))]
+    offered += [_round(r) for r in db.session.scalars(
+        select(VisitRound).where(VisitRound.municipality_id == municipality.id)
+        .order_by(VisitRound.starts_on.desc()))]
+    offered += [_campaign(c) for c in db.session.scalars(
+        select(CallCampaign).where(CallCampaign.municipality_id == municipality.id)
+        .order_by(CallCampaign.created_at.desc()))]
     return offered
 
 
-def is_calendar_window(start: date | None, end: date | None) -> bool:
-    """Everything, or exactly one calendar month, quarter or year."""
+def last_completed_quarter() -> Period:
+    this_quarter = period_bounds("quarter", local_today())[0]
+    return _quarter(add_months(this_quarter, -3))
+
+
+def completed_quarters(count: int = QUARTERS_OFFERED) -> list[Period]:
+    """The last ``count`` completed quarters, the latest first."""
+    latest = last_completed_quarter().start
+    assert latest is not None
+    return [_quarter(add_months(latest, -3 * n)) for n in range(count)]
+
+
+def is_completed_quarter(period: Period) -> bool:
+    return period.group == "quarter" and period.end is not None and \
+        period.end < local_today()
+
+
+class WindowError(ValueError):
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def suppressed_window(start: date | None, end: date | None, totals: bool
+                      ) -> tuple[date | None, date]:
+    """The window suppressed figures are given for. Totals (a summary, the GeoJSON): one
+    completed quarter, the last one when none is asked for. Rows per quarter (the exports):
+    whole completed quarters, up to the last one when no end is asked for. Else a
+    :class:`WindowError` naming the field."""
+    last = last_completed_quarter()
+    assert last.start is not None
+    assert last.end is not None
     if start is None and end is None:
-        return True
-    if start is None or end is None:
-        return False
-    return any(period_bounds(kind, start) == (start, end)
-               for kind in ("month", "quarter", "year"))
-
-
-def is_whole_months(start: date | None, end: date | None) -> bool:
-    """Open or on month boundaries on both sides (the exports are rows per month)."""
-    return (start is None or start.day == 1) and \
-        (end is None or add_months(end.replace(day=1), 1).toordinal() - 1 == end.toordinal())
+        return (last.start, last.end) if totals else (None, last.end)
+    example = f"from={last.start.isoformat()}&until={last.end.isoformat()}"
+    if totals:
+        if start is None or period_bounds("quarter", start)[0] != start:
+            raise WindowError(f"Suppressed figures are given per completed calendar quarter, "
+                              f"e.g. {example}.", "from")
+        if end != period_bounds("quarter", start)[1] or end > last.end:
+            raise WindowError(f"Suppressed figures are given per completed calendar quarter, "
+                              f"e.g. {example}.", "until")
+        return (start, end)
+    if start is not None and period_bounds("quarter", start)[0] != start:
+        raise WindowError("Suppressed exports start on the first day of a quarter.", "from")
+    if end is not None and (end != period_bounds("quarter", end)[1] or end > last.end):
+        raise WindowError(f"Suppressed exports end on the last day of a completed quarter "
+                          f"(at the latest {last.end.isoformat()}).", "until")
+    if start is not None and start > last.end:
+        raise WindowError(f"No completed quarter starts there yet; the last one ended on "
+                          f"{last.end.isoformat()}.", "from")
+    return (start, end or last.end)

@@ -147,15 +147,17 @@ def count_capture(kind: str, source_id: int) -> bool:
             db.session.flush()
     except IntegrityError:  # a twin of this task is counting it right now
         return False
-    keys = [key for _id, key in _capture_keys(
-        kind, capture.rows().where(capture.source_id == source_id))]
+    keys = sorted(key for _id, key in _capture_keys(  # one order: no deadlock between tasks
+        kind, capture.rows().where(capture.source_id == source_id)))
     for key in keys:
         _add(key)
     return bool(keys)
 
 
-def computed() -> Counter[Key]:
-    """The counts as the source tables say now (routed signals, opened cases, captures)."""
+def _count_everything() -> tuple[Counter[Key], dict[str, set[int]]]:
+    """The counts as the source tables say now (routed signals, opened cases, captures), and
+    per kind of capture the ids counted. Each capture's count and id come from the same
+    query result, so a capture stored meanwhile is in neither."""
     counts: Counter[Key] = Counter()
     for signal in db.session.scalars(select(Signal).where(Signal.routed_at.is_not(None))):
         counts.update(_signal_keys(signal))
@@ -163,9 +165,18 @@ def computed() -> Counter[Key]:
             select(Case, Resident.neighbourhood_id).join(Resident,
                                                          Resident.id == Case.resident_id)):
         counts[_case_key(case, neighbourhood_id)] += 1
+    seen: dict[str, set[int]] = {}
     for kind, capture in CAPTURES.items():
-        counts.update(key for _id, key in _capture_keys(kind, capture.rows()))
-    return counts
+        seen[kind] = set()
+        for source_id, key in _capture_keys(kind, capture.rows()):
+            counts[key] += 1
+            seen[kind].add(source_id)
+    return counts, seen
+
+
+def computed() -> Counter[Key]:
+    """The counts as the source tables say now."""
+    return _count_everything()[0]
 
 
 def stored() -> Counter[Key]:
@@ -173,14 +184,14 @@ def stored() -> Counter[Key]:
                     for r in db.session.scalars(select(Rollup)) if r.value})
 
 
-def _mark_all_counted() -> None:
-    """Every capture there is now counts as counted: the rebuild is about to count it."""
-    for kind, capture in CAPTURES.items():
-        marked = select(RollupCounted.source_id).where(RollupCounted.kind == kind)
-        query = capture.rows().where(capture.source_id.not_in(marked))
-        fresh = {source_id for source_id, _key in _capture_keys(kind, query)}
+def _mark_counted(seen: dict[str, set[int]]) -> None:
+    """What the rebuild counted counts as counted: a late task for it adds nothing. (The
+    ledger cannot change meanwhile: the rebuild holds its lock.)"""
+    for kind, ids in seen.items():
+        marked = set(db.session.scalars(select(RollupCounted.source_id)
+                                        .where(RollupCounted.kind == kind)))
         db.session.add_all(RollupCounted(kind=kind, source_id=source_id)
-                           for source_id in sorted(fresh))
+                           for source_id in sorted(ids - marked))
     db.session.flush()
 
 
@@ -190,8 +201,8 @@ def rebuild() -> int:
     if db.engine.dialect.name == "postgresql":  # counting workers wait until this is done
         db.session.execute(text("LOCK TABLE rollup_counted, rollups IN EXCLUSIVE MODE"))
     before = stored()
-    _mark_all_counted()
-    exact = computed()
+    exact, seen = _count_everything()
+    _mark_counted(seen)
     differed = sum(1 for key in set(exact) | set(before) if exact[key] != before[key])
     db.session.execute(delete(Rollup))
     for (neighbourhood_id, month, measure, name), value in sorted(exact.items()):

@@ -50,6 +50,10 @@ def import_indicators(self: Task, job_id: int) -> str:
         if self.request.retries >= (self.max_retries or 0):
             return give_up_indicator_import(job_id, str(exc.orig)[:200])
         raise self.retry(exc=exc, countdown=2) from exc
+    except Exception as exc:  # never leave the page waiting for a job that will not end
+        db.session.rollback()
+        give_up_indicator_import(job_id, f"{type(exc).__name__}: {exc}"[:200])
+        raise
     return job.status if job is not None else "gone"
 
 

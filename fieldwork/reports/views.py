@@ -167,7 +167,7 @@ def dashboard() -> str:
     db.session.commit()
     return render_template(
         "reports/dashboard.html", municipality=municipality, municipalities=municipalities,
-        period=period, periods=periods.choices(municipality, calendar_only=analyst),
+        period=period, periods=periods.choices(municipality, suppressed=analyst),
         hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
         indicators=indicators, rates={nid: rates(f, residents[nid]) for nid, f in figures.items()},
         frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
@@ -227,14 +227,20 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
 
 
 def _period(municipality: Municipality) -> periods.Period:
-    """The ``?periode=`` asked for; a code that names no period (or a campaign, for the
-    analyst: its free dates could be set against a calendar period) shows everything, and
-    says so."""
+    """The ``?periode=`` asked for; a code that names no period shows everything, and says
+    so. The analyst's figures are suppressed: a completed quarter, the last one unless
+    another is asked for (see :mod:`fieldwork.reports.periods` for why)."""
     code = request.args.get("periode")
     period = periods.parse(code, municipality)
-    if period is None or (current_user.role == "analyst" and not period.calendar):
+    if current_user.role == "analyst":
+        if period is not None and periods.is_completed_quarter(period):
+            return period
         if code:
-            flash(_("There is no such period; everything so far is shown."), "error")
+            flash(_("Figures for analysts are given per completed quarter; the last one is "
+                    "shown."), "error")
+        return periods.last_completed_quarter()
+    if period is None:
+        flash(_("There is no such period; everything so far is shown."), "error")
         return periods.everything()
     return period
 
@@ -269,7 +275,7 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
     return render_template(
         "reports/neighbourhood.html", neighbourhood=neighbourhood, figures=figures,
         period=period, periods=periods.choices(neighbourhood.municipality,
-                                               calendar_only=not coordinator),
+                                               suppressed=not coordinator),
         quarters=quarters,
         themes=_bars(figures["signals"]["by_theme"]), comparisons=comparisons,
         quotes=analysis.quotes(neighbourhood.id),

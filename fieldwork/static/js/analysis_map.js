@@ -12,7 +12,9 @@
   var map = L.map(holder, { scrollWheelZoom: false, attributionControl: true });
   var tiles = holder.getAttribute("data-tiles");
   if (tiles) {
-    L.tileLayer(tiles, { maxZoom: 19, attribution: holder.getAttribute("data-attribution") || "" })
+    // tile servers (OpenStreetMap's among them) want to know which site asks
+    L.tileLayer(tiles, { maxZoom: 19, referrerPolicy: "strict-origin-when-cross-origin",
+                         attribution: holder.getAttribute("data-attribution") || "" })
       .addTo(map);
   } else {
     holder.classList.add("no-tiles");
@@ -23,7 +25,9 @@
                fillColor: shades[feature.properties.shade] || shades[0] };
     },
     onEachFeature: function (feature, area) {
-      area.bindTooltip(feature.properties.name + ": " + feature.properties.value);
+      var label = document.createElement("span");  // text, never HTML: names are typed in
+      label.textContent = feature.properties.name + ": " + feature.properties.value;
+      area.bindTooltip(label);
       area.on("click", function () { window.location.href = feature.properties.url; });
     }
   }).addTo(map);
