@@ -18,6 +18,7 @@ from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.extensions import db
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
+from fieldwork.signals.models import Signal
 from fieldwork.signals.services import create_signals
 from tests.conftest import csrf_from, import_areas, login, make_user, post_form
 
@@ -36,12 +37,7 @@ def signal(app, name: str, theme: str, statsec: str = "36012A001") -> None:
         db.session.commit()
 
 
-def into_last_quarter(app) -> str:
-    """Once the worker routed them: every signal dated in the last completed quarter (what
-    the analyst is shown). Returns that quarter's code."""
-    from fieldwork.reports.periods import last_completed_quarter
-    from fieldwork.reports.rollups import rebuild
-    from fieldwork.signals.models import Signal
+def wait_for_routing(app) -> None:
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -49,6 +45,14 @@ def into_last_quarter(app) -> str:
             if db.session.scalar(select(Signal.id).where(Signal.routed_at.is_(None))) is None:
                 break
         time.sleep(0.2)
+
+
+def into_last_quarter(app) -> str:
+    """Once the worker routed them: every signal dated in the last completed quarter (what
+    the analyst is shown). Returns that quarter's code."""
+    from fieldwork.reports.periods import last_completed_quarter
+    from fieldwork.reports.rollups import rebuild
+    wait_for_routing(app)
     with app.app_context():
         quarter = last_completed_quarter()
         moment = datetime.combine(quarter.start + timedelta(days=40), datetime.min.time(),
@@ -254,16 +258,10 @@ def test_figures_for_a_month_a_quarter_or_a_campaign(app, moorslede_findings):
     from fieldwork.areas.models import Municipality
     from fieldwork.db import local_today, utcnow
     from fieldwork.reports import rollups
-    from fieldwork.signals.models import Signal
     from fieldwork.visits.models import VisitRound
 
     today = local_today()
-    deadline = time.monotonic() + 60  # the worker routes (and counts) the signals first
-    while time.monotonic() < deadline:
-        with app.app_context():
-            if db.session.scalar(select(Signal.id).where(Signal.routed_at.is_(None))) is None:
-                break
-        time.sleep(0.2)
+    wait_for_routing(app)  # the worker routes (and counts) the signals first
     with app.app_context():
         for old in db.session.scalars(select(Signal).where(Signal.theme == "mobiliteit")):
             old.created_at = utcnow() - timedelta(days=100)

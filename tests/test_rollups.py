@@ -137,6 +137,16 @@ def _month(moment: datetime):
     return moment.astimezone(ZoneInfo("Europe/Brussels")).date().replace(day=1)
 
 
+def _address(visit_round: VisitRound, number: int, neighbourhood_id: int) -> VisitAddress:
+    address = VisitAddress(round_id=visit_round.id, name=f"B{number}", name_key=f"b{number}",
+                           street="Kerkstraat", street_key="kerkstraat",
+                           house_number=str(number), postcode="8890",
+                           address_key=f"kerkstraat {number}", neighbourhood_id=neighbourhood_id)
+    db.session.add(address)
+    db.session.flush()
+    return address
+
+
 def _capture_counts() -> Counter:
     return Counter({k: v for k, v in rollups.stored().items()
                     if k[2] in CAPTURE_MEASURES.values()})
@@ -169,13 +179,7 @@ def test_captures_count_once_and_the_rebuild_agrees(embedded_app, captures):
         for number, (kind, pick, place, days_ago, lost) in enumerate(captures):
             moment = now - timedelta(days=days_ago, hours=number)
             if kind == "visit":
-                address = VisitAddress(round_id=visit_round.id, name=f"B{number}",
-                                       name_key=f"b{number}", street="Kerkstraat",
-                                       street_key="kerkstraat", house_number=str(number),
-                                       postcode="8890", address_key=f"kerkstraat {number}",
-                                       neighbourhood_id=hoods[place])
-                db.session.add(address)
-                db.session.flush()
+                address = _address(visit_round, number, hoods[place])
                 outcome = sorted(VISIT_OUTCOMES)[pick % len(VISIT_OUTCOMES)]
                 row = Visit(address_id=address.id, outcome=outcome, created_at=moment)
             else:
@@ -226,13 +230,7 @@ def test_visits_and_calls_are_counted_by_the_worker(app, request):
         db.session.add_all([visit_round, campaign])
         db.session.flush()
         for number, place in enumerate(("Dadizele", "Dadizele", "Moorslede")):
-            address = VisitAddress(round_id=visit_round.id, name=f"B{number}",
-                                   name_key=f"b{number}", street="Kerkstraat",
-                                   street_key="kerkstraat", house_number=str(number),
-                                   postcode="8890", address_key=f"kerkstraat {number}",
-                                   neighbourhood_id=hoods[place])
-            db.session.add(address)
-            db.session.flush()
+            address = _address(visit_round, number, hoods[place])
             record_visit(address, volunteer, Findings(outcome="not_home", card_left=True))
         target = CallTarget(campaign_id=campaign.id, name="T", name_key="t",
                             address_key="a", phone="051000000",
