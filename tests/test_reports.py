@@ -19,6 +19,7 @@ from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.extensions import db
 from fieldwork.reports.figures import (
     LOCAL,
+    figures_for,
     municipality_figures,
     neighbourhood_figures,
     period_bounds,
@@ -220,6 +221,47 @@ def test_figures_of_a_worked_example(app):
         assert "geheim" not in json.dumps(moorslede)
         assert "R0" not in json.dumps(moorslede)
         assert "Bewoner" not in json.dumps(moorslede)
+
+
+def test_a_round_counts_its_own_visits_and_a_campaign_its_own_calls(app):
+    """Chosen as the period, a visit round (call campaign) shows its own visits (calls), not
+    those of another one that ran in the same days."""
+    ids = build_world(app)
+    today = datetime.now(LOCAL).date()
+    with app.app_context():
+        first_round = db.session.scalar(select(VisitRound))
+        first_campaign = db.session.scalar(select(CallCampaign))
+        other_round = VisitRound(municipality_id=first_round.municipality_id, name="Andere",
+                                 starts_on=first_round.starts_on, ends_on=first_round.ends_on)
+        other_campaign = CallCampaign(municipality_id=first_round.municipality_id,
+                                      name="Andere belactie")
+        db.session.add_all([other_round, other_campaign])
+        db.session.flush()
+        address = VisitAddress(round_id=other_round.id, name="Ander", name_key="ander",
+                               street="Kerkstraat", street_key="kerkstraat",
+                               house_number="9", postcode="8890", address_key="kerkstraat 9",
+                               neighbourhood_id=ids["Moorslede"], status="visited")
+        target = CallTarget(campaign_id=other_campaign.id, name="Ander", name_key="ander",
+                            address_key="elders", phone="051000001",
+                            neighbourhood_id=ids["Dadizele"])
+        db.session.add_all([address, target])
+        db.session.flush()
+        db.session.add_all([Visit(address_id=address.id, outcome="spoken"),
+                            CallAttempt(target_id=target.id, outcome="reached")])
+        db.session.commit()
+        start, end = today - timedelta(days=10), today + timedelta(days=10)
+        both = figures_for([ids["Moorslede"], ids["Dadizele"]], start, end)
+        own = figures_for([ids["Moorslede"], ids["Dadizele"]], start, end,
+                          round_id=first_round.id, campaign_id=first_campaign.id)
+    assert (both[ids["Moorslede"]]["visits"]["target"],
+            own[ids["Moorslede"]]["visits"]["target"]) == (4, 3)
+    assert (both[ids["Moorslede"]]["visits"]["spoken"],
+            own[ids["Moorslede"]]["visits"]["spoken"]) == (2, 1)
+    assert (both[ids["Dadizele"]]["calls"]["targets"],
+            own[ids["Dadizele"]]["calls"]["targets"]) == (3, 2)
+    assert (both[ids["Dadizele"]]["calls"]["reached"],
+            own[ids["Dadizele"]]["calls"]["reached"]) == (2, 1)
+    assert own[ids["Moorslede"]]["signals"] == both[ids["Moorslede"]]["signals"]
 
 
 # --- the API ---------------------------------------------------------------------------------

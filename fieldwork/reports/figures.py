@@ -126,8 +126,10 @@ def _add(counts: dict[str, int], key: str | None, value: int) -> None:
 
 
 def _visits(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-            end: date | None) -> None:
+            end: date | None, round_id: int | None = None) -> None:
     rounds = [VisitRound.id == VisitAddress.round_id]
+    if round_id is not None:
+        rounds.append(VisitRound.id == round_id)
     if start is not None:
         rounds.append(VisitRound.ends_on >= start)
     if end is not None:
@@ -148,7 +150,8 @@ def _visits(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
                    func.count(distinct(Visit.address_id)))
             .join(VisitAddress, VisitAddress.id == Visit.address_id)
             .where(VisitAddress.neighbourhood_id.in_(ids),
-                   in_period(Visit.created_at, start, end))
+                   in_period(Visit.created_at, start, end),
+                   VisitAddress.round_id == round_id if round_id is not None else true())
             .group_by(VisitAddress.neighbourhood_id, Visit.outcome)):
         _add(out[hood]["visits"]["outcomes"], outcome, count)
         if outcome == "spoken":
@@ -156,8 +159,10 @@ def _visits(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
 
 
 def _calls(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-           end: date | None) -> None:
+           end: date | None, campaign_id: int | None = None) -> None:
     running = [CallCampaign.id == CallTarget.campaign_id]
+    if campaign_id is not None:
+        running.append(CallCampaign.id == campaign_id)
     if end is not None:
         running.append(CallCampaign.created_at < local_start(end + timedelta(days=1)))
     if start is not None:
@@ -174,7 +179,9 @@ def _calls(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
                    func.count(distinct(CallAttempt.target_id)))
             .join(CallTarget, CallTarget.id == CallAttempt.target_id)
             .where(CallTarget.neighbourhood_id.in_(ids),
-                   in_period(CallAttempt.created_at, start, end))
+                   in_period(CallAttempt.created_at, start, end),
+                   CallTarget.campaign_id == campaign_id if campaign_id is not None
+                   else true())
             .group_by(CallTarget.neighbourhood_id, CallAttempt.outcome)):
         _add(out[hood]["calls"]["attempts"], outcome, count)
         if outcome == "reached":
@@ -270,15 +277,18 @@ def _photos(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
         _add(out[hood]["photos"]["by_prompt"], prompt, count)
 
 
-def figures_for(ids: Iterable[int], start: date | None = None,
-                end: date | None = None) -> dict[int, dict[str, Any]]:
-    """The figures of these neighbourhoods, a handful of grouped queries for all of them."""
+def figures_for(ids: Iterable[int], start: date | None = None, end: date | None = None,
+                round_id: int | None = None, campaign_id: int | None = None
+                ) -> dict[int, dict[str, Any]]:
+    """The figures of these neighbourhoods, a handful of grouped queries for all of them.
+    With ``round_id`` (``campaign_id``) the visits (calls) are that round's (campaign's)
+    only; the other figures are the period's."""
     ids = list(ids)
     out = {hood: _empty(hood, start, end) for hood in ids}
     if not ids:
         return out
-    _visits(out, ids, start, end)
-    _calls(out, ids, start, end)
+    _visits(out, ids, start, end, round_id)
+    _calls(out, ids, start, end, campaign_id)
     _referrals(out, ids, start, end)
     _signals(out, ids, start, end)
     _cases(out, ids, start, end)
@@ -292,18 +302,19 @@ def figures_for(ids: Iterable[int], start: date | None = None,
 
 
 def neighbourhood_figures(neighbourhood_id: int, start: date | None = None,
-                          end: date | None = None) -> dict[str, Any]:
-    """The figures of one neighbourhood in [start, end]."""
-    return figures_for([neighbourhood_id], start, end)[neighbourhood_id]
+                          end: date | None = None, **scope: int | None) -> dict[str, Any]:
+    """The figures of one neighbourhood in [start, end] (``scope``: see figures_for)."""
+    return figures_for([neighbourhood_id], start, end, **scope)[neighbourhood_id]
 
 
 def municipality_figures(municipality_id: int, start: date | None = None,
-                         end: date | None = None) -> dict[int, dict[str, Any]]:
+                         end: date | None = None, **scope: int | None
+                         ) -> dict[int, dict[str, Any]]:
     """The figures of every neighbourhood of a municipality (the unlocatable bucket too)."""
     ids = db.session.scalars(select(Neighbourhood.id)
                              .where(Neighbourhood.municipality_id == municipality_id)
                              .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name)).all()
-    return figures_for(ids, start, end)
+    return figures_for(ids, start, end, **scope)
 
 
 def signal_counts_by_period(neighbourhood_ids: list[int], start: date, end: date,

@@ -38,6 +38,13 @@ class Period:
     start: date | None
     end: date | None
     group: str = ""  # what the menu lists it under: month, quarter, year, round, campaign
+    activity_id: int | None = None  # the round's or the campaign's id
+
+    @property
+    def scope(self) -> dict[str, int | None]:
+        """For the figures: a round counts its own visits, a campaign its own calls."""
+        return {"round_id": self.activity_id if self.group == "round" else None,
+                "campaign_id": self.activity_id if self.group == "campaign" else None}
 
     @property
     def calendar(self) -> bool:
@@ -71,7 +78,7 @@ def _year(year: int) -> Period:
 
 def _round(visit_round: VisitRound) -> Period:
     return Period(f"ronde-{visit_round.id}", visit_round.name, visit_round.starts_on,
-                  visit_round.ends_on, "round")
+                  visit_round.ends_on, "round", visit_round.id)
 
 
 def _campaign(campaign: CallCampaign) -> Period:
@@ -80,7 +87,7 @@ def _campaign(campaign: CallCampaign) -> Period:
     start = campaign.created_at.astimezone(LOCAL).date()
     end = campaign.closed_at.astimezone(LOCAL).date() if campaign.closed_at else local_today()
     return Period(f"campagne-{campaign.id}", campaign.name, start, max(start, end),
-                  "campaign")
+                  "campaign", campaign.id)
 
 
 def parse(code: str | None, municipality: Municipality) -> Period | None:

@@ -122,7 +122,7 @@ def dashboard() -> str:
         Neighbourhood.municipality_id == municipality.id).order_by(
         Neighbourhood.is_unlocatable, Neighbourhood.name))]
     period = _period(municipality)
-    raw = municipality_figures(municipality.id, period.start, period.end)
+    raw = municipality_figures(municipality.id, period.start, period.end, **period.scope)
     figures = {nid: _viewed(f) for nid, f in raw.items()}
     themes: dict[str, Any] = {}
     for f in raw.values():
@@ -260,7 +260,8 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
     from fieldwork.reports.rollups import quarterly
 
     period = _period(neighbourhood.municipality)
-    figures = _viewed(neighbourhood_figures(neighbourhood.id, period.start, period.end))
+    figures = _viewed(neighbourhood_figures(neighbourhood.id, period.start, period.end,
+                                            **period.scope))
     comparisons = latest_comparisons(neighbourhood)
     coordinator = current_user.role == "coordinator"
     photos = photos_for("report", neighbourhood_id=neighbourhood.id) if coordinator else []
