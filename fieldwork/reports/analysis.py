@@ -16,7 +16,7 @@ from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.core.storage import StorageError, storage
-from fieldwork.db import utcnow
+from fieldwork.db import local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
@@ -146,9 +146,10 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
     from fieldwork.reports.indicators import latest_comparisons
-    from fieldwork.reports.suppression import suppress_figures
+    from fieldwork.reports.theme_table import suppressed_figures
 
-    figures = suppress_figures(neighbourhood_figures(neighbourhood.id))
+    figures = suppressed_figures({neighbourhood.id: neighbourhood_figures(neighbourhood.id)},
+                                 neighbourhood.municipality_id, None, None)[neighbourhood.id]
     comparisons = latest_comparisons(neighbourhood)
     files = storage()
     photos = []
@@ -167,7 +168,7 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
     by_id = {photo.id: photo for photo in printable}  # a caption without report consent
     return ReportData(                                 # stays out of the report
         municipality=neighbourhood.municipality.name, neighbourhood=neighbourhood.name,
-        made_on=utcnow().date(), figures=figures, indicators=comparisons,
+        made_on=local_today(), figures=figures, indicators=comparisons,
         quotes=quotes(neighbourhood.id), points=points, photos=photos, sources=sources,
         findings={point.id: described_findings(point, by_id) for point in points})
 

@@ -33,7 +33,7 @@ from fieldwork.reports.schemas import (
     PeriodQuerySchema,
     SummarySchema,
 )
-from fieldwork.reports.suppression import suppress_figures
+from fieldwork.reports.theme_table import suppressed_figures
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Findings")
 BEARER = [{"bearerAuth": []}]
@@ -113,7 +113,9 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
         fix_suppressed_window(args, totals=True)
     figures = neighbourhood_figures(neighbourhood_id, args["start"], args["end"])
     if must_suppress(args):
-        figures = suppress_figures(figures)
+        figures = suppressed_figures({neighbourhood_id: figures},
+                                     neighbourhood.municipality_id, args["start"],
+                                     args["end"])[neighbourhood_id]
     else:
         figures["suppressed"] = False
     figures["rates"] = rates(figures, residents_by_age([neighbourhood_id])[neighbourhood_id])
@@ -127,7 +129,8 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
 @bp.response(200, content_type="text/csv")
 @bp.doc(security=BEARER)
 def export_signals_csv(args: dict[str, Any]) -> Response:
-    """Signals per neighbourhood x theme x month (semicolons, UTF-8 with BOM), streamed."""
+    """Signals per neighbourhood x theme x month — per quarter when suppressed — with rates
+    (semicolons, UTF-8 with BOM), streamed."""
     hoods = export_hoods(args["gemeente"])
     suppress = must_suppress(args)
     if suppress:

@@ -23,7 +23,7 @@ from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import neighbourhood_shape
 from fieldwork.reports.figures import figures_for, signal_counts_by_period, signal_date_range
 from fieldwork.reports.rates import per_100, rates, residents_by_age
-from fieldwork.reports.suppression import Shown, suppress_figures, suppress_table
+from fieldwork.reports.theme_table import shown_table, suppressed_figures, theme_columns
 from fieldwork.signals.vocabulary import THEMES
 
 SIGNAL_COLUMNS = ("gemeente", "neighbourhood_id", "neighbourhood", "period", "theme", "count",
@@ -45,7 +45,8 @@ def hoods_of(municipality: Municipality | None) -> list[Hood]:
     query = (select(Neighbourhood.id, Neighbourhood.name, Municipality.code,
                     Municipality.id, Neighbourhood.is_unlocatable)
              .join(Municipality, Municipality.id == Neighbourhood.municipality_id)
-             .order_by(Municipality.code, Neighbourhood.is_unlocatable, Neighbourhood.name))
+             .order_by(Municipality.code, Neighbourhood.is_unlocatable, Neighbourhood.name,
+                       Neighbourhood.id))
     if municipality is not None:
         query = query.where(Neighbourhood.municipality_id == municipality.id)
     return [Hood(*row) for row in db.session.execute(query)]
@@ -76,13 +77,14 @@ def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
     for first, counts in signal_counts_by_period(ids, start, end, kind):
         label = f"{first.year}-Q{(first.month - 1) // 3 + 1}" if suppress \
             else first.strftime("%Y-%m")
-        themes = list(THEMES) + sorted({t for _, t in counts} - set(THEMES))
         for group in by_municipality.values():
-            values = [[counts.get((h.id, t), 0) for t in themes] for h in group]
-            shown: list[list[Shown]] = (suppress_table(values).cells if suppress
-                                        else [list(row) for row in values])
-            for hood, true_row, shown_row in zip(group, values, shown, strict=True):
-                for theme, true, cell in zip(themes, true_row, shown_row, strict=True):
+            members = [h.id for h in group]  # the shared table: the same as on the pages
+            own = {key: value for key, value in counts.items() if key[0] in set(members)}
+            table = shown_table(members, own) if suppress else None
+            for hood in group:
+                for theme in theme_columns(t for _h, t in own):
+                    true = own.get((hood.id, theme), 0)
+                    cell = table.cells[hood.id][theme] if table is not None else true
                     if true or not isinstance(cell, int):
                         people = residents[hood.id]
                         yield (hood.gemeente, hood.id, hood.name, label, theme, cell,
@@ -150,8 +152,8 @@ def flat_measures(figures: dict[str, Any]) -> dict[str, Any]:
         "calls_reach_rate": calls["reach_rate"],
         "referrals_filed": figures["referrals"]["filed"],
         "signals_total": signals["total"],
-        "signals_need": signals["by_polarity"].get("need", 0),
-        "signals_strength": signals["by_polarity"].get("strength", 0),
+        "signals_need": signals.get("by_polarity", {}).get("need"),  # not when suppressed
+        "signals_strength": signals.get("by_polarity", {}).get("strength"),
         "cases_opened": cases["opened"], "cases_closed": cases["closed"],
         "first_contact_median_days": cases["first_contact_days"]["median"],
         "first_contact_p90_days": cases["first_contact_days"]["p90"],
@@ -184,12 +186,15 @@ def neighbourhoods_geojson(hoods: list[Hood], start: date | None, end: date | No
     """A FeatureCollection, one feature (neighbourhood) at a time. The unlocatable bucket has
     no polygon: its geometry is null, as RFC 7946 allows."""
     figures = figures_for([h.id for h in hoods], start, end)
+    if suppress:
+        for municipality_id in {h.municipality_id for h in hoods}:
+            figures.update(suppressed_figures(
+                {h.id: figures[h.id] for h in hoods if h.municipality_id == municipality_id},
+                municipality_id, start, end))
     residents = residents_by_age([h.id for h in hoods])
     yield '{"type": "FeatureCollection", "features": ['
     for index, hood in enumerate(hoods):
         measures = figures[hood.id]
-        if suppress:
-            measures = suppress_figures(measures)
         measures["rates"] = rates(measures, residents[hood.id])
         properties = {"neighbourhood_id": hood.id, "name": hood.name,
                       "gemeente": hood.gemeente, "unlocatable": hood.unlocatable,

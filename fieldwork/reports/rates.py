@@ -51,7 +51,7 @@ def rates(figures: dict[str, Any], residents: Residents) -> dict[str, float | No
     """Signals, needs and opened cases per 100 residents 65+ and 80+, from the figures as
     shown (so suppressed figures give no rate), with the populations used."""
     counts = {"signals": figures["signals"]["total"],
-              "needs": figures["signals"]["by_polarity"].get("need", 0),
+              "needs": figures["signals"].get("by_polarity", {}).get("need"),
               "cases": figures["cases"]["opened"]}
     out: dict[str, float | None] = {f"residents_{group}": residents.get(group)
                                     for group in AGE_INDICATORS}

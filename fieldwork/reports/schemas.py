@@ -15,8 +15,9 @@ FIRST_YEAR_AFTER = 2100  # periods outside 2000-2100 are typing errors, not anal
 
 class PeriodQuerySchema(ma.Schema):
     """``from`` and ``until`` are local days, both included; either may be left out.
-    Suppressed figures (the analyst's, or with ``suppress``) come for fixed periods only:
-    everything or one calendar month, quarter or year; the exports whole months."""
+    Suppressed figures (the analyst's, or with ``suppress``) come per completed calendar
+    quarter only: one for a summary or the GeoJSON (the last one by default), whole ones for
+    the exports (rows per quarter)."""
 
     start = ma.fields.Date(data_key="from", load_default=None,
                            metadata={"description": "First day (YYYY-MM-DD), included"})

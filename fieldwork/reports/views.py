@@ -41,6 +41,8 @@ from fieldwork.photos.mapsvg import map_of
 from fieldwork.reports import analysis, periods
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
 from fieldwork.reports.rates import rates, residents_by_age
+from fieldwork.reports.suppression import suppress_figures
+from fieldwork.reports.theme_table import municipality_table, share_signals, suppressed_figures
 from fieldwork.signals.vocabulary import SOURCES, THEMES
 
 bp = Blueprint("analysis", __name__)
@@ -80,8 +82,9 @@ class EmptyForm(FlaskForm):
 
 
 def _measure(figures: dict[str, Any], measure: str) -> Any:
+    if measure == "concerns":  # not in suppressed figures (see reports.theme_table)
+        return figures["signals"].get("by_polarity", {}).get("need")
     return {"signals": figures["signals"]["total"],
-            "concerns": figures["signals"]["by_polarity"].get("need", 0),
             "visits": figures["visits"]["done"], "cases": figures["cases"]["opened"],
             "volunteers": figures["volunteers"]["active"],
             "photos": figures["photos"]["approved"]}[measure]
@@ -92,12 +95,6 @@ def _shade(value: Any, top: float) -> int:
     if not isinstance(value, int | float) or value <= 0 or top <= 0:
         return 0
     return max(1, min(SHADES, round(value / top * SHADES)))
-
-
-def _viewed(figures: dict[str, Any]) -> dict[str, Any]:
-    from fieldwork.reports.suppression import suppress_figures
-
-    return suppress_figures(figures) if current_user.role == "analyst" else figures
 
 
 def _bars(counts: dict[str, Any]) -> list[tuple[str, Any, float]]:
@@ -120,30 +117,25 @@ def dashboard() -> str:
     municipalities = list_municipalities()
     hoods = [n for n in db.session.scalars(select(Neighbourhood).where(
         Neighbourhood.municipality_id == municipality.id).order_by(
-        Neighbourhood.is_unlocatable, Neighbourhood.name))]
+        Neighbourhood.is_unlocatable, Neighbourhood.name, Neighbourhood.id))]
     period = _period(municipality)
     raw = municipality_figures(municipality.id, period.start, period.end, **period.scope)
-    figures = {nid: _viewed(f) for nid, f in raw.items()}
-    themes: dict[str, Any] = {}
-    for f in raw.values():
-        for theme, count in f["signals"]["by_theme"].items():
-            themes[theme] = themes.get(theme, 0) + count
     analyst = current_user.role == "analyst"
-    if analyst:
-        # one neighbourhood x theme table, suppressed as a whole, gives the totals per
-        # neighbourhood and per theme: no separate sum can give a small cell away
-        from fieldwork.reports.suppression import suppress_table
-
-        names = list(themes)
-        ids = [n.id for n in hoods]
-        shown = suppress_table([[raw[nid]["signals"]["by_theme"].get(t, 0) for t in names]
-                                for nid in ids])
-        themes = dict(zip(names, shown.column_totals, strict=True))
-        for nid, total in zip(ids, shown.row_totals, strict=True):
-            figures[nid]["signals"]["total"] = total
+    themes: dict[str, Any] = {}
+    if analyst:  # the neighbourhood x theme table every suppressed output shares
+        table = municipality_table(municipality.id, period.start, period.end)
+        figures = {nid: share_signals(suppress_figures(f), table, nid)
+                   for nid, f in raw.items()}
+        themes = dict(table.column_totals)
+    else:
+        figures = raw
+        for f in raw.values():
+            for theme, count in f["signals"]["by_theme"].items():
+                themes[theme] = themes.get(theme, 0) + count
     indicators = _indicator_columns(municipality, hoods)
-    measures = {**MEASURES, **{f"indicator:{name}": f"{label} ({year})"
-                               for name, (label, year, _v, _m) in indicators.items()}}
+    offered = {k: v for k, v in MEASURES.items() if not (analyst and k == "concerns")}
+    measures = {**offered, **{f"indicator:{name}": f"{label} ({year})"
+                              for name, (label, year, _v, _m) in indicators.items()}}
     measure = request.args.get("measure", "signals")
     if measure not in measures:
         measure = "signals"
@@ -260,8 +252,11 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
     from fieldwork.reports.rollups import quarterly
 
     period = _period(neighbourhood.municipality)
-    figures = _viewed(neighbourhood_figures(neighbourhood.id, period.start, period.end,
-                                            **period.scope))
+    figures = neighbourhood_figures(neighbourhood.id, period.start, period.end, **period.scope)
+    if current_user.role == "analyst":
+        figures = suppressed_figures({neighbourhood.id: figures},
+                                     neighbourhood.municipality_id, period.start,
+                                     period.end)[neighbourhood.id]
     comparisons = latest_comparisons(neighbourhood)
     coordinator = current_user.role == "coordinator"
     photos = photos_for("report", neighbourhood_id=neighbourhood.id) if coordinator else []
@@ -360,7 +355,7 @@ def make_report(neighbourhood_id: int) -> Response:
 
 
 @bp.get("/buurtanalyse/rapport/<int:report_id>.pdf")
-@roles_required(*VIEWERS)
+@roles_required("coordinator")  # the report holds everything so far, not a fixed quarter
 def report_pdf(report_id: int) -> Response:
     report = db.session.get(NeighbourhoodReport, report_id)
     if report is None or report.status != "done" or not report.storage_key:
