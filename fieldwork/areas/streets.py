@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from fieldwork.areas.models import Sector, Street
+from fieldwork.core.csvfiles import decode_upload, sniff_delimiter
 from fieldwork.extensions import db
 
 _ABBREVIATIONS = {"str": "straat", "stwg": "steenweg", "ln": "laan", "pl": "plein"}
@@ -36,19 +37,6 @@ def street_key(street: str) -> str:
                 words[-1] = last[: -len(short)] + full
                 break
     return "".join(words)
-
-
-def decode_upload(raw: bytes) -> str:
-    """Excel on Windows saves Latin-1/cp1252, others UTF-8 (with or without BOM)."""
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
-def sniff_delimiter(text: str) -> str:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return ";" if first.count(";") >= first.count(",") else ","
 
 
 @dataclass

@@ -21,18 +21,14 @@ from sqlalchemy import select
 
 from fieldwork.areas.models import Municipality, Neighbourhood, Sector, SubMunicipality
 from fieldwork.areas.statbel import UNLOCATABLE_SUFFIX, canonical_sub_code
-from fieldwork.areas.streets import sniff_delimiter
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
+from fieldwork.core.csvfiles import match_columns, read_records, record_cells, sniff_delimiter
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import savepoint, utcnow
 from fieldwork.extensions import db
 from fieldwork.reports.models import IndicatorImport, IndicatorValue
-
-# The CSV reading of the visit importer (Excel's encodings, quoted line breaks, NUL bytes);
-# private helpers there, reused here rather than a second CSV sniffer.
-from fieldwork.visits.importer import _CONTENT, _cells, _lines, _records
 
 SMALL_POPULATION = 100
 MAX_NUMBER = 1e12  # more than any population or amount a municipality imports
@@ -167,12 +163,7 @@ def parse_number(text: str) -> float | None:
 
 
 def _columns(header: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for index, heading in enumerate(header):
-        cleaned = heading.strip().lstrip("\ufeff").strip().casefold()
-        for ours, names in COLUMNS.items():
-            if cleaned in names and ours not in found:
-                found[ours] = index
+    found = match_columns(header, COLUMNS)
     for ours in REQUIRED:
         if ours not in found:
             raise IndicatorImportError(
@@ -256,19 +247,19 @@ def import_indicators(raw: bytes, source: str, *, all_or_nothing: bool = False) 
     if len(raw) > MAX_IMPORT_BYTES:
         raise IndicatorImportError(_("The file is too large (10 MB at most)."))
     source = " ".join(source.split())[:200]
-    lines = [(number, line) for number, line in _records(_lines(raw)) if _CONTENT.search(line)]
+    lines = read_records(raw)
     if not lines:
         raise IndicatorImportError(_("The file is empty."))
     header_line = lines[0][1]
     delimiter = sniff_delimiter(header_line)
-    columns = _columns(_cells(header_line, delimiter) or [])
+    columns = _columns(record_cells(header_line, delimiter) or [])
     areas = _Areas()
     report = ImportReport(source=source)
     parsed: list[_Row] = []
     seen: dict[tuple[str, str, str, int], int] = {}
     for number, line in lines[1:]:
         report.rows += 1
-        cells = _cells(line, delimiter)
+        cells = record_cells(line, delimiter)
         try:
             if cells is None:
                 raise ValueError(_("this line cannot be read (a cell is too long)"))

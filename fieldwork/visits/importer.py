@@ -6,7 +6,6 @@ neighbourhood — those are kept, flagged, and on the coordinator's fix-up list.
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
 from dataclasses import dataclass, field
@@ -16,8 +15,9 @@ from sqlalchemy import select, update
 
 from fieldwork.areas.models import AddressFixup
 from fieldwork.areas.resolve import Resolution, place_in_municipality, resolve
-from fieldwork.areas.streets import decode_upload, sniff_delimiter, street_key
+from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
+from fieldwork.core.csvfiles import match_columns, read_records, record_cells, sniff_delimiter
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import utcnow
@@ -41,9 +41,6 @@ COLUMNS = {  # our field: the headings people use for it
 }
 _POSTCODE = re.compile(r"[1-9][0-9]{3}")  # ASCII digits only: str.isdigit() takes '²'
 _YEAR = re.compile(r"[0-9]{4}")
-_CONTENT = re.compile(r'[^\s;,"]')
-
-
 class VisitImportError(ServiceError):
     def __init__(self, message: str, field: str = "file", status: int = 422) -> None:
         super().__init__(message, field, status)
@@ -66,12 +63,7 @@ def start_import(visit_round: VisitRound, filename: str, raw: bytes,
 
 
 def _columns(header: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for index, heading in enumerate(header):
-        cleaned = heading.strip().lstrip("\ufeff").strip().casefold()
-        for ours, names in COLUMNS.items():
-            if cleaned in names and ours not in found:
-                found[ours] = index
+    found = match_columns(header, COLUMNS)
     if "name" not in found and {"first_name", "last_name"} <= found.keys():
         found["name"] = -1  # joined below
     for ours, label in (("name", "naam"), ("street", "straat"),
@@ -157,40 +149,6 @@ def _set(job_id: int, **values: Any) -> None:
     db.session.commit()
 
 
-def _lines(raw: bytes) -> list[tuple[int, str]]:
-    """(line number, text) of the file; only real line breaks count (not form feeds or
-    U+2028 in a cell), NUL bytes are dropped (PostgreSQL refuses them)."""
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # "Unicode text" from Excel: UTF-16
-        text = raw.decode("utf-16", errors="replace").replace("\x00", "")
-    else:
-        text = decode_upload(raw).replace("\x00", "")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return list(enumerate(text.split("\n"), start=1))
-
-
-def _cells(line: str, delimiter: str) -> list[str] | None:
-    """The cells of one record; None when it cannot be read (a cell over the csv limit)."""
-    try:
-        return next(csv.reader([line], delimiter=delimiter), [])
-    except csv.Error:
-        return None
-
-
-def _records(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Join the lines of a quoted cell that holds a line break (Excel writes those) into one
-    record, numbered by its first line."""
-    records: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for number, line in lines:
-        pending = (pending[0], f"{pending[1]}\n{line}") if pending else (number, line)
-        if pending[1].count('"') % 2 == 0:
-            records.append(pending)
-            pending = None
-    if pending is not None:
-        records.append(pending)  # an unclosed quote: read as it is, the row will say why
-    return records
-
-
 def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
     """Worker side; an import that is done or failed is left alone. One that is still
     'running' was cut off (the worker was stopped; the task is delivered again): the rows it
@@ -216,17 +174,16 @@ def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
 def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
     import_id = job.id
     visit_round = db.session.get_one(VisitRound, job.round_id)
-    lines = [(number, line) for number, line in _records(_lines(job.data or b""))
-             if _CONTENT.search(line)]  # no empty lines, nor lines of only separators
+    lines = read_records(job.data or b"")
     header_at, header_line = lines[0] if lines else (0, "")
     delimiter = sniff_delimiter(header_line)
     try:
-        columns = _columns(_cells(header_line, delimiter) or [])
+        columns = _columns(record_cells(header_line, delimiter) or [])
     except VisitImportError as exc:
         _set(import_id, status="failed", report={"error": str(exc)}, data=None,
              finished_at=utcnow())
         return db.session.get(VisitImport, import_id)
-    rows = [(number, _cells(line, delimiter)) for number, line in lines if number > header_at]
+    rows = [(number, record_cells(line, delimiter)) for number, line in lines if number > header_at]
     _set(import_id, status="running", total=len(rows), processed=0, accepted=0)
     report = _Report()
     seen: dict[tuple[str, str], int | None] = {}
