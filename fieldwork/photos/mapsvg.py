@@ -36,6 +36,7 @@ class MapFrame:
     ky: float
     height: float
     areas: list[Area] = field(default_factory=list)
+    shapes: dict[int, BaseGeometry] = field(default_factory=dict)  # lon/lat, as stored
 
     @property
     def view_box(self) -> str:
@@ -81,4 +82,5 @@ def map_of(neighbourhoods: list[Neighbourhood]) -> MapFrame | None:
         geometry = shapes[n.id]
         if geometry is not None and not geometry.is_empty:
             frame.areas.append(Area(n.id, n.name, _path(frame, geometry.simplify(0.0002))))
+            frame.shapes[n.id] = geometry
     return frame

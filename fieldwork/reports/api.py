@@ -63,18 +63,19 @@ def streamed(make: Callable[[], Iterator[T]]) -> Iterator[T]:
     return generate()
 
 
-def must_suppress(args: dict[str, Any]) -> bool:
-    return g.api_user.role == Role.ANALYST or bool(args.get("suppress"))
-
-
-def fix_suppressed_window(args: dict[str, Any], totals: bool) -> None:
-    """Suppressed figures come per completed quarter (see :mod:`fieldwork.reports.periods`):
-    the window asked for, or the default one, goes into ``args``; another is a 422."""
+def suppression(args: dict[str, Any], totals: bool) -> bool:
+    """Whether the figures go out suppressed (always for the analyst; on request for what
+    leaves the municipality). Suppressed figures come per completed quarter (see
+    :mod:`fieldwork.reports.periods`): the window asked for, or the default one, goes into
+    ``args``; another is a 422."""
+    if g.api_user.role != Role.ANALYST and not args.get("suppress"):
+        return False
     try:
         args["start"], args["end"] = suppressed_window(args.get("start"), args.get("end"),
                                                        totals)
     except WindowError as exc:
         abort(422, message=str(exc), errors={exc.field: [str(exc)]})
+    return True
 
 
 def export_hoods(code: str | None) -> list[Hood]:
@@ -109,10 +110,9 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
     neighbourhood = db.session.get(Neighbourhood, neighbourhood_id)
     if neighbourhood is None:
         abort(404, message="No such neighbourhood.")
-    if must_suppress(args):
-        fix_suppressed_window(args, totals=True)
+    suppress = suppression(args, totals=True)
     figures = neighbourhood_figures(neighbourhood_id, args["start"], args["end"])
-    if must_suppress(args):
+    if suppress:
         figures = suppressed_figures({neighbourhood_id: figures},
                                      neighbourhood.municipality_id, args["start"],
                                      args["end"])[neighbourhood_id]
@@ -123,6 +123,20 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
             "gemeente": neighbourhood.municipality.code}
 
 
+def _export(args: dict[str, Any], name: str, stem: str, mimetype: str,
+            write: Callable[[list[Hood], Any, Any, bool], Iterator[Any]],
+            totals: bool) -> Response:
+    """An export of the municipality asked for (all when none), suppressed when it must
+    be, audited, and streamed as an attachment."""
+    hoods = export_hoods(args["gemeente"])
+    suppress = suppression(args, totals)
+    _audit(name, args, suppress)
+    body = streamed(lambda: write(hoods, args["start"], args["end"], suppress))
+    extension = name.rsplit(".", 1)[1]
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{_filename(stem, args)}.{extension}"'})
+
+
 @bp.get("/exports/signals.csv")
 @api_roles(*READERS)
 @bp.arguments(ExportQuerySchema, location="query")
@@ -131,14 +145,7 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
 def export_signals_csv(args: dict[str, Any]) -> Response:
     """Signals per neighbourhood x theme x month — per quarter when suppressed — with rates
     (semicolons, UTF-8 with BOM), streamed."""
-    hoods = export_hoods(args["gemeente"])
-    suppress = must_suppress(args)
-    if suppress:
-        fix_suppressed_window(args, totals=False)
-    _audit("signals.csv", args, suppress)
-    body = streamed(lambda: signals_csv(hoods, args["start"], args["end"], suppress))
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{_filename("signalen", args)}.csv"'})
+    return _export(args, "signals.csv", "signalen", "text/csv", signals_csv, totals=False)
 
 
 @bp.get("/exports/signals.xlsx")
@@ -148,14 +155,7 @@ def export_signals_csv(args: dict[str, Any]) -> Response:
 @bp.doc(security=BEARER)
 def export_signals_xlsx(args: dict[str, Any]) -> Response:
     """The same rows as the CSV, as an Excel workbook, streamed."""
-    hoods = export_hoods(args["gemeente"])
-    suppress = must_suppress(args)
-    if suppress:
-        fix_suppressed_window(args, totals=False)
-    _audit("signals.xlsx", args, suppress)
-    body = streamed(lambda: signals_xlsx(hoods, args["start"], args["end"], suppress))
-    return Response(body, mimetype=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="{_filename("signalen", args)}.xlsx"'})
+    return _export(args, "signals.xlsx", "signalen", XLSX, signals_xlsx, totals=False)
 
 
 @bp.get("/exports/neighbourhoods.geojson")
@@ -165,13 +165,5 @@ def export_signals_xlsx(args: dict[str, Any]) -> Response:
 @bp.doc(security=BEARER)
 def export_neighbourhoods_geojson(args: dict[str, Any]) -> Response:
     """The neighbourhood polygons with their measures as properties (RFC 7946)."""
-    hoods = export_hoods(args["gemeente"])
-    suppress = must_suppress(args)
-    if suppress:
-        fix_suppressed_window(args, totals=True)
-    _audit("neighbourhoods.geojson", args, suppress)
-    body = streamed(lambda: neighbourhoods_geojson(hoods, args["start"], args["end"],
-                                                   suppress))
-    return Response(body, mimetype="application/geo+json", headers={
-        "Content-Disposition":
-            f'attachment; filename="{_filename("buurten", args)}.geojson"'})
+    return _export(args, "neighbourhoods.geojson", "buurten", "application/geo+json",
+                   neighbourhoods_geojson, totals=True)

@@ -14,6 +14,7 @@ from fieldwork.extensions import db
 from fieldwork.reports.indicators import indicators_for, neighbourhood_indicator
 
 AGE_INDICATORS = {"65plus": "share_65plus", "80plus": "share_80plus"}
+AGE_GROUP_OF = {indicator: group for group, indicator in AGE_INDICATORS.items()}
 Residents = dict[str, float | None]  # age group -> residents of that age
 
 

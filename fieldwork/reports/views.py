@@ -37,10 +37,10 @@ from fieldwork.core.permissions import roles_required
 from fieldwork.core.storage import StorageError, storage
 from fieldwork.db import local_today
 from fieldwork.extensions import db
-from fieldwork.photos.mapsvg import map_of
+from fieldwork.photos.mapsvg import MapFrame, map_of
 from fieldwork.reports import analysis, periods
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
-from fieldwork.reports.rates import rates, residents_by_age
+from fieldwork.reports.rates import AGE_GROUP_OF, AGE_INDICATORS, Residents, rates
 from fieldwork.reports.suppression import suppress_figures
 from fieldwork.reports.theme_table import municipality_table, share_signals, suppressed_figures
 from fieldwork.signals.vocabulary import SOURCES, THEMES
@@ -132,7 +132,7 @@ def dashboard() -> str:
         for f in raw.values():
             for theme, count in f["signals"]["by_theme"].items():
                 themes[theme] = themes.get(theme, 0) + count
-    indicators = _indicator_columns(municipality, hoods)
+    indicators, residents = _indicator_columns(municipality, hoods)
     offered = {k: v for k, v in MEASURES.items() if not (analyst and k == "concerns")}
     measures = {**offered, **{f"indicator:{name}": f"{label} ({year})"
                               for name, (label, year, _v, _m) in indicators.items()}}
@@ -154,7 +154,6 @@ def dashboard() -> str:
         months.append((first, per_month.get(first, 0)))  # analyst's table has the totals
         first = (first + timedelta(days=32)).replace(day=1)
     month_top = max([m for _f, m in months if isinstance(m, int)] or [1])
-    residents = residents_by_age(figures)
     record_audit("analysis_dashboard_viewed", "municipality", municipality.id)
     db.session.commit()
     return render_template(
@@ -163,22 +162,21 @@ def dashboard() -> str:
         hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
         indicators=indicators, rates={nid: rates(f, residents[nid]) for nid, f in figures.items()},
         frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
-        map_data=_map_data(drawn, values, top, period) if frame else None,
+        map_data=_map_data(frame, drawn, values, top, period) if frame else None,
         tiles=current_app.config.get("MAP_TILES_URL") or "",
         tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION") or "",
         themes=_bars(themes), months=months, month_top=month_top or 1)
 
 
-def _map_data(hoods: list[Neighbourhood], values: dict[int, Any], top: float,
-              period: periods.Period) -> dict[str, Any]:
+def _map_data(frame: MapFrame, hoods: list[Neighbourhood], values: dict[int, Any],
+              top: float, period: periods.Period) -> dict[str, Any]:
     """The neighbourhoods as GeoJSON for the zoomable map (the page's SVG map is drawn from
     the same polygons and stays for printing and for a browser without JavaScript)."""
-    from fieldwork.photos.mapsvg import neighbourhood_shape
     from fieldwork.reports.exports import geojson_geometry
 
     features = []
     for hood in hoods:
-        shape = neighbourhood_shape(hood.id)
+        shape = frame.shapes.get(hood.id)
         if shape is None:
             continue
         value = values.get(hood.id)
@@ -192,10 +190,12 @@ def _map_data(hoods: list[Neighbourhood], values: dict[int, Any], top: float,
     return {"type": "FeatureCollection", "features": features}
 
 
-def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
-                       ) -> dict[str, tuple[str, int, dict[int, float | None], float | None]]:
+def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]) -> tuple[
+        dict[str, tuple[str, int, dict[int, float | None], float | None]],
+        dict[int, Residents]]:
     """Each imported indicator at its latest year: label, year, the value per neighbourhood
-    and the municipality's."""
+    and the municipality's; and the residents 65+ and 80+ per neighbourhood (the numerators
+    of those shares), read in the same pass."""
     from fieldwork.reports.indicators import (
         indicator_label,
         indicators_for,
@@ -204,6 +204,7 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
     )
 
     columns = {}
+    residents: dict[int, Residents] = {hood.id: dict.fromkeys(AGE_INDICATORS) for hood in hoods}
     for name, years in indicators_for(municipality):
         if not years:
             continue
@@ -212,10 +213,13 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]
         for hood in hoods:
             figure = neighbourhood_indicator(hood, name, year)
             per_hood[hood.id] = figure.value if figure is not None else None
+            if name in AGE_GROUP_OF:
+                residents[hood.id][AGE_GROUP_OF[name]] = \
+                    figure.numerator if figure is not None else None
         whole = municipality_indicator(municipality, name, year)
         columns[name] = (str(indicator_label(name)), year, per_hood,
                          whole.value if whole is not None else None)
-    return columns
+    return columns, residents
 
 
 def _period(municipality: Municipality) -> periods.Period:
