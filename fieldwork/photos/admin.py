@@ -25,29 +25,21 @@ from fieldwork.photos.mapsvg import map_of
 from fieldwork.photos.models import Photo, PhotoAssignment
 from fieldwork.photos.services import (
     PhotoError,
-    by_token,
     create_assignment,
     is_open,
     local_today,
     week_of,
     weeks,
 )
+from fieldwork.photos.views import public_assignment_or_404
 from fieldwork.signals.vocabulary import THEMES
 
 bp = Blueprint("photo_admin", __name__)
 STAFF = ("coordinator",)  # photos may show people: no other role sees them
 QUEUE_LIMIT = 60
 GALLERY_LIMIT = 400
-KINDS = ("thumb", "full")
 EXAMPLE_PROMPT = ("Wat is het gezelligste plekje in je buurt? | "
                   "Wat is het minst gezellige plekje in je buurt?")
-
-
-def _assignment_or_404(assignment_id: int) -> PhotoAssignment:
-    assignment = db.session.get(PhotoAssignment, assignment_id)
-    if assignment is None:
-        abort(404)
-    return assignment
 
 
 def _filters(assignment: PhotoAssignment) -> tuple[int | None, int | None]:
@@ -112,7 +104,7 @@ def new() -> str | Response | tuple[str, int]:
 @bp.get("/foto-opdrachten/<int:assignment_id>")
 @roles_required(*STAFF)
 def show(assignment_id: int) -> str:
-    assignment = _assignment_or_404(assignment_id)
+    assignment = db.get_or_404(PhotoAssignment, assignment_id)
     return render_template(
         "photos/admin_show.html", assignment=assignment, link=moderation.public_link(assignment),
         counts=moderation.status_counts(assignment),
@@ -124,7 +116,7 @@ def show(assignment_id: int) -> str:
 @roles_required(*STAFF)
 def close(assignment_id: int) -> Response:
     """Stop taking photos before the period ends (the galleries stay)."""
-    assignment = _assignment_or_404(assignment_id)
+    assignment = db.get_or_404(PhotoAssignment, assignment_id)
     if CsrfForm().validate_on_submit() and assignment.closed_at is None:
         assignment.closed_at = utcnow()
         record_audit("photo_assignment_closed", "photo_assignment", assignment.id)
@@ -136,7 +128,7 @@ def close(assignment_id: int) -> Response:
 @bp.get("/foto-opdrachten/<int:assignment_id>/flyer.pdf")
 @roles_required(*STAFF)
 def flyer(assignment_id: int) -> Response:
-    assignment = _assignment_or_404(assignment_id)
+    assignment = db.get_or_404(PhotoAssignment, assignment_id)
     pdf = render_flyer(flyer_for(assignment, moderation.public_link(assignment)))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="foto-opdracht-{assignment.id}.pdf"',
@@ -146,7 +138,7 @@ def flyer(assignment_id: int) -> Response:
 @bp.get("/foto-opdrachten/<int:assignment_id>/moderatie")
 @roles_required(*STAFF)
 def moderate(assignment_id: int) -> str:
-    assignment = _assignment_or_404(assignment_id)
+    assignment = db.get_or_404(PhotoAssignment, assignment_id)
     status = request.args.get("status", "new")
     if status not in ("new", "approved", "hidden"):
         status = "new"
@@ -175,7 +167,7 @@ def _action_form(photo: Photo) -> PhotoActionForm:
 @bp.get("/foto-opdrachten/<int:assignment_id>/galerij")
 @roles_required(*STAFF)
 def gallery(assignment_id: int) -> str:
-    assignment = _assignment_or_404(assignment_id)
+    assignment = db.get_or_404(PhotoAssignment, assignment_id)
     neighbourhood_id, week = _filters(assignment)
     groups = moderation.gallery(assignment, "analysis", neighbourhood_id, week)
     shown = sum(len(g.main) + len(g.contrasting) for g in groups)
@@ -188,7 +180,7 @@ def gallery(assignment_id: int) -> str:
 @bp.get("/foto-opdrachten/<int:assignment_id>/kaart")
 @roles_required(*STAFF)
 def map_page(assignment_id: int) -> str:
-    assignment = _assignment_or_404(assignment_id)
+    assignment = db.get_or_404(PhotoAssignment, assignment_id)
     neighbourhood_id, week = _filters(assignment)
     hoods = [n for n in assignment.neighbourhoods
              if neighbourhood_id is None or n.id == neighbourhood_id]
@@ -263,10 +255,8 @@ def act(photo_id: int) -> Response:
 
 
 def _image(photo: Photo, kind: str, cache: str) -> Response:
-    if kind not in KINDS:
-        abort(404)
-    key = photo.thumb_key if kind == "thumb" else photo.original_key
-    if photo.status not in moderation.MODERATED or not key:
+    key = moderation.image_key(photo, kind)
+    if not key:
         abort(404)
     try:
         data = storage().get(key)
@@ -283,7 +273,7 @@ def image(photo_id: int, kind: str) -> Response:
     """The stored JPEG (no metadata) for staff; the URL carries ?v=<rotation> so a turned
     photo is fetched again."""
     photo = moderation.get_photo(photo_id)
-    if photo is None or kind not in KINDS:
+    if photo is None:
         abort(404)
     response = _image(photo, kind, "private, max-age=3600")
     if kind == "full":
@@ -295,18 +285,11 @@ def image(photo_id: int, kind: str) -> Response:
 # --- public: the gallery of the link -----------------------------------------------------------
 
 
-def _public_assignment(token: str) -> PhotoAssignment:
-    assignment = by_token(token)
-    if assignment is None:
-        abort(404)
-    return assignment
-
-
 @bp.get("/f/<token>/galerij")
 @public
 def public_gallery(token: str) -> str:
     """What the residents sent in and allowed to be shown publicly, after moderation."""
-    assignment = _public_assignment(token)
+    assignment = public_assignment_or_404(token)
     groups = moderation.gallery(assignment, "public")
     return render_template("photos/admin_public_gallery.html", assignment=assignment,
                            groups=groups, open=is_open(assignment))
@@ -316,7 +299,7 @@ def public_gallery(token: str) -> str:
 @public
 def public_image(token: str, photo_id: int, kind: str) -> Response:
     """Only an approved photo of this link with consent "public"; anything else is 404."""
-    assignment = _public_assignment(token)
+    assignment = public_assignment_or_404(token)
     photo = moderation.get_photo(photo_id)
     if (photo is None or photo.assignment_id != assignment.id
             or not moderation.may_show(photo, "public")):

@@ -13,20 +13,18 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from fieldwork.photos.models import PhotoAssignment
-from fieldwork.referrals.pdf import _ascent, _clean, _fit, _rectangles, _width, _wrap
+from fieldwork.photos.services import prompt_for
+from fieldwork.referrals.pdf import _ascent, _clean, _fit, _width, _wrap, fill_qr, qr_matrix
 
 PAGE_W, PAGE_H = A5  # portrait, 148 x 210 mm
 MARGIN = 12 * mm
 CONTENT_W = PAGE_W - 2 * MARGIN
 QR_SIZE = 54 * mm
-QR_QUIET = 4  # modules of white around the code (inside the margin)
 
 SANS, SANS_BOLD, SANS_ITALIC, MONO_BOLD = ("Helvetica", "Helvetica-Bold", "Helvetica-Oblique",
                                            "Courier-Bold")
@@ -65,11 +63,12 @@ def period_text(starts_on: date, ends_on: date) -> str:
 
 
 def flyer_for(assignment: PhotoAssignment, url: str) -> FlyerText:
-    prompts = assignment.prompts or [{"prompt": assignment.title, "contrast": ""}]
+    first = prompt_for(assignment, 1)
     return FlyerText(
         municipality=assignment.municipality.name, title=assignment.title,
-        prompt=prompts[0].get("prompt") or assignment.title,
-        contrast=prompts[0].get("contrast") or "", several_prompts=len(prompts) > 1,
+        prompt=first.get("prompt") or assignment.title,
+        contrast=first.get("contrast") or "",
+        several_prompts=len(assignment.prompts or []) > 1,
         starts_on=assignment.starts_on, ends_on=assignment.ends_on, url=url,
         neighbourhoods=tuple(n.name for n in assignment.neighbourhoods))
 
@@ -103,21 +102,10 @@ def _draw_lines(canvas: Canvas, lines: list[str], font: str, size: float, top: f
 def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> float:
     """The QR code as one filled path of rectangles, bottom left at (x, y); returns the size
     drawn (a whole number of points per module)."""
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    qr.add_data(data)
-    qr.make(fit=True)
-    matrix = qr.get_matrix()
-    count = len(matrix)
-    module = size / count
-    canvas.saveState()
-    canvas.translate(x, y + size - module * count)
-    canvas.scale(module, module)
-    canvas.setFillGray(BLACK)
-    operators = [f"{rx} {count - ry - rh} {rw} {rh} re"
-                 for rx, ry, rw, rh in _rectangles(matrix)]
-    canvas.addLiteral("\n".join([*operators, "f"]))
-    canvas.restoreState()
-    return module * count
+    matrix = qr_matrix(data)
+    module = size / len(matrix)
+    fill_qr(canvas, matrix, x, y + size - module * len(matrix), module)
+    return module * len(matrix)
 
 
 def render_flyer(text: FlyerText) -> bytes:

@@ -77,6 +77,13 @@ def may_show(photo: Photo, usage: str) -> bool:
 # --- moderation -----------------------------------------------------------------------------
 
 
+def image_key(photo: Photo, kind: str) -> str | None:
+    """Where the stored "full" photo or its "thumb" is, once the worker made them."""
+    if photo.status not in MODERATED:
+        return None
+    return {"thumb": photo.thumb_key, "full": photo.original_key}.get(kind)
+
+
 def _needs_versions(photo: Photo) -> None:
     if photo.status == "processing":
         raise PhotoError(_("This photo is still being processed."), "status", 409)
@@ -84,32 +91,31 @@ def _needs_versions(photo: Photo) -> None:
         raise PhotoError(_("This photo could not be processed."), "status", 409)
 
 
-def _moderated(photo: Photo, user: User | None) -> None:
+def _moderated(photo: Photo, user: User | None, action: str, **detail: object) -> None:
+    """Who moderated the photo and when, and the audit event of what they did."""
     photo.moderated_by_id = user.id if user else None
     photo.moderated_at = utcnow()
+    record_audit(action, "photo", photo.id, user_id=photo.moderated_by_id, **detail)
+
+
+def _set_status(photo: Photo, status: str, user: User | None, action: str) -> Photo:
+    if photo.status != status:  # the same status again changes nothing (a double tap)
+        before, photo.status = photo.status, status
+        _moderated(photo, user, action, before=before)
+    return photo
 
 
 def approve(photo: Photo, user: User | None) -> Photo:
     """The photo may be used (as far as its consent allows)."""
     _needs_versions(photo)
-    if photo.status != "approved":
-        before, photo.status = photo.status, "approved"
-        _moderated(photo, user)
-        record_audit("photo_approved", "photo", photo.id, user_id=user.id if user else None,
-                     before=before)
-    return photo
+    return _set_status(photo, "approved", user, "photo_approved")
 
 
 def hide(photo: Photo, user: User | None) -> Photo:
     """The photo is in no gallery, report or export any more (it can be approved again)."""
     if photo.status == "processing":
         raise PhotoError(_("This photo is still being processed."), "status", 409)
-    if photo.status != "hidden":
-        before, photo.status = photo.status, "hidden"
-        _moderated(photo, user)
-        record_audit("photo_hidden", "photo", photo.id, user_id=user.id if user else None,
-                     before=before)
-    return photo
+    return _set_status(photo, "hidden", user, "photo_hidden")
 
 
 def rotate(photo: Photo, rotation: int, user: User | None) -> Photo:
@@ -130,9 +136,7 @@ def rotate(photo: Photo, rotation: int, user: User | None) -> Photo:
     files.put(thumb_key, thumb, "image/jpeg")
     before = photo.rotation
     photo.rotation, photo.width, photo.height = rotation, width, height
-    _moderated(photo, user)
-    record_audit("photo_rotated", "photo", photo.id, user_id=user.id if user else None,
-                 before=before, rotation=rotation)
+    _moderated(photo, user, "photo_rotated", before=before, rotation=rotation)
     return photo
 
 
@@ -147,9 +151,7 @@ def tag(photo: Photo, themes: list[str], polarity: str | None, user: User | None
     cleaned = list(dict.fromkeys(themes))
     if cleaned != list(photo.themes or []) or polarity != photo.polarity:
         photo.themes, photo.polarity = cleaned, polarity
-        _moderated(photo, user)
-        record_audit("photo_tagged", "photo", photo.id, user_id=user.id if user else None,
-                     themes=cleaned, polarity=polarity)
+        _moderated(photo, user, "photo_tagged", themes=cleaned, polarity=polarity)
     return photo
 
 
@@ -178,9 +180,7 @@ def make_signal(photo: Photo, theme: str, user: User | None) -> Signal:
     photo.polarity = "concern"
     if theme not in (photo.themes or []):
         photo.themes = [*(photo.themes or []), theme]
-    _moderated(photo, user)
-    record_audit("photo_signal_created", "photo", photo.id,
-                 user_id=user.id if user else None, signal_id=signal.id, theme=theme)
+    _moderated(photo, user, "photo_signal_created", signal_id=signal.id, theme=theme)
     # no resident: routing only counts it for the neighbourhood, as every signal without one
     enqueue_after_commit("routing.route_signal", signal.id)
     return signal

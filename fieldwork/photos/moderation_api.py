@@ -191,8 +191,8 @@ def post_signal(payload: dict[str, Any], photo_id: int) -> dict[str, Any]:
 def get_photo_image(photo_id: int, kind: str) -> Response:
     """The stored photo ("full") or its thumbnail ("thumb")."""
     photo = _photo_or_404(photo_id)
-    key = {"thumb": photo.thumb_key, "full": photo.original_key}.get(kind)
-    if key is None or photo.status not in moderation.MODERATED:
+    key = moderation.image_key(photo, kind)
+    if not key:
         abort(404, message="No such image.")
     try:
         data = storage().get(key)

@@ -50,7 +50,7 @@ class TakePartForm(FlaskForm):
                                                      "photo."))])
 
 
-def _assignment_or_404(token: str) -> PhotoAssignment:
+def public_assignment_or_404(token: str) -> PhotoAssignment:
     assignment = services.by_token(token)
     if assignment is None:
         abort(404)
@@ -81,7 +81,7 @@ def _closed(assignment: PhotoAssignment) -> tuple[str, int]:
 @public
 def take_part(token: str) -> Any:
     """This week's prompt in large type and the form."""
-    assignment = _assignment_or_404(token)
+    assignment = public_assignment_or_404(token)
     if not services.is_open(assignment):
         return _closed(assignment)
     return _page(assignment, TakePartForm())
@@ -92,7 +92,7 @@ def take_part(token: str) -> Any:
 @limiter.shared_limit(upload_rate_limit, scope="photo-upload")
 def send_photo(token: str) -> Any:
     """The form without JavaScript."""
-    assignment = _assignment_or_404(token)
+    assignment = public_assignment_or_404(token)
     if not services.is_open(assignment):
         return _closed(assignment)
     form = TakePartForm()

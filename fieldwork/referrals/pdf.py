@@ -507,19 +507,28 @@ def _host(url: str) -> str:
 # --- drawing helpers ------------------------------------------------------------------------------
 
 
-def _draw_qr(canvas: Canvas, data: str, right: float, top: float) -> None:
-    """The QR code's modules as one filled path of rectangles, its top right corner at
-    (right, top). The quiet zone (4 modules) is left white around it."""
+def qr_matrix(data: str) -> list[list[bool]]:
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
     qr.add_data(data)
     qr.make(fit=True)
-    matrix = qr.get_matrix()
-    count = len(matrix)
-    module = min(QR_SIZE / count, QR_MAX_MODULE)
-    size = module * count
+    return qr.get_matrix()
 
+
+def _draw_qr(canvas: Canvas, data: str, right: float, top: float) -> None:
+    """The QR code's modules as one filled path of rectangles, its top right corner at
+    (right, top). The quiet zone (4 modules) is left white around it."""
+    matrix = qr_matrix(data)
+    module = min(QR_SIZE / len(matrix), QR_MAX_MODULE)
+    size = module * len(matrix)
+    fill_qr(canvas, matrix, right - size, top - size, module)
+
+
+def fill_qr(canvas: Canvas, matrix: list[list[bool]], left: float, bottom: float,
+            module: float) -> None:
+    """The dark modules, ``module`` points each, bottom left at (left, bottom)."""
+    count = len(matrix)
     canvas.saveState()
-    canvas.translate(right - size, top - size)
+    canvas.translate(left, bottom)
     canvas.scale(module, module)  # integer module coordinates: no seams between rectangles
     canvas.setFillGray(BLACK)
     # One path of integer rectangles, filled once: written as PDF operators directly, which
