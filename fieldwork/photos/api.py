@@ -83,9 +83,7 @@ def post_photo(form: dict[str, Any], files: dict[str, Any], token: str) -> Any:
     try:
         photo, created = services.receive_photo(
             assignment, submission(form, read_upload(files["photo"]), key))
-    except services.PictureError as exc:
-        refuse(exc)
-    except services.PhotoError as exc:
+    except (services.PictureError, services.PhotoError) as exc:
         refuse(exc)
     db.session.commit()
     response = jsonify({"id": photo.id, "status": photo.status, "duplicate": not created})

@@ -46,15 +46,28 @@ class MapFrame:
         return (lon - self.west) * self.kx, (self.north - lat) * self.ky
 
 
+def neighbourhood_shapes(neighbourhood_ids: list[int]) -> dict[int, BaseGeometry | None]:
+    """Per neighbourhood, the union of the sub-municipality polygons its sectors lie in
+    (None without any): one query, each polygon read once."""
+    parts: dict[int, list[int]] = {hood: [] for hood in neighbourhood_ids}
+    polygons: dict[int, BaseGeometry] = {}
+    if neighbourhood_ids:
+        for hood, sub_id, text in db.session.execute(
+                select(Sector.neighbourhood_id, SubMunicipality.id, SubMunicipality.geometry)
+                .join(SubMunicipality, Sector.sub_municipality_id == SubMunicipality.id)
+                .where(Sector.neighbourhood_id.in_(neighbourhood_ids),
+                       SubMunicipality.geometry.is_not(None)).distinct()):
+            if text and sub_id not in parts[hood]:
+                parts[hood].append(sub_id)
+                if sub_id not in polygons:
+                    polygons[sub_id] = shape(json.loads(text))
+    return {hood: unary_union([polygons[s] for s in subs]) if subs else None
+            for hood, subs in parts.items()}
+
+
 def neighbourhood_shape(neighbourhood_id: int) -> BaseGeometry | None:
     """The union of the sub-municipality polygons its sectors lie in."""
-    rows = db.session.scalars(
-        select(SubMunicipality.geometry).join(Sector, Sector.sub_municipality_id
-                                              == SubMunicipality.id)
-        .where(Sector.neighbourhood_id == neighbourhood_id,
-               SubMunicipality.geometry.is_not(None)).distinct())
-    shapes = [shape(json.loads(text)) for text in rows if text]
-    return unary_union(shapes) if shapes else None
+    return neighbourhood_shapes([neighbourhood_id])[neighbourhood_id]
 
 
 def _path(frame: MapFrame, geometry: BaseGeometry) -> str:
@@ -69,7 +82,7 @@ def _path(frame: MapFrame, geometry: BaseGeometry) -> str:
 
 def map_of(neighbourhoods: list[Neighbourhood]) -> MapFrame | None:
     """The frame around these neighbourhoods, or None when none has a polygon."""
-    shapes = {n.id: neighbourhood_shape(n.id) for n in neighbourhoods}
+    shapes = neighbourhood_shapes([n.id for n in neighbourhoods])
     drawn = [s for s in shapes.values() if s is not None and not s.is_empty]
     if not drawn:
         return None

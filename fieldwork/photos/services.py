@@ -158,13 +158,18 @@ def _narrow_consent(photo: Photo, consent: str) -> None:
         photo.consent = consent
 
 
+def not_started(assignment: PhotoAssignment, day: date | None = None) -> bool:
+    """Not open yet (rather than ended): its first day still lies ahead."""
+    return assignment.closed_at is None and assignment.starts_on > (day or local_today())
+
+
 def receive_photo(assignment: PhotoAssignment, sent: Submission,
                   day: date | None = None) -> tuple[Photo, bool]:
     """Keep a resident's photo (the worker makes the clean versions after commit). The same
     file again for this assignment — or the same Idempotency-Key — is the photo already
     there: (photo, False)."""
     if not is_open(assignment, day):
-        if assignment.closed_at is None and assignment.starts_on > (day or local_today()):
+        if not_started(assignment, day):
             raise PhotoError(_("This photo assignment has not started yet."), "token", 410)
         raise PhotoError(_("This photo assignment has ended. Thank you for looking!"),
                          "token", 410)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fieldwork.core.pictures import MAX_PIXELS, PictureError
+from fieldwork.core.pictures import MAX_PHOTO_BYTES, MAX_PIXELS, PictureError
 
-MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_PHOTO_BYTES  # the same bound as every other photo the project takes
 FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png",
            "WEBP": "image/webp"}
 # the start of something that a browser, an archiver or an interpreter would run or open

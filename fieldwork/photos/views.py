@@ -72,9 +72,8 @@ def _page(assignment: PhotoAssignment, form: TakePartForm, status: int = 200,
 
 
 def _closed(assignment: PhotoAssignment) -> tuple[str, int]:
-    not_yet = assignment.closed_at is None and assignment.starts_on > services.local_today()
     return render_template("photos/public_closed.html", assignment=assignment,
-                           not_yet=not_yet), 410
+                           not_yet=services.not_started(assignment)), 410
 
 
 @bp.get("/f/<token>")

@@ -153,8 +153,8 @@ def _neighbourhood_id(municipality: Municipality, wanted: str) -> int | None:
     if not wanted:
         return None
     query = select(Neighbourhood.id).where(Neighbourhood.municipality_id == municipality.id)
-    if small_id(wanted) is not None:
-        found = db.session.scalar(query.where(Neighbourhood.id == small_id(wanted)))
+    if (wanted_id := small_id(wanted)) is not None:
+        found = db.session.scalar(query.where(Neighbourhood.id == wanted_id))
     else:
         found = db.session.scalar(query.where(Neighbourhood.name == wanted))
     if found is None:

@@ -113,6 +113,10 @@ def match_for(user: User, match_id: int) -> BuurtgezelMatch | None:
     return found if found is not None and may_handle(user, found.request.resident) else None
 
 
+def _end(match: BuurtgezelMatch, now: datetime, why: str) -> None:
+    match.ended_at, match.follow_up_result, match.follow_up_note = now, "ended", why
+
+
 def withdraw_for_resident(resident_id: int, user: User | None) -> int:
     """The resident withdrew consent: their waiting request closes and a current match ends
     (the volunteer no longer sees them). Returns how many requests were closed."""
@@ -122,8 +126,7 @@ def withdraw_for_resident(resident_id: int, user: User | None) -> int:
             BuurtgezelRequest.status.in_(("open", "matched"))).with_for_update()):
         for match in db.session.scalars(select(BuurtgezelMatch).where(
                 BuurtgezelMatch.request_id == request.id, BuurtgezelMatch.ended_at.is_(None))):
-            match.ended_at, match.follow_up_result = now, "ended"
-            match.follow_up_note = "toestemming ingetrokken"
+            _end(match, now, "toestemming ingetrokken")
         request.status, request.closed_at = "withdrawn", now
         request.outcome_note = "toestemming ingetrokken"
         closed += 1
@@ -138,8 +141,7 @@ def end_matches_of(volunteer: Volunteer, user: User | None) -> int:
     ended = 0
     for match in db.session.scalars(select(BuurtgezelMatch).where(
             BuurtgezelMatch.volunteer_id == volunteer.id, BuurtgezelMatch.ended_at.is_(None))):
-        match.ended_at, match.follow_up_result = utcnow(), "ended"
-        match.follow_up_note = "vrijwilliger gestopt"
+        _end(match, utcnow(), "vrijwilliger gestopt")
         if match.request.status == "matched":
             match.request.status = "open"
         ended += 1
