@@ -324,12 +324,19 @@ def signal_counts_by_period(neighbourhood_ids: list[int], start: date, end: date
     period wide): the first day of the period and the signal counts per (neighbourhood,
     theme)."""
     for first, last in spans_between(start, end, kind):
-        counts = {(hood, theme): int(count) for hood, theme, count in db.session.execute(
-            select(Signal.neighbourhood_id, Signal.theme, func.count())
-            .where(Signal.neighbourhood_id.in_(neighbourhood_ids),
-                   in_period(Signal.created_at, first, last))
-            .group_by(Signal.neighbourhood_id, Signal.theme))}
-        yield period_bounds(kind, first)[0], counts
+        yield period_bounds(kind, first)[0], signal_counts(neighbourhood_ids, first, last)
+
+
+def signal_counts(neighbourhood_ids: list[int], start: date | None, end: date | None
+                  ) -> dict[tuple[int, str], int]:
+    """The signals per (neighbourhood, theme) in [start, end]: one grouped query."""
+    if not neighbourhood_ids:
+        return {}
+    return {(hood, theme): int(count) for hood, theme, count in db.session.execute(
+        select(Signal.neighbourhood_id, Signal.theme, func.count())
+        .where(Signal.neighbourhood_id.in_(neighbourhood_ids),
+               in_period(Signal.created_at, start, end))
+        .group_by(Signal.neighbourhood_id, Signal.theme))}
 
 
 def signal_date_range(neighbourhood_ids: list[int]) -> tuple[date, date] | None:

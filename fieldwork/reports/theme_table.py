@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.extensions import db
+from fieldwork.reports.figures import signal_counts
 from fieldwork.reports.suppression import Shown, suppress_table
-from fieldwork.signals.models import Signal
 from fieldwork.signals.vocabulary import THEMES
 
 Counts = Mapping[tuple[int, str], int]  # (neighbourhood, theme) -> signals
@@ -56,17 +56,6 @@ def shown_table(hood_ids: list[int], counts: Counts) -> ThemeTable:
                for hood, row in zip(hood_ids, table.cells, strict=True)},
         row_totals=dict(zip(hood_ids, table.row_totals, strict=True)),
         column_totals=dict(zip(themes, table.column_totals, strict=True)))
-
-
-def signal_counts(hood_ids: list[int], start: date | None, end: date | None) -> Counts:
-    from fieldwork.reports.figures import in_period
-
-    if not hood_ids:
-        return {}
-    return {(hood, theme): int(count) for hood, theme, count in db.session.execute(
-        select(Signal.neighbourhood_id, Signal.theme, func.count())
-        .where(Signal.neighbourhood_id.in_(hood_ids), in_period(Signal.created_at, start, end))
-        .group_by(Signal.neighbourhood_id, Signal.theme))}
 
 
 def municipality_table(municipality_id: int, start: date | None, end: date | None
