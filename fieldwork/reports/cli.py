@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from fieldwork.core.audit import record_audit
 from fieldwork.extensions import db
-from fieldwork.reports.indicators import IndicatorImportError, import_indicators
+from fieldwork.reports.indicators import (
+    IndicatorImportError,
+    audit_indicator_import,
+    import_indicators,
+)
 
 indicators_cli = AppGroup("indicators", help="Imported indicators (e.g. Provincies in Cijfers).")
 
@@ -34,9 +37,7 @@ def import_command(csv_file: Path, source: str | None, all_or_nothing: bool) -> 
         db.session.rollback()
         raise click.ClickException(
             f"{report.rejected_count} line(s) rejected; nothing was imported.")
-    record_audit("indicators_imported", "indicator_values", None, filename=csv_file.name,
-                 source=report.source, added=report.added, updated=report.updated,
-                 rejected=report.rejected_count)
+    audit_indicator_import(report, csv_file.name)
     db.session.commit()
     click.echo(f"{report.rows} rows: {report.added} added, {report.updated} updated, "
                f"{report.unchanged} unchanged, {report.rejected_count} rejected.")

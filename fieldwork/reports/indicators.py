@@ -342,13 +342,27 @@ def run_indicator_import(job_id: int) -> IndicatorImport | None:
     else:
         job.status, job.report = "done", report_as_json(report)
         if not (job.all_or_nothing and report.rejected_count):
-            record_audit("indicators_imported", "indicator_values", None,
-                         user_id=job.created_by_id, filename=job.filename,
-                         source=report.source, added=report.added, updated=report.updated,
-                         rejected=report.rejected_count)
+            audit_indicator_import(report, job.filename, job.created_by_id)
     job.data, job.finished_at = None, utcnow()
     db.session.flush()
     return job
+
+
+def fail_indicator_import(job_id: int, why: str) -> str:
+    """Give up on an upload the worker could not read: the file goes, the reason stays."""
+    job = db.session.get(IndicatorImport, job_id, with_for_update=True)
+    if job is None:
+        return "gone"
+    job.status, job.error, job.data, job.finished_at = "failed", why[:200], None, utcnow()
+    db.session.flush()
+    return job.status
+
+
+def audit_indicator_import(report: ImportReport, filename: str,
+                           user_id: int | None = None) -> None:
+    record_audit("indicators_imported", "indicator_values", None, user_id=user_id,
+                 filename=filename[:200], source=report.source, added=report.added,
+                 updated=report.updated, rejected=report.rejected_count)
 
 
 def report_as_json(report: ImportReport) -> dict[str, Any]:

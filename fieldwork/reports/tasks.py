@@ -40,7 +40,7 @@ def count_capture(kind: str, source_id: int) -> bool:
 def import_indicators(self: Task, job_id: int) -> str:
     """Read one uploaded indicator file. Another import storing the same figures at the same
     moment makes this one try again (it then updates what the other added)."""
-    from fieldwork.reports.indicators import run_indicator_import
+    from fieldwork.reports.indicators import fail_indicator_import, run_indicator_import
 
     try:
         job = run_indicator_import(job_id)
@@ -48,22 +48,13 @@ def import_indicators(self: Task, job_id: int) -> str:
     except IntegrityError as exc:
         db.session.rollback()
         if self.request.retries >= (self.max_retries or 0):
-            return give_up_indicator_import(job_id, str(exc.orig)[:200])
+            status = fail_indicator_import(job_id, str(exc.orig))
+            db.session.commit()
+            return status
         raise self.retry(exc=exc, countdown=2) from exc
     except Exception as exc:  # never leave the page waiting for a job that will not end
         db.session.rollback()
-        give_up_indicator_import(job_id, f"{type(exc).__name__}: {exc}"[:200])
+        fail_indicator_import(job_id, f"{type(exc).__name__}: {exc}")
+        db.session.commit()
         raise
     return job.status if job is not None else "gone"
-
-
-def give_up_indicator_import(job_id: int, why: str) -> str:
-    from fieldwork.db import utcnow
-    from fieldwork.reports.models import IndicatorImport
-
-    job = db.session.get(IndicatorImport, job_id, with_for_update=True)
-    if job is None:
-        return "gone"
-    job.status, job.error, job.data, job.finished_at = "failed", why, None, utcnow()
-    db.session.commit()
-    return job.status
