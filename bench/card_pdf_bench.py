@@ -14,15 +14,23 @@ from fieldwork.referrals.codes import display, new_code
 from fieldwork.referrals.pdf import CARDS_PER_PAGE, PrintedCard, SeriesPrint, render_series_pdf
 from fieldwork.referrals.services import DEFAULT_CONSENT_TEXT
 
-SERVICES = [("Sociaal Huis", "051 78 91 00"), ("Lokaal dienstencentrum", "051 78 91 20"),
-            ("Thuiszorg en poetshulp", "051 78 91 30"), ("Mantelzorgpunt", "051 78 91 40"),
-            ("Minder Mobielen Centrale", "051 78 91 50")]
+SERVICES = [
+    ("Sociaal Huis", "051 78 91 00"),
+    ("Lokaal dienstencentrum", "051 78 91 20"),
+    ("Thuiszorg en poetshulp", "051 78 91 30"),
+    ("Mantelzorgpunt", "051 78 91 40"),
+    ("Minder Mobielen Centrale", "051 78 91 50"),
+]
 
 
 def main(count: int) -> None:
-    series = SeriesPrint(municipality="Moorslede", title="Huisartsen 2026",
-                         service_offer=SERVICES, consent_text=DEFAULT_CONSENT_TEXT,
-                         consent_version=1)
+    series = SeriesPrint(
+        municipality="Moorslede",
+        title="Huisartsen 2026",
+        service_offer=SERVICES,
+        consent_text=DEFAULT_CONSENT_TEXT,
+        consent_version=1,
+    )
     codes = [new_code() for _ in range(count)]
 
     def cards() -> list[PrintedCard]:

@@ -34,8 +34,10 @@ def summarise(label: str, samples_ns: Sequence[int]) -> None:
     """One line: call count, mean and p95 in microseconds."""
     micros = sorted(ns / 1_000 for ns in samples_ns)
     p95 = micros[min(len(micros) - 1, round(0.95 * len(micros)) - 1)]
-    print(f"  {label:<34} n={len(micros):>5}  mean {statistics.fmean(micros):9.1f} us"
-          f"  p95 {p95:9.1f} us")
+    print(
+        f"  {label:<34} n={len(micros):>5}  mean {statistics.fmean(micros):9.1f} us"
+        f"  p95 {p95:9.1f} us"
+    )
 
 
 def time_calls(func: Callable[..., object], args: Sequence[tuple]) -> tuple[list[int], list]:
@@ -49,8 +51,9 @@ def time_calls(func: Callable[..., object], args: Sequence[tuple]) -> tuple[list
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fieldwork-bench-") as tmp:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db",
-                          "SECRET_KEY": "bench"})
+        app = create_app(
+            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.db", "SECRET_KEY": "bench"}
+        )
         with app.app_context():
             upgrade()
 
@@ -60,16 +63,24 @@ def main() -> None:
             import_s = time.perf_counter() - start
             print(f"import {', '.join(MUNICIPALITIES)}: {import_s:.2f} s")
             for report in reports:
-                print(f"  {report.municipality_code} {report.municipality_name}: "
-                      f"{report.sectors} sectors, {report.sub_municipalities} sub-municipalities")
+                print(
+                    f"  {report.municipality_code} {report.municipality_name}: "
+                    f"{report.sectors} sectors, {report.sub_municipalities} sub-municipalities"
+                )
                 if report.csv_without_polygon:
-                    print("    no polygon (points there resolve to None): "
-                          + ", ".join(report.csv_without_polygon))
+                    print(
+                        "    no polygon (points there resolve to None): "
+                        + ", ".join(report.csv_without_polygon)
+                    )
 
-            rows = [(r[0], r[1]) for r in db.session.execute(
-                select(SubMunicipality.id, SubMunicipality.geometry)
-                .where(SubMunicipality.geometry.is_not(None))
-                .order_by(SubMunicipality.code)).all()]
+            rows = [
+                (r[0], r[1])
+                for r in db.session.execute(
+                    select(SubMunicipality.id, SubMunicipality.geometry)
+                    .where(SubMunicipality.geometry.is_not(None))
+                    .order_by(SubMunicipality.code)
+                ).all()
+            ]
 
             # Peak memory of the index build alone (Python-side allocations; GEOS allocates
             # the geometries and the STRtree in C, which tracemalloc does not see).
@@ -79,17 +90,21 @@ def main() -> None:
             build_ms = (time.perf_counter() - start) * 1_000
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
-            print(f"polygon index build ({len(rows)} polygons): {build_ms:.1f} ms, "
-                  f"tracemalloc peak {peak / 1024:.0f} KiB")
+            print(
+                f"polygon index build ({len(rows)} polygons): {build_ms:.1f} ms, "
+                f"tracemalloc peak {peak / 1024:.0f} KiB"
+            )
 
-            min_lon, min_lat, max_lon, max_lat = (float(v) for v in
-                                                  total_bounds(index.geometries))
-            print(f"bounding box lon {min_lon:.4f}..{max_lon:.4f}, "
-                  f"lat {min_lat:.4f}..{max_lat:.4f}")
+            min_lon, min_lat, max_lon, max_lat = (float(v) for v in total_bounds(index.geometries))
+            print(
+                f"bounding box lon {min_lon:.4f}..{max_lon:.4f}, lat {min_lat:.4f}..{max_lat:.4f}"
+            )
             # Reproducible benchmark points, not security-relevant randomness.
             rng = random.Random(SEED)  # noqa: S311 - seeded PRNG for repeatable bench points
-            points = [(rng.uniform(min_lat, max_lat), rng.uniform(min_lon, max_lon))
-                      for _ in range(POINTS)]
+            points = [
+                (rng.uniform(min_lat, max_lat), rng.uniform(min_lon, max_lon))
+                for _ in range(POINTS)
+            ]
 
             resolve_point(*points[0])  # warm-up: builds and caches the process-wide index
             samples, results = time_calls(resolve_point, points)

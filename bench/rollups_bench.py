@@ -31,10 +31,18 @@ OUTCOMES = ("spoken", "not_home", "refused")
 
 def fill(count: int) -> list[tuple[str, int]]:
     municipality = db.session.scalar(select(Municipality))
-    hoods = [n.id for n in db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.is_unlocatable.is_(False)))]
-    visit_round = VisitRound(municipality_id=municipality.id, name="Ronde",
-                             starts_on=local_today(), ends_on=local_today())
+    hoods = [
+        n.id
+        for n in db.session.scalars(
+            select(Neighbourhood).where(Neighbourhood.is_unlocatable.is_(False))
+        )
+    ]
+    visit_round = VisitRound(
+        municipality_id=municipality.id,
+        name="Ronde",
+        starts_on=local_today(),
+        ends_on=local_today(),
+    )
     campaign = CallCampaign(municipality_id=municipality.id, name="Belactie")
     db.session.add_all([visit_round, campaign])
     db.session.flush()
@@ -42,12 +50,25 @@ def fill(count: int) -> list[tuple[str, int]]:
     made: list[tuple[str, int]] = []
     for number in range(count):
         hood, moment = hoods[number % len(hoods)], now - timedelta(days=number % 365)
-        address = VisitAddress(round_id=visit_round.id, name=f"B{number}", name_key=f"b{number}",
-                               street="Kerkstraat", street_key="kerkstraat",
-                               house_number=str(number), postcode="8890",
-                               address_key=f"kerkstraat {number}", neighbourhood_id=hood)
-        target = CallTarget(campaign_id=campaign.id, name=f"T{number}", name_key=f"t{number}",
-                            address_key=f"a{number}", phone="051000000", neighbourhood_id=hood)
+        address = VisitAddress(
+            round_id=visit_round.id,
+            name=f"B{number}",
+            name_key=f"b{number}",
+            street="Kerkstraat",
+            street_key="kerkstraat",
+            house_number=str(number),
+            postcode="8890",
+            address_key=f"kerkstraat {number}",
+            neighbourhood_id=hood,
+        )
+        target = CallTarget(
+            campaign_id=campaign.id,
+            name=f"T{number}",
+            name_key=f"t{number}",
+            address_key=f"a{number}",
+            phone="051000000",
+            neighbourhood_id=hood,
+        )
         db.session.add_all([address, target])
         db.session.flush()
         visit = Visit(address_id=address.id, outcome=OUTCOMES[number % 3], created_at=moment)

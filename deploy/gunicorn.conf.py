@@ -23,4 +23,3 @@ errorlog = "-"
 # The client address from X-Forwarded-For is taken by the app itself when
 # FIELDWORK_TRUSTED_PROXIES=1 (see env.example).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-

@@ -29,8 +29,7 @@ class DatabaseIntConverter(IntegerConverter):
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(ROOT / "templates"))
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"))
     app.url_map.converters["int"] = DatabaseIntConverter
     configure(app, test_config)
     register_extensions(app)
@@ -43,7 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies)
+            app.wsgi_app, x_for=proxies, x_proto=proxies
+        )
     return app
 
 
@@ -54,8 +54,9 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     os.makedirs(app.instance_path, exist_ok=True)
-    app.config.setdefault("SQLALCHEMY_DATABASE_URI",
-                          database_uri(app.config.get("DATABASE_URL"), app.instance_path))
+    app.config.setdefault(
+        "SQLALCHEMY_DATABASE_URI", database_uri(app.config.get("DATABASE_URL"), app.instance_path)
+    )
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     warning = ensure_secret_key(app.config, app.instance_path)
@@ -65,8 +66,11 @@ def configure(app: Flask, test_config: dict[str, Any] | None) -> None:
     if warning:
         log.info(warning)
     database = app.config["SQLALCHEMY_DATABASE_URI"].split("://", 1)[0]
-    tasks = ("Celery broker at REDIS_URL (run a worker: see README)" if redis_url
-             else "Celery tasks run eagerly in-process (no REDIS_URL)")
+    tasks = (
+        "Celery broker at REDIS_URL (run a worker: see README)"
+        if redis_url
+        else "Celery tasks run eagerly in-process (no REDIS_URL)"
+    )
     log.info("database %s, %s", database, tasks)
 
 
@@ -101,8 +105,9 @@ def register_extensions(app: Flask) -> None:
 
     api.init_app(app)
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer",
-                       "description": "POST /api/v1/auth/token for a token"})
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token for a token"},
+    )
     celery_init_app(app)
     import fieldwork.calls.tasks
     import fieldwork.cases.tasks
@@ -180,16 +185,46 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.volunteers.matching_views import bp as buurtgezel_pages
     from fieldwork.volunteers.views import bp as volunteers_pages
 
-    for blueprint in (home, auth_pages, areas_pages, cases_pages, signals_pages,
-                      notifications_pages, routing_pages, users_pages, referrals_pages,
-                      cards_pages, visits_pages, rounds_pages, calls_pages, campaigns_pages,
-                      volunteers_pages, pool_pages, buurtgezel_pages, photo_public_pages,
-                      photo_pages, indicator_pages, analysis_pages,
-                      health):
+    for blueprint in (
+        home,
+        auth_pages,
+        areas_pages,
+        cases_pages,
+        signals_pages,
+        notifications_pages,
+        routing_pages,
+        users_pages,
+        referrals_pages,
+        cards_pages,
+        visits_pages,
+        rounds_pages,
+        calls_pages,
+        campaigns_pages,
+        volunteers_pages,
+        pool_pages,
+        buurtgezel_pages,
+        photo_public_pages,
+        photo_pages,
+        indicator_pages,
+        analysis_pages,
+        health,
+    ):
         app.register_blueprint(blueprint)
-    for blueprint in (auth_api, areas_api, signals_api, cases_api, routing_api, referrals_api,
-                      visits_api, calls_api, volunteers_api, buurtgezel_api, photos_api,
-                      photo_moderation_api, reports_api):
+    for blueprint in (
+        auth_api,
+        areas_api,
+        signals_api,
+        cases_api,
+        routing_api,
+        referrals_api,
+        visits_api,
+        calls_api,
+        volunteers_api,
+        buurtgezel_api,
+        photos_api,
+        photo_moderation_api,
+        reports_api,
+    ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
 
@@ -208,8 +243,15 @@ def register_commands(app: Flask) -> None:
     from fieldwork.reports.cli import indicators_cli, rollups_cli
     from fieldwork.volunteers.cli import volunteers_cli
 
-    for group in (areas_cli, users_cli, demo_cli, tasks_cli, volunteers_cli, indicators_cli,
-                  rollups_cli):
+    for group in (
+        areas_cli,
+        users_cli,
+        demo_cli,
+        tasks_cli,
+        volunteers_cli,
+        indicators_cli,
+        rollups_cli,
+    ):
         app.cli.add_command(group)
 
 
@@ -221,8 +263,11 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        return {"role_label": lambda role: ROLE_LABELS.get(Role(role), role), "label": label,
-                "current_locale": str(get_locale())}
+        return {
+            "role_label": lambda role: ROLE_LABELS.get(Role(role), role),
+            "label": label,
+            "current_locale": str(get_locale()),
+        }
 
     @app.template_filter("weekday")
     def weekday(number: int) -> str:
@@ -247,5 +292,6 @@ def register_template_helpers(app: Flask) -> None:
         response.headers.setdefault(
             "Content-Security-Policy",
             f"default-src 'self'; img-src 'self' data:{tile_origin}; style-src 'self'; "
-            "script-src 'self'")
+            "script-src 'self'",
+        )
         return response

@@ -70,11 +70,29 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
 }
 
-PLAIN_ENV_KEYS = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "PUBLIC_BASE_URL", "STORAGE_BACKEND",
-                  "STORAGE_DIR", "S3_BUCKET", "S3_ENDPOINT_URL", "S3_REGION", "S3_ACCESS_KEY_ID",
-                  "S3_SECRET_ACCESS_KEY", "MAP_TILES_URL", "MAP_TILES_ATTRIBUTION")
-MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD",
-             "MAIL_DEFAULT_SENDER")
+PLAIN_ENV_KEYS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PUBLIC_BASE_URL",
+    "STORAGE_BACKEND",
+    "STORAGE_DIR",
+    "S3_BUCKET",
+    "S3_ENDPOINT_URL",
+    "S3_REGION",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "MAP_TILES_URL",
+    "MAP_TILES_ATTRIBUTION",
+)
+MAIL_KEYS = (
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+)
 
 
 def database_uri(url: str | None, instance_path: str) -> str:
@@ -83,7 +101,7 @@ def database_uri(url: str | None, instance_path: str) -> str:
         return f"sqlite:///{Path(instance_path) / 'fieldwork.db'}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -140,23 +158,43 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         "timezone": config["BABEL_DEFAULT_TIMEZONE"],
         "broker_connection_retry_on_startup": True,
         # A capture must not hang on a dead broker: give up fast, the outbox re-sends.
-        "task_publish_retry_policy": {"max_retries": 2, "interval_start": 0,
-                                      "interval_step": 0.2, "interval_max": 0.5},
-        "broker_transport_options": {"socket_connect_timeout": 2, "max_retries": 1,
-                                     "interval_start": 0, "interval_step": 0.2,
-                                     "interval_max": 0.2},
+        "task_publish_retry_policy": {
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+        },
+        "broker_transport_options": {
+            "socket_connect_timeout": 2,
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.2,
+        },
         "beat_schedule": {
             "flush-outbox": {"task": "fieldwork.core.flush_outbox", "schedule": 60.0},
             "check-deadlines": {"task": "cases.check_deadlines", "schedule": 900.0},
             "goodmorning-calls": {"task": "calls.goodmorning_tick", "schedule": 60.0},
             "buurtgezel-follow-ups": {"task": "volunteers.match_follow_ups", "schedule": 3600.0},
-            "rebuild-rollups": {"task": "reports.rebuild_rollups",
-                                "schedule": crontab(hour=3, minute=30)},
+            "rebuild-rollups": {
+                "task": "reports.rebuild_rollups",
+                "schedule": crontab(hour=3, minute=30),
+            },
         },
     }
     if redis_url:
-        return {**common, "broker_url": redis_url, "result_backend": redis_url,
-                "task_always_eager": False, "result_expires": 3600}
-    return {**common, "broker_url": "memory://localhost/", "result_backend": "cache+memory://",
-            "task_always_eager": True, "task_eager_propagates": True,
-            "task_store_eager_result": True}
+        return {
+            **common,
+            "broker_url": redis_url,
+            "result_backend": redis_url,
+            "task_always_eager": False,
+            "result_expires": 3600,
+        }
+    return {
+        **common,
+        "broker_url": "memory://localhost/",
+        "result_backend": "cache+memory://",
+        "task_always_eager": True,
+        "task_eager_propagates": True,
+        "task_store_eager_result": True,
+    }

@@ -37,8 +37,7 @@ for _key in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
 def service_unavailable(what: str, reason: str) -> None:
     message = f"{what} is not reachable ({reason})"
     if CI:
-        pytest.fail(f"{message}; under CI=true the production path must be tested",
-                    pytrace=False)
+        pytest.fail(f"{message}; under CI=true the production path must be tested", pytrace=False)
     pytest.skip(f"{message}; start it to run the production-path tests")
 
 
@@ -164,8 +163,7 @@ def _truncate_all(app: Flask) -> None:
         tables = [t.name for t in db.metadata.sorted_tables]
         for attempt in range(5):
             try:
-                db.session.execute(text(f"TRUNCATE {', '.join(tables)} "
-                                        "RESTART IDENTITY CASCADE"))
+                db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
                 db.session.commit()
                 return
             except OperationalError:
@@ -191,8 +189,7 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     yield from _single_path_app(request.param, request, tmp_path)
 
 
-def _single_path_app(kind: str, request: pytest.FixtureRequest,
-                     tmp_path: Path) -> Iterator[Flask]:
+def _single_path_app(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
     application = build_app(kind, request, tmp_path)
     yield application
     from fieldwork.extensions import db
@@ -242,8 +239,9 @@ def moorslede(app: Flask) -> Flask:
 ROLES = ("volunteer", "referrer", "contact_person", "coordinator", "analyst")
 
 
-def make_user(app: Flask, role: str, email: str | None = None, model2: bool = True,
-              **changes: Any) -> int:
+def make_user(
+    app: Flask, role: str, email: str | None = None, model2: bool = True, **changes: Any
+) -> int:
     """An account. A volunteer also gets an active place in the pool with a checked model 2
     (when a municipality was imported), as the visit and call tests need; model2=False
     leaves them without, for the tests of that gate."""
@@ -255,16 +253,28 @@ def make_user(app: Flask, role: str, email: str | None = None, model2: bool = Tr
     from fieldwork.volunteers.models import Volunteer
 
     with app.app_context():
-        user = create_user(email=email or f"{role}@example.be", role=role, password=PASSWORD,
-                           name=role.replace("_", " ").title())
+        user = create_user(
+            email=email or f"{role}@example.be",
+            role=role,
+            password=PASSWORD,
+            name=role.replace("_", " ").title(),
+        )
         for key, value in changes.items():
             setattr(user, key, value)
         municipality = db.session.scalar(select(Municipality).order_by(Municipality.id))
         if role == "volunteer" and model2 and municipality is not None:
-            db.session.add(Volunteer(
-                municipality_id=municipality.id, name=user.name, email=user.email,
-                status="active", roles=["visitor", "caller"], user_id=user.id,
-                model2_checked_on=user.created_at.date(), data_consent_at=user.created_at))
+            db.session.add(
+                Volunteer(
+                    municipality_id=municipality.id,
+                    name=user.name,
+                    email=user.email,
+                    status="active",
+                    roles=["visitor", "caller"],
+                    user_id=user.id,
+                    model2_checked_on=user.created_at.date(),
+                    data_consent_at=user.created_at,
+                )
+            )
         db.session.commit()
         return user.id
 
@@ -286,12 +296,12 @@ def csrf_from(html: str) -> str:
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     page = client.get("/login")
     token = csrf_from(page.get_data(as_text=True))
-    return client.post("/login", data={"csrf_token": token, "email": email,
-                                       "password": password})
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
 
 
-def post_form(client: FlaskClient, page_url: str, data: dict[str, Any],
-              action: str | None = None) -> Any:
+def post_form(
+    client: FlaskClient, page_url: str, data: dict[str, Any], action: str | None = None
+) -> Any:
     """Open the page, take its CSRF token, post ``data`` to ``action`` (default: the page)."""
     token = csrf_from(client.get(page_url).get_data(as_text=True))
     return client.post(action or page_url, data={**data, "csrf_token": token})
@@ -310,17 +320,38 @@ def bearer(token: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def celery_worker(pg_url: str, redis_url: str) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker process on Redis and the test PostgreSQL database."""
-    env = {**os.environ, "DATABASE_URL": pg_url, "REDIS_URL": redis_url,
-           "SECRET_KEY": "worker-test-secret", "FIELDWORK_TASK_QUEUE": TASK_QUEUE,
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(SMTP_PORT),
-           "STORAGE_DIR": str(STORAGE_DIR)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "worker-test-secret",
+        "FIELDWORK_TASK_QUEUE": TASK_QUEUE,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(SMTP_PORT),
+        "STORAGE_DIR": str(STORAGE_DIR),
+    }
     log_path = ROOT / "test-artifacts" / f"worker-{SESSION_ID}.log"
     log_path.parent.mkdir(exist_ok=True)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--pool=solo",
-             "--loglevel=INFO", f"--hostname=test-{SESSION_ID}@%h", "-Q", TASK_QUEUE],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "worker.celery_app",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                f"--hostname=test-{SESSION_ID}@%h",
+                "-Q",
+                TASK_QUEUE,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     while b"ready." not in log_path.read_bytes():
         if process.poll() is not None or time.monotonic() > deadline:

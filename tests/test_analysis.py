@@ -26,14 +26,29 @@ from tests.conftest import csrf_from, import_areas, login, make_user, post_form
 def signal(app, name: str, theme: str, statsec: str = "36012A001") -> None:
     with app.app_context():
         filer = db.session.scalars(select(User).filter_by(role="coordinator")).first()
-        create_signals({
-            "resident": {"name": name, "street": "Marktplaats", "house_number": "1",
-                         "postcode": "8890", "birth_year": 1940, "phone": "051 00 00 00",
-                         "lat": None, "lon": None, "statsec": statsec, "gemeente": "36012",
-                         "deelgemeente": None},
-            "themes": [theme], "urgency": "normal", "note": "Geheime notitie over de bewoner",
-            "consent": {"given": True, "how": "signed_strip", "reference": "F-1"}},
-            filer, source="visit")
+        create_signals(
+            {
+                "resident": {
+                    "name": name,
+                    "street": "Marktplaats",
+                    "house_number": "1",
+                    "postcode": "8890",
+                    "birth_year": 1940,
+                    "phone": "051 00 00 00",
+                    "lat": None,
+                    "lon": None,
+                    "statsec": statsec,
+                    "gemeente": "36012",
+                    "deelgemeente": None,
+                },
+                "themes": [theme],
+                "urgency": "normal",
+                "note": "Geheime notitie over de bewoner",
+                "consent": {"given": True, "how": "signed_strip", "reference": "F-1"},
+            },
+            filer,
+            source="visit",
+        )
         db.session.commit()
 
 
@@ -52,11 +67,13 @@ def into_last_quarter(app) -> str:
     the analyst is shown). Returns that quarter's code."""
     from fieldwork.reports.periods import last_completed_quarter
     from fieldwork.reports.rollups import rebuild
+
     wait_for_routing(app)
     with app.app_context():
         quarter = last_completed_quarter()
-        moment = datetime.combine(quarter.start + timedelta(days=40), datetime.min.time(),
-                                  tzinfo=UTC)
+        moment = datetime.combine(
+            quarter.start + timedelta(days=40), datetime.min.time(), tzinfo=UTC
+        )
         for item in db.session.scalars(select(Signal)):
             item.created_at = moment
         rebuild()
@@ -115,13 +132,27 @@ def test_quotes_and_attention_points_on_the_neighbourhood_page(app, moorslede_fi
     page = f"/buurtanalyse/{moorslede}"
     client = app.test_client()
     login(client, "coordinator@example.be")
-    added = post_form(client, page, {"text": "Sinds de bakker dicht is, zie ik niemand meer.",
-                                     "theme": "eenzaamheid", "source": "visit"},
-                      action=f"{page}/citaten")
+    added = post_form(
+        client,
+        page,
+        {
+            "text": "Sinds de bakker dicht is, zie ik niemand meer.",
+            "theme": "eenzaamheid",
+            "source": "visit",
+        },
+        action=f"{page}/citaten",
+    )
     assert added.status_code == 302
-    point = post_form(client, page, {"title": "Een ontmoetingsplek in het centrum",
-                                     "text": "Zes signalen van eenzaamheid bij 80-plussers.",
-                                     "themes": ["eenzaamheid"]}, action=f"{page}/aandachtspunten")
+    point = post_form(
+        client,
+        page,
+        {
+            "title": "Een ontmoetingsplek in het centrum",
+            "text": "Zes signalen van eenzaamheid bij 80-plussers.",
+            "themes": ["eenzaamheid"],
+        },
+        action=f"{page}/aandachtspunten",
+    )
     assert point.status_code == 302
     empty = post_form(client, page, {"title": ""}, action=f"{page}/aandachtspunten")
     assert empty.status_code == 422
@@ -136,8 +167,12 @@ def test_quotes_and_attention_points_on_the_neighbourhood_page(app, moorslede_fi
     login(analyst, "analyst@example.be")
     seen = analyst.get(page).get_data(as_text=True)
     assert "Een ontmoetingsplek in het centrum" in seen
-    assert analyst.post(f"{page}/citaten", data={"csrf_token": csrf_from(seen),
-                                                 "text": "x"}).status_code == 403
+    assert (
+        analyst.post(
+            f"{page}/citaten", data={"csrf_token": csrf_from(seen), "text": "x"}
+        ).status_code
+        == 403
+    )
     removed = post_form(client, page, {}, action=f"{page}/weg/citaat/{quote_id}")
     assert removed.status_code == 302
     assert "zie ik niemand meer" not in client.get(page).get_data(as_text=True)
@@ -149,8 +184,12 @@ def test_the_printed_report_has_its_sections_and_no_names(app, moorslede_finding
     page = f"/buurtanalyse/{moorslede}"
     client = app.test_client()
     login(client, "coordinator@example.be")
-    post_form(client, page, {"title": "Vervoer naar het dienstencentrum",
-                             "themes": ["mobiliteit"]}, action=f"{page}/aandachtspunten")
+    post_form(
+        client,
+        page,
+        {"title": "Vervoer naar het dienstencentrum", "themes": ["mobiliteit"]},
+        action=f"{page}/aandachtspunten",
+    )
     made = post_form(client, page, {}, action=f"{page}/rapport")
     assert made.status_code == 302
 
@@ -167,8 +206,15 @@ def test_the_printed_report_has_its_sections_and_no_names(app, moorslede_finding
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
-    for section in ("Buurtanalyse Moorslede", "Cijfers", "Wat we hoorden", "Aandachtspunten",
-                    "Foto's", "Bronnen", "Vervoer naar het dienstencentrum"):
+    for section in (
+        "Buurtanalyse Moorslede",
+        "Cijfers",
+        "Wat we hoorden",
+        "Aandachtspunten",
+        "Foto's",
+        "Bronnen",
+        "Vervoer naar het dienstencentrum",
+    ):
         assert section in text, section
     assert "<5" in text  # two mobility signals: suppressed on paper too
     assert "Bewoner" not in text
@@ -184,10 +230,11 @@ def test_the_dashboard_shows_imported_indicators_beside_the_field(app, moorslede
         db.session.commit()
     client = app.test_client()
     login(client, "coordinator@example.be")
-    html = client.get("/buurtanalyse/", query_string={
-        "gemeente": "36012", "measure": "indicator:share_65plus"}).get_data(as_text=True)
+    html = client.get(
+        "/buurtanalyse/", query_string={"gemeente": "36012", "measure": "indicator:share_65plus"}
+    ).get_data(as_text=True)
     assert "Aandeel 65-plussers (2024)" in html
-    assert 'selected>Aandeel 65-plussers (2024)' in html  # the map shows this measure
+    assert "selected>Aandeel 65-plussers (2024)" in html  # the map shows this measure
     assert "shade-5" in html  # the highest share is the darkest
     assert "Signalen per 100 inwoners 65+" in html
 
@@ -210,14 +257,20 @@ def test_an_analyst_cannot_subtract_a_small_neighbourhood_from_the_dashboard(app
     client = app.test_client()
     login(client, "analyst@example.be")
     html = client.get("/buurtanalyse/").get_data(as_text=True)
-    rows = dict(re.findall(r'/buurtanalyse/\d+(?:\?[^"]*)?">([^<]+)</a></td>\s*'
-                           r'<td>[^<]*</td><td>([^<]*)</td>', html))
+    rows = dict(
+        re.findall(
+            r'/buurtanalyse/\d+(?:\?[^"]*)?">([^<]+)</a></td>\s*'
+            r"<td>[^<]*</td><td>([^<]*)</td>",
+            html,
+        )
+    )
     assert rows["Dadizele"] == "&lt;5"
     themes = [v for v in re.findall(r'class="bar-value">([^<]+)<', html)]
     shown_sum = sum(int(v) for v in themes if v.isdigit())
     moorslede = rows["Moorslede"]
-    assert not (moorslede.isdigit() and all(v.isdigit() for v in themes)
-                and shown_sum - int(moorslede) == 3)
+    assert not (
+        moorslede.isdigit() and all(v.isdigit() for v in themes) and shown_sum - int(moorslede) == 3
+    )
     assert "Signalen per maand" not in html  # months would add up with the neighbourhoods
 
 
@@ -232,17 +285,22 @@ def test_exports_never_hand_excel_a_formula(app, moorslede_findings):
         db.session.commit()
     token = api_token(app.test_client(), "coordinator@example.be")
     client = app.test_client()
-    csv_text = client.get("/api/v1/exports/signals.csv", headers=bearer(token),
-                          query_string={"gemeente": "36012"}).get_data(as_text=True)
+    csv_text = client.get(
+        "/api/v1/exports/signals.csv", headers=bearer(token), query_string={"gemeente": "36012"}
+    ).get_data(as_text=True)
     assert "'=HYPERLINK" in csv_text
     assert ";=HYPERLINK" not in csv_text
-    xlsx = client.get("/api/v1/exports/signals.xlsx", headers=bearer(token),
-                      query_string={"gemeente": "36012"}).data
+    xlsx = client.get(
+        "/api/v1/exports/signals.xlsx", headers=bearer(token), query_string={"gemeente": "36012"}
+    ).data
     sheet = load_workbook(io.BytesIO(xlsx)).active
     cells = [cell for row in sheet.iter_rows() for cell in row]
     assert not [c for c in cells if c.data_type == "f"]
-    far = client.get("/api/v1/neighbourhoods/1/summary", headers=bearer(token),
-                     query_string={"until": "9999-12-31"})
+    far = client.get(
+        "/api/v1/neighbourhoods/1/summary",
+        headers=bearer(token),
+        query_string={"until": "9999-12-31"},
+    )
     assert far.status_code == 422
 
 
@@ -266,9 +324,12 @@ def test_figures_for_a_month_a_quarter_or_a_campaign(app, moorslede_findings):
         for old in db.session.scalars(select(Signal).where(Signal.theme == "mobiliteit")):
             old.created_at = utcnow() - timedelta(days=100)
         municipality = db.session.scalar(select(Municipality))
-        visit_round = VisitRound(municipality_id=municipality.id, name="Najaarsronde",
-                                 starts_on=today - timedelta(days=110),
-                                 ends_on=today - timedelta(days=90))
+        visit_round = VisitRound(
+            municipality_id=municipality.id,
+            name="Najaarsronde",
+            starts_on=today - timedelta(days=110),
+            ends_on=today - timedelta(days=90),
+        )
         db.session.add(visit_round)
         db.session.commit()
         round_id = visit_round.id
@@ -281,23 +342,30 @@ def test_figures_for_a_month_a_quarter_or_a_campaign(app, moorslede_findings):
     page = client.get(f"/buurtanalyse/{moorslede}", query_string={"periode": f"{today:%Y-%m}"})
     assert page.status_code == 200
     assert _figure(page.get_data(as_text=True), signals_row) == "6"
-    html = client.get(f"/buurtanalyse/{moorslede}",
-                      query_string={"periode": f"ronde-{round_id}"}).get_data(as_text=True)
+    html = client.get(
+        f"/buurtanalyse/{moorslede}", query_string={"periode": f"ronde-{round_id}"}
+    ).get_data(as_text=True)
     assert _figure(html, signals_row) == "2"
     assert "Najaarsronde" in html
     html = client.get(f"/buurtanalyse/{moorslede}").get_data(as_text=True)
     assert _figure(html, signals_row) == "8"
-    quarters = re.findall(r"<tr><td><a href=\"[^\"]*periode=(\d{4}-Q\d)\">[^<]*</a></td>\s*"
-                          r"((?:<td>\d+</td>){9})</tr>", html)
+    quarters = re.findall(
+        r"<tr><td><a href=\"[^\"]*periode=(\d{4}-Q\d)\">[^<]*</a></td>\s*"
+        r"((?:<td>\d+</td>){9})</tr>",
+        html,
+    )
     assert len(quarters) == 4
     signals_per_quarter = [int(re.findall(r"\d+", cells)[5]) for _code, cells in quarters]
     assert signals_per_quarter[0] == 6
     assert sum(signals_per_quarter[1:]) == 2
-    dashboard = client.get("/buurtanalyse/", query_string={
-        "gemeente": "36012", "periode": f"ronde-{round_id}"}).get_data(as_text=True)
+    dashboard = client.get(
+        "/buurtanalyse/", query_string={"gemeente": "36012", "periode": f"ronde-{round_id}"}
+    ).get_data(as_text=True)
     assert f'value="ronde-{round_id}" selected' in dashboard
-    assert client.get(f"/buurtanalyse/{moorslede}", query_string={"periode": "2026-13"}
-                      ).status_code == 200  # no such period: everything, and a message
+    assert (
+        client.get(f"/buurtanalyse/{moorslede}", query_string={"periode": "2026-13"}).status_code
+        == 200
+    )  # no such period: everything, and a message
     # the analyst: completed quarters only; anything else shows the last one, and says so
     from fieldwork.reports.periods import last_completed_quarter
 
@@ -306,8 +374,16 @@ def test_figures_for_a_month_a_quarter_or_a_campaign(app, moorslede_findings):
     running = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
     analyst = app.test_client()
     login(analyst, "analyst@example.be")
-    for code in (f"ronde-{round_id}", "2026-13", "ronde-999999", "gisteren", "",
-                 f"{today:%Y-%m}", running, str(today.year)):
+    for code in (
+        f"ronde-{round_id}",
+        "2026-13",
+        "ronde-999999",
+        "gisteren",
+        "",
+        f"{today:%Y-%m}",
+        running,
+        str(today.year),
+    ):
         seen = analyst.get(f"/buurtanalyse/{moorslede}", query_string={"periode": code})
         assert seen.status_code == 200
         text = seen.get_data(as_text=True)
@@ -332,19 +408,31 @@ def test_an_attention_point_links_indicators_and_photos(app, moorslede_findings)
     with app.app_context():
         load_demo_indicators()
         municipality = db.session.scalar(select(Municipality))
-        assignment = PhotoAssignment(municipality_id=municipality.id, title="Foto's",
-                                     prompts=[{"prompt": "Waar is het gezellig?"}],
-                                     starts_on=local_today(), ends_on=local_today(),
-                                     token="t" * 32)
+        assignment = PhotoAssignment(
+            municipality_id=municipality.id,
+            title="Foto's",
+            prompts=[{"prompt": "Waar is het gezellig?"}],
+            starts_on=local_today(),
+            ends_on=local_today(),
+            token="t" * 32,
+        )
         db.session.add(assignment)
         db.session.flush()
         photos = {}
-        for name, hood, consent in (("bankje", moorslede, "report"),
-                                    ("plein", moorslede, "analysis"),
-                                    ("elders", dadizele, "report")):
-            photo = Photo(assignment_id=assignment.id, prompt="Waar is het gezellig?",
-                          neighbourhood_id=hood, caption=f"Het {name}", consent=consent,
-                          sha256=name.ljust(64, "0"), status="approved")
+        for name, hood, consent in (
+            ("bankje", moorslede, "report"),
+            ("plein", moorslede, "analysis"),
+            ("elders", dadizele, "report"),
+        ):
+            photo = Photo(
+                assignment_id=assignment.id,
+                prompt="Waar is het gezellig?",
+                neighbourhood_id=hood,
+                caption=f"Het {name}",
+                consent=consent,
+                sha256=name.ljust(64, "0"),
+                status="approved",
+            )
             db.session.add(photo)
             db.session.flush()
             photos[name] = photo.id
@@ -357,19 +445,29 @@ def test_an_attention_point_links_indicators_and_photos(app, moorslede_findings)
     assert "Het bankje" in html
     assert "Het elders" not in html  # another neighbourhood's photo is not offered
     for wrong in ({"photos": [str(photos["elders"])]}, {"indicators": ["made_up"]}):
-        refused = post_form(client, page, {"title": "Iets", **wrong},
-                            action=f"{page}/aandachtspunten")
+        refused = post_form(
+            client, page, {"title": "Iets", **wrong}, action=f"{page}/aandachtspunten"
+        )
         assert refused.status_code == 422
-    point = post_form(client, page, {
-        "title": "Zitbanken langs de wandelroute", "themes": ["mobiliteit"],
-        "indicators": ["share_80plus"],
-        "photos": [str(photos["bankje"]), str(photos["plein"])]},
-        action=f"{page}/aandachtspunten")
+    point = post_form(
+        client,
+        page,
+        {
+            "title": "Zitbanken langs de wandelroute",
+            "themes": ["mobiliteit"],
+            "indicators": ["share_80plus"],
+            "photos": [str(photos["bankje"]), str(photos["plein"])],
+        },
+        action=f"{page}/aandachtspunten",
+    )
     assert point.status_code == 302
     with app.app_context():
         stored = db.session.scalars(select(AttentionPoint)).one()
-        assert stored.findings == {"themes": ["mobiliteit"], "indicators": ["share_80plus"],
-                                   "photos": sorted([photos["bankje"], photos["plein"]])}
+        assert stored.findings == {
+            "themes": ["mobiliteit"],
+            "indicators": ["share_80plus"],
+            "photos": sorted([photos["bankje"], photos["plein"]]),
+        }
     html = client.get(page).get_data(as_text=True)
     based_on = re.search(r"Gebaseerd op: ([^<]*)</small>", html)
     assert based_on
@@ -385,8 +483,9 @@ def test_an_attention_point_links_indicators_and_photos(app, moorslede_findings)
         time.sleep(0.2)
     assert report.status == "done", report.error
     pdf = client.get(f"/buurtanalyse/rapport/{report.id}.pdf")
-    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
-                    .split())
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split()
+    )
     assert "Aandeel 80-plussers" in text
     assert "Het bankje" in text
     assert "Het plein" not in text  # consent for the analysis, not for the report

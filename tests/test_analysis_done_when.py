@@ -49,39 +49,66 @@ def field_work(app) -> dict[str, int]:
     with app.app_context():
         municipality = db.session.scalar(select(Municipality).filter_by(code="36012"))
         hoods = {n.name: n for n in db.session.scalars(select(Neighbourhood))}
-        sector = {name: db.session.scalar(select(Sector).where(
-            Sector.neighbourhood_id == hoods[name].id).order_by(Sector.code))
-            for name in ("Moorslede", "Dadizele")}
+        sector = {
+            name: db.session.scalar(
+                select(Sector)
+                .where(Sector.neighbourhood_id == hoods[name].id)
+                .order_by(Sector.code)
+            )
+            for name in ("Moorslede", "Dadizele")
+        }
         volunteer = db.session.get(User, volunteer_id)
         today = datetime.now(UTC).date()
-        visit_round = VisitRound(municipality_id=municipality.id, name="Ronde 80+ Dadizele",
-                                 starts_on=today, ends_on=today)
+        visit_round = VisitRound(
+            municipality_id=municipality.id,
+            name="Ronde 80+ Dadizele",
+            starts_on=today,
+            ends_on=today,
+        )
         campaign = CallCampaign(municipality_id=municipality.id, name="Belactie Moorslede")
         db.session.add_all([visit_round, campaign])
         db.session.flush()
         for number in range(LONELY_IN_DADIZELE + 2):
             address = VisitAddress(
-                round_id=visit_round.id, name=f"Bewoner {number}", name_key=f"bewoner {number}",
-                street="Dadizeleplaats", street_key="dadizeleplaats", house_number=str(number),
-                postcode="8890", address_key=f"dadizeleplaats {number}",
-                neighbourhood_id=hoods["Dadizele"].id, sector_id=sector["Dadizele"].id)
+                round_id=visit_round.id,
+                name=f"Bewoner {number}",
+                name_key=f"bewoner {number}",
+                street="Dadizeleplaats",
+                street_key="dadizeleplaats",
+                house_number=str(number),
+                postcode="8890",
+                address_key=f"dadizeleplaats {number}",
+                neighbourhood_id=hoods["Dadizele"].id,
+                sector_id=sector["Dadizele"].id,
+            )
             db.session.add(address)
             db.session.flush()
             if number < LONELY_IN_DADIZELE:
-                record_visit(address, volunteer, Findings(
-                    outcome="spoken", themes={"eenzaamheid": "concern", "wonen": "ok"}))
+                record_visit(
+                    address,
+                    volunteer,
+                    Findings(outcome="spoken", themes={"eenzaamheid": "concern", "wonen": "ok"}),
+                )
             else:
                 record_visit(address, volunteer, Findings(outcome="not_home", card_left=True))
         for number in range(MOBILITY_IN_MOORSLEDE + 1):
-            target = CallTarget(campaign_id=campaign.id, name=f"Gebelde {number}",
-                                name_key=f"gebelde {number}", address_key=f"markt {number}",
-                                phone="051000000", neighbourhood_id=hoods["Moorslede"].id,
-                                sector_id=sector["Moorslede"].id)
+            target = CallTarget(
+                campaign_id=campaign.id,
+                name=f"Gebelde {number}",
+                name_key=f"gebelde {number}",
+                address_key=f"markt {number}",
+                phone="051000000",
+                neighbourhood_id=hoods["Moorslede"].id,
+                sector_id=sector["Moorslede"].id,
+            )
             db.session.add(target)
             db.session.flush()
             if number < MOBILITY_IN_MOORSLEDE:
-                record_attempt(target, volunteer, Conversation(
-                    outcome="reached", themes={"mobiliteit": "concern"}))
+                record_attempt(
+                    target,
+                    volunteer,
+                    Conversation(outcome="reached", themes={"mobiliteit": "concern"}),
+                )
             else:
                 record_attempt(target, volunteer, Conversation(outcome="no_answer"))
         db.session.commit()
@@ -89,16 +116,18 @@ def field_work(app) -> dict[str, int]:
 
     def worked() -> bool:  # routed and counted by the worker
         with app.app_context():
-            return db.session.scalar(select(Signal.id).where(
-                Signal.routed_at.is_(None))) is None and db.session.scalar(
-                select(func.count()).select_from(RollupCounted)) == \
-                LONELY_IN_DADIZELE + 2 + MOBILITY_IN_MOORSLEDE + 1
+            return (
+                db.session.scalar(select(Signal.id).where(Signal.routed_at.is_(None))) is None
+                and db.session.scalar(select(func.count()).select_from(RollupCounted))
+                == LONELY_IN_DADIZELE + 2 + MOBILITY_IN_MOORSLEDE + 1
+            )
 
     wait_until(worked)
     with app.app_context():
         quarter = last_completed_quarter()
-        moment = datetime.combine(quarter.start + timedelta(days=45), datetime.min.time(),
-                                  tzinfo=UTC) + timedelta(hours=10)
+        moment = datetime.combine(
+            quarter.start + timedelta(days=45), datetime.min.time(), tzinfo=UTC
+        ) + timedelta(hours=10)
         for model in (Signal, Visit, CallAttempt):
             for row in db.session.scalars(select(model)):
                 row.created_at = moment
@@ -118,14 +147,23 @@ def test_done_when(app, request):
     login(coordinator, "coordinator@example.be")
 
     # the indicators: the coordinator uploads them, the worker reads them
-    upload = post_form(coordinator, "/indicatoren", {
-        "file": (io.BytesIO((ROOT / "data" / "demo" / "indicatoren_moorslede.csv")
-                            .read_bytes()), "pinc.csv"), "source": "Provincies in Cijfers"})
+    upload = post_form(
+        coordinator,
+        "/indicatoren",
+        {
+            "file": (
+                io.BytesIO((ROOT / "data" / "demo" / "indicatoren_moorslede.csv").read_bytes()),
+                "pinc.csv",
+            ),
+            "source": "Provincies in Cijfers",
+        },
+    )
     assert upload.status_code == 303
 
     def imported() -> bool:
-        return 'http-equiv="refresh"' not in coordinator.get(
-            upload.headers["Location"]).get_data(as_text=True)
+        return 'http-equiv="refresh"' not in coordinator.get(upload.headers["Location"]).get_data(
+            as_text=True
+        )
 
     wait_until(imported)
 
@@ -133,11 +171,19 @@ def test_done_when(app, request):
     page = coordinator.get("/buurtanalyse/", query_string={"gemeente": "36012"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    map_data = json.loads(re.search(r'<script type="application/json" id="map-data">(.*?)'
-                                    r'</script>', html, re.S)[1])
+    map_data = json.loads(
+        re.search(
+            r'<script type="application/json" id="map-data">(.*?)'
+            r"</script>",
+            html,
+            re.S,
+        )[1]
+    )
     drawn = {f["properties"]["name"]: f["properties"]["value"] for f in map_data["features"]}
-    assert drawn == {"Dadizele": str(LONELY_IN_DADIZELE),  # signals, the default measure
-                     "Moorslede": str(MOBILITY_IN_MOORSLEDE)}
+    assert drawn == {
+        "Dadizele": str(LONELY_IN_DADIZELE),  # signals, the default measure
+        "Moorslede": str(MOBILITY_IN_MOORSLEDE),
+    }
     assert html.count('class="area shade-') == 2  # the SVG map for print
     assert "Aandeel 65-plussers (2024)" in html
     assert "Bewoner" not in html
@@ -145,9 +191,16 @@ def test_done_when(app, request):
 
     # the neighbourhood page and an attention point on the findings behind it
     dadizele = f"/buurtanalyse/{ids['Dadizele']}"
-    added = post_form(coordinator, dadizele, {
-        "title": "Ontmoeting voor wie alleen woont", "themes": ["eenzaamheid"],
-        "indicators": ["living_alone_75plus"]}, action=f"{dadizele}/aandachtspunten")
+    added = post_form(
+        coordinator,
+        dadizele,
+        {
+            "title": "Ontmoeting voor wie alleen woont",
+            "themes": ["eenzaamheid"],
+            "indicators": ["living_alone_75plus"],
+        },
+        action=f"{dadizele}/aandachtspunten",
+    )
     assert added.status_code == 302
     html = coordinator.get(dadizele).get_data(as_text=True)
     assert "Ontmoeting voor wie alleen woont" in html
@@ -167,36 +220,51 @@ def test_done_when(app, request):
         assert report.status == "done", report.error
         report_id = report.id
     pdf = coordinator.get(f"/buurtanalyse/rapport/{report_id}.pdf")
-    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
-                    .split())
-    for part in ("Buurtanalyse Dadizele", "Cijfers", "Ingeladen indicatoren",
-                 "Aandeel 65-plussers", "Aandachtspunten", "Ontmoeting voor wie alleen woont",
-                 "Alleenwonende 75-plussers", "Bronnen", "Provincies in Cijfers"):
+    text = " ".join(
+        " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).split()
+    )
+    for part in (
+        "Buurtanalyse Dadizele",
+        "Cijfers",
+        "Ingeladen indicatoren",
+        "Aandeel 65-plussers",
+        "Aandachtspunten",
+        "Ontmoeting voor wie alleen woont",
+        "Alleenwonende 75-plussers",
+        "Bronnen",
+        "Provincies in Cijfers",
+    ):
         assert part in text, part
     assert "Bewoner" not in text
 
     # the analyst exports the figures: completed quarters, small cells suppressed; what
     # happened in the quarter still running is not in them yet
     with app.app_context():
-        db.session.add(Signal(neighbourhood_id=ids["Moorslede"], theme="woning",
-                              domain=THEME_DOMAINS["woning"], polarity="need",
-                              source="manual"))
+        db.session.add(
+            Signal(
+                neighbourhood_id=ids["Moorslede"],
+                theme="woning",
+                domain=THEME_DOMAINS["woning"],
+                polarity="need",
+                source="manual",
+            )
+        )
         db.session.commit()
     token = api_token(app.test_client(), "analyst@example.be")
-    exported = app.test_client().get("/api/v1/exports/signals.csv", headers=bearer(token),
-                                     query_string={"gemeente": "36012"})
+    exported = app.test_client().get(
+        "/api/v1/exports/signals.csv", headers=bearer(token), query_string={"gemeente": "36012"}
+    )
     assert exported.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(exported.get_data().decode("utf-8-sig")),
-                               delimiter=";"))
+    rows = list(csv.DictReader(io.StringIO(exported.get_data().decode("utf-8-sig")), delimiter=";"))
     with app.app_context():
         quarter = last_completed_quarter().code
-    cells = {(r["neighbourhood"], r["theme"]): r["count"] for r in rows
-             if r["period"] == quarter}
+    cells = {(r["neighbourhood"], r["theme"]): r["count"] for r in rows if r["period"] == quarter}
     # hidden as well: with the municipality's total, 6 would give Moorslede's 2 away
     assert cells[("Dadizele", "eenzaamheid")] == "x"
     assert cells[("Moorslede", "mobiliteit")] == "<5"
-    assert str(MOBILITY_IN_MOORSLEDE) not in {v for (_n, t), v in cells.items()
-                                              if t == "mobiliteit"}
+    assert str(MOBILITY_IN_MOORSLEDE) not in {
+        v for (_n, t), v in cells.items() if t == "mobiliteit"
+    }
     assert "Bewoner" not in exported.get_data(as_text=True)
     assert not [r for r in rows if r["theme"] == "woning"]
     assert {r["period"] for r in rows} == {quarter}
@@ -206,10 +274,14 @@ def test_done_when(app, request):
     seen = analyst.get(f"/buurtanalyse/{ids['Moorslede']}").get_data(as_text=True)
     assert f'value="{quarter}" selected' in seen
     assert "&lt;5" in seen  # the two mobility signals
-    geojson = app.test_client().get("/api/v1/exports/neighbourhoods.geojson",
-                                    headers=bearer(token), query_string={"gemeente": "36012"})
-    features = {f["properties"]["name"]: f["properties"]
-                for f in json.loads(geojson.get_data())["features"]}
+    geojson = app.test_client().get(
+        "/api/v1/exports/neighbourhoods.geojson",
+        headers=bearer(token),
+        query_string={"gemeente": "36012"},
+    )
+    features = {
+        f["properties"]["name"]: f["properties"] for f in json.loads(geojson.get_data())["features"]
+    }
     assert features["Moorslede"]["calls_reached"] == "<5"
     assert features["Dadizele"]["visits_spoken"] == str(LONELY_IN_DADIZELE)
     assert features["Dadizele"]["suppressed"] is True

@@ -68,8 +68,11 @@ def test_new_neighbourhood_regroup_and_delete(moorslede, coordinator):
     post_form(coordinator, url, {}, action=f"{url}/delete")
     assert neighbourhood(moorslede, "Slijps") == nid
     back = neighbourhood(moorslede, "Moorslede")
-    post_form(coordinator, f"/areas/neighbourhoods/{back}",
-              {"sectors-sectors": ["36012A10-", "36012A19-"]})
+    post_form(
+        coordinator,
+        f"/areas/neighbourhoods/{back}",
+        {"sectors-sectors": ["36012A10-", "36012A19-"]},
+    )
     assert post_form(coordinator, url, {}, action=f"{url}/delete").status_code == 302
     with moorslede.app_context():
         assert db.session.get(Neighbourhood, nid) is None
@@ -78,16 +81,15 @@ def test_new_neighbourhood_regroup_and_delete(moorslede, coordinator):
 def test_fixup_list_places_an_address_and_is_audited(moorslede, coordinator):
     with moorslede.app_context():
         municipality = db.session.scalars(select(Municipality).filter_by(code="36012")).one()
-        fixup_id = resolve_address(municipality, street="Veldweg", house_number="9",
-                                   postcode="8890").fixup.id
+        fixup_id = resolve_address(
+            municipality, street="Veldweg", house_number="9", postcode="8890"
+        ).fixup.id
         db.session.commit()
     html = coordinator.get("/areas/fixups").get_data(as_text=True)
     assert "Veldweg" in html
-    wrong = post_form(coordinator, "/areas/fixups", {"fixup_id": fixup_id,
-                                                     "sector": "72037A001"})
+    wrong = post_form(coordinator, "/areas/fixups", {"fixup_id": fixup_id, "sector": "72037A001"})
     assert wrong.status_code == 400
-    done = post_form(coordinator, "/areas/fixups", {"fixup_id": fixup_id,
-                                                    "sector": "36012b001"})
+    done = post_form(coordinator, "/areas/fixups", {"fixup_id": fixup_id, "sector": "36012b001"})
     assert done.status_code == 302
     with moorslede.app_context():
         fixup = db.session.get(AddressFixup, fixup_id)
@@ -100,18 +102,20 @@ def test_neighbourhoods_api(moorslede):
     make_user(moorslede, "coordinator")
     client = moorslede.test_client()
     token = api_token(client, "coordinator@example.be")
-    body = client.get("/api/v1/neighbourhoods", query_string={"gemeente": "36012"},
-                      headers=bearer(token)).get_json()
-    assert [n["name"] for n in body] == ["Dadizele", "Moorslede",
-                                         "Moorslede - niet te lokaliseren"]
+    body = client.get(
+        "/api/v1/neighbourhoods", query_string={"gemeente": "36012"}, headers=bearer(token)
+    ).get_json()
+    assert [n["name"] for n in body] == ["Dadizele", "Moorslede", "Moorslede - niet te lokaliseren"]
     assert body[0]["deelgemeenten"] == ["36012B"]
     assert len(body[0]["sectors"]) == 5
     assert body[2]["unlocatable"] is True
-    missing = client.get("/api/v1/neighbourhoods", query_string={"gemeente": "72037"},
-                         headers=bearer(token))
+    missing = client.get(
+        "/api/v1/neighbourhoods", query_string={"gemeente": "72037"}, headers=bearer(token)
+    )
     assert missing.status_code == 404
-    bad = client.get("/api/v1/neighbourhoods", query_string={"gemeente": "36"},
-                     headers=bearer(token))
+    bad = client.get(
+        "/api/v1/neighbourhoods", query_string={"gemeente": "36"}, headers=bearer(token)
+    )
     assert bad.status_code == 422
     assert "gemeente" in bad.get_json()["error"]["fields"]
 
@@ -121,13 +125,21 @@ def test_patch_neighbourhood_renames_and_moves_sectors(moorslede):
     client = moorslede.test_client()
     token = api_token(client, "coordinator@example.be")
     nid = neighbourhood(moorslede, "Dadizele")
-    response = client.patch(f"/api/v1/neighbourhoods/{nid}", headers=bearer(token),
-                            json={"name": "Dadizele-Kern", "add_sectors": ["36012A001"]})
+    response = client.patch(
+        f"/api/v1/neighbourhoods/{nid}",
+        headers=bearer(token),
+        json={"name": "Dadizele-Kern", "add_sectors": ["36012A001"]},
+    )
     assert response.status_code == 200, response.get_json()
     assert "36012A001" in response.get_json()["sectors"]
-    bad = client.patch(f"/api/v1/neighbourhoods/{nid}", headers=bearer(token),
-                       json={"add_sectors": ["72037A001"]})
+    bad = client.patch(
+        f"/api/v1/neighbourhoods/{nid}", headers=bearer(token), json={"add_sectors": ["72037A001"]}
+    )
     assert bad.status_code == 422
     assert "add_sectors" in bad.get_json()["error"]["fields"]
-    assert client.patch("/api/v1/neighbourhoods/99999", headers=bearer(token),
-                        json={"name": "x"}).status_code == 404
+    assert (
+        client.patch(
+            "/api/v1/neighbourhoods/99999", headers=bearer(token), json={"name": "x"}
+        ).status_code
+        == 404
+    )

@@ -19,8 +19,10 @@ STATBEL = Path(__file__).resolve().parent.parent / "data" / "statbel"
 
 
 def csv_rows() -> list[dict[str, str]]:
-    lines = [decode_line(raw) for raw in
-             (STATBEL / "statsec_deelgemeente_gemeente_2024.csv").read_bytes().splitlines()]
+    lines = [
+        decode_line(raw)
+        for raw in (STATBEL / "statsec_deelgemeente_gemeente_2024.csv").read_bytes().splitlines()
+    ]
     return list(csv.DictReader(lines, delimiter=";"))
 
 
@@ -30,9 +32,16 @@ ROWS_PER_MUNICIPALITY = Counter(row["gemeente"] for row in csv_rows())
 def snapshot(app) -> list[tuple]:
     with app.app_context():
         return sorted(
-            (s.code, s.name, s.sub_municipality.code, s.neighbourhood.name,
-             s.neighbourhood.is_unlocatable, len(s.sub_municipality.geometry or ""))
-            for s in db.session.scalars(select(Sector)))
+            (
+                s.code,
+                s.name,
+                s.sub_municipality.code,
+                s.neighbourhood.name,
+                s.neighbourhood.is_unlocatable,
+                len(s.sub_municipality.geometry or ""),
+            )
+            for s in db.session.scalars(select(Sector))
+        )
 
 
 def test_import_moorslede_counts_and_report(app, runner):
@@ -58,8 +67,9 @@ def test_import_moorslede_counts_and_report(app, runner):
 def test_reimport_changes_nothing(app, runner):
     runner.invoke(args=["areas", "import", "--municipality", "36012", "--municipality", "72037"])
     before = snapshot(app)
-    result = runner.invoke(args=["areas", "import", "--municipality", "36012",
-                                 "--municipality", "72037"])
+    result = runner.invoke(
+        args=["areas", "import", "--municipality", "36012", "--municipality", "72037"]
+    )
     assert result.exit_code == 0
     assert result.output.count("no changes") == 2
     assert "(0 new)" in result.output
@@ -82,8 +92,9 @@ def test_reimport_keeps_the_coordinators_renames_and_regrouping(app):
 
 
 def test_unknown_municipality_fails_and_writes_nothing(app, runner):
-    result = runner.invoke(args=["areas", "import", "--municipality", "36012",
-                                 "--municipality", "99999"])
+    result = runner.invoke(
+        args=["areas", "import", "--municipality", "36012", "--municipality", "99999"]
+    )
     assert result.exit_code != 0
     assert "99999" in result.output
     with app.app_context():
@@ -91,8 +102,9 @@ def test_unknown_municipality_fails_and_writes_nothing(app, runner):
 
 
 def test_code_mismatches_between_files_are_reported(app, runner):
-    result = runner.invoke(args=["areas", "import", "--municipality", "11002",
-                                 "--municipality", "44021"])
+    result = runner.invoke(
+        args=["areas", "import", "--municipality", "11002", "--municipality", "44021"]
+    )
     assert result.exit_code == 0, result.output
     assert "normalised: CSV 11002-Y = polygon 11002Y" in result.output
     assert "polygon, not in the CSV" in result.output  # Gent's older coding
@@ -103,15 +115,20 @@ def test_code_mismatches_between_files_are_reported(app, runner):
 
 
 def test_misencoded_walloon_names_import(app, runner):
-    mis_encoded = next(row["gemeente"] for row in csv_rows() if "\ufffd" in row["deelgemeente_naam"]
-                       or any(ord(ch) > 127 for ch in row["deelgemeente_naam"]))
+    mis_encoded = next(
+        row["gemeente"]
+        for row in csv_rows()
+        if "\ufffd" in row["deelgemeente_naam"]
+        or any(ord(ch) > 127 for ch in row["deelgemeente_naam"])
+    )
     result = runner.invoke(args=["areas", "import", "--municipality", mis_encoded])
     assert result.exit_code == 0, result.output
     assert "in the CSV, no polygon" in result.output  # Wallonia has no polygons in the file
 
 
-@settings(max_examples=6, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(codes=st.lists(st.sampled_from(sorted(ROWS_PER_MUNICIPALITY)), min_size=1, max_size=3))
 def test_every_imported_sector_sits_in_exactly_one_neighbourhood(app, codes):
     import_areas(app, *codes)
@@ -123,5 +140,6 @@ def test_every_imported_sector_sits_in_exactly_one_neighbourhood(app, codes):
             assert len({s.code for s in sectors}) == len(sectors)
             assert sum(n.is_unlocatable for n in municipality.neighbourhoods) == 1
             located_subs = [s for s in municipality.sub_municipalities if not s.is_unlocatable]
-            assert len([n for n in municipality.neighbourhoods if not n.is_unlocatable]) \
-                == len(located_subs)
+            assert len([n for n in municipality.neighbourhoods if not n.is_unlocatable]) == len(
+                located_subs
+            )

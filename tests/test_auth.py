@@ -22,17 +22,22 @@ def test_login_page_is_dutch_by_default(client):
     assert "E-mailadres" in html
 
 
-@pytest.mark.parametrize("role", ["volunteer", "referrer", "contact_person", "coordinator",
-                                  "analyst"])
+@pytest.mark.parametrize(
+    "role", ["volunteer", "referrer", "contact_person", "coordinator", "analyst"]
+)
 def test_each_role_lands_on_its_own_home(app, client, role):
     make_user(app, role, name="Jo")
     response = login(client, f"{role}@example.be")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/home")
     home = client.get("/home").get_data(as_text=True)
-    titles = {"volunteer": "Vandaag", "referrer": "Mijn doorverwijzingen",
-              "contact_person": "Mijn wachtrij", "coordinator": "Buurten beheren",
-              "analyst": "Cijfers per buurt"}
+    titles = {
+        "volunteer": "Vandaag",
+        "referrer": "Mijn doorverwijzingen",
+        "contact_person": "Mijn wachtrij",
+        "coordinator": "Buurten beheren",
+        "analyst": "Cijfers per buurt",
+    }
     assert titles[role] in home
     assert "Dag Jo" in home
 
@@ -54,8 +59,7 @@ def test_inactive_user_cannot_log_in(app, client):
 
 def test_login_without_csrf_token_is_refused(app, client):
     make_user(app, "volunteer")
-    response = client.post("/login", data={"email": "volunteer@example.be",
-                                           "password": PASSWORD})
+    response = client.post("/login", data={"email": "volunteer@example.be", "password": PASSWORD})
     assert response.status_code == 400
     assert "verlopen" in response.get_data(as_text=True)
 
@@ -63,9 +67,10 @@ def test_login_without_csrf_token_is_refused(app, client):
 def test_next_parameter_only_redirects_locally(app, client):
     make_user(app, "coordinator")
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=https://evil.example/x",
-                           data={"csrf_token": token, "email": "coordinator@example.be",
-                                 "password": PASSWORD})
+    response = client.post(
+        "/login?next=https://evil.example/x",
+        data={"csrf_token": token, "email": "coordinator@example.be", "password": PASSWORD},
+    )
     assert response.headers["Location"].endswith("/home")
 
 
@@ -79,8 +84,9 @@ def test_logout_ends_the_session(app, client):
 
 def test_login_is_rate_limited(app, client):
     make_user(app, "volunteer")
-    statuses = [login(client, "volunteer@example.be", "wrong-password!").status_code
-                for _ in range(11)]
+    statuses = [
+        login(client, "volunteer@example.be", "wrong-password!").status_code for _ in range(11)
+    ]
     assert statuses[:10] == [400] * 10
     assert statuses[10] == 429
     assert "Te veel pogingen" in login(client, "volunteer@example.be").get_data(as_text=True)
@@ -91,8 +97,9 @@ def test_session_cookie_flags_by_default(sqlite_template, tmp_path):
     shutil.copy(sqlite_template, path)
     from fieldwork import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
-                      "TESTING": True})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x", "TESTING": True}
+    )
     assert app.config["SESSION_COOKIE_SECURE"] is True  # the default, not a test override
     make_user(app, "volunteer")
     client = app.test_client()
@@ -112,36 +119,78 @@ def test_passwords_are_hashed(app):
 
 
 def test_users_create_cli(app, runner):
-    result = runner.invoke(args=["users", "create", "--email", "An@Gemeente.be",
-                                 "--role", "contact_person", "--name", "An Peeters",
-                                 "--password", "lang-genoeg-1"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "An@Gemeente.be",
+            "--role",
+            "contact_person",
+            "--name",
+            "An Peeters",
+            "--password",
+            "lang-genoeg-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
-    duplicate = runner.invoke(args=["users", "create", "--email", "an@gemeente.be",
-                                    "--role", "analyst", "--password", "lang-genoeg-1"])
+    duplicate = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "an@gemeente.be",
+            "--role",
+            "analyst",
+            "--password",
+            "lang-genoeg-1",
+        ]
+    )
     assert duplicate.exit_code != 0
     assert "already exists" in duplicate.output
-    short = runner.invoke(args=["users", "create", "--email", "b@gemeente.be",
-                                "--role", "analyst", "--password", "kort"])
+    short = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "b@gemeente.be",
+            "--role",
+            "analyst",
+            "--password",
+            "kort",
+        ]
+    )
     assert short.exit_code != 0
     assert "10 characters" in short.output
-    bad_role = runner.invoke(args=["users", "create", "--email", "c@gemeente.be",
-                                   "--role", "mayor", "--password", "lang-genoeg-1"])
+    bad_role = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "c@gemeente.be",
+            "--role",
+            "mayor",
+            "--password",
+            "lang-genoeg-1",
+        ]
+    )
     assert bad_role.exit_code != 0
     with app.app_context():
         user = db.session.scalars(select(User)).one()
-    assert (user.email, user.role, user.name) == ("an@gemeente.be", "contact_person",
-                                                  "An Peeters")
+    assert (user.email, user.role, user.name) == ("an@gemeente.be", "contact_person", "An Peeters")
 
 
 def test_users_create_prompts_for_the_password(app, runner):
-    result = runner.invoke(args=["users", "create", "--email", "p@gemeente.be",
-                                 "--role", "referrer"],
-                           input="prompted-pass-1\nprompted-pass-1\n")
+    result = runner.invoke(
+        args=["users", "create", "--email", "p@gemeente.be", "--role", "referrer"],
+        input="prompted-pass-1\nprompted-pass-1\n",
+    )
     assert result.exit_code == 0, result.output
     assert login(app.test_client(), "p@gemeente.be", "prompted-pass-1").status_code == 302
 
 
 # --- API tokens ---------------------------------------------------------------------------
+
 
 def test_token_round_trip(app, client):
     make_user(app, "coordinator")
@@ -156,14 +205,16 @@ def test_token_round_trip(app, client):
 
 def test_token_with_wrong_password_is_401_json(app, client):
     make_user(app, "volunteer")
-    response = client.post("/api/v1/auth/token",
-                           json={"email": "volunteer@example.be", "password": "nope"})
+    response = client.post(
+        "/api/v1/auth/token", json={"email": "volunteer@example.be", "password": "nope"}
+    )
     assert response.status_code == 401
     assert response.get_json()["error"]["code"] == "unauthorized"
 
 
-@pytest.mark.parametrize("payload", [{}, {"email": "not-an-email", "password": "x"},
-                                     {"email": "a@b.be"}])
+@pytest.mark.parametrize(
+    "payload", [{}, {"email": "not-an-email", "password": "x"}, {"email": "a@b.be"}]
+)
 def test_token_request_validation_is_422_with_fields(client, payload):
     response = client.post("/api/v1/auth/token", json=payload)
     assert response.status_code == 422
@@ -171,15 +222,22 @@ def test_token_request_validation_is_422_with_fields(client, payload):
 
 
 def test_token_request_with_a_broken_body_is_a_4xx_not_a_500(client):
-    response = client.post("/api/v1/auth/token", data="{not json",
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/auth/token", data="{not json", headers={"Content-Type": "application/json"}
+    )
     assert 400 <= response.status_code < 500
     assert "error" in response.get_json()
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nonsense"},
-                                     {"Authorization": "Basic dXNlcjpwYXNz"},
-                                     {"Authorization": "Bearer "}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+        {"Authorization": "Bearer "},
+    ],
+)
 def test_api_without_a_valid_token_is_401(client, headers):
     response = client.get("/api/v1/me", headers=headers)
     assert response.status_code == 401
@@ -218,10 +276,10 @@ def test_session_cookie_does_not_authenticate_the_api(app, client):
     assert client.get("/api/v1/users").status_code == 401
 
 
-
 @pytest.mark.parametrize(("proxies", "expected_ip"), [(0, "127.0.0.1"), (1, "203.0.113.7")])
-def test_audit_records_the_client_address_behind_a_trusted_proxy(sqlite_template, tmp_path,
-                                                                 proxies, expected_ip):
+def test_audit_records_the_client_address_behind_a_trusted_proxy(
+    sqlite_template, tmp_path, proxies, expected_ip
+):
     path = tmp_path / "proxy.db"
     shutil.copy(sqlite_template, path)
     app = _make_app(f"sqlite:///{path}", TRUSTED_PROXIES=proxies)
@@ -239,8 +297,11 @@ def test_failed_token_requests_are_audited_and_limited_per_account(app, client):
     statuses = []
     for i in range(11):
         client.environ_base["REMOTE_ADDR"] = f"203.0.113.{i}"  # many addresses, one account
-        statuses.append(client.post("/api/v1/auth/token", json={
-            "email": "volunteer@example.be", "password": "wrong"}).status_code)
+        statuses.append(
+            client.post(
+                "/api/v1/auth/token", json={"email": "volunteer@example.be", "password": "wrong"}
+            ).status_code
+        )
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     with app.app_context():
@@ -253,7 +314,9 @@ def test_revoke_and_deactivate_cli(app, client, runner):
     result = runner.invoke(args=["users", "revoke-tokens", "--email", "coordinator@example.be"])
     assert "Revoked 1 token(s)" in result.output
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
-    assert runner.invoke(args=["users", "deactivate", "--email",
-                               "coordinator@example.be"]).exit_code == 0
+    assert (
+        runner.invoke(args=["users", "deactivate", "--email", "coordinator@example.be"]).exit_code
+        == 0
+    )
     assert login(client, "coordinator@example.be").status_code == 400
     assert runner.invoke(args=["users", "deactivate", "--email", "x@y.be"]).exit_code != 0

@@ -44,10 +44,21 @@ def phone_page() -> Iterator[Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 360, "height": 740},
-                                      device_scale_factor=2, is_mobile=True, has_touch=True)
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(
+            viewport={"width": 360, "height": 740},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+        )
         page = context.new_page()
         page.set_default_timeout(10_000)
         try:
@@ -130,8 +141,9 @@ def test_contact_person_works_a_demo_case_to_closed(demo_phone):
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "queue-360.png"), full_page=True)
     page.get_by_role("link", name="Maria Claes").click()
-    assert page.get_by_text("regel 1: thema=eenzaamheid, buurt=Dadizele → An Peeters",
-                            exact=True).first.is_visible()
+    assert page.get_by_text(
+        "regel 1: thema=eenzaamheid, buurt=Dadizele → An Peeters", exact=True
+    ).first.is_visible()
     page.get_by_label("Bereikt").check()
     page.get_by_role("button", name="Poging bewaren").click()
     assert page.get_by_text("Bewaard.").is_visible()
@@ -150,8 +162,11 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     from fieldwork.referrals.models import ReferralCard, ReferralSubmission
 
     with embedded_app.app_context():
-        code = db.session.scalar(select(ReferralCard.code).where(
-            ReferralCard.state == "handed_out").order_by(ReferralCard.id))
+        code = db.session.scalar(
+            select(ReferralCard.code)
+            .where(ReferralCard.state == "handed_out")
+            .order_by(ReferralCard.id)
+        )
     page, base = demo_phone
     page.goto(f"{base}/k/{code}")  # what scanning the QR code opens
     page.get_by_label("E-mailadres").fill("huisarts@demo.fieldwork.be")
@@ -189,8 +204,9 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     assert page.get_by_text(display(code)).first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "referral-receipt-360.png"), full_page=True)
     with embedded_app.app_context():
-        submission = db.session.scalars(select(ReferralSubmission).join(ReferralCard).where(
-            ReferralCard.code == code)).one()
+        submission = db.session.scalars(
+            select(ReferralSubmission).join(ReferralCard).where(ReferralCard.code == code)
+        ).one()
         assert submission.signature_png.startswith(b"\x89PNG")
         assert submission.themes == ["eenzaamheid"]
         assert submission.signals[0].resident.neighbourhood.name == "Dadizele"
@@ -228,8 +244,9 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
     assert page.get_by_text("Bewaard. Op naar het volgende adres.").is_visible()
     assert page.locator("a.visit-row").count() == before - 1
     with embedded_app.app_context():
-        visit = db.session.scalars(select(Visit).where(Visit.outcome == "spoken")
-                                   .order_by(Visit.id.desc())).first()
+        visit = db.session.scalars(
+            select(Visit).where(Visit.outcome == "spoken").order_by(Visit.id.desc())
+        ).first()
         assert visit.themes == {"eenzaamheid": "concern"}
         assert visit.consent_id is not None
 
@@ -245,16 +262,16 @@ def _tile_png() -> bytes:
 
 
 @pytest.mark.parametrize("tiles", [False, True])
-def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, embedded_app,
-                                                                    tiles):
+def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, embedded_app, tiles):
     """The vendored map library draws the neighbourhoods in their shades — over the tiles
     the site configured, or on a plain background without any — and a click on one opens
     its page. The SVG map stays in the page for printing. Nothing breaks the page's CSP."""
     from fieldwork.demo.cli import DEMO_PASSWORD
 
     page, base = demo_phone
-    embedded_app.config["MAP_TILES_URL"] = f"{base}/test-tiles/{{z}}/{{x}}/{{y}}.png" \
-        if tiles else ""
+    embedded_app.config["MAP_TILES_URL"] = (
+        f"{base}/test-tiles/{{z}}/{{x}}/{{y}}.png" if tiles else ""
+    )
     embedded_app.config["MAP_TILES_ATTRIBUTION"] = "Testkaart" if tiles else ""
     fetched: list[str] = []
 
@@ -264,8 +281,10 @@ def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, e
 
     page.route("**/test-tiles/**", tile)
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text)
-            if message.type == "error" else None)
+    page.on(
+        "console",
+        lambda message: problems.append(message.text) if message.type == "error" else None,
+    )
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.goto(f"{base}/login")
     page.get_by_label("E-mailadres").fill("regisseur@demo.fieldwork.be")
@@ -296,7 +315,8 @@ def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, e
         assert page.locator("img.leaflet-tile").count() == 0
         assert not fetched
     page.locator("#zoom-map").screenshot(
-        path=str(ARTIFACTS / f"analysis-map-{'tiles' if tiles else 'plain'}.png"))
+        path=str(ARTIFACTS / f"analysis-map-{'tiles' if tiles else 'plain'}.png")
+    )
     tooltips = []
     for index in range(2):
         areas.nth(index).dispatch_event("mouseover")
@@ -305,6 +325,8 @@ def test_the_coordinator_zooms_the_analysis_map_and_clicks_through(demo_phone, e
     assert page.locator(".leaflet-tooltip b").count() == 0
     page.locator(".leaflet-container path.leaflet-interactive").first.click(force=True)
     page.wait_for_url(re.compile(r"/buurtanalyse/\d+$"))
-    assert page.locator("h1").inner_text().split(" · ")[0] in ("Moorslede",
-                                                                "Dadizele <b>centrum</b>")
+    assert page.locator("h1").inner_text().split(" · ")[0] in (
+        "Moorslede",
+        "Dadizele <b>centrum</b>",
+    )
     assert not problems, problems

@@ -68,48 +68,83 @@ def hamont(app, request):
     with app.app_context():
         hood = db.session.scalars(select(Neighbourhood).filter_by(name="Hamont")).one()
         sector = db.session.scalars(select(Sector).filter_by(code="72037A001")).one()
-        db.session.add(RoutingRule(position=1, name="65+ Hamont", assign_user_id=an,
-                                   conditions={"neighbourhoods": [hood.id], "age_min": 65}))
-        visit_round = VisitRound(municipality_id=hood.municipality_id, name="80+ Hamont",
-                                 starts_on=TODAY, ends_on=TODAY + timedelta(days=60),
-                                 neighbourhoods=[hood])
+        db.session.add(
+            RoutingRule(
+                position=1,
+                name="65+ Hamont",
+                assign_user_id=an,
+                conditions={"neighbourhoods": [hood.id], "age_min": 65},
+            )
+        )
+        visit_round = VisitRound(
+            municipality_id=hood.municipality_id,
+            name="80+ Hamont",
+            starts_on=TODAY,
+            ends_on=TODAY + timedelta(days=60),
+            neighbourhoods=[hood],
+        )
         db.session.add(visit_round)
         db.session.flush()
         for name, street, number, age, phone in PEOPLE:
-            db.session.add(VisitAddress(
-                round_id=visit_round.id, name=name, name_key=name_key(name), street=street,
-                street_key=street_key(street), house_number=number, postcode="3930",
-                address_key=address_key(street, number, "3930"), birth_year=YEAR - age,
-                phone=phone, sector_id=sector.id, neighbourhood_id=hood.id))
+            db.session.add(
+                VisitAddress(
+                    round_id=visit_round.id,
+                    name=name,
+                    name_key=name_key(name),
+                    street=street,
+                    street_key=street_key(street),
+                    house_number=number,
+                    postcode="3930",
+                    address_key=address_key(street, number, "3930"),
+                    birth_year=YEAR - age,
+                    phone=phone,
+                    sector_id=sector.id,
+                    neighbourhood_id=hood.id,
+                )
+            )
         db.session.commit()
         hood_id = hood.id
     client = app.test_client()
-    tokens = {who: api_token(client, f"{who}@example.be")
-              for who in ("coordinator", "maria", "jef", "an", "gp")}
+    tokens = {
+        who: api_token(client, f"{who}@example.be")
+        for who in ("coordinator", "maria", "jef", "an", "gp")
+    }
     return client, tokens, hood_id
 
 
 def make_campaign(client, tokens, hood_id, **changes):
-    body = {"gemeente": "72037", "name": "Belactie 80+ Hamont", "neighbourhoods": [hood_id],
-            "guide": [{"text": "Hoe gaat het met u?"},
-                      {"text": "Ziet u geregeld familie?",
-                       "options": ["vaak", "soms", "nooit"]}],
-            "callers": ["maria@example.be", "jef@example.be"], "max_attempts": 2,
-            "min_gap_minutes": 60, **ALWAYS, **changes}
-    made = client.post("/api/v1/call-campaigns", json=body,
-                       headers=bearer(tokens["coordinator"]))
+    body = {
+        "gemeente": "72037",
+        "name": "Belactie 80+ Hamont",
+        "neighbourhoods": [hood_id],
+        "guide": [
+            {"text": "Hoe gaat het met u?"},
+            {"text": "Ziet u geregeld familie?", "options": ["vaak", "soms", "nooit"]},
+        ],
+        "callers": ["maria@example.be", "jef@example.be"],
+        "max_attempts": 2,
+        "min_gap_minutes": 60,
+        **ALWAYS,
+        **changes,
+    }
+    made = client.post("/api/v1/call-campaigns", json=body, headers=bearer(tokens["coordinator"]))
     assert made.status_code == 201, made.get_json()
     return made.get_json()
 
 
 def campaign_with_list(client, tokens, hood_id, **changes):
     campaign = make_campaign(client, tokens, hood_id, **changes)
-    selected = client.post(f"/api/v1/call-campaigns/{campaign['id']}/selection",
-                           json={"min_age": 80}, headers=bearer(tokens["coordinator"]))
+    selected = client.post(
+        f"/api/v1/call-campaigns/{campaign['id']}/selection",
+        json={"min_age": 80},
+        headers=bearer(tokens["coordinator"]),
+    )
     assert selected.get_json() == {"added": 5, "already_listed": 0, "without_phone": 1}
-    shared = client.post(f"/api/v1/call-campaigns/{campaign['id']}/assignments",
-                         json={"callers": ["maria@example.be", "jef@example.be"]},
-                         headers=bearer(tokens["coordinator"]))
+    shared = client.post(
+        f"/api/v1/call-campaigns/{campaign['id']}/assignments",
+        json={"callers": ["maria@example.be", "jef@example.be"]},
+        headers=bearer(tokens["coordinator"]),
+    )
     assert shared.get_json() == {"assigned": 5}
     return campaign
 
@@ -122,8 +157,11 @@ def my_list(client, token):
 
 def call(client, token, target_id, outcome="reached", key=None, **extra):
     headers = bearer(token) | ({"Idempotency-Key": key} if key else {})
-    return client.post("/api/v1/calls", json={"kind": "campaign", "id": target_id,
-                                              "outcome": outcome, **extra}, headers=headers)
+    return client.post(
+        "/api/v1/calls",
+        json={"kind": "campaign", "id": target_id, "outcome": outcome, **extra},
+        headers=headers,
+    )
 
 
 def test_a_campaign_for_hamont_reaches_the_contact_persons_queue(app, hamont):
@@ -144,21 +182,39 @@ def test_a_campaign_for_hamont_reaches_the_contact_persons_queue(app, hamont):
     assert [q["kind"] for q in first["guide"]] == ["text", "choice"]
     assert "aanspreekpersoon" in first["consent_text"]
 
-    reached = call(client, tokens["maria"], first["id"], answers={
-        "q1": "Het gaat, maar de dagen zijn lang.", "q2": "soms"},
+    reached = call(
+        client,
+        tokens["maria"],
+        first["id"],
+        answers={"q1": "Het gaat, maar de dagen zijn lang.", "q2": "soms"},
         themes={"eenzaamheid": "concern", "mobiliteit": "concern", "woning": "ok"},
-        wants_contact=True, consent_given=True, note="Heeft geen vervoer naar de markt.")
+        wants_contact=True,
+        consent_given=True,
+        note="Heeft geen vervoer naar de markt.",
+    )
     assert reached.status_code == 201, reached.get_json()
     assert reached.get_json()["status"] == "reached"
     assert reached.get_json()["signals"] == 2
-    without = call(client, tokens["jef"], jef[0]["id"],
-                   themes={"financien_rechten": "concern"}, note="noemt zijn buurman")
+    without = call(
+        client,
+        tokens["jef"],
+        jef[0]["id"],
+        themes={"financien_rechten": "concern"},
+        note="noemt zijn buurman",
+    )
     assert without.get_json()["signals"] == 1
 
     def routed():
         with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Signal).where(
-                Signal.source == "call", Signal.routed_at.is_not(None))) == 3
+            return (
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(Signal)
+                    .where(Signal.source == "call", Signal.routed_at.is_not(None))
+                )
+                == 3
+            )
+
     assert wait_until(routed)
     with app.app_context():
         case = db.session.scalars(select(Case)).one()  # only the consented concerns
@@ -169,19 +225,22 @@ def test_a_campaign_for_hamont_reaches_the_contact_persons_queue(app, hamont):
         assert consent.method == "verbal"
         assert consent.recorded_by_id is not None
         assert "aanspreekpersoon" in consent.consent_text.text
-        anonymous = db.session.scalars(select(Signal).where(
-            Signal.theme == "financien_rechten")).one()
+        anonymous = db.session.scalars(
+            select(Signal).where(Signal.theme == "financien_rechten")
+        ).one()
         assert anonymous.resident_id is None
         assert anonymous.note == ""
         assert anonymous.case_id is None
         assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
-        attempt = db.session.scalars(select(CallAttempt).where(
-            CallAttempt.consent_id.is_not(None))).one()
+        attempt = db.session.scalars(
+            select(CallAttempt).where(CallAttempt.consent_id.is_not(None))
+        ).one()
         assert attempt.answers == {"q1": "Het gaat, maar de dagen zijn lang.", "q2": "soms"}
     queue = client.get("/api/v1/queue", headers=bearer(tokens["an"])).get_json()
     assert [c["case_id"] for c in queue["items"]] == [case.id]
-    progress = client.get(f"/api/v1/call-campaigns/{campaign['id']}",
-                          headers=bearer(tokens["coordinator"])).get_json()["progress"]
+    progress = client.get(
+        f"/api/v1/call-campaigns/{campaign['id']}", headers=bearer(tokens["coordinator"])
+    ).get_json()["progress"]
     assert progress["neighbourhoods"]["Hamont"] == {"total": 5, "to_call": 3, "reached": 2}
     assert sum(c["total"] for c in progress["callers"].values()) == 5
     # done people leave the caller's list
@@ -229,18 +288,25 @@ def test_call_back_at_puts_the_person_back_at_the_chosen_time(app, hamont):
     client, tokens, hood_id = hamont
     campaign_with_list(client, tokens, hood_id)
     target = my_list(client, tokens["jef"])[0]["id"]
-    past = call(client, tokens["jef"], target, "call_back_at",
-                call_back_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat())
+    past = call(
+        client,
+        tokens["jef"],
+        target,
+        "call_back_at",
+        call_back_at=(datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+    )
     assert past.status_code == 422
     assert "call_back_at" in past.get_json()["error"]["fields"]
     when = datetime.now(UTC) + timedelta(hours=2)
-    body = call(client, tokens["jef"], target, "call_back_at",
-                call_back_at=when.isoformat()).get_json()
+    body = call(
+        client, tokens["jef"], target, "call_back_at", call_back_at=when.isoformat()
+    ).get_json()
     assert (body["status"], body["attempts"]) == ("to_call", 0)
     listed = next(t for t in my_list(client, tokens["jef"]) if t["id"] == target)
     assert listed["may_call_now"] is False
-    assert datetime.fromisoformat(listed["call_back_at"]) == when.replace(microsecond=0) or \
-        abs(datetime.fromisoformat(listed["call_back_at"]) - when) < timedelta(seconds=1)
+    assert datetime.fromisoformat(listed["call_back_at"]) == when.replace(microsecond=0) or abs(
+        datetime.fromisoformat(listed["call_back_at"]) - when
+    ) < timedelta(seconds=1)
     with app.app_context():
         from fieldwork.auth.models import User
         from fieldwork.calls.campaigns import my_targets
@@ -279,8 +345,11 @@ def test_bad_attempts_are_refused_with_field_details_and_nothing_stored(app, ham
         refused = call(client, tokens["maria"], target, **extra)
         assert refused.status_code == 422, (extra, refused.get_json())
         assert field in refused.get_json()["error"]["fields"], refused.get_json()
-    goodmorning_outcome = client.post("/api/v1/calls", json={
-        "kind": "goodmorning", "id": 1, "outcome": "refused"}, headers=bearer(tokens["maria"]))
+    goodmorning_outcome = client.post(
+        "/api/v1/calls",
+        json={"kind": "goodmorning", "id": 1, "outcome": "refused"},
+        headers=bearer(tokens["maria"]),
+    )
     assert goodmorning_outcome.status_code == 422
     assert "outcome" in goodmorning_outcome.get_json()["error"]["fields"]
     with app.app_context():
@@ -306,18 +375,33 @@ def test_the_same_attempt_from_a_flaky_phone_is_stored_once(app, hamont):
 def test_selection_twice_adds_nobody_twice(app, hamont):
     client, tokens, hood_id = hamont
     campaign = campaign_with_list(client, tokens, hood_id)
-    again = client.post(f"/api/v1/call-campaigns/{campaign['id']}/selection",
-                        json={"min_age": 65}, headers=bearer(tokens["coordinator"]))
+    again = client.post(
+        f"/api/v1/call-campaigns/{campaign['id']}/selection",
+        json={"min_age": 65},
+        headers=bearer(tokens["coordinator"]),
+    )
     assert again.get_json() == {"added": 1, "already_listed": 5, "without_phone": 1}
 
 
 def test_bad_campaigns_are_refused(app, hamont):
     client, tokens, hood_id = hamont
-    post = lambda **body: client.post("/api/v1/call-campaigns", json={  # noqa: E731
-        "gemeente": "72037", "name": "X", "neighbourhoods": [hood_id], **body},
-        headers=bearer(tokens["coordinator"]))
-    assert "hours_until" in post(hours_from="19:00:00", hours_until="10:00:00").get_json()[
-        "error"]["fields"]
+
+    def post(**body):
+        return client.post(
+            "/api/v1/call-campaigns",
+            json={
+                "gemeente": "72037",
+                "name": "X",
+                "neighbourhoods": [hood_id],
+                **body,
+            },
+            headers=bearer(tokens["coordinator"]),
+        )
+
+    assert (
+        "hours_until"
+        in post(hours_from="19:00:00", hours_until="10:00:00").get_json()["error"]["fields"]
+    )
     assert "callers" in post(callers=["nobody@example.be"]).get_json()["error"]["fields"]
     assert "callers" in post(callers=["gp@example.be"]).get_json()["error"]["fields"]
     assert "neighbourhoods" in post(neighbourhoods=[999999]).get_json()["error"]["fields"]
@@ -339,9 +423,15 @@ def test_the_caller_works_the_list_on_the_pages(app, hamont):
     assert sheet.status_code == 200
     assert mine[0]["tel"] in html
     assert campaign["consent_text"] in html
-    data = {"csrf_token": csrf_from(html), "attempts": "0", "outcome": "reached",
-            "answer_q1": "Goed", "answer_q2": "vaak", "theme_eenzaamheid": "concern",
-            "wants_contact": "y"}
+    data = {
+        "csrf_token": csrf_from(html),
+        "attempts": "0",
+        "outcome": "reached",
+        "answer_q1": "Goed",
+        "answer_q2": "vaak",
+        "theme_eenzaamheid": "concern",
+        "wants_contact": "y",
+    }
     refused = page.post(f"/bellen/{target}", data=data)
     assert refused.status_code == 400
     assert "voorgelezen" in refused.get_data(as_text=True)  # the consent message, in Dutch
@@ -365,42 +455,74 @@ def test_the_coordinator_makes_a_campaign_on_the_pages(app, hamont):
         from fieldwork.auth.models import User
 
         maria = db.session.scalars(select(User).filter_by(email="maria@example.be")).one().id
-    made = page.post("/call-campaigns/new", data={
-        "csrf_token": csrf_from(form), "name": "Belactie Hamont", "gemeente": "72037",
-        "neighbourhoods": [str(hood_id)], "callers": [str(maria)],
-        "guide": "Hoe gaat het?\nBuiten geweest? | ja; nee", "max_attempts": "3",
-        "min_gap_minutes": "120", "hours_from": "10:00", "hours_until": "19:00",
-        "consent_text": ""})
+    made = page.post(
+        "/call-campaigns/new",
+        data={
+            "csrf_token": csrf_from(form),
+            "name": "Belactie Hamont",
+            "gemeente": "72037",
+            "neighbourhoods": [str(hood_id)],
+            "callers": [str(maria)],
+            "guide": "Hoe gaat het?\nBuiten geweest? | ja; nee",
+            "max_attempts": "3",
+            "min_gap_minutes": "120",
+            "hours_from": "10:00",
+            "hours_until": "19:00",
+            "consent_text": "",
+        },
+    )
     assert made.status_code == 302, made.get_data(as_text=True)
     show = page.get(made.headers["Location"]).get_data(as_text=True)
     assert "Buiten geweest? | ja; nee" in show
-    selected = page.post(made.headers["Location"] + "/selection", data={
-        "csrf_token": csrf_from(show), "min_age": "80"}, follow_redirects=True)
+    selected = page.post(
+        made.headers["Location"] + "/selection",
+        data={"csrf_token": csrf_from(show), "min_age": "80"},
+        follow_redirects=True,
+    )
     assert "5" in selected.get_data(as_text=True)
-    shared = page.post(made.headers["Location"] + "/assignments", data={
-        "csrf_token": csrf_from(show), "callers": [str(maria)], "neighbourhood": ""},
-        follow_redirects=True)
+    shared = page.post(
+        made.headers["Location"] + "/assignments",
+        data={"csrf_token": csrf_from(show), "callers": [str(maria)], "neighbourhood": ""},
+        follow_redirects=True,
+    )
     assert shared.status_code == 200
     assert len(my_list(client, tokens["maria"])) == 5
 
 
-RULES = st.builds(AttemptRules, st.integers(1, 6), st.timedeltas(
-    timedelta(0), timedelta(days=2)), st.just(time(0)), st.just(time(23, 59)))
-MOMENTS = st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31),  # noqa: DTZ001
-                       timezones=st.just(UTC))
+RULES = st.builds(
+    AttemptRules,
+    st.integers(1, 6),
+    st.timedeltas(timedelta(0), timedelta(days=2)),
+    st.just(time(0)),
+    st.just(time(23, 59)),
+)
+MOMENTS = st.datetimes(
+    datetime(2026, 1, 1),  # noqa: DTZ001
+    datetime(2027, 12, 31),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
 OUTCOMES = st.sampled_from(["reached", "no_answer", "voicemail", "wrong_number", "refused"])
 
 
 @settings(max_examples=200, deadline=None)
-@given(RULES, st.lists(st.tuples(OUTCOMES, st.timedeltas(timedelta(0), timedelta(days=1))),
-                       max_size=12), MOMENTS)
+@given(
+    RULES,
+    st.lists(st.tuples(OUTCOMES, st.timedeltas(timedelta(0), timedelta(days=1))), max_size=12),
+    MOMENTS,
+)
 def test_attempts_never_exceed_the_maximum_and_respect_the_gap(rules, attempts, start):
     state, now = TargetState("to_call", 0, None, None), start
     for outcome, wait in attempts:
         now += wait
         if not may_call(rules, state, now):
-            assert state.status != "to_call" or state.attempts >= rules.max_attempts or (
-                state.last_attempt_at is not None and now < state.last_attempt_at + rules.min_gap)
+            assert (
+                state.status != "to_call"
+                or state.attempts >= rules.max_attempts
+                or (
+                    state.last_attempt_at is not None
+                    and now < state.last_attempt_at + rules.min_gap
+                )
+            )
             continue
         state = after_attempt(rules, state, outcome, now)
         assert state.attempts <= rules.max_attempts

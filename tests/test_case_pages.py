@@ -15,14 +15,26 @@ from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fi
 def test_intake_form_to_queue_to_closed_case(app, setup):  # noqa: F811
     client, token = setup
     import_areas(app, "72037")
-    assert app.test_cli_runner().invoke(args=["areas", "streets", "load", str(STREETS)]) \
-        .exit_code == 0
+    assert (
+        app.test_cli_runner().invoke(args=["areas", "streets", "load", str(STREETS)]).exit_code == 0
+    )
     an = app.test_client()
     login(an, "an@example.be")
-    form = {"name": "Maria Claes", "street": "Dadizeleplaats", "house_number": "3",
-            "postcode": "8890", "gemeente": "36012", "birth_year": "1941", "phone": "056 11",
-            "theme": "eenzaamheid", "domain": "welzijn", "urgency": "urgent",
-            "note": "Ziet niemand meer", "consent_given": "y", "consent_how": "verbal"}
+    form = {
+        "name": "Maria Claes",
+        "street": "Dadizeleplaats",
+        "house_number": "3",
+        "postcode": "8890",
+        "gemeente": "36012",
+        "birth_year": "1941",
+        "phone": "056 11",
+        "theme": "eenzaamheid",
+        "domain": "welzijn",
+        "urgency": "urgent",
+        "note": "Ziet niemand meer",
+        "consent_given": "y",
+        "consent_how": "verbal",
+    }
     bad = post_form(an, "/intake", {**form, "postcode": "88"})
     assert bad.status_code == 400
     assert "4 cijfers" in bad.get_data(as_text=True)
@@ -44,8 +56,7 @@ def test_intake_form_to_queue_to_closed_case(app, setup):  # noqa: F811
     assert "regel 1: thema=eenzaamheid, buurt=Dadizele → An Peeters" in page
     assert 'href="tel:05611"' in page
     url = f"/cases/{case_id}"
-    assert post_form(an, url, {"action": "attempt", "attempt-result": "reached"}).status_code \
-        == 302
+    assert post_form(an, url, {"action": "attempt", "attempt-result": "reached"}).status_code == 302
     refused = post_form(an, url, {"action": "close", "close-outcome": "referred_onward"})
     assert refused.status_code == 400
     assert "partner" in refused.get_data(as_text=True)
@@ -68,8 +79,9 @@ def test_other_roles_cannot_open_queue_case_or_intake(app, setup):  # noqa: F811
 
 def test_case_page_hides_other_peoples_cases(app, setup):  # noqa: F811
     client, token = setup
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(token)).get_json()["id"]
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
     case_id = wait_for_status(client, token, signal_id)["case_id"]
     jan = app.test_client()
     login(jan, "jan@example.be")
@@ -82,18 +94,25 @@ def test_case_page_hides_other_peoples_cases(app, setup):  # noqa: F811
 
 def test_note_and_reassign_on_the_page(app, setup):  # noqa: F811
     client, token = setup
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(token)).get_json()["id"]
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
     case_id = wait_for_status(client, token, signal_id)["case_id"]
     an = app.test_client()
     login(an, "an@example.be")
     url = f"/cases/{case_id}"
-    assert post_form(an, url, {"action": "note", "note-text": "Dochter belt terug"}) \
-        .status_code == 302
-    assert post_form(an, url, {"action": "reassign", "reassign-to": "jan@example.be"}) \
-        .status_code == 400  # a reason is required
-    moved = post_form(an, url, {"action": "reassign", "reassign-to": "jan@example.be",
-                                "reassign-reason": "Jan kent haar"})
+    assert (
+        post_form(an, url, {"action": "note", "note-text": "Dochter belt terug"}).status_code == 302
+    )
+    assert (
+        post_form(an, url, {"action": "reassign", "reassign-to": "jan@example.be"}).status_code
+        == 400
+    )  # a reason is required
+    moved = post_form(
+        an,
+        url,
+        {"action": "reassign", "reassign-to": "jan@example.be", "reassign-reason": "Jan kent haar"},
+    )
     assert moved.status_code == 302
     with app.app_context():
         case = db.session.get(Case, case_id)

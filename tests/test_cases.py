@@ -16,8 +16,9 @@ from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fi
 @pytest.fixture
 def routed(app, setup):  # noqa: F811 - the imported fixture
     client, coordinator = setup
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(coordinator)).get_json()["id"]
+    signal_id = client.post(
+        "/api/v1/signals", json=intake(), headers=bearer(coordinator)
+    ).get_json()["id"]
     case_id = wait_for_status(client, coordinator, signal_id)["case_id"]
     an = api_token(client, "an@example.be")
     return client, coordinator, an, signal_id, case_id
@@ -46,18 +47,19 @@ def test_case_is_worked_to_closed_and_the_filer_sees_only_the_status(app, routed
     assert [s["theme"] for s in case["signals"]] == ["eenzaamheid"]
     assert [e["type"] for e in case["events"]] == ["assigned", "routed"]
 
-    assert event(client, an, case_id, type="contact_attempt", result="no_answer").status_code \
-        == 201
-    reached = event(client, an, case_id, type="contact_attempt", result="reached",
-                    note="Bezoek gepland").get_json()
+    assert event(client, an, case_id, type="contact_attempt", result="no_answer").status_code == 201
+    reached = event(
+        client, an, case_id, type="contact_attempt", result="reached", note="Bezoek gepland"
+    ).get_json()
     assert reached["status"] == "contacted"
     assert wait_for_status(client, coordinator, signal_id)["status"] == "contacted"
 
     missing_partner = event(client, an, case_id, type="close", outcome="referred_onward")
     assert missing_partner.status_code == 422
     assert "partner" in missing_partner.get_json()["error"]["fields"]
-    closed = event(client, an, case_id, type="close", outcome="referred_onward",
-                   partner="OCMW Moorslede").get_json()
+    closed = event(
+        client, an, case_id, type="close", outcome="referred_onward", partner="OCMW Moorslede"
+    ).get_json()
     assert (closed["status"], closed["outcome"]) == ("closed", "referred_onward")
     again = event(client, an, case_id, type="close", outcome="helped")
     assert again.status_code == 409
@@ -98,13 +100,15 @@ def test_illegal_moves_change_nothing(app, routed):
 
 def test_reassign_moves_the_case_to_the_new_queue(app, routed):
     client, _, an, _, case_id = routed
-    moved = event(client, an, case_id, type="reassigned", to="jan@example.be",
-                  reason="Jan kent de familie")
+    moved = event(
+        client, an, case_id, type="reassigned", to="jan@example.be", reason="Jan kent de familie"
+    )
     assert moved.status_code == 201
     assert moved.get_json()["owner"]["email"] == "jan@example.be"
     jan = api_token(client, "jan@example.be")
-    assert [i["case_id"] for i in client.get("/api/v1/queue", headers=bearer(jan))
-            .get_json()["items"]] == [case_id]
+    assert [
+        i["case_id"] for i in client.get("/api/v1/queue", headers=bearer(jan)).get_json()["items"]
+    ] == [case_id]
 
 
 def test_no_contact_after_consent_is_withdrawn(app, routed):
@@ -124,8 +128,7 @@ def test_withdrawing_consent_closes_the_case_and_stops_contact(app, routed):
     assert closed.status_code == 201
     body = closed.get_json()
     assert (body["status"], body["outcome"]) == ("closed", "declined")
-    assert event(client, an, case_id, type="contact_attempt", result="reached").status_code \
-        == 409
+    assert event(client, an, case_id, type="contact_attempt", result="reached").status_code == 409
     with app.app_context():
         assert all(c.withdrawn_at for c in db.session.scalars(select(Consent)))
     assert wait_for_status(client, coordinator, signal_id)["status"] == "closed"

@@ -42,8 +42,14 @@ def _neighbourhood(name: str) -> Neighbourhood:
 
 
 def _sector_codes(sub_code: str) -> list[str]:
-    return list(db.session.scalars(select(Sector.code).join(SubMunicipality).where(
-        SubMunicipality.code == sub_code).order_by(Sector.code)))
+    return list(
+        db.session.scalars(
+            select(Sector.code)
+            .join(SubMunicipality)
+            .where(SubMunicipality.code == sub_code)
+            .order_by(Sector.code)
+        )
+    )
 
 
 def _import(text: str, source: str = "test", **kw):
@@ -75,8 +81,12 @@ def test_parse_number_accepts_dutch_and_english_notation():
 def test_neighbourhood_sums_numerators_and_denominators(areas):
     codes = _sector_codes("36012B")  # Dadizele, five sectors
     parts = [(10, 50), (200, 1000), (30, 100), (5, 20), (60, 300)]
-    _import(HEADER + "".join(f"{c};share_65plus;2024;;{n};{d}\n"
-                             for c, (n, d) in zip(codes, parts, strict=True)))
+    _import(
+        HEADER
+        + "".join(
+            f"{c};share_65plus;2024;;{n};{d}\n" for c, (n, d) in zip(codes, parts, strict=True)
+        )
+    )
     figure = neighbourhood_indicator(_neighbourhood("Dadizele"), "share_65plus", 2024)
     assert figure is not None
     assert figure.numerator == 305
@@ -147,8 +157,11 @@ def test_municipality_figure_own_or_summed(areas):
 def test_compare_with_municipality_and_previous_year(areas):
     municipality = db.session.scalars(select(Municipality).filter_by(code="36012")).one()
     b_codes = _sector_codes("36012B")
-    rows = ["36012;share_65plus;2024;;2200;11000", f"{b_codes[0]};share_65plus;2024;;300;1000",
-            f"{b_codes[0]};share_65plus;2021;;250;1000"]  # no 2022 or 2023: latest earlier
+    rows = [
+        "36012;share_65plus;2024;;2200;11000",
+        f"{b_codes[0]};share_65plus;2024;;300;1000",
+        f"{b_codes[0]};share_65plus;2021;;250;1000",
+    ]  # no 2022 or 2023: latest earlier
     _import(HEADER + "\n".join(rows) + "\n")
     result = compare(_neighbourhood("Dadizele"), "share_65plus", 2024)
     assert result.neighbourhood.value == pytest.approx(30)
@@ -169,9 +182,11 @@ def test_compare_with_municipality_and_previous_year(areas):
 
 def test_latin1_semicolons_decimal_commas_and_dutch_headers(areas):
     code = _sector_codes("36012A")[0]
-    text = ("gebied;indicator;jaar;waarde;teller;noemer;opmerking\r\n"
-            f"{code};share_65plus;2024;22,5;45;200;bron: Provincies in Cijfers – één\r\n"
-            "36012B;share_80plus;2024;7,25;;;\r\n")
+    text = (
+        "gebied;indicator;jaar;waarde;teller;noemer;opmerking\r\n"
+        f"{code};share_65plus;2024;22,5;45;200;bron: Provincies in Cijfers – één\r\n"
+        "36012B;share_80plus;2024;7,25;;;\r\n"
+    )
     report = import_indicators(text.encode("cp1252"), "Provincies in Cijfers")
     assert (report.added, report.rejected) == (2, [])
     value = db.session.scalars(select(IndicatorValue).filter_by(area_code=code)).one()
@@ -185,8 +200,9 @@ def test_latin1_semicolons_decimal_commas_and_dutch_headers(areas):
 
 def test_utf16_and_comma_separated_with_bom(areas):
     code = _sector_codes("36012A")[1]
-    text = ("code,indicator,year,value,numerator,denominator\n"
-            f'{code},share_65plus,2024,"22,5",45,200\n')
+    text = (
+        f'code,indicator,year,value,numerator,denominator\n{code},share_65plus,2024,"22,5",45,200\n'
+    )
     for raw in (text.encode("utf-16"), b"\xef\xbb\xbf" + text.encode("utf-8")):
         report = import_indicators(raw, "x")
         assert report.rejected == []
@@ -195,18 +211,24 @@ def test_utf16_and_comma_separated_with_bom(areas):
 
 def test_rejected_lines_have_their_number_and_reason(areas):
     code = _sector_codes("36012A")[0]
-    text = HEADER + "\n".join([
-        f"{code};share_65plus;2024;;45;200",          # 2 ok
-        "99999A001;share_65plus;2024;;1;2",          # 3 unknown code
-        f"{code};share_80plus;2024;twaalf;;",         # 4 bad number
-        f"{code};share_80plus;2023;;300;200",         # 5 numerator > denominator
-        f"{code};living_alone_75plus;2024;;;",        # 6 nothing
-        f"{code};share_65plus;20x4;;1;2",             # 7 bad year
-        f"{code};share_65plus;2024;;46;200",          # 8 duplicate of line 2
-        "",                                           # empty, skipped
-        f"{code};carer_ratio;2024;;900;100",          # 10 a ratio may exceed 1
-        f"{code};share_80plus;2024;;5;",              # 11 half the parts
-    ]) + "\n"
+    text = (
+        HEADER
+        + "\n".join(
+            [
+                f"{code};share_65plus;2024;;45;200",  # 2 ok
+                "99999A001;share_65plus;2024;;1;2",  # 3 unknown code
+                f"{code};share_80plus;2024;twaalf;;",  # 4 bad number
+                f"{code};share_80plus;2023;;300;200",  # 5 numerator > denominator
+                f"{code};living_alone_75plus;2024;;;",  # 6 nothing
+                f"{code};share_65plus;20x4;;1;2",  # 7 bad year
+                f"{code};share_65plus;2024;;46;200",  # 8 duplicate of line 2
+                "",  # empty, skipped
+                f"{code};carer_ratio;2024;;900;100",  # 10 a ratio may exceed 1
+                f"{code};share_80plus;2024;;5;",  # 11 half the parts
+            ]
+        )
+        + "\n"
+    )
     report = _import(text)
     assert report.added == 2
     assert report.rejected_count == 7
@@ -221,8 +243,10 @@ def test_rejected_lines_have_their_number_and_reason(areas):
 
 def test_all_or_nothing_stores_nothing_when_a_line_is_rejected(areas):
     code = _sector_codes("36012A")[0]
-    report = _import(HEADER + f"{code};share_65plus;2024;;45;200\nXX;share_65plus;2024;;1;2\n",
-                     all_or_nothing=True)
+    report = _import(
+        HEADER + f"{code};share_65plus;2024;;45;200\nXX;share_65plus;2024;;1;2\n",
+        all_or_nothing=True,
+    )
     assert report.rejected_count == 1
     assert report.added == 0
     assert db.session.scalar(select(func.count()).select_from(IndicatorValue)) == 0
@@ -245,16 +269,18 @@ def test_reimport_is_idempotent_and_updates(areas):
 
 def test_code_quirks_are_normalised(areas):
     dash_sector = next(c for c in _sector_codes("36012A") if c.endswith("-"))
-    text = HEADER + (f"{dash_sector[:-1]};share_65plus;2024;;1;10\n"  # trailing '-' dropped
-                     "36012-a;share_65plus;2024;;2;10\n"
-                     " 36012 ;share_65plus;2024;;3;10\n")
+    text = HEADER + (
+        f"{dash_sector[:-1]};share_65plus;2024;;1;10\n"  # trailing '-' dropped
+        "36012-a;share_65plus;2024;;2;10\n"
+        " 36012 ;share_65plus;2024;;3;10\n"
+    )
     report = _import(text)
     assert report.rejected == []
     assert report.added == 3
-    kinds = dict(db.session.execute(select(IndicatorValue.area_code,
-                                             IndicatorValue.area_kind)).all())
-    assert kinds == {dash_sector: "sector", "36012A": "sub_municipality",
-                     "36012": "municipality"}
+    kinds = dict(
+        db.session.execute(select(IndicatorValue.area_code, IndicatorValue.area_kind)).all()
+    )
+    assert kinds == {dash_sector: "sector", "36012A": "sub_municipality", "36012": "municipality"}
 
 
 def test_missing_columns_and_empty_file_are_refused(areas):
@@ -268,16 +294,22 @@ def test_missing_columns_and_empty_file_are_refused(areas):
         import_indicators(b"code;indicator;year\n36012;a;2024\n", "x")
 
 
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(parts=st.lists(st.tuples(st.integers(0, 5000), st.integers(1, 5000)),
-                      min_size=1, max_size=5))
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    parts=st.lists(st.tuples(st.integers(0, 5000), st.integers(1, 5000)), min_size=1, max_size=5)
+)
 def test_neighbourhood_figure_is_ratio_of_sums(areas, parts):
     parts = [(min(n, d), d) for n, d in parts]
     db.session.execute(delete(IndicatorValue))
-    codes = _sector_codes("36012B")[:len(parts)]
-    _import(HEADER + "".join(f"{c};share_65plus;2024;;{n};{d}\n"
-                             for c, (n, d) in zip(codes, parts, strict=False)))
+    codes = _sector_codes("36012B")[: len(parts)]
+    _import(
+        HEADER
+        + "".join(
+            f"{c};share_65plus;2024;;{n};{d}\n" for c, (n, d) in zip(codes, parts, strict=False)
+        )
+    )
     figure = neighbourhood_indicator(_neighbourhood("Dadizele"), "share_65plus", 2024)
     numerator = sum(n for n, _ in parts)
     denominator = sum(d for _, d in parts)
@@ -285,8 +317,9 @@ def test_neighbourhood_figure_is_ratio_of_sums(areas, parts):
     assert figure.denominator == denominator
     assert figure.value == pytest.approx(numerator / denominator * 100)
     assert figure.small == (denominator < SMALL_POPULATION)
-    assert figure.small_sectors == sorted(c for c, (_, d) in zip(codes, parts, strict=False)
-                                          if d < SMALL_POPULATION)
+    assert figure.small_sectors == sorted(
+        c for c, (_, d) in zip(codes, parts, strict=False) if d < SMALL_POPULATION
+    )
 
 
 def test_demo_figures_load(areas):
@@ -296,7 +329,10 @@ def test_demo_figures_load(areas):
     assert report.added == 90
     municipality = db.session.scalars(select(Municipality).filter_by(code="36012")).one()
     assert [name for name, _ in indicators_for(municipality)] == [
-        "share_65plus", "share_80plus", "living_alone_75plus"]
+        "share_65plus",
+        "share_80plus",
+        "living_alone_75plus",
+    ]
     result = compare(_neighbourhood("Moorslede"), "share_65plus", 2024)
     assert result.previous_year == 2023
     assert result.vs_previous is not None
@@ -312,8 +348,11 @@ def test_cli_import_prints_the_report(app, runner, tmp_path):
         app.cli.add_command(indicators_cli)
     import_areas(app, "36012")
     path = tmp_path / "cijfers.csv"
-    path.write_bytes((HEADER + "36012;share_65plus;2024;;2200;11000\n"
-                      "12345;share_65plus;2024;;1;2\n").encode("cp1252"))
+    path.write_bytes(
+        (HEADER + "36012;share_65plus;2024;;2200;11000\n12345;share_65plus;2024;;1;2\n").encode(
+            "cp1252"
+        )
+    )
     result = runner.invoke(args=["indicators", "import", str(path), "--source", "PinC"])
     assert result.exit_code == 0, result.output
     assert "1 added" in result.output
@@ -328,8 +367,14 @@ def test_cli_import_prints_the_report(app, runner, tmp_path):
     assert "nothing was imported" in strict.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(IndicatorValue)) == 1
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "indicators_imported")) == 3  # not the refused one
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "indicators_imported")
+            )
+            == 3
+        )  # not the refused one
 
 
 def read_by_the_worker(client, response) -> str:
@@ -357,12 +402,16 @@ def test_pages_upload_report_and_neighbourhood(app, tmp_path, request):
     with app.app_context():
         codes = _sector_codes("36012B")
         dadizele = _neighbourhood("Dadizele").id
-    csv = HEADER + "".join(f"{c};share_65plus;2024;;{10 + i};{40 + i}\n"
-                           for i, c in enumerate(codes))
+    csv = HEADER + "".join(
+        f"{c};share_65plus;2024;;{10 + i};{40 + i}\n" for i, c in enumerate(codes)
+    )
     csv += f"{codes[0]};share_65plus;2023;;9;40\n36012;share_65plus;2024;;2200;11000\n"
     csv += "nope;share_65plus;2024;;1;2\n"
-    response = post_form(client, "/indicatoren", {
-        "file": (io.BytesIO(csv.encode("cp1252")), "cijfers.csv"), "source": "PinC"})
+    response = post_form(
+        client,
+        "/indicatoren",
+        {"file": (io.BytesIO(csv.encode("cp1252")), "cijfers.csv"), "source": "PinC"},
+    )
     html = read_by_the_worker(client, response)
     assert "Indicators imported." in html
     assert "7 added" in html
@@ -384,21 +433,42 @@ def test_pages_upload_report_and_neighbourhood(app, tmp_path, request):
     with app.app_context():
         job = db.session.scalars(select(IndicatorImport)).one()
         assert (job.status, job.data, job.source) == ("done", None, "PinC")
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "indicators_imported")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "indicators_imported")
+            )
+            == 1
+        )
     # a file the worker cannot read, and all-or-nothing with a rejected line
-    broken = post_form(client, "/indicatoren", {
-        "file": (io.BytesIO(b"naam;iets\nx;y\n"), "fout.csv"), "source": "x"})
+    broken = post_form(
+        client,
+        "/indicatoren",
+        {"file": (io.BytesIO(b"naam;iets\nx;y\n"), "fout.csv"), "source": "x"},
+    )
     assert "column" in read_by_the_worker(client, broken)
-    refused = post_form(client, "/indicatoren", {
-        "file": (io.BytesIO(csv.encode("cp1252")), "cijfers.csv"), "source": "PinC",
-        "all_or_nothing": "y"})
+    refused = post_form(
+        client,
+        "/indicatoren",
+        {
+            "file": (io.BytesIO(csv.encode("cp1252")), "cijfers.csv"),
+            "source": "PinC",
+            "all_or_nothing": "y",
+        },
+    )
     html = read_by_the_worker(client, refused)
     assert "Nothing was imported" in html
     assert "line 9" in html
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "indicators_imported")) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "indicators_imported")
+            )
+            == 1
+        )
         assert db.session.scalar(select(func.count()).select_from(IndicatorImport)) == 3
     other = app.test_client()
     make_user(app, "analyst")
@@ -439,8 +509,9 @@ def test_other_roles_are_refused(app, role):
     token_page = client.get("/home").get_data(as_text=True)
     from tests.conftest import csrf_from
 
-    response = client.post("/indicatoren", data={"csrf_token": csrf_from(token_page),
-                                                 "source": "x"})
+    response = client.post(
+        "/indicatoren", data={"csrf_token": csrf_from(token_page), "source": "x"}
+    )
     assert response.status_code == 403
 
 

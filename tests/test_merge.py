@@ -14,8 +14,9 @@ from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fi
 def test_typo_is_offered_and_merged_on_request(app, setup):  # noqa: F811
     client, token = setup
     first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
-    typo = client.post("/api/v1/signals", json=intake(name="Maria Claeys"),
-                       headers=bearer(token)).get_json()["id"]
+    typo = client.post(
+        "/api/v1/signals", json=intake(name="Maria Claeys"), headers=bearer(token)
+    ).get_json()["id"]
     keep_case = wait_for_status(client, token, first)["case_id"]
     other_case = wait_for_status(client, token, typo)["case_id"]
     assert keep_case != other_case
@@ -25,8 +26,9 @@ def test_typo_is_offered_and_merged_on_request(app, setup):  # noqa: F811
     assert "Mogelijk dezelfde bewoner: Maria Claeys" in page
     with app.app_context():
         duplicate_id = db.session.get(Signal, typo).resident_id
-    merged = an.post(f"/cases/{keep_case}/merge/{duplicate_id}",
-                     data={"csrf_token": csrf_from(page)})
+    merged = an.post(
+        f"/cases/{keep_case}/merge/{duplicate_id}", data={"csrf_token": csrf_from(page)}
+    )
     assert merged.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
@@ -34,8 +36,7 @@ def test_typo_is_offered_and_merged_on_request(app, setup):  # noqa: F811
         assert db.session.get(Case, other_case).closed_at is not None
         open_cases = db.session.scalars(select(Case).where(Case.closed_at.is_(None))).all()
         assert [c.id for c in open_cases] == [keep_case]
-    assert "Mogelijk dezelfde bewoner" not in an.get(f"/cases/{keep_case}").get_data(
-        as_text=True)
+    assert "Mogelijk dezelfde bewoner" not in an.get(f"/cases/{keep_case}").get_data(as_text=True)
 
 
 def test_a_different_person_in_the_same_street_is_not_offered(app, setup):  # noqa: F811
@@ -58,8 +59,11 @@ def test_a_near_match_in_someone_elses_case_is_not_offered(app, setup):  # noqa:
     client, token = setup
     first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
     # mobility in Dadizele matches no rule: the coordinator's case, not An's
-    client.post("/api/v1/signals", json=intake(name="Maria Claeys", theme="mobiliteit"),
-                headers=bearer(token))
+    client.post(
+        "/api/v1/signals",
+        json=intake(name="Maria Claeys", theme="mobiliteit"),
+        headers=bearer(token),
+    )
     case_id = wait_for_status(client, token, first)["case_id"]
     an = app.test_client()
     login(an, "an@example.be")
@@ -67,4 +71,5 @@ def test_a_near_match_in_someone_elses_case_is_not_offered(app, setup):  # noqa:
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
     assert "Mogelijk dezelfde bewoner" in coordinator.get(f"/cases/{case_id}").get_data(
-        as_text=True)
+        as_text=True
+    )

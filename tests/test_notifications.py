@@ -24,8 +24,9 @@ def wait_for_mail(mailbox, count, timeout=20):
 
 
 def routed_case(client, token):
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(token)).get_json()["id"]
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
     return wait_for_status(client, token, signal_id)["case_id"]
 
 
@@ -68,18 +69,24 @@ def test_reminder_then_escalation_each_sent_once(app, setup, mailbox):  # noqa: 
     messages = wait_for_mail(mailbox, 3)
     subjects = sorted(m["Subject"] for m in messages)
     assert not any("Maria" in m.as_string() for m in messages)  # no names over SMTP
-    assert subjects == [f"Herinnering: eerste contact voor dossier {case_id}",
-                        "Nieuw dossier in je wachtrij", f"Over tijd: dossier {case_id}"]
+    assert subjects == [
+        f"Herinnering: eerste contact voor dossier {case_id}",
+        "Nieuw dossier in je wachtrij",
+        f"Over tijd: dossier {case_id}",
+    ]
 
 
 def test_a_contact_attempt_stops_reminders(app, setup, mailbox):  # noqa: F811
     client, token = setup
     case_id = routed_case(client, token)
-    an_token = client.post("/api/v1/auth/token", json={
-        "email": "an@example.be", "password": "correct-horse-battery"}).get_json()["token"]
-    client.post(f"/api/v1/cases/{case_id}/events", json={"type": "contact_attempt",
-                                                         "result": "no_answer"},
-                headers=bearer(an_token))
+    an_token = client.post(
+        "/api/v1/auth/token", json={"email": "an@example.be", "password": "correct-horse-battery"}
+    ).get_json()["token"]
+    client.post(
+        f"/api/v1/cases/{case_id}/events",
+        json={"type": "contact_attempt", "result": "no_answer"},
+        headers=bearer(an_token),
+    )
     with app.app_context():
         due = db.session.get(Case, case_id).due_at
         assert check_deadlines(due + timedelta(days=1)) == {"reminders": 0, "escalations": 0}

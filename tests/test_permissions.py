@@ -22,8 +22,9 @@ def guarded_rules(app):
 
 
 def test_every_view_declares_its_roles(app):
-    undeclared = [rule.rule for rule, view in guarded_rules(app)
-                  if not hasattr(view, "_fieldwork_roles")]
+    undeclared = [
+        rule.rule for rule, view in guarded_rules(app) if not hasattr(view, "_fieldwork_roles")
+    ]
     assert undeclared == []
 
 
@@ -62,8 +63,11 @@ def test_each_role_reaches_exactly_the_pages_declared_for_it(moorslede, role):
             continue
         url = concrete_url(app, rule)
         if rule.rule.startswith("/api/"):
-            response = client.get(url, headers=bearer(token), query_string={
-                "gemeente": "36012", "statsec": "36012A001"})
+            response = client.get(
+                url,
+                headers=bearer(token),
+                query_string={"gemeente": "36012", "statsec": "36012A001"},
+            )
         else:
             response = client.get(url)
         if role in allowed:  # past the role check; 404 = no such object (none was created)
@@ -82,13 +86,18 @@ def test_only_coordinators_change_neighbourhoods(moorslede, role):
     token = api_token(client, f"{role}@example.be")
     with app.app_context():
         neighbourhood_id = db.session.scalars(select(Neighbourhood.id)).first()
-    response = client.patch(f"/api/v1/neighbourhoods/{neighbourhood_id}",
-                            json={"name": "Gekaapt"}, headers=bearer(token))
+    response = client.patch(
+        f"/api/v1/neighbourhoods/{neighbourhood_id}",
+        json={"name": "Gekaapt"},
+        headers=bearer(token),
+    )
     assert response.status_code == 403
     login(client, f"{role}@example.be")
     with app.app_context():
-        empty = Neighbourhood(municipality_id=db.session.get(Neighbourhood, neighbourhood_id)
-                              .municipality_id, name="Leeg")
+        empty = Neighbourhood(
+            municipality_id=db.session.get(Neighbourhood, neighbourhood_id).municipality_id,
+            name="Leeg",
+        )
         db.session.add(empty)
         db.session.commit()
         empty_id = empty.id

@@ -34,8 +34,9 @@ SECOND = "Waar kan je niet veilig oversteken?"
 OTHER_ROLES = ("volunteer", "referrer", "contact_person", "analyst")
 
 
-def jpeg(width: int = 400, height: int = 300, color: tuple[int, int, int] = (200, 120, 40)
-         ) -> bytes:
+def jpeg(
+    width: int = 400, height: int = 300, color: tuple[int, int, int] = (200, 120, 40)
+) -> bytes:
     image = Image.new("RGB", (width, height), color)
     for x in range(width // 4):  # a mark in the top left corner, to see where it turns
         image.putpixel((x, 0), (0, 0, 0))
@@ -60,24 +61,43 @@ def setup(app: Flask) -> Setup:
     coordinator = make_user(app, "coordinator")
     with app.app_context():
         municipality = db.session.scalar(select(Municipality).where(Municipality.code == "72037"))
-        hoods = {n.name: n.id for n in db.session.scalars(select(Neighbourhood).where(
-            Neighbourhood.municipality_id == municipality.id,
-            Neighbourhood.is_unlocatable.is_(False)))}
+        hoods = {
+            n.name: n.id
+            for n in db.session.scalars(
+                select(Neighbourhood).where(
+                    Neighbourhood.municipality_id == municipality.id,
+                    Neighbourhood.is_unlocatable.is_(False),
+                )
+            )
+        }
         today = services.local_today()
         assignment = services.create_assignment(
-            municipality, "Gezellig in je buurt",
+            municipality,
+            "Gezellig in je buurt",
             [{"prompt": PROMPT, "contrast": CONTRAST}, {"prompt": SECOND, "contrast": ""}],
-            [hoods["Hamont"], hoods["Achel"]], today - timedelta(days=7),
-            today + timedelta(days=20), db.session.get(User, coordinator))
+            [hoods["Hamont"], hoods["Achel"]],
+            today - timedelta(days=7),
+            today + timedelta(days=20),
+            db.session.get(User, coordinator),
+        )
         db.session.commit()
-        return Setup(app, assignment.id, assignment.token, hoods["Hamont"], hoods["Achel"],
-                     coordinator)
+        return Setup(
+            app, assignment.id, assignment.token, hoods["Hamont"], hoods["Achel"], coordinator
+        )
 
 
-def add_photo(s: Setup, consent: str = "public", status: str = "new", week: int = 1,
-              side: str = "main", neighbourhood: str | None = "hamont",
-              lat: float | None = None, lon: float | None = None,
-              size: tuple[int, int] = (400, 300), caption: str = "") -> int:
+def add_photo(
+    s: Setup,
+    consent: str = "public",
+    status: str = "new",
+    week: int = 1,
+    side: str = "main",
+    neighbourhood: str | None = "hamont",
+    lat: float | None = None,
+    lon: float | None = None,
+    size: tuple[int, int] = (400, 300),
+    caption: str = "",
+) -> int:
     """A processed photo: a row and its two stored JPEGs, as the worker leaves them."""
     with s.app.app_context():
         assignment = db.session.get(PhotoAssignment, s.assignment_id)
@@ -88,12 +108,23 @@ def add_photo(s: Setup, consent: str = "public", status: str = "new", week: int 
         storage().put(f"{base}-thumb.jpg", thumb, "image/jpeg")
         prompt = services.prompt_for(assignment, week)
         photo = Photo(
-            assignment_id=assignment.id, week=week, side=side,
+            assignment_id=assignment.id,
+            week=week,
+            side=side,
             prompt=prompt["contrast"] if side == "contrast" else prompt["prompt"],
             neighbourhood_id={"hamont": s.hamont, "achel": s.achel, None: None}[neighbourhood],
-            caption=caption, lat=lat, lon=lon, consent=consent, sha256=uuid.uuid4().hex,
-            status=status, original_key=f"{base}.jpg", thumb_key=f"{base}-thumb.jpg",
-            width=width, height=height, size_bytes=len(raw))
+            caption=caption,
+            lat=lat,
+            lon=lon,
+            consent=consent,
+            sha256=uuid.uuid4().hex,
+            status=status,
+            original_key=f"{base}.jpg",
+            thumb_key=f"{base}-thumb.jpg",
+            width=width,
+            height=height,
+            size_bytes=len(raw),
+        )
         db.session.add(photo)
         db.session.commit()
         return photo.id
@@ -128,16 +159,18 @@ def test_photos_for_follows_consent_and_moderation(setup: Setup) -> None:
     add_photo(setup, "public", "new")
     add_photo(setup, "public", "processing")
     with setup.app.app_context():
-        ids = {usage: [p.id for p in moderation.photos_for(usage)]
-               for usage in moderation.USAGES}
-        assert ids == {"analysis": [analysis, report, public], "report": [report, public],
-                       "public": [public]}
-        assert [p.id for p in moderation.photos_for("report", neighbourhood_id=setup.achel)] \
-            == [report]
+        ids = {usage: [p.id for p in moderation.photos_for(usage)] for usage in moderation.USAGES}
+        assert ids == {
+            "analysis": [analysis, report, public],
+            "report": [report, public],
+            "public": [public],
+        }
+        assert [p.id for p in moderation.photos_for("report", neighbourhood_id=setup.achel)] == [
+            report
+        ]
         assert [p.id for p in moderation.photos_for("analysis", week=2)] == [public]
         assignment = db.session.get(PhotoAssignment, setup.assignment_id)
-        assert [p.id for p in moderation.photos_for("report", assignment, setup.hamont)] \
-            == [public]
+        assert [p.id for p in moderation.photos_for("report", assignment, setup.hamont)] == [public]
         counts = moderation.prompt_counts("report", assignment)
         assert [(c.week, c.prompt, c.count) for c in counts] == [(1, PROMPT, 1), (2, SECOND, 1)]
         with pytest.raises(ValueError, match="unknown usage"):
@@ -161,13 +194,21 @@ def test_staff_gallery_shows_approved_photos_and_contrast_pairs(setup: Setup) ->
     assert "Verborgen foto" not in html
     assert 'class="pair"' in html  # the prompt and its contrast side by side
     assert "Vallen en veiligheid, Mobiliteit" in html  # the tags, in Dutch
-    assert html.index(PROMPT) < html.index("Het bankje") < html.index(CONTRAST) \
+    assert (
+        html.index(PROMPT)
+        < html.index("Het bankje")
+        < html.index(CONTRAST)
         < html.index("Het kruispunt")
-    filtered = client.get(f"/foto-opdrachten/{setup.assignment_id}/galerij",
-                          query_string={"week": 2, "neighbourhood": setup.hamont})
+    )
+    filtered = client.get(
+        f"/foto-opdrachten/{setup.assignment_id}/galerij",
+        query_string={"week": 2, "neighbourhood": setup.hamont},
+    )
     assert f'id="photo-{main}"' not in filtered.get_data(as_text=True)
-    odd = client.get(f"/foto-opdrachten/{setup.assignment_id}/galerij",
-                     query_string={"week": "x", "neighbourhood": 10**30})
+    odd = client.get(
+        f"/foto-opdrachten/{setup.assignment_id}/galerij",
+        query_string={"week": "x", "neighbourhood": 10**30},
+    )
     assert odd.status_code == 200
     # the staff images: private, for each moderated photo, not for one in processing
     image = client.get(f"/foto-opdrachten/foto/{hidden}/thumb")
@@ -209,8 +250,7 @@ def test_public_gallery_shows_only_approved_public_photos(setup: Setup) -> None:
     # hiding it takes it out of the public gallery and its image
     coordinator = coordinator_client(setup)
     act(coordinator, setup, public, action="hide")
-    assert "Mag iedereen zien" not in client.get(f"/f/{setup.token}/galerij").get_data(
-        as_text=True)
+    assert "Mag iedereen zien" not in client.get(f"/f/{setup.token}/galerij").get_data(as_text=True)
     assert client.get(f"/f/{setup.token}/foto/{public}/thumb").status_code == 404
 
 
@@ -240,8 +280,14 @@ def test_approve_hide_rotate_and_tag_through_the_page(setup: Setup) -> None:
     act(client, setup, photo_id, action="rotate_left")
     assert photo(setup, photo_id).rotation == 270
 
-    act(client, setup, photo_id, action="approve", themes=["vrije_tijd", "veiligheid"],
-        polarity="strength")
+    act(
+        client,
+        setup,
+        photo_id,
+        action="approve",
+        themes=["vrije_tijd", "veiligheid"],
+        polarity="strength",
+    )
     approved = photo(setup, photo_id)
     assert approved.status == "approved"
     assert approved.themes == ["vrije_tijd", "veiligheid"]
@@ -259,13 +305,19 @@ def test_approve_hide_rotate_and_tag_through_the_page(setup: Setup) -> None:
     with setup.app.app_context():
         for usage in moderation.USAGES:
             assert moderation.photos_for(usage) == []
-        actions = set(db.session.scalars(select(AuditEvent.action).where(
-            AuditEvent.subject_type == "photo", AuditEvent.subject_id == str(photo_id))))
+        actions = set(
+            db.session.scalars(
+                select(AuditEvent.action).where(
+                    AuditEvent.subject_type == "photo", AuditEvent.subject_id == str(photo_id)
+                )
+            )
+        )
         assert {"photo_rotated", "photo_approved", "photo_tagged", "photo_hidden"} <= actions
     gallery = client.get(f"/foto-opdrachten/{setup.assignment_id}/galerij")
     assert "De speeltuin" not in gallery.get_data(as_text=True)
-    hidden_list = client.get(f"/foto-opdrachten/{setup.assignment_id}/moderatie",
-                             query_string={"status": "hidden"})
+    hidden_list = client.get(
+        f"/foto-opdrachten/{setup.assignment_id}/moderatie", query_string={"status": "hidden"}
+    )
     assert "De speeltuin" in hidden_list.get_data(as_text=True)  # it can be approved again
 
 
@@ -276,18 +328,19 @@ def test_processing_and_failed_photos_wait_and_cannot_be_approved(setup: Setup) 
         db.session.get(Photo, failed).failure = "OSError: truncated file"
         db.session.commit()
     client = coordinator_client(setup)
-    html = client.get(f"/foto-opdrachten/{setup.assignment_id}/moderatie").get_data(
-        as_text=True)
+    html = client.get(f"/foto-opdrachten/{setup.assignment_id}/moderatie").get_data(as_text=True)
     assert "Wacht op de achtergrondverwerking" in html
     assert "OSError: truncated file" in html
     act(client, setup, waiting, action="approve")
     assert photo(setup, waiting).status == "processing"
     token = api_token(setup.app.test_client(), "coordinator@example.be")
-    response = setup.app.test_client().post(f"/api/v1/photos/{failed}/moderation",
-                                            json={"action": "approve"}, headers=bearer(token))
+    response = setup.app.test_client().post(
+        f"/api/v1/photos/{failed}/moderation", json={"action": "approve"}, headers=bearer(token)
+    )
     assert response.status_code == 409
-    assert response.get_json()["error"]["fields"] == {"status": [
-        "Deze foto kon niet verwerkt worden."]}
+    assert response.get_json()["error"]["fields"] == {
+        "status": ["Deze foto kon niet verwerkt worden."]
+    }
 
 
 def test_a_concern_becomes_one_signal_for_the_neighbourhood(setup: Setup) -> None:
@@ -295,29 +348,40 @@ def test_a_concern_becomes_one_signal_for_the_neighbourhood(setup: Setup) -> Non
     nowhere = add_photo(setup, "analysis", "approved", neighbourhood=None)
     client = setup.app.test_client()
     token = api_token(client, "coordinator@example.be")
-    response = client.post(f"/api/v1/photos/{photo_id}/signal", json={"theme": "veiligheid"},
-                           headers=bearer(token))
+    response = client.post(
+        f"/api/v1/photos/{photo_id}/signal", json={"theme": "veiligheid"}, headers=bearer(token)
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["photo"]["signal_id"] == body["signal_id"]
     assert body["photo"]["polarity"] == "concern"
-    again = client.post(f"/api/v1/photos/{photo_id}/signal", json={"theme": "mobiliteit"},
-                        headers=bearer(token))
+    again = client.post(
+        f"/api/v1/photos/{photo_id}/signal", json={"theme": "mobiliteit"}, headers=bearer(token)
+    )
     assert again.status_code == 409
-    missing = client.post(f"/api/v1/photos/{nowhere}/signal", json={"theme": "veiligheid"},
-                          headers=bearer(token))
+    missing = client.post(
+        f"/api/v1/photos/{nowhere}/signal", json={"theme": "veiligheid"}, headers=bearer(token)
+    )
     assert missing.status_code == 422
     assert "neighbourhood" in missing.get_json()["error"]["fields"]
-    unknown = client.post(f"/api/v1/photos/{photo_id}/signal", json={"theme": "brand"},
-                          headers=bearer(token))
+    unknown = client.post(
+        f"/api/v1/photos/{photo_id}/signal", json={"theme": "brand"}, headers=bearer(token)
+    )
     assert unknown.status_code == 422
     with setup.app.app_context():
         signals = db.session.scalars(select(Signal)).all()
         assert len(signals) == 1
         signal = signals[0]
-        assert (signal.resident_id, signal.neighbourhood_id, signal.theme, signal.domain,
-                signal.polarity, signal.source, signal.note, signal.filed_by_id) == (
-            None, setup.hamont, "veiligheid", "zorg", "need", "photo", "", setup.coordinator)
+        assert (
+            signal.resident_id,
+            signal.neighbourhood_id,
+            signal.theme,
+            signal.domain,
+            signal.polarity,
+            signal.source,
+            signal.note,
+            signal.filed_by_id,
+        ) == (None, setup.hamont, "veiligheid", "zorg", "need", "photo", "", setup.coordinator)
         assert db.session.get(Photo, nowhere).signal_id is None
 
 
@@ -339,89 +403,170 @@ def test_api_creates_an_assignment_and_moderates(setup: Setup) -> None:
     client = setup.app.test_client()
     token = api_token(client, "coordinator@example.be")
     today = services.local_today()
-    created = client.post("/api/v1/photo-assignments", headers=bearer(token), json={
-        "gemeente": "72037", "title": "Veilig oversteken",
-        "prompts": [{"prompt": SECOND}], "neighbourhood_ids": [setup.achel],
-        "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=13)).isoformat()})
+    created = client.post(
+        "/api/v1/photo-assignments",
+        headers=bearer(token),
+        json={
+            "gemeente": "72037",
+            "title": "Veilig oversteken",
+            "prompts": [{"prompt": SECOND}],
+            "neighbourhood_ids": [setup.achel],
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=13)).isoformat(),
+        },
+    )
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["link"].endswith(f"/f/{body['link'].rsplit('/', 1)[1]}")
     assert body["link"].startswith(setup.app.config["PUBLIC_BASE_URL"].rstrip("/"))
     assert [w["prompt"] for w in body["weeks"]] == [SECOND, SECOND]
     assert body["counts"]["new"] == 0
-    bad = client.post("/api/v1/photo-assignments", headers=bearer(token), json={
-        "gemeente": "72037", "title": "x", "prompts": [{"prompt": "p"}],
-        "neighbourhood_ids": [setup.achel], "starts_on": today.isoformat(),
-        "ends_on": (today - timedelta(days=1)).isoformat()})
+    bad = client.post(
+        "/api/v1/photo-assignments",
+        headers=bearer(token),
+        json={
+            "gemeente": "72037",
+            "title": "x",
+            "prompts": [{"prompt": "p"}],
+            "neighbourhood_ids": [setup.achel],
+            "starts_on": today.isoformat(),
+            "ends_on": (today - timedelta(days=1)).isoformat(),
+        },
+    )
     assert bad.status_code == 422
     assert "ends_on" in bad.get_json()["error"]["fields"]
-    assert client.post("/api/v1/photo-assignments", headers=bearer(token),
-                       json={"gemeente": "72037"}).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/photo-assignments", headers=bearer(token), json={"gemeente": "72037"}
+        ).status_code
+        == 422
+    )
 
     photo_id = add_photo(setup, "public", "new", week=1, size=(640, 480))
     add_photo(setup, "public", "approved", week=2, neighbourhood="achel")
-    listed = client.get(f"/api/v1/photo-assignments/{setup.assignment_id}/photos",
-                        query_string={"status": "new"}, headers=bearer(token))
+    listed = client.get(
+        f"/api/v1/photo-assignments/{setup.assignment_id}/photos",
+        query_string={"status": "new"},
+        headers=bearer(token),
+    )
     assert listed.status_code == 200
     assert [p["id"] for p in listed.get_json()["photos"]] == [photo_id]
     thumb_url = listed.get_json()["photos"][0]["thumb_url"]
     assert client.get(thumb_url, headers=bearer(token)).mimetype == "image/jpeg"
-    assert client.get(f"/api/v1/photo-assignments/{setup.assignment_id}/photos",
-                      query_string={"status": "weird"}, headers=bearer(token)).status_code == 422
-    by_week = client.get(f"/api/v1/photo-assignments/{setup.assignment_id}/photos",
-                         query_string={"week": 2, "neighbourhood": setup.achel},
-                         headers=bearer(token))
+    assert (
+        client.get(
+            f"/api/v1/photo-assignments/{setup.assignment_id}/photos",
+            query_string={"status": "weird"},
+            headers=bearer(token),
+        ).status_code
+        == 422
+    )
+    by_week = client.get(
+        f"/api/v1/photo-assignments/{setup.assignment_id}/photos",
+        query_string={"week": 2, "neighbourhood": setup.achel},
+        headers=bearer(token),
+    )
     assert len(by_week.get_json()["photos"]) == 1
 
-    turned = client.post(f"/api/v1/photos/{photo_id}/moderation", headers=bearer(token),
-                         json={"action": "rotate", "rotation": 90})
+    turned = client.post(
+        f"/api/v1/photos/{photo_id}/moderation",
+        headers=bearer(token),
+        json={"action": "rotate", "rotation": 90},
+    )
     assert turned.status_code == 200, turned.get_json()
     assert (turned.get_json()["width"], turned.get_json()["height"]) == (480, 640)
-    same = client.post(f"/api/v1/photos/{photo_id}/moderation", headers=bearer(token),
-                       json={"action": "rotate", "rotation": 90})
+    same = client.post(
+        f"/api/v1/photos/{photo_id}/moderation",
+        headers=bearer(token),
+        json={"action": "rotate", "rotation": 90},
+    )
     assert (same.get_json()["width"], same.get_json()["rotation"]) == (480, 90)
-    assert client.post(f"/api/v1/photos/{photo_id}/moderation", headers=bearer(token),
-                       json={"action": "rotate", "rotation": 45}).status_code == 422
-    approved = client.post(f"/api/v1/photos/{photo_id}/moderation", headers=bearer(token),
-                           json={"action": "approve", "themes": ["vrije_tijd"],
-                                 "polarity": "strength"})
+    assert (
+        client.post(
+            f"/api/v1/photos/{photo_id}/moderation",
+            headers=bearer(token),
+            json={"action": "rotate", "rotation": 45},
+        ).status_code
+        == 422
+    )
+    approved = client.post(
+        f"/api/v1/photos/{photo_id}/moderation",
+        headers=bearer(token),
+        json={"action": "approve", "themes": ["vrije_tijd"], "polarity": "strength"},
+    )
     assert approved.get_json()["status"] == "approved"
     assert approved.get_json()["themes"] == ["vrije_tijd"]
-    assert client.post(f"/api/v1/photos/{photo_id}/moderation", headers=bearer(token),
-                       json={"action": "approve", "polarity": "mwah"}).status_code == 422
-    assert client.post(f"/api/v1/photos/{photo_id}/moderation", headers=bearer(token),
-                       json={"action": "publish"}).status_code == 422
-    assert client.post("/api/v1/photos/999999/moderation", headers=bearer(token),
-                       json={"action": "approve"}).status_code == 404
-    detail = client.get(f"/api/v1/photo-assignments/{setup.assignment_id}",
-                        headers=bearer(token)).get_json()
+    assert (
+        client.post(
+            f"/api/v1/photos/{photo_id}/moderation",
+            headers=bearer(token),
+            json={"action": "approve", "polarity": "mwah"},
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/v1/photos/{photo_id}/moderation",
+            headers=bearer(token),
+            json={"action": "publish"},
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/api/v1/photos/999999/moderation", headers=bearer(token), json={"action": "approve"}
+        ).status_code
+        == 404
+    )
+    detail = client.get(
+        f"/api/v1/photo-assignments/{setup.assignment_id}", headers=bearer(token)
+    ).get_json()
     assert detail["counts"]["approved"] == 2
     assert detail["weeks"][0]["counts"]["main"] == {"approved": 1}
-    assert client.get("/api/v1/photo-assignments/999999",
-                      headers=bearer(token)).status_code == 404
+    assert client.get("/api/v1/photo-assignments/999999", headers=bearer(token)).status_code == 404
 
 
 def test_new_assignment_page(setup: Setup) -> None:
     client = coordinator_client(setup)
     today = services.local_today()
-    response = post_form(client, "/foto-opdrachten/nieuw", {
-        "title": "Buurt in beeld", "gemeente": "72037", "neighbourhoods": [setup.hamont],
-        "starts_on": today.isoformat(), "ends_on": (today + timedelta(days=20)).isoformat(),
-        "prompts": f"{PROMPT} | {CONTRAST}\n\n{SECOND}\n"})
+    response = post_form(
+        client,
+        "/foto-opdrachten/nieuw",
+        {
+            "title": "Buurt in beeld",
+            "gemeente": "72037",
+            "neighbourhoods": [setup.hamont],
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=20)).isoformat(),
+            "prompts": f"{PROMPT} | {CONTRAST}\n\n{SECOND}\n",
+        },
+    )
     assert response.status_code == 302
     with setup.app.app_context():
-        created = db.session.scalar(select(PhotoAssignment).where(
-            PhotoAssignment.title == "Buurt in beeld"))
-        assert created.prompts == [{"prompt": PROMPT, "contrast": CONTRAST},
-                                   {"prompt": SECOND, "contrast": ""}]
+        created = db.session.scalar(
+            select(PhotoAssignment).where(PhotoAssignment.title == "Buurt in beeld")
+        )
+        assert created.prompts == [
+            {"prompt": PROMPT, "contrast": CONTRAST},
+            {"prompt": SECOND, "contrast": ""},
+        ]
         assert [n.id for n in created.neighbourhoods] == [setup.hamont]
         token = created.token
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f"/f/{token}" in page
     assert page.count(SECOND) == 2  # weeks 2 and 3 repeat the last prompt
-    refused = post_form(client, "/foto-opdrachten/nieuw", {
-        "title": "Leeg", "gemeente": "72037", "neighbourhoods": [setup.hamont],
-        "starts_on": today.isoformat(), "ends_on": today.isoformat(), "prompts": "| contrast"})
+    refused = post_form(
+        client,
+        "/foto-opdrachten/nieuw",
+        {
+            "title": "Leeg",
+            "gemeente": "72037",
+            "neighbourhoods": [setup.hamont],
+            "starts_on": today.isoformat(),
+            "ends_on": today.isoformat(),
+            "prompts": "| contrast",
+        },
+    )
     assert refused.status_code == 400
     assert "Een contrast heeft een vraag ernaast nodig." in refused.get_data(as_text=True)
     listing = client.get("/foto-opdrachten/").get_data(as_text=True)
@@ -431,8 +576,12 @@ def test_new_assignment_page(setup: Setup) -> None:
 
 def test_closing_stops_new_photos(setup: Setup) -> None:
     client = coordinator_client(setup)
-    post_form(client, f"/foto-opdrachten/{setup.assignment_id}", {},
-              action=f"/foto-opdrachten/{setup.assignment_id}/sluiten")
+    post_form(
+        client,
+        f"/foto-opdrachten/{setup.assignment_id}",
+        {},
+        action=f"/foto-opdrachten/{setup.assignment_id}/sluiten",
+    )
     with setup.app.app_context():
         assignment = db.session.get(PhotoAssignment, setup.assignment_id)
         assert assignment.closed_at is not None
@@ -448,8 +597,10 @@ def png(width: int, height: int) -> bytes:
 def test_a_received_photo_is_moderated_after_the_worker(setup: Setup) -> None:
     with setup.app.app_context():
         assignment = db.session.get(PhotoAssignment, setup.assignment_id)
-        received, created = services.receive_photo(assignment, services.Submission(
-            raw=png(800, 600), consent="public", caption="Ons pleintje"))
+        received, created = services.receive_photo(
+            assignment,
+            services.Submission(raw=png(800, 600), consent="public", caption="Ons pleintje"),
+        )
         db.session.commit()
         assert created
         photo_id = received.id
@@ -458,10 +609,12 @@ def test_a_received_photo_is_moderated_after_the_worker(setup: Setup) -> None:
         db.session.commit()
     client = coordinator_client(setup)
     assert "Ons pleintje" in client.get(
-        f"/foto-opdrachten/{setup.assignment_id}/moderatie").get_data(as_text=True)
+        f"/foto-opdrachten/{setup.assignment_id}/moderatie"
+    ).get_data(as_text=True)
     act(client, setup, photo_id, action="approve")
-    assert "Ons pleintje" in setup.app.test_client().get(
-        f"/f/{setup.token}/galerij").get_data(as_text=True)
+    assert "Ons pleintje" in setup.app.test_client().get(f"/f/{setup.token}/galerij").get_data(
+        as_text=True
+    )
 
 
 # --- flyer and map -----------------------------------------------------------------------------
@@ -478,9 +631,15 @@ def test_flyer_has_the_link_as_a_qr_code_and_the_prompt(setup: Setup) -> None:
     width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
     assert (round(width), round(height)) == (420, 595)  # A5 portrait
     text = " ".join(reader.pages[0].extract_text().split())
-    for expected in (PROMPT, "Elke week een nieuwe vraag", "Gezellig in je buurt", link,
-                     "Scan de code met de camera van je gsm", "Hamont-Achel",
-                     "Fotografeer geen herkenbare mensen zonder hun toestemming"):
+    for expected in (
+        PROMPT,
+        "Elke week een nieuwe vraag",
+        "Gezellig in je buurt",
+        link,
+        "Scan de code met de camera van je gsm",
+        "Hamont-Achel",
+        "Fotografeer geen herkenbare mensen zonder hun toestemming",
+    ):
         assert expected in text, expected
     image = pdfium.PdfDocument(response.data)[0].render(scale=200 / 72).to_pil()
     assert {r.text for r in zxingcpp.read_barcodes(image)} == {link}
@@ -505,8 +664,9 @@ def test_the_map_pins_an_approved_pinned_photo(setup: Setup) -> None:
     assert f"#photo-{pinned}" in html
     assert f'data-photo="{hidden}"' not in html
     assert f'data-photo="{unpinned}"' not in html
-    only_achel = client.get(f"/foto-opdrachten/{setup.assignment_id}/kaart",
-                            query_string={"neighbourhood": setup.achel}).get_data(as_text=True)
+    only_achel = client.get(
+        f"/foto-opdrachten/{setup.assignment_id}/kaart", query_string={"neighbourhood": setup.achel}
+    ).get_data(as_text=True)
     assert only_achel.count('class="area"') == 1
     assert f'data-photo="{pinned}"' not in only_achel
 
@@ -521,25 +681,42 @@ def test_other_roles_see_no_photos(setup: Setup, role: str) -> None:
     client = setup.app.test_client()
     login(client, f"{role}@example.be")
     a = setup.assignment_id
-    for url in ("/foto-opdrachten/", "/foto-opdrachten/nieuw", f"/foto-opdrachten/{a}",
-                f"/foto-opdrachten/{a}/flyer.pdf", f"/foto-opdrachten/{a}/moderatie",
-                f"/foto-opdrachten/{a}/galerij", f"/foto-opdrachten/{a}/kaart",
-                f"/foto-opdrachten/foto/{photo_id}/thumb",
-                f"/foto-opdrachten/foto/{photo_id}/full"):
+    for url in (
+        "/foto-opdrachten/",
+        "/foto-opdrachten/nieuw",
+        f"/foto-opdrachten/{a}",
+        f"/foto-opdrachten/{a}/flyer.pdf",
+        f"/foto-opdrachten/{a}/moderatie",
+        f"/foto-opdrachten/{a}/galerij",
+        f"/foto-opdrachten/{a}/kaart",
+        f"/foto-opdrachten/foto/{photo_id}/thumb",
+        f"/foto-opdrachten/foto/{photo_id}/full",
+    ):
         assert client.get(url).status_code == 403, url
-    assert client.post(f"/foto-opdrachten/foto/{photo_id}",
-                       data={"action": "hide"}).status_code in (400, 403)
+    assert client.post(
+        f"/foto-opdrachten/foto/{photo_id}", data={"action": "hide"}
+    ).status_code in (400, 403)
     token = api_token(setup.app.test_client(), f"{role}@example.be")
     api = setup.app.test_client()
-    for url in (f"/api/v1/photo-assignments/{a}", f"/api/v1/photo-assignments/{a}/photos",
-                f"/api/v1/photos/{photo_id}/image/full"):
+    for url in (
+        f"/api/v1/photo-assignments/{a}",
+        f"/api/v1/photo-assignments/{a}/photos",
+        f"/api/v1/photos/{photo_id}/image/full",
+    ):
         assert api.get(url, headers=bearer(token)).status_code == 403, url
-    assert api.post(f"/api/v1/photos/{photo_id}/moderation", json={"action": "hide"},
-                    headers=bearer(token)).status_code == 403
-    assert api.post(f"/api/v1/photos/{photo_id}/signal", json={"theme": "veiligheid"},
-                    headers=bearer(token)).status_code == 403
-    assert api.post("/api/v1/photo-assignments", json={}, headers=bearer(token)).status_code \
+    assert (
+        api.post(
+            f"/api/v1/photos/{photo_id}/moderation", json={"action": "hide"}, headers=bearer(token)
+        ).status_code
         == 403
+    )
+    assert (
+        api.post(
+            f"/api/v1/photos/{photo_id}/signal", json={"theme": "veiligheid"}, headers=bearer(token)
+        ).status_code
+        == 403
+    )
+    assert api.post("/api/v1/photo-assignments", json={}, headers=bearer(token)).status_code == 403
     assert photo(setup, photo_id).status == "approved"
 
 
@@ -547,11 +724,17 @@ def test_anonymous_gets_the_login_page_or_a_401(setup: Setup) -> None:
     photo_id = add_photo(setup, "public", "approved")
     client = setup.app.test_client()
     a = setup.assignment_id
-    for url in (f"/foto-opdrachten/{a}/moderatie", f"/foto-opdrachten/{a}/galerij",
-                f"/foto-opdrachten/foto/{photo_id}/full", f"/foto-opdrachten/{a}/flyer.pdf"):
+    for url in (
+        f"/foto-opdrachten/{a}/moderatie",
+        f"/foto-opdrachten/{a}/galerij",
+        f"/foto-opdrachten/foto/{photo_id}/full",
+        f"/foto-opdrachten/{a}/flyer.pdf",
+    ):
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/login" in response.headers["Location"]
     assert client.get(f"/api/v1/photo-assignments/{a}").status_code == 401
-    assert client.post(f"/api/v1/photos/{photo_id}/moderation",
-                       json={"action": "hide"}).status_code == 401
+    assert (
+        client.post(f"/api/v1/photos/{photo_id}/moderation", json={"action": "hide"}).status_code
+        == 401
+    )

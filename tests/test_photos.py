@@ -28,10 +28,14 @@ from fieldwork.reports import rollups
 from tests.conftest import csrf_from, import_areas, make_user
 
 TODAY = services.local_today()
-PROMPTS = [{"prompt": "Wat is het gezelligste plekje in je buurt?",
-            "contrast": "Wat is het minst gezellige plekje?"},
-           {"prompt": "Waar kan je veilig oversteken?", "contrast": ""},
-           {"prompt": "Naar welke winkel ga je het liefst?", "contrast": ""}]
+PROMPTS = [
+    {
+        "prompt": "Wat is het gezelligste plekje in je buurt?",
+        "contrast": "Wat is het minst gezellige plekje?",
+    },
+    {"prompt": "Waar kan je veilig oversteken?", "contrast": ""},
+    {"prompt": "Naar welke winkel ga je het liefst?", "contrast": ""},
+]
 
 
 def mpo() -> bytes:
@@ -48,8 +52,12 @@ def png_with_idat(extra: bytes) -> bytes:
 
     raw = png()
     end = raw.rfind(b"IEND") - 4
-    chunk = struct.pack(">I", len(extra)) + b"IDAT" + extra + struct.pack(
-        ">I", zlib.crc32(b"IDAT" + extra) & 0xFFFFFFFF)
+    chunk = (
+        struct.pack(">I", len(extra))
+        + b"IDAT"
+        + extra
+        + struct.pack(">I", zlib.crc32(b"IDAT" + extra) & 0xFFFFFFFF)
+    )
     return raw[:end] + chunk + raw[end:]
 
 
@@ -90,18 +98,31 @@ def achel(app, request):
         municipality = db.session.scalars(select(Municipality).filter_by(code="72037")).one()
         hood = db.session.scalars(select(Neighbourhood).filter_by(name="Achel")).one()
         assignment = services.create_assignment(
-            municipality, "Foto-opdracht Achel", PROMPTS, [hood.id], TODAY,
-            TODAY + timedelta(days=27), None)
+            municipality,
+            "Foto-opdracht Achel",
+            PROMPTS,
+            [hood.id],
+            TODAY,
+            TODAY + timedelta(days=27),
+            None,
+        )
         assignment.created_by_id = coordinator
         db.session.commit()
         return {"token": assignment.token, "id": assignment.id, "hood": hood.id}
 
 
 def send(client, token, raw=None, headers=None, filename="foto.jpg", **fields):
-    data = {"consent": "report", **fields,
-            "photo": (io.BytesIO(jpeg() if raw is None else raw), filename)}
-    return client.post(f"/api/v1/photo-assignments/{token}/photos", data=data,
-                       headers=headers or {}, content_type="multipart/form-data")
+    data = {
+        "consent": "report",
+        **fields,
+        "photo": (io.BytesIO(jpeg() if raw is None else raw), filename),
+    }
+    return client.post(
+        f"/api/v1/photo-assignments/{token}/photos",
+        data=data,
+        headers=headers or {},
+        content_type="multipart/form-data",
+    )
 
 
 def processed(app, photo_id: int) -> Photo:
@@ -112,6 +133,7 @@ def processed(app, photo_id: int) -> Photo:
                 db.session.expunge(photo)
                 return photo
             return None
+
     photo = wait_for(done)
     assert photo is not None, "the worker did not process the photo"
     return photo
@@ -143,8 +165,9 @@ def test_the_prompt_of_the_week_is_public(app, achel):
     assert "herkenbare" in html or "herkend" in html  # the reminder about people
 
 
-@pytest.mark.parametrize(("day", "week", "prompt"), [
-    (0, 1, 0), (6, 1, 0), (7, 2, 1), (14, 3, 2), (21, 4, 2), (27, 4, 2)])
+@pytest.mark.parametrize(
+    ("day", "week", "prompt"), [(0, 1, 0), (6, 1, 0), (7, 2, 1), (14, 3, 2), (21, 4, 2), (27, 4, 2)]
+)
 def test_a_new_prompt_each_week_and_the_last_repeats(app, achel, day, week, prompt):
     with app.app_context():
         assignment = db.session.get_one(PhotoAssignment, achel["id"])
@@ -156,15 +179,24 @@ def test_a_photo_arrives_without_exif_and_with_a_thumbnail(app, achel):
     client = app.test_client()
     raw = jpeg(gps=True)
     assert exifread.process_file(io.BytesIO(raw))["GPS GPSLatitude"]  # the reader works
-    response = send(client, achel["token"], raw, caption="  Het bankje   aan de kerk ",
-                    age_group="65plus", side="contrast")
+    response = send(
+        client,
+        achel["token"],
+        raw,
+        caption="  Het bankje   aan de kerk ",
+        age_group="65plus",
+        side="contrast",
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["duplicate"] is False
     photo = processed(app, body["id"])
     assert photo.status == "new"
     assert (photo.caption, photo.age_group, photo.side) == (
-        "Het bankje aan de kerk", "65plus", "contrast")
+        "Het bankje aan de kerk",
+        "65plus",
+        "contrast",
+    )
     assert photo.prompt == PROMPTS[0]["contrast"]
     assert photo.neighbourhood_id == achel["hood"]  # the assignment's only neighbourhood
     assert (photo.lat, photo.lon) == (None, None)  # the EXIF GPS is never a pin
@@ -180,11 +212,14 @@ def test_a_photo_arrives_without_exif_and_with_a_thumbnail(app, achel):
     with app.app_context(), pytest.raises(StorageError):
         storage().get(f"photos/{achel['token']}/gone")
 
-
     def prompt_counted() -> dict:
         with app.app_context():
-            return {k[3]: v for k, v in rollups.stored().items()
-                    if k[0] == achel["hood"] and k[2] == "photos_prompt"}
+            return {
+                k[3]: v
+                for k, v in rollups.stored().items()
+                if k[0] == achel["hood"] and k[2] == "photos_prompt"
+            }
+
     assert wait_for(prompt_counted) == {rollups.photo_key(achel["id"], 1, "contrast"): 1}
 
 
@@ -205,8 +240,7 @@ def test_an_upright_photo_stays_upright(app, achel):
     exif[0x0112] = 6  # rotate 90° clockwise to view
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif.tobytes())
-    photo = processed(app, send(app.test_client(), achel["token"],
-                                out.getvalue()).get_json()["id"])
+    photo = processed(app, send(app.test_client(), achel["token"], out.getvalue()).get_json()["id"])
     assert (photo.width, photo.height) == (200, 400)
 
 
@@ -225,17 +259,20 @@ def jpeg_with_comment(comment: bytes) -> bytes:
     return raw[:2] + segment + raw[2:]
 
 
-@pytest.mark.parametrize(("raw", "name"), [
-    (b"This is not a photo at all, just text.", "notes.jpg"),
-    (b"<html><script>alert(1)</script></html>", "foto.jpg"),
-    (b"GIF89a" + b"\x00" * 40, "small.gif"),  # an image, but not a photo format we take
-    (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "broken.jpg"),  # a JPEG's start and nothing after
-    (jpeg(gps=False) + zip_bytes(), "polyglot.jpg"),  # a JPEG that is also a ZIP
-    (png() + b"<html><script>alert(1)</script></html>", "polyglot.png"),  # PNG + HTML
-    (jpeg_with_comment(b"<script>alert(1)</script>"), "comment.jpg"),  # HTML in the JPEG
-    (mpo() + zip_bytes(), "polyglot-mpo.jpg"),  # a phone's two-image JPEG, then a ZIP
-    (png_with_idat(b"<html><script>alert(1)</script></html>"), "idat.png"),  # behind IDAT
-])
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        (b"This is not a photo at all, just text.", "notes.jpg"),
+        (b"<html><script>alert(1)</script></html>", "foto.jpg"),
+        (b"GIF89a" + b"\x00" * 40, "small.gif"),  # an image, but not a photo format we take
+        (b"\xff\xd8\xff\xe0" + b"\x00" * 64, "broken.jpg"),  # a JPEG's start and nothing after
+        (jpeg(gps=False) + zip_bytes(), "polyglot.jpg"),  # a JPEG that is also a ZIP
+        (png() + b"<html><script>alert(1)</script></html>", "polyglot.png"),  # PNG + HTML
+        (jpeg_with_comment(b"<script>alert(1)</script>"), "comment.jpg"),  # HTML in the JPEG
+        (mpo() + zip_bytes(), "polyglot-mpo.jpg"),  # a phone's two-image JPEG, then a ZIP
+        (png_with_idat(b"<html><script>alert(1)</script></html>"), "idat.png"),  # behind IDAT
+    ],
+)
 def test_not_a_photo_or_not_only_a_photo_is_refused(app, achel, raw, name):
     response = send(app.test_client(), achel["token"], raw, filename=name)
     assert response.status_code == 422, response.get_json()
@@ -333,15 +370,18 @@ def test_a_retry_under_the_same_key_is_stored_once(app, achel):
     assert count(app) == 1
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"consent": ""}, "consent"),
-    ({"consent": "everything"}, "consent"),
-    ({"age_group": "teenager"}, "age_group"),
-    ({"lat": "91"}, "lat"),
-    ({"lat": "nan"}, "lat"),
-    ({"neighbourhood_id": "99999"}, "neighbourhood_id"),
-    ({"side": "contrast", "caption": "x" * 501}, "caption"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"consent": ""}, "consent"),
+        ({"consent": "everything"}, "consent"),
+        ({"age_group": "teenager"}, "age_group"),
+        ({"lat": "91"}, "lat"),
+        ({"lat": "nan"}, "lat"),
+        ({"neighbourhood_id": "99999"}, "neighbourhood_id"),
+        ({"side": "contrast", "caption": "x" * 501}, "caption"),
+    ],
+)
 def test_bad_fields_are_refused_with_the_field(app, achel, fields, field):
     response = send(app.test_client(), achel["token"], **fields)
     assert response.status_code == 422, response.get_json()
@@ -362,23 +402,26 @@ def test_no_contrast_side_in_a_week_without_contrast(app, achel):
 
 def test_a_pin_places_the_photo(app, achel):
     with app.app_context():
-        geometry = db.session.scalars(select(SubMunicipality.geometry).where(
-            SubMunicipality.name.like("%Achel%"))).first()
+        geometry = db.session.scalars(
+            select(SubMunicipality.geometry).where(SubMunicipality.name.like("%Achel%"))
+        ).first()
         inside = shape(json.loads(geometry)).representative_point()
     response = send(app.test_client(), achel["token"], lat=str(inside.y), lon=str(inside.x))
     photo = processed(app, response.get_json()["id"])
-    assert (round(photo.lat, 5), round(photo.lon, 5)) == (round(inside.y, 5),
-                                                          round(inside.x, 5))
+    assert (round(photo.lat, 5), round(photo.lon, 5)) == (round(inside.y, 5), round(inside.x, 5))
     assert photo.neighbourhood_id == achel["hood"]
 
 
-@pytest.mark.parametrize(("start", "end", "words"), [(-30, -1, "afgelopen"),
-                                                     (3, 30, "nog niet begonnen")])
+@pytest.mark.parametrize(
+    ("start", "end", "words"), [(-30, -1, "afgelopen"), (3, 30, "nog niet begonnen")]
+)
 def test_a_closed_assignment_is_refused(app, achel, start, end, words):
     with app.app_context():
         assignment = db.session.get_one(PhotoAssignment, achel["id"])
-        assignment.starts_on, assignment.ends_on = (TODAY + timedelta(days=start),
-                                                    TODAY + timedelta(days=end))
+        assignment.starts_on, assignment.ends_on = (
+            TODAY + timedelta(days=start),
+            TODAY + timedelta(days=end),
+        )
         db.session.commit()
     client = app.test_client()
     response = send(client, achel["token"])
@@ -401,9 +444,15 @@ def test_page_and_api_share_one_rate_limit(app, achel):
     client = app.test_client()
     assert [send(client, achel["token"]).status_code for _ in range(2)] == [201, 201]
     page = client.get(f"/f/{achel['token']}").get_data(as_text=True)
-    over = client.post(f"/f/{achel['token']}", content_type="multipart/form-data", data={
-        "csrf_token": csrf_from(page), "consent": "public",
-        "photo": (io.BytesIO(jpeg()), "foto.jpg")})
+    over = client.post(
+        f"/f/{achel['token']}",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf_from(page),
+            "consent": "public",
+            "photo": (io.BytesIO(jpeg()), "foto.jpg"),
+        },
+    )
     assert over.status_code == 429
 
 
@@ -412,8 +461,9 @@ def test_a_photo_whose_upload_is_gone_ends_as_failed_not_processing(app, achel):
 
     with app.app_context():
         assignment = db.session.get_one(PhotoAssignment, achel["id"])
-        photo, _new = services.receive_photo(assignment, services.Submission(
-            raw=jpeg(), consent="analysis"))
+        photo, _new = services.receive_photo(
+            assignment, services.Submission(raw=jpeg(), consent="analysis")
+        )
         db.session.flush()
         storage().delete(photo.upload_key)  # e.g. a worker without the shared folder
         photo_id = photo.id
@@ -429,18 +479,30 @@ def test_a_photo_whose_upload_is_gone_ends_as_failed_not_processing(app, achel):
 def test_the_page_works_without_javascript(app, achel):
     client = app.test_client()
     page = client.get(f"/f/{achel['token']}").get_data(as_text=True)
-    data = {"csrf_token": csrf_from(page), "consent": "public", "caption": "De speeltuin",
-            "photo": (io.BytesIO(jpeg()), "foto.jpg")}
+    data = {
+        "csrf_token": csrf_from(page),
+        "consent": "public",
+        "caption": "De speeltuin",
+        "photo": (io.BytesIO(jpeg()), "foto.jpg"),
+    }
     sent = client.post(f"/f/{achel['token']}", data=data, content_type="multipart/form-data")
     assert sent.status_code == 200
     assert "Bedankt" in sent.get_data(as_text=True)
-    no_consent = client.post(f"/f/{achel['token']}", content_type="multipart/form-data",
-                             data={"csrf_token": csrf_from(page),
-                                   "photo": (io.BytesIO(jpeg()), "foto.jpg")})
+    no_consent = client.post(
+        f"/f/{achel['token']}",
+        content_type="multipart/form-data",
+        data={"csrf_token": csrf_from(page), "photo": (io.BytesIO(jpeg()), "foto.jpg")},
+    )
     assert no_consent.status_code == 422
-    not_a_photo = client.post(f"/f/{achel['token']}", content_type="multipart/form-data",
-                              data={"csrf_token": csrf_from(page), "consent": "analysis",
-                                    "photo": (io.BytesIO(b"hello"), "foto.jpg")})
+    not_a_photo = client.post(
+        f"/f/{achel['token']}",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf_from(page),
+            "consent": "analysis",
+            "photo": (io.BytesIO(b"hello"), "foto.jpg"),
+        },
+    )
     assert not_a_photo.status_code == 422
     assert "JPEG" in not_a_photo.get_data(as_text=True)
     assert count(app) == 1
@@ -471,13 +533,22 @@ def s3_server():
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     host, port = server.get_host_and_port()
-    config = {"S3_BUCKET": "fieldwork-photos", "S3_ENDPOINT_URL": f"http://{host}:{port}",
-              "S3_REGION": "eu-west-1", "S3_ACCESS_KEY_ID": "test",
-              "S3_SECRET_ACCESS_KEY": "test"}
-    boto3.client("s3", endpoint_url=config["S3_ENDPOINT_URL"], region_name="eu-west-1",
-                 aws_access_key_id="test", aws_secret_access_key="test").create_bucket(
-        Bucket="fieldwork-photos",
-        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    config = {
+        "S3_BUCKET": "fieldwork-photos",
+        "S3_ENDPOINT_URL": f"http://{host}:{port}",
+        "S3_REGION": "eu-west-1",
+        "S3_ACCESS_KEY_ID": "test",
+        "S3_SECRET_ACCESS_KEY": "test",
+    }
+    boto3.client(
+        "s3",
+        endpoint_url=config["S3_ENDPOINT_URL"],
+        region_name="eu-west-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    ).create_bucket(
+        Bucket="fieldwork-photos", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
     yield config
     server.stop()
 
@@ -491,8 +562,9 @@ def test_photos_go_to_s3_compatible_storage(embedded_app, s3_server):
         assert isinstance(storage(), S3Storage)
         municipality = db.session.scalars(select(Municipality).filter_by(code="72037")).one()
         hood = db.session.scalars(select(Neighbourhood).filter_by(name="Achel")).one()
-        token = services.create_assignment(municipality, "Achel", PROMPTS[:1], [hood.id],
-                                           TODAY, TODAY + timedelta(days=7), None).token
+        token = services.create_assignment(
+            municipality, "Achel", PROMPTS[:1], [hood.id], TODAY, TODAY + timedelta(days=7), None
+        ).token
         db.session.commit()
     response = send(app.test_client(), token)
     photo = processed(app, response.get_json()["id"])

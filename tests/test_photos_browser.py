@@ -28,11 +28,19 @@ def test_a_resident_sends_a_photo_over_a_flaky_connection(embedded_app, tmp_path
         municipality = db.session.scalars(select(Municipality).filter_by(code="72037")).one()
         achel = db.session.scalars(select(Neighbourhood).filter_by(name="Achel")).one()
         token = services.create_assignment(
-            municipality, "Foto-opdracht Achel",
-            [{"prompt": "Wat is het gezelligste plekje in je buurt?",
-              "contrast": "Wat is het minst gezellige plekje?"}],
-            [achel.id], services.local_today(), services.local_today() + timedelta(days=27),
-            None).token
+            municipality,
+            "Foto-opdracht Achel",
+            [
+                {
+                    "prompt": "Wat is het gezelligste plekje in je buurt?",
+                    "contrast": "Wat is het minst gezellige plekje?",
+                }
+            ],
+            [achel.id],
+            services.local_today(),
+            services.local_today() + timedelta(days=27),
+            None,
+        ).token
         achel_id = achel.id
         db.session.commit()
     photo_file = tmp_path / "bankje.jpg"
@@ -49,8 +57,9 @@ def test_a_resident_sends_a_photo_over_a_flaky_connection(embedded_app, tmp_path
     with serve(app) as base, phone_page() as page:
         page.route("**/api/v1/photo-assignments/*/photos", flaky)
         page.goto(f"{base}/f/{token}")
-        assert page.get_by_role("heading", name="Wat is het gezelligste plekje in je buurt?"
-                                ).is_visible()
+        assert page.get_by_role(
+            "heading", name="Wat is het gezelligste plekje in je buurt?"
+        ).is_visible()
         assert fits_the_screen(page)
         page.set_input_files("#photo", str(photo_file))
         page.get_by_label("Wat is het minst gezellige plekje?").check()

@@ -27,8 +27,11 @@ def test_healthz_reports_database_and_broker(app, client):
 
 
 def test_healthz_degraded_when_the_broker_is_down(tmp_path):
-    app = _make_app(f"sqlite:///{tmp_path}/x.db", REDIS_URL="redis://127.0.0.1:1/0",
-                    RATELIMIT_STORAGE_URI="memory://")
+    app = _make_app(
+        f"sqlite:///{tmp_path}/x.db",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        RATELIMIT_STORAGE_URI="memory://",
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["broker"]["ok"] is False
@@ -37,8 +40,14 @@ def test_healthz_degraded_when_the_broker_is_down(tmp_path):
 def test_openapi_document_comes_from_the_schemas(client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/auth/token", "/api/v1/areas/resolve", "/api/v1/neighbourhoods",
-                 "/api/v1/neighbourhoods/{neighbourhood_id}", "/api/v1/users", "/api/v1/me"):
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/areas/resolve",
+        "/api/v1/neighbourhoods",
+        "/api/v1/neighbourhoods/{neighbourhood_id}",
+        "/api/v1/users",
+        "/api/v1/me",
+    ):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     params = {p["name"] for p in spec["paths"]["/api/v1/areas/resolve"]["get"]["parameters"]}
@@ -63,9 +72,12 @@ def test_language_switch_to_english_and_back(app, client):
 
 def test_every_ui_string_has_a_dutch_translation():
     method_map = [("fieldwork/**.py", "python"), ("templates/**.html", "jinja2")]
-    found = {message for _, _, message, _, _ in
-             extract_from_dir(str(ROOT), method_map, keywords={"_": None, "_l": None,
-                                                               "gettext": None})}
+    found = {
+        message
+        for _, _, message, _, _ in extract_from_dir(
+            str(ROOT), method_map, keywords={"_": None, "_l": None, "gettext": None}
+        )
+    }
     with (ROOT / "translations/nl/LC_MESSAGES/messages.po").open("rb") as po:
         catalog = read_po(po)
     translated = {m.id for m in catalog if m.id and m.string and "fuzzy" not in m.flags}
@@ -89,24 +101,38 @@ def test_pages_send_security_headers_and_no_external_assets(client):
     assert not re.search(r'(src|href)="https?://', response.get_data(as_text=True))
 
 
-@pytest.mark.parametrize(("tiles", "allowed"), [
-    ("", "img-src 'self' data:;"),
-    ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-     "img-src 'self' data: https://tile.openstreetmap.org;"),
-    ("https://{s}.tile.example.org/{z}/{x}/{y}.png",
-     "img-src 'self' data: https://*.tile.example.org;"),
-    ("//tiles.example.org/{z}/{x}/{y}.png", "img-src 'self' data: tiles.example.org;"),
-])
-def test_only_the_configured_tile_server_may_serve_images(sqlite_template, tmp_path, tiles,
-                                                          allowed):
+@pytest.mark.parametrize(
+    ("tiles", "allowed"),
+    [
+        ("", "img-src 'self' data:;"),
+        (
+            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "img-src 'self' data: https://tile.openstreetmap.org;",
+        ),
+        (
+            "https://{s}.tile.example.org/{z}/{x}/{y}.png",
+            "img-src 'self' data: https://*.tile.example.org;",
+        ),
+        ("//tiles.example.org/{z}/{x}/{y}.png", "img-src 'self' data: tiles.example.org;"),
+    ],
+)
+def test_only_the_configured_tile_server_may_serve_images(
+    sqlite_template, tmp_path, tiles, allowed
+):
     import shutil
 
     from fieldwork import create_app
 
     path = tmp_path / "tiles.db"
     shutil.copy(sqlite_template, path)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x",
-                      "TESTING": True, "MAP_TILES_URL": tiles})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SECRET_KEY": "x",
+            "TESTING": True,
+            "MAP_TILES_URL": tiles,
+        }
+    )
     policy = app.test_client().get("/login").headers["Content-Security-Policy"]
     assert allowed in policy
     assert "script-src 'self'" in policy

@@ -36,7 +36,7 @@ def test_every_single_wrong_character_is_caught(data, position, wrong):
     code = data + check_character(data)
     if code[position] == wrong:
         return
-    typo = code[:position] + wrong + code[position + 1:]
+    typo = code[:position] + wrong + code[position + 1 :]
     assert not is_valid(typo)
     with pytest.raises(CodeError) as caught:
         normalise(typo)
@@ -48,14 +48,14 @@ def test_every_swap_of_two_neighbours_is_caught(data, position):
     code = data + check_character(data)
     if code[position] == code[position + 1]:
         return
-    swapped = code[:position] + code[position + 1] + code[position] + code[position + 2:]
+    swapped = code[:position] + code[position + 1] + code[position] + code[position + 2 :]
     assert not is_valid(swapped)
 
 
 def test_exhaustively_for_one_code_no_typo_or_swap_is_another_valid_code():
     code = new_code()
-    variants = {code[:i] + c + code[i + 1:] for i in range(CODE_LENGTH) for c in ALPHABET}
-    variants |= {code[:i] + code[i + 1] + code[i] + code[i + 2:] for i in range(CODE_LENGTH - 1)}
+    variants = {code[:i] + c + code[i + 1 :] for i in range(CODE_LENGTH) for c in ALPHABET}
+    variants |= {code[:i] + code[i + 1] + code[i] + code[i + 2 :] for i in range(CODE_LENGTH - 1)}
     variants.discard(code)
     assert variants
     assert not any(is_valid(v) for v in variants)
@@ -75,10 +75,17 @@ def test_what_people_type_is_normalised(data):
     assert normalise(" ".join(code)) == code
 
 
-@pytest.mark.parametrize(("typed", "kind"), [
-    ("", "length"), ("K7MQ-4X", "length"), ("K7MQ-4X99", "length"),
-    ("K7MO-4X9", "characters"), ("K1MQ-4X9", "characters"), ("K7MQ-4X!", "characters"),
-])
+@pytest.mark.parametrize(
+    ("typed", "kind"),
+    [
+        ("", "length"),
+        ("K7MQ-4X", "length"),
+        ("K7MQ-4X99", "length"),
+        ("K7MO-4X9", "characters"),
+        ("K1MQ-4X9", "characters"),
+        ("K7MQ-4X!", "characters"),
+    ],
+)
 def test_malformed_codes_say_what_is_wrong(typed, kind):
     with pytest.raises(CodeError) as caught:
         normalise(typed)

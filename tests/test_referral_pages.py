@@ -38,10 +38,19 @@ def series(app, request):
     make_user(app, "contact_person")
     client = app.test_client()
     login(client, "coordinator@example.be")
-    response = post_form(client, "/referrals/series/new", {
-        "name": "Huisartsen 2026", "gemeente": "36012", "count": "5",
-        "service_offer": "Sociaal huis: 051 77 00 00\nDienstencentrum De Vlinder - 051 77 12 34",
-        "consent_text": "Ik geef toestemming."})
+    response = post_form(
+        client,
+        "/referrals/series/new",
+        {
+            "name": "Huisartsen 2026",
+            "gemeente": "36012",
+            "count": "5",
+            "service_offer": (
+                "Sociaal huis: 051 77 00 00\nDienstencentrum De Vlinder - 051 77 12 34"
+            ),
+            "consent_text": "Ik geef toestemming.",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         codes = list(db.session.scalars(select(ReferralCard.code).order_by(ReferralCard.id)))
@@ -51,11 +60,20 @@ def series(app, request):
 
 
 def form_data(**changes):
-    data = {"name": "Maria Claes", "street": "Dadizeleplaats", "house_number": "12",
-            "deelgemeente": "36012B", "postcode": "8890", "phone": "056 12 34 56",
-            "birth_year": "1941", "themes": ["eenzaamheid", "mobiliteit"],
-            "description": "Komt weinig buiten.", "urgency": "normal",
-            "best_time": "voormiddag", "consent": "signed_strip"}
+    data = {
+        "name": "Maria Claes",
+        "street": "Dadizeleplaats",
+        "house_number": "12",
+        "deelgemeente": "36012B",
+        "postcode": "8890",
+        "phone": "056 12 34 56",
+        "birth_year": "1941",
+        "themes": ["eenzaamheid", "mobiliteit"],
+        "description": "Komt weinig buiten.",
+        "urgency": "normal",
+        "best_time": "voormiddag",
+        "consent": "signed_strip",
+    }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -68,8 +86,9 @@ def test_coordinator_sees_the_series_with_the_pdf_ready(app, series):
     with app.app_context():
         series_id = db.session.scalar(select(ReferralCard.series_id))
     deadline = time.monotonic() + 60
-    while "Download de PDF" not in (page := client.get(f"/referrals/series/{series_id}")
-                                    .get_data(as_text=True)):
+    while "Download de PDF" not in (
+        page := client.get(f"/referrals/series/{series_id}").get_data(as_text=True)
+    ):
         assert "De PDF wordt gemaakt" in page or "Download de PDF" in page
         assert time.monotonic() < deadline, page
         time.sleep(0.3)
@@ -109,8 +128,7 @@ def test_a_referrer_scans_logs_in_and_files_the_card(app, series):
     deadline = time.monotonic() + 60  # the worker counts the card for the neighbourhood
     while True:
         with app.app_context():
-            filed = {k[0]: v for k, v in rollups.stored().items()
-                     if k[2] == "referrals_filed"}
+            filed = {k[0]: v for k, v in rollups.stored().items() if k[2] == "referrals_filed"}
         if filed or time.monotonic() > deadline:
             break
         time.sleep(0.2)
@@ -120,24 +138,33 @@ def test_a_referrer_scans_logs_in_and_files_the_card(app, series):
 def test_the_form_says_what_is_missing_and_files_nothing(app, series):
     client = app.test_client()
     login(client, "referrer@example.be")
-    response = post_form(client, f"/k/{series[0]}", form_data(
-        name="", themes=[], house_number=""))
+    response = post_form(client, f"/k/{series[0]}", form_data(name="", themes=[], house_number=""))
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Kies minstens één bezorgdheid." in html
     assert "Vul de naam in" in html
     assert "Vul het huisnummer in" in html
     with app.app_context():
-        assert db.session.scalar(select(ReferralCard.state).where(
-            ReferralCard.code == series[0])) == "printed"
+        assert (
+            db.session.scalar(select(ReferralCard.state).where(ReferralCard.code == series[0]))
+            == "printed"
+        )
 
 
 def test_no_exact_number_files_on_the_village(app, series):
     client = app.test_client()
     login(client, "referrer@example.be")
-    response = post_form(client, f"/k/{series[1]}", form_data(
-        street="Een straat die niemand kent", house_number="", no_exact_number="y",
-        postcode="", deelgemeente="36012B"))
+    response = post_form(
+        client,
+        f"/k/{series[1]}",
+        form_data(
+            street="Een straat die niemand kent",
+            house_number="",
+            no_exact_number="y",
+            postcode="",
+            deelgemeente="36012B",
+        ),
+    )
     assert response.status_code == 302
     with app.app_context():
         submission = db.session.scalars(select(ReferralSubmission)).one()
@@ -157,8 +184,9 @@ def test_on_screen_signature_is_required_and_kept(app, series):
     import base64
 
     data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    signed = post_form(client, f"/k/{series[0]}", form_data(consent="signature",
-                                                            signature=data_url))
+    signed = post_form(
+        client, f"/k/{series[0]}", form_data(consent="signature", signature=data_url)
+    )
     assert signed.status_code == 302
     with app.app_context():
         submission = db.session.scalars(select(ReferralSubmission)).one()
@@ -182,9 +210,11 @@ def test_strip_photo_is_shrunk_and_loses_its_exif(app, series):
     token = csrf_from(client.get(f"/k/{series[0]}").get_data(as_text=True))
     photo = _jpeg_with_gps()
     assert Image.open(io.BytesIO(photo)).getexif()
-    response = client.post(f"/k/{series[0]}", data={
-        **form_data(), "csrf_token": token,
-        "strip_photo": (io.BytesIO(photo), "strook.jpg")}, content_type="multipart/form-data")
+    response = client.post(
+        f"/k/{series[0]}",
+        data={**form_data(), "csrf_token": token, "strip_photo": (io.BytesIO(photo), "strook.jpg")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     with app.app_context():
         stored = db.session.scalars(select(ReferralSubmission)).one().strip_photo
@@ -197,10 +227,15 @@ def test_a_file_that_is_no_photo_is_refused_with_a_message(app, series):
     client = app.test_client()
     login(client, "referrer@example.be")
     token = csrf_from(client.get(f"/k/{series[0]}").get_data(as_text=True))
-    response = client.post(f"/k/{series[0]}", data={
-        **form_data(), "csrf_token": token,
-        "strip_photo": (io.BytesIO(b"%PDF-1.4 not a photo"), "strook.jpg")},
-        content_type="multipart/form-data")
+    response = client.post(
+        f"/k/{series[0]}",
+        data={
+            **form_data(),
+            "csrf_token": token,
+            "strip_photo": (io.BytesIO(b"%PDF-1.4 not a photo"), "strook.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "Dit bestand is geen foto" in response.get_data(as_text=True)
     with app.app_context():
@@ -217,7 +252,8 @@ def test_a_contact_person_types_in_a_paper_card(app, series):
     found = post_form(client, "/k", {"code": display(series[2]).lower()})
     assert found.headers["Location"] == f"/k/{series[2]}"
     assert "Je typt een papieren kaart over" in client.get(found.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     filed = post_form(client, f"/k/{series[2]}", form_data(name="Jozef Vandenbussche"))
     assert filed.status_code == 302
     with app.app_context():
@@ -239,9 +275,11 @@ def make_link(app, name: str, gemeente: str = "36012", organisation: str = "") -
     """The coordinator makes a one-time link on the page; returns its path (/r/<token>)."""
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
-    made = post_form(coordinator, "/referrals/links/new", {
-        "referrer_name": name, "organisation": organisation, "gemeente": gemeente,
-        "days": "14"})
+    made = post_form(
+        coordinator,
+        "/referrals/links/new",
+        {"referrer_name": name, "organisation": organisation, "gemeente": gemeente, "days": "14"},
+    )
     assert made.status_code == 200
     url = re.search(r'value="(http[^"]+/r/[^"]+)"', made.get_data(as_text=True)).group(1)
     assert url.startswith(app.config["PUBLIC_BASE_URL"])
@@ -283,9 +321,12 @@ def test_the_coordinator_hands_out_a_card_to_a_referrer(app, series):
     with app.app_context():
         series_id = db.session.scalar(select(ReferralCard.series_id))
         referrer_id = db.session.scalar(select(User.id).where(User.role == "referrer"))
-    response = post_form(client, f"/referrals/series/{series_id}",
-                         {"to": "", "to_user": str(referrer_id)},
-                         action=f"/referrals/cards/{series[0]}/hand-out")
+    response = post_form(
+        client,
+        f"/referrals/series/{series_id}",
+        {"to": "", "to_user": str(referrer_id)},
+        action=f"/referrals/cards/{series[0]}/hand-out",
+    )
     assert response.status_code == 302
     page = client.get(f"/referrals/series/{series_id}?state=handed_out").get_data(as_text=True)
     assert "Dr. Pieter Declercq" in page
@@ -323,6 +364,7 @@ def test_the_contact_person_sees_the_signature_on_the_case(app, series, request)
     def case_id():
         with app.app_context():
             return db.session.scalar(select(Case.id))
+
     deadline = time.monotonic() + 30
     while case_id() is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -342,8 +384,12 @@ def test_the_contact_person_sees_the_signature_on_the_case(app, series, request)
     login(other, "contact_person@example.be")  # not the owner, not in a team
     assert other.get(proof_url).status_code == 404
     with app.app_context():
-        assert db.session.scalar(select(AuditEvent.id).where(
-            AuditEvent.action == "consent_proof_viewed")) is not None
+        assert (
+            db.session.scalar(
+                select(AuditEvent.id).where(AuditEvent.action == "consent_proof_viewed")
+            )
+            is not None
+        )
 
 
 def test_an_unknown_street_with_a_number_goes_to_the_fixup_list(app, series):
@@ -351,8 +397,9 @@ def test_an_unknown_street_with_a_number_goes_to_the_fixup_list(app, series):
 
     client = app.test_client()
     login(client, "referrer@example.be")
-    response = post_form(client, f"/k/{series[0]}", form_data(street="Onbekende Dreef",
-                                                              house_number="5"))
+    response = post_form(
+        client, f"/k/{series[0]}", form_data(street="Onbekende Dreef", house_number="5")
+    )
     assert response.status_code == 302
     with app.app_context():
         resident = db.session.scalars(select(ReferralSubmission)).one().signals[0].resident
@@ -363,8 +410,9 @@ def test_an_unknown_street_with_a_number_goes_to_the_fixup_list(app, series):
 def test_without_a_number_the_village_must_be_chosen(app, series):
     client = app.test_client()
     login(client, "referrer@example.be")
-    response = post_form(client, f"/k/{series[0]}", form_data(
-        house_number="", no_exact_number="y", deelgemeente=""))
+    response = post_form(
+        client, f"/k/{series[0]}", form_data(house_number="", no_exact_number="y", deelgemeente="")
+    )
     assert response.status_code == 400
     assert "Kies de deelgemeente" in response.get_data(as_text=True)
 
@@ -378,13 +426,17 @@ def test_a_filed_card_cannot_be_voided_and_a_huge_page_number_is_fine(app, serie
     with app.app_context():
         series_id = db.session.scalar(select(ReferralCard.series_id))
     page = f"/referrals/series/{series_id}"
-    response = post_form(coordinator, page, {"reason": "x"},
-                         action=f"/referrals/cards/{series[0]}/void")
+    response = post_form(
+        coordinator, page, {"reason": "x"}, action=f"/referrals/cards/{series[0]}/void"
+    )
     assert "kan niet meer ongeldig" in coordinator.get(response.headers["Location"]).get_data(
-        as_text=True)
+        as_text=True
+    )
     with app.app_context():
-        assert db.session.scalar(select(ReferralCard.state).where(
-            ReferralCard.code == series[0])) == "used"
+        assert (
+            db.session.scalar(select(ReferralCard.state).where(ReferralCard.code == series[0]))
+            == "used"
+        )
     assert coordinator.get(f"{page}?page=99999999999999999999").status_code == 200
 
 
@@ -406,8 +458,9 @@ def test_a_failed_pdf_can_be_made_again(app, series):
     page = client.get(f"/referrals/series/{series_id}").get_data(as_text=True)
     assert "Maak de PDF opnieuw" in page
     assert "disk full" not in page
-    post_form(client, f"/referrals/series/{series_id}", {},
-              action=f"/referrals/series/{series_id}/pdf")
+    post_form(
+        client, f"/referrals/series/{series_id}", {}, action=f"/referrals/series/{series_id}/pdf"
+    )
     deadline = time.monotonic() + 60
     while client.get(f"/referrals/series/{series_id}/pdf").mimetype != "application/pdf":
         assert time.monotonic() < deadline
@@ -433,10 +486,14 @@ def test_one_link_files_one_card_even_from_two_open_forms(app, series):
     tab = app.test_client()
     first = csrf_from(tab.get(f"{path}/k/{series[0]}").get_data(as_text=True))
     second = csrf_from(tab.get(f"{path}/k/{series[1]}").get_data(as_text=True))
-    assert tab.post(f"{path}/k/{series[0]}", data={**form_data(), "csrf_token": first}
-                    ).status_code == 302
+    assert (
+        tab.post(f"{path}/k/{series[0]}", data={**form_data(), "csrf_token": first}).status_code
+        == 302
+    )
     tab.post(f"{path}/k/{series[1]}", data={**form_data(), "csrf_token": second})
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ReferralSubmission)) == 1
-        assert db.session.scalar(select(ReferralCard.state).where(
-            ReferralCard.code == series[1])) == "printed"
+        assert (
+            db.session.scalar(select(ReferralCard.state).where(ReferralCard.code == series[1]))
+            == "printed"
+        )

@@ -36,14 +36,17 @@ def _race(app, pg_url, code, headers_a, headers_b):
     results = {}
 
     def post(name, headers):
-        response = app.test_client().post(f"/api/v1/referral-cards/{code}/submission",
-                                          json=card(), headers=headers)
+        response = app.test_client().post(
+            f"/api/v1/referral-cards/{code}/submission", json=card(), headers=headers
+        )
         results[name] = (response.status_code, response.get_json())
 
     with psycopg.connect(pg_url) as blocker:
         blocker.execute("SELECT id FROM referral_cards WHERE code = %s FOR UPDATE", (code,))
-        threads = [threading.Thread(target=post, args=("a", headers_a)),
-                   threading.Thread(target=post, args=("b", headers_b))]
+        threads = [
+            threading.Thread(target=post, args=("a", headers_a)),
+            threading.Thread(target=post, args=("b", headers_b)),
+        ]
         for thread in threads:
             thread.start()
         time.sleep(1.0)  # both requests now wait for the card's row lock

@@ -24,8 +24,10 @@ from fieldwork.routing.models import RoutingRule
 from fieldwork.signals.models import Consent, Resident, Signal
 from tests.conftest import api_token, bearer, import_areas, login, make_user, post_form
 
-SERVICES = [{"name": "Sociaal huis", "phone": "051 77 00 00"},
-            {"name": "Dienstencentrum De Vlinder", "phone": "051 77 12 34"}]
+SERVICES = [
+    {"name": "Sociaal huis", "phone": "051 77 00 00"},
+    {"name": "Dienstencentrum De Vlinder", "phone": "051 77 12 34"},
+]
 
 
 @pytest.fixture
@@ -38,12 +40,17 @@ def setup(app, request):
     an = make_user(app, "contact_person", email="an@example.be", name="An Peeters")
     with app.app_context():
         dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
-        db.session.add(RoutingRule(position=1, name="Dadizele", assign_user_id=an,
-                                   conditions={"neighbourhoods": [dadizele.id]}))
+        db.session.add(
+            RoutingRule(
+                position=1,
+                name="Dadizele",
+                assign_user_id=an,
+                conditions={"neighbourhoods": [dadizele.id]},
+            )
+        )
         db.session.commit()
     client = app.test_client()
-    tokens = {role: api_token(client, f"{role}@example.be")
-              for role in ("coordinator", "referrer")}
+    tokens = {role: api_token(client, f"{role}@example.be") for role in ("coordinator", "referrer")}
     tokens["an"] = api_token(client, "an@example.be")
     yield client, tokens
     wait_for_pdfs(app)
@@ -51,16 +58,26 @@ def setup(app, request):
 
 def wait_for_pdfs(app):
     """Let the worker finish this test's PDFs, so that it is idle for the next test."""
+
     def settled():
         with app.app_context():
-            return not db.session.scalar(select(func.count()).select_from(CardSeries).where(
-                CardSeries.pdf_status.in_(("pending", "running"))))
+            return not db.session.scalar(
+                select(func.count())
+                .select_from(CardSeries)
+                .where(CardSeries.pdf_status.in_(("pending", "running")))
+            )
+
     wait_until(settled, seconds=60)
 
 
 def new_series(client, token, count=6, **extra):
-    body = {"gemeente": "36012", "name": "Huisartsen 2026", "service_offer": SERVICES,
-            "count": count, **extra}
+    body = {
+        "gemeente": "36012",
+        "name": "Huisartsen 2026",
+        "service_offer": SERVICES,
+        "count": count,
+        **extra,
+    }
     response = client.post("/api/v1/card-series", json=body, headers=bearer(token))
     assert response.status_code == 201, response.get_json()
     return response.get_json()
@@ -68,8 +85,13 @@ def new_series(client, token, count=6, **extra):
 
 def codes_of(app, series_id):
     with app.app_context():
-        return list(db.session.scalars(select(ReferralCard.code).where(
-            ReferralCard.series_id == series_id).order_by(ReferralCard.id)))
+        return list(
+            db.session.scalars(
+                select(ReferralCard.code)
+                .where(ReferralCard.series_id == series_id)
+                .order_by(ReferralCard.id)
+            )
+        )
 
 
 def wait_for_pdf(client, token, series_id):
@@ -83,15 +105,25 @@ def wait_for_pdf(client, token, series_id):
 
 
 def card(name="Maria Claes", themes=("eenzaamheid",), consent=True, **extra):
-    resident = {"name": name, "street": "Dadizeleplaats", "house_number": "12",
-                "postcode": "8890", "statsec": "36012B001", "birth_year": 1941,
-                "phone": "056 12 34 56"}
+    resident = {
+        "name": name,
+        "street": "Dadizeleplaats",
+        "house_number": "12",
+        "postcode": "8890",
+        "statsec": "36012B001",
+        "birth_year": 1941,
+        "phone": "056 12 34 56",
+    }
     resident.update(extra.pop("resident", {}))
-    return {"resident": resident, "themes": list(themes),
-            "description": "Komt weinig buiten sinds haar man overleed.",
-            "urgency": "normal", "best_time": "voormiddag",
-            "consent": {"given": consent, "how": "signed_strip" if consent else None},
-            **extra}
+    return {
+        "resident": resident,
+        "themes": list(themes),
+        "description": "Komt weinig buiten sinds haar man overleed.",
+        "urgency": "normal",
+        "best_time": "voormiddag",
+        "consent": {"given": consent, "how": "signed_strip" if consent else None},
+        **extra,
+    }
 
 
 def wait_until(check, seconds=30):
@@ -125,8 +157,9 @@ def test_a_series_is_printed_by_the_worker_with_scannable_cards(app, setup):
     decoded = {barcode.text for barcode in zxingcpp.read_barcodes(image)}
     base = app.config["PUBLIC_BASE_URL"]
     assert decoded == {f"{base}/k/{code}" for code in codes[:4]}
-    status = client.get(f"/api/v1/card-series/{series['id']}",
-                        headers=bearer(tokens["coordinator"]))
+    status = client.get(
+        f"/api/v1/card-series/{series['id']}", headers=bearer(tokens["coordinator"])
+    )
     assert status.get_json()["pdf_status"] == "done"
     assert status.get_json()["pdf_done"] == 6
 
@@ -135,14 +168,17 @@ def test_a_card_from_dadizele_reaches_the_dadizele_contact_person(app, setup):
     client, tokens = setup
     series = new_series(client, tokens["coordinator"])
     code = codes_of(app, series["id"])[0]
-    before = client.get(f"/api/v1/referral-cards/{display(code).lower()}",
-                        headers=bearer(tokens["referrer"]))
+    before = client.get(
+        f"/api/v1/referral-cards/{display(code).lower()}", headers=bearer(tokens["referrer"])
+    )
     assert before.status_code == 200
     assert before.get_json()["state"] == "printed"
     assert "status" not in before.get_json()
-    response = client.post(f"/api/v1/referral-cards/{code}/submission",
-                           json=card(themes=["eenzaamheid", "mobiliteit"]),
-                           headers=bearer(tokens["referrer"]))
+    response = client.post(
+        f"/api/v1/referral-cards/{code}/submission",
+        json=card(themes=["eenzaamheid", "mobiliteit"]),
+        headers=bearer(tokens["referrer"]),
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["status"] == "received"
 
@@ -172,21 +208,32 @@ def test_a_card_from_dadizele_reaches_the_dadizele_contact_person(app, setup):
     mine = client.get(f"/api/v1/referral-cards/{code}", headers=bearer(tokens["referrer"]))
     assert mine.get_json()["state"] == "used"
     assert mine.get_json()["status"] == "received"
-    assert client.get(f"/api/v1/cases/{case_id}",
-                      headers=bearer(tokens["referrer"])).status_code == 403
+    assert (
+        client.get(f"/api/v1/cases/{case_id}", headers=bearer(tokens["referrer"])).status_code
+        == 403
+    )
     page_client = app.test_client()
     login(page_client, "referrer@example.be")
     assert page_client.get(f"/cases/{case_id}").status_code == 403
     assert "Maria Claes" not in page_client.get("/home").get_data(as_text=True)
-    logged = client.post(f"/api/v1/cases/{case_id}/events",
-                         json={"type": "contact_attempt", "result": "reached"},
-                         headers=bearer(tokens["an"]))
+    logged = client.post(
+        f"/api/v1/cases/{case_id}/events",
+        json={"type": "contact_attempt", "result": "reached"},
+        headers=bearer(tokens["an"]),
+    )
     assert logged.status_code in (200, 201), logged.get_json()
     after = client.get(f"/api/v1/referral-cards/{code}", headers=bearer(tokens["referrer"]))
     assert after.get_json()["status"] == "contacted"
-    assert set(after.get_json()) == {"code", "display_code", "state", "gemeente",
-                                     "consent_text", "consent_version", "service_offer",
-                                     "status"}
+    assert set(after.get_json()) == {
+        "code",
+        "display_code",
+        "state",
+        "gemeente",
+        "consent_text",
+        "consent_version",
+        "service_offer",
+        "status",
+    }
 
 
 def test_a_card_is_filed_once(app, setup):
@@ -209,17 +256,26 @@ def test_a_card_is_filed_once(app, setup):
 def test_without_consent_the_card_opens_no_case_and_names_nobody(app, setup):
     client, tokens = setup
     code = codes_of(app, new_series(client, tokens["coordinator"])["id"])[0]
-    payload = card(name="Jozef Geheim", consent=False, urgency="urgent",
-                   themes=["zorgnood", "woning"])
-    response = client.post(f"/api/v1/referral-cards/{code}/submission", json=payload,
-                           headers=bearer(tokens["referrer"]))
+    payload = card(
+        name="Jozef Geheim", consent=False, urgency="urgent", themes=["zorgnood", "woning"]
+    )
+    response = client.post(
+        f"/api/v1/referral-cards/{code}/submission",
+        json=payload,
+        headers=bearer(tokens["referrer"]),
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["consent_given"] is False
 
     def routed():
         with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Signal)
-                                     .where(Signal.routed_at.is_not(None))) == 2
+            return (
+                db.session.scalar(
+                    select(func.count()).select_from(Signal).where(Signal.routed_at.is_not(None))
+                )
+                == 2
+            )
+
     assert wait_until(routed)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Resident)) == 0
@@ -234,9 +290,13 @@ def test_without_consent_the_card_opens_no_case_and_names_nobody(app, setup):
     assert status.get_json()["status"] == "received"
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("K7MQ-4X", "7 tekens"), ("K7MO-4X9", "nooit 0, 1, I, L of O"),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("K7MQ-4X", "7 tekens"),
+        ("K7MO-4X9", "nooit 0, 1, I, L of O"),
+    ],
+)
 def test_a_mistyped_code_gets_a_clear_message(app, setup, typed, message):
     client, tokens = setup
     response = client.get(f"/api/v1/referral-cards/{typed}", headers=bearer(tokens["referrer"]))
@@ -266,11 +326,13 @@ def test_a_voided_card_cannot_be_filed(app, setup):
     code = codes_of(app, series["id"])[1]
     login(client, "coordinator@example.be")
     page = f"/referrals/series/{series['id']}"
-    response = post_form(client, page, {"reason": "kaart beschadigd"},
-                         action=f"/referrals/cards/{code}/void")
+    response = post_form(
+        client, page, {"reason": "kaart beschadigd"}, action=f"/referrals/cards/{code}/void"
+    )
     assert response.status_code == 302
-    refused = client.post(f"/api/v1/referral-cards/{code}/submission", json=card(),
-                          headers=bearer(tokens["referrer"]))
+    refused = client.post(
+        f"/api/v1/referral-cards/{code}/submission", json=card(), headers=bearer(tokens["referrer"])
+    )
     assert refused.status_code == 409
     assert "ongeldig gemaakt" in refused.get_json()["error"]["message"]
 
@@ -283,40 +345,53 @@ def test_consent_text_versions(app, setup):
     default = new_series(client, tokens["coordinator"])
     assert [s["consent_version"] for s in (first, same, changed, default)] == [1, 1, 2, 2]
     code = codes_of(app, first["id"])[0]
-    client.post(f"/api/v1/referral-cards/{code}/submission", json=card(),
-                headers=bearer(tokens["referrer"]))
+    client.post(
+        f"/api/v1/referral-cards/{code}/submission", json=card(), headers=bearer(tokens["referrer"])
+    )
     with app.app_context():
         consent = db.session.scalars(select(Consent)).one()
         assert consent.consent_text.text == "Tekst een."
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"themes": []}, "themes"), ({"themes": ["verveling"]}, "themes"),
-    ({"consent": {"given": True, "how": "verbal"}}, "consent"),
-    ({"resident": {"street": None, "statsec": None}}, "resident"),
-    ({"urgency": "asap"}, "urgency"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"themes": []}, "themes"),
+        ({"themes": ["verveling"]}, "themes"),
+        ({"consent": {"given": True, "how": "verbal"}}, "consent"),
+        ({"resident": {"street": None, "statsec": None}}, "resident"),
+        ({"urgency": "asap"}, "urgency"),
+    ],
+)
 def test_invalid_submissions_are_422_and_leave_the_card_unused(app, setup, change, field):
     client, tokens = setup
     code = codes_of(app, new_series(client, tokens["coordinator"])["id"])[0]
     payload = card()
     for key, value in change.items():
         payload[key] = {**payload[key], **value} if isinstance(value, dict) else value
-    response = client.post(f"/api/v1/referral-cards/{code}/submission", json=payload,
-                           headers=bearer(tokens["referrer"]))
+    response = client.post(
+        f"/api/v1/referral-cards/{code}/submission",
+        json=payload,
+        headers=bearer(tokens["referrer"]),
+    )
     assert response.status_code == 422
     assert field in response.get_json()["error"]["fields"]
     with app.app_context():
-        assert db.session.scalar(select(ReferralCard.state).where(
-            ReferralCard.code == code)) == "printed"
+        assert (
+            db.session.scalar(select(ReferralCard.state).where(ReferralCard.code == code))
+            == "printed"
+        )
         assert db.session.scalar(select(func.count()).select_from(Signal)) == 0
 
 
 def test_consent_given_needs_a_name(app, setup):
     client, tokens = setup
     code = codes_of(app, new_series(client, tokens["coordinator"])["id"])[0]
-    response = client.post(f"/api/v1/referral-cards/{code}/submission", json=card(name=""),
-                           headers=bearer(tokens["referrer"]))
+    response = client.post(
+        f"/api/v1/referral-cards/{code}/submission",
+        json=card(name=""),
+        headers=bearer(tokens["referrer"]),
+    )
     assert response.status_code == 422
     assert "resident.name" in response.get_json()["error"]["fields"]
 
@@ -328,12 +403,21 @@ def test_roles_that_may_not_file_or_print(app, setup, role):
     make_user(app, role)
     token = api_token(client, f"{role}@example.be")
     assert client.get(f"/api/v1/referral-cards/{code}", headers=bearer(token)).status_code == 403
-    assert client.post(f"/api/v1/referral-cards/{code}/submission", json=card(),
-                       headers=bearer(token)).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/referral-cards/{code}/submission", json=card(), headers=bearer(token)
+        ).status_code
+        == 403
+    )
     for who in (token, tokens["referrer"]):
-        assert client.post("/api/v1/card-series", json={"gemeente": "36012", "name": "x",
-                                                         "count": 1},
-                           headers=bearer(who)).status_code == 403
+        assert (
+            client.post(
+                "/api/v1/card-series",
+                json={"gemeente": "36012", "name": "x", "count": 1},
+                headers=bearer(who),
+            ).status_code
+            == 403
+        )
 
 
 def test_a_referrer_sees_only_the_status_of_their_own_cards(app, setup):
@@ -341,8 +425,11 @@ def test_a_referrer_sees_only_the_status_of_their_own_cards(app, setup):
     codes = codes_of(app, new_series(client, tokens["coordinator"])["id"])
     make_user(app, "referrer", email="apotheker@example.be")
     other = api_token(client, "apotheker@example.be")
-    client.post(f"/api/v1/referral-cards/{codes[0]}/submission", json=card(),
-                headers=bearer(tokens["referrer"]))
+    client.post(
+        f"/api/v1/referral-cards/{codes[0]}/submission",
+        json=card(),
+        headers=bearer(tokens["referrer"]),
+    )
     seen = client.get(f"/api/v1/referral-cards/{codes[0]}", headers=bearer(other)).get_json()
     assert seen["state"] == "used"
     assert "status" not in seen
@@ -352,8 +439,12 @@ def test_a_referrer_sees_only_the_status_of_their_own_cards(app, setup):
 
 def test_openapi_describes_the_referral_endpoints(client):
     spec = client.get("/api/openapi.json").get_json()
-    for path in ("/api/v1/card-series", "/api/v1/card-series/{series_id}/pdf",
-                 "/api/v1/referral-cards/{code}", "/api/v1/referral-cards/{code}/submission"):
+    for path in (
+        "/api/v1/card-series",
+        "/api/v1/card-series/{series_id}/pdf",
+        "/api/v1/referral-cards/{code}",
+        "/api/v1/referral-cards/{code}/submission",
+    ):
         assert path in spec["paths"], path
 
 
@@ -361,8 +452,14 @@ def test_without_consent_not_even_the_best_time_to_call_is_kept(app, setup):
     client, tokens = setup
     code = codes_of(app, new_series(client, tokens["coordinator"])["id"])[0]
     payload = card(consent=False, best_time="na 18u, bel dochter Anna 0470 11 22 33")
-    assert client.post(f"/api/v1/referral-cards/{code}/submission", json=payload,
-                       headers=bearer(tokens["referrer"])).status_code == 201
+    assert (
+        client.post(
+            f"/api/v1/referral-cards/{code}/submission",
+            json=payload,
+            headers=bearer(tokens["referrer"]),
+        ).status_code
+        == 201
+    )
     with app.app_context():
         submission = db.session.scalars(select(ReferralSubmission)).one()
         assert submission.best_time == ""
@@ -372,41 +469,70 @@ def test_without_consent_not_even_the_best_time_to_call_is_kept(app, setup):
 def test_a_card_joining_a_case_already_contacted_starts_as_received(app, setup):
     client, tokens = setup
     codes = codes_of(app, new_series(client, tokens["coordinator"])["id"])
-    client.post(f"/api/v1/referral-cards/{codes[0]}/submission", json=card(),
-                headers=bearer(tokens["referrer"]))
+    client.post(
+        f"/api/v1/referral-cards/{codes[0]}/submission",
+        json=card(),
+        headers=bearer(tokens["referrer"]),
+    )
 
     def queued():
         items = client.get("/api/v1/queue", headers=bearer(tokens["an"])).get_json()["items"]
         return items[0]["case_id"] if items else None
+
     case_id = wait_until(queued)
-    client.post(f"/api/v1/cases/{case_id}/events", json={"type": "contact_attempt",
-                                                         "result": "reached"},
-                headers=bearer(tokens["an"]))
-    second = client.post(f"/api/v1/referral-cards/{codes[1]}/submission",
-                         json=card(themes=["woning"]), headers=bearer(tokens["referrer"]))
+    client.post(
+        f"/api/v1/cases/{case_id}/events",
+        json={"type": "contact_attempt", "result": "reached"},
+        headers=bearer(tokens["an"]),
+    )
+    second = client.post(
+        f"/api/v1/referral-cards/{codes[1]}/submission",
+        json=card(themes=["woning"]),
+        headers=bearer(tokens["referrer"]),
+    )
     assert second.status_code == 201
 
     def routed():
         with app.app_context():
-            return db.session.scalar(select(func.count()).select_from(Signal).where(
-                Signal.routed_at.is_not(None))) == 2
+            return (
+                db.session.scalar(
+                    select(func.count()).select_from(Signal).where(Signal.routed_at.is_not(None))
+                )
+                == 2
+            )
+
     assert wait_until(routed)
     status = client.get(f"/api/v1/referral-cards/{codes[1]}", headers=bearer(tokens["referrer"]))
     assert status.get_json()["status"] == "received"  # nothing yet happened for this card
-    client.post(f"/api/v1/cases/{case_id}/events", json={"type": "close", "outcome": "helped"},
-                headers=bearer(tokens["an"]))
+    client.post(
+        f"/api/v1/cases/{case_id}/events",
+        json={"type": "close", "outcome": "helped"},
+        headers=bearer(tokens["an"]),
+    )
     closed = client.get(f"/api/v1/referral-cards/{codes[1]}", headers=bearer(tokens["referrer"]))
     assert closed.get_json()["status"] == "closed"
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"resident": {"gemeente": "99999", "statsec": None, "street": "Nergensstraat"}},
-     "resident.gemeente"),
-    ({"consent": {"given": True, "how": "signature",
-                  "signature": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA"
-                               "fFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}},
-     "signature"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {"resident": {"gemeente": "99999", "statsec": None, "street": "Nergensstraat"}},
+            "resident.gemeente",
+        ),
+        (
+            {
+                "consent": {
+                    "given": True,
+                    "how": "signature",
+                    "signature": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAA"
+                    "fFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+                }
+            },
+            "signature",
+        ),
+    ],
+)
 def test_odd_input_is_a_clear_422_not_a_crash(app, setup, change, field):
     client, tokens = setup
     code = codes_of(app, new_series(client, tokens["coordinator"])["id"])[0]
@@ -415,10 +541,15 @@ def test_odd_input_is_a_clear_422_not_a_crash(app, setup, change, field):
         payload[key] = {**payload[key], **value}
     if field == "signature":  # a PNG whose checksum is broken
         payload["consent"]["signature"] = payload["consent"]["signature"].replace("Q", "R", 1)
-    response = client.post(f"/api/v1/referral-cards/{code}/submission", json=payload,
-                           headers=bearer(tokens["referrer"]))
+    response = client.post(
+        f"/api/v1/referral-cards/{code}/submission",
+        json=payload,
+        headers=bearer(tokens["referrer"]),
+    )
     assert response.status_code == 422, response.get_json()
     assert field in response.get_json()["error"]["fields"]
     with app.app_context():
-        assert db.session.scalar(select(ReferralCard.state).where(
-            ReferralCard.code == code)) == "printed"
+        assert (
+            db.session.scalar(select(ReferralCard.state).where(ReferralCard.code == code))
+            == "printed"
+        )

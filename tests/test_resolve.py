@@ -41,13 +41,19 @@ def test_resolve_by_sector_code(api):
     response = api(statsec="36012b001")
     assert response.status_code == 200
     assert response.get_json() == {
-        "gemeente": "36012", "deelgemeente": "36012B", "statsec": "36012B001",
+        "gemeente": "36012",
+        "deelgemeente": "36012B",
+        "statsec": "36012B001",
         "neighbourhood": {"id": response.get_json()["neighbourhood"]["id"], "name": "Dadizele"},
-        "resolved_by": "statsec", "flagged": False}
+        "resolved_by": "statsec",
+        "flagged": False,
+    }
 
 
-@pytest.mark.parametrize(("code", "name"), [("36012B", "Dadizele"), ("36012A", "Moorslede"),
-                                            ("72037B", "Achel"), ("72037A", "Hamont")])
+@pytest.mark.parametrize(
+    ("code", "name"),
+    [("36012B", "Dadizele"), ("36012A", "Moorslede"), ("72037B", "Achel"), ("72037A", "Hamont")],
+)
 def test_resolve_by_point_inside_each_sub_municipality(api, code, name):
     inside = polygon(code).representative_point()
     body = api(lat=inside.y, lon=inside.x).get_json()
@@ -84,11 +90,17 @@ def test_unknown_street_in_a_known_postcode_lands_in_the_bucket(app, api, runner
     assert api(street="Nergensstraat", postcode="9999").status_code == 404
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"lat": 50.8}, "lon"), ({"lat": 200, "lon": 3}, "lat"), ({"lat": "abc", "lon": 3}, "lat"),
-    ({"street": "Kerkstraat"}, "postcode"), ({}, "_schema"),
-    ({"street": "Kerkstraat", "postcode": "88"}, "postcode"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"lat": 50.8}, "lon"),
+        ({"lat": 200, "lon": 3}, "lat"),
+        ({"lat": "abc", "lon": 3}, "lat"),
+        ({"street": "Kerkstraat"}, "postcode"),
+        ({}, "_schema"),
+        ({"street": "Kerkstraat", "postcode": "88"}, "postcode"),
+    ],
+)
 def test_bad_queries_are_422_with_field_details(api, params, field):
     response = api(**params)
     assert response.status_code == 422
@@ -98,8 +110,14 @@ def test_bad_queries_are_422_with_field_details(api, params, field):
 def test_unresolvable_address_goes_to_the_bucket_and_the_fixup_list(moorslede):
     with moorslede.app_context():
         municipality = db.session.scalars(select(Municipality).filter_by(code="36012")).one()
-        found = resolve_address(municipality, street="Onbekende Dreef", house_number="3",
-                                postcode="8890", source_type="test", source_id=7)
+        found = resolve_address(
+            municipality,
+            street="Onbekende Dreef",
+            house_number="3",
+            postcode="8890",
+            source_type="test",
+            source_id=7,
+        )
         db.session.commit()
         assert found.resolved_by == "unlocatable"
         assert found.neighbourhood.is_unlocatable

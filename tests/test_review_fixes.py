@@ -19,8 +19,14 @@ def test_the_longest_sub_municipality_codes_import(app, runner):
         assert db.session.scalars(select(Sector).where(Sector.code.like("38002%"))).first()
 
 
-@pytest.mark.parametrize("url", ["/api/v1/neighbourhoods/99999999999",
-                                 "/areas/neighbourhoods/99999999999", "/cases/99999999999"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/neighbourhoods/99999999999",
+        "/areas/neighbourhoods/99999999999",
+        "/cases/99999999999",
+    ],
+)
 def test_huge_ids_are_404_not_500(app, url):
     import_areas(app, "36012")
     make_user(app, "coordinator")
@@ -37,10 +43,13 @@ def test_nul_characters_are_a_400(app):
     make_user(app, "coordinator")
     client = app.test_client()
     token = api_token(client, "coordinator@example.be")
-    assert client.get("/api/v1/areas/resolve", query_string={"statsec": "36012\x00"},
-                      headers=bearer(token)).status_code == 400
-    assert client.post("/login", data={"email": "a\x00@b.be", "password": "x"}).status_code \
+    assert (
+        client.get(
+            "/api/v1/areas/resolve", query_string={"statsec": "36012\x00"}, headers=bearer(token)
+        ).status_code
         == 400
+    )
+    assert client.post("/login", data={"email": "a\x00@b.be", "password": "x"}).status_code == 400
 
 
 def test_a_deleted_neighbourhood_stays_deleted_on_reimport(app):
@@ -63,16 +72,19 @@ def test_bucket_and_ambiguous_points_are_flagged(app):
     make_user(app, "volunteer")
     client = app.test_client()
     token = api_token(client, "volunteer@example.be")
-    bucket = client.get("/api/v1/areas/resolve", query_string={"statsec": "36012ZZZZ"},
-                        headers=bearer(token)).get_json()
+    bucket = client.get(
+        "/api/v1/areas/resolve", query_string={"statsec": "36012ZZZZ"}, headers=bearer(token)
+    ).get_json()
     assert bucket["flagged"] is True
     with app.app_context():  # split Dadizele's sectors over two neighbourhoods
         moorslede = db.session.scalars(select(Neighbourhood).filter_by(name="Moorslede")).one()
-        db.session.scalars(select(Sector).filter_by(code="36012B001")).one().neighbourhood = \
-            moorslede
+        db.session.scalars(
+            select(Sector).filter_by(code="36012B001")
+        ).one().neighbourhood = moorslede
         db.session.commit()
-    point = client.get("/api/v1/areas/resolve", query_string={"lat": 50.8485, "lon": 3.0985},
-                       headers=bearer(token)).get_json()
+    point = client.get(
+        "/api/v1/areas/resolve", query_string={"lat": 50.8485, "lon": 3.0985}, headers=bearer(token)
+    ).get_json()
     assert point["deelgemeente"] == "36012B"
     assert point["flagged"] is True
 
@@ -82,10 +94,18 @@ def test_placing_a_fixup_moves_the_resident_out_of_the_bucket(app):
     make_user(app, "coordinator")
     client = app.test_client()
     token = api_token(client, "coordinator@example.be")
-    payload = {"resident": {"name": "Anna Vos", "street": "Veldweg", "house_number": "2",
-                            "postcode": "8890", "gemeente": "36012"},
-               "theme": "eenzaamheid", "domain": "welzijn",
-               "consent": {"given": True, "how": "verbal"}}
+    payload = {
+        "resident": {
+            "name": "Anna Vos",
+            "street": "Veldweg",
+            "house_number": "2",
+            "postcode": "8890",
+            "gemeente": "36012",
+        },
+        "theme": "eenzaamheid",
+        "domain": "welzijn",
+        "consent": {"given": True, "how": "verbal"},
+    }
     assert client.post("/api/v1/signals", json=payload, headers=bearer(token)).status_code == 201
     with app.app_context():
         resident = db.session.scalars(select(Resident)).one()
@@ -93,8 +113,10 @@ def test_placing_a_fixup_moves_the_resident_out_of_the_bucket(app):
         fixup_id = db.session.scalars(select(AddressFixup.id)).one()
     page = app.test_client()
     login(page, "coordinator@example.be")
-    assert post_form(page, "/areas/fixups", {"fixup_id": fixup_id,
-                                             "sector": "36012B001"}).status_code == 302
+    assert (
+        post_form(page, "/areas/fixups", {"fixup_id": fixup_id, "sector": "36012B001"}).status_code
+        == 302
+    )
     with app.app_context():
         resident = db.session.scalars(select(Resident)).one()
         assert resident.neighbourhood.name == "Dadizele"
@@ -131,7 +153,18 @@ def test_mail_password_stays_a_string():
     from fieldwork.config import load_environment
 
     config: dict = {}
-    load_environment(config, {"MAIL_PASSWORD": "1234", "MAIL_USERNAME": "on",
-                              "MAIL_PORT": "587", "MAIL_USE_TLS": "true"})
-    assert config == {"MAIL_PASSWORD": "1234", "MAIL_USERNAME": "on", "MAIL_PORT": 587,
-                      "MAIL_USE_TLS": True}
+    load_environment(
+        config,
+        {
+            "MAIL_PASSWORD": "1234",
+            "MAIL_USERNAME": "on",
+            "MAIL_PORT": "587",
+            "MAIL_USE_TLS": "true",
+        },
+    )
+    assert config == {
+        "MAIL_PASSWORD": "1234",
+        "MAIL_USERNAME": "on",
+        "MAIL_PORT": 587,
+        "MAIL_USE_TLS": True,
+    }

@@ -37,24 +37,51 @@ SECTORS = {"Moorslede": "36012A001", "Dadizele": "36012B001"}
 
 
 def file_signal(number: int, theme: str, consent: bool, place: str, days_ago: int) -> None:
-    (signal, *_rest) = create_signals({
-        "resident": {"name": f"Bewoner {number}", "street": "Marktplaats",
-                     "house_number": str(number), "postcode": "8890", "birth_year": 1940,
-                     "phone": None, "lat": None, "lon": None, "statsec": SECTORS[place],
-                     "gemeente": "36012", "deelgemeente": None},
-        "themes": [theme], "urgency": "normal", "note": "",
-        "consent": {"given": consent, "how": "signed_strip" if consent else None,
-                    "reference": "F" if consent else None}}, None, source="manual")
+    (signal, *_rest) = create_signals(
+        {
+            "resident": {
+                "name": f"Bewoner {number}",
+                "street": "Marktplaats",
+                "house_number": str(number),
+                "postcode": "8890",
+                "birth_year": 1940,
+                "phone": None,
+                "lat": None,
+                "lon": None,
+                "statsec": SECTORS[place],
+                "gemeente": "36012",
+                "deelgemeente": None,
+            },
+            "themes": [theme],
+            "urgency": "normal",
+            "note": "",
+            "consent": {
+                "given": consent,
+                "how": "signed_strip" if consent else None,
+                "reference": "F" if consent else None,
+            },
+        },
+        None,
+        source="manual",
+    )
     signal.created_at = utcnow() - timedelta(days=days_ago)  # months apart
 
 
-SIGNALS = st.lists(st.tuples(st.sampled_from(sorted(THEMES)), st.booleans(),
-                             st.sampled_from(sorted(SECTORS)), st.integers(0, 120)),
-                   min_size=1, max_size=12)
+SIGNALS = st.lists(
+    st.tuples(
+        st.sampled_from(sorted(THEMES)),
+        st.booleans(),
+        st.sampled_from(sorted(SECTORS)),
+        st.integers(0, 120),
+    ),
+    min_size=1,
+    max_size=12,
+)
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(signals=SIGNALS)
 def test_incremental_counts_equal_the_rebuilt_ones(embedded_app, signals):
     app = embedded_app
@@ -72,8 +99,9 @@ def test_incremental_counts_equal_the_rebuilt_ones(embedded_app, signals):
         assert db.session.scalar(select(Signal.id).where(Signal.routed_at.is_(None))) is None
         incremental = rollups.stored()
         assert incremental == rollups.computed()
-        assert sum(v for (_n, _m, measure, _k), v in incremental.items()
-                   if measure == "signals_theme") == len(signals)
+        assert sum(
+            v for (_n, _m, measure, _k), v in incremental.items() if measure == "signals_theme"
+        ) == len(signals)
         assert rollups.rebuild() == 0  # nothing to repair
         db.session.commit()
         assert rollups.stored() == incremental
@@ -85,16 +113,15 @@ def test_the_worker_counts_and_the_nightly_rebuild_repairs(app, request):
     import_areas(app, "36012")
     make_user(app, "coordinator")
     with app.app_context():
-        for number, (theme, place) in enumerate((("eenzaamheid", "Dadizele"),
-                                                 ("eenzaamheid", "Dadizele"),
-                                                 ("mobiliteit", "Moorslede"))):
+        for number, (theme, place) in enumerate(
+            (("eenzaamheid", "Dadizele"), ("eenzaamheid", "Dadizele"), ("mobiliteit", "Moorslede"))
+        ):
             file_signal(number, theme, True, place, 0)
         db.session.commit()
 
     def routed() -> bool:
         with app.app_context():
-            return db.session.scalar(select(Signal.id).where(
-                Signal.routed_at.is_(None))) is None
+            return db.session.scalar(select(Signal.id).where(Signal.routed_at.is_(None))) is None
 
     deadline = time.monotonic() + 60
     while not routed() and time.monotonic() < deadline:
@@ -126,10 +153,17 @@ def test_the_nightly_job_is_scheduled(app):
 
 CAPTURE_MEASURES = {"visit": "visits_outcome", "call": "calls_outcome"}
 CALL_OUTCOMES = ("reached", "no_answer", "voicemail", "wrong_number", "refused")
-CAPTURES = st.lists(st.tuples(st.sampled_from(sorted(CAPTURE_MEASURES)), st.integers(0, 4),
-                              st.sampled_from(sorted(SECTORS)), st.integers(0, 120),
-                              st.booleans()),
-                    min_size=1, max_size=14)
+CAPTURES = st.lists(
+    st.tuples(
+        st.sampled_from(sorted(CAPTURE_MEASURES)),
+        st.integers(0, 4),
+        st.sampled_from(sorted(SECTORS)),
+        st.integers(0, 120),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=14,
+)
 
 
 def _month(moment: datetime):
@@ -138,22 +172,29 @@ def _month(moment: datetime):
 
 
 def _address(visit_round: VisitRound, number: int, neighbourhood_id: int) -> VisitAddress:
-    address = VisitAddress(round_id=visit_round.id, name=f"B{number}", name_key=f"b{number}",
-                           street="Kerkstraat", street_key="kerkstraat",
-                           house_number=str(number), postcode="8890",
-                           address_key=f"kerkstraat {number}", neighbourhood_id=neighbourhood_id)
+    address = VisitAddress(
+        round_id=visit_round.id,
+        name=f"B{number}",
+        name_key=f"b{number}",
+        street="Kerkstraat",
+        street_key="kerkstraat",
+        house_number=str(number),
+        postcode="8890",
+        address_key=f"kerkstraat {number}",
+        neighbourhood_id=neighbourhood_id,
+    )
     db.session.add(address)
     db.session.flush()
     return address
 
 
 def _capture_counts() -> Counter:
-    return Counter({k: v for k, v in rollups.stored().items()
-                    if k[2] in CAPTURE_MEASURES.values()})
+    return Counter({k: v for k, v in rollups.stored().items() if k[2] in CAPTURE_MEASURES.values()})
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(captures=CAPTURES)
 def test_captures_count_once_and_the_rebuild_agrees(embedded_app, captures):
     """Visits and calls with generated outcomes, places and days; the worker's task for
@@ -164,13 +205,25 @@ def test_captures_count_once_and_the_rebuild_agrees(embedded_app, captures):
         import_areas(app, "36012")
         app.config["TEST_AREAS"] = True
     with app.app_context():
-        for model in (Rollup, RollupCounted, Visit, VisitAddress, VisitRound, CallAttempt,
-                      CallTarget, CallCampaign):
+        for model in (
+            Rollup,
+            RollupCounted,
+            Visit,
+            VisitAddress,
+            VisitRound,
+            CallAttempt,
+            CallTarget,
+            CallCampaign,
+        ):
             db.session.execute(delete(model))
         municipality = db.session.scalar(select(Municipality))
         hoods = {n.name: n.id for n in db.session.scalars(select(Neighbourhood))}
-        visit_round = VisitRound(municipality_id=municipality.id, name="Ronde",
-                                 starts_on=utcnow().date(), ends_on=utcnow().date())
+        visit_round = VisitRound(
+            municipality_id=municipality.id,
+            name="Ronde",
+            starts_on=utcnow().date(),
+            ends_on=utcnow().date(),
+        )
         campaign = CallCampaign(municipality_id=municipality.id, name="Belactie")
         db.session.add_all([visit_round, campaign])
         db.session.flush()
@@ -183,9 +236,14 @@ def test_captures_count_once_and_the_rebuild_agrees(embedded_app, captures):
                 outcome = sorted(VISIT_OUTCOMES)[pick % len(VISIT_OUTCOMES)]
                 row = Visit(address_id=address.id, outcome=outcome, created_at=moment)
             else:
-                target = CallTarget(campaign_id=campaign.id, name=f"T{number}",
-                                    name_key=f"t{number}", address_key=f"a{number}",
-                                    phone="051000000", neighbourhood_id=hoods[place])
+                target = CallTarget(
+                    campaign_id=campaign.id,
+                    name=f"T{number}",
+                    name_key=f"t{number}",
+                    address_key=f"a{number}",
+                    phone="051000000",
+                    neighbourhood_id=hoods[place],
+                )
                 db.session.add(target)
                 db.session.flush()
                 outcome = CALL_OUTCOMES[pick]
@@ -224,17 +282,26 @@ def test_visits_and_calls_are_counted_by_the_worker(app, request):
         municipality = db.session.scalar(select(Municipality))
         hoods = {n.name: n.id for n in db.session.scalars(select(Neighbourhood))}
         volunteer = db.session.get(User, volunteer_id)
-        visit_round = VisitRound(municipality_id=municipality.id, name="Ronde",
-                                 starts_on=utcnow().date(), ends_on=utcnow().date())
+        visit_round = VisitRound(
+            municipality_id=municipality.id,
+            name="Ronde",
+            starts_on=utcnow().date(),
+            ends_on=utcnow().date(),
+        )
         campaign = CallCampaign(municipality_id=municipality.id, name="Belactie")
         db.session.add_all([visit_round, campaign])
         db.session.flush()
         for number, place in enumerate(("Dadizele", "Dadizele", "Moorslede")):
             address = _address(visit_round, number, hoods[place])
             record_visit(address, volunteer, Findings(outcome="not_home", card_left=True))
-        target = CallTarget(campaign_id=campaign.id, name="T", name_key="t",
-                            address_key="a", phone="051000000",
-                            neighbourhood_id=hoods["Moorslede"])
+        target = CallTarget(
+            campaign_id=campaign.id,
+            name="T",
+            name_key="t",
+            address_key="a",
+            phone="051000000",
+            neighbourhood_id=hoods["Moorslede"],
+        )
         db.session.add(target)
         db.session.flush()
         record_attempt(target, volunteer, Conversation(outcome="no_answer"))
@@ -250,9 +317,13 @@ def test_visits_and_calls_are_counted_by_the_worker(app, request):
     with app.app_context():
         month = _month(datetime.now(UTC))
         counts = _capture_counts()
-        assert counts == Counter({(hoods["Dadizele"], month, "visits_outcome", "not_home"): 2,
-                                  (hoods["Moorslede"], month, "visits_outcome", "not_home"): 1,
-                                  (hoods["Moorslede"], month, "calls_outcome", "no_answer"): 1})
+        assert counts == Counter(
+            {
+                (hoods["Dadizele"], month, "visits_outcome", "not_home"): 2,
+                (hoods["Moorslede"], month, "visits_outcome", "not_home"): 1,
+                (hoods["Moorslede"], month, "calls_outcome", "no_answer"): 1,
+            }
+        )
         assert rollups.rebuild() == 0
         db.session.commit()
         assert _capture_counts() == counts

@@ -27,13 +27,21 @@ def coordinator(app, request):
 
 
 def rules(ids, dadizele_to="an@example.be"):
-    return {"rules": [
-        {"name": "Dadizele", "conditions": {"neighbourhoods": [ids["Dadizele"]]},
-         "assign_to": {"user": dadizele_to}, "first_contact_days": 3},
-        {"name": "Moorslede 65+", "conditions": {"neighbourhoods": [ids["Moorslede"]],
-                                                 "age_min": 65},
-         "assign_to": {"team": "Moorslede"}},
-    ]}
+    return {
+        "rules": [
+            {
+                "name": "Dadizele",
+                "conditions": {"neighbourhoods": [ids["Dadizele"]]},
+                "assign_to": {"user": dadizele_to},
+                "first_contact_days": 3,
+            },
+            {
+                "name": "Moorslede 65+",
+                "conditions": {"neighbourhoods": [ids["Moorslede"]], "age_min": 65},
+                "assign_to": {"team": "Moorslede"},
+            },
+        ]
+    }
 
 
 TEAMS = {"teams": [{"name": "Moorslede", "members": ["an@example.be", "jan@example.be"]}]}
@@ -41,15 +49,16 @@ TEAMS = {"teams": [{"name": "Moorslede", "members": ["an@example.be", "jan@examp
 
 def test_setup_then_each_signal_lands_in_the_right_queue(app, coordinator):
     client, token, ids = coordinator
-    assert client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token)).status_code \
-        == 200
+    assert client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token)).status_code == 200
     saved = client.put("/api/v1/routing/rules", json=rules(ids), headers=bearer(token))
     assert saved.status_code == 200, saved.get_json()
-    assert client.get("/api/v1/routing/rules", headers=bearer(token)).get_json() == \
-        saved.get_json()
+    assert client.get("/api/v1/routing/rules", headers=bearer(token)).get_json() == saved.get_json()
     dadizele = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()
-    moorslede = client.post("/api/v1/signals", headers=bearer(token), json=intake(
-        name="Jef Dewulf", street="Kerkstraat", resident={"statsec": "36012A001"})).get_json()
+    moorslede = client.post(
+        "/api/v1/signals",
+        headers=bearer(token),
+        json=intake(name="Jef Dewulf", street="Kerkstraat", resident={"statsec": "36012A001"}),
+    ).get_json()
     first = wait_for_status(client, token, dadizele["id"])
     second = wait_for_status(client, token, moorslede["id"])
     assert first["routing_reason"] == "regel 1: buurt=Dadizele → An Peeters"
@@ -62,24 +71,34 @@ def test_setup_then_each_signal_lands_in_the_right_queue(app, coordinator):
 def test_rule_pointing_at_a_deactivated_user_is_refused_whole(app, coordinator):
     client, token, ids = coordinator
     client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token))
-    response = client.put("/api/v1/routing/rules", json=rules(ids, "oud@example.be"),
-                          headers=bearer(token))
+    response = client.put(
+        "/api/v1/routing/rules", json=rules(ids, "oud@example.be"), headers=bearer(token)
+    )
     assert response.status_code == 422
     assert "rules.0.assign_to.user" in response.get_json()["error"]["fields"]
-    assert client.get("/api/v1/routing/rules", headers=bearer(token)).get_json() == \
-        {"rules": []}
+    assert client.get("/api/v1/routing/rules", headers=bearer(token)).get_json() == {"rules": []}
 
 
 def test_unknown_team_theme_or_neighbourhood_is_refused(app, coordinator):
     client, token, _ = coordinator
-    bad = {"rules": [{"name": "x", "conditions": {"themes": ["verveling"]},
-                      "assign_to": {"team": "Nergens"}}]}
-    assert client.put("/api/v1/routing/rules", json=bad, headers=bearer(token)).status_code \
-        == 422
-    bad = {"rules": [{"name": "x", "conditions": {"neighbourhoods": [999]},
-                      "assign_to": {"user": "an@example.be"}}]}
-    fields = client.put("/api/v1/routing/rules", json=bad,
-                        headers=bearer(token)).get_json()["error"]["fields"]
+    bad = {
+        "rules": [
+            {"name": "x", "conditions": {"themes": ["verveling"]}, "assign_to": {"team": "Nergens"}}
+        ]
+    }
+    assert client.put("/api/v1/routing/rules", json=bad, headers=bearer(token)).status_code == 422
+    bad = {
+        "rules": [
+            {
+                "name": "x",
+                "conditions": {"neighbourhoods": [999]},
+                "assign_to": {"user": "an@example.be"},
+            }
+        ]
+    }
+    fields = client.put("/api/v1/routing/rules", json=bad, headers=bearer(token)).get_json()[
+        "error"
+    ]["fields"]
     assert "rules.0.conditions.neighbourhoods" in fields
 
 
@@ -95,15 +114,17 @@ def test_dry_run_marks_what_would_change_and_saves_nothing(app, coordinator):
     client, token, ids = coordinator
     client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token))
     client.put("/api/v1/routing/rules", json=rules(ids), headers=bearer(token))
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(token)).get_json()["id"]
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
     wait_for_status(client, token, signal_id)
     draft = rules(ids, "jan@example.be")
     result = client.post("/api/v1/routing/dry-run", json=draft, headers=bearer(token)).get_json()
     assert result["changed"] == 1
     assert result["items"][0]["proposed"] == "regel 1: buurt=Dadizele → Jan Vermeulen"
-    unchanged = client.post("/api/v1/routing/dry-run", json=rules(ids),
-                            headers=bearer(token)).get_json()
+    unchanged = client.post(
+        "/api/v1/routing/dry-run", json=rules(ids), headers=bearer(token)
+    ).get_json()
     assert unchanged["changed"] == 0
     saved = client.get("/api/v1/routing/rules", headers=bearer(token)).get_json()
     assert saved["rules"][0]["assign_to"] == {"user": "an@example.be"}
@@ -114,8 +135,10 @@ def test_only_the_coordinator_edits_routing(app, coordinator, role):
     client, _, ids = coordinator
     make_user(app, role)
     token = api_token(client, f"{role}@example.be")
-    assert client.put("/api/v1/routing/rules", json=rules(ids),
-                      headers=bearer(token)).status_code == 403
+    assert (
+        client.put("/api/v1/routing/rules", json=rules(ids), headers=bearer(token)).status_code
+        == 403
+    )
 
 
 def test_absent_owner_is_skipped_to_the_deputy(app, coordinator):
@@ -125,26 +148,44 @@ def test_absent_owner_is_skipped_to_the_deputy(app, coordinator):
     client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token))
     client.put("/api/v1/routing/rules", json=rules(ids), headers=bearer(token))
     today = date.today()  # noqa: DTZ011 - the app uses the UTC date, the same here at noon
-    away = {"absences": [{"user": "an@example.be", "from": str(today - timedelta(days=1)),
-                          "to": str(today + timedelta(days=7)), "deputy": "jan@example.be"}]}
+    away = {
+        "absences": [
+            {
+                "user": "an@example.be",
+                "from": str(today - timedelta(days=1)),
+                "to": str(today + timedelta(days=7)),
+                "deputy": "jan@example.be",
+            }
+        ]
+    }
     saved = client.put("/api/v1/routing/absences", json=away, headers=bearer(token))
     assert saved.status_code == 200, saved.get_json()
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(token)).get_json()["id"]
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
     reason = wait_for_status(client, token, signal_id)["routing_reason"]
     assert reason == "regel 1: buurt=Dadizele → Jan Vermeulen (vervangt An Peeters, afwezig)"
 
 
 def test_absence_validation(app, coordinator):
     client, token, _ = coordinator
-    bad = {"absences": [{"user": "an@example.be", "from": "2026-12-10", "to": "2026-12-01",
-                         "deputy": "oud@example.be"}]}
+    bad = {
+        "absences": [
+            {
+                "user": "an@example.be",
+                "from": "2026-12-10",
+                "to": "2026-12-01",
+                "deputy": "oud@example.be",
+            }
+        ]
+    }
     response = client.put("/api/v1/routing/absences", json=bad, headers=bearer(token))
     assert response.status_code == 422
     assert "to" in str(response.get_json()["error"]["fields"])
     bad["absences"][0]["to"] = "2026-12-20"
-    fields = client.put("/api/v1/routing/absences", json=bad,
-                        headers=bearer(token)).get_json()["error"]["fields"]
+    fields = client.put("/api/v1/routing/absences", json=bad, headers=bearer(token)).get_json()[
+        "error"
+    ]["fields"]
     assert "absences.0.deputy" in fields
 
 
@@ -152,11 +193,21 @@ def test_dry_run_with_the_same_rules_changes_nothing_for_teams_and_unmatched(app
     client, token, ids = coordinator
     client.put("/api/v1/routing/teams", json=TEAMS, headers=bearer(token))
     client.put("/api/v1/routing/rules", json=rules(ids), headers=bearer(token))
-    team_signal = client.post("/api/v1/signals", headers=bearer(token), json=intake(
-        name="Jef Dewulf", street="Kerkstraat", resident={"statsec": "36012A001"})).get_json()
-    unmatched = client.post("/api/v1/signals", headers=bearer(token), json=intake(
-        name="Tom Young", street="Kerkstraat", number="8",
-        resident={"statsec": "36012A001", "birth_year": 1990})).get_json()
+    team_signal = client.post(
+        "/api/v1/signals",
+        headers=bearer(token),
+        json=intake(name="Jef Dewulf", street="Kerkstraat", resident={"statsec": "36012A001"}),
+    ).get_json()
+    unmatched = client.post(
+        "/api/v1/signals",
+        headers=bearer(token),
+        json=intake(
+            name="Tom Young",
+            street="Kerkstraat",
+            number="8",
+            resident={"statsec": "36012A001", "birth_year": 1990},
+        ),
+    ).get_json()
     for signal in (team_signal, unmatched):
         wait_for_status(client, token, signal["id"])
     same = client.post("/api/v1/routing/dry-run", json=rules(ids), headers=bearer(token))

@@ -20,29 +20,42 @@ from fieldwork.routing.engine import (
 from fieldwork.signals.vocabulary import DOMAINS, SOURCES, THEMES
 
 DADIZELE, MOORSLEDE = 1, 2
-FACTS = Facts(neighbourhood_id=DADIZELE, theme="eenzaamheid", domain="welzijn",
-              source="manual", urgency="normal", age=82)
+FACTS = Facts(
+    neighbourhood_id=DADIZELE,
+    theme="eenzaamheid",
+    domain="welzijn",
+    source="manual",
+    urgency="normal",
+    age=82,
+)
 
 
-@pytest.mark.parametrize(("conditions", "matches"), [
-    ({}, True),
-    ({"neighbourhoods": [DADIZELE]}, True),
-    ({"neighbourhoods": [MOORSLEDE]}, False),
-    ({"neighbourhoods": [MOORSLEDE, DADIZELE], "themes": ["eenzaamheid"]}, True),
-    ({"themes": ["zorgnood"]}, False),
-    ({"domains": ["welzijn"], "age_min": 80}, True),
-    ({"age_min": 85}, False),
-    ({"sources": ["visit"]}, False),
-    ({"urgency": "urgent"}, False),
-    ({"urgency": None, "themes": []}, True),
-])
+@pytest.mark.parametrize(
+    ("conditions", "matches"),
+    [
+        ({}, True),
+        ({"neighbourhoods": [DADIZELE]}, True),
+        ({"neighbourhoods": [MOORSLEDE]}, False),
+        ({"neighbourhoods": [MOORSLEDE, DADIZELE], "themes": ["eenzaamheid"]}, True),
+        ({"themes": ["zorgnood"]}, False),
+        ({"domains": ["welzijn"], "age_min": 80}, True),
+        ({"age_min": 85}, False),
+        ({"sources": ["visit"]}, False),
+        ({"urgency": "urgent"}, False),
+        ({"urgency": None, "themes": []}, True),
+    ],
+)
 def test_rule_matching_table(conditions, matches):
     assert rule_matches(conditions, FACTS) is matches
 
 
 def test_unknown_age_never_satisfies_an_age_band():
-    assert rule_matches({"age_min": 65}, Facts(1, "eenzaamheid", "welzijn", "manual",
-                                               "normal", age=None)) is False
+    assert (
+        rule_matches(
+            {"age_min": 65}, Facts(1, "eenzaamheid", "welzijn", "manual", "normal", age=None)
+        )
+        is False
+    )
 
 
 def test_age_from_birth_year():
@@ -51,25 +64,39 @@ def test_age_from_birth_year():
 
 
 def test_describe_names_the_conditions_that_mattered():
-    text = describe(3, {"themes": ["eenzaamheid"], "neighbourhoods": [DADIZELE]}, FACTS,
-                    "Dadizele", "An Peeters")
+    text = describe(
+        3,
+        {"themes": ["eenzaamheid"], "neighbourhoods": [DADIZELE]},
+        FACTS,
+        "Dadizele",
+        "An Peeters",
+    )
     assert text == "regel 3: thema=eenzaamheid, buurt=Dadizele → An Peeters"
 
 
 facts_strategy = st.builds(
-    Facts, neighbourhood_id=st.integers(1, 4), theme=st.sampled_from(sorted(THEMES)),
-    domain=st.sampled_from(sorted(DOMAINS)), source=st.sampled_from(sorted(SOURCES)),
+    Facts,
+    neighbourhood_id=st.integers(1, 4),
+    theme=st.sampled_from(sorted(THEMES)),
+    domain=st.sampled_from(sorted(DOMAINS)),
+    source=st.sampled_from(sorted(SOURCES)),
     urgency=st.sampled_from(["normal", "urgent"]),
-    age=st.one_of(st.none(), st.integers(0, 110)))
-conditions_strategy = st.fixed_dictionaries({}, optional={
-    "neighbourhoods": st.lists(st.integers(1, 4), max_size=3),
-    "themes": st.lists(st.sampled_from(sorted(THEMES)), max_size=3),
-    "domains": st.lists(st.sampled_from(sorted(DOMAINS)), max_size=2),
-    "age_min": st.sampled_from([65, 80]),
-    "urgency": st.sampled_from([None, "urgent", "normal"]),
-})
-rules_strategy = st.lists(st.builds(RuleSpec, name=st.just("r"), conditions=conditions_strategy,
-                                    enabled=st.booleans()), max_size=6)
+    age=st.one_of(st.none(), st.integers(0, 110)),
+)
+conditions_strategy = st.fixed_dictionaries(
+    {},
+    optional={
+        "neighbourhoods": st.lists(st.integers(1, 4), max_size=3),
+        "themes": st.lists(st.sampled_from(sorted(THEMES)), max_size=3),
+        "domains": st.lists(st.sampled_from(sorted(DOMAINS)), max_size=2),
+        "age_min": st.sampled_from([65, 80]),
+        "urgency": st.sampled_from([None, "urgent", "normal"]),
+    },
+)
+rules_strategy = st.lists(
+    st.builds(RuleSpec, name=st.just("r"), conditions=conditions_strategy, enabled=st.booleans()),
+    max_size=6,
+)
 
 
 @given(rules_strategy, facts_strategy)
@@ -84,8 +111,9 @@ def test_disabling_a_later_rule_never_changes_an_earlier_match(rules, facts, ext
     index = first_match(rules, facts)
     if index is None:
         return
-    changed = [RuleSpec(r.name, r.conditions, False) if i > index else r
-               for i, r in enumerate(rules)]
+    changed = [
+        RuleSpec(r.name, r.conditions, False) if i > index else r for i, r in enumerate(rules)
+    ]
     assert first_match(changed, facts) == index
 
 

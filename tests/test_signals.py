@@ -19,14 +19,33 @@ from fieldwork.signals.models import Resident, Signal
 from tests.conftest import api_token, bearer, import_areas, make_user
 
 
-def intake(name="Maria Claes", street="Dadizeleplaats", number="12", theme="eenzaamheid",
-           consent=True, **extra):
-    resident = {"name": name, "street": street, "house_number": number, "postcode": "8890",
-                "statsec": "36012B001", "birth_year": 1941, "phone": "056 12 34 56"}
+def intake(
+    name="Maria Claes",
+    street="Dadizeleplaats",
+    number="12",
+    theme="eenzaamheid",
+    consent=True,
+    **extra,
+):
+    resident = {
+        "name": name,
+        "street": street,
+        "house_number": number,
+        "postcode": "8890",
+        "statsec": "36012B001",
+        "birth_year": 1941,
+        "phone": "056 12 34 56",
+    }
     resident.update(extra.pop("resident", {}))
-    return {"resident": resident, "theme": theme, "domain": "welzijn", "urgency": "normal",
-            "note": "Komt weinig buiten sinds haar man overleed.",
-            "consent": {"given": consent, "how": "verbal" if consent else None}, **extra}
+    return {
+        "resident": resident,
+        "theme": theme,
+        "domain": "welzijn",
+        "urgency": "normal",
+        "note": "Komt weinig buiten sinds haar man overleed.",
+        "consent": {"given": consent, "how": "verbal" if consent else None},
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -41,15 +60,27 @@ def setup(app, request):
     with app.app_context():
         dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
         moorslede = db.session.scalars(select(Neighbourhood).filter_by(name="Moorslede")).one()
-        team = Team(name="Moorslede 65+", members=[TeamMember(user_id=jan, position=0),
-                                                   TeamMember(user_id=lies, position=1)])
-        db.session.add_all([
-            RoutingRule(position=1, name="Eenzaamheid Dadizele", assign_user_id=an,
-                        conditions={"neighbourhoods": [dadizele.id], "themes": ["eenzaamheid"]}),
-            team,
-            RoutingRule(position=2, name="Moorslede 65+", assign_team=team,
-                        conditions={"neighbourhoods": [moorslede.id], "age_min": 65}),
-        ])
+        team = Team(
+            name="Moorslede 65+",
+            members=[TeamMember(user_id=jan, position=0), TeamMember(user_id=lies, position=1)],
+        )
+        db.session.add_all(
+            [
+                RoutingRule(
+                    position=1,
+                    name="Eenzaamheid Dadizele",
+                    assign_user_id=an,
+                    conditions={"neighbourhoods": [dadizele.id], "themes": ["eenzaamheid"]},
+                ),
+                team,
+                RoutingRule(
+                    position=2,
+                    name="Moorslede 65+",
+                    assign_team=team,
+                    conditions={"neighbourhoods": [moorslede.id], "age_min": 65},
+                ),
+            ]
+        )
         db.session.commit()
     client = app.test_client()
     return client, api_token(client, "coordinator@example.be")
@@ -83,10 +114,16 @@ def test_team_assignment_least_loaded_then_round_robin(app, setup):
     client, token = setup
     owners = []
     for i, name in enumerate(["Jef Dewulf", "Rita Desmet", "Paul Vandamme"]):
-        payload = intake(name=name, street="Kerkstraat", number=str(i + 1), theme="mobiliteit",
-                         resident={"statsec": "36012A001", "birth_year": 1950})
-        signal_id = client.post("/api/v1/signals", json=payload,
-                                headers=bearer(token)).get_json()["id"]
+        payload = intake(
+            name=name,
+            street="Kerkstraat",
+            number=str(i + 1),
+            theme="mobiliteit",
+            resident={"statsec": "36012A001", "birth_year": 1950},
+        )
+        signal_id = client.post("/api/v1/signals", json=payload, headers=bearer(token)).get_json()[
+            "id"
+        ]
         case_id = wait_for_status(client, token, signal_id)["case_id"]
         with app.app_context():
             owners.append(db.session.get(Case, case_id).owner.email)
@@ -139,11 +176,16 @@ def test_idempotency_key_replays_the_first_response(app, setup):
         assert db.session.scalar(select(func.count()).select_from(Signal)) == 1
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"theme": "verveling"}, "theme"), ({"domain": None}, "domain"),
-    ({"resident": {"name": ""}}, "resident"), ({"consent": {"how": None}}, "consent"),
-    ({"urgency": "asap"}, "urgency"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"theme": "verveling"}, "theme"),
+        ({"domain": None}, "domain"),
+        ({"resident": {"name": ""}}, "resident"),
+        ({"consent": {"how": None}}, "consent"),
+        ({"urgency": "asap"}, "urgency"),
+    ],
+)
 def test_invalid_intake_is_422_with_fields_and_stores_nothing(app, setup, change, field):
     client, token = setup
     payload = intake()
@@ -164,25 +206,29 @@ def test_other_roles_cannot_file_a_manual_intake_or_read_its_status(app, setup, 
     client, token = setup
     make_user(app, role)
     other = api_token(client, f"{role}@example.be")
-    assert client.post("/api/v1/signals", json=intake(),
-                       headers=bearer(other)).status_code == 403
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(token)).get_json()["id"]
-    assert client.get(f"/api/v1/signals/{signal_id}/status",
-                      headers=bearer(other)).status_code == 404
+    assert client.post("/api/v1/signals", json=intake(), headers=bearer(other)).status_code == 403
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
+    assert (
+        client.get(f"/api/v1/signals/{signal_id}/status", headers=bearer(other)).status_code == 404
+    )
 
 
 def test_routing_twice_makes_one_case_and_one_routed_event(app, setup):
     client, token = setup
-    signal_id = client.post("/api/v1/signals", json=intake(),
-                            headers=bearer(token)).get_json()["id"]
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
     wait_for_status(client, token, signal_id)
     with app.app_context():
         route_signal_once(signal_id)
         route_signal_once(signal_id)
         assert db.session.scalar(select(func.count()).select_from(Case)) == 1
-        assert db.session.scalar(select(func.count()).select_from(CaseEvent)
-                                 .filter_by(type="routed")) == 1
+        assert (
+            db.session.scalar(select(func.count()).select_from(CaseEvent).filter_by(type="routed"))
+            == 1
+        )
 
 
 @pytest.mark.integration
@@ -193,15 +239,25 @@ def test_broker_outage_delays_routing_and_loses_nothing(pg_app, celery_worker, t
     import_areas(good, "36012")
     make_user(good, "coordinator")
     url = good.config["SQLALCHEMY_DATABASE_URI"]
-    broken = _make_app(url if "+psycopg" in url else sqlalchemy_url(url),
-                       REDIS_URL="redis://127.0.0.1:1/0", RATELIMIT_STORAGE_URI="memory://")
+    broken = _make_app(
+        url if "+psycopg" in url else sqlalchemy_url(url),
+        REDIS_URL="redis://127.0.0.1:1/0",
+        RATELIMIT_STORAGE_URI="memory://",
+    )
     client = broken.test_client()
     token = api_token(client, "coordinator@example.be")
-    ids = [client.post("/api/v1/signals", json=intake(name=f"Bewoner {i}", number=str(i)),
-                       headers=bearer(token)).get_json()["id"] for i in range(3)]
+    ids = [
+        client.post(
+            "/api/v1/signals",
+            json=intake(name=f"Bewoner {i}", number=str(i)),
+            headers=bearer(token),
+        ).get_json()["id"]
+        for i in range(3)
+    ]
     with good.app_context():
-        unsent = db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                   .where(OutboxMessage.sent_at.is_(None)))
+        unsent = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+        )
         assert unsent == 3
         assert db.session.scalar(select(func.count()).select_from(Signal)) == 3
         # what the periodic fieldwork.core.flush_outbox task does, once the broker is back

@@ -22,10 +22,13 @@ def write(tmp_path, text: str, encoding: str = "utf-8"):
     return str(path)
 
 
-def test_latin1_excel_file_with_commas_loads_and_reloads_idempotently(moorslede, runner,
-                                                                      tmp_path):
-    path = write(tmp_path, "street,postcode,statsec\r\nRue de l'Église,8890,36012A001\r\n"
-                 "\r\nDadizeleplaats,8890,36012b001\r\n", "cp1252")
+def test_latin1_excel_file_with_commas_loads_and_reloads_idempotently(moorslede, runner, tmp_path):
+    path = write(
+        tmp_path,
+        "street,postcode,statsec\r\nRue de l'Église,8890,36012A001\r\n"
+        "\r\nDadizeleplaats,8890,36012b001\r\n",
+        "cp1252",
+    )
     first = runner.invoke(args=["areas", "streets", "load", path])
     assert first.exit_code == 0, first.output
     assert "2 new" in first.output
@@ -43,13 +46,20 @@ def test_utf8_bom_and_semicolons(moorslede, runner, tmp_path):
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_written(moorslede, runner, tmp_path):
-    path = write(tmp_path, "street;postcode;statsec\nKerkstraat;8890;36012A001\n"
-                 ";8890;36012A001\nMarkt;12;36012A001\nMarkt;8890;99999X999\n"
-                 "kerkstraat;8890;36012A022\n")
+    path = write(
+        tmp_path,
+        "street;postcode;statsec\nKerkstraat;8890;36012A001\n"
+        ";8890;36012A001\nMarkt;12;36012A001\nMarkt;8890;99999X999\n"
+        "kerkstraat;8890;36012A022\n",
+    )
     result = runner.invoke(args=["areas", "streets", "load", path])
     assert result.exit_code != 0
-    for expected in ("line 3: street is empty", "line 4: postcode '12'",
-                     "line 5: sector '99999X999'", "line 6: duplicate of line 2"):
+    for expected in (
+        "line 3: street is empty",
+        "line 4: postcode '12'",
+        "line 5: sector '99999X999'",
+        "line 6: duplicate of line 2",
+    ):
         assert expected in result.output
     assert street_count(moorslede) == 0
     partial = runner.invoke(args=["areas", "streets", "load", path, "--skip-invalid"])

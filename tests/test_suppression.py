@@ -20,27 +20,31 @@ def test_a_lone_count(value, shown):
     assert suppress_value(value) == shown
 
 
-@pytest.mark.parametrize(("cells", "expected"), [
-    # nothing small: everything shown
-    ([[5, 6], [7, 8]], ([[5, 6], [7, 8]], [11, 15], [12, 14], 26)),
-    # zeros stay zeros
-    ([[0, 6], [7, 0]], ([[0, 6], [7, 0]], [6, 7], [7, 6], 13)),
-    # one small cell: its row and column each get a second, then the opposite corner
-    ([[3, 10], [8, 9]], ([[SMALL, HIDDEN], [HIDDEN, HIDDEN]], [13, 17], [11, 19], 30)),
-    # two small cells in a row protect each other there; their columns need partners
-    ([[2, 3, 10], [6, 7, 9]],
-     ([[SMALL, SMALL, 10], [HIDDEN, HIDDEN, 9]], [15, 22], [8, 10, 19], 37)),
-    # a small row total is suppressed, and so is the other row total (the grand total's line)
-    ([[1, 2], [6, 9]], ([[SMALL, SMALL], [HIDDEN, HIDDEN]], [SMALL, HIDDEN], [7, 11], 18)),
-])
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        # nothing small: everything shown
+        ([[5, 6], [7, 8]], ([[5, 6], [7, 8]], [11, 15], [12, 14], 26)),
+        # zeros stay zeros
+        ([[0, 6], [7, 0]], ([[0, 6], [7, 0]], [6, 7], [7, 6], 13)),
+        # one small cell: its row and column each get a second, then the opposite corner
+        ([[3, 10], [8, 9]], ([[SMALL, HIDDEN], [HIDDEN, HIDDEN]], [13, 17], [11, 19], 30)),
+        # two small cells in a row protect each other there; their columns need partners
+        (
+            [[2, 3, 10], [6, 7, 9]],
+            ([[SMALL, SMALL, 10], [HIDDEN, HIDDEN, 9]], [15, 22], [8, 10, 19], 37),
+        ),
+        # a small row total is suppressed, and so is the other row total (the grand total's line)
+        ([[1, 2], [6, 9]], ([[SMALL, SMALL], [HIDDEN, HIDDEN]], [SMALL, HIDDEN], [7, 11], 18)),
+    ],
+)
 def test_table_examples(cells, expected):
     shown = suppress_table(cells)
     assert (shown.cells, shown.row_totals, shown.column_totals, shown.total) == expected
 
 
 def test_breakdowns():
-    assert suppress_counts({"need": 7, "strength": 3}) == ({"need": HIDDEN,
-                                                             "strength": SMALL}, 10)
+    assert suppress_counts({"need": 7, "strength": 3}) == ({"need": HIDDEN, "strength": SMALL}, 10)
     assert suppress_counts({"a": 3, "b": 0}) == ({"a": SMALL, "b": 0}, SMALL)
     assert suppress_counts({"a": 3, "b": 2, "c": 9}) == ({"a": SMALL, "b": SMALL, "c": 9}, 14)
     # a partial breakdown: the unseen remainder protects the small cell
@@ -63,15 +67,21 @@ def lines_of(cells, shown):
     for r in range(rows):
         yield ([*cells[r], row_totals[r]], [*shown.cells[r], shown.row_totals[r]])
     for c in range(columns):
-        yield ([*(cells[r][c] for r in range(rows)), column_totals[c]],
-               [*(shown.cells[r][c] for r in range(rows)), shown.column_totals[c]])
+        yield (
+            [*(cells[r][c] for r in range(rows)), column_totals[c]],
+            [*(shown.cells[r][c] for r in range(rows)), shown.column_totals[c]],
+        )
     yield [*column_totals, grand], [*shown.column_totals, shown.total]
     yield [*row_totals, grand], [*shown.row_totals, shown.total]
 
 
-tables = st.integers(1, 5).flatmap(lambda columns: st.lists(
-    st.lists(st.integers(0, 30) | st.integers(0, 6), min_size=columns, max_size=columns),
-    min_size=1, max_size=5))
+tables = st.integers(1, 5).flatmap(
+    lambda columns: st.lists(
+        st.lists(st.integers(0, 30) | st.integers(0, 6), min_size=columns, max_size=columns),
+        min_size=1,
+        max_size=5,
+    )
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -100,8 +110,11 @@ def test_breakdown_property(counts):
     line = [*shown.values(), total]
     assert sum(not isinstance(v, int) for v in line) != 1
     for key, value in counts.items():
-        assert shown[key] == value or (shown[key] == SMALL and value < 5) or (
-            shown[key] == HIDDEN and value >= 5)
+        assert (
+            shown[key] == value
+            or (shown[key] == SMALL and value < 5)
+            or (shown[key] == HIDDEN and value >= 5)
+        )
 
 
 @pytest.mark.parametrize("row", [[1, 5], [4, 5], [2, 0, 5], [1, 1, 5]])

@@ -13,12 +13,20 @@ def test_coordinator_sets_up_contact_persons(app):
     make_user(app, "coordinator")
     page = app.test_client()
     login(page, "coordinator@example.be")
-    created = post_form(page, "/users/", {"email": "an@gemeente.be", "name": "An Peeters",
-                                          "role": "contact_person",
-                                          "password": "tijdelijk-123"})
+    created = post_form(
+        page,
+        "/users/",
+        {
+            "email": "an@gemeente.be",
+            "name": "An Peeters",
+            "role": "contact_person",
+            "password": "tijdelijk-123",
+        },
+    )
     assert created.status_code == 302
-    duplicate = post_form(page, "/users/", {"email": "AN@gemeente.be", "role": "analyst",
-                                            "password": "tijdelijk-123"})
+    duplicate = post_form(
+        page, "/users/", {"email": "AN@gemeente.be", "role": "analyst", "password": "tijdelijk-123"}
+    )
     assert duplicate.status_code == 400
     assert login(app.test_client(), "an@gemeente.be", "tijdelijk-123").status_code == 302
     with app.app_context():

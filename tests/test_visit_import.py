@@ -58,22 +58,24 @@ def _job(app, round_id: int, raw: bytes) -> int:
 
 
 def test_header_after_blank_lines_and_odd_line_breaks(app, round_id, worker):
-    raw = ("\r\n;;;;\r\n" + HEADER + "\r\n"
-           "Gérard\u2028Vandenbroucke;Dadizeleplaats;3;8890;1939\r"  # U+2028: a space; CR: a break
-           "Renée D'Hondt;Moorseelsestraat;11;8890;1935\x0c\r\n"  # form feed: not a line break
-           "Jan Pee\x00ters;Moorseelsestraat;13;8890;\r\n"  # NUL: dropped
-           "Zulma Vink;Moorseelsestraat;15;\uff18\uff18\uff19\uff10;1940\r\n"
-           "Elza Dewulf;Moorseelsestraat;17;8890;\u00b2\u00b2\r\n").encode("utf-8")
+    raw = (
+        "\r\n;;;;\r\n" + HEADER + "\r\n"
+        "Gérard\u2028Vandenbroucke;Dadizeleplaats;3;8890;1939\r"  # U+2028: a space; CR: a break
+        "Renée D'Hondt;Moorseelsestraat;11;8890;1935\x0c\r\n"  # form feed: not a line break
+        "Jan Pee\x00ters;Moorseelsestraat;13;8890;\r\n"  # NUL: dropped
+        "Zulma Vink;Moorseelsestraat;15;\uff18\uff18\uff19\uff10;1940\r\n"
+        "Elza Dewulf;Moorseelsestraat;17;8890;\u00b2\u00b2\r\n"
+    ).encode("utf-8")
     job = _through_worker(app, round_id, raw)
     assert job.status == "done", job.report
     assert (job.total, job.accepted) == (5, 3)
     assert job.report["rejected"] == [
         {"line": 7, "reason": "postcode '\uff18\uff18\uff19\uff10' is geen Belgische postcode"},
-        {"line": 8, "reason": "geboortejaar '\u00b2\u00b2' klopt niet"}]
+        {"line": 8, "reason": "geboortejaar '\u00b2\u00b2' klopt niet"},
+    ]
     with app.app_context():
         stored = db.session.execute(select(VisitAddress.name, VisitAddress.line_no)).all()
-        assert dict(stored) == {
-            "Gérard Vandenbroucke": 4, "Renée D'Hondt": 5, "Jan Peeters": 6}
+        assert dict(stored) == {"Gérard Vandenbroucke": 4, "Renée D'Hondt": 5, "Jan Peeters": 6}
 
 
 def test_an_unplaced_address_is_on_the_fixup_list_pointing_at_it(app, round_id, worker):
@@ -87,7 +89,10 @@ def test_an_unplaced_address_is_on_the_fixup_list_pointing_at_it(app, round_id, 
         assert address.neighbourhood.is_unlocatable
         (fixup,) = open_fixups(address.round.municipality)
         assert (fixup.street, fixup.house_number, fixup.postcode) == (
-            "Kasteelhoekstraat", "12", "8890")
+            "Kasteelhoekstraat",
+            "12",
+            "8890",
+        )
         assert (fixup.source_type, fixup.source_id) == ("visit_address", str(address.id))
 
 
@@ -106,13 +111,14 @@ def _stop_at(monkeypatch, line: int, error: BaseException) -> None:
     monkeypatch.setattr(importer, "_parse_row", failing)
 
 
-ROWS = [f"Bewoner {i};{'Kasteelhoekstraat' if i == 3 else 'Dadizeleplaats'};{i};8890;1940"
-        for i in range(1, 26)]
+ROWS = [
+    f"Bewoner {i};{'Kasteelhoekstraat' if i == 3 else 'Dadizeleplaats'};{i};8890;1940"
+    for i in range(1, 26)
+]
 LIST = "\n".join([HEADER, *ROWS]).encode()
 
 
-def test_a_cut_off_import_delivered_again_counts_its_own_rows_once(app, round_id,
-                                                                    monkeypatch):
+def test_a_cut_off_import_delivered_again_counts_its_own_rows_once(app, round_id, monkeypatch):
     job_id = _job(app, round_id, LIST)
     _stop_at(monkeypatch, 18, WorkerLost())
     with app.app_context(), pytest.raises(WorkerLost):

@@ -27,8 +27,7 @@ from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 
-bp = Blueprint("api_areas", __name__, url_prefix="/api/v1",
-               description="Areas and neighbourhoods")
+bp = Blueprint("api_areas", __name__, url_prefix="/api/v1", description="Areas and neighbourhoods")
 BEARER = [{"bearerAuth": []}]
 
 
@@ -40,8 +39,13 @@ BEARER = [{"bearerAuth": []}]
 @bp.doc(security=BEARER)
 def resolve_area(args: dict[str, Any]) -> dict[str, Any]:
     """Resolve a sector code, a point or a street to its neighbourhood."""
-    found = resolve(statsec=args.get("statsec"), lat=args.get("lat"), lon=args.get("lon"),
-                    street=args.get("street"), postcode=args.get("postcode"))
+    found = resolve(
+        statsec=args.get("statsec"),
+        lat=args.get("lat"),
+        lon=args.get("lon"),
+        street=args.get("street"),
+        postcode=args.get("postcode"),
+    )
     if found is None and args.get("postcode"):
         municipality = municipality_for_postcode(args["postcode"])
         if municipality is not None:

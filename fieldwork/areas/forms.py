@@ -7,8 +7,9 @@ from wtforms.validators import DataRequired, Length
 
 
 class NeighbourhoodNameForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[
-        DataRequired(_l("A neighbourhood needs a name.")), Length(max=120)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("A neighbourhood needs a name.")), Length(max=120)]
+    )
 
 
 class SectorsForm(FlaskForm):

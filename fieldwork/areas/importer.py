@@ -62,8 +62,9 @@ class ImportReport:
         return out
 
 
-def _match_polygons(sub_codes: list[str], polygons: dict[str, dict]) -> tuple[
-        dict[str, str], list[tuple[str, str]], list[str], list[str]]:
+def _match_polygons(
+    sub_codes: list[str], polygons: dict[str, dict]
+) -> tuple[dict[str, str], list[tuple[str, str]], list[str], list[str]]:
     """Pair CSV sub-municipality codes with polygon codes: exactly, or by the safe
     normalisation; report the rest."""
     by_canonical = {canonical_sub_code(code): code for code in polygons}
@@ -95,8 +96,9 @@ def _import_one(code: str, rows: list[SectorRow], data: StatbelData) -> ImportRe
     report = ImportReport(municipality_code=code, municipality_name=rows[0].municipality_name)
     municipality = db.session.scalar(select(Municipality).where(Municipality.code == code))
     if municipality is None:
-        municipality = Municipality(code=code, name=rows[0].municipality_name,
-                                    province_code=rows[0].province_code)
+        municipality = Municipality(
+            code=code, name=rows[0].municipality_name, province_code=rows[0].province_code
+        )
         db.session.add(municipality)
     else:
         _set(municipality, "name", rows[0].municipality_name, report)
@@ -108,23 +110,36 @@ def _import_one(code: str, rows: list[SectorRow], data: StatbelData) -> ImportRe
     located_codes = [c for c in sub_rows if not c.endswith(UNLOCATABLE_SUFFIX)]
     polygons = data.polygons_by_municipality.get(code, {})
     matched, report.normalised_codes, report.csv_without_polygon, report.polygon_without_csv = (
-        _match_polygons(located_codes, polygons))
+        _match_polygons(located_codes, polygons)
+    )
 
-    existing_sectors = {s.code: s for s in db.session.scalars(
-        select(Sector).where(Sector.code.in_([r.code for r in rows])))}
+    existing_sectors = {
+        s.code: s
+        for s in db.session.scalars(select(Sector).where(Sector.code.in_([r.code for r in rows])))
+    }
     subs_needing_a_home = {r.sub_code for r in rows if r.code not in existing_sectors}
-    existing_subs = {s.code: s for s in db.session.scalars(
-        select(SubMunicipality).where(SubMunicipality.code.in_(list(sub_rows))))}
+    existing_subs = {
+        s.code: s
+        for s in db.session.scalars(
+            select(SubMunicipality).where(SubMunicipality.code.in_(list(sub_rows)))
+        )
+    }
     subs: dict[str, SubMunicipality] = {}
     for sub_code, row in sub_rows.items():
         polygon_code = matched.get(sub_code)
-        geometry = json.dumps(polygons[polygon_code], separators=(",", ":")) if polygon_code \
-            else None
+        geometry = (
+            json.dumps(polygons[polygon_code], separators=(",", ":")) if polygon_code else None
+        )
         sub = existing_subs.get(sub_code)
         if sub is None:
-            sub = SubMunicipality(code=sub_code, name=row.sub_name, municipality=municipality,
-                                  is_unlocatable=sub_code.endswith(UNLOCATABLE_SUFFIX),
-                                  geometry=geometry, polygon_code=polygon_code)
+            sub = SubMunicipality(
+                code=sub_code,
+                name=row.sub_name,
+                municipality=municipality,
+                is_unlocatable=sub_code.endswith(UNLOCATABLE_SUFFIX),
+                geometry=geometry,
+                polygon_code=polygon_code,
+            )
             db.session.add(sub)
         else:
             _set(sub, "name", row.sub_name, report)
@@ -136,13 +151,17 @@ def _import_one(code: str, rows: list[SectorRow], data: StatbelData) -> ImportRe
     neighbourhood_for: dict[str, Neighbourhood] = {}  # only for subs with new sectors
     for sub_code, sub in subs.items():
         neighbourhood = db.session.scalar(
-            select(Neighbourhood).where(Neighbourhood.origin_sub_municipality_id == sub.id))
+            select(Neighbourhood).where(Neighbourhood.origin_sub_municipality_id == sub.id)
+        )
         if neighbourhood is None and sub_code in subs_needing_a_home:
             # Only for sectors that are new: a neighbourhood the coordinator deleted
             # stays deleted on re-import.
             neighbourhood = Neighbourhood(
-                municipality=municipality, name=_unique_name(municipality, sub.name, sub_code),
-                is_unlocatable=sub.is_unlocatable, origin_sub_municipality_id=sub.id)
+                municipality=municipality,
+                name=_unique_name(municipality, sub.name, sub_code),
+                is_unlocatable=sub.is_unlocatable,
+                origin_sub_municipality_id=sub.id,
+            )
             db.session.add(neighbourhood)
             db.session.flush()
             report.neighbourhoods_created += 1
@@ -155,8 +174,14 @@ def _import_one(code: str, rows: list[SectorRow], data: StatbelData) -> ImportRe
         if sector is None:
             # A new sector joins its sub-municipality's neighbourhood; existing sectors keep
             # the neighbourhood the coordinator put them in.
-            db.session.add(Sector(code=row.code, name=row.name, sub_municipality=sub,
-                                  neighbourhood=neighbourhood_for[row.sub_code]))
+            db.session.add(
+                Sector(
+                    code=row.code,
+                    name=row.name,
+                    sub_municipality=sub,
+                    neighbourhood=neighbourhood_for[row.sub_code],
+                )
+            )
             report.sectors_created += 1
         else:
             _set(sector, "name", row.name, report)
@@ -170,7 +195,8 @@ def _import_one(code: str, rows: list[SectorRow], data: StatbelData) -> ImportRe
     report.sectors = sum(1 for r in rows if not r.sub_code.endswith(UNLOCATABLE_SUFFIX))
     report.sub_municipalities = len(located_codes)
     neighbourhoods = db.session.scalars(
-        select(Neighbourhood).where(Neighbourhood.municipality_id == municipality.id)).all()
+        select(Neighbourhood).where(Neighbourhood.municipality_id == municipality.id)
+    ).all()
     report.neighbourhoods = sum(1 for n in neighbourhoods if not n.is_unlocatable)
     bucket = next((n for n in neighbourhoods if n.is_unlocatable), None)
     report.unlocatable_neighbourhood = bucket.name if bucket else None
@@ -184,10 +210,13 @@ def import_municipalities(codes: list[str], data_dir: str | Path) -> list[Import
     unknown = [c for c in codes if c not in data.sectors_by_municipality]
     if unknown:
         raise UnknownMunicipalityError(
-            "Unknown municipality code(s): " + ", ".join(unknown)
-            + " (expected a NIS5 code from the Statbel file, e.g. 36012 for Moorslede).")
-    reports = [_import_one(code, data.sectors_by_municipality[code], data)
-               for code in dict.fromkeys(codes)]
+            "Unknown municipality code(s): "
+            + ", ".join(unknown)
+            + " (expected a NIS5 code from the Statbel file, e.g. 36012 for Moorslede)."
+        )
+    reports = [
+        _import_one(code, data.sectors_by_municipality[code], data) for code in dict.fromkeys(codes)
+    ]
     if any(report.changed for report in reports):
         forget_polygons()
     return reports

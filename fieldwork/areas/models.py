@@ -21,9 +21,11 @@ class Municipality(db.Model):
     province_code: Mapped[str | None] = mapped_column(String(5))
 
     sub_municipalities: Mapped[list[SubMunicipality]] = relationship(
-        back_populates="municipality", order_by="SubMunicipality.code")
+        back_populates="municipality", order_by="SubMunicipality.code"
+    )
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
-        back_populates="municipality", order_by="Neighbourhood.name")
+        back_populates="municipality", order_by="Neighbourhood.name"
+    )
 
 
 class SubMunicipality(db.Model):
@@ -41,8 +43,9 @@ class SubMunicipality(db.Model):
     polygon_code: Mapped[str | None] = mapped_column(String(20))  # code in the GeoJSON file
 
     municipality: Mapped[Municipality] = relationship(back_populates="sub_municipalities")
-    sectors: Mapped[list[Sector]] = relationship(back_populates="sub_municipality",
-                                                 order_by="Sector.code")
+    sectors: Mapped[list[Sector]] = relationship(
+        back_populates="sub_municipality", order_by="Sector.code"
+    )
 
 
 class Neighbourhood(db.Model):
@@ -57,12 +60,14 @@ class Neighbourhood(db.Model):
     is_unlocatable: Mapped[bool] = mapped_column(Boolean, default=False)
     # The sub-municipality it was created from on import; re-imports never create it again.
     origin_sub_municipality_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sub_municipalities.id"), unique=True)
+        ForeignKey("sub_municipalities.id"), unique=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     municipality: Mapped[Municipality] = relationship(back_populates="neighbourhoods")
-    sectors: Mapped[list[Sector]] = relationship(back_populates="neighbourhood",
-                                                 order_by="Sector.code")
+    sectors: Mapped[list[Sector]] = relationship(
+        back_populates="neighbourhood", order_by="Sector.code"
+    )
 
 
 class Sector(db.Model):
@@ -73,8 +78,9 @@ class Sector(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(9), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    sub_municipality_id: Mapped[int] = mapped_column(ForeignKey("sub_municipalities.id"),
-                                                     index=True)
+    sub_municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("sub_municipalities.id"), index=True
+    )
     neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
 
     sub_municipality: Mapped[SubMunicipality] = relationship(back_populates="sectors")

@@ -41,8 +41,7 @@ class Resolution:
     @property
     def flagged(self) -> bool:
         """True when the coordinator should look: the bucket, a fix-up, or a guess."""
-        return (self.fixup is not None or self.ambiguous
-                or self.neighbourhood.is_unlocatable)
+        return self.fixup is not None or self.ambiguous or self.neighbourhood.is_unlocatable
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,15 +96,20 @@ def _polygon_index() -> _PolygonIndex:
     if "index" in cache and time.monotonic() - cache["checked"] < POLYGON_RECHECK_SECONDS:
         return cache["index"]
     version = db.session.execute(
-        select(func.count(SubMunicipality.id), func.max(SubMunicipality.id),
-               func.sum(func.length(SubMunicipality.geometry)))
-        .where(SubMunicipality.geometry.is_not(None))).one()
+        select(
+            func.count(SubMunicipality.id),
+            func.max(SubMunicipality.id),
+            func.sum(func.length(SubMunicipality.geometry)),
+        ).where(SubMunicipality.geometry.is_not(None))
+    ).one()
     key = tuple(version)
     cache["checked"] = time.monotonic()
     if cache.get("key") != key:
-        rows = db.session.execute(select(SubMunicipality.id, SubMunicipality.geometry)
-                                  .where(SubMunicipality.geometry.is_not(None))
-                                  .order_by(SubMunicipality.code)).all()
+        rows = db.session.execute(
+            select(SubMunicipality.id, SubMunicipality.geometry)
+            .where(SubMunicipality.geometry.is_not(None))
+            .order_by(SubMunicipality.code)
+        ).all()
         cache["key"], cache["index"] = key, _PolygonIndex([(r[0], r[1]) for r in rows])
     return cache["index"]
 
@@ -117,11 +121,13 @@ def neighbourhood_for_sub(sub: SubMunicipality) -> tuple[Neighbourhood, bool]:
         select(Sector.neighbourhood_id, func.count())
         .where(Sector.sub_municipality_id == sub.id)
         .group_by(Sector.neighbourhood_id)
-        .order_by(func.count().desc(), Sector.neighbourhood_id)).all()
+        .order_by(func.count().desc(), Sector.neighbourhood_id)
+    ).all()
     if rows:
         return db.session.get_one(Neighbourhood, rows[0][0]), len(rows) > 1
-    return db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.origin_sub_municipality_id == sub.id)).one(), False
+    return db.session.scalars(
+        select(Neighbourhood).where(Neighbourhood.origin_sub_municipality_id == sub.id)
+    ).one(), False
 
 
 def resolve_point(lat: float, lon: float) -> Resolution | None:
@@ -136,8 +142,11 @@ def resolve_point(lat: float, lon: float) -> Resolution | None:
 def resolve_village(code: str) -> Resolution | None:
     """Only the village (deelgemeente) is known — "I don't know the exact number": its
     neighbourhood, flagged as a guess when the village is split over several."""
-    sub = db.session.scalar(select(SubMunicipality).where(
-        SubMunicipality.code == code.strip().upper(), SubMunicipality.is_unlocatable.is_(False)))
+    sub = db.session.scalar(
+        select(SubMunicipality).where(
+            SubMunicipality.code == code.strip().upper(), SubMunicipality.is_unlocatable.is_(False)
+        )
+    )
     if sub is None:
         return None
     neighbourhood, ambiguous = neighbourhood_for_sub(sub)
@@ -145,8 +154,11 @@ def resolve_village(code: str) -> Resolution | None:
 
 
 def resolve_street(street: str, postcode: str) -> Resolution | None:
-    row = db.session.scalar(select(Street).where(Street.street_key == street_key(street),
-                                                 Street.postcode == postcode.strip()))
+    row = db.session.scalar(
+        select(Street).where(
+            Street.street_key == street_key(street), Street.postcode == postcode.strip()
+        )
+    )
     return _from_sector(row.sector, "street") if row else None
 
 
@@ -158,23 +170,39 @@ def municipality_for_postcode(postcode: str) -> Municipality | None:
         .join(Street, Street.sector_id == Sector.id)
         .where(Street.postcode == postcode.strip())
         .group_by(SubMunicipality.municipality_id)
-        .order_by(func.count().desc())).first()
+        .order_by(func.count().desc())
+    ).first()
     return db.session.get(Municipality, row[0]) if row else None
 
 
 def unlocatable_bucket(municipality: Municipality) -> Resolution:
-    neighbourhood = db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.municipality_id == municipality.id,
-        Neighbourhood.is_unlocatable.is_(True))).one()
+    neighbourhood = db.session.scalars(
+        select(Neighbourhood).where(
+            Neighbourhood.municipality_id == municipality.id, Neighbourhood.is_unlocatable.is_(True)
+        )
+    ).one()
     sector = neighbourhood.sectors[0] if neighbourhood.sectors else None
-    sub = sector.sub_municipality if sector else db.session.scalars(select(SubMunicipality).where(
-        SubMunicipality.municipality_id == municipality.id,
-        SubMunicipality.is_unlocatable.is_(True))).one()
+    sub = (
+        sector.sub_municipality
+        if sector
+        else db.session.scalars(
+            select(SubMunicipality).where(
+                SubMunicipality.municipality_id == municipality.id,
+                SubMunicipality.is_unlocatable.is_(True),
+            )
+        ).one()
+    )
     return Resolution(municipality, sub, neighbourhood, sector, "unlocatable")
 
 
-def resolve(*, statsec: str | None = None, lat: float | None = None, lon: float | None = None,
-            street: str | None = None, postcode: str | None = None) -> Resolution | None:
+def resolve(
+    *,
+    statsec: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    street: str | None = None,
+    postcode: str | None = None,
+) -> Resolution | None:
     """First method that succeeds, in the order of product.md; None when none does."""
     if statsec and (found := resolve_statsec(statsec)):
         return found
@@ -185,25 +213,48 @@ def resolve(*, statsec: str | None = None, lat: float | None = None, lon: float 
     return None
 
 
-def resolve_address(municipality: Municipality, *, statsec: str | None = None,
-                    lat: float | None = None, lon: float | None = None,
-                    street: str | None = None, house_number: str | None = None,
-                    postcode: str | None = None, source_type: str | None = None,
-                    source_id: object = None) -> Resolution:
+def resolve_address(
+    municipality: Municipality,
+    *,
+    statsec: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    street: str | None = None,
+    house_number: str | None = None,
+    postcode: str | None = None,
+    source_type: str | None = None,
+    source_id: object = None,
+) -> Resolution:
     """Resolve an address known to lie in ``municipality``. Never fails: an address that does
     not resolve there lands in the bucket and on the fix-up list."""
     found = resolve(statsec=statsec, lat=lat, lon=lon, street=street, postcode=postcode)
-    return place_in_municipality(municipality, found, statsec=statsec, lat=lat, lon=lon,
-                                 street=street, house_number=house_number, postcode=postcode,
-                                 source_type=source_type, source_id=source_id)
+    return place_in_municipality(
+        municipality,
+        found,
+        statsec=statsec,
+        lat=lat,
+        lon=lon,
+        street=street,
+        house_number=house_number,
+        postcode=postcode,
+        source_type=source_type,
+        source_id=source_id,
+    )
 
 
-def place_in_municipality(municipality: Municipality, found: Resolution | None, *,
-                          statsec: str | None = None, lat: float | None = None,
-                          lon: float | None = None, street: str | None = None,
-                          house_number: str | None = None, postcode: str | None = None,
-                          source_type: str | None = None,
-                          source_id: object = None) -> Resolution:
+def place_in_municipality(
+    municipality: Municipality,
+    found: Resolution | None,
+    *,
+    statsec: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    street: str | None = None,
+    house_number: str | None = None,
+    postcode: str | None = None,
+    source_type: str | None = None,
+    source_id: object = None,
+) -> Resolution:
     """``found`` (what :func:`resolve` gave) if it is a sure place in ``municipality``;
     otherwise a fix-up, with the majority guess or the bucket."""
     inside = found is not None and found.municipality.id == municipality.id
@@ -215,15 +266,36 @@ def place_in_municipality(municipality: Municipality, found: Resolution | None, 
         reason = "resolved outside this municipality"
     else:
         reason = "no sector, point or street match"
-    fixup = AddressFixup(municipality=municipality, street=street, house_number=house_number,
-                         postcode=postcode, statsec=statsec, lat=lat, lon=lon, reason=reason,
-                         source_type=source_type,
-                         source_id=None if source_id is None else str(source_id))
+    fixup = AddressFixup(
+        municipality=municipality,
+        street=street,
+        house_number=house_number,
+        postcode=postcode,
+        statsec=statsec,
+        lat=lat,
+        lon=lon,
+        reason=reason,
+        source_type=source_type,
+        source_id=None if source_id is None else str(source_id),
+    )
     db.session.add(fixup)
     db.session.flush()
     if inside:  # keep the majority guess, but on the coordinator's list
-        return Resolution(found.municipality, found.sub_municipality, found.neighbourhood,
-                          None, found.resolved_by, fixup, ambiguous=True)
+        return Resolution(
+            found.municipality,
+            found.sub_municipality,
+            found.neighbourhood,
+            None,
+            found.resolved_by,
+            fixup,
+            ambiguous=True,
+        )
     bucket = unlocatable_bucket(municipality)
-    return Resolution(bucket.municipality, bucket.sub_municipality, bucket.neighbourhood,
-                      bucket.sector, "unlocatable", fixup)
+    return Resolution(
+        bucket.municipality,
+        bucket.sub_municipality,
+        bucket.neighbourhood,
+        bucket.sector,
+        "unlocatable",
+        fixup,
+    )

@@ -8,8 +8,9 @@ class ResolveQuerySchema(ma.Schema):
     lon = ma.fields.Float(validate=ma.validate.Range(-180, 180))
     statsec = ma.fields.String(validate=ma.validate.Length(min=1, max=12))
     street = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
-    postcode = ma.fields.String(validate=ma.validate.Regexp(r"^[1-9]\d{3}$",
-                                                            error="Not a Belgian postcode."))
+    postcode = ma.fields.String(
+        validate=ma.validate.Regexp(r"^[1-9]\d{3}$", error="Not a Belgian postcode.")
+    )
 
     @ma.validates_schema
     def one_method(self, data: dict, **kwargs: object) -> None:
@@ -19,8 +20,9 @@ class ResolveQuerySchema(ma.Schema):
         if "street" in data and "postcode" not in data:
             raise ma.ValidationError("Give the postcode with the street.", field_name="postcode")
         if not ({"lat", "statsec", "street", "postcode"} & set(data)):
-            raise ma.ValidationError("Give lat & lon, statsec, or street & postcode.",
-                                     field_name="_schema")
+            raise ma.ValidationError(
+                "Give lat & lon, statsec, or street & postcode.", field_name="_schema"
+            )
 
 
 class NeighbourhoodRefSchema(ma.Schema):
@@ -33,15 +35,21 @@ class ResolutionSchema(ma.Schema):
     deelgemeente = ma.fields.String()
     statsec = ma.fields.String(allow_none=True)
     neighbourhood = ma.fields.Nested(NeighbourhoodRefSchema)
-    resolved_by = ma.fields.String(metadata={
-        "description": "statsec | point | street | unlocatable"})
-    flagged = ma.fields.Boolean(metadata={
-        "description": "true when the address landed in the 'niet te lokaliseren' bucket"})
+    resolved_by = ma.fields.String(
+        metadata={"description": "statsec | point | street | unlocatable"}
+    )
+    flagged = ma.fields.Boolean(
+        metadata={"description": "true when the address landed in the 'niet te lokaliseren' bucket"}
+    )
 
 
 class NeighbourhoodQuerySchema(ma.Schema):
-    gemeente = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        r"^\d{5}$", error="A municipality is a 5-digit NIS code, e.g. 36012."))
+    gemeente = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(
+            r"^\d{5}$", error="A municipality is a 5-digit NIS code, e.g. 36012."
+        ),
+    )
 
 
 class NeighbourhoodSchema(ma.Schema):
@@ -51,10 +59,13 @@ class NeighbourhoodSchema(ma.Schema):
     unlocatable = ma.fields.Boolean(attribute="is_unlocatable")
     sectors = ma.fields.Function(lambda n: [s.code for s in n.sectors])
     deelgemeenten = ma.fields.Function(
-        lambda n: sorted({s.sub_municipality.code for s in n.sectors}))
+        lambda n: sorted({s.sub_municipality.code for s in n.sectors})
+    )
 
 
 class NeighbourhoodUpdateSchema(ma.Schema):
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=120))
-    add_sectors = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=9, max=9)),
-                                 metadata={"description": "Sector codes to move into it"})
+    add_sectors = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=9, max=9)),
+        metadata={"description": "Sector codes to move into it"},
+    )

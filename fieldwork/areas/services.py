@@ -29,8 +29,10 @@ def chosen_municipality(code: str | None) -> Municipality | None:
     name; None when none was imported."""
     municipalities = list_municipalities()
     wanted = (code or "")[:10]
-    return next((m for m in municipalities if m.code == wanted),
-                municipalities[0] if municipalities else None)
+    return next(
+        (m for m in municipalities if m.code == wanted),
+        municipalities[0] if municipalities else None,
+    )
 
 
 def get_municipality(code: str) -> Municipality | None:
@@ -39,16 +41,22 @@ def get_municipality(code: str) -> Municipality | None:
 
 def neighbourhoods_of(municipality: Municipality) -> list[Neighbourhood]:
     """Located neighbourhoods by name, the unlocatable bucket last."""
-    return list(db.session.scalars(
-        select(Neighbourhood).where(Neighbourhood.municipality_id == municipality.id)
-        .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name)))
+    return list(
+        db.session.scalars(
+            select(Neighbourhood)
+            .where(Neighbourhood.municipality_id == municipality.id)
+            .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name)
+        )
+    )
 
 
 def sector_counts(municipality: Municipality) -> dict[int, int]:
     rows = db.session.execute(
-        select(Sector.neighbourhood_id, func.count()).join(Neighbourhood)
+        select(Sector.neighbourhood_id, func.count())
+        .join(Neighbourhood)
         .where(Neighbourhood.municipality_id == municipality.id)
-        .group_by(Sector.neighbourhood_id)).all()
+        .group_by(Sector.neighbourhood_id)
+    ).all()
     return {nid: count for nid, count in rows}
 
 
@@ -58,13 +66,21 @@ def _check_name(municipality: Municipality, name: str, exclude_id: int | None = 
         raise AreaError(_("A neighbourhood needs a name."), "name")
     if len(name) > 120:
         raise AreaError(_("A neighbourhood name has at most 120 characters."), "name")
-    clash = db.session.scalar(select(Neighbourhood).where(
-        Neighbourhood.municipality_id == municipality.id,
-        func.lower(Neighbourhood.name) == name.lower()))
+    clash = db.session.scalar(
+        select(Neighbourhood).where(
+            Neighbourhood.municipality_id == municipality.id,
+            func.lower(Neighbourhood.name) == name.lower(),
+        )
+    )
     if clash is not None and clash.id != exclude_id:
-        raise AreaError(_("%(municipality)s already has a neighbourhood called '%(name)s'.",
-                          municipality=municipality.name, name=clash.name),
-                        "name")
+        raise AreaError(
+            _(
+                "%(municipality)s already has a neighbourhood called '%(name)s'.",
+                municipality=municipality.name,
+                name=clash.name,
+            ),
+            "name",
+        )
     return name
 
 
@@ -82,11 +98,19 @@ def _sectors_for(municipality: Municipality, codes: Iterable[str]) -> list[Secto
         raise AreaError(_("Unknown sector(s): %(codes)s", codes=", ".join(missing)), "sectors")
     for sector in sectors:
         if sector.sub_municipality.municipality_id != municipality.id:
-            raise AreaError(_("Sector %(code)s is not in %(municipality)s.", code=sector.code,
-                              municipality=municipality.name), "sectors")
+            raise AreaError(
+                _(
+                    "Sector %(code)s is not in %(municipality)s.",
+                    code=sector.code,
+                    municipality=municipality.name,
+                ),
+                "sectors",
+            )
         if sector.sub_municipality.is_unlocatable:
-            message = _("Sector %(code)s is the 'niet te lokaliseren' bucket and stays there.",
-                        code=sector.code)
+            message = _(
+                "Sector %(code)s is the 'niet te lokaliseren' bucket and stays there.",
+                code=sector.code,
+            )
             raise AreaError(message, "sectors")
     return sectors
 
@@ -94,8 +118,9 @@ def _sectors_for(municipality: Municipality, codes: Iterable[str]) -> list[Secto
 def move_sectors(neighbourhood: Neighbourhood, codes: Iterable[str]) -> list[Sector]:
     """Regroup: the given sectors now belong to ``neighbourhood``."""
     if neighbourhood.is_unlocatable:
-        raise AreaError(_("Located sectors cannot be moved into the 'niet te lokaliseren' bucket."),
-                        "sectors")
+        raise AreaError(
+            _("Located sectors cannot be moved into the 'niet te lokaliseren' bucket."), "sectors"
+        )
     sectors = _sectors_for(neighbourhood.municipality, codes)
     for sector in sectors:
         sector.neighbourhood = neighbourhood
@@ -103,10 +128,10 @@ def move_sectors(neighbourhood: Neighbourhood, codes: Iterable[str]) -> list[Sec
     return sectors
 
 
-def create_neighbourhood(municipality: Municipality, name: str,
-                         sector_codes: Iterable[str] = ()) -> Neighbourhood:
-    neighbourhood = Neighbourhood(municipality=municipality,
-                                  name=_check_name(municipality, name))
+def create_neighbourhood(
+    municipality: Municipality, name: str, sector_codes: Iterable[str] = ()
+) -> Neighbourhood:
+    neighbourhood = Neighbourhood(municipality=municipality, name=_check_name(municipality, name))
     db.session.add(neighbourhood)
     db.session.flush()
     codes = list(sector_codes)
@@ -123,13 +148,25 @@ def delete_neighbourhood(neighbourhood: Neighbourhood) -> None:
     from fieldwork.routing.models import RoutingRule
     from fieldwork.signals.models import Resident, Signal
 
-    in_use = any(db.session.scalar(select(func.count()).select_from(model).where(
-        model.neighbourhood_id == neighbourhood.id)) for model in (Resident, Signal))
-    in_rules = any(neighbourhood.id in (rule.conditions or {}).get("neighbourhoods", [])
-                   for rule in db.session.scalars(select(RoutingRule)))
+    in_use = any(
+        db.session.scalar(
+            select(func.count())
+            .select_from(model)
+            .where(model.neighbourhood_id == neighbourhood.id)
+        )
+        for model in (Resident, Signal)
+    )
+    in_rules = any(
+        neighbourhood.id in (rule.conditions or {}).get("neighbourhoods", [])
+        for rule in db.session.scalars(select(RoutingRule))
+    )
     if in_use or in_rules:
-        raise AreaError(_("Residents, signals or routing rules still refer to this "
-                          "neighbourhood; it cannot be deleted."))
+        raise AreaError(
+            _(
+                "Residents, signals or routing rules still refer to this "
+                "neighbourhood; it cannot be deleted."
+            )
+        )
     db.session.delete(neighbourhood)
     db.session.flush()
 
@@ -146,8 +183,10 @@ def resolve_fixup(fixup: AddressFixup, sector_code: str, user_id: int | None) ->
         raise AreaError(_("This address was already placed."))
     sector = db.session.scalar(select(Sector).where(Sector.code == sector_code.strip().upper()))
     if sector is None or sector.sub_municipality.municipality_id != fixup.municipality_id:
-        raise AreaError(_("Choose a sector of %(municipality)s.",
-                          municipality=fixup.municipality.name), "sector")
+        raise AreaError(
+            _("Choose a sector of %(municipality)s.", municipality=fixup.municipality.name),
+            "sector",
+        )
     fixup.resolved_sector, fixup.resolved_at, fixup.resolved_by_id = sector, utcnow(), user_id
     if fixup.source_type == "resident" and fixup.source_id:
         from fieldwork.signals.models import Resident, Signal
@@ -156,8 +195,11 @@ def resolve_fixup(fixup: AddressFixup, sector_code: str, user_id: int | None) ->
         if resident is not None:
             old = resident.neighbourhood_id
             resident.sector_id, resident.neighbourhood_id = sector.id, sector.neighbourhood_id
-            for signal in db.session.scalars(select(Signal).where(
-                    Signal.resident_id == resident.id, Signal.neighbourhood_id == old)):
+            for signal in db.session.scalars(
+                select(Signal).where(
+                    Signal.resident_id == resident.id, Signal.neighbourhood_id == old
+                )
+            ):
                 signal.neighbourhood_id = sector.neighbourhood_id
     if fixup.source_type == "visit_address" and fixup.source_id:
         from fieldwork.visits.models import VisitAddress

@@ -54,15 +54,17 @@ def _read_csv(path: Path) -> dict[str, list[SectorRow]]:
         code = (row.get("statsec") or "").strip()
         if not code:
             continue
-        grouped[row["gemeente"].strip()].append(SectorRow(
-            code=code,
-            name=(row.get("statsec_naam") or "").strip(),
-            sub_code=row["deelgemeente"].strip(),
-            sub_name=(row.get("deelgemeente_naam") or "").strip(),
-            municipality_code=row["gemeente"].strip(),
-            municipality_name=(row.get("gemeente_naam") or "").strip(),
-            province_code=(row.get("provincie") or "").strip() or None,
-        ))
+        grouped[row["gemeente"].strip()].append(
+            SectorRow(
+                code=code,
+                name=(row.get("statsec_naam") or "").strip(),
+                sub_code=row["deelgemeente"].strip(),
+                sub_name=(row.get("deelgemeente_naam") or "").strip(),
+                municipality_code=row["gemeente"].strip(),
+                municipality_name=(row.get("gemeente_naam") or "").strip(),
+                province_code=(row.get("provincie") or "").strip() or None,
+            )
+        )
     return dict(grouped)
 
 
@@ -80,12 +82,15 @@ def _read_geojson(path: Path) -> dict[str, dict[str, dict[str, Any]]]:
 @lru_cache(maxsize=4)
 def _load_cached(directory: str, csv_mtime: float, geo_mtime: float) -> StatbelData:
     base = Path(directory)
-    return StatbelData(sectors_by_municipality=_read_csv(base / CSV_NAME),
-                       polygons_by_municipality=_read_geojson(base / GEOJSON_NAME))
+    return StatbelData(
+        sectors_by_municipality=_read_csv(base / CSV_NAME),
+        polygons_by_municipality=_read_geojson(base / GEOJSON_NAME),
+    )
 
 
 def load_statbel(directory: str | Path) -> StatbelData:
     """Both files, parsed once per process (re-read when they change on disk)."""
     base = Path(directory)
-    return _load_cached(str(base), (base / CSV_NAME).stat().st_mtime,
-                        (base / GEOJSON_NAME).stat().st_mtime)
+    return _load_cached(
+        str(base), (base / CSV_NAME).stat().st_mtime, (base / GEOJSON_NAME).stat().st_mtime
+    )

@@ -74,8 +74,13 @@ def _parse(text: str, report: StreetLoadReport) -> list[_StreetRow]:
             header = [c.lower() for c in cells]
             missing = {"street", "postcode", "statsec"} - set(header)
             if missing:
-                report.rejected.append((line_no, "header needs columns street;postcode;statsec "
-                                                 f"(missing: {', '.join(sorted(missing))})"))
+                report.rejected.append(
+                    (
+                        line_no,
+                        "header needs columns street;postcode;statsec "
+                        f"(missing: {', '.join(sorted(missing))})",
+                    )
+                )
                 return []
             continue
         report.rows += 1
@@ -109,8 +114,11 @@ def load_streets(raw: bytes, *, skip_invalid: bool = False) -> StreetLoadReport:
         key = (street_key(row.street), row.postcode)
         street = existing.get(key)
         if street is None:
-            db.session.add(Street(street=row.street, street_key=key[0], postcode=row.postcode,
-                                  sector=row.sector))
+            db.session.add(
+                Street(
+                    street=row.street, street_key=key[0], postcode=row.postcode, sector=row.sector
+                )
+            )
             report.created += 1
         elif street.sector_id != row.sector.id or street.street != row.street:
             street.sector, street.street = row.sector, row.street

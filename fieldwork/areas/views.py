@@ -36,9 +36,12 @@ COORDINATOR = Role.COORDINATOR.value
 def index() -> str:
     municipalities = list_municipalities()
     overview = [(m, neighbourhoods_of(m), sector_counts(m)) for m in municipalities]
-    return render_template("areas/index.html", overview=overview,
-                           can_edit=current_user.role == COORDINATOR,
-                           fixup_count=len(open_fixups()))
+    return render_template(
+        "areas/index.html",
+        overview=overview,
+        can_edit=current_user.role == COORDINATOR,
+        fixup_count=len(open_fixups()),
+    )
 
 
 def _neighbourhood_or_404(neighbourhood_id: int) -> Neighbourhood:
@@ -49,8 +52,12 @@ def _neighbourhood_or_404(neighbourhood_id: int) -> Neighbourhood:
 
 
 def _sector_choices(neighbourhood: Neighbourhood) -> list[Sector]:
-    located = [s for n in neighbourhoods_of(neighbourhood.municipality) if not n.is_unlocatable
-               for s in n.sectors]
+    located = [
+        s
+        for n in neighbourhoods_of(neighbourhood.municipality)
+        if not n.is_unlocatable
+        for s in n.sectors
+    ]
     return sorted(located, key=lambda s: s.code)
 
 
@@ -70,16 +77,32 @@ def edit(neighbourhood_id: int) -> str | Response:
                 if form is name_form:
                     old = neighbourhood.name
                     rename_neighbourhood(neighbourhood, name_form.name.data or "")
-                    record_audit("neighbourhood_renamed", "neighbourhood", neighbourhood.id,
-                                 old=old, new=neighbourhood.name)
-                    flash(_("Neighbourhood renamed to %(name)s.", name=neighbourhood.name),
-                          "success")
+                    record_audit(
+                        "neighbourhood_renamed",
+                        "neighbourhood",
+                        neighbourhood.id,
+                        old=old,
+                        new=neighbourhood.name,
+                    )
+                    flash(
+                        _("Neighbourhood renamed to %(name)s.", name=neighbourhood.name), "success"
+                    )
                 else:
                     moved = move_sectors(neighbourhood, sectors_form.sectors.data or [])
-                    record_audit("sectors_moved", "neighbourhood", neighbourhood.id,
-                                 sectors=[s.code for s in moved])
-                    flash(_("%(count)d sector(s) now belong to %(name)s.", count=len(moved),
-                            name=neighbourhood.name), "success")
+                    record_audit(
+                        "sectors_moved",
+                        "neighbourhood",
+                        neighbourhood.id,
+                        sectors=[s.code for s in moved],
+                    )
+                    flash(
+                        _(
+                            "%(count)d sector(s) now belong to %(name)s.",
+                            count=len(moved),
+                            name=neighbourhood.name,
+                        ),
+                        "success",
+                    )
                 db.session.commit()
                 return redirect(url_for("areas.edit", neighbourhood_id=neighbourhood.id))
             except AreaError as exc:
@@ -89,8 +112,13 @@ def edit(neighbourhood_id: int) -> str | Response:
         status = 400
     if request.method == "GET":
         sectors_form.sectors.data = [s.code for s in neighbourhood.sectors]
-    return render_template("areas/edit.html", neighbourhood=neighbourhood, name_form=name_form,
-                           sectors_form=sectors_form, choices=choices), status
+    return render_template(
+        "areas/edit.html",
+        neighbourhood=neighbourhood,
+        name_form=name_form,
+        sectors_form=sectors_form,
+        choices=choices,
+    ), status
 
 
 @bp.route("/<code>/new", methods=["GET", "POST"])
@@ -103,11 +131,17 @@ def new(code: str) -> str | Response:
     if form.validate_on_submit():
         try:
             neighbourhood = create_neighbourhood(municipality, form.name.data or "")
-            record_audit("neighbourhood_created", "neighbourhood", neighbourhood.id,
-                         name=neighbourhood.name)
+            record_audit(
+                "neighbourhood_created", "neighbourhood", neighbourhood.id, name=neighbourhood.name
+            )
             db.session.commit()
-            flash(_("Neighbourhood %(name)s created. Now choose its sectors.",
-                    name=neighbourhood.name), "success")
+            flash(
+                _(
+                    "Neighbourhood %(name)s created. Now choose its sectors.",
+                    name=neighbourhood.name,
+                ),
+                "success",
+            )
             return redirect(url_for("areas.edit", neighbourhood_id=neighbourhood.id))
         except AreaError as exc:
             db.session.rollback()
@@ -145,8 +179,12 @@ def fixups() -> str | Response:
         if form.validate_on_submit():
             try:
                 resolve_fixup(fixup, form.sector.data or "", current_user.id)
-                record_audit("address_fixed", "address_fixup", fixup.id,
-                             sector=fixup.resolved_sector.code if fixup.resolved_sector else None)
+                record_audit(
+                    "address_fixed",
+                    "address_fixup",
+                    fixup.id,
+                    sector=fixup.resolved_sector.code if fixup.resolved_sector else None,
+                )
                 db.session.commit()
                 flash(_("Address placed in sector %(code)s.", code=form.sector.data), "success")
                 return redirect(url_for("areas.fixups"))

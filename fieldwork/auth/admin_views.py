@@ -27,8 +27,10 @@ class NewUserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Length(max=120)])
     organisation = StringField(_l("Organisation (for a referrer)"), validators=[Length(max=200)])
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
-    password = PasswordField(_l("Temporary password (at least 10 characters)"),
-                             validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField(
+        _l("Temporary password (at least 10 characters)"),
+        validators=[DataRequired(), Length(min=10, max=200)],
+    )
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -37,9 +39,13 @@ def index() -> str | Response:
     form = NewUserForm()
     if form.validate_on_submit():
         try:
-            user = create_user(email=form.email.data or "", role=form.role.data or "",
-                               password=form.password.data or "", name=form.name.data or "",
-                               organisation=form.organisation.data or "")
+            user = create_user(
+                email=form.email.data or "",
+                role=form.role.data or "",
+                password=form.password.data or "",
+                name=form.name.data or "",
+                organisation=form.organisation.data or "",
+            )
             record_audit("user_created", "user", user.id, role=user.role)
             db.session.commit()
             flash(_("Account created for %(email)s.", email=user.email), "success")

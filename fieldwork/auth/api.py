@@ -16,8 +16,7 @@ from fieldwork.core.permissions import api_roles, public
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db, limiter
 
-bp = Blueprint("api_auth", __name__, url_prefix="/api/v1",
-               description="Tokens and accounts")
+bp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens and accounts")
 
 BEARER = [{"bearerAuth": []}]
 

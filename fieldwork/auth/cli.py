@@ -19,14 +19,16 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @click.option("--name", default="")
 @click.option("--organisation", default="", help="A referrer's practice or employer.")
 @click.option("--password", default=None, help="Prompted (hidden) when not given.")
-def create_command(email: str, role: str, name: str, organisation: str,
-                   password: str | None) -> None:
+def create_command(
+    email: str, role: str, name: str, organisation: str, password: str | None
+) -> None:
     """Create an account."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email=email, role=role, password=password, name=name,
-                           organisation=organisation)
+        user = create_user(
+            email=email, role=role, password=password, name=name, organisation=organisation
+        )
     except AccountError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc

@@ -7,7 +7,10 @@ from wtforms.validators import DataRequired, Length
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=[
-        DataRequired(_l("Fill in your e-mail address.")), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Fill in your password.")), Length(max=200)])
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[DataRequired(_l("Fill in your e-mail address.")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Fill in your password.")), Length(max=200)]
+    )

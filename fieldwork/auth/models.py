@@ -28,8 +28,9 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user",
-                                                  cascade="all, delete-orphan")
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
 
     @property
     def is_active(self) -> bool:

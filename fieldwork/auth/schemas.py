@@ -5,8 +5,9 @@ import marshmallow as ma
 
 class TokenRequestSchema(ma.Schema):
     email = ma.fields.Email(required=True)
-    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200),
-                                load_only=True)
+    password = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=200), load_only=True
+    )
 
 
 class TokenSchema(ma.Schema):

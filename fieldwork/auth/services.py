@@ -37,8 +37,9 @@ def validate_password(password: str) -> None:
         raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
 
 
-def create_user(email: str, role: str, password: str, name: str = "",
-                organisation: str = "") -> User:
+def create_user(
+    email: str, role: str, password: str, name: str = "", organisation: str = ""
+) -> User:
     email = normalise_email(email)
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise AccountError(f"'{email}' is not an e-mail address.")
@@ -47,8 +48,13 @@ def create_user(email: str, role: str, password: str, name: str = "",
     if find_user_by_email(email) is not None:
         raise AccountError(f"A user with e-mail {email} already exists.")
     validate_password(password)
-    user = User(email=email, role=role, name=name.strip(), organisation=organisation.strip(),
-                password_hash=generate_password_hash(password))
+    user = User(
+        email=email,
+        role=role,
+        name=name.strip(),
+        organisation=organisation.strip(),
+        password_hash=generate_password_hash(password),
+    )
     db.session.add(user)
     db.session.flush()
     return user
@@ -89,8 +95,9 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     """A new bearer token for ``user``; the plain token is returned once, never stored."""
     plain = secrets.token_urlsafe(32)
     days = int(current_app.config["API_TOKEN_DAYS"])
-    token = ApiToken(user=user, token_hash=hash_token(plain),
-                     expires_at=utcnow() + timedelta(days=days))
+    token = ApiToken(
+        user=user, token_hash=hash_token(plain), expires_at=utcnow() + timedelta(days=days)
+    )
     db.session.add(token)
     db.session.flush()
     return plain, token

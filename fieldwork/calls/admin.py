@@ -57,9 +57,14 @@ def role_label(role: str) -> str:
 
 
 def _callers() -> list[tuple[int, str]]:
-    return [(u.id, f"{u.display_name} ({role_label(u.role)})") for u in db.session.scalars(
-        select(User).where(User.role.in_(CALLER_ROLES), User.active.is_(True))
-        .order_by(User.role.desc(), User.name))]
+    return [
+        (u.id, f"{u.display_name} ({role_label(u.role)})")
+        for u in db.session.scalars(
+            select(User)
+            .where(User.role.in_(CALLER_ROLES), User.active.is_(True))
+            .order_by(User.role.desc(), User.name)
+        )
+    ]
 
 
 @bp.get("/call-campaigns/")
@@ -75,37 +80,51 @@ def new() -> str | Response | tuple[str, int]:
     form = CampaignForm()
     form.gemeente.choices = [(m.code, m.name) for m in list_municipalities()]
     form.neighbourhoods.choices = [
-        (n.id, f"{n.name} ({n.municipality.name})") for n in db.session.scalars(
-            select(Neighbourhood).where(Neighbourhood.is_unlocatable.is_(False))
-            .order_by(Neighbourhood.name))]
+        (n.id, f"{n.name} ({n.municipality.name})")
+        for n in db.session.scalars(
+            select(Neighbourhood)
+            .where(Neighbourhood.is_unlocatable.is_(False))
+            .order_by(Neighbourhood.name)
+        )
+    ]
     form.callers.choices = _callers()
     if request.method == "GET":
         from datetime import time
 
         form.hours_from.data, form.hours_until.data = time(10), time(19)
-        form.guide.data = _("How are you doing these days?\n"
-                            "Do you see family, friends or neighbours? | often; sometimes; "
-                            "rarely; never\n"
-                            "Is there something you need help with?")
+        form.guide.data = _(
+            "How are you doing these days?\n"
+            "Do you see family, friends or neighbours? | often; sometimes; "
+            "rarely; never\n"
+            "Is there something you need help with?"
+        )
     if form.validate_on_submit():
         municipality = get_municipality(form.gemeente.data or "")
         try:
             if municipality is None:
                 raise CallError(_("Choose a municipality."), "gemeente")
             campaign = create_campaign(
-                municipality, form.name.data or "", list(form.neighbourhoods.data or []),
-                parse_guide(form.guide.data or ""), list(form.callers.data or []),
-                form.max_attempts.data or 3, form.min_gap_minutes.data or 0,
-                form.hours_from.data, form.hours_until.data, form.consent_text.data,
-                current_user)
+                municipality,
+                form.name.data or "",
+                list(form.neighbourhoods.data or []),
+                parse_guide(form.guide.data or ""),
+                list(form.callers.data or []),
+                form.max_attempts.data or 3,
+                form.min_gap_minutes.data or 0,
+                form.hours_from.data,
+                form.hours_until.data,
+                form.consent_text.data,
+                current_user,
+            )
             record_audit("call_campaign_created", "call_campaign", campaign.id)
             db.session.commit()
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
         except CallError as exc:
             db.session.rollback()
             getattr(form, exc.field, form.name).errors.append(str(exc))
-    return render_template("calls/new_campaign.html", form=form), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "calls/new_campaign.html", form=form
+    ), 400 if request.method == "POST" else 200
 
 
 def _campaign_or_404(campaign_id: int) -> CallCampaign:
@@ -118,8 +137,10 @@ def _campaign_or_404(campaign_id: int) -> CallCampaign:
 def _share_form(campaign: CallCampaign) -> ShareForm:
     form = ShareForm()
     form.callers.choices = _callers()
-    form.neighbourhood.choices = [("", _("All neighbourhoods")),
-                                  *[(str(n.id), n.name) for n in campaign.neighbourhoods]]
+    form.neighbourhood.choices = [
+        ("", _("All neighbourhoods")),
+        *[(str(n.id), n.name) for n in campaign.neighbourhoods],
+    ]
     return form
 
 
@@ -129,9 +150,14 @@ def show(campaign_id: int) -> str:
     campaign = _campaign_or_404(campaign_id)
     guide_form = GuideForm()
     guide_form.guide.data = guide_as_text(campaign.guide)
-    return render_template("calls/campaign.html", campaign=campaign,
-                           progress=campaign_progress(campaign), selection_form=SelectionForm(),
-                           share_form=_share_form(campaign), guide_form=guide_form)
+    return render_template(
+        "calls/campaign.html",
+        campaign=campaign,
+        progress=campaign_progress(campaign),
+        selection_form=SelectionForm(),
+        share_form=_share_form(campaign),
+        guide_form=guide_form,
+    )
 
 
 @bp.post("/call-campaigns/<int:campaign_id>/selection")
@@ -145,9 +171,16 @@ def selection(campaign_id: int) -> Response:
     result = select_targets(campaign, form.min_age.data or 0, local(utcnow()).year)
     record_audit("call_targets_selected", "call_campaign", campaign.id, added=result.added)
     db.session.commit()
-    flash(_("%(added)d people added to the call list; %(listed)d were already on it; "
-            "%(nophone)d have no phone number.", added=result.added,
-            listed=result.already_listed, nophone=result.without_phone), "success")
+    flash(
+        _(
+            "%(added)d people added to the call list; %(listed)d were already on it; "
+            "%(nophone)d have no phone number.",
+            added=result.added,
+            listed=result.already_listed,
+            nophone=result.without_phone,
+        ),
+        "success",
+    )
     return redirect(url_for("campaigns.show", campaign_id=campaign_id))
 
 
@@ -203,33 +236,48 @@ def close(campaign_id: int) -> Response:
 def _requests() -> list[tuple[CallAttempt, CallTarget]]:
     """Campaign calls in which the resident asked for a regular call, not set up yet."""
     rows = db.session.execute(
-        select(CallAttempt, CallTarget).join(CallTarget, CallTarget.id == CallAttempt.target_id)
-        .where(CallAttempt.wants_regular_calls.is_(True),
-               ~exists().where(GoodMorningSchedule.source_attempt_id == CallAttempt.id))
-        .order_by(CallAttempt.id)).all()
+        select(CallAttempt, CallTarget)
+        .join(CallTarget, CallTarget.id == CallAttempt.target_id)
+        .where(
+            CallAttempt.wants_regular_calls.is_(True),
+            ~exists().where(GoodMorningSchedule.source_attempt_id == CallAttempt.id),
+        )
+        .order_by(CallAttempt.id)
+    ).all()
     return [(attempt, target) for attempt, target in rows]
 
 
 @bp.get("/goeiemorgen/")
 @roles_required(*STAFF)
 def schedules() -> str:
-    rows = db.session.scalars(select(GoodMorningSchedule).order_by(
-        GoodMorningSchedule.stopped_at.is_not(None), GoodMorningSchedule.id)).all()
+    rows = db.session.scalars(
+        select(GoodMorningSchedule).order_by(
+            GoodMorningSchedule.stopped_at.is_not(None), GoodMorningSchedule.id
+        )
+    ).all()
     requests = _requests()
-    record_audit("goodmorning_list_viewed", "resident", None,
-                 ids=[s.resident_id for s in rows])
+    record_audit("goodmorning_list_viewed", "resident", None, ids=[s.resident_id for s in rows])
     db.session.commit()
     today = local(utcnow()).date()
-    return render_template("calls/schedules.html", schedules=rows, requests=requests,
-                           state=lambda s: goodmorning.state_label(s, today))
+    return render_template(
+        "calls/schedules.html",
+        schedules=rows,
+        requests=requests,
+        state=lambda s: goodmorning.state_label(s, today),
+    )
 
 
 def _schedule_form() -> ScheduleForm:
     form = ScheduleForm()
     form.callers.choices = _callers()
-    form.handler.choices = [(u.id, u.display_name) for u in db.session.scalars(
-        select(User).where(User.role.in_(STAFF), User.active.is_(True))
-        .order_by(User.role, User.name))]
+    form.handler.choices = [
+        (u.id, u.display_name)
+        for u in db.session.scalars(
+            select(User)
+            .where(User.role.in_(STAFF), User.active.is_(True))
+            .order_by(User.role, User.name)
+        )
+    ]
     return form
 
 
@@ -261,18 +309,27 @@ def new_schedule() -> str | Response | tuple[str, int]:
             if resident is None:
                 raise CallError(_("No resident with this number."), "resident_id")
             schedule = goodmorning.create_schedule(
-                resident, list(form.weekdays.data or []), form.window_from.data,
-                form.window_until.data, list(form.callers.data or []),
-                goodmorning.Escalation(form.escalation_name.data or "",
-                                       form.escalation_phone.data or "",
-                                       form.escalation_relation.data or "",
-                                       bool(form.escalation_consent.data)),
-                db.session.get(User, form.handler.data or 0), current_user,
-                bool(form.resident_consent.data), form.retry_minutes.data or 15,
+                resident,
+                list(form.weekdays.data or []),
+                form.window_from.data,
+                form.window_until.data,
+                list(form.callers.data or []),
+                goodmorning.Escalation(
+                    form.escalation_name.data or "",
+                    form.escalation_phone.data or "",
+                    form.escalation_relation.data or "",
+                    bool(form.escalation_consent.data),
+                ),
+                db.session.get(User, form.handler.data or 0),
+                current_user,
+                bool(form.resident_consent.data),
+                form.retry_minutes.data or 15,
                 form.max_retries.data if form.max_retries.data is not None else 2,
-                source_attempt_id=source.id if source else None)
-            record_audit("goodmorning_schedule_created", "resident", resident.id,
-                         schedule=schedule.id)
+                source_attempt_id=source.id if source else None,
+            )
+            record_audit(
+                "goodmorning_schedule_created", "resident", resident.id, schedule=schedule.id
+            )
             db.session.commit()
             flash(_("The good-morning call is set up."), "success")
             return redirect(url_for("campaigns.schedule", schedule_id=schedule.id))
@@ -280,8 +337,9 @@ def new_schedule() -> str | Response | tuple[str, int]:
             db.session.rollback()
             field = {"consent": "resident_consent"}.get(exc.field, exc.field)
             getattr(form, field, form.resident_id).errors.append(str(exc))
-    return render_template("calls/new_schedule.html", form=form, source=source), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "calls/new_schedule.html", form=form, source=source
+    ), 400 if request.method == "POST" else 200
 
 
 def _schedule_or_404(schedule_id: int) -> GoodMorningSchedule:
@@ -297,14 +355,21 @@ def schedule(schedule_id: int) -> str:
     item = _schedule_or_404(schedule_id)
     from fieldwork.calls.models import GoodMorningCall
 
-    calls = db.session.scalars(select(GoodMorningCall).where(
-        GoodMorningCall.schedule_id == item.id).order_by(GoodMorningCall.day.desc())
-        .limit(14)).all()
+    calls = db.session.scalars(
+        select(GoodMorningCall)
+        .where(GoodMorningCall.schedule_id == item.id)
+        .order_by(GoodMorningCall.day.desc())
+        .limit(14)
+    ).all()
     record_audit("goodmorning_schedule_viewed", "resident", item.resident_id)
     db.session.commit()
-    return render_template("calls/schedule.html", schedule=item, calls=calls,
-                           pause_form=PauseForm(),
-                           state=goodmorning.state_label(item, local(utcnow()).date()))
+    return render_template(
+        "calls/schedule.html",
+        schedule=item,
+        calls=calls,
+        pause_form=PauseForm(),
+        state=goodmorning.state_label(item, local(utcnow()).date()),
+    )
 
 
 @bp.post("/goeiemorgen/<int:schedule_id>/<any(pause, resume, stop):action>")
@@ -316,8 +381,9 @@ def change_schedule(schedule_id: int, action: str) -> Response:
         if action == "pause":
             if not form.validate_on_submit():
                 raise CallError(_("Give the first day of the pause."), "paused_from")
-            goodmorning.pause(item, form.paused_from.data, form.paused_until.data,
-                              form.reason.data or "")
+            goodmorning.pause(
+                item, form.paused_from.data, form.paused_until.data, form.reason.data or ""
+            )
         elif action == "resume":
             goodmorning.resume(item)
         else:

@@ -70,23 +70,47 @@ def my_calls() -> dict[str, Any]:
     targets = my_targets(user, now)
     history = previous_attempts([t.id for t, _may in targets])
     calls = goodmorning.my_calls(user, now)
-    record_audit("call_list_viewed", "call_target", None, ids=[t.id for t, _m in targets],
-                 goodmorning=[c.id for c, _d in calls])
+    record_audit(
+        "call_list_viewed",
+        "call_target",
+        None,
+        ids=[t.id for t, _m in targets],
+        goodmorning=[c.id for c, _d in calls],
+    )
     db.session.commit()
     return {
-        "goodmorning": [{"id": c.id, "name": c.schedule.resident.name,
-                         "phone": c.schedule.resident.phone,
-                         "tel": tel_href(c.schedule.resident.phone or ""), "day": c.day,
-                         "next_try_at": c.next_try_at, "attempts": c.attempts,
-                         "time_now": due} for c, due in calls],
-        "campaign": [{"id": t.id, "campaign": t.campaign, "name": t.name, "phone": t.phone,
-                      "tel": tel_href(t.phone), "street": t.street,
-                      "house_number": t.house_number, "birth_year": t.birth_year,
-                      "attempts": t.attempts, "call_back_at": t.call_back_at,
-                      "may_call_now": may, "previous": history.get(t.id, []),
-                      "guide": t.campaign.guide,
-                      "consent_text": t.campaign.consent_text.text
-                      if t.campaign.consent_text else ""} for t, may in targets],
+        "goodmorning": [
+            {
+                "id": c.id,
+                "name": c.schedule.resident.name,
+                "phone": c.schedule.resident.phone,
+                "tel": tel_href(c.schedule.resident.phone or ""),
+                "day": c.day,
+                "next_try_at": c.next_try_at,
+                "attempts": c.attempts,
+                "time_now": due,
+            }
+            for c, due in calls
+        ],
+        "campaign": [
+            {
+                "id": t.id,
+                "campaign": t.campaign,
+                "name": t.name,
+                "phone": t.phone,
+                "tel": tel_href(t.phone),
+                "street": t.street,
+                "house_number": t.house_number,
+                "birth_year": t.birth_year,
+                "attempts": t.attempts,
+                "call_back_at": t.call_back_at,
+                "may_call_now": may,
+                "previous": history.get(t.id, []),
+                "guide": t.campaign.guide,
+                "consent_text": t.campaign.consent_text.text if t.campaign.consent_text else "",
+            }
+            for t, may in targets
+        ],
     }
 
 
@@ -94,8 +118,12 @@ def my_calls() -> dict[str, Any]:
 @api_roles(*CALLERS)
 @bp.arguments(CallInSchema)
 @bp.response(201, CallCreatedSchema)
-@bp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key",
-                                      "schema": {"type": "string"}, "required": False}])
+@bp.doc(
+    security=BEARER,
+    parameters=[
+        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
+    ],
+)
 def post_call(payload: dict[str, Any]) -> Response:
     """One call attempt with its answers. Send an Idempotency-Key: an attempt sent twice
     from a flaky phone is stored once."""
@@ -106,20 +134,47 @@ def post_call(payload: dict[str, Any]) -> Response:
             if payload["kind"] == "goodmorning":
                 call = goodmorning.call_for(user, payload["id"], lock=True)
                 goodmorning.record_call(call, user, payload["outcome"], payload["note"])
-                record_audit("goodmorning_call_recorded", "goodmorning_call", call.id,
-                             outcome=payload["outcome"])
-                return {"id": call.id, "kind": "goodmorning", "status": call.status,
-                        "attempts": call.attempts, "signals": 0}, 201
+                record_audit(
+                    "goodmorning_call_recorded",
+                    "goodmorning_call",
+                    call.id,
+                    outcome=payload["outcome"],
+                )
+                return {
+                    "id": call.id,
+                    "kind": "goodmorning",
+                    "status": call.status,
+                    "attempts": call.attempts,
+                    "signals": 0,
+                }, 201
             target = target_for(user, payload["id"], lock=True)
-            talk = Conversation(**{key: payload[key] for key in (
-                "outcome", "call_back_at", "answers", "themes", "wants_regular_calls",
-                "wants_contact", "consent_given", "urgent", "note")})
+            talk = Conversation(
+                **{
+                    key: payload[key]
+                    for key in (
+                        "outcome",
+                        "call_back_at",
+                        "answers",
+                        "themes",
+                        "wants_regular_calls",
+                        "wants_contact",
+                        "consent_given",
+                        "urgent",
+                        "note",
+                    )
+                }
+            )
             attempt, signals = record_attempt(target, user, talk)
         except CallError as exc:
             refuse(exc)
         record_audit("call_recorded", "call_target", target.id, outcome=attempt.outcome)
-        return {"id": target.id, "kind": "campaign", "status": target.status,
-                "attempts": target.attempts, "signals": signals}, 201
+        return {
+            "id": target.id,
+            "kind": "campaign",
+            "status": target.status,
+            "attempts": target.attempts,
+            "signals": signals,
+        }, 201
 
     return idempotent(user.id, payload, create)
 
@@ -132,17 +187,21 @@ def _users(emails: list[str]) -> list[User]:
 
 
 def campaign_body(campaign: CallCampaign) -> dict[str, Any]:
-    return {"id": campaign.id, "name": campaign.name,
-            "municipality": campaign.municipality.name,
-            "neighbourhoods": [n.name for n in campaign.neighbourhoods],
-            "guide": campaign.guide, "callers": [u.email for u in campaign.callers],
-            "max_attempts": campaign.max_attempts,
-            "min_gap_minutes": campaign.min_gap_minutes, "hours_from": campaign.hours_from,
-            "hours_until": campaign.hours_until,
-            "consent_text": campaign.consent_text.text if campaign.consent_text else "",
-            "consent_text_version": campaign.consent_text.version
-            if campaign.consent_text else None,
-            "progress": campaign_progress(campaign)}
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "municipality": campaign.municipality.name,
+        "neighbourhoods": [n.name for n in campaign.neighbourhoods],
+        "guide": campaign.guide,
+        "callers": [u.email for u in campaign.callers],
+        "max_attempts": campaign.max_attempts,
+        "min_gap_minutes": campaign.min_gap_minutes,
+        "hours_from": campaign.hours_from,
+        "hours_until": campaign.hours_until,
+        "consent_text": campaign.consent_text.text if campaign.consent_text else "",
+        "consent_text_version": campaign.consent_text.version if campaign.consent_text else None,
+        "progress": campaign_progress(campaign),
+    }
 
 
 def _campaign_or_404(campaign_id: int) -> CallCampaign:
@@ -162,18 +221,34 @@ def post_campaign(payload: dict[str, Any]) -> dict[str, Any]:
     multiple choice), callers, attempt rules and the verbal consent wording."""
     municipality = get_municipality(payload["gemeente"])
     if municipality is None:
-        abort(422, message="This municipality has not been imported.",
-              errors={"gemeente": ["Not imported."]})
-    guide = [{"key": f"q{i}", "text": q["text"].strip(),
-              "kind": "choice" if q["options"] else "text",
-              "options": [o.strip() for o in q["options"]]}
-             for i, q in enumerate(payload["guide"], start=1)]
+        abort(
+            422,
+            message="This municipality has not been imported.",
+            errors={"gemeente": ["Not imported."]},
+        )
+    guide = [
+        {
+            "key": f"q{i}",
+            "text": q["text"].strip(),
+            "kind": "choice" if q["options"] else "text",
+            "options": [o.strip() for o in q["options"]],
+        }
+        for i, q in enumerate(payload["guide"], start=1)
+    ]
     try:
         campaign = create_campaign(
-            municipality, payload["name"], payload["neighbourhoods"], guide,
-            [u.id for u in _users(payload.get("callers") or [])], payload["max_attempts"],
-            payload["min_gap_minutes"], payload["hours_from"] or time(10),
-            payload["hours_until"] or time(19), payload["consent_text"], g.api_user)
+            municipality,
+            payload["name"],
+            payload["neighbourhoods"],
+            guide,
+            [u.id for u in _users(payload.get("callers") or [])],
+            payload["max_attempts"],
+            payload["min_gap_minutes"],
+            payload["hours_from"] or time(10),
+            payload["hours_until"] or time(19),
+            payload["consent_text"],
+            g.api_user,
+        )
     except CallError as exc:
         refuse(exc)
     record_audit("call_campaign_created", "call_campaign", campaign.id)
@@ -214,8 +289,9 @@ def post_assignments(payload: dict[str, Any], campaign_id: int) -> dict[str, int
     """Share the unassigned people (of one neighbourhood, or all) among these callers."""
     campaign = _campaign_or_404(campaign_id)
     try:
-        count = share_out(campaign, [u.id for u in _users(payload["callers"])],
-                          payload["neighbourhood"])
+        count = share_out(
+            campaign, [u.id for u in _users(payload["callers"])], payload["neighbourhood"]
+        )
     except CallError as exc:
         refuse(exc)
     record_audit("call_targets_assigned", "call_campaign", campaign.id, count=count)
@@ -224,17 +300,26 @@ def post_assignments(payload: dict[str, Any], campaign_id: int) -> dict[str, int
 
 
 def schedule_body(schedule: GoodMorningSchedule) -> dict[str, Any]:
-    return {"id": schedule.id, "resident_id": schedule.resident_id,
-            "weekdays": schedule.weekdays, "window_from": schedule.window_from,
-            "window_until": schedule.window_until, "retry_minutes": schedule.retry_minutes,
-            "max_retries": schedule.max_retries, "starts_on": schedule.starts_on,
-            "state": goodmorning.state_label(schedule, local(utcnow()).date()),
-            "paused_from": schedule.paused_from, "paused_until": schedule.paused_until,
-            "callers": [u.email for u in schedule.callers],
-            "handler": schedule.handler.email if schedule.handler else None,
-            "escalation": {"name": schedule.escalation_name,
-                           "phone": schedule.escalation_phone,
-                           "relation": schedule.escalation_relation}}
+    return {
+        "id": schedule.id,
+        "resident_id": schedule.resident_id,
+        "weekdays": schedule.weekdays,
+        "window_from": schedule.window_from,
+        "window_until": schedule.window_until,
+        "retry_minutes": schedule.retry_minutes,
+        "max_retries": schedule.max_retries,
+        "starts_on": schedule.starts_on,
+        "state": goodmorning.state_label(schedule, local(utcnow()).date()),
+        "paused_from": schedule.paused_from,
+        "paused_until": schedule.paused_until,
+        "callers": [u.email for u in schedule.callers],
+        "handler": schedule.handler.email if schedule.handler else None,
+        "escalation": {
+            "name": schedule.escalation_name,
+            "phone": schedule.escalation_phone,
+            "relation": schedule.escalation_relation,
+        },
+    }
 
 
 def _schedule_or_404(schedule_id: int) -> GoodMorningSchedule:
@@ -259,14 +344,22 @@ def post_schedule(payload: dict[str, Any]) -> dict[str, Any]:
     escalation = goodmorning.Escalation(**payload["escalation"])
     try:
         schedule = goodmorning.create_schedule(
-            resident, payload["weekdays"], payload["window_from"], payload["window_until"],
-            [u.id for u in _users(payload["callers"])], escalation, handler, g.api_user,
-            payload["resident_consent"], payload["retry_minutes"], payload["max_retries"],
-            payload["starts_on"])
+            resident,
+            payload["weekdays"],
+            payload["window_from"],
+            payload["window_until"],
+            [u.id for u in _users(payload["callers"])],
+            escalation,
+            handler,
+            g.api_user,
+            payload["resident_consent"],
+            payload["retry_minutes"],
+            payload["max_retries"],
+            payload["starts_on"],
+        )
     except CallError as exc:
         refuse(exc)
-    record_audit("goodmorning_schedule_created", "resident", resident.id,
-                 schedule=schedule.id)
+    record_audit("goodmorning_schedule_created", "resident", resident.id, schedule=schedule.id)
     db.session.commit()
     return schedule_body(schedule)
 
@@ -291,8 +384,9 @@ def post_pause(payload: dict[str, Any], schedule_id: int) -> dict[str, Any]:
     """No calls from `paused_from` to `paused_until` (or until resumed)."""
     schedule = _schedule_or_404(schedule_id)
     try:
-        goodmorning.pause(schedule, payload["paused_from"], payload["paused_until"],
-                          payload["reason"])
+        goodmorning.pause(
+            schedule, payload["paused_from"], payload["paused_until"], payload["reason"]
+        )
     except CallError as exc:
         refuse(exc)
     record_audit("goodmorning_paused", "resident", schedule.resident_id)

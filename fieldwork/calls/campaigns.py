@@ -37,7 +37,8 @@ CONSENT_PURPOSE = "verbal_contact"
 DEFAULT_CONSENT_TEXT = (
     "Mag ik uw naam, adres en telefoonnummer doorgeven aan de aanspreekpersoon van de "
     "gemeente, zodat die u kan opbellen over wat we besproken hebben? U kan dit altijd "
-    "intrekken.")
+    "intrekken."
+)
 MAX_GUIDE_QUESTIONS = 30
 
 
@@ -56,42 +57,63 @@ def parse_guide(text: str) -> list[dict[str, Any]]:
         choices = [o.strip()[:80] for o in options.split(";") if o.strip()]
         if not question.strip():
             raise CallError(_("A line of the guide has options but no question."), "guide")
-        guide.append({"key": f"q{len(guide) + 1}", "text": question.strip()[:300],
-                      "kind": "choice" if choices else "text", "options": choices[:12]})
+        guide.append(
+            {
+                "key": f"q{len(guide) + 1}",
+                "text": question.strip()[:300],
+                "kind": "choice" if choices else "text",
+                "options": choices[:12],
+            }
+        )
     if len(guide) > MAX_GUIDE_QUESTIONS:
         raise CallError(_("At most 30 questions in the guide."), "guide")
     return guide
 
 
 def guide_as_text(guide: list[dict[str, Any]]) -> str:
-    return "\n".join(q["text"] + (" | " + "; ".join(q["options"]) if q["options"] else "")
-                     for q in guide)
+    return "\n".join(
+        q["text"] + (" | " + "; ".join(q["options"]) if q["options"] else "") for q in guide
+    )
 
 
-def verbal_consent_text(municipality: Municipality, wording: str | None,
-                        by: User | None) -> ConsentText:
+def verbal_consent_text(
+    municipality: Municipality, wording: str | None, by: User | None
+) -> ConsentText:
     """The current wording for verbal consent; a changed wording is a new version."""
-    current = db.session.scalar(select(ConsentText).where(
-        ConsentText.municipality_id == municipality.id,
-        ConsentText.purpose == CONSENT_PURPOSE).order_by(ConsentText.version.desc()))
-    wording = " ".join((wording or "").split()) or (current.text if current else
-                                                   DEFAULT_CONSENT_TEXT)
+    current = db.session.scalar(
+        select(ConsentText)
+        .where(
+            ConsentText.municipality_id == municipality.id, ConsentText.purpose == CONSENT_PURPOSE
+        )
+        .order_by(ConsentText.version.desc())
+    )
+    wording = " ".join((wording or "").split()) or (
+        current.text if current else DEFAULT_CONSENT_TEXT
+    )
     if len(wording) > 1000:
-        raise CallError(_("The consent text is too long (at most 1000 characters)."),
-                        "consent_text")
+        raise CallError(
+            _("The consent text is too long (at most 1000 characters)."), "consent_text"
+        )
     if current is not None and current.text == wording:
         return current
-    text = ConsentText(municipality_id=municipality.id, purpose=CONSENT_PURPOSE,
-                       version=(current.version + 1) if current else 1, text=wording,
-                       created_by_id=by.id if by else None)
+    text = ConsentText(
+        municipality_id=municipality.id,
+        purpose=CONSENT_PURPOSE,
+        version=(current.version + 1) if current else 1,
+        text=wording,
+        created_by_id=by.id if by else None,
+    )
     db.session.add(text)
     db.session.flush()
     return text
 
 
 def _callers(ids: list[int]) -> list[User]:
-    callers = list(db.session.scalars(select(User).where(
-        User.id.in_(ids), User.active.is_(True), User.role.in_(CALLER_ROLES))))
+    callers = list(
+        db.session.scalars(
+            select(User).where(User.id.in_(ids), User.active.is_(True), User.role.in_(CALLER_ROLES))
+        )
+    )
     if len(callers) != len(set(ids)):
         raise CallError(_("Choose callers among the active volunteers and staff."), "callers")
     for caller in callers:
@@ -101,21 +123,40 @@ def _callers(ids: list[int]) -> list[User]:
     return callers
 
 
-def create_campaign(municipality: Municipality, name: str, neighbourhood_ids: list[int],
-                    guide: list[dict[str, Any]], caller_ids: list[int], max_attempts: int,
-                    min_gap_minutes: int, hours_from: time, hours_until: time,
-                    consent_wording: str | None, by: User | None) -> CallCampaign:
+def create_campaign(
+    municipality: Municipality,
+    name: str,
+    neighbourhood_ids: list[int],
+    guide: list[dict[str, Any]],
+    caller_ids: list[int],
+    max_attempts: int,
+    min_gap_minutes: int,
+    hours_from: time,
+    hours_until: time,
+    consent_wording: str | None,
+    by: User | None,
+) -> CallCampaign:
     if not name.strip():
         raise CallError(_("Give the campaign a name."), "name")
-    neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.id.in_(neighbourhood_ids),
-        Neighbourhood.municipality_id == municipality.id)))
+    neighbourhoods = list(
+        db.session.scalars(
+            select(Neighbourhood).where(
+                Neighbourhood.id.in_(neighbourhood_ids),
+                Neighbourhood.municipality_id == municipality.id,
+            )
+        )
+    )
     if not neighbourhoods or len(neighbourhoods) != len(set(neighbourhood_ids)):
-        raise CallError(_("Choose one or more neighbourhoods of this municipality."),
-                        "neighbourhoods")
-    campaign = CallCampaign(municipality_id=municipality.id, name=name.strip()[:120],
-                            neighbourhoods=neighbourhoods, guide=guide,
-                            created_by_id=by.id if by else None)
+        raise CallError(
+            _("Choose one or more neighbourhoods of this municipality."), "neighbourhoods"
+        )
+    campaign = CallCampaign(
+        municipality_id=municipality.id,
+        name=name.strip()[:120],
+        neighbourhoods=neighbourhoods,
+        guide=guide,
+        created_by_id=by.id if by else None,
+    )
     set_rules(campaign, max_attempts, min_gap_minutes, hours_from, hours_until)
     campaign.callers = _callers(caller_ids)
     campaign.consent_text = verbal_consent_text(municipality, consent_wording, by)
@@ -124,8 +165,13 @@ def create_campaign(municipality: Municipality, name: str, neighbourhood_ids: li
     return campaign
 
 
-def set_rules(campaign: CallCampaign, max_attempts: int, min_gap_minutes: int,
-              hours_from: time, hours_until: time) -> None:
+def set_rules(
+    campaign: CallCampaign,
+    max_attempts: int,
+    min_gap_minutes: int,
+    hours_from: time,
+    hours_until: time,
+) -> None:
     if not 1 <= max_attempts <= 10:
         raise CallError(_("Between 1 and 10 attempts."), "max_attempts")
     if not 0 <= min_gap_minutes <= 7 * 24 * 60:
@@ -137,13 +183,16 @@ def set_rules(campaign: CallCampaign, max_attempts: int, min_gap_minutes: int,
 
 
 def rules_of(campaign: CallCampaign) -> AttemptRules:
-    return AttemptRules(campaign.max_attempts, timedelta(minutes=campaign.min_gap_minutes),
-                        campaign.hours_from, campaign.hours_until)
+    return AttemptRules(
+        campaign.max_attempts,
+        timedelta(minutes=campaign.min_gap_minutes),
+        campaign.hours_from,
+        campaign.hours_until,
+    )
 
 
 def state_of(target: CallTarget) -> TargetState:
-    return TargetState(target.status, target.attempts, target.last_attempt_at,
-                       target.call_back_at)
+    return TargetState(target.status, target.attempts, target.last_attempt_at, target.call_back_at)
 
 
 @dataclass
@@ -159,20 +208,34 @@ def select_targets(campaign: CallCampaign, min_age: int, today_year: int) -> Sel
     population-register extract). The same name and address is one person."""
     hood_ids = [n.id for n in campaign.neighbourhoods]
     born_by = today_year - min_age
-    seen = {(k, a) for k, a in db.session.execute(select(
-        CallTarget.name_key, CallTarget.address_key).where(
-        CallTarget.campaign_id == campaign.id))}
+    seen = {
+        (k, a)
+        for k, a in db.session.execute(
+            select(CallTarget.name_key, CallTarget.address_key).where(
+                CallTarget.campaign_id == campaign.id
+            )
+        )
+    }
     result = Selection()
     people: list[Resident | VisitAddress] = [
-        *db.session.scalars(select(Resident).where(
-            Resident.neighbourhood_id.in_(hood_ids), Resident.birth_year <= born_by)
-            .order_by(Resident.id)),
-        *db.session.scalars(select(VisitAddress).where(
-            VisitAddress.neighbourhood_id.in_(hood_ids), VisitAddress.birth_year <= born_by)
-            .order_by(VisitAddress.id))]
+        *db.session.scalars(
+            select(Resident)
+            .where(Resident.neighbourhood_id.in_(hood_ids), Resident.birth_year <= born_by)
+            .order_by(Resident.id)
+        ),
+        *db.session.scalars(
+            select(VisitAddress)
+            .where(VisitAddress.neighbourhood_id.in_(hood_ids), VisitAddress.birth_year <= born_by)
+            .order_by(VisitAddress.id)
+        ),
+    ]
     for person in people:
-        name, street, number, postcode = (person.name, person.street, person.house_number,
-                                          person.postcode)
+        name, street, number, postcode = (
+            person.name,
+            person.street,
+            person.house_number,
+            person.postcode,
+        )
         phone = person.phone
         key = (name_key(name), address_key(street, number, postcode))
         if key in seen:
@@ -182,19 +245,30 @@ def select_targets(campaign: CallCampaign, min_age: int, today_year: int) -> Sel
         if not (phone or "").strip():
             result.without_phone += 1
             continue
-        db.session.add(CallTarget(
-            campaign_id=campaign.id,
-            resident_id=person.id if isinstance(person, Resident) else None, name=name,
-            name_key=key[0], street=street, house_number=number, postcode=postcode,
-            address_key=key[1], birth_year=person.birth_year, phone=(phone or "").strip(),
-            sector_id=person.sector_id, neighbourhood_id=person.neighbourhood_id))
+        db.session.add(
+            CallTarget(
+                campaign_id=campaign.id,
+                resident_id=person.id if isinstance(person, Resident) else None,
+                name=name,
+                name_key=key[0],
+                street=street,
+                house_number=number,
+                postcode=postcode,
+                address_key=key[1],
+                birth_year=person.birth_year,
+                phone=(phone or "").strip(),
+                sector_id=person.sector_id,
+                neighbourhood_id=person.neighbourhood_id,
+            )
+        )
         result.added += 1
     db.session.flush()
     return result
 
 
-def share_out(campaign: CallCampaign, caller_ids: list[int],
-              neighbourhood_id: int | None = None) -> int:
+def share_out(
+    campaign: CallCampaign, caller_ids: list[int], neighbourhood_id: int | None = None
+) -> int:
     """Share the campaign's unassigned open targets (of one neighbourhood, or all) among the
     chosen callers, round-robin street by street so that each caller keeps a village."""
     callers = _callers(caller_ids)
@@ -203,13 +277,18 @@ def share_out(campaign: CallCampaign, caller_ids: list[int],
     for caller in callers:
         if caller not in campaign.callers:
             campaign.callers.append(caller)
-    query = select(CallTarget).where(CallTarget.campaign_id == campaign.id,
-                                     CallTarget.caller_id.is_(None),
-                                     CallTarget.status == "to_call")
+    query = select(CallTarget).where(
+        CallTarget.campaign_id == campaign.id,
+        CallTarget.caller_id.is_(None),
+        CallTarget.status == "to_call",
+    )
     if neighbourhood_id is not None:
         query = query.where(CallTarget.neighbourhood_id == neighbourhood_id)
-    targets = list(db.session.scalars(query.order_by(
-        CallTarget.neighbourhood_id, CallTarget.address_key).with_for_update()))
+    targets = list(
+        db.session.scalars(
+            query.order_by(CallTarget.neighbourhood_id, CallTarget.address_key).with_for_update()
+        )
+    )
     for index, target in enumerate(targets):
         target.caller_id = callers[index * len(callers) // len(targets)].id
     db.session.flush()
@@ -217,27 +296,37 @@ def share_out(campaign: CallCampaign, caller_ids: list[int],
 
 
 def _mine(user: User) -> Any:
-    return select(CallTarget).join(CallCampaign).where(
-        CallTarget.caller_id == user.id, CallTarget.status == "to_call",
-        CallCampaign.closed_at.is_(None))
+    return (
+        select(CallTarget)
+        .join(CallCampaign)
+        .where(
+            CallTarget.caller_id == user.id,
+            CallTarget.status == "to_call",
+            CallCampaign.closed_at.is_(None),
+        )
+    )
 
 
 def count_my_calls(user: User) -> int:
     """Open campaign targets and today's open good-morning calls of this caller."""
     from fieldwork.calls.goodmorning import my_calls
 
-    return int(db.session.scalar(select(func.count()).select_from(_mine(user).subquery()))
-               or 0) + len(my_calls(user))
+    return int(
+        db.session.scalar(select(func.count()).select_from(_mine(user).subquery())) or 0
+    ) + len(my_calls(user))
 
 
 def my_targets(user: User, now: datetime | None = None) -> list[tuple[CallTarget, bool]]:
     """My open targets, each with whether I may call them now; those I may call first,
     call-backs by their time."""
     now = now or utcnow()
-    rows = [(t, may_call(rules_of(t.campaign), state_of(t), now))
-            for t in db.session.scalars(_mine(user).order_by(CallTarget.id))]
-    return sorted(rows, key=lambda row: (not row[1], row[0].call_back_at or now,
-                                         row[0].attempts, row[0].id))
+    rows = [
+        (t, may_call(rules_of(t.campaign), state_of(t), now))
+        for t in db.session.scalars(_mine(user).order_by(CallTarget.id))
+    ]
+    return sorted(
+        rows, key=lambda row: (not row[1], row[0].call_back_at or now, row[0].attempts, row[0].id)
+    )
 
 
 def target_for(user: User, target_id: int, lock: bool = False) -> CallTarget:
@@ -253,8 +342,9 @@ def target_for(user: User, target_id: int, lock: bool = False) -> CallTarget:
 
 def previous_attempts(target_ids: list[int]) -> dict[int, list[CallAttempt]]:
     found: dict[int, list[CallAttempt]] = defaultdict(list)
-    for attempt in db.session.scalars(select(CallAttempt).where(
-            CallAttempt.target_id.in_(target_ids)).order_by(CallAttempt.id)):
+    for attempt in db.session.scalars(
+        select(CallAttempt).where(CallAttempt.target_id.in_(target_ids)).order_by(CallAttempt.id)
+    ):
         found[attempt.target_id or 0].append(attempt)
     return found
 
@@ -283,64 +373,83 @@ def _checked_answers(guide: list[dict[str, Any]], answers: dict[str, str]) -> di
             continue
         question = questions.get(key)
         if question is None:
-            raise CallError(_("This question is not in the conversation guide."),
-                            f"answers.{key}")
+            raise CallError(_("This question is not in the conversation guide."), f"answers.{key}")
         if question["kind"] == "choice" and value not in question["options"]:
             raise CallError(_("Choose one of the options."), f"answers.{key}")
         checked[key] = value
     return checked
 
 
-def record_attempt(target: CallTarget, caller: User, talk: Conversation,
-                   now: datetime | None = None) -> tuple[CallAttempt, int]:
+def record_attempt(
+    target: CallTarget, caller: User, talk: Conversation, now: datetime | None = None
+) -> tuple[CallAttempt, int]:
     """Store one call to a (locked) target and move it on; when reached, the answers, the
     needs form and — with verbal consent — a request for contact go into the core.
     Returns the attempt and how many signals it passed on."""
     now = now or utcnow()
     campaign = target.campaign
-    if talk.outcome not in ("reached", "no_answer", "voicemail", "wrong_number",
-                            "call_back_at", "refused"):
+    if talk.outcome not in (
+        "reached",
+        "no_answer",
+        "voicemail",
+        "wrong_number",
+        "call_back_at",
+        "refused",
+    ):
         raise CallError(_("Choose how the call went."), "outcome")
-    if talk.outcome == "call_back_at" and (talk.call_back_at is None or
-                                           not now < talk.call_back_at <= now + timedelta(
-                                               days=60)):
-        raise CallError(_("Choose a moment to call back, in the next 60 days."),
-                        "call_back_at")
+    if talk.outcome == "call_back_at" and (
+        talk.call_back_at is None or not now < talk.call_back_at <= now + timedelta(days=60)
+    ):
+        raise CallError(_("Choose a moment to call back, in the next 60 days."), "call_back_at")
     reached = talk.outcome == "reached"
     if reached and talk.wants_contact and not talk.consent_given:
-        raise CallError(_("Contact needs the resident's consent: read the text aloud and "
-                          "tick that they agreed."), "consent")
-    bad = [code for code, answer in talk.themes.items()
-           if code not in THEMES or answer not in ("ok", "concern", "not_discussed")]
+        raise CallError(
+            _(
+                "Contact needs the resident's consent: read the text aloud and "
+                "tick that they agreed."
+            ),
+            "consent",
+        )
+    bad = [
+        code
+        for code, answer in talk.themes.items()
+        if code not in THEMES or answer not in ("ok", "concern", "not_discussed")
+    ]
     if bad:
         raise CallError(_("Unknown theme or answer."), f"themes.{bad[0]}")
     answers = _checked_answers(campaign.guide, talk.answers) if reached else {}
-    state = after_attempt(rules_of(campaign), state_of(target), talk.outcome, now,
-                          talk.call_back_at)
+    state = after_attempt(
+        rules_of(campaign), state_of(target), talk.outcome, now, talk.call_back_at
+    )
     target.status, target.attempts = state.status, state.attempts
     target.last_attempt_at, target.call_back_at = state.last_attempt_at, state.call_back_at
     consented = reached and talk.wants_contact and talk.consent_given
     attempt = CallAttempt(
-        target_id=target.id, caller_id=caller.id, outcome=talk.outcome,
-        call_back_at=state.call_back_at, answers=answers,
-        themes={k: v for k, v in talk.themes.items() if v != "not_discussed"} if reached
-        else {},
+        target_id=target.id,
+        caller_id=caller.id,
+        outcome=talk.outcome,
+        call_back_at=state.call_back_at,
+        answers=answers,
+        themes={k: v for k, v in talk.themes.items() if v != "not_discussed"} if reached else {},
         wants_regular_calls=reached and talk.wants_regular_calls,
-        wants_contact=consented, urgent=talk.urgent,
+        wants_contact=consented,
+        urgent=talk.urgent,
         # a free-text note names people: kept only with consent or when urgent
-        note=talk.note.strip()[:2000] if consented or talk.urgent else "", created_at=now)
+        note=talk.note.strip()[:2000] if consented or talk.urgent else "",
+        created_at=now,
+    )
     db.session.add(attempt)
     db.session.flush()
-    signals = _signals_for(target, caller, attempt, consented) if reached or talk.urgent \
-        else []
+    signals = _signals_for(target, caller, attempt, consented) if reached or talk.urgent else []
     attempt.consent_id = next((s.consent_id for s in signals if s.consent_id), None)
     db.session.flush()
     enqueue_after_commit("reports.count_capture", "call", attempt.id)
     return attempt, len(signals)
 
 
-def _signals_for(target: CallTarget, caller: User, attempt: CallAttempt,
-                 consented: bool) -> list[Any]:
+def _signals_for(
+    target: CallTarget, caller: User, attempt: CallAttempt, consented: bool
+) -> list[Any]:
     themes = [code for code, answer in attempt.themes.items() if answer == "concern"]
     if attempt.urgent and not themes:
         themes.append("onbeantwoorde_nood")
@@ -350,20 +459,35 @@ def _signals_for(target: CallTarget, caller: User, attempt: CallAttempt,
         return []
     campaign = target.campaign
     payload = {
-        "resident": {"name": target.name, "street": target.street,
-                     "house_number": target.house_number, "postcode": target.postcode,
-                     "birth_year": target.birth_year, "phone": target.phone, "lat": None,
-                     "lon": None, "statsec": target.sector.code if target.sector else None,
-                     "gemeente": campaign.municipality.code,
-                     "deelgemeente": None},
-        "themes": themes, "urgency": "urgent" if attempt.urgent else "normal",
+        "resident": {
+            "name": target.name,
+            "street": target.street,
+            "house_number": target.house_number,
+            "postcode": target.postcode,
+            "birth_year": target.birth_year,
+            "phone": target.phone,
+            "lat": None,
+            "lon": None,
+            "statsec": target.sector.code if target.sector else None,
+            "gemeente": campaign.municipality.code,
+            "deelgemeente": None,
+        },
+        "themes": themes,
+        "urgency": "urgent" if attempt.urgent else "normal",
         "note": attempt.note,
-        "consent": {"given": consented, "how": "verbal",
-                    "reference": f"{campaign.name[:80]} #{attempt.id}"},
+        "consent": {
+            "given": consented,
+            "how": "verbal",
+            "reference": f"{campaign.name[:80]} #{attempt.id}",
+        },
     }
     try:
-        return create_signals(payload, caller, source="call",
-                              consent_text_id=campaign.consent_text_id if consented else None)
+        return create_signals(
+            payload,
+            caller,
+            source="call",
+            consent_text_id=campaign.consent_text_id if consented else None,
+        )
     except SignalError as exc:
         raise CallError(str(exc), exc.field) from exc
 
@@ -372,10 +496,16 @@ def resident_for_target(target: CallTarget) -> Resident:
     """The core resident for someone on the call list (made when they ask for more)."""
     if target.resident_id is not None:
         return db.session.get_one(Resident, target.resident_id)
-    data = {"name": target.name, "street": target.street, "house_number": target.house_number,
-            "postcode": target.postcode, "birth_year": target.birth_year,
-            "phone": target.phone, "gemeente": target.campaign.municipality.code,
-            "statsec": target.sector.code if target.sector else None}
+    data = {
+        "name": target.name,
+        "street": target.street,
+        "house_number": target.house_number,
+        "postcode": target.postcode,
+        "birth_year": target.birth_year,
+        "phone": target.phone,
+        "gemeente": target.campaign.municipality.code,
+        "statsec": target.sector.code if target.sector else None,
+    }
     try:
         resident = find_or_create_resident(data, _locate(data))
     except SignalError as exc:
@@ -390,17 +520,20 @@ def campaign_progress(campaign: CallCampaign) -> dict[str, Any]:
     per_hood: dict[str, Counter[str]] = defaultdict(Counter)
     per_caller: dict[str, Counter[str]] = defaultdict(Counter)
     for hood, caller, email, status, count in db.session.execute(
-            select(Neighbourhood.name, User.name, User.email, CallTarget.status, func.count())
-            .join(Neighbourhood, Neighbourhood.id == CallTarget.neighbourhood_id)
-            .outerjoin(User, User.id == CallTarget.caller_id)
-            .where(CallTarget.campaign_id == campaign.id)
-            .group_by(Neighbourhood.name, User.name, User.email, CallTarget.status)):
+        select(Neighbourhood.name, User.name, User.email, CallTarget.status, func.count())
+        .join(Neighbourhood, Neighbourhood.id == CallTarget.neighbourhood_id)
+        .outerjoin(User, User.id == CallTarget.caller_id)
+        .where(CallTarget.campaign_id == campaign.id)
+        .group_by(Neighbourhood.name, User.name, User.email, CallTarget.status)
+    ):
         who = (caller or email) if email else "—"
         for counter in (per_hood[hood], per_caller[who]):
             counter[status] += count
             counter["total"] += count
-    return {"neighbourhoods": {k: dict(v) for k, v in sorted(per_hood.items())},
-            "callers": {k: dict(v) for k, v in sorted(per_caller.items())}}
+    return {
+        "neighbourhoods": {k: dict(v) for k, v in sorted(per_hood.items())},
+        "callers": {k: dict(v) for k, v in sorted(per_caller.items())},
+    }
 
 
 PHONE = re.compile(r"[^0-9+]")

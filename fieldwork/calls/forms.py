@@ -27,10 +27,14 @@ class CallForm(FlaskForm):
     """One call; guide answers come as answer_<key>, theme answers as theme_<code>."""
 
     attempts = StringField()  # the attempts the page saw: a double tap is saved once
-    outcome = RadioField(_l("How did the call go?"), choices=OUTCOME_CHOICES,
-                         validators=[DataRequired(_l("Choose how the call went."))])
-    call_back_at = DateTimeLocalField(_l("Call back on"), validators=[Optional()],
-                                      format="%Y-%m-%dT%H:%M")
+    outcome = RadioField(
+        _l("How did the call go?"),
+        choices=OUTCOME_CHOICES,
+        validators=[DataRequired(_l("Choose how the call went."))],
+    )
+    call_back_at = DateTimeLocalField(
+        _l("Call back on"), validators=[Optional()], format="%Y-%m-%dT%H:%M"
+    )
     wants_regular_calls = BooleanField(_l("Would like a regular call (good-morning call)"))
     wants_contact = BooleanField(_l("Wants contact with the contact person"))
     consent_given = BooleanField(_l("I read the text aloud and the resident agreed"))
@@ -41,20 +45,31 @@ class CallForm(FlaskForm):
 class CampaignForm(FlaskForm):
     name = StringField(_l("Name of the campaign"), validators=[DataRequired(), Length(max=120)])
     gemeente = SelectField(_l("Municipality"), choices=[])
-    neighbourhoods = CheckboxesField(_l("Neighbourhoods"), choices=[], coerce=int,
-                                     validators=[DataRequired(_l("Choose a neighbourhood."))])
+    neighbourhoods = CheckboxesField(
+        _l("Neighbourhoods"),
+        choices=[],
+        coerce=int,
+        validators=[DataRequired(_l("Choose a neighbourhood."))],
+    )
     callers = CheckboxesField(_l("Callers"), choices=[], coerce=int)
-    guide = TextAreaField(_l("Conversation guide: one question per line; for multiple choice "
-                             "add the options after a | separated by ;"),
-                          validators=[Length(max=6000)])
-    max_attempts = IntegerField(_l("Attempts per person"), default=3,
-                                validators=[DataRequired(), NumberRange(1, 10)])
-    min_gap_minutes = IntegerField(_l("Minutes between two attempts"), default=120,
-                                   validators=[NumberRange(0, 10080)])
+    guide = TextAreaField(
+        _l(
+            "Conversation guide: one question per line; for multiple choice "
+            "add the options after a | separated by ;"
+        ),
+        validators=[Length(max=6000)],
+    )
+    max_attempts = IntegerField(
+        _l("Attempts per person"), default=3, validators=[DataRequired(), NumberRange(1, 10)]
+    )
+    min_gap_minutes = IntegerField(
+        _l("Minutes between two attempts"), default=120, validators=[NumberRange(0, 10080)]
+    )
     hours_from = TimeField(_l("Call from"), validators=[DataRequired()])
     hours_until = TimeField(_l("Call until"), validators=[DataRequired()])
-    consent_text = TextAreaField(_l("Consent text the caller reads aloud"),
-                                 validators=[Length(max=1000)])
+    consent_text = TextAreaField(
+        _l("Consent text the caller reads aloud"), validators=[Length(max=1000)]
+    )
 
 
 class GuideForm(FlaskForm):
@@ -62,33 +77,43 @@ class GuideForm(FlaskForm):
 
 
 class SelectionForm(FlaskForm):
-    min_age = IntegerField(_l("Minimum age"), default=80,
-                           validators=[DataRequired(), NumberRange(0, 120)])
+    min_age = IntegerField(
+        _l("Minimum age"), default=80, validators=[DataRequired(), NumberRange(0, 120)]
+    )
 
 
 class ShareForm(FlaskForm):
-    callers = CheckboxesField(_l("Callers"), choices=[], coerce=int,
-                              validators=[DataRequired(_l("Choose at least one caller."))])
+    callers = CheckboxesField(
+        _l("Callers"),
+        choices=[],
+        coerce=int,
+        validators=[DataRequired(_l("Choose at least one caller."))],
+    )
     neighbourhood = SelectField(_l("Neighbourhood"), choices=[])
 
 
 class ScheduleForm(FlaskForm):
     resident_id = IntegerField(_l("Resident number"), validators=[DataRequired()])
-    weekdays = CheckboxesField(_l("Days"), choices=WEEKDAY_CHOICES, coerce=int,
-                               validators=[DataRequired(_l("Choose one or more days."))])
+    weekdays = CheckboxesField(
+        _l("Days"),
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        validators=[DataRequired(_l("Choose one or more days."))],
+    )
     window_from = TimeField(_l("Between"), validators=[DataRequired()])
     window_until = TimeField(_l("and"), validators=[DataRequired()])
     callers = CheckboxesField(_l("Callers"), choices=[], coerce=int)
     handler = SelectField(_l("Contact person for alerts"), choices=[], coerce=int)
-    escalation_relation = RadioField(_l("Who is warned when nobody answers?"),
-                                     choices=RELATION_CHOICES, default="neighbour")
+    escalation_relation = RadioField(
+        _l("Who is warned when nobody answers?"), choices=RELATION_CHOICES, default="neighbour"
+    )
     escalation_name = StringField(_l("Name"), validators=[Length(max=200)])
     escalation_phone = StringField(_l("Phone number"), validators=[Length(max=40)])
     escalation_consent = BooleanField(_l("This person agreed to be called"))
-    retry_minutes = IntegerField(_l("Call again after (minutes)"), default=15,
-                                 validators=[NumberRange(5, 120)])
-    max_retries = IntegerField(_l("Number of retries"), default=2,
-                               validators=[NumberRange(0, 5)])
+    retry_minutes = IntegerField(
+        _l("Call again after (minutes)"), default=15, validators=[NumberRange(5, 120)]
+    )
+    max_retries = IntegerField(_l("Number of retries"), default=2, validators=[NumberRange(0, 5)])
     resident_consent = BooleanField(_l("The resident agreed to the regular calls"))
 
 

@@ -42,8 +42,9 @@ class Escalation:
     consent_given: bool
 
 
-def _check_schedule(weekdays: list[int], window_from: time, window_until: time,
-                    retry_minutes: int, max_retries: int) -> list[int]:
+def _check_schedule(
+    weekdays: list[int], window_from: time, window_until: time, retry_minutes: int, max_retries: int
+) -> list[int]:
     days = sorted(set(weekdays))
     if not days or any(d not in range(7) for d in days):
         raise CallError(_("Choose one or more days."), "weekdays")
@@ -56,12 +57,22 @@ def _check_schedule(weekdays: list[int], window_from: time, window_until: time,
     return days
 
 
-def create_schedule(resident: Resident, weekdays: list[int], window_from: time,
-                    window_until: time, caller_ids: list[int], escalation: Escalation,
-                    handler: User | None, by: User | None, resident_consent: bool,
-                    retry_minutes: int = 15, max_retries: int = 2,
-                    starts_on: date | None = None, source_attempt_id: int | None = None,
-                    now: datetime | None = None) -> GoodMorningSchedule:
+def create_schedule(
+    resident: Resident,
+    weekdays: list[int],
+    window_from: time,
+    window_until: time,
+    caller_ids: list[int],
+    escalation: Escalation,
+    handler: User | None,
+    by: User | None,
+    resident_consent: bool,
+    retry_minutes: int = 15,
+    max_retries: int = 2,
+    starts_on: date | None = None,
+    source_attempt_id: int | None = None,
+    now: datetime | None = None,
+) -> GoodMorningSchedule:
     now = now or utcnow()
     days = _check_schedule(weekdays, window_from, window_until, retry_minutes, max_retries)
     if not resident_consent:
@@ -72,53 +83,79 @@ def create_schedule(resident: Resident, weekdays: list[int], window_from: time,
     if escalation.relation not in ESCALATION_RELATIONS:
         raise CallError(_("Choose who is called when nobody answers."), "escalation_relation")
     if not escalation.name.strip() or not escalation.phone.strip():
-        raise CallError(_("Give the name and phone number of the person to warn."),
-                        "escalation_phone")
+        raise CallError(
+            _("Give the name and phone number of the person to warn."), "escalation_phone"
+        )
     if escalation.relation != "contact_person" and not escalation.consent_given:
-        raise CallError(_("The person to warn must agree to that role."),
-                        "escalation_consent")
-    if handler is None or not handler.active or handler.role not in ("contact_person",
-                                                                     "coordinator"):
+        raise CallError(_("The person to warn must agree to that role."), "escalation_consent")
+    if (
+        handler is None
+        or not handler.active
+        or handler.role not in ("contact_person", "coordinator")
+    ):
         raise CallError(_("Choose the contact person who handles alerts."), "handler")
     today = local(now).date()
     if starts_on is None:  # today's window already closed: from tomorrow
         starts_on = today if local(now).time() < window_until else today + timedelta(days=1)
     recorder = by.id if by else None
-    consent = Consent(resident_id=resident.id, purpose="goodmorning", method="verbal",
-                      recorded_by_id=recorder)
+    consent = Consent(
+        resident_id=resident.id, purpose="goodmorning", method="verbal", recorded_by_id=recorder
+    )
     db.session.add(consent)
     escalation_consent = None
     if escalation.relation != "contact_person":
-        escalation_consent = Consent(resident_id=resident.id, purpose="escalation_contact",
-                                     method="verbal", reference=escalation.name.strip()[:120],
-                                     recorded_by_id=recorder)
+        escalation_consent = Consent(
+            resident_id=resident.id,
+            purpose="escalation_contact",
+            method="verbal",
+            reference=escalation.name.strip()[:120],
+            recorded_by_id=recorder,
+        )
         db.session.add(escalation_consent)
     schedule = GoodMorningSchedule(
-        resident_id=resident.id, weekdays=days, window_from=window_from,
-        window_until=window_until, retry_minutes=retry_minutes, max_retries=max_retries,
-        starts_on=max(starts_on, today), escalation_name=escalation.name.strip()[:200],
+        resident_id=resident.id,
+        weekdays=days,
+        window_from=window_from,
+        window_until=window_until,
+        retry_minutes=retry_minutes,
+        max_retries=max_retries,
+        starts_on=max(starts_on, today),
+        escalation_name=escalation.name.strip()[:200],
         escalation_phone=escalation.phone.strip()[:40],
-        escalation_relation=escalation.relation, consent=consent,
-        escalation_consent=escalation_consent, handler_id=handler.id,
-        source_attempt_id=source_attempt_id, created_by_id=recorder, callers=callers)
+        escalation_relation=escalation.relation,
+        consent=consent,
+        escalation_consent=escalation_consent,
+        handler_id=handler.id,
+        source_attempt_id=source_attempt_id,
+        created_by_id=recorder,
+        callers=callers,
+    )
     db.session.add(schedule)
     db.session.flush()
     return schedule
 
 
-def _cancel_open_calls(schedule: GoodMorningSchedule, first: date,
-                       last: date | None = None) -> None:
-    query = select(GoodMorningCall).where(GoodMorningCall.schedule_id == schedule.id,
-                                          GoodMorningCall.status == "open",
-                                          GoodMorningCall.day >= first)
+def _cancel_open_calls(
+    schedule: GoodMorningSchedule, first: date, last: date | None = None
+) -> None:
+    query = select(GoodMorningCall).where(
+        GoodMorningCall.schedule_id == schedule.id,
+        GoodMorningCall.status == "open",
+        GoodMorningCall.day >= first,
+    )
     if last is not None:
         query = query.where(GoodMorningCall.day <= last)
     for call in db.session.scalars(query.with_for_update()):
         call.status = "skipped"
 
 
-def pause(schedule: GoodMorningSchedule, first: date, last: date | None, reason: str,
-          now: datetime | None = None) -> None:
+def pause(
+    schedule: GoodMorningSchedule,
+    first: date,
+    last: date | None,
+    reason: str,
+    now: datetime | None = None,
+) -> None:
     """No calls from ``first`` to ``last`` (or until resumed): a holiday, a hospital stay."""
     today = local(now or utcnow()).date()
     if schedule.stopped_at is not None:
@@ -142,18 +179,34 @@ def _keep_past_pause(schedule: GoodMorningSchedule, today: date) -> None:
     last = today - timedelta(days=1)
     if schedule.paused_until is not None:
         last = min(last, schedule.paused_until)
-    first = max(schedule.paused_from, schedule.starts_on,
-                today - timedelta(days=CATCH_UP_DAYS))
-    made = set(db.session.scalars(select(GoodMorningCall.day).where(
-        GoodMorningCall.schedule_id == schedule.id, GoodMorningCall.day >= first)))
-    for planned in calls_between(schedule.weekdays, schedule.window_from,
-                                 schedule.window_until,
-                                 timedelta(minutes=schedule.retry_minutes),
-                                 schedule.max_retries, first, last):
+    first = max(schedule.paused_from, schedule.starts_on, today - timedelta(days=CATCH_UP_DAYS))
+    made = set(
+        db.session.scalars(
+            select(GoodMorningCall.day).where(
+                GoodMorningCall.schedule_id == schedule.id, GoodMorningCall.day >= first
+            )
+        )
+    )
+    for planned in calls_between(
+        schedule.weekdays,
+        schedule.window_from,
+        schedule.window_until,
+        timedelta(minutes=schedule.retry_minutes),
+        schedule.max_retries,
+        first,
+        last,
+    ):
         if planned.day not in made:
-            db.session.add(GoodMorningCall(
-                schedule_id=schedule.id, day=planned.day, due_at=planned.due_at,
-                next_try_at=planned.due_at, give_up_at=planned.give_up_at, status="skipped"))
+            db.session.add(
+                GoodMorningCall(
+                    schedule_id=schedule.id,
+                    day=planned.day,
+                    due_at=planned.due_at,
+                    next_try_at=planned.due_at,
+                    give_up_at=planned.give_up_at,
+                    status="skipped",
+                )
+            )
 
 
 def resume(schedule: GoodMorningSchedule, now: datetime | None = None) -> None:
@@ -169,9 +222,15 @@ def resume(schedule: GoodMorningSchedule, now: datetime | None = None) -> None:
         schedule.paused_from = schedule.paused_until = None
     schedule.pause_reason = ""
     if schedule.stopped_at is None:  # today's call, skipped by a pause from today: back
-        for call in db.session.scalars(select(GoodMorningCall).where(
-                GoodMorningCall.schedule_id == schedule.id, GoodMorningCall.status == "skipped",
-                GoodMorningCall.day >= restart).with_for_update()):
+        for call in db.session.scalars(
+            select(GoodMorningCall)
+            .where(
+                GoodMorningCall.schedule_id == schedule.id,
+                GoodMorningCall.status == "skipped",
+                GoodMorningCall.day >= restart,
+            )
+            .with_for_update()
+        ):
             call.status = "open"
     db.session.flush()
 
@@ -187,8 +246,11 @@ def stop(schedule: GoodMorningSchedule, now: datetime | None = None) -> None:
 def state_label(schedule: GoodMorningSchedule, today: date) -> str:
     if schedule.stopped_at is not None:
         return "stopped"
-    if schedule.paused_from is not None and schedule.paused_from <= today and (
-            schedule.paused_until is None or today <= schedule.paused_until):
+    if (
+        schedule.paused_from is not None
+        and schedule.paused_from <= today
+        and (schedule.paused_until is None or today <= schedule.paused_until)
+    ):
         return "paused"
     return "active"
 
@@ -199,24 +261,46 @@ def make_calls(now: datetime) -> int:
     today = local(now).date()
     first = today - timedelta(days=CATCH_UP_DAYS)
     made = 0
-    schedules = list(db.session.scalars(select(GoodMorningSchedule).where(
-        GoodMorningSchedule.stopped_at.is_(None), GoodMorningSchedule.starts_on <= today)))
-    existing = {(s, d) for s, d in db.session.execute(select(
-        GoodMorningCall.schedule_id, GoodMorningCall.day).where(GoodMorningCall.day >= first))}
+    schedules = list(
+        db.session.scalars(
+            select(GoodMorningSchedule).where(
+                GoodMorningSchedule.stopped_at.is_(None), GoodMorningSchedule.starts_on <= today
+            )
+        )
+    )
+    existing = {
+        (s, d)
+        for s, d in db.session.execute(
+            select(GoodMorningCall.schedule_id, GoodMorningCall.day).where(
+                GoodMorningCall.day >= first
+            )
+        )
+    }
     for schedule in schedules:
         start = max(first, schedule.starts_on)
-        for planned in calls_between(schedule.weekdays, schedule.window_from,
-                                     schedule.window_until,
-                                     timedelta(minutes=schedule.retry_minutes),
-                                     schedule.max_retries, start, today,
-                                     (schedule.paused_from, schedule.paused_until)):
+        for planned in calls_between(
+            schedule.weekdays,
+            schedule.window_from,
+            schedule.window_until,
+            timedelta(minutes=schedule.retry_minutes),
+            schedule.max_retries,
+            start,
+            today,
+            (schedule.paused_from, schedule.paused_until),
+        ):
             if (schedule.id, planned.day) in existing:
                 continue
             try:
                 with db.session.begin_nested():
-                    db.session.add(GoodMorningCall(
-                        schedule_id=schedule.id, day=planned.day, due_at=planned.due_at,
-                        next_try_at=planned.due_at, give_up_at=planned.give_up_at))
+                    db.session.add(
+                        GoodMorningCall(
+                            schedule_id=schedule.id,
+                            day=planned.day,
+                            due_at=planned.due_at,
+                            next_try_at=planned.due_at,
+                            give_up_at=planned.give_up_at,
+                        )
+                    )
                 made += 1
             except IntegrityError:  # another tick made it a moment ago
                 pass
@@ -234,17 +318,28 @@ def raise_alert(call: GoodMorningCall, reason: str, now: datetime) -> Alert | No
         handler, _note = present_or_deputy(schedule.handler, local(now).date())
     handler = handler or default_coordinator()
     call.status = "alerted"
-    alert = Alert(goodmorning_call_id=call.id, reason=reason,
-                  handler_id=handler.id if handler else None, created_at=now)
+    alert = Alert(
+        goodmorning_call_id=call.id,
+        reason=reason,
+        handler_id=handler.id if handler else None,
+        created_at=now,
+    )
     db.session.add(alert)
     db.session.flush()
     if handler is not None:
         # no names in the message: it may travel by e-mail
-        notify(handler, "alert", f"alert:{alert.id}",
-               _("Good-morning call: nobody answered (alert %(id)d)", id=alert.id),
-               _("A resident on the good-morning call was not reached on %(day)s. Open the "
-                 "alert in fieldwork: it shows whom to call (the person to warn) and lets "
-                 "you acknowledge it.", day=call.day.strftime("%d/%m/%Y")))
+        notify(
+            handler,
+            "alert",
+            f"alert:{alert.id}",
+            _("Good-morning call: nobody answered (alert %(id)d)", id=alert.id),
+            _(
+                "A resident on the good-morning call was not reached on %(day)s. Open the "
+                "alert in fieldwork: it shows whom to call (the person to warn) and lets "
+                "you acknowledge it.",
+                day=call.day.strftime("%d/%m/%Y"),
+            ),
+        )
     return alert
 
 
@@ -252,13 +347,20 @@ def escalate_missed(now: datetime) -> int:
     """Alert every open call whose window and retries ran out: nobody answered, or nobody
     called (the worker or the caller was not there) — never silently nothing."""
     raised = 0
-    due = list(db.session.scalars(select(GoodMorningCall.id).where(
-        GoodMorningCall.status == "open", GoodMorningCall.give_up_at <= now)))
+    due = list(
+        db.session.scalars(
+            select(GoodMorningCall.id).where(
+                GoodMorningCall.status == "open", GoodMorningCall.give_up_at <= now
+            )
+        )
+    )
     for call_id in due:
-        call = db.session.get(GoodMorningCall, call_id, with_for_update=True,
-                              populate_existing=True)
+        call = db.session.get(
+            GoodMorningCall, call_id, with_for_update=True, populate_existing=True
+        )
         if call is not None and raise_alert(
-                call, "no_answer" if call.attempts else "not_called", now):
+            call, "no_answer" if call.attempts else "not_called", now
+        ):
             raised += 1
     return raised
 
@@ -275,32 +377,42 @@ def my_calls(user: User, now: datetime | None = None) -> list[tuple[GoodMorningC
     """My open good-morning calls up to today, each with whether it is time now."""
     now = now or utcnow()
     calls = db.session.scalars(
-        select(GoodMorningCall).join(GoodMorningSchedule)
+        select(GoodMorningCall)
+        .join(GoodMorningSchedule)
         .join(goodmorning_callers, goodmorning_callers.c.schedule_id == GoodMorningSchedule.id)
-        .where(goodmorning_callers.c.user_id == user.id, GoodMorningCall.status == "open",
-               GoodMorningCall.day <= local(now).date(),
-               GoodMorningSchedule.stopped_at.is_(None))
-        .order_by(GoodMorningCall.next_try_at, GoodMorningCall.id))
+        .where(
+            goodmorning_callers.c.user_id == user.id,
+            GoodMorningCall.status == "open",
+            GoodMorningCall.day <= local(now).date(),
+            GoodMorningSchedule.stopped_at.is_(None),
+        )
+        .order_by(GoodMorningCall.next_try_at, GoodMorningCall.id)
+    )
     return [(call, call.next_try_at <= now) for call in calls]
 
 
 def call_for(user: User, call_id: int, lock: bool = False) -> GoodMorningCall:
-    query = (select(GoodMorningCall).join(GoodMorningSchedule)
-             .join(goodmorning_callers,
-                   goodmorning_callers.c.schedule_id == GoodMorningSchedule.id)
-             .where(GoodMorningCall.id == call_id, goodmorning_callers.c.user_id == user.id,
-                    or_(GoodMorningCall.status == "open", GoodMorningCall.status == "alerted")))
+    query = (
+        select(GoodMorningCall)
+        .join(GoodMorningSchedule)
+        .join(goodmorning_callers, goodmorning_callers.c.schedule_id == GoodMorningSchedule.id)
+        .where(
+            GoodMorningCall.id == call_id,
+            goodmorning_callers.c.user_id == user.id,
+            or_(GoodMorningCall.status == "open", GoodMorningCall.status == "alerted"),
+        )
+    )
     if lock:
-        query = query.with_for_update(of=GoodMorningCall).execution_options(
-            populate_existing=True)
+        query = query.with_for_update(of=GoodMorningCall).execution_options(populate_existing=True)
     call = db.session.scalar(query)
     if call is None:
         raise CallError(_("This call is not on your list."), "call_id", 404)
     return call
 
 
-def record_call(call: GoodMorningCall, caller: User, outcome: str, note: str = "",
-                now: datetime | None = None) -> CallAttempt:
+def record_call(
+    call: GoodMorningCall, caller: User, outcome: str, note: str = "", now: datetime | None = None
+) -> CallAttempt:
     """One try of a (locked) good-morning call. Not reached: again after the retry gap;
     after the last retry, or a wrong number, the alert. Reached after an alert: the call is
     marked reached, the alert stays for the contact person to acknowledge."""
@@ -309,8 +421,13 @@ def record_call(call: GoodMorningCall, caller: User, outcome: str, note: str = "
         raise CallError(_("Choose how the call went."), "outcome")
     if call.status == "alerted" and outcome != "reached":
         raise CallError(_("The alert for this call has gone out already."), "outcome", 409)
-    attempt = CallAttempt(goodmorning_call_id=call.id, caller_id=caller.id, outcome=outcome,
-                          note=note.strip()[:500], created_at=now)
+    attempt = CallAttempt(
+        goodmorning_call_id=call.id,
+        caller_id=caller.id,
+        outcome=outcome,
+        note=note.strip()[:500],
+        created_at=now,
+    )
     db.session.add(attempt)
     schedule = call.schedule
     if outcome == "reached":
@@ -328,8 +445,7 @@ def record_call(call: GoodMorningCall, caller: User, outcome: str, note: str = "
     return attempt
 
 
-def acknowledge(alert: Alert, by: User, note: str = "",
-                now: datetime | None = None) -> Alert:
+def acknowledge(alert: Alert, by: User, note: str = "", now: datetime | None = None) -> Alert:
     """Mark an alert handled; a second tap changes nothing."""
     if alert.acknowledged_at is None:
         alert.acknowledged_at = now or utcnow()
@@ -340,27 +456,41 @@ def acknowledge(alert: Alert, by: User, note: str = "",
 
 
 def may_see_alert(user: User, alert: Alert) -> bool:
-    return user.role == "coordinator" or alert.handler_id == user.id or (
-        alert.call.schedule.handler_id == user.id)
+    return (
+        user.role == "coordinator"
+        or alert.handler_id == user.id
+        or (alert.call.schedule.handler_id == user.id)
+    )
 
 
 def open_alerts(user: User) -> list[Alert]:
     query = select(Alert).where(Alert.acknowledged_at.is_(None)).order_by(Alert.id)
     if user.role != "coordinator":
-        query = query.join(GoodMorningCall).join(GoodMorningSchedule).where(
-            or_(Alert.handler_id == user.id, GoodMorningSchedule.handler_id == user.id))
+        query = (
+            query.join(GoodMorningCall)
+            .join(GoodMorningSchedule)
+            .where(or_(Alert.handler_id == user.id, GoodMorningSchedule.handler_id == user.id))
+        )
     return list(db.session.scalars(query))
 
 
 def alert_body(alert: Alert) -> dict[str, Any]:
     schedule = alert.call.schedule
-    return {"id": alert.id, "reason": alert.reason, "day": alert.call.day,
-            "created_at": alert.created_at, "attempts": alert.call.attempts,
-            "reached_later": alert.call.status == "reached",
-            "resident": {"name": schedule.resident.name, "phone": schedule.resident.phone},
-            "escalation": {"name": schedule.escalation_name, "phone": schedule.escalation_phone,
-                           "relation": schedule.escalation_relation},
-            "handler": alert.handler.display_name if alert.handler else None,
-            "acknowledged_at": alert.acknowledged_at,
-            "acknowledged_by": alert.acknowledged_by.display_name if alert.acknowledged_by
-            else None, "note": alert.ack_note}
+    return {
+        "id": alert.id,
+        "reason": alert.reason,
+        "day": alert.call.day,
+        "created_at": alert.created_at,
+        "attempts": alert.call.attempts,
+        "reached_later": alert.call.status == "reached",
+        "resident": {"name": schedule.resident.name, "phone": schedule.resident.phone},
+        "escalation": {
+            "name": schedule.escalation_name,
+            "phone": schedule.escalation_phone,
+            "relation": schedule.escalation_relation,
+        },
+        "handler": alert.handler.display_name if alert.handler else None,
+        "acknowledged_at": alert.acknowledged_at,
+        "acknowledged_by": alert.acknowledged_by.display_name if alert.acknowledged_by else None,
+        "note": alert.ack_note,
+    }

@@ -35,19 +35,23 @@ GOODMORNING_OUTCOMES = ("reached", "no_answer", "voicemail", "wrong_number")
 ESCALATION_RELATIONS = ("neighbour", "family", "contact_person")
 
 call_campaign_neighbourhoods = Table(
-    "call_campaign_neighbourhoods", db.metadata,
+    "call_campaign_neighbourhoods",
+    db.metadata,
     Column("campaign_id", ForeignKey("call_campaigns.id", ondelete="CASCADE"), primary_key=True),
     Column("neighbourhood_id", ForeignKey("neighbourhoods.id"), primary_key=True),
 )
 call_campaign_callers = Table(
-    "call_campaign_callers", db.metadata,
+    "call_campaign_callers",
+    db.metadata,
     Column("campaign_id", ForeignKey("call_campaigns.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id"), primary_key=True),
 )
 goodmorning_callers = Table(
-    "goodmorning_callers", db.metadata,
-    Column("schedule_id", ForeignKey("goodmorning_schedules.id", ondelete="CASCADE"),
-           primary_key=True),
+    "goodmorning_callers",
+    db.metadata,
+    Column(
+        "schedule_id", ForeignKey("goodmorning_schedules.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("user_id", ForeignKey("users.id"), primary_key=True),
 )
 
@@ -74,9 +78,11 @@ class CallCampaign(db.Model):
     municipality: Mapped[Municipality] = relationship()
     consent_text: Mapped[ConsentText | None] = relationship()
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
-        secondary=call_campaign_neighbourhoods, order_by="Neighbourhood.name")
-    callers: Mapped[list[User]] = relationship(secondary=call_campaign_callers,
-                                               order_by="User.name")
+        secondary=call_campaign_neighbourhoods, order_by="Neighbourhood.name"
+    )
+    callers: Mapped[list[User]] = relationship(
+        secondary=call_campaign_callers, order_by="User.name"
+    )
 
 
 class CallTarget(db.Model):
@@ -145,10 +151,8 @@ class GoodMorningSchedule(db.Model):
     resident: Mapped[Resident] = relationship()
     handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     consent: Mapped[Consent | None] = relationship(foreign_keys=[consent_id])
-    escalation_consent: Mapped[Consent | None] = relationship(
-        foreign_keys=[escalation_consent_id])
-    callers: Mapped[list[User]] = relationship(secondary=goodmorning_callers,
-                                               order_by="User.name")
+    escalation_consent: Mapped[Consent | None] = relationship(foreign_keys=[escalation_consent_id])
+    callers: Mapped[list[User]] = relationship(secondary=goodmorning_callers, order_by="User.name")
 
 
 class GoodMorningCall(db.Model):
@@ -156,8 +160,10 @@ class GoodMorningCall(db.Model):
     after downtime create it once."""
 
     __tablename__ = "goodmorning_calls"
-    __table_args__ = (UniqueConstraint("schedule_id", "day"),
-                      Index("ix_goodmorning_calls_open", "status", "next_try_at"))
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "day"),
+        Index("ix_goodmorning_calls_open", "status", "next_try_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     schedule_id: Mapped[int] = mapped_column(ForeignKey("goodmorning_schedules.id"), index=True)
@@ -180,7 +186,8 @@ class CallAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     target_id: Mapped[int | None] = mapped_column(ForeignKey("call_targets.id"), index=True)
     goodmorning_call_id: Mapped[int | None] = mapped_column(
-        ForeignKey("goodmorning_calls.id"), index=True)
+        ForeignKey("goodmorning_calls.id"), index=True
+    )
     caller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(String(14))
     call_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -203,8 +210,9 @@ class Alert(db.Model):
     __tablename__ = "alerts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    goodmorning_call_id: Mapped[int] = mapped_column(ForeignKey("goodmorning_calls.id"),
-                                                     unique=True)
+    goodmorning_call_id: Mapped[int] = mapped_column(
+        ForeignKey("goodmorning_calls.id"), unique=True
+    )
     reason: Mapped[str] = mapped_column(String(20))  # no_answer | wrong_number | not_called
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

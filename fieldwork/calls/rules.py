@@ -48,14 +48,20 @@ def may_call(rules: AttemptRules, target: TargetState, now: datetime) -> bool:
         return False
     if target.call_back_at is not None:
         return target.call_back_at <= now and (
-            rules.in_hours(now) or now < target.call_back_at + CALL_BACK_GRACE)
+            rules.in_hours(now) or now < target.call_back_at + CALL_BACK_GRACE
+        )
     if target.last_attempt_at is not None and now < target.last_attempt_at + rules.min_gap:
         return False
     return rules.in_hours(now)
 
 
-def after_attempt(rules: AttemptRules, target: TargetState, outcome: str, now: datetime,
-                  call_back_at: datetime | None = None) -> TargetState:
+def after_attempt(
+    rules: AttemptRules,
+    target: TargetState,
+    outcome: str,
+    now: datetime,
+    call_back_at: datetime | None = None,
+) -> TargetState:
     """The target's state once an attempt with ``outcome`` is recorded at ``now``."""
     if outcome == "call_back_at":
         return TargetState("to_call", target.attempts, now, call_back_at)
@@ -73,17 +79,27 @@ class DailyCall:
     give_up_at: datetime
 
 
-def calls_between(weekdays: list[int], window_from: time, window_until: time,
-                  retry: timedelta, max_retries: int, first: date, last: date,
-                  paused: tuple[date | None, date | None] = (None, None)) -> list[DailyCall]:
+def calls_between(
+    weekdays: list[int],
+    window_from: time,
+    window_until: time,
+    retry: timedelta,
+    max_retries: int,
+    first: date,
+    last: date,
+    paused: tuple[date | None, date | None] = (None, None),
+) -> list[DailyCall]:
     """The scheduled calls from ``first`` to ``last`` (inclusive): on the chosen weekdays,
     not in a pause; given up once the window closed and the retries after it ran out."""
     pause_from, pause_until = paused
     calls = []
     day = first
     while day <= last:
-        in_pause = pause_from is not None and pause_from <= day and (
-            pause_until is None or day <= pause_until)
+        in_pause = (
+            pause_from is not None
+            and pause_from <= day
+            and (pause_until is None or day <= pause_until)
+        )
         if day.weekday() in weekdays and not in_pause:
             closes = at_local(day, window_until)
             # a start the spring change skips (02:00-03:00) can map past the window's end

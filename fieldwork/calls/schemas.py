@@ -16,32 +16,44 @@ class AwareDateTime(ma.fields.AwareDateTime):
 
 
 class CallInSchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["campaign",
-                                                                        "goodmorning"]))
-    id = ma.fields.Integer(required=True, strict=True, validate=ID, metadata={
-        "description": "the call-list entry (campaign) or the day's call (goodmorning)"})
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(["campaign", "goodmorning"]))
+    id = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=ID,
+        metadata={"description": "the call-list entry (campaign) or the day's call (goodmorning)"},
+    )
     outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(OUTCOMES))
-    call_back_at = AwareDateTime(load_default=None, metadata={
-        "description": "with outcome call_back_at: the moment the resident chose"})
-    answers = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.Length(max=10)),
-                             values=ma.fields.String(validate=ma.validate.Length(max=1000)),
-                             load_default=dict, metadata={
-                                 "description": "conversation guide answers by question key"})
-    themes = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
-                            values=ma.fields.String(validate=ma.validate.OneOf(
-                                ["ok", "concern", "not_discussed"])), load_default=dict)
+    call_back_at = AwareDateTime(
+        load_default=None,
+        metadata={"description": "with outcome call_back_at: the moment the resident chose"},
+    )
+    answers = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(max=10)),
+        values=ma.fields.String(validate=ma.validate.Length(max=1000)),
+        load_default=dict,
+        metadata={"description": "conversation guide answers by question key"},
+    )
+    themes = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
+        values=ma.fields.String(validate=ma.validate.OneOf(["ok", "concern", "not_discussed"])),
+        load_default=dict,
+    )
     wants_regular_calls = ma.fields.Boolean(load_default=False)
     wants_contact = ma.fields.Boolean(load_default=False)
-    consent_given = ma.fields.Boolean(load_default=False, metadata={
-        "description": "the caller read the consent text aloud and the resident agreed"})
+    consent_given = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "the caller read the consent text aloud and the resident agreed"},
+    )
     urgent = ma.fields.Boolean(load_default=False)
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
 
     @ma.validates_schema
     def fits_kind(self, data: dict[str, Any], **kwargs: object) -> None:
         if data["kind"] == "goodmorning" and data["outcome"] not in GOODMORNING_OUTCOMES:
-            raise ma.ValidationError(f"One of {', '.join(GOODMORNING_OUTCOMES)}.",
-                                     field_name="outcome")
+            raise ma.ValidationError(
+                f"One of {', '.join(GOODMORNING_OUTCOMES)}.", field_name="outcome"
+            )
 
 
 class CallCreatedSchema(ma.Schema):
@@ -62,8 +74,11 @@ class QuestionSchema(ma.Schema):
     key = ma.fields.String(dump_only=True)
     text = ma.fields.String(required=True, validate=ma.validate.Length(1, 300))
     kind = ma.fields.String(dump_only=True)
-    options = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 80)),
-                             load_default=list, validate=ma.validate.Length(max=12))
+    options = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(1, 80)),
+        load_default=list,
+        validate=ma.validate.Length(max=12),
+    )
 
 
 class TargetItemSchema(ma.Schema):
@@ -102,10 +117,14 @@ class MyCallsSchema(ma.Schema):
 class CampaignInSchema(ma.Schema):
     gemeente = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^[0-9]{5}$"))
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 120))
-    neighbourhoods = ma.fields.List(ma.fields.Integer(strict=True, validate=ID),
-                                    required=True, validate=ma.validate.Length(1, 200))
-    guide = ma.fields.List(ma.fields.Nested(QuestionSchema), load_default=list,
-                           validate=ma.validate.Length(max=30))
+    neighbourhoods = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ID),
+        required=True,
+        validate=ma.validate.Length(1, 200),
+    )
+    guide = ma.fields.List(
+        ma.fields.Nested(QuestionSchema), load_default=list, validate=ma.validate.Length(max=30)
+    )
     callers = EMAILS
     max_attempts = ma.fields.Integer(load_default=3, strict=True)
     min_gap_minutes = ma.fields.Integer(load_default=120, strict=True)
@@ -131,8 +150,7 @@ class CampaignSchema(ma.Schema):
 
 
 class SelectionInSchema(ma.Schema):
-    min_age = ma.fields.Integer(load_default=80, strict=True,
-                                validate=ma.validate.Range(0, 120))
+    min_age = ma.fields.Integer(load_default=80, strict=True, validate=ma.validate.Range(0, 120))
 
 
 class SelectionSchema(ma.Schema):
@@ -142,32 +160,37 @@ class SelectionSchema(ma.Schema):
 
 
 class ShareInSchema(ma.Schema):
-    callers = ma.fields.List(ma.fields.Email(), required=True,
-                             validate=ma.validate.Length(1, 50))
+    callers = ma.fields.List(ma.fields.Email(), required=True, validate=ma.validate.Length(1, 50))
     neighbourhood = ma.fields.Integer(load_default=None, strict=True, validate=ID)
 
 
 class EscalationSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
     phone = ma.fields.String(required=True, validate=ma.validate.Length(1, 40))
-    relation = ma.fields.String(required=True,
-                                validate=ma.validate.OneOf(ESCALATION_RELATIONS))
-    consent_given = ma.fields.Boolean(load_default=False, metadata={
-        "description": "the person to warn agreed to that role (not needed for the "
-                       "contact person)"})
+    relation = ma.fields.String(required=True, validate=ma.validate.OneOf(ESCALATION_RELATIONS))
+    consent_given = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "the person to warn agreed to that role (not needed for the "
+            "contact person)"
+        },
+    )
 
 
 class ScheduleInSchema(ma.Schema):
     resident_id = ma.fields.Integer(required=True, strict=True, validate=ID)
-    weekdays = ma.fields.List(ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 6)),
-                              required=True, validate=ma.validate.Length(1, 7),
-                              metadata={"description": "0 = Monday … 6 = Sunday"})
+    weekdays = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ma.validate.Range(0, 6)),
+        required=True,
+        validate=ma.validate.Length(1, 7),
+        metadata={"description": "0 = Monday … 6 = Sunday"},
+    )
     window_from = ma.fields.Time(required=True)
     window_until = ma.fields.Time(required=True)
-    callers = ma.fields.List(ma.fields.Email(), required=True,
-                             validate=ma.validate.Length(1, 10))
-    handler = ma.fields.Email(required=True, metadata={
-        "description": "the contact person who handles the alerts"})
+    callers = ma.fields.List(ma.fields.Email(), required=True, validate=ma.validate.Length(1, 10))
+    handler = ma.fields.Email(
+        required=True, metadata={"description": "the contact person who handles the alerts"}
+    )
     escalation = ma.fields.Nested(EscalationSchema, required=True)
     resident_consent = ma.fields.Boolean(required=True)
     retry_minutes = ma.fields.Integer(load_default=15, strict=True)

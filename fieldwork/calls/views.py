@@ -38,11 +38,21 @@ CALLERS = ("volunteer", "contact_person", "coordinator")
 def my_list() -> str:
     targets = my_targets(current_user)
     calls = goodmorning.my_calls(current_user)
-    record_audit("call_list_viewed", "call_target", None, ids=[t.id for t, _m in targets],
-                 goodmorning=[c.id for c, _d in calls])
+    record_audit(
+        "call_list_viewed",
+        "call_target",
+        None,
+        ids=[t.id for t, _m in targets],
+        goodmorning=[c.id for c, _d in calls],
+    )
     db.session.commit()
-    return render_template("calls/my_list.html", targets=targets, calls=calls, tel=tel_href,
-                           outcomes=GOODMORNING_OUTCOMES)
+    return render_template(
+        "calls/my_list.html",
+        targets=targets,
+        calls=calls,
+        tel=tel_href,
+        outcomes=GOODMORNING_OUTCOMES,
+    )
 
 
 @bp.post("/bellen/goeiemorgen/<int:call_id>")
@@ -82,8 +92,9 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
             flash(_("This call was already saved."), "success")
             return redirect(url_for("calls.my_list"))
         try:
-            attempt, _signals = record_attempt(target, current_user, conversation(
-                form, answers, themes))
+            attempt, _signals = record_attempt(
+                target, current_user, conversation(form, answers, themes)
+            )
             record_audit("call_recorded", "call_target", target.id, outcome=attempt.outcome)
             db.session.commit()
             flash(_("Saved. Next person."), "success")
@@ -92,20 +103,27 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
             db.session.rollback()
             target = target_for(current_user, target_id)
             field_name = exc.field.split(".")[0]
-            field = getattr(form, {"consent": "consent_given"}.get(field_name, field_name),
-                            form.outcome)
+            field = getattr(
+                form, {"consent": "consent_given"}.get(field_name, field_name), form.outcome
+            )
             field.errors = [*field.errors, str(exc)]
     record_audit("call_target_viewed", "call_target", target.id)
     db.session.commit()
-    return render_template("calls/sheet.html", form=form, target=target, guide=guide,
-                           answers=answers, themes=THEMES, theme_answers=themes,
-                           answer_choices=ANSWER_CHOICES, tel=tel_href(target.phone),
-                           previous=previous_attempts([target.id]).get(target.id, [])), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "calls/sheet.html",
+        form=form,
+        target=target,
+        guide=guide,
+        answers=answers,
+        themes=THEMES,
+        theme_answers=themes,
+        answer_choices=ANSWER_CHOICES,
+        tel=tel_href(target.phone),
+        previous=previous_attempts([target.id]).get(target.id, []),
+    ), 400 if request.method == "POST" else 200
 
 
-def conversation(form: CallForm, answers: dict[str, str],
-                 themes: dict[str, str]) -> Conversation:
+def conversation(form: CallForm, answers: dict[str, str], themes: dict[str, str]) -> Conversation:
     back: datetime | None = form.call_back_at.data
     return Conversation(
         outcome=form.outcome.data or "",
@@ -114,5 +132,7 @@ def conversation(form: CallForm, answers: dict[str, str],
         themes={k: v for k, v in themes.items() if v != "not_discussed"},
         wants_regular_calls=bool(form.wants_regular_calls.data),
         wants_contact=bool(form.wants_contact.data),
-        consent_given=bool(form.consent_given.data), urgent=bool(form.urgent.data),
-        note=form.note.data or "")
+        consent_given=bool(form.consent_given.data),
+        urgent=bool(form.urgent.data),
+        note=form.note.data or "",
+    )

@@ -66,8 +66,9 @@ def post_event(data: dict[str, Any], case_id: int) -> Case:
         apply_case_event(case, g.api_user, data)
     except CaseError as exc:
         db.session.rollback()
-        abort(409 if exc.field == "_schema" else 422, message=str(exc),
-              errors={exc.field: [str(exc)]})
+        abort(
+            409 if exc.field == "_schema" else 422, message=str(exc), errors={exc.field: [str(exc)]}
+        )
     record_audit("case_viewed", "case", case.id, after=data["type"])
     db.session.commit()
     return db.session.scalars(select(Case).where(Case.id == case_id)).one()

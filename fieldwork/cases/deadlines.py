@@ -21,29 +21,51 @@ def _has_event(case: Case, kind: str) -> bool:
 
 def check_deadlines(now: datetime) -> dict[str, int]:
     """Send what is due at ``now``. Flushes; the caller commits."""
-    waiting = db.session.scalars(select(Case).where(
-        Case.closed_at.is_(None), Case.due_at.is_not(None), Case.due_at <= now + REMIND_BEFORE,
-        ~exists().where(CaseEvent.case_id == Case.id, CaseEvent.type == "contact_attempt")))
+    waiting = db.session.scalars(
+        select(Case).where(
+            Case.closed_at.is_(None),
+            Case.due_at.is_not(None),
+            Case.due_at <= now + REMIND_BEFORE,
+            ~exists().where(CaseEvent.case_id == Case.id, CaseEvent.type == "contact_attempt"),
+        )
+    )
     counts = {"reminders": 0, "escalations": 0}
-    coordinators = list(db.session.scalars(select(User).where(User.role == "coordinator",
-                                                              User.active.is_(True))))
+    coordinators = list(
+        db.session.scalars(select(User).where(User.role == "coordinator", User.active.is_(True)))
+    )
     for case in waiting:
         if case.owner is not None and not _has_event(case, "reminder_sent"):
-            notify(case.owner, "reminder", f"case:{case.id}:reminder",
-                   f"Herinnering: eerste contact voor dossier {case.id}",
-                   f"Het eerste contact voor dossier {case.id} is voorzien tegen "
-                   f"{case.due_at:%d/%m/%Y}.", case.id)
-            db.session.add(CaseEvent(case_id=case.id, type="reminder_sent",
-                                     detail={"to": case.owner.email}))
+            notify(
+                case.owner,
+                "reminder",
+                f"case:{case.id}:reminder",
+                f"Herinnering: eerste contact voor dossier {case.id}",
+                f"Het eerste contact voor dossier {case.id} is voorzien tegen "
+                f"{case.due_at:%d/%m/%Y}.",
+                case.id,
+            )
+            db.session.add(
+                CaseEvent(case_id=case.id, type="reminder_sent", detail={"to": case.owner.email})
+            )
             counts["reminders"] += 1
         if now > case.due_at and not _has_event(case, "escalated"):
             for coordinator in coordinators:
-                notify(coordinator, "escalation", f"case:{case.id}:escalation:{coordinator.id}",
-                       f"Over tijd: dossier {case.id}",
-                       f"Dossier {case.id} heeft nog geen contactpoging; de termijn "
-                       f"liep af op {case.due_at:%d/%m/%Y}.", case.id)
-            db.session.add(CaseEvent(case_id=case.id, type="escalated",
-                                     detail={"to": [c.email for c in coordinators]}))
+                notify(
+                    coordinator,
+                    "escalation",
+                    f"case:{case.id}:escalation:{coordinator.id}",
+                    f"Over tijd: dossier {case.id}",
+                    f"Dossier {case.id} heeft nog geen contactpoging; de termijn "
+                    f"liep af op {case.due_at:%d/%m/%Y}.",
+                    case.id,
+                )
+            db.session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    type="escalated",
+                    detail={"to": [c.email for c in coordinators]},
+                )
+            )
             counts["escalations"] += 1
     db.session.flush()
     return counts

@@ -13,8 +13,9 @@ STATUS_LABELS = [(code, CASE_STATUSES[code]) for code in ("contacted", "in_progr
 
 
 class AttemptForm(FlaskForm):
-    result = RadioField(_l("Result"), choices=ATTEMPT_LABELS,
-                        validators=[DataRequired(_l("Choose a result."))])
+    result = RadioField(
+        _l("Result"), choices=ATTEMPT_LABELS, validators=[DataRequired(_l("Choose a result."))]
+    )
     call_back_at = DateTimeLocalField(_l("Call back at"), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=4000)])
 
@@ -36,5 +37,6 @@ class ReassignForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField(_l("Note"), validators=[DataRequired(_l("The note is empty.")),
-                                                 Length(max=4000)])
+    text = TextAreaField(
+        _l("Note"), validators=[DataRequired(_l("The note is empty.")), Length(max=4000)]
+    )

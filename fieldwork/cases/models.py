@@ -12,16 +12,27 @@ from fieldwork.extensions import db
 from fieldwork.signals.models import Resident
 
 STATUSES = ("new", "assigned", "contacted", "in_progress", "closed")
-OUTCOMES = ("helped", "referred_onward", "info_only", "declined", "unreachable",
-            "moved_or_deceased")
+OUTCOMES = (
+    "helped",
+    "referred_onward",
+    "info_only",
+    "declined",
+    "unreachable",
+    "moved_or_deceased",
+)
 
 
 class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         # At most one open case per resident, enforced by the database.
-        Index("uq_cases_open_per_resident", "resident_id", unique=True,
-              postgresql_where=text("closed_at IS NULL"), sqlite_where=text("closed_at IS NULL")),
+        Index(
+            "uq_cases_open_per_resident",
+            "resident_id",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,8 +48,7 @@ class Case(db.Model):
 
     resident: Mapped[Resident] = relationship()
     owner: Mapped[User | None] = relationship()
-    events: Mapped[list[CaseEvent]] = relationship(back_populates="case",
-                                                   order_by="CaseEvent.id")
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
 
     @property
     def is_overdue(self) -> bool:

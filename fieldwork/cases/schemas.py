@@ -5,13 +5,18 @@ import marshmallow as ma
 from fieldwork.cases.models import OUTCOMES
 from fieldwork.cases.services import ATTEMPT_RESULTS
 
-EVENT_TYPES = ("contact_attempt", "status_change", "close", "reassigned", "note",
-               "withdraw_consent")
+EVENT_TYPES = (
+    "contact_attempt",
+    "status_change",
+    "close",
+    "reassigned",
+    "note",
+    "withdraw_consent",
+)
 
 
 class QueueQuerySchema(ma.Schema):
-    neighbourhood = ma.fields.Integer(load_default=None,
-                                      validate=ma.validate.Range(1, 2**31 - 1))
+    neighbourhood = ma.fields.Integer(load_default=None, validate=ma.validate.Range(1, 2**31 - 1))
     theme = ma.fields.String(load_default=None)
 
 

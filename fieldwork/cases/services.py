@@ -47,13 +47,15 @@ def _require_open(case: Case) -> None:
 
 
 def consent_withdrawn(case: Case) -> bool:
-    consents = list(db.session.scalars(select(Consent).where(
-        Consent.resident_id == case.resident_id)))
+    consents = list(
+        db.session.scalars(select(Consent).where(Consent.resident_id == case.resident_id))
+    )
     return bool(consents) and all(c.withdrawn_at is not None for c in consents)
 
 
-def log_contact_attempt(case: Case, by: User, result: str, note: str = "",
-                        call_back_at: datetime | None = None) -> CaseEvent:
+def log_contact_attempt(
+    case: Case, by: User, result: str, note: str = "", call_back_at: datetime | None = None
+) -> CaseEvent:
     _require_open(case)
     if consent_withdrawn(case):
         raise CaseError(_("The resident withdrew consent: no more contact."))
@@ -61,8 +63,14 @@ def log_contact_attempt(case: Case, by: User, result: str, note: str = "",
         raise CaseError(_("Unknown result."), "result")
     if result == "call_back_at" and call_back_at is None:
         raise CaseError(_("Give the time to call back."), "call_back_at")
-    event = _event(case, "contact_attempt", by, result=result, note=note,
-                   call_back_at=call_back_at.isoformat() if call_back_at else None)
+    event = _event(
+        case,
+        "contact_attempt",
+        by,
+        result=result,
+        note=note,
+        call_back_at=call_back_at.isoformat() if call_back_at else None,
+    )
     if result == "reached" and case.status in ("new", "assigned"):
         _event(case, "status_change", by, old=case.status, new="contacted")
         case.status = "contacted"
@@ -73,23 +81,33 @@ def log_contact_attempt(case: Case, by: User, result: str, note: str = "",
 def change_status(case: Case, by: User, new: str, reason: str = "") -> CaseEvent:
     _require_open(case)
     if new not in TRANSITIONS.get(case.status, set()):
-        raise CaseError(_("A case cannot go from %(old)s to %(new)s.", old=case.status, new=new),
-                        "status")
+        raise CaseError(
+            _("A case cannot go from %(old)s to %(new)s.", old=case.status, new=new), "status"
+        )
     event = _event(case, "status_change", by, old=case.status, new=new, reason=reason)
     case.status = new
     db.session.flush()
     return event
 
 
-def close_case(case: Case, by: User, outcome: str, partner: str = "",
-               reason: str = "") -> CaseEvent:
+def close_case(
+    case: Case, by: User, outcome: str, partner: str = "", reason: str = ""
+) -> CaseEvent:
     _require_open(case)
     if outcome not in OUTCOMES:
         raise CaseError(_("Choose an outcome."), "outcome")
     if outcome == "referred_onward" and not partner.strip():
         raise CaseError(_("Name the partner the resident was referred to."), "partner")
-    event = _event(case, "status_change", by, old=case.status, new="closed", outcome=outcome,
-                   partner=partner.strip() or None, reason=reason)
+    event = _event(
+        case,
+        "status_change",
+        by,
+        old=case.status,
+        new="closed",
+        outcome=outcome,
+        partner=partner.strip() or None,
+        reason=reason,
+    )
     case.status, case.outcome, case.closed_at = "closed", outcome, utcnow()
     db.session.flush()
     return event
@@ -103,8 +121,14 @@ def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
         raise CaseError(_("Choose an active contact person."), "to")
     if case.owner_id == to.id:
         raise CaseError(_("This person already owns the case."), "to")
-    event = _event(case, "reassigned", by, old=case.owner.email if case.owner else None,
-                   new=to.email, reason=reason.strip())
+    event = _event(
+        case,
+        "reassigned",
+        by,
+        old=case.owner.email if case.owner else None,
+        new=to.email,
+        reason=reason.strip(),
+    )
     case.owner = to
     if case.team_id is not None:
         from fieldwork.routing.models import TeamMember
@@ -114,8 +138,14 @@ def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
     db.session.flush()
     from fieldwork.notifications.services import notify
 
-    notify(to, "reassigned", f"event:{event.id}", "Een dossier werd aan jou doorgegeven",
-           f"{by.display_name} gaf dossier {case.id} aan jou door: {reason.strip()}", case.id)
+    notify(
+        to,
+        "reassigned",
+        f"event:{event.id}",
+        "Een dossier werd aan jou doorgegeven",
+        f"{by.display_name} gaf dossier {case.id} aan jou door: {reason.strip()}",
+        case.id,
+    )
     return event
 
 
@@ -123,11 +153,21 @@ def withdraw_consent(case: Case, by: User, reason: str = "") -> CaseEvent:
     """The resident withdrew consent: no more contact, and the case closes (declined)."""
     _require_open(case)
     now = utcnow()
-    for consent in db.session.scalars(select(Consent).where(
-            Consent.resident_id == case.resident_id, Consent.withdrawn_at.is_(None))):
+    for consent in db.session.scalars(
+        select(Consent).where(
+            Consent.resident_id == case.resident_id, Consent.withdrawn_at.is_(None)
+        )
+    ):
         consent.withdrawn_at = now
-    event = _event(case, "status_change", by, old=case.status, new="closed", outcome="declined",
-                   reason=reason.strip() or "toestemming ingetrokken")
+    event = _event(
+        case,
+        "status_change",
+        by,
+        old=case.status,
+        new="closed",
+        outcome="declined",
+        reason=reason.strip() or "toestemming ingetrokken",
+    )
     case.status, case.outcome, case.closed_at = "closed", "declined", now
     from fieldwork.volunteers.matching import withdraw_for_resident
 
@@ -159,30 +199,36 @@ def can_see_case(user: User, case: Case) -> bool:
     return db.session.get(TeamMember, (case.team_id, user.id)) is not None
 
 
-def queue_for(user: User, neighbourhood_id: int | None = None,
-              theme: str | None = None) -> list[Case]:
+def queue_for(
+    user: User, neighbourhood_id: int | None = None, theme: str | None = None
+) -> list[Case]:
     """Open cases for this user: urgent first, then by due date of first contact."""
     from fieldwork.signals.models import Resident
 
-    query = (select(Case).join(Resident, Resident.id == Case.resident_id)
-             .where(Case.closed_at.is_(None))
-             # the queue shows resident, neighbourhood and "overdue" (events) for every row
-             .options(selectinload(Case.events),
-                      selectinload(Case.resident).selectinload(Resident.neighbourhood)))
+    query = (
+        select(Case)
+        .join(Resident, Resident.id == Case.resident_id)
+        .where(Case.closed_at.is_(None))
+        # the queue shows resident, neighbourhood and "overdue" (events) for every row
+        .options(
+            selectinload(Case.events),
+            selectinload(Case.resident).selectinload(Resident.neighbourhood),
+        )
+    )
     if user.role != "coordinator":
         query = query.where(Case.owner_id == user.id)
     if neighbourhood_id:
         query = query.where(Resident.neighbourhood_id == neighbourhood_id)
     if theme:
         query = query.where(Case.id.in_(select(Signal.case_id).where(Signal.theme == theme)))
-    query = query.order_by(sql_case((Case.urgency == "urgent", 0), else_=1), Case.due_at,
-                           Case.id)
+    query = query.order_by(sql_case((Case.urgency == "urgent", 0), else_=1), Case.due_at, Case.id)
     return list(db.session.scalars(query))
 
 
 def signals_of(case: Case) -> list[Signal]:
-    return list(db.session.scalars(select(Signal).where(Signal.case_id == case.id)
-                                   .order_by(Signal.id)))
+    return list(
+        db.session.scalars(select(Signal).where(Signal.case_id == case.id).order_by(Signal.id))
+    )
 
 
 def apply_case_event(case: Case, user: User, data: dict[str, Any]) -> None:
@@ -193,13 +239,19 @@ def apply_case_event(case: Case, user: User, data: dict[str, Any]) -> None:
     if kind == "contact_attempt":
         if not data.get("result"):
             raise CaseError(_("Give the result of the attempt."), "result")
-        log_contact_attempt(case, user, data["result"], data.get("note") or "",
-                            data.get("call_back_at"))
+        log_contact_attempt(
+            case, user, data["result"], data.get("note") or "", data.get("call_back_at")
+        )
     elif kind == "status_change":
         change_status(case, user, data.get("status") or "", data.get("reason") or "")
     elif kind == "close":
-        close_case(case, user, data.get("outcome") or "", data.get("partner") or "",
-                   data.get("reason") or "")
+        close_case(
+            case,
+            user,
+            data.get("outcome") or "",
+            data.get("partner") or "",
+            data.get("reason") or "",
+        )
     elif kind == "reassigned":
         target = find_user_by_email(data["to"]) if data.get("to") else None
         if target is None:

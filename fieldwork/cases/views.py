@@ -46,21 +46,38 @@ def queue() -> str:
     cases = queue_for(current_user, neighbourhood_id, theme if theme in THEMES else None)
     record_audit("queue_viewed", "case", None, ids=[c.id for c in cases])
     db.session.commit()
-    neighbourhoods = db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.is_unlocatable.is_(False)).order_by(Neighbourhood.name))
-    return render_template("cases/queue.html", cases=cases, neighbourhoods=neighbourhoods,
-                           themes=THEMES, chosen_neighbourhood=neighbourhood_id,
-                           chosen_theme=theme)
+    neighbourhoods = db.session.scalars(
+        select(Neighbourhood)
+        .where(Neighbourhood.is_unlocatable.is_(False))
+        .order_by(Neighbourhood.name)
+    )
+    return render_template(
+        "cases/queue.html",
+        cases=cases,
+        neighbourhoods=neighbourhoods,
+        themes=THEMES,
+        chosen_neighbourhood=neighbourhood_id,
+        chosen_theme=theme,
+    )
 
 
 def _forms(case: Case) -> dict[str, object]:
     reassign_form = ReassignForm(prefix="reassign")
-    reassign_form.to.choices = [(u.email, u.display_name) for u in db.session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(STAFF),
-                           User.id != case.owner_id).order_by(User.name))]
-    return {"attempt": AttemptForm(prefix="attempt"), "status": StatusForm(prefix="status"),
-            "close": CloseForm(prefix="close"), "reassign": reassign_form,
-            "note": NoteForm(prefix="note")}
+    reassign_form.to.choices = [
+        (u.email, u.display_name)
+        for u in db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role.in_(STAFF), User.id != case.owner_id)
+            .order_by(User.name)
+        )
+    ]
+    return {
+        "attempt": AttemptForm(prefix="attempt"),
+        "status": StatusForm(prefix="status"),
+        "close": CloseForm(prefix="close"),
+        "reassign": reassign_form,
+        "note": NoteForm(prefix="note"),
+    }
 
 
 def _apply(case: Case, action: str, forms: dict) -> None:
@@ -72,8 +89,13 @@ def _apply(case: Case, action: str, forms: dict) -> None:
         # the browser gives local (Belgian) wall-clock time
         local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         fields["call_back_at"] = fields["call_back_at"].replace(tzinfo=local).astimezone(UTC)
-    kinds = {"attempt": "contact_attempt", "status": "status_change", "close": "close",
-             "reassign": "reassigned", "note": "note"}
+    kinds = {
+        "attempt": "contact_attempt",
+        "status": "status_change",
+        "close": "close",
+        "reassign": "reassigned",
+        "note": "note",
+    }
     if action == "note":
         fields["note"] = fields.pop("text")
     apply_case_event(case, current_user, {**fields, "type": kinds[action]})
@@ -113,25 +135,32 @@ def case_page(case_id: int) -> str | Response:
             status = 400
     record_audit("case_viewed", "case", case.id)
     db.session.commit()
-    consents = list(db.session.scalars(select(Consent).where(
-        Consent.resident_id == case.resident_id)))
-    return render_template("cases/case.html", case=case, signals=signals_of(case),
-                           consents=consents, forms=forms, themes=THEMES,
-                           proofs=consents_with_proof([c.id for c in consents]),
-                           near=visible_near_matches(case),
-                           notifications=case_notifications(case.id)), status
+    consents = list(
+        db.session.scalars(select(Consent).where(Consent.resident_id == case.resident_id))
+    )
+    return render_template(
+        "cases/case.html",
+        case=case,
+        signals=signals_of(case),
+        consents=consents,
+        forms=forms,
+        themes=THEMES,
+        proofs=consents_with_proof([c.id for c in consents]),
+        near=visible_near_matches(case),
+        notifications=case_notifications(case.id),
+    ), status
 
 
 def visible_near_matches(case: Case) -> list[Resident]:
     """Near-matches the user may see: no open case, or an open case the user can open."""
     visible = []
     for resident in near_matches(case.resident):
-        other = db.session.scalar(select(Case).where(Case.resident_id == resident.id,
-                                                     Case.closed_at.is_(None)))
+        other = db.session.scalar(
+            select(Case).where(Case.resident_id == resident.id, Case.closed_at.is_(None))
+        )
         if other is None or can_see_case(current_user, other):
             visible.append(resident)
-    record_audit("near_matches_viewed", "resident", case.resident_id,
-                 ids=[r.id for r in visible])
+    record_audit("near_matches_viewed", "resident", case.resident_id, ids=[r.id for r in visible])
     return visible
 
 
@@ -140,8 +169,12 @@ def visible_near_matches(case: Case) -> list[Resident]:
 def merge(case_id: int, resident_id: int) -> Response:
     case = db.session.get(Case, case_id)
     duplicate = db.session.get(Resident, resident_id)
-    if case is None or duplicate is None or not can_see_case(current_user, case) \
-            or duplicate not in visible_near_matches(case):
+    if (
+        case is None
+        or duplicate is None
+        or not can_see_case(current_user, case)
+        or duplicate not in visible_near_matches(case)
+    ):
         abort(404)
     try:
         merge_residents(case.resident, duplicate, current_user.id)

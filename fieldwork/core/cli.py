@@ -27,7 +27,9 @@ def tick_command() -> None:
     calls = tick()
     follow_ups = send_follow_up_reminders()
     db.session.commit()
-    click.echo(f"outbox: {sent} re-sent; reminders: {counts['reminders']}, "
-               f"escalations: {counts['escalations']}; good-morning calls made: "
-               f"{calls['calls_made']}, alerts: {calls['alerts']}; buurtgezel follow-ups: "
-               f"{follow_ups}")
+    click.echo(
+        f"outbox: {sent} re-sent; reminders: {counts['reminders']}, "
+        f"escalations: {counts['escalations']}; good-morning calls made: "
+        f"{calls['calls_made']}, alerts: {calls['alerts']}; buurtgezel follow-ups: "
+        f"{follow_ups}"
+    )

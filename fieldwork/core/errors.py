@@ -51,10 +51,18 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def json_error(status: int, message: str, fields: dict[str, Any] | None = None,
-               code: str | None = None) -> Response:
-    response = jsonify({"error": {"code": code or ERROR_CODES.get(status, "error"),
-                                  "message": message, "fields": fields or {}}})
+def json_error(
+    status: int, message: str, fields: dict[str, Any] | None = None, code: str | None = None
+) -> Response:
+    response = jsonify(
+        {
+            "error": {
+                "code": code or ERROR_CODES.get(status, "error"),
+                "message": message,
+                "fields": fields or {},
+            }
+        }
+    )
     response.status_code = status
     return response
 
@@ -77,8 +85,10 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
         if status == 422 and not data.get("message"):
             message = _("The request has invalid fields.")
         if status == 413 and not data.get("message"):  # beyond MAX_CONTENT_LENGTH
-            message = _("The request is too large: at most %(mb)d MB.",
-                        mb=int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20)
+            message = _(
+                "The request is too large: at most %(mb)d MB.",
+                mb=int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // 2**20,
+            )
         response = json_error(status, message, fields)
         for header, value in (data.get("headers") or {}).items():
             response.headers[header] = value

@@ -40,38 +40,48 @@ def _request_hash(payload: Any) -> str:
 
 def _replay(stored: IdempotencyKey, request_hash: str) -> Response:
     if stored.request_hash != request_hash or stored.endpoint != request.path:
-        abort(422, message="This Idempotency-Key was already used for a different request.",
-              errors={"Idempotency-Key": ["Use a new key for a new request."]})
+        abort(
+            422,
+            message="This Idempotency-Key was already used for a different request.",
+            errors={"Idempotency-Key": ["Use a new key for a new request."]},
+        )
     response = jsonify(stored.response)
     response.status_code = stored.status_code
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
 
-def _replay_the_winner(user_id: int, key: str, request_hash: str,
-                       error: Exception) -> Response:
+def _replay_the_winner(user_id: int, key: str, request_hash: str, error: Exception) -> Response:
     """After losing a race to the same key: roll back and answer as the request that won
     did; raise ``error`` when there is no such answer."""
     db.session.rollback()
-    stored = db.session.scalar(select(IdempotencyKey).where(
-        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+    stored = db.session.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+    )
     if stored is None:
         raise error
     return _replay(stored, request_hash)
 
 
-def idempotent(user_id: int, payload: Any,
-               create: Callable[[], tuple[dict[str, Any], int]]) -> Response:
+def idempotent(
+    user_id: int, payload: Any, create: Callable[[], tuple[dict[str, Any], int]]
+) -> Response:
     """Run ``create`` (which flushes, never commits) at most once per Idempotency-Key and
     commit its result together with the stored response."""
     key = (request.headers.get("Idempotency-Key") or "").strip()
     if len(key) > 200:
-        abort(422, message="Idempotency-Key is too long.",
-              errors={"Idempotency-Key": ["At most 200 characters."]})
+        abort(
+            422,
+            message="Idempotency-Key is too long.",
+            errors={"Idempotency-Key": ["At most 200 characters."]},
+        )
     request_hash = _request_hash(payload)
     if key:
-        stored = db.session.scalar(select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+        stored = db.session.scalar(
+            select(IdempotencyKey).where(
+                IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
+            )
+        )
         if stored is not None:
             return _replay(stored, request_hash)
     try:
@@ -83,9 +93,16 @@ def idempotent(user_id: int, payload: Any,
             raise
         return _replay_the_winner(user_id, key, request_hash, exc)
     if key:
-        db.session.add(IdempotencyKey(user_id=user_id, key=key, endpoint=request.path,
-                                      request_hash=request_hash, status_code=status,
-                                      response=body))
+        db.session.add(
+            IdempotencyKey(
+                user_id=user_id,
+                key=key,
+                endpoint=request.path,
+                request_hash=request_hash,
+                status_code=status,
+                response=body,
+            )
+        )
     try:
         db.session.commit()
     except IntegrityError as exc:

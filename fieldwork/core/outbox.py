@@ -48,33 +48,39 @@ def publish(message_ids: list[int]) -> int:
     sent = 0
     for message_id in message_ids:
         with db.engine.connect() as conn:
-            row = conn.execute(select(OutboxMessage.task_name, OutboxMessage.args,
-                                      OutboxMessage.sent_at)
-                               .where(OutboxMessage.id == message_id)).one_or_none()
+            row = conn.execute(
+                select(OutboxMessage.task_name, OutboxMessage.args, OutboxMessage.sent_at).where(
+                    OutboxMessage.id == message_id
+                )
+            ).one_or_none()
         if row is None or row.sent_at is not None:
             continue
         values: dict[str, Any] = {"attempts": OutboxMessage.attempts + 1}
         try:
             # retry=False: fail fast when the broker is down; the periodic flush re-sends.
-            celery.tasks[row.task_name].apply_async(args=row.args, retry=False,
-                                                         ignore_result=True)
+            celery.tasks[row.task_name].apply_async(args=row.args, retry=False, ignore_result=True)
             values["sent_at"] = utcnow()
             sent += 1
         except Exception as exc:
             log.warning("outbox %s not published: %s", message_id, exc)
             values["last_error"] = f"{type(exc).__name__}: {exc}"[:2000]
         with db.engine.begin() as conn:
-            conn.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                         .values(**values))
+            conn.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+            )
     return sent
 
 
 def unsent_ids(older_than: timedelta = timedelta(seconds=0)) -> list[int]:
     cutoff = utcnow() - older_than
-    return list(db.session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None),
-                                       OutboxMessage.created_at <= cutoff)
-        .order_by(OutboxMessage.id).limit(500)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.created_at <= cutoff)
+            .order_by(OutboxMessage.id)
+            .limit(500)
+        )
+    )
 
 
 @event.listens_for(Session, "after_commit")

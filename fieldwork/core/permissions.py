@@ -76,8 +76,11 @@ def api_roles(*roles: str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             token = bearer_token()
             if token is None:
-                abort(401, description="Send 'Authorization: Bearer <token>'; "
-                                       "get a token from POST /api/v1/auth/token.")
+                abort(
+                    401,
+                    description="Send 'Authorization: Bearer <token>'; "
+                    "get a token from POST /api/v1/auth/token.",
+                )
             authorise_token(token, allowed)
             return view(*args, **kwargs)
 

@@ -33,15 +33,20 @@ def decode_signature(data_url: str, field: str = "signature") -> bytes:
     if not data_url.startswith(SIGNATURE_PREFIX):
         raise PictureError(_("The signature could not be read. Sign again."), field)
     try:
-        raw = base64.b64decode(data_url[len(SIGNATURE_PREFIX):], validate=True)
+        raw = base64.b64decode(data_url[len(SIGNATURE_PREFIX) :], validate=True)
         with Image.open(io.BytesIO(raw)) as image:
             if image.format != "PNG" or image.width * image.height > 4_000_000:
                 raise ValueError(image.format)
             image.verify()
-    except (binascii.Error, ValueError, SyntaxError, UnidentifiedImageError, OSError,
-            Image.DecompressionBombError) as exc:  # a damaged PNG raises SyntaxError
-        raise PictureError(_("The signature could not be read. Sign again."),
-                            field) from exc
+    except (
+        binascii.Error,
+        ValueError,
+        SyntaxError,
+        UnidentifiedImageError,
+        OSError,
+        Image.DecompressionBombError,
+    ) as exc:  # a damaged PNG raises SyntaxError
+        raise PictureError(_("The signature could not be read. Sign again."), field) from exc
     return raw
 
 
@@ -55,10 +60,16 @@ def clean_photo(raw: bytes, field: str = "strip_photo") -> bytes:
                 raise PictureError(_("The photo has too many pixels."), field, 413)
             image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))  # JPEG: decode at a lower scale
             upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            Image.DecompressionBombError) as exc:
-        raise PictureError(_("This file is not a photo. Take a photo of the signed strip."),
-                            field, 422) from exc
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as exc:
+        raise PictureError(
+            _("This file is not a photo. Take a photo of the signed strip."), field, 422
+        ) from exc
     upright.thumbnail((PHOTO_EDGE, PHOTO_EDGE))
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=80, optimize=True)  # no exif= argument: none is written

@@ -72,18 +72,21 @@ class S3Storage:
         import boto3
 
         client = boto3.client(
-            "s3", endpoint_url=config.get("S3_ENDPOINT_URL") or None,
+            "s3",
+            endpoint_url=config.get("S3_ENDPOINT_URL") or None,
             region_name=config.get("S3_REGION") or None,
             aws_access_key_id=config.get("S3_ACCESS_KEY_ID") or None,
-            aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY") or None)
+            aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY") or None,
+        )
         if not config.get("S3_BUCKET"):
             raise StorageError("STORAGE_BACKEND=s3 needs S3_BUCKET")
         return cls(config["S3_BUCKET"], client)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         with _s3_errors(key):
-            self.client.put_object(Bucket=self.bucket, Key=_checked(key), Body=data,
-                                   ContentType=content_type)
+            self.client.put_object(
+                Bucket=self.bucket, Key=_checked(key), Body=data, ContentType=content_type
+            )
 
     def get(self, key: str) -> bytes:
         with _s3_errors(key):
@@ -116,7 +119,8 @@ def storage() -> Storage:
         if config.get("STORAGE_BACKEND", "local") == "s3":
             existing = S3Storage.from_config(config)
         else:
-            existing = LocalStorage(config.get("STORAGE_DIR")
-                                    or Path(app.instance_path) / "storage")
+            existing = LocalStorage(
+                config.get("STORAGE_DIR") or Path(app.instance_path) / "storage"
+            )
         app.extensions["fieldwork_storage"] = existing
     return existing

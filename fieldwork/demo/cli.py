@@ -41,15 +41,21 @@ def load_command(force: bool) -> None:
     if current_app.config.get("DATABASE_URL") and not force:
         raise click.ClickException(
             "DATABASE_URL is set: the demo creates accounts whose password is public. "
-            "Use --force only on a test server.")
+            "Use --force only on a test server."
+        )
     for report in import_municipalities(DEMO_MUNICIPALITIES, current_app.config["STATBEL_DIR"]):
         click.echo(report.lines()[0])
     streets = load_streets(DEMO_STREETS.read_bytes())
     click.echo(f"streets: {streets.created} new, {streets.unchanged} unchanged")
     for email, role, name in DEMO_USERS:
         if find_user_by_email(email) is None:
-            create_user(email=email, role=role, password=DEMO_PASSWORD, name=name,
-                        organisation=DEMO_ORGANISATIONS.get(email, ""))
+            create_user(
+                email=email,
+                role=role,
+                password=DEMO_PASSWORD,
+                name=name,
+                organisation=DEMO_ORGANISATIONS.get(email, ""),
+            )
             click.echo(f"user {email} ({role})")
     _demo_routing_and_signals()
     _demo_referral_cards()
@@ -62,24 +68,74 @@ def load_command(force: bool) -> None:
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
-        resolve_address(moorslede, street="Onbekende Dreef", house_number="3", postcode="8890",
-                        source_type="demo")
+        resolve_address(
+            moorslede,
+            street="Onbekende Dreef",
+            house_number="3",
+            postcode="8890",
+            source_type="demo",
+        )
     db.session.commit()
     click.echo(f"demo ready: log in with any demo e-mail and password {DEMO_PASSWORD}")
 
 
 DEMO_SIGNALS = [
     # (name, street, number, birth year, theme, domain, urgency, consent, note)
-    ("Maria Claes", "Dadizeleplaats", "12", 1941, "eenzaamheid", "welzijn", "normal", True,
-     "Sinds haar man overleed komt ze weinig buiten; wil graag een babbel."),
-    ("Jozef Vandenbussche", "Kerkstraat", "4", 1938, "mobiliteit", "wonen", "normal", True,
-     "Rijdt geen auto meer, raakt moeilijk bij de dokter."),
-    ("Rita Desmet", "Iepersestraat", "27", 1955, "financien_rechten", "welzijn", "normal", True,
-     "Weet niet of ze recht heeft op een verhoogde tegemoetkoming."),
-    ("Georges Lambrecht", "Oliekotstraat", "9", 1936, "veiligheid", "zorg", "urgent", True,
-     "Viel twee keer deze maand; woont alleen."),
-    ("", "Passendaalsestraat", "", None, "vrije_tijd", "welzijn", "normal", False,
-     "Buurtbewoner mist een ontmoetingsplek in de buurt."),
+    (
+        "Maria Claes",
+        "Dadizeleplaats",
+        "12",
+        1941,
+        "eenzaamheid",
+        "welzijn",
+        "normal",
+        True,
+        "Sinds haar man overleed komt ze weinig buiten; wil graag een babbel.",
+    ),
+    (
+        "Jozef Vandenbussche",
+        "Kerkstraat",
+        "4",
+        1938,
+        "mobiliteit",
+        "wonen",
+        "normal",
+        True,
+        "Rijdt geen auto meer, raakt moeilijk bij de dokter.",
+    ),
+    (
+        "Rita Desmet",
+        "Iepersestraat",
+        "27",
+        1955,
+        "financien_rechten",
+        "welzijn",
+        "normal",
+        True,
+        "Weet niet of ze recht heeft op een verhoogde tegemoetkoming.",
+    ),
+    (
+        "Georges Lambrecht",
+        "Oliekotstraat",
+        "9",
+        1936,
+        "veiligheid",
+        "zorg",
+        "urgent",
+        True,
+        "Viel twee keer deze maand; woont alleen.",
+    ),
+    (
+        "",
+        "Passendaalsestraat",
+        "",
+        None,
+        "vrije_tijd",
+        "welzijn",
+        "normal",
+        False,
+        "Buurtbewoner mist een ontmoetingsplek in de buurt.",
+    ),
 ]
 
 
@@ -94,35 +150,75 @@ def _demo_routing_and_signals() -> None:
 
     if not db.session.scalar(select(func.count()).select_from(RoutingRule)):
         ids = {n.name: n.id for n in db.session.scalars(select(Neighbourhood))}
-        replace_teams([{"name": "Moorslede 65+", "strategy": "least_loaded",
-                        "members": ["aanspreekpersoon@demo.fieldwork.be",
-                                    "jan@demo.fieldwork.be"]}])
-        replace_rules([
-            {"name": "Eenzaamheid Dadizele", "enabled": True, "first_contact_days": 5,
-             "conditions": {"neighbourhoods": [ids["Dadizele"]], "themes": ["eenzaamheid"]},
-             "assign_to": {"user": "aanspreekpersoon@demo.fieldwork.be"}},
-            {"name": "Dringend", "enabled": True, "first_contact_days": 1,
-             "conditions": {"urgency": "urgent"},
-             "assign_to": {"user": "aanspreekpersoon@demo.fieldwork.be"}},
-            {"name": "65-plussers Moorslede en Dadizele", "enabled": True,
-             "first_contact_days": 5,
-             "conditions": {"neighbourhoods": [ids["Moorslede"], ids["Dadizele"]],
-                            "age_min": 65},
-             "assign_to": {"team": "Moorslede 65+"}},
-        ])
+        replace_teams(
+            [
+                {
+                    "name": "Moorslede 65+",
+                    "strategy": "least_loaded",
+                    "members": ["aanspreekpersoon@demo.fieldwork.be", "jan@demo.fieldwork.be"],
+                }
+            ]
+        )
+        replace_rules(
+            [
+                {
+                    "name": "Eenzaamheid Dadizele",
+                    "enabled": True,
+                    "first_contact_days": 5,
+                    "conditions": {"neighbourhoods": [ids["Dadizele"]], "themes": ["eenzaamheid"]},
+                    "assign_to": {"user": "aanspreekpersoon@demo.fieldwork.be"},
+                },
+                {
+                    "name": "Dringend",
+                    "enabled": True,
+                    "first_contact_days": 1,
+                    "conditions": {"urgency": "urgent"},
+                    "assign_to": {"user": "aanspreekpersoon@demo.fieldwork.be"},
+                },
+                {
+                    "name": "65-plussers Moorslede en Dadizele",
+                    "enabled": True,
+                    "first_contact_days": 5,
+                    "conditions": {
+                        "neighbourhoods": [ids["Moorslede"], ids["Dadizele"]],
+                        "age_min": 65,
+                    },
+                    "assign_to": {"team": "Moorslede 65+"},
+                },
+            ]
+        )
         click.echo("routing: 1 team, 3 rules")
     if db.session.scalar(select(func.count()).select_from(Signal)):
         return
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
     for name, street, number, year, theme, domain, urgency, consent, note in DEMO_SIGNALS:
-        create_signal({
-            "resident": {"name": name or "onbekend", "street": street, "house_number": number,
-                         "postcode": "8890", "gemeente": "36012", "birth_year": year,
-                         "phone": "056 50 00 00" if consent else None, "lat": None, "lon": None,
-                         "statsec": None},
-            "theme": theme, "domain": domain, "urgency": urgency, "polarity": "need",
-            "note": note, "consent": {"given": consent, "how": "verbal" if consent else None,
-                                      "reference": None}}, coordinator)
+        create_signal(
+            {
+                "resident": {
+                    "name": name or "onbekend",
+                    "street": street,
+                    "house_number": number,
+                    "postcode": "8890",
+                    "gemeente": "36012",
+                    "birth_year": year,
+                    "phone": "056 50 00 00" if consent else None,
+                    "lat": None,
+                    "lon": None,
+                    "statsec": None,
+                },
+                "theme": theme,
+                "domain": domain,
+                "urgency": urgency,
+                "polarity": "need",
+                "note": note,
+                "consent": {
+                    "given": consent,
+                    "how": "verbal" if consent else None,
+                    "reference": None,
+                },
+            },
+            coordinator,
+        )
     click.echo(f"signals: {len(DEMO_SIGNALS)} (routed after commit)")
 
 
@@ -136,11 +232,26 @@ DEMO_SERVICES = [
 ]
 DEMO_CARDS = [
     # (name, street, number, birth year, themes, consent, description, best time)
-    ("Albert Verstraete", "Moorseelsestraat", "31", 1939, ["eenzaamheid", "mobiliteit"], True,
-     "Weduwnaar sinds vorig jaar, komt de deur niet meer uit; kinderen wonen ver.",
-     "voormiddag, na 10 u"),
-    ("", "Beitemstraat", "", None, ["financien_rechten"], False,
-     "Twijfelt of ze recht heeft op een verhoogde tegemoetkoming; wil niet gebeld worden.", ""),
+    (
+        "Albert Verstraete",
+        "Moorseelsestraat",
+        "31",
+        1939,
+        ["eenzaamheid", "mobiliteit"],
+        True,
+        "Weduwnaar sinds vorig jaar, komt de deur niet meer uit; kinderen wonen ver.",
+        "voormiddag, na 10 u",
+    ),
+    (
+        "",
+        "Beitemstraat",
+        "",
+        None,
+        ["financien_rechten"],
+        False,
+        "Twijfelt of ze recht heeft op een verhoogde tegemoetkoming; wil niet gebeld worden.",
+        "",
+    ),
 ]
 
 
@@ -163,27 +274,61 @@ def _demo_referral_cards() -> None:
     moorslede = db.session.query(Municipality).filter_by(code="36012").one()
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
     gp = find_user_by_email("huisarts@demo.fieldwork.be")
-    series = create_series(moorslede, "Huisartsen en thuisverpleging 2026", DEMO_SERVICES,
-                           DEFAULT_CONSENT_TEXT, 24, coordinator)
-    cards = list(db.session.scalars(select(ReferralCard).where(
-        ReferralCard.series_id == series.id).order_by(ReferralCard.id)))
+    series = create_series(
+        moorslede,
+        "Huisartsen en thuisverpleging 2026",
+        DEMO_SERVICES,
+        DEFAULT_CONSENT_TEXT,
+        24,
+        coordinator,
+    )
+    cards = list(
+        db.session.scalars(
+            select(ReferralCard)
+            .where(ReferralCard.series_id == series.id)
+            .order_by(ReferralCard.id)
+        )
+    )
     for card in cards[:8]:
         hand_out(card, "", gp)
     for card, (name, street, number, year, themes, consent, text, best) in zip(
-            cards, DEMO_CARDS, strict=False):
-        submit_card(card, {
-            "resident": {"name": name, "street": street, "house_number": number or None,
-                         "postcode": "8890", "gemeente": "36012", "birth_year": year,
-                         "phone": "051 77 88 99" if consent else None, "lat": None,
-                         "lon": None, "statsec": None},
-            "themes": themes, "urgency": "normal", "description": text, "best_time": best,
-            "consent": {"given": consent, "how": "signed_strip" if consent else None,
-                        "reference": None}}, Filer(gp))
-    _link, token = create_link(moorslede, "Bakkerij Vandamme", "bakker, Marktplaats", None, 30,
-                               coordinator)
+        cards, DEMO_CARDS, strict=False
+    ):
+        submit_card(
+            card,
+            {
+                "resident": {
+                    "name": name,
+                    "street": street,
+                    "house_number": number or None,
+                    "postcode": "8890",
+                    "gemeente": "36012",
+                    "birth_year": year,
+                    "phone": "051 77 88 99" if consent else None,
+                    "lat": None,
+                    "lon": None,
+                    "statsec": None,
+                },
+                "themes": themes,
+                "urgency": "normal",
+                "description": text,
+                "best_time": best,
+                "consent": {
+                    "given": consent,
+                    "how": "signed_strip" if consent else None,
+                    "reference": None,
+                },
+            },
+            Filer(gp),
+        )
+    _link, token = create_link(
+        moorslede, "Bakkerij Vandamme", "bakker, Marktplaats", None, 30, coordinator
+    )
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    click.echo(f"referral cards: 1 series of 24 (PDF after commit), 2 filed; one-time link "
-               f"for the baker: {base}/r/{token}")
+    click.echo(
+        f"referral cards: 1 series of 24 (PDF after commit), 2 filed; one-time link "
+        f"for the baker: {base}/r/{token}"
+    )
 
 
 def _demo_visit_round() -> None:
@@ -210,76 +355,206 @@ def _demo_visit_round() -> None:
     moorslede = db.session.query(Municipality).filter_by(code="36012").one()
     dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).one()
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
-    visit_round = create_round(moorslede, "Bezoekronde 80+ Dadizele",
-                               [dadizele.id], today() - timedelta(days=30),
-                               today() + timedelta(days=60),
-                               ["Seniorengids Moorslede", "Folder dienstencentrum",
-                                "Kalender dorpsrestaurant"], 3, coordinator)
-    job = start_import(visit_round, DEMO_VISIT_LIST.name, DEMO_VISIT_LIST.read_bytes(),
-                       coordinator, enqueue=False)
+    visit_round = create_round(
+        moorslede,
+        "Bezoekronde 80+ Dadizele",
+        [dadizele.id],
+        today() - timedelta(days=30),
+        today() + timedelta(days=60),
+        ["Seniorengids Moorslede", "Folder dienstencentrum", "Kalender dorpsrestaurant"],
+        3,
+        coordinator,
+    )
+    job = start_import(
+        visit_round, DEMO_VISIT_LIST.name, DEMO_VISIT_LIST.read_bytes(), coordinator, enqueue=False
+    )
     db.session.commit()
     run_import(job.id)  # twelve rows: read now, so that the streets can be assigned
     maria = find_user_by_email("vrijwilliger@demo.fieldwork.be")
     jef = find_user_by_email("jef@demo.fieldwork.be")
-    for street, volunteer in (("Dadizeleplaats", maria), ("Moorseelsestraat", maria),
-                              ("Klephoekstraat", jef), ("Bakkershoekstraat", jef)):
+    for street, volunteer in (
+        ("Dadizeleplaats", maria),
+        ("Moorseelsestraat", maria),
+        ("Klephoekstraat", jef),
+        ("Bakkershoekstraat", jef),
+    ):
         assign(addresses_in_street(visit_round, street), volunteer)
-    first = db.session.scalars(select(VisitAddress).where(
-        VisitAddress.round_id == visit_round.id, VisitAddress.name == "Marcella Vandamme"))
+    first = db.session.scalars(
+        select(VisitAddress).where(
+            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Marcella Vandamme"
+        )
+    )
     for address in first:
-        record_visit(address, maria, Findings(
-            outcome="spoken", themes={"eenzaamheid": "concern", "mobiliteit": "concern",
-                                      "woning": "ok"},
-            info_given=["Seniorengids Moorslede"], interests=["dorpsrestaurant"],
-            wants_buurtgezel=True, wants_contact=True,
-            consent={"given": True, "how": "signed_strip", "reference": "papieren formulier 1"},
-            note="Woont alleen sinds de zomer; zou graag eens mee naar het dorpsrestaurant."))
-    for address in db.session.scalars(select(VisitAddress).where(
-            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Gerard Desmet")):
+        record_visit(
+            address,
+            maria,
+            Findings(
+                outcome="spoken",
+                themes={"eenzaamheid": "concern", "mobiliteit": "concern", "woning": "ok"},
+                info_given=["Seniorengids Moorslede"],
+                interests=["dorpsrestaurant"],
+                wants_buurtgezel=True,
+                wants_contact=True,
+                consent={"given": True, "how": "signed_strip", "reference": "papieren formulier 1"},
+                note="Woont alleen sinds de zomer; zou graag eens mee naar het dorpsrestaurant.",
+            ),
+        )
+    for address in db.session.scalars(
+        select(VisitAddress).where(
+            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Gerard Desmet"
+        )
+    ):
         record_visit(address, maria, Findings(outcome="not_home", card_left=True))
-    for address in db.session.scalars(select(VisitAddress).where(
-            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Paula Hoornaert")):
-        record_visit(address, jef, Findings(
-            outcome="spoken", themes={"eenzaamheid": "ok", "mobiliteit": "ok"},
-            interests=["dienstencentrum"], wants_to_volunteer=True, wants_contact=True,
-            consent={"given": True, "how": "signed_strip", "reference": "papieren formulier 2"},
-            note="Was naaister; wil graag helpen in het repaircafé van het dienstencentrum."))
+    for address in db.session.scalars(
+        select(VisitAddress).where(
+            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Paula Hoornaert"
+        )
+    ):
+        record_visit(
+            address,
+            jef,
+            Findings(
+                outcome="spoken",
+                themes={"eenzaamheid": "ok", "mobiliteit": "ok"},
+                interests=["dienstencentrum"],
+                wants_to_volunteer=True,
+                wants_contact=True,
+                consent={"given": True, "how": "signed_strip", "reference": "papieren formulier 2"},
+                note="Was naaister; wil graag helpen in het repaircafé van het dienstencentrum.",
+            ),
+        )
     click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 3 visits")
 
 
 # (name, neighbourhood, e-mail, phone, status, roles, tags, talents, experience, languages,
 #  availability, mobility, support, help kinds, model 2 checked days ago or None, source)
 DEMO_VOLUNTEERS = [
-    ("Maria Vandenberghe", "Dadizele", "vrijwilliger@demo.fieldwork.be", "0476 10 20 30",
-     "active", ["visitor", "caller", "buurtgezel"], ["luisteren", "koken"],
-     "Luistert graag; kookt voor het dorpsrestaurant.", "Dertig jaar thuisverpleegkundige.",
-     ["nederlands", "frans"], ["mon_morning", "tue_morning", "thu_afternoon"], ["car"], [],
-     ["companionship", "chat"], 200, "staff"),
-    ("Jef Vermeersch", "Moorslede", "jef@demo.fieldwork.be", "0477 20 30 40", "active",
-     ["visitor", "caller"], ["tuinieren"], "Kent iedereen in de parochie.",
-     "Gepensioneerd postbode.", ["nederlands"], ["wed_morning", "fri_morning"],
-     ["bike", "on_foot"], [], [], 120, "staff"),
-    ("Linda Desmet", "Dadizele", "linda@demo.fieldwork.be", "0478 30 40 50", "active",
-     ["buurtgezel", "driver"], ["boodschappen", "babbelen"],
-     "Doet graag boodschappen samen, rijdt mensen naar de dokter.", "Winkelbediende.",
-     ["nederlands", "engels"], ["tue_morning", "thu_morning", "sat_morning"], ["car"], [],
-     ["shopping", "lift", "chat", "companionship"], 90, "staff"),
-    ("Omar Benali", "Moorslede", "omar@demo.fieldwork.be", "0479 40 50 60", "active",
-     ["buurtgezel", "event_helper"], ["herstellen", "elektriciteit"],
-     "Herstelt alles wat stroom heeft.", "Elektricien in zijn thuisland, Marokko.",
-     ["arabisch", "frans", "nederlands"], ["sat_morning", "sat_afternoon", "wed_evening"],
-     ["bike"], ["language_help"], ["small_jobs", "chat"], 60, "public_form"),
-    ("Paul Vercruysse", "Dadizele", None, "051 77 55 66", "paused", ["buurtgezel"],
-     ["wandelen"], "Wandelt elke dag.", "Leraar geschiedenis.", ["nederlands"],
-     ["mon_afternoon", "wed_afternoon"], ["on_foot"], [], ["walk", "companionship"], 400,
-     "staff"),
-    ("Rita Claeys", "Moorslede", "rita@demo.fieldwork.be", "051 77 88 99", "intake_done",
-     ["visitor"], ["muziek"], "Speelt piano; mensen samenbrengen.",
-     "Net met pensioen na 40 jaar in de bank.", ["nederlands"],
-     ["tue_afternoon", "thu_afternoon"], ["car"], ["buddy"], [], None, "staff"),
-    ("Karim Haddad", "Moorslede", "karim@example.be", "0470 12 34 56", "candidate",
-     ["event_helper", "other"], [], "Ik herstel graag fietsen.", "", ["arabisch", "frans"],
-     ["sat_morning"], [], [], [], None, "public_form"),
+    (
+        "Maria Vandenberghe",
+        "Dadizele",
+        "vrijwilliger@demo.fieldwork.be",
+        "0476 10 20 30",
+        "active",
+        ["visitor", "caller", "buurtgezel"],
+        ["luisteren", "koken"],
+        "Luistert graag; kookt voor het dorpsrestaurant.",
+        "Dertig jaar thuisverpleegkundige.",
+        ["nederlands", "frans"],
+        ["mon_morning", "tue_morning", "thu_afternoon"],
+        ["car"],
+        [],
+        ["companionship", "chat"],
+        200,
+        "staff",
+    ),
+    (
+        "Jef Vermeersch",
+        "Moorslede",
+        "jef@demo.fieldwork.be",
+        "0477 20 30 40",
+        "active",
+        ["visitor", "caller"],
+        ["tuinieren"],
+        "Kent iedereen in de parochie.",
+        "Gepensioneerd postbode.",
+        ["nederlands"],
+        ["wed_morning", "fri_morning"],
+        ["bike", "on_foot"],
+        [],
+        [],
+        120,
+        "staff",
+    ),
+    (
+        "Linda Desmet",
+        "Dadizele",
+        "linda@demo.fieldwork.be",
+        "0478 30 40 50",
+        "active",
+        ["buurtgezel", "driver"],
+        ["boodschappen", "babbelen"],
+        "Doet graag boodschappen samen, rijdt mensen naar de dokter.",
+        "Winkelbediende.",
+        ["nederlands", "engels"],
+        ["tue_morning", "thu_morning", "sat_morning"],
+        ["car"],
+        [],
+        ["shopping", "lift", "chat", "companionship"],
+        90,
+        "staff",
+    ),
+    (
+        "Omar Benali",
+        "Moorslede",
+        "omar@demo.fieldwork.be",
+        "0479 40 50 60",
+        "active",
+        ["buurtgezel", "event_helper"],
+        ["herstellen", "elektriciteit"],
+        "Herstelt alles wat stroom heeft.",
+        "Elektricien in zijn thuisland, Marokko.",
+        ["arabisch", "frans", "nederlands"],
+        ["sat_morning", "sat_afternoon", "wed_evening"],
+        ["bike"],
+        ["language_help"],
+        ["small_jobs", "chat"],
+        60,
+        "public_form",
+    ),
+    (
+        "Paul Vercruysse",
+        "Dadizele",
+        None,
+        "051 77 55 66",
+        "paused",
+        ["buurtgezel"],
+        ["wandelen"],
+        "Wandelt elke dag.",
+        "Leraar geschiedenis.",
+        ["nederlands"],
+        ["mon_afternoon", "wed_afternoon"],
+        ["on_foot"],
+        [],
+        ["walk", "companionship"],
+        400,
+        "staff",
+    ),
+    (
+        "Rita Claeys",
+        "Moorslede",
+        "rita@demo.fieldwork.be",
+        "051 77 88 99",
+        "intake_done",
+        ["visitor"],
+        ["muziek"],
+        "Speelt piano; mensen samenbrengen.",
+        "Net met pensioen na 40 jaar in de bank.",
+        ["nederlands"],
+        ["tue_afternoon", "thu_afternoon"],
+        ["car"],
+        ["buddy"],
+        [],
+        None,
+        "staff",
+    ),
+    (
+        "Karim Haddad",
+        "Moorslede",
+        "karim@example.be",
+        "0470 12 34 56",
+        "candidate",
+        ["event_helper", "other"],
+        [],
+        "Ik herstel graag fietsen.",
+        "",
+        ["arabisch", "frans"],
+        ["sat_morning"],
+        [],
+        [],
+        [],
+        None,
+        "public_form",
+    ),
 ]
 
 
@@ -299,35 +574,76 @@ def _demo_volunteers() -> None:
     if db.session.scalar(select(func.count()).select_from(Volunteer)):
         return
     moorslede = db.session.query(Municipality).filter_by(code="36012").one()
-    hoods = {n.name: n.id for n in db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.municipality_id == moorslede.id))}
+    hoods = {
+        n.name: n.id
+        for n in db.session.scalars(
+            select(Neighbourhood).where(Neighbourhood.municipality_id == moorslede.id)
+        )
+    }
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
     today = utcnow().date()
     made = {}
-    for (name, hood, email, phone, status, roles, tags, talents, experience, languages,
-         slots, mobility, support, help_kinds, checked, source) in DEMO_VOLUNTEERS:
+    for (
+        name,
+        hood,
+        email,
+        phone,
+        status,
+        roles,
+        tags,
+        talents,
+        experience,
+        languages,
+        slots,
+        mobility,
+        support,
+        help_kinds,
+        checked,
+        source,
+    ) in DEMO_VOLUNTEERS:
         account = find_user_by_email(email) if email else None
         volunteer = Volunteer(
-            municipality_id=moorslede.id, neighbourhood_id=hoods[hood], name=name,
-            email=email, phone=phone, status=status, source=source, roles=roles, tags=tags,
-            talents=talents, experience=experience, languages=languages, availability=slots,
-            mobility=mobility, support=support, help_kinds=help_kinds,
+            municipality_id=moorslede.id,
+            neighbourhood_id=hoods[hood],
+            name=name,
+            email=email,
+            phone=phone,
+            status=status,
+            source=source,
+            roles=roles,
+            tags=tags,
+            talents=talents,
+            experience=experience,
+            languages=languages,
+            availability=slots,
+            mobility=mobility,
+            support=support,
+            help_kinds=help_kinds,
             model2_checked_on=today - timedelta(days=checked) if checked else None,
             model2_checked_by_id=coordinator.id if checked and coordinator else None,
             user_id=account.id if account else None,
             data_consent_at=utcnow() - timedelta(days=checked or 3),
             intake_by_id=coordinator.id if coordinator and status != "candidate" else None,
-            intake_at=utcnow() - timedelta(days=checked or 3) if status != "candidate"
-            else None)
+            intake_at=utcnow() - timedelta(days=checked or 3) if status != "candidate" else None,
+        )
         db.session.add(volunteer)
         made[name] = volunteer
     db.session.flush()
     if coordinator is not None:
-        create_training(moorslede, "Signalen herkennen aan de deur", today - timedelta(days=45),
-                        [made[n].id for n in ("Maria Vandenberghe", "Jef Vermeersch",
-                                              "Linda Desmet")], coordinator)
-        create_training(moorslede, "Buurtgezel: een goede start", today - timedelta(days=20),
-                        [made[n].id for n in ("Linda Desmet", "Omar Benali")], coordinator)
+        create_training(
+            moorslede,
+            "Signalen herkennen aan de deur",
+            today - timedelta(days=45),
+            [made[n].id for n in ("Maria Vandenberghe", "Jef Vermeersch", "Linda Desmet")],
+            coordinator,
+        )
+        create_training(
+            moorslede,
+            "Buurtgezel: een goede start",
+            today - timedelta(days=20),
+            [made[n].id for n in ("Linda Desmet", "Omar Benali")],
+            coordinator,
+        )
     click.echo(f"volunteers: {len(made)} in the pool of Moorslede, 2 trainings")
 
 
@@ -353,9 +669,14 @@ def _demo_buurtgezellen() -> None:
     buddy = volunteer_of(maria) if maria else None
     if an is None or claes is None or buddy is None:
         return
-    request = request_for_resident(claes, an, ["companionship", "chat"],
-                                   ["mon_morning", "tue_morning"], ["nederlands"],
-                                   "Graag een vaste babbel in de week.")
+    request = request_for_resident(
+        claes,
+        an,
+        ["companionship", "chat"],
+        ["mon_morning", "tue_morning"],
+        ["nederlands"],
+        "Graag een vaste babbel in de week.",
+    )
     match = make_match(request, buddy, an, resident_informed=True, follow_up_weeks=4)
     three_weeks = timedelta(weeks=3)
     request.created_at -= three_weeks + timedelta(days=2)
@@ -393,62 +714,117 @@ def _demo_calls() -> None:
     if db.session.scalar(select(func.count()).select_from(CallCampaign)):
         return
     hamont_achel = db.session.query(Municipality).filter_by(code="72037").one()
-    hamont = db.session.scalars(select(Neighbourhood).filter_by(
-        name="Hamont", municipality_id=hamont_achel.id)).one()
+    hamont = db.session.scalars(
+        select(Neighbourhood).filter_by(name="Hamont", municipality_id=hamont_achel.id)
+    ).one()
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
     maria = find_user_by_email("vrijwilliger@demo.fieldwork.be")
     jef = find_user_by_email("jef@demo.fieldwork.be")
     an = find_user_by_email("aanspreekpersoon@demo.fieldwork.be")
     if not (coordinator and maria and jef and an):
         raise click.ClickException("the demo accounts are missing")
-    visit_round = create_round(hamont_achel, "Bezoekronde 80+ Hamont", [hamont.id],
-                               today() + timedelta(days=30), today() + timedelta(days=90),
-                               ["Seniorengids Hamont-Achel"], 3, coordinator)
-    job = start_import(visit_round, DEMO_HAMONT_LIST.name, DEMO_HAMONT_LIST.read_bytes(),
-                       coordinator, enqueue=False)
+    visit_round = create_round(
+        hamont_achel,
+        "Bezoekronde 80+ Hamont",
+        [hamont.id],
+        today() + timedelta(days=30),
+        today() + timedelta(days=90),
+        ["Seniorengids Hamont-Achel"],
+        3,
+        coordinator,
+    )
+    job = start_import(
+        visit_round,
+        DEMO_HAMONT_LIST.name,
+        DEMO_HAMONT_LIST.read_bytes(),
+        coordinator,
+        enqueue=False,
+    )
     db.session.commit()
     run_import(job.id)
     campaign = create_campaign(
-        hamont_achel, "Belactie 80+ Hamont", [hamont.id], parse_guide(
+        hamont_achel,
+        "Belactie 80+ Hamont",
+        [hamont.id],
+        parse_guide(
             "Hoe gaat het met u de laatste tijd?\n"
             "Ziet u geregeld familie, vrienden of buren? | vaak; soms; zelden; nooit\n"
             "Kan u nog zelf boodschappen doen? | ja; met hulp; nee\n"
-            "Is er iets waarmee we u kunnen helpen?"),
-        [maria.id, jef.id], 3, 120, time(10), time(19), None, coordinator)
+            "Is er iets waarmee we u kunnen helpen?"
+        ),
+        [maria.id, jef.id],
+        3,
+        120,
+        time(10),
+        time(19),
+        None,
+        coordinator,
+    )
     selection = select_targets(campaign, 80, local(utcnow()).year)
     share_out(campaign, [maria.id, jef.id])
-    targets = {t.name: t for t in db.session.scalars(select(CallTarget).where(
-        CallTarget.campaign_id == campaign.id))}
+    targets = {
+        t.name: t
+        for t in db.session.scalars(select(CallTarget).where(CallTarget.campaign_id == campaign.id))
+    }
     earlier = utcnow() - timedelta(hours=3)
     if "Rosa Wouters" in targets and targets["Rosa Wouters"].caller_id:
-        record_attempt(targets["Rosa Wouters"], maria, Conversation(
-            outcome="reached", answers={"q1": "Het gaat, maar de dagen zijn lang.",
-                                        "q2": "zelden", "q3": "met hulp"},
-            themes={"eenzaamheid": "concern", "mobiliteit": "concern", "woning": "ok"},
-            wants_regular_calls=True, wants_contact=True, consent_given=True,
-            note="Zou graag naar het dienstencentrum gaan maar heeft geen vervoer."), earlier)
+        record_attempt(
+            targets["Rosa Wouters"],
+            maria,
+            Conversation(
+                outcome="reached",
+                answers={
+                    "q1": "Het gaat, maar de dagen zijn lang.",
+                    "q2": "zelden",
+                    "q3": "met hulp",
+                },
+                themes={"eenzaamheid": "concern", "mobiliteit": "concern", "woning": "ok"},
+                wants_regular_calls=True,
+                wants_contact=True,
+                consent_given=True,
+                note="Zou graag naar het dienstencentrum gaan maar heeft geen vervoer.",
+            ),
+            earlier,
+        )
     if "Jan Bex" in targets and targets["Jan Bex"].caller_id:
-        record_attempt(targets["Jan Bex"], targets["Jan Bex"].caller or jef,
-                       Conversation(outcome="no_answer"), earlier)
+        record_attempt(
+            targets["Jan Bex"],
+            targets["Jan Bex"].caller or jef,
+            Conversation(outcome="no_answer"),
+            earlier,
+        )
     if "Anna Peeters" in targets and targets["Anna Peeters"].caller_id:
-        record_attempt(targets["Anna Peeters"], targets["Anna Peeters"].caller or jef,
-                       Conversation(outcome="call_back_at",
-                                    call_back_at=utcnow() + timedelta(days=1)), earlier)
+        record_attempt(
+            targets["Anna Peeters"],
+            targets["Anna Peeters"].caller or jef,
+            Conversation(outcome="call_back_at", call_back_at=utcnow() + timedelta(days=1)),
+            earlier,
+        )
     # Maria Claes is called around now (so that Maria's list shows the call), every day;
     # Jozef Vandenbussche at nine, and yesterday he did not answer: an alert for An.
     hour = local(utcnow()).hour
-    windows = {"Maria Claes": (time(hour), time(min(hour + 2, 23), 59 if hour >= 22 else 0)),
-               "Jozef Vandenbussche": (time(9), time(10))}
+    windows = {
+        "Maria Claes": (time(hour), time(min(hour + 2, 23), 59 if hour >= 22 else 0)),
+        "Jozef Vandenbussche": (time(9), time(10)),
+    }
     schedules = {}
     for name, neighbour, relation, phone in (
-            ("Maria Claes", "Godelieve Verhaeghe", "neighbour", "051 77 20 14"),
-            ("Jozef Vandenbussche", "Els Vandenbussche", "family", "0478 11 22 33")):
+        ("Maria Claes", "Godelieve Verhaeghe", "neighbour", "051 77 20 14"),
+        ("Jozef Vandenbussche", "Els Vandenbussche", "family", "0478 11 22 33"),
+    ):
         resident = db.session.scalars(select(Resident).filter_by(name=name)).first()
         if resident is not None:
             schedules[name] = goodmorning.create_schedule(
-                resident, list(range(7)), *windows[name], [maria.id],
-                goodmorning.Escalation(neighbour, phone, relation, True), an, coordinator,
-                True, starts_on=today())
+                resident,
+                list(range(7)),
+                *windows[name],
+                [maria.id],
+                goodmorning.Escalation(neighbour, phone, relation, True),
+                an,
+                coordinator,
+                True,
+                starts_on=today(),
+            )
     made = 0
     jozef = schedules.get("Jozef Vandenbussche")
     if jozef is not None:
@@ -456,31 +832,80 @@ def _demo_calls() -> None:
         jozef.starts_on = yesterday
         morning = at_local(yesterday, time(9, 5))
         made += goodmorning.make_calls(morning)
-        call = db.session.scalars(select(GoodMorningCall).filter_by(
-            schedule_id=jozef.id, day=yesterday)).one()
+        call = db.session.scalars(
+            select(GoodMorningCall).filter_by(schedule_id=jozef.id, day=yesterday)
+        ).one()
         for minutes in (0, 15, 30):
-            goodmorning.record_call(call, maria, "no_answer",
-                                    now=morning + timedelta(minutes=minutes))
+            goodmorning.record_call(
+                call, maria, "no_answer", now=morning + timedelta(minutes=minutes)
+            )
     counts = goodmorning.tick()
     counts["calls_made"] += made
-    click.echo(f"call campaign: Hamont, {selection.added} people on the list, "
-               f"3 calls; good-morning calls: {counts['calls_made']} made, "
-               f"{counts['alerts'] + 1} alert(s)")
+    click.echo(
+        f"call campaign: Hamont, {selection.added} people on the list, "
+        f"3 calls; good-morning calls: {counts['calls_made']} made, "
+        f"{counts['alerts'] + 1} alert(s)"
+    )
 
 
 # (week, side, caption, consent, age group, pinned, themes, polarity, moderation)
 DEMO_PHOTOS = [
-    (1, "main", "Het bankje onder de linde aan de kerk: daar zit altijd iemand.", "public",
-     "65plus", True, ["vrije_tijd"], "strength", "approve"),
-    (1, "contrast", "Het pleintje achter de sporthal: donker en vol zwerfvuil.", "report",
-     "adult", True, ["veiligheid"], "concern", "signal"),
-    (1, "main", "De speeltuin, hier ontmoeten de mama's elkaar.", "public", "adult", True,
-     ["vrije_tijd"], "strength", "approve"),
-    (2, "main", "Oversteken aan de school gaat goed sinds het zebrapad er ligt.", "analysis",
-     "child", False, ["mobiliteit"], "strength", "approve"),
+    (
+        1,
+        "main",
+        "Het bankje onder de linde aan de kerk: daar zit altijd iemand.",
+        "public",
+        "65plus",
+        True,
+        ["vrije_tijd"],
+        "strength",
+        "approve",
+    ),
+    (
+        1,
+        "contrast",
+        "Het pleintje achter de sporthal: donker en vol zwerfvuil.",
+        "report",
+        "adult",
+        True,
+        ["veiligheid"],
+        "concern",
+        "signal",
+    ),
+    (
+        1,
+        "main",
+        "De speeltuin, hier ontmoeten de mama's elkaar.",
+        "public",
+        "adult",
+        True,
+        ["vrije_tijd"],
+        "strength",
+        "approve",
+    ),
+    (
+        2,
+        "main",
+        "Oversteken aan de school gaat goed sinds het zebrapad er ligt.",
+        "analysis",
+        "child",
+        False,
+        ["mobiliteit"],
+        "strength",
+        "approve",
+    ),
     (2, "main", "Mijn buurvrouw aan haar voordeur.", "public", None, False, [], None, "hide"),
-    (2, "main", "Aan de Kerkstraat rijden ze veel te snel.", "report", "65plus", True,
-     ["mobiliteit", "veiligheid"], "concern", None),
+    (
+        2,
+        "main",
+        "Aan de Kerkstraat rijden ze veel te snel.",
+        "report",
+        "65plus",
+        True,
+        ["mobiliteit", "veiligheid"],
+        "concern",
+        None,
+    ),
 ]
 
 
@@ -535,34 +960,59 @@ def _demo_photos() -> None:
     if db.session.scalar(select(func.count()).select_from(PhotoAssignment)):
         return
     hamont_achel = db.session.query(Municipality).filter_by(code="72037").one()
-    achel = db.session.scalars(select(Neighbourhood).filter_by(
-        name="Achel", municipality_id=hamont_achel.id)).one()
+    achel = db.session.scalars(
+        select(Neighbourhood).filter_by(name="Achel", municipality_id=hamont_achel.id)
+    ).one()
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
     start = local_today() - timedelta(days=7)
     assignment = create_assignment(
-        hamont_achel, "Foto-opdracht Achel", [
-            {"prompt": "Wat is het gezelligste plekje in je buurt?",
-             "contrast": "Wat is het minst gezellige plekje?"},
+        hamont_achel,
+        "Foto-opdracht Achel",
+        [
+            {
+                "prompt": "Wat is het gezelligste plekje in je buurt?",
+                "contrast": "Wat is het minst gezellige plekje?",
+            },
             {"prompt": "Waar kan je veilig oversteken?", "contrast": ""},
             {"prompt": "Naar welke winkel ga je het liefst?", "contrast": ""},
-            {"prompt": "Waar kom je graag buren tegen?",
-             "contrast": "Waar voel je je niet op je gemak?"}],
-        [achel.id], start, start + timedelta(days=27), coordinator)
-    geometry = db.session.scalars(select(SubMunicipality.geometry).join(
-        Sector, Sector.sub_municipality_id == SubMunicipality.id).where(
-        Sector.neighbourhood_id == achel.id)).first()
+            {
+                "prompt": "Waar kom je graag buren tegen?",
+                "contrast": "Waar voel je je niet op je gemak?",
+            },
+        ],
+        [achel.id],
+        start,
+        start + timedelta(days=27),
+        coordinator,
+    )
+    geometry = db.session.scalars(
+        select(SubMunicipality.geometry)
+        .join(Sector, Sector.sub_municipality_id == SubMunicipality.id)
+        .where(Sector.neighbourhood_id == achel.id)
+    ).first()
     area = shape(json.loads(geometry)) if geometry else None
     centre = area.representative_point() if area is not None else None
-    for number, (week, side, caption, consent, age, pinned, themes, polarity,
-                 action) in enumerate(DEMO_PHOTOS):
+    for number, (week, side, caption, consent, age, pinned, themes, polarity, action) in enumerate(
+        DEMO_PHOTOS
+    ):
         lat = lon = None
         if pinned and centre is not None:
             spot = Point(centre.x + 0.012 * ((number % 3) - 1), centre.y + 0.009 * (number % 2))
             if area is not None and area.contains(spot):
                 lat, lon = spot.y, spot.x
-        photo, _new = receive_photo(assignment, Submission(
-            raw=_demo_picture(number, week), side=side, caption=caption, consent=consent,
-            age_group=age, lat=lat, lon=lon), day=start + timedelta(days=7 * (week - 1) + 2))
+        photo, _new = receive_photo(
+            assignment,
+            Submission(
+                raw=_demo_picture(number, week),
+                side=side,
+                caption=caption,
+                consent=consent,
+                age_group=age,
+                lat=lat,
+                lon=lon,
+            ),
+            day=start + timedelta(days=7 * (week - 1) + 2),
+        )
         db.session.flush()
         process_photo(photo.id)
         if themes or polarity:
@@ -574,8 +1024,10 @@ def _demo_photos() -> None:
         elif action == "signal":
             moderation.approve(photo, coordinator)
             moderation.make_signal(photo, "veiligheid", coordinator)
-    click.echo(f"photo assignment: Achel, week 2 of 4, {len(DEMO_PHOTOS)} photos; "
-               f"link /f/{assignment.token}")
+    click.echo(
+        f"photo assignment: Achel, week 2 of 4, {len(DEMO_PHOTOS)} photos; "
+        f"link /f/{assignment.token}"
+    )
 
 
 def _demo_analysis() -> None:
@@ -593,17 +1045,30 @@ def _demo_analysis() -> None:
         click.echo(f"indicators: {report.added} illustrative figures for Moorslede")
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
     dadizele = db.session.scalars(select(Neighbourhood).filter_by(name="Dadizele")).first()
-    if coordinator is None or dadizele is None or db.session.scalar(
-            select(func.count()).select_from(AttentionPoint)):
+    if (
+        coordinator is None
+        or dadizele is None
+        or db.session.scalar(select(func.count()).select_from(AttentionPoint))
+    ):
         return
-    add_quote(dadizele, "Sinds mijn man er niet meer is, komen de dagen lang. Naar het "
-              "dorpsrestaurant zou ik wel willen, maar ik raak er niet.", "eenzaamheid",
-              "visit", coordinator)
-    add_attention_point(dadizele, "Vervoer naar het dorpsrestaurant en het dienstencentrum",
-                        "Bewoners die alleen wonen willen wel komen, maar raken er niet: een "
-                        "vervoersdienst met vrijwillige chauffeurs.", ["eenzaamheid",
-                                                                        "mobiliteit"],
-                        [], ["living_alone_75plus", "share_80plus"], coordinator)
+    add_quote(
+        dadizele,
+        "Sinds mijn man er niet meer is, komen de dagen lang. Naar het "
+        "dorpsrestaurant zou ik wel willen, maar ik raak er niet.",
+        "eenzaamheid",
+        "visit",
+        coordinator,
+    )
+    add_attention_point(
+        dadizele,
+        "Vervoer naar het dorpsrestaurant en het dienstencentrum",
+        "Bewoners die alleen wonen willen wel komen, maar raken er niet: een "
+        "vervoersdienst met vrijwillige chauffeurs.",
+        ["eenzaamheid", "mobiliteit"],
+        [],
+        ["living_alone_75plus", "share_80plus"],
+        coordinator,
+    )
     click.echo("analysis: a quote and an attention point for Dadizele")
     from fieldwork.reports.rollups import rebuild
 

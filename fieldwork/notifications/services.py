@@ -15,21 +15,24 @@ from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
 
 
-def notify(user: User, kind: str, dedup_key: str, subject: str, body: str,
-           case_id: int | None = None) -> Notification | None:
+def notify(
+    user: User, kind: str, dedup_key: str, subject: str, body: str, case_id: int | None = None
+) -> Notification | None:
     """Queue one notification; None when this dedup_key was already sent. A deactivated
     account's messages go to the coordinator instead."""
     if not user.active:
-        coordinator = db.session.scalar(select(User).where(
-            User.role == "coordinator", User.active.is_(True)).order_by(User.id))
+        coordinator = db.session.scalar(
+            select(User).where(User.role == "coordinator", User.active.is_(True)).order_by(User.id)
+        )
         if coordinator is None:
             return None
         body = f"(voor {user.display_name}, niet meer actief) {body}"
         user = coordinator
     if db.session.scalar(select(Notification.id).where(Notification.dedup_key == dedup_key)):
         return None
-    notification = Notification(user_id=user.id, kind=kind, dedup_key=dedup_key,
-                                subject=subject, body=body, case_id=case_id)
+    notification = Notification(
+        user_id=user.id, kind=kind, dedup_key=dedup_key, subject=subject, body=body, case_id=case_id
+    )
     db.session.add(notification)
     db.session.flush()
     enqueue_after_commit("notifications.send_email", notification.id)
@@ -69,10 +72,19 @@ def send_email(notification_id: int) -> bool:
 
 
 def inbox(user: User) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)
-                                   .order_by(Notification.id.desc()).limit(100)))
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id)
+            .order_by(Notification.id.desc())
+            .limit(100)
+        )
+    )
 
 
 def case_notifications(case_id: int) -> list[Notification]:
-    return list(db.session.scalars(select(Notification).where(Notification.case_id == case_id)
-                                   .order_by(Notification.id)))
+    return list(
+        db.session.scalars(
+            select(Notification).where(Notification.case_id == case_id).order_by(Notification.id)
+        )
+    )

@@ -7,8 +7,12 @@ from celery import shared_task
 from fieldwork.notifications.services import send_email as send_email_once
 
 
-@shared_task(name="notifications.send_email", autoretry_for=(OSError, smtplib.SMTPException),
-             retry_backoff=30, max_retries=10)
+@shared_task(
+    name="notifications.send_email",
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=30,
+    max_retries=10,
+)
 def send_email(notification_id: int) -> bool:
     """E-mail one notification (by id). Safe to run twice."""
     return send_email_once(notification_id)

@@ -38,8 +38,9 @@ bp = Blueprint("photo_admin", __name__)
 STAFF = ("coordinator",)  # photos may show people: no other role sees them
 QUEUE_LIMIT = 60
 GALLERY_LIMIT = 400
-EXAMPLE_PROMPT = ("Wat is het gezelligste plekje in je buurt? | "
-                  "Wat is het minst gezellige plekje in je buurt?")
+EXAMPLE_PROMPT = (
+    "Wat is het gezelligste plekje in je buurt? | Wat is het minst gezellige plekje in je buurt?"
+)
 
 
 def _filters(assignment: PhotoAssignment) -> tuple[int | None, int | None]:
@@ -57,10 +58,16 @@ def _filters(assignment: PhotoAssignment) -> tuple[int | None, int | None]:
 @roles_required(*STAFF)
 def index() -> str:
     assignments = db.session.scalars(
-        select(PhotoAssignment).order_by(PhotoAssignment.starts_on.desc(),
-                                         PhotoAssignment.id.desc())).all()
-    return render_template("photos/admin_index.html", assignments=assignments,
-                           counts=moderation.counts_by_assignment(), is_open=is_open)
+        select(PhotoAssignment).order_by(
+            PhotoAssignment.starts_on.desc(), PhotoAssignment.id.desc()
+        )
+    ).all()
+    return render_template(
+        "photos/admin_index.html",
+        assignments=assignments,
+        counts=moderation.counts_by_assignment(),
+        is_open=is_open,
+    )
 
 
 @bp.route("/foto-opdrachten/nieuw", methods=["GET", "POST"])
@@ -69,9 +76,13 @@ def new() -> str | Response | tuple[str, int]:
     form = AssignmentForm()
     form.gemeente.choices = [(m.code, m.name) for m in list_municipalities()]
     form.neighbourhoods.choices = [
-        (n.id, f"{n.name} ({n.municipality.name})") for n in db.session.scalars(
-            select(Neighbourhood).where(Neighbourhood.is_unlocatable.is_(False))
-            .order_by(Neighbourhood.name))]
+        (n.id, f"{n.name} ({n.municipality.name})")
+        for n in db.session.scalars(
+            select(Neighbourhood)
+            .where(Neighbourhood.is_unlocatable.is_(False))
+            .order_by(Neighbourhood.name)
+        )
+    ]
     if request.method == "GET":
         today = local_today()
         form.starts_on.data = today
@@ -87,18 +98,26 @@ def new() -> str | Response | tuple[str, int]:
             if starts_on is None or ends_on is None:  # DataRequired said so already
                 raise PhotoError(_("Choose a date."), "starts_on")
             assignment = create_assignment(
-                municipality, form.title.data or "", parse_prompts(form.prompts.data or ""),
-                list(form.neighbourhoods.data or []), starts_on, ends_on, current_user)
+                municipality,
+                form.title.data or "",
+                parse_prompts(form.prompts.data or ""),
+                list(form.neighbourhoods.data or []),
+                starts_on,
+                ends_on,
+                current_user,
+            )
             record_audit("photo_assignment_created", "photo_assignment", assignment.id)
             db.session.commit()
-            flash(_("The photo assignment was created. Print the flyer or share the link."),
-                  "success")
+            flash(
+                _("The photo assignment was created. Print the flyer or share the link."), "success"
+            )
             return redirect(url_for("photo_admin.show", assignment_id=assignment.id))
         except PhotoError as exc:
             db.session.rollback()
             getattr(form, exc.field, form.title).errors.append(str(exc))
-    return render_template("photos/admin_new.html", form=form), \
-        400 if request.method == "POST" else 200
+    return render_template(
+        "photos/admin_new.html", form=form
+    ), 400 if request.method == "POST" else 200
 
 
 @bp.get("/foto-opdrachten/<int:assignment_id>")
@@ -106,10 +125,14 @@ def new() -> str | Response | tuple[str, int]:
 def show(assignment_id: int) -> str:
     assignment = db.get_or_404(PhotoAssignment, assignment_id)
     return render_template(
-        "photos/admin_show.html", assignment=assignment, link=moderation.public_link(assignment),
+        "photos/admin_show.html",
+        assignment=assignment,
+        link=moderation.public_link(assignment),
         counts=moderation.status_counts(assignment),
-        summaries=moderation.week_summaries(assignment), open=is_open(assignment),
-        current_week=week_of(assignment))
+        summaries=moderation.week_summaries(assignment),
+        open=is_open(assignment),
+        current_week=week_of(assignment),
+    )
 
 
 @bp.post("/foto-opdrachten/<int:assignment_id>/sluiten")
@@ -130,9 +153,14 @@ def close(assignment_id: int) -> Response:
 def flyer(assignment_id: int) -> Response:
     assignment = db.get_or_404(PhotoAssignment, assignment_id)
     pdf = render_flyer(flyer_for(assignment, moderation.public_link(assignment)))
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="foto-opdracht-{assignment.id}.pdf"',
-        "Cache-Control": "private, no-cache"})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="foto-opdracht-{assignment.id}.pdf"',
+            "Cache-Control": "private, no-cache",
+        },
+    )
 
 
 @bp.get("/foto-opdrachten/<int:assignment_id>/moderatie")
@@ -145,15 +173,27 @@ def moderate(assignment_id: int) -> str:
     photos = moderation.photos_with_status(assignment, status, QUEUE_LIMIT + 1)
     waiting = moderation.photos_with_status(assignment, "processing", QUEUE_LIMIT)
     failed = moderation.photos_with_status(assignment, "failed", QUEUE_LIMIT)
-    record_audit("photo_moderation_viewed", "photo_assignment", assignment.id, status=status,
-                 ids=[p.id for p in photos[:QUEUE_LIMIT]])
+    record_audit(
+        "photo_moderation_viewed",
+        "photo_assignment",
+        assignment.id,
+        status=status,
+        ids=[p.id for p in photos[:QUEUE_LIMIT]],
+    )
     db.session.commit()
     forms = {p.id: _action_form(p) for p in photos[:QUEUE_LIMIT]}
     return render_template(
-        "photos/admin_moderation.html", assignment=assignment, status=status,
-        photos=photos[:QUEUE_LIMIT], more=len(photos) > QUEUE_LIMIT, waiting=waiting,
-        failed=failed, counts=moderation.status_counts(assignment), forms=forms,
-        neighbourhoods={n.id: n.name for n in assignment.neighbourhoods})
+        "photos/admin_moderation.html",
+        assignment=assignment,
+        status=status,
+        photos=photos[:QUEUE_LIMIT],
+        more=len(photos) > QUEUE_LIMIT,
+        waiting=waiting,
+        failed=failed,
+        counts=moderation.status_counts(assignment),
+        forms=forms,
+        neighbourhoods={n.id: n.name for n in assignment.neighbourhoods},
+    )
 
 
 def _action_form(photo: Photo) -> PhotoActionForm:
@@ -172,9 +212,16 @@ def gallery(assignment_id: int) -> str:
     groups = moderation.gallery(assignment, "analysis", neighbourhood_id, week)
     shown = sum(len(g.main) + len(g.contrasting) for g in groups)
     return render_template(
-        "photos/admin_gallery.html", assignment=assignment, groups=groups, shown=shown,
-        neighbourhood_id=neighbourhood_id, week=week, weeks=weeks(assignment),
-        neighbourhoods={n.id: n.name for n in assignment.neighbourhoods}, themes=THEMES)
+        "photos/admin_gallery.html",
+        assignment=assignment,
+        groups=groups,
+        shown=shown,
+        neighbourhood_id=neighbourhood_id,
+        week=week,
+        weeks=weeks(assignment),
+        neighbourhoods={n.id: n.name for n in assignment.neighbourhoods},
+        themes=THEMES,
+    )
 
 
 @bp.get("/foto-opdrachten/<int:assignment_id>/kaart")
@@ -182,11 +229,13 @@ def gallery(assignment_id: int) -> str:
 def map_page(assignment_id: int) -> str:
     assignment = db.get_or_404(PhotoAssignment, assignment_id)
     neighbourhood_id, week = _filters(assignment)
-    hoods = [n for n in assignment.neighbourhoods
-             if neighbourhood_id is None or n.id == neighbourhood_id]
+    hoods = [
+        n for n in assignment.neighbourhoods if neighbourhood_id is None or n.id == neighbourhood_id
+    ]
     frame = map_of(hoods)
-    photos = moderation.pinned(moderation.photos_for("analysis", assignment, neighbourhood_id,
-                                                     week))
+    photos = moderation.pinned(
+        moderation.photos_for("analysis", assignment, neighbourhood_id, week)
+    )
     pins, outside = [], 0
     for photo in photos:
         if frame is None:
@@ -198,9 +247,16 @@ def map_page(assignment_id: int) -> str:
             continue
         pins.append((photo, x, y))
     return render_template(
-        "photos/admin_map.html", assignment=assignment, frame=frame, pins=pins,
-        outside=outside, neighbourhood_id=neighbourhood_id, week=week, weeks=weeks(assignment),
-        neighbourhoods={n.id: n.name for n in assignment.neighbourhoods})
+        "photos/admin_map.html",
+        assignment=assignment,
+        frame=frame,
+        pins=pins,
+        outside=outside,
+        neighbourhood_id=neighbourhood_id,
+        week=week,
+        weeks=weeks(assignment),
+        neighbourhoods={n.id: n.name for n in assignment.neighbourhoods},
+    )
 
 
 def _back(photo: Photo, back: str | None) -> Response:
@@ -224,8 +280,9 @@ def act(photo_id: int) -> Response:
     action = form.action.data
     try:
         if photo.status not in ("processing", "failed"):
-            moderation.tag(photo, list(form.themes.data or []), form.polarity.data or None,
-                           current_user)
+            moderation.tag(
+                photo, list(form.themes.data or []), form.polarity.data or None, current_user
+            )
         done = _("Saved.")
         if action == "approve":
             moderation.approve(photo, current_user)
@@ -263,8 +320,14 @@ def _image(photo: Photo, kind: str, cache: str) -> Response:
     except StorageError:
         current_app.logger.warning("photo %s: %s missing in storage", photo.id, kind)
         abort(404)
-    return Response(data, mimetype="image/jpeg", headers={
-        "Cache-Control": cache, "Content-Disposition": f'inline; filename="foto-{photo.id}.jpg"'})
+    return Response(
+        data,
+        mimetype="image/jpeg",
+        headers={
+            "Cache-Control": cache,
+            "Content-Disposition": f'inline; filename="foto-{photo.id}.jpg"',
+        },
+    )
 
 
 @bp.get("/foto-opdrachten/foto/<int:photo_id>/<kind>")
@@ -291,8 +354,12 @@ def public_gallery(token: str) -> str:
     """What the residents sent in and allowed to be shown publicly, after moderation."""
     assignment = public_assignment_or_404(token)
     groups = moderation.gallery(assignment, "public")
-    return render_template("photos/admin_public_gallery.html", assignment=assignment,
-                           groups=groups, open=is_open(assignment))
+    return render_template(
+        "photos/admin_public_gallery.html",
+        assignment=assignment,
+        groups=groups,
+        open=is_open(assignment),
+    )
 
 
 @bp.get("/f/<token>/foto/<int:photo_id>/<kind>")
@@ -301,8 +368,10 @@ def public_image(token: str, photo_id: int, kind: str) -> Response:
     """Only an approved photo of this link with consent "public"; anything else is 404."""
     assignment = public_assignment_or_404(token)
     photo = moderation.get_photo(photo_id)
-    if (photo is None or photo.assignment_id != assignment.id
-            or not moderation.may_show(photo, "public")):
+    if (
+        photo is None
+        or photo.assignment_id != assignment.id
+        or not moderation.may_show(photo, "public")
+    ):
         abort(404)
     return _image(photo, kind, "public, max-age=60")
-

@@ -20,8 +20,9 @@ from fieldwork.photos.schemas import (
 )
 from fieldwork.photos.uploads import MAX_UPLOAD_BYTES
 
-bp = Blueprint("api_photos", __name__, url_prefix="/api/v1",
-               description="Photo assignments: residents")
+bp = Blueprint(
+    "api_photos", __name__, url_prefix="/api/v1", description="Photo assignments: residents"
+)
 
 
 def assignment_or_404(token: str) -> PhotoAssignment:
@@ -34,12 +35,18 @@ def assignment_or_404(token: str) -> PhotoAssignment:
 def public_body(assignment: PhotoAssignment) -> dict[str, Any]:
     week = services.week_of(assignment)
     prompt = services.prompt_for(assignment, week)
-    return {"title": assignment.title, "municipality": assignment.municipality.name,
-            "open": services.is_open(assignment), "starts_on": assignment.starts_on,
-            "ends_on": assignment.ends_on, "week": week, "weeks": services.weeks(assignment),
-            "prompt": prompt["prompt"], "contrast": prompt["contrast"],
-            "neighbourhoods": [{"id": n.id, "name": n.name}
-                               for n in assignment.neighbourhoods]}
+    return {
+        "title": assignment.title,
+        "municipality": assignment.municipality.name,
+        "open": services.is_open(assignment),
+        "starts_on": assignment.starts_on,
+        "ends_on": assignment.ends_on,
+        "week": week,
+        "weeks": services.weeks(assignment),
+        "prompt": prompt["prompt"],
+        "contrast": prompt["contrast"],
+        "neighbourhoods": [{"id": n.id, "name": n.name} for n in assignment.neighbourhoods],
+    }
 
 
 @bp.get("/photo-assignments/<token>")
@@ -61,10 +68,17 @@ def read_upload(storage_file: Any) -> bytes:
 
 def submission(form: dict[str, Any], raw: bytes, key: str | None) -> services.Submission:
     return services.Submission(
-        raw=raw, side=form["side"], caption=form["caption"],
-        neighbourhood_id=form["neighbourhood_id"], lat=form["lat"], lon=form["lon"],
-        street=form["street"], age_group=form["age_group"], consent=form["consent"],
-        idempotency_key=key)
+        raw=raw,
+        side=form["side"],
+        caption=form["caption"],
+        neighbourhood_id=form["neighbourhood_id"],
+        lat=form["lat"],
+        lon=form["lon"],
+        street=form["street"],
+        age_group=form["age_group"],
+        consent=form["consent"],
+        idempotency_key=key,
+    )
 
 
 @bp.post("/photo-assignments/<token>/photos")
@@ -73,8 +87,16 @@ def submission(form: dict[str, Any], raw: bytes, key: str | None) -> services.Su
 @bp.arguments(PhotoFormSchema, location="form")
 @bp.arguments(PhotoFileSchema, location="files")
 @bp.response(201, PhotoReceivedSchema)
-@bp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False,
-                     "schema": {"type": "string", "maxLength": 200}}])
+@bp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+        }
+    ]
+)
 def post_photo(form: dict[str, Any], files: dict[str, Any], token: str) -> Any:
     """A resident's photo (multipart/form-data: `photo` and the fields). A retry with the
     same Idempotency-Key, or the same file again, is stored once (200, duplicate)."""
@@ -82,7 +104,8 @@ def post_photo(form: dict[str, Any], files: dict[str, Any], token: str) -> Any:
     key = request.headers.get("Idempotency-Key") or None
     try:
         photo, created = services.receive_photo(
-            assignment, submission(form, read_upload(files["photo"]), key))
+            assignment, submission(form, read_upload(files["photo"]), key)
+        )
     except (services.PictureError, services.PhotoError) as exc:
         refuse(exc)
     db.session.commit()

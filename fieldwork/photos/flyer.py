@@ -26,16 +26,32 @@ MARGIN = 12 * mm
 CONTENT_W = PAGE_W - 2 * MARGIN
 QR_SIZE = 54 * mm
 
-SANS, SANS_BOLD, SANS_ITALIC, MONO_BOLD = ("Helvetica", "Helvetica-Bold", "Helvetica-Oblique",
-                                           "Courier-Bold")
+SANS, SANS_BOLD, SANS_ITALIC, MONO_BOLD = (
+    "Helvetica",
+    "Helvetica-Bold",
+    "Helvetica-Oblique",
+    "Courier-Bold",
+)
 BLACK, DARK = 0.0, 0.2  # both survive photocopying
 
 SCAN = "Scan de code met de camera van je gsm"
 EVERY_WEEK = "Elke week een nieuwe vraag."
 NO_ACCOUNT = "Geen account nodig. Je kiest zelf wat we met je foto mogen doen."
 REMINDER = "Fotografeer geen herkenbare mensen zonder hun toestemming."
-MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-          "september", "oktober", "november", "december")
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 @dataclass(frozen=True)
@@ -57,7 +73,7 @@ def dutch_date(day: date, with_year: bool = True) -> str:
 
 
 def period_text(starts_on: date, ends_on: date) -> str:
-    """"van 2 maart tot 31 mei 2026" (the year once when both days share it)."""
+    """ "van 2 maart tot 31 mei 2026" (the year once when both days share it)."""
     same_year = starts_on.year == ends_on.year
     return f"van {dutch_date(starts_on, not same_year)} tot {dutch_date(ends_on)}"
 
@@ -65,16 +81,21 @@ def period_text(starts_on: date, ends_on: date) -> str:
 def flyer_for(assignment: PhotoAssignment, url: str) -> FlyerText:
     first = prompt_for(assignment, 1)
     return FlyerText(
-        municipality=assignment.municipality.name, title=assignment.title,
+        municipality=assignment.municipality.name,
+        title=assignment.title,
         prompt=first.get("prompt") or assignment.title,
         contrast=first.get("contrast") or "",
         several_prompts=len(assignment.prompts or []) > 1,
-        starts_on=assignment.starts_on, ends_on=assignment.ends_on, url=url,
-        neighbourhoods=tuple(n.name for n in assignment.neighbourhoods))
+        starts_on=assignment.starts_on,
+        ends_on=assignment.ends_on,
+        url=url,
+        neighbourhoods=tuple(n.name for n in assignment.neighbourhoods),
+    )
 
 
-def _lines_fitting(text: str, font: str, sizes: tuple[float, ...], width: float,
-                   max_lines: int) -> tuple[list[str], float]:
+def _lines_fitting(
+    text: str, font: str, sizes: tuple[float, ...], width: float, max_lines: int
+) -> tuple[list[str], float]:
     """The largest size at which the text wraps into max_lines; else the smallest, cut."""
     paragraphs = [_clean(text)] if _clean(text) else []
     for size in sizes:
@@ -88,8 +109,15 @@ def _lines_fitting(text: str, font: str, sizes: tuple[float, ...], width: float,
     return lines, size
 
 
-def _draw_lines(canvas: Canvas, lines: list[str], font: str, size: float, top: float,
-                leading: float = 1.2, x: float = MARGIN) -> float:
+def _draw_lines(
+    canvas: Canvas,
+    lines: list[str],
+    font: str,
+    size: float,
+    top: float,
+    leading: float = 1.2,
+    x: float = MARGIN,
+) -> float:
     """Lines whose first visible top is at ``top``; returns the bottom of the last line."""
     canvas.setFont(font, size)
     baseline = top - _ascent(size)
@@ -145,8 +173,11 @@ def render_flyer(text: FlyerText) -> bytes:
     footer = f"Een initiatief van de zorgzame buurt, gemeente {municipality}"
     if text.neighbourhoods:
         names = [_clean(n) for n in text.neighbourhoods]
-        listed = (f"de buurten {', '.join(names[:-1])} en {names[-1]}" if len(names) > 1
-                  else f"de buurt {names[0]}")
+        listed = (
+            f"de buurten {', '.join(names[:-1])} en {names[-1]}"
+            if len(names) > 1
+            else f"de buurt {names[0]}"
+        )
         footer = f"Voor {listed} - gemeente {municipality}"
     footer_lines, footer_size = _lines_fitting(footer, SANS, (9.5, 8.5, 7.5), CONTENT_W, 2)
     footer_top = MARGIN + _ascent(footer_size) + (len(footer_lines) - 1) * footer_size * 1.2
@@ -154,21 +185,26 @@ def render_flyer(text: FlyerText) -> bytes:
     _draw_lines(canvas, footer_lines, SANS, footer_size, footer_top)
     canvas.setFillGray(BLACK)
 
-    reminder_lines, reminder_size = _lines_fitting(REMINDER, SANS_BOLD, (13, 12, 11),
-                                                   CONTENT_W - 8 * mm, 2)
+    reminder_lines, reminder_size = _lines_fitting(
+        REMINDER, SANS_BOLD, (13, 12, 11), CONTENT_W - 8 * mm, 2
+    )
     box_h = len(reminder_lines) * reminder_size * 1.2 + 5 * mm
     box_y = footer_top + 4 * mm
     canvas.setLineWidth(2)
     canvas.rect(left, box_y, CONTENT_W, box_h, stroke=1, fill=0)
     canvas.setLineWidth(5)
     canvas.line(left + 2.5, box_y, left + 2.5, box_y + box_h)  # a bar: read this
-    _draw_lines(canvas, reminder_lines, SANS_BOLD, reminder_size, box_y + box_h - 2.5 * mm,
-                x=left + 5 * mm)
+    _draw_lines(
+        canvas, reminder_lines, SANS_BOLD, reminder_size, box_y + box_h - 2.5 * mm, x=left + 5 * mm
+    )
 
     url = _clean(text.url)
     url_line, url_size = _fit(url, MONO_BOLD, 13, CONTENT_W, 8)
-    url_lines = [url_line] if _width(url_line, MONO_BOLD, url_size) <= CONTENT_W else _wrap(
-        [url], MONO_BOLD, url_size, CONTENT_W)
+    url_lines = (
+        [url_line]
+        if _width(url_line, MONO_BOLD, url_size) <= CONTENT_W
+        else _wrap([url], MONO_BOLD, url_size, CONTENT_W)
+    )
     url_top = box_y + box_h + 5 * mm + _ascent(url_size) + (len(url_lines) - 1) * url_size * 1.2
     _draw_lines(canvas, url_lines, MONO_BOLD, url_size, url_top)
     link_bottom = box_y + box_h + 4 * mm
@@ -179,8 +215,7 @@ def render_flyer(text: FlyerText) -> bytes:
     column_x = left + drawn + 6 * mm
     column_w = right - column_x
     scan_lines, scan_size = _lines_fitting(SCAN, SANS_BOLD, (15, 14, 13, 12), column_w, 4)
-    scan_bottom = _draw_lines(canvas, scan_lines, SANS_BOLD, scan_size, qr_y + drawn,
-                              x=column_x)
+    scan_bottom = _draw_lines(canvas, scan_lines, SANS_BOLD, scan_size, qr_y + drawn, x=column_x)
     hint_lines, hint_size = _lines_fitting(NO_ACCOUNT, SANS, (11, 10, 9), column_w, 5)
     _draw_lines(canvas, hint_lines, SANS, hint_size, scan_bottom - 4 * mm, x=column_x)
     canvas.linkURL(text.url, (left, qr_y, left + drawn, qr_y + drawn), relative=0)
@@ -196,10 +231,18 @@ def render_flyer(text: FlyerText) -> bytes:
     for sizes in ((20, 18, 16), (15, 14, 13), (12, 11)):
         prompt_lines, prompt_size = _lines_fitting(text.prompt, SANS_BOLD, sizes, CONTENT_W, 4)
         contrast_lines, contrast_size = _lines_fitting(
-            f"En: {text.contrast}" if text.contrast else "", SANS, (sizes[-1] - 2, 11, 10),
-            CONTENT_W, 3)
-        needed = (len(prompt_lines) * prompt_size * 1.18
-                  + len(contrast_lines) * contrast_size * 1.2 + extra * 14 + 4 * mm)
+            f"En: {text.contrast}" if text.contrast else "",
+            SANS,
+            (sizes[-1] - 2, 11, 10),
+            CONTENT_W,
+            3,
+        )
+        needed = (
+            len(prompt_lines) * prompt_size * 1.18
+            + len(contrast_lines) * contrast_size * 1.2
+            + extra * 14
+            + 4 * mm
+        )
         if y - 2 * mm - needed >= room_bottom:
             break
     y = _draw_lines(canvas, prompt_lines, SANS_BOLD, prompt_size, y - 2 * mm, 1.18)

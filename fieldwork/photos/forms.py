@@ -12,26 +12,35 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from fieldwork.core.forms import CheckboxesField
 from fieldwork.signals.vocabulary import THEMES
 
-POLARITY_CHOICES = [("", _l("Not said")), ("strength", _l("A strength")),
-                    ("concern", _l("A concern"))]
+POLARITY_CHOICES = [
+    ("", _l("Not said")),
+    ("strength", _l("A strength")),
+    ("concern", _l("A concern")),
+]
 ACTIONS = ("approve", "hide", "rotate_left", "rotate_right", "tag", "signal")
 
 
 class AssignmentForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Give the assignment a title.")),
-                                                 Length(max=120)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Give the assignment a title.")), Length(max=120)]
+    )
     gemeente = SelectField(_l("Municipality"), choices=[])
-    neighbourhoods = CheckboxesField(_l("Neighbourhoods"), choices=[], coerce=int,
-                                     validators=[DataRequired(_l("Choose a neighbourhood."))])
+    neighbourhoods = CheckboxesField(
+        _l("Neighbourhoods"),
+        choices=[],
+        coerce=int,
+        validators=[DataRequired(_l("Choose a neighbourhood."))],
+    )
     starts_on = DateField(_l("First day"), validators=[DataRequired(_l("Choose a date."))])
     ends_on = DateField(_l("Last day"), validators=[DataRequired(_l("Choose a date."))])
     prompts = TextAreaField(
         _l("Prompts, one per week (the last one repeats): prompt | contrast"),
-        validators=[DataRequired(_l("Write at least one prompt.")), Length(max=20000)])
+        validators=[DataRequired(_l("Write at least one prompt.")), Length(max=20000)],
+    )
 
 
 def parse_prompts(text: str) -> list[dict[str, Any]]:
-    """"Wat is het gezelligste plekje? | ... het minst gezellige?" lines → prompts."""
+    """ "Wat is het gezelligste plekje? | ... het minst gezellige?" lines → prompts."""
     prompts = []
     for line in text.splitlines():
         prompt, _bar, contrast = line.partition("|")
@@ -41,8 +50,9 @@ def parse_prompts(text: str) -> list[dict[str, Any]]:
 
 
 def prompts_as_text(prompts: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{p['prompt']} | {p['contrast']}" if p.get("contrast") else p["prompt"]
-                     for p in prompts)
+    return "\n".join(
+        f"{p['prompt']} | {p['contrast']}" if p.get("contrast") else p["prompt"] for p in prompts
+    )
 
 
 class PhotoActionForm(FlaskForm):
@@ -51,10 +61,12 @@ class PhotoActionForm(FlaskForm):
 
     action = StringField(validators=[AnyOf(ACTIONS)])  # the pressed button (name="action")
     themes = CheckboxesField(_l("Themes"), choices=list(THEMES.items()))
-    polarity = RadioField(_l("The photo shows"), choices=POLARITY_CHOICES, default="",
-                          validators=[Optional()])
-    theme = SelectField(_l("Theme of the signal"), choices=[("", "—"), *THEMES.items()],
-                        validators=[Optional()])
+    polarity = RadioField(
+        _l("The photo shows"), choices=POLARITY_CHOICES, default="", validators=[Optional()]
+    )
+    theme = SelectField(
+        _l("Theme of the signal"), choices=[("", "—"), *THEMES.items()], validators=[Optional()]
+    )
     back = HiddenField()
 
 

@@ -53,16 +53,22 @@ def neighbourhood_shapes(neighbourhood_ids: list[int]) -> dict[int, BaseGeometry
     polygons: dict[int, BaseGeometry] = {}
     if neighbourhood_ids:
         for hood, sub_id, text in db.session.execute(
-                select(Sector.neighbourhood_id, SubMunicipality.id, SubMunicipality.geometry)
-                .join(SubMunicipality, Sector.sub_municipality_id == SubMunicipality.id)
-                .where(Sector.neighbourhood_id.in_(neighbourhood_ids),
-                       SubMunicipality.geometry.is_not(None)).distinct()):
+            select(Sector.neighbourhood_id, SubMunicipality.id, SubMunicipality.geometry)
+            .join(SubMunicipality, Sector.sub_municipality_id == SubMunicipality.id)
+            .where(
+                Sector.neighbourhood_id.in_(neighbourhood_ids),
+                SubMunicipality.geometry.is_not(None),
+            )
+            .distinct()
+        ):
             if text and sub_id not in parts[hood]:
                 parts[hood].append(sub_id)
                 if sub_id not in polygons:
                     polygons[sub_id] = shape(json.loads(text))
-    return {hood: unary_union([polygons[s] for s in subs]) if subs else None
-            for hood, subs in parts.items()}
+    return {
+        hood: unary_union([polygons[s] for s in subs]) if subs else None
+        for hood, subs in parts.items()
+    }
 
 
 def neighbourhood_shape(neighbourhood_id: int) -> BaseGeometry | None:

@@ -29,9 +29,11 @@ PHOTO_STATUSES = ("processing", "new", "approved", "hidden", "failed")
 SIDES = ("main", "contrast")
 
 photo_assignment_neighbourhoods = Table(
-    "photo_assignment_neighbourhoods", db.metadata,
-    Column("assignment_id", ForeignKey("photo_assignments.id", ondelete="CASCADE"),
-           primary_key=True),
+    "photo_assignment_neighbourhoods",
+    db.metadata,
+    Column(
+        "assignment_id", ForeignKey("photo_assignments.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("neighbourhood_id", ForeignKey("neighbourhoods.id"), primary_key=True),
 )
 
@@ -56,7 +58,8 @@ class PhotoAssignment(db.Model):
 
     municipality: Mapped[Municipality] = relationship()
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
-        secondary=photo_assignment_neighbourhoods, order_by="Neighbourhood.name")
+        secondary=photo_assignment_neighbourhoods, order_by="Neighbourhood.name"
+    )
 
 
 class Photo(db.Model):
@@ -65,16 +68,19 @@ class Photo(db.Model):
     re-encoded without any EXIF (GPS is kept only as the pin the resident placed)."""
 
     __tablename__ = "photos"
-    __table_args__ = (UniqueConstraint("assignment_id", "sha256"),
-                      UniqueConstraint("assignment_id", "idempotency_key"))
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "sha256"),
+        UniqueConstraint("assignment_id", "idempotency_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("photo_assignments.id"), index=True)
     week: Mapped[int] = mapped_column(Integer, default=1)
     side: Mapped[str] = mapped_column(String(10), default="main")
     prompt: Mapped[str] = mapped_column(String(300))  # as the resident saw it
-    neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhoods.id"),
-                                                         index=True)
+    neighbourhood_id: Mapped[int | None] = mapped_column(
+        ForeignKey("neighbourhoods.id"), index=True
+    )
     caption: Mapped[str] = mapped_column(Text, default="")
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)

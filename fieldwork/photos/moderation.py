@@ -48,25 +48,32 @@ def get_photo(photo_id: int, lock: bool = False) -> Photo | None:
 # --- what each consent allows -------------------------------------------------------------
 
 
-def photos_for(usage: str, assignment: PhotoAssignment | None = None,
-               neighbourhood_id: int | None = None, week: int | None = None) -> list[Photo]:
+def photos_for(
+    usage: str,
+    assignment: PhotoAssignment | None = None,
+    neighbourhood_id: int | None = None,
+    week: int | None = None,
+) -> list[Photo]:
     """Approved photos that may be used for ``usage``: "analysis" (staff views: every
     approved photo), "report" (the neighbourhood report: consent report or public) or
     "public" (shown without an account: consent public). Hidden, new, processing and
     failed photos are never in it. By week, side, then as they came in."""
     if usage not in USAGES:
         raise ValueError(f"unknown usage {usage!r}")
-    query = select(Photo).where(Photo.status == "approved",
-                                Photo.consent.in_(USAGES[usage]))
+    query = select(Photo).where(Photo.status == "approved", Photo.consent.in_(USAGES[usage]))
     if assignment is not None:
         query = query.where(Photo.assignment_id == assignment.id)
     if neighbourhood_id is not None:
         query = query.where(Photo.neighbourhood_id == neighbourhood_id)
     if week is not None:
         query = query.where(Photo.week == week)
-    return list(db.session.scalars(query.order_by(Photo.assignment_id, Photo.week,
-                                                  Photo.side.desc(), Photo.created_at,
-                                                  Photo.id)))
+    return list(
+        db.session.scalars(
+            query.order_by(
+                Photo.assignment_id, Photo.week, Photo.side.desc(), Photo.created_at, Photo.id
+            )
+        )
+    )
 
 
 def may_show(photo: Photo, usage: str) -> bool:
@@ -123,8 +130,9 @@ def rotate(photo: Photo, rotation: int, user: User | None) -> Photo:
     270): the stored original and the thumbnail are drawn again from the stored original.
     Asking for the rotation it already has changes nothing (safe to send twice)."""
     if rotation not in ROTATIONS:
-        raise PhotoError(_("Turn a photo by a quarter turn: 0, 90, 180 or 270 degrees."),
-                         "rotation")
+        raise PhotoError(
+            _("Turn a photo by a quarter turn: 0, 90, 180 or 270 degrees."), "rotation"
+        )
     _needs_versions(photo)
     step = (rotation - photo.rotation) % 360
     if not step:
@@ -163,17 +171,26 @@ def make_signal(photo: Photo, theme: str, user: User | None) -> Signal:
     if photo.signal_id is not None:
         raise PhotoError(_("This photo already became a signal."), "signal", 409)
     if photo.status not in ("new", "approved"):
-        raise PhotoError(_("Only a photo that is not hidden can become a signal."), "status",
-                         409)
+        raise PhotoError(_("Only a photo that is not hidden can become a signal."), "status", 409)
     if photo.neighbourhood_id is None:
-        raise PhotoError(_("This photo has no neighbourhood: a signal needs one."),
-                         "neighbourhood", 422)
+        raise PhotoError(
+            _("This photo has no neighbourhood: a signal needs one."), "neighbourhood", 422
+        )
     if photo.polarity == "strength":
-        raise PhotoError(_("This photo shows a strength; only a concern becomes a signal."),
-                         "polarity", 422)
-    signal = Signal(resident=None, neighbourhood_id=photo.neighbourhood_id, theme=theme,
-                    domain=THEME_DOMAINS[theme], urgency="normal", polarity="need",
-                    source="photo", note="", filed_by_id=user.id if user else None)
+        raise PhotoError(
+            _("This photo shows a strength; only a concern becomes a signal."), "polarity", 422
+        )
+    signal = Signal(
+        resident=None,
+        neighbourhood_id=photo.neighbourhood_id,
+        theme=theme,
+        domain=THEME_DOMAINS[theme],
+        urgency="normal",
+        polarity="need",
+        source="photo",
+        note="",
+        filed_by_id=user.id if user else None,
+    )
     db.session.add(signal)
     db.session.flush()
     photo.signal_id = signal.id
@@ -189,21 +206,29 @@ def make_signal(photo: Photo, theme: str, user: User | None) -> Signal:
 # --- queues, galleries, counts ---------------------------------------------------------------
 
 
-def photos_with_status(assignment: PhotoAssignment, status: str,
-                       limit: int = 100) -> list[Photo]:
+def photos_with_status(assignment: PhotoAssignment, status: str, limit: int = 100) -> list[Photo]:
     """The moderation queue of one status, oldest first (the first in is moderated first)."""
     if status not in PHOTO_STATUSES:
         return []
-    return list(db.session.scalars(
-        select(Photo).where(Photo.assignment_id == assignment.id, Photo.status == status)
-        .order_by(Photo.created_at, Photo.id).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(Photo)
+            .where(Photo.assignment_id == assignment.id, Photo.status == status)
+            .order_by(Photo.created_at, Photo.id)
+            .limit(limit)
+        )
+    )
 
 
 def status_counts(assignment: PhotoAssignment) -> dict[str, int]:
     """Photos of the assignment per status (every status present, 0 when none)."""
-    rows = dict(db.session.execute(
-        select(Photo.status, func.count()).where(Photo.assignment_id == assignment.id)
-        .group_by(Photo.status)).all())
+    rows = dict(
+        db.session.execute(
+            select(Photo.status, func.count())
+            .where(Photo.assignment_id == assignment.id)
+            .group_by(Photo.status)
+        ).all()
+    )
     return {status: int(rows.get(status, 0)) for status in PHOTO_STATUSES}
 
 
@@ -211,8 +236,10 @@ def counts_by_assignment() -> dict[int, dict[str, int]]:
     """{assignment id: {status: count}} for the list of assignments."""
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for assignment_id, status, count in db.session.execute(
-            select(Photo.assignment_id, Photo.status, func.count())
-            .group_by(Photo.assignment_id, Photo.status)):
+        select(Photo.assignment_id, Photo.status, func.count()).group_by(
+            Photo.assignment_id, Photo.status
+        )
+    ):
         counts[assignment_id][status] = int(count)
     return dict(counts)
 
@@ -240,17 +267,25 @@ def week_summaries(assignment: PhotoAssignment) -> list[WeekSummary]:
     """Every week of the period with its prompt and the photo counts per side and status."""
     counts: dict[tuple[int, str], dict[str, int]] = defaultdict(dict)
     for week, side, status, count in db.session.execute(
-            select(Photo.week, Photo.side, Photo.status, func.count())
-            .where(Photo.assignment_id == assignment.id)
-            .group_by(Photo.week, Photo.side, Photo.status)):
+        select(Photo.week, Photo.side, Photo.status, func.count())
+        .where(Photo.assignment_id == assignment.id)
+        .group_by(Photo.week, Photo.side, Photo.status)
+    ):
         counts[(week, side)][status] = int(count)
     summaries = []
     for week in range(1, weeks(assignment) + 1):
         prompt = prompt_for(assignment, week)
         first, last = week_dates(assignment, week)
-        summaries.append(WeekSummary(
-            week, first, last, prompt["prompt"], prompt.get("contrast") or "",
-            {side: counts.get((week, side), {}) for side in SIDES}))
+        summaries.append(
+            WeekSummary(
+                week,
+                first,
+                last,
+                prompt["prompt"],
+                prompt.get("contrast") or "",
+                {side: counts.get((week, side), {}) for side in SIDES},
+            )
+        )
     return summaries
 
 
@@ -265,20 +300,26 @@ class PromptCount:
     count: int
 
 
-def prompt_counts(usage: str = "analysis", assignment: PhotoAssignment | None = None,
-                  neighbourhood_id: int | None = None) -> list[PromptCount]:
+def prompt_counts(
+    usage: str = "analysis",
+    assignment: PhotoAssignment | None = None,
+    neighbourhood_id: int | None = None,
+) -> list[PromptCount]:
     """How many photos each prompt got that may be used for ``usage`` (see photos_for)."""
     if usage not in USAGES:
         raise ValueError(f"unknown usage {usage!r}")
-    query = (select(Photo.assignment_id, Photo.week, Photo.side, Photo.prompt, func.count())
-             .where(Photo.status == "approved", Photo.consent.in_(USAGES[usage])))
+    query = select(Photo.assignment_id, Photo.week, Photo.side, Photo.prompt, func.count()).where(
+        Photo.status == "approved", Photo.consent.in_(USAGES[usage])
+    )
     if assignment is not None:
         query = query.where(Photo.assignment_id == assignment.id)
     if neighbourhood_id is not None:
         query = query.where(Photo.neighbourhood_id == neighbourhood_id)
     rows = db.session.execute(
-        query.group_by(Photo.assignment_id, Photo.week, Photo.side, Photo.prompt)
-        .order_by(Photo.assignment_id, Photo.week, Photo.side.desc()))
+        query.group_by(Photo.assignment_id, Photo.week, Photo.side, Photo.prompt).order_by(
+            Photo.assignment_id, Photo.week, Photo.side.desc()
+        )
+    )
     return [PromptCount(a, w, s, p, int(n)) for a, w, s, p, n in rows]
 
 
@@ -297,8 +338,12 @@ class GalleryWeek:
         return bool(self.contrast or self.contrasting)
 
 
-def gallery(assignment: PhotoAssignment, usage: str, neighbourhood_id: int | None = None,
-            week: int | None = None) -> list[GalleryWeek]:
+def gallery(
+    assignment: PhotoAssignment,
+    usage: str,
+    neighbourhood_id: int | None = None,
+    week: int | None = None,
+) -> list[GalleryWeek]:
     """The photos that may be shown for ``usage``, grouped per week (prompt); weeks without
     photos are left out."""
     grouped: dict[int, GalleryWeek] = {}
@@ -306,8 +351,9 @@ def gallery(assignment: PhotoAssignment, usage: str, neighbourhood_id: int | Non
         entry = grouped.get(photo.week)
         if entry is None:
             prompt = prompt_for(assignment, photo.week)
-            entry = grouped[photo.week] = GalleryWeek(photo.week, prompt["prompt"],
-                                                      prompt.get("contrast") or "")
+            entry = grouped[photo.week] = GalleryWeek(
+                photo.week, prompt["prompt"], prompt.get("contrast") or ""
+            )
         (entry.contrasting if photo.side == "contrast" else entry.main).append(photo)
     return [grouped[w] for w in sorted(grouped)]
 

@@ -32,8 +32,12 @@ from fieldwork.photos.moderation_schemas import (
 )
 from fieldwork.photos.services import PhotoError, create_assignment, is_open
 
-bp = Blueprint("api_photo_moderation", __name__, url_prefix="/api/v1",
-               description="Photo assignments: coordinator")
+bp = Blueprint(
+    "api_photo_moderation",
+    __name__,
+    url_prefix="/api/v1",
+    description="Photo assignments: coordinator",
+)
 BEARER = [{"bearerAuth": []}]
 STAFF = (Role.COORDINATOR,)  # photos may show people: analysts and others see none
 LIST_LIMIT = 500
@@ -41,28 +45,72 @@ LIST_LIMIT = 500
 
 def assignment_body(assignment: PhotoAssignment) -> dict[str, Any]:
     return {
-        "id": assignment.id, "gemeente": assignment.municipality.code, "title": assignment.title,
+        "id": assignment.id,
+        "gemeente": assignment.municipality.code,
+        "title": assignment.title,
         "prompts": assignment.prompts,
         "neighbourhoods": [{"id": n.id, "name": n.name} for n in assignment.neighbourhoods],
-        "starts_on": assignment.starts_on, "ends_on": assignment.ends_on,
-        "open": is_open(assignment), "closed_at": assignment.closed_at,
+        "starts_on": assignment.starts_on,
+        "ends_on": assignment.ends_on,
+        "open": is_open(assignment),
+        "closed_at": assignment.closed_at,
         "link": moderation.public_link(assignment),
         "flyer_url": url_for("photo_admin.flyer", assignment_id=assignment.id),
         "counts": moderation.status_counts(assignment),
-        "weeks": [{"week": s.week, "starts_on": s.starts_on, "ends_on": s.ends_on,
-                   "prompt": s.prompt, "contrast": s.contrast, "counts": s.counts}
-                  for s in moderation.week_summaries(assignment)]}
+        "weeks": [
+            {
+                "week": s.week,
+                "starts_on": s.starts_on,
+                "ends_on": s.ends_on,
+                "prompt": s.prompt,
+                "contrast": s.contrast,
+                "counts": s.counts,
+            }
+            for s in moderation.week_summaries(assignment)
+        ],
+    }
 
 
 def photo_body(photo: Photo) -> dict[str, Any]:
     has_files = photo.status in moderation.MODERATED and photo.original_key is not None
-    body = {name: getattr(photo, name) for name in (
-        "id", "assignment_id", "week", "side", "prompt", "neighbourhood_id", "caption", "lat",
-        "lon", "street", "age_group", "consent", "status", "failure", "width", "height",
-        "rotation", "themes", "polarity", "signal_id", "moderated_at", "created_at")}
+    body = {
+        name: getattr(photo, name)
+        for name in (
+            "id",
+            "assignment_id",
+            "week",
+            "side",
+            "prompt",
+            "neighbourhood_id",
+            "caption",
+            "lat",
+            "lon",
+            "street",
+            "age_group",
+            "consent",
+            "status",
+            "failure",
+            "width",
+            "height",
+            "rotation",
+            "themes",
+            "polarity",
+            "signal_id",
+            "moderated_at",
+            "created_at",
+        )
+    }
     for kind in ("thumb", "full"):
-        body[f"{kind}_url"] = url_for("api_photo_moderation.get_photo_image", photo_id=photo.id,
-                                      kind=kind, v=photo.rotation) if has_files else None
+        body[f"{kind}_url"] = (
+            url_for(
+                "api_photo_moderation.get_photo_image",
+                photo_id=photo.id,
+                kind=kind,
+                v=photo.rotation,
+            )
+            if has_files
+            else None
+        )
     return body
 
 
@@ -90,12 +138,21 @@ def post_assignment(payload: dict[str, Any]) -> dict[str, Any]:
     period. The answer carries the public link and the flyer's address."""
     municipality = get_municipality(payload["gemeente"])
     if municipality is None:
-        abort(422, message="This municipality has not been imported.",
-              errors={"gemeente": ["Not imported."]})
+        abort(
+            422,
+            message="This municipality has not been imported.",
+            errors={"gemeente": ["Not imported."]},
+        )
     try:
         assignment = create_assignment(
-            municipality, payload["title"], payload["prompts"], payload["neighbourhood_ids"],
-            payload["starts_on"], payload["ends_on"], g.api_user)
+            municipality,
+            payload["title"],
+            payload["prompts"],
+            payload["neighbourhood_ids"],
+            payload["starts_on"],
+            payload["ends_on"],
+            g.api_user,
+        )
     except PhotoError as exc:
         refuse(exc)
     record_audit("photo_assignment_created", "photo_assignment", assignment.id)
@@ -128,10 +185,10 @@ def get_photos(query: dict[str, Any], assignment_id: int) -> dict[str, Any]:
         statement = statement.where(Photo.neighbourhood_id == query["neighbourhood"])
     if query["week"] is not None:
         statement = statement.where(Photo.week == query["week"])
-    photos = db.session.scalars(statement.order_by(Photo.created_at, Photo.id)
-                                .limit(LIST_LIMIT)).all()
-    record_audit("photos_listed", "photo_assignment", assignment.id,
-                 ids=[p.id for p in photos])
+    photos = db.session.scalars(
+        statement.order_by(Photo.created_at, Photo.id).limit(LIST_LIMIT)
+    ).all()
+    record_audit("photos_listed", "photo_assignment", assignment.id, ids=[p.id for p in photos])
     db.session.commit()
     return {"photos": [photo_body(p) for p in photos]}
 
@@ -148,16 +205,21 @@ def post_moderation(payload: dict[str, Any], photo_id: int) -> dict[str, Any]:
     user = g.api_user
     try:
         if "themes" in payload or "polarity" in payload:
-            moderation.tag(photo, payload.get("themes", list(photo.themes or [])),
-                           payload.get("polarity", photo.polarity), user)
+            moderation.tag(
+                photo,
+                payload.get("themes", list(photo.themes or [])),
+                payload.get("polarity", photo.polarity),
+                user,
+            )
         if payload["action"] == "approve":
             moderation.approve(photo, user)
         elif payload["action"] == "hide":
             moderation.hide(photo, user)
         else:
             rotation = payload.get("rotation")
-            moderation.rotate(photo, (photo.rotation + 90) % 360 if rotation is None
-                              else rotation, user)
+            moderation.rotate(
+                photo, (photo.rotation + 90) % 360 if rotation is None else rotation, user
+            )
     except PhotoError as exc:
         refuse(exc)
     except StorageError:
@@ -201,5 +263,4 @@ def get_photo_image(photo_id: int, kind: str) -> Response:
     if kind == "full":
         record_audit("photo_viewed", "photo", photo.id)
         db.session.commit()
-    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, "
-                                                                           "max-age=3600"})
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

@@ -15,14 +15,22 @@ class PhotoPromptSchema(ma.Schema):
 
 
 class PhotoAssignmentInSchema(ma.Schema):
-    gemeente = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        r"^\d{5}$", error="A 5-digit NIS code, e.g. 72037."))
+    gemeente = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(r"^\d{5}$", error="A 5-digit NIS code, e.g. 72037."),
+    )
     title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    prompts = ma.fields.List(ma.fields.Nested(PhotoPromptSchema), required=True,
-                             validate=ma.validate.Length(min=1, max=52),
-                             metadata={"description": "One per week; the last one repeats."})
-    neighbourhood_ids = ma.fields.List(ma.fields.Integer(strict=True, validate=ma.validate.Range(
-        1, 2**31 - 1)), required=True, validate=ma.validate.Length(min=1, max=200))
+    prompts = ma.fields.List(
+        ma.fields.Nested(PhotoPromptSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=52),
+        metadata={"description": "One per week; the last one repeats."},
+    )
+    neighbourhood_ids = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 2**31 - 1)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=200),
+    )
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
 
@@ -46,8 +54,9 @@ class PhotoWeekSchema(ma.Schema):
     ends_on = ma.fields.Date()
     prompt = ma.fields.String()
     contrast = ma.fields.String()
-    counts = ma.fields.Nested(PhotoSideCountsSchema, metadata={
-        "description": "Photos per side and status"})
+    counts = ma.fields.Nested(
+        PhotoSideCountsSchema, metadata={"description": "Photos per side and status"}
+    )
 
 
 class PhotoNeighbourhoodSchema(ma.Schema):
@@ -73,8 +82,7 @@ class PhotoAssignmentSchema(ma.Schema):
 
 class PhotoQuerySchema(ma.Schema):
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(PHOTO_STATUSES))
-    neighbourhood = ma.fields.Integer(load_default=None, validate=ma.validate.Range(
-        1, 2**31 - 1))
+    neighbourhood = ma.fields.Integer(load_default=None, validate=ma.validate.Range(1, 2**31 - 1))
     week = ma.fields.Integer(load_default=None, validate=ma.validate.Range(1, 60))
 
 
@@ -110,14 +118,22 @@ class PhotoListSchema(ma.Schema):
 
 
 class PhotoModerationInSchema(ma.Schema):
-    action = ma.fields.String(required=True, validate=ma.validate.OneOf(
-        ["approve", "hide", "rotate"]))
-    rotation = ma.fields.Integer(strict=True, validate=ma.validate.OneOf(ROTATIONS), metadata={
-        "description": "With rotate: degrees clockwise from how the photo came in (0, 90, 180, "
-                       "270); the same value again changes nothing. Omitted: a quarter turn "
-                       "further."})
-    themes = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
-                            validate=ma.validate.Length(max=len(THEMES)))
+    action = ma.fields.String(
+        required=True, validate=ma.validate.OneOf(["approve", "hide", "rotate"])
+    )
+    rotation = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.OneOf(ROTATIONS),
+        metadata={
+            "description": "With rotate: degrees clockwise from how the photo came in (0, 90, 180, "
+            "270); the same value again changes nothing. Omitted: a quarter turn "
+            "further."
+        },
+    )
+    themes = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
+        validate=ma.validate.Length(max=len(THEMES)),
+    )
     polarity = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(PHOTO_POLARITIES))
 
 

@@ -13,20 +13,29 @@ class PhotoFormSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    consent = ma.fields.String(required=True, validate=ma.validate.OneOf(CONSENTS), metadata={
-        "description": "analysis: only for the neighbourhood analysis; report: may appear in "
-                       "the neighbourhood report; public: may be shown publicly"})
+    consent = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(CONSENTS),
+        metadata={
+            "description": "analysis: only for the neighbourhood analysis; report: may appear in "
+            "the neighbourhood report; public: may be shown publicly"
+        },
+    )
     side = ma.fields.String(load_default="main", validate=ma.validate.OneOf(SIDES))
     caption = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
-    neighbourhood_id = ma.fields.Integer(load_default=None, allow_none=True,
-                                         validate=ma.validate.Range(1, 2**31 - 1))
-    lat = ma.fields.Float(load_default=None, allow_none=True,
-                          validate=ma.validate.Range(-90, 90), allow_nan=False)
-    lon = ma.fields.Float(load_default=None, allow_none=True,
-                          validate=ma.validate.Range(-180, 180), allow_nan=False)
+    neighbourhood_id = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(1, 2**31 - 1)
+    )
+    lat = ma.fields.Float(
+        load_default=None, allow_none=True, validate=ma.validate.Range(-90, 90), allow_nan=False
+    )
+    lon = ma.fields.Float(
+        load_default=None, allow_none=True, validate=ma.validate.Range(-180, 180), allow_nan=False
+    )
     street = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
-    age_group = ma.fields.String(load_default=None, allow_none=True,
-                                 validate=ma.validate.OneOf(AGE_GROUPS))
+    age_group = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.OneOf(AGE_GROUPS)
+    )
 
     @ma.pre_load
     def blanks_are_missing(self, data: dict, **kwargs: object) -> dict:
@@ -40,10 +49,12 @@ class PhotoFileSchema(ma.Schema):
 
 class PhotoReceivedSchema(ma.Schema):
     id = ma.fields.Integer()
-    status = ma.fields.String(metadata={"description": "processing: the worker makes the "
-                                                      "thumbnail"})
-    duplicate = ma.fields.Boolean(metadata={"description": "this photo was already sent: "
-                                                           "stored once"})
+    status = ma.fields.String(
+        metadata={"description": "processing: the worker makes the thumbnail"}
+    )
+    duplicate = ma.fields.Boolean(
+        metadata={"description": "this photo was already sent: stored once"}
+    )
 
 
 class AssignmentPublicSchema(ma.Schema):

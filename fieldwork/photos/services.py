@@ -55,9 +55,15 @@ def clean_prompts(prompts: list[dict[str, Any]]) -> list[dict[str, str]]:
     return cleaned
 
 
-def create_assignment(municipality: Municipality, title: str, prompts: list[dict[str, Any]],
-                      neighbourhood_ids: list[int], starts_on: date, ends_on: date,
-                      user: User | None) -> PhotoAssignment:
+def create_assignment(
+    municipality: Municipality,
+    title: str,
+    prompts: list[dict[str, Any]],
+    neighbourhood_ids: list[int],
+    starts_on: date,
+    ends_on: date,
+    user: User | None,
+) -> PhotoAssignment:
     """A photo assignment: a prompt for each week (the last one repeats), neighbourhoods,
     a period; a random public link."""
     title = " ".join(title.split())[:120]
@@ -67,15 +73,27 @@ def create_assignment(municipality: Municipality, title: str, prompts: list[dict
         raise PhotoError(_("The period ends before it starts."), "ends_on")
     if (ends_on - starts_on).days > MAX_WEEKS * 7:
         raise PhotoError(_("At most a year."), "ends_on")
-    hoods = list(db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.id.in_(neighbourhood_ids), Neighbourhood.is_unlocatable.is_(False),
-        Neighbourhood.municipality_id == municipality.id)))
+    hoods = list(
+        db.session.scalars(
+            select(Neighbourhood).where(
+                Neighbourhood.id.in_(neighbourhood_ids),
+                Neighbourhood.is_unlocatable.is_(False),
+                Neighbourhood.municipality_id == municipality.id,
+            )
+        )
+    )
     if not neighbourhood_ids or len(hoods) != len(set(neighbourhood_ids)):
         raise PhotoError(_("Choose neighbourhoods of this municipality."), "neighbourhoods")
     assignment = PhotoAssignment(
-        municipality_id=municipality.id, title=title, prompts=clean_prompts(prompts),
-        starts_on=starts_on, ends_on=ends_on, token=secrets.token_urlsafe(12),
-        created_by_id=user.id if user else None, neighbourhoods=hoods)
+        municipality_id=municipality.id,
+        title=title,
+        prompts=clean_prompts(prompts),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        token=secrets.token_urlsafe(12),
+        created_by_id=user.id if user else None,
+        neighbourhoods=hoods,
+    )
     db.session.add(assignment)
     db.session.flush()
     return assignment
@@ -89,8 +107,7 @@ def by_token(token: str) -> PhotoAssignment | None:
 
 def is_open(assignment: PhotoAssignment, day: date | None = None) -> bool:
     day = day or local_today()
-    return (assignment.closed_at is None
-            and assignment.starts_on <= day <= assignment.ends_on)
+    return assignment.closed_at is None and assignment.starts_on <= day <= assignment.ends_on
 
 
 def week_of(assignment: PhotoAssignment, day: date | None = None) -> int:
@@ -134,18 +151,25 @@ def _neighbourhood(assignment: PhotoAssignment, sent: Submission) -> int | None:
     allowed = {n.id for n in assignment.neighbourhoods}
     if sent.neighbourhood_id is not None:
         if sent.neighbourhood_id not in allowed:
-            raise PhotoError(_("Choose one of the neighbourhoods of this assignment."),
-                             "neighbourhood_id")
+            raise PhotoError(
+                _("Choose one of the neighbourhoods of this assignment."), "neighbourhood_id"
+            )
         return sent.neighbourhood_id
     if sent.lat is not None and sent.lon is not None:
         found = resolve(lat=sent.lat, lon=sent.lon)
         if found is not None and found.neighbourhood.id in allowed:
             return found.neighbourhood.id
     if sent.street.strip():
-        hoods = set(db.session.scalars(
-            select(Sector.neighbourhood_id).join(Street, Street.sector_id == Sector.id)
-            .where(Street.street_key == street_key(sent.street),
-                   Sector.neighbourhood_id.in_(allowed))))
+        hoods = set(
+            db.session.scalars(
+                select(Sector.neighbourhood_id)
+                .join(Street, Street.sector_id == Sector.id)
+                .where(
+                    Street.street_key == street_key(sent.street),
+                    Sector.neighbourhood_id.in_(allowed),
+                )
+            )
+        )
         if len(hoods) == 1:
             return hoods.pop()
     return next(iter(allowed)) if len(allowed) == 1 else None
@@ -163,29 +187,32 @@ def not_started(assignment: PhotoAssignment, day: date | None = None) -> bool:
     return assignment.closed_at is None and assignment.starts_on > (day or local_today())
 
 
-def receive_photo(assignment: PhotoAssignment, sent: Submission,
-                  day: date | None = None) -> tuple[Photo, bool]:
+def receive_photo(
+    assignment: PhotoAssignment, sent: Submission, day: date | None = None
+) -> tuple[Photo, bool]:
     """Keep a resident's photo (the worker makes the clean versions after commit). The same
     file again for this assignment — or the same Idempotency-Key — is the photo already
     there: (photo, False)."""
     if not is_open(assignment, day):
         if not_started(assignment, day):
             raise PhotoError(_("This photo assignment has not started yet."), "token", 410)
-        raise PhotoError(_("This photo assignment has ended. Thank you for looking!"),
-                         "token", 410)
+        raise PhotoError(_("This photo assignment has ended. Thank you for looking!"), "token", 410)
     if sent.idempotency_key is not None and len(sent.idempotency_key) > 200:
         raise PhotoError(_("The Idempotency-Key is too long."), "Idempotency-Key", 400)
     digest = hashlib.sha256(sent.raw).hexdigest()
-    for column, value in ((Photo.idempotency_key, sent.idempotency_key),
-                          (Photo.sha256, digest)):
+    for column, value in ((Photo.idempotency_key, sent.idempotency_key), (Photo.sha256, digest)):
         if value is None:
             continue
-        earlier = db.session.scalar(select(Photo).where(Photo.assignment_id == assignment.id,
-                                                        column == value))
+        earlier = db.session.scalar(
+            select(Photo).where(Photo.assignment_id == assignment.id, column == value)
+        )
         if earlier is not None:
             if column is Photo.idempotency_key and earlier.sha256 != digest:
-                raise PhotoError(_("This Idempotency-Key was already used for another "
-                                   "photo."), "Idempotency-Key", 422)
+                raise PhotoError(
+                    _("This Idempotency-Key was already used for another photo."),
+                    "Idempotency-Key",
+                    422,
+                )
             _narrow_consent(earlier, sent.consent)
             return earlier, False
     checked = check_photo(sent.raw)
@@ -202,14 +229,23 @@ def receive_photo(assignment: PhotoAssignment, sent: Submission,
         raise PhotoError(_("The pin is not on the map."), "lat")
     key = f"photos/{assignment.token}/{uuid.uuid4().hex}"
     photo = Photo(
-        assignment_id=assignment.id, week=week, side=sent.side,
+        assignment_id=assignment.id,
+        week=week,
+        side=sent.side,
         prompt=prompt["contrast"] if sent.side == "contrast" else prompt["prompt"],
         neighbourhood_id=_neighbourhood(assignment, sent),
-        caption=" ".join(sent.caption.split())[:500], lat=sent.lat if pinned else None,
-        lon=sent.lon if pinned else None, street=" ".join(sent.street.split())[:200] or None,
-        age_group=sent.age_group, consent=sent.consent, sha256=digest,
-        idempotency_key=sent.idempotency_key, status="processing",
-        upload_key=f"{key}-upload", size_bytes=len(sent.raw))
+        caption=" ".join(sent.caption.split())[:500],
+        lat=sent.lat if pinned else None,
+        lon=sent.lon if pinned else None,
+        street=" ".join(sent.street.split())[:200] or None,
+        age_group=sent.age_group,
+        consent=sent.consent,
+        sha256=digest,
+        idempotency_key=sent.idempotency_key,
+        status="processing",
+        upload_key=f"{key}-upload",
+        size_bytes=len(sent.raw),
+    )
     try:  # the same file or key at the same moment: the unique constraints decide
         with savepoint(db.session):
             db.session.add(photo)
@@ -217,14 +253,20 @@ def receive_photo(assignment: PhotoAssignment, sent: Submission,
     except IntegrityError:
         if db.engine.dialect.name != "postgresql":
             db.session.rollback()  # no savepoint there; this request wrote nothing else yet
-        earlier = db.session.scalar(select(Photo).where(
-            Photo.assignment_id == assignment.id,
-            (Photo.sha256 == digest) | (Photo.idempotency_key == sent.idempotency_key)))
+        earlier = db.session.scalar(
+            select(Photo).where(
+                Photo.assignment_id == assignment.id,
+                (Photo.sha256 == digest) | (Photo.idempotency_key == sent.idempotency_key),
+            )
+        )
         if earlier is None:
             raise
         if earlier.sha256 != digest:
-            raise PhotoError(_("This Idempotency-Key was already used for another photo."),
-                             "Idempotency-Key", 422) from None
+            raise PhotoError(
+                _("This Idempotency-Key was already used for another photo."),
+                "Idempotency-Key",
+                422,
+            ) from None
         return earlier, False
     storage().put(photo.upload_key, sent.raw, checked.content_type)
     enqueue_after_commit("photos.process", photo.id)

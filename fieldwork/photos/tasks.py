@@ -26,6 +26,6 @@ def process(self: Task, photo_id: int) -> str:
             status = fail_photo(photo, f"storage: {exc}") if photo is not None else "gone"
             db.session.commit()
             return status
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
     db.session.commit()
     return status

@@ -15,11 +15,19 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from fieldwork.core.pictures import MAX_PHOTO_BYTES, MAX_PIXELS, PictureError
 
 MAX_UPLOAD_BYTES = MAX_PHOTO_BYTES  # the same bound as every other photo the project takes
-FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png",
-           "WEBP": "image/webp"}
+FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # the start of something that a browser, an archiver or an interpreter would run or open
-FOREIGN = (b"<script", b"<html", b"<?php", b"<svg", b"<!doctype", b"pk\x03\x04", b"%pdf-",
-           b"<iframe", b"javascript:")
+FOREIGN = (
+    b"<script",
+    b"<html",
+    b"<?php",
+    b"<svg",
+    b"<!doctype",
+    b"pk\x03\x04",
+    b"%pdf-",
+    b"<iframe",
+    b"javascript:",
+)
 # decoded in full (no JPEG draft mode): a small file can hold a huge flat picture
 MAX_LOSSLESS_PIXELS = 25_000_000
 ORIGINAL_EDGE = 2560
@@ -35,8 +43,9 @@ class Checked:
 
 
 def _not_a_photo() -> PictureError:
-    return PictureError(_("This file is not a photo. Choose a photo (JPEG, PNG or WebP)."),
-                        "photo", 422)
+    return PictureError(
+        _("This file is not a photo. Choose a photo (JPEG, PNG or WebP)."), "photo", 422
+    )
 
 
 def _jpeg_layout(raw: bytes) -> tuple[int, bytes]:
@@ -57,9 +66,9 @@ def _jpeg_layout(raw: bytes) -> tuple[int, bytes]:
             continue
         if position + 4 > len(raw):
             break
-        (length,) = struct.unpack(">H", raw[position + 2:position + 4])
+        (length,) = struct.unpack(">H", raw[position + 2 : position + 4])
         if marker != 0xDA:
-            metadata.append(raw[position + 4:position + 2 + length])
+            metadata.append(raw[position + 4 : position + 2 + length])
         position += 2 + length
         if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
             while position + 1 < len(raw):
@@ -72,12 +81,12 @@ def _jpeg_layout(raw: bytes) -> tuple[int, bytes]:
 def _png_layout(raw: bytes) -> tuple[int, bytes]:
     position, metadata, pixels = 8, [], []
     while position + 12 <= len(raw):
-        (length,) = struct.unpack(">I", raw[position:position + 4])
-        kind = raw[position + 4:position + 8]
+        (length,) = struct.unpack(">I", raw[position : position + 4])
+        kind = raw[position + 4 : position + 8]
         if kind == b"IDAT":
-            pixels.append(raw[position + 8:position + 8 + length])
+            pixels.append(raw[position + 8 : position + 8 + length])
         else:
-            metadata.append(raw[position + 8:position + 8 + length])
+            metadata.append(raw[position + 8 : position + 8 + length])
         position += 12 + length
         if kind == b"IEND":
             _only_pixels(b"".join(pixels))
@@ -103,10 +112,10 @@ def _webp_layout(raw: bytes) -> tuple[int, bytes]:
     (size,) = struct.unpack("<I", raw[4:8])
     position, metadata = 12, []
     while position + 8 <= min(len(raw), 8 + size):
-        kind = raw[position:position + 4]
-        (length,) = struct.unpack("<I", raw[position + 4:position + 8])
+        kind = raw[position : position + 4]
+        (length,) = struct.unpack("<I", raw[position + 4 : position + 8])
         if kind not in (b"VP8 ", b"VP8L", b"ALPH", b"ANMF"):
-            metadata.append(raw[position + 8:position + 8 + length])
+            metadata.append(raw[position + 8 : position + 8 + length])
         position += 8 + length + (length & 1)
     return 8 + size + (size & 1), b"".join(metadata)
 
@@ -115,9 +124,15 @@ def check_photo(raw: bytes) -> Checked:
     """The photo's format and size, or a PictureError: too big (413), not a photo or not
     only a photo (422)."""
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise PictureError(_("The photo is too large: at most %(mb)d MB. Choose a smaller "
-                             "one or make the photo again.", mb=MAX_UPLOAD_BYTES // 2**20),
-                           "photo", 413)
+        raise PictureError(
+            _(
+                "The photo is too large: at most %(mb)d MB. Choose a smaller "
+                "one or make the photo again.",
+                mb=MAX_UPLOAD_BYTES // 2**20,
+            ),
+            "photo",
+            413,
+        )
     if len(raw) < 32:
         raise _not_a_photo()
     try:
@@ -125,19 +140,25 @@ def check_photo(raw: bytes) -> Checked:
             kind = image.format or ""
             width, height = image.size
             if kind in FORMATS and width * height <= (
-                    MAX_PIXELS if kind in ("JPEG", "MPO") else MAX_LOSSLESS_PIXELS):
+                MAX_PIXELS if kind in ("JPEG", "MPO") else MAX_LOSSLESS_PIXELS
+            ):
                 image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error,
-            Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        struct.error,
+        Image.DecompressionBombError,
+    ) as exc:
         raise _not_a_photo() from exc
     if kind not in FORMATS:
         raise _not_a_photo()
     if width * height > (MAX_PIXELS if kind in ("JPEG", "MPO") else MAX_LOSSLESS_PIXELS):
         raise PictureError(_("The photo has too many pixels."), "photo", 413)
-    layouts = {"JPEG": _jpeg_layout, "MPO": _jpeg_layout, "PNG": _png_layout,
-               "WEBP": _webp_layout}
+    layouts = {"JPEG": _jpeg_layout, "MPO": _jpeg_layout, "PNG": _png_layout, "WEBP": _webp_layout}
     end, metadata = layouts[kind](raw)
-    while kind == "MPO" and raw[end:end + 2] == b"\xff\xd8":
+    while kind == "MPO" and raw[end : end + 2] == b"\xff\xd8":
         # several JPEG images one after the other, as some phones make: each one walked
         more_end, more_metadata = _jpeg_layout(raw[end:])
         end, metadata = end + more_end, metadata + more_metadata
@@ -152,8 +173,7 @@ def _as_rgb(image: Image.Image) -> Image.Image:
     """RGB as a person sees it: 16-bit grey scaled down, transparency on white."""
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = image.point(lambda value: value / 256).convert("L")
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P"
-                                              and "transparency" in image.info):
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGB", rgba.size, (255, 255, 255))
         white.paste(rgba, mask=rgba.getchannel("A"))

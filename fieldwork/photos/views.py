@@ -29,25 +29,32 @@ CONSENT_CHOICES = [
     ("report", _l("May be shown in the neighbourhood report")),
     ("public", _l("May be shown publicly (report, website, exhibition)")),
 ]
-AGE_CHOICES = [("", _l("I'd rather not say")), ("child", _l("Child or young person")),
-               ("adult", _l("Adult")), ("65plus", _l("65 or older"))]
+AGE_CHOICES = [
+    ("", _l("I'd rather not say")),
+    ("child", _l("Child or young person")),
+    ("adult", _l("Adult")),
+    ("65plus", _l("65 or older")),
+]
 
 
 class TakePartForm(FlaskForm):
     photo = FileField(_l("Your photo"))
-    side = RadioField(_l("Your photo shows"), choices=[("main", ""), ("contrast", "")],
-                      default="main")
+    side = RadioField(
+        _l("Your photo shows"), choices=[("main", ""), ("contrast", "")], default="main"
+    )
     caption = TextAreaField(_l("Something to add? (optional)"), validators=[Length(max=500)])
-    neighbourhood_id = SelectField(_l("In which neighbourhood?"), choices=[],
-                                   validate_choice=False)
+    neighbourhood_id = SelectField(_l("In which neighbourhood?"), choices=[], validate_choice=False)
     street = StringField(_l("Street (optional)"), validators=[Length(max=200)])
     lat = FloatField(validators=[Optional(), NumberRange(-90, 90)])
     lon = FloatField(validators=[Optional(), NumberRange(-180, 180)])
-    age_group = RadioField(_l("Your age (optional)"), choices=AGE_CHOICES, default="",
-                           validate_choice=False)
-    consent = RadioField(_l("What may we do with your photo?"), choices=CONSENT_CHOICES,
-                         validators=[DataRequired(_l("Choose what we may do with your "
-                                                     "photo."))])
+    age_group = RadioField(
+        _l("Your age (optional)"), choices=AGE_CHOICES, default="", validate_choice=False
+    )
+    consent = RadioField(
+        _l("What may we do with your photo?"),
+        choices=CONSENT_CHOICES,
+        validators=[DataRequired(_l("Choose what we may do with your photo."))],
+    )
 
 
 def public_assignment_or_404(token: str) -> PhotoAssignment:
@@ -57,23 +64,34 @@ def public_assignment_or_404(token: str) -> PhotoAssignment:
     return assignment
 
 
-def _page(assignment: PhotoAssignment, form: TakePartForm, status: int = 200,
-          problem: str | None = None) -> tuple[str, int]:
+def _page(
+    assignment: PhotoAssignment, form: TakePartForm, status: int = 200, problem: str | None = None
+) -> tuple[str, int]:
     week = services.week_of(assignment)
     prompt = services.prompt_for(assignment, week)
     form.side.choices = [("main", prompt["prompt"]), ("contrast", prompt["contrast"])]
-    form.neighbourhood_id.choices = [("", _l("I don't know")), *(
-        (str(n.id), n.name) for n in assignment.neighbourhoods)]
+    form.neighbourhood_id.choices = [
+        ("", _l("I don't know")),
+        *((str(n.id), n.name) for n in assignment.neighbourhoods),
+    ]
     return render_template(
-        "photos/public_take_part.html", assignment=assignment, form=form, prompt=prompt,
-        week=week, weeks=services.weeks(assignment), problem=problem,
-        frame=map_of(assignment.neighbourhoods), max_bytes=MAX_UPLOAD_BYTES,
-        max_mb=MAX_UPLOAD_BYTES // 2**20), status
+        "photos/public_take_part.html",
+        assignment=assignment,
+        form=form,
+        prompt=prompt,
+        week=week,
+        weeks=services.weeks(assignment),
+        problem=problem,
+        frame=map_of(assignment.neighbourhoods),
+        max_bytes=MAX_UPLOAD_BYTES,
+        max_mb=MAX_UPLOAD_BYTES // 2**20,
+    ), status
 
 
 def _closed(assignment: PhotoAssignment) -> tuple[str, int]:
-    return render_template("photos/public_closed.html", assignment=assignment,
-                           not_yet=services.not_started(assignment)), 410
+    return render_template(
+        "photos/public_closed.html", assignment=assignment, not_yet=services.not_started(assignment)
+    ), 410
 
 
 @bp.get("/f/<token>")
@@ -102,10 +120,16 @@ def send_photo(token: str) -> Any:
         form.photo.errors = [str(_l("Choose or take a photo first."))]
         return _page(assignment, form, 422)
     sent = services.Submission(
-        raw=read_upload(upload), side=form.side.data or "main", caption=form.caption.data or "",
-        neighbourhood_id=small_id(form.neighbourhood_id.data), lat=form.lat.data,
-        lon=form.lon.data, street=form.street.data or "",
-        age_group=form.age_group.data or None, consent=form.consent.data or "")
+        raw=read_upload(upload),
+        side=form.side.data or "main",
+        caption=form.caption.data or "",
+        neighbourhood_id=small_id(form.neighbourhood_id.data),
+        lat=form.lat.data,
+        lon=form.lon.data,
+        street=form.street.data or "",
+        age_group=form.age_group.data or None,
+        consent=form.consent.data or "",
+    )
     try:
         services.receive_photo(assignment, sent)
     except (services.PhotoError, services.PictureError) as exc:

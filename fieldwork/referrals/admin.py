@@ -47,11 +47,16 @@ MAX_PAGE = 1000
 @roles_required("coordinator")
 def index() -> str:
     series = db.session.scalars(select(CardSeries).order_by(CardSeries.id.desc())).all()
-    used = dict(db.session.execute(
-        select(ReferralCard.series_id, func.count()).where(ReferralCard.state == "used")
-        .group_by(ReferralCard.series_id)).all())
-    links = db.session.scalars(select(ReferralLink).order_by(ReferralLink.id.desc())
-                               .limit(50)).all()
+    used = dict(
+        db.session.execute(
+            select(ReferralCard.series_id, func.count())
+            .where(ReferralCard.state == "used")
+            .group_by(ReferralCard.series_id)
+        ).all()
+    )
+    links = db.session.scalars(
+        select(ReferralLink).order_by(ReferralLink.id.desc()).limit(50)
+    ).all()
     return render_template("referrals/index.html", series=series, used=used, links=links)
 
 
@@ -69,12 +74,15 @@ def new_series() -> str | Response | tuple[str, int]:
         try:
             if municipality is None:
                 raise ReferralError(_("Choose a municipality."), "gemeente")
-            series = create_series(municipality, form.name.data or "",
-                                   parse_service_offer(form.service_offer.data or ""),
-                                   form.consent_text.data or "", form.count.data or 0,
-                                   current_user)
-            record_audit("card_series_created", "card_series", series.id,
-                         count=series.card_count)
+            series = create_series(
+                municipality,
+                form.name.data or "",
+                parse_service_offer(form.service_offer.data or ""),
+                form.consent_text.data or "",
+                form.count.data or 0,
+                current_user,
+            )
+            record_audit("card_series_created", "card_series", series.id, count=series.card_count)
             db.session.commit()
             flash(_("The series was created. The PDF is being made."), "success")
             return redirect(url_for("cards.series_page", series_id=series.id))
@@ -101,26 +109,41 @@ def series_page(series_id: int) -> str:
     query = select(ReferralCard).where(ReferralCard.series_id == series.id)
     if state in CARD_STATES:
         query = query.where(ReferralCard.state == state)
-    cards = db.session.scalars(query.order_by(ReferralCard.id)
-                               .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
-    counts = dict(db.session.execute(
-        select(ReferralCard.state, func.count()).where(ReferralCard.series_id == series.id)
-        .group_by(ReferralCard.state)).all())
+    cards = db.session.scalars(
+        query.order_by(ReferralCard.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            select(ReferralCard.state, func.count())
+            .where(ReferralCard.series_id == series.id)
+            .group_by(ReferralCard.state)
+        ).all()
+    )
     hand_out_form = _hand_out_form()
-    return render_template("referrals/series.html", series=series, cards=cards[:PAGE_SIZE],
-                           more=len(cards) > PAGE_SIZE, page=page, state=state, counts=counts,
-                           states=CARD_STATES, hand_out_form=hand_out_form,
-                           void_form=VoidForm())
+    return render_template(
+        "referrals/series.html",
+        series=series,
+        cards=cards[:PAGE_SIZE],
+        more=len(cards) > PAGE_SIZE,
+        page=page,
+        state=state,
+        counts=counts,
+        states=CARD_STATES,
+        hand_out_form=hand_out_form,
+        void_form=VoidForm(),
+    )
 
 
 def _hand_out_form() -> HandOutForm:
     """The hand-out form with the active referrers to choose from (and "—" for none)."""
     form = HandOutForm()
-    referrers = db.session.scalars(select(User).where(
-        User.role == "referrer", User.active.is_(True)).order_by(User.name))
+    referrers = db.session.scalars(
+        select(User).where(User.role == "referrer", User.active.is_(True)).order_by(User.name)
+    )
     form.to_user.choices = [("", "—")] + [
-        (str(u.id), f"{u.display_name} ({u.organisation})" if u.organisation
-         else u.display_name) for u in referrers]
+        (str(u.id), f"{u.display_name} ({u.organisation})" if u.organisation else u.display_name)
+        for u in referrers
+    ]
     return form
 
 
@@ -169,9 +192,14 @@ def revoke(link_id: int) -> Response:
 
 
 def _back_to(card: ReferralCard) -> Response:
-    return redirect(url_for("cards.series_page", series_id=card.series_id,
-                            state=request.args.get("state", ""),
-                            page=min(request.args.get("page", 1, type=int) or 1, MAX_PAGE)))
+    return redirect(
+        url_for(
+            "cards.series_page",
+            series_id=card.series_id,
+            state=request.args.get("state", ""),
+            page=min(request.args.get("page", 1, type=int) or 1, MAX_PAGE),
+        )
+    )
 
 
 def _card_or_404(code: str) -> ReferralCard:
@@ -181,8 +209,9 @@ def _card_or_404(code: str) -> ReferralCard:
         abort(404)
 
 
-def _change_card(card: ReferralCard, change: Callable[[], None], action: str,
-                 done: str, **detail: object) -> Response:
+def _change_card(
+    card: ReferralCard, change: Callable[[], None], action: str, done: str, **detail: object
+) -> Response:
     """Apply one change to a card, audit it, commit, and go back to the list with a message."""
     try:
         change()
@@ -204,10 +233,13 @@ def hand_out_card(code: str) -> Response:
         flash(_("Choose a referrer from the list."), "error")
         return _back_to(card)
     to_user = db.session.get(User, int(form.to_user.data)) if form.to_user.data else None
-    return _change_card(card, lambda: hand_out(card, form.to.data or "", to_user),
-                        "referral_card_handed_out",
-                        _("Card %(code)s handed out.", code=display(card.code)),
-                        to=form.to.data or (to_user.email if to_user else ""))
+    return _change_card(
+        card,
+        lambda: hand_out(card, form.to.data or "", to_user),
+        "referral_card_handed_out",
+        _("Card %(code)s handed out.", code=display(card.code)),
+        to=form.to.data or (to_user.email if to_user else ""),
+    )
 
 
 @bp.post("/cards/<code>/void")
@@ -217,9 +249,12 @@ def void(code: str) -> Response:
     form = VoidForm()
     if not form.validate_on_submit():
         return _back_to(card)
-    return _change_card(card, lambda: void_card(card, form.reason.data or ""),
-                        "referral_card_voided",
-                        _("Card %(code)s is no longer valid.", code=display(card.code)))
+    return _change_card(
+        card,
+        lambda: void_card(card, form.reason.data or ""),
+        "referral_card_voided",
+        _("Card %(code)s is no longer valid.", code=display(card.code)),
+    )
 
 
 @bp.route("/links/new", methods=["GET", "POST"])
@@ -232,15 +267,22 @@ def new_link() -> str | tuple[str, int]:
         try:
             if municipality is None:
                 raise ReferralError(_("Choose a municipality."), "gemeente")
-            link, token = create_link(municipality, form.referrer_name.data or "",
-                                      form.organisation.data or "", None, form.days.data or 14,
-                                      current_user)
+            link, token = create_link(
+                municipality,
+                form.referrer_name.data or "",
+                form.organisation.data or "",
+                None,
+                form.days.data or 14,
+                current_user,
+            )
             record_audit("referral_link_created", "referral_link", link.id)
             db.session.commit()
             from flask import current_app
 
-            url = (f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}"
-                   f"{url_for('referrals.link_start', token=token)}")
+            url = (
+                f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}"
+                f"{url_for('referrals.link_start', token=token)}"
+            )
             return render_template("referrals/link_created.html", link=link, url=url)
         except ReferralError as exc:
             db.session.rollback()

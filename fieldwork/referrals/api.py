@@ -42,11 +42,17 @@ FILERS = (Role.REFERRER, Role.CONTACT_PERSON, Role.COORDINATOR)
 
 
 def series_body(series: CardSeries) -> dict[str, Any]:
-    return {"id": series.id, "municipality": series.municipality, "name": series.name,
-            "card_count": series.card_count, "consent_text": series.consent_text,
-            "service_offer": series.service_offer, "pdf_status": series.pdf_status,
-            "pdf_done": series.pdf_done,
-            "pdf_url": url_for("api_referrals.get_series_pdf", series_id=series.id)}
+    return {
+        "id": series.id,
+        "municipality": series.municipality,
+        "name": series.name,
+        "card_count": series.card_count,
+        "consent_text": series.consent_text,
+        "service_offer": series.service_offer,
+        "pdf_status": series.pdf_status,
+        "pdf_done": series.pdf_done,
+        "pdf_url": url_for("api_referrals.get_series_pdf", series_id=series.id),
+    }
 
 
 @bp.post("/card-series")
@@ -58,13 +64,22 @@ def post_series(payload: dict[str, Any]) -> dict[str, Any]:
     """Create a series of cards; the printable PDF is made in the background (see pdf_url)."""
     municipality = get_municipality(payload["gemeente"])
     if municipality is None:
-        abort(422, message="This municipality has not been imported.",
-              errors={"gemeente": ["Not imported."]})
+        abort(
+            422,
+            message="This municipality has not been imported.",
+            errors={"gemeente": ["Not imported."]},
+        )
     current = latest_consent_text(municipality)
     text = payload["consent_text"] or (current.text if current else DEFAULT_CONSENT_TEXT)
     try:
-        series = create_series(municipality, payload["name"], payload["service_offer"], text,
-                               payload["count"], g.api_user)
+        series = create_series(
+            municipality,
+            payload["name"],
+            payload["service_offer"],
+            text,
+            payload["count"],
+            g.api_user,
+        )
     except ReferralError as exc:
         refuse(exc)
     record_audit("card_series_created", "card_series", series.id, count=series.card_count)
@@ -97,27 +112,41 @@ def get_series_pdf(series_id: int) -> Response:
     """The printable cards once the worker made them; 202 with the progress until then."""
     series = _series_or_404(series_id)
     if series.pdf_status == "failed":
-        abort(409, message="Making the PDF failed; the coordinator can make it again on the "
-                           "series page.")
+        abort(
+            409,
+            message="Making the PDF failed; the coordinator can make it again on the series page.",
+        )
     data = stored_pdf(series)
     if data is None:
-        return Response(CardSeriesSchema().dumps(series_body(series)), status=202,
-                        mimetype="application/json", headers={"Retry-After": "2"})
+        return Response(
+            CardSeriesSchema().dumps(series_body(series)),
+            status=202,
+            mimetype="application/json",
+            headers={"Retry-After": "2"},
+        )
     return pdf_response(data, series)
 
 
 def pdf_response(data: bytes, series: CardSeries) -> Response:
     filename = f"doorverwijskaarten-{series.id}.pdf"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 def card_body(card: ReferralCard, show_status: bool) -> dict[str, Any]:
     series = card.series
     body: dict[str, Any] = {
-        "code": card.code, "display_code": display(card.code), "state": card.state,
-        "gemeente": series.municipality.code, "consent_text": series.consent_text.text,
-        "consent_version": series.consent_text.version, "service_offer": series.service_offer}
+        "code": card.code,
+        "display_code": display(card.code),
+        "state": card.state,
+        "gemeente": series.municipality.code,
+        "consent_text": series.consent_text.text,
+        "consent_version": series.consent_text.version,
+        "service_offer": series.service_offer,
+    }
     if show_status and card.submission is not None:
         body["status"] = referral_status(card.submission)
     return body
@@ -143,8 +172,12 @@ def get_card(code: str) -> dict[str, Any]:
 @api_roles(*FILERS)
 @bp.arguments(CardSubmissionSchema)
 @bp.response(201, SubmissionReceiptSchema)
-@bp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key",
-                                      "schema": {"type": "string"}, "required": False}])
+@bp.doc(
+    security=BEARER,
+    parameters=[
+        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
+    ],
+)
 def post_submission(payload: dict[str, Any], code: str) -> Response:
     """File a card: 409 when it was filed before or made invalid. Routed in the background."""
     user = g.api_user
@@ -154,14 +187,21 @@ def post_submission(payload: dict[str, Any], code: str) -> Response:
             card = find_card(code)
             signature = payload["consent"].get("signature")
             submission = submit_card(
-                card, payload, Filer(user),
-                signature_png=decode_signature(signature) if signature else None)
+                card,
+                payload,
+                Filer(user),
+                signature_png=decode_signature(signature) if signature else None,
+            )
         except (ReferralError, PictureError) as exc:
             refuse(exc)
-        record_audit("referral_card_filed", "referral_card", card.code,
-                     consent=submission.consent_given)
-        return {"code": card.code, "status": "received",
-                "consent_given": submission.consent_given,
-                "status_url": url_for("api_referrals.get_card", code=card.code)}, 201
+        record_audit(
+            "referral_card_filed", "referral_card", card.code, consent=submission.consent_given
+        )
+        return {
+            "code": card.code,
+            "status": "received",
+            "consent_given": submission.consent_given,
+            "status_url": url_for("api_referrals.get_card", code=card.code),
+        }, 201
 
     return idempotent(user.id, payload, create)

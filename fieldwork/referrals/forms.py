@@ -18,9 +18,11 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 from fieldwork.core.forms import CheckboxesField
 from fieldwork.signals.vocabulary import THEMES, URGENCIES
 
-CONSENT_CHOICES = [("signed_strip", _l("The resident signed the tear-off strip")),
-                   ("signature", _l("The resident signs here on the screen")),
-                   ("none", _l("No consent: only count it, nobody will call"))]
+CONSENT_CHOICES = [
+    ("signed_strip", _l("The resident signed the tear-off strip")),
+    ("signature", _l("The resident signs here on the screen")),
+    ("none", _l("No consent: only count it, nobody will call")),
+]
 
 
 class CodeForm(FlaskForm):
@@ -31,18 +33,28 @@ class CardForm(FlaskForm):
     """What the referrer fills in together with the resident."""
 
     name = StringField(_l("Name of the resident"), validators=[Length(max=200)])
-    street = StringField(_l("Street"), validators=[DataRequired(_l("Fill in the street.")),
-                                                   Length(max=200)])
+    street = StringField(
+        _l("Street"), validators=[DataRequired(_l("Fill in the street.")), Length(max=200)]
+    )
     house_number = StringField(_l("House number"), validators=[Length(max=20)])
     no_exact_number = BooleanField(_l("I don't know the exact number"))
     deelgemeente = SelectField(_l("Village"), choices=[], validate_choice=True)
-    postcode = StringField(_l("Postcode"), validators=[Optional(), Regexp(
-        r"^[1-9]\d{3}$", message=_l("A Belgian postcode has 4 digits."))])
+    postcode = StringField(
+        _l("Postcode"),
+        validators=[
+            Optional(),
+            Regexp(r"^[1-9]\d{3}$", message=_l("A Belgian postcode has 4 digits.")),
+        ],
+    )
     phone = TelField(_l("Phone"), validators=[Length(max=40)])
-    birth_year = IntegerField(_l("Birth year"), validators=[
-        Optional(), NumberRange(1900, 2100, _l("A year like 1942."))])
-    themes = CheckboxesField(_l("What are the concerns?"), choices=list(THEMES.items()),
-                             validators=[DataRequired(_l("Choose at least one concern."))])
+    birth_year = IntegerField(
+        _l("Birth year"), validators=[Optional(), NumberRange(1900, 2100, _l("A year like 1942."))]
+    )
+    themes = CheckboxesField(
+        _l("What are the concerns?"),
+        choices=list(THEMES.items()),
+        validators=[DataRequired(_l("Choose at least one concern."))],
+    )
     description = TextAreaField(_l("Short description"), validators=[Length(max=2000)])
     urgency = RadioField(_l("Urgency"), choices=list(URGENCIES.items()), default="normal")
     best_time = StringField(_l("Best time to call"), validators=[Length(max=120)])
@@ -60,8 +72,9 @@ class CardForm(FlaskForm):
         from wtforms.validators import ValidationError
 
         if self.no_exact_number.data and not field.data:
-            raise ValidationError(_l("Choose the village: without a number it places the "
-                                     "resident."))
+            raise ValidationError(
+                _l("Choose the village: without a number it places the resident.")
+            )
 
     def validate_house_number(self, field: StringField) -> None:
         from wtforms.validators import ValidationError
@@ -71,20 +84,30 @@ class CardForm(FlaskForm):
 
 
 class SeriesForm(FlaskForm):
-    name = StringField(_l("Name of the series"), validators=[
-        DataRequired(_l("Give the series a name.")), Length(max=120)])
+    name = StringField(
+        _l("Name of the series"),
+        validators=[DataRequired(_l("Give the series a name.")), Length(max=120)],
+    )
     gemeente = SelectField(_l("Municipality"), choices=[])
-    count = IntegerField(_l("Number of cards"), default=100, validators=[
-        DataRequired(_l("How many cards?")), NumberRange(1, 5000, _l("Between 1 and 5000."))])
-    service_offer = TextAreaField(_l("Local service offer, one per line: name: phone"),
-                                  validators=[Length(max=1500)])
-    consent_text = TextAreaField(_l("Consent text on the tear-off strip"), validators=[
-        DataRequired(_l("The consent text is empty.")), Length(max=1500)])
+    count = IntegerField(
+        _l("Number of cards"),
+        default=100,
+        validators=[
+            DataRequired(_l("How many cards?")),
+            NumberRange(1, 5000, _l("Between 1 and 5000.")),
+        ],
+    )
+    service_offer = TextAreaField(
+        _l("Local service offer, one per line: name: phone"), validators=[Length(max=1500)]
+    )
+    consent_text = TextAreaField(
+        _l("Consent text on the tear-off strip"),
+        validators=[DataRequired(_l("The consent text is empty.")), Length(max=1500)],
+    )
 
 
 class HandOutForm(FlaskForm):
-    to = StringField(_l("Handed out to (referrer or organisation)"),
-                     validators=[Length(max=200)])
+    to = StringField(_l("Handed out to (referrer or organisation)"), validators=[Length(max=200)])
     to_user = SelectField(_l("Referrer with an account"), choices=[], default="")
 
 
@@ -93,9 +116,14 @@ class VoidForm(FlaskForm):
 
 
 class LinkForm(FlaskForm):
-    referrer_name = StringField(_l("Name of the referrer"), validators=[
-        DataRequired(_l("Give the name of the referrer.")), Length(max=120)])
+    referrer_name = StringField(
+        _l("Name of the referrer"),
+        validators=[DataRequired(_l("Give the name of the referrer.")), Length(max=120)],
+    )
     organisation = StringField(_l("Organisation"), validators=[Length(max=200)])
     gemeente = SelectField(_l("Municipality"), choices=[])
-    days = IntegerField(_l("Valid for (days)"), default=14, validators=[
-        DataRequired(), NumberRange(1, 90, _l("1 to 90 days."))])
+    days = IntegerField(
+        _l("Valid for (days)"),
+        default=14,
+        validators=[DataRequired(), NumberRange(1, 90, _l("1 to 90 days."))],
+    )

@@ -64,8 +64,9 @@ class CardSeriesPdf(db.Model):
 
     __tablename__ = "card_series_pdfs"
 
-    series_id: Mapped[int] = mapped_column(ForeignKey("card_series.id", ondelete="CASCADE"),
-                                           primary_key=True)
+    series_id: Mapped[int] = mapped_column(
+        ForeignKey("card_series.id", ondelete="CASCADE"), primary_key=True
+    )
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -86,14 +87,17 @@ class ReferralCard(db.Model):
 
     series: Mapped[CardSeries] = relationship()
     handed_out_to_user: Mapped[User | None] = relationship()
-    submission: Mapped[ReferralSubmission | None] = relationship(back_populates="card",
-                                                                 uselist=False)
+    submission: Mapped[ReferralSubmission | None] = relationship(
+        back_populates="card", uselist=False
+    )
 
 
 referral_submission_signals = Table(
-    "referral_submission_signals", db.metadata,
-    Column("submission_id", ForeignKey("referral_submissions.id", ondelete="CASCADE"),
-           primary_key=True),
+    "referral_submission_signals",
+    db.metadata,
+    Column(
+        "submission_id", ForeignKey("referral_submissions.id", ondelete="CASCADE"), primary_key=True
+    ),
     Column("signal_id", ForeignKey("signals.id"), primary_key=True),
 )
 
@@ -122,8 +126,9 @@ class ReferralSubmission(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     card: Mapped[ReferralCard] = relationship(back_populates="submission")
-    signals: Mapped[list[Signal]] = relationship(secondary=referral_submission_signals,
-                                                 order_by="Signal.id")
+    signals: Mapped[list[Signal]] = relationship(
+        secondary=referral_submission_signals, order_by="Signal.id"
+    )
 
 
 class ReferralLink(db.Model):

@@ -523,8 +523,9 @@ def _draw_qr(canvas: Canvas, data: str, right: float, top: float) -> None:
     fill_qr(canvas, matrix, right - size, top - size, module)
 
 
-def fill_qr(canvas: Canvas, matrix: list[list[bool]], left: float, bottom: float,
-            module: float) -> None:
+def fill_qr(
+    canvas: Canvas, matrix: list[list[bool]], left: float, bottom: float, module: float
+) -> None:
     """The dark modules, ``module`` points each, bottom left at (left, bottom)."""
     count = len(matrix)
     canvas.saveState()

@@ -16,12 +16,20 @@ class CardResidentSchema(ResidentInSchema):
 
 
 class CardConsentSchema(ConsentInSchema):
-    how = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
-        ["signed_strip", "signature"], error="On a card: signed_strip or signature."))
-    signature = ma.fields.String(load_default=None, metadata={
-        "description": "With how=signature: the signature as a PNG data URL "
-                       f"({SIGNATURE_PREFIX}…)"},
-        validate=ma.validate.Length(max=MAX_SIGNATURE_CHARS))
+    how = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(
+            ["signed_strip", "signature"], error="On a card: signed_strip or signature."
+        ),
+    )
+    signature = ma.fields.String(
+        load_default=None,
+        metadata={
+            "description": "With how=signature: the signature as a PNG data URL "
+            f"({SIGNATURE_PREFIX}…)"
+        },
+        validate=ma.validate.Length(max=MAX_SIGNATURE_CHARS),
+    )
 
     @ma.validates_schema
     def signature_is_png(self, data: dict, **kwargs: object) -> None:
@@ -32,9 +40,11 @@ class CardConsentSchema(ConsentInSchema):
 
 class CardSubmissionSchema(ma.Schema):
     resident = ma.fields.Nested(CardResidentSchema, required=True)
-    themes = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
-                            required=True, validate=ma.validate.Length(
-                                min=1, max=len(THEMES), error="Choose at least one theme."))
+    themes = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
+        required=True,
+        validate=ma.validate.Length(min=1, max=len(THEMES), error="Choose at least one theme."),
+    )
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
     urgency = ma.fields.String(load_default="normal", validate=ma.validate.OneOf(list(URGENCIES)))
     best_time = ma.fields.String(load_default="", validate=ma.validate.Length(max=120))
@@ -59,14 +69,21 @@ class ServiceSchema(ma.Schema):
 
 
 class CardSeriesInSchema(ma.Schema):
-    gemeente = ma.fields.String(required=True, validate=ma.validate.Regexp(
-        r"^\d{5}$", error="A 5-digit NIS code, e.g. 36012."))
+    gemeente = ma.fields.String(
+        required=True,
+        validate=ma.validate.Regexp(r"^\d{5}$", error="A 5-digit NIS code, e.g. 36012."),
+    )
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    service_offer = ma.fields.List(ma.fields.Nested(ServiceSchema), load_default=list,
-                                   validate=ma.validate.Length(max=12))
-    consent_text = ma.fields.String(load_default=None, validate=ma.validate.Length(max=1500),
-                                    metadata={"description": "Unchanged wording keeps the "
-                                              "current version; omitted: the current one"})
+    service_offer = ma.fields.List(
+        ma.fields.Nested(ServiceSchema), load_default=list, validate=ma.validate.Length(max=12)
+    )
+    consent_text = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=1500),
+        metadata={
+            "description": "Unchanged wording keeps the current version; omitted: the current one"
+        },
+    )
     count = ma.fields.Integer(required=True, validate=ma.validate.Range(1, 5000))
 
 
@@ -90,5 +107,6 @@ class CardSchema(ma.Schema):
     consent_text = ma.fields.String()
     consent_version = ma.fields.Integer()
     service_offer = ma.fields.List(ma.fields.Nested(ServiceSchema))
-    status = ma.fields.String(metadata={
-        "description": "For whoever filed it, and staff: received | contacted | closed"})
+    status = ma.fields.String(
+        metadata={"description": "For whoever filed it, and staff: received | contacted | closed"}
+    )

@@ -39,7 +39,8 @@ DEFAULT_CONSENT_TEXT = (
     "Ik geef toestemming dat de doorverwijzer mijn naam, adres, telefoonnummer en de "
     "bezorgdheden op deze kaart doorgeeft aan de aanspreekpersoon van de gemeente, die mij "
     "daarover contacteert. Mijn gegevens worden alleen daarvoor gebruikt en niet langer "
-    "bewaard dan nodig. Ik kan mijn toestemming altijd intrekken.")
+    "bewaard dan nodig. Ik kan mijn toestemming altijd intrekken."
+)
 
 
 class ReferralError(ServiceError):
@@ -48,10 +49,16 @@ class ReferralError(ServiceError):
 
 # --- consent texts ---------------------------------------------------------------------------
 
+
 def latest_consent_text(municipality: Municipality) -> ConsentText | None:
-    return db.session.scalar(select(ConsentText).where(
-        ConsentText.municipality_id == municipality.id, ConsentText.purpose == CONSENT_PURPOSE)
-        .order_by(ConsentText.version.desc()).limit(1))
+    return db.session.scalar(
+        select(ConsentText)
+        .where(
+            ConsentText.municipality_id == municipality.id, ConsentText.purpose == CONSENT_PURPOSE
+        )
+        .order_by(ConsentText.version.desc())
+        .limit(1)
+    )
 
 
 def consent_text_for(municipality: Municipality, text: str, by: User | None) -> ConsentText:
@@ -62,20 +69,27 @@ def consent_text_for(municipality: Municipality, text: str, by: User | None) -> 
     if not wording:
         raise ReferralError(_("The consent text is empty."), "consent_text")
     if not consent_fits(wording):
-        raise ReferralError(_("The consent text does not fit on the strip: keep it under "
-                              "about 650 characters."), "consent_text")
+        raise ReferralError(
+            _("The consent text does not fit on the strip: keep it under about 650 characters."),
+            "consent_text",
+        )
     latest = latest_consent_text(municipality)
     if latest is not None and latest.text == wording:
         return latest
-    version = ConsentText(municipality_id=municipality.id, purpose=CONSENT_PURPOSE,
-                          version=(latest.version + 1) if latest else 1, text=wording,
-                          created_by_id=by.id if by else None)
+    version = ConsentText(
+        municipality_id=municipality.id,
+        purpose=CONSENT_PURPOSE,
+        version=(latest.version + 1) if latest else 1,
+        text=wording,
+        created_by_id=by.id if by else None,
+    )
     db.session.add(version)
     db.session.flush()
     return version
 
 
 # --- series and cards ------------------------------------------------------------------------
+
 
 def parse_service_offer(text: str) -> list[dict[str, str]]:
     """One service a line, "Name: phone" or "Name — phone" (the phone may be left out)."""
@@ -98,27 +112,42 @@ def _unique_codes(count: int) -> list[str]:
     codes: set[str] = set()
     while len(codes) < count:
         batch = {new_code() for _ in range(count - len(codes))} - codes
-        taken = set(db.session.scalars(select(ReferralCard.code).where(
-            ReferralCard.code.in_(batch)))) if batch else set()
+        taken = (
+            set(db.session.scalars(select(ReferralCard.code).where(ReferralCard.code.in_(batch))))
+            if batch
+            else set()
+        )
         codes |= batch - taken
     return sorted(codes)
 
 
-def create_series(municipality: Municipality, name: str, service_offer: list[dict[str, str]],
-                  consent_text: str, count: int, by: User | None) -> CardSeries:
+def create_series(
+    municipality: Municipality,
+    name: str,
+    service_offer: list[dict[str, str]],
+    consent_text: str,
+    count: int,
+    by: User | None,
+) -> CardSeries:
     """A series with ``count`` cards; the printable PDF is made by the worker after commit."""
     if not 1 <= count <= MAX_CARDS:
         raise ReferralError(_("Between 1 and %(max)d cards.", max=MAX_CARDS), "count")
     if not name.strip():
         raise ReferralError(_("Give the series a name."), "name")
     version = consent_text_for(municipality, consent_text, by)
-    series = CardSeries(municipality_id=municipality.id, name=name.strip(),
-                        service_offer=service_offer, consent_text_id=version.id,
-                        card_count=count, created_by_id=by.id if by else None)
+    series = CardSeries(
+        municipality_id=municipality.id,
+        name=name.strip(),
+        service_offer=service_offer,
+        consent_text_id=version.id,
+        card_count=count,
+        created_by_id=by.id if by else None,
+    )
     db.session.add(series)
     db.session.flush()
-    db.session.add_all(ReferralCard(series_id=series.id, code=code)
-                       for code in _unique_codes(count))
+    db.session.add_all(
+        ReferralCard(series_id=series.id, code=code) for code in _unique_codes(count)
+    )
     db.session.flush()
     enqueue_after_commit("referrals.render_series_pdf", series.id)
     return series
@@ -149,8 +178,10 @@ def card_url(code: str) -> str:
 
 CODE_MESSAGES = {
     "length": lambda: _("A card code has 7 characters, like K7MQ-4X9."),
-    "characters": lambda: _("A card code only has the digits 2 to 9 and letters; "
-                            "never 0, 1, I, L or O. Check the code on the card."),
+    "characters": lambda: _(
+        "A card code only has the digits 2 to 9 and letters; "
+        "never 0, 1, I, L or O. Check the code on the card."
+    ),
     "check": lambda: _("This code has a typing error. Check every character on the card."),
 }
 
@@ -169,11 +200,20 @@ def find_card(typed: str) -> ReferralCard:
 
 def ensure_fileable(card: ReferralCard) -> None:
     if card.state == "used":
-        raise ReferralError(_("Card %(code)s was already filed. A card can be used only once.",
-                              code=display(card.code)), "code", 409)
+        raise ReferralError(
+            _(
+                "Card %(code)s was already filed. A card can be used only once.",
+                code=display(card.code),
+            ),
+            "code",
+            409,
+        )
     if card.state == "voided":
-        raise ReferralError(_("Card %(code)s was made invalid. Use another card.",
-                              code=display(card.code)), "code", 409)
+        raise ReferralError(
+            _("Card %(code)s was made invalid. Use another card.", code=display(card.code)),
+            "code",
+            409,
+        )
 
 
 def _locked(card: ReferralCard) -> ReferralCard:
@@ -203,6 +243,7 @@ def void_card(card: ReferralCard, reason: str) -> None:
 
 # --- filing a card ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Filer:
     """Who files: an account (referrer, or staff typing in a paper card) or a one-time link."""
@@ -218,8 +259,7 @@ class Filer:
 
     @property
     def name(self) -> str:
-        return self.link.referrer_name if self.link else self.user.display_name if self.user \
-            else ""
+        return self.link.referrer_name if self.link else self.user.display_name if self.user else ""
 
     @property
     def organisation(self) -> str:
@@ -228,9 +268,13 @@ class Filer:
         return self.user.organisation if self.user else ""
 
 
-def submit_card(card: ReferralCard, payload: dict[str, Any], filer: Filer,
-                signature_png: bytes | None = None,
-                strip_photo: bytes | None = None) -> ReferralSubmission:
+def submit_card(
+    card: ReferralCard,
+    payload: dict[str, Any],
+    filer: Filer,
+    signature_png: bytes | None = None,
+    strip_photo: bytes | None = None,
+) -> ReferralSubmission:
     """File the card: its signals go into the core (routed after commit) and the card is used.
     A second filing of the same card is refused — also when two arrive at once."""
     locked = _locked(card)
@@ -241,10 +285,15 @@ def submit_card(card: ReferralCard, payload: dict[str, Any], filer: Filer,
     consent = dict(payload["consent"])
     if consent["given"] and consent["how"] == "signed_strip" and not consent.get("reference"):
         consent["reference"] = display(locked.code)  # the strip carries the card's code
-    if consent["given"] and consent["how"] == "signature" and signature_png is None \
-            and filer.via != "paper":
-        raise ReferralError(_("Let the resident sign on the screen, or record the signed "
-                              "strip."), "consent.how")
+    if (
+        consent["given"]
+        and consent["how"] == "signature"
+        and signature_png is None
+        and filer.via != "paper"
+    ):
+        raise ReferralError(
+            _("Let the resident sign on the screen, or record the signed strip."), "consent.how"
+        )
     resident = dict(payload["resident"])
     if not resident.get("gemeente") and not resident.get("deelgemeente"):
         resident["gemeente"] = series.municipality.code
@@ -254,21 +303,36 @@ def submit_card(card: ReferralCard, payload: dict[str, Any], filer: Filer,
         resident["name"] = ""  # never kept: the card only counts for the neighbourhood
     try:
         signals = create_signals(
-            {"resident": resident, "themes": payload["themes"], "urgency": payload["urgency"],
-             "note": _note(payload, locked, filer), "consent": consent},
-            filer.user if filer.via != "link" else None, source="referral_card",
-            consent_text_id=series.consent_text_id, urgent_opens_case=False)
+            {
+                "resident": resident,
+                "themes": payload["themes"],
+                "urgency": payload["urgency"],
+                "note": _note(payload, locked, filer),
+                "consent": consent,
+            },
+            filer.user if filer.via != "link" else None,
+            source="referral_card",
+            consent_text_id=series.consent_text_id,
+            urgent_opens_case=False,
+        )
     except SignalError as exc:
         raise ReferralError(str(exc), exc.field) from exc
     submission = ReferralSubmission(
-        card_id=locked.id, via=filer.via, submitted_by_id=filer.user.id if filer.user else None,
-        link_id=filer.link.id if filer.link else None, referrer_name=filer.name[:120],
-        organisation=(filer.organisation or "")[:200], themes=list(payload["themes"]),
+        card_id=locked.id,
+        via=filer.via,
+        submitted_by_id=filer.user.id if filer.user else None,
+        link_id=filer.link.id if filer.link else None,
+        referrer_name=filer.name[:120],
+        organisation=(filer.organisation or "")[:200],
+        themes=list(payload["themes"]),
         urgency=payload["urgency"],
         best_time=(payload.get("best_time") or "")[:120] if consent["given"] else "",
-        consent_given=consent["given"], consent_id=signals[0].consent_id,
+        consent_given=consent["given"],
+        consent_id=signals[0].consent_id,
         signature_png=signature_png if consent["given"] else None,
-        strip_photo=strip_photo if consent["given"] else None, signals=signals)
+        strip_photo=strip_photo if consent["given"] else None,
+        signals=signals,
+    )
     db.session.add(submission)
     locked.state, locked.used_at = "used", utcnow()
     if filer.link is not None:
@@ -276,8 +340,14 @@ def submit_card(card: ReferralCard, payload: dict[str, Any], filer: Filer,
     try:
         db.session.flush()
     except IntegrityError as exc:  # another filing of this card won the race
-        raise ReferralError(_("Card %(code)s was already filed. A card can be used only once.",
-                              code=display(locked.code)), "code", 409) from exc
+        raise ReferralError(
+            _(
+                "Card %(code)s was already filed. A card can be used only once.",
+                code=display(locked.code),
+            ),
+            "code",
+            409,
+        ) from exc
     enqueue_after_commit("reports.count_capture", "referral", submission.id)
     return submission
 
@@ -300,8 +370,9 @@ def referral_status(submission: ReferralSubmission) -> str:
 
 def _reached(event: CaseEvent) -> bool:
     detail = event.detail or {}
-    return (event.type == "contact_attempt" and detail.get("result") == "reached") or \
-        detail.get("new") in ("contacted", "in_progress", "closed")
+    return (event.type == "contact_attempt" and detail.get("result") == "reached") or detail.get(
+        "new"
+    ) in ("contacted", "in_progress", "closed")
 
 
 def referral_statuses(submissions: list[ReferralSubmission]) -> dict[int, str]:
@@ -309,14 +380,30 @@ def referral_statuses(submissions: list[ReferralSubmission]) -> dict[int, str]:
 
     Only what happened on the case since a card was filed counts: a card that joins a case
     the resident already had must not show "contacted" at once (and so reveal that case)."""
-    case_ids = {s.id: {signal.case_id for signal in s.signals if signal.case_id}
-                for s in submissions if s.consent_given}
+    case_ids = {
+        s.id: {signal.case_id for signal in s.signals if signal.case_id}
+        for s in submissions
+        if s.consent_given
+    }
     wanted = set().union(*case_ids.values()) if case_ids else set()
-    closed_at = dict(db.session.execute(select(Case.id, Case.closed_at).where(
-        Case.id.in_(wanted))).all()) if wanted else {}
-    events = list(db.session.scalars(select(CaseEvent).where(
-        CaseEvent.case_id.in_(wanted), CaseEvent.at >= min(s.created_at for s in submissions),
-        CaseEvent.type.in_(("contact_attempt", "status_change"))))) if wanted else []
+    closed_at = (
+        dict(db.session.execute(select(Case.id, Case.closed_at).where(Case.id.in_(wanted))).all())
+        if wanted
+        else {}
+    )
+    events = (
+        list(
+            db.session.scalars(
+                select(CaseEvent).where(
+                    CaseEvent.case_id.in_(wanted),
+                    CaseEvent.at >= min(s.created_at for s in submissions),
+                    CaseEvent.type.in_(("contact_attempt", "status_change")),
+                )
+            )
+        )
+        if wanted
+        else []
+    )
     statuses = {}
     for submission in submissions:
         ids, since = case_ids.get(submission.id), submission.created_at
@@ -332,16 +419,24 @@ def referral_statuses(submissions: list[ReferralSubmission]) -> dict[int, str]:
 
 
 def submissions_of(user: User) -> list[ReferralSubmission]:
-    return list(db.session.scalars(select(ReferralSubmission).options(
-        selectinload(ReferralSubmission.signals), selectinload(ReferralSubmission.card)).where(
-        ReferralSubmission.submitted_by_id == user.id).order_by(
-        ReferralSubmission.created_at.desc(), ReferralSubmission.id.desc()).limit(200)))
+    return list(
+        db.session.scalars(
+            select(ReferralSubmission)
+            .options(
+                selectinload(ReferralSubmission.signals), selectinload(ReferralSubmission.card)
+            )
+            .where(ReferralSubmission.submitted_by_id == user.id)
+            .order_by(ReferralSubmission.created_at.desc(), ReferralSubmission.id.desc())
+            .limit(200)
+        )
+    )
 
 
 def proof_of_consent(consent_id: int) -> tuple[bytes, str] | None:
     """The picture that proves a card's consent: (bytes, mimetype), or None."""
-    submission = db.session.scalar(select(ReferralSubmission).where(
-        ReferralSubmission.consent_id == consent_id))
+    submission = db.session.scalar(
+        select(ReferralSubmission).where(ReferralSubmission.consent_id == consent_id)
+    )
     if submission is None:
         return None
     if submission.signature_png:
@@ -354,39 +449,59 @@ def proof_of_consent(consent_id: int) -> tuple[bytes, str] | None:
 def consents_with_proof(consent_ids: list[int]) -> set[int]:
     if not consent_ids:
         return set()
-    return set(db.session.scalars(select(ReferralSubmission.consent_id).where(
-        ReferralSubmission.consent_id.in_(consent_ids),
-        (ReferralSubmission.signature_png.is_not(None))
-        | (ReferralSubmission.strip_photo.is_not(None)))))
+    return set(
+        db.session.scalars(
+            select(ReferralSubmission.consent_id).where(
+                ReferralSubmission.consent_id.in_(consent_ids),
+                (ReferralSubmission.signature_png.is_not(None))
+                | (ReferralSubmission.strip_photo.is_not(None)),
+            )
+        )
+    )
 
 
 # --- one-time links --------------------------------------------------------------------------
 
-def create_link(municipality: Municipality, referrer_name: str, organisation: str,
-                email: str | None, days: int, by: User | None) -> tuple[ReferralLink, str]:
+
+def create_link(
+    municipality: Municipality,
+    referrer_name: str,
+    organisation: str,
+    email: str | None,
+    days: int,
+    by: User | None,
+) -> tuple[ReferralLink, str]:
     if not referrer_name.strip():
         raise ReferralError(_("Give the name of the referrer."), "referrer_name")
     if not 1 <= days <= 90:
         raise ReferralError(_("A link is valid for 1 to 90 days."), "days")
     token = secrets.token_urlsafe(24)
-    link = ReferralLink(token_hash=hash_token(token), referrer_name=referrer_name.strip()[:120],
-                        organisation=organisation.strip()[:200], email=(email or None),
-                        municipality_id=municipality.id, created_by_id=by.id if by else None,
-                        expires_at=utcnow() + timedelta(days=days))
+    link = ReferralLink(
+        token_hash=hash_token(token),
+        referrer_name=referrer_name.strip()[:120],
+        organisation=organisation.strip()[:200],
+        email=(email or None),
+        municipality_id=municipality.id,
+        created_by_id=by.id if by else None,
+        expires_at=utcnow() + timedelta(days=days),
+    )
     db.session.add(link)
     db.session.flush()
     return link, token
 
 
 def link_for_token(token: str, now: datetime | None = None) -> ReferralLink:
-    link = db.session.scalar(select(ReferralLink).where(
-        ReferralLink.token_hash == hash_token(token or "")))
+    link = db.session.scalar(
+        select(ReferralLink).where(ReferralLink.token_hash == hash_token(token or ""))
+    )
     if link is None or link.revoked_at is not None:
-        raise ReferralError(_("This link does not work. Ask the municipality for a new one."),
-                            "token", 404)
+        raise ReferralError(
+            _("This link does not work. Ask the municipality for a new one."), "token", 404
+        )
     if link.expires_at <= (now or utcnow()):
-        raise ReferralError(_("This link has expired. Ask the municipality for a new one."),
-                            "token", 410)
+        raise ReferralError(
+            _("This link has expired. Ask the municipality for a new one."), "token", 410
+        )
     return link
 
 
@@ -405,5 +520,6 @@ def revoke_link(link: ReferralLink) -> None:
 
 
 def submission_of_link(link: ReferralLink) -> ReferralSubmission | None:
-    return db.session.scalar(select(ReferralSubmission).where(
-        ReferralSubmission.link_id == link.id))
+    return db.session.scalar(
+        select(ReferralSubmission).where(ReferralSubmission.link_id == link.id)
+    )

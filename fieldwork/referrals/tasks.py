@@ -30,13 +30,22 @@ def render_series_pdf_task(series_id: int) -> int:
     if series is None or series.pdf_status == "done":
         return 0
     _set(series_id, pdf_status="running", pdf_done=0, pdf_error=None, pdf_started_at=utcnow())
-    codes = list(db.session.scalars(select(ReferralCard.code).where(
-        ReferralCard.series_id == series_id).order_by(ReferralCard.id)))
+    codes = list(
+        db.session.scalars(
+            select(ReferralCard.code)
+            .where(ReferralCard.series_id == series_id)
+            .order_by(ReferralCard.id)
+        )
+    )
     printed = SeriesPrint(
-        municipality=series.municipality.name, title=series.name,
-        service_offer=[(item.get("name", ""), item.get("phone", ""))
-                       for item in series.service_offer or []],
-        consent_text=series.consent_text.text, consent_version=series.consent_text.version)
+        municipality=series.municipality.name,
+        title=series.name,
+        service_offer=[
+            (item.get("name", ""), item.get("phone", "")) for item in series.service_offer or []
+        ],
+        consent_text=series.consent_text.text,
+        consent_version=series.consent_text.version,
+    )
     last = [0]
 
     def progress(done: int) -> None:
@@ -45,15 +54,19 @@ def render_series_pdf_task(series_id: int) -> int:
             _set(series_id, pdf_done=done)
 
     try:
-        data = render_series_pdf(printed, (PrintedCard(display(code), card_url(code))
-                                           for code in codes), progress)
+        data = render_series_pdf(
+            printed, (PrintedCard(display(code), card_url(code)) for code in codes), progress
+        )
     except Exception as exc:
         db.session.rollback()
         log.exception("series %s: PDF failed", series_id)
         _set(series_id, pdf_status="failed", pdf_error=f"{type(exc).__name__}: {exc}"[:2000])
         raise
     db.session.merge(CardSeriesPdf(series_id=series_id, data=data, created_at=utcnow()))
-    db.session.execute(update(CardSeries).where(CardSeries.id == series_id).values(
-        pdf_status="done", pdf_done=len(codes), pdf_finished_at=utcnow()))
+    db.session.execute(
+        update(CardSeries)
+        .where(CardSeries.id == series_id)
+        .values(pdf_status="done", pdf_done=len(codes), pdf_finished_at=utcnow())
+    )
     db.session.commit()
     return len(data)

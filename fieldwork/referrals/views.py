@@ -60,8 +60,9 @@ def enter_code() -> str | Response | tuple[str, int]:
 @bp.route("/k/<code>", methods=["GET", "POST"])
 @roles_required(*FILERS)
 def file_card(code: str) -> str | Response | tuple[str, int]:
-    return card_page(code, Filer(current_user), lambda card: url_for(
-        "referrals.receipt", code=card.code))
+    return card_page(
+        code, Filer(current_user), lambda card: url_for("referrals.receipt", code=card.code)
+    )
 
 
 @bp.get("/k/<code>/ontvangen")
@@ -73,11 +74,16 @@ def receipt(code: str) -> str | tuple[str, int]:
     except ReferralError as exc:
         return problem(exc)
     submission = card.submission
-    if submission is None or (current_user.role == "referrer"
-                              and submission.submitted_by_id != current_user.id):
+    if submission is None or (
+        current_user.role == "referrer" and submission.submitted_by_id != current_user.id
+    ):
         abort(404)
-    return render_template("referrals/receipt.html", card=card, submission=submission,
-                           status=referral_status(submission))
+    return render_template(
+        "referrals/receipt.html",
+        card=card,
+        submission=submission,
+        status=referral_status(submission),
+    )
 
 
 @bp.get("/consents/<int:consent_id>/proof")
@@ -86,8 +92,11 @@ def consent_proof(consent_id: int) -> Response:
     """The signature or the photo of the signed strip, for who may see the resident's case."""
     consent = db.session.get(Consent, consent_id)
     proof = proof_of_consent(consent_id) if consent else None
-    cases = db.session.scalars(select(Case).where(
-        Case.resident_id == consent.resident_id)).all() if consent else []
+    cases = (
+        db.session.scalars(select(Case).where(Case.resident_id == consent.resident_id)).all()
+        if consent
+        else []
+    )
     if proof is None or not any(can_see_case(current_user, case) for case in cases):
         abort(404)
     record_audit("consent_proof_viewed", "consent", consent_id)
@@ -105,9 +114,13 @@ def link_start(token: str) -> str | Response | tuple[str, int]:
         return problem(exc)
     submission = submission_of_link(link)
     if submission is not None:
-        return render_template("referrals/receipt.html", card=submission.card,
-                               submission=submission, status=referral_status(submission),
-                               link=link)
+        return render_template(
+            "referrals/receipt.html",
+            card=submission.card,
+            submission=submission,
+            status=referral_status(submission),
+            link=link,
+        )
     form = CodeForm()
     if form.validate_on_submit():
         try:
@@ -135,8 +148,9 @@ def link_card(token: str, code: str) -> str | Response | tuple[str, int]:
     except ReferralError as exc:
         db.session.rollback()
         return problem(exc)
-    return card_page(code, Filer(None, link),
-                     lambda card: url_for("referrals.link_start", token=token))
+    return card_page(
+        code, Filer(None, link), lambda card: url_for("referrals.link_start", token=token)
+    )
 
 
 def _filed_by(card: ReferralCard, filer: Filer) -> bool:
@@ -161,60 +175,90 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
         return problem(exc)
     series = card.series
     form = CardForm()
-    villages = db.session.scalars(select(SubMunicipality).where(
-        SubMunicipality.municipality_id == series.municipality_id,
-        SubMunicipality.is_unlocatable.is_(False)).order_by(SubMunicipality.name)).all()
+    villages = db.session.scalars(
+        select(SubMunicipality)
+        .where(
+            SubMunicipality.municipality_id == series.municipality_id,
+            SubMunicipality.is_unlocatable.is_(False),
+        )
+        .order_by(SubMunicipality.name)
+    ).all()
     form.deelgemeente.choices = [("", _("— choose —"))] + [(v.code, v.name) for v in villages]
     if form.validate_on_submit():
         try:
             submission = submit_card(card, payload_from(form), filer, *pictures_from(form))
-            record_audit("referral_card_filed", "referral_card", card.code,
-                         consent=submission.consent_given, via=submission.via)
+            record_audit(
+                "referral_card_filed",
+                "referral_card",
+                card.code,
+                consent=submission.consent_given,
+                via=submission.via,
+            )
             db.session.commit()
             return redirect(receipt_url(card))
         except (ReferralError, PictureError) as exc:
             db.session.rollback()
             if exc.status in (403, 409):
                 return problem(exc)
-            target = {"signature": form.consent, "consent.how": form.consent,
-                      "strip_photo": form.strip_photo, "resident.name": form.name}
+            target = {
+                "signature": form.consent,
+                "consent.how": form.consent,
+                "strip_photo": form.strip_photo,
+                "resident.name": form.name,
+            }
             field = target.get(exc.field, form.street)
             field.errors = [*field.errors, str(exc)]
     status = 400 if request.method == "POST" else 200
-    return render_template("referrals/card_form.html", form=form, card=card, series=series,
-                           code=display(card.code), filer=filer), status
+    return render_template(
+        "referrals/card_form.html",
+        form=form,
+        card=card,
+        series=series,
+        code=display(card.code),
+        filer=filer,
+    ), status
 
 
 def payload_from(form: CardForm) -> dict[str, Any]:
     consent = form.consent.data
     return {
-        "resident": {"name": (form.name.data or "").strip(), "street": form.street.data,
-                     "house_number": None if form.no_exact_number.data else (
-                         form.house_number.data or None),
-                     "postcode": form.postcode.data or None,
-                     # the village places the resident only when the number is unknown;
-                     # an address that does not resolve goes to the fix-up list instead
-                     "deelgemeente": form.deelgemeente.data if form.no_exact_number.data
-                     else None, "gemeente": None,
-                     "birth_year": form.birth_year.data, "phone": form.phone.data or None,
-                     "lat": None, "lon": None, "statsec": None},
+        "resident": {
+            "name": (form.name.data or "").strip(),
+            "street": form.street.data,
+            "house_number": None if form.no_exact_number.data else (form.house_number.data or None),
+            "postcode": form.postcode.data or None,
+            # the village places the resident only when the number is unknown;
+            # an address that does not resolve goes to the fix-up list instead
+            "deelgemeente": form.deelgemeente.data if form.no_exact_number.data else None,
+            "gemeente": None,
+            "birth_year": form.birth_year.data,
+            "phone": form.phone.data or None,
+            "lat": None,
+            "lon": None,
+            "statsec": None,
+        },
         "themes": list(dict.fromkeys(form.themes.data or [])),
-        "description": form.description.data or "", "urgency": form.urgency.data,
+        "description": form.description.data or "",
+        "urgency": form.urgency.data,
         "best_time": form.best_time.data or "",
-        "consent": {"given": consent != "none",
-                    "how": None if consent == "none" else consent, "reference": None},
+        "consent": {
+            "given": consent != "none",
+            "how": None if consent == "none" else consent,
+            "reference": None,
+        },
     }
 
 
 def pictures_from(form: CardForm) -> tuple[bytes | None, bytes | None]:
     if form.consent.data == "signature" and not form.signature.data:
-        raise ReferralError(_("Let the resident sign in the box, or choose the signed strip."),
-                            "signature")
-    signature = decode_signature(form.signature.data) if (
-        form.consent.data == "signature") else None
+        raise ReferralError(
+            _("Let the resident sign in the box, or choose the signed strip."), "signature"
+        )
+    signature = (
+        decode_signature(form.signature.data) if (form.consent.data == "signature") else None
+    )
     upload = form.strip_photo.data
     photo = None
     if form.consent.data == "signed_strip" and upload and getattr(upload, "filename", ""):
         photo = clean_photo(upload.read())
     return signature, photo
-

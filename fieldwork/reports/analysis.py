@@ -28,14 +28,24 @@ class AnalysisError(ServiceError):
 
 
 def attention_points(neighbourhood_id: int) -> list[AttentionPoint]:
-    return list(db.session.scalars(select(AttentionPoint).where(
-        AttentionPoint.neighbourhood_id == neighbourhood_id)
-        .order_by(AttentionPoint.position, AttentionPoint.id)))
+    return list(
+        db.session.scalars(
+            select(AttentionPoint)
+            .where(AttentionPoint.neighbourhood_id == neighbourhood_id)
+            .order_by(AttentionPoint.position, AttentionPoint.id)
+        )
+    )
 
 
-def add_attention_point(neighbourhood: Neighbourhood, title: str, text: str,
-                        themes: list[str], photo_ids: list[int], indicators: list[str],
-                        user: User) -> AttentionPoint:
+def add_attention_point(
+    neighbourhood: Neighbourhood,
+    title: str,
+    text: str,
+    themes: list[str],
+    photo_ids: list[int],
+    indicators: list[str],
+    user: User,
+) -> AttentionPoint:
     """An attention point for the neighbourhood plan, linked to the findings behind it."""
     title = " ".join(title.split())[:200]
     if not title:
@@ -45,30 +55,37 @@ def add_attention_point(neighbourhood: Neighbourhood, title: str, text: str,
         raise AnalysisError(_("Unknown theme: %(theme)s.", theme=unknown[0][:40]), "themes")
     indicator_choices, photo_choices = linkable_findings(neighbourhood)
     if set(indicators) - {name for name, _label in indicator_choices}:
-        raise AnalysisError(_("Choose indicators imported for this municipality."),
-                            "indicators")
+        raise AnalysisError(_("Choose indicators imported for this municipality."), "indicators")
     if set(photo_ids) - {photo.id for photo in photo_choices}:
         raise AnalysisError(_("Choose approved photos of this neighbourhood."), "photos")
     position = len(attention_points(neighbourhood.id))
-    point = AttentionPoint(neighbourhood_id=neighbourhood.id, title=title,
-                           text=text.strip()[:4000], position=position, created_by_id=user.id,
-                           findings={"themes": list(dict.fromkeys(themes)),
-                                     "photos": sorted(set(photo_ids))[:50],
-                                     "indicators": list(dict.fromkeys(indicators))[:20]})
+    point = AttentionPoint(
+        neighbourhood_id=neighbourhood.id,
+        title=title,
+        text=text.strip()[:4000],
+        position=position,
+        created_by_id=user.id,
+        findings={
+            "themes": list(dict.fromkeys(themes)),
+            "photos": sorted(set(photo_ids))[:50],
+            "indicators": list(dict.fromkeys(indicators))[:20],
+        },
+    )
     db.session.add(point)
     db.session.flush()
     return point
 
 
-def linkable_findings(neighbourhood: Neighbourhood) -> tuple[list[tuple[str, str]],
-                                                              list[Photo]]:
+def linkable_findings(neighbourhood: Neighbourhood) -> tuple[list[tuple[str, str]], list[Photo]]:
     """What an attention point may be based on besides themes: the indicators imported for
     the municipality (name, label) and the neighbourhood's approved photos."""
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.indicators import indicator_label, indicators_for
 
-    indicators = [(name, str(indicator_label(name)))
-                  for name, _years in indicators_for(neighbourhood.municipality)]
+    indicators = [
+        (name, str(indicator_label(name)))
+        for name, _years in indicators_for(neighbourhood.municipality)
+    ]
     return indicators, photos_for("analysis", neighbourhood_id=neighbourhood.id)
 
 
@@ -88,12 +105,16 @@ def described_findings(point: AttentionPoint, photos: dict[int, Photo]) -> list[
 
 
 def quotes(neighbourhood_id: int) -> list[Quote]:
-    return list(db.session.scalars(select(Quote).where(
-        Quote.neighbourhood_id == neighbourhood_id).order_by(Quote.id)))
+    return list(
+        db.session.scalars(
+            select(Quote).where(Quote.neighbourhood_id == neighbourhood_id).order_by(Quote.id)
+        )
+    )
 
 
-def add_quote(neighbourhood: Neighbourhood, text: str, theme: str | None, source: str,
-              user: User) -> Quote:
+def add_quote(
+    neighbourhood: Neighbourhood, text: str, theme: str | None, source: str, user: User
+) -> Quote:
     """What was heard, written down anonymised by the coordinator (no names, no addresses:
     the form says so; the coordinator is responsible for it)."""
     text = " ".join(text.split())[:600]
@@ -103,8 +124,13 @@ def add_quote(neighbourhood: Neighbourhood, text: str, theme: str | None, source
         raise AnalysisError(_("Unknown theme: %(theme)s.", theme=theme[:40]), "theme")
     if source not in (*SOURCES, "manual"):
         raise AnalysisError(_("Unknown source."), "source")
-    quote = Quote(neighbourhood_id=neighbourhood.id, text=text, theme=theme or None,
-                  source=source, created_by_id=user.id)
+    quote = Quote(
+        neighbourhood_id=neighbourhood.id,
+        text=text,
+        theme=theme or None,
+        source=source,
+        created_by_id=user.id,
+    )
     db.session.add(quote)
     db.session.flush()
     return quote
@@ -120,9 +146,12 @@ def request_report(neighbourhood: Neighbourhood, user: User) -> NeighbourhoodRep
 
 
 def latest_report(neighbourhood_id: int) -> NeighbourhoodReport | None:
-    return db.session.scalar(select(NeighbourhoodReport).where(
-        NeighbourhoodReport.neighbourhood_id == neighbourhood_id)
-        .order_by(NeighbourhoodReport.id.desc()).limit(1))
+    return db.session.scalar(
+        select(NeighbourhoodReport)
+        .where(NeighbourhoodReport.neighbourhood_id == neighbourhood_id)
+        .order_by(NeighbourhoodReport.id.desc())
+        .limit(1)
+    )
 
 
 @dataclass
@@ -148,8 +177,12 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
     from fieldwork.reports.indicators import latest_comparisons
     from fieldwork.reports.theme_table import suppressed_figures
 
-    figures = suppressed_figures({neighbourhood.id: neighbourhood_figures(neighbourhood.id)},
-                                 neighbourhood.municipality_id, None, None)[neighbourhood.id]
+    figures = suppressed_figures(
+        {neighbourhood.id: neighbourhood_figures(neighbourhood.id)},
+        neighbourhood.municipality_id,
+        None,
+        None,
+    )[neighbourhood.id]
     comparisons = latest_comparisons(neighbourhood)
     files = storage()
     photos = []
@@ -162,15 +195,30 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
                 continue
     from fieldwork.reports.models import IndicatorValue
 
-    sources = sorted(set(db.session.scalars(select(IndicatorValue.source).where(
-        IndicatorValue.municipality_id == neighbourhood.municipality_id).distinct())) - {""})
+    sources = sorted(
+        set(
+            db.session.scalars(
+                select(IndicatorValue.source)
+                .where(IndicatorValue.municipality_id == neighbourhood.municipality_id)
+                .distinct()
+            )
+        )
+        - {""}
+    )
     points = attention_points(neighbourhood.id)
     by_id = {photo.id: photo for photo in printable}  # a caption without report consent
-    return ReportData(                                 # stays out of the report
-        municipality=neighbourhood.municipality.name, neighbourhood=neighbourhood.name,
-        made_on=local_today(), figures=figures, indicators=comparisons,
-        quotes=quotes(neighbourhood.id), points=points, photos=photos, sources=sources,
-        findings={point.id: described_findings(point, by_id) for point in points})
+    return ReportData(  # stays out of the report
+        municipality=neighbourhood.municipality.name,
+        neighbourhood=neighbourhood.name,
+        made_on=local_today(),
+        figures=figures,
+        indicators=comparisons,
+        quotes=quotes(neighbourhood.id),
+        points=points,
+        photos=photos,
+        sources=sources,
+        findings={point.id: described_findings(point, by_id) for point in points},
+    )
 
 
 def render_report_job(report_id: int) -> str:
@@ -185,8 +233,7 @@ def render_report_job(report_id: int) -> str:
     report.status = "running"
     key = f"reports/{uuid.uuid4().hex}.pdf"
     try:
-        storage().put(key, render_report(report_data(report.neighbourhood)),
-                      "application/pdf")
+        storage().put(key, render_report(report_data(report.neighbourhood)), "application/pdf")
     except Exception as exc:  # the coordinator sees why and can ask again
         report.status, report.error = "failed", f"{type(exc).__name__}: {exc}"[:300]
         report.finished_at = utcnow()

@@ -71,8 +71,7 @@ def suppression(args: dict[str, Any], totals: bool) -> bool:
     if g.api_user.role != Role.ANALYST and not args.get("suppress"):
         return False
     try:
-        args["start"], args["end"] = suppressed_window(args.get("start"), args.get("end"),
-                                                       totals)
+        args["start"], args["end"] = suppressed_window(args.get("start"), args.get("end"), totals)
     except WindowError as exc:
         abort(422, message=str(exc), errors={exc.field: [str(exc)]})
     return True
@@ -83,8 +82,11 @@ def export_hoods(code: str | None) -> list[Hood]:
         return hoods_of(None)
     municipality = get_municipality(code)
     if municipality is None:
-        abort(422, message=f"Municipality {code} has not been imported.",
-              errors={"gemeente": [f"Municipality {code} has not been imported."]})
+        abort(
+            422,
+            message=f"Municipality {code} has not been imported.",
+            errors={"gemeente": [f"Municipality {code} has not been imported."]},
+        )
     return hoods_of(municipality)
 
 
@@ -95,8 +97,15 @@ def _filename(stem: str, args: dict[str, Any]) -> str:
 
 
 def _audit(export: str, args: dict[str, Any], suppressed: bool) -> None:
-    record_audit("report_exported", "export", None, user_id=g.api_user.id, export=export,
-                 gemeente=args.get("gemeente"), suppressed=suppressed)
+    record_audit(
+        "report_exported",
+        "export",
+        None,
+        user_id=g.api_user.id,
+        export=export,
+        gemeente=args.get("gemeente"),
+        suppressed=suppressed,
+    )
     db.session.commit()
 
 
@@ -113,19 +122,23 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
     suppress = suppression(args, totals=True)
     figures = neighbourhood_figures(neighbourhood_id, args["start"], args["end"])
     if suppress:
-        figures = suppressed_figures({neighbourhood_id: figures},
-                                     neighbourhood.municipality_id, args["start"],
-                                     args["end"])[neighbourhood_id]
+        figures = suppressed_figures(
+            {neighbourhood_id: figures}, neighbourhood.municipality_id, args["start"], args["end"]
+        )[neighbourhood_id]
     else:
         figures["suppressed"] = False
     figures["rates"] = rates(figures, residents_by_age([neighbourhood_id])[neighbourhood_id])
-    return {**figures, "name": neighbourhood.name,
-            "gemeente": neighbourhood.municipality.code}
+    return {**figures, "name": neighbourhood.name, "gemeente": neighbourhood.municipality.code}
 
 
-def _export(args: dict[str, Any], name: str, stem: str, mimetype: str,
-            write: Callable[[list[Hood], Any, Any, bool], Iterator[Any]],
-            totals: bool) -> Response:
+def _export(
+    args: dict[str, Any],
+    name: str,
+    stem: str,
+    mimetype: str,
+    write: Callable[[list[Hood], Any, Any, bool], Iterator[Any]],
+    totals: bool,
+) -> Response:
     """An export of the municipality asked for (all when none), suppressed when it must
     be, audited, and streamed as an attachment."""
     hoods = export_hoods(args["gemeente"])
@@ -133,8 +146,13 @@ def _export(args: dict[str, Any], name: str, stem: str, mimetype: str,
     _audit(name, args, suppress)
     body = streamed(lambda: write(hoods, args["start"], args["end"], suppress))
     extension = name.rsplit(".", 1)[1]
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{_filename(stem, args)}.{extension}"'})
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="{_filename(stem, args)}.{extension}"'
+        },
+    )
 
 
 @bp.get("/exports/signals.csv")
@@ -165,5 +183,11 @@ def export_signals_xlsx(args: dict[str, Any]) -> Response:
 @bp.doc(security=BEARER)
 def export_neighbourhoods_geojson(args: dict[str, Any]) -> Response:
     """The neighbourhood polygons with their measures as properties (RFC 7946)."""
-    return _export(args, "neighbourhoods.geojson", "buurten", "application/geo+json",
-                   neighbourhoods_geojson, totals=True)
+    return _export(
+        args,
+        "neighbourhoods.geojson",
+        "buurten",
+        "application/geo+json",
+        neighbourhoods_geojson,
+        totals=True,
+    )

@@ -19,15 +19,16 @@ indicators_cli = AppGroup("indicators", help="Imported indicators (e.g. Provinci
 
 @indicators_cli.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--source", default=None,
-              help="Where the figures come from (default: the file name).")
-@click.option("--all-or-nothing", is_flag=True,
-              help="Import nothing when a line is rejected.")
+@click.option(
+    "--source", default=None, help="Where the figures come from (default: the file name)."
+)
+@click.option("--all-or-nothing", is_flag=True, help="Import nothing when a line is rejected.")
 def import_command(csv_file: Path, source: str | None, all_or_nothing: bool) -> None:
     """Import FILE.csv: code, indicator, year, value, numerator, denominator; idempotent."""
     try:
-        report = import_indicators(csv_file.read_bytes(), source or csv_file.name,
-                                   all_or_nothing=all_or_nothing)
+        report = import_indicators(
+            csv_file.read_bytes(), source or csv_file.name, all_or_nothing=all_or_nothing
+        )
     except IndicatorImportError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
@@ -36,11 +37,14 @@ def import_command(csv_file: Path, source: str | None, all_or_nothing: bool) -> 
     if all_or_nothing and report.rejected_count:
         db.session.rollback()
         raise click.ClickException(
-            f"{report.rejected_count} line(s) rejected; nothing was imported.")
+            f"{report.rejected_count} line(s) rejected; nothing was imported."
+        )
     audit_indicator_import(report, csv_file.name)
     db.session.commit()
-    click.echo(f"{report.rows} rows: {report.added} added, {report.updated} updated, "
-               f"{report.unchanged} unchanged, {report.rejected_count} rejected.")
+    click.echo(
+        f"{report.rows} rows: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.rejected_count} rejected."
+    )
 
 
 rollups_cli = AppGroup("rollups", help="The monthly counts per neighbourhood.")

@@ -26,8 +26,16 @@ from fieldwork.reports.rates import per_100, rates, residents_by_age
 from fieldwork.reports.theme_table import shown_table, suppressed_figures, theme_columns
 from fieldwork.signals.vocabulary import THEMES
 
-SIGNAL_COLUMNS = ("gemeente", "neighbourhood_id", "neighbourhood", "period", "theme", "count",
-                  "per_100_65plus", "per_100_80plus")
+SIGNAL_COLUMNS = (
+    "gemeente",
+    "neighbourhood_id",
+    "neighbourhood",
+    "period",
+    "theme",
+    "count",
+    "per_100_65plus",
+    "per_100_80plus",
+)
 CHUNK = 64 * 1024
 
 
@@ -42,18 +50,27 @@ class Hood:
 
 def hoods_of(municipality: Municipality | None) -> list[Hood]:
     """The neighbourhoods of one municipality (or of all), in a stable order."""
-    query = (select(Neighbourhood.id, Neighbourhood.name, Municipality.code,
-                    Municipality.id, Neighbourhood.is_unlocatable)
-             .join(Municipality, Municipality.id == Neighbourhood.municipality_id)
-             .order_by(Municipality.code, Neighbourhood.is_unlocatable, Neighbourhood.name,
-                       Neighbourhood.id))
+    query = (
+        select(
+            Neighbourhood.id,
+            Neighbourhood.name,
+            Municipality.code,
+            Municipality.id,
+            Neighbourhood.is_unlocatable,
+        )
+        .join(Municipality, Municipality.id == Neighbourhood.municipality_id)
+        .order_by(
+            Municipality.code, Neighbourhood.is_unlocatable, Neighbourhood.name, Neighbourhood.id
+        )
+    )
     if municipality is not None:
         query = query.where(Neighbourhood.municipality_id == municipality.id)
     return [Hood(*row) for row in db.session.execute(query)]
 
 
-def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
-                suppress: bool) -> Iterator[tuple[Any, ...]]:
+def signal_rows(
+    hoods: list[Hood], start: date | None, end: date | None, suppress: bool
+) -> Iterator[tuple[Any, ...]]:
     """(gemeente, neighbourhood id, name, period, theme, count, per 100 residents 65+,
     per 100 residents 80+) for every non-zero cell, month by month (YYYY-MM). Suppressed:
     quarter by quarter (YYYY-Qn, completed quarters; see :mod:`fieldwork.reports.periods`),
@@ -75,8 +92,9 @@ def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
         by_municipality.setdefault(hood.municipality_id, []).append(hood)
     kind = "quarter" if suppress else "month"
     for first, counts in signal_counts_by_period(ids, start, end, kind):
-        label = f"{first.year}-Q{(first.month - 1) // 3 + 1}" if suppress \
-            else first.strftime("%Y-%m")
+        label = (
+            f"{first.year}-Q{(first.month - 1) // 3 + 1}" if suppress else first.strftime("%Y-%m")
+        )
         for group in by_municipality.values():
             members = [h.id for h in group]  # the shared table: the same as on the pages
             own = {key: value for key, value in counts.items() if key[0] in set(members)}
@@ -87,9 +105,16 @@ def signal_rows(hoods: list[Hood], start: date | None, end: date | None,
                     cell = table.cells[hood.id][theme] if table is not None else true
                     if true or not isinstance(cell, int):
                         people = residents[hood.id]
-                        yield (hood.gemeente, hood.id, hood.name, label, theme, cell,
-                               per_100(cell, people["65plus"]),
-                               per_100(cell, people["80plus"]))
+                        yield (
+                            hood.gemeente,
+                            hood.id,
+                            hood.name,
+                            label,
+                            theme,
+                            cell,
+                            per_100(cell, people["65plus"]),
+                            per_100(cell, people["80plus"]),
+                        )
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -108,8 +133,9 @@ def decimal_comma(value: object) -> object:
     return str(value).replace(".", ",") if isinstance(value, float) else value
 
 
-def signals_csv(hoods: list[Hood], start: date | None, end: date | None,
-                suppress: bool) -> Iterator[str]:
+def signals_csv(
+    hoods: list[Hood], start: date | None, end: date | None, suppress: bool
+) -> Iterator[str]:
     """UTF-8 with a BOM and semicolons, as Excel in Belgium opens it."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -124,8 +150,9 @@ def signals_csv(hoods: list[Hood], start: date | None, end: date | None,
     yield buffer.getvalue()
 
 
-def signals_xlsx(hoods: list[Hood], start: date | None, end: date | None,
-                 suppress: bool) -> Iterator[bytes]:
+def signals_xlsx(
+    hoods: list[Hood], start: date | None, end: date | None, suppress: bool
+) -> Iterator[bytes]:
     """A write-only workbook (rows go to disk as they come), then streamed from the file."""
     from openpyxl import Workbook
 
@@ -146,15 +173,19 @@ def flat_measures(figures: dict[str, Any]) -> dict[str, Any]:
     visits, calls, signals = figures["visits"], figures["calls"], figures["signals"]
     cases = figures["cases"]
     flat: dict[str, Any] = {
-        "visits_target": visits["target"], "visits_done": visits["done"],
-        "visits_spoken": visits["spoken"], "visits_reach_rate": visits["reach_rate"],
-        "calls_targets": calls["targets"], "calls_reached": calls["reached"],
+        "visits_target": visits["target"],
+        "visits_done": visits["done"],
+        "visits_spoken": visits["spoken"],
+        "visits_reach_rate": visits["reach_rate"],
+        "calls_targets": calls["targets"],
+        "calls_reached": calls["reached"],
         "calls_reach_rate": calls["reach_rate"],
         "referrals_filed": figures["referrals"]["filed"],
         "signals_total": signals["total"],
         "signals_need": signals.get("by_polarity", {}).get("need"),  # not when suppressed
         "signals_strength": signals.get("by_polarity", {}).get("strength"),
-        "cases_opened": cases["opened"], "cases_closed": cases["closed"],
+        "cases_opened": cases["opened"],
+        "cases_closed": cases["closed"],
         "first_contact_median_days": cases["first_contact_days"]["median"],
         "first_contact_p90_days": cases["first_contact_days"]["p90"],
         "volunteers_active": figures["volunteers"]["active"],
@@ -165,8 +196,10 @@ def flat_measures(figures: dict[str, Any]) -> dict[str, Any]:
         flat[f"signals_{theme}"] = signals["by_theme"].get(theme, 0)
     # one column type per property for GIS tools: suppressed counts become text everywhere
     if figures.get("suppressed"):
-        flat = {k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
-                for k, v in flat.items()}
+        flat = {
+            k: (str(v) if isinstance(v, int) and not isinstance(v, bool) else v)
+            for k, v in flat.items()
+        }
     return flat
 
 
@@ -181,28 +214,42 @@ def geojson_geometry(shape: BaseGeometry | None) -> dict[str, Any] | None:
     return mapping(shape)
 
 
-def neighbourhoods_geojson(hoods: list[Hood], start: date | None, end: date | None,
-                           suppress: bool) -> Iterator[str]:
+def neighbourhoods_geojson(
+    hoods: list[Hood], start: date | None, end: date | None, suppress: bool
+) -> Iterator[str]:
     """A FeatureCollection, one feature (neighbourhood) at a time. The unlocatable bucket has
     no polygon: its geometry is null, as RFC 7946 allows."""
     figures = figures_for([h.id for h in hoods], start, end)
     if suppress:
         for municipality_id in {h.municipality_id for h in hoods}:
-            figures.update(suppressed_figures(
-                {h.id: figures[h.id] for h in hoods if h.municipality_id == municipality_id},
-                municipality_id, start, end))
+            figures.update(
+                suppressed_figures(
+                    {h.id: figures[h.id] for h in hoods if h.municipality_id == municipality_id},
+                    municipality_id,
+                    start,
+                    end,
+                )
+            )
     residents = residents_by_age([h.id for h in hoods])
     yield '{"type": "FeatureCollection", "features": ['
     for index, hood in enumerate(hoods):
         measures = figures[hood.id]
         measures["rates"] = rates(measures, residents[hood.id])
-        properties = {"neighbourhood_id": hood.id, "name": hood.name,
-                      "gemeente": hood.gemeente, "unlocatable": hood.unlocatable,
-                      "from": start.isoformat() if start else None,
-                      "until": end.isoformat() if end else None,
-                      "suppressed": suppress, **flat_measures(measures)}
-        feature = {"type": "Feature", "id": hood.id,
-                   "geometry": geojson_geometry(neighbourhood_shape(hood.id)),
-                   "properties": properties}
+        properties = {
+            "neighbourhood_id": hood.id,
+            "name": hood.name,
+            "gemeente": hood.gemeente,
+            "unlocatable": hood.unlocatable,
+            "from": start.isoformat() if start else None,
+            "until": end.isoformat() if end else None,
+            "suppressed": suppress,
+            **flat_measures(measures),
+        }
+        feature = {
+            "type": "Feature",
+            "id": hood.id,
+            "geometry": geojson_geometry(neighbourhood_shape(hood.id)),
+            "properties": properties,
+        }
         yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
     yield "]}"

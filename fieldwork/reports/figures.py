@@ -59,8 +59,7 @@ def add_months(first: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def spans_between(start: date, end: date, kind: str = "month"
-                  ) -> Iterator[tuple[date, date]]:
+def spans_between(start: date, end: date, kind: str = "month") -> Iterator[tuple[date, date]]:
     """Each month (or quarter) touching [start, end], clipped to it: (first, last)
     inclusive."""
     first = period_bounds(kind, start)[0]
@@ -100,21 +99,39 @@ def _rate(part: int, whole: int) -> float | None:
 def _empty(neighbourhood_id: int, start: date | None, end: date | None) -> dict[str, Any]:
     return {
         "neighbourhood_id": neighbourhood_id,
-        "period": {"from": start.isoformat() if start else None,
-                   "until": end.isoformat() if end else None},
-        "visits": {"target": 0, "done": 0, "spoken": 0, "reach_rate": None,
-                   "outcomes": dict.fromkeys(VISIT_OUTCOMES, 0)},
-        "calls": {"targets": 0, "reached": 0, "reach_rate": None,
-                  "attempts": dict.fromkeys(CALL_OUTCOMES, 0)},
+        "period": {
+            "from": start.isoformat() if start else None,
+            "until": end.isoformat() if end else None,
+        },
+        "visits": {
+            "target": 0,
+            "done": 0,
+            "spoken": 0,
+            "reach_rate": None,
+            "outcomes": dict.fromkeys(VISIT_OUTCOMES, 0),
+        },
+        "calls": {
+            "targets": 0,
+            "reached": 0,
+            "reach_rate": None,
+            "attempts": dict.fromkeys(CALL_OUTCOMES, 0),
+        },
         "referrals": {"filed": 0},
-        "signals": {"total": 0, "by_theme": dict.fromkeys(THEMES, 0),
-                    "by_domain": dict.fromkeys(DOMAINS, 0),
-                    "by_polarity": dict.fromkeys(POLARITIES, 0),
-                    "by_source": dict.fromkeys(SOURCES, 0),
-                    "by_domain_theme": {d: dict.fromkeys(THEMES, 0) for d in DOMAINS}},
-        "cases": {"opened": 0, "contacted": 0,
-                  "first_contact_days": {"median": None, "p90": None},
-                  "closed": 0, "outcomes": dict.fromkeys(CASE_OUTCOMES, 0)},
+        "signals": {
+            "total": 0,
+            "by_theme": dict.fromkeys(THEMES, 0),
+            "by_domain": dict.fromkeys(DOMAINS, 0),
+            "by_polarity": dict.fromkeys(POLARITIES, 0),
+            "by_source": dict.fromkeys(SOURCES, 0),
+            "by_domain_theme": {d: dict.fromkeys(THEMES, 0) for d in DOMAINS},
+        },
+        "cases": {
+            "opened": 0,
+            "contacted": 0,
+            "first_contact_days": {"median": None, "p90": None},
+            "closed": 0,
+            "outcomes": dict.fromkeys(CASE_OUTCOMES, 0),
+        },
         "volunteers": {"active": 0},
         "photos": {"approved": 0, "by_prompt": {}},
     }
@@ -125,8 +142,13 @@ def _add(counts: dict[str, int], key: str | None, value: int) -> None:
     counts[key] = counts.get(key, 0) + int(value)
 
 
-def _visits(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-            end: date | None, round_id: int | None = None) -> None:
+def _visits(
+    out: dict[int, dict[str, Any]],
+    ids: list[int],
+    start: date | None,
+    end: date | None,
+    round_id: int | None = None,
+) -> None:
     rounds = [VisitRound.id == VisitAddress.round_id]
     if round_id is not None:
         rounds.append(VisitRound.id == round_id)
@@ -134,81 +156,116 @@ def _visits(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
         rounds.append(VisitRound.ends_on >= start)
     if end is not None:
         rounds.append(VisitRound.starts_on <= end)
-    done = or_(VisitAddress.status.in_(DONE_STATUSES),
-               and_(VisitAddress.status == "not_home",
-                    VisitAddress.attempts >= VisitRound.max_attempts))
+    done = or_(
+        VisitAddress.status.in_(DONE_STATUSES),
+        and_(VisitAddress.status == "not_home", VisitAddress.attempts >= VisitRound.max_attempts),
+    )
     for hood, target, finished in db.session.execute(
-            select(VisitAddress.neighbourhood_id, func.count(),
-                   func.count(VisitAddress.id).filter(done))
-            .join(VisitRound, and_(*rounds))
-            .where(VisitAddress.neighbourhood_id.in_(ids))
-            .group_by(VisitAddress.neighbourhood_id)):
+        select(
+            VisitAddress.neighbourhood_id, func.count(), func.count(VisitAddress.id).filter(done)
+        )
+        .join(VisitRound, and_(*rounds))
+        .where(VisitAddress.neighbourhood_id.in_(ids))
+        .group_by(VisitAddress.neighbourhood_id)
+    ):
         out[hood]["visits"]["target"] = int(target)
         out[hood]["visits"]["done"] = int(finished)
     for hood, outcome, count, addresses in db.session.execute(
-            select(VisitAddress.neighbourhood_id, Visit.outcome, func.count(Visit.id),
-                   func.count(distinct(Visit.address_id)))
-            .join(VisitAddress, VisitAddress.id == Visit.address_id)
-            .where(VisitAddress.neighbourhood_id.in_(ids),
-                   in_period(Visit.created_at, start, end),
-                   VisitAddress.round_id == round_id if round_id is not None else true())
-            .group_by(VisitAddress.neighbourhood_id, Visit.outcome)):
+        select(
+            VisitAddress.neighbourhood_id,
+            Visit.outcome,
+            func.count(Visit.id),
+            func.count(distinct(Visit.address_id)),
+        )
+        .join(VisitAddress, VisitAddress.id == Visit.address_id)
+        .where(
+            VisitAddress.neighbourhood_id.in_(ids),
+            in_period(Visit.created_at, start, end),
+            VisitAddress.round_id == round_id if round_id is not None else true(),
+        )
+        .group_by(VisitAddress.neighbourhood_id, Visit.outcome)
+    ):
         _add(out[hood]["visits"]["outcomes"], outcome, count)
         if outcome == "spoken":
             out[hood]["visits"]["spoken"] = int(addresses)
 
 
-def _calls(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-           end: date | None, campaign_id: int | None = None) -> None:
+def _calls(
+    out: dict[int, dict[str, Any]],
+    ids: list[int],
+    start: date | None,
+    end: date | None,
+    campaign_id: int | None = None,
+) -> None:
     running = [CallCampaign.id == CallTarget.campaign_id]
     if campaign_id is not None:
         running.append(CallCampaign.id == campaign_id)
     if end is not None:
         running.append(CallCampaign.created_at < local_start(end + timedelta(days=1)))
     if start is not None:
-        running.append(or_(CallCampaign.closed_at.is_(None),
-                           CallCampaign.closed_at >= local_start(start)))
+        running.append(
+            or_(CallCampaign.closed_at.is_(None), CallCampaign.closed_at >= local_start(start))
+        )
     for hood, count in db.session.execute(
-            select(CallTarget.neighbourhood_id, func.count())
-            .join(CallCampaign, and_(*running))
-            .where(CallTarget.neighbourhood_id.in_(ids))
-            .group_by(CallTarget.neighbourhood_id)):
+        select(CallTarget.neighbourhood_id, func.count())
+        .join(CallCampaign, and_(*running))
+        .where(CallTarget.neighbourhood_id.in_(ids))
+        .group_by(CallTarget.neighbourhood_id)
+    ):
         out[hood]["calls"]["targets"] = int(count)
     for hood, outcome, count, targets in db.session.execute(
-            select(CallTarget.neighbourhood_id, CallAttempt.outcome, func.count(CallAttempt.id),
-                   func.count(distinct(CallAttempt.target_id)))
-            .join(CallTarget, CallTarget.id == CallAttempt.target_id)
-            .where(CallTarget.neighbourhood_id.in_(ids),
-                   in_period(CallAttempt.created_at, start, end),
-                   CallTarget.campaign_id == campaign_id if campaign_id is not None
-                   else true())
-            .group_by(CallTarget.neighbourhood_id, CallAttempt.outcome)):
+        select(
+            CallTarget.neighbourhood_id,
+            CallAttempt.outcome,
+            func.count(CallAttempt.id),
+            func.count(distinct(CallAttempt.target_id)),
+        )
+        .join(CallTarget, CallTarget.id == CallAttempt.target_id)
+        .where(
+            CallTarget.neighbourhood_id.in_(ids),
+            in_period(CallAttempt.created_at, start, end),
+            CallTarget.campaign_id == campaign_id if campaign_id is not None else true(),
+        )
+        .group_by(CallTarget.neighbourhood_id, CallAttempt.outcome)
+    ):
         _add(out[hood]["calls"]["attempts"], outcome, count)
         if outcome == "reached":
             out[hood]["calls"]["reached"] = int(targets)
 
 
-def _referrals(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-               end: date | None) -> None:
+def _referrals(
+    out: dict[int, dict[str, Any]], ids: list[int], start: date | None, end: date | None
+) -> None:
     link = referral_submission_signals.c
     for hood, count in db.session.execute(
-            select(Signal.neighbourhood_id, func.count(distinct(ReferralSubmission.id)))
-            .join(referral_submission_signals, link.submission_id == ReferralSubmission.id)
-            .join(Signal, Signal.id == link.signal_id)
-            .where(Signal.neighbourhood_id.in_(ids),
-                   in_period(ReferralSubmission.created_at, start, end))
-            .group_by(Signal.neighbourhood_id)):
+        select(Signal.neighbourhood_id, func.count(distinct(ReferralSubmission.id)))
+        .join(referral_submission_signals, link.submission_id == ReferralSubmission.id)
+        .join(Signal, Signal.id == link.signal_id)
+        .where(
+            Signal.neighbourhood_id.in_(ids), in_period(ReferralSubmission.created_at, start, end)
+        )
+        .group_by(Signal.neighbourhood_id)
+    ):
         out[hood]["referrals"]["filed"] = int(count)
 
 
-def _signals(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-             end: date | None) -> None:
+def _signals(
+    out: dict[int, dict[str, Any]], ids: list[int], start: date | None, end: date | None
+) -> None:
     for hood, domain, theme, polarity, source, count in db.session.execute(
-            select(Signal.neighbourhood_id, Signal.domain, Signal.theme, Signal.polarity,
-                   Signal.source, func.count())
-            .where(Signal.neighbourhood_id.in_(ids), in_period(Signal.created_at, start, end))
-            .group_by(Signal.neighbourhood_id, Signal.domain, Signal.theme, Signal.polarity,
-                      Signal.source)):
+        select(
+            Signal.neighbourhood_id,
+            Signal.domain,
+            Signal.theme,
+            Signal.polarity,
+            Signal.source,
+            func.count(),
+        )
+        .where(Signal.neighbourhood_id.in_(ids), in_period(Signal.created_at, start, end))
+        .group_by(
+            Signal.neighbourhood_id, Signal.domain, Signal.theme, Signal.polarity, Signal.source
+        )
+    ):
         figures = out[hood]["signals"]
         figures["total"] += int(count)
         _add(figures["by_theme"], theme, count)
@@ -224,18 +281,25 @@ def _signals(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
                 row.setdefault(theme, 0)
 
 
-def _cases(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-           end: date | None) -> None:
+def _cases(
+    out: dict[int, dict[str, Any]], ids: list[int], start: date | None, end: date | None
+) -> None:
     first_contact = (
         select(func.min(CaseEvent.at))
-        .where(CaseEvent.case_id == Case.id, CaseEvent.type == "contact_attempt",
-               CaseEvent.at >= Case.opened_at)
-        .correlate(Case).scalar_subquery())
+        .where(
+            CaseEvent.case_id == Case.id,
+            CaseEvent.type == "contact_attempt",
+            CaseEvent.at >= Case.opened_at,
+        )
+        .correlate(Case)
+        .scalar_subquery()
+    )
     durations: dict[int, list[float]] = defaultdict(list)
     for hood, opened_at, contacted_at in db.session.execute(
-            select(Resident.neighbourhood_id, Case.opened_at, first_contact)
-            .join(Resident, Resident.id == Case.resident_id)
-            .where(Resident.neighbourhood_id.in_(ids), in_period(Case.opened_at, start, end))):
+        select(Resident.neighbourhood_id, Case.opened_at, first_contact)
+        .join(Resident, Resident.id == Case.resident_id)
+        .where(Resident.neighbourhood_id.in_(ids), in_period(Case.opened_at, start, end))
+    ):
         out[hood]["cases"]["opened"] += 1
         if contacted_at is not None:
             if isinstance(contacted_at, str):  # pragma: no cover - SQLite without types
@@ -246,40 +310,56 @@ def _cases(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
     for hood, values in durations.items():
         out[hood]["cases"]["contacted"] = len(values)
         out[hood]["cases"]["first_contact_days"] = {
-            "median": round(median(values), 2), "p90": round(percentile(values, 0.9), 2)}
+            "median": round(median(values), 2),
+            "p90": round(percentile(values, 0.9), 2),
+        }
     for hood, outcome, count in db.session.execute(
-            select(Resident.neighbourhood_id, Case.outcome, func.count())
-            .join(Resident, Resident.id == Case.resident_id)
-            .where(Resident.neighbourhood_id.in_(ids), Case.closed_at.is_not(None),
-                   in_period(Case.closed_at, start, end))
-            .group_by(Resident.neighbourhood_id, Case.outcome)):
+        select(Resident.neighbourhood_id, Case.outcome, func.count())
+        .join(Resident, Resident.id == Case.resident_id)
+        .where(
+            Resident.neighbourhood_id.in_(ids),
+            Case.closed_at.is_not(None),
+            in_period(Case.closed_at, start, end),
+        )
+        .group_by(Resident.neighbourhood_id, Case.outcome)
+    ):
         out[hood]["cases"]["closed"] += int(count)
         _add(out[hood]["cases"]["outcomes"], outcome, count)
 
 
 def _volunteers(out: dict[int, dict[str, Any]], ids: list[int]) -> None:
     for hood, count in db.session.execute(
-            select(Volunteer.neighbourhood_id, func.count())
-            .where(Volunteer.neighbourhood_id.in_(ids), Volunteer.status == "active")
-            .group_by(Volunteer.neighbourhood_id)):
+        select(Volunteer.neighbourhood_id, func.count())
+        .where(Volunteer.neighbourhood_id.in_(ids), Volunteer.status == "active")
+        .group_by(Volunteer.neighbourhood_id)
+    ):
         out[hood]["volunteers"]["active"] = int(count)
 
 
-def _photos(out: dict[int, dict[str, Any]], ids: list[int], start: date | None,
-            end: date | None) -> None:
+def _photos(
+    out: dict[int, dict[str, Any]], ids: list[int], start: date | None, end: date | None
+) -> None:
     for hood, prompt, count in db.session.execute(
-            select(Photo.neighbourhood_id, Photo.prompt, func.count())
-            .where(Photo.neighbourhood_id.in_(ids), Photo.status == "approved",
-                   in_period(Photo.created_at, start, end))
-            .group_by(Photo.neighbourhood_id, Photo.prompt)
-            .order_by(Photo.neighbourhood_id, Photo.prompt)):
+        select(Photo.neighbourhood_id, Photo.prompt, func.count())
+        .where(
+            Photo.neighbourhood_id.in_(ids),
+            Photo.status == "approved",
+            in_period(Photo.created_at, start, end),
+        )
+        .group_by(Photo.neighbourhood_id, Photo.prompt)
+        .order_by(Photo.neighbourhood_id, Photo.prompt)
+    ):
         out[hood]["photos"]["approved"] += int(count)
         _add(out[hood]["photos"]["by_prompt"], prompt, count)
 
 
-def figures_for(ids: Iterable[int], start: date | None = None, end: date | None = None,
-                round_id: int | None = None, campaign_id: int | None = None
-                ) -> dict[int, dict[str, Any]]:
+def figures_for(
+    ids: Iterable[int],
+    start: date | None = None,
+    end: date | None = None,
+    round_id: int | None = None,
+    campaign_id: int | None = None,
+) -> dict[int, dict[str, Any]]:
     """The figures of these neighbourhoods, a handful of grouped queries for all of them.
     With ``round_id`` (``campaign_id``) the visits (calls) are that round's (campaign's)
     only; the other figures are the period's."""
@@ -301,25 +381,28 @@ def figures_for(ids: Iterable[int], start: date | None = None, end: date | None 
     return out
 
 
-def neighbourhood_figures(neighbourhood_id: int, start: date | None = None,
-                          end: date | None = None, **scope: int | None) -> dict[str, Any]:
+def neighbourhood_figures(
+    neighbourhood_id: int, start: date | None = None, end: date | None = None, **scope: int | None
+) -> dict[str, Any]:
     """The figures of one neighbourhood in [start, end] (``scope``: see figures_for)."""
     return figures_for([neighbourhood_id], start, end, **scope)[neighbourhood_id]
 
 
-def municipality_figures(municipality_id: int, start: date | None = None,
-                         end: date | None = None, **scope: int | None
-                         ) -> dict[int, dict[str, Any]]:
+def municipality_figures(
+    municipality_id: int, start: date | None = None, end: date | None = None, **scope: int | None
+) -> dict[int, dict[str, Any]]:
     """The figures of every neighbourhood of a municipality (the unlocatable bucket too)."""
-    ids = db.session.scalars(select(Neighbourhood.id)
-                             .where(Neighbourhood.municipality_id == municipality_id)
-                             .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name)).all()
+    ids = db.session.scalars(
+        select(Neighbourhood.id)
+        .where(Neighbourhood.municipality_id == municipality_id)
+        .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name)
+    ).all()
     return figures_for(ids, start, end, **scope)
 
 
-def signal_counts_by_period(neighbourhood_ids: list[int], start: date, end: date,
-                            kind: str = "month"
-                            ) -> Iterator[tuple[date, dict[tuple[int, str], int]]]:
+def signal_counts_by_period(
+    neighbourhood_ids: list[int], start: date, end: date, kind: str = "month"
+) -> Iterator[tuple[date, dict[tuple[int, str], int]]]:
     """Month by month or quarter by quarter (one grouped query each, so memory stays one
     period wide): the first day of the period and the signal counts per (neighbourhood,
     theme)."""
@@ -327,23 +410,32 @@ def signal_counts_by_period(neighbourhood_ids: list[int], start: date, end: date
         yield period_bounds(kind, first)[0], signal_counts(neighbourhood_ids, first, last)
 
 
-def signal_counts(neighbourhood_ids: list[int], start: date | None, end: date | None
-                  ) -> dict[tuple[int, str], int]:
+def signal_counts(
+    neighbourhood_ids: list[int], start: date | None, end: date | None
+) -> dict[tuple[int, str], int]:
     """The signals per (neighbourhood, theme) in [start, end]: one grouped query."""
     if not neighbourhood_ids:
         return {}
-    return {(hood, theme): int(count) for hood, theme, count in db.session.execute(
-        select(Signal.neighbourhood_id, Signal.theme, func.count())
-        .where(Signal.neighbourhood_id.in_(neighbourhood_ids),
-               in_period(Signal.created_at, start, end))
-        .group_by(Signal.neighbourhood_id, Signal.theme))}
+    return {
+        (hood, theme): int(count)
+        for hood, theme, count in db.session.execute(
+            select(Signal.neighbourhood_id, Signal.theme, func.count())
+            .where(
+                Signal.neighbourhood_id.in_(neighbourhood_ids),
+                in_period(Signal.created_at, start, end),
+            )
+            .group_by(Signal.neighbourhood_id, Signal.theme)
+        )
+    }
 
 
 def signal_date_range(neighbourhood_ids: list[int]) -> tuple[date, date] | None:
     """The local days of the first and the last signal of these neighbourhoods."""
     low, high = db.session.execute(
-        select(func.min(Signal.created_at), func.max(Signal.created_at))
-        .where(Signal.neighbourhood_id.in_(neighbourhood_ids))).one()
+        select(func.min(Signal.created_at), func.max(Signal.created_at)).where(
+            Signal.neighbourhood_id.in_(neighbourhood_ids)
+        )
+    ).one()
     if low is None or high is None:
         return None
     return _local_day(low), _local_day(high)

@@ -32,18 +32,25 @@ bp = Blueprint("indicators", __name__)
 
 class IndicatorImportForm(FlaskForm):
     file = FileField(_l("Indicator file (CSV)"))
-    source = StringField(_l("Source"), validators=[Length(max=200)],
-                         default="Provincies in Cijfers")
+    source = StringField(
+        _l("Source"), validators=[Length(max=200)], default="Provincies in Cijfers"
+    )
     all_or_nothing = BooleanField(_l("Import nothing when a line is rejected"))
 
 
-def _index(form: IndicatorImportForm, job: IndicatorImport | None = None,
-           status: int = 200) -> tuple[str, int]:
+def _index(
+    form: IndicatorImportForm, job: IndicatorImport | None = None, status: int = 200
+) -> tuple[str, int]:
     overview = [(m, indicators_for(m)) for m in list_municipalities()]
-    report = report_from_json(job.report) if job is not None and job.status == "done" \
-        else None
-    return render_template("indicators/index.html", form=form, job=job, report=report,
-                           overview=overview, label=indicator_label), status
+    report = report_from_json(job.report) if job is not None and job.status == "done" else None
+    return render_template(
+        "indicators/index.html",
+        form=form,
+        job=job,
+        report=report,
+        overview=overview,
+        label=indicator_label,
+    ), status
 
 
 @bp.get("/indicatoren")
@@ -61,9 +68,13 @@ def upload() -> tuple[str, int]:
         flash(_("Choose the CSV file first."), "error")
         return _index(form, status=422)
     try:
-        job = start_indicator_import(upload_file.filename, upload_file.read(),
-                                     form.source.data or upload_file.filename,
-                                     bool(form.all_or_nothing.data), current_user)
+        job = start_indicator_import(
+            upload_file.filename,
+            upload_file.read(),
+            form.source.data or upload_file.filename,
+            bool(form.all_or_nothing.data),
+            current_user,
+        )
     except IndicatorImportError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -105,6 +116,11 @@ def neighbourhood(neighbourhood_id: int) -> str:
         if not eligible:
             continue
         rows.append((compare(item, indicator, eligible[-1]), indicator_unit(indicator)))
-    return render_template("indicators/neighbourhood.html", neighbourhood=item, rows=rows,
-                           years=sorted(all_years), year=wanted,
-                           small_population=SMALL_POPULATION)
+    return render_template(
+        "indicators/neighbourhood.html",
+        neighbourhood=item,
+        rows=rows,
+        years=sorted(all_years),
+        year=wanted,
+        small_population=SMALL_POPULATION,
+    )

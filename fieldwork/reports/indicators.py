@@ -82,6 +82,7 @@ def indicator_unit(indicator: str) -> str:
 
 # --- import ---------------------------------------------------------------------------------
 
+
 @dataclass
 class ImportReport:
     source: str = ""
@@ -103,8 +104,10 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         out = [f"line {line}: {reason}" for line, reason in self.rejected]
-        out.append(f"{self.rows} rows: {self.added} added, {self.updated} updated, "
-                   f"{self.unchanged} unchanged, {self.rejected_count} rejected.")
+        out.append(
+            f"{self.rows} rows: {self.added} added, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.rejected_count} rejected."
+        )
         return out
 
 
@@ -119,15 +122,23 @@ class _Areas:
     """Looks area codes up once per import, coping with the quirks of downloads."""
 
     def __init__(self) -> None:
-        self.sectors = {code: mid for code, mid in db.session.execute(
-            select(Sector.code, SubMunicipality.municipality_id)
-            .join(SubMunicipality, Sector.sub_municipality_id == SubMunicipality.id))}
+        self.sectors = {
+            code: mid
+            for code, mid in db.session.execute(
+                select(Sector.code, SubMunicipality.municipality_id).join(
+                    SubMunicipality, Sector.sub_municipality_id == SubMunicipality.id
+                )
+            )
+        }
         self.subs: dict[str, tuple[str, int]] = {}
         for code, mid in db.session.execute(
-                select(SubMunicipality.code, SubMunicipality.municipality_id)):
+            select(SubMunicipality.code, SubMunicipality.municipality_id)
+        ):
             self.subs[canonical_sub_code(code)] = (code, mid)
-        self.municipalities = {code: mid for code, mid in db.session.execute(
-            select(Municipality.code, Municipality.id))}
+        self.municipalities = {
+            code: mid
+            for code, mid in db.session.execute(select(Municipality.code, Municipality.id))
+        }
 
     def find(self, raw: str) -> _Area | None:
         code = "".join(raw.split()).upper()
@@ -167,10 +178,12 @@ def _columns(header: list[str]) -> dict[str, int]:
     for ours in REQUIRED:
         if ours not in found:
             raise IndicatorImportError(
-                _("The column '%(column)s' is missing from the first line.", column=ours))
+                _("The column '%(column)s' is missing from the first line.", column=ours)
+            )
     if "value" not in found and not {"numerator", "denominator"} <= found.keys():
         raise IndicatorImportError(
-            _("The file needs a column 'value', or 'numerator' and 'denominator'."))
+            _("The file needs a column 'value', or 'numerator' and 'denominator'.")
+        )
     return found
 
 
@@ -208,25 +221,33 @@ def _parse(cells: list[str], columns: dict[str, int], areas: _Areas) -> _Row:
     if not _YEAR.fullmatch(year_text) or not 1900 <= int(year_text) <= 2100:
         raise ValueError(_("year '%(year)s' is not a year", year=year_text[:20]))
     numbers: dict[str, float | None] = {}
-    for key, label in (("value", _("value")), ("numerator", _("numerator")),
-                       ("denominator", _("denominator"))):
+    for key, label in (
+        ("value", _("value")),
+        ("numerator", _("numerator")),
+        ("denominator", _("denominator")),
+    ):
         text = _cell(cells, columns, key)
         try:
             numbers[key] = parse_number(text)
         except ValueError:
-            raise ValueError(_("%(column)s '%(text)s' is not a number", column=label,
-                               text=text[:20])) from None
-    value, numerator, denominator = (numbers["value"], numbers["numerator"],
-                                     numbers["denominator"])
+            raise ValueError(
+                _("%(column)s '%(text)s' is not a number", column=label, text=text[:20])
+            ) from None
+    value, numerator, denominator = (numbers["value"], numbers["numerator"], numbers["denominator"])
     if (numerator is None) != (denominator is None):
         raise ValueError(_("give both numerator and denominator, or neither"))
     if value is None and numerator is None:
         raise ValueError(_("no value, nor numerator and denominator"))
     if numerator is not None and denominator is not None:
         if indicator not in RATIOS and numerator > denominator:
-            raise ValueError(_("the numerator (%(numerator)s) is larger than the denominator "
-                               "(%(denominator)s)", numerator=_fmt(numerator),
-                               denominator=_fmt(denominator)))
+            raise ValueError(
+                _(
+                    "the numerator (%(numerator)s) is larger than the denominator "
+                    "(%(denominator)s)",
+                    numerator=_fmt(numerator),
+                    denominator=_fmt(denominator),
+                )
+            )
         if denominator == 0 and numerator:
             raise ValueError(_("the denominator is 0"))
         if value is None and denominator:
@@ -269,8 +290,9 @@ def import_indicators(raw: bytes, source: str, *, all_or_nothing: bool = False) 
             continue
         key = (row.area.kind, row.area.code, row.indicator, row.year)
         if key in seen:
-            report.reject(number, _("the same area, indicator and year as line %(line)d",
-                                    line=seen[key]))
+            report.reject(
+                number, _("the same area, indicator and year as line %(line)d", line=seen[key])
+            )
             continue
         seen[key] = number
         parsed.append(row)
@@ -284,20 +306,32 @@ def _store(rows: list[_Row], source: str, report: ImportReport) -> None:
     indicators = sorted({row.indicator for row in rows})
     existing: dict[tuple[str, str, str, int], IndicatorValue] = {}
     if indicators:
-        for item in db.session.scalars(select(IndicatorValue).where(
-                IndicatorValue.indicator.in_(indicators))):
+        for item in db.session.scalars(
+            select(IndicatorValue).where(IndicatorValue.indicator.in_(indicators))
+        ):
             existing[(item.area_kind, item.area_code, item.indicator, item.year)] = item
     now = utcnow()
     for row in rows:
         key = (row.area.kind, row.area.code, row.indicator, row.year)
         item = existing.get(key)
-        values = {"value": row.value, "numerator": row.numerator,
-                  "denominator": row.denominator, "source": source,
-                  "municipality_id": row.area.municipality_id}
+        values = {
+            "value": row.value,
+            "numerator": row.numerator,
+            "denominator": row.denominator,
+            "source": source,
+            "municipality_id": row.area.municipality_id,
+        }
         if item is None:
-            db.session.add(IndicatorValue(area_kind=row.area.kind, area_code=row.area.code,
-                                          indicator=row.indicator, year=row.year,
-                                          imported_at=now, **values))
+            db.session.add(
+                IndicatorValue(
+                    area_kind=row.area.kind,
+                    area_code=row.area.code,
+                    indicator=row.indicator,
+                    year=row.year,
+                    imported_at=now,
+                    **values,
+                )
+            )
             report.added += 1
         elif all(getattr(item, name) == wanted for name, wanted in values.items()):
             report.unchanged += 1
@@ -309,18 +343,23 @@ def _store(rows: list[_Row], source: str, report: ImportReport) -> None:
     db.session.flush()
 
 
-def start_indicator_import(filename: str, raw: bytes, source: str, all_or_nothing: bool,
-                           by: User | None) -> IndicatorImport:
+def start_indicator_import(
+    filename: str, raw: bytes, source: str, all_or_nothing: bool, by: User | None
+) -> IndicatorImport:
     """Keep the upload for the worker, which reads it after commit (what can be told at once
     — an empty or too large file — is refused here). Flush, never commit."""
     if not raw.strip():
         raise IndicatorImportError(_("The file is empty."))
     if len(raw) > MAX_IMPORT_BYTES:
         raise IndicatorImportError(_("The file is too large (10 MB at most)."))
-    job = IndicatorImport(filename=(filename or "indicatoren.csv")[:200],
-                          source=" ".join((source or filename or "").split())[:200],
-                          all_or_nothing=all_or_nothing, data=raw,
-                          created_by_id=by.id if by else None, report={})
+    job = IndicatorImport(
+        filename=(filename or "indicatoren.csv")[:200],
+        source=" ".join((source or filename or "").split())[:200],
+        all_or_nothing=all_or_nothing,
+        data=raw,
+        created_by_id=by.id if by else None,
+        report={},
+    )
     db.session.add(job)
     db.session.flush()
     enqueue_after_commit("reports.import_indicators", job.id)
@@ -335,8 +374,7 @@ def run_indicator_import(job_id: int) -> IndicatorImport | None:
         return job
     try:
         with savepoint(db.session):
-            report = import_indicators(job.data, job.source,
-                                       all_or_nothing=job.all_or_nothing)
+            report = import_indicators(job.data, job.source, all_or_nothing=job.all_or_nothing)
     except IndicatorImportError as exc:
         job.status, job.error = "failed", str(exc)[:300]
     else:
@@ -358,27 +396,42 @@ def fail_indicator_import(job_id: int, why: str) -> str:
     return job.status
 
 
-def audit_indicator_import(report: ImportReport, filename: str,
-                           user_id: int | None = None) -> None:
-    record_audit("indicators_imported", "indicator_values", None, user_id=user_id,
-                 filename=filename[:200], source=report.source, added=report.added,
-                 updated=report.updated, rejected=report.rejected_count)
+def audit_indicator_import(report: ImportReport, filename: str, user_id: int | None = None) -> None:
+    record_audit(
+        "indicators_imported",
+        "indicator_values",
+        None,
+        user_id=user_id,
+        filename=filename[:200],
+        source=report.source,
+        added=report.added,
+        updated=report.updated,
+        rejected=report.rejected_count,
+    )
 
 
 def report_as_json(report: ImportReport) -> dict[str, Any]:
-    return {"source": report.source, "rows": report.rows, "added": report.added,
-            "updated": report.updated, "unchanged": report.unchanged,
-            "rejected": [list(item) for item in report.rejected],
-            "rejected_count": report.rejected_count}
+    return {
+        "source": report.source,
+        "rows": report.rows,
+        "added": report.added,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": [list(item) for item in report.rejected],
+        "rejected_count": report.rejected_count,
+    }
 
 
 def report_from_json(data: dict[str, Any]) -> ImportReport:
-    return ImportReport(source=data.get("source", ""), rows=data.get("rows", 0),
-                        added=data.get("added", 0), updated=data.get("updated", 0),
-                        unchanged=data.get("unchanged", 0),
-                        rejected=[(int(line), str(reason))
-                                  for line, reason in data.get("rejected", [])],
-                        rejected_count=data.get("rejected_count", 0))
+    return ImportReport(
+        source=data.get("source", ""),
+        rows=data.get("rows", 0),
+        added=data.get("added", 0),
+        updated=data.get("updated", 0),
+        unchanged=data.get("unchanged", 0),
+        rejected=[(int(line), str(reason)) for line, reason in data.get("rejected", [])],
+        rejected_count=data.get("rejected_count", 0),
+    )
 
 
 def load_demo_indicators(path: str | Path | None = None) -> ImportReport:
@@ -389,6 +442,7 @@ def load_demo_indicators(path: str | Path | None = None) -> ImportReport:
 
 
 # --- figures --------------------------------------------------------------------------------
+
 
 @dataclass
 class Figure:
@@ -412,8 +466,9 @@ class Figure:
         return self.denominator is not None
 
 
-def aggregate(values: Iterable[IndicatorValue], level: str = "sector",
-              expected: Iterable[str] = ()) -> Figure | None:
+def aggregate(
+    values: Iterable[IndicatorValue], level: str = "sector", expected: Iterable[str] = ()
+) -> Figure | None:
     """Add figures up: numerators and denominators are summed (a share is computed from the
     sums), counts without parts are summed. Areas in ``expected`` without a figure — or,
     for a share, without its parts — are listed as missing."""
@@ -421,29 +476,44 @@ def aggregate(values: Iterable[IndicatorValue], level: str = "sector",
     if not items:
         return None
     share = any(item.denominator is not None for item in items)
-    counted = [item for item in items if (item.denominator is not None if share
-                                          else item.value is not None)]
+    counted = [
+        item
+        for item in items
+        if (item.denominator is not None if share else item.value is not None)
+    ]
     if not counted:
         return None
     have = {item.area_code for item in counted}
     missing = sorted(set(expected) - have)
-    small = sorted(item.area_code for item in counted
-                   if share and (item.denominator or 0) < SMALL_POPULATION)
+    small = sorted(
+        item.area_code for item in counted if share and (item.denominator or 0) < SMALL_POPULATION
+    )
     if share:
         numerator = sum(item.numerator or 0.0 for item in counted)
         denominator = sum(item.denominator or 0.0 for item in counted)
         value = numerator / denominator * 100 if denominator else None
         return Figure(value, numerator, denominator, level, len(counted), missing, small)
-    return Figure(sum(item.value or 0.0 for item in counted), level=level,
-                  sectors_counted=len(counted), sectors_missing=missing)
+    return Figure(
+        sum(item.value or 0.0 for item in counted),
+        level=level,
+        sectors_counted=len(counted),
+        sectors_missing=missing,
+    )
 
 
 def _values(kind: str, codes: list[str], indicator: str, year: int) -> list[IndicatorValue]:
     if not codes:
         return []
-    return list(db.session.scalars(select(IndicatorValue).where(
-        IndicatorValue.area_kind == kind, IndicatorValue.area_code.in_(codes),
-        IndicatorValue.indicator == indicator, IndicatorValue.year == year)))
+    return list(
+        db.session.scalars(
+            select(IndicatorValue).where(
+                IndicatorValue.area_kind == kind,
+                IndicatorValue.area_code.in_(codes),
+                IndicatorValue.indicator == indicator,
+                IndicatorValue.year == year,
+            )
+        )
+    )
 
 
 def _whole_sub_municipality(neighbourhood: Neighbourhood) -> SubMunicipality | None:
@@ -455,8 +525,9 @@ def _whole_sub_municipality(neighbourhood: Neighbourhood) -> SubMunicipality | N
     return sub if {s.id for s in sub.sectors} == {s.id for s in sectors} else None
 
 
-def neighbourhood_indicator(neighbourhood: Neighbourhood, indicator: str,
-                            year: int) -> Figure | None:
+def neighbourhood_indicator(
+    neighbourhood: Neighbourhood, indicator: str, year: int
+) -> Figure | None:
     """Sum over the neighbourhood's sectors; a neighbourhood that is exactly one whole
     sub-municipality without sector figures takes the sub-municipality's figure."""
     codes = [sector.code for sector in neighbourhood.sectors]
@@ -465,17 +536,18 @@ def neighbourhood_indicator(neighbourhood: Neighbourhood, indicator: str,
         return figure
     sub = _whole_sub_municipality(neighbourhood)
     if sub is not None:
-        return aggregate(_values("sub_municipality", [sub.code], indicator, year),
-                         level="sub_municipality")
+        return aggregate(
+            _values("sub_municipality", [sub.code], indicator, year), level="sub_municipality"
+        )
     return None
 
 
-def municipality_indicator(municipality: Municipality, indicator: str,
-                           year: int) -> Figure | None:
+def municipality_indicator(municipality: Municipality, indicator: str, year: int) -> Figure | None:
     """The municipality's own figure if imported, else the sum over its sectors (or, without
     those, over its sub-municipalities)."""
-    own = aggregate(_values("municipality", [municipality.code], indicator, year),
-                    level="municipality")
+    own = aggregate(
+        _values("municipality", [municipality.code], indicator, year), level="municipality"
+    )
     if own is not None:
         return own
     subs = municipality.sub_municipalities
@@ -484,16 +556,25 @@ def municipality_indicator(municipality: Municipality, indicator: str,
     if figure is not None:
         return figure
     sub_codes = [sub.code for sub in subs if not sub.is_unlocatable]
-    return aggregate(_values("sub_municipality", sub_codes, indicator, year),
-                     level="sub_municipality", expected=sub_codes)
+    return aggregate(
+        _values("sub_municipality", sub_codes, indicator, year),
+        level="sub_municipality",
+        expected=sub_codes,
+    )
 
 
 def previous_year(municipality: Municipality, indicator: str, year: int) -> int | None:
     """year-1, or the latest earlier year imported for the municipality."""
-    return db.session.scalar(select(IndicatorValue.year).where(
-        IndicatorValue.municipality_id == municipality.id,
-        IndicatorValue.indicator == indicator, IndicatorValue.year < year)
-        .order_by(IndicatorValue.year.desc()).limit(1))
+    return db.session.scalar(
+        select(IndicatorValue.year)
+        .where(
+            IndicatorValue.municipality_id == municipality.id,
+            IndicatorValue.indicator == indicator,
+            IndicatorValue.year < year,
+        )
+        .order_by(IndicatorValue.year.desc())
+        .limit(1)
+    )
 
 
 @dataclass
@@ -530,18 +611,24 @@ def compare(neighbourhood: Neighbourhood, indicator: str, year: int) -> Comparis
     municipality = neighbourhood.municipality
     earlier = previous_year(municipality, indicator, year)
     return Comparison(
-        indicator=indicator, year=year,
+        indicator=indicator,
+        year=year,
         neighbourhood=neighbourhood_indicator(neighbourhood, indicator, year),
         municipality=municipality_indicator(municipality, indicator, year),
         previous_year=earlier,
         previous=neighbourhood_indicator(neighbourhood, indicator, earlier)
-        if earlier is not None else None)
+        if earlier is not None
+        else None,
+    )
 
 
 def latest_comparisons(neighbourhood: Neighbourhood) -> list[Comparison]:
     """Each indicator imported for the neighbourhood's municipality, at its latest year."""
-    return [compare(neighbourhood, name, years[-1])
-            for name, years in indicators_for(neighbourhood.municipality) if years]
+    return [
+        compare(neighbourhood, name, years[-1])
+        for name, years in indicators_for(neighbourhood.municipality)
+        if years
+    ]
 
 
 def indicators_for(municipality: Municipality) -> list[tuple[str, list[int]]]:
@@ -549,9 +636,13 @@ def indicators_for(municipality: Municipality) -> list[tuple[str, list[int]]]:
     first, in their usual order)."""
     years: dict[str, set[int]] = {}
     for indicator, year in db.session.execute(
-            select(IndicatorValue.indicator, IndicatorValue.year).where(
-                IndicatorValue.municipality_id == municipality.id).distinct()):
+        select(IndicatorValue.indicator, IndicatorValue.year)
+        .where(IndicatorValue.municipality_id == municipality.id)
+        .distinct()
+    ):
         years.setdefault(indicator, set()).add(year)
     order = list(LABELS)
-    return [(name, sorted(years[name])) for name in sorted(
-        years, key=lambda n: (order.index(n) if n in order else len(order), n))]
+    return [
+        (name, sorted(years[name]))
+        for name in sorted(years, key=lambda n: (order.index(n) if n in order else len(order), n))
+    ]

@@ -33,10 +33,14 @@ SMALL = ParagraphStyle("small", parent=BODY, fontSize=9, leading=12)
 H1 = ParagraphStyle("h1", parent=_STYLES["Heading1"], fontSize=22, leading=28)
 H2 = ParagraphStyle("h2", parent=_STYLES["Heading2"], fontSize=16, leading=20, spaceBefore=8)
 QUOTE = ParagraphStyle("quote", parent=BODY, leftIndent=8 * mm, fontName="Helvetica-Oblique")
-GRID = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black),
-                   ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
-                   ("FONTSIZE", (0, 0), (-1, -1), 10),
-                   ("VALIGN", (0, 0), (-1, -1), "TOP")])
+GRID = TableStyle(
+    [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTSIZE", (0, 0), (-1, -1), 10),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+)
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -53,33 +57,48 @@ def _n(value: Any) -> str:
 
 
 def _table(rows: list[list[Any]], widths: list[float]) -> Table:
-    table = Table([[_p(c, SMALL) if isinstance(c, str) and len(c) > 40 else c for c in row]
-                   for row in rows], colWidths=widths, repeatRows=1)
+    table = Table(
+        [[_p(c, SMALL) if isinstance(c, str) and len(c) > 40 else c for c in row] for row in rows],
+        colWidths=widths,
+        repeatRows=1,
+    )
     table.setStyle(GRID)
     return table
 
 
 def _figures(figures: dict[str, Any]) -> list[Any]:
     visits, calls, cases = figures["visits"], figures["calls"], figures["cases"]
-    rows = [["Wat", "Aantal"],
-            ["Adressen in de bezoekronde(s)", _n(visits["target"])],
-            ["Bezoeken gedaan", _n(visits["done"])],
-            ["Gesproken aan de deur", _n(visits["spoken"])],
-            ["Mensen op de bellijst", _n(calls["targets"])],
-            ["Bereikt aan de telefoon", _n(calls["reached"])],
-            ["Doorverwijskaarten ingevuld", _n(figures["referrals"]["filed"])],
-            ["Signalen", _n(figures["signals"]["total"])],
-            ["Dossiers geopend", _n(cases["opened"])],
-            ["Dagen tot eerste contact (mediaan)", _n(cases["first_contact_days"]["median"])],
-            ["Actieve vrijwilligers", _n(figures["volunteers"]["active"])]]
-    themes = [[label("theme", theme), _n(count)]
-              for theme, count in figures["signals"]["by_theme"].items() if count]
-    parts: list[Any] = [_table(rows, [110 * mm, 40 * mm]), Spacer(1, 6 * mm),
-                        _p("Signalen per thema", H2)]
-    parts.append(_table([["Thema", "Signalen"], *themes], [110 * mm, 40 * mm]) if themes
-                 else _p("Nog geen signalen."))
-    parts.append(_p("Kleine aantallen (minder dan 5) staan als \"<5\", zodat niemand "
-                    "herkenbaar wordt.", SMALL))
+    rows = [
+        ["Wat", "Aantal"],
+        ["Adressen in de bezoekronde(s)", _n(visits["target"])],
+        ["Bezoeken gedaan", _n(visits["done"])],
+        ["Gesproken aan de deur", _n(visits["spoken"])],
+        ["Mensen op de bellijst", _n(calls["targets"])],
+        ["Bereikt aan de telefoon", _n(calls["reached"])],
+        ["Doorverwijskaarten ingevuld", _n(figures["referrals"]["filed"])],
+        ["Signalen", _n(figures["signals"]["total"])],
+        ["Dossiers geopend", _n(cases["opened"])],
+        ["Dagen tot eerste contact (mediaan)", _n(cases["first_contact_days"]["median"])],
+        ["Actieve vrijwilligers", _n(figures["volunteers"]["active"])],
+    ]
+    themes = [
+        [label("theme", theme), _n(count)]
+        for theme, count in figures["signals"]["by_theme"].items()
+        if count
+    ]
+    parts: list[Any] = [
+        _table(rows, [110 * mm, 40 * mm]),
+        Spacer(1, 6 * mm),
+        _p("Signalen per thema", H2),
+    ]
+    parts.append(
+        _table([["Thema", "Signalen"], *themes], [110 * mm, 40 * mm])
+        if themes
+        else _p("Nog geen signalen.")
+    )
+    parts.append(
+        _p('Kleine aantallen (minder dan 5) staan als "<5", zodat niemand herkenbaar wordt.', SMALL)
+    )
     return parts
 
 
@@ -88,29 +107,47 @@ def _indicators(comparisons: list[Any]) -> list[Any]:
         return [_p("Er zijn nog geen cijfers ingeladen.")]
     rows = [["Indicator", "Jaar", "Buurt", "Gemeente", "Vorig jaar"]]
     for c in comparisons:
+
         def value(figure: Any) -> str:
             return _n(figure.value) if figure is not None else "–"
-        rows.append([c.label, str(c.year), value(c.neighbourhood), value(c.municipality),
-                     value(c.previous)])
+
+        rows.append(
+            [c.label, str(c.year), value(c.neighbourhood), value(c.municipality), value(c.previous)]
+        )
     return [_table(rows, [62 * mm, 16 * mm, 26 * mm, 26 * mm, 26 * mm])]
 
 
 def render_report(data: ReportData) -> bytes:
     out = io.BytesIO()
-    doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
-                            topMargin=20 * mm, bottomMargin=20 * mm,
-                            title=f"Buurtanalyse {data.neighbourhood}",
-                            author=data.municipality)
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=f"Buurtanalyse {data.neighbourhood}",
+        author=data.municipality,
+    )
     story: list[Any] = [
-        Spacer(1, 50 * mm), _p(f"Buurtanalyse {data.neighbourhood}", H1),
+        Spacer(1, 50 * mm),
+        _p(f"Buurtanalyse {data.neighbourhood}", H1),
         _p(f"Gemeente {data.municipality} — zorgzame buurt"),
-        _p(f"Opgemaakt op {data.made_on:%d/%m/%Y}"), Spacer(1, 20 * mm),
-        _p("Inhoud: " + ", ".join(SECTIONS)), PageBreak(),
-        _p("Cijfers", H2), *_figures(data.figures), Spacer(1, 4 * mm),
-        _p("Ingeladen indicatoren", H2), *_indicators(data.indicators),
-        _p("Wat we hoorden", H2)]
-    story += [_p(f"“{q.text}”" + (f" — {label('theme', q.theme)}" if q.theme else ""), QUOTE)
-              for q in data.quotes] or [_p("Nog geen citaten gekozen.")]
+        _p(f"Opgemaakt op {data.made_on:%d/%m/%Y}"),
+        Spacer(1, 20 * mm),
+        _p("Inhoud: " + ", ".join(SECTIONS)),
+        PageBreak(),
+        _p("Cijfers", H2),
+        *_figures(data.figures),
+        Spacer(1, 4 * mm),
+        _p("Ingeladen indicatoren", H2),
+        *_indicators(data.indicators),
+        _p("Wat we hoorden", H2),
+    ]
+    story += [
+        _p(f"“{q.text}”" + (f" — {label('theme', q.theme)}" if q.theme else ""), QUOTE)
+        for q in data.quotes
+    ] or [_p("Nog geen citaten gekozen.")]
     story.append(_p("Aandachtspunten", H2))
     for number, point in enumerate(data.points, start=1):
         story.append(_p(f"{number}. {point.title}", BODY))
@@ -123,14 +160,20 @@ def render_report(data: ReportData) -> bytes:
         story.append(_p("Nog geen aandachtspunten."))
     story.append(_p("Foto's", H2))
     for caption, jpeg in data.photos:
-        story += [Image(io.BytesIO(jpeg), width=80 * mm, height=60 * mm, kind="proportional"),
-                  _p(caption or "", SMALL), Spacer(1, 3 * mm)]
+        story += [
+            Image(io.BytesIO(jpeg), width=80 * mm, height=60 * mm, kind="proportional"),
+            _p(caption or "", SMALL),
+            Spacer(1, 3 * mm),
+        ]
     if not data.photos:
         story.append(_p("Geen foto's met toestemming voor het rapport."))
-    story += [_p("Bronnen", H2),
-              _p("Buurtgegevens: Statbel (statistische sectoren), via Provincies in Cijfers."),
-              _p("Veldwerk: huisbezoeken, belacties, doorverwijskaarten en foto-opdrachten "
-                 "in fieldwork.")]
+    story += [
+        _p("Bronnen", H2),
+        _p("Buurtgegevens: Statbel (statistische sectoren), via Provincies in Cijfers."),
+        _p(
+            "Veldwerk: huisbezoeken, belacties, doorverwijskaarten en foto-opdrachten in fieldwork."
+        ),
+    ]
     story += [_p(f"Indicatoren: {source}") for source in data.sources]
     doc.build(story)
     return out.getvalue()

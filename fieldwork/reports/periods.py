@@ -43,8 +43,10 @@ class Period:
     @property
     def scope(self) -> dict[str, int | None]:
         """For the figures: a round counts its own visits, a campaign its own calls."""
-        return {"round_id": self.activity_id if self.group == "round" else None,
-                "campaign_id": self.activity_id if self.group == "campaign" else None}
+        return {
+            "round_id": self.activity_id if self.group == "round" else None,
+            "campaign_id": self.activity_id if self.group == "campaign" else None,
+        }
 
     @property
     def calendar(self) -> bool:
@@ -66,9 +68,13 @@ def _month(first: date) -> Period:
 def _quarter(first: date) -> Period:
     start, end = period_bounds("quarter", first)
     number = (start.month - 1) // 3 + 1
-    return Period(f"{start.year}-Q{number}",
-                  _("Quarter %(number)d %(year)d", number=number, year=start.year), start, end,
-                  "quarter")
+    return Period(
+        f"{start.year}-Q{number}",
+        _("Quarter %(number)d %(year)d", number=number, year=start.year),
+        start,
+        end,
+        "quarter",
+    )
 
 
 def _year(year: int) -> Period:
@@ -77,8 +83,14 @@ def _year(year: int) -> Period:
 
 
 def _round(visit_round: VisitRound) -> Period:
-    return Period(f"ronde-{visit_round.id}", visit_round.name, visit_round.starts_on,
-                  visit_round.ends_on, "round", visit_round.id)
+    return Period(
+        f"ronde-{visit_round.id}",
+        visit_round.name,
+        visit_round.starts_on,
+        visit_round.ends_on,
+        "round",
+        visit_round.id,
+    )
 
 
 def _campaign(campaign: CallCampaign) -> Period:
@@ -86,8 +98,9 @@ def _campaign(campaign: CallCampaign) -> Period:
 
     start = campaign.created_at.astimezone(LOCAL).date()
     end = campaign.closed_at.astimezone(LOCAL).date() if campaign.closed_at else local_today()
-    return Period(f"campagne-{campaign.id}", campaign.name, start, max(start, end),
-                  "campaign", campaign.id)
+    return Period(
+        f"campagne-{campaign.id}", campaign.name, start, max(start, end), "campaign", campaign.id
+    )
 
 
 def parse(code: str | None, municipality: Municipality) -> Period | None:
@@ -97,12 +110,10 @@ def parse(code: str | None, municipality: Municipality) -> Period | None:
         return everything()
     if match := _MONTH.fullmatch(code):
         year, month = int(match[1]), int(match[2])
-        return _month(date(year, month, 1)) if 2000 <= year <= 2100 and 1 <= month <= 12 \
-            else None
+        return _month(date(year, month, 1)) if 2000 <= year <= 2100 and 1 <= month <= 12 else None
     if match := _QUARTER.fullmatch(code):
         year = int(match[1])
-        return _quarter(date(year, 3 * int(match[2]) - 2, 1)) if 2000 <= year <= 2100 \
-            else None
+        return _quarter(date(year, 3 * int(match[2]) - 2, 1)) if 2000 <= year <= 2100 else None
     if match := _YEAR.fullmatch(code):
         return _year(int(match[1])) if 2000 <= int(match[1]) <= 2100 else None
     if match := _CAMPAIGN.fullmatch(code):
@@ -127,12 +138,22 @@ def choices(municipality: Municipality, suppressed: bool) -> list[Period]:
     this_quarter = period_bounds("quarter", today)[0]
     offered += [_quarter(add_months(this_quarter, -3 * n)) for n in range(QUARTERS_OFFERED)]
     offered += [_year(today.year - n) for n in range(3)]
-    offered += [_round(r) for r in db.session.scalars(
-        select(VisitRound).where(VisitRound.municipality_id == municipality.id)
-        .order_by(VisitRound.starts_on.desc()))]
-    offered += [_campaign(c) for c in db.session.scalars(
-        select(CallCampaign).where(CallCampaign.municipality_id == municipality.id)
-        .order_by(CallCampaign.created_at.desc()))]
+    offered += [
+        _round(r)
+        for r in db.session.scalars(
+            select(VisitRound)
+            .where(VisitRound.municipality_id == municipality.id)
+            .order_by(VisitRound.starts_on.desc())
+        )
+    ]
+    offered += [
+        _campaign(c)
+        for c in db.session.scalars(
+            select(CallCampaign)
+            .where(CallCampaign.municipality_id == municipality.id)
+            .order_by(CallCampaign.created_at.desc())
+        )
+    ]
     return offered
 
 
@@ -149,8 +170,7 @@ def completed_quarters(count: int = QUARTERS_OFFERED) -> list[Period]:
 
 
 def is_completed_quarter(period: Period) -> bool:
-    return period.group == "quarter" and period.end is not None and \
-        period.end < local_today()
+    return period.group == "quarter" and period.end is not None and period.end < local_today()
 
 
 class WindowError(ValueError):
@@ -159,8 +179,9 @@ class WindowError(ValueError):
         self.field = field
 
 
-def suppressed_window(start: date | None, end: date | None, totals: bool
-                      ) -> tuple[date | None, date]:
+def suppressed_window(
+    start: date | None, end: date | None, totals: bool
+) -> tuple[date | None, date]:
     """The window suppressed figures are given for. Totals (a summary, the GeoJSON): one
     completed quarter, the last one when none is asked for. Rows per quarter (the exports):
     whole completed quarters, up to the last one when no end is asked for. Else a
@@ -173,18 +194,27 @@ def suppressed_window(start: date | None, end: date | None, totals: bool
     example = f"from={last.start.isoformat()}&until={last.end.isoformat()}"
     if totals:
         if start is None or period_bounds("quarter", start)[0] != start:
-            raise WindowError(f"Suppressed figures are given per completed calendar quarter, "
-                              f"e.g. {example}.", "from")
+            raise WindowError(
+                f"Suppressed figures are given per completed calendar quarter, e.g. {example}.",
+                "from",
+            )
         if end != period_bounds("quarter", start)[1] or end > last.end:
-            raise WindowError(f"Suppressed figures are given per completed calendar quarter, "
-                              f"e.g. {example}.", "until")
+            raise WindowError(
+                f"Suppressed figures are given per completed calendar quarter, e.g. {example}.",
+                "until",
+            )
         return (start, end)
     if start is not None and period_bounds("quarter", start)[0] != start:
         raise WindowError("Suppressed exports start on the first day of a quarter.", "from")
     if end is not None and (end != period_bounds("quarter", end)[1] or end > last.end):
-        raise WindowError(f"Suppressed exports end on the last day of a completed quarter "
-                          f"(at the latest {last.end.isoformat()}).", "until")
+        raise WindowError(
+            f"Suppressed exports end on the last day of a completed quarter "
+            f"(at the latest {last.end.isoformat()}).",
+            "until",
+        )
     if start is not None and start > last.end:
-        raise WindowError(f"No completed quarter starts there yet; the last one ended on "
-                          f"{last.end.isoformat()}.", "from")
+        raise WindowError(
+            f"No completed quarter starts there yet; the last one ended on {last.end.isoformat()}.",
+            "from",
+        )
     return (start, end or last.end)

@@ -24,17 +24,22 @@ def residents_by_age(neighbourhood_ids: Iterable[int]) -> dict[int, Residents]:
     out: dict[int, Residents] = {}
     latest: dict[int, dict[str, int]] = {}
     ids = list(neighbourhood_ids)
-    hoods = db.session.scalars(select(Neighbourhood).where(Neighbourhood.id.in_(ids))) \
-        if ids else []
+    hoods = (
+        db.session.scalars(select(Neighbourhood).where(Neighbourhood.id.in_(ids))) if ids else []
+    )
     for hood in hoods:
         if hood.municipality_id not in latest:
-            latest[hood.municipality_id] = {name: years[-1] for name, years
-                                            in indicators_for(hood.municipality) if years}
+            latest[hood.municipality_id] = {
+                name: years[-1] for name, years in indicators_for(hood.municipality) if years
+            }
         years = latest[hood.municipality_id]
         out[hood.id] = {}
         for group, indicator in AGE_INDICATORS.items():
-            figure = neighbourhood_indicator(hood, indicator, years[indicator]) \
-                if indicator in years else None
+            figure = (
+                neighbourhood_indicator(hood, indicator, years[indicator])
+                if indicator in years
+                else None
+            )
             out[hood.id][group] = figure.numerator if figure is not None else None
     for hood_id in ids:
         out.setdefault(hood_id, dict.fromkeys(AGE_INDICATORS))
@@ -51,11 +56,14 @@ def per_100(count: Any, residents: float | None) -> float | None:
 def rates(figures: dict[str, Any], residents: Residents) -> dict[str, float | None]:
     """Signals, needs and opened cases per 100 residents 65+ and 80+, from the figures as
     shown (so suppressed figures give no rate), with the populations used."""
-    counts = {"signals": figures["signals"]["total"],
-              "needs": figures["signals"].get("by_polarity", {}).get("need"),
-              "cases": figures["cases"]["opened"]}
-    out: dict[str, float | None] = {f"residents_{group}": residents.get(group)
-                                    for group in AGE_INDICATORS}
+    counts = {
+        "signals": figures["signals"]["total"],
+        "needs": figures["signals"].get("by_polarity", {}).get("need"),
+        "cases": figures["cases"]["opened"],
+    }
+    out: dict[str, float | None] = {
+        f"residents_{group}": residents.get(group) for group in AGE_INDICATORS
+    }
     for name, count in counts.items():
         for group in AGE_INDICATORS:
             out[f"{name}_per_100_{group}"] = per_100(count, residents.get(group))

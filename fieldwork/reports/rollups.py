@@ -59,33 +59,55 @@ def photo_key(assignment_id: int, week: int, side: str) -> str:
 
 CAPTURES: dict[str, Capture] = {
     "visit": Capture(
-        "visits_outcome", Visit.id,
-        lambda: select(Visit.id, VisitAddress.neighbourhood_id, Visit.created_at,
-                       Visit.outcome).join(VisitAddress, VisitAddress.id == Visit.address_id),
-        _first),
+        "visits_outcome",
+        Visit.id,
+        lambda: select(
+            Visit.id, VisitAddress.neighbourhood_id, Visit.created_at, Visit.outcome
+        ).join(VisitAddress, VisitAddress.id == Visit.address_id),
+        _first,
+    ),
     "call": Capture(  # campaign calls; a good-morning call has no neighbourhood target
-        "calls_outcome", CallAttempt.id,
-        lambda: select(CallAttempt.id, CallTarget.neighbourhood_id, CallAttempt.created_at,
-                       CallAttempt.outcome).join(CallTarget,
-                                                 CallTarget.id == CallAttempt.target_id),
-        _first),
+        "calls_outcome",
+        CallAttempt.id,
+        lambda: select(
+            CallAttempt.id, CallTarget.neighbourhood_id, CallAttempt.created_at, CallAttempt.outcome
+        ).join(CallTarget, CallTarget.id == CallAttempt.target_id),
+        _first,
+    ),
     "referral": Capture(  # a card counts once in each neighbourhood its signals are in
-        "referrals_filed", ReferralSubmission.id,
-        lambda: select(ReferralSubmission.id, Signal.neighbourhood_id,
-                       ReferralSubmission.created_at).distinct()
-        .join(referral_submission_signals,
-              referral_submission_signals.c.submission_id == ReferralSubmission.id)
-        .join(Signal, Signal.id == referral_submission_signals.c.signal_id),
-        _first),
+        "referrals_filed",
+        ReferralSubmission.id,
+        lambda: (
+            select(ReferralSubmission.id, Signal.neighbourhood_id, ReferralSubmission.created_at)
+            .distinct()
+            .join(
+                referral_submission_signals,
+                referral_submission_signals.c.submission_id == ReferralSubmission.id,
+            )
+            .join(Signal, Signal.id == referral_submission_signals.c.signal_id)
+        ),
+        _first,
+    ),
     "photo": Capture(
-        "photos_prompt", Photo.id,
-        lambda: select(Photo.id, Photo.neighbourhood_id, Photo.created_at,
-                       Photo.assignment_id, Photo.week, Photo.side)
-        .where(Photo.neighbourhood_id.is_not(None), Photo.status.in_(PROCESSED_PHOTOS)),
-        lambda parts: photo_key(*parts)),
+        "photos_prompt",
+        Photo.id,
+        lambda: select(
+            Photo.id,
+            Photo.neighbourhood_id,
+            Photo.created_at,
+            Photo.assignment_id,
+            Photo.week,
+            Photo.side,
+        ).where(Photo.neighbourhood_id.is_not(None), Photo.status.in_(PROCESSED_PHOTOS)),
+        lambda parts: photo_key(*parts),
+    ),
 }
-MEASURES = ("signals_theme", "signals_polarity", "cases_opened",
-            *(capture.measure for capture in CAPTURES.values()))
+MEASURES = (
+    "signals_theme",
+    "signals_polarity",
+    "cases_opened",
+    *(capture.measure for capture in CAPTURES.values()),
+)
 
 
 def month_of(moment: datetime) -> date:
@@ -94,8 +116,10 @@ def month_of(moment: datetime) -> date:
 
 def _signal_keys(signal: Signal) -> list[Key]:
     month = month_of(signal.created_at)
-    return [(signal.neighbourhood_id, month, "signals_theme", signal.theme),
-            (signal.neighbourhood_id, month, "signals_polarity", signal.polarity)]
+    return [
+        (signal.neighbourhood_id, month, "signals_theme", signal.theme),
+        (signal.neighbourhood_id, month, "signals_polarity", signal.polarity),
+    ]
 
 
 def _case_key(case: Case, neighbourhood_id: int) -> Key:
@@ -105,23 +129,39 @@ def _case_key(case: Case, neighbourhood_id: int) -> Key:
 def _capture_keys(kind: str, query: Select[Any]) -> Iterator[tuple[int, Key]]:
     capture = CAPTURES[kind]
     for source_id, neighbourhood_id, moment, *parts in db.session.execute(query):
-        yield source_id, (neighbourhood_id, month_of(moment), capture.measure,
-                          capture.key(tuple(parts)))
+        yield (
+            source_id,
+            (neighbourhood_id, month_of(moment), capture.measure, capture.key(tuple(parts))),
+        )
 
 
 def _add(key: Key, amount: int = 1) -> None:
     neighbourhood_id, month, measure, name = key
-    query = select(Rollup).where(Rollup.neighbourhood_id == neighbourhood_id,
-                                 Rollup.month == month, Rollup.measure == measure,
-                                 Rollup.key == name).with_for_update()
+    query = (
+        select(Rollup)
+        .where(
+            Rollup.neighbourhood_id == neighbourhood_id,
+            Rollup.month == month,
+            Rollup.measure == measure,
+            Rollup.key == name,
+        )
+        .with_for_update()
+    )
     row = db.session.scalar(query)
     if row is not None:
         row.value += amount
         return
     try:
         with savepoint(db.session):
-            db.session.add(Rollup(neighbourhood_id=neighbourhood_id, month=month,
-                                  measure=measure, key=name, value=amount))
+            db.session.add(
+                Rollup(
+                    neighbourhood_id=neighbourhood_id,
+                    month=month,
+                    measure=measure,
+                    key=name,
+                    value=amount,
+                )
+            )
             db.session.flush()
     except IntegrityError:  # another worker made the row a moment ago
         db.session.scalar(query).value += amount  # type: ignore[union-attr]
@@ -147,8 +187,12 @@ def count_capture(kind: str, source_id: int) -> bool:
             db.session.flush()
     except IntegrityError:  # a twin of this task is counting it right now
         return False
-    keys = sorted(key for _id, key in _capture_keys(  # one order: no deadlock between tasks
-        kind, capture.rows().where(capture.source_id == source_id)))
+    keys = sorted(
+        key
+        for _id, key in _capture_keys(  # one order: no deadlock between tasks
+            kind, capture.rows().where(capture.source_id == source_id)
+        )
+    )
     for key in keys:
         _add(key)
     return bool(keys)
@@ -162,8 +206,8 @@ def _count_everything() -> tuple[Counter[Key], dict[str, set[int]]]:
     for signal in db.session.scalars(select(Signal).where(Signal.routed_at.is_not(None))):
         counts.update(_signal_keys(signal))
     for case, neighbourhood_id in db.session.execute(
-            select(Case, Resident.neighbourhood_id).join(Resident,
-                                                         Resident.id == Case.resident_id)):
+        select(Case, Resident.neighbourhood_id).join(Resident, Resident.id == Case.resident_id)
+    ):
         counts[_case_key(case, neighbourhood_id)] += 1
     seen: dict[str, set[int]] = {}
     for kind, capture in CAPTURES.items():
@@ -180,18 +224,25 @@ def computed() -> Counter[Key]:
 
 
 def stored() -> Counter[Key]:
-    return Counter({(r.neighbourhood_id, r.month, r.measure, r.key): r.value
-                    for r in db.session.scalars(select(Rollup)) if r.value})
+    return Counter(
+        {
+            (r.neighbourhood_id, r.month, r.measure, r.key): r.value
+            for r in db.session.scalars(select(Rollup))
+            if r.value
+        }
+    )
 
 
 def _mark_counted(seen: dict[str, set[int]]) -> None:
     """What the rebuild counted counts as counted: a late task for it adds nothing. (The
     ledger cannot change meanwhile: the rebuild holds its lock.)"""
     for kind, ids in seen.items():
-        marked = set(db.session.scalars(select(RollupCounted.source_id)
-                                        .where(RollupCounted.kind == kind)))
-        db.session.add_all(RollupCounted(kind=kind, source_id=source_id)
-                           for source_id in sorted(ids - marked))
+        marked = set(
+            db.session.scalars(select(RollupCounted.source_id).where(RollupCounted.kind == kind))
+        )
+        db.session.add_all(
+            RollupCounted(kind=kind, source_id=source_id) for source_id in sorted(ids - marked)
+        )
     db.session.flush()
 
 
@@ -206,19 +257,30 @@ def rebuild() -> int:
     differed = sum(1 for key in set(exact) | set(before) if exact[key] != before[key])
     db.session.execute(delete(Rollup))
     for (neighbourhood_id, month, measure, name), value in sorted(exact.items()):
-        db.session.add(Rollup(neighbourhood_id=neighbourhood_id, month=month, measure=measure,
-                              key=name, value=value))
+        db.session.add(
+            Rollup(
+                neighbourhood_id=neighbourhood_id,
+                month=month,
+                measure=measure,
+                key=name,
+                value=value,
+            )
+        )
     db.session.flush()
     return differed
 
 
-def monthly(neighbourhood_ids: list[int], measure: str, first: date, last: date,
-            key: str | None = None) -> dict[date, int]:
+def monthly(
+    neighbourhood_ids: list[int], measure: str, first: date, last: date, key: str | None = None
+) -> dict[date, int]:
     """From the rollups: the total of a measure (of one key of it, if given) per month for
     these neighbourhoods."""
     query = select(Rollup.month, Rollup.value).where(
-        Rollup.neighbourhood_id.in_(neighbourhood_ids), Rollup.measure == measure,
-        Rollup.month >= first.replace(day=1), Rollup.month <= last)
+        Rollup.neighbourhood_id.in_(neighbourhood_ids),
+        Rollup.measure == measure,
+        Rollup.month >= first.replace(day=1),
+        Rollup.month <= last,
+    )
     if key is not None:
         query = query.where(Rollup.key == key)
     totals: dict[date, int] = {}
@@ -227,30 +289,39 @@ def monthly(neighbourhood_ids: list[int], measure: str, first: date, last: date,
     return totals
 
 
-def per_month(neighbourhood_id: int, first: date, last: date
-              ) -> dict[date, dict[tuple[str, str], int]]:
+def per_month(
+    neighbourhood_id: int, first: date, last: date
+) -> dict[date, dict[tuple[str, str], int]]:
     """From the rollups: every measure and key of one neighbourhood, month by month."""
     out: dict[date, dict[tuple[str, str], int]] = {}
     for month, measure, name, value in db.session.execute(
-            select(Rollup.month, Rollup.measure, Rollup.key, Rollup.value).where(
-                Rollup.neighbourhood_id == neighbourhood_id,
-                Rollup.month >= first.replace(day=1), Rollup.month <= last)):
+        select(Rollup.month, Rollup.measure, Rollup.key, Rollup.value).where(
+            Rollup.neighbourhood_id == neighbourhood_id,
+            Rollup.month >= first.replace(day=1),
+            Rollup.month <= last,
+        )
+    ):
         cell = out.setdefault(month, {})
         cell[(measure, name)] = cell.get((measure, name), 0) + value
     return out
 
 
 QUARTER_COLUMNS: dict[str, tuple[str, str | None]] = {  # column: (measure, key or all keys)
-    "visits": ("visits_outcome", None), "spoken": ("visits_outcome", "spoken"),
-    "calls": ("calls_outcome", None), "reached": ("calls_outcome", "reached"),
-    "referrals": ("referrals_filed", None), "signals": ("signals_polarity", None),
-    "needs": ("signals_polarity", "need"), "cases": ("cases_opened", None),
+    "visits": ("visits_outcome", None),
+    "spoken": ("visits_outcome", "spoken"),
+    "calls": ("calls_outcome", None),
+    "reached": ("calls_outcome", "reached"),
+    "referrals": ("referrals_filed", None),
+    "signals": ("signals_polarity", None),
+    "needs": ("signals_polarity", "need"),
+    "cases": ("cases_opened", None),
     "photos": ("photos_prompt", None),
 }
 
 
-def quarterly(neighbourhood_id: int, last: date, quarters: int = 4
-              ) -> list[tuple[date, dict[str, int]]]:
+def quarterly(
+    neighbourhood_id: int, last: date, quarters: int = 4
+) -> list[tuple[date, dict[str, int]]]:
     """From the rollups: the last ``quarters`` quarters up to ``last`` (newest first), each
     with its first day and the counts of :data:`QUARTER_COLUMNS`."""
     from fieldwork.reports.figures import add_months, period_bounds

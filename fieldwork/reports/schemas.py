@@ -6,8 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 
-GEMEENTE = ma.validate.Regexp(r"^\d{5}$", error="A municipality is a 5-digit NIS code, "
-                                                "e.g. 36012.")
+GEMEENTE = ma.validate.Regexp(r"^\d{5}$", error="A municipality is a 5-digit NIS code, e.g. 36012.")
 
 
 FIRST_YEAR_AFTER = 2100  # periods outside 2000-2100 are typing errors, not analysis
@@ -19,13 +18,23 @@ class PeriodQuerySchema(ma.Schema):
     quarter only: one for a summary or the GeoJSON (the last one by default), whole ones for
     the exports (rows per quarter)."""
 
-    start = ma.fields.Date(data_key="from", load_default=None,
-                           metadata={"description": "First day (YYYY-MM-DD), included"})
-    end = ma.fields.Date(data_key="until", load_default=None,
-                         metadata={"description": "Last day (YYYY-MM-DD), included"})
-    suppress = ma.fields.Boolean(load_default=False, metadata={
-        "description": "Small-cell suppression (always on for the analyst role); use it "
-                       "for anything that leaves the municipality"})
+    start = ma.fields.Date(
+        data_key="from",
+        load_default=None,
+        metadata={"description": "First day (YYYY-MM-DD), included"},
+    )
+    end = ma.fields.Date(
+        data_key="until",
+        load_default=None,
+        metadata={"description": "Last day (YYYY-MM-DD), included"},
+    )
+    suppress = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Small-cell suppression (always on for the analyst role); use it "
+            "for anything that leaves the municipality"
+        },
+    )
 
     @ma.validates_schema
     def ordered(self, data: dict[str, Any], **kwargs: object) -> None:
@@ -34,18 +43,23 @@ class PeriodQuerySchema(ma.Schema):
         for key, name in (("start", "from"), ("end", "until")):
             day = data.get(key)
             if day is not None and not 2000 <= day.year <= FIRST_YEAR_AFTER:
-                raise ma.ValidationError(f"A day from 2000 to {FIRST_YEAR_AFTER}.",
-                                         field_name=name)
+                raise ma.ValidationError(f"A day from 2000 to {FIRST_YEAR_AFTER}.", field_name=name)
 
 
 class ExportQuerySchema(PeriodQuerySchema):
-    gemeente = ma.fields.String(load_default=None, validate=GEMEENTE, metadata={
-        "description": "Municipality (NIS code); all imported municipalities when left out"})
+    gemeente = ma.fields.String(
+        load_default=None,
+        validate=GEMEENTE,
+        metadata={
+            "description": "Municipality (NIS code); all imported municipalities when left out"
+        },
+    )
 
 
 class GeoJSONQuerySchema(PeriodQuerySchema):
-    gemeente = ma.fields.String(required=True, validate=GEMEENTE,
-                                metadata={"description": "Municipality (NIS code)"})
+    gemeente = ma.fields.String(
+        required=True, validate=GEMEENTE, metadata={"description": "Municipality (NIS code)"}
+    )
 
 
 class SummarySchema(ma.Schema):
@@ -64,7 +78,10 @@ class SummarySchema(ma.Schema):
     cases = ma.fields.Dict()
     volunteers = ma.fields.Dict()
     photos = ma.fields.Dict()
-    rates = ma.fields.Dict(metadata={
-        "description": "Signals, needs and opened cases per 100 residents 65+ and 80+, with "
-                       "the residents counted (imported indicators, latest year); null where "
-                       "the population is unknown or the count is suppressed"})
+    rates = ma.fields.Dict(
+        metadata={
+            "description": "Signals, needs and opened cases per 100 residents 65+ and 80+, with "
+            "the residents counted (imported indicators, latest year); null where "
+            "the population is unknown or the count is suppressed"
+        }
+    )

@@ -40,8 +40,12 @@ def suppress_value(value: int, threshold: int = THRESHOLD) -> Shown:
     return show(value, is_small(value, threshold), threshold)
 
 
-def protect(values: Sequence[int], lines: Sequence[Sequence[int]], totals: frozenset[int],
-            threshold: int = THRESHOLD) -> list[bool]:
+def protect(
+    values: Sequence[int],
+    lines: Sequence[Sequence[int]],
+    totals: frozenset[int],
+    threshold: int = THRESHOLD,
+) -> list[bool]:
     """Which items to suppress. ``values`` are all items (cells and totals), ``lines`` the
     index lists that add up (the last item of a line being its total), ``totals`` the indices
     of totals (chosen as complements only when nothing else is left)."""
@@ -64,14 +68,16 @@ def protect(values: Sequence[int], lines: Sequence[Sequence[int]], totals: froze
         for line in lines:  # bounds: "<5" is 1-4 and "x" 5 or more; none may pin a cell
             candidates = [i for i in line if not hidden[i]]
             if candidates and _pinned(line, values, hidden, threshold):
-                hidden[min(candidates, key=lambda i: (i in totals, values[i] == 0,
-                                                      values[i]))] = True
+                hidden[min(candidates, key=lambda i: (i in totals, values[i] == 0, values[i]))] = (
+                    True
+                )
                 changed = True
     return hidden
 
 
-def _pinned(line: Sequence[int], values: Sequence[int], hidden: Sequence[bool],
-            threshold: int) -> bool:
+def _pinned(
+    line: Sequence[int], values: Sequence[int], hidden: Sequence[bool], threshold: int
+) -> bool:
     """Would the line's shown total, its shown cells and what "<5" and "x" say leave one
     small hidden cell a single possible value (e.g. [1, 5] shown as "<5", "x", total 6)?"""
     *cells, total = line
@@ -82,8 +88,10 @@ def _pinned(line: Sequence[int], values: Sequence[int], hidden: Sequence[bool],
         return False
     rest = values[total] - sum(values[i] for i in cells if not hidden[i])
     # what a reader takes the marks to mean: "<5" is 1-4, "x" is 5 or more
-    bounds = {i: (1, threshold - 1) if values[i] < threshold else (threshold, float("inf"))
-              for i in secret}
+    bounds = {
+        i: (1, threshold - 1) if values[i] < threshold else (threshold, float("inf"))
+        for i in secret
+    }
     for i in secret:
         if values[i] >= threshold:
             continue
@@ -127,10 +135,14 @@ def suppress_table(cells: Sequence[Sequence[int]], threshold: int = THRESHOLD) -
         return rows * columns + rows + c
 
     grand = len(values) - 1
-    lines = ([[cell(r, c) for c in range(columns)] + [row_total(r)] for r in range(rows)]
-             + [[cell(r, c) for r in range(rows)] + [column_total(c)] for c in range(columns)]
-             + [[column_total(c) for c in range(columns)] + [grand],
-                [row_total(r) for r in range(rows)] + [grand]])
+    lines = (
+        [[cell(r, c) for c in range(columns)] + [row_total(r)] for r in range(rows)]
+        + [[cell(r, c) for r in range(rows)] + [column_total(c)] for c in range(columns)]
+        + [
+            [column_total(c) for c in range(columns)] + [grand],
+            [row_total(r) for r in range(rows)] + [grand],
+        ]
+    )
     totals = frozenset(range(rows * columns, len(values)))
     hidden = protect(values, lines, totals, threshold)
     shown = [show(v, h, threshold) for v, h in zip(values, hidden, strict=True)]
@@ -138,55 +150,75 @@ def suppress_table(cells: Sequence[Sequence[int]], threshold: int = THRESHOLD) -
         cells=[[shown[cell(r, c)] for c in range(columns)] for r in range(rows)],
         row_totals=[shown[row_total(r)] for r in range(rows)],
         column_totals=[shown[column_total(c)] for c in range(columns)],
-        total=shown[grand])
+        total=shown[grand],
+    )
 
 
-def suppress_counts(counts: Mapping[str, int], total: int | None = None,
-                    threshold: int = THRESHOLD) -> tuple[dict[str, Shown], Shown]:
+def suppress_counts(
+    counts: Mapping[str, int], total: int | None = None, threshold: int = THRESHOLD
+) -> tuple[dict[str, Shown], Shown]:
     """One breakdown (``{"need": 7, "strength": 3}``) and its total (the sum unless given,
     e.g. when the breakdown is partial)."""
     keys = list(counts)
     values = [int(counts[k]) for k in keys]
     whole = sum(values) if total is None else total
     if total is None or total == sum(values):
-        hidden = protect([*values, whole], [list(range(len(values) + 1))],
-                         frozenset({len(values)}), threshold)
+        hidden = protect(
+            [*values, whole], [list(range(len(values) + 1))], frozenset({len(values)}), threshold
+        )
     else:  # a partial breakdown: the remainder is an unseen cell of the line
         remainder = whole - sum(values)
-        hidden = protect([*values, remainder, whole], [list(range(len(values) + 2))],
-                         frozenset({len(values) + 1}), threshold)
-        hidden = [*hidden[:len(values)], hidden[-1]]
+        hidden = protect(
+            [*values, remainder, whole],
+            [list(range(len(values) + 2))],
+            frozenset({len(values) + 1}),
+            threshold,
+        )
+        hidden = [*hidden[: len(values)], hidden[-1]]
     shown = {k: show(v, h, threshold) for k, v, h in zip(keys, values, hidden, strict=False)}
     return shown, show(whole, hidden[-1], threshold)
 
 
-def _mapping_table(rows: Mapping[str, Mapping[str, int]], columns: Sequence[str]
-                   ) -> tuple[list[str], ShownTable]:
+def _mapping_table(
+    rows: Mapping[str, Mapping[str, int]], columns: Sequence[str]
+) -> tuple[list[str], ShownTable]:
     names = list(rows)
     return names, suppress_table([[int(rows[r].get(c, 0)) for c in columns] for r in names])
 
 
 def suppress_figures(figures: dict[str, Any]) -> dict[str, Any]:
     """The figures of one neighbourhood as the analyst sees them (see the module doc)."""
-    out: dict[str, Any] = {key: figures[key] for key in ("neighbourhood_id", "period")
-                           if key in figures}
+    out: dict[str, Any] = {
+        key: figures[key] for key in ("neighbourhood_id", "period") if key in figures
+    }
     out["suppressed"] = True
 
     visits = figures["visits"]
     outcomes, attempts = suppress_counts(visits["outcomes"])
     target, done, spoken = (suppress_value(visits[k]) for k in ("target", "done", "spoken"))
-    out["visits"] = {"target": target, "done": done, "spoken": spoken, "attempts": attempts,
-                     "outcomes": outcomes,
-                     "reach_rate": visits["reach_rate"]
-                     if isinstance(target, int) and isinstance(spoken, int) else None}
+    out["visits"] = {
+        "target": target,
+        "done": done,
+        "spoken": spoken,
+        "attempts": attempts,
+        "outcomes": outcomes,
+        "reach_rate": visits["reach_rate"]
+        if isinstance(target, int) and isinstance(spoken, int)
+        else None,
+    }
 
     calls = figures["calls"]
     call_attempts, total_attempts = suppress_counts(calls["attempts"])
     targets, reached = suppress_value(calls["targets"]), suppress_value(calls["reached"])
-    out["calls"] = {"targets": targets, "reached": reached, "attempts": call_attempts,
-                    "attempts_total": total_attempts,
-                    "reach_rate": calls["reach_rate"]
-                    if isinstance(targets, int) and isinstance(reached, int) else None}
+    out["calls"] = {
+        "targets": targets,
+        "reached": reached,
+        "attempts": call_attempts,
+        "attempts_total": total_attempts,
+        "reach_rate": calls["reach_rate"]
+        if isinstance(targets, int) and isinstance(reached, int)
+        else None,
+    }
 
     out["referrals"] = {"filed": suppress_value(figures["referrals"]["filed"])}
 
@@ -199,18 +231,26 @@ def suppress_figures(figures: dict[str, Any]) -> dict[str, Any]:
         "total": table.total,
         "by_theme": dict(zip(themes, table.column_totals, strict=True)),
         "by_domain": dict(zip(domains, table.row_totals, strict=True)),
-        "by_domain_theme": {d: dict(zip(themes, row, strict=True))
-                            for d, row in zip(domains, table.cells, strict=True)},
-        "by_polarity": polarity, "by_source": source}
+        "by_domain_theme": {
+            d: dict(zip(themes, row, strict=True))
+            for d, row in zip(domains, table.cells, strict=True)
+        },
+        "by_polarity": polarity,
+        "by_source": source,
+    }
 
     cases = figures["cases"]
     case_outcomes, closed = suppress_counts(cases["outcomes"], cases["closed"])
     contacted = suppress_value(cases["contacted"])
     out["cases"] = {
-        "opened": suppress_value(cases["opened"]), "contacted": contacted,
-        "first_contact_days": cases["first_contact_days"] if cases["contacted"] >= THRESHOLD
+        "opened": suppress_value(cases["opened"]),
+        "contacted": contacted,
+        "first_contact_days": cases["first_contact_days"]
+        if cases["contacted"] >= THRESHOLD
         else {"median": None, "p90": None},
-        "closed": closed, "outcomes": case_outcomes}
+        "closed": closed,
+        "outcomes": case_outcomes,
+    }
 
     out["volunteers"] = {"active": suppress_value(figures["volunteers"]["active"])}
     by_prompt, approved = suppress_counts(figures["photos"]["by_prompt"])

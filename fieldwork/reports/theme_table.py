@@ -36,9 +36,13 @@ class ThemeTable:
 
 def ordered_neighbourhoods(municipality_id: int) -> list[int]:
     """A municipality's neighbourhoods in the one order every table uses."""
-    return list(db.session.scalars(
-        select(Neighbourhood.id).where(Neighbourhood.municipality_id == municipality_id)
-        .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name, Neighbourhood.id)))
+    return list(
+        db.session.scalars(
+            select(Neighbourhood.id)
+            .where(Neighbourhood.municipality_id == municipality_id)
+            .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name, Neighbourhood.id)
+        )
+    )
 
 
 def theme_columns(themes: Iterable[str]) -> list[str]:
@@ -48,18 +52,21 @@ def theme_columns(themes: Iterable[str]) -> list[str]:
 def shown_table(hood_ids: list[int], counts: Counts) -> ThemeTable:
     """Suppress the table of these neighbourhoods (rows, in this order) and every theme."""
     themes = theme_columns(theme for _hood, theme in counts)
-    table = suppress_table([[int(counts.get((hood, theme), 0)) for theme in themes]
-                            for hood in hood_ids])
+    table = suppress_table(
+        [[int(counts.get((hood, theme), 0)) for theme in themes] for hood in hood_ids]
+    )
     return ThemeTable(
         themes=themes,
-        cells={hood: dict(zip(themes, row, strict=True))
-               for hood, row in zip(hood_ids, table.cells, strict=True)},
+        cells={
+            hood: dict(zip(themes, row, strict=True))
+            for hood, row in zip(hood_ids, table.cells, strict=True)
+        },
         row_totals=dict(zip(hood_ids, table.row_totals, strict=True)),
-        column_totals=dict(zip(themes, table.column_totals, strict=True)))
+        column_totals=dict(zip(themes, table.column_totals, strict=True)),
+    )
 
 
-def municipality_table(municipality_id: int, start: date | None, end: date | None
-                       ) -> ThemeTable:
+def municipality_table(municipality_id: int, start: date | None, end: date | None) -> ThemeTable:
     hood_ids = ordered_neighbourhoods(municipality_id)
     return shown_table(hood_ids, signal_counts(hood_ids, start, end))
 
@@ -70,11 +77,11 @@ def share_signals(shown: dict[str, Any], table: ThemeTable, hood_id: int) -> dic
     return shown
 
 
-def suppressed_figures(figures: dict[int, dict[str, Any]], municipality_id: int,
-                       start: date | None, end: date | None) -> dict[int, dict[str, Any]]:
+def suppressed_figures(
+    figures: dict[int, dict[str, Any]], municipality_id: int, start: date | None, end: date | None
+) -> dict[int, dict[str, Any]]:
     """These neighbourhoods' figures (of one municipality) as suppressed outputs show them."""
     from fieldwork.reports.suppression import suppress_figures
 
     table = municipality_table(municipality_id, start, end)
-    return {hood: share_signals(suppress_figures(f), table, hood)
-            for hood, f in figures.items()}
+    return {hood: share_signals(suppress_figures(f), table, hood) for hood, f in figures.items()}

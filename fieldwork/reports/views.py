@@ -47,9 +47,14 @@ from fieldwork.signals.vocabulary import SOURCES, THEMES
 
 bp = Blueprint("analysis", __name__)
 VIEWERS = ("coordinator", "analyst")
-MEASURES = {"signals": _l("Signals"), "concerns": _l("Signals: needs"),
-            "visits": _l("Visits done"), "cases": _l("Cases opened"),
-            "volunteers": _l("Active volunteers"), "photos": _l("Approved photos")}
+MEASURES = {
+    "signals": _l("Signals"),
+    "concerns": _l("Signals: needs"),
+    "visits": _l("Visits done"),
+    "cases": _l("Cases opened"),
+    "volunteers": _l("Active volunteers"),
+    "photos": _l("Approved photos"),
+}
 SHADES = 5
 MAP_TOLERANCE = 0.00005  # degrees, a few metres: the polygons stay light for the page
 
@@ -70,11 +75,12 @@ class PointForm(FlaskForm):
 
 
 class QuoteForm(FlaskForm):
-    text = TextAreaField(_l("What was heard (anonymised: no names, no addresses)"),
-                         validators=[DataRequired(), Length(max=600)])
+    text = TextAreaField(
+        _l("What was heard (anonymised: no names, no addresses)"),
+        validators=[DataRequired(), Length(max=600)],
+    )
     theme = SelectField(_l("Theme"), choices=[("", "—"), *THEMES.items()])
-    source = SelectField(_l("Heard during"), choices=[("manual", _l("Other")),
-                                                      *SOURCES.items()])
+    source = SelectField(_l("Heard during"), choices=[("manual", _l("Other")), *SOURCES.items()])
 
 
 class EmptyForm(FlaskForm):
@@ -84,10 +90,13 @@ class EmptyForm(FlaskForm):
 def _measure(figures: dict[str, Any], measure: str) -> Any:
     if measure == "concerns":  # not in suppressed figures (see reports.theme_table)
         return figures["signals"].get("by_polarity", {}).get("need")
-    return {"signals": figures["signals"]["total"],
-            "visits": figures["visits"]["done"], "cases": figures["cases"]["opened"],
-            "volunteers": figures["volunteers"]["active"],
-            "photos": figures["photos"]["approved"]}[measure]
+    return {
+        "signals": figures["signals"]["total"],
+        "visits": figures["visits"]["done"],
+        "cases": figures["cases"]["opened"],
+        "volunteers": figures["volunteers"]["active"],
+        "photos": figures["photos"]["approved"],
+    }[measure]
 
 
 def _shade(value: Any, top: float) -> int:
@@ -100,9 +109,10 @@ def _shade(value: Any, top: float) -> int:
 def _bars(counts: dict[str, Any]) -> list[tuple[str, Any, float]]:
     shown = [(key, value) for key, value in counts.items() if value]
     top = max([v for _k, v in shown if isinstance(v, int)] or [1])
-    return [(key, value, (value / top * 100) if isinstance(value, int) else 0)
-            for key, value in sorted(shown, key=lambda kv: -(kv[1] if isinstance(kv[1], int)
-                                                            else 0))]
+    return [
+        (key, value, (value / top * 100) if isinstance(value, int) else 0)
+        for key, value in sorted(shown, key=lambda kv: -(kv[1] if isinstance(kv[1], int) else 0))
+    ]
 
 
 @bp.get("/buurtanalyse/")
@@ -115,17 +125,21 @@ def dashboard() -> str:
     if municipality is None:
         abort(404)
     municipalities = list_municipalities()
-    hoods = [n for n in db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.municipality_id == municipality.id).order_by(
-        Neighbourhood.is_unlocatable, Neighbourhood.name, Neighbourhood.id))]
+    hoods = [
+        n
+        for n in db.session.scalars(
+            select(Neighbourhood)
+            .where(Neighbourhood.municipality_id == municipality.id)
+            .order_by(Neighbourhood.is_unlocatable, Neighbourhood.name, Neighbourhood.id)
+        )
+    ]
     period = _period(municipality)
     raw = municipality_figures(municipality.id, period.start, period.end, **period.scope)
     analyst = current_user.role == "analyst"
     themes: dict[str, Any] = {}
     if analyst:  # the neighbourhood x theme table every suppressed output shares
         table = municipality_table(municipality.id, period.start, period.end)
-        figures = {nid: share_signals(suppress_figures(f), table, nid)
-                   for nid, f in raw.items()}
+        figures = {nid: share_signals(suppress_figures(f), table, nid) for nid, f in raw.items()}
         themes = dict(table.column_totals)
     else:
         figures = raw
@@ -134,8 +148,13 @@ def dashboard() -> str:
                 themes[theme] = themes.get(theme, 0) + count
     indicators, residents = _indicator_columns(municipality, hoods)
     offered = {k: v for k, v in MEASURES.items() if not (analyst and k == "concerns")}
-    measures = {**offered, **{f"indicator:{name}": f"{label} ({year})"
-                              for name, (label, year, _v, _m) in indicators.items()}}
+    measures = {
+        **offered,
+        **{
+            f"indicator:{name}": f"{label} ({year})"
+            for name, (label, year, _v, _m) in indicators.items()
+        },
+    }
     measure = request.args.get("measure", "signals")
     if measure not in measures:
         measure = "signals"
@@ -157,19 +176,36 @@ def dashboard() -> str:
     record_audit("analysis_dashboard_viewed", "municipality", municipality.id)
     db.session.commit()
     return render_template(
-        "reports/dashboard.html", municipality=municipality, municipalities=municipalities,
-        period=period, periods=periods.choices(municipality, suppressed=analyst),
-        hoods=hoods, figures=figures, values=values, measure=measure, measures=measures,
-        indicators=indicators, rates={nid: rates(f, residents[nid]) for nid, f in figures.items()},
-        frame=frame, shade={nid: _shade(v, top) for nid, v in values.items()},
+        "reports/dashboard.html",
+        municipality=municipality,
+        municipalities=municipalities,
+        period=period,
+        periods=periods.choices(municipality, suppressed=analyst),
+        hoods=hoods,
+        figures=figures,
+        values=values,
+        measure=measure,
+        measures=measures,
+        indicators=indicators,
+        rates={nid: rates(f, residents[nid]) for nid, f in figures.items()},
+        frame=frame,
+        shade={nid: _shade(v, top) for nid, v in values.items()},
         map_data=_map_data(frame, drawn, values, top, period) if frame else None,
         tiles=current_app.config.get("MAP_TILES_URL") or "",
         tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION") or "",
-        themes=_bars(themes), months=months, month_top=month_top or 1)
+        themes=_bars(themes),
+        months=months,
+        month_top=month_top or 1,
+    )
 
 
-def _map_data(frame: MapFrame, hoods: list[Neighbourhood], values: dict[int, Any],
-              top: float, period: periods.Period) -> dict[str, Any]:
+def _map_data(
+    frame: MapFrame,
+    hoods: list[Neighbourhood],
+    values: dict[int, Any],
+    top: float,
+    period: periods.Period,
+) -> dict[str, Any]:
     """The neighbourhoods as GeoJSON for the zoomable map (the page's SVG map is drawn from
     the same polygons and stays for printing and for a browser without JavaScript)."""
     from fieldwork.reports.exports import geojson_geometry
@@ -180,19 +216,30 @@ def _map_data(frame: MapFrame, hoods: list[Neighbourhood], values: dict[int, Any
         if shape is None:
             continue
         value = values.get(hood.id)
-        features.append({"type": "Feature", "geometry": geojson_geometry(
-            shape.simplify(MAP_TOLERANCE, preserve_topology=True)), "properties": {
-            "name": hood.name, "shade": _shade(value, top),
-            "value": "–" if value is None else decimal(value) if isinstance(value, float)
-            else str(value),
-            "url": url_for(".neighbourhood_page", neighbourhood_id=hood.id,
-                           periode=period.code or None)}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geojson_geometry(shape.simplify(MAP_TOLERANCE, preserve_topology=True)),
+                "properties": {
+                    "name": hood.name,
+                    "shade": _shade(value, top),
+                    "value": "–"
+                    if value is None
+                    else decimal(value)
+                    if isinstance(value, float)
+                    else str(value),
+                    "url": url_for(
+                        ".neighbourhood_page", neighbourhood_id=hood.id, periode=period.code or None
+                    ),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
-def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]) -> tuple[
-        dict[str, tuple[str, int, dict[int, float | None], float | None]],
-        dict[int, Residents]]:
+def _indicator_columns(
+    municipality: Municipality, hoods: list[Neighbourhood]
+) -> tuple[dict[str, tuple[str, int, dict[int, float | None], float | None]], dict[int, Residents]]:
     """Each imported indicator at its latest year: label, year, the value per neighbourhood
     and the municipality's; and the residents 65+ and 80+ per neighbourhood (the numerators
     of those shares), read in the same pass."""
@@ -214,11 +261,16 @@ def _indicator_columns(municipality: Municipality, hoods: list[Neighbourhood]) -
             figure = neighbourhood_indicator(hood, name, year)
             per_hood[hood.id] = figure.value if figure is not None else None
             if name in AGE_GROUP_OF:
-                residents[hood.id][AGE_GROUP_OF[name]] = \
+                residents[hood.id][AGE_GROUP_OF[name]] = (
                     figure.numerator if figure is not None else None
+                )
         whole = municipality_indicator(municipality, name, year)
-        columns[name] = (str(indicator_label(name)), year, per_hood,
-                         whole.value if whole is not None else None)
+        columns[name] = (
+            str(indicator_label(name)),
+            year,
+            per_hood,
+            whole.value if whole is not None else None,
+        )
     return columns, residents
 
 
@@ -232,8 +284,10 @@ def _period(municipality: Municipality) -> periods.Period:
         if period is not None and periods.is_completed_quarter(period):
             return period
         if code:
-            flash(_("Figures for analysts are given per completed quarter; the last one is "
-                    "shown."), "error")
+            flash(
+                _("Figures for analysts are given per completed quarter; the last one is shown."),
+                "error",
+            )
         return periods.last_completed_quarter()
     if period is None:
         flash(_("There is no such period; everything so far is shown."), "error")
@@ -248,8 +302,12 @@ def _neighbourhood_or_404(neighbourhood_id: int) -> Neighbourhood:
     return neighbourhood
 
 
-def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
-          quote_form: QuoteForm | None = None, status: int = 200) -> tuple[str, int]:
+def _page(
+    neighbourhood: Neighbourhood,
+    point_form: PointForm | None = None,
+    quote_form: QuoteForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
     from fieldwork.reports.indicators import latest_comparisons
@@ -258,9 +316,9 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
     period = _period(neighbourhood.municipality)
     figures = neighbourhood_figures(neighbourhood.id, period.start, period.end, **period.scope)
     if current_user.role == "analyst":
-        figures = suppressed_figures({neighbourhood.id: figures},
-                                     neighbourhood.municipality_id, period.start,
-                                     period.end)[neighbourhood.id]
+        figures = suppressed_figures(
+            {neighbourhood.id: figures}, neighbourhood.municipality_id, period.start, period.end
+        )[neighbourhood.id]
     comparisons = latest_comparisons(neighbourhood)
     coordinator = current_user.role == "coordinator"
     photos = photos_for("report", neighbourhood_id=neighbourhood.id) if coordinator else []
@@ -273,17 +331,25 @@ def _page(neighbourhood: Neighbourhood, point_form: PointForm | None = None,
     record_audit("analysis_neighbourhood_viewed", "neighbourhood", neighbourhood.id)
     db.session.commit()
     return render_template(
-        "reports/neighbourhood.html", neighbourhood=neighbourhood, figures=figures,
-        period=period, periods=periods.choices(neighbourhood.municipality,
-                                               suppressed=not coordinator),
+        "reports/neighbourhood.html",
+        neighbourhood=neighbourhood,
+        figures=figures,
+        period=period,
+        periods=periods.choices(neighbourhood.municipality, suppressed=not coordinator),
         quarters=quarters,
-        themes=_bars(figures["signals"]["by_theme"]), comparisons=comparisons,
+        themes=_bars(figures["signals"]["by_theme"]),
+        comparisons=comparisons,
         quotes=analysis.quotes(neighbourhood.id),
-        points=points, photos=photos, point_photos=by_id,
+        points=points,
+        photos=photos,
+        point_photos=by_id,
         findings={point.id: analysis.described_findings(point, by_id) for point in points},
         report=analysis.latest_report(neighbourhood.id),
-        point_form=point_form, quote_form=quote_form or QuoteForm(),
-        empty_form=EmptyForm(), coordinator=coordinator), status
+        point_form=point_form,
+        quote_form=quote_form or QuoteForm(),
+        empty_form=EmptyForm(),
+        coordinator=coordinator,
+    ), status
 
 
 @bp.get("/buurtanalyse/<int:neighbourhood_id>")
@@ -298,25 +364,47 @@ def add_point(neighbourhood_id: int) -> Any:
     form = PointForm()
     form.offer(_neighbourhood_or_404(neighbourhood_id))
     done = _("The attention point is added.")
-    return _add(neighbourhood_id, form, "point_form", form.title, done,
-                lambda hood: analysis.add_attention_point(
-                    hood, form.title.data or "", form.text.data or "", form.themes.data or [],
-                    [int(p) for p in form.photos.data or []], form.indicators.data or [],
-                    current_user))
+    return _add(
+        neighbourhood_id,
+        form,
+        "point_form",
+        form.title,
+        done,
+        lambda hood: analysis.add_attention_point(
+            hood,
+            form.title.data or "",
+            form.text.data or "",
+            form.themes.data or [],
+            [int(p) for p in form.photos.data or []],
+            form.indicators.data or [],
+            current_user,
+        ),
+    )
 
 
 @bp.post("/buurtanalyse/<int:neighbourhood_id>/citaten")
 @roles_required("coordinator")
 def add_quote(neighbourhood_id: int) -> Any:
     form = QuoteForm()
-    return _add(neighbourhood_id, form, "quote_form", form.text, _("The quote is added."),
-                lambda hood: analysis.add_quote(hood, form.text.data or "",
-                                                form.theme.data or None,
-                                                form.source.data or "manual", current_user))
+    return _add(
+        neighbourhood_id,
+        form,
+        "quote_form",
+        form.text,
+        _("The quote is added."),
+        lambda hood: analysis.add_quote(
+            hood,
+            form.text.data or "",
+            form.theme.data or None,
+            form.source.data or "manual",
+            current_user,
+        ),
+    )
 
 
-def _add(neighbourhood_id: int, form: FlaskForm, form_name: str, error_field: Any,
-         done: str, save: Any) -> Any:
+def _add(
+    neighbourhood_id: int, form: FlaskForm, form_name: str, error_field: Any, done: str, save: Any
+) -> Any:
     """Validate, save through the service, commit and go back to the page; a refusal shows
     the page again with the form as typed and the message at ``error_field``."""
     neighbourhood = _neighbourhood_or_404(neighbourhood_id)
@@ -338,8 +426,11 @@ def _add(neighbourhood_id: int, form: FlaskForm, form_name: str, error_field: An
 def remove(neighbourhood_id: int, kind: str, item_id: int) -> Response:
     model = {"aandachtspunt": AttentionPoint, "citaat": Quote}.get(kind)
     item = db.session.get(model, item_id) if model is not None else None
-    if item is None or item.neighbourhood_id != neighbourhood_id or \
-            not EmptyForm().validate_on_submit():
+    if (
+        item is None
+        or item.neighbourhood_id != neighbourhood_id
+        or not EmptyForm().validate_on_submit()
+    ):
         abort(404)
     db.session.delete(item)
     db.session.commit()
@@ -371,7 +462,8 @@ def report_pdf(report_id: int) -> Response:
     record_audit("analysis_report_downloaded", "neighbourhood_report", report.id)
     db.session.commit()
     name = f"buurtanalyse-{report.neighbourhood.name}.pdf".replace(" ", "-")
-    return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{name}"'})
-
-
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -33,20 +33,33 @@ def _assignable(email: str) -> User | None:
 
 def rules_as_dicts() -> list[dict[str, Any]]:
     rules = db.session.scalars(select(RoutingRule).order_by(RoutingRule.position))
-    return [{"name": r.name, "conditions": r.conditions or {},
-             "assign_to": ({"team": r.assign_team.name} if r.assign_team
-                           else {"user": r.assign_user.email if r.assign_user else None}),
-             "first_contact_days": r.first_contact_days, "enabled": r.enabled} for r in rules]
+    return [
+        {
+            "name": r.name,
+            "conditions": r.conditions or {},
+            "assign_to": (
+                {"team": r.assign_team.name}
+                if r.assign_team
+                else {"user": r.assign_user.email if r.assign_user else None}
+            ),
+            "first_contact_days": r.first_contact_days,
+            "enabled": r.enabled,
+        }
+        for r in rules
+    ]
 
 
 def teams_as_dicts() -> list[dict[str, Any]]:
     teams = db.session.scalars(select(Team).order_by(Team.name))
-    return [{"name": t.name, "strategy": t.strategy,
-             "members": [m.user.email for m in t.members]} for t in teams]
+    return [
+        {"name": t.name, "strategy": t.strategy, "members": [m.user.email for m in t.members]}
+        for t in teams
+    ]
 
 
-def _check_rules(rules: list[dict[str, Any]],
-                 team_names: set[str]) -> list[tuple[dict[str, Any], User | None, str | None]]:
+def _check_rules(
+    rules: list[dict[str, Any]], team_names: set[str]
+) -> list[tuple[dict[str, Any], User | None, str | None]]:
     errors: dict[str, Any] = {}
     resolved = []
     known_neighbourhoods = set(db.session.scalars(select(Neighbourhood.id)))
@@ -57,14 +70,15 @@ def _check_rules(rules: list[dict[str, Any]],
             user = _assignable(target["user"])
             if user is None:
                 errors[f"rules.{index}.assign_to.user"] = [
-                    f"{target['user']} is not an active contact person or coordinator."]
+                    f"{target['user']} is not an active contact person or coordinator."
+                ]
         elif target["team"] not in team_names:
             errors[f"rules.{index}.assign_to.team"] = [f"No team called {target['team']}."]
-        unknown = sorted(set(rule["conditions"].get("neighbourhoods") or [])
-                         - known_neighbourhoods)
+        unknown = sorted(set(rule["conditions"].get("neighbourhoods") or []) - known_neighbourhoods)
         if unknown:
             errors[f"rules.{index}.conditions.neighbourhoods"] = [
-                f"Unknown neighbourhood id(s): {unknown}"]
+                f"Unknown neighbourhood id(s): {unknown}"
+            ]
         resolved.append((rule, user, target.get("team")))
     if errors:
         raise RoutingConfigError(errors)
@@ -76,10 +90,17 @@ def replace_rules(rules: list[dict[str, Any]]) -> None:
     resolved = _check_rules(rules, set(teams))
     db.session.execute(delete(RoutingRule))
     for position, (rule, user, team_name) in enumerate(resolved, start=1):
-        db.session.add(RoutingRule(
-            position=position, name=rule["name"], conditions=rule["conditions"],
-            assign_user=user, assign_team=teams[team_name] if team_name else None,
-            first_contact_days=rule["first_contact_days"], enabled=rule["enabled"]))
+        db.session.add(
+            RoutingRule(
+                position=position,
+                name=rule["name"],
+                conditions=rule["conditions"],
+                assign_user=user,
+                assign_team=teams[team_name] if team_name else None,
+                first_contact_days=rule["first_contact_days"],
+                enabled=rule["enabled"],
+            )
+        )
     db.session.flush()
 
 
@@ -95,12 +116,16 @@ def replace_teams(teams: list[dict[str, Any]]) -> None:
             user = _assignable(email)
             if user is None:
                 errors.setdefault(f"teams.{index}.members", []).append(
-                    f"{email} is not an active contact person or coordinator.")
+                    f"{email} is not an active contact person or coordinator."
+                )
             else:
                 users.append(user)
         members[team["name"]] = users
-    in_use = set(db.session.scalars(select(Team.name).join(
-        RoutingRule, RoutingRule.assign_team_id == Team.id)))
+    in_use = set(
+        db.session.scalars(
+            select(Team.name).join(RoutingRule, RoutingRule.assign_team_id == Team.id)
+        )
+    )
     if removed := sorted(in_use - set(names)):
         errors["teams"] = [f"Rules still use: {', '.join(removed)}. Change the rules first."]
     if errors:
@@ -136,8 +161,9 @@ def dry_run(rules: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
     teams = {t.name: t for t in db.session.scalars(select(Team))}
     resolved = _check_rules(rules, set(teams))
     specs = [RuleSpec(r["name"], r["conditions"], r["enabled"]) for r, _, _ in resolved]
-    signals = db.session.scalars(select(Signal).where(Signal.case_id.is_not(None))
-                                 .order_by(Signal.id.desc()).limit(last))
+    signals = db.session.scalars(
+        select(Signal).where(Signal.case_id.is_not(None)).order_by(Signal.id.desc()).limit(last)
+    )
     today = utcnow().date()
     coordinator = default_coordinator()
     items = []
@@ -153,22 +179,35 @@ def dry_run(rules: list[dict[str, Any]], last: int) -> list[dict[str, Any]]:
             if user is not None:
                 person = present_or_deputy(user, today)[0] or coordinator
             target = person.display_name if user and person else f"team {team_name}"
-            proposed = describe(index + 1, rule["conditions"], facts, signal.neighbourhood.name,
-                                target)
+            proposed = describe(
+                index + 1, rule["conditions"], facts, signal.neighbourhood.name, target
+            )
         current_team, current_owner = _routed_target(signal)
         if team_name or current_team:
             changed = team_name != current_team
         else:
             changed = (person.email if person else None) != current_owner
-        items.append({"signal_id": signal.id, "current": signal.routing_reason,
-                      "proposed": proposed, "changed": changed})
+        items.append(
+            {
+                "signal_id": signal.id,
+                "current": signal.routing_reason,
+                "proposed": proposed,
+                "changed": changed,
+            }
+        )
     return items
 
 
 def absences_as_dicts() -> list[dict[str, Any]]:
-    return [{"user": a.user.email, "starts_on": a.starts_on, "ends_on": a.ends_on,
-             "deputy": a.deputy.email if a.deputy else None}
-            for a in db.session.scalars(select(Absence).order_by(Absence.starts_on))]
+    return [
+        {
+            "user": a.user.email,
+            "starts_on": a.starts_on,
+            "ends_on": a.ends_on,
+            "deputy": a.deputy.email if a.deputy else None,
+        }
+        for a in db.session.scalars(select(Absence).order_by(Absence.starts_on))
+    ]
 
 
 def replace_absences(absences: list[dict[str, Any]]) -> None:
@@ -181,11 +220,13 @@ def replace_absences(absences: list[dict[str, Any]]) -> None:
             errors[f"absences.{index}.user"] = [f"No user {spec['user']}."]
         if spec.get("deputy") and deputy is None:
             errors[f"absences.{index}.deputy"] = [
-                f"{spec['deputy']} is not an active contact person or coordinator."]
+                f"{spec['deputy']} is not an active contact person or coordinator."
+            ]
         if user is not None and deputy is not None and user.id == deputy.id:
             errors[f"absences.{index}.deputy"] = ["Nobody can be their own deputy."]
-        rows.append(Absence(user=user, deputy=deputy, starts_on=spec["starts_on"],
-                            ends_on=spec["ends_on"]))
+        rows.append(
+            Absence(user=user, deputy=deputy, starts_on=spec["starts_on"], ends_on=spec["ends_on"])
+        )
     if errors:
         raise RoutingConfigError(errors)
     db.session.execute(delete(Absence))

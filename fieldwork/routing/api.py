@@ -29,8 +29,9 @@ from fieldwork.routing.schemas import (
     TeamsSchema,
 )
 
-bp = Blueprint("api_routing", __name__, url_prefix="/api/v1/routing",
-               description="Routing rules and teams")
+bp = Blueprint(
+    "api_routing", __name__, url_prefix="/api/v1/routing", description="Routing rules and teams"
+)
 BEARER = [{"bearerAuth": []}]
 
 
@@ -39,8 +40,9 @@ def _invalid(exc: RoutingConfigError) -> None:
     abort(422, message="The routing configuration is not valid.", errors=exc.errors)
 
 
-def _replace(replace: Callable[[list[dict[str, Any]]], None], items: list[dict[str, Any]],
-             action: str) -> None:
+def _replace(
+    replace: Callable[[list[dict[str, Any]]], None], items: list[dict[str, Any]], action: str
+) -> None:
     """Replace a whole configuration list, all or nothing, audited."""
     try:
         replace(items)

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-LIST_CONDITIONS = {"neighbourhoods": "neighbourhood_id", "themes": "theme",
-                   "domains": "domain", "sources": "source"}
+LIST_CONDITIONS = {
+    "neighbourhoods": "neighbourhood_id",
+    "themes": "theme",
+    "domains": "domain",
+    "sources": "source",
+}
 CONDITION_KEYS = (*LIST_CONDITIONS, "age_min", "urgency")
 
 
@@ -56,8 +60,9 @@ def first_match(rules: Sequence[RuleSpec], facts: Facts) -> int | None:
     return None
 
 
-def describe(position: int, conditions: dict[str, Any], facts: Facts,
-             neighbourhood_name: str, assignee: str) -> str:
+def describe(
+    position: int, conditions: dict[str, Any], facts: Facts, neighbourhood_name: str, assignee: str
+) -> str:
     """'regel 3: thema=eenzaamheid, buurt=Dadizele → An Peeters' — the conditions that
     mattered, in the words the coordinator used."""
     parts: list[str] = []
@@ -76,8 +81,9 @@ def describe(position: int, conditions: dict[str, Any], facts: Facts,
     return f"regel {position}: {', '.join(parts) or 'alles'} → {assignee}"
 
 
-def pick_least_loaded(member_ids: Iterable[int], load: dict[int, int],
-                      last_position: int) -> tuple[int, int]:
+def pick_least_loaded(
+    member_ids: Iterable[int], load: dict[int, int], last_position: int
+) -> tuple[int, int]:
     """(position, user id) of the member with the fewest open cases; ties go round-robin,
     starting after the member that was picked last."""
     members = list(member_ids)

@@ -19,15 +19,17 @@ class Team(db.Model):
     # Round-robin pointer for ties: the member position that was assigned last.
     last_assigned_position: Mapped[int] = mapped_column(Integer, default=-1)
 
-    members: Mapped[list[TeamMember]] = relationship(order_by="TeamMember.position",
-                                                     cascade="all, delete-orphan")
+    members: Mapped[list[TeamMember]] = relationship(
+        order_by="TeamMember.position", cascade="all, delete-orphan"
+    )
 
 
 class TeamMember(db.Model):
     __tablename__ = "team_members"
 
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"),
-                                         primary_key=True)
+    team_id: Mapped[int] = mapped_column(
+        ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -38,10 +38,10 @@ class RulesSchema(ma.Schema):
 
 class TeamSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    members = ma.fields.List(ma.fields.Email(), required=True,
-                             validate=ma.validate.Length(min=1))
-    strategy = ma.fields.String(load_default="least_loaded",
-                                validate=ma.validate.OneOf(["least_loaded"]))
+    members = ma.fields.List(ma.fields.Email(), required=True, validate=ma.validate.Length(min=1))
+    strategy = ma.fields.String(
+        load_default="least_loaded", validate=ma.validate.OneOf(["least_loaded"])
+    )
 
 
 class TeamsSchema(ma.Schema):

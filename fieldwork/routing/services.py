@@ -36,16 +36,19 @@ def add_working_days(start: datetime, days: int) -> datetime:
 
 def open_case_load(user_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
-        select(Case.owner_id, func.count()).where(Case.owner_id.in_(user_ids),
-                                                  Case.closed_at.is_(None))
-        .group_by(Case.owner_id)).all()
+        select(Case.owner_id, func.count())
+        .where(Case.owner_id.in_(user_ids), Case.closed_at.is_(None))
+        .group_by(Case.owner_id)
+    ).all()
     return {owner: count for owner, count in rows}
 
 
 def absence_of(user: User, on: date) -> Absence | None:
-    return db.session.scalar(select(Absence).where(Absence.user_id == user.id,
-                                                   Absence.starts_on <= on,
-                                                   Absence.ends_on >= on))
+    return db.session.scalar(
+        select(Absence).where(
+            Absence.user_id == user.id, Absence.starts_on <= on, Absence.ends_on >= on
+        )
+    )
 
 
 def present_or_deputy(user: User, on: date) -> tuple[User | None, str]:
@@ -70,15 +73,21 @@ def assign_in_team(team: Team, on: date) -> User:
 
 
 def default_coordinator() -> User | None:
-    return db.session.scalar(select(User).where(User.role == "coordinator",
-                                                User.active.is_(True)).order_by(User.id))
+    return db.session.scalar(
+        select(User).where(User.role == "coordinator", User.active.is_(True)).order_by(User.id)
+    )
 
 
 def facts_for(signal: Signal) -> Facts:
     resident = signal.resident
-    return Facts(neighbourhood_id=signal.neighbourhood_id, theme=signal.theme,
-                 domain=signal.domain, source=signal.source, urgency=signal.urgency,
-                 age=age_from_birth_year(resident.birth_year if resident else None))
+    return Facts(
+        neighbourhood_id=signal.neighbourhood_id,
+        theme=signal.theme,
+        domain=signal.domain,
+        source=signal.source,
+        urgency=signal.urgency,
+        age=age_from_birth_year(resident.birth_year if resident else None),
+    )
 
 
 def decide(signal: Signal) -> tuple[User | None, Team | None, int, str]:
@@ -97,8 +106,16 @@ def decide(signal: Signal) -> tuple[User | None, Team | None, int, str]:
         elif rule.assign_user is not None and rule.assign_user.active:
             owner, note = present_or_deputy(rule.assign_user, today)
         if owner is not None:
-            reason = describe(index + 1, rule.conditions or {}, facts,
-                              signal.neighbourhood.name, owner.display_name) + note
+            reason = (
+                describe(
+                    index + 1,
+                    rule.conditions or {},
+                    facts,
+                    signal.neighbourhood.name,
+                    owner.display_name,
+                )
+                + note
+            )
             return owner, team, rule.first_contact_days, reason
     coordinator = default_coordinator()
     name = coordinator.display_name if coordinator else "?"
@@ -127,34 +144,55 @@ def route_signal(signal_id: int) -> Signal | None:
         count_routed(signal, None)
         return signal
     opened = None
-    case = db.session.scalar(select(Case).where(Case.resident_id == signal.resident_id,
-                                                Case.closed_at.is_(None)))
+    case = db.session.scalar(
+        select(Case).where(Case.resident_id == signal.resident_id, Case.closed_at.is_(None))
+    )
     if case is not None:  # a new signal joins the resident's open case and its owner
         reason = f"bij open dossier {case.id} → {case.owner.display_name if case.owner else '?'}"
         if signal.urgency == "urgent" and case.urgency != "urgent":
             case.urgency = "urgent"
             if case.owner is not None:
-                notify(case.owner, "urgent", f"signal:{signal.id}:urgent",
-                       "Dringend signaal bij een dossier",
-                       f"Een dringend signaal werd toegevoegd aan dossier {case.id}.", case.id)
+                notify(
+                    case.owner,
+                    "urgent",
+                    f"signal:{signal.id}:urgent",
+                    "Dringend signaal bij een dossier",
+                    f"Een dringend signaal werd toegevoegd aan dossier {case.id}.",
+                    case.id,
+                )
     else:
         owner, team, days, reason = decide(signal)
-        case = Case(resident_id=signal.resident_id, status="assigned" if owner else "new",
-                    urgency=signal.urgency, owner=owner, team_id=team.id if team else None,
-                    due_at=add_working_days(now, days))
+        case = Case(
+            resident_id=signal.resident_id,
+            status="assigned" if owner else "new",
+            urgency=signal.urgency,
+            owner=owner,
+            team_id=team.id if team else None,
+            due_at=add_working_days(now, days),
+        )
         db.session.add(case)
         db.session.flush()
         opened = case
-        db.session.add(CaseEvent(case_id=case.id, type="assigned",
-                                 detail={"owner": owner.email if owner else None,
-                                         "reason": reason}))
+        db.session.add(
+            CaseEvent(
+                case_id=case.id,
+                type="assigned",
+                detail={"owner": owner.email if owner else None, "reason": reason},
+            )
+        )
         if owner is not None:
-            notify(owner, "assigned", f"case:{case.id}:assigned:{owner.id}",
-                   "Nieuw dossier in je wachtrij",
-                   f"Er staat een nieuw dossier voor je klaar ({reason}). "
-                   f"Eerste contact tegen {case.due_at:%d/%m/%Y}.", case.id)
-    db.session.add(CaseEvent(case_id=case.id, type="routed", signal_id=signal.id,
-                             detail={"reason": reason}))
+            notify(
+                owner,
+                "assigned",
+                f"case:{case.id}:assigned:{owner.id}",
+                "Nieuw dossier in je wachtrij",
+                f"Er staat een nieuw dossier voor je klaar ({reason}). "
+                f"Eerste contact tegen {case.due_at:%d/%m/%Y}.",
+                case.id,
+            )
+    db.session.add(
+        CaseEvent(case_id=case.id, type="routed", signal_id=signal.id, detail={"reason": reason})
+    )
     signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason
     count_routed(signal, opened)
     db.session.flush()

@@ -6,8 +6,12 @@ from sqlalchemy.exc import OperationalError
 from fieldwork.routing.services import route_signal_once
 
 
-@shared_task(name="routing.route_signal", autoretry_for=(OperationalError,),
-             retry_backoff=True, max_retries=8)
+@shared_task(
+    name="routing.route_signal",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+)
 def route_signal(signal_id: int) -> None:
     """Route one signal (by id). Safe to run twice."""
     route_signal_once(signal_id)

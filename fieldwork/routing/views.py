@@ -26,8 +26,11 @@ from fieldwork.signals.vocabulary import DOMAINS, SOURCES, THEMES, URGENCIES
 bp = Blueprint("routing", __name__, url_prefix="/routing")
 
 
-def _save(change: str, rules: list[dict[str, Any]] | None = None,
-          teams: list[dict[str, Any]] | None = None) -> bool:
+def _save(
+    change: str,
+    rules: list[dict[str, Any]] | None = None,
+    teams: list[dict[str, Any]] | None = None,
+) -> bool:
     try:
         if teams is not None:
             replace_teams(teams)
@@ -48,8 +51,9 @@ def _save(change: str, rules: list[dict[str, Any]] | None = None,
 def _rule_from_form() -> dict[str, Any]:
     form = request.form
     conditions: dict[str, Any] = {
-        "neighbourhoods": [int(v) for v in form.getlist("neighbourhoods")
-                           if v.isdecimal() and len(v) < 10],
+        "neighbourhoods": [
+            int(v) for v in form.getlist("neighbourhoods") if v.isdecimal() and len(v) < 10
+        ],
         "themes": [v for v in form.getlist("themes") if v in THEMES],
         "domains": [v for v in form.getlist("domains") if v in DOMAINS],
         "sources": [v for v in form.getlist("sources") if v in SOURCES],
@@ -61,11 +65,13 @@ def _rule_from_form() -> dict[str, Any]:
     target = form.get("assign_to", "")
     kind, _sep, value = target.partition(":")
     days = form.get("first_contact_days", "5")
-    return {"name": " ".join(form.get("name", "").split())[:120] or _("Rule"),
-            "conditions": {k: v for k, v in conditions.items() if v},
-            "assign_to": {"team": value} if kind == "team" else {"user": value},
-            "first_contact_days": int(days) if days.isdecimal() and 1 <= int(days) <= 60 else 5,
-            "enabled": True}
+    return {
+        "name": " ".join(form.get("name", "").split())[:120] or _("Rule"),
+        "conditions": {k: v for k, v in conditions.items() if v},
+        "assign_to": {"team": value} if kind == "team" else {"user": value},
+        "first_contact_days": int(days) if days.isdecimal() and 1 <= int(days) <= 60 else 5,
+        "enabled": True,
+    }
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -94,17 +100,36 @@ def index() -> str | Response:
             name = " ".join(request.form.get("team_name", "").split())
             teams = [t for t in teams_as_dicts() if t["name"] != name]
             if name and members:
-                _save("team", teams=[*teams, {"name": name, "members": members,
-                                              "strategy": "least_loaded"}])
+                _save(
+                    "team",
+                    teams=[*teams, {"name": name, "members": members, "strategy": "least_loaded"}],
+                )
             else:
                 flash(_("A team needs a name and at least one member."), "error")
         return redirect(url_for("routing.index"))
-    staff = list(db.session.scalars(select(User).where(
-        User.active.is_(True), User.role.in_(("contact_person", "coordinator")))
-        .order_by(User.name)))
-    neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.is_unlocatable.is_(False)).order_by(Neighbourhood.name)))
+    staff = list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role.in_(("contact_person", "coordinator")))
+            .order_by(User.name)
+        )
+    )
+    neighbourhoods = list(
+        db.session.scalars(
+            select(Neighbourhood)
+            .where(Neighbourhood.is_unlocatable.is_(False))
+            .order_by(Neighbourhood.name)
+        )
+    )
     names = {n.id: n.name for n in neighbourhoods}
-    return render_template("routing/index.html", rules=rules, teams=teams_as_dicts(),
-                           staff=staff, neighbourhoods=neighbourhoods, names=names,
-                           themes=THEMES, domains=DOMAINS, sources=SOURCES)
+    return render_template(
+        "routing/index.html",
+        rules=rules,
+        teams=teams_as_dicts(),
+        staff=staff,
+        neighbourhoods=neighbourhoods,
+        names=names,
+        themes=THEMES,
+        domains=DOMAINS,
+        sources=SOURCES,
+    )

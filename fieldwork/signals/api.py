@@ -26,8 +26,12 @@ BEARER = [{"bearerAuth": []}]
 @api_roles(Role.CONTACT_PERSON, Role.COORDINATOR)
 @bp.arguments(SignalInSchema)
 @bp.response(201, SignalCreatedSchema)
-@bp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key",
-                                      "schema": {"type": "string"}, "required": False}])
+@bp.doc(
+    security=BEARER,
+    parameters=[
+        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
+    ],
+)
 def post_signal(payload: dict[str, Any]) -> Response:
     """Manual intake: a signal received by phone or at the desk. Routed in the background."""
     user = g.api_user
@@ -39,8 +43,10 @@ def post_signal(payload: dict[str, Any]) -> Response:
             db.session.rollback()
             abort(422, message=str(exc), errors={exc.field: [str(exc)]})
         record_audit("signal_created", "signal", signal.id)
-        return {"id": signal.id,
-                "status_url": url_for("api_signals.get_status", signal_id=signal.id)}, 201
+        return {
+            "id": signal.id,
+            "status_url": url_for("api_signals.get_status", signal_id=signal.id),
+        }, 201
 
     return idempotent(user.id, payload, create)
 

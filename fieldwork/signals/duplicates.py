@@ -39,9 +39,13 @@ def is_near_match(a: Resident, b: Resident) -> bool:
 
 
 def near_matches(resident: Resident) -> list[Resident]:
-    candidates = db.session.scalars(select(Resident).where(
-        Resident.municipality_id == resident.municipality_id, Resident.id != resident.id,
-        Resident.postcode == resident.postcode))
+    candidates = db.session.scalars(
+        select(Resident).where(
+            Resident.municipality_id == resident.municipality_id,
+            Resident.id != resident.id,
+            Resident.postcode == resident.postcode,
+        )
+    )
     return [c for c in candidates if is_near_match(resident, c)]
 
 
@@ -49,10 +53,12 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
     """Move the duplicate's signals, consents and open case onto ``keep``. Flushes."""
     if not is_near_match(keep, duplicate):
         raise ValueError("These residents are not a near-match.")
-    keep_case = db.session.scalar(select(Case).where(Case.resident_id == keep.id,
-                                                     Case.closed_at.is_(None)))
-    dup_case = db.session.scalar(select(Case).where(Case.resident_id == duplicate.id,
-                                                    Case.closed_at.is_(None)))
+    keep_case = db.session.scalar(
+        select(Case).where(Case.resident_id == keep.id, Case.closed_at.is_(None))
+    )
+    dup_case = db.session.scalar(
+        select(Case).where(Case.resident_id == duplicate.id, Case.closed_at.is_(None))
+    )
     for consent in db.session.scalars(select(Consent).where(Consent.resident_id == duplicate.id)):
         consent.resident_id = keep.id
     for signal in db.session.scalars(select(Signal).where(Signal.resident_id == duplicate.id)):
@@ -61,10 +67,16 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
             signal.case_id = keep_case.id
     if dup_case is not None and keep_case is not None:
         dup_case.status, dup_case.closed_at = "closed", utcnow()
-        db.session.add(CaseEvent(case_id=dup_case.id, type="merged", by_id=by_id,
-                                 detail={"into_case": keep_case.id}))
-        db.session.add(CaseEvent(case_id=keep_case.id, type="merged", by_id=by_id,
-                                 detail={"from_case": dup_case.id}))
+        db.session.add(
+            CaseEvent(
+                case_id=dup_case.id, type="merged", by_id=by_id, detail={"into_case": keep_case.id}
+            )
+        )
+        db.session.add(
+            CaseEvent(
+                case_id=keep_case.id, type="merged", by_id=by_id, detail={"from_case": dup_case.id}
+            )
+        )
         if dup_case.urgency == "urgent":
             keep_case.urgency = "urgent"
     elif dup_case is not None:

@@ -11,19 +11,31 @@ class ResidentInSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
     street = ma.fields.String(validate=ma.validate.Length(max=200), load_default=None)
     house_number = ma.fields.String(validate=ma.validate.Length(max=20), load_default=None)
-    postcode = ma.fields.String(load_default=None, validate=ma.validate.Regexp(
-        r"^[1-9]\d{3}$", error="Not a Belgian postcode."))
+    postcode = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Regexp(r"^[1-9]\d{3}$", error="Not a Belgian postcode."),
+    )
     lat = ma.fields.Float(validate=ma.validate.Range(-90, 90), load_default=None)
     lon = ma.fields.Float(validate=ma.validate.Range(-180, 180), load_default=None)
     statsec = ma.fields.String(validate=ma.validate.Length(max=12), load_default=None)
-    gemeente = ma.fields.String(load_default=None, validate=ma.validate.Regexp(
-        r"^\d{5}$", error="A 5-digit NIS code, e.g. 36012."), metadata={
-        "description": "Municipality, needed only when the address itself cannot be placed"})
-    deelgemeente = ma.fields.String(load_default=None, validate=ma.validate.Length(max=20),
-                                    metadata={"description": "Village (sub-municipality code, "
-                                              "e.g. 36012B) when the exact address is unknown"})
-    birth_year = ma.fields.Integer(validate=ma.validate.Range(1900, CURRENT_YEAR_BOUND),
-                                   load_default=None)
+    gemeente = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Regexp(r"^\d{5}$", error="A 5-digit NIS code, e.g. 36012."),
+        metadata={
+            "description": "Municipality, needed only when the address itself cannot be placed"
+        },
+    )
+    deelgemeente = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=20),
+        metadata={
+            "description": "Village (sub-municipality code, "
+            "e.g. 36012B) when the exact address is unknown"
+        },
+    )
+    birth_year = ma.fields.Integer(
+        validate=ma.validate.Range(1900, CURRENT_YEAR_BOUND), load_default=None
+    )
     phone = ma.fields.String(validate=ma.validate.Length(max=40), load_default=None)
 
     @ma.validates_schema
@@ -31,8 +43,9 @@ class ResidentInSchema(ma.Schema):
         if (data.get("lat") is None) != (data.get("lon") is None):
             raise ma.ValidationError("Give lat and lon together.", field_name="lon")
         if not (data.get("street") or data.get("statsec") or data.get("lat") is not None):
-            raise ma.ValidationError("Give a street, a sector code or lat/lon.",
-                                     field_name="street")
+            raise ma.ValidationError(
+                "Give a street, a sector code or lat/lon.", field_name="street"
+            )
 
 
 class ConsentInSchema(ma.Schema):

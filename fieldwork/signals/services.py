@@ -32,31 +32,50 @@ class SignalError(ValueError):
 
 
 def _locate(data: dict[str, Any], keep_address: bool = True) -> Resolution:
-    found = resolve(statsec=data.get("statsec"), lat=data.get("lat"), lon=data.get("lon"),
-                    street=data.get("street"), postcode=data.get("postcode"))
+    found = resolve(
+        statsec=data.get("statsec"),
+        lat=data.get("lat"),
+        lon=data.get("lon"),
+        street=data.get("street"),
+        postcode=data.get("postcode"),
+    )
     if found is None and data.get("deelgemeente"):
         found = resolve_village(data["deelgemeente"])
     municipality: Municipality | None = None
     if data.get("gemeente"):
         municipality = get_municipality(data["gemeente"])
         if municipality is None:
-            raise SignalError(f"Municipality {data['gemeente']} has not been imported.",
-                              "resident.gemeente")
-    if found is not None and not found.ambiguous and (
-            municipality is None or found.municipality.id == municipality.id):
+            raise SignalError(
+                f"Municipality {data['gemeente']} has not been imported.", "resident.gemeente"
+            )
+    if (
+        found is not None
+        and not found.ambiguous
+        and (municipality is None or found.municipality.id == municipality.id)
+    ):
         return found
-    municipality = municipality or (found.municipality if found else None) or (
-        municipality_for_postcode(data["postcode"]) if data.get("postcode") else None)
+    municipality = (
+        municipality
+        or (found.municipality if found else None)
+        or (municipality_for_postcode(data["postcode"]) if data.get("postcode") else None)
+    )
     if municipality is None:
-        raise SignalError("This address is in no imported municipality; add 'gemeente'.",
-                          "resident.gemeente")
+        raise SignalError(
+            "This address is in no imported municipality; add 'gemeente'.", "resident.gemeente"
+        )
     if not keep_address:  # no consent: count it in the bucket, keep no address anywhere
         return unlocatable_bucket(municipality)
-    return place_in_municipality(municipality, found, statsec=data.get("statsec"),
-                                 lat=data.get("lat"), lon=data.get("lon"),
-                                 street=data.get("street"),
-                                 house_number=data.get("house_number"),
-                                 postcode=data.get("postcode"), source_type="resident")
+    return place_in_municipality(
+        municipality,
+        found,
+        statsec=data.get("statsec"),
+        lat=data.get("lat"),
+        lon=data.get("lon"),
+        street=data.get("street"),
+        house_number=data.get("house_number"),
+        postcode=data.get("postcode"),
+        source_type="resident",
+    )
 
 
 def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident:
@@ -66,25 +85,39 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
     key_address = address_key(data.get("street"), data.get("house_number"), data.get("postcode"))
     # Without a street there is nothing to recognise the person by: a new resident (a
     # near-match the contact person may merge), never a silent match.
-    candidates = [] if not (data.get("street") or "").strip() else db.session.scalars(
-        select(Resident).where(Resident.municipality_id == where.municipality.id,
-                               Resident.name_key == key_name,
-                               Resident.address_key == key_address))
+    candidates = (
+        []
+        if not (data.get("street") or "").strip()
+        else db.session.scalars(
+            select(Resident).where(
+                Resident.municipality_id == where.municipality.id,
+                Resident.name_key == key_name,
+                Resident.address_key == key_address,
+            )
+        )
+    )
     for resident in candidates:
-        if None in (resident.birth_year, data.get("birth_year")) or \
-                resident.birth_year == data.get("birth_year"):
+        if None in (resident.birth_year, data.get("birth_year")) or resident.birth_year == data.get(
+            "birth_year"
+        ):
             resident.birth_year = resident.birth_year or data.get("birth_year")
             resident.phone = data.get("phone") or resident.phone
             if where.fixup is not None:
                 where.fixup.source_id = str(resident.id)
             return resident
     resident = Resident(
-        municipality_id=where.municipality.id, name=" ".join(data["name"].split()),
-        name_key=key_name, street=data.get("street"), house_number=data.get("house_number"),
-        postcode=data.get("postcode"), address_key=key_address,
-        birth_year=data.get("birth_year"), phone=data.get("phone"),
+        municipality_id=where.municipality.id,
+        name=" ".join(data["name"].split()),
+        name_key=key_name,
+        street=data.get("street"),
+        house_number=data.get("house_number"),
+        postcode=data.get("postcode"),
+        address_key=key_address,
+        birth_year=data.get("birth_year"),
+        phone=data.get("phone"),
         sector_id=where.sector.id if where.sector else None,
-        neighbourhood_id=where.neighbourhood.id)
+        neighbourhood_id=where.neighbourhood.id,
+    )
     db.session.add(resident)
     db.session.flush()
     if where.fixup is not None:
@@ -92,17 +125,22 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
     return resident
 
 
-def create_signal(payload: dict[str, Any], filed_by: User | None,
-                  source: str = "manual") -> Signal:
+def create_signal(payload: dict[str, Any], filed_by: User | None, source: str = "manual") -> Signal:
     """One signal (one theme) about one resident; see :func:`create_signals`."""
-    return create_signals({**payload, "themes": [payload["theme"]],
-                           "domains": {payload["theme"]: payload["domain"]}},
-                          filed_by, source)[0]
+    return create_signals(
+        {**payload, "themes": [payload["theme"]], "domains": {payload["theme"]: payload["domain"]}},
+        filed_by,
+        source,
+    )[0]
 
 
-def create_signals(payload: dict[str, Any], filed_by: User | None, source: str,
-                   consent_text_id: int | None = None,
-                   urgent_opens_case: bool = True) -> list[Signal]:
+def create_signals(
+    payload: dict[str, Any],
+    filed_by: User | None,
+    source: str,
+    consent_text_id: int | None = None,
+    urgent_opens_case: bool = True,
+) -> list[Signal]:
     """One signal per theme about one resident, under one consent; routed after commit.
 
     Without consent (and, where ``urgent_opens_case``, not urgent) the signals only count for
@@ -115,20 +153,29 @@ def create_signals(payload: dict[str, Any], filed_by: User | None, source: str,
     if named:
         resident = find_or_create_resident(payload["resident"], where)
         if consent_data["given"]:
-            consent = Consent(resident_id=resident.id, method=consent_data["how"],
-                              reference=consent_data.get("reference"),
-                              recorded_by_id=filed_by.id if filed_by else None,
-                              consent_text_id=consent_text_id)
+            consent = Consent(
+                resident_id=resident.id,
+                method=consent_data["how"],
+                reference=consent_data.get("reference"),
+                recorded_by_id=filed_by.id if filed_by else None,
+                consent_text_id=consent_text_id,
+            )
             db.session.add(consent)
     domains = payload.get("domains") or {}
     signals = []
     for theme in payload["themes"]:
-        signal = Signal(resident=resident, neighbourhood_id=where.neighbourhood.id,
-                        theme=theme, domain=domains.get(theme) or THEME_DOMAINS[theme],
-                        urgency=payload["urgency"],
-                        polarity=payload.get("polarity") or THEME_POLARITIES.get(theme, "need"),
-                        source=source, note=payload.get("note", "") if resident else "",
-                        consent=consent, filed_by_id=filed_by.id if filed_by else None)
+        signal = Signal(
+            resident=resident,
+            neighbourhood_id=where.neighbourhood.id,
+            theme=theme,
+            domain=domains.get(theme) or THEME_DOMAINS[theme],
+            urgency=payload["urgency"],
+            polarity=payload.get("polarity") or THEME_POLARITIES.get(theme, "need"),
+            source=source,
+            note=payload.get("note", "") if resident else "",
+            consent=consent,
+            filed_by_id=filed_by.id if filed_by else None,
+        )
         db.session.add(signal)
         signals.append(signal)
     db.session.flush()

@@ -24,22 +24,36 @@ def intake() -> str | Response:
     form.gemeente.choices = [(m.code, m.name) for m in list_municipalities()]
     if form.validate_on_submit():
         payload = {
-            "resident": {"name": form.name.data, "street": form.street.data,
-                         "house_number": form.house_number.data or None,
-                         "postcode": form.postcode.data, "gemeente": form.gemeente.data,
-                         "birth_year": form.birth_year.data, "phone": form.phone.data or None,
-                         "lat": None, "lon": None, "statsec": None},
-            "theme": form.theme.data, "domain": form.domain.data,
-            "urgency": form.urgency.data, "polarity": "need", "note": form.note.data or "",
-            "consent": {"given": form.consent_given.data, "how": form.consent_how.data,
-                        "reference": form.consent_reference.data or None},
+            "resident": {
+                "name": form.name.data,
+                "street": form.street.data,
+                "house_number": form.house_number.data or None,
+                "postcode": form.postcode.data,
+                "gemeente": form.gemeente.data,
+                "birth_year": form.birth_year.data,
+                "phone": form.phone.data or None,
+                "lat": None,
+                "lon": None,
+                "statsec": None,
+            },
+            "theme": form.theme.data,
+            "domain": form.domain.data,
+            "urgency": form.urgency.data,
+            "polarity": "need",
+            "note": form.note.data or "",
+            "consent": {
+                "given": form.consent_given.data,
+                "how": form.consent_how.data,
+                "reference": form.consent_reference.data or None,
+            },
         }
         try:
             signal = create_signal(payload, current_user)
             record_audit("signal_created", "signal", signal.id)
             db.session.commit()
-            flash(_("Signal registered. It is being routed to the right contact person."),
-                  "success")
+            flash(
+                _("Signal registered. It is being routed to the right contact person."), "success"
+            )
             return redirect(url_for("signals.intake"))
         except SignalError as exc:
             db.session.rollback()

@@ -46,19 +46,28 @@ def new() -> str | Response | tuple[str, int]:
     municipalities = list_municipalities()
     form.gemeente.choices = [(m.code, m.name) for m in municipalities]
     form.neighbourhoods.choices = [
-        (n.id, f"{n.name} ({n.municipality.name})") for n in db.session.scalars(
-            select(Neighbourhood).where(Neighbourhood.is_unlocatable.is_(False))
-            .order_by(Neighbourhood.name))]
+        (n.id, f"{n.name} ({n.municipality.name})")
+        for n in db.session.scalars(
+            select(Neighbourhood)
+            .where(Neighbourhood.is_unlocatable.is_(False))
+            .order_by(Neighbourhood.name)
+        )
+    ]
     if form.validate_on_submit():
         municipality = get_municipality(form.gemeente.data or "")
         try:
             if municipality is None:
                 raise VisitError(_("Choose a municipality."), "gemeente")
             visit_round = create_round(
-                municipality, form.name.data or "", list(form.neighbourhoods.data or []),
-                form.starts_on.data, form.ends_on.data,
-                (form.info_material.data or "").splitlines(), form.max_attempts.data or 3,
-                current_user)
+                municipality,
+                form.name.data or "",
+                list(form.neighbourhoods.data or []),
+                form.starts_on.data,
+                form.ends_on.data,
+                (form.info_material.data or "").splitlines(),
+                form.max_attempts.data or 3,
+                current_user,
+            )
             record_audit("visit_round_created", "visit_round", visit_round.id)
             db.session.commit()
             return redirect(url_for("rounds.show", round_id=visit_round.id))
@@ -79,13 +88,16 @@ def _round_or_404(round_id: int) -> VisitRound:
 def _assign_form(visit_round: VisitRound, by_street: bool = True) -> HandAssignForm:
     form = AssignForm() if by_street else HandAssignForm()
     if isinstance(form, AssignForm):
-        form.street.choices = [(s["key"], f"{s['street']} ({s['open']}/{s['count']})")
-                               for s in streets_of(visit_round)]
-    volunteers = [(str(u.id), u.display_name) for u in db.session.scalars(
-        select(User).where(User.role == "volunteer", User.active.is_(True))
-        .order_by(User.name))]
-    form.volunteer.choices = volunteers if by_street else [("", _("— take back —")),
-                                                           *volunteers]
+        form.street.choices = [
+            (s["key"], f"{s['street']} ({s['open']}/{s['count']})") for s in streets_of(visit_round)
+        ]
+    volunteers = [
+        (str(u.id), u.display_name)
+        for u in db.session.scalars(
+            select(User).where(User.role == "volunteer", User.active.is_(True)).order_by(User.name)
+        )
+    ]
+    form.volunteer.choices = volunteers if by_street else [("", _("— take back —")), *volunteers]
     form.partner.choices = [("", "—"), *volunteers]
     return form
 
@@ -94,13 +106,20 @@ def _assign_form(visit_round: VisitRound, by_street: bool = True) -> HandAssignF
 @roles_required("coordinator")
 def show(round_id: int) -> str:
     visit_round = _round_or_404(round_id)
-    imports = db.session.scalars(select(VisitImport).where(
-        VisitImport.round_id == round_id).order_by(VisitImport.id.desc())).all()
+    imports = db.session.scalars(
+        select(VisitImport).where(VisitImport.round_id == round_id).order_by(VisitImport.id.desc())
+    ).all()
     running = any(job.status in ("pending", "running") for job in imports)
-    return render_template("visits/round.html", round=visit_round, imports=imports,
-                           running=running, progress=round_progress(visit_round),
-                           streets=streets_of(visit_round), import_form=ImportForm(),
-                           assign_form=_assign_form(visit_round))
+    return render_template(
+        "visits/round.html",
+        round=visit_round,
+        imports=imports,
+        running=running,
+        progress=round_progress(visit_round),
+        streets=streets_of(visit_round),
+        import_form=ImportForm(),
+        assign_form=_assign_form(visit_round),
+    )
 
 
 @bp.post("/<int:round_id>/import")
@@ -125,8 +144,9 @@ def upload(round_id: int) -> Response:
     return redirect(url_for("rounds.show", round_id=round_id))
 
 
-def _assign_and_report(round_id: int, addresses: list[VisitAddress], volunteer_id: str,
-                       partner_id: str, back: str) -> Response:
+def _assign_and_report(
+    round_id: int, addresses: list[VisitAddress], volunteer_id: str, partner_id: str, back: str
+) -> Response:
     """Give the addresses to the volunteer (or pair), audit, commit, and say how many."""
     volunteer = db.session.get(User, int(volunteer_id)) if volunteer_id else None
     partner = db.session.get(User, int(partner_id)) if partner_id else None
@@ -137,8 +157,13 @@ def _assign_and_report(round_id: int, addresses: list[VisitAddress], volunteer_i
         else:
             count = assign(addresses, volunteer, partner)
             message = _("%(count)d address(es) assigned.", count=count)
-        record_audit("visit_addresses_assigned", "visit_round", round_id,
-                     to=volunteer.email if volunteer else None, count=count)
+        record_audit(
+            "visit_addresses_assigned",
+            "visit_round",
+            round_id,
+            to=volunteer.email if volunteer else None,
+            count=count,
+        )
         db.session.commit()
         flash(message, "success")
     except VisitError as exc:
@@ -156,8 +181,13 @@ def assign_street(round_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Choose a street and a volunteer."), "error")
         return redirect(back)
-    return _assign_and_report(round_id, addresses_in_street(visit_round, form.street.data or ""),
-                              form.volunteer.data or "", form.partner.data or "", back)
+    return _assign_and_report(
+        round_id,
+        addresses_in_street(visit_round, form.street.data or ""),
+        form.volunteer.data or "",
+        form.partner.data or "",
+        back,
+    )
 
 
 @bp.post("/<int:round_id>/assign-addresses")
@@ -166,16 +196,25 @@ def assign_by_hand(round_id: int) -> Response:
     """Chosen addresses to a volunteer (or a pair): by hand, or to reassign."""
     visit_round = _round_or_404(round_id)
     form = _assign_form(visit_round, by_street=False)
-    ids = [int(value) for value in request.form.getlist("address_ids")
-           if re.fullmatch(r"[0-9]{1,9}", value)]
-    chosen = list(db.session.scalars(select(VisitAddress).where(
-        VisitAddress.round_id == round_id, VisitAddress.id.in_(ids[:5000]))))
+    ids = [
+        int(value)
+        for value in request.form.getlist("address_ids")
+        if re.fullmatch(r"[0-9]{1,9}", value)
+    ]
+    chosen = list(
+        db.session.scalars(
+            select(VisitAddress).where(
+                VisitAddress.round_id == round_id, VisitAddress.id.in_(ids[:5000])
+            )
+        )
+    )
     back = url_for("rounds.addresses", round_id=round_id)
     if not form.validate_on_submit() or not chosen:
         flash(_("Tick one or more addresses and choose a volunteer."), "error")
         return redirect(back)
-    return _assign_and_report(round_id, chosen, form.volunteer.data or "",
-                              form.partner.data or "", back)
+    return _assign_and_report(
+        round_id, chosen, form.volunteer.data or "", form.partner.data or "", back
+    )
 
 
 @bp.get("/<int:round_id>/addresses")
@@ -183,12 +222,20 @@ def assign_by_hand(round_id: int) -> Response:
 def addresses(round_id: int) -> str:
     visit_round = _round_or_404(round_id)
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
-    rows = db.session.scalars(select(VisitAddress).where(
-        VisitAddress.round_id == round_id).order_by(
-        VisitAddress.street_key, VisitAddress.house_number, VisitAddress.id)
-        .offset((page - 1) * ADDRESS_PAGE).limit(ADDRESS_PAGE + 1)).all()
+    rows = db.session.scalars(
+        select(VisitAddress)
+        .where(VisitAddress.round_id == round_id)
+        .order_by(VisitAddress.street_key, VisitAddress.house_number, VisitAddress.id)
+        .offset((page - 1) * ADDRESS_PAGE)
+        .limit(ADDRESS_PAGE + 1)
+    ).all()
     record_audit("visit_addresses_viewed", "visit_round", round_id, count=len(rows))
     db.session.commit()
-    return render_template("visits/addresses.html", round=visit_round,
-                           rows=rows[:ADDRESS_PAGE], page=page, more=len(rows) > ADDRESS_PAGE,
-                           assign_form=_assign_form(visit_round, by_street=False))
+    return render_template(
+        "visits/addresses.html",
+        round=visit_round,
+        rows=rows[:ADDRESS_PAGE],
+        page=page,
+        more=len(rows) > ADDRESS_PAGE,
+        assign_form=_assign_form(visit_round, by_street=False),
+    )

@@ -59,17 +59,36 @@ def my_visits() -> dict[str, Any]:
 
 
 def findings_from(payload: dict[str, Any]) -> Findings:  # the API's JSON → the sheet
-    return Findings(**{key: payload[key] for key in (
-        "outcome", "themes", "info_given", "interests", "card_left", "wants_buurtgezel",
-        "wants_to_volunteer", "wants_contact", "consent", "urgent", "note")})
+    return Findings(
+        **{
+            key: payload[key]
+            for key in (
+                "outcome",
+                "themes",
+                "info_given",
+                "interests",
+                "card_left",
+                "wants_buurtgezel",
+                "wants_to_volunteer",
+                "wants_contact",
+                "consent",
+                "urgent",
+                "note",
+            )
+        }
+    )
 
 
 @bp.post("/visits")
 @api_roles(Role.VOLUNTEER)
 @bp.arguments(VisitInSchema)
 @bp.response(201, VisitCreatedSchema)
-@bp.doc(security=BEARER, parameters=[{"in": "header", "name": "Idempotency-Key",
-                                      "schema": {"type": "string"}, "required": False}])
+@bp.doc(
+    security=BEARER,
+    parameters=[
+        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
+    ],
+)
 def post_visit(payload: dict[str, Any]) -> Response:
     """A findings sheet for one of my addresses. Send an Idempotency-Key: a sheet sent twice
     from a flaky phone is stored once."""
@@ -81,15 +100,22 @@ def post_visit(payload: dict[str, Any]) -> Response:
             if payload.get("attempt") is not None and payload["attempt"] != address.attempts:
                 raise VisitError("This visit was already recorded.", "attempt", 409)
             consent = payload["consent"]
-            signature = decode_signature(consent["signature"]) if (
-                consent.get("given") and consent.get("how") == "signature") else None
+            signature = (
+                decode_signature(consent["signature"])
+                if (consent.get("given") and consent.get("how") == "signature")
+                else None
+            )
             visit = record_visit(address, user, findings_from(payload))
             visit.signature_png = signature if visit.consent_id else None
         except (VisitError, PictureError) as exc:
             refuse(exc)
         record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
-        return {"id": visit.id, "assignment_id": address.id,
-                "address_status": address.status, "attempts": address.attempts}, 201
+        return {
+            "id": visit.id,
+            "assignment_id": address.id,
+            "address_status": address.status,
+            "attempts": address.attempts,
+        }, 201
 
     return idempotent(user.id, payload, create)
 
@@ -102,13 +128,17 @@ def _round_or_404(round_id: int) -> VisitRound:
 
 
 def round_body(visit_round: VisitRound) -> dict[str, Any]:
-    return {"id": visit_round.id, "name": visit_round.name,
-            "municipality": visit_round.municipality,
-            "neighbourhoods": [n.name for n in visit_round.neighbourhoods],
-            "starts_on": visit_round.starts_on, "ends_on": visit_round.ends_on,
-            "max_attempts": visit_round.max_attempts,
-            "info_material": visit_round.info_material,
-            "progress": round_progress(visit_round)}
+    return {
+        "id": visit_round.id,
+        "name": visit_round.name,
+        "municipality": visit_round.municipality,
+        "neighbourhoods": [n.name for n in visit_round.neighbourhoods],
+        "starts_on": visit_round.starts_on,
+        "ends_on": visit_round.ends_on,
+        "max_attempts": visit_round.max_attempts,
+        "info_material": visit_round.info_material,
+        "progress": round_progress(visit_round),
+    }
 
 
 @bp.post("/visit-rounds")
@@ -120,13 +150,22 @@ def post_round(payload: dict[str, Any]) -> dict[str, Any]:
     """A visit round for one or more neighbourhoods of a municipality."""
     municipality = get_municipality(payload["gemeente"])
     if municipality is None:
-        abort(422, message="This municipality has not been imported.",
-              errors={"gemeente": ["Not imported."]})
+        abort(
+            422,
+            message="This municipality has not been imported.",
+            errors={"gemeente": ["Not imported."]},
+        )
     try:
-        visit_round = create_round(municipality, payload["name"], payload["neighbourhoods"],
-                                   payload["starts_on"], payload["ends_on"],
-                                   payload["info_material"], payload["max_attempts"],
-                                   g.api_user)
+        visit_round = create_round(
+            municipality,
+            payload["name"],
+            payload["neighbourhoods"],
+            payload["starts_on"],
+            payload["ends_on"],
+            payload["info_material"],
+            payload["max_attempts"],
+            g.api_user,
+        )
     except VisitError as exc:
         refuse(exc)
     record_audit("visit_round_created", "visit_round", visit_round.id)
@@ -154,8 +193,7 @@ def post_import(round_id: int) -> Response:
     visit_round = _round_or_404(round_id)
     upload = request.files.get("file")
     if upload is None:
-        abort(422, message="Send the CSV as the form field 'file'.",
-              errors={"file": ["Missing."]})
+        abort(422, message="Send the CSV as the form field 'file'.", errors={"file": ["Missing."]})
     try:
         job = start_import(visit_round, upload.filename or "", upload.read(), g.api_user)
     except VisitImportError as exc:
@@ -190,23 +228,32 @@ def post_assignments(payload: dict[str, Any], round_id: int) -> dict[str, Any]:
     visit_round = _round_or_404(round_id)
     volunteer = find_user_by_email(payload["volunteer"]) if payload["volunteer"] else None
     partner = find_user_by_email(payload["partner"]) if payload.get("partner") else None
-    if (payload["volunteer"] and volunteer is None) or (payload.get("partner") and
-                                                        partner is None):
+    if (payload["volunteer"] and volunteer is None) or (payload.get("partner") and partner is None):
         abort(422, message="Unknown volunteer.", errors={"volunteer": ["No such account."]})
     if payload.get("street"):
         addresses = addresses_in_street(visit_round, payload["street"])
     else:
-        addresses = list(db.session.scalars(select(VisitAddress).where(
-            VisitAddress.round_id == visit_round.id,
-            VisitAddress.id.in_(payload["address_ids"]))))
+        addresses = list(
+            db.session.scalars(
+                select(VisitAddress).where(
+                    VisitAddress.round_id == visit_round.id,
+                    VisitAddress.id.in_(payload["address_ids"]),
+                )
+            )
+        )
     if not addresses:
         abort(422, message="No addresses of this round match.", errors={"street": ["None."]})
     try:
         count = assign(addresses, volunteer, partner) if volunteer else unassign(addresses)
     except VisitError as exc:
         refuse(exc)
-    record_audit("visit_addresses_assigned", "visit_round", visit_round.id,
-                 to=volunteer.email if volunteer else None, count=count)
+    record_audit(
+        "visit_addresses_assigned",
+        "visit_round",
+        visit_round.id,
+        to=volunteer.email if volunteer else None,
+        count=count,
+    )
     db.session.commit()
     return {"assigned": count} if volunteer else {"unassigned": count}
 
@@ -227,10 +274,13 @@ def get_addresses(args: dict[str, Any], round_id: int) -> dict[str, Any]:
     query = select(VisitAddress).where(VisitAddress.round_id == visit_round.id)
     if args.get("street"):
         query = query.where(VisitAddress.street_key == street_key(args["street"]))
-    rows = list(db.session.scalars(query.order_by(VisitAddress.street_key, VisitAddress.id)
-                                   .offset((args["page"] - 1) * ADDRESS_PAGE)
-                                   .limit(ADDRESS_PAGE + 1)))
+    rows = list(
+        db.session.scalars(
+            query.order_by(VisitAddress.street_key, VisitAddress.id)
+            .offset((args["page"] - 1) * ADDRESS_PAGE)
+            .limit(ADDRESS_PAGE + 1)
+        )
+    )
     record_audit("visit_addresses_viewed", "visit_round", round_id, count=len(rows))
     db.session.commit()
-    return {"items": rows[:ADDRESS_PAGE], "page": args["page"],
-            "more": len(rows) > ADDRESS_PAGE}
+    return {"items": rows[:ADDRESS_PAGE], "page": args["page"], "more": len(rows) > ADDRESS_PAGE}

@@ -17,34 +17,50 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldwork.core.forms import CheckboxesField
 
-OUTCOME_CHOICES = [("spoken", _l("Spoken")), ("not_home", _l("Not at home")),
-                   ("refused", _l("Refused")), ("moved", _l("Moved")),
-                   ("deceased", _l("Deceased"))]
-INTEREST_CHOICES = [("dienstencentrum", _l("Local service centre")),
-                    ("dorpsrestaurant", _l("Village restaurant")),
-                    ("verenigingen", _l("Associations")),
-                    ("activiteiten", _l("Activities in the neighbourhood"))]
-ANSWER_CHOICES = [("not_discussed", _l("not discussed")), ("ok", _l("ok")),
-                  ("concern", _l("concern"))]
+OUTCOME_CHOICES = [
+    ("spoken", _l("Spoken")),
+    ("not_home", _l("Not at home")),
+    ("refused", _l("Refused")),
+    ("moved", _l("Moved")),
+    ("deceased", _l("Deceased")),
+]
+INTEREST_CHOICES = [
+    ("dienstencentrum", _l("Local service centre")),
+    ("dorpsrestaurant", _l("Village restaurant")),
+    ("verenigingen", _l("Associations")),
+    ("activiteiten", _l("Activities in the neighbourhood")),
+]
+ANSWER_CHOICES = [
+    ("not_discussed", _l("not discussed")),
+    ("ok", _l("ok")),
+    ("concern", _l("concern")),
+]
 
 
 class FindingsForm(FlaskForm):
     """The findings sheet (bevindingenfiche); theme answers come as theme_<code> fields."""
 
     attempt = HiddenField()
-    outcome = RadioField(_l("What happened at the door?"), choices=OUTCOME_CHOICES,
-                         validators=[DataRequired(_l("Choose what happened."))])
+    outcome = RadioField(
+        _l("What happened at the door?"),
+        choices=OUTCOME_CHOICES,
+        validators=[DataRequired(_l("Choose what happened."))],
+    )
     card_left = BooleanField(_l("Card left in the letterbox"))
     info_given = CheckboxesField(_l("Information handed out"), choices=[])
     interests = CheckboxesField(_l("Interested in"), choices=INTEREST_CHOICES)
     wants_buurtgezel = BooleanField(_l("Would like a buurtgezel (companion)"))
     wants_to_volunteer = BooleanField(_l("Wants to volunteer"))
     wants_contact = BooleanField(_l("Wants contact with the contact person"))
-    consent_how = RadioField(_l("Consent"), choices=[
-        ("signature", _l("Signs here on the screen")),
-        ("signed_strip", _l("Signed the paper form"))], default="signature")
-    consent_reference = StringField(_l("Number of the signed form"),
-                                    validators=[Length(max=120)])
+    consent_how = RadioField(
+        _l("Consent"),
+        choices=[
+            ("signature", _l("Signs here on the screen")),
+            ("signed_strip", _l("Signed the paper form")),
+        ],
+        default="signature",
+    )
+    consent_reference = StringField(_l("Number of the signed form"), validators=[Length(max=120)])
     signature = HiddenField()
     urgent = BooleanField(_l("Urgent: the contact person must act today"))
     note = TextAreaField(_l("Short note"), validators=[Length(max=2000)])
@@ -53,14 +69,20 @@ class FindingsForm(FlaskForm):
 class RoundForm(FlaskForm):
     name = StringField(_l("Name of the round"), validators=[DataRequired(), Length(max=120)])
     gemeente = SelectField(_l("Municipality"), choices=[])
-    neighbourhoods = CheckboxesField(_l("Neighbourhoods"), choices=[], coerce=int,
-                                     validators=[DataRequired(_l("Choose a neighbourhood."))])
+    neighbourhoods = CheckboxesField(
+        _l("Neighbourhoods"),
+        choices=[],
+        coerce=int,
+        validators=[DataRequired(_l("Choose a neighbourhood."))],
+    )
     starts_on = DateField(_l("From"), validators=[DataRequired()])
     ends_on = DateField(_l("Until"), validators=[DataRequired()])
-    max_attempts = IntegerField(_l("Attempts per address"), default=3,
-                                validators=[DataRequired(), NumberRange(1, 10)])
-    info_material = TextAreaField(_l("Information handed out, one per line"),
-                                  validators=[Length(max=1500)])
+    max_attempts = IntegerField(
+        _l("Attempts per address"), default=3, validators=[DataRequired(), NumberRange(1, 10)]
+    )
+    info_material = TextAreaField(
+        _l("Information handed out, one per line"), validators=[Length(max=1500)]
+    )
 
 
 class ImportForm(FlaskForm):

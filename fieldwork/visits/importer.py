@@ -41,20 +41,28 @@ COLUMNS = {  # our field: the headings people use for it
 }
 _POSTCODE = re.compile(r"[1-9][0-9]{3}")  # ASCII digits only: str.isdigit() takes '²'
 _YEAR = re.compile(r"[0-9]{4}")
+
+
 class VisitImportError(ServiceError):
     def __init__(self, message: str, field: str = "file", status: int = 422) -> None:
         super().__init__(message, field, status)
 
 
-def start_import(visit_round: VisitRound, filename: str, raw: bytes,
-                 by: User | None, enqueue: bool = True) -> VisitImport:
+def start_import(
+    visit_round: VisitRound, filename: str, raw: bytes, by: User | None, enqueue: bool = True
+) -> VisitImport:
     """Keep the upload and let the worker read it after commit. Flush, never commit."""
     if not raw.strip():
         raise VisitImportError("Het bestand is leeg.")
     if len(raw) > MAX_IMPORT_BYTES:
         raise VisitImportError("Het bestand is te groot (hoogstens 10 MB).")
-    job = VisitImport(round_id=visit_round.id, filename=(filename or "lijst.csv")[:200],
-                      data=raw, created_by_id=by.id if by else None, report={})
+    job = VisitImport(
+        round_id=visit_round.id,
+        filename=(filename or "lijst.csv")[:200],
+        data=raw,
+        created_by_id=by.id if by else None,
+        report={},
+    )
     db.session.add(job)
     db.session.flush()
     if enqueue:  # the demo reads its small list at once, whatever the broker
@@ -66,8 +74,12 @@ def _columns(header: list[str]) -> dict[str, int]:
     found = match_columns(header, COLUMNS)
     if "name" not in found and {"first_name", "last_name"} <= found.keys():
         found["name"] = -1  # joined below
-    for ours, label in (("name", "naam"), ("street", "straat"),
-                        ("house_number", "huisnummer"), ("postcode", "postcode")):
+    for ours, label in (
+        ("name", "naam"),
+        ("street", "straat"),
+        ("house_number", "huisnummer"),
+        ("postcode", "postcode"),
+    ):
         if ours not in found:
             raise VisitImportError(f"De kolom '{label}' ontbreekt in de eerste regel.")
     return found
@@ -94,9 +106,15 @@ def _cell(cells: list[str], columns: dict[str, int], key: str) -> str:
 
 def _parse_row(line: int, cells: list[str], columns: dict[str, int]) -> _Row:
     """A checked row, or ValueError with the reason in Dutch."""
-    name = _cell(cells, columns, "name") if columns["name"] >= 0 else " ".join(
-        part for part in (_cell(cells, columns, "first_name"),
-                          _cell(cells, columns, "last_name")) if part)
+    name = (
+        _cell(cells, columns, "name")
+        if columns["name"] >= 0
+        else " ".join(
+            part
+            for part in (_cell(cells, columns, "first_name"), _cell(cells, columns, "last_name"))
+            if part
+        )
+    )
     street = _cell(cells, columns, "street")
     number = _cell(cells, columns, "house_number")
     postcode = _cell(cells, columns, "postcode")
@@ -130,8 +148,9 @@ class _Report:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[dict[str, Any]] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=lambda: {
-        "rejected": 0, "duplicates": 0, "unresolved": 0})
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"rejected": 0, "duplicates": 0, "unresolved": 0}
+    )
 
     def add(self, kind: str, entry: dict[str, Any]) -> None:
         self.counts[kind] += 1
@@ -140,8 +159,12 @@ class _Report:
             entries.append(entry)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rejected": self.rejected, "duplicates": self.duplicates,
-                "unresolved": self.unresolved, "counts": dict(self.counts)}
+        return {
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "unresolved": self.unresolved,
+            "counts": dict(self.counts),
+        }
 
 
 def _set(job_id: int, **values: Any) -> None:
@@ -162,12 +185,20 @@ def run_import(import_id: int, progress_every: int = 500) -> VisitImport | None:
     except Exception:
         db.session.rollback()
         log.exception("visit import %s failed", import_id)
-        stored = db.session.scalar(select(VisitImport.accepted).where(
-            VisitImport.id == import_id)) or 0
-        _set(import_id, status="failed", data=None, finished_at=utcnow(), report={
-            "error": f"Het inlezen liep onverwacht fout. {stored} adressen "
-                     "zijn al opgeslagen; laad het bestand opnieuw op om de rest in te lezen "
-                     "(wat al is opgeslagen, wordt als dubbel overgeslagen)."})
+        stored = (
+            db.session.scalar(select(VisitImport.accepted).where(VisitImport.id == import_id)) or 0
+        )
+        _set(
+            import_id,
+            status="failed",
+            data=None,
+            finished_at=utcnow(),
+            report={
+                "error": f"Het inlezen liep onverwacht fout. {stored} adressen "
+                "zijn al opgeslagen; laad het bestand opnieuw op om de rest in te lezen "
+                "(wat al is opgeslagen, wordt als dubbel overgeslagen)."
+            },
+        )
         return db.session.get(VisitImport, import_id)
 
 
@@ -180,8 +211,9 @@ def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
     try:
         columns = _columns(record_cells(header_line, delimiter) or [])
     except VisitImportError as exc:
-        _set(import_id, status="failed", report={"error": str(exc)}, data=None,
-             finished_at=utcnow())
+        _set(
+            import_id, status="failed", report={"error": str(exc)}, data=None, finished_at=utcnow()
+        )
         return db.session.get(VisitImport, import_id)
     rows = [(number, record_cells(line, delimiter)) for number, line in lines if number > header_at]
     _set(import_id, status="running", total=len(rows), processed=0, accepted=0)
@@ -189,9 +221,14 @@ def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
     seen: dict[tuple[str, str], int | None] = {}
     mine: dict[tuple[str, str], tuple[int | None, bool]] = {}  # stored by a cut-off run
     for key_name, key_address, owner, line_no, flagged in db.session.execute(
-            select(VisitAddress.name_key, VisitAddress.address_key, VisitAddress.import_id,
-                   VisitAddress.line_no, VisitAddress.flagged)
-            .where(VisitAddress.round_id == visit_round.id)):
+        select(
+            VisitAddress.name_key,
+            VisitAddress.address_key,
+            VisitAddress.import_id,
+            VisitAddress.line_no,
+            VisitAddress.flagged,
+        ).where(VisitAddress.round_id == visit_round.id)
+    ):
         if owner == import_id:
             mine[(key_name, key_address)] = (line_no, flagged)
         else:
@@ -222,8 +259,15 @@ def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
             _link(fixups)
             _set(import_id, processed=done, accepted=accepted)
     _link(fixups)
-    _set(import_id, status="done", processed=len(rows), accepted=accepted,
-         report=report.as_dict(), data=None, finished_at=utcnow())
+    _set(
+        import_id,
+        status="done",
+        processed=len(rows),
+        accepted=accepted,
+        report=report.as_dict(),
+        data=None,
+        finished_at=utcnow(),
+    )
     return db.session.get(VisitImport, import_id)
 
 
@@ -241,34 +285,66 @@ def _link(fixups: list[tuple[AddressFixup, VisitAddress]]) -> None:
     db.session.flush()
 
 
-def _store(visit_round: VisitRound, job_id: int, row: _Row, key: tuple[str, str],
-           places: dict[tuple[str | None, str, str], Resolution | None],
-           fixups: list[tuple[AddressFixup, VisitAddress]], report: _Report) -> int:
+def _store(
+    visit_round: VisitRound,
+    job_id: int,
+    row: _Row,
+    key: tuple[str, str],
+    places: dict[tuple[str | None, str, str], Resolution | None],
+    fixups: list[tuple[AddressFixup, VisitAddress]],
+    report: _Report,
+) -> int:
     lookup = (row.sector, street_key(row.street), row.postcode)
     if lookup not in places:
         places[lookup] = resolve(statsec=row.sector, street=row.street, postcode=row.postcode)
     found = places[lookup]
-    sure = found is not None and not found.ambiguous and \
-        found.municipality.id == visit_round.municipality_id
-    if sure and found is not None and \
-            found.neighbourhood.id not in {n.id for n in visit_round.neighbourhoods}:
-        report.add("rejected", {"line": row.line, "reason":
-                                f"ligt in {found.neighbourhood.name}, buiten de buurten van "
-                                "deze ronde"})
+    sure = (
+        found is not None
+        and not found.ambiguous
+        and found.municipality.id == visit_round.municipality_id
+    )
+    if (
+        sure
+        and found is not None
+        and found.neighbourhood.id not in {n.id for n in visit_round.neighbourhoods}
+    ):
+        report.add(
+            "rejected",
+            {
+                "line": row.line,
+                "reason": f"ligt in {found.neighbourhood.name}, buiten de buurten van deze ronde",
+            },
+        )
         return 0
     if not sure:
-        found = place_in_municipality(visit_round.municipality, found, statsec=row.sector,
-                                      street=row.street, house_number=row.house_number,
-                                      postcode=row.postcode, source_type="visit_address")
+        found = place_in_municipality(
+            visit_round.municipality,
+            found,
+            statsec=row.sector,
+            street=row.street,
+            house_number=row.house_number,
+            postcode=row.postcode,
+            source_type="visit_address",
+        )
         report.add("unresolved", {"line": row.line, "address": _address(row)})
     assert found is not None
     address = VisitAddress(
-        round_id=visit_round.id, import_id=job_id, line_no=row.line, name=row.name,
-        name_key=key[0], street=row.street, street_key=street_key(row.street),
-        house_number=row.house_number, postcode=row.postcode, address_key=key[1],
-        birth_year=row.birth_year, phone=row.phone,
+        round_id=visit_round.id,
+        import_id=job_id,
+        line_no=row.line,
+        name=row.name,
+        name_key=key[0],
+        street=row.street,
+        street_key=street_key(row.street),
+        house_number=row.house_number,
+        postcode=row.postcode,
+        address_key=key[1],
+        birth_year=row.birth_year,
+        phone=row.phone,
         sector_id=found.sector.id if found.sector and sure else None,
-        neighbourhood_id=found.neighbourhood.id, flagged=not sure)
+        neighbourhood_id=found.neighbourhood.id,
+        flagged=not sure,
+    )
     db.session.add(address)
     if found.fixup is not None:
         fixups.append((found.fixup, address))

@@ -33,7 +33,8 @@ THEME_ANSWERS = ("ok", "concern", "not_discussed")
 INTERESTS = ("dienstencentrum", "dorpsrestaurant", "verenigingen", "activiteiten")
 
 visit_round_neighbourhoods = Table(
-    "visit_round_neighbourhoods", db.metadata,
+    "visit_round_neighbourhoods",
+    db.metadata,
     Column("round_id", ForeignKey("visit_rounds.id", ondelete="CASCADE"), primary_key=True),
     Column("neighbourhood_id", ForeignKey("neighbourhoods.id"), primary_key=True),
 )
@@ -54,7 +55,8 @@ class VisitRound(db.Model):
 
     municipality: Mapped[Municipality] = relationship()
     neighbourhoods: Mapped[list[Neighbourhood]] = relationship(
-        secondary=visit_round_neighbourhoods, order_by="Neighbourhood.name")
+        secondary=visit_round_neighbourhoods, order_by="Neighbourhood.name"
+    )
 
 
 class VisitImport(db.Model):

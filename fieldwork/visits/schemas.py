@@ -11,13 +11,22 @@ class VisitConsentSchema(ma.Schema):
     """As for signals; at the door: a signature on screen or the signed paper form's number."""
 
     given = ma.fields.Boolean(required=True)
-    how = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
-        ["signature", "signed_strip"], error="signature or signed_strip (the paper form)."))
-    reference = ma.fields.String(load_default=None, validate=ma.validate.Length(max=120),
-                                 metadata={"description": "number of the signed paper form"})
-    signature = ma.fields.String(load_default=None,
-                                 validate=ma.validate.Length(max=400_000),
-                                 metadata={"description": f"PNG data URL ({SIGNATURE_PREFIX}…)"})
+    how = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.OneOf(
+            ["signature", "signed_strip"], error="signature or signed_strip (the paper form)."
+        ),
+    )
+    reference = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=120),
+        metadata={"description": "number of the signed paper form"},
+    )
+    signature = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=400_000),
+        metadata={"description": f"PNG data URL ({SIGNATURE_PREFIX}…)"},
+    )
 
     @ma.validates_schema
     def proof(self, data: dict, **kwargs: object) -> None:
@@ -26,27 +35,38 @@ class VisitConsentSchema(ma.Schema):
         if data.get("how") == "signature" and not data.get("signature"):
             raise ma.ValidationError("Send the signature.", field_name="signature")
         if data.get("how") == "signed_strip" and not data.get("reference"):
-            raise ma.ValidationError("Give the number of the signed form.",
-                                     field_name="reference")
+            raise ma.ValidationError("Give the number of the signed form.", field_name="reference")
         if not data.get("how"):
             raise ma.ValidationError("Say how consent was given.", field_name="how")
 
 
 class VisitInSchema(ma.Schema):
-    assignment_id = ma.fields.Integer(required=True, strict=True,
-                                      validate=ma.validate.Range(1, 2**31 - 1))
-    attempt = ma.fields.Integer(load_default=None, strict=True, metadata={
-        "description": "the attempts the phone saw on its list; a sheet for an attempt "
-                       "already recorded is refused (409), so a resend never counts twice"})
+    assignment_id = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, 2**31 - 1)
+    )
+    attempt = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        metadata={
+            "description": "the attempts the phone saw on its list; a sheet for an attempt "
+            "already recorded is refused (409), so a resend never counts twice"
+        },
+    )
     outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(OUTCOMES))
     card_left = ma.fields.Boolean(load_default=False)
-    themes = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
-                            values=ma.fields.String(validate=ma.validate.OneOf(THEME_ANSWERS)),
-                            load_default=dict)
-    info_given = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=80)),
-                                load_default=list, validate=ma.validate.Length(max=20))
-    interests = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(INTERESTS)),
-                               load_default=list)
+    themes = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(list(THEMES))),
+        values=ma.fields.String(validate=ma.validate.OneOf(THEME_ANSWERS)),
+        load_default=dict,
+    )
+    info_given = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=80)),
+        load_default=list,
+        validate=ma.validate.Length(max=20),
+    )
+    interests = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(INTERESTS)), load_default=list
+    )
     wants_buurtgezel = ma.fields.Boolean(load_default=False)
     wants_to_volunteer = ma.fields.Boolean(load_default=False)
     wants_contact = ma.fields.Boolean(load_default=False)
@@ -85,14 +105,19 @@ class MyVisitsSchema(ma.Schema):
 class RoundInSchema(ma.Schema):
     gemeente = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{5}$"))
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    neighbourhoods = ma.fields.List(ma.fields.Integer(
-        strict=True, validate=ma.validate.Range(1, 2**31 - 1)), required=True,
-                                    validate=ma.validate.Length(min=1, max=50))
+    neighbourhoods = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 2**31 - 1)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=50),
+    )
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
     max_attempts = ma.fields.Integer(load_default=3, validate=ma.validate.Range(1, 10))
-    info_material = ma.fields.List(ma.fields.String(validate=ma.validate.Length(max=80)),
-                                   load_default=list, validate=ma.validate.Length(max=20))
+    info_material = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=80)),
+        load_default=list,
+        validate=ma.validate.Length(max=20),
+    )
 
 
 class RoundSchema(ma.Schema):
@@ -117,13 +142,19 @@ class ImportSchema(ma.Schema):
 
 
 class AssignInSchema(ma.Schema):
-    volunteer = ma.fields.Email(load_default=None, metadata={
-        "description": "the volunteer's e-mail; null takes the addresses back (unassign)"})
+    volunteer = ma.fields.Email(
+        load_default=None,
+        metadata={
+            "description": "the volunteer's e-mail; null takes the addresses back (unassign)"
+        },
+    )
     partner = ma.fields.Email(load_default=None)
     street = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
-    address_ids = ma.fields.List(ma.fields.Integer(
-        strict=True, validate=ma.validate.Range(1, 2**31 - 1)), load_default=None,
-                                 validate=ma.validate.Length(max=5000))
+    address_ids = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 2**31 - 1)),
+        load_default=None,
+        validate=ma.validate.Length(max=5000),
+    )
 
     @ma.validates_schema
     def what(self, data: dict, **kwargs: object) -> None:

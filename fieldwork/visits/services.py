@@ -25,34 +25,56 @@ from fieldwork.visits.models import OUTCOMES, VisitAddress, VisitRound
 from fieldwork.volunteers.gate import account_refusal
 
 OPEN = ("to_visit", "not_home")
-FINAL_FOR_OUTCOME = {"spoken": "visited", "refused": "refused", "moved": "moved",
-                     "deceased": "deceased"}
+FINAL_FOR_OUTCOME = {
+    "spoken": "visited",
+    "refused": "refused",
+    "moved": "moved",
+    "deceased": "deceased",
+}
 
 
 class VisitError(ServiceError):
     """A round, assignment or findings sheet refused."""
 
 
-def create_round(municipality: Municipality, name: str, neighbourhood_ids: list[int],
-                 starts_on: date, ends_on: date, info_material: list[str],
-                 max_attempts: int, by: User | None) -> VisitRound:
+def create_round(
+    municipality: Municipality,
+    name: str,
+    neighbourhood_ids: list[int],
+    starts_on: date,
+    ends_on: date,
+    info_material: list[str],
+    max_attempts: int,
+    by: User | None,
+) -> VisitRound:
     if not name.strip():
         raise VisitError(_("Give the round a name."), "name")
     if ends_on < starts_on:
         raise VisitError(_("The round ends before it starts."), "ends_on")
     if not 1 <= max_attempts <= 10:
         raise VisitError(_("Between 1 and 10 attempts."), "max_attempts")
-    neighbourhoods = list(db.session.scalars(select(Neighbourhood).where(
-        Neighbourhood.id.in_(neighbourhood_ids),
-        Neighbourhood.municipality_id == municipality.id)))
+    neighbourhoods = list(
+        db.session.scalars(
+            select(Neighbourhood).where(
+                Neighbourhood.id.in_(neighbourhood_ids),
+                Neighbourhood.municipality_id == municipality.id,
+            )
+        )
+    )
     if not neighbourhoods or len(neighbourhoods) != len(set(neighbourhood_ids)):
-        raise VisitError(_("Choose one or more neighbourhoods of this municipality."),
-                         "neighbourhoods")
+        raise VisitError(
+            _("Choose one or more neighbourhoods of this municipality."), "neighbourhoods"
+        )
     visit_round = VisitRound(
-        municipality_id=municipality.id, name=name.strip(), starts_on=starts_on,
-        ends_on=ends_on, max_attempts=max_attempts, neighbourhoods=neighbourhoods,
+        municipality_id=municipality.id,
+        name=name.strip(),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        max_attempts=max_attempts,
+        neighbourhoods=neighbourhoods,
         info_material=[item.strip()[:80] for item in info_material if item.strip()][:20],
-        created_by_id=by.id if by else None)
+        created_by_id=by.id if by else None,
+    )
     db.session.add(visit_round)
     db.session.flush()
     return visit_round
@@ -100,8 +122,9 @@ def addresses_in_street(visit_round: VisitRound, street: str) -> list[VisitAddre
     """A street's addresses: ``street`` is a name, or a key from :func:`streets_of`
     ("kerkstraat@12"), which keeps two villages' Kerkstraat apart."""
     key, _, neighbourhood = street.partition("@")
-    query = select(VisitAddress).where(VisitAddress.round_id == visit_round.id,
-                                       VisitAddress.street_key == street_key(key))
+    query = select(VisitAddress).where(
+        VisitAddress.round_id == visit_round.id, VisitAddress.street_key == street_key(key)
+    )
     if neighbourhood.isdigit():
         query = query.where(VisitAddress.neighbourhood_id == int(neighbourhood))
     return list(db.session.scalars(query))
@@ -118,18 +141,38 @@ def streets_of(visit_round: VisitRound) -> list[dict[str, Any]]:
     several = len(visit_round.neighbourhoods) > 1
     rows: dict[str, dict[str, Any]] = {}
     for key_street, hood_id, hood, street, who, count, still_open in db.session.execute(
-            select(VisitAddress.street_key, VisitAddress.neighbourhood_id, Neighbourhood.name,
-                   func.min(VisitAddress.street), _volunteer_name(), func.count(),
-                   func.sum(case((VisitAddress.status.in_(OPEN), 1), else_=0)))
-            .join(Neighbourhood, Neighbourhood.id == VisitAddress.neighbourhood_id)
-            .outerjoin(User, User.id == VisitAddress.volunteer_id)
-            .where(VisitAddress.round_id == visit_round.id)
-            .group_by(VisitAddress.street_key, VisitAddress.neighbourhood_id, Neighbourhood.name,
-                      User.name, User.email)
-            .order_by(VisitAddress.street_key)):
+        select(
+            VisitAddress.street_key,
+            VisitAddress.neighbourhood_id,
+            Neighbourhood.name,
+            func.min(VisitAddress.street),
+            _volunteer_name(),
+            func.count(),
+            func.sum(case((VisitAddress.status.in_(OPEN), 1), else_=0)),
+        )
+        .join(Neighbourhood, Neighbourhood.id == VisitAddress.neighbourhood_id)
+        .outerjoin(User, User.id == VisitAddress.volunteer_id)
+        .where(VisitAddress.round_id == visit_round.id)
+        .group_by(
+            VisitAddress.street_key,
+            VisitAddress.neighbourhood_id,
+            Neighbourhood.name,
+            User.name,
+            User.email,
+        )
+        .order_by(VisitAddress.street_key)
+    ):
         key = f"{key_street}@{hood_id}"
-        row = rows.setdefault(key, {"key": key, "street": f"{street} ({hood})" if several
-                                    else street, "count": 0, "open": 0, "volunteers": set()})
+        row = rows.setdefault(
+            key,
+            {
+                "key": key,
+                "street": f"{street} ({hood})" if several else street,
+                "count": 0,
+                "open": 0,
+                "volunteers": set(),
+            },
+        )
         row["count"] += count
         row["open"] += int(still_open or 0)
         if who is not None:
@@ -150,17 +193,27 @@ def walking_key(address: VisitAddress) -> tuple[str, int, int, str]:
     match = _NUMBER.search(address.house_number or "")
     number = int(match.group()) if match else 0
     odd = number % 2 == 1
-    return (address.street_key, 0 if odd else 1, number if odd else -number,
-            address.house_number or "")
+    return (
+        address.street_key,
+        0 if odd else 1,
+        number if odd else -number,
+        address.house_number or "",
+    )
 
 
 def _open_for(volunteer: User) -> Select[tuple[VisitAddress]]:
     """The one definition of "on this volunteer's list": theirs (alone or as a pair), still
     open, attempts left, and the round not over (after it, names and phones are gone)."""
-    return select(VisitAddress).join(VisitRound).where(
-        or_(VisitAddress.volunteer_id == volunteer.id, VisitAddress.partner_id == volunteer.id),
-        VisitAddress.status.in_(OPEN), VisitAddress.attempts < VisitRound.max_attempts,
-        VisitRound.ends_on >= today())
+    return (
+        select(VisitAddress)
+        .join(VisitRound)
+        .where(
+            or_(VisitAddress.volunteer_id == volunteer.id, VisitAddress.partner_id == volunteer.id),
+            VisitAddress.status.in_(OPEN),
+            VisitAddress.attempts < VisitRound.max_attempts,
+            VisitRound.ends_on >= today(),
+        )
+    )
 
 
 def my_open_addresses(volunteer: User) -> list[VisitAddress]:
@@ -169,8 +222,7 @@ def my_open_addresses(volunteer: User) -> list[VisitAddress]:
 
 
 def count_open_addresses(volunteer: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(
-        _open_for(volunteer).subquery())) or 0
+    return db.session.scalar(select(func.count()).select_from(_open_for(volunteer).subquery())) or 0
 
 
 def open_address_for(volunteer: User, address_id: int, lock: bool = False) -> VisitAddress:
@@ -179,8 +231,7 @@ def open_address_for(volunteer: User, address_id: int, lock: bool = False) -> Vi
     at once then record one visit after the other, never a lost attempt."""
     query = _open_for(volunteer).where(VisitAddress.id == address_id)
     if lock:
-        query = query.with_for_update(of=VisitAddress).execution_options(
-            populate_existing=True)
+        query = query.with_for_update(of=VisitAddress).execution_options(populate_existing=True)
     address = db.session.scalar(query)
     if address is None:
         raise VisitError(_("This address is not on your list."), "assignment_id", 404)
@@ -211,39 +262,49 @@ def record_visit(address: VisitAddress, volunteer: User, findings: Findings) -> 
         raise VisitError(_("Choose what happened at the door."), "outcome")
     spoken = findings.outcome == "spoken"
     if findings.wants_contact and spoken and not findings.consent.get("given"):
-        raise VisitError(_("Contact needs the resident's consent: a signature or the number "
-                           "of the signed form."), "consent")
+        raise VisitError(
+            _(
+                "Contact needs the resident's consent: a signature or the number "
+                "of the signed form."
+            ),
+            "consent",
+        )
     address.attempts += 1
     address.last_visit_at = utcnow()
     if findings.outcome == "not_home":
         address.status = "not_home"
     else:
         address.status = FINAL_FOR_OUTCOME[findings.outcome]
-    visit = Visit(address_id=address.id, volunteer_id=volunteer.id, outcome=findings.outcome,
-                  attempt=address.attempts, card_left=findings.card_left and not spoken,
-                  info_given=findings.info_given if spoken else [],
-                  themes=findings.themes if spoken else {},
-                  interests=findings.interests if spoken else [],
-                  wants_buurtgezel=spoken and findings.wants_buurtgezel,
-                  wants_to_volunteer=spoken and findings.wants_to_volunteer,
-                  wants_contact=spoken and findings.wants_contact,
-                  urgent=findings.urgent,
-                  # a free-text note names people: kept only with consent or when urgent
-                  note=findings.note.strip()[:2000] if findings.urgent or (
-                      spoken and findings.wants_contact and findings.consent.get("given"))
-                  else "")
+    visit = Visit(
+        address_id=address.id,
+        volunteer_id=volunteer.id,
+        outcome=findings.outcome,
+        attempt=address.attempts,
+        card_left=findings.card_left and not spoken,
+        info_given=findings.info_given if spoken else [],
+        themes=findings.themes if spoken else {},
+        interests=findings.interests if spoken else [],
+        wants_buurtgezel=spoken and findings.wants_buurtgezel,
+        wants_to_volunteer=spoken and findings.wants_to_volunteer,
+        wants_contact=spoken and findings.wants_contact,
+        urgent=findings.urgent,
+        # a free-text note names people: kept only with consent or when urgent
+        note=findings.note.strip()[:2000]
+        if findings.urgent or (spoken and findings.wants_contact and findings.consent.get("given"))
+        else "",
+    )
     db.session.add(visit)
     db.session.flush()
-    signals = _signals_for(address, volunteer, visit, findings) if spoken or findings.urgent \
-        else []
+    signals = _signals_for(address, volunteer, visit, findings) if spoken or findings.urgent else []
     visit.consent_id = next((s.consent_id for s in signals if s.consent_id), None)
     db.session.flush()
     enqueue_after_commit("reports.count_capture", "visit", visit.id)
     return visit
 
 
-def _signals_for(address: VisitAddress, volunteer: User, visit: Any,
-                 findings: Findings) -> list[Signal]:
+def _signals_for(
+    address: VisitAddress, volunteer: User, visit: Any, findings: Findings
+) -> list[Signal]:
     themes = [code for code, answer in findings.themes.items() if answer == "concern"]
     if findings.wants_buurtgezel:
         themes.append("buurtgezel")
@@ -258,17 +319,27 @@ def _signals_for(address: VisitAddress, volunteer: User, visit: Any,
     consent = findings.consent if visit.wants_contact else {"given": False}
     note = findings.note.strip()[:2000] if consent.get("given") or findings.urgent else ""
     payload = {
-        "resident": {"name": address.name, "street": address.street,
-                     "house_number": address.house_number or None,
-                     "postcode": address.postcode, "birth_year": address.birth_year,
-                     "phone": address.phone, "lat": None, "lon": None,
-                     "statsec": address.sector.code if address.sector_id else None,
-                     "gemeente": address.round.municipality.code, "deelgemeente": None},
+        "resident": {
+            "name": address.name,
+            "street": address.street,
+            "house_number": address.house_number or None,
+            "postcode": address.postcode,
+            "birth_year": address.birth_year,
+            "phone": address.phone,
+            "lat": None,
+            "lon": None,
+            "statsec": address.sector.code if address.sector_id else None,
+            "gemeente": address.round.municipality.code,
+            "deelgemeente": None,
+        },
         "themes": list(dict.fromkeys(themes)),
         "urgency": "urgent" if findings.urgent else "normal",
         "note": note,
-        "consent": {"given": bool(consent.get("given")), "how": consent.get("how"),
-                    "reference": consent.get("reference")},
+        "consent": {
+            "given": bool(consent.get("given")),
+            "how": consent.get("how"),
+            "reference": consent.get("reference"),
+        },
     }
     try:
         return create_signals(payload, volunteer, source="visit")
@@ -280,19 +351,28 @@ def round_progress(visit_round: VisitRound) -> dict[str, Any]:
     """Per neighbourhood and per volunteer: to visit, visited, not home, refused, moved or
     deceased — and addresses with attempts left count as still to visit. Counted by the
     database (the round page refreshes while an import runs)."""
-    state = case((and_(VisitAddress.status == "not_home",
-                       VisitAddress.attempts < visit_round.max_attempts), "not_home_again"),
-                 else_=VisitAddress.status)
+    state = case(
+        (
+            and_(
+                VisitAddress.status == "not_home", VisitAddress.attempts < visit_round.max_attempts
+            ),
+            "not_home_again",
+        ),
+        else_=VisitAddress.status,
+    )
     per_neighbourhood: dict[str, Counter[str]] = defaultdict(Counter)
     per_volunteer: dict[str, Counter[str]] = defaultdict(Counter)
     for hood, who, status, count in db.session.execute(
-            select(Neighbourhood.name, _volunteer_name(), state, func.count())
-            .join(Neighbourhood, Neighbourhood.id == VisitAddress.neighbourhood_id)
-            .outerjoin(User, User.id == VisitAddress.volunteer_id)
-            .where(VisitAddress.round_id == visit_round.id)
-            .group_by(Neighbourhood.name, User.name, User.email, state)):
+        select(Neighbourhood.name, _volunteer_name(), state, func.count())
+        .join(Neighbourhood, Neighbourhood.id == VisitAddress.neighbourhood_id)
+        .outerjoin(User, User.id == VisitAddress.volunteer_id)
+        .where(VisitAddress.round_id == visit_round.id)
+        .group_by(Neighbourhood.name, User.name, User.email, state)
+    ):
         for counter in (per_neighbourhood[hood], per_volunteer[who or "—"]):
             counter[status] += count
             counter["total"] += count
-    return {"neighbourhoods": {k: dict(v) for k, v in sorted(per_neighbourhood.items())},
-            "volunteers": {k: dict(v) for k, v in sorted(per_volunteer.items())}}
+    return {
+        "neighbourhoods": {k: dict(v) for k, v in sorted(per_neighbourhood.items())},
+        "volunteers": {k: dict(v) for k, v in sorted(per_volunteer.items())},
+    }

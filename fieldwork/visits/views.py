@@ -33,8 +33,10 @@ def today() -> str:
     addresses = my_open_addresses(current_user)
     record_audit("visit_list_viewed", "visit_address", None, ids=[a.id for a in addresses])
     db.session.commit()
-    streets = [(rows[0].street, rows) for rows in (
-        list(group) for _, group in groupby(addresses, key=lambda a: a.street_key))]
+    streets = [
+        (rows[0].street, rows)
+        for rows in (list(group) for _, group in groupby(addresses, key=lambda a: a.street_key))
+    ]
     return render_template("visits/today.html", streets=streets)
 
 
@@ -70,8 +72,14 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
     record_audit("visit_address_viewed", "visit_address", address.id)
     db.session.commit()
     status = 400 if request.method == "POST" else 200
-    return render_template("visits/sheet.html", form=form, address=address, themes=THEMES,
-                           answers=answers, answer_choices=ANSWER_CHOICES), status
+    return render_template(
+        "visits/sheet.html",
+        form=form,
+        address=address,
+        themes=THEMES,
+        answers=answers,
+        answer_choices=ANSWER_CHOICES,
+    ), status
 
 
 def findings_from(form: FindingsForm, answers: dict[str, str]) -> Findings:
@@ -79,14 +87,26 @@ def findings_from(form: FindingsForm, answers: dict[str, str]) -> Findings:
     how = form.consent_how.data
     given = wants_contact and (
         (how == "signature" and bool(form.signature.data))
-        or (how == "signed_strip" and bool((form.consent_reference.data or "").strip())))
+        or (how == "signed_strip" and bool((form.consent_reference.data or "").strip()))
+    )
     return Findings(
         outcome=form.outcome.data or "",
-        themes={code: answer for code, answer in answers.items()
-                if answer in THEME_ANSWERS and answer != "not_discussed"},
-        info_given=list(form.info_given.data or []), interests=list(form.interests.data or []),
-        card_left=bool(form.card_left.data), wants_buurtgezel=bool(form.wants_buurtgezel.data),
-        wants_to_volunteer=bool(form.wants_to_volunteer.data), wants_contact=wants_contact,
-        consent={"given": given, "how": how if given else None,
-                 "reference": (form.consent_reference.data or None) if given else None},
-        urgent=bool(form.urgent.data), note=form.note.data or "")
+        themes={
+            code: answer
+            for code, answer in answers.items()
+            if answer in THEME_ANSWERS and answer != "not_discussed"
+        },
+        info_given=list(form.info_given.data or []),
+        interests=list(form.interests.data or []),
+        card_left=bool(form.card_left.data),
+        wants_buurtgezel=bool(form.wants_buurtgezel.data),
+        wants_to_volunteer=bool(form.wants_to_volunteer.data),
+        wants_contact=wants_contact,
+        consent={
+            "given": given,
+            "how": how if given else None,
+            "reference": (form.consent_reference.data or None) if given else None,
+        },
+        urgent=bool(form.urgent.data),
+        note=form.note.data or "",
+    )

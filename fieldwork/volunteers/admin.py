@@ -73,19 +73,30 @@ def index() -> str:
     if form.validate():
         hood = form.neighbourhood.data or ""
         wanted = pool.PoolFilter(
-            talent=form.talent.data or "", role=form.role.data or "",
+            talent=form.talent.data or "",
+            role=form.role.data or "",
             neighbourhood_id=small_id(hood),
-            slot=form.slot.data or "", mobility=form.mobility.data or "",
-            language=form.language.data or "", status=form.status.data or "")
+            slot=form.slot.data or "",
+            mobility=form.mobility.data or "",
+            language=form.language.data or "",
+            status=form.status.data or "",
+        )
         rows, total = pool.search_volunteers(municipality, wanted, page_number)
     record_audit("volunteer_pool_viewed", "volunteer", None, ids=[v.id for v in rows])
     db.session.commit()
     return render_template(
-        "volunteers/pool.html", form=form, volunteers=rows, total=total, page=page_number,
-        page_size=pool.PAGE_SIZE, municipality=municipality,
+        "volunteers/pool.html",
+        form=form,
+        volunteers=rows,
+        total=total,
+        page=page_number,
+        page_size=pool.PAGE_SIZE,
+        municipality=municipality,
         municipalities=list_municipalities(),
         per_neighbourhood=pool.active_per_neighbourhood(municipality),
-        refusal_for=refusal_for, statuses=VOLUNTEER_STATUSES)
+        refusal_for=refusal_for,
+        statuses=VOLUNTEER_STATUSES,
+    )
 
 
 @bp.get("/vrijwilligers/kandidaten")
@@ -94,16 +105,30 @@ def candidates() -> str:
     """New candidates to follow up, and residents who said at the door or on the phone that
     they would like to help."""
     municipality = _municipality()
-    waiting = list(db.session.scalars(select(Volunteer).where(
-        Volunteer.municipality_id == municipality.id, Volunteer.status == "candidate")
-        .order_by(Volunteer.created_at)))
+    waiting = list(
+        db.session.scalars(
+            select(Volunteer)
+            .where(Volunteer.municipality_id == municipality.id, Volunteer.status == "candidate")
+            .order_by(Volunteer.created_at)
+        )
+    )
     leads = intake.visit_and_call_leads(municipality)
-    record_audit("volunteer_candidates_viewed", "volunteer", None,
-                 ids=[v.id for v in waiting], leads=[s.id for s in leads])
+    record_audit(
+        "volunteer_candidates_viewed",
+        "volunteer",
+        None,
+        ids=[v.id for v in waiting],
+        leads=[s.id for s in leads],
+    )
     db.session.commit()
-    return render_template("volunteers/candidates.html", candidates=waiting, leads=leads,
-                           municipality=municipality, municipalities=list_municipalities(),
-                           form=LeadForm())
+    return render_template(
+        "volunteers/candidates.html",
+        candidates=waiting,
+        leads=leads,
+        municipality=municipality,
+        municipalities=list_municipalities(),
+        form=LeadForm(),
+    )
 
 
 @bp.post("/vrijwilligers/kandidaten")
@@ -136,32 +161,50 @@ def _intake_form(volunteer: Volunteer | None, municipality: Municipality) -> Int
 
 
 def _form_data(volunteer: Volunteer) -> dict[str, Any]:
-    return {"name": volunteer.name, "phone": volunteer.phone or "",
-            "email": volunteer.email or "",
-            "neighbourhood_id": str(volunteer.neighbourhood_id or ""),
-            "talents": volunteer.talents, "tags": ", ".join(volunteer.tags),
-            "energy": volunteer.energy, "motivation": volunteer.motivation,
-            "experience": volunteer.experience, "languages": ", ".join(volunteer.languages),
-            "availability": volunteer.availability, "mobility": volunteer.mobility,
-            "support": volunteer.support, "support_note": volunteer.support_note,
-            "roles": volunteer.roles, "other_role": volunteer.other_role,
-            "help_kinds": volunteer.help_kinds,
-            "data_consent": volunteer.data_consent_at is not None}
+    return {
+        "name": volunteer.name,
+        "phone": volunteer.phone or "",
+        "email": volunteer.email or "",
+        "neighbourhood_id": str(volunteer.neighbourhood_id or ""),
+        "talents": volunteer.talents,
+        "tags": ", ".join(volunteer.tags),
+        "energy": volunteer.energy,
+        "motivation": volunteer.motivation,
+        "experience": volunteer.experience,
+        "languages": ", ".join(volunteer.languages),
+        "availability": volunteer.availability,
+        "mobility": volunteer.mobility,
+        "support": volunteer.support,
+        "support_note": volunteer.support_note,
+        "roles": volunteer.roles,
+        "other_role": volunteer.other_role,
+        "help_kinds": volunteer.help_kinds,
+        "data_consent": volunteer.data_consent_at is not None,
+    }
 
 
 def _about(form: IntakeForm) -> intake.About:
     hood = form.neighbourhood_id.data or ""
     return intake.About(
-        name=form.name.data or "", email=form.email.data or "", phone=form.phone.data or "",
+        name=form.name.data or "",
+        email=form.email.data or "",
+        phone=form.phone.data or "",
         neighbourhood_id=small_id(hood),
-        talents=form.talents.data or "", tags=intake.words(form.tags.data or ""),
-        energy=form.energy.data or "", motivation=form.motivation.data or "",
+        talents=form.talents.data or "",
+        tags=intake.words(form.tags.data or ""),
+        energy=form.energy.data or "",
+        motivation=form.motivation.data or "",
         experience=form.experience.data or "",
         languages=intake.words(form.languages.data or ""),
-        availability=form.availability.data or [], mobility=form.mobility.data or [],
-        support=form.support.data or [], support_note=form.support_note.data or "",
-        roles=form.roles.data or [], other_role=form.other_role.data or "",
-        help_kinds=form.help_kinds.data or [], data_consent=bool(form.data_consent.data))
+        availability=form.availability.data or [],
+        mobility=form.mobility.data or [],
+        support=form.support.data or [],
+        support_note=form.support_note.data or "",
+        roles=form.roles.data or [],
+        other_role=form.other_role.data or "",
+        help_kinds=form.help_kinds.data or [],
+        data_consent=bool(form.data_consent.data),
+    )
 
 
 @bp.route("/vrijwilligers/nieuw", methods=["GET", "POST"])
@@ -182,27 +225,49 @@ def new() -> str | Response | tuple[str, int]:
             record_audit("volunteer_intake_recorded", "volunteer", volunteer.id)
             db.session.commit()
             if not created:
-                flash(_("%(name)s was already in the pool: the intake was added there.",
-                        name=volunteer.name), "success")
+                flash(
+                    _(
+                        "%(name)s was already in the pool: the intake was added there.",
+                        name=volunteer.name,
+                    ),
+                    "success",
+                )
             return redirect(url_for(".volunteer", volunteer_id=volunteer.id))
-    return render_template("volunteers/intake.html", form=form, volunteer=None,
-                           municipality=municipality, municipalities=list_municipalities(),
-                           days=DAYS, parts=PARTS), 422 if form.is_submitted() else 200
+    return render_template(
+        "volunteers/intake.html",
+        form=form,
+        volunteer=None,
+        municipality=municipality,
+        municipalities=list_municipalities(),
+        days=DAYS,
+        parts=PARTS,
+    ), 422 if form.is_submitted() else 200
 
 
 def _render_volunteer(volunteer: Volunteer, status: int = 200, **extra: Any) -> Any:
     record_audit("volunteer_viewed", "volunteer", volunteer.id)
     db.session.commit()
     status_form = StatusForm()
-    status_form.status.choices = [(s, VOLUNTEER_STATUSES[s])
-                                  for s in sorted(STATUS_MOVES[volunteer.status])]
-    forms = {"intake_form": _intake_form(volunteer, volunteer.municipality),
-             "model2_form": Model2Form(), "status_form": status_form,
-             "invitation_form": InvitationForm(), **extra}
+    status_form.status.choices = [
+        (s, VOLUNTEER_STATUSES[s]) for s in sorted(STATUS_MOVES[volunteer.status])
+    ]
+    forms = {
+        "intake_form": _intake_form(volunteer, volunteer.municipality),
+        "model2_form": Model2Form(),
+        "status_form": status_form,
+        "invitation_form": InvitationForm(),
+        **extra,
+    }
     return render_template(
-        "volunteers/volunteer.html", volunteer=volunteer, days=DAYS, parts=PARTS,
-        trainings=intake.trainings_of(volunteer), refusal=refusal_for(volunteer, volunteer.name),
-        statuses=VOLUNTEER_STATUSES, **forms), status
+        "volunteers/volunteer.html",
+        volunteer=volunteer,
+        days=DAYS,
+        parts=PARTS,
+        trainings=intake.trainings_of(volunteer),
+        refusal=refusal_for(volunteer, volunteer.name),
+        statuses=VOLUNTEER_STATUSES,
+        **forms,
+    ), status
 
 
 @bp.get("/vrijwilligers/<int:volunteer_id>")
@@ -242,8 +307,12 @@ def save_model2(volunteer_id: int) -> Any:
             db.session.rollback()
             form.checked_on.errors = [str(exc)]
         else:
-            record_audit("volunteer_model2_recorded", "volunteer", volunteer.id,
-                         checked_on=form.checked_on.data.isoformat())
+            record_audit(
+                "volunteer_model2_recorded",
+                "volunteer",
+                volunteer.id,
+                checked_on=form.checked_on.data.isoformat(),
+            )
             db.session.commit()
             flash(_("The model 2 check is recorded."), "success")
             return redirect(url_for(".volunteer", volunteer_id=volunteer.id))
@@ -264,8 +333,13 @@ def save_status(volunteer_id: int) -> Any:
         db.session.rollback()
         flash(str(exc), "error")
         return _render_volunteer(volunteer, exc.status)
-    record_audit("volunteer_status_changed", "volunteer", volunteer.id,
-                 status=volunteer.status, invited=token is not None)
+    record_audit(
+        "volunteer_status_changed",
+        "volunteer",
+        volunteer.id,
+        status=volunteer.status,
+        invited=token is not None,
+    )
     db.session.commit()
     flash(_("Status: %(status)s.", status=VOLUNTEER_STATUSES[volunteer.status]), "success")
     if token:  # shown once, on this page only (never stored in plain)
@@ -296,16 +370,28 @@ def trainings() -> str | Response | tuple[str, int]:
     """Training sessions with their date and attendees; the coordinator adds them."""
     municipality = _municipality()
     form = TrainingForm()
-    form.attendees.choices = [(v.id, v.name) for v in db.session.scalars(
-        select(Volunteer).where(Volunteer.municipality_id == municipality.id,
-                                Volunteer.status.in_(("intake_done", "active", "paused")))
-        .order_by(Volunteer.name))]
+    form.attendees.choices = [
+        (v.id, v.name)
+        for v in db.session.scalars(
+            select(Volunteer)
+            .where(
+                Volunteer.municipality_id == municipality.id,
+                Volunteer.status.in_(("intake_done", "active", "paused")),
+            )
+            .order_by(Volunteer.name)
+        )
+    ]
     if form.validate_on_submit() and form.held_on.data is not None:
         if current_user.role != "coordinator":
             abort(403)
         try:
-            intake.create_training(municipality, form.title.data or "", form.held_on.data,
-                                   form.attendees.data or [], current_user)
+            intake.create_training(
+                municipality,
+                form.title.data or "",
+                form.held_on.data,
+                form.attendees.data or [],
+                current_user,
+            )
         except VolunteerError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -313,17 +399,26 @@ def trainings() -> str | Response | tuple[str, int]:
             db.session.commit()
             flash(_("The training is recorded."), "success")
             return redirect(url_for(".trainings", gemeente=municipality.code))
-    sessions = list(db.session.scalars(select(Training).where(
-        Training.municipality_id == municipality.id).order_by(Training.held_on.desc())))
+    sessions = list(
+        db.session.scalars(
+            select(Training)
+            .where(Training.municipality_id == municipality.id)
+            .order_by(Training.held_on.desc())
+        )
+    )
     attendees: dict[int, list[str]] = {}
     for training_id, name in db.session.execute(
-            select(TrainingAttendance.training_id, Volunteer.name).join(Volunteer)
-            .where(TrainingAttendance.training_id.in_([t.id for t in sessions]))
-            .order_by(Volunteer.name)):
+        select(TrainingAttendance.training_id, Volunteer.name)
+        .join(Volunteer)
+        .where(TrainingAttendance.training_id.in_([t.id for t in sessions]))
+        .order_by(Volunteer.name)
+    ):
         attendees.setdefault(training_id, []).append(name)
-    return render_template("volunteers/trainings.html", form=form, sessions=sessions,
-                           attendees=attendees, municipality=municipality,
-                           municipalities=list_municipalities()), (
-        422 if form.is_submitted() and request.method == "POST" else 200)
-
-
+    return render_template(
+        "volunteers/trainings.html",
+        form=form,
+        sessions=sessions,
+        attendees=attendees,
+        municipality=municipality,
+        municipalities=list_municipalities(),
+    ), (422 if form.is_submitted() and request.method == "POST" else 200)

@@ -44,8 +44,18 @@ BEARER = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
 ABOUT_FIELDS = [f.name for f in dataclass_fields(intake.About)]
 # what a candidate may tell on the public form; the rest is for the intake conversation
-PUBLIC_FIELDS = ("name", "email", "phone", "neighbourhood_id", "talents", "motivation",
-                 "languages", "availability", "roles", "data_consent")
+PUBLIC_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "neighbourhood_id",
+    "talents",
+    "motivation",
+    "languages",
+    "availability",
+    "roles",
+    "data_consent",
+)
 
 
 def municipality_for(code: str | None) -> Municipality:
@@ -53,8 +63,11 @@ def municipality_for(code: str | None) -> Municipality:
     if code:
         municipality = get_municipality(code)
         if municipality is None:
-            abort(422, message="This municipality has not been imported.",
-                  errors={"gemeente": ["Not imported."]})
+            abort(
+                422,
+                message="This municipality has not been imported.",
+                errors={"gemeente": ["Not imported."]},
+            )
         return municipality
     municipalities = db.session.scalars(select(Municipality).limit(2)).all()
     if len(municipalities) != 1:
@@ -63,17 +76,43 @@ def municipality_for(code: str | None) -> Municipality:
 
 
 def volunteer_body(volunteer: Volunteer) -> dict[str, Any]:
-    return {**{key: getattr(volunteer, key) for key in (
-        "id", "name", "email", "phone", "status", "source", "neighbourhood_id", "talents",
-        "tags", "energy", "motivation", "experience", "languages", "availability",
-        "mobility", "support", "support_note", "roles", "other_role", "help_kinds",
-        "model2_checked_on", "created_at")},
+    return {
+        **{
+            key: getattr(volunteer, key)
+            for key in (
+                "id",
+                "name",
+                "email",
+                "phone",
+                "status",
+                "source",
+                "neighbourhood_id",
+                "talents",
+                "tags",
+                "energy",
+                "motivation",
+                "experience",
+                "languages",
+                "availability",
+                "mobility",
+                "support",
+                "support_note",
+                "roles",
+                "other_role",
+                "help_kinds",
+                "model2_checked_on",
+                "created_at",
+            )
+        },
         "municipality": volunteer.municipality.name,
         "neighbourhood": volunteer.neighbourhood.name if volunteer.neighbourhood else None,
         "may_meet_residents": refusal_for(volunteer, volunteer.name) is None,
         "has_account": volunteer.user_id is not None,
-        "trainings": [{"id": t.id, "title": t.title, "held_on": t.held_on.isoformat()}
-                      for t in intake.trainings_of(volunteer)]}
+        "trainings": [
+            {"id": t.id, "title": t.title, "held_on": t.held_on.isoformat()}
+            for t in intake.trainings_of(volunteer)
+        ],
+    }
 
 
 def _volunteer_or_404(volunteer_id: int) -> Volunteer:
@@ -100,13 +139,18 @@ def get_intake_form() -> dict[str, Any]:
     """What the public 'Ik wil helpen' form needs: a form token (send it back with the
     form, no sooner than a few seconds later), the neighbourhoods and the choices."""
     municipality = municipality_for(request.args.get("gemeente"))
-    return {"form_token": form_token(),
-            "neighbourhoods": [{"id": n.id, "name": n.name}
-                               for n in neighbourhoods_of(municipality)
-                               if not n.is_unlocatable],
-            "roles": {k: str(v) for k, v in ROLES.items()}, "availability": list(SLOTS),
-            "mobility": {k: str(v) for k, v in MOBILITY.items()},
-            "support": {k: str(v) for k, v in SUPPORT.items()}}
+    return {
+        "form_token": form_token(),
+        "neighbourhoods": [
+            {"id": n.id, "name": n.name}
+            for n in neighbourhoods_of(municipality)
+            if not n.is_unlocatable
+        ],
+        "roles": {k: str(v) for k, v in ROLES.items()},
+        "availability": list(SLOTS),
+        "mobility": {k: str(v) for k, v in MOBILITY.items()},
+        "support": {k: str(v) for k, v in SUPPORT.items()},
+    }
 
 
 @bp.post("/volunteers/intake")
@@ -123,8 +167,11 @@ def post_intake(payload: dict[str, Any]) -> Any:
     municipality = municipality_for(payload["gemeente"])
     if user is None:
         if not looks_human(payload["form_token"], payload["website"]):
-            abort(422, message="The form expired or was sent too quickly: load it again.",
-                  errors={"form_token": ["Load the form again."]})
+            abort(
+                422,
+                message="The form expired or was sent too quickly: load it again.",
+                errors={"form_token": ["Load the form again."]},
+            )
         about = intake.About(**{key: payload[key] for key in PUBLIC_FIELDS})
         try:
             intake.submit_candidate(municipality, about, "public_form")
@@ -144,7 +191,8 @@ def post_intake(payload: dict[str, Any]) -> Any:
             refuse(exc)
         record_audit("volunteer_intake_recorded", "volunteer", volunteer.id)
         return {"id": volunteer.id, "status": volunteer.status, "created": created}, (
-            201 if created else 200)
+            201 if created else 200
+        )
 
     return idempotent(user.id, payload, create)
 
@@ -158,8 +206,11 @@ def _neighbourhood_id(municipality: Municipality, wanted: str) -> int | None:
     else:
         found = db.session.scalar(query.where(Neighbourhood.name == wanted))
     if found is None:
-        abort(422, message="No such neighbourhood in this municipality.",
-              errors={"neighbourhood": ["Unknown neighbourhood."]})
+        abort(
+            422,
+            message="No such neighbourhood in this municipality.",
+            errors={"neighbourhood": ["Unknown neighbourhood."]},
+        )
     return found
 
 
@@ -173,15 +224,18 @@ def get_volunteers(query: dict[str, Any]) -> dict[str, Any]:
     talents, tags and experience; slot is e.g. tue_morning)."""
     municipality = municipality_for(query["gemeente"])
     wanted = pool.PoolFilter(
-        talent=query["talent"], role=query["role"],
+        talent=query["talent"],
+        role=query["role"],
         neighbourhood_id=_neighbourhood_id(municipality, query["neighbourhood"]),
-        slot=query["slot"], mobility=query["mobility"], language=query["language"],
-        status=query["status"])
+        slot=query["slot"],
+        mobility=query["mobility"],
+        language=query["language"],
+        status=query["status"],
+    )
     rows, total = pool.search_volunteers(municipality, wanted, query["page"])
     record_audit("volunteer_pool_viewed", "volunteer", None, ids=[v.id for v in rows])
     db.session.commit()
-    return {"total": total, "page": query["page"],
-            "volunteers": [volunteer_body(v) for v in rows]}
+    return {"total": total, "page": query["page"], "volunteers": [volunteer_body(v) for v in rows]}
 
 
 @bp.get("/volunteers/me")
@@ -216,8 +270,9 @@ def put_intake(payload: dict[str, Any], volunteer_id: int) -> dict[str, Any]:
     """The intake conversation with a candidate (or an update later on)."""
     volunteer = _volunteer_or_404(volunteer_id)
     try:
-        intake.record_intake(volunteer, intake.About(**{k: payload[k] for k in ABOUT_FIELDS}),
-                             g.api_user)
+        intake.record_intake(
+            volunteer, intake.About(**{k: payload[k] for k in ABOUT_FIELDS}), g.api_user
+        )
     except VolunteerError as exc:
         refuse(exc)
     record_audit("volunteer_intake_recorded", "volunteer", volunteer.id)
@@ -237,15 +292,21 @@ def post_model2(payload: dict[str, Any], volunteer_id: int) -> dict[str, Any]:
         intake.record_model2(volunteer, payload["checked_on"], g.api_user)
     except VolunteerError as exc:
         refuse(exc)
-    record_audit("volunteer_model2_recorded", "volunteer", volunteer.id,
-                 checked_on=payload["checked_on"].isoformat())
+    record_audit(
+        "volunteer_model2_recorded",
+        "volunteer",
+        volunteer.id,
+        checked_on=payload["checked_on"].isoformat(),
+    )
     db.session.commit()
     return volunteer_body(volunteer)
 
 
 def invitation_url(token: str) -> str:
-    return (f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}"
-            f"{url_for('volunteers.invitation', token=token)}")
+    return (
+        f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}"
+        f"{url_for('volunteers.invitation', token=token)}"
+    )
 
 
 @bp.post("/volunteers/<int:volunteer_id>/status")
@@ -261,12 +322,20 @@ def post_status(payload: dict[str, Any], volunteer_id: int) -> dict[str, Any]:
         token = intake.change_status(volunteer, payload["status"], g.api_user)
     except VolunteerError as exc:
         refuse(exc)
-    record_audit("volunteer_status_changed", "volunteer", volunteer.id,
-                 status=volunteer.status, invited=token is not None)
+    record_audit(
+        "volunteer_status_changed",
+        "volunteer",
+        volunteer.id,
+        status=volunteer.status,
+        invited=token is not None,
+    )
     db.session.commit()
-    return {"id": volunteer.id, "status": volunteer.status,
-            "has_account": volunteer.user_id is not None,
-            "invitation_url": invitation_url(token) if token else None}
+    return {
+        "id": volunteer.id,
+        "status": volunteer.status,
+        "has_account": volunteer.user_id is not None,
+        "invitation_url": invitation_url(token) if token else None,
+    }
 
 
 @bp.post("/volunteers/<int:volunteer_id>/invitation")
@@ -282,8 +351,12 @@ def post_invitation(volunteer_id: int) -> Any:
         refuse(exc)
     record_audit("volunteer_invited", "volunteer", volunteer.id)
     db.session.commit()
-    return {"id": volunteer.id, "status": volunteer.status, "has_account": True,
-            "invitation_url": invitation_url(token)}
+    return {
+        "id": volunteer.id,
+        "status": volunteer.status,
+        "has_account": True,
+        "invitation_url": invitation_url(token),
+    }
 
 
 @bp.post("/trainings")
@@ -295,8 +368,9 @@ def post_training(payload: dict[str, Any]) -> dict[str, Any]:
     """A training session with its date and attendees (volunteer ids)."""
     municipality = municipality_for(payload["gemeente"])
     try:
-        training = intake.create_training(municipality, payload["title"], payload["held_on"],
-                                          payload["attendees"], g.api_user)
+        training = intake.create_training(
+            municipality, payload["title"], payload["held_on"], payload["attendees"], g.api_user
+        )
     except VolunteerError as exc:
         refuse(exc)
     db.session.commit()
@@ -304,9 +378,18 @@ def post_training(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def training_body(training: Training) -> dict[str, Any]:
-    return {"id": training.id, "title": training.title, "held_on": training.held_on,
-            "attendees": list(db.session.scalars(select(TrainingAttendance.volunteer_id).where(
-                TrainingAttendance.training_id == training.id)))}
+    return {
+        "id": training.id,
+        "title": training.title,
+        "held_on": training.held_on,
+        "attendees": list(
+            db.session.scalars(
+                select(TrainingAttendance.volunteer_id).where(
+                    TrainingAttendance.training_id == training.id
+                )
+            )
+        ),
+    }
 
 
 @bp.get("/trainings")
@@ -315,8 +398,11 @@ def training_body(training: Training) -> dict[str, Any]:
 @bp.doc(security=BEARER)
 def get_trainings() -> list[dict[str, Any]]:
     municipality = municipality_for(request.args.get("gemeente"))
-    return [training_body(t) for t in db.session.scalars(
-        select(Training).where(Training.municipality_id == municipality.id)
-        .order_by(Training.held_on.desc()))]
-
-
+    return [
+        training_body(t)
+        for t in db.session.scalars(
+            select(Training)
+            .where(Training.municipality_id == municipality.id)
+            .order_by(Training.held_on.desc())
+        )
+    ]

@@ -25,13 +25,23 @@ def adopt_command(gemeente: str) -> None:
     if municipality is None:
         raise click.ClickException(f"municipality {gemeente} has not been imported")
     linked = select(Volunteer.user_id).where(Volunteer.user_id.is_not(None))
-    accounts = list(db.session.scalars(select(User).where(
-        User.role == "volunteer", User.id.not_in(linked)).order_by(User.id)))
+    accounts = list(
+        db.session.scalars(
+            select(User).where(User.role == "volunteer", User.id.not_in(linked)).order_by(User.id)
+        )
+    )
     for account in accounts:
-        db.session.add(Volunteer(
-            municipality_id=municipality.id, name=account.display_name, email=account.email,
-            status="intake_done", source="staff", roles=["visitor", "caller"],
-            user_id=account.id))
+        db.session.add(
+            Volunteer(
+                municipality_id=municipality.id,
+                name=account.display_name,
+                email=account.email,
+                status="intake_done",
+                source="staff",
+                roles=["visitor", "caller"],
+                user_id=account.id,
+            )
+        )
         click.echo(f"{account.email}: in the pool; record the model-2 check, then activate")
     db.session.commit()
     click.echo(f"{len(accounts)} account(s) adopted")

@@ -19,11 +19,17 @@ class VolunteerError(ServiceError):
 def refusal_for(volunteer: Volunteer | None, who: str) -> str | None:
     """Why this volunteer may not meet residents yet, or None when they may."""
     if volunteer is None:
-        return _("%(who)s has no volunteer intake yet: record the intake and the model 2 "
-                 "check in the volunteer pool first.", who=who)
+        return _(
+            "%(who)s has no volunteer intake yet: record the intake and the model 2 "
+            "check in the volunteer pool first.",
+            who=who,
+        )
     if volunteer.model2_checked_on is None:
-        return _("The criminal-record extract (model 2) of %(who)s has not been checked: "
-                 "record the check in the volunteer pool first.", who=who)
+        return _(
+            "The criminal-record extract (model 2) of %(who)s has not been checked: "
+            "record the check in the volunteer pool first.",
+            who=who,
+        )
     if volunteer.status != "active":
         return _("%(who)s is not an active volunteer.", who=who)
     return None

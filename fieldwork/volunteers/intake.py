@@ -91,42 +91,67 @@ def _checked(about: About, municipality: Municipality) -> About:
     if phone and not PHONE_RE.match(phone):
         raise VolunteerError(_("This is not a phone number."), "phone")
     if not (email or phone):
-        raise VolunteerError(_("Leave an e-mail address or a phone number so that we can "
-                               "reach you."), "phone")
+        raise VolunteerError(
+            _("Leave an e-mail address or a phone number so that we can reach you."), "phone"
+        )
     if not about.data_consent:
-        raise VolunteerError(_("We can only keep your details with your consent."),
-                             "data_consent")
-    for values, known, field_name in ((about.availability, SLOTS, "availability"),
-                                      (about.mobility, MOBILITY, "mobility"),
-                                      (about.support, SUPPORT, "support"),
-                                      (about.roles, ROLES, "roles"),
-                                      (about.help_kinds, HELP_KINDS, "help_kinds")):
+        raise VolunteerError(_("We can only keep your details with your consent."), "data_consent")
+    for values, known, field_name in (
+        (about.availability, SLOTS, "availability"),
+        (about.mobility, MOBILITY, "mobility"),
+        (about.support, SUPPORT, "support"),
+        (about.roles, ROLES, "roles"),
+        (about.help_kinds, HELP_KINDS, "help_kinds"),
+    ):
         unknown = [v for v in values if v not in known]
         if unknown:
-            raise VolunteerError(_("Unknown choice: %(value)s.", value=unknown[0][:40]),
-                                 field_name)
+            raise VolunteerError(_("Unknown choice: %(value)s.", value=unknown[0][:40]), field_name)
     if about.neighbourhood_id is not None:
         hood = db.session.get(Neighbourhood, about.neighbourhood_id)
         if hood is None or hood.municipality_id != municipality.id:
-            raise VolunteerError(_("Choose a neighbourhood of this municipality."),
-                                 "neighbourhood_id")
-    text = {key: getattr(about, key).strip()[:2000]
-            for key in ("talents", "energy", "motivation", "experience", "support_note")}
-    return About(name=name, email=email, phone=phone, neighbourhood_id=about.neighbourhood_id,
-                 tags=words(about.tags), languages=words(about.languages),
-                 availability=list(dict.fromkeys(about.availability)),
-                 mobility=list(dict.fromkeys(about.mobility)),
-                 support=list(dict.fromkeys(about.support)),
-                 roles=list(dict.fromkeys(about.roles)),
-                 other_role=about.other_role.strip()[:120],
-                 help_kinds=list(dict.fromkeys(about.help_kinds)),
-                 data_consent=True, **text)
+            raise VolunteerError(
+                _("Choose a neighbourhood of this municipality."), "neighbourhood_id"
+            )
+    text = {
+        key: getattr(about, key).strip()[:2000]
+        for key in ("talents", "energy", "motivation", "experience", "support_note")
+    }
+    return About(
+        name=name,
+        email=email,
+        phone=phone,
+        neighbourhood_id=about.neighbourhood_id,
+        tags=words(about.tags),
+        languages=words(about.languages),
+        availability=list(dict.fromkeys(about.availability)),
+        mobility=list(dict.fromkeys(about.mobility)),
+        support=list(dict.fromkeys(about.support)),
+        roles=list(dict.fromkeys(about.roles)),
+        other_role=about.other_role.strip()[:120],
+        help_kinds=list(dict.fromkeys(about.help_kinds)),
+        data_consent=True,
+        **text,
+    )
 
 
 def _apply(volunteer: Volunteer, about: About) -> None:
-    for key in ("name", "neighbourhood_id", "talents", "tags", "energy", "motivation",
-                "experience", "languages", "availability", "mobility", "support",
-                "support_note", "roles", "other_role", "help_kinds"):
+    for key in (
+        "name",
+        "neighbourhood_id",
+        "talents",
+        "tags",
+        "energy",
+        "motivation",
+        "experience",
+        "languages",
+        "availability",
+        "mobility",
+        "support",
+        "support_note",
+        "roles",
+        "other_role",
+        "help_kinds",
+    ):
         setattr(volunteer, key, getattr(about, key))
     volunteer.email, volunteer.phone = about.email or None, about.phone or None
     if volunteer.data_consent_at is None:
@@ -136,18 +161,23 @@ def _apply(volunteer: Volunteer, about: About) -> None:
 def _same_candidate(municipality: Municipality, about: About) -> Volunteer | None:
     """A double tap or a second try of the same person: the candidate they already are."""
     key = name_key(about.name)
-    for candidate in db.session.scalars(select(Volunteer).where(
+    for candidate in db.session.scalars(
+        select(Volunteer).where(
             Volunteer.municipality_id == municipality.id,
-            Volunteer.status.in_(("candidate", "intake_done", "active", "paused")))):
+            Volunteer.status.in_(("candidate", "intake_done", "active", "paused")),
+        )
+    ):
         same_contact = (about.email and candidate.email == about.email) or (
-            about.phone and candidate.phone == about.phone)
+            about.phone and candidate.phone == about.phone
+        )
         if same_contact and name_key(candidate.name) == key:
             return candidate
     return None
 
 
-def submit_candidate(municipality: Municipality, about: About,
-                     source: str = "public_form") -> tuple[Volunteer, bool]:
+def submit_candidate(
+    municipality: Municipality, about: About, source: str = "public_form"
+) -> tuple[Volunteer, bool]:
     """A new candidate for the coordinator to follow up. The same person again (same name
     and e-mail or phone) is not added twice: (their record, False)."""
     about = _checked(about, municipality)
@@ -174,16 +204,19 @@ def record_intake(volunteer: Volunteer, about: About, user: User) -> Volunteer:
     return volunteer
 
 
-def record_model2(volunteer: Volunteer, checked_on: date, user: User,
-                  today: date | None = None) -> None:
+def record_model2(
+    volunteer: Volunteer, checked_on: date, user: User, today: date | None = None
+) -> None:
     """The coordinator saw the criminal-record extract (model 2) dated ``checked_on``."""
     today = today or utcnow().date()
     if checked_on > today:
-        raise VolunteerError(_("The date of the check cannot be in the future."),
-                             "model2_checked_on")
+        raise VolunteerError(
+            _("The date of the check cannot be in the future."), "model2_checked_on"
+        )
     if checked_on < today - timedelta(days=365 * 5):
-        raise VolunteerError(_("This extract is more than five years old: ask for a new "
-                               "one."), "model2_checked_on")
+        raise VolunteerError(
+            _("This extract is more than five years old: ask for a new one."), "model2_checked_on"
+        )
     volunteer.model2_checked_on, volunteer.model2_checked_by_id = checked_on, user.id
     db.session.flush()
 
@@ -202,18 +235,27 @@ def change_status(volunteer: Volunteer, status: str, user: User) -> str | None:
     if status == volunteer.status:
         return None
     if status not in STATUS_MOVES[volunteer.status]:
-        raise VolunteerError(_("A volunteer cannot go from '%(old)s' to '%(new)s'.",
-                               old=VOLUNTEER_STATUSES[volunteer.status],
-                               new=VOLUNTEER_STATUSES[status]), "status", 409)
+        raise VolunteerError(
+            _(
+                "A volunteer cannot go from '%(old)s' to '%(new)s'.",
+                old=VOLUNTEER_STATUSES[volunteer.status],
+                new=VOLUNTEER_STATUSES[status],
+            ),
+            "status",
+            409,
+        )
     token = None
     if status == "active":
         if not volunteer.roles:
             raise VolunteerError(_("Record the roles this volunteer takes up first."), "roles")
-        if (set(volunteer.roles) & ROLES_MEETING_RESIDENTS
-                and volunteer.model2_checked_on is None):
-            raise VolunteerError(_("Visiting, calling or helping residents needs a checked "
-                                   "criminal-record extract (model 2) first."),
-                                 "model2_checked_on")
+        if set(volunteer.roles) & ROLES_MEETING_RESIDENTS and volunteer.model2_checked_on is None:
+            raise VolunteerError(
+                _(
+                    "Visiting, calling or helping residents needs a checked "
+                    "criminal-record extract (model 2) first."
+                ),
+                "model2_checked_on",
+            )
         if set(volunteer.roles) & ROLES_WITH_ACCOUNT:
             token = _account_for(volunteer, user)
     else:
@@ -232,9 +274,13 @@ def _step_back(volunteer: Volunteer, status: str, user: User) -> None:
     from fieldwork.volunteers.matching import end_matches_of
 
     now = utcnow()
-    for invitation in db.session.scalars(select(Invitation).where(
-            Invitation.volunteer_id == volunteer.id, Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None))):
+    for invitation in db.session.scalars(
+        select(Invitation).where(
+            Invitation.volunteer_id == volunteer.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ):
         invitation.revoked_at = now
     account = volunteer.user
     if account is not None and status in ("paused", "stopped"):
@@ -245,8 +291,11 @@ def _step_back(volunteer: Volunteer, status: str, user: User) -> None:
                 address.volunteer_id, address.partner_id = address.partner_id, None
             else:
                 unassign([address])
-        for target in db.session.scalars(select(CallTarget).where(
-                CallTarget.caller_id == account.id, CallTarget.status == "to_call")):
+        for target in db.session.scalars(
+            select(CallTarget).where(
+                CallTarget.caller_id == account.id, CallTarget.status == "to_call"
+            )
+        ):
             target.caller_id = None
     if status == "stopped":
         end_matches_of(volunteer, user)
@@ -261,20 +310,23 @@ def _account_for(volunteer: Volunteer, user: User) -> str | None:
         volunteer.user.active = True
         return None if volunteer.user.last_login_at else create_invitation(volunteer, user)
     if not volunteer.email:
-        raise VolunteerError(_("A visitor or caller gets an account: record an e-mail "
-                               "address first."), "email")
+        raise VolunteerError(
+            _("A visitor or caller gets an account: record an e-mail address first."), "email"
+        )
     existing = find_user_by_email(volunteer.email)
     if existing is not None:
         linked = db.session.scalar(select(Volunteer.id).where(Volunteer.user_id == existing.id))
         if existing.role != "volunteer" or linked is not None:
-            raise VolunteerError(_("Another account already uses this e-mail address."),
-                                 "email", 409)
+            raise VolunteerError(
+                _("Another account already uses this e-mail address."), "email", 409
+            )
         volunteer.user = existing
         existing.active = True
         return None
     try:
-        account = create_user(volunteer.email, "volunteer", secrets.token_urlsafe(24),
-                              name=volunteer.name[:120])
+        account = create_user(
+            volunteer.email, "volunteer", secrets.token_urlsafe(24), name=volunteer.name[:120]
+        )
     except AccountError as exc:
         raise VolunteerError(str(exc), "email") from exc
     volunteer.user = account
@@ -287,14 +339,24 @@ def create_invitation(volunteer: Volunteer, user: User) -> str:
     if volunteer.user is None:
         raise VolunteerError(_("This volunteer has no account."), "status", 409)
     now = utcnow()
-    for earlier in db.session.scalars(select(Invitation).where(
-            Invitation.volunteer_id == volunteer.id, Invitation.used_at.is_(None),
-            Invitation.revoked_at.is_(None))):
+    for earlier in db.session.scalars(
+        select(Invitation).where(
+            Invitation.volunteer_id == volunteer.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ):
         earlier.revoked_at = now
     token = secrets.token_urlsafe(24)
-    db.session.add(Invitation(volunteer_id=volunteer.id, user_id=volunteer.user.id,
-                              token_hash=hash_token(token), created_by_id=user.id,
-                              expires_at=now + timedelta(days=INVITATION_DAYS)))
+    db.session.add(
+        Invitation(
+            volunteer_id=volunteer.id,
+            user_id=volunteer.user.id,
+            token_hash=hash_token(token),
+            created_by_id=user.id,
+            expires_at=now + timedelta(days=INVITATION_DAYS),
+        )
+    )
     db.session.flush()
     return token
 
@@ -326,42 +388,63 @@ def visit_and_call_leads(municipality: Municipality) -> list[Signal]:
     from fieldwork.signals.models import Consent, Resident
 
     taken = select(Volunteer.lead_signal_id).where(Volunteer.lead_signal_id.is_not(None))
-    return list(db.session.scalars(
-        select(Signal).join(Resident, Resident.id == Signal.resident_id)
-        .join(Consent, Consent.id == Signal.consent_id)  # withdrawn: no longer a lead
-        .where(Signal.theme == "vrijwilliger", Resident.municipality_id == municipality.id,
-               Consent.withdrawn_at.is_(None), Signal.id.not_in(taken))
-        .order_by(Signal.created_at)))
+    return list(
+        db.session.scalars(
+            select(Signal)
+            .join(Resident, Resident.id == Signal.resident_id)
+            .join(Consent, Consent.id == Signal.consent_id)  # withdrawn: no longer a lead
+            .where(
+                Signal.theme == "vrijwilliger",
+                Resident.municipality_id == municipality.id,
+                Consent.withdrawn_at.is_(None),
+                Signal.id.not_in(taken),
+            )
+            .order_by(Signal.created_at)
+        )
+    )
 
 
 def candidate_from_lead(signal: Signal, user: User) -> Volunteer:
     """A candidate from a lead: the resident's name, phone and neighbourhood."""
     resident = signal.resident
     consent = signal.consent
-    if resident is None or signal.theme != "vrijwilliger" or consent is None or \
-            consent.withdrawn_at is not None:
-        raise VolunteerError(_("This signal is not a lead of someone who wants to help."),
-                             "signal_id", 404)
+    if (
+        resident is None
+        or signal.theme != "vrijwilliger"
+        or consent is None
+        or consent.withdrawn_at is not None
+    ):
+        raise VolunteerError(
+            _("This signal is not a lead of someone who wants to help."), "signal_id", 404
+        )
     if db.session.scalar(select(Volunteer.id).where(Volunteer.lead_signal_id == signal.id)):
         raise VolunteerError(_("This lead is already in the pool."), "signal_id", 409)
     source = signal.source if signal.source in ("visit", "call") else "staff"
-    volunteer = Volunteer(municipality_id=resident.municipality_id, source=source,
-                          status="candidate", name=resident.name, phone=resident.phone,
-                          neighbourhood_id=resident.neighbourhood_id, lead_signal_id=signal.id,
-                          # they agreed to be contacted; the intake asks to keep the data
-                          data_consent_at=None)
+    volunteer = Volunteer(
+        municipality_id=resident.municipality_id,
+        source=source,
+        status="candidate",
+        name=resident.name,
+        phone=resident.phone,
+        neighbourhood_id=resident.neighbourhood_id,
+        lead_signal_id=signal.id,
+        # they agreed to be contacted; the intake asks to keep the data
+        data_consent_at=None,
+    )
     db.session.add(volunteer)
     db.session.flush()
     return volunteer
 
 
-def create_training(municipality: Municipality, title: str, held_on: date,
-                    volunteer_ids: list[int], user: User) -> Training:
+def create_training(
+    municipality: Municipality, title: str, held_on: date, volunteer_ids: list[int], user: User
+) -> Training:
     title = " ".join(title.split())
     if not title:
         raise VolunteerError(_("Give the training a title."), "title")
-    training = Training(municipality_id=municipality.id, title=title[:160], held_on=held_on,
-                        created_by_id=user.id)
+    training = Training(
+        municipality_id=municipality.id, title=title[:160], held_on=held_on, created_by_id=user.id
+    )
     db.session.add(training)
     db.session.flush()
     set_attendees(training, volunteer_ids)
@@ -370,27 +453,43 @@ def create_training(municipality: Municipality, title: str, held_on: date,
 
 def set_attendees(training: Training, volunteer_ids: list[int]) -> None:
     ids = set(volunteer_ids)
-    found = set(db.session.scalars(select(Volunteer.id).where(
-        Volunteer.id.in_(ids), Volunteer.municipality_id == training.municipality_id)))
+    found = set(
+        db.session.scalars(
+            select(Volunteer.id).where(
+                Volunteer.id.in_(ids), Volunteer.municipality_id == training.municipality_id
+            )
+        )
+    )
     if found != ids:
-        raise VolunteerError(_("Choose attendees from this municipality's pool."),
-                             "attendees")
-    present = set(db.session.scalars(select(TrainingAttendance.volunteer_id).where(
-        TrainingAttendance.training_id == training.id)))
+        raise VolunteerError(_("Choose attendees from this municipality's pool."), "attendees")
+    present = set(
+        db.session.scalars(
+            select(TrainingAttendance.volunteer_id).where(
+                TrainingAttendance.training_id == training.id
+            )
+        )
+    )
     for volunteer_id in ids - present:
         db.session.add(TrainingAttendance(training_id=training.id, volunteer_id=volunteer_id))
-    for attendance in db.session.scalars(select(TrainingAttendance).where(
+    for attendance in db.session.scalars(
+        select(TrainingAttendance).where(
             TrainingAttendance.training_id == training.id,
-            TrainingAttendance.volunteer_id.in_(present - ids))):
+            TrainingAttendance.volunteer_id.in_(present - ids),
+        )
+    ):
         db.session.delete(attendance)
     db.session.flush()
 
 
 def trainings_of(volunteer: Volunteer) -> list[Training]:
-    return list(db.session.scalars(
-        select(Training).join(TrainingAttendance)
-        .where(TrainingAttendance.volunteer_id == volunteer.id)
-        .order_by(Training.held_on.desc())))
+    return list(
+        db.session.scalars(
+            select(Training)
+            .join(TrainingAttendance)
+            .where(TrainingAttendance.volunteer_id == volunteer.id)
+            .order_by(Training.held_on.desc())
+        )
+    )
 
 
 def model2_age_days(volunteer: Volunteer, today: date | None = None) -> int | None:

@@ -35,42 +35,65 @@ from fieldwork.volunteers.models import BuurtgezelMatch, BuurtgezelRequest, Volu
 bp = Blueprint("api_buurtgezel", __name__, url_prefix="/api/v1", description="Buurtgezellen")
 BEARER = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
-IDEMPOTENCY = [{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
-                "required": False}]
+IDEMPOTENCY = [
+    {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
+]
 
 
 def resident_body(resident: Resident) -> dict[str, Any]:
-    return {"id": resident.id, "name": resident.name, "street": resident.street,
-            "house_number": resident.house_number, "postcode": resident.postcode,
-            "phone": resident.phone, "birth_year": resident.birth_year}
+    return {
+        "id": resident.id,
+        "name": resident.name,
+        "street": resident.street,
+        "house_number": resident.house_number,
+        "postcode": resident.postcode,
+        "phone": resident.phone,
+        "birth_year": resident.birth_year,
+    }
 
 
 def match_body(match: BuurtgezelMatch) -> dict[str, Any]:
-    return {"id": match.id, "request_id": match.request_id,
-            "volunteer": {"id": match.volunteer.id, "name": match.volunteer.name},
-            "matched_by": match.matched_by.email, "matched_at": match.matched_at,
-            "resident_informed_at": match.resident_informed_at,
-            "volunteer_informed_at": match.volunteer_informed_at,
-            "volunteer_informed_by": (match.details or {}).get("volunteer_informed_by",
-                                                                "contact_person"),
-            "follow_up_on": match.follow_up_on, "follow_up_sent_at": match.follow_up_sent_at,
-            "followed_up_at": match.followed_up_at, "follow_up_result": match.follow_up_result,
-            "follow_up_note": match.follow_up_note, "ended_at": match.ended_at,
-            "details": match.details or {}}
+    return {
+        "id": match.id,
+        "request_id": match.request_id,
+        "volunteer": {"id": match.volunteer.id, "name": match.volunteer.name},
+        "matched_by": match.matched_by.email,
+        "matched_at": match.matched_at,
+        "resident_informed_at": match.resident_informed_at,
+        "volunteer_informed_at": match.volunteer_informed_at,
+        "volunteer_informed_by": (match.details or {}).get(
+            "volunteer_informed_by", "contact_person"
+        ),
+        "follow_up_on": match.follow_up_on,
+        "follow_up_sent_at": match.follow_up_sent_at,
+        "followed_up_at": match.followed_up_at,
+        "follow_up_result": match.follow_up_result,
+        "follow_up_note": match.follow_up_note,
+        "ended_at": match.ended_at,
+        "details": match.details or {},
+    }
 
 
 def request_body(request: BuurtgezelRequest) -> dict[str, Any]:
     current = matching.current_match(request)
-    return {"id": request.id, "status": request.status, "source": request.source,
-            "resident": resident_body(request.resident),
-            "neighbourhood": {"id": request.neighbourhood.id,
-                              "name": request.neighbourhood.name},
-            "help_kinds": request.help_kinds, "availability": request.availability,
-            "languages": request.languages, "note": request.note,
-            "signal_id": request.signal_id, "case_id": request.case_id,
-            "created_at": request.created_at, "waiting_days": matching.waiting_days(request),
-            "outcome_note": request.outcome_note, "closed_at": request.closed_at,
-            "match": match_body(current) if current else None}
+    return {
+        "id": request.id,
+        "status": request.status,
+        "source": request.source,
+        "resident": resident_body(request.resident),
+        "neighbourhood": {"id": request.neighbourhood.id, "name": request.neighbourhood.name},
+        "help_kinds": request.help_kinds,
+        "availability": request.availability,
+        "languages": request.languages,
+        "note": request.note,
+        "signal_id": request.signal_id,
+        "case_id": request.case_id,
+        "created_at": request.created_at,
+        "waiting_days": matching.waiting_days(request),
+        "outcome_note": request.outcome_note,
+        "closed_at": request.closed_at,
+        "match": match_body(current) if current else None,
+    }
 
 
 def _request_or_404(request_id: int) -> BuurtgezelRequest:
@@ -105,19 +128,30 @@ def post_request(payload: dict[str, Any]) -> dict[str, Any]:
     try:
         if payload["signal_id"] is not None:
             signal = db.session.get(Signal, payload["signal_id"])
-            if signal is None or (signal.resident is not None
-                                  and not matching.may_handle(user, signal.resident)):
+            if signal is None or (
+                signal.resident is not None and not matching.may_handle(user, signal.resident)
+            ):
                 _unknown("signal_id", "No such signal.")
             request = matching.request_from_signal(
-                signal, user, payload["help_kinds"], payload["availability"],
-                payload["languages"], payload["note"])
+                signal,
+                user,
+                payload["help_kinds"],
+                payload["availability"],
+                payload["languages"],
+                payload["note"],
+            )
         else:
             resident = db.session.get(Resident, payload["resident_id"])
             if resident is None or not matching.may_handle(user, resident):
                 _unknown("resident_id", "No such resident.")
             request = matching.request_for_resident(
-                resident, user, payload["help_kinds"], payload["availability"],
-                payload["languages"], payload["note"] or "")
+                resident,
+                user,
+                payload["help_kinds"],
+                payload["availability"],
+                payload["languages"],
+                payload["note"] or "",
+            )
     except VolunteerError as exc:
         refuse(exc)
     body = request_body(request)
@@ -133,11 +167,19 @@ def post_request(payload: dict[str, Any]) -> dict[str, Any]:
 def list_requests(args: dict[str, Any]) -> dict[str, Any]:
     """Requests of one status (default `open`: waiting for a match, longest waiting
     first, with the days waited)."""
-    requests = [r for r in matching.list_requests(args["status"])
-                if matching.may_handle(g.api_user, r.resident)]
+    requests = [
+        r
+        for r in matching.list_requests(args["status"])
+        if matching.may_handle(g.api_user, r.resident)
+    ]
     items = [request_body(r) for r in requests]
-    record_audit("buurtgezel_requests_listed", "buurtgezel_request", None,
-                 ids=[r.id for r in requests], status=args["status"])
+    record_audit(
+        "buurtgezel_requests_listed",
+        "buurtgezel_request",
+        None,
+        ids=[r.id for r in requests],
+        status=args["status"],
+    )
     db.session.commit()
     return {"items": items}
 
@@ -150,8 +192,12 @@ def get_request(request_id: int) -> dict[str, Any]:
     """One request with the resident, its current match and the days waited."""
     request = _request_or_404(request_id)
     body = request_body(request)
-    record_audit("buurtgezel_request_viewed", "buurtgezel_request", request.id,
-                 resident_id=request.resident_id)
+    record_audit(
+        "buurtgezel_request_viewed",
+        "buurtgezel_request",
+        request.id,
+        resident_id=request.resident_id,
+    )
     db.session.commit()
     return body
 
@@ -167,16 +213,26 @@ def get_suggestions(args: dict[str, Any], request_id: int) -> dict[str, Any]:
     matches. Only active buurtgezellen whose model 2 was checked; never one already matched
     to this request."""
     request = _request_or_404(request_id)
-    items = [{"volunteer": {"id": s.volunteer.id, "name": s.volunteer.name},
-              "neighbourhood": s.volunteer.neighbourhood.name
-              if s.volunteer.neighbourhood else None,
-              "score": s.score, "reasons": s.reasons,
-              "same_neighbourhood": s.same_neighbourhood,
-              "shared_help_kinds": s.shared_help_kinds, "shared_slots": s.shared_slots,
-              "shared_languages": s.shared_languages, "active_matches": s.active_matches}
-             for s in matching.suggestions(request, args["limit"])]
-    record_audit("buurtgezel_suggestions_viewed", "buurtgezel_request", request.id,
-                 volunteers=[i["volunteer"]["id"] for i in items])
+    items = [
+        {
+            "volunteer": {"id": s.volunteer.id, "name": s.volunteer.name},
+            "neighbourhood": s.volunteer.neighbourhood.name if s.volunteer.neighbourhood else None,
+            "score": s.score,
+            "reasons": s.reasons,
+            "same_neighbourhood": s.same_neighbourhood,
+            "shared_help_kinds": s.shared_help_kinds,
+            "shared_slots": s.shared_slots,
+            "shared_languages": s.shared_languages,
+            "active_matches": s.active_matches,
+        }
+        for s in matching.suggestions(request, args["limit"])
+    ]
+    record_audit(
+        "buurtgezel_suggestions_viewed",
+        "buurtgezel_request",
+        request.id,
+        volunteers=[i["volunteer"]["id"] for i in items],
+    )
     db.session.commit()
     return {"request_id": request.id, "items": items}
 
@@ -201,9 +257,9 @@ def post_match(payload: dict[str, Any]) -> Response:
         if volunteer is None:
             _unknown("volunteer_id", "No such volunteer.")
         try:
-            match = matching.make_match(request, volunteer, user,
-                                        payload["resident_informed"],
-                                        payload["follow_up_weeks"])
+            match = matching.make_match(
+                request, volunteer, user, payload["resident_informed"], payload["follow_up_weeks"]
+            )
         except VolunteerError as exc:
             refuse(exc)
         return BuurtgezelMatchSchema().dump(match_body(match)), 201
@@ -217,12 +273,13 @@ def post_match(payload: dict[str, Any]) -> Response:
 @bp.response(200, BuurtgezelMatchSchema)
 @bp.doc(security=BEARER)
 def post_follow_up(payload: dict[str, Any], match_id: int) -> dict[str, Any]:
-    """"Loopt het goed?": `going_well` (next follow-up in 4 weeks or `follow_up_weeks`),
+    """ "Loopt het goed?": `going_well` (next follow-up in 4 weeks or `follow_up_weeks`),
     `needs_attention` (again in a week), `ended` (the request waits for a match again)."""
     match = _match_or_404(match_id)
     try:
-        matching.record_follow_up(match, payload["result"], payload["note"], g.api_user,
-                                  payload["follow_up_weeks"])
+        matching.record_follow_up(
+            match, payload["result"], payload["note"], g.api_user, payload["follow_up_weeks"]
+        )
     except VolunteerError as exc:
         refuse(exc)
     body = match_body(match)
@@ -250,14 +307,21 @@ def post_other_solution(payload: dict[str, Any], request_id: int) -> dict[str, A
 
 def my_match_body(match: BuurtgezelMatch) -> dict[str, Any]:
     request, contact = match.request, match.matched_by
-    return {"id": match.id,
-            "resident": {"name": request.resident.name, "phone": request.resident.phone,
-                         "street": request.resident.street,
-                         "house_number": request.resident.house_number,
-                         "postcode": request.resident.postcode},
-            "help_kinds": request.help_kinds, "availability": request.availability,
-            "languages": request.languages, "matched_at": match.matched_at,
-            "contact_person": {"name": contact.display_name, "email": contact.email}}
+    return {
+        "id": match.id,
+        "resident": {
+            "name": request.resident.name,
+            "phone": request.resident.phone,
+            "street": request.resident.street,
+            "house_number": request.resident.house_number,
+            "postcode": request.resident.postcode,
+        },
+        "help_kinds": request.help_kinds,
+        "availability": request.availability,
+        "languages": request.languages,
+        "matched_at": match.matched_at,
+        "contact_person": {"name": contact.display_name, "email": contact.email},
+    }
 
 
 @bp.get("/buurtgezel/my-matches")
@@ -268,8 +332,9 @@ def my_matches() -> dict[str, Any]:
     """The volunteer's own current matches: whom to help, with what, and whom to ask.
     Nothing about other volunteers or the resident's case."""
     matches = matching.my_matches(g.api_user)
-    record_audit("buurtgezel_my_matches_viewed", "buurtgezel_match", None,
-                 ids=[m.id for m in matches])
+    record_audit(
+        "buurtgezel_my_matches_viewed", "buurtgezel_match", None, ids=[m.id for m in matches]
+    )
     items = [my_match_body(m) for m in matches]
     db.session.commit()
     return {"items": items}

@@ -19,31 +19,52 @@ WEEKS = ma.validate.Range(1, MAX_FOLLOW_UP_WEEKS)
 
 
 class BuurtgezelRequestInSchema(ma.Schema):
-    resident_id = ma.fields.Integer(load_default=None, strict=True, validate=ID, metadata={
-        "description": "the resident (from a case); or give signal_id"})
-    signal_id = ma.fields.Integer(load_default=None, strict=True, validate=ID, metadata={
-        "description": "a buurtgezel signal from a visit or call (with consent)"})
-    help_kinds = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(list(HELP_KINDS))),
-                                load_default=list, validate=ma.validate.Length(max=20))
-    availability = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(SLOTS)),
-                                  load_default=list, validate=ma.validate.Length(max=21),
-                                  metadata={"description": "slots like mon_morning"})
-    languages = ma.fields.List(ma.fields.String(validate=ma.validate.Length(1, 40)),
-                               load_default=list,
-                               validate=ma.validate.Length(max=MAX_LANGUAGES))
-    note = ma.fields.String(load_default=None, validate=ma.validate.Length(max=2000),
-                            metadata={"description": "default: the signal's note"})
+    resident_id = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=ID,
+        metadata={"description": "the resident (from a case); or give signal_id"},
+    )
+    signal_id = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=ID,
+        metadata={"description": "a buurtgezel signal from a visit or call (with consent)"},
+    )
+    help_kinds = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(list(HELP_KINDS))),
+        load_default=list,
+        validate=ma.validate.Length(max=20),
+    )
+    availability = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(SLOTS)),
+        load_default=list,
+        validate=ma.validate.Length(max=21),
+        metadata={"description": "slots like mon_morning"},
+    )
+    languages = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(1, 40)),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_LANGUAGES),
+    )
+    note = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=2000),
+        metadata={"description": "default: the signal's note"},
+    )
 
     @ma.validates_schema
     def one_of_them(self, data: dict[str, Any], **kwargs: object) -> None:
         if (data.get("resident_id") is None) == (data.get("signal_id") is None):
-            raise ma.ValidationError("Give either resident_id or signal_id.",
-                                     field_name="resident_id")
+            raise ma.ValidationError(
+                "Give either resident_id or signal_id.", field_name="resident_id"
+            )
 
 
 class RequestQuerySchema(ma.Schema):
-    status = ma.fields.String(load_default="open",
-                              validate=ma.validate.OneOf(list(REQUEST_STATUSES)))
+    status = ma.fields.String(
+        load_default="open", validate=ma.validate.OneOf(list(REQUEST_STATUSES))
+    )
 
 
 class BuurtgezelResidentSchema(ma.Schema):
@@ -69,8 +90,9 @@ class BuurtgezelMatchSchema(ma.Schema):
     matched_at = ma.fields.DateTime()
     resident_informed_at = ma.fields.DateTime(allow_none=True)
     volunteer_informed_at = ma.fields.DateTime(allow_none=True)
-    volunteer_informed_by = ma.fields.String(metadata={
-        "description": "app (an inbox message) or contact_person (tell them yourself)"})
+    volunteer_informed_by = ma.fields.String(
+        metadata={"description": "app (an inbox message) or contact_person (tell them yourself)"}
+    )
     follow_up_on = ma.fields.Date()
     follow_up_sent_at = ma.fields.DateTime(allow_none=True)
     followed_up_at = ma.fields.DateTime(allow_none=True)
@@ -93,12 +115,16 @@ class BuurtgezelRequestSchema(ma.Schema):
     signal_id = ma.fields.Integer(allow_none=True)
     case_id = ma.fields.Integer(allow_none=True)
     created_at = ma.fields.DateTime()
-    waiting_days = ma.fields.Integer(allow_none=True, metadata={
-        "description": "days waiting for a match; null when not waiting"})
+    waiting_days = ma.fields.Integer(
+        allow_none=True, metadata={"description": "days waiting for a match; null when not waiting"}
+    )
     outcome_note = ma.fields.String()
     closed_at = ma.fields.DateTime(allow_none=True)
-    match = ma.fields.Nested(BuurtgezelMatchSchema, allow_none=True, metadata={
-        "description": "the current match, if any"})
+    match = ma.fields.Nested(
+        BuurtgezelMatchSchema,
+        allow_none=True,
+        metadata={"description": "the current match, if any"},
+    )
 
 
 class BuurtgezelRequestsSchema(ma.Schema):
@@ -129,24 +155,29 @@ class SuggestionQuerySchema(ma.Schema):
 class BuurtgezelMatchInSchema(ma.Schema):
     request_id = ma.fields.Integer(required=True, strict=True, validate=ID)
     volunteer_id = ma.fields.Integer(required=True, strict=True, validate=ID)
-    resident_informed = ma.fields.Boolean(load_default=False, metadata={
-        "description": "the contact person already told the resident"})
-    follow_up_weeks = ma.fields.Integer(load_default=FOLLOW_UP_WEEKS, strict=True,
-                                        validate=WEEKS)
+    resident_informed = ma.fields.Boolean(
+        load_default=False, metadata={"description": "the contact person already told the resident"}
+    )
+    follow_up_weeks = ma.fields.Integer(load_default=FOLLOW_UP_WEEKS, strict=True, validate=WEEKS)
 
 
 class FollowUpInSchema(ma.Schema):
-    result = ma.fields.String(required=True,
-                              validate=ma.validate.OneOf(list(FOLLOW_UP_RESULTS)))
+    result = ma.fields.String(required=True, validate=ma.validate.OneOf(list(FOLLOW_UP_RESULTS)))
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
-    follow_up_weeks = ma.fields.Integer(load_default=None, strict=True, validate=WEEKS,
-                                        metadata={"description": "the next follow-up; "
-                                                  "default 4 (going well) or 1 (attention)"})
+    follow_up_weeks = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=WEEKS,
+        metadata={"description": "the next follow-up; default 4 (going well) or 1 (attention)"},
+    )
 
 
 class OtherSolutionInSchema(ma.Schema):
-    note = ma.fields.String(required=True, validate=ma.validate.Length(1, 2000), metadata={
-        "description": "which other solution was found"})
+    note = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(1, 2000),
+        metadata={"description": "which other solution was found"},
+    )
 
 
 class HelpedResidentSchema(ma.Schema):
@@ -171,8 +202,9 @@ class MyMatchSchema(ma.Schema):
     availability = ma.fields.List(ma.fields.String())
     languages = ma.fields.List(ma.fields.String())
     matched_at = ma.fields.DateTime()
-    contact_person = ma.fields.Nested(ContactSchema, metadata={
-        "description": "who made the match and stays reachable"})
+    contact_person = ma.fields.Nested(
+        ContactSchema, metadata={"description": "who made the match and stays reachable"}
+    )
 
 
 class MyMatchesSchema(ma.Schema):

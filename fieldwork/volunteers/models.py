@@ -33,8 +33,9 @@ class Volunteer(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
-    neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhoods.id"),
-                                                         index=True)
+    neighbourhood_id: Mapped[int | None] = mapped_column(
+        ForeignKey("neighbourhoods.id"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -82,8 +83,9 @@ class Training(db.Model):
 class TrainingAttendance(db.Model):
     __tablename__ = "training_attendances"
 
-    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    training_id: Mapped[int] = mapped_column(
+        ForeignKey("trainings.id", ondelete="CASCADE"), primary_key=True
+    )
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), primary_key=True)
 
     training: Mapped[Training] = relationship()
@@ -116,9 +118,13 @@ class BuurtgezelRequest(db.Model):
     __tablename__ = "buurtgezel_requests"
     __table_args__ = (
         # one open request per resident: a second visit adds nothing twice
-        Index("uq_buurtgezel_requests_open_per_resident", "resident_id", unique=True,
-              postgresql_where=text("status IN ('open', 'matched')"),
-              sqlite_where=text("status IN ('open', 'matched')")),
+        Index(
+            "uq_buurtgezel_requests_open_per_resident",
+            "resident_id",
+            unique=True,
+            postgresql_where=text("status IN ('open', 'matched')"),
+            sqlite_where=text("status IN ('open', 'matched')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,5 +174,3 @@ class BuurtgezelMatch(db.Model):
     request: Mapped[BuurtgezelRequest] = relationship()
     volunteer: Mapped[Volunteer] = relationship()
     matched_by: Mapped[User] = relationship(foreign_keys=[matched_by_id])
-
-

@@ -37,8 +37,9 @@ def _json_has(column: Any, value: str) -> Any:
     return cast(column, String).like(f"%{encoded}%", escape="!")
 
 
-def search_volunteers(municipality: Municipality, wanted: PoolFilter,
-                      page: int = 1) -> tuple[list[Volunteer], int]:
+def search_volunteers(
+    municipality: Municipality, wanted: PoolFilter, page: int = 1
+) -> tuple[list[Volunteer], int]:
     """The volunteers matching every filter given, by name; and how many match in all."""
     query = select(Volunteer).where(Volunteer.municipality_id == municipality.id)
     if wanted.status:
@@ -47,11 +48,21 @@ def search_volunteers(municipality: Municipality, wanted: PoolFilter,
         query = query.where(Volunteer.status != "stopped")
     if wanted.talent.strip():
         term = f"%{_escape(wanted.talent.strip().lower()[:80])}%"
-        query = query.where(or_(*(
-            func.lower(column).like(term, escape="\\") for column in (
-                Volunteer.talents, Volunteer.experience, Volunteer.energy,
-                Volunteer.motivation, Volunteer.other_role)),
-            _json_has(Volunteer.tags, wanted.talent.strip().lower()[:40])))
+        query = query.where(
+            or_(
+                *(
+                    func.lower(column).like(term, escape="\\")
+                    for column in (
+                        Volunteer.talents,
+                        Volunteer.experience,
+                        Volunteer.energy,
+                        Volunteer.motivation,
+                        Volunteer.other_role,
+                    )
+                ),
+                _json_has(Volunteer.tags, wanted.talent.strip().lower()[:40]),
+            )
+        )
     if wanted.role:
         query = query.where(_json_has(Volunteer.roles, wanted.role))
     if wanted.neighbourhood_id is not None:
@@ -64,8 +75,13 @@ def search_volunteers(municipality: Municipality, wanted: PoolFilter,
         query = query.where(_json_has(Volunteer.languages, wanted.language.strip().lower()))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = max(1, min(page, 10_000))
-    rows = list(db.session.scalars(query.order_by(func.lower(Volunteer.name), Volunteer.id)
-                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+    rows = list(
+        db.session.scalars(
+            query.order_by(func.lower(Volunteer.name), Volunteer.id)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+    )
     return rows, total
 
 
@@ -80,7 +96,8 @@ def active_per_neighbourhood(municipality: Municipality) -> list[dict[str, Any]]
         .select_from(Volunteer)
         .outerjoin(Neighbourhood, Neighbourhood.id == Volunteer.neighbourhood_id)
         .where(Volunteer.municipality_id == municipality.id)
-        .group_by(Neighbourhood.name, Volunteer.status)).all()
+        .group_by(Neighbourhood.name, Volunteer.status)
+    ).all()
     table: dict[str, dict[str, int]] = {}
     for name, status, count in rows:
         table.setdefault(name or "", {}).setdefault(status, 0)
@@ -89,5 +106,7 @@ def active_per_neighbourhood(municipality: Municipality) -> list[dict[str, Any]]
 
 
 def count_candidates() -> int:
-    return db.session.scalar(select(func.count(Volunteer.id)).where(
-        Volunteer.status == "candidate")) or 0
+    return (
+        db.session.scalar(select(func.count(Volunteer.id)).where(Volunteer.status == "candidate"))
+        or 0
+    )

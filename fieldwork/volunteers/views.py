@@ -23,8 +23,10 @@ bp = Blueprint("volunteers", __name__)
 
 
 def neighbourhood_choices(municipality: Municipality, empty: str) -> list[tuple[str, str]]:
-    return [("", empty), *((str(n.id), n.name) for n in neighbourhoods_of(municipality)
-                           if not n.is_unlocatable)]
+    return [
+        ("", empty),
+        *((str(n.id), n.name) for n in neighbourhoods_of(municipality) if not n.is_unlocatable),
+    ]
 
 
 @bp.get("/ik-wil-helpen")
@@ -49,18 +51,28 @@ def help_form(code: str) -> str | tuple[str, int]:
     if form.validate_on_submit():
         if not looks_human(form.form_token.data, form.website.data):
             form.form_token.data = form_token()
-            return render_template("volunteers/help_form.html", form=form,
-                                   municipality=municipality, days=DAYS, parts=PARTS,
-                                   problem=_("Something went wrong with the form. Check "
-                                             "your answers and send it again.")), 422
+            return render_template(
+                "volunteers/help_form.html",
+                form=form,
+                municipality=municipality,
+                days=DAYS,
+                parts=PARTS,
+                problem=_(
+                    "Something went wrong with the form. Check your answers and send it again."
+                ),
+            ), 422
         about = intake.About(
-            name=form.name.data or "", email=form.email.data or "",
+            name=form.name.data or "",
+            email=form.email.data or "",
             phone=form.phone.data or "",
             neighbourhood_id=small_id(form.neighbourhood_id.data),
-            talents=form.talents.data or "", motivation=form.motivation.data or "",
+            talents=form.talents.data or "",
+            motivation=form.motivation.data or "",
             languages=intake.words(form.languages.data or ""),
-            availability=form.availability.data or [], roles=form.roles.data or [],
-            data_consent=bool(form.data_consent.data))
+            availability=form.availability.data or [],
+            roles=form.roles.data or [],
+            data_consent=bool(form.data_consent.data),
+        )
         try:
             intake.submit_candidate(municipality, about, "public_form")
         except VolunteerError as exc:
@@ -71,8 +83,14 @@ def help_form(code: str) -> str | tuple[str, int]:
             return render_template("volunteers/help_thanks.html", municipality=municipality)
     status = 422 if form.is_submitted() else 200
     form.form_token.data = form_token()
-    return render_template("volunteers/help_form.html", form=form, municipality=municipality,
-                           days=DAYS, parts=PARTS, problem=None), status
+    return render_template(
+        "volunteers/help_form.html",
+        form=form,
+        municipality=municipality,
+        days=DAYS,
+        parts=PARTS,
+        problem=None,
+    ), status
 
 
 @bp.route("/uitnodiging/<token>", methods=["GET", "POST"])
@@ -94,5 +112,6 @@ def invitation(token: str) -> str | Response | tuple[str, int]:
             db.session.commit()
             login_user(user)
             return redirect(url_for("home.index"))
-    return render_template("volunteers/invitation.html", form=form,
-                           name=found.volunteer.name), 422 if form.is_submitted() else 200
+    return render_template(
+        "volunteers/invitation.html", form=form, name=found.volunteer.name
+    ), 422 if form.is_submitted() else 200
