@@ -29,12 +29,17 @@ run: install
 	FIELDWORK_SESSION_COOKIE_SECURE=false FIELDWORK_REMEMBER_COOKIE_SECURE=false \
 		$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Gates first (seconds), then the suite: two processes, each with its own database, Redis db,
+# queue and worker (see tests/conftest.py).
+PYTEST_WORKERS ?= 2
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 worker: install
 	$(BIN)/celery -A worker.celery_app worker --loglevel=INFO

@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     # A Redis outage must not lock everybody out: limits pause, logins keep working.
     "RATELIMIT_SWALLOW_ERRORS": True,
     "API_TOKEN_DAYS": 30,
+    # werkzeug's method string; only the test configuration picks a cheaper one.
+    "PASSWORD_HASH_METHOD": "scrypt",
     # The public 'Ik wil helpen' form: per address, and how soon a person can have filled it
     # in (a bot posts at once; a person takes more than a few seconds).
     "HELP_FORM_RATE_LIMIT": "5 per hour;20 per day",

@@ -8,10 +8,7 @@ PostgreSQL + Redis with the real worker); the integration test starts a second w
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time as clock
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,12 +35,13 @@ from fieldwork.signals.models import Consent, Resident
 from tests.conftest import (
     ROOT,
     SESSION_ID,
-    SMTP_PORT,
-    TASK_QUEUE,
+    WORKER_LOG,
     api_token,
     bearer,
     import_areas,
     make_user,
+    start_worker,
+    stop_worker,
 )
 
 T = TypeVar("T")
@@ -52,7 +50,6 @@ NINE, TEN = time(9, 0), time(10, 0)
 NEIGHBOUR = goodmorning.Escalation(
     name="Rita Buur", phone="0470 11 22 33", relation="neighbour", consent_given=True
 )
-WORKER_LOG = ROOT / "test-artifacts" / f"worker-{SESSION_ID}.log"
 STARTUP_TICK = re.compile(rb"Task calls\.goodmorning_tick\[[^\]]+\] succeeded")
 
 
@@ -1208,37 +1205,13 @@ def test_a_starting_worker_catches_up_the_missed_days(pg_app, request, mailbox):
     _schedule_id, missed = _missed_days_set_up(pg_app, ids)
 
     # a second worker process, started the way conftest starts the first one
-    env = {
-        **os.environ,
-        "DATABASE_URL": request.getfixturevalue("pg_url"),
-        "REDIS_URL": request.getfixturevalue("redis_url"),
-        "SECRET_KEY": "worker-test-secret",
-        "FIELDWORK_TASK_QUEUE": TASK_QUEUE,
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(SMTP_PORT),
-    }
     log_path = ROOT / "test-artifacts" / f"worker-catch-up-{SESSION_ID}.log"
-    log_path.parent.mkdir(exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "worker.celery_app",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                f"--hostname=catch-up-{SESSION_ID}@%h",
-                "-Q",
-                TASK_QUEUE,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process = start_worker(
+        "catch-up",
+        request.getfixturevalue("pg_url"),
+        request.getfixturevalue("redis_url"),
+        log_path,
+    )
     try:
 
         def caught_up() -> bool:
@@ -1266,8 +1239,4 @@ def test_a_starting_worker_catches_up_the_missed_days(pg_app, request, mailbox):
         assert len(alerts(pg_app)) == len(missed)
         assert len(alert_notifications(pg_app)) == len(missed)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_worker(process)

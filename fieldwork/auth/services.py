@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -16,8 +17,16 @@ from fieldwork.db import utcnow
 from fieldwork.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
-# Compared against when the e-mail is unknown, so both paths cost the same hashing time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Compared against when the e-mail is unknown, so both paths cost the same hashing time."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 class AccountError(ValueError):
@@ -53,7 +62,7 @@ def create_user(
         role=role,
         name=name.strip(),
         organisation=organisation.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=hash_password(password),
     )
     db.session.add(user)
     db.session.flush()
@@ -62,14 +71,14 @@ def create_user(
 
 def set_password(user: User, password: str) -> None:
     validate_password(password)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None (same timing either way)."""
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
