@@ -115,7 +115,28 @@ def test_passwords_are_hashed(app):
     with app.app_context():
         stored = db.session.scalars(select(User.password_hash)).one()
     assert PASSWORD not in stored
-    assert stored.startswith(("scrypt:", "pbkdf2:"))
+    # the test configuration's cheap method; the default is scrypt (the test below)
+    assert stored.startswith("pbkdf2:sha256:1$")
+
+
+def test_the_default_password_hash_is_scrypt_and_old_hashes_still_log_in(sqlite_template, tmp_path):
+    path = tmp_path / "hashes.db"
+    shutil.copy(sqlite_template, path)
+    from fieldwork import create_app
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "x", "TESTING": True}
+    )
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    make_user(app, "volunteer")
+    make_user(_make_app(f"sqlite:///{path}"), "coordinator")  # a hash of another method
+    with app.app_context():
+        stored = dict(db.session.execute(select(User.role, User.password_hash)).tuples().all())
+    assert stored["volunteer"].startswith("scrypt:")
+    assert stored["coordinator"].startswith("pbkdf2:")
+    for email in ("volunteer@example.be", "coordinator@example.be"):
+        assert login(app.test_client(), email).status_code == 302
+    assert login(app.test_client(), "volunteer@example.be", "wrong-password!").status_code == 400
 
 
 def test_users_create_cli(app, runner):
