@@ -121,7 +121,8 @@ def new() -> str | Response | tuple[str, int]:
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
         except CallError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.name)
+            field.errors = [*field.errors, str(exc)]
     return render_template(
         "calls/new_campaign.html", form=form
     ), 400 if request.method == "POST" else 200
@@ -336,7 +337,8 @@ def new_schedule() -> str | Response | tuple[str, int]:
         except CallError as exc:
             db.session.rollback()
             field = {"consent": "resident_consent"}.get(exc.field, exc.field)
-            getattr(form, field, form.resident_id).errors.append(str(exc))
+            target = getattr(form, field, form.resident_id)
+            target.errors = [*target.errors, str(exc)]
     return render_template(
         "calls/new_schedule.html", form=form, source=source
     ), 400 if request.method == "POST" else 200

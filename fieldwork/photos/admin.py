@@ -114,7 +114,8 @@ def new() -> str | Response | tuple[str, int]:
             return redirect(url_for("photo_admin.show", assignment_id=assignment.id))
         except PhotoError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.title).errors.append(str(exc))
+            field = getattr(form, exc.field, form.title)
+            field.errors = [*field.errors, str(exc)]
     return render_template(
         "photos/admin_new.html", form=form
     ), 400 if request.method == "POST" else 200

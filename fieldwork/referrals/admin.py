@@ -88,7 +88,8 @@ def new_series() -> str | Response | tuple[str, int]:
             return redirect(url_for("cards.series_page", series_id=series.id))
         except ReferralError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.name)
+            field.errors = [*field.errors, str(exc)]
     status = 400 if request.method == "POST" else 200
     return render_template("referrals/new_series.html", form=form), status
 
@@ -286,6 +287,7 @@ def new_link() -> str | tuple[str, int]:
             return render_template("referrals/link_created.html", link=link, url=url)
         except ReferralError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.referrer_name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.referrer_name)
+            field.errors = [*field.errors, str(exc)]
     status = 400 if request.method == "POST" else 200
     return render_template("referrals/new_link.html", form=form), status

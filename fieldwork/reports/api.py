@@ -36,7 +36,7 @@ from fieldwork.reports.schemas import (
 from fieldwork.reports.theme_table import suppressed_figures
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Findings")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 READERS = (Role.COORDINATOR, Role.ANALYST)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 T = TypeVar("T")

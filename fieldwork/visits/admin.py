@@ -73,7 +73,8 @@ def new() -> str | Response | tuple[str, int]:
             return redirect(url_for("rounds.show", round_id=visit_round.id))
         except VisitError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.name)
+            field.errors = [*field.errors, str(exc)]
     status = 400 if request.method == "POST" else 200
     return render_template("visits/new_round.html", form=form), status
 
