@@ -42,6 +42,7 @@ from fieldwork.calls.models import (
 )
 from fieldwork.calls.rules import local
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import required
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.db import utcnow
@@ -111,8 +112,8 @@ def new() -> str | Response | tuple[str, int]:
                 list(form.callers.data or []),
                 form.max_attempts.data or 3,
                 form.min_gap_minutes.data or 0,
-                form.hours_from.data,
-                form.hours_until.data,
+                required(form.hours_from.data),
+                required(form.hours_until.data),
                 form.consent_text.data,
                 current_user,
             )
@@ -303,6 +304,7 @@ def new_schedule() -> str | Response | tuple[str, int]:
         form.resident_id.data = 0  # made from the campaign call below
     if form.validate_on_submit():
         try:
+            resident: Resident | None
             if source is not None and source.target is not None:
                 resident = resident_for_target(source.target)
             else:
@@ -312,8 +314,8 @@ def new_schedule() -> str | Response | tuple[str, int]:
             schedule = goodmorning.create_schedule(
                 resident,
                 list(form.weekdays.data or []),
-                form.window_from.data,
-                form.window_until.data,
+                required(form.window_from.data),
+                required(form.window_until.data),
                 list(form.callers.data or []),
                 goodmorning.Escalation(
                     form.escalation_name.data or "",
@@ -384,7 +386,10 @@ def change_schedule(schedule_id: int, action: str) -> Response:
             if not form.validate_on_submit():
                 raise CallError(_("Give the first day of the pause."), "paused_from")
             goodmorning.pause(
-                item, form.paused_from.data, form.paused_until.data, form.reason.data or ""
+                item,
+                required(form.paused_from.data),
+                form.paused_until.data,
+                form.reason.data or "",
             )
         elif action == "resume":
             goodmorning.resume(item)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -211,7 +212,7 @@ def _card_or_404(code: str) -> ReferralCard:
 
 
 def _change_card(
-    card: ReferralCard, change: Callable[[], None], action: str, done: str, **detail: object
+    card: ReferralCard, change: Callable[[], None], action: str, done: str, **detail: Any
 ) -> Response:
     """Apply one change to a card, audit it, commit, and go back to the list with a message."""
     try:
