@@ -239,10 +239,10 @@ def map_page(assignment_id: int) -> str:
     )
     pins, outside = [], 0
     for photo in photos:
-        if frame is None:
+        if frame is None or photo.lat is None or photo.lon is None:  # pinned() has both
             outside += 1
             continue
-        x, y = frame.point(photo.lat, photo.lon)  # type: ignore[arg-type]
+        x, y = frame.point(photo.lat, photo.lon)
         if not (0 <= x <= 1000 and 0 <= y <= frame.height):
             outside += 1
             continue

@@ -164,7 +164,10 @@ def _add(key: Key, amount: int = 1) -> None:
             )
             db.session.flush()
     except IntegrityError:  # another worker made the row a moment ago
-        db.session.scalar(query).value += amount  # type: ignore[union-attr]
+        row = db.session.scalar(query)
+        if row is None:  # then it was not that row the constraint refused
+            raise
+        row.value += amount
 
 
 def count_routed(signal: Signal, opened: Case | None) -> None:
