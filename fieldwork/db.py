@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, inspect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -43,7 +43,23 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
+    """The base of every model. Models subclass it directly (not ``db.Model``) so type
+    checkers see real declarative classes; ``SQLAlchemy(model_class=Base)`` in
+    ``fieldwork.extensions`` shares this registry and metadata, so ``db.metadata`` (what
+    Alembic compares against) is ``Base.metadata``. Every model names its ``__tablename__``."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __repr__(self) -> str:
+        # The same as Flask-SQLAlchemy's db.Model repr, which models had before.
+        state = inspect(self)
+        if state.transient:
+            pk = f"(transient {id(self)})"
+        elif state.pending:
+            pk = f"(pending {id(self)})"
+        else:
+            pk = ", ".join(map(str, state.identity or ()))
+        return f"<{type(self).__name__} {pk}>"
 
 
 def local_today() -> date:

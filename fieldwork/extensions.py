@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery, Task
 from flask import Flask
 from flask_babel import Babel
@@ -25,7 +27,7 @@ limiter = Limiter(get_remote_address)
 api = Api()
 
 
-def celery_init_app(app: Flask) -> Celery:
+def celery_init_app(app: Flask) -> Celery[Any]:
     """Celery bound to this Flask app: every task runs inside an app context."""
 
     class FlaskTask(Task):

@@ -28,7 +28,7 @@ from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 
 bp = Blueprint("api_areas", __name__, url_prefix="/api/v1", description="Areas and neighbourhoods")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @bp.get("/areas/resolve")

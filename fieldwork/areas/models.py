@@ -8,11 +8,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fieldwork.db import UTCDateTime, utcnow
-from fieldwork.extensions import db
+from fieldwork.db import Base, UTCDateTime, utcnow
 
 
-class Municipality(db.Model):
+class Municipality(Base):
     __tablename__ = "municipalities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,7 +27,7 @@ class Municipality(db.Model):
     )
 
 
-class SubMunicipality(db.Model):
+class SubMunicipality(Base):
     """A deelgemeente (36012B Dadizele) or the municipality's 'niet te lokaliseren' bucket."""
 
     __tablename__ = "sub_municipalities"
@@ -48,7 +47,7 @@ class SubMunicipality(db.Model):
     )
 
 
-class Neighbourhood(db.Model):
+class Neighbourhood(Base):
     """A buurt. Exactly one per municipality is the unlocatable bucket."""
 
     __tablename__ = "neighbourhoods"
@@ -70,7 +69,7 @@ class Neighbourhood(db.Model):
     )
 
 
-class Sector(db.Model):
+class Sector(Base):
     """A statistical sector (NIS9, 36012B001)."""
 
     __tablename__ = "sectors"
@@ -87,7 +86,7 @@ class Sector(db.Model):
     neighbourhood: Mapped[Neighbourhood] = relationship(back_populates="sectors")
 
 
-class Street(db.Model):
+class Street(Base):
     """The municipality's street table: street + postcode → sector."""
 
     __tablename__ = "streets"
@@ -102,7 +101,7 @@ class Street(db.Model):
     sector: Mapped[Sector] = relationship()
 
 
-class AddressFixup(db.Model):
+class AddressFixup(Base):
     """An address that could not be resolved: parked in the unlocatable bucket and listed
     for the coordinator to fix — never dropped, never guessed silently."""
 

@@ -110,7 +110,10 @@ def _polygon_index() -> _PolygonIndex:
             .where(SubMunicipality.geometry.is_not(None))
             .order_by(SubMunicipality.code)
         ).all()
-        cache["key"], cache["index"] = key, _PolygonIndex([(r[0], r[1]) for r in rows])
+        cache["key"], cache["index"] = (
+            key,
+            _PolygonIndex([(r[0], r[1]) for r in rows if r[1] is not None]),
+        )
     return cache["index"]
 
 
@@ -257,10 +260,10 @@ def place_in_municipality(
 ) -> Resolution:
     """``found`` (what :func:`resolve` gave) if it is a sure place in ``municipality``;
     otherwise a fix-up, with the majority guess or the bucket."""
-    inside = found is not None and found.municipality.id == municipality.id
-    if inside and not found.ambiguous:
-        return found
-    if inside:
+    inside = found if found is not None and found.municipality.id == municipality.id else None
+    if inside is not None and not inside.ambiguous:
+        return inside
+    if inside is not None:
         reason = "point in a sub-municipality split over neighbourhoods: check the guess"
     elif found is not None:
         reason = "resolved outside this municipality"
@@ -280,13 +283,13 @@ def place_in_municipality(
     )
     db.session.add(fixup)
     db.session.flush()
-    if inside:  # keep the majority guess, but on the coordinator's list
+    if inside is not None:  # keep the majority guess, but on the coordinator's list
         return Resolution(
-            found.municipality,
-            found.sub_municipality,
-            found.neighbourhood,
+            inside.municipality,
+            inside.sub_municipality,
+            inside.neighbourhood,
             None,
-            found.resolved_by,
+            inside.resolved_by,
             fixup,
             ambiguous=True,
         )

@@ -63,7 +63,7 @@ def _sector_choices(neighbourhood: Neighbourhood) -> list[Sector]:
 
 @bp.route("/neighbourhoods/<int:neighbourhood_id>", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
-def edit(neighbourhood_id: int) -> str | Response:
+def edit(neighbourhood_id: int) -> str | tuple[str, int] | Response:
     neighbourhood = _neighbourhood_or_404(neighbourhood_id)
     name_form = NeighbourhoodNameForm(prefix="name", obj=neighbourhood)
     sectors_form = SectorsForm(prefix="sectors")
@@ -123,7 +123,7 @@ def edit(neighbourhood_id: int) -> str | Response:
 
 @bp.route("/<code>/new", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
-def new(code: str) -> str | Response:
+def new(code: str) -> str | tuple[str, int] | Response:
     municipality = get_municipality(code)
     if municipality is None:
         abort(404)
@@ -169,7 +169,7 @@ def delete(neighbourhood_id: int) -> Response:
 
 @bp.route("/fixups", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
-def fixups() -> str | Response:
+def fixups() -> str | tuple[str, int] | Response:
     form = FixupForm()
     status = 200
     if request.method == "POST":

@@ -35,7 +35,7 @@ class NewUserForm(FlaskForm):
 
 @bp.route("/", methods=["GET", "POST"])
 @roles_required("coordinator")
-def index() -> str | Response:
+def index() -> str | tuple[str, int] | Response:
     form = NewUserForm()
     if form.validate_on_submit():
         try:

@@ -18,7 +18,7 @@ from fieldwork.extensions import db, limiter
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/v1", description="Tokens and accounts")
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @bp.post("/auth/token")

@@ -7,13 +7,12 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.core.roles import ALL_ROLES
-from fieldwork.db import UTCDateTime, utcnow
-from fieldwork.extensions import db
+from fieldwork.db import Base, UTCDateTime, utcnow
 
 _ROLE_LIST = ", ".join(f"'{role}'" for role in sorted(ALL_ROLES))
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Base):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role_known"),)
 
@@ -44,7 +43,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email} {self.role}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Base):
     """A bearer token. Only its SHA-256 is stored, so a database leak leaks no tokens."""
 
     __tablename__ = "api_tokens"

@@ -53,7 +53,7 @@ def _login_limit() -> str:
 @public
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, methods=["POST"], key_func=email_rate_key)
-def login() -> str | Response:
+def login() -> str | tuple[str, int] | Response:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
@@ -62,7 +62,10 @@ def login() -> str | Response:
         if user is None:
             record_audit("login_failed", "user", None, email=(form.email.data or "")[:254])
             db.session.commit()
-            form.password.errors.append(_("E-mail address or password is not correct."))
+            form.password.errors = [
+                *form.password.errors,
+                _("E-mail address or password is not correct."),
+            ]
         else:
             _clear_session_keeping_language()
             login_user(user)

@@ -42,6 +42,7 @@ from fieldwork.calls.models import (
 )
 from fieldwork.calls.rules import local
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import required
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.db import utcnow
@@ -111,8 +112,8 @@ def new() -> str | Response | tuple[str, int]:
                 list(form.callers.data or []),
                 form.max_attempts.data or 3,
                 form.min_gap_minutes.data or 0,
-                form.hours_from.data,
-                form.hours_until.data,
+                required(form.hours_from.data),
+                required(form.hours_until.data),
                 form.consent_text.data,
                 current_user,
             )
@@ -121,7 +122,8 @@ def new() -> str | Response | tuple[str, int]:
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
         except CallError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.name)
+            field.errors = [*field.errors, str(exc)]
     return render_template(
         "calls/new_campaign.html", form=form
     ), 400 if request.method == "POST" else 200
@@ -302,6 +304,7 @@ def new_schedule() -> str | Response | tuple[str, int]:
         form.resident_id.data = 0  # made from the campaign call below
     if form.validate_on_submit():
         try:
+            resident: Resident | None
             if source is not None and source.target is not None:
                 resident = resident_for_target(source.target)
             else:
@@ -311,8 +314,8 @@ def new_schedule() -> str | Response | tuple[str, int]:
             schedule = goodmorning.create_schedule(
                 resident,
                 list(form.weekdays.data or []),
-                form.window_from.data,
-                form.window_until.data,
+                required(form.window_from.data),
+                required(form.window_until.data),
                 list(form.callers.data or []),
                 goodmorning.Escalation(
                     form.escalation_name.data or "",
@@ -336,7 +339,8 @@ def new_schedule() -> str | Response | tuple[str, int]:
         except CallError as exc:
             db.session.rollback()
             field = {"consent": "resident_consent"}.get(exc.field, exc.field)
-            getattr(form, field, form.resident_id).errors.append(str(exc))
+            target = getattr(form, field, form.resident_id)
+            target.errors = [*target.errors, str(exc)]
     return render_template(
         "calls/new_schedule.html", form=form, source=source
     ), 400 if request.method == "POST" else 200
@@ -382,7 +386,10 @@ def change_schedule(schedule_id: int, action: str) -> Response:
             if not form.validate_on_submit():
                 raise CallError(_("Give the first day of the pause."), "paused_from")
             goodmorning.pause(
-                item, form.paused_from.data, form.paused_until.data, form.reason.data or ""
+                item,
+                required(form.paused_from.data),
+                form.paused_until.data,
+                form.reason.data or "",
             )
         elif action == "resume":
             goodmorning.resume(item)

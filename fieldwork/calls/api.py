@@ -54,7 +54,7 @@ from fieldwork.extensions import db
 from fieldwork.signals.models import Resident
 
 bp = Blueprint("api_calls", __name__, url_prefix="/api/v1", description="Calls")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 CALLERS = (Role.VOLUNTEER, Role.CONTACT_PERSON, Role.COORDINATOR)
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
 

@@ -49,7 +49,7 @@ class CallError(ServiceError):
 def parse_guide(text: str) -> list[dict[str, Any]]:
     """The conversation guide from the coordinator's lines: 'question' is free text,
     'question | option; option' is multiple choice. Keys stay stable by position."""
-    guide = []
+    guide: list[dict[str, Any]] = []
     for line in text.splitlines():
         if not line.strip():
             continue

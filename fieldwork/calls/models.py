@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood, Sector
 from fieldwork.auth.models import User
-from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Consent, ConsentText, Resident
 
@@ -56,7 +56,7 @@ goodmorning_callers = Table(
 )
 
 
-class CallCampaign(db.Model):
+class CallCampaign(Base):
     __tablename__ = "call_campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,7 +85,7 @@ class CallCampaign(db.Model):
     )
 
 
-class CallTarget(db.Model):
+class CallTarget(Base):
     """One person on a campaign's call list."""
 
     __tablename__ = "call_targets"
@@ -119,7 +119,7 @@ class CallTarget(db.Model):
     caller: Mapped[User | None] = relationship()
 
 
-class GoodMorningSchedule(db.Model):
+class GoodMorningSchedule(Base):
     """A resident's recurring call: on the days and in the time window they chose."""
 
     __tablename__ = "goodmorning_schedules"
@@ -155,7 +155,7 @@ class GoodMorningSchedule(db.Model):
     callers: Mapped[list[User]] = relationship(secondary=goodmorning_callers, order_by="User.name")
 
 
-class GoodMorningCall(db.Model):
+class GoodMorningCall(Base):
     """One scheduled day's call. Unique per schedule and day: the beat tick and a catch-up
     after downtime create it once."""
 
@@ -178,7 +178,7 @@ class GoodMorningCall(db.Model):
     schedule: Mapped[GoodMorningSchedule] = relationship()
 
 
-class CallAttempt(db.Model):
+class CallAttempt(Base):
     """One phone call: to a campaign target or a good-morning call, and what was said."""
 
     __tablename__ = "call_attempts"
@@ -204,7 +204,7 @@ class CallAttempt(db.Model):
     caller: Mapped[User | None] = relationship()
 
 
-class Alert(db.Model):
+class Alert(Base):
     """A good-morning call nobody answered: once per missed day (unique per call)."""
 
     __tablename__ = "alerts"

@@ -18,7 +18,7 @@ from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1", description="Queue and cases")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
 
 

@@ -7,8 +7,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.auth.models import User
-from fieldwork.db import UTCDateTime, utcnow
-from fieldwork.extensions import db
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.signals.models import Resident
 
 STATUSES = ("new", "assigned", "contacted", "in_progress", "closed")
@@ -22,7 +21,7 @@ OUTCOMES = (
 )
 
 
-class Case(db.Model):
+class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         # At most one open case per resident, enforced by the database.
@@ -58,7 +57,7 @@ class Case(db.Model):
         return not any(e.type == "contact_attempt" for e in self.events)
 
 
-class CaseEvent(db.Model):
+class CaseEvent(Base):
     """Append-only. A signal is routed once: (signal_id, type) is unique."""
 
     __tablename__ = "case_events"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from fieldwork.cases.models import OUTCOMES
+from fieldwork.cases.models import OUTCOMES, Case
 from fieldwork.cases.services import ATTEMPT_RESULTS
 
 EVENT_TYPES = (
@@ -79,10 +79,10 @@ class CaseSchema(ma.Schema):
     signals = ma.fields.Method("get_signals")
     events = ma.fields.List(ma.fields.Nested(EventOutSchema))
 
-    def get_signals(self, case: object) -> list[dict]:
+    def get_signals(self, case: Case) -> list[dict]:
         from fieldwork.cases.services import signals_of
 
-        return SignalOutSchema(many=True).dump(signals_of(case))  # type: ignore[arg-type]
+        return SignalOutSchema(many=True).dump(signals_of(case))
 
 
 class CaseEventInSchema(ma.Schema):

@@ -103,7 +103,7 @@ def _apply(case: Case, action: str, forms: dict) -> None:
 
 @bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
-def case_page(case_id: int) -> str | Response:
+def case_page(case_id: int) -> str | tuple[str, int] | Response:
     case = db.session.get(Case, case_id)
     if case is None or not can_see_case(current_user, case):
         abort(404)

@@ -9,7 +9,10 @@ from flask_smorest import Api as SmorestApi
 class ErrorDetailSchema(ma.Schema):
     code = ma.fields.String(metadata={"description": "Machine-readable error code"})
     message = ma.fields.String(metadata={"description": "Human-readable message"})
-    fields = ma.fields.Dict(metadata={"description": "Per-field messages"})
+    # Named "fields" in the document; not as an attribute, where it would shadow Schema.fields.
+    fields_ = ma.fields.Dict(
+        data_key="fields", attribute="fields", metadata={"description": "Per-field messages"}
+    )
 
 
 class ErrorSchema(ma.Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from wtforms import SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -16,6 +17,16 @@ class CheckboxesField(SelectMultipleField):
 
 
 DATABASE_ID = (1, 2**31 - 1)
+
+T = TypeVar("T")
+
+
+def required(data: T | None) -> T:
+    """The data of a field with a DataRequired validator, once the form validated: never None
+    then. Says so to the type checker, and fails loudly if a view forgot to validate."""
+    if data is None:
+        raise ValueError("a required form field has no data: was the form validated?")
+    return data
 
 
 def small_id(text: str | None) -> int | None:

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import HTTPException
 
-from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.extensions import db
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (UniqueConstraint("user_id", "key"),)
 

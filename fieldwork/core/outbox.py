@@ -15,14 +15,14 @@ from flask import current_app
 from sqlalchemy import JSON, Integer, String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.extensions import db
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "fieldwork_outbox_pending"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import abort, g, request
 from flask_login import current_user
@@ -16,21 +16,28 @@ from flask_login import current_user
 from fieldwork.core.roles import ALL_ROLES
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _mark(view: Callable[..., Any], allowed: frozenset[str] | None) -> None:
+    """Which roles may open the view (None: anyone); the permissions test reads it."""
+    view.__dict__["_fieldwork_roles"] = allowed
 
 
 def public(view: F) -> F:
     """Marks a view that anyone may open (login page, health check, …)."""
-    view._fieldwork_roles = None  # type: ignore[attr-defined]
+    _mark(view, None)
     return view
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
+def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Page views: anonymous → login page, wrong role → 403 page."""
     allowed = frozenset(roles or ALL_ROLES)
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             from fieldwork.extensions import login_manager
 
             if not current_user.is_authenticated:
@@ -39,8 +46,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped._fieldwork_roles = allowed  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
+        _mark(wrapped, allowed)
+        return wrapped
 
     return decorator
 
@@ -67,13 +74,13 @@ def authorise_token(token: str, allowed: frozenset[str]) -> Any:
     return user
 
 
-def api_roles(*roles: str) -> Callable[[F], F]:
+def api_roles(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """API views: no or a bad token → 401, wrong role → 403, both as JSON errors."""
     allowed = frozenset(roles or ALL_ROLES)
 
-    def decorator(view: F) -> F:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
             token = bearer_token()
             if token is None:
                 abort(
@@ -84,8 +91,8 @@ def api_roles(*roles: str) -> Callable[[F], F]:
             authorise_token(token, allowed)
             return view(*args, **kwargs)
 
-        wrapped._fieldwork_roles = allowed  # type: ignore[attr-defined]
-        return wrapped  # type: ignore[return-value]
+        _mark(wrapped, allowed)
+        return wrapped
 
     return decorator
 

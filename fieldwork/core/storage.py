@@ -112,6 +112,7 @@ def _s3_errors(key: str) -> Iterator[None]:
 
 def storage() -> Storage:
     """The configured storage of the current app (one instance per app)."""
+    # current_app is typed as the Flask app; it is a LocalProxy, and this is the app behind it.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     existing = app.extensions.get("fieldwork_storage")
     if existing is None:

@@ -11,6 +11,7 @@ from fieldwork.areas.models import Municipality
 from fieldwork.areas.resolve import resolve_address
 from fieldwork.areas.services import open_fixups
 from fieldwork.areas.streets import load_streets
+from fieldwork.auth.models import User
 from fieldwork.auth.services import create_user, find_user_by_email
 from fieldwork.config import ROOT
 from fieldwork.extensions import db
@@ -32,6 +33,14 @@ DEMO_ORGANISATIONS = {"huisarts@demo.fieldwork.be": "Huisartsenpraktijk De Linde
 DEMO_STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
 DEMO_VISIT_LIST = ROOT / "data" / "demo" / "bezoeklijst_dadizele.csv"
 DEMO_HAMONT_LIST = ROOT / "data" / "demo" / "bezoeklijst_hamont.csv"
+
+
+def _demo_user(email: str) -> User:
+    """One of DEMO_USERS, which ``demo load`` creates before anything that needs them."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"demo account {email} is missing")
+    return user
 
 
 @demo_cli.command("load")
@@ -370,8 +379,8 @@ def _demo_visit_round() -> None:
     )
     db.session.commit()
     run_import(job.id)  # twelve rows: read now, so that the streets can be assigned
-    maria = find_user_by_email("vrijwilliger@demo.fieldwork.be")
-    jef = find_user_by_email("jef@demo.fieldwork.be")
+    maria = _demo_user("vrijwilliger@demo.fieldwork.be")
+    jef = _demo_user("jef@demo.fieldwork.be")
     for street, volunteer in (
         ("Dadizeleplaats", maria),
         ("Moorseelsestraat", maria),

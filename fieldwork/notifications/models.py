@@ -6,11 +6,10 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.auth.models import User
-from fieldwork.db import UTCDateTime, utcnow
-from fieldwork.extensions import db
+from fieldwork.db import Base, UTCDateTime, utcnow
 
 
-class Notification(db.Model):
+class Notification(Base):
     """One message to one person. ``dedup_key`` is unique: the same reminder, escalation or
     assignment is never sent twice, however often a task runs."""
 

@@ -114,7 +114,8 @@ def new() -> str | Response | tuple[str, int]:
             return redirect(url_for("photo_admin.show", assignment_id=assignment.id))
         except PhotoError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.title).errors.append(str(exc))
+            field = getattr(form, exc.field, form.title)
+            field.errors = [*field.errors, str(exc)]
     return render_template(
         "photos/admin_new.html", form=form
     ), 400 if request.method == "POST" else 200
@@ -238,10 +239,10 @@ def map_page(assignment_id: int) -> str:
     )
     pins, outside = [], 0
     for photo in photos:
-        if frame is None:
+        if frame is None or photo.lat is None or photo.lon is None:  # pinned() has both
             outside += 1
             continue
-        x, y = frame.point(photo.lat, photo.lon)  # type: ignore[arg-type]
+        x, y = frame.point(photo.lat, photo.lon)
         if not (0 <= x <= 1000 and 0 <= y <= frame.height):
             outside += 1
             continue

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood
-from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.extensions import db
 
 CONSENTS = ("analysis", "report", "public")  # each allows what the ones before allow
@@ -38,7 +38,7 @@ photo_assignment_neighbourhoods = Table(
 )
 
 
-class PhotoAssignment(db.Model):
+class PhotoAssignment(Base):
     """A photo assignment: a prompt for each week of the period (the last one repeats), each
     optionally with its contrast ("wel fijn / niet fijn")."""
 
@@ -62,7 +62,7 @@ class PhotoAssignment(db.Model):
     )
 
 
-class Photo(db.Model):
+class Photo(Base):
     """A photo sent in for an assignment. The upload is kept as sent only until the worker
     made the stored versions: an upright, downscaled original and a thumbnail, both
     re-encoded without any EXIF (GPS is kept only as the pin the resident placed)."""

@@ -38,7 +38,7 @@ bp = Blueprint(
     url_prefix="/api/v1",
     description="Photo assignments: coordinator",
 )
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STAFF = (Role.COORDINATOR,)  # photos may show people: analysts and others see none
 LIST_LIMIT = 500
 

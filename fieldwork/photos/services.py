@@ -224,10 +224,13 @@ def receive_photo(
     prompt = prompt_for(assignment, week)
     if sent.side not in SIDES or (sent.side == "contrast" and not prompt["contrast"]):
         raise PhotoError(_("This week's prompt has no contrast."), "side")
-    pinned = sent.lat is not None and sent.lon is not None
-    if pinned and not (-90 <= sent.lat <= 90 and -180 <= sent.lon <= 180):  # type: ignore[operator]
-        raise PhotoError(_("The pin is not on the map."), "lat")
+    pinned = False
+    if sent.lat is not None and sent.lon is not None:
+        if not (-90 <= sent.lat <= 90 and -180 <= sent.lon <= 180):
+            raise PhotoError(_("The pin is not on the map."), "lat")
+        pinned = True
     key = f"photos/{assignment.token}/{uuid.uuid4().hex}"
+    upload_key = f"{key}-upload"
     photo = Photo(
         assignment_id=assignment.id,
         week=week,
@@ -243,7 +246,7 @@ def receive_photo(
         sha256=digest,
         idempotency_key=sent.idempotency_key,
         status="processing",
-        upload_key=f"{key}-upload",
+        upload_key=upload_key,
         size_bytes=len(sent.raw),
     )
     try:  # the same file or key at the same moment: the unique constraints decide
@@ -268,7 +271,7 @@ def receive_photo(
                 422,
             ) from None
         return earlier, False
-    storage().put(photo.upload_key, sent.raw, checked.content_type)
+    storage().put(upload_key, sent.raw, checked.content_type)
     enqueue_after_commit("photos.process", photo.id)
     return photo, True
 

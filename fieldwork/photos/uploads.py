@@ -51,7 +51,8 @@ def _not_a_photo() -> PictureError:
 def _jpeg_layout(raw: bytes) -> tuple[int, bytes]:
     """Where the first JPEG image ends (after its EOI marker), walking the segments, and
     its metadata segments (APPn, COM, …) — everything but the compressed picture."""
-    position, metadata = 2, []  # after SOI
+    position = 2  # after SOI
+    metadata: list[bytes] = []
     while position + 2 <= len(raw):
         if raw[position] != 0xFF:
             raise _not_a_photo()

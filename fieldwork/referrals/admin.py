@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -88,7 +89,8 @@ def new_series() -> str | Response | tuple[str, int]:
             return redirect(url_for("cards.series_page", series_id=series.id))
         except ReferralError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.name)
+            field.errors = [*field.errors, str(exc)]
     status = 400 if request.method == "POST" else 200
     return render_template("referrals/new_series.html", form=form), status
 
@@ -210,7 +212,7 @@ def _card_or_404(code: str) -> ReferralCard:
 
 
 def _change_card(
-    card: ReferralCard, change: Callable[[], None], action: str, done: str, **detail: object
+    card: ReferralCard, change: Callable[[], None], action: str, done: str, **detail: Any
 ) -> Response:
     """Apply one change to a card, audit it, commit, and go back to the list with a message."""
     try:
@@ -286,6 +288,7 @@ def new_link() -> str | tuple[str, int]:
             return render_template("referrals/link_created.html", link=link, url=url)
         except ReferralError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.referrer_name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.referrer_name)
+            field.errors = [*field.errors, str(exc)]
     status = 400 if request.method == "POST" else 200
     return render_template("referrals/new_link.html", form=form), status

@@ -37,7 +37,7 @@ from fieldwork.referrals.services import (
 )
 
 bp = Blueprint("api_referrals", __name__, url_prefix="/api/v1", description="Referral cards")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 FILERS = (Role.REFERRER, Role.CONTACT_PERSON, Role.COORDINATOR)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality
 from fieldwork.auth.models import User
-from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import ConsentText, Signal
 
@@ -29,7 +29,7 @@ PDF_STATES = ("pending", "running", "done", "failed")
 PDF_STALLED_AFTER = timedelta(minutes=15)
 
 
-class CardSeries(db.Model):
+class CardSeries(Base):
     __tablename__ = "card_series"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +58,7 @@ class CardSeries(db.Model):
         return (self.pdf_started_at or self.created_at) < utcnow() - PDF_STALLED_AFTER
 
 
-class CardSeriesPdf(db.Model):
+class CardSeriesPdf(Base):
     """The printable sheets, apart from the series so that listing series never loads them.
     In the database so that web and worker need no shared disk."""
 
@@ -71,7 +71,7 @@ class CardSeriesPdf(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ReferralCard(db.Model):
+class ReferralCard(Base):
     __tablename__ = "referral_cards"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +102,7 @@ referral_submission_signals = Table(
 )
 
 
-class ReferralSubmission(db.Model):
+class ReferralSubmission(Base):
     """What was filed on one card. The unique card_id refuses a second filing in the
     database, whatever two phones do at the same moment. The resident's details live on the
     resident (only with consent), never here."""
@@ -131,7 +131,7 @@ class ReferralSubmission(db.Model):
     )
 
 
-class ReferralLink(db.Model):
+class ReferralLink(Base):
     """A one-time link for a referrer without an account. Only the SHA-256 of the token is
     kept; after use the same link shows the receipt and the status until it expires."""
 

@@ -409,7 +409,7 @@ def referral_statuses(submissions: list[ReferralSubmission]) -> dict[int, str]:
         ids, since = case_ids.get(submission.id), submission.created_at
         if not ids:
             statuses[submission.id] = "received"
-        elif all(closed_at.get(i) is not None and closed_at[i] >= since for i in ids):
+        elif all((closed := closed_at.get(i)) is not None and closed >= since for i in ids):
             statuses[submission.id] = "closed"
         elif any(e.case_id in ids and e.at >= since and _reached(e) for e in events):
             statuses[submission.id] = "contacted"

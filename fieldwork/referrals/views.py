@@ -38,7 +38,7 @@ bp = Blueprint("referrals", __name__)
 FILERS = ("referrer", "contact_person", "coordinator")
 
 
-def problem(exc: ReferralError) -> tuple[str, int]:
+def problem(exc: ReferralError | PictureError) -> tuple[str, int]:
     return render_template("referrals/problem.html", message=str(exc)), exc.status
 
 
@@ -250,13 +250,13 @@ def payload_from(form: CardForm) -> dict[str, Any]:
 
 
 def pictures_from(form: CardForm) -> tuple[bytes | None, bytes | None]:
-    if form.consent.data == "signature" and not form.signature.data:
-        raise ReferralError(
-            _("Let the resident sign in the box, or choose the signed strip."), "signature"
-        )
-    signature = (
-        decode_signature(form.signature.data) if (form.consent.data == "signature") else None
-    )
+    signature = None
+    if form.consent.data == "signature":
+        if not form.signature.data:
+            raise ReferralError(
+                _("Let the resident sign in the box, or choose the signed strip."), "signature"
+            )
+        signature = decode_signature(form.signature.data)
     upload = form.strip_photo.data
     photo = None
     if form.consent.data == "signed_strip" and upload and getattr(upload, "filename", ""):

@@ -36,7 +36,7 @@ from fieldwork.reports.schemas import (
 from fieldwork.reports.theme_table import suppressed_figures
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Findings")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 READERS = (Role.COORDINATOR, Role.ANALYST)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 T = TypeVar("T")
@@ -46,6 +46,7 @@ def streamed(make: Callable[[], Iterator[T]]) -> Iterator[T]:
     """The export's chunks, each made in a short app context of its own (a fresh session)
     and handed out after it closed: no context stays pushed between chunks, so a response
     closed late or never read cannot pop someone else's context."""
+    # current_app is typed as the Flask app; it is a LocalProxy, and this is the app behind it.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def generate() -> Iterator[T]:

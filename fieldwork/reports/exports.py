@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from shapely.geometry import mapping
+from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import orient
 from sqlalchemy import select
@@ -207,10 +207,10 @@ def geojson_geometry(shape: BaseGeometry | None) -> dict[str, Any] | None:
     """RFC 7946: lon/lat (as stored), exterior rings counter-clockwise."""
     if shape is None or shape.is_empty:
         return None
-    if shape.geom_type == "Polygon":
+    if isinstance(shape, Polygon):
         shape = orient(shape, 1.0)
-    elif shape.geom_type == "MultiPolygon":
-        shape = type(shape)([orient(p, 1.0) for p in shape.geoms])
+    elif isinstance(shape, MultiPolygon):
+        shape = MultiPolygon([orient(p, 1.0) for p in shape.geoms])
     return mapping(shape)
 
 

@@ -333,6 +333,8 @@ def _volunteers(out: dict[int, dict[str, Any]], ids: list[int]) -> None:
         .where(Volunteer.neighbourhood_id.in_(ids), Volunteer.status == "active")
         .group_by(Volunteer.neighbourhood_id)
     ):
+        if hood is None:  # not in ids: the query leaves these out
+            continue
         out[hood]["volunteers"]["active"] = int(count)
 
 
@@ -349,6 +351,8 @@ def _photos(
         .group_by(Photo.neighbourhood_id, Photo.prompt)
         .order_by(Photo.neighbourhood_id, Photo.prompt)
     ):
+        if hood is None:  # not in ids: the query leaves these out
+            continue
         out[hood]["photos"]["approved"] += int(count)
         _add(out[hood]["photos"]["by_prompt"], prompt, count)
 

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.wrappers import Response
 from wtforms import BooleanField, StringField
 from wtforms.validators import Length
 
@@ -61,7 +62,7 @@ def index() -> tuple[str, int]:
 
 @bp.post("/indicatoren")
 @roles_required("coordinator")
-def upload() -> tuple[str, int]:
+def upload() -> tuple[str, int] | Response:
     form = IndicatorImportForm()
     upload_file = form.file.data if form.validate_on_submit() else None
     if upload_file is None or not getattr(upload_file, "filename", ""):

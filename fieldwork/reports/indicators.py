@@ -306,10 +306,10 @@ def _store(rows: list[_Row], source: str, report: ImportReport) -> None:
     indicators = sorted({row.indicator for row in rows})
     existing: dict[tuple[str, str, str, int], IndicatorValue] = {}
     if indicators:
-        for item in db.session.scalars(
+        for stored in db.session.scalars(
             select(IndicatorValue).where(IndicatorValue.indicator.in_(indicators))
         ):
-            existing[(item.area_kind, item.area_code, item.indicator, item.year)] = item
+            existing[(stored.area_kind, stored.area_code, stored.indicator, stored.year)] = stored
     now = utcnow()
     for row in rows:
         key = (row.area.kind, row.area.code, row.indicator, row.year)

@@ -21,13 +21,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood
-from fieldwork.db import UTCDateTime, utcnow
-from fieldwork.extensions import db
+from fieldwork.db import Base, UTCDateTime, utcnow
 
 AREA_KINDS = ("sector", "sub_municipality", "municipality")
 
 
-class IndicatorValue(db.Model):
+class IndicatorValue(Base):
     """One figure of an indicator for an area and a year, e.g. from Provincies in Cijfers.
     A share is kept as numerator and denominator, so that areas add up correctly (sum the
     parts, never average percentages)."""
@@ -50,7 +49,7 @@ class IndicatorValue(db.Model):
     municipality: Mapped[Municipality] = relationship()
 
 
-class AttentionPoint(db.Model):
+class AttentionPoint(Base):
     """An attention point for the neighbourhood plan, written by the coordinator and linked
     to the findings behind it (themes, indicators, photos)."""
 
@@ -69,7 +68,7 @@ class AttentionPoint(db.Model):
     neighbourhood: Mapped[Neighbourhood] = relationship()
 
 
-class Quote(db.Model):
+class Quote(Base):
     """What was heard, as the coordinator wrote it down anonymised (no names, no addresses),
     for the qualitative part of the neighbourhood analysis."""
 
@@ -84,7 +83,7 @@ class Quote(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class NeighbourhoodReport(db.Model):
+class NeighbourhoodReport(Base):
     """A printable neighbourhood report (PDF), made by the worker and kept in storage."""
 
     __tablename__ = "neighbourhood_reports"
@@ -101,7 +100,7 @@ class NeighbourhoodReport(db.Model):
     neighbourhood: Mapped[Neighbourhood] = relationship()
 
 
-class Rollup(db.Model):
+class Rollup(Base):
     """A count per neighbourhood and month, kept up to date by the worker as signals are
     routed and captures come in (incremental) and rebuilt from the source tables by a
     nightly job."""
@@ -117,7 +116,7 @@ class Rollup(db.Model):
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class RollupCounted(db.Model):
+class RollupCounted(Base):
     """That the worker counted a capture (a visit, a call, a card, a photo) into the
     rollups: it makes counting once safe against a task that runs twice, and lets the
     nightly rebuild count what the worker has not reached yet without it being counted
@@ -129,7 +128,7 @@ class RollupCounted(db.Model):
     source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
-class IndicatorImport(db.Model):
+class IndicatorImport(Base):
     """One uploaded indicator file, read by the worker; the file is dropped once read."""
 
     __tablename__ = "indicator_imports"

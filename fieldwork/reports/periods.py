@@ -117,8 +117,11 @@ def parse(code: str | None, municipality: Municipality) -> Period | None:
     if match := _YEAR.fullmatch(code):
         return _year(int(match[1])) if 2000 <= int(match[1]) <= 2100 else None
     if match := _CAMPAIGN.fullmatch(code):
-        model = VisitRound if match[1] == "ronde" else CallCampaign
-        found = db.session.get(model, int(match[2]))
+        found: VisitRound | CallCampaign | None = (
+            db.session.get(VisitRound, int(match[2]))
+            if match[1] == "ronde"
+            else db.session.get(CallCampaign, int(match[2]))
+        )
         if found is None or found.municipality_id != municipality.id:
             return None
         return _round(found) if isinstance(found, VisitRound) else _campaign(found)

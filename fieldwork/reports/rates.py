@@ -24,7 +24,7 @@ def residents_by_age(neighbourhood_ids: Iterable[int]) -> dict[int, Residents]:
     out: dict[int, Residents] = {}
     latest: dict[int, dict[str, int]] = {}
     ids = list(neighbourhood_ids)
-    hoods = (
+    hoods: Iterable[Neighbourhood] = (
         db.session.scalars(select(Neighbourhood).where(Neighbourhood.id.in_(ids))) if ids else []
     )
     for hood in hoods:

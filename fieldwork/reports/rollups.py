@@ -44,7 +44,7 @@ class Capture:
 
     measure: str
     source_id: Any
-    rows: Callable[[], Select[Any]]
+    rows: Callable[[], Select[*tuple[Any, ...]]]
     key: Callable[[tuple[Any, ...]], str]
 
 
@@ -126,7 +126,7 @@ def _case_key(case: Case, neighbourhood_id: int) -> Key:
     return (neighbourhood_id, month_of(case.opened_at), "cases_opened", "")
 
 
-def _capture_keys(kind: str, query: Select[Any]) -> Iterator[tuple[int, Key]]:
+def _capture_keys(kind: str, query: Select[*tuple[Any, ...]]) -> Iterator[tuple[int, Key]]:
     capture = CAPTURES[kind]
     for source_id, neighbourhood_id, moment, *parts in db.session.execute(query):
         yield (
@@ -164,7 +164,10 @@ def _add(key: Key, amount: int = 1) -> None:
             )
             db.session.flush()
     except IntegrityError:  # another worker made the row a moment ago
-        db.session.scalar(query).value += amount  # type: ignore[union-attr]
+        row = db.session.scalar(query)
+        if row is None:  # then it was not that row the constraint refused
+            raise
+        row.value += amount
 
 
 def count_routed(signal: Signal, opened: Case | None) -> None:

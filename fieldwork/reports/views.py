@@ -25,6 +25,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -423,9 +424,12 @@ def _add(
 
 @bp.post("/buurtanalyse/<int:neighbourhood_id>/weg/<kind>/<int:item_id>")
 @roles_required("coordinator")
-def remove(neighbourhood_id: int, kind: str, item_id: int) -> Response:
-    model = {"aandachtspunt": AttentionPoint, "citaat": Quote}.get(kind)
-    item = db.session.get(model, item_id) if model is not None else None
+def remove(neighbourhood_id: int, kind: str, item_id: int) -> WerkzeugResponse:
+    item: AttentionPoint | Quote | None = None
+    if kind == "aandachtspunt":
+        item = db.session.get(AttentionPoint, item_id)
+    elif kind == "citaat":
+        item = db.session.get(Quote, item_id)
     if (
         item is None
         or item.neighbourhood_id != neighbourhood_id
@@ -439,7 +443,7 @@ def remove(neighbourhood_id: int, kind: str, item_id: int) -> Response:
 
 @bp.post("/buurtanalyse/<int:neighbourhood_id>/rapport")
 @roles_required("coordinator")
-def make_report(neighbourhood_id: int) -> Response:
+def make_report(neighbourhood_id: int) -> WerkzeugResponse:
     neighbourhood = _neighbourhood_or_404(neighbourhood_id)
     if not EmptyForm().validate_on_submit():
         abort(400)

@@ -131,17 +131,17 @@ def replace_teams(teams: list[dict[str, Any]]) -> None:
     if errors:
         raise RoutingConfigError(errors)
     existing = {t.name: t for t in db.session.scalars(select(Team))}
-    for name, team in existing.items():
+    for name, old in existing.items():
         if name not in members:
-            db.session.delete(team)
+            db.session.delete(old)
     for spec in teams:
-        team = existing.get(spec["name"]) or Team(name=spec["name"])
-        team.strategy = spec["strategy"]
-        db.session.add(team)
+        row = existing.get(spec["name"]) or Team(name=spec["name"])
+        row.strategy = spec["strategy"]
+        db.session.add(row)
         db.session.flush()
-        db.session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
+        db.session.execute(delete(TeamMember).where(TeamMember.team_id == row.id))
         for position, user in enumerate(members[spec["name"]]):
-            db.session.add(TeamMember(team_id=team.id, user_id=user.id, position=position))
+            db.session.add(TeamMember(team_id=row.id, user_id=user.id, position=position))
     db.session.flush()
     db.session.expire_all()
 

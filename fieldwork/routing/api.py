@@ -32,7 +32,7 @@ from fieldwork.routing.schemas import (
 bp = Blueprint(
     "api_routing", __name__, url_prefix="/api/v1/routing", description="Routing rules and teams"
 )
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 def _invalid(exc: RoutingConfigError) -> None:

@@ -7,10 +7,10 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.auth.models import User
-from fieldwork.extensions import db
+from fieldwork.db import Base
 
 
-class Team(db.Model):
+class Team(Base):
     __tablename__ = "teams"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +24,7 @@ class Team(db.Model):
     )
 
 
-class TeamMember(db.Model):
+class TeamMember(Base):
     __tablename__ = "team_members"
 
     team_id: Mapped[int] = mapped_column(
@@ -36,7 +36,7 @@ class TeamMember(db.Model):
     user: Mapped[User] = relationship()
 
 
-class RoutingRule(db.Model):
+class RoutingRule(Base):
     __tablename__ = "routing_rules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -52,7 +52,7 @@ class RoutingRule(db.Model):
     assign_team: Mapped[Team | None] = relationship()
 
 
-class Absence(db.Model):
+class Absence(Base):
     """An owner away from ``starts_on`` to ``ends_on`` (inclusive); routing skips to the
     deputy, or to the coordinator when there is none."""
 

@@ -40,7 +40,7 @@ def open_case_load(user_ids: list[int]) -> dict[int, int]:
         .where(Case.owner_id.in_(user_ids), Case.closed_at.is_(None))
         .group_by(Case.owner_id)
     ).all()
-    return {owner: count for owner, count in rows}
+    return {owner: count for owner, count in rows if owner is not None}
 
 
 def absence_of(user: User, on: date) -> Absence | None:

@@ -80,8 +80,8 @@ def index() -> str | Response:
     rules = rules_as_dicts()
     if request.method == "POST":
         action = request.form.get("action", "")
-        index_ = request.form.get("index", type=int)
-        valid_index = index_ is not None and 0 <= index_ < len(rules)
+        index_ = request.form.get("index", -1, type=int)
+        valid_index = 0 <= index_ < len(rules)
         if action == "add":
             _save("add", rules=[*rules, _rule_from_form()])
         elif action == "toggle" and valid_index:

@@ -19,7 +19,7 @@ from fieldwork.signals.schemas import SignalCreatedSchema, SignalInSchema, Signa
 from fieldwork.signals.services import SignalError, create_signal, signal_status
 
 bp = Blueprint("api_signals", __name__, url_prefix="/api/v1", description="Signals")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @bp.post("/signals")

@@ -8,11 +8,10 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Neighbourhood, Sector
-from fieldwork.db import UTCDateTime, utcnow
-from fieldwork.extensions import db
+from fieldwork.db import Base, UTCDateTime, utcnow
 
 
-class Resident(db.Model):
+class Resident(Base):
     __tablename__ = "residents"
     __table_args__ = (Index("ix_residents_identity", "name_key", "address_key"),)
 
@@ -34,7 +33,7 @@ class Resident(db.Model):
     sector: Mapped[Sector | None] = relationship()
 
 
-class Consent(db.Model):
+class Consent(Base):
     __tablename__ = "consents"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +50,7 @@ class Consent(db.Model):
     consent_text: Mapped[ConsentText | None] = relationship()
 
 
-class ConsentText(db.Model):
+class ConsentText(Base):
     """A consent wording, versioned per municipality and purpose: editing adds a version,
     so what a resident once signed stays readable."""
 
@@ -67,7 +66,7 @@ class ConsentText(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Signal(db.Model):
+class Signal(Base):
     __tablename__ = "signals"
 
     id: Mapped[int] = mapped_column(primary_key=True)

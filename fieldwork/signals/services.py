@@ -86,7 +86,7 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
     # Without a street there is nothing to recognise the person by: a new resident (a
     # near-match the contact person may merge), never a silent match.
     candidates = (
-        []
+        list[Resident]()
         if not (data.get("street") or "").strip()
         else db.session.scalars(
             select(Resident).where(

@@ -19,7 +19,7 @@ bp = Blueprint("signals", __name__)
 
 @bp.route("/intake", methods=["GET", "POST"])
 @roles_required("contact_person", "coordinator")
-def intake() -> str | Response:
+def intake() -> str | tuple[str, int] | Response:
     form = IntakeForm()
     form.gemeente.choices = [(m.code, m.name) for m in list_municipalities()]
     if form.validate_on_submit():

@@ -14,6 +14,7 @@ from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import get_municipality, list_municipalities
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import required
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
 from fieldwork.visits.forms import AssignForm, HandAssignForm, ImportForm, RoundForm
@@ -62,8 +63,8 @@ def new() -> str | Response | tuple[str, int]:
                 municipality,
                 form.name.data or "",
                 list(form.neighbourhoods.data or []),
-                form.starts_on.data,
-                form.ends_on.data,
+                required(form.starts_on.data),
+                required(form.ends_on.data),
                 (form.info_material.data or "").splitlines(),
                 form.max_attempts.data or 3,
                 current_user,
@@ -73,7 +74,8 @@ def new() -> str | Response | tuple[str, int]:
             return redirect(url_for("rounds.show", round_id=visit_round.id))
         except VisitError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.name).errors.append(str(exc))
+            field = getattr(form, exc.field, form.name)
+            field.errors = [*field.errors, str(exc)]
     status = 400 if request.method == "POST" else 200
     return render_template("visits/new_round.html", form=form), status
 

@@ -43,7 +43,7 @@ from fieldwork.visits.services import (
 )
 
 bp = Blueprint("api_visits", __name__, url_prefix="/api/v1", description="Visit rounds")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 
 @bp.get("/visits/my")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood, Sector
 from fieldwork.auth.models import User
-from fieldwork.db import UTCDateTime, utcnow
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.extensions import db
 
 OUTCOMES = ("spoken", "not_home", "refused", "moved", "deceased")
@@ -40,7 +40,7 @@ visit_round_neighbourhoods = Table(
 )
 
 
-class VisitRound(db.Model):
+class VisitRound(Base):
     __tablename__ = "visit_rounds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class VisitRound(db.Model):
     )
 
 
-class VisitImport(db.Model):
+class VisitImport(Base):
     """One uploaded target list, read by the worker; the file is dropped once read."""
 
     __tablename__ = "visit_imports"
@@ -80,7 +80,7 @@ class VisitImport(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class VisitAddress(db.Model):
+class VisitAddress(Base):
     """One resident on the target list (population register extract)."""
 
     __tablename__ = "visit_addresses"
@@ -118,7 +118,7 @@ class VisitAddress(db.Model):
     partner: Mapped[User | None] = relationship(foreign_keys=[partner_id])
 
 
-class Visit(db.Model):
+class Visit(Base):
     """A findings sheet (bevindingenfiche): one doorstep attempt and what was found."""
 
     __tablename__ = "visits"

@@ -201,7 +201,7 @@ def walking_key(address: VisitAddress) -> tuple[str, int, int, str]:
     )
 
 
-def _open_for(volunteer: User) -> Select[tuple[VisitAddress]]:
+def _open_for(volunteer: User) -> Select[VisitAddress]:
     """The one definition of "on this volunteer's list": theirs (alone or as a pair), still
     open, attempts left, and the round not over (after it, names and phones are gone)."""
     return (
@@ -328,7 +328,7 @@ def _signals_for(
             "phone": address.phone,
             "lat": None,
             "lon": None,
-            "statsec": address.sector.code if address.sector_id else None,
+            "statsec": address.sector.code if address.sector is not None else None,
             "gemeente": address.round.municipality.code,
             "deelgemeente": None,
         },

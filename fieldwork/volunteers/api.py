@@ -40,7 +40,7 @@ from fieldwork.volunteers.spam import form_token, help_form_limit, looks_human
 from fieldwork.volunteers.vocabulary import MOBILITY, ROLES, SLOTS, SUPPORT
 
 bp = Blueprint("api_volunteers", __name__, url_prefix="/api/v1", description="Volunteers")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
 ABOUT_FIELDS = [f.name for f in dataclass_fields(intake.About)]
 # what a candidate may tell on the public form; the rest is for the intake conversation

@@ -3,7 +3,7 @@ volunteer's own matches."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Response, g
 from flask_smorest import Blueprint, abort
@@ -33,7 +33,7 @@ from fieldwork.volunteers.matching_schemas import (
 from fieldwork.volunteers.models import BuurtgezelMatch, BuurtgezelRequest, Volunteer
 
 bp = Blueprint("api_buurtgezel", __name__, url_prefix="/api/v1", description="Buurtgezellen")
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
 IDEMPOTENCY = [
     {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
@@ -111,7 +111,7 @@ def _match_or_404(match_id: int) -> BuurtgezelMatch:
     return match
 
 
-def _unknown(field: str, message: str) -> None:
+def _unknown(field: str, message: str) -> NoReturn:
     abort(422, message=message, errors={field: [message]})
 
 
@@ -213,7 +213,7 @@ def get_suggestions(args: dict[str, Any], request_id: int) -> dict[str, Any]:
     matches. Only active buurtgezellen whose model 2 was checked; never one already matched
     to this request."""
     request = _request_or_404(request_id)
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "volunteer": {"id": s.volunteer.id, "name": s.volunteer.name},
             "neighbourhood": s.volunteer.neighbourhood.name if s.volunteer.neighbourhood else None,

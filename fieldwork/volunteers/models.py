@@ -20,12 +20,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
-from fieldwork.db import UTCDateTime, utcnow
-from fieldwork.extensions import db
+from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.signals.models import Resident
 
 
-class Volunteer(db.Model):
+class Volunteer(Base):
     """A person in the volunteer pool, from the first 'I want to help' to stopping. The
     intake starts from the person: talents, energy, experience — not from a vacancy."""
 
@@ -69,7 +68,7 @@ class Volunteer(db.Model):
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
 
 
-class Training(db.Model):
+class Training(Base):
     __tablename__ = "trainings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +79,7 @@ class Training(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class TrainingAttendance(db.Model):
+class TrainingAttendance(Base):
     __tablename__ = "training_attendances"
 
     training_id: Mapped[int] = mapped_column(
@@ -92,7 +91,7 @@ class TrainingAttendance(db.Model):
     volunteer: Mapped[Volunteer] = relationship()
 
 
-class Invitation(db.Model):
+class Invitation(Base):
     """A one-time link with which a volunteer sets their own password. Only the token's
     SHA-256 is stored."""
 
@@ -112,7 +111,7 @@ class Invitation(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class BuurtgezelRequest(db.Model):
+class BuurtgezelRequest(Base):
     """A resident's wish for a buurtgezel: companionship or small tasks."""
 
     __tablename__ = "buurtgezel_requests"
@@ -149,7 +148,7 @@ class BuurtgezelRequest(db.Model):
     resident: Mapped[Resident] = relationship()
 
 
-class BuurtgezelMatch(db.Model):
+class BuurtgezelMatch(Base):
     """A resident and a volunteer brought together; the contact person steps back but
     follows up ("loopt het goed?") after some weeks."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import marshmallow as ma
 
 from fieldwork.volunteers.vocabulary import (
@@ -16,7 +18,7 @@ from fieldwork.volunteers.vocabulary import (
 ID = ma.validate.Range(1, 2**31 - 1)
 
 
-def _codes(known: object, most: int = 30) -> ma.fields.List:
+def _codes(known: Iterable[str], most: int = 30) -> ma.fields.List:
     return ma.fields.List(
         ma.fields.String(validate=ma.validate.OneOf(list(known))),
         load_default=list,
