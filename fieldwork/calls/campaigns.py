@@ -24,9 +24,9 @@ from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import ConsentText, Resident
 from fieldwork.signals.services import (
     SignalError,
-    _locate,
     create_signals,
     find_or_create_resident,
+    locate_resident,
 )
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.models import VisitAddress
@@ -507,7 +507,7 @@ def resident_for_target(target: CallTarget) -> Resident:
         "statsec": target.sector.code if target.sector else None,
     }
     try:
-        resident = find_or_create_resident(data, _locate(data))
+        resident = find_or_create_resident(data, locate_resident(data))
     except SignalError as exc:
         raise CallError(str(exc), "resident_id") from exc
     target.resident_id = resident.id

@@ -31,7 +31,10 @@ class SignalError(ValueError):
         self.field = field
 
 
-def _locate(data: dict[str, Any], keep_address: bool = True) -> Resolution:
+def locate_resident(data: dict[str, Any], keep_address: bool = True) -> Resolution:
+    """Where a resident's address (``data``: statsec, lat/lon, street, postcode, gemeente...)
+    lies; raises SignalError when no imported municipality holds it. Without
+    ``keep_address`` the address is counted in the municipality's unlocatable bucket."""
     found = resolve(
         statsec=data.get("statsec"),
         lat=data.get("lat"),
@@ -147,7 +150,7 @@ def create_signals(
     the neighbourhood: no resident, no address, no note is kept."""
     consent_data = payload["consent"]
     named = consent_data["given"] or (urgent_opens_case and payload["urgency"] == "urgent")
-    where = _locate(payload["resident"], keep_address=named)
+    where = locate_resident(payload["resident"], keep_address=named)
     resident: Resident | None = None
     consent: Consent | None = None
     if named:
