@@ -17,9 +17,9 @@ from fieldwork.areas.resolve import (
 )
 from fieldwork.areas.services import get_municipality
 from fieldwork.auth.models import User
-from fieldwork.cases.models import Case
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.extensions import db
+from fieldwork.signals.hooks import CaseView
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Consent, Resident, Signal
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEME_POLARITIES
@@ -187,12 +187,8 @@ def create_signals(
     return signals
 
 
-def signal_status(signal: Signal) -> str:
-    if signal.case_id is None:
-        return "routed" if signal.routed_at else "received"
-    case = db.session.get_one(Case, signal.case_id)
-    if case.closed_at is not None:
-        return "closed"
-    if case.status in ("contacted", "in_progress"):
-        return "contacted"
-    return "routed"
+def signal_status(signal: Signal, case: CaseView | None) -> str:
+    """The filer's status word: received, routed, or what its case (``case_view``) says."""
+    if case is not None:
+        return case.status
+    return "routed" if signal.routed_at else "received"
