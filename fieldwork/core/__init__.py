@@ -1,4 +1,4 @@
-"""Cross-cutting pieces: errors, permissions, audit, the API base, health, tasks."""
+"""Cross-cutting pieces: errors, permissions, audit, outbox, health, tasks, PDF text, QR codes."""
 
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from blinker import Namespace
 
+from fieldwork.auth.models import User
+from fieldwork.signals.models import Signal
+
 hooks = Namespace()
 
 
@@ -22,9 +25,9 @@ class CaseView:
 signal_case = hooks.signal("signal-case")
 
 
-def case_view(signal: object, user: object) -> CaseView | None:
+def case_view(signal: Signal, user: User) -> CaseView | None:
     """The answer to ``signal-case``, or None when the signal has no case (yet)."""
-    if getattr(signal, "case_id", None) is None:
+    if signal.case_id is None:
         return None
     for _receiver, view in signal_case.send(signal, user=user):
         if view is not None:
