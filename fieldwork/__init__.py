@@ -35,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
-    register_commands(app)
+    register_packages(app)
     register_template_helpers(app)
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
@@ -236,24 +236,40 @@ def register_errorhandlers(app: Flask) -> None:
     register_error_handlers(app)
 
 
-def register_commands(app: Flask) -> None:
-    from fieldwork.areas.cli import areas_cli
-    from fieldwork.auth.cli import users_cli
-    from fieldwork.core.cli import tasks_cli
-    from fieldwork.demo.cli import demo_cli
-    from fieldwork.reports.cli import indicators_cli, rollups_cli
-    from fieldwork.volunteers.cli import volunteers_cli
+def register_packages(app: Flask) -> None:
+    """Each package's ``init_app``, lowest layer first: its CLI commands, its answers to the
+    hooks of the packages below it (connected once per process), and its step of
+    ``flask tasks tick`` (the steps run in this order: cases, calls, volunteers)."""
+    from fieldwork import (
+        areas,
+        auth,
+        calls,
+        cases,
+        core,
+        demo,
+        referrals,
+        reports,
+        routing,
+        signals,
+        visits,
+        volunteers,
+    )
 
-    for group in (
-        areas_cli,
-        users_cli,
-        demo_cli,
-        tasks_cli,
-        volunteers_cli,
-        indicators_cli,
-        rollups_cli,
+    for package in (
+        core,
+        areas,
+        auth,
+        signals,
+        routing,
+        cases,
+        calls,
+        visits,
+        referrals,
+        volunteers,
+        reports,
+        demo,
     ):
-        app.cli.add_command(group)
+        package.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:

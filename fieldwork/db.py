@@ -1,14 +1,17 @@
-"""Declarative base with a constraint naming convention, and the UTC clock."""
+"""Declarative base with a constraint naming convention, the UTC clock and Brussels time."""
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, inspect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,11 +65,14 @@ class Base(DeclarativeBase):
         return f"<{type(self).__name__} {pk}>"
 
 
+def local(moment: datetime) -> datetime:
+    """``moment`` on the Brussels clock."""
+    return moment.astimezone(BRUSSELS)
+
+
 def local_today() -> date:
     """Today in Belgium (a period, a round, a follow-up ends at midnight there, not in UTC)."""
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo("Europe/Brussels")).date()
+    return local(utcnow()).date()
 
 
 def savepoint(session: Any) -> AbstractContextManager[Any]:

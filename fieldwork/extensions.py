@@ -1,9 +1,11 @@
-"""Extension instances, unbound; ``create_app`` binds them."""
+"""Extension instances, unbound; ``create_app`` binds them. Also flask-smorest's Api, with our
+own error format instead of its app-wide handler."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from celery import Celery, Task
 from flask import Flask
 from flask_babel import Babel
@@ -11,12 +13,34 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask_smorest import Api as SmorestApi
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from fieldwork.config import celery_config
-from fieldwork.core.api import Api
 from fieldwork.db import Base
+
+
+class ErrorDetailSchema(ma.Schema):
+    code = ma.fields.String(metadata={"description": "Machine-readable error code"})
+    message = ma.fields.String(metadata={"description": "Human-readable message"})
+    # Named "fields" in the document; not as an attribute, where it would shadow Schema.fields.
+    fields_ = ma.fields.Dict(
+        data_key="fields", attribute="fields", metadata={"description": "Per-field messages"}
+    )
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorDetailSchema)
+
+
+class Api(SmorestApi):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        # fieldwork.core.errors renders JSON for /api and HTML pages elsewhere
+        pass
+
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()

@@ -16,12 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from qrcode.constants import ERROR_CORRECT_M
 
+from fieldwork.core.pdftext import clean_text, qr_rectangles
 from fieldwork.referrals.pdf import (
     CARDS_PER_PAGE,
     PrintedCard,
     SeriesPrint,
-    _clean,
-    _rectangles,
     consent_fits,
     render_series_pdf,
 )
@@ -136,7 +135,7 @@ def test_qr_rectangles_cover_exactly_the_dark_modules() -> None:
     matrix = qr.get_matrix()
 
     covered: list[tuple[int, int]] = []
-    for x, y, width, height in _rectangles(matrix):
+    for x, y, width, height in qr_rectangles(matrix):
         assert width > 0
         assert height > 0
         covered += [(x + dx, y + dy) for dx in range(width) for dy in range(height)]
@@ -177,8 +176,8 @@ def test_accents_and_euro_survive_and_unsupported_characters_are_replaced() -> N
     assert "Lódz straße" in text
     assert text.count("AB2C-3D4") == 2
     assert "■" not in text
-    assert _clean("a\u200db\ufe0f 👍🏽 c") == "ab c"
-    assert _clean("Привет") == "??????"
+    assert clean_text("a\u200db\ufe0f 👍🏽 c") == "ab c"
+    assert clean_text("Привет") == "??????"
 
 
 def test_card_codes_from_an_emoji_url_and_code_still_render() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from fieldwork.areas.hooks import fixup_resolved, neighbourhood_in_use
 from fieldwork.areas.models import AddressFixup, Municipality, Neighbourhood, Sector
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -145,22 +146,7 @@ def delete_neighbourhood(neighbourhood: Neighbourhood) -> None:
         raise AreaError(_("The 'niet te lokaliseren' bucket cannot be deleted."))
     if neighbourhood.sectors:
         raise AreaError(_("Move this neighbourhood's sectors elsewhere before deleting it."))
-    from fieldwork.routing.models import RoutingRule
-    from fieldwork.signals.models import Resident, Signal
-
-    in_use = any(
-        db.session.scalar(
-            select(func.count())
-            .select_from(model)
-            .where(model.neighbourhood_id == neighbourhood.id)
-        )
-        for model in (Resident, Signal)
-    )
-    in_rules = any(
-        neighbourhood.id in (rule.conditions or {}).get("neighbourhoods", [])
-        for rule in db.session.scalars(select(RoutingRule))
-    )
-    if in_use or in_rules:
+    if any(in_use for _receiver, in_use in neighbourhood_in_use.send(neighbourhood)):
         raise AreaError(
             _(
                 "Residents, signals or routing rules still refer to this "
@@ -188,25 +174,7 @@ def resolve_fixup(fixup: AddressFixup, sector_code: str, user_id: int | None) ->
             "sector",
         )
     fixup.resolved_sector, fixup.resolved_at, fixup.resolved_by_id = sector, utcnow(), user_id
-    if fixup.source_type == "resident" and fixup.source_id:
-        from fieldwork.signals.models import Resident, Signal
-
-        resident = db.session.get(Resident, int(fixup.source_id))
-        if resident is not None:
-            old = resident.neighbourhood_id
-            resident.sector_id, resident.neighbourhood_id = sector.id, sector.neighbourhood_id
-            for signal in db.session.scalars(
-                select(Signal).where(
-                    Signal.resident_id == resident.id, Signal.neighbourhood_id == old
-                )
-            ):
-                signal.neighbourhood_id = sector.neighbourhood_id
-    if fixup.source_type == "visit_address" and fixup.source_id:
-        from fieldwork.visits.models import VisitAddress
-
-        address = db.session.get(VisitAddress, int(fixup.source_id))
-        if address is not None:
-            address.sector_id, address.neighbourhood_id = sector.id, sector.neighbourhood_id
-            address.flagged = False
+    if fixup.source_id:
+        fixup_resolved.send(fixup, sector=sector)  # the resident or visit address moves
     db.session.flush()
     return fixup

@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from fieldwork.auth.hooks import user_deactivated
 from fieldwork.auth.models import User
 from fieldwork.auth.services import AccountError, create_user, revoke_tokens
 from fieldwork.core.audit import record_audit
@@ -71,9 +72,7 @@ def deactivate(user_id: int) -> Response:
         return redirect(url_for("users.index"))
     user.active = False
     revoke_tokens(user)
-    from fieldwork.routing.models import TeamMember
-
-    db.session.execute(delete(TeamMember).where(TeamMember.user_id == user.id))
+    user_deactivated.send(user)  # routing: out of every team
     record_audit("user_deactivated", "user", user.id)
     db.session.commit()
     flash(_("%(email)s can no longer log in.", email=user.email), "success")

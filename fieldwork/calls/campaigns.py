@@ -24,9 +24,9 @@ from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import ConsentText, Resident
 from fieldwork.signals.services import (
     SignalError,
-    _locate,
     create_signals,
     find_or_create_resident,
+    locate_resident,
 )
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.models import VisitAddress
@@ -108,7 +108,9 @@ def verbal_consent_text(
     return text
 
 
-def _callers(ids: list[int]) -> list[User]:
+def check_callers(ids: list[int]) -> list[User]:
+    """The callers with these ids: active staff or volunteers who may call (campaigns and the
+    good-morning call); CallError otherwise."""
     callers = list(
         db.session.scalars(
             select(User).where(User.id.in_(ids), User.active.is_(True), User.role.in_(CALLER_ROLES))
@@ -158,7 +160,7 @@ def create_campaign(
         created_by_id=by.id if by else None,
     )
     set_rules(campaign, max_attempts, min_gap_minutes, hours_from, hours_until)
-    campaign.callers = _callers(caller_ids)
+    campaign.callers = check_callers(caller_ids)
     campaign.consent_text = verbal_consent_text(municipality, consent_wording, by)
     db.session.add(campaign)
     db.session.flush()
@@ -271,7 +273,7 @@ def share_out(
 ) -> int:
     """Share the campaign's unassigned open targets (of one neighbourhood, or all) among the
     chosen callers, round-robin street by street so that each caller keeps a village."""
-    callers = _callers(caller_ids)
+    callers = check_callers(caller_ids)
     if not callers:
         raise CallError(_("Choose at least one caller."), "callers")
     for caller in callers:
@@ -307,13 +309,9 @@ def _mine(user: User) -> Any:
     )
 
 
-def count_my_calls(user: User) -> int:
-    """Open campaign targets and today's open good-morning calls of this caller."""
-    from fieldwork.calls.goodmorning import my_calls
-
-    return int(
-        db.session.scalar(select(func.count()).select_from(_mine(user).subquery())) or 0
-    ) + len(my_calls(user))
+def count_my_targets(user: User) -> int:
+    """Open campaign targets of this caller."""
+    return int(db.session.scalar(select(func.count()).select_from(_mine(user).subquery())) or 0)
 
 
 def my_targets(user: User, now: datetime | None = None) -> list[tuple[CallTarget, bool]]:
@@ -507,7 +505,7 @@ def resident_for_target(target: CallTarget) -> Resident:
         "statsec": target.sector.code if target.sector else None,
     }
     try:
-        resident = find_or_create_resident(data, _locate(data))
+        resident = find_or_create_resident(data, locate_resident(data))
     except SignalError as exc:
         raise CallError(str(exc), "resident_id") from exc
     target.resident_id = resident.id

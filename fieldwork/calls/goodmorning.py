@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.auth.models import User
-from fieldwork.calls.campaigns import CallError, _callers
+from fieldwork.calls.campaigns import CallError, check_callers, count_my_targets
 from fieldwork.calls.models import (
     ESCALATION_RELATIONS,
     GOODMORNING_OUTCOMES,
@@ -77,7 +77,7 @@ def create_schedule(
     days = _check_schedule(weekdays, window_from, window_until, retry_minutes, max_retries)
     if not resident_consent:
         raise CallError(_("The resident must agree to the regular calls."), "consent")
-    callers = _callers(caller_ids)
+    callers = check_callers(caller_ids)
     if not callers:
         raise CallError(_("Choose at least one caller."), "callers")
     if escalation.relation not in ESCALATION_RELATIONS:
@@ -494,3 +494,8 @@ def alert_body(alert: Alert) -> dict[str, Any]:
         "acknowledged_by": alert.acknowledged_by.display_name if alert.acknowledged_by else None,
         "note": alert.ack_note,
     }
+
+
+def count_my_calls(user: User) -> int:
+    """Open campaign targets and today's open good-morning calls of this caller."""
+    return count_my_targets(user) + len(my_calls(user))

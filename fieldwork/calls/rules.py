@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-BRUSSELS = ZoneInfo("Europe/Brussels")
+from fieldwork.db import BRUSSELS, local  # the Brussels clock; callers still import it from here
+
 # the resident's own call-back time counts even outside the calling hours, for this long
 CALL_BACK_GRACE = timedelta(hours=1)
-
-
-def local(moment: datetime) -> datetime:
-    return moment.astimezone(BRUSSELS)
 
 
 def at_local(day: date, clock: time) -> datetime:

@@ -1,1 +1,19 @@
 """Cases (dossiers) and their append-only events."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Called once per app by ``create_app``: its answers to the hooks of signals and its step of
+    ``tasks tick``. Receivers connect on the first import only, so once per process however many
+    apps are made."""
+    import fieldwork.cases.receivers  # noqa: F401
+    from fieldwork.cases.cli import tick_step
+    from fieldwork.core.cli import add_tick_step
+
+    add_tick_step(app, tick_step)

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from fieldwork.auth.models import User
+from fieldwork.cases.hooks import case_consent_withdrawn, in_team
 from fieldwork.cases.models import OUTCOMES, Case, CaseEvent
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.signals.models import Consent, Signal
+from fieldwork.signals.duplicates import is_near_match
+from fieldwork.signals.models import Consent, Resident, Signal
 
 ATTEMPT_RESULTS = ("reached", "no_answer", "call_back_at")
 # Where a case may go by hand; closing has its own action with an outcome.
@@ -130,11 +132,8 @@ def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
         reason=reason.strip(),
     )
     case.owner = to
-    if case.team_id is not None:
-        from fieldwork.routing.models import TeamMember
-
-        if db.session.get(TeamMember, (case.team_id, to.id)) is None:
-            case.team_id = None  # the old team no longer sees it
+    if case.team_id is not None and not in_team(case.team_id, to.id):
+        case.team_id = None  # the old team no longer sees it
     db.session.flush()
     from fieldwork.notifications.services import notify
 
@@ -169,9 +168,7 @@ def withdraw_consent(case: Case, by: User, reason: str = "") -> CaseEvent:
         reason=reason.strip() or "toestemming ingetrokken",
     )
     case.status, case.outcome, case.closed_at = "closed", "declined", now
-    from fieldwork.volunteers.matching import withdraw_for_resident
-
-    withdraw_for_resident(case.resident_id, by)  # and a buurtgezel no longer sees them
+    case_consent_withdrawn.send(case, by=by)  # volunteers: a buurtgezel no longer sees them
     db.session.flush()
     return event
 
@@ -194,17 +191,13 @@ def can_see_case(user: User, case: Case) -> bool:
         return True
     if case.team_id is None:
         return False
-    from fieldwork.routing.models import TeamMember
-
-    return db.session.get(TeamMember, (case.team_id, user.id)) is not None
+    return in_team(case.team_id, user.id)
 
 
 def queue_for(
     user: User, neighbourhood_id: int | None = None, theme: str | None = None
 ) -> list[Case]:
     """Open cases for this user: urgent first, then by due date of first contact."""
-    from fieldwork.signals.models import Resident
-
     query = (
         select(Case)
         .join(Resident, Resident.id == Case.resident_id)
@@ -261,3 +254,46 @@ def apply_case_event(case: Case, user: User, data: dict[str, Any]) -> None:
         withdraw_consent(case, user, data.get("reason") or "")
     else:
         add_note(case, user, data.get("note") or "")
+
+
+def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
+    """Move the duplicate's signals, consents and open case onto ``keep``. Flushes."""
+    if not is_near_match(keep, duplicate):
+        raise ValueError("These residents are not a near-match.")
+    keep_case = db.session.scalar(
+        select(Case).where(Case.resident_id == keep.id, Case.closed_at.is_(None))
+    )
+    dup_case = db.session.scalar(
+        select(Case).where(Case.resident_id == duplicate.id, Case.closed_at.is_(None))
+    )
+    for consent in db.session.scalars(select(Consent).where(Consent.resident_id == duplicate.id)):
+        consent.resident_id = keep.id
+    for signal in db.session.scalars(select(Signal).where(Signal.resident_id == duplicate.id)):
+        signal.resident_id = keep.id
+        if dup_case is not None and keep_case is not None and signal.case_id == dup_case.id:
+            signal.case_id = keep_case.id
+    if dup_case is not None and keep_case is not None:
+        dup_case.status, dup_case.closed_at = "closed", utcnow()
+        db.session.add(
+            CaseEvent(
+                case_id=dup_case.id, type="merged", by_id=by_id, detail={"into_case": keep_case.id}
+            )
+        )
+        db.session.add(
+            CaseEvent(
+                case_id=keep_case.id, type="merged", by_id=by_id, detail={"from_case": dup_case.id}
+            )
+        )
+        if dup_case.urgency == "urgent":
+            keep_case.urgency = "urgent"
+    elif dup_case is not None:
+        db.session.flush()
+        dup_case.resident_id = keep.id
+    db.session.flush()
+    for case in db.session.scalars(select(Case).where(Case.resident_id == duplicate.id)):
+        case.resident_id = keep.id  # closed history follows the person
+    keep.phone = keep.phone or duplicate.phone
+    keep.birth_year = keep.birth_year or duplicate.birth_year
+    db.session.flush()
+    db.session.delete(duplicate)
+    db.session.flush()

@@ -14,11 +14,13 @@ from werkzeug.wrappers import Response
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.cases.forms import AttemptForm, CloseForm, NoteForm, ReassignForm, StatusForm
+from fieldwork.cases.hooks import consents_with_proof
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import (
     CaseError,
     apply_case_event,
     can_see_case,
+    merge_residents,
     queue_for,
     signals_of,
     withdraw_consent,
@@ -27,8 +29,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
 from fieldwork.notifications.services import case_notifications
-from fieldwork.referrals.services import consents_with_proof
-from fieldwork.signals.duplicates import merge_residents, near_matches
+from fieldwork.signals.duplicates import near_matches
 from fieldwork.signals.models import Consent, Resident
 from fieldwork.signals.vocabulary import THEMES
 

@@ -1,1 +1,17 @@
-"""Cross-cutting pieces: errors, permissions, audit, the API base, health, tasks."""
+"""Cross-cutting pieces: errors, permissions, audit, outbox, health, tasks, PDF text, QR codes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Called once per app by ``create_app``: its ``tasks`` commands (``tasks tick``: the outbox,
+    then the steps the packages add). Receivers connect on the first import only, so once per
+    process however many apps are made."""
+    from fieldwork.core.cli import tasks_cli
+
+    app.cli.add_command(tasks_cli)

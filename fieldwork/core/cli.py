@@ -1,20 +1,29 @@
-"""flask --app fieldwork tasks tick — the periodic work, for when no Celery beat runs."""
+"""flask --app fieldwork tasks tick — the periodic work, for when no Celery beat runs.
+
+Core re-sends the outbox; the packages that have periodic work add a step with
+:func:`add_tick_step` from their ``init_app`` (cases, calls, volunteers)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import click
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from fieldwork.calls.goodmorning import tick
-from fieldwork.cases.deadlines import check_deadlines
 from fieldwork.core.outbox import publish, unsent_ids
-from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.volunteers.matching import send_follow_up_reminders
+
+TICK_STEPS = "fieldwork.tick_steps"
 
 tasks_cli = AppGroup("tasks", help="Periodic work.")
+
+
+def add_tick_step(app: Flask, step: Callable[[], str]) -> None:
+    """One more step of ``tasks tick`` on this app: it does its work (flush, no commit) and
+    answers its part of the summary line. Steps run in the order they were added."""
+    app.extensions.setdefault(TICK_STEPS, []).append(step)
 
 
 @tasks_cli.command("tick")
@@ -23,13 +32,7 @@ def tick_command() -> None:
     raise their alerts once (cron, every few minutes,
     in the embedded mode; with Redis, Celery beat does this)."""
     sent = publish(unsent_ids(timedelta(seconds=30)))
-    counts = check_deadlines(utcnow())
-    calls = tick()
-    follow_ups = send_follow_up_reminders()
+    parts = [f"outbox: {sent} re-sent"]
+    parts += [step() for step in current_app.extensions.get(TICK_STEPS, [])]
     db.session.commit()
-    click.echo(
-        f"outbox: {sent} re-sent; reminders: {counts['reminders']}, "
-        f"escalations: {counts['escalations']}; good-morning calls made: "
-        f"{calls['calls_made']}, alerts: {calls['alerts']}; buurtgezel follow-ups: "
-        f"{follow_ups}"
-    )
+    click.echo("; ".join(parts))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
-from flask import abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from fieldwork.core.roles import ALL_ROLES
@@ -23,6 +23,15 @@ R = TypeVar("R")
 def _mark(view: Callable[..., Any], allowed: frozenset[str] | None) -> None:
     """Which roles may open the view (None: anyone); the permissions test reads it."""
     view.__dict__["_fieldwork_roles"] = allowed
+
+
+API_USER_LOADER = "fieldwork.api_user_loader"
+
+
+def api_user_loader(app: Flask, loader: Callable[[str], Any]) -> None:
+    """How this app finds the user of a bearer token (auth's ``user_for_token``): the user,
+    or None for an unknown, expired or revoked token."""
+    app.extensions[API_USER_LOADER] = loader
 
 
 def public(view: F) -> F:
@@ -63,9 +72,7 @@ def bearer_token() -> str | None:
 def authorise_token(token: str, allowed: frozenset[str]) -> Any:
     """The token's user, who must have one of the allowed roles (else 401 or 403 as JSON);
     kept as ``g.api_user`` for the view."""
-    from fieldwork.auth.services import user_for_token
-
-    user = user_for_token(token)
+    user = current_app.extensions[API_USER_LOADER](token)
     if user is None:
         abort(401, description="The token is invalid, expired or revoked.")
     if user.role not in allowed:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from celery import shared_task
-from sqlalchemy import func, select
 
+from fieldwork.core.hooks import worker_ping
 from fieldwork.extensions import db
 
 
 @shared_task(name="fieldwork.core.ping")
 def ping(token: str) -> dict[str, object]:
-    """Echo ``token`` with what this worker sees: its database backend and area counts."""
-    from fieldwork.areas.models import Neighbourhood
-
-    count = db.session.scalar(select(func.count()).select_from(Neighbourhood))
-    return {"pong": token, "database": db.engine.dialect.name, "neighbourhoods": count}
+    """Echo ``token`` with what this worker sees: its database backend and the counts the
+    packages answer to the ``worker-ping`` hook (areas: neighbourhoods)."""
+    pong: dict[str, object] = {"pong": token, "database": db.engine.dialect.name}
+    for _receiver, counts in worker_ping.send(None):
+        pong.update(counts)
+    return pong
 
 
 @shared_task(name="fieldwork.core.flush_outbox")

@@ -35,7 +35,7 @@ def index() -> str:
 
         context["candidate_count"] = count_candidates()
     if current_user.role == "volunteer":
-        from fieldwork.calls.campaigns import count_my_calls
+        from fieldwork.calls.goodmorning import count_my_calls
         from fieldwork.visits.services import count_open_addresses
 
         context["visit_count"] = count_open_addresses(current_user)

@@ -17,9 +17,9 @@ from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
+from fieldwork.core.pdftext import ascent, clean_text, fill_qr, fit, qr_matrix, text_width, wrap
 from fieldwork.photos.models import PhotoAssignment
 from fieldwork.photos.services import prompt_for
-from fieldwork.referrals.pdf import _ascent, _clean, _fit, _width, _wrap, fill_qr, qr_matrix
 
 PAGE_W, PAGE_H = A5  # portrait, 148 x 210 mm
 MARGIN = 12 * mm
@@ -97,13 +97,13 @@ def _lines_fitting(
     text: str, font: str, sizes: tuple[float, ...], width: float, max_lines: int
 ) -> tuple[list[str], float]:
     """The largest size at which the text wraps into max_lines; else the smallest, cut."""
-    paragraphs = [_clean(text)] if _clean(text) else []
+    paragraphs = [clean_text(text)] if clean_text(text) else []
     for size in sizes:
-        lines = _wrap(paragraphs, font, size, width)
+        lines = wrap(paragraphs, font, size, width)
         if len(lines) <= max_lines:
             return lines, size
     size = sizes[-1]
-    lines = _wrap(paragraphs, font, size, width)[:max_lines]
+    lines = wrap(paragraphs, font, size, width)[:max_lines]
     if lines:
         lines[-1] = lines[-1].rstrip() + "…"
     return lines, size
@@ -120,7 +120,7 @@ def _draw_lines(
 ) -> float:
     """Lines whose first visible top is at ``top``; returns the bottom of the last line."""
     canvas.setFont(font, size)
-    baseline = top - _ascent(size)
+    baseline = top - ascent(size)
     for line in lines:
         canvas.drawString(x, baseline, line)
         baseline -= size * leading
@@ -140,8 +140,8 @@ def render_flyer(text: FlyerText) -> bytes:
     """One A5 portrait page as PDF bytes."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A5, pageCompression=1, lang="nl-BE")
-    municipality = _clean(text.municipality)
-    canvas.setTitle(f"Foto-opdracht {municipality} - {_clean(text.title)}")
+    municipality = clean_text(text.municipality)
+    canvas.setTitle(f"Foto-opdracht {municipality} - {clean_text(text.title)}")
     canvas.setSubject("Flyer met QR-code voor een foto-opdracht")
     canvas.setAuthor(municipality)
     canvas.setCreator("fieldwork")
@@ -152,11 +152,11 @@ def render_flyer(text: FlyerText) -> bytes:
     # -- header: who asks, and what this is
     top = PAGE_H - MARGIN
     canvas.setFont(SANS_BOLD, 13)
-    head, size = _fit(f"Gemeente {municipality}", SANS_BOLD, 13, CONTENT_W * 0.62, 9)
+    head, size = fit(f"Gemeente {municipality}", SANS_BOLD, 13, CONTENT_W * 0.62, 9)
     canvas.setFont(SANS_BOLD, size)
-    canvas.drawString(left, top - _ascent(13), head)
+    canvas.drawString(left, top - ascent(13), head)
     canvas.setFont(SANS_BOLD, 13)
-    canvas.drawRightString(right, top - _ascent(13), "FOTO-OPDRACHT")
+    canvas.drawRightString(right, top - ascent(13), "FOTO-OPDRACHT")
     rule_y = top - 13 - 2.5 * mm
     canvas.setLineWidth(2)
     canvas.line(left, rule_y, right, rule_y)
@@ -164,15 +164,15 @@ def render_flyer(text: FlyerText) -> bytes:
     # -- title and period
     lines, size = _lines_fitting(text.title, SANS_BOLD, (26, 23, 20, 18), CONTENT_W, 2)
     bottom = _draw_lines(canvas, lines, SANS_BOLD, size, rule_y - 5 * mm, 1.12)
-    period = _clean(period_text(text.starts_on, text.ends_on))
+    period = clean_text(period_text(text.starts_on, text.ends_on))
     period = period[:1].upper() + period[1:]
-    period_line, period_size = _fit(period, SANS, 13, CONTENT_W, 9)
+    period_line, period_size = fit(period, SANS, 13, CONTENT_W, 9)
     bottom = _draw_lines(canvas, [period_line], SANS, period_size, bottom - 3 * mm)
 
     # -- the bottom part, from the bottom up: footer, reminder, link, QR code
     footer = f"Een initiatief van de zorgzame buurt, gemeente {municipality}"
     if text.neighbourhoods:
-        names = [_clean(n) for n in text.neighbourhoods]
+        names = [clean_text(n) for n in text.neighbourhoods]
         listed = (
             f"de buurten {', '.join(names[:-1])} en {names[-1]}"
             if len(names) > 1
@@ -180,7 +180,7 @@ def render_flyer(text: FlyerText) -> bytes:
         )
         footer = f"Voor {listed} - gemeente {municipality}"
     footer_lines, footer_size = _lines_fitting(footer, SANS, (9.5, 8.5, 7.5), CONTENT_W, 2)
-    footer_top = MARGIN + _ascent(footer_size) + (len(footer_lines) - 1) * footer_size * 1.2
+    footer_top = MARGIN + ascent(footer_size) + (len(footer_lines) - 1) * footer_size * 1.2
     canvas.setFillGray(DARK)
     _draw_lines(canvas, footer_lines, SANS, footer_size, footer_top)
     canvas.setFillGray(BLACK)
@@ -198,14 +198,14 @@ def render_flyer(text: FlyerText) -> bytes:
         canvas, reminder_lines, SANS_BOLD, reminder_size, box_y + box_h - 2.5 * mm, x=left + 5 * mm
     )
 
-    url = _clean(text.url)
-    url_line, url_size = _fit(url, MONO_BOLD, 13, CONTENT_W, 8)
+    url = clean_text(text.url)
+    url_line, url_size = fit(url, MONO_BOLD, 13, CONTENT_W, 8)
     url_lines = (
         [url_line]
-        if _width(url_line, MONO_BOLD, url_size) <= CONTENT_W
-        else _wrap([url], MONO_BOLD, url_size, CONTENT_W)
+        if text_width(url_line, MONO_BOLD, url_size) <= CONTENT_W
+        else wrap([url], MONO_BOLD, url_size, CONTENT_W)
     )
-    url_top = box_y + box_h + 5 * mm + _ascent(url_size) + (len(url_lines) - 1) * url_size * 1.2
+    url_top = box_y + box_h + 5 * mm + ascent(url_size) + (len(url_lines) - 1) * url_size * 1.2
     _draw_lines(canvas, url_lines, MONO_BOLD, url_size, url_top)
     link_bottom = box_y + box_h + 4 * mm
     canvas.linkURL(text.url, (left, link_bottom, right, url_top + 1), relative=0)

@@ -15,18 +15,25 @@ from __future__ import annotations
 
 import io
 import itertools
-import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_M
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+
+from fieldwork.core.pdftext import (
+    ascent,
+    clean_paragraphs,
+    clean_text,
+    fill_qr,
+    fit,
+    qr_matrix,
+    text_width,
+    truncate,
+    wrap,
+)
 
 CARDS_PER_PAGE = 4  # 2 x 2 on A4 portrait, each card 105 x 148.5 mm (A6)
 
@@ -72,7 +79,6 @@ DINGBATS = "ZapfDingbats"
 
 CONSENT_MAX_SIZE, CONSENT_MIN_SIZE = 8.0, 6.5
 CARD_CODE_SIZE, STRIP_CODE_SIZE = 18.0, 12.0
-ELLIPSIS = "…"
 INSTRUCTION = "Samen met de bewoner invullen. De bewoner ondertekent de strook."
 INSTRUCTION_SIZE, OFFER_HEADING_SIZE = 8.0, 9.0
 
@@ -128,7 +134,7 @@ def consent_fits(consent_text: str) -> bool:
 
     The renderer never fails on a longer text but cuts it off with an ellipsis, so a form
     that edits the consent text should check this before saving."""
-    return _fit_consent(_clean_paragraphs(consent_text))[2]
+    return _fit_consent(clean_paragraphs(consent_text))[2]
 
 
 def _pages(cards: Iterable[PrintedCard]) -> Iterator[list[PrintedCard]]:
@@ -139,118 +145,16 @@ def _pages(cards: Iterable[PrintedCard]) -> Iterator[list[PrintedCard]]:
 
 # --- text that the standard PDF fonts can show --------------------------------------------------
 
-_TRANSLITERATE = str.maketrans({
-    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ı": "i", "ħ": "h", "Ħ": "H", "ŧ": "t", "Ŧ": "T",
-    "ŋ": "ng", "Ŋ": "NG", "ə": "e", "Ə": "E",
-    "‐": "-", "‑": "-", "‒": "-", "−": "-", "―": "—", "′": "'", "″": '"', "‚": ",",
-})  # fmt: skip
-
-
-def _shown(char: str) -> bool:
-    """Helvetica and Courier in reportlab use WinAnsiEncoding (cp1252)."""
-    if char < " " or char == "\x7f":
-        return False
-    try:
-        char.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _clean(text: str) -> str:
-    """One line of text the standard fonts can show: accents kept where cp1252 has them,
-    others transliterated (NFKD), emoji and other symbols dropped, unknown letters as '?'."""
-    out: list[str] = []
-    for char in unicodedata.normalize("NFC", str(text or "")).translate(_TRANSLITERATE):
-        if _shown(char):
-            out.append(char)
-        elif char.isspace():
-            out.append(" ")
-        else:
-            plain = "".join(
-                part
-                for part in unicodedata.normalize("NFKD", char)
-                if not unicodedata.combining(part)
-            )
-            if plain and all(_shown(part) for part in plain):
-                out.append(plain)
-            elif unicodedata.category(char)[0] in "LNP":
-                out.append("?")
-            # symbols (emoji, dingbats), joiners, variation selectors, private use: dropped
-    return re.sub(r"\s+", " ", "".join(out)).strip()
-
-
-def _clean_paragraphs(text: str) -> list[str]:
-    paragraphs = (_clean(part) for part in str(text or "").splitlines())
-    return [part for part in paragraphs if part]
-
-
-def _width(text: str, font: str, size: float) -> float:
-    return stringWidth(text, font, size)
-
-
-def _truncate(text: str, font: str, size: float, width: float, force: bool = False) -> str:
-    """``text`` cut to ``width`` with an ellipsis (binary search: texts can be long); with
-    ``force`` the ellipsis is added even when the text fits."""
-    if not force and _width(text, font, size) <= width:
-        return text
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if _width(text[:middle].rstrip() + ELLIPSIS, font, size) <= width:
-            low = middle
-        else:
-            high = middle - 1
-    return text[:low].rstrip() + ELLIPSIS
-
-
-def _fit(text: str, font: str, size: float, width: float, min_size: float) -> tuple[str, float]:
-    """Shrink to fit one line, down to ``min_size``; truncate beyond that."""
-    natural = _width(text, font, size)
-    if natural <= width:
-        return text, size
-    smaller = int(size * width / natural * 4) / 4  # quarter points, rounded down
-    if smaller >= min_size:
-        return text, smaller
-    return _truncate(text, font, min_size, width), min_size
-
-
-def _wrap(paragraphs: list[str], font: str, size: float, width: float) -> list[str]:
-    """Greedy line breaking; a word longer than the line (a URL) is broken by characters."""
-    lines: list[str] = []
-    for paragraph in paragraphs:
-        line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if _width(candidate, font, size) <= width:
-                line = candidate
-                continue
-            if line:
-                lines.append(line)
-            line = word
-            while _width(line, font, size) > width:
-                cut = len(_truncate(line, font, size, width)) - 1  # what fits, minus ellipsis
-                cut = max(cut, 1)
-                lines.append(line[:cut])
-                line = line[cut:]
-        if line:
-            lines.append(line)
-    return lines
-
 
 def _wrap_limited(
     paragraphs: list[str], font: str, size: float, width: float, max_lines: int
 ) -> list[str]:
-    lines = _wrap(paragraphs, font, size, width)
+    lines = wrap(paragraphs, font, size, width)
     if len(lines) <= max_lines:
         return lines
     kept = lines[:max_lines]
-    kept[-1] = _truncate(kept[-1], font, size, width, force=True)
+    kept[-1] = truncate(kept[-1], font, size, width, force=True)
     return kept
-
-
-def _ascent(size: float) -> float:
-    return 0.72 * size  # Helvetica cap height: a line's visible top sits at baseline + this
 
 
 # --- consent strip ---------------------------------------------------------------------------
@@ -260,7 +164,7 @@ STRIP_SIGN_BASELINE = MARGIN + 1 * mm  # "Handtekening" row
 STRIP_NAME_BASELINE = STRIP_SIGN_BASELINE + 9 * mm  # "Naam bewoner" / "Datum" row
 STRIP_WRITING_SPACE = 5.5 * mm  # above the name line, for handwriting
 STRIP_HEADING_SIZE = 9.0
-STRIP_HEADING_BASELINE = CELL_H - CARD_H - 3.5 * mm - _ascent(STRIP_HEADING_SIZE)
+STRIP_HEADING_BASELINE = CELL_H - CARD_H - 3.5 * mm - ascent(STRIP_HEADING_SIZE)
 CONSENT_TOP = STRIP_HEADING_BASELINE - 2.5 * mm
 CONSENT_BOTTOM = STRIP_NAME_BASELINE + STRIP_WRITING_SPACE
 
@@ -271,8 +175,8 @@ def _fit_consent(paragraphs: list[str]) -> tuple[list[str], float, bool]:
     size = CONSENT_MAX_SIZE
     while True:
         leading = size * 1.18
-        capacity = max(1, int((height - _ascent(size)) / leading) + 1)
-        lines = _wrap(paragraphs, SANS, size, CONTENT_W)
+        capacity = max(1, int((height - ascent(size)) / leading) + 1)
+        lines = wrap(paragraphs, SANS, size, CONTENT_W)
         if len(lines) <= capacity:
             return lines, size, True
         if size <= CONSENT_MIN_SIZE:
@@ -297,8 +201,8 @@ class _SeriesLayout:
     def __init__(self, series: SeriesPrint) -> None:
         self.text_column_w = CONTENT_W - QR_SIZE - QR_CLEAR  # left of the QR code
         self.consent_version = int(series.consent_version)
-        self.consent, self.consent_size, _ = _fit_consent(_clean_paragraphs(series.consent_text))
-        contact = _clean(series.contact_line)
+        self.consent, self.consent_size, _ = _fit_consent(clean_paragraphs(series.consent_text))
+        contact = clean_text(series.contact_line)
         self.contact = (
             _wrap_limited([contact], SANS_ITALIC, self.CONTACT_SIZE, CONTENT_W, 2)
             if contact
@@ -306,7 +210,9 @@ class _SeriesLayout:
         )
         self._place_header(series)
         self._place_middle()
-        self._fit_services([(_clean(name), _clean(phone)) for name, phone in series.service_offer])
+        self._fit_services(
+            [(clean_text(name), clean_text(phone)) for name, phone in series.service_offer]
+        )
 
     def _place_header(self, series: SeriesPrint) -> None:
         """Heading, municipality and title at the top left, the QR code at the top right;
@@ -314,20 +220,22 @@ class _SeriesLayout:
         when there is room."""
         top = CELL_H - MARGIN
         width = self.text_column_w
-        baseline = top - _ascent(self.HEADING_SIZE)
-        heading = _fit("Doorverwijskaart", SANS_BOLD, self.HEADING_SIZE, width, 10.0)
+        baseline = top - ascent(self.HEADING_SIZE)
+        heading = fit("Doorverwijskaart", SANS_BOLD, self.HEADING_SIZE, width, 10.0)
         self.header = [(SANS_BOLD, heading[1], baseline, heading[0])]
 
-        text, size = _fit(_clean(series.municipality), SANS_BOLD, self.MUNICIPALITY_SIZE, width, 7)
-        baseline -= self.HEADING_SIZE * 0.3 + 2.2 * mm + _ascent(size)
+        text, size = fit(
+            clean_text(series.municipality), SANS_BOLD, self.MUNICIPALITY_SIZE, width, 7
+        )
+        baseline -= self.HEADING_SIZE * 0.3 + 2.2 * mm + ascent(size)
         self.header.append((SANS_BOLD, size, baseline, text))
         size = self.TITLE_SIZE
-        for line in _wrap_limited([_clean(series.title)], SANS, size, width, 2):
+        for line in _wrap_limited([clean_text(series.title)], SANS, size, width, 2):
             baseline -= size * 1.2
             self.header.append((SANS, size, baseline, line))
         header_bottom = baseline - size * 0.3
 
-        group = 3 * mm + _ascent(CARD_CODE_SIZE) + 2.2 * mm + self.SCAN_SIZE * 1.25 + self.HOST_SIZE
+        group = 3 * mm + ascent(CARD_CODE_SIZE) + 2.2 * mm + self.SCAN_SIZE * 1.25 + self.HOST_SIZE
         qr_bottom = top - QR_SIZE
         self.host_baseline = min(qr_bottom + 0.5 * mm, header_bottom - group)
         self.scan_label_baseline = self.host_baseline + self.SCAN_SIZE * 1.25
@@ -338,11 +246,11 @@ class _SeriesLayout:
     def _place_middle(self) -> None:
         """Instruction, a rule, the "Lokaal aanbod" heading; then the service lines."""
         size = INSTRUCTION_SIZE
-        self.instruction = _wrap([INSTRUCTION], SANS_BOLD, size, CONTENT_W - 3 * mm)
-        self.instruction_baseline = self.below_header - _ascent(size)
+        self.instruction = wrap([INSTRUCTION], SANS_BOLD, size, CONTENT_W - 3 * mm)
+        self.instruction_baseline = self.below_header - ascent(size)
         last = self.instruction_baseline - (len(self.instruction) - 1) * size * 1.2
         self.rule_y = last - size * 0.25 - 3 * mm
-        self.offer_baseline = self.rule_y - 2.8 * mm - _ascent(OFFER_HEADING_SIZE)
+        self.offer_baseline = self.rule_y - 2.8 * mm - ascent(OFFER_HEADING_SIZE)
         self.services_top = self.offer_baseline - OFFER_HEADING_SIZE * 0.25 - 2.2 * mm
         self.contact_baseline = (
             CELL_H - CARD_H + 3.5 * mm + (len(self.contact) - 1) * self.CONTACT_SIZE * 1.2
@@ -357,7 +265,7 @@ class _SeriesLayout:
             bottom = self.contact_baseline + self.CONTACT_SIZE + 2 * mm
         room = self.services_top - bottom
         for size, leading in self.SERVICE_SIZES:
-            capacity = max(0, int((room - _ascent(size)) / leading) + 1)
+            capacity = max(0, int((room - ascent(size)) / leading) + 1)
             if len(services) <= capacity:
                 break
         self.service_size, self.service_leading = size, leading
@@ -388,7 +296,7 @@ class _SeriesLayout:
             canvas.drawString(left + 3 * mm, baseline, line)
             baseline -= INSTRUCTION_SIZE * 1.2
         canvas.setLineWidth(1.6)
-        bar_top = self.instruction_baseline + _ascent(INSTRUCTION_SIZE) + 0.6
+        bar_top = self.instruction_baseline + ascent(INSTRUCTION_SIZE) + 0.6
         bar_bottom = baseline + INSTRUCTION_SIZE * 1.2 - 1.8
         canvas.line(left + 0.8, bar_top, left + 0.8, bar_bottom)
 
@@ -399,7 +307,7 @@ class _SeriesLayout:
             canvas.setFont(SANS_BOLD, OFFER_HEADING_SIZE)
             canvas.drawString(left, self.offer_baseline, "Lokaal aanbod")
         size, leading = self.service_size, self.service_leading
-        baseline = self.services_top - _ascent(size)
+        baseline = self.services_top - ascent(size)
         for name, phone in self.services:
             self._draw_service(canvas, name, phone, baseline, size)
             baseline -= leading
@@ -422,17 +330,17 @@ class _SeriesLayout:
 
     def _draw_service(self, canvas: Canvas, name: str, phone: str, y: float, size: float) -> None:
         left, right = MARGIN, CELL_W - MARGIN
-        phone, _ = _fit(phone, SANS_BOLD, size, CONTENT_W * 0.45, size)
-        phone_w = _width(phone, SANS_BOLD, size)
+        phone, _ = fit(phone, SANS_BOLD, size, CONTENT_W * 0.45, size)
+        phone_w = text_width(phone, SANS_BOLD, size)
         gap = 2.5 * mm if phone else 0.0
-        name = _truncate(name, SANS, size, CONTENT_W - phone_w - gap)
+        name = truncate(name, SANS, size, CONTENT_W - phone_w - gap)
         canvas.setFont(SANS, size)
         canvas.drawString(left, y, name)
         if not phone:
             return
         canvas.setFont(SANS_BOLD, size)
         canvas.drawRightString(right, y, phone)
-        start = left + _width(name, SANS, size) + 1.2 * mm
+        start = left + text_width(name, SANS, size) + 1.2 * mm
         end = right - phone_w - 1.2 * mm
         if end - start > 2 * mm:
             canvas.saveState()
@@ -451,7 +359,7 @@ class _SeriesLayout:
 
         size = self.consent_size
         canvas.setFont(SANS, size)
-        y = CONSENT_TOP - _ascent(size)
+        y = CONSENT_TOP - ascent(size)
         for line in self.consent:
             canvas.drawString(left, y, line)
             y -= size * 1.18
@@ -466,7 +374,7 @@ class _SeriesLayout:
             ("Handtekening:", left, split - 3 * mm, STRIP_SIGN_BASELINE),
         ):
             canvas.drawString(x0, baseline, label)
-            start = x0 + _width(label, SANS, label_size) + 1.2 * mm
+            start = x0 + text_width(label, SANS, label_size) + 1.2 * mm
             canvas.line(start, baseline - 0.8, x1, baseline - 0.8)
         canvas.setFillGray(DARK)
         canvas.setFont(SANS, 6.5)
@@ -478,20 +386,20 @@ class _SeriesLayout:
     def draw_card(self, canvas: Canvas, card: PrintedCard) -> None:
         """The parts that differ per card, in cell coordinates."""
         left, right = MARGIN, CELL_W - MARGIN
-        code = _clean(card.code)
+        code = clean_text(card.code)
         _draw_qr(canvas, card.url, right, CELL_H - MARGIN)
 
-        text, size = _fit(code, MONO_BOLD, CARD_CODE_SIZE, self.text_column_w, 10.0)
+        text, size = fit(code, MONO_BOLD, CARD_CODE_SIZE, self.text_column_w, 10.0)
         canvas.setFont(MONO_BOLD, size)
         canvas.drawString(left, self.code_baseline, text)
 
-        host, size = _fit(_host(card.url), SANS_BOLD, self.HOST_SIZE, self.text_column_w, 6.0)
+        host, size = fit(_host(card.url), SANS_BOLD, self.HOST_SIZE, self.text_column_w, 6.0)
         canvas.setFont(SANS_BOLD, size)
         canvas.drawString(left, self.host_baseline, host)
 
-        heading_w = _width("Toestemming (afscheurstrook)", SANS_BOLD, STRIP_HEADING_SIZE)
+        heading_w = text_width("Toestemming (afscheurstrook)", SANS_BOLD, STRIP_HEADING_SIZE)
         room = CONTENT_W - heading_w - 4 * mm
-        text, size = _fit(code, MONO_BOLD, STRIP_CODE_SIZE, room, 7.0)
+        text, size = fit(code, MONO_BOLD, STRIP_CODE_SIZE, room, 7.0)
         canvas.setFont(MONO_BOLD, size)
         canvas.drawRightString(right, STRIP_HEADING_BASELINE, text)
 
@@ -501,17 +409,10 @@ def _host(url: str) -> str:
     parts = urlsplit(url.strip())
     host = parts.hostname or url.strip().split("/")[0]
     host = host.removeprefix("www.")
-    return _clean(host) or _clean(url)
+    return clean_text(host) or clean_text(url)
 
 
 # --- drawing helpers ------------------------------------------------------------------------------
-
-
-def qr_matrix(data: str) -> list[list[bool]]:
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0)
-    qr.add_data(data)
-    qr.make(fit=True)
-    return qr.get_matrix()
 
 
 def _draw_qr(canvas: Canvas, data: str, right: float, top: float) -> None:
@@ -523,53 +424,13 @@ def _draw_qr(canvas: Canvas, data: str, right: float, top: float) -> None:
     fill_qr(canvas, matrix, right - size, top - size, module)
 
 
-def fill_qr(
-    canvas: Canvas, matrix: list[list[bool]], left: float, bottom: float, module: float
-) -> None:
-    """The dark modules, ``module`` points each, bottom left at (left, bottom)."""
-    count = len(matrix)
-    canvas.saveState()
-    canvas.translate(left, bottom)
-    canvas.scale(module, module)  # integer module coordinates: no seams between rectangles
-    canvas.setFillGray(BLACK)
-    # One path of integer rectangles, filled once: written as PDF operators directly, which
-    # is short and several times faster than formatting floats through a path object.
-    operators = [
-        f"{x} {count - y - height} {width} {height} re"
-        for x, y, width, height in _rectangles(matrix)
-    ]
-    canvas.addLiteral("\n".join([*operators, "f"]))
-    canvas.restoreState()
-
-
-def _rectangles(matrix: list[list[bool]]) -> Iterator[tuple[int, int, int, int]]:
-    """Dark modules as rectangles (x, y, width, height), y counted downwards: horizontal runs,
-    merged with identical runs in the rows below."""
-    open_runs: dict[tuple[int, int], int] = {}  # (start, end) -> first row
-    for y, row in enumerate([*matrix, []]):
-        runs: set[tuple[int, int]] = set()
-        start = None
-        for x, dark in enumerate([*row, False]):
-            if dark and start is None:
-                start = x
-            elif not dark and start is not None:
-                runs.add((start, x))
-                start = None
-        for run in list(open_runs):
-            if run not in runs:
-                first = open_runs.pop(run)
-                yield run[0], first, run[1] - run[0], y - first
-        for run in runs:
-            open_runs.setdefault(run, y)
-
-
 def _draw_tear_line(canvas: Canvas, y: float) -> None:
     """Dashed line across the whole cell, with scissors and "knip of scheur hier"."""
     label = "knip of scheur hier"
     label_size = 6.0
     scissors_x = MARGIN
     label_x = scissors_x + 5 * mm
-    label_end = label_x + _width(label, SANS, label_size) + 1.5 * mm
+    label_end = label_x + text_width(label, SANS, label_size) + 1.5 * mm
 
     canvas.saveState()
     canvas.setFillGray(BLACK)

@@ -4,9 +4,6 @@ printable report the worker makes. Flush, never commit."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -20,6 +17,7 @@ from fieldwork.db import local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
+from fieldwork.reports.pdf import ReportData, render_report
 from fieldwork.signals.vocabulary import SOURCES, THEMES
 
 
@@ -154,23 +152,6 @@ def latest_report(neighbourhood_id: int) -> NeighbourhoodReport | None:
     )
 
 
-@dataclass
-class ReportData:
-    """Everything the printed report shows; counts only, suppressed (the report leaves the
-    municipality)."""
-
-    municipality: str
-    neighbourhood: str
-    made_on: date
-    figures: dict[str, Any]
-    indicators: list[Any] = field(default_factory=list)
-    quotes: list[Quote] = field(default_factory=list)
-    points: list[AttentionPoint] = field(default_factory=list)
-    photos: list[tuple[str, bytes]] = field(default_factory=list)  # caption, thumbnail JPEG
-    sources: list[str] = field(default_factory=list)
-    findings: dict[int, list[str]] = field(default_factory=dict)  # attention point: in words
-
-
 def report_data(neighbourhood: Neighbourhood) -> ReportData:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
@@ -223,8 +204,6 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
 
 def render_report_job(report_id: int) -> str:
     """The worker: make the PDF, keep it in storage. Safe to run twice."""
-    from fieldwork.reports.pdf import render_report
-
     report = db.session.get(NeighbourhoodReport, report_id, with_for_update=True)
     if report is None:
         return "gone"

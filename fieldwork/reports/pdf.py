@@ -6,6 +6,8 @@ so that it reads well printed in black and white."""
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -23,7 +25,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from fieldwork.reports.analysis import ReportData
+from fieldwork.reports.models import AttentionPoint, Quote
 from fieldwork.signals.vocabulary import label
 
 SECTIONS = ("Cijfers", "Wat we hoorden", "Aandachtspunten", "Foto's", "Bronnen")
@@ -41,6 +43,23 @@ GRID = TableStyle(
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]
 )
+
+
+@dataclass
+class ReportData:
+    """Everything the printed report shows; counts only, suppressed (the report leaves the
+    municipality)."""
+
+    municipality: str
+    neighbourhood: str
+    made_on: date
+    figures: dict[str, Any]
+    indicators: list[Any] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    points: list[AttentionPoint] = field(default_factory=list)
+    photos: list[tuple[str, bytes]] = field(default_factory=list)  # caption, thumbnail JPEG
+    sources: list[str] = field(default_factory=list)
+    findings: dict[int, list[str]] = field(default_factory=dict)  # attention point: in words
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:

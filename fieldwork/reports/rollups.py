@@ -23,9 +23,8 @@ from sqlalchemy import Select, delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.calls.models import CallAttempt, CallTarget
-from fieldwork.calls.rules import local
 from fieldwork.cases.models import Case
-from fieldwork.db import savepoint
+from fieldwork.db import local, savepoint
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals

@@ -21,6 +21,7 @@ from fieldwork.routing.engine import (
     first_match,
     pick_least_loaded,
 )
+from fieldwork.routing.hooks import signal_routed
 from fieldwork.routing.models import Absence, RoutingRule, Team
 from fieldwork.signals.models import Signal
 
@@ -137,11 +138,9 @@ def route_signal(signal_id: int) -> Signal | None:
     if signal is None or signal.routed_at is not None:
         return signal
     now = utcnow()
-    from fieldwork.reports.rollups import count_routed
-
     if not may_open_case(signal):
         signal.routed_at, signal.routing_reason = now, "geen toestemming: enkel geteld"
-        count_routed(signal, None)
+        signal_routed.send(signal, opened=None)  # reports: the rollups
         return signal
     opened = None
     case = db.session.scalar(
@@ -194,7 +193,7 @@ def route_signal(signal_id: int) -> Signal | None:
         CaseEvent(case_id=case.id, type="routed", signal_id=signal.id, detail={"reason": reason})
     )
     signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason
-    count_routed(signal, opened)
+    signal_routed.send(signal, opened=opened)
     db.session.flush()
     return signal
 

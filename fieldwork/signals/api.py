@@ -7,13 +7,12 @@ from typing import Any
 from flask import Response, g, url_for
 from flask_smorest import Blueprint, abort
 
-from fieldwork.cases.models import Case
-from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
 from fieldwork.core.idempotency import idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
+from fieldwork.signals.hooks import case_view
 from fieldwork.signals.models import Signal
 from fieldwork.signals.schemas import SignalCreatedSchema, SignalInSchema, SignalStatusSchema
 from fieldwork.signals.services import SignalError, create_signal, signal_status
@@ -59,11 +58,11 @@ def get_status(signal_id: int) -> dict[str, Any]:
     """Status for whoever filed the signal; staff also see the case and the routing reason."""
     signal = db.session.get(Signal, signal_id)
     user = g.api_user
-    case = db.session.get(Case, signal.case_id) if signal and signal.case_id else None
-    is_staff = can_see_case(user, case) if case is not None else user.role == "coordinator"
+    case = case_view(signal, user) if signal is not None else None  # cases answers
+    is_staff = case.visible if case is not None else user.role == "coordinator"
     if signal is None or not (is_staff or signal.filed_by_id == user.id):
         abort(404, message="No such signal.")
-    body: dict[str, Any] = {"status": signal_status(signal)}
+    body: dict[str, Any] = {"status": signal_status(signal, case)}
     if is_staff:
         if signal.case_id is not None:
             body["case_id"] = signal.case_id

@@ -1,5 +1,6 @@
 """Near-matches between residents (a typo, a missing house number): offered to the contact
-person to merge, never merged silently."""
+person to merge, never merged silently (the merge, which moves cases too, is
+``fieldwork.cases.services.merge_residents``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ from difflib import SequenceMatcher
 
 from sqlalchemy import select
 
-from fieldwork.cases.models import Case, CaseEvent
-from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.signals.models import Consent, Resident, Signal
+from fieldwork.signals.models import Resident
 
 NAME_SIMILARITY = 0.85
 
@@ -47,46 +46,3 @@ def near_matches(resident: Resident) -> list[Resident]:
         )
     )
     return [c for c in candidates if is_near_match(resident, c)]
-
-
-def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
-    """Move the duplicate's signals, consents and open case onto ``keep``. Flushes."""
-    if not is_near_match(keep, duplicate):
-        raise ValueError("These residents are not a near-match.")
-    keep_case = db.session.scalar(
-        select(Case).where(Case.resident_id == keep.id, Case.closed_at.is_(None))
-    )
-    dup_case = db.session.scalar(
-        select(Case).where(Case.resident_id == duplicate.id, Case.closed_at.is_(None))
-    )
-    for consent in db.session.scalars(select(Consent).where(Consent.resident_id == duplicate.id)):
-        consent.resident_id = keep.id
-    for signal in db.session.scalars(select(Signal).where(Signal.resident_id == duplicate.id)):
-        signal.resident_id = keep.id
-        if dup_case is not None and keep_case is not None and signal.case_id == dup_case.id:
-            signal.case_id = keep_case.id
-    if dup_case is not None and keep_case is not None:
-        dup_case.status, dup_case.closed_at = "closed", utcnow()
-        db.session.add(
-            CaseEvent(
-                case_id=dup_case.id, type="merged", by_id=by_id, detail={"into_case": keep_case.id}
-            )
-        )
-        db.session.add(
-            CaseEvent(
-                case_id=keep_case.id, type="merged", by_id=by_id, detail={"from_case": dup_case.id}
-            )
-        )
-        if dup_case.urgency == "urgent":
-            keep_case.urgency = "urgent"
-    elif dup_case is not None:
-        db.session.flush()
-        dup_case.resident_id = keep.id
-    db.session.flush()
-    for case in db.session.scalars(select(Case).where(Case.resident_id == duplicate.id)):
-        case.resident_id = keep.id  # closed history follows the person
-    keep.phone = keep.phone or duplicate.phone
-    keep.birth_year = keep.birth_year or duplicate.birth_year
-    db.session.flush()
-    db.session.delete(duplicate)
-    db.session.flush()

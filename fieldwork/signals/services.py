@@ -17,9 +17,9 @@ from fieldwork.areas.resolve import (
 )
 from fieldwork.areas.services import get_municipality
 from fieldwork.auth.models import User
-from fieldwork.cases.models import Case
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.extensions import db
+from fieldwork.signals.hooks import CaseView
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Consent, Resident, Signal
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEME_POLARITIES
@@ -31,7 +31,10 @@ class SignalError(ValueError):
         self.field = field
 
 
-def _locate(data: dict[str, Any], keep_address: bool = True) -> Resolution:
+def locate_resident(data: dict[str, Any], keep_address: bool = True) -> Resolution:
+    """Where a resident's address (``data``: statsec, lat/lon, street, postcode, gemeente...)
+    lies; raises SignalError when no imported municipality holds it. Without
+    ``keep_address`` the address is counted in the municipality's unlocatable bucket."""
     found = resolve(
         statsec=data.get("statsec"),
         lat=data.get("lat"),
@@ -147,7 +150,7 @@ def create_signals(
     the neighbourhood: no resident, no address, no note is kept."""
     consent_data = payload["consent"]
     named = consent_data["given"] or (urgent_opens_case and payload["urgency"] == "urgent")
-    where = _locate(payload["resident"], keep_address=named)
+    where = locate_resident(payload["resident"], keep_address=named)
     resident: Resident | None = None
     consent: Consent | None = None
     if named:
@@ -184,12 +187,8 @@ def create_signals(
     return signals
 
 
-def signal_status(signal: Signal) -> str:
-    if signal.case_id is None:
-        return "routed" if signal.routed_at else "received"
-    case = db.session.get_one(Case, signal.case_id)
-    if case.closed_at is not None:
-        return "closed"
-    if case.status in ("contacted", "in_progress"):
-        return "contacted"
-    return "routed"
+def signal_status(signal: Signal, case: CaseView | None) -> str:
+    """The filer's status word: received, routed, or what its case (``case_view``) says."""
+    if case is not None:
+        return case.status
+    return "routed" if signal.routed_at else "received"

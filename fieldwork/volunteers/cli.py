@@ -1,6 +1,7 @@
 """flask --app fieldwork volunteers adopt — a place in the pool for volunteer accounts made
 before the pool existed (or on the command line), so that the coordinator can record their
-model-2 check: until then the gate keeps them off visit rounds and call lists."""
+model-2 check: until then the gate keeps them off visit rounds and call lists. Also the
+volunteers' step of ``tasks tick``: buurtgezel follow-up reminders."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ from sqlalchemy import select
 from fieldwork.areas.services import get_municipality
 from fieldwork.auth.models import User
 from fieldwork.extensions import db
+from fieldwork.volunteers.matching import send_follow_up_reminders
 from fieldwork.volunteers.models import Volunteer
 
 volunteers_cli = AppGroup("volunteers", help="The volunteer pool.")
+
+
+def tick_step() -> str:
+    return f"buurtgezel follow-ups: {send_follow_up_reminders()}"
 
 
 @volunteers_cli.command("adopt")

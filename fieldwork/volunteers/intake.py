@@ -26,6 +26,7 @@ from fieldwork.extensions import db
 from fieldwork.signals.identity import name_key
 from fieldwork.signals.models import Signal
 from fieldwork.volunteers.gate import VolunteerError
+from fieldwork.volunteers.hooks import volunteer_stepped_back
 from fieldwork.volunteers.models import Invitation, Training, TrainingAttendance, Volunteer
 from fieldwork.volunteers.vocabulary import (
     MOBILITY,
@@ -269,8 +270,6 @@ def _step_back(volunteer: Volunteer, status: str, user: User) -> None:
     """Paused or stopped: their open visit addresses and people to call go back to the
     coordinator and unused invitation links stop; stopped also ends their buurtgezel
     matches (the request waits for someone else) and switches the account off."""
-    from fieldwork.calls.models import CallTarget
-    from fieldwork.visits.services import my_open_addresses, unassign
     from fieldwork.volunteers.matching import end_matches_of
 
     now = utcnow()
@@ -284,19 +283,8 @@ def _step_back(volunteer: Volunteer, status: str, user: User) -> None:
         invitation.revoked_at = now
     account = volunteer.user
     if account is not None and status in ("paused", "stopped"):
-        for address in my_open_addresses(account):  # the pair's other half keeps it
-            if address.partner_id == account.id:
-                address.partner_id = None
-            elif address.partner_id is not None:
-                address.volunteer_id, address.partner_id = address.partner_id, None
-            else:
-                unassign([address])
-        for target in db.session.scalars(
-            select(CallTarget).where(
-                CallTarget.caller_id == account.id, CallTarget.status == "to_call"
-            )
-        ):
-            target.caller_id = None
+        # visits: their open addresses; calls: the people on their call lists
+        volunteer_stepped_back.send(volunteer, account=account)
     if status == "stopped":
         end_matches_of(volunteer, user)
         if account is not None:

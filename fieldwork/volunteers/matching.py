@@ -17,10 +17,9 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.auth.models import User
-from fieldwork.calls.rules import local
 from fieldwork.cases.models import Case
 from fieldwork.core.audit import record_audit
-from fieldwork.db import local_today, savepoint, utcnow
+from fieldwork.db import local, local_today, savepoint, utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.services import notify
 from fieldwork.signals.models import Consent, Resident, Signal
