@@ -678,8 +678,12 @@ def test_neighbourhoods_geojson(moorslede, staff, tmp_path):
     info = pyogrio.read_info(path)
     assert info["features"] == len(document["features"])
     assert "signals_total" in list(info["fields"])
-    _meta, _, geometries, fields = pyogrio.raw.read(path)
-    assert len(fields) > 0
+    meta, _, geometries, fields = pyogrio.raw.read(path)
+    columns = dict(zip(meta["fields"], fields, strict=True))  # as GDAL reads the file
+    assert list(columns["name"]) == [f["properties"]["name"] for f in document["features"]]
+    assert list(columns["neighbourhood_id"]) == [
+        f["properties"]["neighbourhood_id"] for f in document["features"]
+    ]
     assert len(geometries) == len(document["features"])
     coordinator = json.loads(
         client.get(
