@@ -55,6 +55,9 @@ def test_wrong_password_is_refused_with_a_message_and_audited(app, client):
 def test_inactive_user_cannot_log_in(app, client):
     make_user(app, "volunteer", active=False)
     assert login(client, "volunteer@example.be").status_code == 400
+    assert client.get("/home").status_code == 302  # not logged in
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent.action)).all() == ["login_failed"]
 
 
 def test_login_without_csrf_token_is_refused(app, client):
