@@ -17,7 +17,16 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.core.permissions import api_roles, roles_required
 from fieldwork.extensions import csrf, db
-from tests.conftest import ROLES, api_token, bearer, csrf_from, import_areas, login, make_user
+from tests.conftest import (
+    ROLES,
+    api_token,
+    bearer,
+    csrf_from,
+    import_areas,
+    login,
+    make_user,
+    post_form,
+)
 
 UNGUARDED = {"static", "api-docs.openapi_json"}  # static files and the public API description
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -256,3 +265,23 @@ def test_analyst_sees_the_list_read_only(app):
     html = client.get("/areas/").get_data(as_text=True)
     assert "Dadizele" in html
     assert "/areas/neighbourhoods/" not in html
+
+
+def test_only_coordinators_add_trainings_on_the_page(moorslede):
+    """The trainings page is open to contact persons, its form (a check inside the view,
+    not the decorator the sweeps read) to coordinators only."""
+    from fieldwork.volunteers.models import Training
+
+    app = moorslede
+    training = {"title": "Signalen herkennen", "held_on": "2026-03-02"}
+    for role, status in (("contact_person", 403), ("coordinator", 302)):
+        make_user(app, role)
+        client = app.test_client()
+        login(client, f"{role}@example.be")
+        page = client.get("/vrijwilligers/vorming").get_data(as_text=True)
+        assert ('name="title"' in page) is (role == "coordinator")
+        response = post_form(client, "/home", training, "/vrijwilligers/vorming")
+        assert response.status_code == status, role
+        with app.app_context():
+            made = db.session.scalars(select(Training.created_by_id)).all()
+        assert len(made) == (1 if role == "coordinator" else 0), role
