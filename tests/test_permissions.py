@@ -17,6 +17,7 @@ from werkzeug.routing.converters import AnyConverter, IntegerConverter
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.core.permissions import api_roles, roles_required
 from fieldwork.extensions import csrf, db
+from fieldwork.volunteers.models import Volunteer
 from tests.conftest import (
     ROLES,
     api_token,
@@ -110,11 +111,14 @@ def declared_count(app: Flask) -> int:
     return sum(1 for _rule, view in guarded_rules(app) if view._fieldwork_roles is not None)
 
 
-def url_with_values(rule: Rule) -> str:
-    """The rule's URL with a value for each variable: ids that do not exist, the first choice
-    of an any() converter, a made-up string for the rest (codes, kinds, tokens)."""
-    values = {}
+def url_with_values(rule: Rule, existing: dict[str, int] | None = None) -> str:
+    """The rule's URL with a value for each variable: ids that do not exist (unless given in
+    ``existing``), the first choice of an any() converter, a made-up string for the rest
+    (codes, kinds, tokens)."""
+    values = {name: str(value) for name, value in (existing or {}).items()}
     for name, converter in rule._converters.items():
+        if name in values:
+            continue
         if isinstance(converter, AnyConverter):
             values[name] = sorted(converter.items)[0]
         elif isinstance(converter, IntegerConverter):
@@ -182,7 +186,8 @@ def test_each_role_reaches_exactly_the_pages_declared_for_it(moorslede, csrf_fai
     not declared gets 403, a declared role gets past the check — a GET to 200, or 404 where
     the URL names an object (ids that do not exist: the refusal comes before the lookup);
     another method to its own answer (validation, 404, a redirect), never 401/403 or an
-    error."""
+    error. A GET of a neighbourhood or a volunteer is also asked with one that exists: 403
+    or 200."""
     app = moorslede
     sessions = {}
     for role in ROLES:
@@ -191,24 +196,35 @@ def test_each_role_reaches_exactly_the_pages_declared_for_it(moorslede, csrf_fai
         login(client, f"{role}@example.be")
         token = csrf_from(client.get("/home").get_data(as_text=True))
         sessions[role] = client, token, api_token(app.test_client(), f"{role}@example.be")
+    with app.app_context():
+        existing = {
+            "neighbourhood_id": db.session.scalars(
+                select(Neighbourhood.id).where(Neighbourhood.name == "Dadizele")
+            ).one(),
+            "volunteer_id": db.session.scalars(select(Volunteer.id)).one(),
+        }
+
+    def response_for(role: str, method: str, url: str, is_api: bool) -> Any:
+        client, csrf_token, api_key = sessions[role]
+        if is_api:
+            return client.open(
+                url,
+                method=method,
+                headers=bearer(api_key),
+                query_string=API_QUERY if method == "GET" else None,
+            )
+        return client.open(url, method=method, headers={"X-CSRFToken": csrf_token})
+
     guarded = enforced_rules(app)
     checked: dict[str, set[tuple[str, str]]] = {"page": set(), "api": set()}
+    with_existing = 0
     for rule, method, url, is_api in requests_to_check(app):
         allowed = app.view_functions[rule.endpoint]._fieldwork_roles
         for role in ROLES:
-            client, csrf_token, api_key = sessions[role]
-            if is_api:
-                response = client.open(
-                    url,
-                    method=method,
-                    headers=bearer(api_key),
-                    query_string=API_QUERY if method == "GET" else None,
-                )
-            else:
-                response = client.open(url, method=method, headers={"X-CSRFToken": csrf_token})
+            response = response_for(role, method, url, is_api)
             where = (role, method, rule.rule, response.status_code)
             if is_api and role == "coordinator":  # a login session is no API credential
-                assert client.open(url, method=method).status_code == 401, where
+                assert sessions[role][0].open(url, method=method).status_code == 401, where
             if role not in allowed:
                 assert response.status_code == 403, where
                 if is_api:
@@ -220,8 +236,15 @@ def test_each_role_reaches_exactly_the_pages_declared_for_it(moorslede, csrf_fai
                 assert response.status_code < 500, where
                 if response.status_code == 302:
                     assert urlsplit(response.headers["Location"]).path != "/login", where
+        if method == "GET" and rule.arguments and rule.arguments <= existing.keys():
+            real = url_with_values(rule, existing)
+            for role in ROLES:
+                response = response_for(role, method, real, is_api)
+                assert response.status_code == (200 if role in allowed else 403), (role, real)
+            with_existing += 1
         checked["api" if is_api else "page"].add(key(rule))
     assert csrf_failures == []
+    assert with_existing == 6  # areas, analysis, indicators, summary; the volunteer twice
     assert checked["page"] | checked["api"] == set(guarded)
     assert len(checked["page"]) + len(checked["api"]) == len(guarded) == declared_count(app)
 
