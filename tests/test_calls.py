@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time as clock
 from datetime import UTC, datetime, time, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
@@ -304,9 +305,7 @@ def test_call_back_at_puts_the_person_back_at_the_chosen_time(app, hamont):
     assert (body["status"], body["attempts"]) == ("to_call", 0)
     listed = next(t for t in my_list(client, tokens["jef"]) if t["id"] == target)
     assert listed["may_call_now"] is False
-    assert datetime.fromisoformat(listed["call_back_at"]) == when.replace(microsecond=0) or abs(
-        datetime.fromisoformat(listed["call_back_at"]) - when
-    ) < timedelta(seconds=1)
+    assert datetime.fromisoformat(listed["call_back_at"]) == when  # the moment given, unrounded
     with app.app_context():
         from fieldwork.auth.models import User
         from fieldwork.calls.campaigns import my_targets
@@ -437,13 +436,49 @@ def test_the_caller_works_the_list_on_the_pages(app, hamont):
     assert "voorgelezen" in refused.get_data(as_text=True)  # the consent message, in Dutch
     saved = page.post(f"/bellen/{target}", data={**data, "consent_given": "y"})
     assert saved.status_code == 302
-    twice = page.post(f"/bellen/{target}", data={**data, "consent_given": "y"})
-    assert twice.status_code in (302, 404)
+    page.post(f"/bellen/{target}", data={**data, "consent_given": "y"})  # a double tap
+    # (what the caller is then told: test_a_double_tap_on_the_call_sheet_says_it_was_saved)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CallAttempt)) == 1
         assert db.session.get(CallTarget, target).status == "reached"
     other = my_list(client, tokens["jef"])[0]["id"]
     assert page.get(f"/bellen/{other}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        "no_answer",  # the person stays on the list, one attempt further
+        pytest.param(
+            "reached",  # the person leaves the list
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="product bug: sheet() looks the target up with target_for(), which "
+                "only finds targets still to_call, so its 'already saved' branch for "
+                "target.status != 'to_call' is never reached: the double tap gets the 404 "
+                "'no longer on your call list' page",
+            ),
+        ),
+    ],
+)
+def test_a_double_tap_on_the_call_sheet_says_it_was_saved(app, hamont, outcome):
+    """The sheet's second post (same attempts count) records nothing and sends the caller
+    back to the list with 'already saved'."""
+    client, tokens, hood_id = hamont
+    campaign_with_list(client, tokens, hood_id)
+    page = app.test_client()
+    login(page, "maria@example.be")
+    target = my_list(client, tokens["maria"])[0]["id"]
+    html = page.get(f"/bellen/{target}").get_data(as_text=True)
+    data = {"csrf_token": csrf_from(html), "attempts": "0", "outcome": outcome}
+    data |= {"consent_given": "y"} if outcome == "reached" else {}
+    assert page.post(f"/bellen/{target}", data=data).status_code == 302
+    twice = page.post(f"/bellen/{target}", data=data)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CallAttempt)) == 1
+    assert twice.status_code == 302
+    assert urlsplit(twice.headers["Location"]).path == "/bellen"
+    assert "Dit telefoontje was al bewaard." in page.get("/bellen").get_data(as_text=True)
 
 
 def test_the_coordinator_makes_a_campaign_on_the_pages(app, hamont):

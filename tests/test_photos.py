@@ -162,7 +162,7 @@ def test_the_prompt_of_the_week_is_public(app, achel):
     assert page.status_code == 200
     assert PROMPTS[0]["prompt"] in html
     assert 'id="pin-map"' in html  # the neighbourhood to place a pin on
-    assert "herkenbare" in html or "herkend" in html  # the reminder about people
+    assert "Fotografeer geen herkenbare mensen zonder het hun eerst te vragen." in html
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import re
 import time
 from datetime import timedelta
 
+import pypdf
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
@@ -59,6 +60,12 @@ def series(app, request):
     wait_for_pdfs(app)
 
 
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text, its whitespace made single spaces."""
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+
 def form_data(**changes):
     data = {
         "name": "Maria Claes",
@@ -89,13 +96,20 @@ def test_coordinator_sees_the_series_with_the_pdf_ready(app, series):
     while "Download de PDF" not in (
         page := client.get(f"/referrals/series/{series_id}").get_data(as_text=True)
     ):
-        assert "De PDF wordt gemaakt" in page or "Download de PDF" in page
+        assert "De PDF wordt gemaakt" in page, page  # until the download is offered
         assert time.monotonic() < deadline, page
         time.sleep(0.3)
     assert display(series[0]) in page
     pdf = client.get(f"/referrals/series/{series_id}/pdf")
     assert pdf.mimetype == "application/pdf"
-    assert pdf.get_data().startswith(b"%PDF")
+    text = pdf_text(pdf.get_data())
+    assert len(pypdf.PdfReader(io.BytesIO(pdf.get_data())).pages) == 2  # 4 cards a sheet
+    for code in series:  # on the card and on its tear-off strip
+        assert text.count(display(code)) == 2, display(code)
+    # every card with the series' local service offer and its strip with the consent text
+    offer = "Lokaal aanbod Sociaal huis 051 77 00 00 Dienstencentrum De Vlinder 051 77 12 34"
+    assert text.count(offer) == 5
+    assert text.count("Toestemming (afscheurstrook) Ik geef toestemming.") == 5
 
 
 def test_a_referrer_scans_logs_in_and_files_the_card(app, series):
@@ -462,9 +476,11 @@ def test_a_failed_pdf_can_be_made_again(app, series):
         client, f"/referrals/series/{series_id}", {}, action=f"/referrals/series/{series_id}/pdf"
     )
     deadline = time.monotonic() + 60
-    while client.get(f"/referrals/series/{series_id}/pdf").mimetype != "application/pdf":
+    while (pdf := client.get(f"/referrals/series/{series_id}/pdf")).mimetype != "application/pdf":
         assert time.monotonic() < deadline
         time.sleep(0.3)
+    text = pdf_text(pdf.get_data())  # the whole series again
+    assert [text.count(display(code)) for code in series] == [2] * len(series)
 
 
 def test_a_link_only_files_cards_of_its_municipality_and_can_be_revoked(app, series):

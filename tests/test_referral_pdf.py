@@ -183,7 +183,15 @@ def test_accents_and_euro_survive_and_unsupported_characters_are_replaced() -> N
 def test_card_codes_from_an_emoji_url_and_code_still_render() -> None:
     cards = [PrintedCard("😀", "https://zorg.moorslede.be/k/😀"), PrintedCard("", "")]
     pdf = render_series_pdf(SERIES, cards)
-    assert len(page_texts(pdf)) == 1
+    texts = page_texts(pdf)
+    assert len(texts) == 1
+    text = texts[0]
+    assert text.count("Doorverwijskaart") == 2  # both cards, each with its strip
+    assert text.count("Toestemming (afscheurstrook)") == 2
+    assert text.count("Huisartsenwachtpost (weekend)") == 2
+    assert " ".join(text.split()).count(" ".join(CONSENT.split())) == 2
+    assert "■" not in text  # no missing-glyph boxes for the emoji
+    assert decoded_urls(pdf, 0) == {"https://zorg.moorslede.be/k/😀"}  # the QR keeps the URL
 
 
 def test_consent_fits_reports_texts_that_would_be_cut_off() -> None:

@@ -134,11 +134,20 @@ def test_the_worker_counts_and_the_nightly_rebuild_repairs(app, request):
         assert sum(v for k, v in counts.items() if k[2] == "cases_opened") == 3
         # an address placed in another neighbourhood later: the nightly job repairs it
         moved = db.session.scalars(select(Signal).where(Signal.theme == "mobiliteit")).one()
-        other = next(k[0] for k in counts if k[0] != moved.neighbourhood_id)
+        origin = moved.neighbourhood_id
+        other = next(k[0] for k in counts if k[0] != origin)
         moved.neighbourhood_id = other
         db.session.commit()
         assert rollups.stored() != rollups.computed()
-        assert rollups.rebuild() > 0
+        before, exact = rollups.stored(), rollups.computed()
+        wrong = {k for k in before.keys() | exact.keys() if before.get(k) != exact.get(k)}
+        # the signal's theme and polarity, in the neighbourhood it left and the one it is in
+        assert {(k[0], k[2], k[3]) for k in wrong} == {
+            (hood, measure, key)
+            for hood in (origin, other)
+            for measure, key in (("signals_theme", "mobiliteit"), ("signals_polarity", "need"))
+        }
+        assert rollups.rebuild() == 4  # the rows it repaired
         db.session.commit()
         assert rollups.stored() == rollups.computed()
 
