@@ -449,16 +449,7 @@ def test_the_caller_works_the_list_on_the_pages(app, hamont):
     "outcome",
     [
         "no_answer",  # the person stays on the list, one attempt further
-        pytest.param(
-            "reached",  # the person leaves the list
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="product bug: sheet() looks the target up with target_for(), which "
-                "only finds targets still to_call, so its 'already saved' branch for "
-                "target.status != 'to_call' is never reached: the double tap gets the 404 "
-                "'no longer on your call list' page",
-            ),
-        ),
+        "reached",  # the person leaves the list
     ],
 )
 def test_a_double_tap_on_the_call_sheet_says_it_was_saved(app, hamont, outcome):

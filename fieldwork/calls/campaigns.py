@@ -297,16 +297,13 @@ def share_out(
     return len(targets)
 
 
-def _mine(user: User) -> Any:
-    return (
+def _mine(user: User, open_only: bool = True) -> Any:
+    query = (
         select(CallTarget)
         .join(CallCampaign)
-        .where(
-            CallTarget.caller_id == user.id,
-            CallTarget.status == "to_call",
-            CallCampaign.closed_at.is_(None),
-        )
+        .where(CallTarget.caller_id == user.id, CallCampaign.closed_at.is_(None))
     )
+    return query.where(CallTarget.status == "to_call") if open_only else query
 
 
 def count_my_targets(user: User) -> int:
@@ -327,9 +324,12 @@ def my_targets(user: User, now: datetime | None = None) -> list[tuple[CallTarget
     )
 
 
-def target_for(user: User, target_id: int, lock: bool = False) -> CallTarget:
-    """One of my open targets (locked for an attempt), or a 404 refusal."""
-    query = _mine(user).where(CallTarget.id == target_id)
+def target_for(
+    user: User, target_id: int, lock: bool = False, open_only: bool = True
+) -> CallTarget:
+    """One of my open targets (locked for an attempt), or a 404 refusal; ``open_only=False``
+    also finds one I already finished, so a second tap can be told it was saved."""
+    query = _mine(user, open_only).where(CallTarget.id == target_id)
     if lock:
         query = query.with_for_update(of=CallTarget).execution_options(populate_existing=True)
     target = db.session.scalar(query)

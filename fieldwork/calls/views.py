@@ -77,8 +77,9 @@ def goodmorning_call(call_id: int) -> Response:
 @bp.route("/bellen/<int:target_id>", methods=["GET", "POST"])
 @roles_required(*CALLERS)
 def sheet(target_id: int) -> str | Response | tuple[str, int]:
+    posted = request.method == "POST"
     try:
-        target = target_for(current_user, target_id, lock=request.method == "POST")
+        target = target_for(current_user, target_id, lock=posted, open_only=not posted)
     except CallError:
         return render_template("calls/gone.html"), 404
     form = CallForm()
@@ -107,6 +108,8 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
                 form, {"consent": "consent_given"}.get(field_name, field_name), form.outcome
             )
             field.errors = [*field.errors, str(exc)]
+    if target.status != "to_call":  # finished, and this post was no repeat of its save
+        return render_template("calls/gone.html"), 404
     record_audit("call_target_viewed", "call_target", target.id)
     db.session.commit()
     return render_template(
