@@ -134,7 +134,7 @@ def test_the_default_password_hash_is_scrypt_and_old_hashes_still_log_in(sqlite_
     make_user(app, "volunteer")
     make_user(_make_app(f"sqlite:///{path}"), "coordinator")  # a hash of another method
     with app.app_context():
-        stored = dict(db.session.execute(select(User.role, User.password_hash)).tuples().all())
+        stored = dict(db.session.execute(select(User.role, User.password_hash)).all())
     assert stored["volunteer"].startswith("scrypt:")
     assert stored["coordinator"].startswith("pbkdf2:")
     for email in ("volunteer@example.be", "coordinator@example.be"):
