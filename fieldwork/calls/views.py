@@ -98,7 +98,17 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
             )
             record_audit("call_recorded", "call_target", target.id, outcome=attempt.outcome)
             db.session.commit()
-            flash(_("Saved. Next person."), "success")
+            if (form.note.data or "").strip() and not attempt.note:
+                flash(
+                    _(
+                        "Saved. The note was not kept, because a note is only kept with the "
+                        "resident's consent or when it is urgent. The rest of the call was "
+                        "saved. Next person."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Saved. Next person."), "success")
             return redirect(url_for("calls.my_list"))
         except CallError as exc:
             db.session.rollback()

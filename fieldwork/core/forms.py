@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from wtforms import SelectMultipleField
+from wtforms import RadioField, SelectMultipleField
+from wtforms.form import BaseForm
+from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -14,6 +16,27 @@ class CheckboxesField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class DeliberateRadioField(RadioField):
+    """A radio group where nothing is preselected and a submission without a choice is
+    refused with `message`, shown next to the group. For consent, which is never assumed:
+    the person filling in must tap a choice (also the explicit "no consent" one)."""
+
+    def __init__(self, label: Any = None, *, message: Any, **kwargs: Any) -> None:
+        kwargs.pop("default", None)  # never a default: that would be a preselected choice
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form: BaseForm) -> None:
+        if not self.chosen:
+            raise StopValidation(str(self.message))
+        super().pre_validate(form)
+
+    @property
+    def chosen(self) -> bool:
+        # without form data RadioField coerces the missing default to the string "None"
+        return self.data not in (None, "", "None")
 
 
 DATABASE_ID = (1, 2**31 - 1)

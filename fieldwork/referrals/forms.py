@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from fieldwork.core.forms import CheckboxesField
+from fieldwork.core.forms import CheckboxesField, DeliberateRadioField
 from fieldwork.signals.vocabulary import THEMES, URGENCIES
 
 CONSENT_CHOICES = [
@@ -58,14 +58,22 @@ class CardForm(FlaskForm):
     description = TextAreaField(_l("Short description"), validators=[Length(max=2000)])
     urgency = RadioField(_l("Urgency"), choices=list(URGENCIES.items()), default="normal")
     best_time = StringField(_l("Best time to call"), validators=[Length(max=120)])
-    consent = RadioField(_l("Consent"), choices=CONSENT_CHOICES, default="signed_strip")
+    # nothing preselected: a card sent without a choice here is refused, never assumed
+    consent = DeliberateRadioField(
+        _l("Consent"),
+        choices=CONSENT_CHOICES,
+        message=_l(
+            "Choose whether the resident gave consent: the signed strip, a signature "
+            "on the screen, or no consent."
+        ),
+    )
     signature = HiddenField()
     strip_photo = FileField(_l("Photo of the signed strip (optional)"))
 
     def validate_name(self, field: StringField) -> None:
         from wtforms.validators import ValidationError
 
-        if self.consent.data != "none" and not (field.data or "").strip():
+        if self.consent.data in ("signed_strip", "signature") and not (field.data or "").strip():
             raise ValidationError(_l("Fill in the name: the contact person will call."))
 
     def validate_deelgemeente(self, field: SelectField) -> None:

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from fieldwork.signals.vocabulary import CONSENT_METHODS, DOMAINS, THEMES, URGENCIES
+from fieldwork.core.forms import DeliberateRadioField
+from fieldwork.signals.vocabulary import DOMAINS, THEMES, URGENCIES
 
 
 class IntakeForm(FlaskForm):
@@ -35,8 +36,14 @@ class IntakeForm(FlaskForm):
     domain = SelectField(_l("Life domain"), choices=list(DOMAINS.items()))
     urgency = RadioField(_l("Urgency"), choices=list(URGENCIES.items()), default="normal")
     note = TextAreaField(_l("What was noticed"), validators=[Length(max=4000)])
-    consent_given = BooleanField(_l("The resident agrees to be contacted"))
-    consent_how = SelectField(
-        _l("How the consent was given"), choices=list(CONSENT_METHODS.items()), default="verbal"
+    # one deliberate choice, nothing preselected: yes (and how) or explicitly no consent
+    consent_how = DeliberateRadioField(
+        _l("Does the resident agree to be contacted?"),
+        choices=[
+            ("verbal", _l("Yes, verbally")),
+            ("signed_strip", _l("Yes, signed tear-off strip")),
+            ("none", _l("No consent: only count it, nobody will call")),
+        ],
+        message=_l("Choose whether the resident agrees to be contacted, or choose no consent."),
     )
     consent_reference = StringField(_l("Strip number or reference"), validators=[Length(max=120)])

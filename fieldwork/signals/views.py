@@ -42,18 +42,31 @@ def intake() -> str | tuple[str, int] | Response:
             "polarity": "need",
             "note": form.note.data or "",
             "consent": {
-                "given": form.consent_given.data,
-                "how": form.consent_how.data,
-                "reference": form.consent_reference.data or None,
+                "given": form.consent_how.data != "none",
+                "how": None if form.consent_how.data == "none" else form.consent_how.data,
+                "reference": (form.consent_reference.data or None)
+                if form.consent_how.data != "none"
+                else None,
             },
         }
         try:
             signal = create_signal(payload, current_user)
             record_audit("signal_created", "signal", signal.id)
             db.session.commit()
-            flash(
-                _("Signal registered. It is being routed to the right contact person."), "success"
-            )
+            if (form.note.data or "").strip() and not signal.note:
+                flash(
+                    _(
+                        "Signal registered. The note was not kept, because a note is only kept "
+                        "with the resident's consent or when it is urgent. Without consent the "
+                        "signal only counts for the neighbourhood figures."
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _("Signal registered. It is being routed to the right contact person."),
+                    "success",
+                )
             return redirect(url_for("signals.intake"))
         except SignalError as exc:
             db.session.rollback()

@@ -52,18 +52,32 @@ class FindingsForm(FlaskForm):
     wants_buurtgezel = BooleanField(_l("Would like a buurtgezel (companion)"))
     wants_to_volunteer = BooleanField(_l("Wants to volunteer"))
     wants_contact = BooleanField(_l("Wants contact with the contact person"))
+    # nothing preselected: asked only when the resident wants contact, and then a choice
+    # must be made (validate_consent_how); consent is never assumed
     consent_how = RadioField(
         _l("Consent"),
         choices=[
             ("signature", _l("Signs here on the screen")),
             ("signed_strip", _l("Signed the paper form")),
         ],
-        default="signature",
+        validate_choice=False,
     )
     consent_reference = StringField(_l("Number of the signed form"), validators=[Length(max=120)])
     signature = HiddenField()
     urgent = BooleanField(_l("Urgent: the contact person must act today"))
     note = TextAreaField(_l("Short note"), validators=[Length(max=2000)])
+
+    def validate_consent_how(self, field: RadioField) -> None:
+        from wtforms.validators import ValidationError
+
+        wants_contact = self.outcome.data == "spoken" and self.wants_contact.data
+        if wants_contact and field.data not in ("signature", "signed_strip"):
+            raise ValidationError(
+                _l(
+                    "Choose how the resident gave consent: a signature on the screen or "
+                    "the signed paper form."
+                )
+            )
 
 
 class RoundForm(FlaskForm):

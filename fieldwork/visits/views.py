@@ -62,12 +62,15 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
                 visit.signature_png = decode_signature(form.signature.data or "")
             record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
             db.session.commit()
-            flash(_("Saved. Next address."), "success")
+            if (form.note.data or "").strip() and not visit.note:
+                flash(note_not_kept(), "success")
+            else:
+                flash(_("Saved. Next address."), "success")
             return redirect(url_for("visits.today"))
         except (VisitError, PictureError) as exc:
             db.session.rollback()
             address = open_address_for(current_user, address_id)
-            target = form.outcome if exc.field == "outcome" else form.wants_contact
+            target = form.outcome if exc.field == "outcome" else form.consent_how
             target.errors = [*target.errors, str(exc)]
     record_audit("visit_address_viewed", "visit_address", address.id)
     db.session.commit()
@@ -80,6 +83,14 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
         answers=answers,
         answer_choices=ANSWER_CHOICES,
     ), status
+
+
+def note_not_kept() -> str:
+    """The confirmation when the volunteer typed a note that minimisation dropped."""
+    return _(
+        "Saved. The note was not kept, because a note is only kept with the resident's "
+        "consent or when it is urgent. The rest of the visit was saved. Next address."
+    )
 
 
 def findings_from(form: FindingsForm, answers: dict[str, str]) -> Findings:
