@@ -49,6 +49,7 @@ def test_a_card_sent_without_a_consent_choice_is_refused_and_keeps_the_form(app,
     page = client.get(f"/k/{series[0]}").get_data(as_text=True)
     assert checked_radios(page, "consent") == []  # nothing preselected
     assert "De bewoner ondertekende de afscheurstrook" in page
+    assert "Zonder toestemming van de bewoner wordt deze beschrijving niet bewaard" in page
     response = post_form(client, f"/k/{series[0]}", form_data(consent=None))
     assert response.status_code == 400
     html = response.get_data(as_text=True)
@@ -66,9 +67,12 @@ def test_a_card_sent_without_a_consent_choice_is_refused_and_keeps_the_form(app,
     # an explicit "no consent" is a choice: filed, only counted, nobody will call
     filed = post_form(client, f"/k/{series[0]}", form_data(consent="none", name=""))
     assert filed.status_code == 302
+    receipt = client.get(filed.headers["Location"]).get_data(as_text=True)
+    assert "Ook de beschrijving werd niet bewaard." in receipt
     with app.app_context():
         submission = db.session.scalars(select(ReferralSubmission)).one()
         assert submission.consent_given is False
+        assert all(signal.note == "" for signal in submission.signals)
         assert count(Consent) == 0
         assert count(Resident) == 0
 

@@ -43,7 +43,11 @@ class CallInSchema(ma.Schema):
     wants_contact = ma.fields.Boolean(load_default=False)
     consent_given = ma.fields.Boolean(
         load_default=False,
-        metadata={"description": "the caller read the consent text aloud and the resident agreed"},
+        metadata={
+            "description": "the caller read the consent text aloud and the resident agreed; "
+            "left out: no consent (no note is kept unless urgent); wants_contact without it "
+            "is refused (422, field consent)"
+        },
     )
     urgent = ma.fields.Boolean(load_default=False)
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))

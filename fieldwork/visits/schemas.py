@@ -70,7 +70,14 @@ class VisitInSchema(ma.Schema):
     wants_buurtgezel = ma.fields.Boolean(load_default=False)
     wants_to_volunteer = ma.fields.Boolean(load_default=False)
     wants_contact = ma.fields.Boolean(load_default=False)
-    consent = ma.fields.Nested(VisitConsentSchema, load_default=lambda: {"given": False})
+    consent = ma.fields.Nested(
+        VisitConsentSchema,
+        load_default=lambda: {"given": False},
+        metadata={
+            "description": "left out: no consent (the visit only counts, no note is kept); "
+            "wants_contact without given consent is refused (422, field consent)"
+        },
+    )
     urgent = ma.fields.Boolean(load_default=False)
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
 
