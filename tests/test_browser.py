@@ -235,8 +235,12 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
     assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
     page.get_by_label("Gesproken").check()
     page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
+    warning = page.locator("[data-note-warning]")  # no consent yet: the note would be dropped
+    assert warning.is_visible()
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    assert warning.is_visible()
     page.get_by_label("Ondertekende het papieren formulier").check()
+    assert not warning.is_visible()  # with consent the note is kept: the line goes
     page.get_by_label("Nummer van het ondertekende formulier").fill("F-12")
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "visit-sheet-360.png"), full_page=True)
