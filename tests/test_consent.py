@@ -21,6 +21,7 @@ from tests.test_referral_pages import form_data, make_link, series  # noqa: F401
 from tests.test_resolve import STREETS
 from tests.test_signals import setup  # noqa: F401 - fixture
 from tests.test_visits import visit_round  # noqa: F401 - fixture
+from tests.test_volunteers import pool  # noqa: F401 - fixture
 
 CARD_REFUSED = "Kies of de bewoner toestemming gaf"
 NOTE_WARNING = "Deze notitie wordt niet bewaard zonder toestemming van de bewoner"
@@ -291,3 +292,31 @@ def test_the_call_sheet_says_a_note_without_consent_is_not_kept(app, hamont):  #
     assert "De rest van het gesprek is bewaard." in after
     with app.app_context():
         assert db.session.scalars(select(CallAttempt)).one().note == ""
+
+
+# --- Ik wil helpen (volunteers) ---------------------------------------------------------
+
+
+def test_ik_wil_helpen_keeps_nothing_without_a_ticked_consent(app, pool):  # noqa: F811
+    from fieldwork.volunteers.models import Volunteer
+
+    client = app.test_client()
+    html = client.get("/ik-wil-helpen/36012").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="data_consent"[^>]*>', html).group(0)
+    assert "checked" not in box  # never preselected
+    token = re.search(r'name="form_token" type="hidden" value="([^"]+)"', html).group(1)
+    with app.app_context():
+        before = count(Volunteer)
+    data = {
+        "csrf_token": csrf_from(html),
+        "form_token": token,
+        "name": "Nadia",
+        "phone": "0499 11 22 33",
+        "roles": ["buurtgezel"],
+    }
+    refused = client.post("/ik-wil-helpen/36012", data=data)
+    assert refused.status_code == 422
+    assert "toestemming" in refused.get_data(as_text=True)
+    assert 'value="Nadia"' in refused.get_data(as_text=True)
+    with app.app_context():
+        assert count(Volunteer) == before
