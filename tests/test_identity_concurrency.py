@@ -10,6 +10,8 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from fieldwork.cases.models import Case
@@ -171,3 +173,117 @@ def test_simultaneous_near_matches_stay_two_residents_offered_for_merge(embedded
         residents = list(db.session.scalars(select(Resident).order_by(Resident.id)))
         assert len(residents) == 2
         assert near_matches(residents[0]) == [residents[1]]
+
+
+@pytest.fixture
+def moorslede_only(embedded_app):
+    import_areas(embedded_app, "36012")
+    return embedded_app
+
+
+NAME_VARIANTS = st.sampled_from(["Maria Claes", "MARIA CLAES", " maria  claes ", "Maria\tClaes"])
+NUMBER_VARIANTS = st.sampled_from(["12", " 12", "12 "])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    captures=st.lists(
+        st.tuples(NAME_VARIANTS, NUMBER_VARIANTS, st.sampled_from([None, 1941])),
+        min_size=1,
+        max_size=6,
+    ),
+    other_years=st.sets(st.sampled_from([1930, 1956, 1962]), max_size=3),
+)
+def test_one_person_is_one_resident_whatever_the_spelling(moorslede_only, captures, other_years):
+    """The rule the lock serialises: spelling and spacing do not make a second resident, a
+    missing birth year matches the known one, and a different birth year is another person."""
+    from fieldwork.signals.services import find_or_create_resident, locate_resident
+
+    app = moorslede_only
+    with app.app_context():
+        try:
+            for name, number, year in captures:
+                data = {**intake(name=name, number=number)["resident"], "birth_year": year}
+                find_or_create_resident(data, locate_resident(data))
+            assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
+            for year in other_years:
+                data = {**intake()["resident"], "birth_year": year}
+                find_or_create_resident(data, locate_resident(data))
+            # with no birth year known yet, the first other year completes the resident
+            known = any(year for _name, _number, year in captures)
+            residents = db.session.scalar(select(func.count()).select_from(Resident))
+            assert residents == 1 + max(0, len(other_years) - (0 if known else 1))
+        finally:
+            db.session.rollback()
+
+
+@pytest.mark.integration
+def test_two_signals_about_one_resident_routed_at_once_share_one_case(pg_app):
+    """Two workers route two different signals about the same resident at the same moment:
+    the partial unique index (one open case per resident) refuses the second case, and the
+    loser routes again into the winner's case; one 'new case' notification."""
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.routing.services import route_signal_once
+    from fieldwork.signals.models import Consent
+
+    app = pg_app
+    import_areas(app, "36012")
+    make_user(app, "coordinator")
+    rounds = 15
+    with app.app_context():
+        neighbourhood = db.session.scalars(select(Neighbourhood)).first()
+        pairs: list[tuple[int, int]] = []
+        for i in range(rounds):
+            resident = Resident(
+                municipality_id=neighbourhood.municipality_id,
+                name=f"Bewoner {i}",
+                name_key=f"bewoner {i}",
+                address_key=f"dadizeleplaats|{i}|8890",
+                neighbourhood_id=neighbourhood.id,
+            )
+            db.session.add(resident)
+            db.session.flush()
+            consent = Consent(resident_id=resident.id, method="verbal")
+            signals = [
+                Signal(
+                    resident=resident,
+                    consent=consent,
+                    neighbourhood_id=neighbourhood.id,
+                    theme=theme,
+                    domain="welzijn",
+                    source="manual",
+                )
+                for theme in ("eenzaamheid", "mobiliteit")
+            ]
+            db.session.add_all(signals)
+            db.session.flush()
+            pairs.append((signals[0].id, signals[1].id))
+        db.session.commit()
+
+    def route(barrier: threading.Barrier, signal_id: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            route_signal_once(signal_id)
+            db.session.remove()
+
+    for pair in pairs:
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=route, args=(barrier, sid)) for sid in pair]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == rounds
+        for first, second in pairs:
+            a, b = db.session.get(Signal, first), db.session.get(Signal, second)
+            assert a.case_id is not None
+            assert a.case_id == b.case_id
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Notification).filter_by(kind="assigned")
+            )
+            == rounds
+        )
