@@ -571,3 +571,34 @@ def test_one_link_files_one_card_even_from_two_open_forms(app, series):
             db.session.scalar(select(ReferralCard.state).where(ReferralCard.code == series[1]))
             == "printed"
         )
+
+
+def test_a_strip_photo_whose_task_was_lost_is_cleaned_by_the_sweep(app, series):
+    """The task was lost (a broker restarted empty): some minutes later `tasks tick` (beat's
+    referrals.requeue_strip_photos on the production path) gives the photo its task again;
+    a photo filed just now is left to its own task."""
+    photo = _jpeg_with_gps()
+    response = _post_strip_photo(app, series[0], photo, "strook.jpg")
+    assert response.status_code == 302
+    _wait_for_strip_photo(app)
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        submission.strip_photo, submission.strip_photo_status = photo, "pending"
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert "strip photos: 0 re-queued" in runner.invoke(args=["tasks", "tick"]).output
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        submission.created_at = utcnow() - timedelta(minutes=6)
+        db.session.commit()
+    assert "strip photos: 1 re-queued" in runner.invoke(args=["tasks", "tick"]).output
+    submission = _wait_for_strip_photo(app)
+    assert submission.strip_photo_status == "done"
+    image = Image.open(io.BytesIO(submission.strip_photo))
+    assert max(image.size) == 1600
+    assert not image.getexif()
+    from fieldwork.config import celery_config
+
+    schedule = celery_config(app.config)["beat_schedule"]
+    assert schedule["strip-photos"]["task"] == "referrals.requeue_strip_photos"
+    assert "referrals.requeue_strip_photos" in app.extensions["celery"].tasks

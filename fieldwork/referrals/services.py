@@ -359,6 +359,31 @@ def submit_card(
     return submission
 
 
+STRIP_PHOTO_GRACE = timedelta(minutes=5)
+
+
+def requeue_pending_strip_photos(now: datetime | None = None) -> int:
+    """Strip photos still waiting for the worker some minutes after the card was filed (the
+    task was lost: a broker restarted empty, a worker killed): their task again. The task
+    only touches a pending photo, so a second run changes nothing. Returns how many."""
+    cutoff = (now or utcnow()) - STRIP_PHOTO_GRACE
+    waiting = list(
+        db.session.scalars(
+            select(ReferralSubmission.id).where(
+                ReferralSubmission.strip_photo_status == "pending",
+                ReferralSubmission.created_at < cutoff,
+            )
+        )
+    )
+    for submission_id in waiting:
+        enqueue_after_commit("referrals.clean_strip_photo", submission_id)
+    return len(waiting)
+
+
+def strip_photo_tick_step() -> str:
+    return f"strip photos: {requeue_pending_strip_photos()} re-queued"
+
+
 def clean_strip_photo(submission_id: int) -> str:
     """The worker's part of a strip photo: decode it, keep a small JPEG without metadata.
     Safe to run twice: only a pending photo is touched. A photo whose header passed but that

@@ -81,3 +81,13 @@ def clean_strip_photo_task(submission_id: int) -> str:
     status = clean_strip_photo(submission_id)
     db.session.commit()
     return status
+
+
+@shared_task(name="referrals.requeue_strip_photos")
+def requeue_strip_photos_task() -> int:
+    """Beat, every 5 minutes: strip photos whose task was lost get it again."""
+    from fieldwork.referrals.services import requeue_pending_strip_photos
+
+    count = requeue_pending_strip_photos()
+    db.session.commit()
+    return count
