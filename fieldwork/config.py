@@ -178,6 +178,7 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
             "check-deadlines": {"task": "cases.check_deadlines", "schedule": 900.0},
             "goodmorning-calls": {"task": "calls.goodmorning_tick", "schedule": 60.0},
             "buurtgezel-follow-ups": {"task": "volunteers.match_follow_ups", "schedule": 3600.0},
+            "strip-photos": {"task": "referrals.requeue_strip_photos", "schedule": 300.0},
             "rebuild-rollups": {
                 "task": "reports.rebuild_rollups",
                 "schedule": crontab(hour=3, minute=30),

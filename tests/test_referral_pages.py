@@ -19,6 +19,7 @@ from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.models import ReferralCard, ReferralLink, ReferralSubmission
 from fieldwork.reports import rollups
+from fieldwork.signals.models import Resident, Signal
 from tests.conftest import csrf_from, import_areas, login, make_user, post_form
 from tests.test_referrals import wait_for_pdfs
 
@@ -230,11 +231,68 @@ def test_strip_photo_is_shrunk_and_loses_its_exif(app, series):
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    with app.app_context():
-        stored = db.session.scalars(select(ReferralSubmission)).one().strip_photo
-    image = Image.open(io.BytesIO(stored))
+    # decoded by the worker (on the embedded path: at once, in-process), never in the request
+    submission = _wait_for_strip_photo(app)
+    assert submission.strip_photo_status == "done"
+    image = Image.open(io.BytesIO(submission.strip_photo))
     assert max(image.size) == 1600
     assert not image.getexif()
+
+
+def _wait_for_strip_photo(app) -> ReferralSubmission:
+    deadline = time.monotonic() + 30
+    while True:
+        with app.app_context():
+            submission = db.session.scalars(select(ReferralSubmission)).one()
+            db.session.expunge(submission)
+        if submission.strip_photo_status != "pending" or time.monotonic() > deadline:
+            return submission
+        time.sleep(0.1)
+
+
+def _post_strip_photo(app, code: str, photo: bytes, name: str = "strook.png"):
+    client = app.test_client()
+    login(client, "referrer@example.be")
+    token = csrf_from(client.get(f"/k/{code}").get_data(as_text=True))
+    return client.post(
+        f"/k/{code}",
+        data={**form_data(), "csrf_token": token, "strip_photo": (io.BytesIO(photo), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_small_png_of_a_huge_picture_is_refused_before_it_is_decoded(app, series):
+    """57 KB on the wire, 7700 x 7700 pixels: decoding it took a web worker from 196 MB to
+    563 MB. Lossless pictures have the resident photos' 25 megapixel bound, read from the
+    header; nothing of the card is written."""
+    buffer = io.BytesIO()
+    Image.new("1", (7700, 7700), 1).save(buffer, "PNG", optimize=True)
+    assert len(buffer.getvalue()) < 100_000
+    response = _post_strip_photo(app, series[0], buffer.getvalue())
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "De foto heeft te veel pixels: hoogstens 25 megapixel." in html
+    with app.app_context():
+        assert db.session.scalar(select(ReferralSubmission.id)) is None
+        assert db.session.scalar(select(func.count()).select_from(Signal)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Resident)) == 0
+        assert db.session.scalars(select(ReferralCard)).first().state != "used"
+
+
+def test_a_strip_photo_that_does_not_decode_is_dropped_and_the_card_kept(app, series):
+    """The header is fine, the picture is cut off: the worker finds out, keeps the card and
+    its signals, and drops the photo (no proof is offered for it)."""
+    whole = _jpeg_with_gps()
+    response = _post_strip_photo(app, series[1], whole[: len(whole) // 2], "strook.jpg")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    submission = _wait_for_strip_photo(app)
+    assert submission.strip_photo_status == "failed"
+    assert submission.strip_photo is None
+    with app.app_context():
+        from fieldwork.referrals.services import proof_of_consent
+
+        assert proof_of_consent(submission.consent_id) is None
+        assert db.session.scalar(select(func.count()).select_from(Signal)) == 2
 
 
 def test_a_file_that_is_no_photo_is_refused_with_a_message(app, series):
@@ -513,3 +571,34 @@ def test_one_link_files_one_card_even_from_two_open_forms(app, series):
             db.session.scalar(select(ReferralCard.state).where(ReferralCard.code == series[1]))
             == "printed"
         )
+
+
+def test_a_strip_photo_whose_task_was_lost_is_cleaned_by_the_sweep(app, series):
+    """The task was lost (a broker restarted empty): some minutes later `tasks tick` (beat's
+    referrals.requeue_strip_photos on the production path) gives the photo its task again;
+    a photo filed just now is left to its own task."""
+    photo = _jpeg_with_gps()
+    response = _post_strip_photo(app, series[0], photo, "strook.jpg")
+    assert response.status_code == 302
+    _wait_for_strip_photo(app)
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        submission.strip_photo, submission.strip_photo_status = photo, "pending"
+        db.session.commit()
+    runner = app.test_cli_runner()
+    assert "strip photos: 0 re-queued" in runner.invoke(args=["tasks", "tick"]).output
+    with app.app_context():
+        submission = db.session.scalars(select(ReferralSubmission)).one()
+        submission.created_at = utcnow() - timedelta(minutes=6)
+        db.session.commit()
+    assert "strip photos: 1 re-queued" in runner.invoke(args=["tasks", "tick"]).output
+    submission = _wait_for_strip_photo(app)
+    assert submission.strip_photo_status == "done"
+    image = Image.open(io.BytesIO(submission.strip_photo))
+    assert max(image.size) == 1600
+    assert not image.getexif()
+    from fieldwork.config import celery_config
+
+    schedule = celery_config(app.config)["beat_schedule"]
+    assert schedule["strip-photos"]["task"] == "referrals.requeue_strip_photos"
+    assert "referrals.requeue_strip_photos" in app.extensions["celery"].tasks

@@ -25,6 +25,11 @@ class PictureError(ServiceError):
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 12 MB phone photo is ~50 MP at most; beyond that, refuse
+# Lossless pictures (PNG, WebP) are decoded in full (no JPEG draft mode), and a small file
+# can hold a huge flat picture: a 57 KB 7700 x 7700 PNG takes ~370 MB to decode.
+MAX_LOSSLESS_PIXELS = 25_000_000
+LOSSY_FORMATS = ("JPEG", "MPO")
+PHOTO_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
 PHOTO_EDGE = 1600
 
 
@@ -50,14 +55,54 @@ def decode_signature(data_url: str, field: str = "signature") -> bytes:
     return raw
 
 
-def clean_photo(raw: bytes, field: str = "strip_photo") -> bytes:
-    """A JPEG of at most PHOTO_EDGE pixels a side, upright, with no metadata."""
+def pixel_bound(kind: str) -> int:
+    """The most pixels a photo of this format may have: lossy ones decode at a lower scale."""
+    return MAX_PIXELS if kind in LOSSY_FORMATS else MAX_LOSSLESS_PIXELS
+
+
+def check_photo_header(raw: bytes, field: str = "strip_photo") -> str:
+    """The photo's format, read from its header only (nothing is decoded, so this is cheap
+    in a web request); PictureError when it is too large, has too many pixels for its
+    format, or is no photo. The picture itself is decoded later, by the worker."""
     if len(raw) > MAX_PHOTO_BYTES:
         raise PictureError(_("The photo is too large (at most 15 MB)."), field, 413)
     try:
+        with Image.open(io.BytesIO(raw)) as image:  # lazy: reads the header, not the pixels
+            kind = image.format or ""
+            width, height = image.size
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as exc:
+        raise PictureError(
+            _("This file is not a photo. Take a photo of the signed strip."), field, 422
+        ) from exc
+    if kind not in PHOTO_FORMATS:
+        raise PictureError(
+            _("This file is not a photo. Take a photo of the signed strip."), field, 422
+        )
+    if width * height > pixel_bound(kind):
+        raise PictureError(
+            _(
+                "The photo has too many pixels: at most %(megapixels)d megapixels. "
+                "Take a new photo of the strip.",
+                megapixels=pixel_bound(kind) // 1_000_000,
+            ),
+            field,
+            413,
+        )
+    return kind
+
+
+def clean_photo(raw: bytes, field: str = "strip_photo") -> bytes:
+    """A JPEG of at most PHOTO_EDGE pixels a side, upright, with no metadata. The header is
+    checked (:func:`check_photo_header`) before anything is decoded."""
+    check_photo_header(raw, field)
+    try:
         with Image.open(io.BytesIO(raw)) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise PictureError(_("The photo has too many pixels."), field, 413)
             image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))  # JPEG: decode at a lower scale
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from fieldwork.core.pictures import MAX_PHOTO_BYTES, MAX_PIXELS, PictureError
+from fieldwork.core.pictures import MAX_LOSSLESS_PIXELS, MAX_PHOTO_BYTES, MAX_PIXELS, PictureError
 
 MAX_UPLOAD_BYTES = MAX_PHOTO_BYTES  # the same bound as every other photo the project takes
 FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -28,8 +28,6 @@ FOREIGN = (
     b"<iframe",
     b"javascript:",
 )
-# decoded in full (no JPEG draft mode): a small file can hold a huge flat picture
-MAX_LOSSLESS_PIXELS = 25_000_000
 ORIGINAL_EDGE = 2560
 THUMB_EDGE = 480
 

@@ -9,6 +9,11 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Called once per app by ``create_app``: its answers to the hooks of cases. Receivers connect
-    on the first import only, so once per process however many apps are made."""
+    """Called once per app by ``create_app``: its answers to the hooks of cases and its step of
+    ``tasks tick``. Receivers connect on the first import only, so once per process however
+    many apps are made."""
     import fieldwork.referrals.receivers  # noqa: F401
+    from fieldwork.core.cli import add_tick_step
+    from fieldwork.referrals.services import strip_photo_tick_step
+
+    add_tick_step(app, strip_photo_tick_step)

@@ -123,6 +123,11 @@ class ReferralSubmission(Base):
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"))
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     strip_photo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The strip photo is decoded by the worker, not in the web request: "pending" holds the
+    # upload as sent (its header checked) until the worker stores the clean JPEG ("done")
+    # or finds it undecodable ("failed", the photo dropped). None: no photo, or one cleaned
+    # before this column existed.
+    strip_photo_status: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     card: Mapped[ReferralCard] = relationship(back_populates="submission")

@@ -3,6 +3,7 @@ into the core, and one-time links. Flush, never commit."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +21,7 @@ from fieldwork.auth.services import hash_token
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
+from fieldwork.core.pictures import PictureError, clean_photo
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import CodeError, display, new_code, normalise
@@ -32,6 +34,8 @@ from fieldwork.referrals.models import (
 )
 from fieldwork.signals.models import ConsentText
 from fieldwork.signals.services import SignalError, create_signals
+
+log = logging.getLogger(__name__)
 
 CONSENT_PURPOSE = "referral_card"
 MAX_CARDS = 5000
@@ -331,6 +335,7 @@ def submit_card(
         consent_id=signals[0].consent_id,
         signature_png=signature_png if consent["given"] else None,
         strip_photo=strip_photo if consent["given"] else None,
+        strip_photo_status="pending" if strip_photo and consent["given"] else None,
         signals=signals,
     )
     db.session.add(submission)
@@ -349,7 +354,51 @@ def submit_card(
             409,
         ) from exc
     enqueue_after_commit("reports.count_capture", "referral", submission.id)
+    if submission.strip_photo_status == "pending":
+        enqueue_after_commit("referrals.clean_strip_photo", submission.id)
     return submission
+
+
+STRIP_PHOTO_GRACE = timedelta(minutes=5)
+
+
+def requeue_pending_strip_photos(now: datetime | None = None) -> int:
+    """Strip photos still waiting for the worker some minutes after the card was filed (the
+    task was lost: a broker restarted empty, a worker killed): their task again. The task
+    only touches a pending photo, so a second run changes nothing. Returns how many."""
+    cutoff = (now or utcnow()) - STRIP_PHOTO_GRACE
+    waiting = list(
+        db.session.scalars(
+            select(ReferralSubmission.id).where(
+                ReferralSubmission.strip_photo_status == "pending",
+                ReferralSubmission.created_at < cutoff,
+            )
+        )
+    )
+    for submission_id in waiting:
+        enqueue_after_commit("referrals.clean_strip_photo", submission_id)
+    return len(waiting)
+
+
+def strip_photo_tick_step() -> str:
+    return f"strip photos: {requeue_pending_strip_photos()} re-queued"
+
+
+def clean_strip_photo(submission_id: int) -> str:
+    """The worker's part of a strip photo: decode it, keep a small JPEG without metadata.
+    Safe to run twice: only a pending photo is touched. A photo whose header passed but that
+    does not decode is dropped ("failed"); the card stays filed."""
+    submission = db.session.get(ReferralSubmission, submission_id, with_for_update=True)
+    if submission is None or submission.strip_photo_status != "pending":
+        return submission.strip_photo_status or "none" if submission else "gone"
+    try:
+        submission.strip_photo = clean_photo(submission.strip_photo or b"")
+        submission.strip_photo_status = "done"
+    except PictureError:
+        log.warning("referral submission %s: the strip photo did not decode", submission_id)
+        submission.strip_photo, submission.strip_photo_status = None, "failed"
+    db.session.flush()
+    return submission.strip_photo_status
 
 
 def _note(payload: dict[str, Any], card: ReferralCard, filer: Filer) -> str:
@@ -441,7 +490,7 @@ def proof_of_consent(consent_id: int) -> tuple[bytes, str] | None:
         return None
     if submission.signature_png:
         return submission.signature_png, "image/png"
-    if submission.strip_photo:
+    if submission.strip_photo and submission.strip_photo_status in (None, "done"):
         return submission.strip_photo, "image/jpeg"
     return None
 
@@ -454,7 +503,13 @@ def consents_with_proof(consent_ids: list[int]) -> set[int]:
             select(ReferralSubmission.consent_id).where(
                 ReferralSubmission.consent_id.in_(consent_ids),
                 (ReferralSubmission.signature_png.is_not(None))
-                | (ReferralSubmission.strip_photo.is_not(None)),
+                | (
+                    ReferralSubmission.strip_photo.is_not(None)
+                    & or_(
+                        ReferralSubmission.strip_photo_status.is_(None),
+                        ReferralSubmission.strip_photo_status == "done",
+                    )
+                ),
             )
         )
     )

@@ -70,3 +70,24 @@ def render_series_pdf_task(series_id: int) -> int:
     )
     db.session.commit()
     return len(data)
+
+
+@shared_task(name="referrals.clean_strip_photo")
+def clean_strip_photo_task(submission_id: int) -> str:
+    """Decode a filed card's strip photo in the worker (never in the web request) and keep
+    a small JPEG without metadata. Safe to run twice."""
+    from fieldwork.referrals.services import clean_strip_photo
+
+    status = clean_strip_photo(submission_id)
+    db.session.commit()
+    return status
+
+
+@shared_task(name="referrals.requeue_strip_photos")
+def requeue_strip_photos_task() -> int:
+    """Beat, every 5 minutes: strip photos whose task was lost get it again."""
+    from fieldwork.referrals.services import requeue_pending_strip_photos
+
+    count = requeue_pending_strip_photos()
+    db.session.commit()
+    return count

@@ -15,7 +15,7 @@ from fieldwork.cases.models import Case
 from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import public, roles_required
-from fieldwork.core.pictures import PictureError, clean_photo, decode_signature
+from fieldwork.core.pictures import PictureError, check_photo_header, decode_signature
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.forms import CardForm, CodeForm
@@ -260,5 +260,8 @@ def pictures_from(form: CardForm) -> tuple[bytes | None, bytes | None]:
     upload = form.strip_photo.data
     photo = None
     if form.consent.data == "signed_strip" and upload and getattr(upload, "filename", ""):
-        photo = clean_photo(upload.read())
+        # only the header is read here: a small file can hold a huge picture, and decoding
+        # it would take hundreds of MB in the web worker; the Celery worker decodes it
+        photo = upload.read()
+        check_photo_header(photo)
     return signature, photo

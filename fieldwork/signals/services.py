@@ -20,7 +20,7 @@ from fieldwork.auth.models import User
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.extensions import db
 from fieldwork.signals.hooks import CaseView
-from fieldwork.signals.identity import address_key, name_key
+from fieldwork.signals.identity import address_key, lock_identity, name_key
 from fieldwork.signals.models import Consent, Resident, Signal
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEME_POLARITIES
 
@@ -88,9 +88,12 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
     key_address = address_key(data.get("street"), data.get("house_number"), data.get("postcode"))
     # Without a street there is nothing to recognise the person by: a new resident (a
     # near-match the contact person may merge), never a silent match.
+    recognisable = bool((data.get("street") or "").strip())
+    if recognisable:  # a concurrent capture about the same person waits here (see there)
+        lock_identity(where.municipality.id, key_name, key_address)
     candidates = (
         list[Resident]()
-        if not (data.get("street") or "").strip()
+        if not recognisable
         else db.session.scalars(
             select(Resident).where(
                 Resident.municipality_id == where.municipality.id,
