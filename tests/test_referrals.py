@@ -182,12 +182,13 @@ def test_a_card_from_dadizele_reaches_the_dadizele_contact_person(app, setup):
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["status"] == "received"
 
-    def an_has_it():
-        items = client.get("/api/v1/queue", headers=bearer(tokens["an"])).get_json()["items"]
-        return items or None
+    def both_signals_routed():  # the card's two signals are routed one after the other
+        with app.app_context():
+            submission = db.session.scalars(select(ReferralSubmission)).one()
+            return all(s.routed_at is not None for s in submission.signals)
 
-    items = wait_until(an_has_it)
-    assert items is not None
+    assert wait_until(both_signals_routed)
+    items = client.get("/api/v1/queue", headers=bearer(tokens["an"])).get_json()["items"]
     assert [item["resident"]["name"] for item in items] == ["Maria Claes"]
     case_id = items[0]["case_id"]
     with app.app_context():
