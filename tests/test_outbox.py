@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from celery import Task, shared_task
 from flask import current_app
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from kombu.exceptions import OperationalError
 from sqlalchemy import func, insert, select
 
 from fieldwork.core.models import AuditEvent
@@ -18,16 +21,19 @@ from fieldwork.core.tasks import flush_outbox
 from fieldwork.extensions import db
 from tests.conftest import ROLES, csrf_from, login, make_user, post_form
 
-FLAKY = {"broken": True}
+FLAKY = {"mode": "fail"}
 
 
 class _Flaky(Task):
-    """A task whose publish fails while ``FLAKY["broken"]`` (a full disk, a bad serializer,
-    a bug in a publish hook — whatever keeps failing for this one message)."""
+    """A task whose publish fails while ``FLAKY["mode"]`` is "fail" (a bad serializer, a bug
+    in a publish hook — whatever keeps failing for this one message), finds the broker
+    unreachable while it is "down", and is sent when it is "ok"."""
 
     def apply_async(self, *args: Any, **kwargs: Any) -> Any:
-        if FLAKY["broken"]:
+        if FLAKY["mode"] == "fail":
             raise RuntimeError("publish refused for this message")
+        if FLAKY["mode"] == "down":
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
         return super().apply_async(*args, **kwargs)
 
 
@@ -38,9 +44,9 @@ def flaky(number: int) -> int:
 
 @pytest.fixture(autouse=True)
 def _broken() -> Any:
-    FLAKY["broken"] = True
+    FLAKY["mode"] = "fail"
     yield
-    FLAKY["broken"] = True
+    FLAKY["mode"] = "fail"
 
 
 def flush() -> int:
@@ -97,6 +103,43 @@ def test_a_message_that_keeps_failing_is_dead_lettered_after_the_cap(app):
     result = app.test_cli_runner().invoke(args=["tasks", "tick"])
     assert result.exit_code == 0, result.output
     assert "1 dead-lettered (see /storingen)" in result.output
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    outcomes=st.lists(st.sampled_from(["fail", "down", "ok"]), min_size=1, max_size=8),
+    cap=st.integers(1, 4),
+)
+def test_attempts_and_state_follow_the_publish_outcomes(app, outcomes, cap):
+    """Whatever the sequence of flushes: a failure counts, an unreachable broker does not
+    (with a real broker; in the embedded mode there is none, so it counts), the message is
+    dead once the failures reach the cap and sent at the first success — never both, and
+    nothing happens to it after either."""
+    app.config["OUTBOX_MAX_ATTEMPTS"] = cap
+    eager = not app.config.get("REDIS_URL")
+    counted, expected = 0, "pending"
+    for outcome in outcomes:
+        if expected != "pending":
+            break
+        if outcome == "ok":
+            counted, expected = counted + 1, "sent"
+        elif outcome == "fail" or eager:
+            counted += 1
+            expected = "dead" if counted >= cap else "pending"
+    with app.app_context():
+        message = OutboxMessage(task_name="tests.outbox.flaky", args=[len(outcomes)])
+        db.session.add(message)
+        db.session.commit()
+        for outcome in outcomes:
+            FLAKY["mode"] = outcome
+            flush()
+        db.session.refresh(message)
+        assert (message.state, message.attempts) == (expected, counted), outcomes
+        assert (message.dead_at is not None) == (expected == "dead")
+        db.session.delete(message)
+        db.session.commit()
 
 
 def test_a_message_whose_arguments_no_longer_fit_its_task_is_dead_lettered(app):
@@ -158,8 +201,14 @@ def test_a_broker_outage_does_not_dead_letter_the_messages(pg_app):
         OUTBOX_MAX_ATTEMPTS=2,
     )
     ids = [enqueue(broken, "fieldwork.core.ping", f"outage-{n}") for n in range(3)]
+    tried = [outbox_row(pg_app, i).last_attempt_at for i in ids]
     with broken.app_context():
-        for _ in range(4):
+        flush()
+        # the round stops at the first: the others would wait for the same timeout
+        again = [outbox_row(pg_app, i).last_attempt_at for i in ids]
+        assert again[0] > tried[0]
+        assert again[1:] == tried[1:]
+        for _ in range(3):
             assert flush() == 0
         rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert [(m.state, m.attempts) for m in rows] == [("pending", 0)] * 3
@@ -211,7 +260,7 @@ def test_storingen_page_lists_retries_and_discards_and_healthz_follows(app):
     assert client.post(f"/storingen/{first}/retry").status_code == 400
     assert outbox_row(app, first).state == "dead"
 
-    FLAKY["broken"] = False  # the cause is fixed
+    FLAKY["mode"] = "ok"  # the cause is fixed
     response = post_form(client, "/storingen/", {}, action=f"/storingen/{first}/retry")
     assert response.status_code == 302
     assert "wordt opnieuw verstuurd" in client.get("/storingen/").get_data(as_text=True)
