@@ -252,7 +252,7 @@ def test_storingen_page_lists_retries_and_discards_and_healthz_follows(app):
     assert "<h1>Storingen</h1>" in html
     assert "tests.outbox.flaky" in html
     assert "RuntimeError: publish refused for this message" in html
-    assert f"#{first} <small>(41)</small>" in html
+    assert f"Bericht #{first} <small>(41)</small>" in html
     assert "Opnieuw proberen" in html
     assert "Verwerpen" in html
 
