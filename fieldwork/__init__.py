@@ -159,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.calls.views import bp as calls_pages
     from fieldwork.cases.api import bp as cases_api
     from fieldwork.cases.views import bp as cases_pages
+    from fieldwork.core.failures import bp as failures_pages
     from fieldwork.core.health import bp as health
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
@@ -208,6 +209,7 @@ def register_blueprints(app: Flask) -> None:
         photo_pages,
         indicator_pages,
         analysis_pages,
+        failures_pages,
         health,
     ):
         app.register_blueprint(blueprint)

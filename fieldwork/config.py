@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto may be trusted (nginx: 1).
     "TRUSTED_PROXIES": 0,
     "TASK_QUEUE": "fieldwork",
+    # Failed publishes of one outbox message before it is dead-lettered ("Storingen" page,
+    # /healthz degraded); beat re-sends every minute, so 5 is about five minutes.
+    "OUTBOX_MAX_ATTEMPTS": 5,
     # Where residents' and referrers' phones reach this site: printed in QR codes and links.
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "STATBEL_DIR": str(ROOT / "data" / "statbel"),

@@ -12,7 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from fieldwork.core.outbox import publish, unsent_ids
+from fieldwork.core.outbox import count_dead, publish, unsent_ids
 from fieldwork.extensions import db
 
 TICK_STEPS = "fieldwork.tick_steps"
@@ -32,7 +32,10 @@ def tick_command() -> None:
     raise their alerts once (cron, every few minutes,
     in the embedded mode; with Redis, Celery beat does this)."""
     sent = publish(unsent_ids(timedelta(seconds=30)))
+    dead = count_dead()
     parts = [f"outbox: {sent} re-sent"]
+    if dead:
+        parts[0] += f", {dead} dead-lettered (see /storingen)"
     parts += [step() for step in current_app.extensions.get(TICK_STEPS, [])]
     db.session.commit()
     click.echo("; ".join(parts))

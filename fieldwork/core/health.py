@@ -1,4 +1,5 @@
-"""GET /healthz: database and broker status, for load balancers and the IT person."""
+"""GET /healthz: database and broker status, for load balancers and the IT person; and the
+outbox's dead letters, for the IT person and the coordinator."""
 
 from __future__ import annotations
 
@@ -36,9 +37,26 @@ def broker_status() -> dict[str, Any]:
         return {"ok": False, "backend": "redis", "error": type(exc).__name__}
 
 
+def outbox_status() -> dict[str, Any]:
+    """Dead-lettered outbox messages waiting on the "Storingen" page (none: ok)."""
+    from fieldwork.core.outbox import count_dead
+
+    try:
+        dead = count_dead()
+    except Exception as exc:
+        db.session.rollback()
+        return {"ok": False, "error": type(exc).__name__}
+    return {"ok": dead == 0, "dead_letters": dead}
+
+
 @bp.get("/healthz")
 @public
 def healthz() -> Any:
+    """``status`` is "degraded" when any part is not ok. The HTTP status is 503 only when this
+    node cannot serve (database or broker down): dead letters need a person, not a load
+    balancer taking every web node out — captures must still be accepted meanwhile."""
     status = {"database": database_status(), "broker": broker_status()}
+    serving = all(part["ok"] for part in status.values())
+    status["outbox"] = outbox_status() if status["database"]["ok"] else {"ok": False}
     healthy = all(part["ok"] for part in status.values())
-    return jsonify({"status": "ok" if healthy else "degraded", **status}), 200 if healthy else 503
+    return jsonify({"status": "ok" if healthy else "degraded", **status}), 200 if serving else 503

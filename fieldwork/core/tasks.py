@@ -20,7 +20,8 @@ def ping(token: str) -> dict[str, object]:
 
 @shared_task(name="fieldwork.core.flush_outbox")
 def flush_outbox(min_age_seconds: int = 30) -> int:
-    """Publish outbox rows that were not sent after their commit (broker was down)."""
+    """Publish outbox rows that were not sent after their commit (broker was down); a row
+    that keeps failing is dead-lettered after ``OUTBOX_MAX_ATTEMPTS`` (see core/outbox.py)."""
     from datetime import timedelta
 
     from fieldwork.core.outbox import publish, unsent_ids

@@ -6,6 +6,7 @@ from werkzeug.wrappers import Response
 
 from fieldwork.areas.services import list_municipalities, open_fixups
 from fieldwork.auth.services import count_users_by_role
+from fieldwork.core.outbox import count_dead
 from fieldwork.core.permissions import public, roles_required
 
 bp = Blueprint("home", __name__)
@@ -52,4 +53,5 @@ def index() -> str:
     if current_user.role == "coordinator":
         context["fixup_count"] = len(open_fixups())
         context["users_by_role"] = count_users_by_role()
+        context["dead_letters"] = count_dead()
     return render_template(f"home/{current_user.role}.html", **context)
