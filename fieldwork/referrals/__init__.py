@@ -12,3 +12,7 @@ def init_app(app: Flask) -> None:
     """Called once per app by ``create_app``: its answers to the hooks of cases. Receivers connect
     on the first import only, so once per process however many apps are made."""
     import fieldwork.referrals.receivers  # noqa: F401
+    from fieldwork.core.reconcile import add_sweep
+    from fieldwork.referrals.reconcile import unprinted_series
+
+    add_sweep(app, "referrals", "referrals.render_series_pdf", unprinted_series)

@@ -1,0 +1,115 @@
+"""Effects, not publishes, are the truth: a message the broker accepted and then lost is found
+by its missing effect and sent again by the reconciliation sweep (``flask tasks tick``, and
+Celery beat's ``fieldwork.core.reconcile``), on both paths."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from fieldwork.auth.models import User
+from fieldwork.cases.models import Case, CaseEvent
+from fieldwork.core.outbox import OutboxMessage
+from fieldwork.extensions import db
+from fieldwork.notifications.models import Notification
+from fieldwork.notifications.services import notify
+from fieldwork.signals.models import Signal
+from tests import test_signals
+from tests.conftest import bearer
+from tests.test_signals import intake, wait_for_status
+
+setup = test_signals.setup  # the fixture: areas, users, rules; a worker on the production path
+
+
+def lose(app: Any, monkeypatch: pytest.MonkeyPatch, task_name: str) -> None:
+    """The broker takes every message of this task and forgets it (a Redis restarted
+    without persistence): publishing succeeds, the outbox row is marked sent, nothing runs."""
+    task = app.extensions["celery"].tasks[task_name]
+    monkeypatch.setattr(task, "apply_async", lambda *args, **kwargs: None)
+
+
+def tick(app: Any) -> str:
+    result = app.test_cli_runner().invoke(args=["tasks", "tick"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_lost_routing_message_is_sent_again_once_the_signal_is_overdue(app, setup, monkeypatch):
+    client, token = setup
+    with monkeypatch.context() as broker:
+        lose(app, broker, "routing.route_signal")
+        response = client.post("/api/v1/signals", json=intake(), headers=bearer(token))
+        assert response.status_code == 201
+        signal_id = response.get_json()["id"]
+        with app.app_context():
+            message = db.session.scalars(select(OutboxMessage)).one()
+            assert message.sent_at is not None  # "sent": the outbox will not send it again
+        # a signal captured a moment ago is not overdue: nothing re-sent yet
+        assert "reconcile: 0 re-enqueued" in tick(app)
+    app.config["RECONCILE_AFTER_SECONDS"] = 0  # now it is
+    assert "reconcile: 1 re-enqueued (routing 1)" in tick(app)
+    assert wait_for_status(client, token, signal_id)["status"] == "routed"
+    assert "reconcile: 0 re-enqueued" in tick(app)  # routed: nothing missing any more
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+        routed = select(func.count()).select_from(CaseEvent).filter_by(type="routed")
+        assert db.session.scalar(routed) == 1
+        assert db.session.get(Signal, signal_id).case_id is not None
+
+
+def test_a_lost_email_is_sent_again(app, setup, monkeypatch, mailbox):
+    with monkeypatch.context() as broker:
+        lose(app, broker, "notifications.send_email")
+        with app.app_context():
+            an = db.session.scalars(select(User).filter_by(email="an@example.be")).one()
+            notify(an, "assigned", "test:1", "Nieuw dossier", "Er staat een dossier klaar.")
+            db.session.commit()
+            assert db.session.scalars(select(Notification)).one().emailed_at is None
+        assert "reconcile: 0 re-enqueued" in tick(app)
+    app.config["RECONCILE_AFTER_SECONDS"] = 0
+    assert "reconcile: 1 re-enqueued (notifications 1)" in tick(app)
+    deadline = time.monotonic() + 30
+    while not mailbox.messages and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [m["To"] for m in mailbox.messages] == ["an@example.be"]
+    with app.app_context():
+        assert db.session.scalars(select(Notification)).one().emailed_at is not None
+    assert "reconcile: 0 re-enqueued" in tick(app)
+    assert len(mailbox.messages) == 1
+
+
+def test_an_effect_that_never_comes_is_given_up_after_the_cap(app, setup, monkeypatch):
+    client, token = setup
+    lose(app, monkeypatch, "routing.route_signal")
+    client.post("/api/v1/signals", json=intake(), headers=bearer(token))
+    app.config.update(RECONCILE_AFTER_SECONDS=0, RECONCILE_MAX_ENQUEUES=3)
+    assert "reconcile: 1 re-enqueued (routing 1)" in tick(app)
+    assert "reconcile: 1 re-enqueued (routing 1)" in tick(app)
+    assert "reconcile: 0 re-enqueued, 1 given up" in tick(app)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+
+def test_a_message_still_waiting_in_the_outbox_is_left_to_the_outbox(app, setup, monkeypatch):
+    client, token = setup
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("broker down")
+
+    task = app.extensions["celery"].tasks["routing.route_signal"]
+    monkeypatch.setattr(task, "apply_async", broker_down)
+    assert client.post("/api/v1/signals", json=intake(), headers=bearer(token)).status_code == 201
+    app.config["RECONCILE_AFTER_SECONDS"] = 0
+    assert "reconcile: 0 re-enqueued" in tick(app)  # unsent: flush_outbox sends it later
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_the_broker_hands_a_killed_workers_messages_on_within_minutes(app):
+    conf = app.extensions["celery"].conf
+    assert conf.broker_transport_options["visibility_timeout"] == 300
+    assert conf.beat_schedule["reconcile-effects"]["task"] == "fieldwork.core.reconcile"
+    assert "fieldwork.core.reconcile" in app.extensions["celery"].tasks
