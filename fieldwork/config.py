@@ -178,8 +178,12 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
             "interval_max": 0.5,
         },
         "broker_transport_options": {
-            # a killed worker's messages go to another worker after this (default 5 min)
+            # a killed worker's messages go to another worker after this (default 5 min);
+            # each worker looks for such messages every 10 s (kombu's default throttle would
+            # make that every 100 s)
             "visibility_timeout": int(config["BROKER_VISIBILITY_TIMEOUT"]),
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": 2,
             "max_retries": 1,
             "interval_start": 0,
