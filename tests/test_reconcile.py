@@ -17,11 +17,13 @@ from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
 from fieldwork.notifications.services import notify
 from fieldwork.signals.models import Signal
-from tests import test_signals
+from tests import test_referrals, test_signals
 from tests.conftest import bearer
+from tests.test_referrals import new_series, wait_for_pdf
 from tests.test_signals import intake, wait_for_status
 
 setup = test_signals.setup  # the fixture: areas, users, rules; a worker on the production path
+referral_setup = test_referrals.setup  # the same for referral cards
 
 
 def lose(app: Any, monkeypatch: pytest.MonkeyPatch, task_name: str) -> None:
@@ -113,3 +115,74 @@ def test_the_broker_hands_a_killed_workers_messages_on_within_minutes(app):
     assert conf.broker_transport_options["visibility_timeout"] == 300
     assert conf.beat_schedule["reconcile-effects"]["task"] == "fieldwork.core.reconcile"
     assert "fieldwork.core.reconcile" in app.extensions["celery"].tasks
+
+
+def test_a_lost_series_pdf_is_printed_again(app, referral_setup, monkeypatch):
+    client, tokens = referral_setup
+    with monkeypatch.context() as broker:
+        lose(app, broker, "referrals.render_series_pdf")
+        series = new_series(client, tokens["coordinator"], count=4)
+        pdf = client.get(series["pdf_url"], headers=bearer(tokens["coordinator"]))
+        assert pdf.status_code == 202  # waiting, for ever without the sweep
+    app.config["RECONCILE_AFTER_SECONDS"] = 0
+    assert "reconcile: 1 re-enqueued (referrals 1)" in tick(app)
+    response = wait_for_pdf(client, tokens["coordinator"], series["id"])
+    assert response.status_code == 200
+    assert response.data.startswith(b"%PDF")
+    assert "reconcile: 0 re-enqueued" in tick(app)
+
+
+def test_captures_whose_count_was_lost_are_counted_once(app, request, monkeypatch):
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.db import utcnow
+    from fieldwork.reports import rollups
+    from fieldwork.reports.models import RollupCounted
+    from fieldwork.visits.models import VisitAddress, VisitRound
+    from fieldwork.visits.services import Findings, record_visit
+    from tests.conftest import import_areas, make_user
+
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    import_areas(app, "36012")
+    volunteer_id = make_user(app, "volunteer")
+    lose(app, monkeypatch, "reports.count_capture")
+    with app.app_context():
+        hood = db.session.scalars(select(Neighbourhood)).first()
+        visit_round = VisitRound(
+            municipality_id=hood.municipality_id,
+            name="Ronde",
+            starts_on=utcnow().date(),
+            ends_on=utcnow().date(),
+        )
+        db.session.add(visit_round)
+        db.session.flush()
+        for number in range(3):
+            address = VisitAddress(
+                round_id=visit_round.id,
+                name=f"B{number}",
+                name_key=f"b{number}",
+                street="Kerkstraat",
+                street_key="kerkstraat",
+                house_number=str(number),
+                postcode="8890",
+                address_key=f"kerkstraat {number}",
+                neighbourhood_id=hood.id,
+            )
+            db.session.add(address)
+            db.session.flush()
+            volunteer = db.session.get(User, volunteer_id)
+            record_visit(address, volunteer, Findings(outcome="not_home", card_left=True))
+        db.session.commit()
+        assert rollups.stored() != rollups.computed()  # three visits, not counted
+    monkeypatch.undo()
+    app.config["RECONCILE_AFTER_SECONDS"] = 0
+    assert "reconcile: 3 re-enqueued (rollups 3)" in tick(app)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with app.app_context():
+            if db.session.scalar(select(func.count()).select_from(RollupCounted)) == 3:
+                break
+        time.sleep(0.2)
+    with app.app_context():
+        assert rollups.stored() == rollups.computed()  # each counted once
+    assert "reconcile: 0 re-enqueued" in tick(app)
