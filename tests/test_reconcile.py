@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from fieldwork.auth.models import User
@@ -16,9 +18,9 @@ from fieldwork.core.outbox import OutboxMessage
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
 from fieldwork.notifications.services import notify
-from fieldwork.signals.models import Signal
+from fieldwork.signals.models import Resident, Signal
 from tests import test_referrals, test_signals
-from tests.conftest import bearer
+from tests.conftest import api_token, bearer, import_areas, make_user
 from tests.test_referrals import new_series, wait_for_pdf
 from tests.test_signals import intake, wait_for_status
 
@@ -186,3 +188,48 @@ def test_captures_whose_count_was_lost_are_counted_once(app, request, monkeypatc
     with app.app_context():
         assert rollups.stored() == rollups.computed()  # each counted once
     assert "reconcile: 0 re-enqueued" in tick(app)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    captures=st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=1, max_size=8),
+    sweeps=st.integers(1, 3),
+)
+def test_whatever_the_broker_loses_each_signal_is_routed_once(embedded_app, captures, sweeps):
+    """Property: captures about a few residents, any of whose routing messages the broker
+    loses, then one or more sweeps: every signal routed exactly once, one open case per
+    resident, one notification per case, and a sweep after that finds nothing missing."""
+    app = embedded_app
+    if "token" not in app.extensions:
+        import_areas(app, "36012")
+        make_user(app, "coordinator")
+        app.extensions["token"] = api_token(app.test_client(), "coordinator@example.be")
+        app.config["RECONCILE_AFTER_SECONDS"] = 0
+    client, token = app.test_client(), app.extensions["token"]
+    task = app.extensions["celery"].tasks["routing.route_signal"]
+    deliver = task.apply_async
+    for resident, lost in captures:
+        task.apply_async = (lambda *a, **k: None) if lost else deliver
+        body = intake(name=f"Bewoner {resident}", number=str(resident + 1))
+        assert client.post("/api/v1/signals", json=body, headers=bearer(token)).status_code == 201
+    del task.apply_async  # the class's own again
+    outputs = [tick(app) for _ in range(sweeps)]
+    lost_count = sum(1 for _, lost in captures if lost)
+    assert f"reconcile: {lost_count} re-enqueued" in outputs[0]
+    assert all("reconcile: 0 re-enqueued" in output for output in outputs[1:])
+    with app.app_context():
+        signals = db.session.scalar(select(func.count()).select_from(Signal))
+        unrouted = select(func.count()).select_from(Signal).where(Signal.routed_at.is_(None))
+        assert db.session.scalar(unrouted) == 0
+        routed = select(CaseEvent.signal_id).where(CaseEvent.type == "routed")
+        assert (
+            len(db.session.scalars(routed).all()) == len(set(db.session.scalars(routed))) == signals
+        )
+        residents = db.session.scalar(select(func.count()).select_from(Resident))
+        cases = db.session.scalar(select(func.count()).select_from(Case))
+        assert cases == residents
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == cases
