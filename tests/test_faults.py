@@ -117,16 +117,13 @@ def fault_app(pg_app: Any, redis_url: str, queue: str) -> Any:
     return app
 
 
-def worker(name: str, pg_url: str, redis_url: str, queue: str) -> subprocess.Popen[bytes]:
+def worker(
+    name: str, pg_url: str, redis_url: str, queue: str, **settings: str
+) -> subprocess.Popen[bytes]:
     log = ROOT / "test-artifacts" / f"worker-{name}-{SESSION_ID}.log"
-    return start_worker(
-        name,
-        pg_url,
-        redis_url,
-        log,
-        queue=queue,
-        extra_env={"FIELDWORK_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)},
-    )
+    env = {"FIELDWORK_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
+    env.update({f"FIELDWORK_{key}": value for key, value in settings.items()})
+    return start_worker(name, pg_url, redis_url, log, queue=queue, extra_env=env)
 
 
 def capture(client: Any, token: str, i: int, residents: int) -> int:
@@ -302,23 +299,25 @@ def test_a_broker_restarted_empty_loses_nothing_after_the_sweep(
         kill(private_redis["process"])
         private_redis["process"] = start_redis(private_redis["port"], tmp_path / "redis2")
         assert broker.llen(queue) == 0
-        consumer = worker("empty", pg_url, private_redis["url"], queue)
+        # "a few minutes later" (the worker's RECONCILE_AFTER_SECONDS, default 300)
+        consumer = worker("empty", pg_url, private_redis["url"], queue, RECONCILE_AFTER_SECONDS="0")
         time.sleep(2)
         before_sweep = routed_count(app)
         assert before_sweep == 0  # the messages are gone; the outbox rows say "sent"
-        app.config["RECONCILE_AFTER_SECONDS"] = 0  # "a few minutes later"
-        runner = app.test_cli_runner()
-        tick = runner.invoke(args=["tasks", "tick"]).output
-        assert f"reconcile: {captured} re-enqueued (routing {captured})" in tick
+        # what beat sends every two minutes, run by the worker
+        sweep = app.extensions["celery"].send_task("fieldwork.core.reconcile", queue=queue)
+        swept = sweep.get(timeout=30)
+        assert swept["routing"] == captured
         recovered = wait_routed(app, captured, 30)
         wait_drained(broker, queue, 30)
-        # everything done now: a second sweep finds nothing missing
-        again = runner.invoke(args=["tasks", "tick"]).output
+        # everything done now: a second sweep (flask tasks tick) finds nothing missing
+        app.config["RECONCILE_AFTER_SECONDS"] = 0
+        again = app.test_cli_runner().invoke(args=["tasks", "tick"]).output
         assert "reconcile: 0 re-enqueued" in again
         found = figures(app)
         print(
             f"\nbroker restarted empty: captured {captured}, published {published}, routed "
-            f"before the sweep {before_sweep}, sweep: {tick.strip()}; all routed "
+            f"before the sweep {before_sweep}, the beat sweep re-enqueued {swept}; all routed "
             f"{recovered:.1f} s after it; second sweep: {again.strip()}; {found}"
         )
         assert_each_routed_once(found, captured, residents)
