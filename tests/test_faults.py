@@ -9,6 +9,7 @@ timeout these tests use touches no other test's messages."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal as os_signal
@@ -168,9 +169,14 @@ def wait_drained(broker: Any, queue: str, seconds: float) -> float:
     return time.monotonic() - start
 
 
-def held_tasks(broker: Any) -> list[str]:
-    """The task names of the messages held (delivered, not acknowledged)."""
-    return [json.loads(raw)[0]["headers"]["task"] for raw in broker.hvals("unacked")]
+def held_tasks(broker: Any) -> list[tuple[str, list[Any]]]:
+    """The task names and arguments of the messages held (delivered, not acknowledged)."""
+    held = []
+    for raw in broker.hvals("unacked"):
+        message = json.loads(raw)[0]
+        args = json.loads(base64.b64decode(message["body"]))[0]
+        held.append((message["headers"]["task"], args))
+    return held
 
 
 def figures(app: Any) -> dict[str, int]:
@@ -235,17 +241,26 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(pg_app, pg_url, pri
     first = worker("kill1", pg_url, private_redis["url"], queue)
     second = None
     try:
-        held_at_kill, killed_after, held = 0, 0, []
+        killed_after, held = 0, []
         for i in range(captured):
             capture(client, token, i, residents)
-            # SIGKILL while the worker holds a message (delivered, not acknowledged)
-            if i >= captured // 3 and (held_at_kill := broker.hlen("unacked")):
+            # SIGKILL while the worker holds a message (delivered, not acknowledged), a
+            # routing one if it can be had
+            held = held_tasks(broker) if i >= captured // 3 else []
+            routing = any(name == "routing.route_signal" for name, _args in held)
+            if held and (routing or i >= captured - 20):
                 kill(first)
-                held = held_tasks(broker)
                 killed_after = i + 1
                 break
-        assert held_at_kill >= 1, "the worker never held a message to kill it with"
+        assert held, "the worker never held a message to kill it with"
         routed_at_kill = routed_count(app)
+        with app.app_context():
+            unrouted_held = [
+                args[0]
+                for name, args in held
+                if name == "routing.route_signal"
+                and db.session.get(Signal, args[0]).routed_at is None
+            ]
         for i in range(killed_after, captured):  # the web keeps taking captures
             capture(client, token, i, residents)
         killed_at = time.monotonic()
@@ -264,8 +279,9 @@ def test_a_worker_killed_mid_burst_loses_and_doubles_nothing(pg_app, pg_url, pri
         print(
             f"\nkill -9: captured {captured}, killed after capture {killed_after}, routed "
             f"before the kill {routed_at_kill}, "
-            f"held by the killed worker {held_at_kill} {held}, all routed {recovered:.1f} s "
-            f"after the restart, nothing held or queued {recovered + drained:.1f} s after it "
+            f"held by the killed worker {held} (unrouted then: {unrouted_held}), "
+            f"all routed {recovered:.1f} s after the restart, "
+            f"nothing held or queued {recovered + drained:.1f} s after it "
             f"({time.monotonic() - killed_at:.1f} s after the last capture), "
             f"sweep: {tick.strip()}; {found}"
         )
