@@ -53,6 +53,17 @@ DEFAULTS: dict[str, Any] = {
     # Failed publishes of one outbox message before it is dead-lettered ("Storingen" page,
     # /healthz degraded); beat re-sends every minute, so 5 is about five minutes.
     "OUTBOX_MAX_ATTEMPTS": 5,
+    # How long Redis lets a worker hold a delivered, unacknowledged message before giving it
+    # to another worker (kombu's default is an hour: a killed worker's tasks waited that
+    # long). Longer than the longest task and any retry countdown; see README "Workers".
+    "BROKER_VISIBILITY_TIMEOUT": 300,
+    # The reconciliation sweep (fieldwork.core.reconcile): an effect still missing this many
+    # seconds after its capture, with no message for it younger than that, is re-enqueued —
+    # at most RECONCILE_MAX_ENQUEUES messages per item, then it is left to the coordinator.
+    "RECONCILE_AFTER_SECONDS": 300,
+    "RECONCILE_MAX_ENQUEUES": 10,
+    # A job (PDF, import, report) still "running" this long after it started was cut off.
+    "RECONCILE_RUNNING_AFTER_SECONDS": 1800,
     # Where residents' and referrers' phones reach this site: printed in QR codes and links.
     "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
     "STATBEL_DIR": str(ROOT / "data" / "statbel"),
@@ -170,6 +181,12 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
             "interval_max": 0.5,
         },
         "broker_transport_options": {
+            # a killed worker's messages go to another worker after this (default 5 min);
+            # each worker looks for such messages every 10 s (kombu's default throttle would
+            # make that every 100 s)
+            "visibility_timeout": int(config["BROKER_VISIBILITY_TIMEOUT"]),
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
             "socket_connect_timeout": 2,
             "max_retries": 1,
             "interval_start": 0,
@@ -178,6 +195,8 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
         },
         "beat_schedule": {
             "flush-outbox": {"task": "fieldwork.core.flush_outbox", "schedule": 60.0},
+            # effects, not publishes: what the broker or a killed worker lost is sent again
+            "reconcile-effects": {"task": "fieldwork.core.reconcile", "schedule": 120.0},
             "check-deadlines": {"task": "cases.check_deadlines", "schedule": 900.0},
             "goodmorning-calls": {"task": "calls.goodmorning_tick", "schedule": 60.0},
             "buurtgezel-follow-ups": {"task": "volunteers.match_follow_ups", "schedule": 3600.0},

@@ -212,6 +212,12 @@ def _reset_postgres(app: Flask) -> None:
 
 
 def build_app(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Flask:
+    # Celery keeps "we are inside a task" in one process-wide flag that eager tasks set and
+    # reset; eager tasks in two threads at once (the concurrency tests) can leave it set, and
+    # then every later result.get() in this process says "never call get() within a task".
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     if kind == "embedded":
         path = tmp_path / "fieldwork.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
@@ -360,17 +366,26 @@ def bearer(token: str) -> dict[str, str]:
 WORKER_STARTED = False
 
 
-def start_worker(name: str, pg_url: str, redis_url: str, log_path: Path) -> subprocess.Popen[bytes]:
-    """A real Celery worker process on Redis and the test PostgreSQL database, ready."""
+def start_worker(
+    name: str,
+    pg_url: str,
+    redis_url: str,
+    log_path: Path,
+    queue: str = TASK_QUEUE,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """A real Celery worker process on Redis and the test PostgreSQL database, ready. The
+    fault tests give it a queue of its own and settings (``FIELDWORK_*``) in ``extra_env``."""
     env = {
         **os.environ,
         "DATABASE_URL": pg_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "worker-test-secret",
-        "FIELDWORK_TASK_QUEUE": TASK_QUEUE,
+        "FIELDWORK_TASK_QUEUE": queue,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(SMTP_PORT),
         "STORAGE_DIR": str(STORAGE_DIR),
+        **(extra_env or {}),
     }
     log_path.parent.mkdir(exist_ok=True)
     with log_path.open("wb") as log:
@@ -386,7 +401,7 @@ def start_worker(name: str, pg_url: str, redis_url: str, log_path: Path) -> subp
                 "--loglevel=INFO",
                 f"--hostname={name}-{SESSION_ID}@%h",
                 "-Q",
-                TASK_QUEUE,
+                queue,
             ],
             cwd=ROOT,
             env=env,

@@ -40,5 +40,6 @@ def test_receivers_connect_once_however_many_apps(tmp_path):
         assert [step.__module__ for step in steps] == [
             "fieldwork.cases.cli",
             "fieldwork.calls.cli",
+            "fieldwork.referrals.services",
             "fieldwork.volunteers.cli",
         ]

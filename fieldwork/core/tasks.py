@@ -27,3 +27,14 @@ def flush_outbox(min_age_seconds: int = 30) -> int:
     from fieldwork.core.outbox import publish, unsent_ids
 
     return publish(unsent_ids(timedelta(seconds=min_age_seconds)))
+
+
+@shared_task(name="fieldwork.core.reconcile")
+def reconcile_effects() -> dict[str, int]:
+    """Re-enqueue every effect still missing a few minutes after its capture (a message lost
+    by the broker or with a killed worker); see fieldwork.core.reconcile. Idempotent."""
+    from fieldwork.core.reconcile import reconcile
+
+    results = reconcile()
+    db.session.commit()
+    return {name: result.enqueued for name, result in results.items()}

@@ -11,6 +11,7 @@ from fieldwork.notifications.services import send_email as send_email_once
     name="notifications.send_email",
     autoretry_for=(OSError, smtplib.SMTPException),
     retry_backoff=30,
+    retry_backoff_max=240,  # below the broker's visibility timeout (README, "Workers")
     max_retries=10,
 )
 def send_email(notification_id: int) -> bool:

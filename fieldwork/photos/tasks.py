@@ -26,6 +26,8 @@ def process(self: Task, photo_id: int) -> str:
             status = fail_photo(photo, f"storage: {exc}") if photo is not None else "gone"
             db.session.commit()
             return status
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+        # at most 4 minutes: below the broker's visibility timeout (README, "Workers"), or
+        # Redis would hand the waiting retry to a second worker
+        raise self.retry(exc=exc, countdown=min(240, 5 * 2**self.request.retries)) from exc
     db.session.commit()
     return status

@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     many apps are made."""
     import fieldwork.referrals.receivers  # noqa: F401
     from fieldwork.core.cli import add_tick_step
+    from fieldwork.core.reconcile import add_sweep
+    from fieldwork.referrals.reconcile import unprinted_series
     from fieldwork.referrals.services import strip_photo_tick_step
 
     add_tick_step(app, strip_photo_tick_step)
+    add_sweep(app, "referrals", "referrals.render_series_pdf", unprinted_series)

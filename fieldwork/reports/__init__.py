@@ -18,3 +18,13 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(indicators_cli)
     app.cli.add_command(rollups_cli)
+    from fieldwork.core.reconcile import add_sweep
+    from fieldwork.reports.reconcile import (
+        uncounted_captures,
+        unread_indicator_imports,
+        unrendered_reports,
+    )
+
+    add_sweep(app, "indicators", "reports.import_indicators", unread_indicator_imports)
+    add_sweep(app, "reports", "reports.render_report", unrendered_reports)
+    add_sweep(app, "rollups", "reports.count_capture", uncounted_captures)

@@ -10,6 +10,7 @@ from fieldwork.routing.services import route_signal_once
     name="routing.route_signal",
     autoretry_for=(OperationalError,),
     retry_backoff=True,
+    retry_backoff_max=240,  # below the broker's visibility timeout (README, "Workers")
     max_retries=8,
 )
 def route_signal(signal_id: int) -> None:

@@ -12,3 +12,7 @@ def init_app(app: Flask) -> None:
     """Called once per app by ``create_app``: its answers to the hooks of areas and volunteers.
     Receivers connect on the first import only, so once per process however many apps are made."""
     import fieldwork.visits.receivers  # noqa: F401
+    from fieldwork.core.reconcile import add_sweep
+    from fieldwork.visits.reconcile import unread_imports
+
+    add_sweep(app, "visits", "visits.import_targets", unread_imports)

@@ -1,0 +1,89 @@
+"""Reports' part of the reconciliation sweep (fieldwork.core.reconcile): indicator imports
+and neighbourhood reports still waiting a few minutes after they were asked for (or cut off
+while "running"), and captures (visits, calls, cards, photos) not yet counted into the
+rollups.
+
+Idempotent: ``run_indicator_import`` leaves a done or failed job alone (the values are
+upserted on their unique key); ``render_report_job`` locks the report and leaves a done one
+alone; ``count_capture`` adds the capture to the ``rollup_counted`` ledger (primary key kind +
+id) first and counts nothing when it is already there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from fieldwork.core.reconcile import BATCH, running_cutoff
+from fieldwork.extensions import db
+from fieldwork.reports.models import IndicatorImport, NeighbourhoodReport, RollupCounted
+from fieldwork.reports.rollups import CAPTURES
+
+
+def unread_indicator_imports(cutoff: datetime) -> list[list[Any]]:
+    return [
+        [job_id]
+        for job_id in db.session.scalars(
+            select(IndicatorImport.id)
+            .where(
+                IndicatorImport.data.is_not(None),
+                or_(
+                    and_(IndicatorImport.status == "pending", IndicatorImport.created_at <= cutoff),
+                    and_(
+                        IndicatorImport.status == "running",
+                        IndicatorImport.created_at <= running_cutoff(cutoff),
+                    ),
+                ),
+            )
+            .order_by(IndicatorImport.id)
+            .limit(BATCH)
+        )
+    ]
+
+
+def unrendered_reports(cutoff: datetime) -> list[list[Any]]:
+    return [
+        [report_id]
+        for report_id in db.session.scalars(
+            select(NeighbourhoodReport.id)
+            .where(
+                or_(
+                    and_(
+                        NeighbourhoodReport.status == "pending",
+                        NeighbourhoodReport.created_at <= cutoff,
+                    ),
+                    and_(
+                        NeighbourhoodReport.status == "running",
+                        NeighbourhoodReport.created_at <= running_cutoff(cutoff),
+                    ),
+                )
+            )
+            .order_by(NeighbourhoodReport.id)
+            .limit(BATCH)
+        )
+    ]
+
+
+def uncounted_captures(cutoff: datetime) -> list[list[Any]]:
+    """Captures the rollups' own query sees (id, neighbourhood, moment, …) that are not in
+    the ledger: their count_capture task was lost (or never sent, for captures from before)."""
+    found: list[list[Any]] = []
+    for kind, capture in CAPTURES.items():
+        rows = capture.rows().subquery()
+        columns = list(rows.c)  # (id, neighbourhood, moment, …)
+        source_id, moment = columns[0], columns[2]
+        counted = select(RollupCounted.source_id).where(RollupCounted.kind == kind)
+        found += [
+            [kind, found_id]
+            for found_id in db.session.scalars(
+                select(source_id)
+                .distinct()
+                .where(moment <= cutoff, source_id.not_in(counted))
+                .order_by(source_id)
+                .limit(BATCH - len(found))
+            )
+        ]
+        if len(found) >= BATCH:
+            break
+    return found
