@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from flask import Flask, has_request_context, session
+from flask import Flask, has_request_context, request, session
 from werkzeug.routing import IntegerConverter
 
 from fieldwork.config import (
@@ -309,6 +309,11 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.after_request
     def security_headers(response: Any) -> Any:
+        # Nearly every page and API answer may show a resident's data, so none may be kept
+        # by a browser or a proxy: no-store unless the view chose its own (static files, a
+        # moderated street photo). Opting out is explicit; forgetting cannot leak.
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

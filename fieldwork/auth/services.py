@@ -91,7 +91,9 @@ def email_rate_key() -> str:
     from many addresses."""
     from flask import request
 
-    email = request.form.get("email") or (request.get_json(silent=True) or {}).get("email")
+    body = request.get_json(silent=True)
+    # any JSON may arrive (a list, a string): only an object can name an account
+    email = request.form.get("email") or (body.get("email") if isinstance(body, dict) else None)
     return "email:" + normalise_email(str(email or ""))[:254]
 
 

@@ -42,6 +42,7 @@ from fieldwork.calls.schemas import (
     ScheduleSchema,
     SelectionInSchema,
     SelectionSchema,
+    SharedOutSchema,
     ShareInSchema,
 )
 from fieldwork.core.audit import record_audit
@@ -284,6 +285,7 @@ def post_selection(payload: dict[str, Any], campaign_id: int) -> Any:
 @bp.post("/call-campaigns/<int:campaign_id>/assignments")
 @api_roles(Role.COORDINATOR)
 @bp.arguments(ShareInSchema)
+@bp.response(200, SharedOutSchema)
 @bp.doc(security=BEARER)
 def post_assignments(payload: dict[str, Any], campaign_id: int) -> dict[str, int]:
     """Share the unassigned people (of one neighbourhood, or all) among these callers."""

@@ -149,7 +149,7 @@ class CampaignSchema(ma.Schema):
     hours_from = ma.fields.Time()
     hours_until = ma.fields.Time()
     consent_text = ma.fields.String()
-    consent_text_version = ma.fields.Integer()
+    consent_text_version = ma.fields.Integer(allow_none=True)
     progress = ma.fields.Dict()
 
 
@@ -166,6 +166,10 @@ class SelectionSchema(ma.Schema):
 class ShareInSchema(ma.Schema):
     callers = ma.fields.List(ma.fields.Email(), required=True, validate=ma.validate.Length(1, 50))
     neighbourhood = ma.fields.Integer(load_default=None, strict=True, validate=ID)
+
+
+class SharedOutSchema(ma.Schema):
+    assigned = ma.fields.Integer(metadata={"description": "people given to a caller"})
 
 
 class EscalationSchema(ma.Schema):

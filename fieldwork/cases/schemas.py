@@ -21,19 +21,21 @@ class QueueQuerySchema(ma.Schema):
 
 
 class ResidentOutSchema(ma.Schema):
+    """Only the name is always known; a capture may leave out the rest (null)."""
+
     name = ma.fields.String()
-    street = ma.fields.String()
-    house_number = ma.fields.String()
-    postcode = ma.fields.String()
-    birth_year = ma.fields.Integer()
-    phone = ma.fields.String()
+    street = ma.fields.String(allow_none=True)
+    house_number = ma.fields.String(allow_none=True)
+    postcode = ma.fields.String(allow_none=True)
+    birth_year = ma.fields.Integer(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
 
 
 class QueueItemSchema(ma.Schema):
     case_id = ma.fields.Integer(attribute="id")
     status = ma.fields.String()
     urgency = ma.fields.String()
-    due = ma.fields.DateTime(attribute="due_at")
+    due = ma.fields.DateTime(attribute="due_at", allow_none=True)
     overdue = ma.fields.Function(lambda c: c.is_overdue)
     neighbourhood = ma.fields.Function(lambda c: c.resident.neighbourhood.name)
     resident = ma.fields.Nested(ResidentOutSchema)
@@ -57,7 +59,7 @@ class SignalOutSchema(ma.Schema):
     source = ma.fields.String()
     note = ma.fields.String()
     created_at = ma.fields.DateTime()
-    routing_reason = ma.fields.String()
+    routing_reason = ma.fields.String(allow_none=True)
 
 
 class EventOutSchema(ma.Schema):
@@ -72,7 +74,7 @@ class CaseSchema(ma.Schema):
     status = ma.fields.String()
     outcome = ma.fields.String(allow_none=True)
     urgency = ma.fields.String()
-    due = ma.fields.DateTime(attribute="due_at")
+    due = ma.fields.DateTime(attribute="due_at", allow_none=True)
     owner = ma.fields.Nested(OwnerSchema, allow_none=True)
     resident = ma.fields.Nested(ResidentOutSchema)
     neighbourhood = ma.fields.Function(lambda c: c.resident.neighbourhood.name)

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, MethodNotAllowed
 
 
 class ServiceError(ValueError):
@@ -76,7 +84,14 @@ def _flatten_webargs_messages(messages: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
+def _allow(error: HTTPException, response: Response) -> Response:
+    """A 405 names the methods the URL does take (RFC 9110 requires ``Allow``)."""
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
+
+
+def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     if wants_json():
@@ -94,7 +109,7 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
             response.headers[header] = value
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="fieldwork"'
-        return response
+        return _allow(error, response)
     titles = {
         400: _("The request could not be understood."),
         403: _("You do not have access to this page."),
@@ -104,7 +119,9 @@ def handle_http_exception(error: HTTPException) -> Response | tuple[str, int]:
         429: _("Too many attempts. Wait a minute and try again."),
     }
     message = titles.get(status, _("Something went wrong on our side. Please try again later."))
-    return render_template("errors/error.html", status=status, message=message), status
+    page = make_response(render_template("errors/error.html", status=status, message=message))
+    page.status_code = status
+    return _allow(error, page)
 
 
 def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
@@ -120,13 +137,13 @@ def _rollback() -> None:
     db.session.rollback()
 
 
-def handle_data_error(error: DataError) -> Response | tuple[str, int]:
+def handle_data_error(error: DataError) -> Response:
     """A value the database cannot store (too long, out of range): bad input, not a crash."""
     _rollback()
     return handle_http_exception(BadRequest("A value is too long or out of range."))
 
 
-def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+def handle_unexpected(error: Exception) -> Response:
     from flask import current_app
 
     _rollback()  # the error page itself must not trip over a failed transaction

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
 from fieldwork.areas.models import Neighbourhood
@@ -21,9 +22,13 @@ ASSIGNABLE_ROLES = ("contact_person", "coordinator")
 
 
 class RoutingConfigError(ValueError):
-    def __init__(self, errors: dict[str, Any]) -> None:
+    """Refused as a whole; ``status`` is what the API answers: 422 for an invalid list, 409
+    when the list is fine but conflicts with what is stored (a team cases still point to)."""
+
+    def __init__(self, errors: dict[str, Any], status: int = 422) -> None:
         super().__init__("invalid routing configuration")
         self.errors = errors
+        self.status = status
 
 
 def _assignable(email: str) -> User | None:
@@ -130,6 +135,17 @@ def replace_teams(teams: list[dict[str, Any]]) -> None:
         errors["teams"] = [f"Rules still use: {', '.join(removed)}. Change the rules first."]
     if errors:
         raise RoutingConfigError(errors)
+    # A case keeps the team it was routed to (its history and the team's queue), so a team
+    # any case points to stays: checked before anything is deleted, never a foreign-key crash.
+    with_cases = set(
+        db.session.scalars(select(Team.name).join(Case, Case.team_id == Team.id).distinct())
+    )
+    if removed := sorted(with_cases - set(names)):
+        message = _(
+            "Cases still belong to: %(teams)s. A team with cases cannot be removed.",
+            teams=", ".join(removed),
+        )
+        raise RoutingConfigError({"teams": [message]}, status=409)
     existing = {t.name: t for t in db.session.scalars(select(Team))}
     for name, old in existing.items():
         if name not in members:

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint, abort
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
-from fieldwork.extensions import db
+from fieldwork.extensions import ErrorSchema, db
 from fieldwork.routing.admin import (
     RoutingConfigError,
     absences_as_dicts,
@@ -37,6 +37,9 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
 def _invalid(exc: RoutingConfigError) -> None:
     db.session.rollback()
+    if exc.status == 409:
+        message = " ".join(m for messages in exc.errors.values() for m in messages)
+        abort(409, message=message, errors=exc.errors)
     abort(422, message="The routing configuration is not valid.", errors=exc.errors)
 
 
@@ -85,9 +88,11 @@ def get_teams() -> dict[str, Any]:
 @api_roles(Role.COORDINATOR)
 @bp.arguments(TeamsSchema)
 @bp.response(200, TeamsSchema)
+@bp.alt_response(409, schema=ErrorSchema, description="A team to remove still has cases")
 @bp.doc(security=BEARER)
 def put_teams(data: dict[str, Any]) -> dict[str, Any]:
-    """Replace the teams. A team still used by a rule cannot be removed."""
+    """Replace the teams. A team still used by a rule (422) or by a case (409) cannot be
+    removed; nothing is changed then."""
     _replace(replace_teams, data["teams"], "routing_teams_replaced")
     return {"teams": teams_as_dicts()}
 

@@ -19,6 +19,7 @@ from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
 from fieldwork.visits.schemas import (
+    AssignedOutSchema,
     AssignInSchema,
     ImportSchema,
     MyVisitsSchema,
@@ -221,6 +222,7 @@ def get_import(import_id: int) -> VisitImport:
 @bp.post("/visit-rounds/<int:round_id>/assignments")
 @api_roles(Role.COORDINATOR)
 @bp.arguments(AssignInSchema)
+@bp.response(200, AssignedOutSchema)
 @bp.doc(security=BEARER)
 def post_assignments(payload: dict[str, Any], round_id: int) -> dict[str, Any]:
     """Give a street (all its open addresses) or chosen addresses to a volunteer or a pair;

@@ -95,8 +95,8 @@ class AssignmentSchema(ma.Schema):
     street = ma.fields.String()
     house_number = ma.fields.String()
     postcode = ma.fields.String()
-    birth_year = ma.fields.Integer()
-    phone = ma.fields.String()
+    birth_year = ma.fields.Integer(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
     status = ma.fields.String()
     attempts = ma.fields.Integer()
     max_attempts = ma.fields.Integer(attribute="round.max_attempts")
@@ -169,11 +169,18 @@ class AssignInSchema(ma.Schema):
             raise ma.ValidationError("Give a street or address_ids.", field_name="street")
 
 
+class AssignedOutSchema(ma.Schema):
+    """One of the two: how many addresses were assigned, or (volunteer null) unassigned."""
+
+    assigned = ma.fields.Integer()
+    unassigned = ma.fields.Integer()
+
+
 class RoundAddressSchema(AssignmentSchema):
     volunteer = ma.fields.String(attribute="volunteer.email", allow_none=True)
     partner = ma.fields.String(attribute="partner.email", allow_none=True)
     flagged = ma.fields.Boolean()
-    line_no = ma.fields.Integer()
+    line_no = ma.fields.Integer(allow_none=True)
 
 
 class RoundAddressesSchema(ma.Schema):
