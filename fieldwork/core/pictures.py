@@ -31,6 +31,14 @@ MAX_LOSSLESS_PIXELS = 25_000_000
 LOSSY_FORMATS = ("JPEG", "MPO")
 PHOTO_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
 PHOTO_EDGE = 1600
+#: What Pillow raises for a file that is no picture, a broken one, or a decompression bomb.
+UNREADABLE = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    Image.DecompressionBombError,
+)
 
 
 def decode_signature(data_url: str, field: str = "signature") -> bytes:
@@ -55,6 +63,12 @@ def decode_signature(data_url: str, field: str = "signature") -> bytes:
     return raw
 
 
+def not_a_photo(field: str) -> PictureError:
+    return PictureError(
+        _("This file is not a photo. Take a photo of the signed strip."), field, 422
+    )
+
+
 def pixel_bound(kind: str) -> int:
     """The most pixels a photo of this format may have: lossy ones decode at a lower scale."""
     return MAX_PIXELS if kind in LOSSY_FORMATS else MAX_LOSSLESS_PIXELS
@@ -70,20 +84,10 @@ def check_photo_header(raw: bytes, field: str = "strip_photo") -> str:
         with Image.open(io.BytesIO(raw)) as image:  # lazy: reads the header, not the pixels
             kind = image.format or ""
             width, height = image.size
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ) as exc:
-        raise PictureError(
-            _("This file is not a photo. Take a photo of the signed strip."), field, 422
-        ) from exc
+    except UNREADABLE as exc:
+        raise not_a_photo(field) from exc
     if kind not in PHOTO_FORMATS:
-        raise PictureError(
-            _("This file is not a photo. Take a photo of the signed strip."), field, 422
-        )
+        raise not_a_photo(field)
     if width * height > pixel_bound(kind):
         raise PictureError(
             _(
@@ -105,16 +109,8 @@ def clean_photo(raw: bytes, field: str = "strip_photo") -> bytes:
         with Image.open(io.BytesIO(raw)) as image:
             image.draft("RGB", (PHOTO_EDGE, PHOTO_EDGE))  # JPEG: decode at a lower scale
             upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (
-        UnidentifiedImageError,
-        OSError,
-        SyntaxError,
-        ValueError,
-        Image.DecompressionBombError,
-    ) as exc:
-        raise PictureError(
-            _("This file is not a photo. Take a photo of the signed strip."), field, 422
-        ) from exc
+    except UNREADABLE as exc:
+        raise not_a_photo(field) from exc
     upright.thumbnail((PHOTO_EDGE, PHOTO_EDGE))
     out = io.BytesIO()
     upright.save(out, "JPEG", quality=80, optimize=True)  # no exif= argument: none is written

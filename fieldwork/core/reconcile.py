@@ -31,7 +31,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import Text, cast, select
+from sqlalchemy import ColumnElement, Text, and_, cast, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from fieldwork.core.outbox import OutboxMessage, enqueue_after_commit
 from fieldwork.db import utcnow
@@ -74,6 +75,32 @@ def running_cutoff(cutoff: datetime) -> datetime:
     config = current_app.config
     extra = int(config["RECONCILE_RUNNING_AFTER_SECONDS"]) - int(config["RECONCILE_AFTER_SECONDS"])
     return cutoff - timedelta(seconds=max(0, extra))
+
+
+def stalled_jobs(
+    job_id: InstrumentedAttribute[int],
+    status: InstrumentedAttribute[str],
+    asked_at: InstrumentedAttribute[datetime],
+    cutoff: datetime,
+    started_at: InstrumentedAttribute[datetime | None] | None = None,
+    *conditions: ColumnElement[bool],
+) -> list[list[Any]]:
+    """Jobs (imports, PDFs, reports) still "pending" though asked for before ``cutoff``, or
+    still "running" since before :func:`running_cutoff`: each as its task's arguments."""
+    running_since = asked_at if started_at is None else started_at
+    query = (
+        select(job_id)
+        .where(
+            *conditions,
+            or_(
+                and_(status == "pending", asked_at <= cutoff),
+                and_(status == "running", running_since <= running_cutoff(cutoff)),
+            ),
+        )
+        .order_by(job_id)
+        .limit(BATCH)
+    )
+    return [[found] for found in db.session.scalars(query)]
 
 
 def _args_key(args: list[Any]) -> str:

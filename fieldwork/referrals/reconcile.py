@@ -10,28 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-
-from fieldwork.core.reconcile import BATCH, running_cutoff
-from fieldwork.extensions import db
+from fieldwork.core.reconcile import stalled_jobs
 from fieldwork.referrals.models import CardSeries
 
 
 def unprinted_series(cutoff: datetime) -> list[list[Any]]:
-    return [
-        [series_id]
-        for series_id in db.session.scalars(
-            select(CardSeries.id)
-            .where(
-                or_(
-                    and_(CardSeries.pdf_status == "pending", CardSeries.created_at <= cutoff),
-                    and_(
-                        CardSeries.pdf_status == "running",
-                        CardSeries.pdf_started_at <= running_cutoff(cutoff),
-                    ),
-                )
-            )
-            .order_by(CardSeries.id)
-            .limit(BATCH)
-        )
-    ]
+    return stalled_jobs(
+        CardSeries.id,
+        CardSeries.pdf_status,
+        CardSeries.created_at,
+        cutoff,
+        CardSeries.pdf_started_at,
+    )

@@ -13,56 +13,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
-from fieldwork.core.reconcile import BATCH, running_cutoff
+from fieldwork.core.reconcile import BATCH, stalled_jobs
 from fieldwork.extensions import db
 from fieldwork.reports.models import IndicatorImport, NeighbourhoodReport, RollupCounted
 from fieldwork.reports.rollups import CAPTURES
 
 
 def unread_indicator_imports(cutoff: datetime) -> list[list[Any]]:
-    return [
-        [job_id]
-        for job_id in db.session.scalars(
-            select(IndicatorImport.id)
-            .where(
-                IndicatorImport.data.is_not(None),
-                or_(
-                    and_(IndicatorImport.status == "pending", IndicatorImport.created_at <= cutoff),
-                    and_(
-                        IndicatorImport.status == "running",
-                        IndicatorImport.created_at <= running_cutoff(cutoff),
-                    ),
-                ),
-            )
-            .order_by(IndicatorImport.id)
-            .limit(BATCH)
-        )
-    ]
+    return stalled_jobs(
+        IndicatorImport.id,
+        IndicatorImport.status,
+        IndicatorImport.created_at,
+        cutoff,
+        None,
+        IndicatorImport.data.is_not(None),
+    )
 
 
 def unrendered_reports(cutoff: datetime) -> list[list[Any]]:
-    return [
-        [report_id]
-        for report_id in db.session.scalars(
-            select(NeighbourhoodReport.id)
-            .where(
-                or_(
-                    and_(
-                        NeighbourhoodReport.status == "pending",
-                        NeighbourhoodReport.created_at <= cutoff,
-                    ),
-                    and_(
-                        NeighbourhoodReport.status == "running",
-                        NeighbourhoodReport.created_at <= running_cutoff(cutoff),
-                    ),
-                )
-            )
-            .order_by(NeighbourhoodReport.id)
-            .limit(BATCH)
-        )
-    ]
+    return stalled_jobs(
+        NeighbourhoodReport.id, NeighbourhoodReport.status, NeighbourhoodReport.created_at, cutoff
+    )
 
 
 def uncounted_captures(cutoff: datetime) -> list[list[Any]]:
