@@ -187,3 +187,36 @@ def test_logging_out_clears_every_draft(demo_phone):
     page.get_by_role("button", name="Afmelden").click()
     assert page.get_by_role("heading", name="Aanmelden").is_visible()
     assert drafts(page) == {}
+
+
+def test_a_half_filled_call_sheet_survives_a_reload(demo_phone, embedded_app):
+    from fieldwork.auth.models import User
+    from fieldwork.calls.models import CallAttempt, CallTarget
+    from fieldwork.extensions import db
+
+    with embedded_app.app_context():
+        maria = db.session.scalars(
+            select(User).filter_by(email="vrijwilliger@demo.fieldwork.be")
+        ).one()
+        target_id = db.session.scalars(
+            select(CallTarget.id)
+            .where(CallTarget.caller_id == maria.id, CallTarget.status == "to_call")
+            .order_by(CallTarget.id)
+        ).first()
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bellen/{target_id}")
+    page.get_by_label("Geen antwoord").check()
+    page.get_by_label("Korte notitie").fill("Morgen opnieuw.")
+    page.reload()
+    assert page.get_by_text("Concept hersteld").is_visible()
+    assert page.get_by_label("Geen antwoord").is_checked()
+    assert page.get_by_label("Korte notitie").input_value() == "Morgen opnieuw."
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bellen")
+    assert drafts(page) == {}
+    with embedded_app.app_context():
+        attempts = db.session.scalars(
+            select(CallAttempt).where(CallAttempt.target_id == target_id)
+        ).all()
+        assert [a.outcome for a in attempts] == ["no_answer"]
