@@ -220,3 +220,31 @@ def test_a_half_filled_call_sheet_survives_a_reload(demo_phone, embedded_app):
             select(CallAttempt).where(CallAttempt.target_id == target_id)
         ).all()
         assert [a.outcome for a in attempts] == ["no_answer"]
+
+
+def test_a_gps_draft_of_a_card_is_never_shown_to_the_next_person_on_the_phone(
+    demo_phone, embedded_app
+):
+    """Logged in at /k/<code>, the draft is the GP's: when their session ends without
+    logging out and someone else signs in on the same phone, the card opens empty."""
+    from fieldwork.extensions import db
+    from fieldwork.referrals.models import ReferralCard
+
+    with embedded_app.app_context():
+        code = db.session.scalar(
+            select(ReferralCard.code)
+            .where(ReferralCard.state == "handed_out")
+            .order_by(ReferralCard.id)
+        )
+    page, base = demo_phone
+    log_in(page, base, "huisarts@demo.fieldwork.be")
+    page.goto(f"{base}/k/{code}")
+    page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
+    page.reload()
+    assert page.get_by_label("Naam van de bewoner").input_value() == "Godelieve Vanneste"
+    page.context.clear_cookies()  # the session ran out; nobody logged out
+    log_in(page, base, "aanspreekpersoon@demo.fieldwork.be")
+    page.goto(f"{base}/k/{code}")
+    assert page.get_by_label("Naam van de bewoner").input_value() == ""
+    assert not page.get_by_text("Concept hersteld").is_visible()
+    assert len(drafts(page)) == 1  # the GP's, kept for them until it expires

@@ -27,5 +27,7 @@ def all_drafts_cleared() -> None:
 
 def drafts_to_clear() -> str:
     """For the page being rendered: the paths whose drafts to remove, once."""
+    if SESSION_KEY not in session:
+        return ""
     paths = session.pop(SESSION_KEY, None) or []
     return " ".join(str(p) for p in paths)
