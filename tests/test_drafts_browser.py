@@ -248,3 +248,25 @@ def test_a_gps_draft_of_a_card_is_never_shown_to_the_next_person_on_the_phone(
     assert page.get_by_label("Naam van de bewoner").input_value() == ""
     assert not page.get_by_text("Concept hersteld").is_visible()
     assert len(drafts(page)) == 1  # the GP's, kept for them until it expires
+
+
+def test_a_draft_older_than_seven_days_is_dropped(demo_phone):
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+    page.get_by_label("Korte notitie").fill("Van vorige week.")
+    sheet_url = page.url
+    page.goto(f"{base}/bezoeken")
+    assert len(drafts(page)) == 1
+    page.evaluate(
+        """() => { for (const key of Object.keys(localStorage)) {
+                     const draft = JSON.parse(localStorage.getItem(key));
+                     draft.savedAt = Date.now() - 8 * 24 * 3600 * 1000;
+                     localStorage.setItem(key, JSON.stringify(draft)); } }"""
+    )
+    page.goto(f"{base}/home")  # any page drops it
+    assert drafts(page) == {}
+    page.goto(sheet_url)
+    assert page.get_by_label("Korte notitie").input_value() == ""
+    assert not page.get_by_text("Concept hersteld").is_visible()
