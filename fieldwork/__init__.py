@@ -281,6 +281,7 @@ def register_packages(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from fieldwork.core.drafts import drafts_to_clear
     from fieldwork.core.roles import ROLE_LABELS, Role
     from fieldwork.signals.vocabulary import WEEKDAYS, label
 
@@ -291,6 +292,8 @@ def register_template_helpers(app: Flask) -> None:
             "label": label,
             "current_locale": str(get_locale()),
         }
+
+    app.jinja_env.globals["drafts_to_clear"] = drafts_to_clear
 
     @app.template_filter("weekday")
     def weekday(number: int) -> str:

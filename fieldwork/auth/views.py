@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from fieldwork.auth.forms import LoginForm
 from fieldwork.auth.services import authenticate, email_rate_key
 from fieldwork.core.audit import record_audit
+from fieldwork.core.drafts import all_drafts_cleared
 from fieldwork.core.permissions import public
 from fieldwork.extensions import db, limiter
 
@@ -82,6 +83,7 @@ def login() -> str | tuple[str, int] | Response:
 def logout() -> Response:
     logout_user()
     _clear_session_keeping_language()
+    all_drafts_cleared()  # what was typed about residents does not stay on the phone
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -24,6 +24,7 @@ from fieldwork.calls.forms import CallForm
 from fieldwork.calls.models import GOODMORNING_OUTCOMES
 from fieldwork.calls.rules import BRUSSELS
 from fieldwork.core.audit import record_audit
+from fieldwork.core.drafts import draft_saved
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
@@ -91,6 +92,7 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         if form.attempts.data != str(target.attempts) or target.status != "to_call":
             flash(_("This call was already saved."), "success")
+            draft_saved()
             return redirect(url_for("calls.my_list"))
         try:
             attempt, _signals = record_attempt(
@@ -98,6 +100,7 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
             )
             record_audit("call_recorded", "call_target", target.id, outcome=attempt.outcome)
             db.session.commit()
+            draft_saved()
             if (form.note.data or "").strip() and not attempt.note:
                 flash(
                     _(

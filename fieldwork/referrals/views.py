@@ -14,6 +14,7 @@ from fieldwork.areas.models import SubMunicipality
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
+from fieldwork.core.drafts import draft_saved
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.pictures import PictureError, check_photo_header, decode_signature
 from fieldwork.extensions import db
@@ -168,6 +169,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
     except ReferralError as exc:
         return problem(exc)
     if card.state == "used" and _filed_by(card, filer):
+        draft_saved()
         return redirect(receipt_url(card))  # a double tap, or back after sending
     try:
         ensure_fileable(card)  # used by someone else, or voided
@@ -195,6 +197,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
                 via=submission.via,
             )
             db.session.commit()
+            draft_saved()
             return redirect(receipt_url(card))
         except (ReferralError, PictureError) as exc:
             db.session.rollback()

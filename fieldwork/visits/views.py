@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from fieldwork.core.audit import record_audit
+from fieldwork.core.drafts import draft_saved
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.pictures import PictureError, decode_signature
 from fieldwork.extensions import db
@@ -55,6 +56,7 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         if form.attempt.data != str(address.attempts):  # a double tap: already saved
             flash(_("This visit was already saved."), "success")
+            draft_saved()
             return redirect(url_for("visits.today"))
         try:
             visit = record_visit(address, current_user, findings_from(form, answers))
@@ -62,6 +64,7 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
                 visit.signature_png = decode_signature(form.signature.data or "")
             record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
             db.session.commit()
+            draft_saved()
             if (form.note.data or "").strip() and not visit.note:
                 flash(note_not_kept(), "success")
             else:

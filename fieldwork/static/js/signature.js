@@ -1,4 +1,4 @@
-// Signature on screen: draw with a finger; the PNG goes into the hidden field on submit.
+// Signature on screen: draw with a finger; the PNG goes into the hidden field as it is drawn.
 // Shown only while "signs here on the screen" is chosen.
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector("[data-signature]");
@@ -21,11 +21,16 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!drawing) return;
     ctx.lineTo(...at(e)); ctx.stroke(); drawn = true;
   });
-  const stop = () => { drawing = false; };
+  const keep = () => {  // into the hidden field at once, so a draft (drafts.js) holds it too
+    input.value = canvas.toDataURL("image/png");
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+  const stop = () => { if (drawing && drawn) keep(); drawing = false; };
   canvas.addEventListener("pointerup", stop);
   canvas.addEventListener("pointercancel", stop);
   box.querySelector("[data-clear]").addEventListener("click", () => {
     ctx.clearRect(0, 0, canvas.width, canvas.height); drawn = false; input.value = "";
+    input.dispatchEvent(new Event("change", { bubbles: true }));
   });
   const name = box.dataset.choice || "consent";  // the radio group that asks for a signature
   const choice = () => form.querySelector(`input[name=${name}]:checked`);

@@ -1,0 +1,272 @@
+"""Drafts that survive on the phone: a half-filled sheet comes back after a reload, with
+the drawn signature, is saved once, and is gone from the phone after the save or logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests.test_browser import phone_page, serve
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_phone(embedded_app):
+    assert embedded_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with serve(embedded_app) as base, phone_page() as page:
+        yield page, base
+
+
+def drafts(page) -> dict[str, Any]:
+    """Every draft kept in this phone's localStorage."""
+    return page.evaluate(
+        """() => Object.fromEntries(Object.keys(localStorage)
+            .filter((key) => key.startsWith("fieldwork-draft:"))
+            .map((key) => [key, JSON.parse(localStorage.getItem(key))]))"""
+    )
+
+
+def sign(page) -> None:
+    canvas = page.locator("[data-signature] canvas")
+    canvas.scroll_into_view_if_needed()
+    area = canvas.bounding_box()
+    assert area
+    page.mouse.move(area["x"] + 20, area["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(area["x"] + 20 + step * 20, area["y"] + 30 + (step % 3) * 15)
+    page.mouse.up()
+
+
+def log_in(page, base: str, email: str) -> None:
+    from fieldwork.demo.cli import DEMO_PASSWORD
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Aanmelden").click()
+    page.wait_for_url(f"{base}/home")
+
+
+def signature_value(page) -> str:
+    return page.locator("[data-signature] input[type=hidden]").input_value()
+
+
+def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
+    demo_phone, embedded_app
+):
+    from fieldwork.extensions import db
+    from fieldwork.visits.models import Visit
+
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+    assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
+    sheet_url = page.url
+    address_id = int(sheet_url.rsplit("/", 1)[1])
+    page.get_by_label("Gesproken").check()
+    page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
+    page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    page.get_by_label("Tekent hier op het scherm").check()
+    sign(page)
+    page.get_by_label("Korte notitie").fill("Woont alleen sinds de winter.")
+    signature = signature_value(page)
+    assert signature.startswith("data:image/png;base64,")
+    kept = drafts(page)
+    assert len(kept) == 1
+    (draft,) = kept.values()
+    assert "csrf_token" not in draft["values"]
+    assert "attempt" not in draft["values"]  # hidden fields other than the signature stay out
+
+    page.reload()  # the tab closed, Back, a reload: the same
+    assert page.get_by_text("Concept hersteld").is_visible()
+    assert page.get_by_label("Gesproken").is_checked()
+    assert page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").is_checked()
+    assert page.get_by_label("Wil contact met de aanspreekpersoon").is_checked()
+    assert page.get_by_label("Tekent hier op het scherm").is_checked()
+    assert page.locator("[data-signature]").is_visible()
+    assert page.get_by_label("Korte notitie").input_value() == "Woont alleen sinds de winter."
+    assert signature_value(page) == signature
+    # redrawn on the canvas: it is no longer blank
+    assert page.evaluate(
+        """() => { const c = document.querySelector("[data-signature] canvas");
+                   const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+                   return d.some((v, i) => i % 4 === 3 && v > 0); }"""
+    )
+    page.get_by_role("button", name="Bewaren").click()
+    assert page.get_by_text("Bewaard.").first.is_visible()
+    assert drafts(page) == {}
+    with embedded_app.app_context():
+        visits = db.session.scalars(select(Visit).where(Visit.address_id == address_id)).all()
+        assert len(visits) == 1
+        assert visits[0].themes == {"eenzaamheid": "concern"}
+        assert visits[0].signature_png.startswith(b"\x89PNG")
+    page.go_back()  # the saved sheet is not offered again as a draft
+    assert not page.get_by_text("Concept hersteld").is_visible()
+
+
+def test_a_referral_card_through_a_one_time_link_survives_a_reload(demo_phone, embedded_app):
+    from fieldwork.extensions import db
+    from fieldwork.referrals.models import ReferralCard, ReferralSubmission
+    from fieldwork.referrals.services import create_link
+
+    with embedded_app.app_context():
+        card = db.session.scalars(
+            select(ReferralCard).where(ReferralCard.state == "handed_out").order_by(ReferralCard.id)
+        ).first()
+        code = card.code
+        _, token = create_link(
+            card.series.municipality, "Bakkerij Vandamme", "bakker", None, 14, None
+        )
+        db.session.commit()
+    page, base = demo_phone
+    page.goto(f"{base}/r/{token}/k/{code}")
+    page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
+    page.get_by_label("Straat").fill("Klephoekstraat")
+    page.get_by_label("Ik ken het exacte huisnummer niet").check()
+    page.get_by_label("Deelgemeente (dorp)").select_option("36012B")
+    page.locator("label.tile", has_text="Eenzaamheid").click()
+    page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
+    page.get_by_label("De bewoner tekent hier op het scherm").check()
+    sign(page)
+    signature = signature_value(page)
+    assert signature.startswith("data:image/png;base64,")
+
+    page.reload()
+    assert page.get_by_text("Concept hersteld").is_visible()
+    assert page.get_by_label("Naam van de bewoner").input_value() == "Godelieve Vanneste"
+    assert page.get_by_label("Straat").input_value() == "Klephoekstraat"
+    assert page.get_by_label("Ik ken het exacte huisnummer niet").is_checked()
+    assert page.get_by_label("Deelgemeente (dorp)").input_value() == "36012B"
+    assert page.locator("label.tile", has_text="Eenzaamheid").locator("input").is_checked()
+    assert page.get_by_label("Korte beschrijving").input_value() == (
+        "Zit veel alleen sinds de verhuis."
+    )
+    assert page.get_by_label("De bewoner tekent hier op het scherm").is_checked()
+    assert signature_value(page) == signature
+    page.get_by_role("button", name="Kaart versturen").click()
+    page.wait_for_url(f"{base}/r/{token}")
+    assert drafts(page) == {}
+    with embedded_app.app_context():
+        submissions = db.session.scalars(
+            select(ReferralSubmission).join(ReferralCard).where(ReferralCard.code == code)
+        ).all()
+        assert len(submissions) == 1
+        assert submissions[0].signature_png.startswith(b"\x89PNG")
+        assert submissions[0].via == "link"
+
+
+def test_discarding_a_draft_empties_the_form_and_the_phone(demo_phone):
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+    page.get_by_label("Korte notitie").fill("Een begin.")
+    page.reload()
+    assert page.get_by_label("Korte notitie").input_value() == "Een begin."
+    page.get_by_role("button", name="Wis concept").click()
+    assert page.get_by_label("Korte notitie").input_value() == ""
+    assert not page.get_by_text("Concept hersteld").is_visible()
+    assert drafts(page) == {}
+    page.reload()
+    assert page.get_by_label("Korte notitie").input_value() == ""
+
+
+def test_logging_out_clears_every_draft(demo_phone):
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+    page.get_by_label("Korte notitie").fill("Over de bewoner.")
+    page.get_by_label("Gesproken").check()
+    assert len(drafts(page)) == 1
+    page.get_by_role("button", name="Afmelden").click()
+    assert page.get_by_role("heading", name="Aanmelden").is_visible()
+    assert drafts(page) == {}
+
+
+def test_a_half_filled_call_sheet_survives_a_reload(demo_phone, embedded_app):
+    from fieldwork.auth.models import User
+    from fieldwork.calls.models import CallAttempt, CallTarget
+    from fieldwork.extensions import db
+
+    with embedded_app.app_context():
+        maria = db.session.scalars(
+            select(User).filter_by(email="vrijwilliger@demo.fieldwork.be")
+        ).one()
+        target_id = db.session.scalars(
+            select(CallTarget.id)
+            .where(CallTarget.caller_id == maria.id, CallTarget.status == "to_call")
+            .order_by(CallTarget.id)
+        ).first()
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bellen/{target_id}")
+    page.get_by_label("Geen antwoord").check()
+    page.get_by_label("Korte notitie").fill("Morgen opnieuw.")
+    page.reload()
+    assert page.get_by_text("Concept hersteld").is_visible()
+    assert page.get_by_label("Geen antwoord").is_checked()
+    assert page.get_by_label("Korte notitie").input_value() == "Morgen opnieuw."
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bellen")
+    assert drafts(page) == {}
+    with embedded_app.app_context():
+        attempts = db.session.scalars(
+            select(CallAttempt).where(CallAttempt.target_id == target_id)
+        ).all()
+        assert [a.outcome for a in attempts] == ["no_answer"]
+
+
+def test_a_gps_draft_of_a_card_is_never_shown_to_the_next_person_on_the_phone(
+    demo_phone, embedded_app
+):
+    """Logged in at /k/<code>, the draft is the GP's: when their session ends without
+    logging out and someone else signs in on the same phone, the card opens empty."""
+    from fieldwork.extensions import db
+    from fieldwork.referrals.models import ReferralCard
+
+    with embedded_app.app_context():
+        code = db.session.scalar(
+            select(ReferralCard.code)
+            .where(ReferralCard.state == "handed_out")
+            .order_by(ReferralCard.id)
+        )
+    page, base = demo_phone
+    log_in(page, base, "huisarts@demo.fieldwork.be")
+    page.goto(f"{base}/k/{code}")
+    page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
+    page.reload()
+    assert page.get_by_label("Naam van de bewoner").input_value() == "Godelieve Vanneste"
+    page.context.clear_cookies()  # the session ran out; nobody logged out
+    log_in(page, base, "aanspreekpersoon@demo.fieldwork.be")
+    page.goto(f"{base}/k/{code}")
+    assert page.get_by_label("Naam van de bewoner").input_value() == ""
+    assert not page.get_by_text("Concept hersteld").is_visible()
+    assert len(drafts(page)) == 1  # the GP's, kept for them until it expires
+
+
+def test_a_draft_older_than_seven_days_is_dropped(demo_phone):
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+    page.get_by_label("Korte notitie").fill("Van vorige week.")
+    sheet_url = page.url
+    page.goto(f"{base}/bezoeken")
+    assert len(drafts(page)) == 1
+    page.evaluate(
+        """() => { for (const key of Object.keys(localStorage)) {
+                     const draft = JSON.parse(localStorage.getItem(key));
+                     draft.savedAt = Date.now() - 8 * 24 * 3600 * 1000;
+                     localStorage.setItem(key, JSON.stringify(draft)); } }"""
+    )
+    page.goto(f"{base}/home")  # any page drops it
+    assert drafts(page) == {}
+    page.goto(sheet_url)
+    assert page.get_by_label("Korte notitie").input_value() == ""
+    assert not page.get_by_text("Concept hersteld").is_visible()
