@@ -20,10 +20,17 @@ def test_worker_serves_static_files_offline_but_never_a_page(phone: tuple[Any, s
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Aanmelden").click()
     page.wait_for_url(f"{base}/home")
-    # bounded waits (a worker that never comes fails in 10 s rather than hanging)
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    assert page.evaluate("navigator.serviceWorker.controller.state") == "activated"
-    page.reload()  # the dashboard again, now through the worker
+    # the worker installs and activates (bounded: without one the test fails in 20 s, never
+    # hangs); a page loaded after that goes through it
+    active = page.evaluate(
+        """() => Promise.race([
+            navigator.serviceWorker.ready.then((registration) => registration.active.scriptURL),
+            new Promise((_, reject) => setTimeout(() => reject(new Error("no worker")), 20000)),
+        ])"""
+    )
+    assert active == f"{base}/sw.js"
+    page.reload()
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == f"{base}/sw.js"
     assert page.get_by_role("heading", name="Dag Maria").is_visible()
     cached = page.evaluate(
         """async () => {
@@ -46,6 +53,8 @@ def test_worker_serves_static_files_offline_but_never_a_page(phone: tuple[Any, s
     )
     assert css["status"] == 200
     assert "--accent: #0b5394" in css["text"]
+    api = page.evaluate("fetch('/api/v1/auth/me').then(r => r.status, () => 'network error')")
+    assert api == "network error"  # nor an API answer
     with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED"):
         page.goto(f"{base}/home")  # the dashboard is not kept on the phone
     page.context.set_offline(False)
