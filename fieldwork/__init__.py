@@ -159,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.calls.views import bp as calls_pages
     from fieldwork.cases.api import bp as cases_api
     from fieldwork.cases.views import bp as cases_pages
+    from fieldwork.core.appshell import bp as appshell
     from fieldwork.core.failures import bp as failures_pages
     from fieldwork.core.health import bp as health
     from fieldwork.extensions import api, csrf
@@ -211,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
         analysis_pages,
         failures_pages,
         health,
+        appshell,
     ):
         app.register_blueprint(blueprint)
     for blueprint in (

@@ -1,0 +1,109 @@
+"""The installable app shell: the web manifest, the favicon and the service worker.
+
+The worker (``/sw.js``, served from the root so its scope is the whole site) precaches the
+shell's static files under a cache name versioned by their content, answers ``/static/``
+requests cache-first and deletes older caches when it activates. It never caches an HTML page
+or an API answer: those carry residents' data (and ``Cache-Control: no-store``), so
+navigations and API requests always go to the network, as if there were no worker."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, send_from_directory, url_for
+
+from fieldwork.core.permissions import public
+
+bp = Blueprint("appshell", __name__)
+
+THEME_COLOUR = "#0b5394"  # --accent in static/css/app.css
+BACKGROUND_COLOUR = "#ffffff"  # --bg
+# the shell's static files, precached when the worker installs (paths under static/)
+SHELL_FILES = (
+    "css/app.css",
+    "css/photos.css",
+    "js/sw_register.js",
+    "js/signature.js",
+    "js/photo_upload.js",
+    "js/note_kept.js",
+    "js/analysis_map.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/maskable-512.png",
+    "icons/apple-touch-icon.png",
+    "favicon.ico",
+)
+ICONS = (
+    ("icons/icon-192.png", "192x192", "any"),
+    ("icons/icon-512.png", "512x512", "any"),
+    ("icons/maskable-512.png", "512x512", "maskable"),
+)
+
+
+def shell_version(static_folder: Path) -> str:
+    """A digest of the shell's files: any change gives a new worker and a new cache."""
+    digest = hashlib.sha256()
+    for name in SHELL_FILES:
+        digest.update(name.encode())
+        digest.update((static_folder / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@bp.get("/manifest.webmanifest")
+@public
+def manifest() -> Response:
+    body = {
+        "name": "fieldwork – zorgzame buurt",
+        "short_name": "fieldwork",
+        "description": "Signalen, huisbezoeken en belrondes voor een zorgzame buurt.",
+        "lang": "nl",
+        "id": url_for("home.root"),
+        "start_url": url_for("home.root"),
+        "scope": "/",
+        "display": "standalone",
+        "theme_color": THEME_COLOUR,
+        "background_color": BACKGROUND_COLOUR,
+        "icons": [
+            {
+                "src": url_for("static", filename=src),
+                "sizes": sizes,
+                "type": "image/png",
+                "purpose": purpose,
+            }
+            for src, sizes, purpose in ICONS
+        ],
+    }
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/favicon.ico")
+@public
+def favicon() -> Response:
+    static_folder = current_app.static_folder
+    assert static_folder is not None  # Flask's default: fieldwork/static
+    return send_from_directory(static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon")
+
+
+@bp.get("/sw.js")
+@public
+def service_worker() -> Response:
+    static_folder = current_app.static_folder
+    assert static_folder is not None
+    version = current_app.extensions.get("appshell_version")
+    if version is None or current_app.debug:
+        version = shell_version(Path(static_folder))
+        current_app.extensions["appshell_version"] = version
+    body = render_template(
+        "appshell/sw.js",
+        version=version,
+        shell=[url_for("static", filename=name) for name in SHELL_FILES],
+        static_prefix=url_for("static", filename=""),
+    )
+    response = Response(body, mimetype="text/javascript")
+    # the browser checks for a new worker on every load; never an old one from a cache
+    response.headers["Cache-Control"] = "no-cache"
+    return response
