@@ -81,3 +81,18 @@ def test_service_worker_comes_from_the_root_uncached_and_caches_only_static_file
         assert client.get(path).status_code == 200, path
     # the same files give the same cache name: a browser keeps its worker until they change
     assert client.get("/sw.js").get_data(as_text=True) == script
+
+
+def test_every_script_and_stylesheet_of_the_site_is_in_the_shell():
+    """A new script a capture page loads must work offline too: the worker precaches it."""
+    from fieldwork.config import ROOT
+    from fieldwork.core.appshell import SHELL_FILES
+
+    static = ROOT / "fieldwork" / "static"
+    site_files = {
+        str(path.relative_to(static))
+        for folder in ("js", "css")
+        for path in (static / folder).iterdir()
+        if path.suffix in (".js", ".css")
+    }
+    assert site_files <= set(SHELL_FILES), sorted(site_files - set(SHELL_FILES))

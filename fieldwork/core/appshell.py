@@ -26,6 +26,7 @@ SHELL_FILES = (
     "css/photos.css",
     "js/sw_register.js",
     "js/signature.js",
+    "js/drafts.js",
     "js/photo_upload.js",
     "js/note_kept.js",
     "js/analysis_map.js",
