@@ -80,6 +80,19 @@ def fits_the_screen(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def sign(page: Any) -> None:
+    """Draw a signature on the page's signature canvas with the mouse, as a finger would."""
+    canvas = page.locator("[data-signature] canvas")
+    canvas.scroll_into_view_if_needed()
+    area = canvas.bounding_box()
+    assert area
+    page.mouse.move(area["x"] + 20, area["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(area["x"] + 20 + step * 20, area["y"] + 30 + (step % 3) * 15)
+    page.mouse.up()
+
+
 def test_volunteer_logs_in_on_a_phone_and_switches_language(phone):
     page, base = phone
     page.goto(f"{base}/home")
@@ -186,16 +199,8 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
     assert not page.locator("[data-signature]").is_visible()
     page.get_by_label("De bewoner tekent hier op het scherm").check()
-    canvas = page.locator("[data-signature] canvas")
-    assert canvas.is_visible()
-    canvas.scroll_into_view_if_needed()
-    area = canvas.bounding_box()
-    assert area
-    page.mouse.move(area["x"] + 20, area["y"] + 30)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(area["x"] + 20 + step * 20, area["y"] + 30 + (step % 3) * 15)
-    page.mouse.up()
+    assert page.locator("[data-signature] canvas").is_visible()
+    sign(page)
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "referral-card-form-360.png"), full_page=True)
     page.get_by_role("button", name="Kaart versturen").click()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.test_browser import phone_page, serve
+from tests.test_browser import phone_page, serve, sign
 
 pytestmark = pytest.mark.browser
 
@@ -27,18 +27,6 @@ def drafts(page) -> dict[str, Any]:
             .filter((key) => key.startsWith("fieldwork-draft:"))
             .map((key) => [key, JSON.parse(localStorage.getItem(key))]))"""
     )
-
-
-def sign(page) -> None:
-    canvas = page.locator("[data-signature] canvas")
-    canvas.scroll_into_view_if_needed()
-    area = canvas.bounding_box()
-    assert area
-    page.mouse.move(area["x"] + 20, area["y"] + 30)
-    page.mouse.down()
-    for step in range(1, 12):
-        page.mouse.move(area["x"] + 20 + step * 20, area["y"] + 30 + (step % 3) * 15)
-    page.mouse.up()
 
 
 def log_in(page, base: str, email: str) -> None:

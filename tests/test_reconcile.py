@@ -139,9 +139,10 @@ def test_captures_whose_count_was_lost_are_counted_once(app, request, monkeypatc
     from fieldwork.db import utcnow
     from fieldwork.reports import rollups
     from fieldwork.reports.models import RollupCounted
-    from fieldwork.visits.models import VisitAddress, VisitRound
+    from fieldwork.visits.models import VisitRound
     from fieldwork.visits.services import Findings, record_visit
     from tests.conftest import import_areas, make_user
+    from tests.test_rollups import visit_address
 
     if app.config.get("REDIS_URL"):
         request.getfixturevalue("celery_worker")
@@ -159,19 +160,7 @@ def test_captures_whose_count_was_lost_are_counted_once(app, request, monkeypatc
         db.session.add(visit_round)
         db.session.flush()
         for number in range(3):
-            address = VisitAddress(
-                round_id=visit_round.id,
-                name=f"B{number}",
-                name_key=f"b{number}",
-                street="Kerkstraat",
-                street_key="kerkstraat",
-                house_number=str(number),
-                postcode="8890",
-                address_key=f"kerkstraat {number}",
-                neighbourhood_id=hood.id,
-            )
-            db.session.add(address)
-            db.session.flush()
+            address = visit_address(visit_round, number, hood.id)
             volunteer = db.session.get(User, volunteer_id)
             record_visit(address, volunteer, Findings(outcome="not_home", card_left=True))
         db.session.commit()

@@ -180,7 +180,7 @@ def _month(moment: datetime):
     return moment.astimezone(ZoneInfo("Europe/Brussels")).date().replace(day=1)
 
 
-def _address(visit_round: VisitRound, number: int, neighbourhood_id: int) -> VisitAddress:
+def visit_address(visit_round: VisitRound, number: int, neighbourhood_id: int) -> VisitAddress:
     address = VisitAddress(
         round_id=visit_round.id,
         name=f"B{number}",
@@ -241,7 +241,7 @@ def test_captures_count_once_and_the_rebuild_agrees(embedded_app, captures):
         for number, (kind, pick, place, days_ago, lost) in enumerate(captures):
             moment = now - timedelta(days=days_ago, hours=number)
             if kind == "visit":
-                address = _address(visit_round, number, hoods[place])
+                address = visit_address(visit_round, number, hoods[place])
                 outcome = sorted(VISIT_OUTCOMES)[pick % len(VISIT_OUTCOMES)]
                 row = Visit(address_id=address.id, outcome=outcome, created_at=moment)
             else:
@@ -301,7 +301,7 @@ def test_visits_and_calls_are_counted_by_the_worker(app, request):
         db.session.add_all([visit_round, campaign])
         db.session.flush()
         for number, place in enumerate(("Dadizele", "Dadizele", "Moorslede")):
-            address = _address(visit_round, number, hoods[place])
+            address = visit_address(visit_round, number, hoods[place])
             record_visit(address, volunteer, Findings(outcome="not_home", card_left=True))
         target = CallTarget(
             campaign_id=campaign.id,
