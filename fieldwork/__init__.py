@@ -243,7 +243,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_packages(app: Flask) -> None:
     """Each package's ``init_app``, lowest layer first: its CLI commands, its answers to the
     hooks of the packages below it (connected once per process), and its step of
-    ``flask tasks tick`` (the steps run in this order: cases, calls, volunteers)."""
+    ``flask tasks tick`` (the steps run in the order below)."""
     from fieldwork import (
         areas,
         auth,
