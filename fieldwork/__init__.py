@@ -138,6 +138,7 @@ def import_models() -> None:
     import fieldwork.core.idempotency
     import fieldwork.core.models
     import fieldwork.core.outbox
+    import fieldwork.core.receipts
     import fieldwork.notifications.models
     import fieldwork.photos.models
     import fieldwork.referrals.models
@@ -283,6 +284,7 @@ def register_packages(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from fieldwork.core.appshell import outbox_text
     from fieldwork.core.drafts import drafts_to_clear
     from fieldwork.core.roles import ROLE_LABELS, Role
     from fieldwork.signals.vocabulary import WEEKDAYS, label
@@ -296,6 +298,7 @@ def register_template_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.globals["drafts_to_clear"] = drafts_to_clear
+    app.jinja_env.globals["outbox_text"] = outbox_text
 
     @app.template_filter("weekday")
     def weekday(number: int) -> str:

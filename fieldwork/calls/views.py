@@ -26,6 +26,7 @@ from fieldwork.calls.rules import BRUSSELS
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import draft_saved
 from fieldwork.core.permissions import roles_required
+from fieldwork.core.receipts import capture_key, claim_capture_key
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.forms import ANSWER_CHOICES
@@ -62,11 +63,12 @@ def goodmorning_call(call_id: int) -> Response:
     outcome = request.form.get("outcome", "")
     try:
         call = goodmorning.call_for(current_user, call_id, lock=True)
-        if request.form.get("attempts") != str(call.attempts):  # a double tap
+        if request.form.get("attempts") != str(call.attempts) and not capture_key():  # double tap
             flash(_("This call was already saved."), "success")
             return redirect(url_for("calls.my_list"))
         goodmorning.record_call(call, current_user, outcome)
         record_audit("goodmorning_call_recorded", "goodmorning_call", call.id, outcome=outcome)
+        claim_capture_key(current_user.id)
         db.session.commit()
         flash(_("Saved."), "success")
     except CallError as exc:
@@ -90,7 +92,10 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         form.attempts.data = str(target.attempts)
     if form.validate_on_submit():
-        if form.attempts.data != str(target.attempts) or target.status != "to_call":
+        # a double tap; a record from the phone's queue has its key for that instead (a second
+        # call made offline carries the attempts of the page it was made on)
+        stale = form.attempts.data != str(target.attempts) and not capture_key()
+        if stale or target.status != "to_call":
             flash(_("This call was already saved."), "success")
             draft_saved()
             return redirect(url_for("calls.my_list"))
@@ -99,6 +104,7 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
                 target, current_user, conversation(form, answers, themes)
             )
             record_audit("call_recorded", "call_target", target.id, outcome=attempt.outcome)
+            claim_capture_key(current_user.id)
             db.session.commit()
             draft_saved()
             if (form.note.data or "").strip() and not attempt.note:

@@ -13,5 +13,7 @@ def init_app(app: Flask) -> None:
     then the steps the packages add). Receivers connect on the first import only, so once per
     process however many apps are made."""
     from fieldwork.core.cli import tasks_cli
+    from fieldwork.core.receipts import init_receipts
 
     app.cli.add_command(tasks_cli)
+    init_receipts(app)

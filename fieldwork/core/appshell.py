@@ -12,7 +12,18 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from fieldwork.core.permissions import public
 
@@ -27,6 +38,8 @@ SHELL_FILES = (
     "js/sw_register.js",
     "js/signature.js",
     "js/drafts.js",
+    "js/outbox_store.js",
+    "js/outbox.js",
     "js/photo_upload.js",
     "js/note_kept.js",
     "js/analysis_map.js",
@@ -41,6 +54,29 @@ ICONS = (
     ("icons/icon-512.png", "512x512", "any"),
     ("icons/maskable-512.png", "512x512", "maskable"),
 )
+
+
+def outbox_text() -> dict[str, str]:
+    """The words outbox.js shows, in the page's language."""
+    return {
+        "waiting": _("%(n)d not sent yet"),
+        "state_queued": _("Waiting for a connection"),
+        "state_sending": _("Sending…"),
+        "state_login": _("Log in again to send this"),
+        "state_invalid": _("Not accepted: open it to correct it"),
+        "state_refused": _(
+            "Not accepted by the server. Save the queue as a file and give it to your coordinator."
+        ),
+        "open_to_fix": _("Open to correct"),
+        "delete": _("Delete"),
+        "delete_confirm": _("Delete this record from your phone? It has not been received."),
+        "queued_note": _(
+            "No connection: saved on your phone. It will be sent as soon as there is a connection."
+        ),
+        "problem_note": _("Saved on your phone, but not accepted yet: see below."),
+        "imported": _("The file is read into the queue."),
+        "import_failed": _("This is not a file of a fieldwork queue."),
+    }
 
 
 def shell_version(static_folder: Path) -> str:
@@ -103,8 +139,38 @@ def service_worker() -> Response:
         version=version,
         shell=[url_for("static", filename=name) for name in SHELL_FILES],
         static_prefix=url_for("static", filename=""),
+        store_script=url_for("static", filename="js/outbox_store.js"),
+        always_kept=[url_for("appshell.queue"), url_for("appshell.offline")],
+        offline_page=url_for("appshell.offline"),
     )
     response = Response(body, mimetype="text/javascript")
     # the browser checks for a new worker on every load; never an old one from a cache
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/wachtrij")
+@public
+def queue() -> str:
+    """What waits on this phone to be sent: drawn by outbox.js from the phone's own store; the
+    server knows nothing of it until it arrives."""
+    return render_template("appshell/queue.html")
+
+
+@bp.get("/wachtrij/sleutel")
+@public
+def queue_token() -> Response:
+    """A fresh CSRF token for the queue to send with (a form kept on the phone for hours may
+    carry one of a session that has since ended), and who is logged in: the queue only sends
+    a person's records in their own session."""
+    user = current_user.id if current_user.is_authenticated else 0
+    response = jsonify({"csrf_token": generate_csrf(), "user": user})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/offline")
+@public
+def offline() -> str:
+    """Shown by the service worker for a page that is not kept on the phone."""
+    return render_template("appshell/offline.html")

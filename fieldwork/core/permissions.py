@@ -47,9 +47,12 @@ def roles_required(*roles: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     def decorator(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
         def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            from fieldwork.core.receipts import from_phone_queue
             from fieldwork.extensions import login_manager
 
             if not current_user.is_authenticated:
+                if from_phone_queue():
+                    abort(401)  # the phone's queue keeps the record until they log in again
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)

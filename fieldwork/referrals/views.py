@@ -17,6 +17,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import draft_saved
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.pictures import PictureError, check_photo_header, decode_signature
+from fieldwork.core.receipts import claim_capture_key
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.forms import CardForm, CodeForm
@@ -196,6 +197,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
                 consent=submission.consent_given,
                 via=submission.via,
             )
+            claim_capture_key(filer.user.id if filer.user is not None else None)
             db.session.commit()
             draft_saved()
             return redirect(receipt_url(card))

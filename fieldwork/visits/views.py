@@ -13,6 +13,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import draft_saved
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.pictures import PictureError, decode_signature
+from fieldwork.core.receipts import capture_key, claim_capture_key
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.forms import ANSWER_CHOICES, FindingsForm
@@ -54,7 +55,9 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
         form.attempt.data = str(address.attempts)
     answers = {code: request.form.get(f"theme_{code}", "not_discussed") for code in THEMES}
     if form.validate_on_submit():
-        if form.attempt.data != str(address.attempts):  # a double tap: already saved
+        # a double tap: already saved. A record from the phone's queue has its key for that
+        # (a second visit made offline carries the attempts of the page it was made on).
+        if form.attempt.data != str(address.attempts) and not capture_key():
             flash(_("This visit was already saved."), "success")
             draft_saved()
             return redirect(url_for("visits.today"))
@@ -63,6 +66,7 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
             if visit.consent_id and form.consent_how.data == "signature":
                 visit.signature_png = decode_signature(form.signature.data or "")
             record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
+            claim_capture_key(current_user.id)
             db.session.commit()
             draft_saved()
             if (form.note.data or "").strip() and not visit.note:

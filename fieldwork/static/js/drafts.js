@@ -60,7 +60,7 @@
     };
     let quiet = false;
     const save = () => {
-      if (quiet) return;
+      if (quiet || form.dataset.sent) return;  // sent: in the phone's queue or received
       try { store.setItem(key, JSON.stringify({ savedAt: Date.now(), values: collect() })); } catch (e) { /* full or private mode */ }
     };
     const redraw = () => {  // the signature's PNG back onto the canvas

@@ -1,0 +1,119 @@
+"""Receipts for captures sent from the phone's queue (static/js/outbox.js).
+
+A capture form marked ``data-outbox`` is sent by the page with two headers: ``X-Fieldwork-
+Outbox: 1`` and an ``Idempotency-Key`` (a UUID made when the form was opened). The view that
+saves the capture calls :func:`claim_capture_key` before its commit, so the receipt and the
+capture are one transaction: a resend of the same key — after a lost answer, a reload, the
+queue sent twice at once — stores nothing new and is answered "received" again.
+
+For a request from the queue the answers are JSON instead of pages: a saved form's redirect
+becomes ``{"status": "received", "next": url}``, an anonymous visitor a 401. A form sent the
+old way (no JavaScript) is answered exactly as before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import Flask, Response, jsonify, request
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fieldwork.db import Base, UTCDateTime, utcnow
+from fieldwork.extensions import db
+
+OUTBOX_HEADER = "X-Fieldwork-Outbox"
+KEY_HEADER = "Idempotency-Key"
+
+
+class CaptureReceipt(Base):
+    """One capture received from a phone, by the key its form was given when it opened."""
+
+    __tablename__ = "capture_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)
+    path: Mapped[str] = mapped_column(String(300))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    next_url: Mapped[str] = mapped_column(String(300), default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+def from_phone_queue() -> bool:
+    return request.headers.get(OUTBOX_HEADER) == "1"
+
+
+def capture_key() -> str | None:
+    """This request's Idempotency-Key when sent from the queue: a UUID, else None."""
+    if not from_phone_queue():
+        return None
+    raw = (request.headers.get(KEY_HEADER) or "").strip()
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
+
+
+def earlier_receipt(key: str) -> CaptureReceipt | None:
+    return db.session.scalar(select(CaptureReceipt).where(CaptureReceipt.key == key))
+
+
+def claim_capture_key(user_id: int | None = None) -> None:
+    """Before the capture's commit: this request's key is taken by it (a no-op without one).
+    A second request with the same key then fails at commit and is answered as received."""
+    key = capture_key()
+    if key is not None:
+        db.session.add(CaptureReceipt(key=key, path=request.path[:300], user_id=user_id))
+
+
+def received(next_url: str, again: bool = False) -> Response:
+    response = jsonify({"status": "received", "next": next_url, "again": again})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _answer_earlier_receipt() -> Response | None:
+    """Before the view: a key already received is answered without running the view."""
+    if request.method != "POST":
+        return None
+    key = capture_key()
+    if key is None:
+        return None
+    receipt = earlier_receipt(key)
+    if receipt is None:
+        return None
+    return received(receipt.next_url or request.path, again=True)
+
+
+def _redirect_as_received(response: Response) -> Response:
+    """After the view: a saved capture's redirect is answered to the queue as JSON."""
+    if request.method != "POST" or not from_phone_queue():
+        return response
+    if response.status_code not in (302, 303) or not response.location:
+        return response
+    key = capture_key()
+    if key is not None:
+        receipt = earlier_receipt(key)
+        if receipt is not None and not receipt.next_url:
+            receipt.next_url = response.location[:300]
+            db.session.commit()
+    return received(response.location)
+
+
+def _lost_race(error: IntegrityError) -> Response:
+    """The same key arrived twice at once and the other request committed first: the capture
+    of this one is rolled back (nothing doubled) and it is answered as received."""
+    db.session.rollback()
+    key = capture_key()
+    receipt = earlier_receipt(key) if key is not None else None
+    if receipt is None:
+        raise error
+    return received(receipt.next_url or request.path, again=True)
+
+
+def init_receipts(app: Flask) -> None:
+    app.before_request(_answer_earlier_receipt)
+    app.after_request(_redirect_as_received)
+    app.register_error_handler(IntegrityError, _lost_race)

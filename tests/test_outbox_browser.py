@@ -1,0 +1,312 @@
+"""The phone's queue in a real browser (chromium, 360 px) with the connection switched off and
+on again: every record arrives exactly once, with its signature, routed as before, and nothing
+is left on the phone afterwards but the open assignments."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from tests.test_browser import phone_page, serve, sign
+from tests.test_drafts_browser import drafts, log_in
+
+pytestmark = pytest.mark.browser
+VOLUNTEER = "vrijwilliger@demo.fieldwork.be"
+
+
+@pytest.fixture
+def demo_phone(embedded_app):
+    assert embedded_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with serve(embedded_app) as base, phone_page() as page:
+        yield page, base
+
+
+def queued(page) -> list[dict[str, Any]]:
+    """The records waiting in this phone's IndexedDB queue."""
+    return page.evaluate(
+        """() => self.fieldworkOutbox.all().then((rs) => rs.map((r) => ({
+            key: r.key, url: new URL(r.url).pathname, state: r.state, user: r.user})))"""
+    )
+
+
+def kept_pages(page) -> list[str]:
+    return page.evaluate(
+        """async () => (await caches.has("fieldwork-pages"))
+            ? (await (await caches.open("fieldwork-pages")).keys())
+                .map((r) => new URL(r.url).pathname)
+            : []"""
+    )
+
+
+def wait_until(page, script: str, arg: Any = None, timeout: float = 20.0) -> None:
+    """Poll ``script`` (a function, maybe async) until it is true; the page's CSP forbids
+    eval, which Playwright's wait_for_function uses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        assert time.monotonic() < deadline, f"not true after {timeout} s: {script}"
+        page.wait_for_timeout(200)
+
+
+def worker_keeps(page, paths: list[str]) -> None:
+    """Wait until the service worker controls the page and keeps these pages."""
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    wait_until(
+        page,
+        """async (paths) => {
+            if (!(await caches.has("fieldwork-pages"))) return false;
+            const kept = (await (await caches.open("fieldwork-pages")).keys())
+                .map((r) => new URL(r.url).pathname);
+            return paths.every((p) => kept.includes(p));
+        }""",
+        paths,
+    )
+
+
+def round_ready_offline(page, base: str) -> list[str]:
+    """Log in, open today's list online (the worker keeps its sheets), return the sheets."""
+    log_in(page, base, VOLUNTEER)
+    page.goto(f"{base}/bezoeken")
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    page.reload()  # now through the worker, which is asked to keep the sheets
+    sheets = [
+        f"/bezoeken/{href.rsplit('/', 1)[1]}"
+        for href in page.locator("a.visit-row").evaluate_all("(as) => as.map((a) => a.href)")
+    ]
+    worker_keeps(page, ["/bezoeken", *sheets[:3], "/wachtrij", "/offline"])
+    return sheets
+
+
+def fill_spoken_with_contact(page) -> None:
+    page.get_by_label("Gesproken").check()
+    page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
+    page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    page.get_by_label("Tekent hier op het scherm").check()
+    sign(page)
+
+
+def visits_of(app, address_id: int) -> list[Any]:
+    from fieldwork.extensions import db
+    from fieldwork.visits.models import Visit
+
+    with app.app_context():
+        rows = db.session.scalars(select(Visit).where(Visit.address_id == address_id)).all()
+        db.session.expunge_all()
+        return list(rows)
+
+
+def test_a_round_in_airplane_mode_arrives_once_when_the_connection_returns(
+    demo_phone, embedded_app
+):
+    from fieldwork.cases.models import Case
+    from fieldwork.extensions import db
+
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    first, second = (int(s.rsplit("/", 1)[1]) for s in sheets[:2])
+    with embedded_app.app_context():
+        cases_before = db.session.scalar(select(func.count()).select_from(Case))
+    earlier = len(visits_of(embedded_app, second))  # the demo's earlier "not at home"
+
+    page.context.set_offline(True)
+    page.locator("a.visit-row").first.click()  # the kept sheet, from the phone
+    assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
+    fill_spoken_with_contact(page)
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    assert page.get_by_text("Geen verbinding: bewaard op je toestel").is_visible()
+    expect(page.get_by_role("link", name="1 nog niet verstuurd")).to_be_visible()
+    assert drafts(page) == {}  # in the queue now; a draft would only make a second record
+    # the next door: not at home, with the quick button on the list
+    page.locator(f"form[action='/bezoeken/{second}'] button").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    expect(page.get_by_role("link", name="2 nog niet verstuurd")).to_be_visible()
+    assert len(queued(page)) == 2
+    assert visits_of(embedded_app, first) == []
+    assert len(visits_of(embedded_app, second)) == earlier
+
+    page.context.set_offline(False)  # home again: the online event sends the queue
+    wait_until(page, "() => document.querySelector('[data-outbox-badge]').hidden")
+    assert queued(page) == []
+    (spoken,) = visits_of(embedded_app, first)
+    *_, not_home = visits_of(embedded_app, second)
+    assert len(visits_of(embedded_app, second)) == earlier + 1
+    assert spoken.outcome == "spoken"
+    assert spoken.themes == {"eenzaamheid": "concern"}
+    assert spoken.signature_png.startswith(b"\x89PNG")
+    assert spoken.consent_id is not None
+    assert not_home.outcome == "not_home"
+    with embedded_app.app_context():  # routed to the contact person as before
+        assert db.session.scalar(select(func.count()).select_from(Case)) == cases_before + 1
+    # the visited sheet leaves the phone when the list is opened again; open ones stay
+    page.goto(f"{base}/bezoeken")
+    wait_until(
+        page,
+        """async (gone) => !(await (await caches.open("fieldwork-pages")).keys())
+            .some((r) => new URL(r.url).pathname === gone)""",
+        f"/bezoeken/{first}",
+    )
+    assert f"/bezoeken/{second}" in kept_pages(page)  # not at home: still on the list
+
+
+def test_a_record_queued_offline_survives_a_reload_and_a_closed_tab(demo_phone, embedded_app):
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    first, second = (int(s.rsplit("/", 1)[1]) for s in sheets[:2])
+    earlier = len(visits_of(embedded_app, second))
+    page.context.set_offline(True)
+    page.goto(f"{base}{sheets[0]}")
+    fill_spoken_with_contact(page)
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    page.reload()  # still offline: the list comes from the phone, the record still waits
+    expect(page.get_by_role("link", name="1 nog niet verstuurd")).to_be_visible()
+    page.goto(f"{base}{sheets[1]}")
+    page.get_by_label("Niet thuis").check()
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    assert len(queued(page)) == 2
+
+    context = page.context
+    page.close()  # the tab is closed, the phone goes into a pocket
+    context.set_offline(False)
+    later = context.new_page()  # opening the app again later sends what waited
+    later.goto(f"{base}/home")
+    wait_until(later, "() => document.querySelector('[data-outbox-badge]').hidden")
+    assert queued(later) == []
+    assert [v.outcome for v in visits_of(embedded_app, first)] == ["spoken"]
+    assert [v.outcome for v in visits_of(embedded_app, second)[earlier:]] == ["not_home"]
+    assert visits_of(embedded_app, first)[0].signature_png.startswith(b"\x89PNG")
+
+
+def test_the_same_record_sent_three_times_is_stored_once(demo_phone, embedded_app):
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    address_id = int(sheets[0].rsplit("/", 1)[1])
+    page.goto(f"{base}{sheets[0]}")
+    page.get_by_label("Niet thuis").check()
+    # the record as the form would queue it, then three sends at once and one after
+    key = page.evaluate(
+        """async () => {
+            const form = document.querySelector("form[data-outbox]");
+            const fields = [];
+            new FormData(form).forEach((v, n) => fields.push([n, v]));
+            const record = {key: form.dataset.key, url: form.action, fields,
+                            user: document.body.dataset.draftsUser, title: "t",
+                            createdAt: Date.now(), state: "queued", tries: 0};
+            await self.fieldworkOutbox.put(record);
+            const session = await (await fetch("/wachtrij/sleutel")).json();
+            const send = () => fetch(form.action, {method: "POST", headers: {
+                    "X-Fieldwork-Outbox": "1", "Idempotency-Key": record.key},
+                body: (() => { const d = new FormData(form); d.set("csrf_token",
+                    session.csrf_token); return d; })()}).then((r) => r.json());
+            const answers = await Promise.all([send(), send(), send()]);
+            await self.fieldworkOutbox.flush(true);
+            return {key: record.key, answers};
+        }"""
+    )
+    assert all(answer["status"] == "received" for answer in key["answers"])
+    assert sum(answer["again"] for answer in key["answers"]) == 2
+    assert [v.outcome for v in visits_of(embedded_app, address_id)] == ["not_home"]
+    assert queued(page) == []
+
+
+def test_a_worker_update_while_two_records_wait_keeps_and_sends_both(demo_phone, embedded_app):
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    ids = [int(s.rsplit("/", 1)[1]) for s in sheets[:2]]
+    earlier = [len(visits_of(embedded_app, i)) for i in ids]
+    old_worker = page.evaluate("navigator.serviceWorker.controller.scriptURL")
+    page.context.set_offline(True)
+    for sheet in sheets[:2]:
+        page.goto(f"{base}{sheet}")
+        page.get_by_label("Niet thuis").check()
+        page.get_by_role("button", name="Bewaren").click()
+        page.wait_for_url(f"{base}/bezoeken")
+    assert len(queued(page)) == 2
+    # a new version of the app is deployed while the phone is away
+    embedded_app.extensions["appshell_version"] = "new-version"
+    page.context.route("**/wachtrij/sleutel", lambda route: route.abort())  # hold the queue
+    page.context.set_offline(False)
+    page.evaluate(
+        """async () => {
+            const registration = await navigator.serviceWorker.getRegistration();
+            await registration.update();
+        }"""
+    )
+    wait_until(
+        page,
+        """async () => (await caches.keys()).includes("fieldwork-shell-new-version")
+            && !(await caches.keys()).some((n) => n.startsWith("fieldwork-shell-")
+                 && n !== "fieldwork-shell-new-version")""",
+    )
+    assert len(queued(page)) == 2  # the update did not touch the queue
+    assert [len(visits_of(embedded_app, i)) for i in ids] == earlier
+    page.context.unroute("**/wachtrij/sleutel")
+    page.goto(f"{base}/bezoeken")
+    wait_until(page, "() => document.querySelector('[data-outbox-badge]').hidden")
+    assert queued(page) == []
+    for address_id, before in zip(ids, earlier, strict=True):
+        assert [v.outcome for v in visits_of(embedded_app, address_id)[before:]] == ["not_home"]
+    assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == old_worker
+
+
+def test_logging_out_clears_the_phones_copy_of_the_round(demo_phone):
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    assert sheets[0] in kept_pages(page)
+    page.get_by_role("button", name="Afmelden").click()
+    assert page.get_by_role("heading", name="Aanmelden").is_visible()
+    wait_until(page, "async () => !(await caches.has('fieldwork-pages'))")
+    assert kept_pages(page) == []
+    page.context.set_offline(True)
+    with contextlib.suppress(PlaywrightError):  # the browser's own "no internet" page
+        page.goto(f"{base}{sheets[0]}")  # nothing of the round is left to show
+    assert page.get_by_role("heading", name="Dadizeleplaats 3").count() == 0
+
+
+def test_a_referral_card_through_a_one_time_link_is_filed_offline(demo_phone, embedded_app):
+    from fieldwork.extensions import db
+    from fieldwork.referrals.models import ReferralCard, ReferralSubmission
+    from fieldwork.referrals.services import create_link
+
+    with embedded_app.app_context():
+        card = db.session.scalars(
+            select(ReferralCard).where(ReferralCard.state == "handed_out").order_by(ReferralCard.id)
+        ).first()
+        code = card.code
+        _, token = create_link(
+            card.series.municipality, "Bakkerij Vandamme", "bakker", None, 14, None
+        )
+        db.session.commit()
+    page, base = demo_phone
+    page.goto(f"{base}/r/{token}/k/{code}")
+    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    page.context.set_offline(True)  # the signal goes while the baker fills in the card
+    page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
+    page.get_by_label("Straat").fill("Klephoekstraat")
+    page.get_by_label("Ik ken het exacte huisnummer niet").check()
+    page.get_by_label("Deelgemeente (dorp)").select_option("36012B")
+    page.locator("label.tile", has_text="Eenzaamheid").click()
+    page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
+    page.get_by_label("De bewoner tekent hier op het scherm").check()
+    sign(page)
+    page.get_by_role("button", name="Kaart versturen").click()
+    page.wait_for_url(f"{base}/wachtrij")
+    assert page.get_by_text("Geen verbinding: bewaard op je toestel").is_visible()
+    assert page.get_by_text("Doorverwijskaart").first.is_visible()
+    page.context.set_offline(False)
+    wait_until(page, "() => document.querySelector('[data-outbox-badge]').hidden")
+    with embedded_app.app_context():
+        submissions = db.session.scalars(
+            select(ReferralSubmission).join(ReferralCard).where(ReferralCard.code == code)
+        ).all()
+        assert len(submissions) == 1
+        assert submissions[0].signature_png.startswith(b"\x89PNG")
+        assert submissions[0].via == "link"
+    assert queued(page) == []
