@@ -1,0 +1,163 @@
+"""Captures from the phone's queue (the X-Fieldwork-Outbox header and an Idempotency-Key made
+when the form opened): answered in JSON, stored once however often and however concurrently
+they are resent, never dropped as a double tap, and kept by the phone when the session ended."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from sqlalchemy import func, select
+
+from fieldwork.core.receipts import CaptureReceipt
+from fieldwork.extensions import db
+from fieldwork.visits.models import Visit, VisitAddress
+from tests.conftest import csrf_from, login
+from tests.test_visits import visit_round  # noqa: F401  (the fixture)
+
+
+def from_queue(key: str) -> dict[str, str]:
+    return {"X-Fieldwork-Outbox": "1", "Idempotency-Key": key}
+
+
+def address_numbered(app, number: str) -> int:
+    with app.app_context():
+        return db.session.scalar(select(VisitAddress.id).where(VisitAddress.house_number == number))
+
+
+def fresh_token(client) -> str:
+    answer = client.get("/wachtrij/sleutel")
+    assert answer.headers["Cache-Control"] == "no-store"
+    return answer.get_json()["csrf_token"]
+
+
+def not_home(token: str, attempt: str = "0") -> dict[str, str]:
+    return {"csrf_token": token, "attempt": attempt, "outcome": "not_home", "card_left": "y"}
+
+
+def visits_at(app, address_id: int) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Visit.outcome).where(Visit.address_id == address_id).order_by(Visit.id)
+            )
+        )
+
+
+def test_a_record_from_the_queue_is_answered_in_json_and_stored_once(app, visit_round):  # noqa: F811
+    client = app.test_client()
+    login(client, "maria@example.be")
+    address_id = address_numbered(app, "3")
+    key = str(uuid.uuid4())
+    data = not_home(fresh_token(client))
+    first = client.post(f"/bezoeken/{address_id}", data=data, headers=from_queue(key))
+    assert first.status_code == 200
+    assert first.get_json() == {"status": "received", "next": "/bezoeken", "again": False}
+    for _ in range(3):  # the answer was lost on the way: the phone sends it again
+        again = client.post(f"/bezoeken/{address_id}", data=data, headers=from_queue(key))
+        assert again.get_json() == {"status": "received", "next": "/bezoeken", "again": True}
+    assert visits_at(app, address_id) == ["not_home"]
+    with app.app_context():
+        receipt = db.session.scalars(select(CaptureReceipt)).one()
+        assert (receipt.key, receipt.path) == (key, f"/bezoeken/{address_id}")
+
+
+def test_two_visits_made_offline_on_one_page_are_both_kept(app, visit_round):  # noqa: F811
+    """The sheet was kept on the phone with attempt 0; two visits that day, both offline: the
+    second carries the same attempt number but its own key, so it is no double tap."""
+    client = app.test_client()
+    login(client, "maria@example.be")
+    address_id = address_numbered(app, "3")
+    for _ in range(2):
+        answer = client.post(
+            f"/bezoeken/{address_id}",
+            data=not_home(fresh_token(client), attempt="0"),
+            headers=from_queue(str(uuid.uuid4())),
+        )
+        assert answer.get_json()["status"] == "received"
+    assert visits_at(app, address_id) == ["not_home", "not_home"]
+    # the old double-tap guard still holds for a form posted without the queue
+    other = address_numbered(app, "7")
+    page = client.get("/bezoeken").get_data(as_text=True)
+    for _ in range(2):
+        assert client.post(f"/bezoeken/{other}", data=not_home(csrf_from(page))).status_code == 302
+    assert visits_at(app, other) == ["not_home"]
+
+
+def test_a_record_sent_after_the_session_ended_is_refused_with_401_and_kept(app, visit_round):  # noqa: F811
+    client = app.test_client()
+    address_id = address_numbered(app, "3")
+    answer = client.post(
+        f"/bezoeken/{address_id}",
+        data=not_home(fresh_token(client)),
+        headers=from_queue(str(uuid.uuid4())),
+    )
+    assert answer.status_code == 401  # not a redirect to the login page the queue cannot read
+    assert visits_at(app, address_id) == []
+    # without the queue's header a person is still sent to the login page
+    assert client.get(f"/bezoeken/{address_id}").status_code == 302
+
+
+def test_a_refused_record_leaves_no_receipt_and_is_accepted_once_fixed(app, visit_round):  # noqa: F811
+    client = app.test_client()
+    login(client, "maria@example.be")
+    address_id = address_numbered(app, "3")
+    key = str(uuid.uuid4())
+    wrong = {
+        "csrf_token": fresh_token(client),
+        "attempt": "0",
+        "outcome": "spoken",
+        "wants_contact": "y",
+    }  # contact without consent
+    refused = client.post(f"/bezoeken/{address_id}", data=wrong, headers=from_queue(key))
+    assert refused.status_code == 400
+    assert visits_at(app, address_id) == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaptureReceipt)) == 0
+    fixed = client.post(
+        f"/bezoeken/{address_id}", data=not_home(fresh_token(client)), headers=from_queue(key)
+    )
+    assert fixed.get_json()["again"] is False
+    assert visits_at(app, address_id) == ["not_home"]
+
+
+def test_a_key_that_is_no_uuid_is_no_key(app, visit_round):  # noqa: F811
+    client = app.test_client()
+    login(client, "maria@example.be")
+    address_id = address_numbered(app, "3")
+    answer = client.post(
+        f"/bezoeken/{address_id}", data=not_home(fresh_token(client)), headers=from_queue("x' OR 1")
+    )
+    assert answer.get_json()["status"] == "received"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaptureReceipt)) == 0
+
+
+def test_the_same_record_sent_at_once_from_two_connections_is_stored_once(app, visit_round):  # noqa: F811
+    """The page and the service worker's Background Sync send the same record at the same
+    moment: one commits, the other is rolled back and answered "received"."""
+    address_id = address_numbered(app, "3")
+    key = str(uuid.uuid4())
+    clients = [app.test_client() for _ in range(2)]
+    tokens = []
+    for each in clients:
+        login(each, "maria@example.be")
+        tokens.append(fresh_token(each))
+    barrier = threading.Barrier(2)
+    answers: list[dict[str, object]] = []
+
+    def send(n: int) -> None:
+        barrier.wait()
+        answer = clients[n].post(
+            f"/bezoeken/{address_id}", data=not_home(tokens[n]), headers=from_queue(key)
+        )
+        answers.append(answer.get_json())
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a["again"] for a in answers) == [False, True]
+    assert all(a["status"] == "received" for a in answers)
+    assert visits_at(app, address_id) == ["not_home"]
