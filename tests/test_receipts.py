@@ -13,6 +13,7 @@ from fieldwork.core.receipts import CaptureReceipt
 from fieldwork.extensions import db
 from fieldwork.visits.models import Visit, VisitAddress
 from tests.conftest import csrf_from, login
+from tests.test_calls import hamont  # noqa: F401  (the fixture)
 from tests.test_visits import visit_round  # noqa: F401  (the fixture)
 
 
@@ -161,3 +162,24 @@ def test_the_same_record_sent_at_once_from_two_connections_is_stored_once(app, v
     assert sorted(a["again"] for a in answers) == [False, True]
     assert all(a["status"] == "received" for a in answers)
     assert visits_at(app, address_id) == ["not_home"]
+
+
+def test_two_calls_recorded_offline_on_one_kept_call_sheet_are_both_kept(app, hamont):  # noqa: F811
+    """No answer twice, both offline on the kept sheet (attempts 0 on both): two attempts; a
+    resend of the first stores nothing new."""
+    from fieldwork.calls.models import CallAttempt
+    from tests.test_calls import campaign_with_list
+    from tests.test_calls import my_list as call_list
+
+    client, tokens, hood_id = hamont
+    campaign_with_list(client, tokens, hood_id, min_gap_minutes=0)
+    page = app.test_client()
+    login(page, "maria@example.be")
+    target = call_list(client, tokens["maria"])[0]["id"]
+    keys = [str(uuid.uuid4()), str(uuid.uuid4())]
+    for key in [*keys, keys[0]]:
+        data = {"csrf_token": fresh_token(page), "attempts": "0", "outcome": "no_answer"}
+        answer = page.post(f"/bellen/{target}", data=data, headers=from_queue(key))
+        assert answer.get_json()["status"] == "received", answer.get_data(as_text=True)[:300]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CallAttempt)) == 2
