@@ -204,8 +204,10 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "referral-card-form-360.png"), full_page=True)
     page.get_by_role("button", name="Kaart versturen").click()
+    thanks = page.get_by_role("heading", name="Bedankt: de kaart is ontvangen")
+    thanks.wait_for()  # sent by the page (outbox.js), then the receipt
     page.screenshot(path=str(ARTIFACTS / "referral-after-submit-360.png"), full_page=True)
-    assert page.get_by_role("heading", name="Bedankt: de kaart is ontvangen").is_visible()
+    assert thanks.is_visible()
     assert page.get_by_text(display(code)).first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "referral-receipt-360.png"), full_page=True)
     with embedded_app.app_context():
@@ -250,6 +252,7 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "visit-sheet-360.png"), full_page=True)
     page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")  # sent by the page (outbox.js), then the list
     assert page.get_by_text("Bewaard. Op naar het volgende adres.").is_visible()
     assert page.locator("a.visit-row").count() == before - 1
     with embedded_app.app_context():

@@ -86,6 +86,7 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
                    return d.some((v, i) => i % 4 === 3 && v > 0); }"""
     )
     page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")  # sent by the page (outbox.js), then the list
     assert page.get_by_text("Bewaard.").first.is_visible()
     assert drafts(page) == {}
     with embedded_app.app_context():
