@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import import_areas
 from tests.test_browser import phone_page, serve, sign
 
 pytestmark = pytest.mark.browser
@@ -259,3 +260,57 @@ def test_a_draft_older_than_seven_days_is_dropped(demo_phone):
     page.goto(sheet_url)
     assert page.get_by_label("Korte notitie").input_value() == ""
     assert not page.get_by_text("Concept hersteld").is_visible()
+
+
+def test_a_half_filled_ik_wil_helpen_form_survives_a_reload_and_goes_once_sent(embedded_app):
+    """The public form, no account: what was typed comes back, but never the honeypot nor
+    the consent (given afresh when sending); a refused send keeps the draft, a sent one not."""
+    from fieldwork.extensions import db
+    from fieldwork.volunteers.models import Volunteer
+
+    import_areas(embedded_app, "36012")
+    embedded_app.config["HELP_FORM_MIN_SECONDS"] = 0
+    with serve(embedded_app) as base, phone_page() as page:
+        page.goto(f"{base}/ik-wil-helpen/36012")
+        page.get_by_label("Je naam").fill("Nadia Vercruysse")
+        page.get_by_label("Telefoonnummer").fill("0499 11 22 33")
+        page.get_by_label("Waar woon je?").select_option(label="Dadizele")
+        page.get_by_label("Waar ben je goed in, of wat doe je graag?").fill("Breien en koken.")
+        page.get_by_label("Buurtgezel").check()
+        page.locator("input[name=availability][value=wed_afternoon]").check()
+        page.get_by_label("De gemeente mag deze gegevens bijhouden").check()
+        (draft,) = drafts(page).values()
+        assert draft["values"]["name"] == "Nadia Vercruysse"
+        for never in ("csrf_token", "form_token", "website", "data_consent"):
+            assert never not in draft["values"], never
+
+        page.reload()
+        assert page.get_by_text("Concept hersteld").is_visible()
+        assert page.get_by_label("Je naam").input_value() == "Nadia Vercruysse"
+        assert page.get_by_label("Telefoonnummer").input_value() == "0499 11 22 33"
+        assert page.get_by_label("Waar woon je?").locator("option:checked").inner_text() == (
+            "Dadizele"
+        )
+        assert page.get_by_label("Waar ben je goed in, of wat doe je graag?").input_value() == (
+            "Breien en koken."
+        )
+        assert page.get_by_label("Buurtgezel").is_checked()
+        assert page.locator("input[name=availability][value=wed_afternoon]").is_checked()
+        consent = page.get_by_label("De gemeente mag deze gegevens bijhouden")
+        assert not consent.is_checked()
+
+        page.get_by_role("button", name="Versturen").click()  # refused: no consent yet
+        assert page.get_by_text("toestemming").first.is_visible()
+        (draft,) = drafts(page).values()  # the refused form is still kept
+        assert draft["values"]["talents"] == "Breien en koken."
+        page.get_by_label("De gemeente mag deze gegevens bijhouden").check()
+        page.get_by_role("button", name="Versturen").click()
+        assert page.get_by_role("heading", name="Bedankt!").is_visible()
+        assert drafts(page) == {}
+        page.goto(f"{base}/ik-wil-helpen/36012")  # the sent form opens empty
+        assert not page.get_by_text("Concept hersteld").is_visible()
+        assert page.get_by_label("Je naam").input_value() == ""
+    with embedded_app.app_context():
+        (nadia,) = db.session.scalars(select(Volunteer).filter_by(name="Nadia Vercruysse"))
+        assert nadia.availability == ["wed_afternoon"]
+        assert nadia.roles == ["buurtgezel"]

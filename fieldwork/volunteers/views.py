@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from fieldwork.areas.models import Municipality
 from fieldwork.areas.services import get_municipality, list_municipalities, neighbourhoods_of
+from fieldwork.core.drafts import draft_saved
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import public
 from fieldwork.extensions import db, limiter
@@ -80,6 +81,7 @@ def help_form(code: str) -> str | tuple[str, int]:
             getattr(form, exc.field, form.name).errors = [str(exc)]
         else:
             db.session.commit()
+            draft_saved()  # the thanks page tells the phone to drop the form's draft
             return render_template("volunteers/help_thanks.html", municipality=municipality)
     status = 422 if form.is_submitted() else 200
     form.form_token.data = form_token()

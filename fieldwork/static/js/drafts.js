@@ -1,6 +1,7 @@
 // Drafts that survive: a form marked data-draft keeps what is typed in localStorage, per
 // user and page, and fills it in again after a reload, Back, or a closed tab reopened —
-// the drawn signature too. Never the CSRF token or other hidden fields. A draft goes when
+// the drawn signature too. Never the CSRF token or other hidden fields, passwords, files, nor
+// a field marked data-draft-skip (a honeypot, a consent given afresh). A draft goes when
 // the server confirmed the save (the next page names it in data-drafts-clear on <body>),
 // on logout ("*"), with "Discard draft", or after 7 days. Without JavaScript nothing changes.
 (() => {
@@ -39,7 +40,7 @@
     if (!form) return;
     const key = keyOf(window.location.pathname);
     const box = form.querySelector("[data-signature]");
-    const kept = (el) => el.name && el.name !== "csrf_token" &&
+    const kept = (el) => el.name && el.name !== "csrf_token" && !("draftSkip" in el.dataset) &&
       !["password", "file", "submit", "button", "reset"].includes(el.type) &&
       (el.type !== "hidden" || (box && box.contains(el)));
     const fields = () => Array.from(form.elements).filter(kept);
