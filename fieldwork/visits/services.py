@@ -500,7 +500,7 @@ def count_flagged(round_ids: list[int]) -> dict[int, int]:
             .join(VisitAddress, VisitAddress.id == Visit.address_id)
             .where(VisitAddress.round_id.in_(round_ids), _unreviewed())
             .group_by(VisitAddress.round_id)
-        ).tuples()
+        )
     }
 
 
