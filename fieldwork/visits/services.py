@@ -251,13 +251,16 @@ def late_visit_target(
     was on their list then — they opened its sheet (the "visit_address_viewed" audit event)
     at or before ``observed_at`` (five minutes' drift allowed) — and the round ran on that
     day (Belgian date). Then the address, locked FOR UPDATE, and the flag for
-    :func:`record_visit`: "duplicate" when another volunteer's visit with someone at the
-    door (any outcome but not home) is in already, "reassigned" when the address is still
-    open but now someone else's (or no one's), "closed" otherwise (attempts used up, round
-    over, a final status). None otherwise, also for an address still open and theirs (use
-    :func:`open_address_for`): the caller answers the same 404, the list cannot be probed."""
+    :func:`record_visit`: "duplicate" when another volunteer's visit (any outcome but not
+    home) is in already, "reassigned" when the address is still open but now someone
+    else's (or no one's), "closed" otherwise (attempts used up, round over, a final
+    status). None otherwise, also for an address still open and theirs (use
+    :func:`open_address_for`): the caller answers the same 404, the list cannot be probed.
+    ``observed_at`` must be aware (:func:`fieldwork.core.observed.clamp_observed_at`)."""
     if observed_at is None:
         return None
+    if observed_at.tzinfo is None:
+        raise ValueError("observed_at must be aware; see fieldwork.core.observed")
     seen = db.session.scalar(
         select(AuditEvent.id)
         .where(
