@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -15,6 +17,9 @@ from fieldwork.auth.models import User
 from fieldwork.auth.services import create_user, find_user_by_email
 from fieldwork.config import ROOT
 from fieldwork.extensions import db
+
+if TYPE_CHECKING:
+    from fieldwork.visits.models import VisitRound
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -432,7 +437,48 @@ def _demo_visit_round() -> None:
                 note="Was naaister; wil graag helpen in het repaircafé van het dienstencentrum.",
             ),
         )
-    click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 3 visits")
+    _demo_late_visit(visit_round, jef, maria)
+    click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 4 visits")
+
+
+def _demo_late_visit(visit_round: VisitRound, jef: User, maria: User) -> None:
+    """A sheet recorded offline that arrived late: Jef opened Marcel Dewaele's sheet
+    yesterday afternoon and rang at the edge of the village without signal; meanwhile the
+    coordinator gave the address to Maria. It arrives this morning: applied, and flagged
+    for the coordinator ("Na te kijken" on the round's page)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from fieldwork.core.audit import record_audit
+    from fieldwork.db import utcnow
+    from fieldwork.visits.models import VisitAddress
+    from fieldwork.visits.services import Findings, assign, late_visit_target, record_visit
+
+    address = db.session.scalars(
+        select(VisitAddress).where(
+            VisitAddress.round_id == visit_round.id, VisitAddress.name == "Marcel Dewaele"
+        )
+    ).one()
+    observed = utcnow() - timedelta(hours=18)
+    seen = record_audit("visit_address_viewed", "visit_address", address.id, user_id=jef.id)
+    seen.at = observed - timedelta(minutes=10)
+    assign([address], maria)  # the coordinator, meanwhile
+    target = late_visit_target(jef, address.id, observed)
+    if target is None:  # the round's dates do not cover yesterday: nothing to show
+        return
+    record_visit(
+        target[0],
+        jef,
+        Findings(
+            outcome="spoken",
+            themes={"veiligheid": "concern", "vrije_tijd": "ok"},
+            interests=["activiteiten"],
+            info_given=["Kalender dorpsrestaurant"],
+        ),
+        observed_at=observed,
+        flag=target[1],
+    )
 
 
 # (name, neighbourhood, e-mail, phone, status, roles, tags, talents, experience, languages,

@@ -6,6 +6,7 @@ import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -17,13 +18,23 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import required
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
-from fieldwork.visits.forms import AssignForm, HandAssignForm, ImportForm, RoundForm
+from fieldwork.visits.forms import (
+    OUTCOME_CHOICES,
+    AssignForm,
+    HandAssignForm,
+    ImportForm,
+    RoundForm,
+)
 from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
 from fieldwork.visits.services import (
     VisitError,
     addresses_in_street,
     assign,
+    count_flagged,
     create_round,
+    flagged_visit,
+    flagged_visits,
+    mark_reviewed,
     round_progress,
     streets_of,
     unassign,
@@ -31,13 +42,29 @@ from fieldwork.visits.services import (
 
 bp = Blueprint("rounds", __name__, url_prefix="/visit-rounds")
 ADDRESS_PAGE = 500
+# why a visit recorded offline waits for the coordinator ("Na te kijken"), in words
+FLAG_REASONS = {
+    "reassigned": _l(
+        "The address had been given to someone else meanwhile. The visit counts as an attempt."
+    ),
+    "closed": _l(
+        "The address was no longer open (attempts used up, round over or already done). "
+        "Stored, not counted as an attempt."
+    ),
+    "duplicate": _l(
+        "Another volunteer's visit to this address had already arrived. Stored, not counted "
+        "as an attempt."
+    ),
+}
 
 
 @bp.get("/")
 @roles_required("coordinator")
 def index() -> str:
     rounds = db.session.scalars(select(VisitRound).order_by(VisitRound.id.desc())).all()
-    return render_template("visits/rounds.html", rounds=rounds)
+    return render_template(
+        "visits/rounds.html", rounds=rounds, flagged=count_flagged([r.id for r in rounds])
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -112,11 +139,18 @@ def show(round_id: int) -> str:
         select(VisitImport).where(VisitImport.round_id == round_id).order_by(VisitImport.id.desc())
     ).all()
     running = any(job.status in ("pending", "running") for job in imports)
+    flagged = flagged_visits(visit_round)
+    if flagged:  # residents' names and addresses: the read is audited
+        record_audit("flagged_visits_viewed", "visit_round", round_id, ids=[v.id for v in flagged])
+        db.session.commit()
     return render_template(
         "visits/round.html",
         round=visit_round,
         imports=imports,
         running=running,
+        flagged=flagged,
+        flag_reasons=FLAG_REASONS,
+        outcomes=dict(OUTCOME_CHOICES),
         progress=round_progress(visit_round),
         streets=streets_of(visit_round),
         import_form=ImportForm(),
@@ -241,3 +275,20 @@ def addresses(round_id: int) -> str:
         more=len(rows) > ADDRESS_PAGE,
         assign_form=_assign_form(visit_round, by_street=False),
     )
+
+
+@bp.post("/<int:round_id>/visits/<int:visit_id>/reviewed")
+@roles_required("coordinator")
+def reviewed(round_id: int, visit_id: int) -> Response:
+    """A late visit looked at: it leaves the round's "Na te kijken" list."""
+    visit_round = _round_or_404(round_id)
+    visit = flagged_visit(visit_round, visit_id, lock=True)
+    if visit is None:
+        abort(404)
+    if mark_reviewed(visit, current_user):
+        record_audit("visit_flag_reviewed", "visit", visit.id, flag=visit.flag)
+        flash(_("Marked as reviewed."), "success")
+    else:
+        flash(_("Someone already reviewed this visit."), "success")
+    db.session.commit()
+    return redirect(url_for("rounds.show", round_id=round_id))

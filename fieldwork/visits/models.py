@@ -30,6 +30,9 @@ OUTCOMES = ("spoken", "not_home", "refused", "moved", "deceased")
 # to_visit and not_home (with attempts left) are open; the rest is done
 ADDRESS_STATUSES = ("to_visit", "visited", "not_home", "refused", "moved", "deceased")
 THEME_ANSWERS = ("ok", "concern", "not_discussed")
+# a visit that arrived late (recorded offline) and no longer fitted the address: given to
+# someone else meanwhile, no longer open, or already visited by another volunteer
+VISIT_FLAGS = ("reassigned", "closed", "duplicate")
 INTERESTS = ("dienstencentrum", "dorpsrestaurant", "verenigingen", "activiteiten")
 
 visit_round_neighbourhoods = Table(
@@ -139,6 +142,13 @@ class Visit(Base):
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # arrived
+    # when it happened at the door, by the phone's clock (recorded offline, sent later)
+    observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None, or one of VISIT_FLAGS: for the coordinator to look at ("Na te kijken")
+    flag: Mapped[str | None] = mapped_column(String(20), index=True)
+    flag_reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flag_reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     address: Mapped[VisitAddress] = relationship()
+    volunteer: Mapped[User | None] = relationship(foreign_keys=[volunteer_id])

@@ -6,22 +6,24 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
+from fieldwork.core.models import AuditEvent
 from fieldwork.core.outbox import enqueue_after_commit
-from fieldwork.db import local_today, utcnow
+from fieldwork.db import local, local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
 from fieldwork.signals.services import SignalError, create_signals
-from fieldwork.visits.models import OUTCOMES, VisitAddress, VisitRound
+from fieldwork.visits.models import OUTCOMES, VISIT_FLAGS, Visit, VisitAddress, VisitRound
 from fieldwork.volunteers.gate import account_refusal
 
 OPEN = ("to_visit", "not_home")
@@ -238,6 +240,73 @@ def open_address_for(volunteer: User, address_id: int, lock: bool = False) -> Vi
     return address
 
 
+EVIDENCE_TOLERANCE = timedelta(minutes=5)  # phones' clocks drift
+
+
+def late_visit_target(
+    volunteer: User, address_id: int, observed_at: datetime | None
+) -> tuple[VisitAddress, str] | None:
+    """For an address :func:`open_address_for` refuses: may this volunteer still hand in a
+    visit observed at ``observed_at`` (recorded offline, sent later)? Only when the address
+    was on their list then — they opened its sheet (the "visit_address_viewed" audit event)
+    at or before ``observed_at`` (five minutes' drift allowed) — and the round ran on that
+    day (Belgian date). Then the address, locked FOR UPDATE, and the flag for
+    :func:`record_visit`: "duplicate" when another volunteer's visit (any outcome but not
+    home) is in already, "reassigned" when the address is still open but now someone
+    else's (or no one's), "closed" otherwise (attempts used up, round over, a final
+    status). None otherwise, also for an address still open and theirs (use
+    :func:`open_address_for`): the caller answers the same 404, the list cannot be probed.
+    ``observed_at`` must be aware (:func:`fieldwork.core.observed.clamp_observed_at`)."""
+    if observed_at is None:
+        return None
+    if observed_at.tzinfo is None:
+        raise ValueError("observed_at must be aware; see fieldwork.core.observed")
+    seen = db.session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.user_id == volunteer.id,
+            AuditEvent.action == "visit_address_viewed",
+            AuditEvent.subject_type == "visit_address",
+            AuditEvent.subject_id == str(address_id),
+            AuditEvent.at <= observed_at + EVIDENCE_TOLERANCE,
+        )
+        .limit(1)
+    )
+    if seen is None:
+        return None
+    address = db.session.scalar(
+        select(VisitAddress)
+        .where(VisitAddress.id == address_id)
+        .with_for_update(of=VisitAddress)
+        .execution_options(populate_existing=True)
+    )
+    if address is None:
+        return None
+    visit_round = address.round
+    if not visit_round.starts_on <= local(observed_at).date() <= visit_round.ends_on:
+        return None
+    still_open = (
+        address.status in OPEN
+        and address.attempts < visit_round.max_attempts
+        and visit_round.ends_on >= today()
+    )
+    theirs = volunteer.id in (address.volunteer_id, address.partner_id)
+    if still_open and theirs:
+        return None
+    other_visit = db.session.scalar(
+        select(Visit.id)
+        .where(
+            Visit.address_id == address.id,
+            or_(Visit.volunteer_id.is_(None), Visit.volunteer_id != volunteer.id),
+            Visit.outcome != "not_home",
+        )
+        .limit(1)
+    )
+    if other_visit is not None:
+        return address, "duplicate"
+    return address, "reassigned" if still_open else "closed"
+
+
 @dataclass
 class Findings:
     outcome: str
@@ -253,13 +322,27 @@ class Findings:
     note: str = ""
 
 
-def record_visit(address: VisitAddress, volunteer: User, findings: Findings) -> Any:
+def record_visit(
+    address: VisitAddress,
+    volunteer: User,
+    findings: Findings,
+    observed_at: datetime | None = None,
+    flag: str | None = None,
+) -> Visit:
     """Store a findings sheet, move the address on, and turn concerns and strengths into
-    signals for the core (routed after commit). Without consent they only count."""
-    from fieldwork.visits.models import Visit
+    signals for the core (routed after commit). Without consent they only count.
 
+    ``observed_at``: when it happened at the door (a sheet recorded offline arrives later).
+    ``flag`` (see :func:`late_visit_target`): "reassigned" is applied as usual (the attempt
+    counts, the status moves on, so the new volunteer does not ring the same door again);
+    "closed" and "duplicate" are stored with their signals and consent but count no attempt
+    and never move the status back: only an open address moves on to a final outcome's
+    status (a late "not home" never reopens a visited address). The visit keeps its flag
+    for the coordinator ("Na te kijken")."""
     if findings.outcome not in OUTCOMES:
         raise VisitError(_("Choose what happened at the door."), "outcome")
+    if flag is not None and flag not in VISIT_FLAGS:
+        raise ValueError(f"unknown visit flag {flag!r}")
     spoken = findings.outcome == "spoken"
     if findings.wants_contact and spoken and not findings.consent.get("given"):
         raise VisitError(
@@ -269,17 +352,25 @@ def record_visit(address: VisitAddress, volunteer: User, findings: Findings) -> 
             ),
             "consent",
         )
-    address.attempts += 1
-    address.last_visit_at = utcnow()
-    if findings.outcome == "not_home":
-        address.status = "not_home"
-    else:
+    moment = observed_at or utcnow()
+    if flag in (None, "reassigned"):
+        address.attempts += 1
+        _visited_at(address, moment)
+        if findings.outcome == "not_home":
+            address.status = "not_home"
+        else:
+            address.status = FINAL_FOR_OUTCOME[findings.outcome]
+    elif address.status in OPEN and findings.outcome != "not_home":
+        # closed or a duplicate: no attempt counted; only forward, to a final status
+        _visited_at(address, moment)
         address.status = FINAL_FOR_OUTCOME[findings.outcome]
     visit = Visit(
         address_id=address.id,
         volunteer_id=volunteer.id,
         outcome=findings.outcome,
         attempt=address.attempts,
+        observed_at=observed_at,
+        flag=flag,
         card_left=findings.card_left and not spoken,
         info_given=findings.info_given if spoken else [],
         themes=findings.themes if spoken else {},
@@ -302,8 +393,14 @@ def record_visit(address: VisitAddress, volunteer: User, findings: Findings) -> 
     return visit
 
 
+def _visited_at(address: VisitAddress, moment: datetime) -> None:
+    """The last visit's moment: a late sheet never moves it back."""
+    if address.last_visit_at is None or moment > address.last_visit_at:
+        address.last_visit_at = moment
+
+
 def _signals_for(
-    address: VisitAddress, volunteer: User, visit: Any, findings: Findings
+    address: VisitAddress, volunteer: User, visit: Visit, findings: Findings
 ) -> list[Signal]:
     themes = [code for code, answer in findings.themes.items() if answer == "concern"]
     if findings.wants_buurtgezel:
@@ -376,3 +473,64 @@ def round_progress(visit_round: VisitRound) -> dict[str, Any]:
         "neighbourhoods": {k: dict(v) for k, v in sorted(per_neighbourhood.items())},
         "volunteers": {k: dict(v) for k, v in sorted(per_volunteer.items())},
     }
+
+
+def _unreviewed() -> Any:
+    return and_(Visit.flag.is_not(None), Visit.flag_reviewed_at.is_(None))
+
+
+def flagged_visits(visit_round: VisitRound) -> list[Visit]:
+    """The round's late visits the coordinator has not looked at yet, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .join(VisitAddress, VisitAddress.id == Visit.address_id)
+            .where(VisitAddress.round_id == visit_round.id, _unreviewed())
+            .options(joinedload(Visit.address), joinedload(Visit.volunteer))
+            .order_by(Visit.created_at, Visit.id)
+        )
+    )
+
+
+def count_flagged(round_ids: list[int]) -> dict[int, int]:
+    """Per round: how many late visits wait for the coordinator (rounds with none left out)."""
+    if not round_ids:
+        return {}
+    return {
+        round_id: count
+        for round_id, count in db.session.execute(
+            select(VisitAddress.round_id, func.count(Visit.id))
+            .join(VisitAddress, VisitAddress.id == Visit.address_id)
+            .where(VisitAddress.round_id.in_(round_ids), _unreviewed())
+            .group_by(VisitAddress.round_id)
+        )
+    }
+
+
+def flagged_visit(visit_round: VisitRound, visit_id: int, lock: bool = False) -> Visit | None:
+    """One of the round's flagged visits (reviewed or not), or None. ``lock`` before marking
+    it reviewed: two coordinators at once, the second finds it done."""
+    query = (
+        select(Visit)
+        .join(VisitAddress, VisitAddress.id == Visit.address_id)
+        .where(
+            Visit.id == visit_id,
+            VisitAddress.round_id == visit_round.id,
+            Visit.flag.is_not(None),
+        )
+    )
+    if lock:
+        query = query.with_for_update(of=Visit).execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def mark_reviewed(visit: Visit, by: User) -> bool:
+    """The coordinator looked at a flagged visit. False when someone did so already."""
+    if visit.flag is None:
+        raise VisitError(_("This visit needs no review."), "visit")
+    if visit.flag_reviewed_at is not None:
+        return False
+    visit.flag_reviewed_at = utcnow()
+    visit.flag_reviewed_by_id = by.id
+    db.session.flush()
+    return True
