@@ -310,3 +310,52 @@ def test_a_referral_card_through_a_one_time_link_is_filed_offline(demo_phone, em
         assert submissions[0].signature_png.startswith(b"\x89PNG")
         assert submissions[0].via == "link"
     assert queued(page) == []
+
+
+def test_two_phones_that_visited_one_address_offline_both_keep_their_record(
+    demo_phone, embedded_app
+):
+    """Maria and Jef go as a pair; each records the same door offline on their own phone.
+    Both sheets arrive once; the second is kept and flagged for the coordinator."""
+    from fieldwork.auth.models import User
+    from fieldwork.extensions import db
+    from fieldwork.visits.models import VisitAddress
+
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    address_id = int(sheets[0].rsplit("/", 1)[1])
+    with embedded_app.app_context():
+        jef = db.session.scalars(select(User).where(User.email == "jef@demo.fieldwork.be")).one()
+        db.session.get(VisitAddress, address_id).partner_id = jef.id
+        db.session.commit()
+    earlier = len(visits_of(embedded_app, address_id))
+    second_phone = page.context.browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True
+    )
+    other = second_phone.new_page()
+    other.set_default_timeout(10_000)
+    log_in(other, base, "jef@demo.fieldwork.be")
+    other.goto(f"{base}/bezoeken")
+    wait_until(other, "() => navigator.serviceWorker.controller !== null")
+    other.reload()
+    worker_keeps(other, [sheets[0]])
+
+    for phone in (page, other):  # both at the door, both without signal
+        phone.context.set_offline(True)
+        phone.goto(f"{base}{sheets[0]}")
+        fill_spoken_with_contact(phone)
+        phone.get_by_role("button", name="Bewaren").click()
+        phone.wait_for_url(f"{base}/bezoeken")
+        assert len(queued(phone)) == 1
+    for phone in (page, other):  # Maria's arrives first, then Jef's
+        phone.context.set_offline(False)
+        wait_until(phone, "() => document.querySelector('[data-outbox-badge]').hidden")
+        assert queued(phone) == []
+    visits = visits_of(embedded_app, address_id)[earlier:]
+    assert [v.outcome for v in visits] == ["spoken", "spoken"]
+    assert [v.flag for v in visits] == [None, "duplicate"]
+    assert all(v.signature_png.startswith(b"\x89PNG") for v in visits)
+    assert all(v.observed_at is not None for v in visits)
+    other.reload()  # the next page Jef opens says what happened to his sheet
+    assert other.get_by_text("je coördinator kijkt het na").is_visible()
+    second_phone.close()

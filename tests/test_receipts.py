@@ -9,6 +9,7 @@ import uuid
 
 from sqlalchemy import func, select
 
+from fieldwork.auth.models import User
 from fieldwork.core.receipts import CaptureReceipt
 from fieldwork.extensions import db
 from fieldwork.visits.models import Visit, VisitAddress
@@ -183,3 +184,36 @@ def test_two_calls_recorded_offline_on_one_kept_call_sheet_are_both_kept(app, ha
         assert answer.get_json()["status"] == "received", answer.get_data(as_text=True)[:300]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CallAttempt)) == 2
+
+
+def test_a_sheet_from_the_queue_for_an_address_reassigned_meanwhile_is_kept_and_flagged(
+    app,
+    visit_round,  # noqa: F811
+):
+    from datetime import UTC, datetime
+
+    client = app.test_client()
+    login(client, "maria@example.be")
+    seen, never_opened = address_numbered(app, "3"), address_numbered(app, "7")
+    assert client.get(f"/bezoeken/{seen}").status_code == 200  # the phone keeps the sheet
+    observed = datetime.now(UTC).isoformat()
+    with app.app_context():  # meanwhile the coordinator gives the street to Jef
+        jef = db.session.scalar(select(User.id).where(User.email == "jef@example.be"))
+        for address in db.session.scalars(select(VisitAddress)):
+            address.volunteer_id = jef
+        db.session.commit()
+    data = {**not_home(fresh_token(client)), "observed_at": observed}
+    plain = client.post(f"/bezoeken/{seen}", data=data)  # not from the queue: as before
+    assert plain.status_code == 404
+    answer = client.post(f"/bezoeken/{seen}", data=data, headers=from_queue(str(uuid.uuid4())))
+    assert answer.get_json()["status"] == "received"
+    with app.app_context():
+        visit = db.session.scalars(select(Visit).where(Visit.address_id == seen)).one()
+        assert visit.flag == "reassigned"
+        assert visit.observed_at is not None
+    # an address whose sheet this volunteer never opened cannot be probed: the same 404
+    probe = client.post(
+        f"/bezoeken/{never_opened}", data=data, headers=from_queue(str(uuid.uuid4()))
+    )
+    assert probe.status_code == 404
+    assert visits_at(app, never_opened) == []

@@ -11,9 +11,11 @@ from werkzeug.wrappers import Response
 
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import draft_saved
+from fieldwork.core.observed import clamp_observed_at
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.pictures import PictureError, decode_signature
 from fieldwork.core.receipts import capture_key, claim_capture_key
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.forms import ANSWER_CHOICES, FindingsForm
@@ -21,6 +23,7 @@ from fieldwork.visits.models import THEME_ANSWERS
 from fieldwork.visits.services import (
     Findings,
     VisitError,
+    late_visit_target,
     my_open_addresses,
     open_address_for,
     record_visit,
@@ -45,10 +48,18 @@ def today() -> str:
 @bp.route("/bezoeken/<int:address_id>", methods=["GET", "POST"])
 @roles_required("volunteer")
 def sheet(address_id: int) -> str | Response | tuple[str, int]:
+    posted = request.method == "POST"
+    observed_at = clamp_observed_at(request.form.get("observed_at"), utcnow()) if posted else None
+    flag = None
     try:
-        address = open_address_for(current_user, address_id, lock=request.method == "POST")
+        address = open_address_for(current_user, address_id, lock=posted)
     except VisitError:  # done by the partner, reassigned, or never theirs: the same answer
-        return render_template("visits/gone.html"), 404
+        # ... unless it is a sheet filled in offline while the address was still theirs: then
+        # it is kept, and flagged for the coordinator
+        late = late_visit_target(current_user, address_id, observed_at) if capture_key() else None
+        if late is None:
+            return render_template("visits/gone.html"), 404
+        address, flag = late
     form = FindingsForm()
     form.info_given.choices = [(item, item) for item in address.round.info_material]
     if request.method == "GET":
@@ -62,21 +73,26 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
             draft_saved()
             return redirect(url_for("visits.today"))
         try:
-            visit = record_visit(address, current_user, findings_from(form, answers))
+            visit = record_visit(
+                address, current_user, findings_from(form, answers), observed_at, flag
+            )
             if visit.consent_id and form.consent_how.data == "signature":
                 visit.signature_png = decode_signature(form.signature.data or "")
             record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
             claim_capture_key(current_user.id)
             db.session.commit()
             draft_saved()
-            if (form.note.data or "").strip() and not visit.note:
+            if flag is not None:
+                flash(late_visit_kept(), "success")
+            elif (form.note.data or "").strip() and not visit.note:
                 flash(note_not_kept(), "success")
             else:
                 flash(_("Saved. Next address."), "success")
             return redirect(url_for("visits.today"))
         except (VisitError, PictureError) as exc:
             db.session.rollback()
-            address = open_address_for(current_user, address_id)
+            late = late_visit_target(current_user, address_id, observed_at) if flag else None
+            address = late[0] if late else open_address_for(current_user, address_id)
             target = form.outcome if exc.field == "outcome" else form.consent_how
             target.errors = [*target.errors, str(exc)]
     record_audit("visit_address_viewed", "visit_address", address.id)
@@ -90,6 +106,15 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
         answers=answers,
         answer_choices=ANSWER_CHOICES,
     ), status
+
+
+def late_visit_kept() -> str:
+    """The confirmation for a sheet filled in offline for an address that meanwhile went to
+    someone else or was closed: kept, and the coordinator looks at it."""
+    return _(
+        "Saved. This address was no longer on your list when the sheet arrived (given to "
+        "someone else or closed meanwhile); your coordinator will look at it. Next address."
+    )
 
 
 def note_not_kept() -> str:
