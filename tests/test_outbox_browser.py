@@ -119,7 +119,7 @@ def test_a_round_in_airplane_mode_arrives_once_when_the_connection_returns(
     fill_spoken_with_contact(page)
     page.get_by_role("button", name="Bewaren").click()
     page.wait_for_url(f"{base}/bezoeken")
-    assert page.get_by_text("Geen verbinding: bewaard op je toestel").is_visible()
+    expect(page.get_by_text("Geen verbinding: bewaard op je toestel")).to_be_visible()
     expect(page.get_by_role("link", name="1 nog niet verstuurd")).to_be_visible()
     assert drafts(page) == {}  # in the queue now; a draft would only make a second record
     # the next door: not at home, with the quick button on the list
@@ -298,8 +298,8 @@ def test_a_referral_card_through_a_one_time_link_is_filed_offline(demo_phone, em
     sign(page)
     page.get_by_role("button", name="Kaart versturen").click()
     page.wait_for_url(f"{base}/wachtrij")
-    assert page.get_by_text("Geen verbinding: bewaard op je toestel").is_visible()
-    assert page.get_by_text("Doorverwijskaart").first.is_visible()
+    expect(page.get_by_text("Geen verbinding: bewaard op je toestel")).to_be_visible()
+    expect(page.get_by_text("Doorverwijskaart").first).to_be_visible()  # drawn from the phone
     page.context.set_offline(False)
     wait_until(page, "() => document.querySelector('[data-outbox-badge]').hidden")
     with embedded_app.app_context():
@@ -309,6 +309,8 @@ def test_a_referral_card_through_a_one_time_link_is_filed_offline(demo_phone, em
         assert len(submissions) == 1
         assert submissions[0].signature_png.startswith(b"\x89PNG")
         assert submissions[0].via == "link"
+        # filled in offline, arrived later: both moments are kept
+        assert submissions[0].observed_at <= submissions[0].created_at
     assert queued(page) == []
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -178,20 +179,28 @@ def test_two_calls_recorded_offline_on_one_kept_call_sheet_are_both_kept(app, ha
     login(page, "maria@example.be")
     target = call_list(client, tokens["maria"])[0]["id"]
     keys = [str(uuid.uuid4()), str(uuid.uuid4())]
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
     for key in [*keys, keys[0]]:
-        data = {"csrf_token": fresh_token(page), "attempts": "0", "outcome": "no_answer"}
+        data = {
+            "csrf_token": fresh_token(page),
+            "attempts": "0",
+            "outcome": "no_answer",
+            "observed_at": two_hours_ago.isoformat() if key == keys[0] else "no moment",
+        }
         answer = page.post(f"/bellen/{target}", data=data, headers=from_queue(key))
         assert answer.get_json()["status"] == "received", answer.get_data(as_text=True)[:300]
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(CallAttempt)) == 2
+        attempts = db.session.scalars(select(CallAttempt).order_by(CallAttempt.id)).all()
+        assert len(attempts) == 2
+        # when it happened on the phone; a value that is no moment is not believed
+        assert attempts[0].observed_at == two_hours_ago
+        assert attempts[1].observed_at is None
 
 
 def test_a_sheet_from_the_queue_for_an_address_reassigned_meanwhile_is_kept_and_flagged(
     app,
     visit_round,  # noqa: F811
 ):
-    from datetime import UTC, datetime
-
     client = app.test_client()
     login(client, "maria@example.be")
     seen, never_opened = address_numbered(app, "3"), address_numbered(app, "7")

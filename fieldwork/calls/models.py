@@ -198,6 +198,8 @@ class CallAttempt(Base):
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("consents.id"))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
+    # when the call was made, as the phone saw it (a call recorded offline arrives later)
+    observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     target: Mapped[CallTarget | None] = relationship()

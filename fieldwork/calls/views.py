@@ -25,8 +25,10 @@ from fieldwork.calls.models import GOODMORNING_OUTCOMES
 from fieldwork.calls.rules import BRUSSELS
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import draft_saved
+from fieldwork.core.observed import clamp_observed_at
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.receipts import capture_key, claim_capture_key
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.forms import ANSWER_CHOICES
@@ -103,6 +105,7 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
             attempt, _signals = record_attempt(
                 target, current_user, conversation(form, answers, themes)
             )
+            attempt.observed_at = clamp_observed_at(request.form.get("observed_at"), utcnow())
             record_audit("call_recorded", "call_target", target.id, outcome=attempt.outcome)
             claim_capture_key(current_user.id)
             db.session.commit()

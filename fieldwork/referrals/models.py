@@ -128,6 +128,8 @@ class ReferralSubmission(Base):
     # or finds it undecodable ("failed", the photo dropped). None: no photo, or one cleaned
     # before this column existed.
     strip_photo_status: Mapped[str | None] = mapped_column(String(10))
+    # when the card was filled in, as the phone saw it (a card filed offline arrives later)
+    observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     card: Mapped[ReferralCard] = relationship(back_populates="submission")

@@ -15,9 +15,11 @@ from fieldwork.cases.models import Case
 from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import draft_saved
+from fieldwork.core.observed import clamp_observed_at
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.pictures import PictureError, check_photo_header, decode_signature
 from fieldwork.core.receipts import claim_capture_key
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.forms import CardForm, CodeForm
@@ -190,6 +192,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
     if form.validate_on_submit():
         try:
             submission = submit_card(card, payload_from(form), filer, *pictures_from(form))
+            submission.observed_at = clamp_observed_at(request.form.get("observed_at"), utcnow())
             record_audit(
                 "referral_card_filed",
                 "referral_card",
