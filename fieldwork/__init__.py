@@ -187,6 +187,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.volunteers.api import bp as volunteers_api
     from fieldwork.volunteers.matching_api import bp as buurtgezel_api
     from fieldwork.volunteers.matching_views import bp as buurtgezel_pages
+    from fieldwork.volunteers.queue_import import bp as queue_import_pages
     from fieldwork.volunteers.views import bp as volunteers_pages
 
     for blueprint in (
@@ -212,6 +213,7 @@ def register_blueprints(app: Flask) -> None:
         indicator_pages,
         analysis_pages,
         failures_pages,
+        queue_import_pages,
         health,
         appshell,
     ):

@@ -4,6 +4,8 @@ they are resent, never dropped as a double tap, and kept by the phone when the s
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -226,3 +228,70 @@ def test_a_sheet_from_the_queue_for_an_address_reassigned_meanwhile_is_kept_and_
     )
     assert probe.status_code == 404
     assert visits_at(app, never_opened) == []
+
+
+def queue_file(records: list[dict[str, object]]) -> tuple[io.BytesIO, str]:
+    body = json.dumps({"format": "fieldwork-outbox", "version": 1, "records": records})
+    return io.BytesIO(body.encode()), "fieldwork-wachtrij-2026-12-05.json"
+
+
+def test_the_coordinator_reads_in_a_phones_queue_file_once(app, visit_round):  # noqa: F811
+    """A phone that cannot send any more: its queue saved as a file, read in by the coordinator
+    as the volunteer who made it, with the same checks; what had arrived is not stored twice."""
+    address_id = address_numbered(app, "3")
+    with app.app_context():
+        maria = db.session.scalar(select(User.id).where(User.email == "maria@example.be"))
+    key = str(uuid.uuid4())
+    visit = {
+        "key": key,
+        "url": f"http://phone.example/bezoeken/{address_id}",
+        "user": str(maria),
+        "title": "Niet thuis: Dadizeleplaats 3",
+        "fields": [
+            ["csrf_token", "stale"],
+            ["attempt", "0"],
+            ["outcome", "not_home"],
+            ["card_left", "y"],
+            ["observed_at", datetime.now(UTC).isoformat()],
+        ],
+    }
+    elsewhere = {**visit, "key": str(uuid.uuid4()), "url": "/users/1/edit", "title": "x"}
+    refused = {
+        **visit,
+        "key": str(uuid.uuid4()),
+        "title": "Gesproken zonder toestemming",
+        "fields": [["attempt", "0"], ["outcome", "spoken"], ["wants_contact", "y"]],
+    }
+    volunteer = app.test_client()
+    login(volunteer, "maria@example.be")
+    assert volunteer.get("/wachtrij/inlezen").status_code == 403
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    page = coordinator.get("/wachtrij/inlezen").get_data(as_text=True)
+    answer = coordinator.post(
+        "/wachtrij/inlezen",
+        data={
+            "csrf_token": csrf_from(page),
+            "file": queue_file([visit, visit, elsewhere, refused]),
+        },
+        content_type="multipart/form-data",
+    )
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert html.count("Ontvangen") == 1
+    assert html.count("Was al aangekomen") == 1
+    assert html.count("Geweigerd") == 2
+    assert visits_at(app, address_id) == ["not_home"]
+    with app.app_context():
+        stored = db.session.scalars(select(Visit).where(Visit.address_id == address_id)).one()
+        assert stored.volunteer_id == maria  # filed as the volunteer who made it
+        assert db.session.scalars(select(CaptureReceipt)).one().key == key
+    # the coordinator is still the coordinator afterwards
+    assert coordinator.get("/wachtrij/inlezen").status_code == 200
+    nonsense = coordinator.post(
+        "/wachtrij/inlezen",
+        data={"csrf_token": csrf_from(page), "file": (io.BytesIO(b"{}"), "x.json")},
+        content_type="multipart/form-data",
+    )
+    assert nonsense.status_code == 400
+    assert "geen bestand van een fieldwork-wachtrij" in nonsense.get_data(as_text=True)
