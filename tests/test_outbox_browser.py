@@ -270,7 +270,9 @@ def test_logging_out_clears_the_phones_copy_of_the_round(demo_phone):
     assert page.get_by_role("heading", name="Dadizeleplaats 3").count() == 0
 
 
-def test_a_referral_card_through_a_one_time_link_is_filed_offline(demo_phone, embedded_app):
+@pytest.mark.parametrize("via", ["link", "gp"])
+def test_a_referral_card_filed_offline_arrives_once(demo_phone, embedded_app, via):
+    """By a baker through a one-time link, and by a GP logged in, in a cellar practice."""
     from fieldwork.extensions import db
     from fieldwork.referrals.models import ReferralCard, ReferralSubmission
     from fieldwork.referrals.services import create_link
@@ -285,9 +287,11 @@ def test_a_referral_card_through_a_one_time_link_is_filed_offline(demo_phone, em
         )
         db.session.commit()
     page, base = demo_phone
-    page.goto(f"{base}/r/{token}/k/{code}")
+    if via == "gp":
+        log_in(page, base, "huisarts@demo.fieldwork.be")
+    page.goto(f"{base}/r/{token}/k/{code}" if via == "link" else f"{base}/k/{code}")
     wait_until(page, "() => navigator.serviceWorker.controller !== null")
-    page.context.set_offline(True)  # the signal goes while the baker fills in the card
+    page.context.set_offline(True)  # the signal goes while the card is filled in
     page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
     page.get_by_label("Straat").fill("Klephoekstraat")
     page.get_by_label("Ik ken het exacte huisnummer niet").check()
@@ -308,7 +312,7 @@ def test_a_referral_card_through_a_one_time_link_is_filed_offline(demo_phone, em
         ).all()
         assert len(submissions) == 1
         assert submissions[0].signature_png.startswith(b"\x89PNG")
-        assert submissions[0].via == "link"
+        assert submissions[0].via == ("link" if via == "link" else "account")
         # filled in offline, arrived later: both moments are kept
         assert submissions[0].observed_at <= submissions[0].created_at
     assert queued(page) == []

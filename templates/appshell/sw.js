@@ -44,7 +44,7 @@ const GROUPS = "/sw-kept-groups";
 const readGroups = (pages) => pages.match(GROUPS)
   .then((r) => (r ? r.json() : {})).catch(() => ({}));
 
-const keepPages = (group, urls) => caches.open(PAGES).then((pages) =>
+const keepPages = (group, urls, refresh) => caches.open(PAGES).then((pages) =>
   Promise.all([pages.keys(), readGroups(pages)]).then(([requests, groups]) => {
     const before = groups[group] || [];
     groups[group] = urls;
@@ -58,7 +58,8 @@ const keepPages = (group, urls) => caches.open(PAGES).then((pages) =>
     return Promise.all(gone.map((r) => pages.delete(r)))
       .then(() => pages.put(GROUPS, new Response(JSON.stringify(groups), { headers: { "Content-Type": "application/json" } })))
       // only what is not kept yet: a kept page is refreshed whenever it is opened online
-      .then(() => Promise.all([...ALWAYS_KEPT, ...urls].filter((url) => !requests.some((r) => new URL(r.url).pathname === url))
+      .then(() => Promise.all([...ALWAYS_KEPT, ...urls].filter((url) => (refresh && ALWAYS_KEPT.includes(url))
+        || !requests.some((r) => new URL(r.url).pathname === url))
         .map((url) => fetch(url, { credentials: "same-origin" })
         .then((response) => (response.ok && !response.redirected ? pages.put(url, response) : pages.delete(url)))
         .catch(() => null))));
@@ -67,7 +68,7 @@ const keepPages = (group, urls) => caches.open(PAGES).then((pages) =>
 self.addEventListener("message", (event) => {
   const message = event.data || {};
   if (message.type === "keep-pages" && Array.isArray(message.urls)) {
-    event.waitUntil(keepPages(String(message.group), message.urls.map(String)));
+    event.waitUntil(keepPages(String(message.group), message.urls.map(String), Boolean(message.refresh)));
   } else if (message.type === "forget-pages") {  // logged out: nothing of theirs stays
     event.waitUntil(caches.delete(PAGES));
   }

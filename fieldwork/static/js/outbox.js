@@ -11,7 +11,17 @@
   if (!queue || !window.indexedDB) return;
   let text = {};
   const say = (name, n) => (text[name] || name).replace("%(n)d", String(n));
-  const user = () => document.body.dataset.draftsUser || "0";
+  // who is signed in: the page says so, unless it is a kept copy shown offline (the queue
+  // page may have been kept while someone else, or nobody, was signed in): then the last
+  // person a page from the network named
+  const LAST_USER = "fieldwork-last-user";
+  const user = () => {
+    const here = document.body.dataset.draftsUser || "0";
+    try {
+      if (navigator.onLine) return here;
+      return localStorage.getItem(LAST_USER) || here;
+    } catch (e) { return here; }
+  };
   const draftKey = (path) => `fieldwork-draft:${user()}:${path}`;
   const forget = (path) => { try { localStorage.removeItem(draftKey(path)); } catch (e) { /* none */ } };
   const newKey = () => (crypto.randomUUID ? crypto.randomUUID()
@@ -216,6 +226,12 @@
     const words = document.getElementById("outbox-text");
     if (words) text = JSON.parse(words.textContent);
     if ((document.body.dataset.draftsClear || "").split(" ").includes("*")) tellWorker({ type: "forget-pages" });
+    try {  // someone else signed in: the kept queue and offline pages are fetched again for them
+      if (navigator.onLine && localStorage.getItem(LAST_USER) !== user()) {
+        localStorage.setItem(LAST_USER, user());
+        tellWorker({ type: "keep-pages", group: "shell", urls: [], refresh: true });
+      }
+    } catch (e) { /* no storage: the kept pages stay as they were */ }
     try {
       const note = sessionStorage.getItem("fieldwork-outbox-note");
       if (note) { sessionStorage.removeItem("fieldwork-outbox-note"); showNote(note); }
