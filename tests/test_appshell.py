@@ -96,3 +96,13 @@ def test_every_script_and_stylesheet_of_the_site_is_in_the_shell():
         if path.suffix in (".js", ".css")
     }
     assert site_files <= set(SHELL_FILES), sorted(site_files - set(SHELL_FILES))
+
+
+def test_a_page_fetched_to_be_kept_never_sets_the_session_cookie(client: FlaskClient) -> None:
+    """The worker's fetch runs beside a login or logout; its answer must not put the session
+    of before back."""
+    kept = client.get("/wachtrij", headers={"X-Fieldwork-Keep": "1"})
+    assert kept.status_code == 200
+    assert "Set-Cookie" not in kept.headers
+    opened = client.get("/wachtrij")  # the same page opened by the person does
+    assert "Set-Cookie" in opened.headers

@@ -40,6 +40,49 @@ def log_in(page, base: str, email: str) -> None:
     page.wait_for_url(f"{base}/home")
 
 
+def card_and_link(app) -> tuple[str, str]:
+    """A handed-out card of the demo and a fresh one-time link for a baker."""
+    from fieldwork.extensions import db
+    from fieldwork.referrals.models import ReferralCard
+    from fieldwork.referrals.services import create_link
+
+    with app.app_context():
+        card = db.session.scalars(
+            select(ReferralCard).where(ReferralCard.state == "handed_out").order_by(ReferralCard.id)
+        ).first()
+        _, token = create_link(
+            card.series.municipality, "Bakkerij Vandamme", "bakker", None, 14, None
+        )
+        db.session.commit()
+        return card.code, token
+
+
+def only_submission(app, code: str) -> Any:
+    """The one filing of this card, signed on the screen (it arrived exactly once)."""
+    from fieldwork.extensions import db
+    from fieldwork.referrals.models import ReferralCard, ReferralSubmission
+
+    with app.app_context():
+        (submission,) = db.session.scalars(
+            select(ReferralSubmission).join(ReferralCard).where(ReferralCard.code == code)
+        ).all()
+        assert submission.signature_png.startswith(b"\x89PNG")
+        db.session.expunge(submission)
+        return submission
+
+
+def fill_card(page) -> None:
+    """The card for a lonely resident without a house number, signed on the screen."""
+    page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
+    page.get_by_label("Straat").fill("Klephoekstraat")
+    page.get_by_label("Ik ken het exacte huisnummer niet").check()
+    page.get_by_label("Deelgemeente (dorp)").select_option("36012B")
+    page.locator("label.tile", has_text="Eenzaamheid").click()
+    page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
+    page.get_by_label("De bewoner tekent hier op het scherm").check()
+    sign(page)
+
+
 def signature_value(page) -> str:
     return page.locator("[data-signature] input[type=hidden]").input_value()
 
@@ -100,29 +143,11 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
 
 
 def test_a_referral_card_through_a_one_time_link_survives_a_reload(demo_phone, embedded_app):
-    from fieldwork.extensions import db
-    from fieldwork.referrals.models import ReferralCard, ReferralSubmission
-    from fieldwork.referrals.services import create_link
 
-    with embedded_app.app_context():
-        card = db.session.scalars(
-            select(ReferralCard).where(ReferralCard.state == "handed_out").order_by(ReferralCard.id)
-        ).first()
-        code = card.code
-        _, token = create_link(
-            card.series.municipality, "Bakkerij Vandamme", "bakker", None, 14, None
-        )
-        db.session.commit()
+    code, token = card_and_link(embedded_app)
     page, base = demo_phone
     page.goto(f"{base}/r/{token}/k/{code}")
-    page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
-    page.get_by_label("Straat").fill("Klephoekstraat")
-    page.get_by_label("Ik ken het exacte huisnummer niet").check()
-    page.get_by_label("Deelgemeente (dorp)").select_option("36012B")
-    page.locator("label.tile", has_text="Eenzaamheid").click()
-    page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
-    page.get_by_label("De bewoner tekent hier op het scherm").check()
-    sign(page)
+    fill_card(page)
     signature = signature_value(page)
     assert signature.startswith("data:image/png;base64,")
 
@@ -141,13 +166,8 @@ def test_a_referral_card_through_a_one_time_link_survives_a_reload(demo_phone, e
     page.get_by_role("button", name="Kaart versturen").click()
     page.wait_for_url(f"{base}/r/{token}")
     assert drafts(page) == {}
-    with embedded_app.app_context():
-        submissions = db.session.scalars(
-            select(ReferralSubmission).join(ReferralCard).where(ReferralCard.code == code)
-        ).all()
-        assert len(submissions) == 1
-        assert submissions[0].signature_png.startswith(b"\x89PNG")
-        assert submissions[0].via == "link"
+    submission = only_submission(embedded_app, code)
+    assert submission.via == "link"
 
 
 def test_discarding_a_draft_empties_the_form_and_the_phone(demo_phone):

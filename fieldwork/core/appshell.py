@@ -14,13 +14,17 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Flask,
     Response,
     current_app,
+    has_request_context,
     jsonify,
     render_template,
+    request,
     send_from_directory,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -56,10 +60,25 @@ ICONS = (
 )
 
 
+KEEP_HEADER = "X-Fieldwork-Keep"
+
+
+class KeptPageSessions(SecureCookieSessionInterface):
+    """A page the service worker fetches to keep on the phone never sets the session cookie.
+    It runs beside what the person does: its answer, arriving after a login or a logout,
+    would otherwise put the session of before back (logged out again, or logged in again)."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if has_request_context() and request.headers.get(KEEP_HEADER) == "1":
+            return False
+        return super().should_set_cookie(app, session)
+
+
 def outbox_text() -> dict[str, str]:
     """The words outbox.js shows, in the page's language."""
     return {
         "waiting": _("%(n)d not sent yet"),
+        "received": _("%(n)d sent and received"),
         "state_queued": _("Waiting for a connection"),
         "state_sending": _("Sending…"),
         "state_login": _("Log in again to send this"),
@@ -141,6 +160,7 @@ def service_worker() -> Response:
         static_prefix=url_for("static", filename=""),
         store_script=url_for("static", filename="js/outbox_store.js"),
         always_kept=[url_for("appshell.queue"), url_for("appshell.offline")],
+        keep_header=KEEP_HEADER,
         offline_page=url_for("appshell.offline"),
     )
     response = Response(body, mimetype="text/javascript")

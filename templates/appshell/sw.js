@@ -15,12 +15,15 @@ const STATIC_PREFIX = {{ static_prefix | tojson }};
 const ALWAYS_KEPT = {{ always_kept | tojson }};
 const OFFLINE_PAGE = {{ offline_page | tojson }};
 const NETWORK_WAIT = 6000;  // one bar of signal: after this long, a kept page is shown instead
+// pages fetched to be kept never set the session cookie (see KeptPageSessions)
+const KEEP = { {{ keep_header | tojson }}: "1" };
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE).then((cache) => cache.addAll(SHELL))
       .then(() => caches.open(PAGES))
-      .then((pages) => pages.addAll(ALWAYS_KEPT).catch(() => null))
+      .then((pages) => Promise.all(ALWAYS_KEPT.map((url) => fetch(url, { credentials: "same-origin", headers: KEEP })
+        .then((response) => (response.ok ? pages.put(url, response) : null)).catch(() => null))))
       .then(() => self.skipWaiting())
   );
 });
@@ -57,20 +60,26 @@ const keepPages = (group, urls, refresh) => caches.open(PAGES).then((pages) =>
     });
     return Promise.all(gone.map((r) => pages.delete(r)))
       .then(() => pages.put(GROUPS, new Response(JSON.stringify(groups), { headers: { "Content-Type": "application/json" } })))
-      // only what is not kept yet: a kept page is refreshed whenever it is opened online
-      .then(() => Promise.all([...ALWAYS_KEPT, ...urls].filter((url) => (refresh && ALWAYS_KEPT.includes(url))
-        || !requests.some((r) => new URL(r.url).pathname === url))
-        .map((url) => fetch(url, { credentials: "same-origin" })
-        .then((response) => (response.ok && !response.redirected ? pages.put(url, response) : pages.delete(url)))
-        .catch(() => null))));
+      // only what is not kept yet (a kept page is refreshed whenever it is opened online), one
+      // after the other: gentle on one bar of signal and on the server
+      .then(() => [...ALWAYS_KEPT, ...urls]
+        .filter((url) => (refresh && ALWAYS_KEPT.includes(url))
+          || !requests.some((r) => new URL(r.url).pathname === url))
+        .reduce((chain, url) => chain.then(() => fetch(url, { credentials: "same-origin", headers: KEEP })
+          .then((response) => (response.ok && !response.redirected ? pages.put(url, response) : pages.delete(url)))
+          .catch(() => null)), Promise.resolve()));
   }));
+
+// one change of the kept pages at a time (two list pages, a logout in between)
+let changing = Promise.resolve();
+const inTurn = (work) => { changing = changing.then(work, work); return changing; };
 
 self.addEventListener("message", (event) => {
   const message = event.data || {};
   if (message.type === "keep-pages" && Array.isArray(message.urls)) {
-    event.waitUntil(keepPages(String(message.group), message.urls.map(String), Boolean(message.refresh)));
+    event.waitUntil(inTurn(() => keepPages(String(message.group), message.urls.map(String), Boolean(message.refresh))));
   } else if (message.type === "forget-pages") {  // logged out: nothing of theirs stays
-    event.waitUntil(caches.delete(PAGES));
+    event.waitUntil(inTurn(() => caches.delete(PAGES)));
   }
 });
 

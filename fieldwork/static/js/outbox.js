@@ -250,6 +250,15 @@
   window.addEventListener("focus", () => sendNow(false));
   document.addEventListener("visibilitychange", () => { if (!document.hidden) sendNow(false); });
   setInterval(() => sendNow(false), 15000);
-  if ("BroadcastChannel" in window) new BroadcastChannel("fieldwork-outbox").onmessage = () => refresh();
-  if ("serviceWorker" in navigator) navigator.serviceWorker.addEventListener("message", () => refresh());
+  // what the page itself or the service worker (Background Sync) sent: one message a record
+  let arrived = 0;
+  const heard = (message) => {
+    if (message && message.type === "outbox" && message.state === "received") {
+      arrived += 1;
+      showNote(say("received", arrived));
+    }
+    refresh();
+  };
+  if ("BroadcastChannel" in window) new BroadcastChannel("fieldwork-outbox").onmessage = (e) => heard(e.data);
+  if ("serviceWorker" in navigator) navigator.serviceWorker.addEventListener("message", (e) => heard(e.data));
 })();
