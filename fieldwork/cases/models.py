@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from fieldwork.auth.models import User
 from fieldwork.db import Base, UTCDateTime, utcnow
@@ -48,12 +48,17 @@ class Case(Base):
     resident: Mapped[Resident] = relationship()
     owner: Mapped[User | None] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    # Whether a contact attempt was logged, when a query computed it (the queue's pages do,
+    # in the page's own statement); None otherwise, and then the events are read.
+    contact_attempted: Mapped[bool | None] = query_expression()
 
     @property
     def is_overdue(self) -> bool:
         """No contact attempt yet and the first-contact deadline has passed."""
         if self.closed_at is not None or self.due_at is None or self.due_at > utcnow():
             return False
+        if self.contact_attempted is not None:
+            return not self.contact_attempted
         return not any(e.type == "contact_attempt" for e in self.events)
 
 
