@@ -48,8 +48,8 @@ class Case(Base):
     resident: Mapped[Resident] = relationship()
     owner: Mapped[User | None] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
-    # Whether a contact attempt was logged, when a query computed it (the queue's pages do,
-    # in the page's own statement); None otherwise, and then the events are read.
+    # Whether a contact attempt was logged, when the queue's page computed it for the whole
+    # page in one query (cases.services.queue_page); None otherwise: then the events are read.
     contact_attempted: Mapped[bool | None] = query_expression()
 
     @property

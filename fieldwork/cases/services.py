@@ -12,7 +12,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import selectinload, with_expression
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldwork.auth.models import User
 from fieldwork.cases.hooks import case_consent_withdrawn, in_team
@@ -203,13 +204,14 @@ def _queue_select(
     user: User, neighbourhood_id: int | None = None, theme: str | None = None
 ) -> Select[Case]:
     """The open cases this user's queue shows, filtered, not yet ordered."""
-    query = (
-        select(Case).join(Resident, Resident.id == Case.resident_id).where(Case.closed_at.is_(None))
-    )
+    query = select(Case).where(Case.closed_at.is_(None))
     if user.role != "coordinator":
         query = query.where(Case.owner_id == user.id)
     if neighbourhood_id:
-        query = query.where(Resident.neighbourhood_id == neighbourhood_id)
+        # every case has its resident (a required key): the join only filters by the buurt
+        query = query.join(Resident, Resident.id == Case.resident_id).where(
+            Resident.neighbourhood_id == neighbourhood_id
+        )
     if theme:
         query = query.where(Case.id.in_(select(Signal.case_id).where(Signal.theme == theme)))
     return query
@@ -263,27 +265,34 @@ def queue_page(
     per_page: int = QUEUE_PAGE_SIZE,
 ) -> QueuePage:
     """One page of ``queue_for``, in the same order, in a fixed number of statements
-    whatever the queue's size: the count, the page (with "has a contact attempt" computed
-    in it, for "overdue"), and one batched load each of residents and neighbourhoods."""
+    whatever the queue's size: the count, the page, one batched load each of residents
+    and neighbourhoods, and one of which cases on the page had a contact attempt (for
+    "overdue", instead of loading every case's events)."""
     page = max(1, page)
     per_page = min(max(1, per_page), QUEUE_MAX_PAGE_SIZE)
     base = _queue_select(user, neighbourhood_id, theme)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    attempted = (
-        select(CaseEvent.id)
-        .where(CaseEvent.case_id == Case.id, CaseEvent.type == "contact_attempt")
-        .exists()
-    )
     query = (
-        base.options(
-            with_expression(Case.contact_attempted, attempted),
-            selectinload(Case.resident).selectinload(Resident.neighbourhood),
-        )
+        base.options(selectinload(Case.resident).selectinload(Resident.neighbourhood))
         .order_by(*QUEUE_ORDER)
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return QueuePage(list(db.session.scalars(query)), total, page, per_page)
+    items = list(db.session.scalars(query))
+    if items:
+        attempted = set(
+            db.session.scalars(
+                select(CaseEvent.case_id)
+                .where(
+                    CaseEvent.case_id.in_([c.id for c in items]),
+                    CaseEvent.type == "contact_attempt",
+                )
+                .distinct()
+            )
+        )
+        for case in items:
+            set_committed_value(case, "contact_attempted", case.id in attempted)
+    return QueuePage(items, total, page, per_page)
 
 
 def signals_of(case: Case) -> list[Signal]:
