@@ -32,6 +32,13 @@ class Case(Base):
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # A contact person's queue: their open cases, without reading the closed ones.
+        Index(
+            "ix_cases_open_owner",
+            "owner_id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
