@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import Response, g, jsonify, url_for
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case
 from fieldwork.cases.schemas import CaseEventInSchema, CaseSchema, QueueQuerySchema, QueueSchema
-from fieldwork.cases.services import CaseError, apply_case_event, can_see_case, queue_for
+from fieldwork.cases.services import CaseError, apply_case_event, can_see_case, queue_page
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
@@ -27,12 +27,39 @@ STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
 @bp.arguments(QueueQuerySchema, location="query")
 @bp.response(200, QueueSchema)
 @bp.doc(security=BEARER)
-def get_queue(args: dict[str, Any]) -> dict[str, Any]:
-    """My open cases: urgent first, then by due date of first contact."""
-    items = queue_for(g.api_user, args.get("neighbourhood"), args.get("theme"))
-    record_audit("queue_viewed", "case", None, ids=[c.id for c in items])
+def get_queue(args: dict[str, Any]) -> Response:
+    """My open cases: urgent first, then by due date of first contact.
+
+    Paginated: ``page`` (from 1) and ``per_page`` (default 50, at most 100); the answer
+    gives ``total``, ``pages`` and the ``next``/``prev`` URLs, which keep the filters."""
+    neighbourhood, theme = args.get("neighbourhood"), args.get("theme")
+    result = queue_page(g.api_user, neighbourhood, theme, args["page"], args["per_page"])
+
+    def link(page: int) -> str:
+        return url_for(
+            "api_cases.get_queue",
+            neighbourhood=neighbourhood,
+            theme=theme,
+            page=page,
+            per_page=result.per_page,
+        )
+
+    body = QueueSchema().dump(
+        {
+            "items": result.items,
+            "total": result.total,
+            "page": result.page,
+            "per_page": result.per_page,
+            "pages": result.pages,
+            "next": link(result.page + 1) if result.has_next else None,
+            "prev": link(min(result.page - 1, result.pages)) if result.has_prev else None,
+        }
+    )
+    record_audit("queue_viewed", "case", None, ids=[c.id for c in result.items])
+    # Serialised before the commit: committing expires every loaded object, and reading
+    # them afterwards would load each case, resident and neighbourhood again, one by one.
     db.session.commit()
-    return {"items": items}
+    return jsonify(body)
 
 
 def load_case(case_id: int, user: User) -> Case:

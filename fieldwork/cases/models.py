@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from fieldwork.auth.models import User
 from fieldwork.db import Base, UTCDateTime, utcnow
@@ -32,6 +32,13 @@ class Case(Base):
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # A contact person's queue: their open cases, without reading the closed ones.
+        Index(
+            "ix_cases_open_owner",
+            "owner_id",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,12 +55,17 @@ class Case(Base):
     resident: Mapped[Resident] = relationship()
     owner: Mapped[User | None] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    # Whether a contact attempt was logged, when the queue's page computed it for the whole
+    # page in one query (cases.services.queue_page); None otherwise: then the events are read.
+    contact_attempted: Mapped[bool | None] = query_expression()
 
     @property
     def is_overdue(self) -> bool:
         """No contact attempt yet and the first-contact deadline has passed."""
         if self.closed_at is not None or self.due_at is None or self.due_at > utcnow():
             return False
+        if self.contact_attempted is not None:
+            return not self.contact_attempted
         return not any(e.type == "contact_attempt" for e in self.events)
 
 

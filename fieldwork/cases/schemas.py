@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from fieldwork.cases.models import OUTCOMES, Case
-from fieldwork.cases.services import ATTEMPT_RESULTS
+from fieldwork.cases.services import ATTEMPT_RESULTS, QUEUE_MAX_PAGE_SIZE, QUEUE_PAGE_SIZE
 
 EVENT_TYPES = (
     "contact_attempt",
@@ -18,6 +18,16 @@ EVENT_TYPES = (
 class QueueQuerySchema(ma.Schema):
     neighbourhood = ma.fields.Integer(load_default=None, validate=ma.validate.Range(1, 2**31 - 1))
     theme = ma.fields.String(load_default=None)
+    page = ma.fields.Integer(
+        load_default=1,
+        validate=ma.validate.Range(1, 2**31 - 1),
+        metadata={"description": "Page number, from 1."},
+    )
+    per_page = ma.fields.Integer(
+        load_default=QUEUE_PAGE_SIZE,
+        validate=ma.validate.Range(1, QUEUE_MAX_PAGE_SIZE),
+        metadata={"description": f"Cases per page (default {QUEUE_PAGE_SIZE})."},
+    )
 
 
 class ResidentOutSchema(ma.Schema):
@@ -42,7 +52,20 @@ class QueueItemSchema(ma.Schema):
 
 
 class QueueSchema(ma.Schema):
+    """One page of the queue; the order (urgent first, then due date, then id) runs on
+    across pages, and ``next``/``prev`` keep the filters."""
+
     items = ma.fields.List(ma.fields.Nested(QueueItemSchema))
+    total = ma.fields.Integer(metadata={"description": "Open cases matching the filters."})
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    pages = ma.fields.Integer()
+    next = ma.fields.String(
+        allow_none=True, metadata={"description": "URL of the next page; null on the last."}
+    )
+    prev = ma.fields.String(
+        allow_none=True, metadata={"description": "URL of the previous page; null on the first."}
+    )
 
 
 class OwnerSchema(ma.Schema):

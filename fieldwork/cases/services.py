@@ -5,13 +5,15 @@ and change nothing. Flush, never commit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldwork.auth.models import User
 from fieldwork.cases.hooks import case_consent_withdrawn, in_team
@@ -194,28 +196,103 @@ def can_see_case(user: User, case: Case) -> bool:
     return in_team(case.team_id, user.id)
 
 
+QUEUE_PAGE_SIZE = 50
+QUEUE_MAX_PAGE_SIZE = 100
+
+
+def _queue_select(
+    user: User, neighbourhood_id: int | None = None, theme: str | None = None
+) -> Select[Case]:
+    """The open cases this user's queue shows, filtered, not yet ordered."""
+    query = select(Case).where(Case.closed_at.is_(None))
+    if user.role != "coordinator":
+        query = query.where(Case.owner_id == user.id)
+    if neighbourhood_id:
+        # every case has its resident (a required key): the join only filters by the buurt
+        query = query.join(Resident, Resident.id == Case.resident_id).where(
+            Resident.neighbourhood_id == neighbourhood_id
+        )
+    if theme:
+        query = query.where(Case.id.in_(select(Signal.case_id).where(Signal.theme == theme)))
+    return query
+
+
+# Urgent first, then by due date of first contact, then by id (a stable order for pages).
+QUEUE_ORDER = (sql_case((Case.urgency == "urgent", 0), else_=1), Case.due_at, Case.id)
+
+
 def queue_for(
     user: User, neighbourhood_id: int | None = None, theme: str | None = None
 ) -> list[Case]:
     """Open cases for this user: urgent first, then by due date of first contact."""
     query = (
-        select(Case)
-        .join(Resident, Resident.id == Case.resident_id)
-        .where(Case.closed_at.is_(None))
+        _queue_select(user, neighbourhood_id, theme)
         # the queue shows resident, neighbourhood and "overdue" (events) for every row
         .options(
             selectinload(Case.events),
             selectinload(Case.resident).selectinload(Resident.neighbourhood),
         )
+        .order_by(*QUEUE_ORDER)
     )
-    if user.role != "coordinator":
-        query = query.where(Case.owner_id == user.id)
-    if neighbourhood_id:
-        query = query.where(Resident.neighbourhood_id == neighbourhood_id)
-    if theme:
-        query = query.where(Case.id.in_(select(Signal.case_id).where(Signal.theme == theme)))
-    query = query.order_by(sql_case((Case.urgency == "urgent", 0), else_=1), Case.due_at, Case.id)
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[Case]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * self.per_page < self.total
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+def queue_page(
+    user: User,
+    neighbourhood_id: int | None = None,
+    theme: str | None = None,
+    page: int = 1,
+    per_page: int = QUEUE_PAGE_SIZE,
+) -> QueuePage:
+    """One page of ``queue_for``, in the same order, in a fixed number of statements
+    whatever the queue's size: the count, the page, one batched load each of residents
+    and neighbourhoods, and one of which cases on the page had a contact attempt (for
+    "overdue", instead of loading every case's events)."""
+    page = max(1, page)
+    per_page = min(max(1, per_page), QUEUE_MAX_PAGE_SIZE)
+    base = _queue_select(user, neighbourhood_id, theme)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    query = (
+        base.options(selectinload(Case.resident).selectinload(Resident.neighbourhood))
+        .order_by(*QUEUE_ORDER)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    items = list(db.session.scalars(query))
+    if items:
+        attempted = set(
+            db.session.scalars(
+                select(CaseEvent.case_id)
+                .where(
+                    CaseEvent.case_id.in_([c.id for c in items]),
+                    CaseEvent.type == "contact_attempt",
+                )
+                .distinct()
+            )
+        )
+        for case in items:
+            set_committed_value(case, "contact_attempted", case.id in attempted)
+    return QueuePage(items, total, page, per_page)
 
 
 def signals_of(case: Case) -> list[Signal]:

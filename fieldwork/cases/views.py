@@ -21,7 +21,7 @@ from fieldwork.cases.services import (
     apply_case_event,
     can_see_case,
     merge_residents,
-    queue_for,
+    queue_page,
     signals_of,
     withdraw_consent,
 )
@@ -44,22 +44,29 @@ def queue() -> str:
     if neighbourhood_id is not None and not 0 < neighbourhood_id < 2**31:
         neighbourhood_id = None
     theme = request.args.get("thema") or None
-    cases = queue_for(current_user, neighbourhood_id, theme if theme in THEMES else None)
-    record_audit("queue_viewed", "case", None, ids=[c.id for c in cases])
-    db.session.commit()
+    page = request.args.get("page", 1, type=int)
+    if not 0 < page < 2**31:
+        page = 1
+    result = queue_page(current_user, neighbourhood_id, theme if theme in THEMES else None, page)
+    record_audit("queue_viewed", "case", None, ids=[c.id for c in result.items])
     neighbourhoods = db.session.scalars(
         select(Neighbourhood)
         .where(Neighbourhood.is_unlocatable.is_(False))
         .order_by(Neighbourhood.name)
     )
-    return render_template(
+    html = render_template(
         "cases/queue.html",
-        cases=cases,
+        cases=result.items,
+        queue=result,
         neighbourhoods=neighbourhoods,
         themes=THEMES,
         chosen_neighbourhood=neighbourhood_id,
         chosen_theme=theme,
     )
+    # Rendered before the commit: committing expires every loaded object, and the page
+    # would then load each case, resident and neighbourhood again, one by one.
+    db.session.commit()
+    return html
 
 
 def _forms(case: Case) -> dict[str, object]:

@@ -68,6 +68,8 @@ class ConsentText(Base):
 
 class Signal(Base):
     __tablename__ = "signals"
+    # By case, and by case and theme: the queue's theme filter probes it without the table.
+    __table_args__ = (Index("ix_signals_case_id_theme", "case_id", "theme"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
@@ -82,7 +84,7 @@ class Signal(Base):
     filed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set once by the routing task; the unique "routed" case event makes a second run a no-op.
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     routing_reason: Mapped[str | None] = mapped_column(Text)
 
