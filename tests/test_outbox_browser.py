@@ -44,7 +44,7 @@ def kept_pages(page) -> list[str]:
     )
 
 
-def wait_until(page, script: str, arg: Any = None, timeout: float = 20.0) -> None:
+def wait_until(page, script: str, arg: Any = None, timeout: float = 60.0) -> None:
     """Poll ``script`` (a function, maybe async) until it is true; the page's CSP forbids
     eval, which Playwright's wait_for_function uses."""
     deadline = time.monotonic() + timeout
@@ -59,9 +59,20 @@ def queue_empties(page) -> None:
     expect(page.locator("[data-outbox-badge]")).to_be_hidden()
 
 
+def controlled(page) -> None:
+    """Wait until the service worker controls the page. A page loaded while the worker was
+    still starting (a busy machine) is left to the network for good: load it again."""
+    deadline = time.monotonic() + 60
+    while not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        assert time.monotonic() < deadline, "the service worker never took the page"
+        page.wait_for_timeout(1000)
+        if not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+            page.reload()
+
+
 def worker_keeps(page, paths: list[str]) -> None:
     """Wait until the service worker controls the page and keeps these pages."""
-    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    controlled(page)
     wait_until(
         page,
         """async (paths) => {
@@ -78,7 +89,7 @@ def round_ready_offline(page, base: str) -> list[str]:
     """Log in, open today's list online (the worker keeps its sheets), return the sheets."""
     log_in(page, base, VOLUNTEER)
     page.goto(f"{base}/bezoeken")
-    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    controlled(page)
     page.reload()  # now through the worker, which is asked to keep the sheets
     sheets = [
         f"/bezoeken/{href.rsplit('/', 1)[1]}"
@@ -293,7 +304,7 @@ def test_a_referral_card_filed_offline_arrives_once(demo_phone, embedded_app, vi
     if via == "gp":
         log_in(page, base, "huisarts@demo.fieldwork.be")
     page.goto(f"{base}/r/{token}/k/{code}" if via == "link" else f"{base}/k/{code}")
-    wait_until(page, "() => navigator.serviceWorker.controller !== null")
+    controlled(page)
     page.context.set_offline(True)  # the signal goes while the card is filled in
     fill_card(page)
     page.get_by_role("button", name="Kaart versturen").click()
@@ -333,7 +344,7 @@ def test_two_phones_that_visited_one_address_offline_both_keep_their_record(
     other.set_default_timeout(10_000)
     log_in(other, base, "jef@demo.fieldwork.be")
     other.goto(f"{base}/bezoeken")
-    wait_until(other, "() => navigator.serviceWorker.controller !== null")
+    controlled(other)
     other.reload()
     worker_keeps(other, [sheets[0]])
 
