@@ -86,11 +86,15 @@ def database_url(name: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
+CREATED: list[str] = []  # the databases this process made (and dropped)
+
+
 @contextmanager
 def fresh_database() -> Iterator[str]:
     name = f"fieldwork_bench_{uuid.uuid4().hex[:10]}"
     with admin_connect() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+    CREATED.append(name)
     try:
         yield database_url(name)
     finally:
@@ -130,6 +134,29 @@ class World:
     big_code: str = ""
     hood: int = 0  # the summary's
     hoods_big: list[int] = field(default_factory=list)
+    made: str = ""  # what the data set holds, counted
+
+
+def count_world(world: World) -> None:
+    with psycopg.connect(world.url) as conn:
+        counts = conn.execute(
+            """SELECT (SELECT count(*) FROM municipalities), (SELECT count(*) FROM neighbourhoods),
+                (SELECT count(*) FROM residents), (SELECT count(*) FROM signals),
+                (SELECT count(*) FROM cases), (SELECT count(*) FROM cases WHERE closed_at IS NULL),
+                (SELECT count(*) FROM case_events), (SELECT count(*) FROM rollups)"""
+        ).fetchone()
+    assert counts
+    names = (
+        "municipalities",
+        "neighbourhoods",
+        "residents",
+        "signals",
+        "cases",
+        "open cases",
+        "case events",
+        "rollup rows",
+    )
+    world.made = ", ".join(f"{count:,} {name}" for count, name in zip(counts, names, strict=True))
 
 
 def make_areas_and_users(app: Any, scale: Scale, world: World) -> None:
@@ -807,12 +834,11 @@ def conn_rows(url: str) -> int:
 # --- the run ------------------------------------------------------------------------------
 
 
-def print_table(rows: list[Row], scale_name: str, scale: Scale, out: Any = None) -> None:
+def print_table(rows: list[Row], scale_name: str, made: str, out: Any = None) -> None:
     out = out or sys.stdout
     print(
-        f"\nfieldwork bench, scale {scale_name}: {scale.municipalities} municipalities, "
-        f"{scale.neighbourhoods} neighbourhoods (about), {scale.signals:,} signals, "
-        f"{scale.cases:,} cases; {os.cpu_count()} cores\n",
+        f"\nfieldwork bench, scale {scale_name}, {time.strftime('%Y-%m-%d')}, "
+        f"{os.cpu_count()} cores. Before the measures: {made}.\n",
         file=out,
     )
     print("| what | app | raw reference, same run | ratio |", file=out)
@@ -843,6 +869,7 @@ def run(scale_name: str, only: list[str] | None = None) -> list[Row]:
                 upgrade()
             make_areas_and_users(app, scale, world)
             generate(scale, world)
+            count_world(world)
             print(f"data set generated in {time.perf_counter() - started:,.1f} s", flush=True)
             counter = StatementCounter(app)
             measures: list[tuple[str, Callable[[], list[Row]]]] = [
@@ -868,7 +895,7 @@ def run(scale_name: str, only: list[str] | None = None) -> list[Row]:
                 db.session.remove()
                 db.engine.dispose()
             _drop_queue(queue)
-    print_table(rows, scale_name, scale)
+    print_table(rows, scale_name, world.made)
     if crashed:
         raise RuntimeError(f"measures crashed: {', '.join(crashed)}")
     return rows
