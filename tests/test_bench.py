@@ -56,7 +56,7 @@ def test_the_bench_runs_every_measure_at_tiny_size(
         assert row.ratio is not None, row
         assert row.ratio > 0, row
     rebuild = rows[-1]
-    assert rebuild.notes == ["rollup rows differing from the raw GROUP BY after the rebuild: 0"]
+    assert rebuild.notes[0] == "rollup rows differing from the raw GROUP BY after the rebuild: 0"
     table = capsys.readouterr().out
     assert "| what | app | raw reference, same run | ratio |" in table
     assert elapsed < 60, f"the tiny bench took {elapsed:.0f} s"
