@@ -480,14 +480,14 @@ def read_row(what: str, app_samples: list[float], statements: int, ref_samples: 
 QUEUE_SQL = """
 SELECT c.id, c.status, c.urgency, c.due_at, r.name, r.street, r.house_number, r.postcode,
     r.birth_year, r.phone, n.name,
-    EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'contact_attempt'),
-    count(*) OVER ()
+    EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'contact_attempt')
 FROM cases c JOIN residents r ON r.id = c.resident_id
     JOIN neighbourhoods n ON n.id = r.neighbourhood_id
 WHERE c.closed_at IS NULL {owner}
 ORDER BY c.urgency <> 'urgent', c.due_at, c.id
 LIMIT 50
 """
+QUEUE_TOTAL_SQL = "SELECT count(*) FROM cases c WHERE c.closed_at IS NULL {owner}"
 
 
 def measure_queue(app: Any, world: World, scale: Scale, counter: StatementCounter) -> list[Row]:
@@ -506,8 +506,11 @@ def measure_queue(app: Any, world: World, scale: Scale, counter: StatementCounte
             lambda client=client, headers=headers: client.get("/api/v1/queue", headers=headers),
         )
         total = client.get("/api/v1/queue", headers=headers).get_json()["total"]
-        sql = QUEUE_SQL.format(owner="AND c.owner_id = %s" if owner else "")
-        reference = timed(scale.repeats, raw_query(world.url, sql, [owner] if owner else None))
+        where = "AND c.owner_id = %s" if owner else ""
+        params = [owner] if owner else None
+        page = raw_query(world.url, QUEUE_SQL.format(owner=where), params)
+        count = raw_query(world.url, QUEUE_TOTAL_SQL.format(owner=where), params)
+        reference = timed(scale.repeats, lambda page=page, count=count: (count(), page()))
         rows.append(
             read_row(
                 f"GET /api/v1/queue, first page, {who} ({total:,} open)",

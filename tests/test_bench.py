@@ -34,7 +34,12 @@ def test_the_bench_runs_every_measure_at_tiny_size(
         psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
     except psycopg.Error as exc:
         service_unavailable(f"PostgreSQL at {PG_ADMIN_URL}", str(exc).strip())
+    from fieldwork.extensions import limiter
+
     region = _harness()
+    # The bench's app turns rate limits off, and Flask-Limiter keeps that on its one global
+    # object for every later app in this process: give the next tests theirs back.
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
     monkeypatch.setattr(region, "PG_ADMIN_URL", PG_ADMIN_URL)
     monkeypatch.setattr(region, "REDIS_URL", redis_url)
 
