@@ -481,11 +481,11 @@ QUEUE_SQL = """
 SELECT c.id, c.status, c.urgency, c.due_at, r.name, r.street, r.house_number, r.postcode,
     r.birth_year, r.phone, n.name,
     EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'contact_attempt')
-FROM cases c JOIN residents r ON r.id = c.resident_id
-    JOIN neighbourhoods n ON n.id = r.neighbourhood_id
-WHERE c.closed_at IS NULL {owner}
+FROM (
+    SELECT * FROM cases c WHERE c.closed_at IS NULL {owner}
+    ORDER BY c.urgency <> 'urgent', c.due_at, c.id LIMIT 50
+) c JOIN residents r ON r.id = c.resident_id JOIN neighbourhoods n ON n.id = r.neighbourhood_id
 ORDER BY c.urgency <> 'urgent', c.due_at, c.id
-LIMIT 50
 """
 QUEUE_TOTAL_SQL = "SELECT count(*) FROM cases c WHERE c.closed_at IS NULL {owner}"
 
