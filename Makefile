@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app fieldwork
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install translations translations-update lint worker clean
+.PHONY: run test bench install translations translations-update lint worker clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS)
+
+# Region-scale figures beside raw SQL (issue 18): a fresh PostgreSQL database, dropped after.
+# BENCH_SCALE=tiny|medium|full (default full: 1M signals); see bench/README.md.
+bench: install
+	$(BIN)/python bench/region.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,951 @@
+"""The region-scale bench (issue 18): `make bench`, or `.venv/bin/python bench/region.py
+[--scale tiny|medium|full]` (default: ``BENCH_SCALE``, else ``full``).
+
+Creates a fresh PostgreSQL database next to the admin one (``BENCH_PG_URL``, else
+``TEST_PG_URL``, else postgres@127.0.0.1/test), migrates it (``flask db upgrade``), generates
+a region's data set in bulk SQL (municipalities, neighbourhoods, residents, signals, cases,
+case events, rollups), then runs each measure of the app beside a raw reference doing the
+same work in the same run, and prints a table: what | app | raw reference | ratio
+(ratio = app time / reference time; for rates, reference rate / app rate).
+
+Figures only, no targets asserted: it exits non-zero only when a measure crashes. The
+database (and the Redis queue the captures' routing tasks land in, never consumed) is
+dropped at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get(
+    "BENCH_PG_URL", os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+)
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+PASSWORD = "bench-password-horse"  # noqa: S105 - a throw-away account in a throw-away database
+REAL_MUNICIPALITY = "36012"  # Moorslede: real sectors, so a capture's address resolves
+
+
+@dataclass(frozen=True)
+class Scale:
+    municipalities: int
+    neighbourhoods: int
+    signals: int
+    cases: int
+    my_open_cases: int  # the contact person whose queue is read
+    open_share: float  # of the other cases, open (the coordinator's queue)
+    big_share: float  # of the residents, in the dashboard's municipality
+    repeats: int  # requests per read measure (p50 over these)
+    captures: int  # per thread, 8 threads
+
+
+SCALES = {
+    "tiny": Scale(2, 6, 400, 100, 40, 0.2, 0.3, 3, 3),
+    "medium": Scale(20, 88, 50_000, 10_000, 500, 0.1, 0.17, 10, 20),
+    "full": Scale(20, 88, 1_000_000, 200_000, 2_000, 0.1, 0.17, 10, 40),
+}
+CONCURRENCY = 8
+
+
+@dataclass
+class Row:
+    what: str
+    app: str
+    reference: str
+    ratio: float | None
+    notes: list[str] = field(default_factory=list)
+
+
+# --- the database -------------------------------------------------------------------------
+
+
+def admin_connect() -> psycopg.Connection[Any]:
+    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+
+
+def database_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+CREATED: list[str] = []  # the databases this process made (and dropped)
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    name = f"fieldwork_bench_{uuid.uuid4().hex[:10]}"
+    with admin_connect() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    CREATED.append(name)
+    try:
+        yield database_url(name)
+    finally:
+        with admin_connect() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sa_url(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def make_app(url: str, queue: str) -> Any:
+    from fieldwork import create_app
+
+    return create_app(
+        {
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": sa_url(url),
+            "REDIS_URL": REDIS_URL,
+            "TASK_QUEUE": queue,
+            "RATELIMIT_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+            "REMEMBER_COOKIE_SECURE": False,
+        }
+    )
+
+
+# --- the data set -------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    url: str
+    contact_person: int = 0
+    coordinator: int = 0
+    big_municipality: int = 0  # the dashboard's
+    big_code: str = ""
+    hood: int = 0  # the summary's
+    hoods_big: list[int] = field(default_factory=list)
+    made: str = ""  # what the data set holds, counted
+
+
+def count_world(world: World) -> None:
+    with psycopg.connect(world.url) as conn:
+        counts = conn.execute(
+            """SELECT (SELECT count(*) FROM municipalities), (SELECT count(*) FROM neighbourhoods),
+                (SELECT count(*) FROM residents), (SELECT count(*) FROM signals),
+                (SELECT count(*) FROM cases), (SELECT count(*) FROM cases WHERE closed_at IS NULL),
+                (SELECT count(*) FROM case_events), (SELECT count(*) FROM rollups)"""
+        ).fetchone()
+    assert counts
+    names = (
+        "municipalities",
+        "neighbourhoods",
+        "residents",
+        "signals",
+        "cases",
+        "open cases",
+        "case events",
+        "rollup rows",
+    )
+    world.made = ", ".join(f"{count:,} {name}" for count, name in zip(counts, names, strict=True))
+
+
+def make_areas_and_users(app: Any, scale: Scale, world: World) -> None:
+    from sqlalchemy import select
+
+    from fieldwork.areas.importer import import_municipalities
+    from fieldwork.areas.models import Municipality, Neighbourhood
+    from fieldwork.auth.services import create_user
+    from fieldwork.extensions import db
+
+    with app.app_context():
+        import_municipalities([REAL_MUNICIPALITY], app.config["STATBEL_DIR"])
+        db.session.commit()
+        real = db.session.scalars(select(Municipality)).one()
+        world.big_municipality, world.big_code = real.id, real.code
+        existing = len(real.neighbourhoods)
+        synthetic = scale.municipalities - 1
+        remaining = scale.neighbourhoods - existing
+        for number in range(synthetic):
+            per = max(2, remaining // synthetic + (number < remaining % synthetic))
+            municipality = Municipality(code=f"9{number:04d}", name=f"Benchgemeente {number}")
+            db.session.add(municipality)
+            db.session.flush()
+            for index in range(per):
+                db.session.add(
+                    Neighbourhood(
+                        municipality_id=municipality.id,
+                        name="Niet te lokaliseren" if index == 0 else f"Buurt {number}-{index}",
+                        is_unlocatable=index == 0,
+                    )
+                )
+        users = {}
+        for role, email in (
+            ("contact_person", "bench-cp@example.be"),
+            ("coordinator", "bench-coordinator@example.be"),
+            *(("contact_person", f"bench-cp{n}@example.be") for n in range(4)),
+        ):
+            users[email] = create_user(email=email, role=role, password=PASSWORD, name=email)
+        db.session.commit()
+        world.contact_person = users["bench-cp@example.be"].id
+        world.coordinator = users["bench-coordinator@example.be"].id
+        world.hoods_big = list(
+            db.session.scalars(
+                select(Neighbourhood.id).where(Neighbourhood.municipality_id == real.id)
+            )
+        )
+        world.hood = (
+            db.session.scalars(
+                select(Neighbourhood.id)
+                .where(
+                    Neighbourhood.municipality_id == real.id,
+                    Neighbourhood.is_unlocatable.is_(False),
+                )
+                .order_by(Neighbourhood.id)
+            ).first()
+            or world.hoods_big[0]
+        )
+
+
+def generate(scale: Scale, world: World) -> None:
+    """Residents, cases, case events, signals and rollups, in bulk (INSERT … SELECT over
+    generate_series: no ORM, no row-by-row round trips)."""
+    from fieldwork.signals.vocabulary import DOMAINS, POLARITIES, SOURCES, THEMES
+
+    residents = int(scale.cases * 1.25)
+    with psycopg.connect(world.url) as conn:
+        conn.execute("SELECT setseed(0.18)")
+        hoods_big = world.hoods_big
+        hoods_other = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM neighbourhoods WHERE municipality_id <> %s ORDER BY id",
+                [world.big_municipality],
+            )
+        ] or hoods_big
+        others = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM users WHERE role = 'contact_person' AND id <> %s ORDER BY id",
+                [world.contact_person],
+            )
+        ]
+        conn.execute(
+            """
+            INSERT INTO residents (id, municipality_id, name, name_key, street, house_number,
+                postcode, address_key, birth_year, phone, neighbourhood_id, created_at)
+            SELECT g, n.municipality_id, 'Bewoner ' || g, 'bewoner ' || g, 'Kerkstraat',
+                mod(g, 300)::text, '8890', 'kerkstraat ' || g, 1930 + mod(g, 50), '051000000',
+                n.id, now() - interval '800 days'
+            FROM (
+                SELECT g, CASE WHEN random() < %(share)s
+                    THEN (%(big)s::int[])[1 + floor(random() * %(nbig)s)::int]
+                    ELSE (%(other)s::int[])[1 + floor(random() * %(nother)s)::int] END AS hood
+                FROM generate_series(1, %(residents)s) g
+            ) s JOIN neighbourhoods n ON n.id = s.hood
+            """,
+            {
+                "share": scale.big_share,
+                "big": hoods_big,
+                "nbig": len(hoods_big),
+                "other": hoods_other,
+                "nother": len(hoods_other),
+                "residents": residents,
+            },
+        )
+        # Case c belongs to resident c. The first my_open_cases are the contact person's
+        # open queue; of the rest, open_share is open (other owners), the others closed.
+        conn.execute(
+            """
+            INSERT INTO cases (id, resident_id, status, outcome, urgency, owner_id, due_at,
+                opened_at, closed_at)
+            SELECT g, g,
+                CASE WHEN open THEN 'assigned' ELSE 'closed' END,
+                CASE WHEN open THEN NULL
+                    ELSE (%(outcomes)s::text[])[1 + floor(random() * 6)::int] END,
+                CASE WHEN random() < 0.05 THEN 'urgent' ELSE 'normal' END,
+                CASE WHEN g <= %(mine)s THEN %(me)s
+                    ELSE (%(others)s::int[])[1 + mod(g, %(nothers)s)] END,
+                opened + interval '3 days', opened,
+                CASE WHEN open THEN NULL
+                    ELSE least(now(), opened + random() * interval '40 days') END
+            FROM (
+                SELECT g, g <= %(mine)s OR random() < %(open)s AS open,
+                    now() - interval '1 day' - random() * interval '730 days' AS opened
+                FROM generate_series(1, %(cases)s) g
+            ) s
+            """,
+            {
+                "outcomes": [
+                    "helped",
+                    "referred_onward",
+                    "info_only",
+                    "declined",
+                    "unreachable",
+                    "moved_or_deceased",
+                ],
+                "mine": scale.my_open_cases,
+                "me": world.contact_person,
+                "others": others,
+                "nothers": len(others),
+                "open": scale.open_share,
+                "cases": scale.cases,
+            },
+        )
+        conn.execute(
+            """
+            INSERT INTO case_events (case_id, type, at, by_id, detail)
+            SELECT id, 'routed', opened_at, NULL, '{}'::json FROM cases
+            UNION ALL
+            SELECT id, 'contact_attempt', opened_at + random() * interval '5 days', owner_id,
+                '{"result": "reached"}'::json
+            FROM cases WHERE random() < 0.7
+            """
+        )
+        conn.execute(
+            """
+            INSERT INTO signals (id, resident_id, neighbourhood_id, theme, domain, urgency,
+                polarity, source, note, created_at, case_id, routed_at, routing_reason)
+            SELECT s.g, r.id, r.neighbourhood_id,
+                (%(themes)s::text[])[1 + floor(random() * %(nthemes)s)::int],
+                (%(domains)s::text[])[1 + floor(random() * %(ndomains)s)::int],
+                'normal',
+                (%(polarities)s::text[])[1 + floor(random() * %(npolarities)s)::int],
+                (%(sources)s::text[])[1 + floor(random() * %(nsources)s)::int],
+                '', s.created, CASE WHEN r.id <= %(cases)s THEN r.id END,
+                s.created + interval '1 minute', 'bench'
+            FROM (
+                SELECT g, 1 + floor(random() * %(residents)s)::int AS resident,
+                    now() - interval '1 hour' - random() * interval '730 days' AS created
+                FROM generate_series(1, %(signals)s) g
+            ) s JOIN residents r ON r.id = s.resident
+            """,
+            {
+                "themes": list(THEMES),
+                "nthemes": len(THEMES),
+                "domains": list(DOMAINS),
+                "ndomains": len(DOMAINS),
+                "polarities": list(POLARITIES),
+                "npolarities": len(POLARITIES),
+                "sources": list(SOURCES),
+                "nsources": len(SOURCES),
+                "cases": scale.cases,
+                "residents": residents,
+                "signals": scale.signals,
+            },
+        )
+        conn.execute(
+            "INSERT INTO rollups (neighbourhood_id, month, measure, key, value) " + ROLLUPS_SQL
+        )
+        for table in ("residents", "cases", "signals"):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT max(id) FROM {table}))"
+            )
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+
+
+# The rollups as the nightly rebuild counts them (fieldwork.reports.rollups: routed signals
+# per theme and per polarity, cases opened, per neighbourhood and Brussels month), in one
+# statement: the raw reference of the rebuild, and how the data set gets its rollups.
+ROLLUPS_SQL = """
+SELECT neighbourhood_id,
+    date_trunc('month', created_at AT TIME ZONE 'Europe/Brussels')::date AS month,
+    'signals_theme', theme, count(*)
+FROM signals WHERE routed_at IS NOT NULL GROUP BY 1, 2, 4
+UNION ALL
+SELECT neighbourhood_id, date_trunc('month', created_at AT TIME ZONE 'Europe/Brussels')::date,
+    'signals_polarity', polarity, count(*)
+FROM signals WHERE routed_at IS NOT NULL GROUP BY 1, 2, 4
+UNION ALL
+SELECT r.neighbourhood_id, date_trunc('month', c.opened_at AT TIME ZONE 'Europe/Brussels')::date,
+    'cases_opened', '', count(*)
+FROM cases c JOIN residents r ON r.id = c.resident_id GROUP BY 1, 2
+"""
+
+# --- timing -------------------------------------------------------------------------------
+
+
+def p50(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
+def timed(repeats: int, work: Callable[[], Any]) -> list[float]:
+    work()  # warm-up: caches, the first connection, compiled statements
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds:,.2f} s" if seconds >= 1 else ms(seconds)
+
+
+class StatementCounter:
+    """How many SQL statements the app's engine ran during a request."""
+
+    def __init__(self, app: Any) -> None:
+        from sqlalchemy import event
+
+        from fieldwork.extensions import db
+
+        self.count = 0
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *args: Any) -> None:
+        self.count += 1
+
+
+def raw_query(url: str, sql: str, params: Any = None) -> Callable[[], Any]:
+    conn = psycopg.connect(url, autocommit=True)
+
+    def run() -> Any:
+        return conn.execute(sql, params).fetchall()
+
+    return run
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def logged_in(app: Any, email: str) -> Any:
+    client = app.test_client()
+    match = CSRF_RE.search(client.get("/login").get_data(as_text=True))
+    assert match, "the login page has no CSRF token"
+    response = client.post(
+        "/login",
+        data={"csrf_token": match.group(1) or match.group(2), "email": email, "password": PASSWORD},
+    )
+    assert response.status_code in (302, 303), f"login failed: {response.status_code}"
+    return client
+
+
+def api_token(app: Any, email: str) -> str:
+    response = app.test_client().post(
+        "/api/v1/auth/token", json={"email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return str(response.get_json()["token"])
+
+
+def app_reads(
+    app: Any, counter: StatementCounter, repeats: int, get: Callable[[], Any]
+) -> tuple[list[float], int]:
+    def work() -> None:
+        response = get()
+        assert response.status_code == 200, f"{response.status_code}: {response.data[:300]!r}"
+
+    counter.count = 0
+    get()
+    statements = counter.count
+    return timed(repeats, work), statements
+
+
+def read_row(what: str, app_samples: list[float], statements: int, ref_samples: list[float]) -> Row:
+    app_p50, ref_p50 = p50(app_samples), p50(ref_samples)
+    return Row(
+        what,
+        f"p50 {ms(app_p50)}, {statements} SQL",
+        f"p50 {ms(ref_p50)}",
+        app_p50 / ref_p50 if ref_p50 else None,
+    )
+
+
+# --- the measures -------------------------------------------------------------------------
+
+QUEUE_SQL = """
+SELECT c.id, c.status, c.urgency, c.due_at, r.name, r.street, r.house_number, r.postcode,
+    r.birth_year, r.phone, n.name,
+    EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.type = 'contact_attempt')
+FROM (
+    SELECT * FROM cases c WHERE c.closed_at IS NULL {owner}
+    ORDER BY c.urgency <> 'urgent', c.due_at, c.id LIMIT 50
+) c JOIN residents r ON r.id = c.resident_id JOIN neighbourhoods n ON n.id = r.neighbourhood_id
+ORDER BY c.urgency <> 'urgent', c.due_at, c.id
+"""
+QUEUE_TOTAL_SQL = "SELECT count(*) FROM cases c WHERE c.closed_at IS NULL {owner}"
+
+
+def measure_queue(app: Any, world: World, scale: Scale, counter: StatementCounter) -> list[Row]:
+    rows = []
+    for who, email, owner in (
+        ("contact person", "bench-cp@example.be", world.contact_person),
+        ("coordinator", "bench-coordinator@example.be", None),
+    ):
+        token = api_token(app, email)
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token}"}
+        samples, statements = app_reads(
+            app,
+            counter,
+            scale.repeats,
+            lambda client=client, headers=headers: client.get("/api/v1/queue", headers=headers),
+        )
+        total = client.get("/api/v1/queue", headers=headers).get_json()["total"]
+        where = "AND c.owner_id = %s" if owner else ""
+        params = [owner] if owner else None
+        page = raw_query(world.url, QUEUE_SQL.format(owner=where), params)
+        count = raw_query(world.url, QUEUE_TOTAL_SQL.format(owner=where), params)
+        reference = timed(scale.repeats, lambda page=page, count=count: (count(), page()))
+        rows.append(
+            read_row(
+                f"GET /api/v1/queue, first page, {who} ({total:,} open)",
+                samples,
+                statements,
+                reference,
+            )
+        )
+    return rows
+
+
+def figures_sql(hoods: list[int]) -> list[tuple[str, Any]]:
+    """The same counts as fieldwork.reports.figures (signals by theme, domain, polarity and
+    source; cases opened, contacted, closed by outcome, first-contact median and p90), as
+    plain GROUP BYs over the source tables."""
+    return [
+        (
+            """SELECT neighbourhood_id, domain, theme, polarity, source, count(*)
+            FROM signals WHERE neighbourhood_id = ANY(%s) GROUP BY 1, 2, 3, 4, 5""",
+            [hoods],
+        ),
+        (
+            """SELECT r.neighbourhood_id, c.outcome, count(*),
+                count(*) FILTER (WHERE c.closed_at IS NOT NULL)
+            FROM cases c JOIN residents r ON r.id = c.resident_id
+            WHERE r.neighbourhood_id = ANY(%s) GROUP BY 1, 2""",
+            [hoods],
+        ),
+        (
+            """SELECT r.neighbourhood_id, count(*),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY f.at - c.opened_at),
+                percentile_disc(0.9) WITHIN GROUP (ORDER BY f.at - c.opened_at)
+            FROM cases c JOIN residents r ON r.id = c.resident_id
+            JOIN LATERAL (SELECT min(e.at) AS at FROM case_events e WHERE e.case_id = c.id
+                AND e.type = 'contact_attempt' AND e.at >= c.opened_at) f ON f.at IS NOT NULL
+            WHERE r.neighbourhood_id = ANY(%s) GROUP BY 1""",
+            [hoods],
+        ),
+    ]
+
+
+def figures_reference(url: str, hoods: list[int]) -> Callable[[], Any]:
+    queries = [raw_query(url, sql, params) for sql, params in figures_sql(hoods)]
+    return lambda: [query() for query in queries]
+
+
+def count_signals(url: str, hoods: list[int]) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM signals WHERE neighbourhood_id = ANY(%s)", [hoods]
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def measure_dashboard(app: Any, world: World, scale: Scale, counter: StatementCounter) -> list[Row]:
+    client = logged_in(app, "bench-coordinator@example.be")
+    samples, statements = app_reads(
+        app, counter, scale.repeats, lambda: client.get(f"/buurtanalyse/?gemeente={world.big_code}")
+    )
+    reference = timed(scale.repeats, figures_reference(world.url, world.hoods_big))
+    signals = count_signals(world.url, world.hoods_big)
+    return [
+        read_row(
+            f"dashboard /buurtanalyse/, one municipality ({signals:,} signals)",
+            samples,
+            statements,
+            reference,
+        )
+    ]
+
+
+def measure_summary(app: Any, world: World, scale: Scale, counter: StatementCounter) -> list[Row]:
+    headers = {"Authorization": f"Bearer {api_token(app, 'bench-coordinator@example.be')}"}
+    client = app.test_client()
+    url = f"/api/v1/neighbourhoods/{world.hood}/summary"
+    samples, statements = app_reads(
+        app, counter, scale.repeats, lambda: client.get(url, headers=headers)
+    )
+    reference = timed(scale.repeats, figures_reference(world.url, [world.hood]))
+    signals = count_signals(world.url, [world.hood])
+    return [
+        read_row(
+            f"summary API, one neighbourhood ({signals:,} signals)", samples, statements, reference
+        )
+    ]
+
+
+def capture_payload(number: int) -> dict[str, Any]:
+    return {
+        "resident": {
+            "name": f"Capture {number}",
+            "street": "Dadizeleplaats",
+            "house_number": str(number % 200 + 1),
+            "postcode": "8890",
+            "statsec": "36012B001",
+            "birth_year": 1941,
+            "phone": "056 12 34 56",
+        },
+        "theme": "eenzaamheid",
+        "domain": "welzijn",
+        "urgency": "normal",
+        "note": "Komt weinig buiten.",
+        "consent": {"given": True, "how": "verbal"},
+    }
+
+
+def concurrently(per_thread: int, work: Callable[[int, int], None]) -> tuple[float, list[float]]:
+    """CONCURRENCY threads, each doing ``work(thread, i)`` per_thread times: the elapsed
+    time and every call's latency."""
+    latencies: list[float] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def loop(thread: int) -> None:
+        try:
+            for number in range(per_thread):
+                started = time.perf_counter()
+                work(thread, number)
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=loop, args=(t,)) for t in range(CONCURRENCY)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if failures:
+        raise failures[0]
+    return elapsed, latencies
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bench_env(world: World, queue: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
+    }
+    return {
+        **env,
+        "DATABASE_URL": world.url,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": "bench",
+        "FIELDWORK_TASK_QUEUE": queue,
+        "FIELDWORK_RATELIMIT_ENABLED": "false",
+    }
+
+
+@contextmanager
+def gunicorn(world: World, queue: str, log: Path) -> Iterator[str]:
+    """The app as deployed (deploy/gunicorn.conf.py), on a free port."""
+    port = free_port()
+    binary = Path(sys.executable).parent / "gunicorn"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own server, on loopback
+            [str(binary), "-c", "deploy/gunicorn.conf.py", "-b", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env={**bench_env(world, queue), "WEB_CONCURRENCY": "4"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/login", timeout=2).read()  # noqa: S310
+                break
+            except OSError as exc:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "gunicorn did not start:\n" + log.read_text()[-2000:]
+                    ) from exc
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path) -> list[Row]:
+    token = api_token(app, "bench-cp@example.be")
+    with gunicorn(world, queue, tmp / "gunicorn.log") as base:
+
+        def post(thread: int, number: int) -> None:
+            request = urllib.request.Request(  # noqa: S310 - loopback
+                base + "/api/v1/signals",
+                data=json.dumps(capture_payload(thread * 100_000 + number)).encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                assert response.status == 201, response.status
+
+        post(99, 0)  # warm-up: every gunicorn worker loads lazily
+        elapsed, latencies = concurrently(scale.captures, post)
+    app_rate = len(latencies) / elapsed
+
+    with psycopg.connect(world.url) as conn:
+        row = conn.execute(
+            "SELECT municipality_id, id FROM neighbourhoods WHERE id = "
+            "(SELECT neighbourhood_id FROM sectors WHERE code = '36012B001')"
+        ).fetchone()
+    assert row, "sector 36012B001 was not imported"
+    municipality, hood = row
+    connections = [psycopg.connect(world.url) for _ in range(CONCURRENCY)]
+
+    def insert(thread: int, number: int) -> None:
+        # the rows a capture writes: resident, consent, signal, its outbox message, the audit
+        conn = connections[thread]
+        with conn.transaction():
+            resident = conn.execute(
+                """INSERT INTO residents (municipality_id, name, name_key, street,
+                    house_number, postcode, address_key, birth_year, phone, neighbourhood_id,
+                    created_at)
+                VALUES (%s, %s, %s, 'Dadizeleplaats', %s, '8890', %s, 1941, '056 12 34 56',
+                    %s, now()) RETURNING id""",
+                [
+                    municipality,
+                    f"Raw {thread}-{number}",
+                    f"raw {thread}-{number}",
+                    "12",
+                    f"dadizeleplaats {number}",
+                    hood,
+                ],
+            ).fetchone()
+            assert resident
+            consent = conn.execute(
+                """INSERT INTO consents (resident_id, purpose, method, given_at)
+                VALUES (%s, 'contact', 'verbal', now()) RETURNING id""",
+                [resident[0]],
+            ).fetchone()
+            assert consent
+            signal = conn.execute(
+                """INSERT INTO signals (resident_id, neighbourhood_id, theme, domain, urgency,
+                    polarity, source, note, consent_id, filed_by_id, created_at)
+                VALUES (%s, %s, 'eenzaamheid', 'welzijn', 'normal', 'need', 'manual',
+                    'Komt weinig buiten.', %s, %s, now()) RETURNING id""",
+                [resident[0], hood, consent[0], world.contact_person],
+            ).fetchone()
+            assert signal
+            conn.execute(
+                """INSERT INTO outbox_messages (task_name, args, created_at, attempts)
+                VALUES ('routing.route_signal', %s, now(), 0)""",
+                [json.dumps([signal[0]])],
+            )
+
+    try:
+        insert(0, -1)
+        ref_elapsed, ref_latencies = concurrently(scale.captures, insert)
+    finally:
+        for conn in connections:
+            conn.close()
+    ref_rate = len(ref_latencies) / ref_elapsed
+    return [
+        Row(
+            f"capture POST /api/v1/signals, concurrency {CONCURRENCY} ({len(latencies)} posts)",
+            f"{app_rate:,.1f}/s, p95 {ms(p95(latencies))}",
+            f"psycopg insert, one transaction each: {ref_rate:,.1f}/s",
+            ref_rate / app_rate if app_rate else None,
+        )
+    ]
+
+
+def flask_command(world: World, queue: str, *args: str) -> tuple[float, float, bytes]:
+    """Run `flask --app fieldwork ARGS` on the bench database: seconds, peak MiB, output."""
+    flask = Path(sys.executable).parent / "flask"
+    started = time.perf_counter()
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [str(flask), "--app", "fieldwork", *args],
+        cwd=ROOT,
+        env=bench_env(world, queue),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    output = process.stdout.read() if process.stdout else b""
+    _pid, status, usage = os.wait4(process.pid, 0)  # this child's own peak memory
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    if process.returncode:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{output.decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024, output  # ru_maxrss: kilobytes on Linux
+
+
+def app_start(world: World, queue: str) -> tuple[float, float]:
+    elapsed, peak, _output = flask_command(world, queue, "rollups", "--help")
+    return elapsed, peak
+
+
+def measure_rebuild(world: World, queue: str) -> list[Row]:
+    elapsed, peak_mib, _output = flask_command(world, queue, "rollups", "rebuild")
+    start_seconds, start_mib = app_start(world, queue)
+    reference = timed(1, raw_query(world.url, ROLLUPS_SQL))[0]
+    with psycopg.connect(world.url) as conn:
+        differing = conn.execute(
+            f"""SELECT count(*) FROM (
+                (SELECT neighbourhood_id, month, measure, key, value FROM rollups
+                 EXCEPT ALL SELECT * FROM ({ROLLUPS_SQL}) raw)
+                UNION ALL
+                (SELECT * FROM ({ROLLUPS_SQL}) raw EXCEPT ALL
+                 SELECT neighbourhood_id, month, measure, key, value FROM rollups)) d"""  # noqa: S608
+        ).fetchone()
+    different = differing[0] if differing else "?"
+    rows = conn_rows(world.url)
+    return [
+        Row(
+            f"flask rollups rebuild ({rows:,} rollup rows)",
+            f"{duration(elapsed)}, peak {peak_mib:,.0f} MiB (incl. app start)",
+            f"one GROUP BY: {duration(reference)}",
+            elapsed / reference if reference else None,
+            [
+                f"rollup rows differing from the raw GROUP BY after the rebuild: {different}",
+                f"of which starting the app alone (`flask rollups --help`): "
+                f"{duration(start_seconds)}, {start_mib:,.0f} MiB",
+            ],
+        )
+    ]
+
+
+def conn_rows(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM rollups").fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def print_table(rows: list[Row], scale_name: str, made: str, out: Any = None) -> None:
+    out = out or sys.stdout
+    print(
+        f"\nfieldwork bench, scale {scale_name}, {time.strftime('%Y-%m-%d')}, "
+        f"{os.cpu_count()} cores. Before the measures: {made}.\n",
+        file=out,
+    )
+    print("| what | app | raw reference, same run | ratio |", file=out)
+    print("|---|---|---|---|", file=out)
+    for row in rows:
+        ratio = f"{row.ratio:,.2f}" if row.ratio is not None else "—"
+        print(f"| {row.what} | {row.app} | {row.reference} | {ratio} |", file=out)
+    for row in rows:
+        for note in row.notes:
+            print(f"- {row.what}: {note}", file=out)
+
+
+def run(scale_name: str, only: list[str] | None = None) -> list[Row]:
+    """Generate, measure, print; the rows. A measure that crashes is printed with its
+    traceback and makes the run fail at the end (after the database was dropped)."""
+    scale = SCALES[scale_name]
+    queue = f"fieldwork-bench-{uuid.uuid4().hex[:10]}"
+    rows: list[Row] = []
+    crashed: list[str] = []
+    with fresh_database() as url, tempfile.TemporaryDirectory(prefix="fieldwork-bench-") as tmp:
+        world = World(url)
+        app = make_app(url, queue)
+        try:
+            started = time.perf_counter()
+            from flask_migrate import upgrade
+
+            with app.app_context():
+                upgrade()
+            make_areas_and_users(app, scale, world)
+            generate(scale, world)
+            count_world(world)
+            print(f"data set generated in {time.perf_counter() - started:,.1f} s", flush=True)
+            counter = StatementCounter(app)
+            measures: list[tuple[str, Callable[[], list[Row]]]] = [
+                ("queue", lambda: measure_queue(app, world, scale, counter)),
+                ("dashboard", lambda: measure_dashboard(app, world, scale, counter)),
+                ("summary", lambda: measure_summary(app, world, scale, counter)),
+                ("capture", lambda: measure_capture(app, world, scale, queue, Path(tmp))),
+                ("rebuild", lambda: measure_rebuild(world, queue)),
+            ]
+            for name, measure in measures:
+                if only and name not in only:
+                    continue
+                print(f"measuring {name}…", flush=True)
+                try:
+                    rows += measure()
+                except Exception:
+                    crashed.append(name)
+                    traceback.print_exc()
+        finally:
+            from fieldwork.extensions import db
+
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            _drop_queue(queue)
+    print_table(rows, scale_name, world.made)
+    if crashed:
+        raise RuntimeError(f"measures crashed: {', '.join(crashed)}")
+    return rows
+
+
+def _drop_queue(queue: str) -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).delete(queue)
+    except Exception as exc:  # the bench's figures do not depend on it
+        print(f"could not drop the Redis queue {queue}: {exc}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--scale", choices=sorted(SCALES), default=os.environ.get("BENCH_SCALE") or "full"
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="run only this measure (queue, dashboard, summary, capture, rebuild); may be repeated",
+    )
+    args = parser.parse_args(argv)
+    return run(args.scale, args.only)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(1)
