@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from celery.schedules import crontab
+from kombu import Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,11 +161,33 @@ def ensure_secret_key(config: dict[str, Any], instance_path: str) -> str | None:
     return f"SECRET_KEY not set: using the generated key in {path} (embedded mode only)"
 
 
+# Slow jobs on a queue of their own ("<TASK_QUEUE>.batch"), so that printing 10,000 cards or
+# importing a target list never delays routing a signal or an urgent e-mail; everything else
+# (routing, notifications, counts, the periodic ticks) is on the fast queue, TASK_QUEUE.
+BATCH_TASKS = (
+    "referrals.render_series_pdf",
+    "referrals.clean_strip_photo",
+    "photos.process",
+    "visits.import_targets",
+    "reports.import_indicators",
+    "reports.render_report",
+    "reports.rebuild_rollups",
+)
+
+
+def batch_queue(config: dict[str, Any]) -> str:
+    return f"{config['TASK_QUEUE']}.batch"
+
+
 def celery_config(config: dict[str, Any]) -> dict[str, Any]:
     """Celery settings: a real broker with REDIS_URL, otherwise tasks run in-process."""
     redis_url = config.get("REDIS_URL")
+    batch = batch_queue(config)
     common = {
         "task_default_queue": config["TASK_QUEUE"],
+        # a worker started without -Q consumes both; deploy/ runs one of each
+        "task_queues": (Queue(config["TASK_QUEUE"]), Queue(batch)),
+        "task_routes": {name: {"queue": batch} for name in BATCH_TASKS},
         "task_serializer": "json",
         "result_serializer": "json",
         "accept_content": ["json"],

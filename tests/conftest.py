@@ -165,20 +165,21 @@ def _drain_task_queue(redis_url: str) -> None:
     import redis
 
     broker = redis.Redis.from_url(redis_url)
+    queues = (TASK_QUEUE, f"{TASK_QUEUE}.batch")
 
     def ours_in_flight() -> int:
         # kombu keeps a delivered, not yet acknowledged message in the 'unacked' hash
         entries = broker.hvals("unacked")
-        return sum(1 for raw in entries if json.loads(raw)[-1] == TASK_QUEUE)
+        return sum(1 for raw in entries if json.loads(raw)[-1] in queues)
 
     if WORKER_STARTED:
         deadline = time.monotonic() + 15
-        while broker.llen(TASK_QUEUE) or ours_in_flight():
+        while sum(broker.llen(name) for name in queues) or ours_in_flight():
             if time.monotonic() > deadline:
                 sys.stderr.write("conftest: the worker was still busy after 15 s; dropped\n")
                 break
             time.sleep(0.05)
-    broker.delete(TASK_QUEUE)
+    broker.delete(*queues)
 
 
 RESET_SQL = """
@@ -373,6 +374,7 @@ def start_worker(
     log_path: Path,
     queue: str = TASK_QUEUE,
     extra_env: dict[str, str] | None = None,
+    queues: str | None = None,
 ) -> subprocess.Popen[bytes]:
     """A real Celery worker process on Redis and the test PostgreSQL database, ready. The
     fault tests give it a queue of its own and settings (``FIELDWORK_*``) in ``extra_env``."""
@@ -401,7 +403,7 @@ def start_worker(
                 "--loglevel=INFO",
                 f"--hostname={name}-{SESSION_ID}@%h",
                 "-Q",
-                queue,
+                queues or f"{queue},{queue}.batch",  # the fast and the batch queue
             ],
             cwd=ROOT,
             env=env,
