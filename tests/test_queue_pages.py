@@ -316,3 +316,30 @@ def test_all_pages_together_are_the_whole_queue(embedded_app, per_page, neighbou
         seen += [i["case_id"] for i in body["items"]]
         url = body["next"]
     assert seen == whole
+
+
+def test_home_counts_the_queue_and_its_overdue_cases_without_loading_it(app):
+    """The home page says "N open case(s), M overdue" from one count in the database: the
+    same figures as the queue's own rule, and no more statements with a longer queue."""
+    from fieldwork.cases.services import queue_for
+
+    make_people(app)
+    home = app.test_client()
+    login(home, "an@example.be")
+
+    def shown() -> tuple[str, int]:
+        with counting(app) as statements:
+            html = home.get("/home").get_data(as_text=True)
+            return html, statements()
+
+    seed(app, "an@example.be", 30)
+    _html, at_30 = shown()
+    seed(app, "an@example.be", 60, start=30)
+    html, at_90 = shown()
+    with app.app_context():
+        an = db.session.scalars(select(User).filter_by(email="an@example.be")).one()
+        cases = queue_for(an)
+        overdue = sum(case.is_overdue for case in cases)
+    assert 0 < overdue < len(cases) == 90
+    assert f"{len(cases)} open dossier(s), {overdue} over tijd." in html
+    assert at_90 == at_30

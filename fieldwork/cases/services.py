@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -255,6 +255,25 @@ class QueuePage:
     @property
     def has_prev(self) -> bool:
         return self.page > 1
+
+
+def queue_counts(user: User) -> tuple[int, int]:
+    """How many cases this user's queue holds, and how many of them are overdue (no contact
+    attempt and the first-contact deadline passed), counted by the database in one query:
+    the home page must not load a queue of 20,000 cases to say so."""
+    attempted = (
+        select(CaseEvent.id)
+        .where(CaseEvent.case_id == Case.id, CaseEvent.type == "contact_attempt")
+        .exists()
+    )
+    overdue = and_(Case.due_at.is_not(None), Case.due_at <= utcnow(), ~attempted)
+    cases = _queue_select(user).subquery()
+    total, late = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(sql_case((overdue, 1), else_=0)), 0))
+        .select_from(Case)
+        .where(Case.id.in_(select(cases.c.id)))
+    ).one()
+    return int(total), int(late)
 
 
 def queue_page(

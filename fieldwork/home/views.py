@@ -25,9 +25,9 @@ def index() -> str:
     if current_user.role in ("coordinator", "analyst"):
         context["municipalities"] = list_municipalities()
     if current_user.role in ("contact_person", "coordinator"):
-        from fieldwork.cases.services import queue_for
+        from fieldwork.cases.services import queue_counts
 
-        context["open_cases"] = queue_for(current_user)
+        context["open_count"], context["overdue_count"] = queue_counts(current_user)
     if current_user.role in ("contact_person", "coordinator"):
         from fieldwork.calls.goodmorning import open_alerts
 
