@@ -70,7 +70,7 @@ def goodmorning_call(call_id: int) -> Response:
             return redirect(url_for("calls.my_list"))
         goodmorning.record_call(call, current_user, outcome)
         record_audit("goodmorning_call_recorded", "goodmorning_call", call.id, outcome=outcome)
-        claim_capture_key(current_user.id)
+        claim_capture_key(current_user.id, url_for("calls.my_list"))
         db.session.commit()
         flash(_("Saved."), "success")
     except CallError as exc:
@@ -107,7 +107,7 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
             )
             attempt.observed_at = clamp_observed_at(request.form.get("observed_at"), utcnow())
             record_audit("call_recorded", "call_target", target.id, outcome=attempt.outcome)
-            claim_capture_key(current_user.id)
+            claim_capture_key(current_user.id, url_for("calls.my_list"))
             db.session.commit()
             draft_saved()
             if (form.note.data or "").strip() and not attempt.note:

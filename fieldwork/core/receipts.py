@@ -60,12 +60,17 @@ def earlier_receipt(key: str) -> CaptureReceipt | None:
     return db.session.scalar(select(CaptureReceipt).where(CaptureReceipt.key == key))
 
 
-def claim_capture_key(user_id: int | None = None) -> None:
-    """Before the capture's commit: this request's key is taken by it (a no-op without one).
-    A second request with the same key then fails at commit and is answered as received."""
+def claim_capture_key(user_id: int | None, next_url: str) -> None:
+    """Before the capture's commit: this request's key is taken by it (a no-op without one),
+    with the page the phone goes on to. A second request with the same key then fails at
+    commit and is answered as received."""
     key = capture_key()
     if key is not None:
-        db.session.add(CaptureReceipt(key=key, path=request.path[:300], user_id=user_id))
+        db.session.add(
+            CaptureReceipt(
+                key=key, path=request.path[:300], user_id=user_id, next_url=next_url[:300]
+            )
+        )
 
 
 def received(next_url: str, again: bool = False) -> Response:
@@ -93,12 +98,6 @@ def _redirect_as_received(response: Response) -> Response:
         return response
     if response.status_code not in (302, 303) or not response.location:
         return response
-    key = capture_key()
-    if key is not None:
-        receipt = earlier_receipt(key)
-        if receipt is not None and not receipt.next_url:
-            receipt.next_url = response.location[:300]
-            db.session.commit()
     return received(response.location)
 
 

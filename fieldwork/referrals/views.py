@@ -200,7 +200,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
                 consent=submission.consent_given,
                 via=submission.via,
             )
-            claim_capture_key(filer.user.id if filer.user is not None else None)
+            claim_capture_key(filer.user.id if filer.user else None, receipt_url(card))
             db.session.commit()
             draft_saved()
             return redirect(receipt_url(card))

@@ -79,7 +79,7 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
             if visit.consent_id and form.consent_how.data == "signature":
                 visit.signature_png = decode_signature(form.signature.data or "")
             record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
-            claim_capture_key(current_user.id)
+            claim_capture_key(current_user.id, url_for("visits.today"))
             db.session.commit()
             draft_saved()
             if flag is not None:
