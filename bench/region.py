@@ -219,6 +219,7 @@ def make_areas_and_users(app: Any, scale: Scale, world: World) -> None:
 def generate(scale: Scale, world: World) -> None:
     """Residents, cases, case events, signals and rollups, in bulk (INSERT … SELECT over
     generate_series: no ORM, no row-by-row round trips)."""
+    from fieldwork.cases.models import OUTCOMES as CASE_OUTCOMES
     from fieldwork.signals.vocabulary import DOMAINS, POLARITIES, SOURCES, THEMES
 
     residents = int(scale.cases * 1.25)
@@ -285,14 +286,7 @@ def generate(scale: Scale, world: World) -> None:
             ) s
             """,
             {
-                "outcomes": [
-                    "helped",
-                    "referred_onward",
-                    "info_only",
-                    "declined",
-                    "unreachable",
-                    "moved_or_deceased",
-                ],
+                "outcomes": list(CASE_OUTCOMES),
                 "mine": scale.my_open_cases,
                 "me": world.contact_person,
                 "others": others,

@@ -83,6 +83,13 @@ def fill_card(page) -> None:
     sign(page)
 
 
+def open_first_sheet(page, base: str) -> None:
+    """The demo volunteer, logged in, opens the first address of today's list."""
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+
+
 def signature_value(page) -> str:
     return page.locator("[data-signature] input[type=hidden]").input_value()
 
@@ -94,9 +101,7 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
     from fieldwork.visits.models import Visit
 
     page, base = demo_phone
-    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
-    page.goto(f"{base}/bezoeken")
-    page.locator("a.visit-row").first.click()
+    open_first_sheet(page, base)
     assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
     sheet_url = page.url
     address_id = int(sheet_url.rsplit("/", 1)[1])
@@ -172,9 +177,7 @@ def test_a_referral_card_through_a_one_time_link_survives_a_reload(demo_phone, e
 
 def test_discarding_a_draft_empties_the_form_and_the_phone(demo_phone):
     page, base = demo_phone
-    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
-    page.goto(f"{base}/bezoeken")
-    page.locator("a.visit-row").first.click()
+    open_first_sheet(page, base)
     page.get_by_label("Korte notitie").fill("Een begin.")
     page.reload()
     assert page.get_by_label("Korte notitie").input_value() == "Een begin."
@@ -188,9 +191,7 @@ def test_discarding_a_draft_empties_the_form_and_the_phone(demo_phone):
 
 def test_logging_out_clears_every_draft(demo_phone):
     page, base = demo_phone
-    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
-    page.goto(f"{base}/bezoeken")
-    page.locator("a.visit-row").first.click()
+    open_first_sheet(page, base)
     page.get_by_label("Korte notitie").fill("Over de bewoner.")
     page.get_by_label("Gesproken").check()
     assert len(drafts(page)) == 1
@@ -262,9 +263,7 @@ def test_a_gps_draft_of_a_card_is_never_shown_to_the_next_person_on_the_phone(
 
 def test_a_draft_older_than_seven_days_is_dropped(demo_phone):
     page, base = demo_phone
-    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
-    page.goto(f"{base}/bezoeken")
-    page.locator("a.visit-row").first.click()
+    open_first_sheet(page, base)
     page.get_by_label("Korte notitie").fill("Van vorige week.")
     sheet_url = page.url
     page.goto(f"{base}/bezoeken")

@@ -18,12 +18,16 @@ const NETWORK_WAIT = 6000;  // one bar of signal: after this long, a kept page i
 // pages fetched to be kept never set the session cookie (see KeptPageSessions)
 const KEEP = { {{ keep_header | tojson }}: "1" };
 
+// fetch one page to keep; one that is gone or now redirects (to the login page) is dropped
+const keep = (pages, url) => fetch(url, { credentials: "same-origin", headers: KEEP })
+  .then((response) => (response.ok && !response.redirected ? pages.put(url, response) : pages.delete(url)))
+  .catch(() => null);
+
 self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(CACHE).then((cache) => cache.addAll(SHELL))
       .then(() => caches.open(PAGES))
-      .then((pages) => Promise.all(ALWAYS_KEPT.map((url) => fetch(url, { credentials: "same-origin", headers: KEEP })
-        .then((response) => (response.ok ? pages.put(url, response) : null)).catch(() => null))))
+      .then((pages) => Promise.all(ALWAYS_KEPT.map((url) => keep(pages, url))))
       .then(() => self.skipWaiting())
   );
 });
@@ -65,9 +69,7 @@ const keepPages = (group, urls, refresh) => caches.open(PAGES).then((pages) =>
       .then(() => [...ALWAYS_KEPT, ...urls]
         .filter((url) => (refresh && ALWAYS_KEPT.includes(url))
           || !requests.some((r) => new URL(r.url).pathname === url))
-        .reduce((chain, url) => chain.then(() => fetch(url, { credentials: "same-origin", headers: KEEP })
-          .then((response) => (response.ok && !response.redirected ? pages.put(url, response) : pages.delete(url)))
-          .catch(() => null)), Promise.resolve()));
+        .reduce((chain, url) => chain.then(() => keep(pages, url)), Promise.resolve()));
   }));
 
 // one change of the kept pages at a time (two list pages, a logout in between)

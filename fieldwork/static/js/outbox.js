@@ -180,8 +180,7 @@
     const next = form.dataset.outboxNext || "/wachtrij";
     return queue.put(record)
       .then(() => navigator.storage && navigator.storage.persist && navigator.storage.persist())
-      .then(() => sending || Promise.resolve())
-      .then(() => queue.flush(true))
+      .then(() => queue.flush(true))  // after any flush under way: they share one lock
       .then((results) => {
         const mine = results.find((r) => r.key === record.key) || { state: "queued" };
         if (mine.state !== "error" || mine.status !== 400) form.dataset.sent = "1";  // no draft after this
