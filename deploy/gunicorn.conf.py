@@ -5,8 +5,11 @@ WEB_CONCURRENCY; options given on the command line win over this file (the Docke
 uses `-b 0.0.0.0:8000`).
 """
 
+import math
 import multiprocessing
 import os
+
+from fieldwork.config import DEFAULTS
 
 wsgi_app = "fieldwork:create_app()"
 bind = "127.0.0.1:8000"
@@ -23,3 +26,15 @@ errorlog = "-"
 # The client address from X-Forwarded-For is taken by the app itself when
 # FIELDWORK_TRUSTED_PROXIES=1 (see env.example).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Bounded requests: PostgreSQL cancels a web request's statement after
+# FIELDWORK_DB_STATEMENT_TIMEOUT_MS (default 15 s, see fieldwork/config.py), and gunicorn kills
+# (and replaces) a worker still busy with one request 5 s after that, so no worker goes on
+# working for a client that gave up. GUNICORN_TIMEOUT overrides it; with the statement
+# timeout off (0) gunicorn's default of 30 s applies. Restarts give requests as long.
+_statement_ms = int(
+    os.environ.get("FIELDWORK_DB_STATEMENT_TIMEOUT_MS") or DEFAULTS["DB_STATEMENT_TIMEOUT_MS"]
+)
+_derived = math.ceil(_statement_ms / 1000) + 5 if _statement_ms else 30
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or _derived)
+graceful_timeout = timeout

@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # PostgreSQL cancels a web request's statement running longer than this (ms; 0: never).
+    # Celery tasks and flask commands get no such bound (fieldwork.extensions.Database).
+    # deploy/gunicorn.conf.py sets gunicorn's worker timeout a little above it.
+    "DB_STATEMENT_TIMEOUT_MS": 15_000,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": True,
