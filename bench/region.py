@@ -16,8 +16,11 @@ dropped at the end, also on failure.
 from __future__ import annotations
 
 import argparse
+import http.client
+import itertools
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -26,6 +29,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -844,6 +848,226 @@ def conn_rows(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+# --- load: 100 simulated users ------------------------------------------------------------
+
+LOAD_USERS = 100
+LOAD_SECONDS = {"tiny": 2.0, "medium": 180.0, "full": 180.0}  # BENCH_LOAD_SECONDS overrides
+LOAD_THINK = (1.0, 3.0)  # seconds between a user's answer and its next action, uniform
+LOAD_TIMEOUT = 10.0  # the client gives up after this: counted as an error
+LOAD_MIX = {"queue": 0.5, "case": 0.3, "capture": 0.2}
+LOAD_PAGE_2 = 0.2  # of the queue reads, the second page (when the queue has one)
+LOAD_COORDINATOR_EVERY = 10  # every 10th user is the coordinator (whole-region queue)
+LOAD_REFERENCE = {"tiny": 10, "medium": 100, "full": 100}  # one user, back to back
+LOAD_CAPTURE_NUMBERS = itertools.count(10_000_000)  # capture_payload numbers, unique
+
+
+@dataclass
+class Hit:
+    kind: str  # queue, case, capture
+    seconds: float
+    error: str | None  # None: a 2xx answer
+
+
+class LoadUser:
+    """One simulated user with an account's bearer token: it opens its queue first, then
+    follows LOAD_MIX, reading cases its queue showed it."""
+
+    def __init__(self, base: str, token: str, seed: int) -> None:
+        self.base, self.token = base, token
+        self.random = random.Random(seed)  # noqa: S311 - a simulated user, not a secret
+        self.case_ids: list[int] = []
+        self.pages = 1
+
+    def act(self) -> Hit:
+        roll = self.random.random()
+        if not self.case_ids or roll < LOAD_MIX["queue"]:
+            page = 2 if self.pages > 1 and self.random.random() < LOAD_PAGE_2 else 1
+            hit, body = self.request("queue", "GET", f"/api/v1/queue?page={page}")
+            if body is not None:
+                self.pages = int(body["pages"])
+                if page == 1:
+                    self.case_ids = [int(item["case_id"]) for item in body["items"]]
+            return hit
+        if roll < LOAD_MIX["queue"] + LOAD_MIX["case"]:
+            case_id = self.random.choice(self.case_ids)
+            return self.request("case", "GET", f"/api/v1/cases/{case_id}")[0]
+        payload = capture_payload(next(LOAD_CAPTURE_NUMBERS))
+        return self.request("capture", "POST", "/api/v1/signals", payload)[0]
+
+    def request(self, kind: str, method: str, path: str, payload: Any = None) -> tuple[Hit, Any]:
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            self.base + path,
+            data=json.dumps(payload).encode() if payload is not None else None,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            method=method,
+        )
+        started = time.perf_counter()
+        error: str | None = None
+        body = None
+        try:
+            with urllib.request.urlopen(request, timeout=LOAD_TIMEOUT) as response:  # noqa: S310
+                raw = response.read()
+            if kind == "queue":
+                body = json.loads(raw)
+        except urllib.error.HTTPError as exc:
+            error = f"HTTP {exc.code}"
+        except urllib.error.URLError as exc:
+            error = "timeout" if isinstance(exc.reason, TimeoutError) else f"{exc.reason}"
+        except TimeoutError:
+            error = "timeout"
+        except (OSError, http.client.HTTPException) as exc:
+            error = type(exc).__name__
+        return Hit(kind, time.perf_counter() - started, error), body
+
+
+def load_accounts(app: Any) -> list[str]:
+    """Bearer tokens: the five contact persons', then the coordinator's."""
+    emails = [
+        "bench-cp@example.be",
+        *(f"bench-cp{n}@example.be" for n in range(4)),
+        "bench-coordinator@example.be",
+    ]
+    return [api_token(app, email) for email in emails]
+
+
+def load_users(base: str, tokens: list[str], count: int, seed: int) -> list[LoadUser]:
+    *contact_persons, coordinator = tokens
+    return [
+        LoadUser(
+            base,
+            coordinator
+            if index % LOAD_COORDINATOR_EVERY == LOAD_COORDINATOR_EVERY - 1
+            else contact_persons[index % len(contact_persons)],
+            seed + index,
+        )
+        for index in range(count)
+    ]
+
+
+def load_run(users: list[LoadUser], seconds: float) -> tuple[list[Hit], float]:
+    """Every user in a thread of its own, arriving within the first think time, acting and
+    thinking until ``seconds`` are over (a request under way is waited for): the answers and
+    the elapsed time."""
+    hits: list[Hit] = []
+    lock = threading.Lock()
+    started = time.monotonic()
+    deadline = started + seconds
+
+    def loop(user: LoadUser) -> None:
+        pause = user.random.uniform(0, LOAD_THINK[1])
+        while True:
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+            if time.monotonic() >= deadline:
+                return
+            hit = user.act()
+            with lock:
+                hits.append(hit)
+            pause = user.random.uniform(*LOAD_THINK)
+
+    threads = [threading.Thread(target=loop, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return hits, time.monotonic() - started
+
+
+def nearest_rank(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, min(len(ordered), round(share * len(ordered))) - 1)]
+
+
+def load_figures(hits: list[Hit]) -> str:
+    seconds = [hit.seconds for hit in hits]
+    if not seconds:
+        return "no requests"
+    return (
+        f"p50 {ms(nearest_rank(seconds, 0.5))}, p95 {ms(nearest_rank(seconds, 0.95))}, "
+        f"p99 {ms(nearest_rank(seconds, 0.99))}"
+    )
+
+
+def active_queries(url: str) -> int:
+    """Statements the app's backends are running on the bench database right now."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            """SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+            AND state = 'active' AND pid <> pg_backend_pid()"""
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path) -> list[Row]:
+    seconds = float(os.environ.get("BENCH_LOAD_SECONDS") or LOAD_SECONDS[scale_name])
+    log = tmp / "gunicorn-load.log"
+    tokens = load_accounts(app)
+    with gunicorn(world, queue, log) as base:
+        # warm-up, not counted: every gunicorn worker loads lazily
+        warm = load_users(base, tokens, 8, seed=900)
+        threads = [
+            threading.Thread(target=lambda user=user: [user.act() for _ in range(2)])
+            for user in warm
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        single = load_users(base, tokens, 1, seed=1000)[0]
+        reference = [single.act() for _ in range(LOAD_REFERENCE[scale_name])]
+        hits, elapsed = load_run(load_users(base, tokens, LOAD_USERS, seed=0), seconds)
+        # Bounded: is the server still busy with requests its clients left behind?
+        busy = active_queries(world.url)
+        probe = LoadUser(base, warm[0].token, seed=2000)
+        after = probe.request("queue", "GET", "/api/v1/queue")[0]
+    worker_timeouts = log.read_text(errors="replace").count("WORKER TIMEOUT")
+
+    errors = [hit for hit in hits if hit.error]
+    app_p95 = nearest_rank([hit.seconds for hit in hits], 0.95) if hits else 0.0
+    ref_p95 = nearest_rank([hit.seconds for hit in reference], 0.95)
+    kinds = {kind: [hit for hit in hits if hit.kind == kind] for kind in LOAD_MIX}
+    reasons: dict[str, int] = {}
+    for hit in errors:
+        key = f"{hit.kind} {hit.error}"
+        reasons[key] = reasons.get(key, 0) + 1
+    mix = ", ".join(f"{share:.0%} {kind}" for kind, share in LOAD_MIX.items())
+    notes = [
+        f"model: {LOAD_USERS} threads, each a user with a bearer token (every "
+        f"{LOAD_COORDINATOR_EVERY}th the coordinator, the others one of 5 contact persons), "
+        f"arriving within {LOAD_THINK[1]:g} s, then {mix} with {LOAD_THINK[0]:g}–"
+        f"{LOAD_THINK[1]:g} s think time (uniform) after each answer: queue = GET "
+        f"/api/v1/queue (page 2 in {LOAD_PAGE_2:.0%} when there is one; a user's first action), "
+        "case = GET /api/v1/cases/<id> of a case its queue's first page showed, capture = POST "
+        "/api/v1/signals (a new resident in Moorslede); urllib, a connection per request, "
+        f"client timeout {LOAD_TIMEOUT:g} s; gunicorn as deployed (deploy/gunicorn.conf.py, "
+        "4 sync workers) on loopback",
+        "per kind: "
+        + "; ".join(
+            f"{kind} {len(kind_hits):,} ({sum(1 for hit in kind_hits if hit.error)} errors): "
+            f"{load_figures(kind_hits)}"
+            for kind, kind_hits in kinds.items()
+        ),
+        "errors: "
+        + (", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items())) or "none")
+        + "; latencies include the errors' (a timeout counts 10 s)",
+        f"reference: one user alone, the same mix back to back without think time "
+        f"({len(reference)} requests, after a warm-up): {load_figures(reference)}",
+        f"bounded: right after the last answer, {busy} statements were still running on the "
+        f"database, a new queue read took {ms(after.seconds)}"
+        f"{f' ({after.error})' if after.error else ''}; gunicorn worker timeouts (killed "
+        f"workers) in the log: {worker_timeouts}",
+    ]
+    return [
+        Row(
+            f"load, {LOAD_USERS} users × {seconds:g} s ({len(hits):,} requests, "
+            f"{len(errors)} errors)",
+            f"{load_figures(hits)}, {len(hits) / elapsed:,.1f} requests/s, {len(errors)} errors",
+            f"1 user, back to back: p95 {ms(ref_p95)}",
+            app_p95 / ref_p95 if ref_p95 else None,
+            notes,
+        )
+    ]
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -891,6 +1115,7 @@ def run(scale_name: str, only: list[str] | None = None) -> list[Row]:
                 ("summary", lambda: measure_summary(app, world, scale, counter)),
                 ("capture", lambda: measure_capture(app, world, scale, queue, Path(tmp))),
                 ("rebuild", lambda: measure_rebuild(world, queue)),
+                ("load", lambda: measure_load(app, world, scale_name, queue, Path(tmp))),
             ]
             for name, measure in measures:
                 if only and name not in only:
@@ -931,7 +1156,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument(
         "--only",
         action="append",
-        help="run only this measure (queue, dashboard, summary, capture, rebuild); may be repeated",
+        help="run only this measure (queue, dashboard, summary, capture, rebuild, load); "
+        "may be repeated",
     )
     args = parser.parse_args(argv)
     return run(args.scale, args.only)
