@@ -12,7 +12,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fieldwork.auth.models import User
@@ -284,18 +284,26 @@ def queue_page(
     per_page: int = QUEUE_PAGE_SIZE,
 ) -> QueuePage:
     """One page of ``queue_for``, in the same order, in a fixed number of statements
-    whatever the queue's size: the count, the page, one batched load each of residents
-    and neighbourhoods, and one of which cases on the page had a contact attempt (for
-    "overdue", instead of loading every case's events)."""
+    whatever the queue's size: the count, the page with its residents and neighbourhoods,
+    and which cases on the page had a contact attempt (for "overdue", instead of loading
+    every case's events)."""
     page = max(1, page)
     per_page = min(max(1, per_page), QUEUE_MAX_PAGE_SIZE)
     base = _queue_select(user, neighbourhood_id, theme)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    # The page (the sort and LIMIT over the open cases alone), then joined to its residents
+    # and neighbourhoods by primary key: one statement, where a batched load of each took two
+    # more (and most of the request's ORM time).
+    paged = aliased(
+        Case,
+        base.order_by(*QUEUE_ORDER).limit(per_page).offset((page - 1) * per_page).subquery(),
+    )
     query = (
-        base.options(selectinload(Case.resident).selectinload(Resident.neighbourhood))
-        .order_by(*QUEUE_ORDER)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        select(paged)
+        .join(paged.resident)
+        .join(Resident.neighbourhood)
+        .options(contains_eager(paged.resident).contains_eager(Resident.neighbourhood))
+        .order_by(sql_case((paged.urgency == "urgent", 0), else_=1), paged.due_at, paged.id)
     )
     items = list(db.session.scalars(query))
     if items:
