@@ -997,6 +997,34 @@ def active_queries(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def gunicorn_cpu_seconds() -> float:
+    """CPU time (user + system) of the gunicorn processes this bench started (the master and
+    its workers, from /proc; 0 where there is none)."""
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        pid, values = int(entry.name), fields.split()
+        children.setdefault(int(values[1]), []).append(pid)
+        names[pid] = name
+    masters = [pid for pid in children.get(os.getpid(), []) if "gunicorn" in names[pid]]
+    total = 0.0
+    for pid in masters + [child for master in masters for child in children.get(master, [])]:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        values = stat[stat.rindex(")") + 2 :].split()
+        total += (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path) -> list[Row]:
     seconds = float(os.environ.get("BENCH_LOAD_SECONDS") or LOAD_SECONDS[scale_name])
     log = tmp / "gunicorn-load.log"
@@ -1014,7 +1042,11 @@ def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path)
             thread.join()
         single = load_users(base, tokens, 1, seed=1000)[0]
         reference = [single.act() for _ in range(LOAD_REFERENCE[scale_name])]
+        load_before = os.getloadavg()[0]
+        server_before, client_before = gunicorn_cpu_seconds(), time.process_time()
         hits, elapsed = load_run(load_users(base, tokens, LOAD_USERS, seed=0), seconds)
+        server_cpu = gunicorn_cpu_seconds() - server_before
+        client_cpu = time.process_time() - client_before
         # Bounded: is the server still busy with requests its clients left behind?
         busy = active_queries(world.url)
         probe = LoadUser(base, warm[0].token, seed=2000)
@@ -1051,6 +1083,10 @@ def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path)
         + "; latencies include the errors' (a timeout counts 10 s)",
         f"reference: one user alone, the same mix back to back without think time "
         f"({len(reference)} requests, after a warm-up): {load_figures(reference)}",
+        f"CPU during the load: gunicorn {server_cpu:,.1f} s "
+        f"({ms(server_cpu / max(1, len(hits)))} a request), this client's {LOAD_USERS} threads "
+        f"{client_cpu:,.1f} s, of {elapsed:,.1f} s × {os.cpu_count()} cores; load average "
+        f"before it {load_before:.1f} (the machine is shared)",
         f"bounded: right after the last answer, {busy} statements were still running on the "
         f"database, a new queue read took {ms(after.seconds)}"
         f"{f' ({after.error})' if after.error else ''}; gunicorn worker timeouts (killed "
