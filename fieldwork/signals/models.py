@@ -47,6 +47,7 @@ class Consent(Base):
     # The exact wording the resident agreed to (a printed strip records its version).
     consent_text_id: Mapped[int | None] = mapped_column(ForeignKey("consent_texts.id"))
 
+    resident: Mapped[Resident] = relationship()
     consent_text: Mapped[ConsentText | None] = relationship()
 
 
