@@ -64,7 +64,7 @@ def _from_sector(sector: Sector, resolved_by: str) -> Resolution:
     return Resolution(sub.municipality, sub, sector.neighbourhood, sector, resolved_by)
 
 
-def _sector_with_areas() -> Select[tuple[Sector]]:
+def _sector_with_areas() -> Select[Sector]:
     """A sector with its sub-municipality, municipality and neighbourhood, in one query."""
     return select(Sector).options(
         joinedload(Sector.sub_municipality).joinedload(SubMunicipality.municipality),
