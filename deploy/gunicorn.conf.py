@@ -23,3 +23,8 @@ errorlog = "-"
 # The client address from X-Forwarded-For is taken by the app itself when
 # FIELDWORK_TRUSTED_PROXIES=1 (see env.example).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Threads per worker (gunicorn's gthread worker when above 1): a request mostly waits for
+# PostgreSQL (a commit waits for the disk), and a waiting thread lets another request use the
+# process. GUNICORN_THREADS overrides; 1 gives the plain sync worker.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
