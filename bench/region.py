@@ -305,6 +305,15 @@ def generate(scale: Scale, world: World) -> None:
             FROM cases WHERE random() < 0.7
             """
         )
+        conn.execute(  # what logging an attempt keeps on the case (cases.models)
+            """
+            UPDATE cases c SET first_contact_at = f.at
+            FROM (SELECT e.case_id, min(e.at) AS at FROM case_events e JOIN cases k
+                ON k.id = e.case_id AND e.at >= k.opened_at
+                WHERE e.type = 'contact_attempt' GROUP BY e.case_id) f
+            WHERE c.id = f.case_id
+            """
+        )
         conn.execute(
             """
             INSERT INTO signals (id, resident_id, neighbourhood_id, theme, domain, urgency,
