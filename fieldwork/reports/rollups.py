@@ -19,12 +19,34 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    union_all,
+)
+from sqlalchemy import case as when
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.calls.models import CallAttempt, CallTarget
 from fieldwork.cases.models import Case
-from fieldwork.db import local, savepoint
+from fieldwork.db import BRUSSELS, local, savepoint
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals
@@ -253,6 +275,9 @@ def rebuild() -> int:
     differed before."""
     if db.engine.dialect.name == "postgresql":  # counting workers wait until this is done
         db.session.execute(text("LOCK TABLE rollup_counted, rollups IN EXCLUSIVE MODE"))
+        return _rebuild_in_database()
+    # SQLite (the embedded path, small data): it has no time zones to find the Brussels
+    # month with, so it counts in Python, as computed() does.
     before = stored()
     exact, seen = _count_everything()
     _mark_counted(seen)
@@ -270,6 +295,177 @@ def rebuild() -> int:
         )
     db.session.flush()
     return differed
+
+
+# --- the rebuild in PostgreSQL: the same counts, counted by the database ------------------
+
+
+def _sql_month(moment: Any) -> ColumnElement[date]:
+    """The first day of the Brussels month of a timestamptz, as :func:`month_of` says."""
+    zone = literal_column(f"'{BRUSSELS.key}'", String)
+    return cast(func.date_trunc("month", func.timezone(zone, moment)), Date)
+
+
+def _sql_first(parts: list[ColumnElement[Any]]) -> ColumnElement[str]:
+    return cast(parts[0], String) if parts else literal("", String)
+
+
+def _sql_photo_key(parts: list[ColumnElement[Any]]) -> ColumnElement[str]:
+    assignment_id, week, side = parts
+    return cast(assignment_id, String) + ":" + cast(week, String) + ":" + side
+
+
+# What ``Capture.key`` does, in SQL: for each kind of capture, from the same key parts.
+SQL_KEYS: dict[str, Callable[[list[ColumnElement[Any]]], ColumnElement[str]]] = {
+    "visit": _sql_first,
+    "call": _sql_first,
+    "referral": _sql_first,
+    "photo": _sql_photo_key,
+}
+
+_scratch = MetaData()
+_COUNTED = Table(  # the captures the rebuild counts, with the key each counts under
+    "rebuild_captures",
+    _scratch,
+    Column("kind", String(20)),
+    Column("source_id", Integer),
+    Column("neighbourhood_id", Integer),
+    Column("month", Date),
+    Column("measure", String(40)),
+    Column("key", String(40)),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+_EXACT = Table(  # the exact counts, before they replace the rollups
+    "rebuild_rollups",
+    _scratch,
+    Column("neighbourhood_id", Integer),
+    Column("month", Date),
+    Column("measure", String(40)),
+    Column("key", String(40)),
+    Column("value", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+_ROLLUP_COLUMNS = ("neighbourhood_id", "month", "measure", "key", "value")
+
+
+def _captures_query() -> Select[*tuple[Any, ...]]:
+    """Every capture with its rollup key (kind, source id, neighbourhood, month, measure,
+    key): the rows of each kind's ``rows()``, keyed in SQL."""
+    parts = []
+    for kind, capture in CAPTURES.items():
+        rows = capture.rows().subquery()
+        source_id, neighbourhood_id, moment, *rest = rows.c
+        parts.append(
+            select(
+                literal(kind, String),
+                source_id,
+                neighbourhood_id,
+                _sql_month(moment),
+                literal(capture.measure, String),
+                SQL_KEYS[kind](list(rest)),
+            )
+        )
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+def _signals_query() -> Select[*tuple[Any, ...]]:
+    """Routed signals per neighbourhood, month and theme, and per neighbourhood, month and
+    polarity: one pass over the signals (grouping sets), the month computed once a row."""
+    month = _sql_month(Signal.created_at)
+    grouped = (
+        select(
+            Signal.neighbourhood_id,
+            month.label("month"),
+            Signal.theme,
+            Signal.polarity,
+            func.grouping(Signal.theme).label("by_polarity"),
+            func.count().label("value"),
+        )
+        .where(Signal.routed_at.is_not(None))
+        .group_by(
+            func.grouping_sets(
+                tuple_(Signal.neighbourhood_id, month, Signal.theme),
+                tuple_(Signal.neighbourhood_id, month, Signal.polarity),
+            )
+        )
+        .subquery()
+    )
+    by_polarity = grouped.c.by_polarity == 1
+    return select(
+        grouped.c.neighbourhood_id,
+        grouped.c.month,
+        when((by_polarity, "signals_polarity"), else_="signals_theme"),
+        when((by_polarity, grouped.c.polarity), else_=grouped.c.theme),
+        grouped.c.value,
+    )
+
+
+def _exact_query() -> Select[*tuple[Any, ...]]:
+    """The exact counts (neighbourhood, month, measure, key, value), as computed() has them:
+    routed signals, opened cases (in their resident's neighbourhood), counted captures."""
+    month = _sql_month(Case.opened_at)
+    cases = (
+        select(
+            Resident.neighbourhood_id,
+            month,
+            literal("cases_opened", String),
+            literal("", String),
+            func.count(),
+        )
+        .join(Resident, Resident.id == Case.resident_id)
+        .group_by(Resident.neighbourhood_id, month)
+    )
+    c = _COUNTED.c
+    captures = select(c.neighbourhood_id, c.month, c.measure, c.key, func.count()).group_by(
+        c.neighbourhood_id, c.month, c.measure, c.key
+    )
+    return union_all(  # type: ignore[return-value]
+        _signals_query(), cases, captures
+    )
+
+
+def _rebuild_in_database() -> int:
+    """rebuild() on PostgreSQL, with the locks held: every count is an INSERT … SELECT …
+    GROUP BY into a temporary table, which is compared with the rollups and then replaces
+    them; nothing goes through Python row by row."""
+    connection = db.session.connection()
+    _COUNTED.create(connection)
+    _EXACT.create(connection)
+    # The captures in one statement, so the ids marked below are exactly the ones counted:
+    # a capture stored meanwhile is in neither, and its task counts it.
+    db.session.execute(
+        insert(_COUNTED).from_select([c.name for c in _COUNTED.c], _captures_query())
+    )
+    # What the rebuild counted counts as counted: a late task for it adds nothing. (The
+    # ledger cannot change meanwhile: the rebuild holds its lock.)
+    db.session.execute(
+        pg_insert(RollupCounted)
+        .from_select(
+            ["kind", "source_id"],
+            select(_COUNTED.c.kind, _COUNTED.c.source_id).distinct(),
+        )
+        .on_conflict_do_nothing()
+    )
+    db.session.execute(insert(_EXACT).from_select(list(_ROLLUP_COLUMNS), _exact_query()))
+    exact, rollups = _EXACT.c, Rollup.__table__.c
+    same_key = and_(*(exact[name] == rollups[name] for name in _ROLLUP_COLUMNS[:-1]))
+    # a row of 0 is no count (as stored() reads the rollups)
+    differed = db.session.scalar(
+        select(func.count())
+        .select_from(_EXACT.join(Rollup.__table__, same_key, full=True))
+        .where(func.coalesce(exact.value, 0) != func.coalesce(rollups.value, 0))
+    )
+    db.session.execute(delete(Rollup))
+    db.session.execute(
+        insert(Rollup).from_select(
+            list(_ROLLUP_COLUMNS), select(*(exact[name] for name in _ROLLUP_COLUMNS))
+        )
+    )
+    _EXACT.drop(connection)  # (at the latest when the transaction ends: ON COMMIT DROP)
+    _COUNTED.drop(connection)
+    return differed or 0
 
 
 def monthly(
