@@ -13,6 +13,7 @@ and stay computed from the source tables (:mod:`fieldwork.reports.figures`)."""
 
 from __future__ import annotations
 
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
+    CompoundSelect,
     Date,
     Integer,
     MetaData,
@@ -39,6 +41,7 @@ from sqlalchemy import (
     text,
     tuple_,
     union_all,
+    update,
 )
 from sqlalchemy import case as when
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -347,10 +350,22 @@ _EXACT = Table(  # the exact counts, before they replace the rollups
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
+_DIFF = Table(  # the rollups that differ from the exact counts: changed, gone (no value), new
+    "rebuild_differing",
+    _scratch,
+    Column("rollup_id", Integer),
+    Column("neighbourhood_id", Integer),
+    Column("month", Date),
+    Column("measure", String(40)),
+    Column("key", String(40)),
+    Column("value", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 _ROLLUP_COLUMNS = ("neighbourhood_id", "month", "measure", "key", "value")
 
 
-def _captures_query() -> Select[*tuple[Any, ...]]:
+def _captures_query() -> CompoundSelect[*tuple[Any, ...]]:
     """Every capture with its rollup key (kind, source id, neighbourhood, month, measure,
     key): the rows of each kind's ``rows()``, keyed in SQL."""
     parts = []
@@ -367,7 +382,7 @@ def _captures_query() -> Select[*tuple[Any, ...]]:
                 SQL_KEYS[kind](list(rest)),
             )
         )
-    return union_all(*parts)  # type: ignore[return-value]
+    return union_all(*parts)
 
 
 def _signals_query() -> Select[*tuple[Any, ...]]:
@@ -402,7 +417,7 @@ def _signals_query() -> Select[*tuple[Any, ...]]:
     )
 
 
-def _exact_query() -> Select[*tuple[Any, ...]]:
+def _exact_query() -> CompoundSelect[*tuple[Any, ...]]:
     """The exact counts (neighbourhood, month, measure, key, value), as computed() has them:
     routed signals, opened cases (in their resident's neighbourhood), counted captures."""
     month = _sql_month(Case.opened_at)
@@ -421,18 +436,17 @@ def _exact_query() -> Select[*tuple[Any, ...]]:
     captures = select(c.neighbourhood_id, c.month, c.measure, c.key, func.count()).group_by(
         c.neighbourhood_id, c.month, c.measure, c.key
     )
-    return union_all(  # type: ignore[return-value]
-        _signals_query(), cases, captures
-    )
+    return union_all(_signals_query(), cases, captures)
 
 
 def _rebuild_in_database() -> int:
-    """rebuild() on PostgreSQL, with the locks held: every count is an INSERT … SELECT …
-    GROUP BY into a temporary table, which is compared with the rollups and then replaces
-    them; nothing goes through Python row by row."""
+    """rebuild() on PostgreSQL, with the locks held: the counts are INSERT … SELECT …
+    GROUP BY into a temporary table, compared with the rollups in one join; only the rows
+    that differ are written. No row goes through Python."""
     connection = db.session.connection()
     _COUNTED.create(connection)
     _EXACT.create(connection)
+    _DIFF.create(connection)
     # The captures in one statement, so the ids marked below are exactly the ones counted:
     # a capture stored meanwhile is in neither, and its task counts it.
     db.session.execute(
@@ -449,23 +463,44 @@ def _rebuild_in_database() -> int:
         .on_conflict_do_nothing()
     )
     db.session.execute(insert(_EXACT).from_select(list(_ROLLUP_COLUMNS), _exact_query()))
-    exact, rollups = _EXACT.c, Rollup.__table__.c
-    same_key = and_(*(exact[name] == rollups[name] for name in _ROLLUP_COLUMNS[:-1]))
-    # a row of 0 is no count (as stored() reads the rollups)
-    differed = db.session.scalar(
-        select(func.count())
-        .select_from(_EXACT.join(Rollup.__table__, same_key, full=True))
-        .where(func.coalesce(exact.value, 0) != func.coalesce(rollups.value, 0))
-    )
-    db.session.execute(delete(Rollup))
+    table = typing.cast(Table, Rollup.__table__)
+    exact, rollups, diff = _EXACT.c, table.c, _DIFF.c
+    # A row of 0 is no count (see stored()): it goes, and is no difference.
+    db.session.execute(delete(table).where(rollups.value == 0))
+    # The rows that differ (most nights a few): a count that changed, went or came.
     db.session.execute(
-        insert(Rollup).from_select(
-            list(_ROLLUP_COLUMNS), select(*(exact[name] for name in _ROLLUP_COLUMNS))
+        insert(_DIFF).from_select(
+            [c.name for c in _DIFF.c],
+            select(rollups.id, *(exact[name] for name in _ROLLUP_COLUMNS))
+            .select_from(
+                _EXACT.join(
+                    table,
+                    and_(*(exact[name] == rollups[name] for name in _ROLLUP_COLUMNS[:-1])),
+                    full=True,
+                )
+            )
+            .where(func.coalesce(exact.value, 0) != func.coalesce(rollups.value, 0)),
         )
     )
-    _EXACT.drop(connection)  # (at the latest when the transaction ends: ON COMMIT DROP)
-    _COUNTED.drop(connection)
-    return differed or 0
+    differed = db.session.scalar(select(func.count()).select_from(_DIFF)) or 0
+    # Only those are written.
+    db.session.execute(delete(table).where(rollups.id == diff.rollup_id, diff.value.is_(None)))
+    db.session.execute(
+        update(table)
+        .where(rollups.id == diff.rollup_id, diff.value.is_not(None))
+        .values(value=diff.value)
+    )
+    db.session.execute(
+        insert(table).from_select(
+            list(_ROLLUP_COLUMNS),
+            select(*(diff[name] for name in _ROLLUP_COLUMNS)).where(diff.rollup_id.is_(None)),
+        )
+    )
+    for row in [o for o in db.session.identity_map.values() if isinstance(o, Rollup)]:
+        db.session.expire(row)  # (written past the session: read again when used)
+    for scratch in (_DIFF, _EXACT, _COUNTED):  # (at the latest at the end: ON COMMIT DROP)
+        scratch.drop(connection)
+    return differed
 
 
 def monthly(
