@@ -486,22 +486,22 @@ def test_the_rebuild_counts_every_measure_as_computed_across_month_boundaries(ap
     with app.app_context():
         counted = _varied_data()
         assert all(counted.values())
-        kinds = iter(counted.items())
-        kind, ids = next(kinds)  # some captures counted by the worker already
+        kind, ids = next(iter(counted.items()))  # some captures counted by the worker already
         for source_id in sorted(ids)[::2]:
             assert rollups.count_capture(kind, source_id)
         for row in db.session.scalars(select(Rollup).order_by(Rollup.id).limit(2)):
             row.value += 5  # and a count gone wrong
         hood = db.session.scalar(select(Neighbourhood.id))
-        db.session.add(  # and a count of 0 (no count: not a difference)
-            Rollup(
-                neighbourhood_id=hood,
-                month=_month(BOUNDARIES[0]),
-                measure="visits_outcome",
-                key="gone",
-                value=0,
+        for key, value in (("gone", 2), ("none", 0)):  # a count of what is not (any more),
+            db.session.add(  # and a count of 0 (no count: no difference)
+                Rollup(
+                    neighbourhood_id=hood,
+                    month=_month(BOUNDARIES[0]),
+                    measure="visits_outcome",
+                    key=key,
+                    value=value,
+                )
             )
-        )
         db.session.commit()
         before, exact = rollups.stored(), rollups.computed()
         assert before != exact
