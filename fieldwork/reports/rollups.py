@@ -39,11 +39,9 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
-    tuple_,
     union_all,
     update,
 )
-from sqlalchemy import case as when
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -385,35 +383,31 @@ def _captures_query() -> CompoundSelect[*tuple[Any, ...]]:
     return union_all(*parts)
 
 
-def _signals_query() -> Select[*tuple[Any, ...]]:
+def _signals_query() -> CompoundSelect[*tuple[Any, ...]]:
     """Routed signals per neighbourhood, month and theme, and per neighbourhood, month and
-    polarity: one pass over the signals (grouping sets), the month computed once a row."""
+    polarity: counted once per neighbourhood, month, theme and polarity (one pass over the
+    signals, the month found once a row), then those few rows added up each way."""
     month = _sql_month(Signal.created_at)
-    grouped = (
+    routed = (
         select(
             Signal.neighbourhood_id,
             month.label("month"),
             Signal.theme,
             Signal.polarity,
-            func.grouping(Signal.theme).label("by_polarity"),
             func.count().label("value"),
         )
         .where(Signal.routed_at.is_not(None))
-        .group_by(
-            func.grouping_sets(
-                tuple_(Signal.neighbourhood_id, month, Signal.theme),
-                tuple_(Signal.neighbourhood_id, month, Signal.polarity),
-            )
-        )
-        .subquery()
+        .group_by(Signal.neighbourhood_id, month, Signal.theme, Signal.polarity)
+        .cte("routed")
     )
-    by_polarity = grouped.c.by_polarity == 1
-    return select(
-        grouped.c.neighbourhood_id,
-        grouped.c.month,
-        when((by_polarity, "signals_polarity"), else_="signals_theme"),
-        when((by_polarity, grouped.c.polarity), else_=grouped.c.theme),
-        grouped.c.value,
+    r = routed.c
+    return union_all(
+        *(
+            select(
+                r.neighbourhood_id, r.month, literal(measure, String), key, func.sum(r.value)
+            ).group_by(r.neighbourhood_id, r.month, key)
+            for measure, key in (("signals_theme", r.theme), ("signals_polarity", r.polarity))
+        )
     )
 
 
