@@ -337,7 +337,7 @@ _COUNTED = Table(  # the captures the rebuild counts, with the key each counts u
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
-_EXACT = Table(  # the exact counts, before they replace the rollups
+_EXACT = Table(  # the exact counts, to compare the rollups with
     "rebuild_rollups",
     _scratch,
     Column("neighbourhood_id", Integer),
