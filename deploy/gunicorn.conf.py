@@ -27,11 +27,19 @@ errorlog = "-"
 # FIELDWORK_TRUSTED_PROXIES=1 (see env.example).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# Threads per worker (gunicorn's gthread worker when above 1): a request mostly waits for
+# PostgreSQL (a commit waits for the disk), and a waiting thread lets another request use the
+# process. GUNICORN_THREADS overrides; 1 gives the plain sync worker.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+
 # Bounded requests: PostgreSQL cancels a web request's statement after
-# FIELDWORK_DB_STATEMENT_TIMEOUT_MS (default 15 s, see fieldwork/config.py), and gunicorn kills
-# (and replaces) a worker still busy with one request 5 s after that, so no worker goes on
-# working for a client that gave up. GUNICORN_TIMEOUT overrides it; with the statement
-# timeout off (0) gunicorn's default of 30 s applies. Restarts give requests as long.
+# FIELDWORK_DB_STATEMENT_TIMEOUT_MS (default 15 s, see fieldwork/config.py), so no request
+# keeps a thread and a database backend busy long after its client gave up. gunicorn's worker
+# timeout is 5 s above it: a sync worker (GUNICORN_THREADS=1) still busy with one request
+# then is killed and replaced; a gthread worker is killed only when its process as a whole
+# hangs (its main loop reports alive while a thread works), so there the statement timeout is
+# the bound. GUNICORN_TIMEOUT overrides it; with the statement timeout off (0) gunicorn's
+# default of 30 s applies. A restart gives running requests as long (graceful_timeout).
 _statement_ms = int(
     os.environ.get("FIELDWORK_DB_STATEMENT_TIMEOUT_MS") or DEFAULTS["DB_STATEMENT_TIMEOUT_MS"]
 )

@@ -66,9 +66,9 @@ def outbox_row(app, message_id):
 
 def enqueue(app, task_name, *args):
     with app.app_context():
-        message_id = enqueue_after_commit(task_name, *args).id
-        db.session.commit()  # publishes it after the commit (first attempt)
-        return message_id
+        message = enqueue_after_commit(task_name, *args)
+        db.session.commit()  # writes it and publishes it after the commit (first attempt)
+        return message.id
 
 
 def test_an_unknown_task_name_is_refused_before_anything_is_written(app):

@@ -338,3 +338,198 @@ def test_visits_and_calls_are_counted_by_the_worker(app, request):
         assert _capture_counts() == counts
         tasks = db.session.scalars(select(OutboxMessage.task_name)).all()
         assert tasks.count("reports.count_capture") == 4
+
+
+# Moments around Brussels month boundaries: in UTC the last evening of a month, on the
+# Brussels clock (an hour ahead in winter, two in summer) already the next month or not yet.
+BOUNDARIES = (
+    datetime(2026, 1, 31, 22, 30, tzinfo=UTC),  # 23:30 on 31 January in Brussels
+    datetime(2026, 1, 31, 23, 0, tzinfo=UTC),  # midnight: 1 February
+    datetime(2026, 1, 31, 23, 30, tzinfo=UTC),
+    datetime(2026, 3, 31, 21, 59, tzinfo=UTC),  # summer time: 23:59 on 31 March
+    datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # 00:30 on 1 April
+    datetime(2026, 10, 31, 22, 30, tzinfo=UTC),  # winter time again: 23:30 on 31 October
+    datetime(2026, 10, 31, 23, 30, tzinfo=UTC),  # 00:30 on 1 November
+    datetime(2026, 12, 31, 23, 15, tzinfo=UTC),  # 00:15 on 1 January 2027
+)
+
+
+def _varied_data() -> dict[str, set[int]]:
+    """Routed and unrouted signals, cases, visits, calls, referral cards (with signals in one
+    and in two neighbourhoods) and photos (processed or not, placed or not), at moments
+    around month boundaries; rows written directly, no task runs. The ids of each kind of
+    capture that the rollups count."""
+    from fieldwork.photos.models import Photo, PhotoAssignment
+    from fieldwork.referrals.models import (
+        CardSeries,
+        ReferralCard,
+        ReferralSubmission,
+    )
+    from fieldwork.signals.models import ConsentText
+
+    municipality = db.session.scalar(select(Municipality))
+    hoods = [n.id for n in db.session.scalars(select(Neighbourhood).order_by(Neighbourhood.id))]
+    themes = sorted(THEMES)
+    visit_round = VisitRound(
+        municipality_id=municipality.id,
+        name="Ronde",
+        starts_on=utcnow().date(),
+        ends_on=utcnow().date(),
+    )
+    campaign = CallCampaign(municipality_id=municipality.id, name="Belactie")
+    consent_text = ConsentText(
+        municipality_id=municipality.id, purpose="referral", version=1, text="Ja"
+    )
+    assignment = PhotoAssignment(
+        municipality_id=municipality.id,
+        title="Foto's",
+        prompts=[{"prompt": "Waar is het gezellig?", "contrast": "En niet?"}],
+        starts_on=utcnow().date(),
+        ends_on=utcnow().date(),
+        token="r" * 32,
+    )
+    db.session.add_all([visit_round, campaign, consent_text, assignment])
+    db.session.flush()
+    series = CardSeries(
+        municipality_id=municipality.id,
+        name="Kaarten",
+        consent_text_id=consent_text.id,
+        card_count=99,
+    )
+    db.session.add(series)
+    db.session.flush()
+    signals = []
+    for number, moment in enumerate(BOUNDARIES * 3):
+        hood = hoods[number % len(hoods)]
+        resident = Resident(
+            municipality_id=municipality.id,
+            name=f"R{number}",
+            name_key=f"r{number}",
+            address_key=f"a{number}",
+            neighbourhood_id=hood,
+        )
+        db.session.add(resident)
+        db.session.flush()
+        signal = Signal(
+            resident_id=resident.id,
+            neighbourhood_id=hood,
+            theme=themes[number % len(themes)],
+            domain="welzijn",
+            polarity=("need", "strength")[number % 2],
+            source="manual",
+            created_at=moment,
+            routed_at=None if number % 7 == 3 else moment,  # one in 7 not routed yet
+        )
+        db.session.add(signal)
+        if number % 3:
+            db.session.add(Case(resident_id=resident.id, opened_at=moment + timedelta(minutes=20)))
+        signals.append(signal)
+        address = visit_address(visit_round, number, hood)
+        db.session.add(
+            Visit(
+                address_id=address.id,
+                outcome=sorted(VISIT_OUTCOMES)[number % len(VISIT_OUTCOMES)],
+                created_at=moment,
+            )
+        )
+        target = CallTarget(
+            campaign_id=campaign.id,
+            name=f"T{number}",
+            name_key=f"t{number}",
+            address_key=f"a{number}",
+            phone="051000000",
+            neighbourhood_id=hoods[(number + 1) % len(hoods)],
+        )
+        db.session.add(target)
+        db.session.flush()
+        db.session.add(
+            CallAttempt(
+                target_id=target.id,
+                outcome=CALL_OUTCOMES[number % len(CALL_OUTCOMES)],
+                created_at=moment,
+            )
+        )
+        db.session.add(
+            Photo(
+                assignment_id=assignment.id,
+                week=1 + number % 2,
+                side=("main", "contrast")[number % 3 == 0],
+                prompt="Waar is het gezellig?",
+                neighbourhood_id=None if number % 5 == 4 else hood,
+                sha256=f"{number:064}",
+                status=("new", "approved", "hidden", "processing", "rejected")[number % 5],
+                created_at=moment,
+            )
+        )
+    db.session.flush()
+    for number, moment in enumerate(BOUNDARIES):  # one, two or three signals on a card
+        card = ReferralCard(series_id=series.id, code=f"C{number:06}")
+        db.session.add(card)
+        db.session.flush()
+        submission = ReferralSubmission(card_id=card.id, via="paper", created_at=moment)
+        submission.signals = signals[number : number + 1 + number % 3]
+        db.session.add(submission)
+    db.session.flush()
+    return {
+        kind: set(db.session.scalars(select(capture.rows().subquery().c[0])))
+        for kind, capture in rollups.CAPTURES.items()
+    }
+
+
+def test_the_rebuild_counts_every_measure_as_computed_across_month_boundaries(app):
+    """Every measure and kind of capture, at moments on either side of Brussels month
+    boundaries, with rollups that are partly counted, partly wrong and partly missing: the
+    rebuild (in the database on PostgreSQL, in Python on SQLite) makes them what computed()
+    counts, reports the rows that differed, marks every capture it counted, and a second
+    rebuild finds nothing to repair."""
+    import_areas(app, "36012")
+    with app.app_context():
+        counted = _varied_data()
+        assert all(counted.values())
+        kind, ids = next(iter(counted.items()))  # some captures counted by the worker already
+        for source_id in sorted(ids)[::2]:
+            assert rollups.count_capture(kind, source_id)
+        for row in db.session.scalars(select(Rollup).order_by(Rollup.id).limit(2)):
+            row.value += 5  # and a count gone wrong
+        hood = db.session.scalar(select(Neighbourhood.id))
+        for key, value in (("gone", 2), ("none", 0)):  # a count of what is not (any more),
+            db.session.add(  # and a count of 0 (no count: no difference)
+                Rollup(
+                    neighbourhood_id=hood,
+                    month=_month(BOUNDARIES[0]),
+                    measure="visits_outcome",
+                    key=key,
+                    value=value,
+                )
+            )
+        db.session.commit()
+        before, exact = rollups.stored(), rollups.computed()
+        assert before != exact
+        # the month is the Brussels one (independently of the code under test)
+        routed = db.session.scalars(select(Signal).where(Signal.routed_at.is_not(None))).all()
+        by_month: Counter = Counter()
+        for (hood, month, measure, _key), value in exact.items():
+            if measure == "signals_theme":
+                by_month[(hood, month)] += value
+        assert by_month == Counter((s.neighbourhood_id, _month(s.created_at)) for s in routed)
+        assert {month for _n, month, _m, _k in exact} == {
+            _month(moment + timedelta(minutes=later)) for moment in BOUNDARIES for later in (0, 20)
+        }
+
+        differed = rollups.rebuild()
+        db.session.commit()
+        assert differed == sum(1 for k in before.keys() | exact.keys() if before[k] != exact[k])
+        assert rollups.stored() == exact
+        assert {measure for _n, _m, measure, _k in exact} == set(rollups.MEASURES)
+        for kind, ids in counted.items():  # counted by the rebuild: a late task adds nothing
+            marked = db.session.scalars(
+                select(RollupCounted.source_id).where(RollupCounted.kind == kind)
+            ).all()
+            assert set(marked) == ids
+            assert not any(rollups.count_capture(kind, source_id) for source_id in ids)
+        db.session.commit()
+        assert rollups.stored() == exact
+
+        assert rollups.rebuild() == 0
+        db.session.commit()
+        assert rollups.stored() == exact

@@ -37,7 +37,7 @@ def test_a_savepoint_inside_the_capture_does_not_drop_its_messages(pg_app):
     from fieldwork.core import outbox
     from fieldwork.extensions import db
 
-    with pg_app.app_context(), mock.patch.object(outbox, "publish") as publish:
+    with pg_app.app_context(), mock.patch.object(outbox, "_send") as publish:
         outbox.enqueue_after_commit("fieldwork.core.ping")
         with db.session.begin_nested():
             db.session.execute(__import__("sqlalchemy").text("select 1"))

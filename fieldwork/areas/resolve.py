@@ -14,7 +14,8 @@ from typing import Any
 from flask import current_app
 from shapely import STRtree
 from shapely.geometry import Point, shape
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
 
 from fieldwork.areas.models import (
     AddressFixup,
@@ -63,8 +64,16 @@ def _from_sector(sector: Sector, resolved_by: str) -> Resolution:
     return Resolution(sub.municipality, sub, sector.neighbourhood, sector, resolved_by)
 
 
+def _sector_with_areas() -> Select[Sector]:
+    """A sector with its sub-municipality, municipality and neighbourhood, in one query."""
+    return select(Sector).options(
+        joinedload(Sector.sub_municipality).joinedload(SubMunicipality.municipality),
+        joinedload(Sector.neighbourhood),
+    )
+
+
 def resolve_statsec(code: str) -> Resolution | None:
-    sector = db.session.scalar(select(Sector).where(Sector.code == normalise_statsec(code)))
+    sector = db.session.scalar(_sector_with_areas().where(Sector.code == normalise_statsec(code)))
     return _from_sector(sector, "statsec") if sector else None
 
 
@@ -157,12 +166,12 @@ def resolve_village(code: str) -> Resolution | None:
 
 
 def resolve_street(street: str, postcode: str) -> Resolution | None:
-    row = db.session.scalar(
-        select(Street).where(
-            Street.street_key == street_key(street), Street.postcode == postcode.strip()
-        )
+    sector = db.session.scalar(
+        _sector_with_areas()
+        .join(Street, Street.sector_id == Sector.id)
+        .where(Street.street_key == street_key(street), Street.postcode == postcode.strip())
     )
-    return _from_sector(row.sector, "street") if row else None
+    return _from_sector(sector, "street") if sector else None
 
 
 def municipality_for_postcode(postcode: str) -> Municipality | None:

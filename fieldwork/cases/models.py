@@ -3,7 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    event,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from fieldwork.auth.models import User
@@ -32,6 +43,9 @@ class Case(Base):
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # Every figure joins cases to their residents' neighbourhoods (the unique index above
+        # holds open cases only).
+        Index("ix_cases_resident_id", "resident_id"),
         # A contact person's queue: their open cases, without reading the closed ones.
         Index(
             "ix_cases_open_owner",
@@ -51,6 +65,10 @@ class Case(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first contact attempt at or after opening (kept by the database as each attempt is
+    # logged, see _keep_first_contact): the figures' time to first contact without reading
+    # the events of every case.
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     resident: Mapped[Resident] = relationship()
     owner: Mapped[User | None] = relationship()
@@ -85,3 +103,21 @@ class CaseEvent(Base):
 
     case: Mapped[Case] = relationship(back_populates="events")
     by: Mapped[User | None] = relationship()
+
+
+@event.listens_for(CaseEvent, "after_insert")
+def _keep_first_contact(_mapper: Any, connection: Connection, case_event: CaseEvent) -> None:
+    """Whoever logs a contact attempt (the case page, the API, an import, a test): its case's
+    first_contact_at becomes the earliest attempt at or after the opening, in the same
+    flush. One UPDATE by key, conditional, so attempts logged in any order give the same."""
+    if case_event.type != "contact_attempt":
+        return
+    connection.execute(
+        update(Case)
+        .where(
+            Case.id == case_event.case_id,
+            Case.opened_at <= case_event.at,
+            or_(Case.first_contact_at.is_(None), Case.first_contact_at > case_event.at),
+        )
+        .values(first_contact_at=case_event.at)
+    )

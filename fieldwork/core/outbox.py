@@ -27,11 +27,12 @@ failing cannot fill the batch and hold back new ones."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import JSON, Integer, String, Text, event, func, select, update
+from sqlalchemy import JSON, Integer, String, Text, event, func, inspect, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from fieldwork.db import Base, UTCDateTime, utcnow
@@ -85,17 +86,41 @@ def max_attempts() -> int:
 
 def enqueue_after_commit(task_name: str, *args: Any) -> OutboxMessage:
     """Write the message in the caller's transaction; it is published after the commit.
-    Raises :class:`UnknownTask` (nothing written) for a name that is not a Celery task."""
+    Raises :class:`UnknownTask` (nothing written) for a name that is not a Celery task.
+    The row is written with the caller's next flush (no flush of its own)."""
     if task_name not in _celery().tasks:
         raise UnknownTask(
             f"{task_name!r} is not a registered Celery task: "
             "check the name in the task's @shared_task(name=...)"
         )
-    message = OutboxMessage(task_name=task_name, args=list(args))
+    message = OutboxMessage(task_name=task_name, args=list(args), attempts=0)
     db.session.add(message)
-    db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
+    _after_commit(message)
     return message
+
+
+@dataclass(frozen=True)
+class _Unsent:
+    """What publishing a message needs, kept when it was enqueued: after the commit the row
+    is not read again."""
+
+    message: OutboxMessage
+    task_name: str
+    args: list[Any]
+    attempts: int
+
+    @property
+    def id(self) -> int | None:
+        """The row's id (its identity survives the commit's expiry: no SELECT to learn it);
+        None if the row was never written (taken out of the session before the commit)."""
+        identity = inspect(self.message).identity
+        return int(identity[0]) if identity else None
+
+
+def _after_commit(message: OutboxMessage) -> None:
+    db.session.info.setdefault(_PENDING_KEY, []).append(
+        _Unsent(message, message.task_name, list(message.args), message.attempts or 0)
+    )
 
 
 def _broker_unreachable(exc: Exception) -> bool:
@@ -113,65 +138,100 @@ def _error_text(exc: Exception) -> str:
 
 
 def publish(message_ids: list[int]) -> int:
-    """Send the given outbox rows to Celery; mark each sent, or count its failed attempt and
-    dead-letter it after ``OUTBOX_MAX_ATTEMPTS``. Returns how many were sent."""
-    celery = _celery()
-    limit = max_attempts()
-    sent = 0
-    for message_id in message_ids:
-        with db.engine.connect() as conn:
-            row = conn.execute(
+    """Send the given outbox rows to Celery (those still pending, read in one query); mark
+    each sent, or count its failed attempt and dead-letter it after
+    ``OUTBOX_MAX_ATTEMPTS``. Returns how many were sent."""
+    if not message_ids:
+        return 0
+    with db.engine.connect() as conn:
+        rows = {
+            row.id: row
+            for row in conn.execute(
                 select(
+                    OutboxMessage.id,
                     OutboxMessage.task_name,
                     OutboxMessage.args,
-                    OutboxMessage.sent_at,
-                    OutboxMessage.dead_at,
-                    OutboxMessage.discarded_at,
                     OutboxMessage.attempts,
-                ).where(OutboxMessage.id == message_id)
-            ).one_or_none()
-        if row is None or any((row.sent_at, row.dead_at, row.discarded_at)):
-            continue
-        now = utcnow()
-        values: dict[str, Any] = {"attempts": OutboxMessage.attempts + 1}
-        broker_down = False
-        task = celery.tasks.get(row.task_name)
-        if task is None:
-            log.error("outbox %s dead-lettered: unknown task %r", message_id, row.task_name)
-            values.update(
-                last_error=f"UnknownTask: {row.task_name!r} is not a registered Celery task",
-                last_attempt_at=now,
-                dead_at=now,
+                ).where(OutboxMessage.id.in_(message_ids), *_pending())
             )
-        else:
-            try:
-                # retry=False: fail fast when the broker is down; the periodic flush re-sends.
-                task.apply_async(args=row.args, retry=False, ignore_result=True)
-                values["sent_at"] = utcnow()
-                sent += 1
-            except Exception as exc:
-                values.update(last_error=_error_text(exc), last_attempt_at=now)
-                if _broker_unreachable(exc):
-                    log.warning("outbox %s not published, broker unreachable: %s", message_id, exc)
-                    broker_down = True
-                    del values["attempts"]
-                elif row.attempts + 1 >= limit:
-                    log.error(
-                        "outbox %s dead-lettered after %d attempts: %s",
-                        message_id,
-                        row.attempts + 1,
-                        exc,
-                    )
-                    values["dead_at"] = now
-                else:
-                    log.warning("outbox %s not published: %s", message_id, exc)
-        with db.engine.begin() as conn:
+        }
+    return _send(
+        [
+            (
+                message_id,
+                rows[message_id].task_name,
+                rows[message_id].args,
+                rows[message_id].attempts,
+            )
+            for message_id in message_ids
+            if message_id in rows
+        ]
+    )
+
+
+def _send(messages: list[tuple[int, str, list[Any], int]]) -> int:
+    """Publish (id, task name, args, attempts so far) in order, then record the results in
+    one short transaction. Stops at the first broker outage (the rest would wait for the
+    same timeout; the periodic flush sends them)."""
+    celery = _celery()
+    limit = max_attempts()
+    sent: list[int] = []
+    failed: dict[int, dict[str, Any]] = {}
+    for message_id, task_name, args, attempts in messages:
+        now = utcnow()
+        task = celery.tasks.get(task_name)
+        if task is None:
+            log.error("outbox %s dead-lettered: unknown task %r", message_id, task_name)
+            failed[message_id] = {
+                "attempts": OutboxMessage.attempts + 1,
+                "last_error": f"UnknownTask: {task_name!r} is not a registered Celery task",
+                "last_attempt_at": now,
+                "dead_at": now,
+            }
+            continue
+        try:
+            # retry=False: fail fast when the broker is down; the periodic flush re-sends.
+            task.apply_async(args=args, retry=False, ignore_result=True)
+            sent.append(message_id)
+        except Exception as exc:
+            values: dict[str, Any] = {"last_error": _error_text(exc), "last_attempt_at": now}
+            if _broker_unreachable(exc):
+                log.warning("outbox %s not published, broker unreachable: %s", message_id, exc)
+                failed[message_id] = values  # not the message's fault: no attempt counted
+                break
+            values["attempts"] = OutboxMessage.attempts + 1
+            if attempts + 1 >= limit:
+                log.error(
+                    "outbox %s dead-lettered after %d attempts: %s", message_id, attempts + 1, exc
+                )
+                values["dead_at"] = now
+            else:
+                log.warning("outbox %s not published: %s", message_id, exc)
+            failed[message_id] = values
+    _record(sent, failed)
+    return len(sent)
+
+
+def _record(sent: list[int], failed: dict[int, dict[str, Any]]) -> None:
+    """The results, in one transaction. On PostgreSQL without waiting for the disk
+    (synchronous_commit off): a mark lost in a database crash only means the message is
+    published again by the periodic flush, and every task is safe to run twice — while a
+    capture should not wait for a second fsync after its own."""
+    if not sent and not failed:
+        return
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        if sent:
+            conn.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(sent))
+                .values(sent_at=utcnow(), attempts=OutboxMessage.attempts + 1)
+            )
+        for message_id, values in failed.items():
             conn.execute(
                 update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
             )
-        if broker_down:
-            break  # the rest would wait for the same timeout; the next flush sends them
-    return sent
 
 
 def _pending() -> Any:
@@ -236,7 +296,7 @@ def retry_dead_letter(message_id: int) -> OutboxMessage | None:
     message.dead_at = None
     message.attempts = 0
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(message.id)
+    _after_commit(message)
     return message
 
 
@@ -257,9 +317,15 @@ def _publish_after_commit(session: Session) -> None:
         # a SAVEPOINT was released (SQLAlchemy sends after_commit for it too): the rows are
         # not committed yet, so publishing now would find nothing and drop the message
         return
-    pending = session.info.pop(_PENDING_KEY, None)
+    pending: list[_Unsent] | None = session.info.pop(_PENDING_KEY, None)
     if pending:
-        publish(pending)
+        _send(
+            [
+                (message_id, unsent.task_name, unsent.args, unsent.attempts)
+                for unsent in pending
+                if (message_id := unsent.id) is not None
+            ]
+        )
 
 
 @event.listens_for(Session, "after_rollback")

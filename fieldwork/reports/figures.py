@@ -15,13 +15,13 @@ from statistics import median
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, distinct, func, or_, select, true
+from sqlalchemy import ColumnElement, Float, and_, cast, distinct, func, or_, select, true
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.calls.models import OUTCOMES as CALL_OUTCOMES
 from fieldwork.calls.models import CallAttempt, CallCampaign, CallTarget
 from fieldwork.cases.models import OUTCOMES as CASE_OUTCOMES
-from fieldwork.cases.models import Case, CaseEvent
+from fieldwork.cases.models import Case
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals
@@ -284,35 +284,14 @@ def _signals(
 def _cases(
     out: dict[int, dict[str, Any]], ids: list[int], start: date | None, end: date | None
 ) -> None:
-    first_contact = (
-        select(func.min(CaseEvent.at))
-        .where(
-            CaseEvent.case_id == Case.id,
-            CaseEvent.type == "contact_attempt",
-            CaseEvent.at >= Case.opened_at,
-        )
-        .correlate(Case)
-        .scalar_subquery()
+    opened_in_period = (
+        Resident.neighbourhood_id.in_(ids),
+        in_period(Case.opened_at, start, end),
     )
-    durations: dict[int, list[float]] = defaultdict(list)
-    for hood, opened_at, contacted_at in db.session.execute(
-        select(Resident.neighbourhood_id, Case.opened_at, first_contact)
-        .join(Resident, Resident.id == Case.resident_id)
-        .where(Resident.neighbourhood_id.in_(ids), in_period(Case.opened_at, start, end))
-    ):
-        out[hood]["cases"]["opened"] += 1
-        if contacted_at is not None:
-            if isinstance(contacted_at, str):  # pragma: no cover - SQLite without types
-                contacted_at = datetime.fromisoformat(contacted_at)
-            if contacted_at.tzinfo is None:
-                contacted_at = contacted_at.replace(tzinfo=UTC)
-            durations[hood].append((contacted_at - opened_at).total_seconds() / 86400)
-    for hood, values in durations.items():
-        out[hood]["cases"]["contacted"] = len(values)
-        out[hood]["cases"]["first_contact_days"] = {
-            "median": round(median(values), 2),
-            "p90": round(percentile(values, 0.9), 2),
-        }
+    if db.engine.dialect.name == "postgresql":
+        _first_contact_in_sql(out, opened_in_period)
+    else:
+        _first_contact_in_python(out, opened_in_period)
     for hood, outcome, count in db.session.execute(
         select(Resident.neighbourhood_id, Case.outcome, func.count())
         .join(Resident, Resident.id == Case.resident_id)
@@ -325,6 +304,60 @@ def _cases(
     ):
         out[hood]["cases"]["closed"] += int(count)
         _add(out[hood]["cases"]["outcomes"], outcome, count)
+
+
+def _first_contact_figures(opened: int, days: list[float]) -> dict[str, Any]:
+    return {
+        "opened": opened,
+        "contacted": len(days),
+        "first_contact_days": {
+            "median": round(median(days), 2) if days else None,
+            "p90": round(percentile(days, 0.9), 2) if days else None,
+        },
+    }
+
+
+def _first_contact_in_sql(
+    out: dict[int, dict[str, Any]], opened_in_period: tuple[ColumnElement[bool], ...]
+) -> None:
+    """Cases opened, contacted, and the median and p90 of the days to first contact, per
+    neighbourhood, computed by PostgreSQL (percentile_cont is the median of
+    :func:`statistics.median`, percentile_disc the nearest rank of :func:`percentile`)."""
+    days = cast(func.extract("epoch", Case.first_contact_at - Case.opened_at), Float) / 86400
+    for hood, opened, contacted, middle, p90 in db.session.execute(
+        select(
+            Resident.neighbourhood_id,
+            func.count(),
+            func.count(Case.first_contact_at),
+            func.percentile_cont(0.5).within_group(days),
+            func.percentile_disc(0.9).within_group(days),
+        )
+        .join(Resident, Resident.id == Case.resident_id)
+        .where(*opened_in_period)
+        .group_by(Resident.neighbourhood_id)
+    ):
+        figures = out[hood]["cases"]
+        figures["opened"], figures["contacted"] = int(opened), int(contacted)
+        if contacted:
+            figures["first_contact_days"] = {"median": round(middle, 2), "p90": round(p90, 2)}
+
+
+def _first_contact_in_python(
+    out: dict[int, dict[str, Any]], opened_in_period: tuple[ColumnElement[bool], ...]
+) -> None:
+    """As :func:`_first_contact_in_sql`, for SQLite (no percentiles there; small data)."""
+    opened: dict[int, int] = defaultdict(int)
+    durations: dict[int, list[float]] = defaultdict(list)
+    for hood, opened_at, contacted_at in db.session.execute(
+        select(Resident.neighbourhood_id, Case.opened_at, Case.first_contact_at)
+        .join(Resident, Resident.id == Case.resident_id)
+        .where(*opened_in_period)
+    ):
+        opened[hood] += 1
+        if contacted_at is not None:
+            durations[hood].append((contacted_at - opened_at).total_seconds() / 86400)
+    for hood, count in opened.items():
+        out[hood]["cases"].update(_first_contact_figures(count, durations[hood]))
 
 
 def _volunteers(out: dict[int, dict[str, Any]], ids: list[int]) -> None:

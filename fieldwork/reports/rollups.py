@@ -13,18 +13,41 @@ and stay computed from the source tables (:mod:`fieldwork.reports.figures`)."""
 
 from __future__ import annotations
 
+import typing
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.calls.models import CallAttempt, CallTarget
 from fieldwork.cases.models import Case
-from fieldwork.db import local, savepoint
+from fieldwork.db import BRUSSELS, local, savepoint
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals
@@ -253,6 +276,9 @@ def rebuild() -> int:
     differed before."""
     if db.engine.dialect.name == "postgresql":  # counting workers wait until this is done
         db.session.execute(text("LOCK TABLE rollup_counted, rollups IN EXCLUSIVE MODE"))
+        return _rebuild_in_database()
+    # SQLite (the embedded path, small data): it has no time zones to find the Brussels
+    # month with, so it counts in Python, as computed() does.
     before = stored()
     exact, seen = _count_everything()
     _mark_counted(seen)
@@ -269,6 +295,205 @@ def rebuild() -> int:
             )
         )
     db.session.flush()
+    return differed
+
+
+# --- the rebuild in PostgreSQL: the same counts, counted by the database ------------------
+
+
+def _sql_month(moment: Any) -> ColumnElement[date]:
+    """The first day of the Brussels month of a timestamptz, as :func:`month_of` says."""
+    zone = literal_column(f"'{BRUSSELS.key}'", String)
+    return cast(func.date_trunc("month", func.timezone(zone, moment)), Date)
+
+
+def _sql_first(parts: list[ColumnElement[Any]]) -> ColumnElement[str]:
+    return cast(parts[0], String) if parts else literal("", String)
+
+
+def _sql_photo_key(parts: list[ColumnElement[Any]]) -> ColumnElement[str]:
+    assignment_id, week, side = parts
+    return cast(assignment_id, String) + ":" + cast(week, String) + ":" + side
+
+
+# What ``Capture.key`` does, in SQL: for each kind of capture, from the same key parts.
+SQL_KEYS: dict[str, Callable[[list[ColumnElement[Any]]], ColumnElement[str]]] = {
+    "visit": _sql_first,
+    "call": _sql_first,
+    "referral": _sql_first,
+    "photo": _sql_photo_key,
+}
+
+_scratch = MetaData()
+_COUNTED = Table(  # the captures the rebuild counts, with the key each counts under
+    "rebuild_captures",
+    _scratch,
+    Column("kind", String(20)),
+    Column("source_id", Integer),
+    Column("neighbourhood_id", Integer),
+    Column("month", Date),
+    Column("measure", String(40)),
+    Column("key", String(40)),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+_EXACT = Table(  # the exact counts, to compare the rollups with
+    "rebuild_rollups",
+    _scratch,
+    Column("neighbourhood_id", Integer),
+    Column("month", Date),
+    Column("measure", String(40)),
+    Column("key", String(40)),
+    Column("value", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+_DIFF = Table(  # the rollups that differ from the exact counts: changed, gone (no value), new
+    "rebuild_differing",
+    _scratch,
+    Column("rollup_id", Integer),
+    Column("neighbourhood_id", Integer),
+    Column("month", Date),
+    Column("measure", String(40)),
+    Column("key", String(40)),
+    Column("value", Integer),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+_ROLLUP_COLUMNS = ("neighbourhood_id", "month", "measure", "key", "value")
+
+
+def _captures_query() -> CompoundSelect[*tuple[Any, ...]]:
+    """Every capture with its rollup key (kind, source id, neighbourhood, month, measure,
+    key): the rows of each kind's ``rows()``, keyed in SQL."""
+    parts = []
+    for kind, capture in CAPTURES.items():
+        rows = capture.rows().subquery()
+        source_id, neighbourhood_id, moment, *rest = rows.c
+        parts.append(
+            select(
+                literal(kind, String),
+                source_id,
+                neighbourhood_id,
+                _sql_month(moment),
+                literal(capture.measure, String),
+                SQL_KEYS[kind](list(rest)),
+            )
+        )
+    return union_all(*parts)
+
+
+def _signals_query() -> CompoundSelect[*tuple[Any, ...]]:
+    """Routed signals per neighbourhood, month and theme, and per neighbourhood, month and
+    polarity: counted once per neighbourhood, month, theme and polarity (one pass over the
+    signals, the month found once a row), then those few rows added up each way."""
+    month = _sql_month(Signal.created_at)
+    routed = (
+        select(
+            Signal.neighbourhood_id,
+            month.label("month"),
+            Signal.theme,
+            Signal.polarity,
+            func.count().label("value"),
+        )
+        .where(Signal.routed_at.is_not(None))
+        .group_by(Signal.neighbourhood_id, month, Signal.theme, Signal.polarity)
+        .cte("routed")
+    )
+    r = routed.c
+    return union_all(
+        *(
+            select(
+                r.neighbourhood_id, r.month, literal(measure, String), key, func.sum(r.value)
+            ).group_by(r.neighbourhood_id, r.month, key)
+            for measure, key in (("signals_theme", r.theme), ("signals_polarity", r.polarity))
+        )
+    )
+
+
+def _exact_query() -> CompoundSelect[*tuple[Any, ...]]:
+    """The exact counts (neighbourhood, month, measure, key, value), as computed() has them:
+    routed signals, opened cases (in their resident's neighbourhood), counted captures."""
+    month = _sql_month(Case.opened_at)
+    cases = (
+        select(
+            Resident.neighbourhood_id,
+            month,
+            literal("cases_opened", String),
+            literal("", String),
+            func.count(),
+        )
+        .join(Resident, Resident.id == Case.resident_id)
+        .group_by(Resident.neighbourhood_id, month)
+    )
+    c = _COUNTED.c
+    captures = select(c.neighbourhood_id, c.month, c.measure, c.key, func.count()).group_by(
+        c.neighbourhood_id, c.month, c.measure, c.key
+    )
+    return union_all(_signals_query(), cases, captures)
+
+
+def _rebuild_in_database() -> int:
+    """rebuild() on PostgreSQL, with the locks held: the counts are INSERT … SELECT …
+    GROUP BY into a temporary table, compared with the rollups in one join; only the rows
+    that differ are written. No row goes through Python."""
+    connection = db.session.connection()
+    _COUNTED.create(connection)
+    _EXACT.create(connection)
+    _DIFF.create(connection)
+    # The captures in one statement, so the ids marked below are exactly the ones counted:
+    # a capture stored meanwhile is in neither, and its task counts it.
+    db.session.execute(
+        insert(_COUNTED).from_select([c.name for c in _COUNTED.c], _captures_query())
+    )
+    # What the rebuild counted counts as counted: a late task for it adds nothing. (The
+    # ledger cannot change meanwhile: the rebuild holds its lock.)
+    db.session.execute(
+        pg_insert(RollupCounted)
+        .from_select(
+            ["kind", "source_id"],
+            select(_COUNTED.c.kind, _COUNTED.c.source_id).distinct(),
+        )
+        .on_conflict_do_nothing()
+    )
+    db.session.execute(insert(_EXACT).from_select(list(_ROLLUP_COLUMNS), _exact_query()))
+    table = typing.cast(Table, Rollup.__table__)
+    exact, rollups, diff = _EXACT.c, table.c, _DIFF.c
+    # A row of 0 is no count (see stored()): it goes, and is no difference.
+    db.session.execute(delete(table).where(rollups.value == 0))
+    # The rows that differ (most nights a few): a count that changed, went or came.
+    db.session.execute(
+        insert(_DIFF).from_select(
+            [c.name for c in _DIFF.c],
+            select(rollups.id, *(exact[name] for name in _ROLLUP_COLUMNS))
+            .select_from(
+                _EXACT.join(
+                    table,
+                    and_(*(exact[name] == rollups[name] for name in _ROLLUP_COLUMNS[:-1])),
+                    full=True,
+                )
+            )
+            .where(func.coalesce(exact.value, 0) != func.coalesce(rollups.value, 0)),
+        )
+    )
+    differed = db.session.scalar(select(func.count()).select_from(_DIFF)) or 0
+    # Only those are written.
+    db.session.execute(delete(table).where(rollups.id == diff.rollup_id, diff.value.is_(None)))
+    db.session.execute(
+        update(table)
+        .where(rollups.id == diff.rollup_id, diff.value.is_not(None))
+        .values(value=diff.value)
+    )
+    db.session.execute(
+        insert(table).from_select(
+            list(_ROLLUP_COLUMNS),
+            select(*(diff[name] for name in _ROLLUP_COLUMNS)).where(diff.rollup_id.is_(None)),
+        )
+    )
+    for row in [o for o in db.session.identity_map.values() if isinstance(o, Rollup)]:
+        db.session.expire(row)  # (written past the session: read again when used)
+    for scratch in (_DIFF, _EXACT, _COUNTED):  # (at the latest at the end: ON COMMIT DROP)
+        scratch.drop(connection)
     return differed
 
 

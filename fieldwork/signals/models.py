@@ -13,7 +13,11 @@ from fieldwork.db import Base, UTCDateTime, utcnow
 
 class Resident(Base):
     __tablename__ = "residents"
-    __table_args__ = (Index("ix_residents_identity", "name_key", "address_key"),)
+    __table_args__ = (
+        Index("ix_residents_identity", "name_key", "address_key"),
+        # By neighbourhood, with the id the figures join cases on (index-only on PostgreSQL).
+        Index("ix_residents_neighbourhood_figures", "neighbourhood_id", postgresql_include=["id"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"), index=True)
@@ -26,7 +30,7 @@ class Resident(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str | None] = mapped_column(String(40))
     sector_id: Mapped[int | None] = mapped_column(ForeignKey("sectors.id"))
-    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
@@ -47,6 +51,7 @@ class Consent(Base):
     # The exact wording the resident agreed to (a printed strip records its version).
     consent_text_id: Mapped[int | None] = mapped_column(ForeignKey("consent_texts.id"))
 
+    resident: Mapped[Resident] = relationship()
     consent_text: Mapped[ConsentText | None] = relationship()
 
 
@@ -69,11 +74,21 @@ class ConsentText(Base):
 class Signal(Base):
     __tablename__ = "signals"
     # By case, and by case and theme: the queue's theme filter probes it without the table.
-    __table_args__ = (Index("ix_signals_case_id_theme", "case_id", "theme"),)
+    # By neighbourhood and time with what the figures count (fieldwork.reports.figures): on
+    # PostgreSQL a neighbourhood's counts come from the index alone.
+    __table_args__ = (
+        Index("ix_signals_case_id_theme", "case_id", "theme"),
+        Index(
+            "ix_signals_neighbourhood_figures",
+            "neighbourhood_id",
+            "created_at",
+            postgresql_include=["domain", "theme", "polarity", "source"],
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
-    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"), index=True)
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"))
     theme: Mapped[str] = mapped_column(String(40))
     domain: Mapped[str] = mapped_column(String(20))
     urgency: Mapped[str] = mapped_column(String(10), default="normal")

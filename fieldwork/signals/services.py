@@ -83,7 +83,16 @@ def locate_resident(data: dict[str, Any], keep_address: bool = True) -> Resoluti
 
 def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident:
     """The same normalised name and address (and birth year when both have one) is the same
-    resident; anything less is a new resident (near-matches are never merged silently)."""
+    resident; anything less is a new resident (near-matches are never merged silently).
+    A new resident is written at once (flushed: it has its id)."""
+    resident = _find_or_add_resident(data, where)
+    db.session.flush()
+    return resident
+
+
+def _find_or_add_resident(data: dict[str, Any], where: Resolution) -> Resident:
+    """As :func:`find_or_create_resident`, but a new resident is only added to the session:
+    written with the caller's next flush, together with what refers to it."""
     key_name = name_key(data["name"])
     key_address = address_key(data.get("street"), data.get("house_number"), data.get("postcode"))
     # Without a street there is nothing to recognise the person by: a new resident (a
@@ -125,8 +134,8 @@ def find_or_create_resident(data: dict[str, Any], where: Resolution) -> Resident
         neighbourhood_id=where.neighbourhood.id,
     )
     db.session.add(resident)
-    db.session.flush()
-    if where.fixup is not None:
+    if where.fixup is not None:  # rare (an address to fix): the fix-up names the resident
+        db.session.flush()
         where.fixup.source_id = str(resident.id)
     return resident
 
@@ -157,10 +166,10 @@ def create_signals(
     resident: Resident | None = None
     consent: Consent | None = None
     if named:
-        resident = find_or_create_resident(payload["resident"], where)
+        resident = _find_or_add_resident(payload["resident"], where)
         if consent_data["given"]:
             consent = Consent(
-                resident_id=resident.id,
+                resident=resident,
                 method=consent_data["how"],
                 reference=consent_data.get("reference"),
                 recorded_by_id=filed_by.id if filed_by else None,
@@ -184,7 +193,7 @@ def create_signals(
         )
         db.session.add(signal)
         signals.append(signal)
-    db.session.flush()
+    db.session.flush()  # the one write of the capture: resident, consent and signals
     for signal in signals:
         enqueue_after_commit("routing.route_signal", signal.id)
     return signals
