@@ -726,8 +726,11 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                 assert response.status == 201, response.status
 
-        post(99, 0)  # warm-up: every gunicorn worker loads lazily
+        # warm-up: every gunicorn worker and thread opens its connections on first use
+        concurrently(2, lambda thread, number: post(thread, 90_000 + number))
+        server_before = gunicorn_cpu_seconds()
         elapsed, latencies = concurrently(scale.captures, post)
+        server_cpu = gunicorn_cpu_seconds() - server_before
     app_rate = len(latencies) / elapsed
 
     with psycopg.connect(world.url) as conn:
@@ -792,6 +795,10 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
             f"{app_rate:,.1f}/s, p95 {ms(p95(latencies))}",
             f"psycopg insert, one transaction each: {ref_rate:,.1f}/s",
             ref_rate / app_rate if app_rate else None,
+            [
+                f"gunicorn's CPU: {ms(server_cpu / max(1, len(latencies)))} a capture, "
+                f"{server_cpu:,.1f} s in {elapsed:,.1f} s on {os.cpu_count()} cores"
+            ],
         )
     ]
 

@@ -65,7 +65,8 @@ def test_the_bench_runs_every_measure_at_tiny_size(
     assert rebuild.notes[0] == "rollup rows differing from the raw GROUP BY after the rebuild: 0"
     table = capsys.readouterr().out
     assert "| what | app | raw reference, same run | ratio |" in table
-    assert elapsed < 60, f"the tiny bench took {elapsed:.0f} s"
+    # a guard against a runaway measure, not a speed target (those are the bench's own figures)
+    assert elapsed < 240, f"the tiny bench took {elapsed:.0f} s"
     # the bench's database is gone again
     assert region.CREATED
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
