@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, text
+from sqlalchemy import Select, Table, delete, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -156,13 +156,16 @@ def _add_all(amounts: Counter[Key]) -> None:
     insert = (
         postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     )
-    statement = insert(Rollup).values(rows)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["neighbourhood_id", "month", "measure", "key"],
-            set_={"value": Rollup.value + statement.excluded.value},
-        )
+    table = Rollup.__table__  # Core: rows as parameters, no ORM objects
+    assert isinstance(table, Table)
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["neighbourhood_id", "month", "measure", "key"],
+        set_={"value": table.c.value + statement.excluded.value},
     )
+    # the rows as parameters of one statement (compiled once, not per call); SQLAlchemy
+    # sends them to PostgreSQL as one multi-row INSERT, in this order
+    db.session.execute(statement, rows)
 
 
 def count_routed(signal: Signal, opened: Case | None) -> None:
