@@ -1132,6 +1132,355 @@ def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path)
     ]
 
 
+# --- routing (issue 18): a real worker routing signals ----------------------------------
+
+
+def routing_sizes(scale: Scale) -> tuple[int, float]:
+    """(signals for the throughput run, seconds of the paced 50/s run): small at tiny."""
+    return min(2_000, max(40, scale.signals // 50)), (2.0 if scale.signals < 10_000 else 10.0)
+
+
+def routing_setup(app: Any, world: World) -> None:
+    """Rules as a region has them: urgent ones to one person, the big municipality's
+    loneliness signals to a team (least loaded), some themes to a person who is away (their
+    deputy takes them), the rest to the team; no match would go to the coordinator."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from fieldwork.auth.models import User
+    from fieldwork.db import utcnow
+    from fieldwork.extensions import db
+    from fieldwork.routing.models import Absence, RoutingRule, Team, TeamMember
+
+    with app.app_context():
+        people = list(
+            db.session.scalars(select(User).where(User.role == "contact_person").order_by(User.id))
+        )
+        team = Team(name="Bench team")
+        db.session.add(team)
+        db.session.flush()
+        for position, person in enumerate(people):
+            db.session.add(TeamMember(team_id=team.id, user_id=person.id, position=position))
+        today = utcnow().date()
+        db.session.add(
+            Absence(
+                user_id=people[1].id,
+                starts_on=today - timedelta(days=2),
+                ends_on=today + timedelta(days=2),
+                deputy_id=people[2].id,
+            )
+        )
+        rules = [
+            RoutingRule(name="dringend", conditions={"urgency": "urgent"}, assign_user=people[0]),
+            RoutingRule(
+                name="eenzaam in de grote gemeente",
+                conditions={"neighbourhoods": world.hoods_big, "themes": ["eenzaamheid"]},
+                assign_team_id=team.id,
+            ),
+            RoutingRule(
+                name="wonen",
+                conditions={"themes": ["wonen", "mobiliteit"], "age_min": 65},
+                assign_user=people[1],
+                first_contact_days=3,
+            ),
+            RoutingRule(name="de rest", conditions={}, assign_team_id=team.id),
+        ]
+        for position, rule in enumerate(rules, start=1):
+            rule.position = position
+            db.session.add(rule)
+        db.session.commit()
+
+
+def insert_unrouted(conn: psycopg.Connection[Any], count: int, tag: str) -> list[int]:
+    """Signals as a capture stores them (resident, consent, signal, its outbox message), not
+    routed yet: one in five about a resident who already has an open case, the others about
+    a new resident somewhere in the region. Returns their ids, in insert order."""
+    from fieldwork.signals.vocabulary import THEMES
+
+    themes = sorted(THEMES)
+    hoods = [row[0] for row in conn.execute("SELECT id, municipality_id FROM neighbourhoods")]
+    municipality = dict(conn.execute("SELECT id, municipality_id FROM neighbourhoods").fetchall())
+    known = [
+        row
+        for row in conn.execute(
+            """SELECT r.id, r.neighbourhood_id FROM cases c JOIN residents r ON r.id = c.resident_id
+            WHERE c.closed_at IS NULL ORDER BY random() LIMIT %s""",
+            [count // 5 + 1],
+        )
+    ]
+    ids = []
+    for number in range(count):
+        ids.append(insert_one_unrouted(conn, number, tag, themes, hoods, municipality, known))
+    return ids
+
+
+def insert_one_unrouted(
+    conn: psycopg.Connection[Any],
+    number: int,
+    tag: str,
+    themes: list[str],
+    hoods: list[int],
+    municipality: dict[int, int],
+    known: list[tuple[int, int]],
+) -> int:
+    with conn.transaction():
+        if number % 5 == 0 and known:
+            resident, hood = known[(number // 5) % len(known)]
+        else:
+            hood = hoods[(number * 7919) % len(hoods)]
+            row = conn.execute(
+                """INSERT INTO residents (municipality_id, name, name_key, street, house_number,
+                    postcode, address_key, birth_year, phone, neighbourhood_id, created_at)
+                VALUES (%s, %s, %s, 'Kerkstraat', %s, '8890', %s, %s, '051000000', %s, now())
+                RETURNING id""",
+                [
+                    municipality[hood],
+                    f"Routing {tag}{number}",
+                    f"routing {tag}{number}",
+                    str(number % 300),
+                    f"kerkstraat {tag}{number}",
+                    1930 + number % 60,
+                    hood,
+                ],
+            ).fetchone()
+            assert row
+            resident = row[0]
+        consent = conn.execute(
+            """INSERT INTO consents (resident_id, purpose, method, given_at)
+            VALUES (%s, 'contact', 'verbal', now()) RETURNING id""",
+            [resident],
+        ).fetchone()
+        assert consent
+        signal = conn.execute(
+            """INSERT INTO signals (resident_id, neighbourhood_id, theme, domain, urgency,
+                polarity, source, note, consent_id, created_at)
+            VALUES (%s, %s, %s, 'welzijn', %s, 'need', 'manual', '', %s, clock_timestamp())
+            RETURNING id""",
+            [
+                resident,
+                hood,
+                themes[number % len(themes)],
+                "urgent" if number % 20 == 7 else "normal",
+                consent[0],
+            ],
+        ).fetchone()
+        assert signal
+        conn.execute(  # published here and now (the relay's part), so marked sent
+            """INSERT INTO outbox_messages (task_name, args, created_at, sent_at, attempts)
+            VALUES ('routing.route_signal', %s, now(), now(), 0)""",
+            [json.dumps([signal[0]])],
+        )
+    return int(signal[0])
+
+
+def raw_route(conn: psycopg.Connection[Any], signal_id: int, owner: int) -> None:
+    """The rows routing writes for one signal, in one transaction, with the owner known:
+    lock the signal, find the resident's open case (or open one, with its 'assigned' event
+    and the owner's notification and e-mail message), the 'routed' event, the signal, the
+    rollups (theme, polarity, case opened)."""
+    with conn.transaction():
+        row = conn.execute(
+            """SELECT resident_id, neighbourhood_id, theme, polarity,
+                date_trunc('month', created_at AT TIME ZONE 'Europe/Brussels')::date,
+                date_trunc('month', now() AT TIME ZONE 'Europe/Brussels')::date
+            FROM signals WHERE id = %s FOR UPDATE""",
+            [signal_id],
+        ).fetchone()
+        assert row
+        resident, hood, theme, polarity, month, this_month = row
+        case = conn.execute(
+            "SELECT id FROM cases WHERE resident_id = %s AND closed_at IS NULL", [resident]
+        ).fetchone()
+        keys = [(hood, month, "signals_polarity", polarity), (hood, month, "signals_theme", theme)]
+        if case is None:
+            case = conn.execute(
+                """INSERT INTO cases (resident_id, status, urgency, owner_id, due_at, opened_at)
+                VALUES (%s, 'assigned', 'normal', %s, now() + interval '5 days', now())
+                RETURNING id""",
+                [resident, owner],
+            ).fetchone()
+            assert case
+            conn.execute(
+                """INSERT INTO case_events (case_id, type, at, detail)
+                VALUES (%s, 'assigned', now(), %s)""",
+                [case[0], json.dumps({"owner": "raw", "reason": "raw"})],
+            )
+            note = conn.execute(
+                """INSERT INTO notifications (user_id, kind, dedup_key, subject, body, case_id,
+                    created_at)
+                VALUES (%s, 'assigned', %s, 'Nieuw dossier', 'raw', %s, now()) RETURNING id""",
+                [owner, f"case:{case[0]}:assigned:{owner}", case[0]],
+            ).fetchone()
+            assert note
+            conn.execute(
+                """INSERT INTO outbox_messages (task_name, args, created_at, sent_at, attempts)
+                VALUES ('notifications.send_email', %s, now(), now(), 0)""",
+                [json.dumps([note[0]])],
+            )
+            keys.append((hood, this_month, "cases_opened", ""))
+        conn.execute(
+            """INSERT INTO case_events (case_id, type, at, signal_id, detail)
+            VALUES (%s, 'routed', now(), %s, %s)""",
+            [case[0], signal_id, json.dumps({"reason": "raw"})],
+        )
+        conn.execute(
+            """UPDATE signals SET case_id = %s, routed_at = now(), routing_reason = 'raw'
+            WHERE id = %s""",
+            [case[0], signal_id],
+        )
+        for key in sorted(keys):
+            conn.execute(
+                """INSERT INTO rollups (neighbourhood_id, month, measure, key, value)
+                VALUES (%s, %s, %s, %s, 1)
+                ON CONFLICT (neighbourhood_id, month, measure, key)
+                DO UPDATE SET value = rollups.value + EXCLUDED.value""",
+                key,
+            )
+
+
+@contextmanager
+def routing_worker(world: World, queue: str, concurrency: int, log: Path) -> Iterator[None]:
+    """One Celery worker (as deploy/ runs it) with ``concurrency`` processes on ``queue``,
+    ready; stopped on the way out, also on failure."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own worker
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "worker.celery_app",
+                "worker",
+                "-Q",
+                queue,
+                "--concurrency",
+                str(concurrency),
+                "--loglevel=INFO",  # as deploy/ runs it; and it says "ready."
+                "--without-mingle",
+                "--without-gossip",
+                f"--hostname=bench-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=ROOT,
+            env=bench_env(world, queue),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while b"ready." not in log.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Celery worker did not start:\n" + log.read_text()[-2000:])
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_routed(
+    conn: psycopg.Connection[Any], ids: list[int], log: Path, timeout: float
+) -> list[tuple[Any, Any]]:
+    """Until every one of these signals is routed: their (created_at, routed_at)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = conn.execute(
+            "SELECT count(*) FROM signals WHERE id = ANY(%s) AND routed_at IS NULL", [ids]
+        ).fetchone()
+        if left and left[0] == 0:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{left[0] if left else '?'} of {len(ids)} signals still unrouted after "
+                f"{timeout:.0f} s; the worker's log:\n" + log.read_text()[-3000:]
+            )
+        time.sleep(0.05)
+    return conn.execute(
+        "SELECT created_at, routed_at FROM signals WHERE id = ANY(%s)", [ids]
+    ).fetchall()
+
+
+def measure_routing(app: Any, world: World, scale: Scale, queue: str, tmp: Path) -> list[Row]:
+    """(a) N queued signals routed by one worker process (--concurrency 1): signals/s, beside
+    the same rows written raw; (b) signals fed at 50/s (insert, then publish, like a capture
+    and its outbox relay) to one worker of two processes: signal → case latency."""
+    count, seconds = routing_sizes(scale)
+    routing_queue = f"{queue}.routing"  # its own: the captures' tasks stay where they are
+    celery = app.extensions["celery"]
+    routing_setup(app, world)
+    try:
+        with psycopg.connect(world.url, autocommit=True) as conn:
+            raw_ids = insert_unrouted(conn, count, "raw")
+            app_ids = insert_unrouted(conn, count, "app")
+            conn.execute("ANALYZE")
+            started = time.perf_counter()
+            for signal_id in raw_ids:
+                raw_route(conn, signal_id, world.contact_person)
+            ref_rate = count / (time.perf_counter() - started)
+
+            log = tmp / "routing-worker-1.log"
+            with routing_worker(world, routing_queue, 1, log):
+                first = time.time()
+                for signal_id in app_ids:
+                    celery.send_task("routing.route_signal", args=[signal_id], queue=routing_queue)
+                times = wait_routed(conn, app_ids, log, timeout=max(120.0, count))
+            last = max(routed for _created, routed in times).timestamp()
+            app_rate = count / (last - first)
+
+            log = tmp / "routing-worker-2.log"
+            with routing_worker(world, routing_queue, 2, log):
+                from fieldwork.signals.vocabulary import THEMES
+
+                themes = sorted(THEMES)
+                hoods = [r[0] for r in conn.execute("SELECT id FROM neighbourhoods")]
+                municipality = dict(
+                    conn.execute("SELECT id, municipality_id FROM neighbourhoods").fetchall()
+                )
+                known = conn.execute(
+                    """SELECT r.id, r.neighbourhood_id FROM cases c
+                    JOIN residents r ON r.id = c.resident_id
+                    WHERE c.closed_at IS NULL ORDER BY random() LIMIT %s""",
+                    [int(seconds * 50) // 5 + 1],
+                ).fetchall()
+                fed = []
+                start = time.perf_counter()
+                for number in range(int(seconds * 50)):
+                    pause = start + number / 50 - time.perf_counter()
+                    if pause > 0:
+                        time.sleep(pause)
+                    signal_id = insert_one_unrouted(
+                        conn, number, "paced", themes, hoods, municipality, known
+                    )
+                    celery.send_task("routing.route_signal", args=[signal_id], queue=routing_queue)
+                    fed.append(signal_id)
+                feed_rate = len(fed) / (time.perf_counter() - start)
+                times = wait_routed(conn, fed, log, timeout=max(120.0, 2.0 * len(fed)))
+            latencies = [(routed - created).total_seconds() for created, routed in times]
+    finally:
+        _drop_queue(routing_queue)
+        _drop_queue(f"{routing_queue}.batch")
+    ref_time = 1 / ref_rate
+    return [
+        Row(
+            f"routing, one worker process ({count:,} queued signals)",
+            f"{app_rate:,.1f} signals/s",
+            f"psycopg, the same rows, one transaction per signal: {ref_rate:,.1f} signals/s",
+            ref_rate / app_rate if app_rate else None,
+        ),
+        Row(
+            f"signal → case, {feed_rate:,.0f} signals/s for {seconds:.0f} s, one worker of two "
+            f"processes ({len(fed)} signals)",
+            f"p95 {ms(p95(latencies))}, p50 {ms(p50(latencies))}",
+            f"one raw routing transaction: {ms(ref_time)}",
+            p95(latencies) / ref_time if ref_time else None,
+        ),
+    ]
+
+
 # --- the run ------------------------------------------------------------------------------
 
 
@@ -1180,6 +1529,7 @@ def run(scale_name: str, only: list[str] | None = None) -> list[Row]:
                 ("capture", lambda: measure_capture(app, world, scale, queue, Path(tmp))),
                 ("rebuild", lambda: measure_rebuild(app, world, queue)),
                 ("load", lambda: measure_load(app, world, scale_name, queue, Path(tmp))),
+                ("routing", lambda: measure_routing(app, world, scale, queue, Path(tmp))),
             ]
             for name, measure in measures:
                 if only and name not in only:
@@ -1220,7 +1570,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument(
         "--only",
         action="append",
-        help="run only this measure (queue, dashboard, summary, capture, rebuild, load); "
+        help="run only this measure (queue, dashboard, summary, capture, rebuild, load, "
+        "routing); "
         "may be repeated",
     )
     args = parser.parse_args(argv)

@@ -55,6 +55,8 @@ def test_the_bench_runs_every_measure_at_tiny_size(
         "capture POST /api/v1/signals",
         "rollups rebuild",
         "load",
+        "routing",
+        "signal → case",
     ]
     for row in rows:
         assert row.app, row

@@ -43,6 +43,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from fieldwork.calls.models import CallAttempt, CallTarget
@@ -158,46 +159,41 @@ def _capture_keys(kind: str, query: Select[*tuple[Any, ...]]) -> Iterator[tuple[
 
 
 def _add(key: Key, amount: int = 1) -> None:
-    neighbourhood_id, month, measure, name = key
-    query = (
-        select(Rollup)
-        .where(
-            Rollup.neighbourhood_id == neighbourhood_id,
-            Rollup.month == month,
-            Rollup.measure == measure,
-            Rollup.key == name,
-        )
-        .with_for_update()
-    )
-    row = db.session.scalar(query)
-    if row is not None:
-        row.value += amount
+    _add_all(Counter({key: amount}))
+
+
+def _add_all(amounts: Counter[Key]) -> None:
+    """Add to these rollups in one statement, ``INSERT … ON CONFLICT (neighbourhood, month,
+    measure, key) DO UPDATE SET value = value + excluded``: no row read first, and a row
+    another worker made a moment ago is added to, not refused. The rows in key order, so
+    that two transactions lock shared rows in the same order (no deadlock); a caller adds
+    as late in its transaction as it can, so the rows stay locked only until its commit."""
+    rows = [
+        {"neighbourhood_id": hood, "month": month, "measure": measure, "key": name, "value": value}
+        for (hood, month, measure, name), value in sorted(amounts.items())
+        if value
+    ]
+    if not rows:
         return
-    try:
-        with savepoint(db.session):
-            db.session.add(
-                Rollup(
-                    neighbourhood_id=neighbourhood_id,
-                    month=month,
-                    measure=measure,
-                    key=name,
-                    value=amount,
-                )
-            )
-            db.session.flush()
-    except IntegrityError:  # another worker made the row a moment ago
-        row = db.session.scalar(query)
-        if row is None:  # then it was not that row the constraint refused
-            raise
-        row.value += amount
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Rollup.__table__  # Core: rows as parameters, no ORM objects
+    assert isinstance(table, Table)
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["neighbourhood_id", "month", "measure", "key"],
+        set_={"value": table.c.value + statement.excluded.value},
+    )
+    # the rows as parameters of one statement (compiled once, not per call); SQLAlchemy
+    # sends them to PostgreSQL as one multi-row INSERT, in this order
+    db.session.execute(statement, rows)
 
 
 def count_routed(signal: Signal, opened: Case | None) -> None:
     """Called once per signal, in the routing task's transaction (routing happens once)."""
-    for key in _signal_keys(signal):
-        _add(key)
+    keys = Counter(_signal_keys(signal))
     if opened is not None:
-        _add(_case_key(opened, opened.resident.neighbourhood_id))
+        keys[_case_key(opened, opened.resident.neighbourhood_id)] += 1
+    _add_all(keys)
 
 
 def count_capture(kind: str, source_id: int) -> bool:
@@ -218,8 +214,7 @@ def count_capture(kind: str, source_id: int) -> bool:
             kind, capture.rows().where(capture.source_id == source_id)
         )
     )
-    for key in keys:
-        _add(key)
+    _add_all(Counter(keys))
     return bool(keys)
 
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.services import notify
+from fieldwork.routing import cache
 from fieldwork.routing.engine import (
     Facts,
-    RuleSpec,
     age_from_birth_year,
     describe,
     first_match,
     pick_least_loaded,
 )
 from fieldwork.routing.hooks import signal_routed
-from fieldwork.routing.models import Absence, RoutingRule, Team
+from fieldwork.routing.models import Absence, Team
 from fieldwork.signals.models import Signal
 
 
@@ -33,15 +33,6 @@ def add_working_days(start: datetime, days: int) -> datetime:
         if current.weekday() < 5:
             days -= 1
     return current
-
-
-def open_case_load(user_ids: list[int]) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Case.owner_id, func.count())
-        .where(Case.owner_id.in_(user_ids), Case.closed_at.is_(None))
-        .group_by(Case.owner_id)
-    ).all()
-    return {owner: count for owner, count in rows if owner is not None}
 
 
 def absence_of(user: User, on: date) -> Absence | None:
@@ -63,16 +54,6 @@ def present_or_deputy(user: User, on: date) -> tuple[User | None, str]:
     return None, ""
 
 
-def assign_in_team(team: Team, on: date) -> User:
-    members = [m.user for m in team.members if m.user.active and absence_of(m.user, on) is None]
-    if not members:
-        raise LookupError(f"team {team.name} has no active members")
-    ids = [m.id for m in members]
-    position, user_id = pick_least_loaded(ids, open_case_load(ids), team.last_assigned_position)
-    team.last_assigned_position = position
-    return next(m for m in members if m.id == user_id)
-
-
 def default_coordinator() -> User | None:
     return db.session.scalar(
         select(User).where(User.role == "coordinator", User.active.is_(True)).order_by(User.id)
@@ -91,36 +72,82 @@ def facts_for(signal: Signal) -> Facts:
     )
 
 
-def decide(signal: Signal) -> tuple[User | None, Team | None, int, str]:
-    """(owner, team, first-contact days, reason) for a signal under the current rules."""
-    rules = list(db.session.scalars(select(RoutingRule).order_by(RoutingRule.position)))
+def decide(signal: Signal) -> tuple[User | None, int | None, int, str]:
+    """(owner, team id, first-contact days, reason) for a signal under the current rules,
+    from the routing snapshot (:mod:`fieldwork.routing.cache`: rules apply at once, team
+    loads within a few seconds)."""
+    today = utcnow().date()
+    known = cache.snapshot(today)
     facts = facts_for(signal)
-    index = first_match([RuleSpec(r.name, r.conditions or {}, r.enabled) for r in rules], facts)
+    index = first_match([rule.spec for rule in known.rules], facts)
     if index is not None:
-        rule = rules[index]
-        team = rule.assign_team
-        today = utcnow().date()
-        owner, note = None, ""
+        rule = known.rules[index]
+        team = known.teams.get(rule.assign_team_id) if rule.assign_team_id else None
+        owner_id, note = None, ""
         if team is not None:
-            with contextlib.suppress(LookupError):  # everybody away: the coordinator
-                owner = assign_in_team(team, today)
-        elif rule.assign_user is not None and rule.assign_user.active:
-            owner, note = present_or_deputy(rule.assign_user, today)
+            owner_id = _assign_in_team(known, team)  # None: everybody away, the coordinator
+        elif rule.assign_user_id is not None:
+            person = known.people.get(rule.assign_user_id)
+            if person is not None and person.active:
+                owner_id, note = _present_or_deputy(known, person)
+        owner = db.session.get(User, owner_id) if owner_id is not None else None
         if owner is not None:
             reason = (
                 describe(
                     index + 1,
-                    rule.conditions or {},
+                    rule.spec.conditions,
                     facts,
                     signal.neighbourhood.name,
                     owner.display_name,
                 )
                 + note
             )
-            return owner, team, rule.first_contact_days, reason
-    coordinator = default_coordinator()
+            return owner, team.id if team else None, rule.first_contact_days, reason
+    coordinator = (
+        db.session.get(User, known.coordinator_id) if known.coordinator_id is not None else None
+    )
     name = coordinator.display_name if coordinator else "?"
     return coordinator, None, 5, f"geen regel past → {name} (regisseur)"
+
+
+def _present_or_deputy(known: cache.Snapshot, person: cache.Person) -> tuple[int | None, str]:
+    """As :func:`present_or_deputy`, from the snapshot."""
+    if person.id not in known.away:
+        return person.id, ""
+    deputy = known.people.get(known.away[person.id] or 0)
+    if deputy is not None and deputy.active and deputy.id not in known.away:
+        return deputy.id, f" (vervangt {person.display_name}, afwezig)"
+    return None, ""
+
+
+def _assign_in_team(known: cache.Snapshot, team: cache.TeamInfo) -> int | None:
+    """The least loaded team member who is active and not away (ties round-robin), from the
+    snapshot; moves the team's pointer (in the database too, :func:`_move_pointer`). None
+    when nobody can take it."""
+    with cache.lock():
+        members = [
+            m
+            for m in team.member_ids
+            if (person := known.people.get(m)) is not None and person.active and m not in known.away
+        ]
+        if not members:
+            return None
+        position, user_id = pick_least_loaded(members, known.loads, team.last_position)
+        team.last_position = position
+    db.session.info.setdefault(_POINTERS, {})[team.id] = position
+    return user_id
+
+
+_POINTERS = "fieldwork_routing_team_pointers"
+
+
+def _move_pointer() -> None:
+    """Write the teams' round-robin pointers this transaction moved, late: the team's row
+    stays locked only until the commit that follows."""
+    for team_id, position in sorted(db.session.info.pop(_POINTERS, {}).items()):
+        db.session.execute(
+            update(Team).where(Team.id == team_id).values(last_assigned_position=position)
+        )
 
 
 def may_open_case(signal: Signal) -> bool:
@@ -131,21 +158,46 @@ def may_open_case(signal: Signal) -> bool:
     return (consent is not None and consent.withdrawn_at is None) or signal.urgency == "urgent"
 
 
+def _locked_signal(signal_id: int) -> tuple[Signal | None, Case | None]:
+    """The signal, locked, with what routing reads of it — its resident, consent and
+    neighbourhood, and the resident's open case with its owner — in one query. (Only the
+    signal is locked, as before: a case another worker opens meanwhile is refused by the
+    one-open-case index, and the retry finds it.)"""
+    row = db.session.execute(
+        select(Signal, Case)
+        .outerjoin(Case, and_(Case.resident_id == Signal.resident_id, Case.closed_at.is_(None)))
+        .where(Signal.id == signal_id)
+        .options(
+            joinedload(Signal.resident),
+            joinedload(Signal.consent),
+            joinedload(Signal.neighbourhood),
+            joinedload(Case.owner),
+        )
+        .with_for_update(of=Signal)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def route_signal(signal_id: int) -> Signal | None:
     """Route once. A second run (redelivery, retry) finds the signal routed and does nothing;
-    the unique (signal_id, 'routed') event stops a concurrent duplicate in the database."""
-    signal = db.session.get(Signal, signal_id, with_for_update=True)
+    the unique (signal_id, 'routed') event stops a concurrent duplicate in the database.
+
+    Few statements: the signal with its resident, consent and open case in one query, the
+    rules and teams from the snapshot (:mod:`.cache`), one flush
+    for the events and the signal, and the rollup increments last (one upsert, just before
+    the commit, so their rows are locked only for the commit)."""
+    db.session.info.pop(_POINTERS, None)
+    signal, case = _locked_signal(signal_id)
     if signal is None or signal.routed_at is not None:
         return signal
     now = utcnow()
     if not may_open_case(signal):
         signal.routed_at, signal.routing_reason = now, "geen toestemming: enkel geteld"
+        db.session.flush()
         signal_routed.send(signal, opened=None)  # reports: the rollups
         return signal
     opened = None
-    case = db.session.scalar(
-        select(Case).where(Case.resident_id == signal.resident_id, Case.closed_at.is_(None))
-    )
     if case is not None:  # a new signal joins the resident's open case and its owner
         reason = f"bij open dossier {case.id} → {case.owner.display_name if case.owner else '?'}"
         if signal.urgency == "urgent" and case.urgency != "urgent":
@@ -160,26 +212,21 @@ def route_signal(signal_id: int) -> Signal | None:
                     case.id,
                 )
     else:
-        owner, team, days, reason = decide(signal)
+        owner, team_id, days, reason = decide(signal)
         case = Case(
-            resident_id=signal.resident_id,
+            resident=signal.resident,
             status="assigned" if owner else "new",
             urgency=signal.urgency,
             owner=owner,
-            team_id=team.id if team else None,
+            team_id=team_id,
             due_at=add_working_days(now, days),
+            opened_at=now,
         )
         db.session.add(case)
-        db.session.flush()
+        db.session.flush()  # its id, for the events and the notification
         opened = case
-        db.session.add(
-            CaseEvent(
-                case_id=case.id,
-                type="assigned",
-                detail={"owner": owner.email if owner else None, "reason": reason},
-            )
-        )
         if owner is not None:
+            cache.count_assigned(owner.id)
             notify(
                 owner,
                 "assigned",
@@ -189,12 +236,23 @@ def route_signal(signal_id: int) -> Signal | None:
                 f"Eerste contact tegen {case.due_at:%d/%m/%Y}.",
                 case.id,
             )
+        db.session.add(  # after notify()'s flushes: both events in one INSERT
+            CaseEvent(
+                case_id=case.id,
+                type="assigned",
+                at=now,
+                detail={"owner": owner.email if owner else None, "reason": reason},
+            )
+        )
     db.session.add(
-        CaseEvent(case_id=case.id, type="routed", signal_id=signal.id, detail={"reason": reason})
+        CaseEvent(
+            case_id=case.id, type="routed", at=now, signal_id=signal.id, detail={"reason": reason}
+        )
     )
     signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason
-    signal_routed.send(signal, opened=opened)
     db.session.flush()
+    _move_pointer()
+    signal_routed.send(signal, opened=opened)  # reports: the rollups, last
     return signal
 
 

@@ -12,6 +12,8 @@ from fieldwork.routing.services import route_signal_once
     retry_backoff=True,
     retry_backoff_max=240,  # below the broker's visibility timeout (README, "Workers")
     max_retries=8,
+    # nobody reads its result: not storing one saves a round trip to Redis per signal
+    ignore_result=True,
 )
 def route_signal(signal_id: int) -> None:
     """Route one signal (by id). Safe to run twice."""
