@@ -259,8 +259,10 @@ def test_a_round_over_takes_a_visit_from_its_days_only(app, offline):
         maria = user("maria@example.be")
         # after the round's last day: refused
         assert late_visit_target(maria, address_id, utcnow()) is None
-        # before it started
-        db.session.get(VisitRound, round_id).starts_on = TODAY - timedelta(days=1)
+        # before it started (today, on the Brussels clock: whatever the hour, two days ago
+        # is before it; a start yesterday would not be just after midnight in Belgium)
+        visit_round = db.session.get(VisitRound, round_id)
+        visit_round.starts_on, visit_round.ends_on = TODAY, TODAY + timedelta(days=1)
         assert late_visit_target(maria, address_id, two_days_ago + timedelta(hours=1)) is None
         db.session.rollback()
     flag, visit_id = late(
