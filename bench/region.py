@@ -572,21 +572,74 @@ def count_signals(url: str, hoods: list[int]) -> int:
     return int(row[0]) if row else 0
 
 
+def _scans(plan: dict[str, Any]) -> Iterator[str]:
+    """The plan's scans, as "Index Only Scan using ix on table (heap fetches 0)"."""
+    node = plan.get("Node Type", "")
+    if "Scan" in node and "Relation Name" in plan:
+        using = f" using {plan['Index Name']}" if plan.get("Index Name") else ""
+        fetches = f" (heap fetches {plan['Heap Fetches']})" if "Heap Fetches" in plan else ""
+        yield f"{node}{using} on {plan['Relation Name']}{fetches}"
+    for child in plan.get("Plans", []):
+        yield from _scans(child)
+
+
+def explained(app: Any, url: str, request: Callable[[], Any], slowest: int = 3) -> list[str]:
+    """The ``slowest`` statements one request runs, each with the scans EXPLAIN ANALYZE
+    shows for it: where an index serves a figure, and where none does."""
+    from sqlalchemy import event
+
+    from fieldwork.extensions import db
+
+    seen: list[tuple[float, str, Any]] = []
+
+    def before(_conn: Any, _cursor: Any, _sql: str, _params: Any, context: Any, _many: Any) -> None:
+        context._bench_started = time.perf_counter()
+
+    def after(_conn: Any, _cursor: Any, sql: str, params: Any, context: Any, _many: Any) -> None:
+        seen.append((time.perf_counter() - context._bench_started, sql, params))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+        event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        request()
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", before)
+            event.remove(db.engine, "after_cursor_execute", after)
+    lines = []
+    with psycopg.connect(url) as conn:
+        for _seconds, sql, params in sorted(seen, key=lambda s: -s[0])[:slowest]:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            row = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()
+            assert row
+            plan = row[0][0]
+            what = " ".join(sql.split())[:70]
+            lines.append(
+                f"EXPLAIN ANALYZE {plan['Execution Time']:,.1f} ms `{what}…`: "
+                + "; ".join(_scans(plan["Plan"]))
+            )
+    return lines
+
+
 def measure_dashboard(app: Any, world: World, scale: Scale, counter: StatementCounter) -> list[Row]:
     client = logged_in(app, "bench-coordinator@example.be")
-    samples, statements = app_reads(
-        app, counter, scale.repeats, lambda: client.get(f"/buurtanalyse/?gemeente={world.big_code}")
-    )
+
+    def page() -> Any:
+        return client.get(f"/buurtanalyse/?gemeente={world.big_code}")
+
+    samples, statements = app_reads(app, counter, scale.repeats, page)
     reference = timed(scale.repeats, figures_reference(world.url, world.hoods_big))
     signals = count_signals(world.url, world.hoods_big)
-    return [
-        read_row(
-            f"dashboard /buurtanalyse/, one municipality ({signals:,} signals)",
-            samples,
-            statements,
-            reference,
-        )
-    ]
+    row = read_row(
+        f"dashboard /buurtanalyse/, one municipality ({signals:,} signals)",
+        samples,
+        statements,
+        reference,
+    )
+    row.notes += explained(app, world.url, page)
+    return [row]
 
 
 def measure_summary(app: Any, world: World, scale: Scale, counter: StatementCounter) -> list[Row]:
