@@ -332,29 +332,28 @@ _COUNTED = Table(  # the captures the rebuild counts, with the key each counts u
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
-_EXACT = Table(  # the exact counts, to compare the rollups with
-    "rebuild_rollups",
-    _scratch,
-    Column("neighbourhood_id", Integer),
-    Column("month", Date),
-    Column("measure", String(40)),
-    Column("key", String(40)),
-    Column("value", Integer),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
-)
-_DIFF = Table(  # the rollups that differ from the exact counts: changed, gone (no value), new
-    "rebuild_differing",
-    _scratch,
-    Column("rollup_id", Integer),
-    Column("neighbourhood_id", Integer),
-    Column("month", Date),
-    Column("measure", String(40)),
-    Column("key", String(40)),
-    Column("value", Integer),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
-)
+
+
+def _scratch_rollups(name: str, *leading: Column[Any]) -> Table:
+    """A temporary table of rollup rows (neighbourhood, month, measure, key, value), dropped
+    at commit."""
+    return Table(
+        name,
+        _scratch,
+        *leading,
+        Column("neighbourhood_id", Integer),
+        Column("month", Date),
+        Column("measure", String(40)),
+        Column("key", String(40)),
+        Column("value", Integer),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+
+
+_EXACT = _scratch_rollups("rebuild_rollups")  # the exact counts, to compare the rollups with
+# the rollups that differ from the exact counts: changed, gone (no value), new
+_DIFF = _scratch_rollups("rebuild_differing", Column("rollup_id", Integer))
 _ROLLUP_COLUMNS = ("neighbourhood_id", "month", "measure", "key", "value")
 
 
@@ -459,7 +458,7 @@ def _rebuild_in_database() -> int:
     # The rows that differ (most nights a few): a count that changed, went or came.
     db.session.execute(
         insert(_DIFF).from_select(
-            [c.name for c in _DIFF.c],
+            ["rollup_id", *_ROLLUP_COLUMNS],
             select(rollups.id, *(exact[name] for name in _ROLLUP_COLUMNS))
             .select_from(
                 _EXACT.join(
