@@ -1457,6 +1457,21 @@ def wait_routed(
     ).fetchall()
 
 
+def wait_drained(queue: str, log: Path, timeout: float) -> None:
+    """Until the worker took every message off this Redis queue."""
+    import redis
+
+    broker = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    deadline = time.monotonic() + timeout
+    while broker.llen(queue):
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{broker.llen(queue)} messages still on {queue} after {timeout:.0f} s; the "
+                "worker's log:\n" + log.read_text()[-3000:]
+            )
+        time.sleep(0.05)
+
+
 def measure_routing(app: Any, world: World, scale: Scale, queue: str, tmp: Path) -> list[Row]:
     """(a) N queued signals routed by one worker process (--concurrency 1): signals/s, beside
     the same rows written raw; (b) signals fed at 50/s (insert, then publish, like a capture
@@ -1481,6 +1496,9 @@ def measure_routing(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
                 for signal_id in app_ids:
                     celery.send_task("routing.route_signal", args=[signal_id], queue=routing_queue)
                 times = wait_routed(conn, app_ids, log, timeout=max(120.0, count))
+                # the tasks whose signal another task's batch routed: consumed before the
+                # next run starts, or they would be its backlog
+                wait_drained(routing_queue, log, timeout=max(120.0, count))
             last = max(routed for _created, routed in times).timestamp()
             app_rate = count / (last - first)
 

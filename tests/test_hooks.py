@@ -9,7 +9,7 @@ from fieldwork.auth.hooks import user_deactivated
 from fieldwork.cases.hooks import case_consent_withdrawn, consent_proofs, team_membership
 from fieldwork.core.cli import TICK_STEPS
 from fieldwork.core.hooks import worker_ping
-from fieldwork.routing.hooks import signal_routed
+from fieldwork.routing.hooks import signals_routed
 from fieldwork.signals.hooks import signal_case
 from fieldwork.volunteers.hooks import volunteer_stepped_back
 
@@ -22,7 +22,7 @@ EXPECTED = {
     case_consent_withdrawn: {"fieldwork.volunteers.receivers"},
     team_membership: {"fieldwork.routing.receivers"},
     consent_proofs: {"fieldwork.referrals.receivers"},
-    signal_routed: {"fieldwork.reports.receivers"},
+    signals_routed: {"fieldwork.reports.receivers"},
     volunteer_stepped_back: {"fieldwork.calls.receivers", "fieldwork.visits.receivers"},
 }
 

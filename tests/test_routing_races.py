@@ -44,7 +44,7 @@ def test_a_signal_that_loses_the_race_for_the_first_case_joins_it(app, setup, mo
     real_decide = routing.decide
     calls = []
 
-    def decide_while_another_worker_opens_the_case(signal):
+    def decide_while_another_worker_opens_the_case(signal, run):
         calls.append(signal.id)
         if len(calls) == 1:  # the concurrent signal commits its new case right now
             with db.engine.begin() as conn:
@@ -56,7 +56,7 @@ def test_a_signal_that_loses_the_race_for_the_first_case_joins_it(app, setup, mo
                         opened_at=utcnow(),
                     )
                 )
-        return real_decide(signal)
+        return real_decide(signal, run)
 
     monkeypatch.setattr(routing, "decide", decide_while_another_worker_opens_the_case)
     with app.app_context():

@@ -6,12 +6,12 @@ from typing import Any
 
 from fieldwork.cases.models import Case
 from fieldwork.reports.rollups import count_routed
-from fieldwork.routing.hooks import signal_routed
+from fieldwork.routing.hooks import signals_routed
 from fieldwork.signals.models import Signal
 
 
-def count_routed_signal(signal: Signal, opened: Case | None, **_: Any) -> None:
-    count_routed(signal, opened)
+def count_routed_signals(_sender: Any, routed: list[tuple[Signal, Case | None]], **_: Any) -> None:
+    count_routed(routed)
 
 
-signal_routed.connect(count_routed_signal, weak=False)
+signals_routed.connect(count_routed_signals, weak=False)

@@ -188,11 +188,14 @@ def _add_all(amounts: Counter[Key]) -> None:
     db.session.execute(statement, rows)
 
 
-def count_routed(signal: Signal, opened: Case | None) -> None:
-    """Called once per signal, in the routing task's transaction (routing happens once)."""
-    keys = Counter(_signal_keys(signal))
-    if opened is not None:
-        keys[_case_key(opened, opened.resident.neighbourhood_id)] += 1
+def count_routed(routed: list[tuple[Signal, Case | None]]) -> None:
+    """Called once per routing transaction with the signals it routed and the cases they
+    opened (routing happens once per signal): one upsert for all of them."""
+    keys: Counter[Key] = Counter()
+    for signal, opened in routed:
+        keys.update(_signal_keys(signal))
+        if opened is not None:
+            keys[_case_key(opened, opened.resident.neighbourhood_id)] += 1
     _add_all(keys)
 
 

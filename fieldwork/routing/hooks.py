@@ -6,6 +6,7 @@ from blinker import Namespace
 
 hooks = Namespace()
 
-#: Sent once per signal when it was routed, in the routing task's transaction (sender: the
-#: Signal, ``opened=``: the Case it opened, or None). reports adds it to the monthly rollups.
-signal_routed = hooks.signal("signal-routed")
+#: Sent once per routing transaction, just before its commit, with ``routed=``: a list of
+#: (Signal, the Case it opened or None), one per signal routed in it. reports adds them to
+#: the monthly rollups (in one statement, so the rollup rows stay locked only for the commit).
+signals_routed = hooks.signal("signals-routed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, select, update
@@ -21,9 +23,17 @@ from fieldwork.routing.engine import (
     first_match,
     pick_least_loaded,
 )
-from fieldwork.routing.hooks import signal_routed
+from fieldwork.routing.hooks import signals_routed
 from fieldwork.routing.models import Absence, Team
 from fieldwork.signals.models import Signal
+
+log = logging.getLogger(__name__)
+
+#: Signals one routing task routes in its transaction: its own, then others still waiting.
+BATCH = 50
+#: Only signals captured this recently join another's batch; older ones that are still
+#: unrouted are the reconciliation's (so one that always fails cannot slow every batch).
+BATCH_RECENT = timedelta(minutes=5)
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
@@ -72,12 +82,39 @@ def facts_for(signal: Signal) -> Facts:
     )
 
 
-def decide(signal: Signal) -> tuple[User | None, int | None, int, str]:
+@dataclass
+class Run:
+    """One routing transaction: the snapshot it routes by (read once, when the first case
+    is opened), the team pointers it moved (written at its end) and what it routed (told
+    to the hook at its end)."""
+
+    today: date
+    routed: list[tuple[Signal, Case | None]] = field(default_factory=list)
+    pointers: dict[int, int] = field(default_factory=dict)
+    _known: cache.Snapshot | None = None
+
+    def known(self) -> cache.Snapshot:
+        if self._known is None:
+            self._known = cache.snapshot(self.today)
+        return self._known
+
+    def finish(self) -> None:
+        """Last, just before the commit, so that the rows they write stay locked only for
+        the commit: the teams' round-robin pointers this run moved, then the hook (reports
+        adds every routed signal to the rollups in one statement)."""
+        for team_id, position in sorted(self.pointers.items()):
+            db.session.execute(
+                update(Team).where(Team.id == team_id).values(last_assigned_position=position)
+            )
+        if self.routed:
+            signals_routed.send(None, routed=self.routed)
+
+
+def decide(signal: Signal, run: Run) -> tuple[User | None, int | None, int, str]:
     """(owner, team id, first-contact days, reason) for a signal under the current rules,
     from the routing snapshot (:mod:`fieldwork.routing.cache`: rules apply at once, team
     loads within a few seconds)."""
-    today = utcnow().date()
-    known = cache.snapshot(today)
+    known = run.known()
     facts = facts_for(signal)
     index = first_match([rule.spec for rule in known.rules], facts)
     if index is not None:
@@ -85,7 +122,7 @@ def decide(signal: Signal) -> tuple[User | None, int | None, int, str]:
         team = known.teams.get(rule.assign_team_id) if rule.assign_team_id else None
         owner_id, note = None, ""
         if team is not None:
-            owner_id = _assign_in_team(known, team)  # None: everybody away, the coordinator
+            owner_id = _assign_in_team(known, team, run)  # None: everybody away, the coordinator
         elif rule.assign_user_id is not None:
             person = known.people.get(rule.assign_user_id)
             if person is not None and person.active:
@@ -120,9 +157,9 @@ def _present_or_deputy(known: cache.Snapshot, person: cache.Person) -> tuple[int
     return None, ""
 
 
-def _assign_in_team(known: cache.Snapshot, team: cache.TeamInfo) -> int | None:
+def _assign_in_team(known: cache.Snapshot, team: cache.TeamInfo, run: Run) -> int | None:
     """The least loaded team member who is active and not away (ties round-robin), from the
-    snapshot; moves the team's pointer (in the database too, :func:`_move_pointer`). None
+    snapshot; moves the team's pointer (in the database too, at the end of the run). None
     when nobody can take it."""
     with cache.lock():
         members = [
@@ -134,20 +171,8 @@ def _assign_in_team(known: cache.Snapshot, team: cache.TeamInfo) -> int | None:
             return None
         position, user_id = pick_least_loaded(members, known.loads, team.last_position)
         team.last_position = position
-    db.session.info.setdefault(_POINTERS, {})[team.id] = position
+    run.pointers[team.id] = position
     return user_id
-
-
-_POINTERS = "fieldwork_routing_team_pointers"
-
-
-def _move_pointer() -> None:
-    """Write the teams' round-robin pointers this transaction moved, late: the team's row
-    stays locked only until the commit that follows."""
-    for team_id, position in sorted(db.session.info.pop(_POINTERS, {}).items()):
-        db.session.execute(
-            update(Team).where(Team.id == team_id).values(last_assigned_position=position)
-        )
 
 
 def may_open_case(signal: Signal) -> bool:
@@ -179,15 +204,15 @@ def _locked_signal(signal_id: int) -> tuple[Signal | None, Case | None]:
     return (row[0], row[1]) if row is not None else (None, None)
 
 
-def route_signal(signal_id: int) -> Signal | None:
-    """Route once. A second run (redelivery, retry) finds the signal routed and does nothing;
+def route_signal(signal_id: int, run: Run) -> Signal | None:
+    """Route once, as part of ``run`` (whose :meth:`Run.finish` the caller calls before it
+    commits). A second run (redelivery, retry) finds the signal routed and does nothing;
     the unique (signal_id, 'routed') event stops a concurrent duplicate in the database.
 
     Few statements: the signal with its resident, consent and open case in one query, the
     rules and teams from the snapshot (:mod:`.cache`), one flush
-    for the events and the signal, and the rollup increments last (one upsert, just before
-    the commit, so their rows are locked only for the commit)."""
-    db.session.info.pop(_POINTERS, None)
+    for the events and the signal; the rollup increments and the team pointers at the end
+    of the run."""
     signal, case = _locked_signal(signal_id)
     if signal is None or signal.routed_at is not None:
         return signal
@@ -195,7 +220,7 @@ def route_signal(signal_id: int) -> Signal | None:
     if not may_open_case(signal):
         signal.routed_at, signal.routing_reason = now, "geen toestemming: enkel geteld"
         db.session.flush()
-        signal_routed.send(signal, opened=None)  # reports: the rollups
+        run.routed.append((signal, None))
         return signal
     opened = None
     if case is not None:  # a new signal joins the resident's open case and its owner
@@ -212,7 +237,7 @@ def route_signal(signal_id: int) -> Signal | None:
                     case.id,
                 )
     else:
-        owner, team_id, days, reason = decide(signal)
+        owner, team_id, days, reason = decide(signal, run)
         case = Case(
             resident=signal.resident,
             status="assigned" if owner else "new",
@@ -251,24 +276,75 @@ def route_signal(signal_id: int) -> Signal | None:
     )
     signal.case_id, signal.routed_at, signal.routing_reason = case.id, now, reason
     db.session.flush()
-    _move_pointer()
-    signal_routed.send(signal, opened=opened)  # reports: the rollups, last
+    run.routed.append((signal, opened))
     return signal
 
 
-def route_signal_once(signal_id: int, attempts: int = 3) -> None:
-    """Task body: route and commit. A duplicate delivery that lost the race is not an error;
-    a signal that lost the race for its resident's first open case routes again and joins
-    the case the other signal opened."""
+def route_signal_once(signal_id: int, attempts: int = 3) -> int:
+    """Route this one signal and commit: 1 when it routed it now, 0 when it was routed
+    before. A duplicate delivery that lost the race is not an error; a signal that lost the
+    race for its resident's first open case routes again and joins the case the other
+    signal opened."""
     for attempt in range(attempts):
         try:
-            route_signal(signal_id)
+            run = Run(utcnow().date())
+            route_signal(signal_id, run)
+            run.finish()
             db.session.commit()
-            return
+            return len(run.routed)
         except IntegrityError:
             db.session.rollback()
             signal = db.session.get(Signal, signal_id)
             if signal is not None and signal.routed_at is not None:
-                return
+                return 0
             if attempt == attempts - 1:
                 raise
+    return 0
+
+
+def route_with_waiting(signal_id: int, batch: int = BATCH) -> int:
+    """Task body: route this signal and, in the same transaction, up to ``batch - 1`` other
+    signals captured in the last minutes that are still waiting for their own task — so
+    that a worker behind a burst of captures catches up in a few commits instead of one per
+    signal (issue 18). Returns how many it routed.
+
+    The others are claimed with ``FOR UPDATE SKIP LOCKED``: a signal another worker is
+    routing is left to it, nobody waits. Their own tasks come later, find them routed and do
+    nothing. If anything goes wrong in the batch (a race for a resident's first open case, a
+    deadlock, a bad signal), the whole batch is rolled back and only this signal is routed,
+    on its own, as before; the others wait for their own tasks. On SQLite (one process,
+    tasks run at once) there is never anything waiting: one signal, as before."""
+    if batch <= 1 or db.session.get_bind().dialect.name != "postgresql":
+        return route_signal_once(signal_id)
+    try:
+        run = Run(utcnow().date())
+        route_signal(signal_id, run)
+        for other in _claim_waiting(signal_id, batch - 1):
+            route_signal(other, run)
+        run.finish()
+        db.session.commit()
+        return len(run.routed)
+    except Exception:
+        db.session.rollback()
+        log.warning(
+            "routing batch with signal %s failed; routing it on its own", signal_id, exc_info=True
+        )
+    return route_signal_once(signal_id)
+
+
+def _claim_waiting(signal_id: int, limit: int) -> list[int]:
+    """Unrouted signals (other than this one) captured within :data:`BATCH_RECENT`, oldest
+    first, locked; those another transaction holds are skipped."""
+    return list(
+        db.session.scalars(
+            select(Signal.id)
+            .where(
+                Signal.routed_at.is_(None),
+                Signal.id != signal_id,
+                Signal.created_at >= utcnow() - BATCH_RECENT,
+            )
+            .order_by(Signal.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )

@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
-from fieldwork.routing.services import route_signal_once
+from fieldwork.routing.services import route_with_waiting
 
 
 @shared_task(
@@ -16,5 +16,5 @@ from fieldwork.routing.services import route_signal_once
     ignore_result=True,
 )
 def route_signal(signal_id: int) -> None:
-    """Route one signal (by id). Safe to run twice."""
-    route_signal_once(signal_id)
+    """Route one signal (by id), and others waiting with it. Safe to run twice."""
+    route_with_waiting(signal_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.areas.models import Neighbourhood, Sector
@@ -75,9 +75,17 @@ class Signal(Base):
     __tablename__ = "signals"
     # By case, and by case and theme: the queue's theme filter probes it without the table.
     # By neighbourhood and time with what the figures count (fieldwork.reports.figures): on
-    # PostgreSQL a neighbourhood's counts come from the index alone.
+    # PostgreSQL a neighbourhood's counts come from the index alone. The signals still waiting
+    # for routing (a handful among a million): routing claims them in batches, the
+    # reconciliation finds the overdue ones.
     __table_args__ = (
         Index("ix_signals_case_id_theme", "case_id", "theme"),
+        Index(
+            "ix_signals_waiting",
+            "id",
+            postgresql_where=text("routed_at IS NULL"),
+            sqlite_where=text("routed_at IS NULL"),
+        ),
         Index(
             "ix_signals_neighbourhood_figures",
             "neighbourhood_id",
