@@ -47,6 +47,7 @@ SHELL_FILES = (
     "js/photo_upload.js",
     "js/note_kept.js",
     "js/analysis_map.js",
+    "js/form_errors.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-512.png",
