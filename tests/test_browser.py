@@ -128,7 +128,8 @@ def test_coordinator_regroups_sectors_with_checkboxes(phone):
     assert fits_the_screen(page)
     page.get_by_label("Moorslede-Centrum").check()
     page.get_by_role("button", name="Sectoren bewaren").click()
-    assert page.get_by_text("6 sector(en) horen nu bij Dadizele.").is_visible()
+    page.get_by_text("6 sectoren horen nu bij Dadizele.").wait_for()  # after the reload
+    assert page.get_by_text("6 sectoren horen nu bij Dadizele.").is_visible()
     assert page.get_by_label("Moorslede-Centrum").is_checked()
     page.screenshot(path=str(ARTIFACTS / "regroup-360.png"), full_page=True)
 

@@ -245,7 +245,7 @@ def test_storingen_page_lists_retries_and_discards_and_healthz_follows(app):
     login(client, "coordinator@example.be")
     home = client.get("/home").get_data(as_text=True)
     assert 'href="/storingen/"' in home
-    assert "2 achtergrondbericht(en) mislukt" in home
+    assert "2 achtergrondberichten mislukt" in home
     page = client.get("/storingen/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

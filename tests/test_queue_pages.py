@@ -341,5 +341,5 @@ def test_home_counts_the_queue_and_its_overdue_cases_without_loading_it(app):
         cases = queue_for(an)
         overdue = sum(case.is_overdue for case in cases)
     assert 0 < overdue < len(cases) == 90
-    assert f"{len(cases)} open dossier(s), {overdue} over tijd." in html
+    assert f"{len(cases)} open dossiers, {overdue} over tijd." in html
     assert at_90 == at_30

@@ -303,7 +303,7 @@ def test_a_volunteer_walks_the_list_on_the_pages(app, visit_round):
     client = app.test_client()
     login(client, "maria@example.be")
     home = client.get("/home").get_data(as_text=True)
-    assert "4 adres(sen) te bezoeken." in home
+    assert "4 adressen te bezoeken." in home
     today = client.get("/bezoeken").get_data(as_text=True)
     assert today.index("Dadizeleplaats") < today.index(">3<") < today.index(">8<")
     with app.app_context():

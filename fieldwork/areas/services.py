@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from fieldwork.areas.hooks import fixup_resolved, neighbourhood_in_use
@@ -96,7 +97,15 @@ def _sectors_for(municipality: Municipality, codes: Iterable[str]) -> list[Secto
     sectors = list(db.session.scalars(select(Sector).where(Sector.code.in_(codes))))
     found = {s.code for s in sectors}
     if missing := [c for c in codes if c not in found]:
-        raise AreaError(_("Unknown sector(s): %(codes)s", codes=", ".join(missing)), "sectors")
+        raise AreaError(
+            ngettext(
+                "Unknown sector: %(codes)s",
+                "Unknown sectors: %(codes)s",
+                len(missing),
+                codes=", ".join(missing),
+            ),
+            "sectors",
+        )
     for sector in sectors:
         if sector.sub_municipality.municipality_id != municipality.id:
             raise AreaError(

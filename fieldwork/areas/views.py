@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -96,9 +97,10 @@ def edit(neighbourhood_id: int) -> str | tuple[str, int] | Response:
                         sectors=[s.code for s in moved],
                     )
                     flash(
-                        _(
-                            "%(count)d sector(s) now belong to %(name)s.",
-                            count=len(moved),
+                        ngettext(
+                            "%(num)d sector now belongs to %(name)s.",
+                            "%(num)d sectors now belong to %(name)s.",
+                            len(moved),
                             name=neighbourhood.name,
                         ),
                         "success",
