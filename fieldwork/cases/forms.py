@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from fieldwork.signals.vocabulary import ATTEMPT_RESULTS, CASE_STATUSES, OUTCOMES
@@ -26,9 +33,19 @@ class StatusForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    outcome = SelectField(_l("Outcome"), choices=OUTCOME_LABELS)
+    # Starts on an empty choice: with the first outcome as default, one click closed as helped.
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=[("", _l("Choose an outcome")), *OUTCOME_LABELS],
+        default="",
+        validators=[DataRequired(_l("Choose an outcome."))],
+    )
     partner = StringField(_l("Partner (when referred onward)"), validators=[Length(max=200)])
     reason = StringField(_l("Explanation"), validators=[Length(max=2000)])
+    # shown only while the case has no contact attempt
+    confirm_without_contact = BooleanField(
+        _l("No contact attempt has been logged yet: close as helped anyway")
+    )
 
 
 class ReassignForm(FlaskForm):

@@ -117,6 +117,13 @@ class CaseEventInSchema(ma.Schema):
     status = ma.fields.String(load_default=None)
     outcome = ma.fields.String(validate=ma.validate.OneOf(OUTCOMES), load_default=None)
     partner = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    confirm_without_contact = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "close: closing as helped while no contact attempt was logged "
+            "needs this set to true"
+        },
+    )
     to = ma.fields.Email(load_default=None, metadata={"description": "reassign: new owner"})
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
     note = ma.fields.String(load_default="", validate=ma.validate.Length(max=4000))

@@ -94,14 +94,37 @@ def change_status(case: Case, by: User, new: str, reason: str = "") -> CaseEvent
     return event
 
 
+def has_contact_attempt(case: Case) -> bool:
+    attempt = select(CaseEvent.id).where(
+        CaseEvent.case_id == case.id, CaseEvent.type == "contact_attempt"
+    )
+    return db.session.scalar(attempt.limit(1)) is not None
+
+
+def _require_contact_or_confirmation(case: Case, outcome: str, confirmed: bool) -> None:
+    """ "Helped" without ever trying to reach the resident is most likely a slip of the
+    hand (the referrer then reads "closed"): it needs an explicit confirmation."""
+    if outcome == "helped" and not confirmed and not has_contact_attempt(case):
+        raise CaseError(
+            _("No contact attempt has been logged yet: confirm to close as helped anyway."),
+            "confirm_without_contact",
+        )
+
+
 def close_case(
-    case: Case, by: User, outcome: str, partner: str = "", reason: str = ""
+    case: Case,
+    by: User,
+    outcome: str,
+    partner: str = "",
+    reason: str = "",
+    confirm_without_contact: bool = False,
 ) -> CaseEvent:
     _require_open(case)
     if outcome not in OUTCOMES:
         raise CaseError(_("Choose an outcome."), "outcome")
     if outcome == "referred_onward" and not partner.strip():
         raise CaseError(_("Name the partner the resident was referred to."), "partner")
+    _require_contact_or_confirmation(case, outcome, confirm_without_contact)
     event = _event(
         case,
         "status_change",
@@ -348,6 +371,7 @@ def apply_case_event(case: Case, user: User, data: dict[str, Any]) -> None:
             data.get("outcome") or "",
             data.get("partner") or "",
             data.get("reason") or "",
+            bool(data.get("confirm_without_contact")),
         )
     elif kind == "reassigned":
         target = find_user_by_email(data["to"]) if data.get("to") else None

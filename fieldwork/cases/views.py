@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -20,6 +21,7 @@ from fieldwork.cases.services import (
     CaseError,
     apply_case_event,
     can_see_case,
+    has_contact_attempt,
     merge_residents,
     queue_page,
     signals_of,
@@ -69,7 +71,7 @@ def queue() -> str:
     return html
 
 
-def _forms(case: Case) -> dict[str, object]:
+def _forms(case: Case) -> dict[str, FlaskForm]:
     reassign_form = ReassignForm(prefix="reassign")
     reassign_form.to.choices = [
         (u.email, u.display_name)
@@ -140,6 +142,7 @@ def case_page(case_id: int) -> str | tuple[str, int] | Response:
             db.session.rollback()
             case = db.session.get_one(Case, case_id)
             flash(str(exc), "error")
+            _show_next_to_field(forms[action], exc)
             status = 400
     record_audit("case_viewed", "case", case.id)
     db.session.commit()
@@ -156,7 +159,15 @@ def case_page(case_id: int) -> str | tuple[str, int] | Response:
         proofs=consents_with_proof([c.id for c in consents]),
         near=visible_near_matches(case),
         notifications=case_notifications(case.id),
+        contact_attempted=has_contact_attempt(case),
     ), status
+
+
+def _show_next_to_field(form: FlaskForm, error: CaseError) -> None:
+    """A refusal about one of the form's fields is also shown next to that field."""
+    field = form._fields.get(error.field)
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
 
 
 def visible_near_matches(case: Case) -> list[Resident]:
