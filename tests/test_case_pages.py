@@ -119,3 +119,30 @@ def test_note_and_reassign_on_the_page(app, setup):  # noqa: F811
         assert case.owner.email == "jan@example.be"
         assert [e.type for e in case.events][-2:] == ["note", "reassigned"]
     assert an.get(url).status_code == 404  # no longer An's case
+
+
+def test_the_timeline_names_people_not_their_e_mail_addresses(app, setup):  # noqa: F811
+    client, token = setup
+    signal_id = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()[
+        "id"
+    ]
+    case_id = wait_for_status(client, token, signal_id)["case_id"]
+    an = app.test_client()
+    login(an, "an@example.be")
+    url = f"/cases/{case_id}"
+    moved = post_form(
+        an,
+        url,
+        {"action": "reassign", "reassign-to": "jan@example.be", "reassign-reason": "Jan kent haar"},
+    )
+    assert moved.status_code == 302
+    jan = app.test_client()
+    login(jan, "jan@example.be")
+    page = jan.get(url).get_data(as_text=True)
+    timeline = page[page.index('class="timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    assert "@" not in timeline  # the assigned owner, the reassignment's from and to
+    assert "An Peeters" in timeline
+    with app.app_context():
+        jan_name = db.session.get(Case, case_id).owner.display_name
+    assert jan_name in timeline

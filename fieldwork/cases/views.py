@@ -160,7 +160,26 @@ def case_page(case_id: int) -> str | tuple[str, int] | Response:
         near=visible_near_matches(case),
         notifications=case_notifications(case.id),
         contact_attempted=has_contact_attempt(case),
+        people=_people_in_timeline(case),
     ), status
+
+
+# event details that name an account (by e-mail, as stored): the timeline shows the name
+_PERSON_KEYS = ("owner", "old", "new")
+
+
+def _people_in_timeline(case: Case) -> dict[str, str]:
+    """E-mail → display name for the accounts the timeline's events name, in one query."""
+    emails = {
+        value
+        for event in case.events
+        for key, value in (event.detail or {}).items()
+        if key in _PERSON_KEYS and isinstance(value, str) and "@" in value
+    }
+    if not emails:
+        return {}
+    users = db.session.scalars(select(User).where(User.email.in_(emails)))
+    return {user.email: user.display_name for user in users}
 
 
 def _show_next_to_field(form: FlaskForm, error: CaseError) -> None:
