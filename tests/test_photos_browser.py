@@ -63,8 +63,10 @@ def test_a_resident_sends_a_photo_over_a_flaky_connection(embedded_app, tmp_path
         assert fits_the_screen(page)
         page.set_input_files("#photo", str(photo_file))
         page.get_by_label("Wat is het minst gezellige plekje?").check()
+        assert not page.get_by_role("button", name="Speld weghalen").is_visible()  # no pin yet
         page.locator("#pin-map").tap()  # the middle of the neighbourhood's frame
         assert page.locator("#lat").input_value()
+        assert page.get_by_role("button", name="Speld weghalen").is_visible()
         page.get_by_label("Mag in het buurtrapport").check()
         page.screenshot(path=str(ARTIFACTS / "photo-form-phone.png"), full_page=True)
         page.get_by_role("button", name="Versturen").click()
