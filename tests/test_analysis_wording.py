@@ -35,7 +35,8 @@ def test_time_to_first_contact_is_said_in_words_with_a_decimal_comma(demo):
     values = []
     for hood in hoods:
         html = client.get(f"/buurtanalyse/{hood}").get_data(as_text=True)
-        assert "p90" not in html and "mediaan" not in html.lower()
+        assert "p90" not in html
+        assert "mediaan" not in html.lower()
         assert "Eerste contact: 9 op 10 bewoners binnen" in html
         values += re.findall(r"<td>([\d.,]+) dagen</td>", html)
     assert values, "the demo has cases with a first contact"
