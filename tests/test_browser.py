@@ -192,6 +192,7 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     page.get_by_label("Straat").fill("Klephoekstraat")
     page.get_by_label("Ik ken het exacte huisnummer niet").check()
     page.get_by_label("Deelgemeente (dorp)").select_option("36012B")
+    page.get_by_label("Telefoon").fill("051 12 34 56")  # the contact person will call
     tile = page.locator("label.tile", has_text="Eenzaamheid")
     box = tile.bounding_box()
     assert box

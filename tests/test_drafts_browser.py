@@ -77,6 +77,7 @@ def fill_card(page) -> None:
     page.get_by_label("Straat").fill("Klephoekstraat")
     page.get_by_label("Ik ken het exacte huisnummer niet").check()
     page.get_by_label("Deelgemeente (dorp)").select_option("36012B")
+    page.get_by_label("Telefoon").fill("051 12 34 56")  # the contact person will call
     page.locator("label.tile", has_text="Eenzaamheid").click()
     page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
     page.get_by_label("De bewoner tekent hier op het scherm").check()

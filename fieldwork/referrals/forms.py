@@ -16,8 +16,10 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from fieldwork.core.forms import CheckboxesField, DeliberateRadioField
+from fieldwork.core.phones import PhoneNumber
 from fieldwork.signals.vocabulary import THEMES, URGENCIES
 
+CONTACT_CONSENTS = ("signed_strip", "signature")  # the contact person will call the resident
 CONSENT_CHOICES = [
     ("signed_strip", _l("The resident signed the tear-off strip")),
     ("signature", _l("The resident signs here on the screen")),
@@ -46,7 +48,11 @@ class CardForm(FlaskForm):
             Regexp(r"^[1-9]\d{3}$", message=_l("A Belgian postcode has 4 digits.")),
         ],
     )
-    phone = TelField(_l("Phone"), validators=[Length(max=40)])
+    phone = TelField(
+        _l("Phone"),
+        validators=[Length(max=40), PhoneNumber()],
+        render_kw={"inputmode": "tel"},  # the number pad on a phone
+    )
     birth_year = IntegerField(
         _l("Birth year"), validators=[Optional(), NumberRange(1900, 2100, _l("A year like 1942."))]
     )
@@ -73,8 +79,16 @@ class CardForm(FlaskForm):
     def validate_name(self, field: StringField) -> None:
         from wtforms.validators import ValidationError
 
-        if self.consent.data in ("signed_strip", "signature") and not (field.data or "").strip():
+        if self.consent.data in CONTACT_CONSENTS and not (field.data or "").strip():
             raise ValidationError(_l("Fill in the name: the contact person will call."))
+
+    def validate_phone(self, field: TelField) -> None:
+        from wtforms.validators import ValidationError
+
+        if self.consent.data in CONTACT_CONSENTS and not (field.data or "").strip():
+            raise ValidationError(
+                _l("Fill in the resident's phone number: the contact person will call.")
+            )
 
     def validate_deelgemeente(self, field: SelectField) -> None:
         from wtforms.validators import ValidationError

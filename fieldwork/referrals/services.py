@@ -21,6 +21,7 @@ from fieldwork.auth.services import hash_token
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
+from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
 from fieldwork.core.pictures import PictureError, clean_photo
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -303,6 +304,7 @@ def submit_card(
         resident["gemeente"] = series.municipality.code
     if consent["given"] and not (resident.get("name") or "").strip():
         raise ReferralError(_("Fill in the name of the resident."), "resident.name")
+    resident["phone"] = _resident_phone(resident.get("phone"), consent["given"])
     if not consent["given"]:
         resident["name"] = ""  # never kept: the card only counts for the neighbourhood
     try:
@@ -357,6 +359,22 @@ def submit_card(
     if submission.strip_photo_status == "pending":
         enqueue_after_commit("referrals.clean_strip_photo", submission.id)
     return submission
+
+
+def _resident_phone(typed: str | None, consent_given: bool) -> str | None:
+    """The number the contact person will call, in its stored form (fieldwork.core.phones):
+    required with consent; without consent nobody calls, so none is kept."""
+    typed = (typed or "").strip()
+    if consent_given and not typed:
+        raise ReferralError(
+            _("Fill in the resident's phone number: the contact person will call."),
+            "resident.phone",
+        )
+    try:
+        phone = normalise_phone(typed) if typed else None
+    except PhoneError as exc:
+        raise ReferralError(str(PHONE_MESSAGE), "resident.phone") from exc
+    return phone if consent_given else None
 
 
 STRIP_PHOTO_GRACE = timedelta(minutes=5)

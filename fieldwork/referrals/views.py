@@ -213,6 +213,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
                 "consent.how": form.consent,
                 "strip_photo": form.strip_photo,
                 "resident.name": form.name,
+                "resident.phone": form.phone,
             }
             field = target.get(exc.field, form.street)
             field.errors = [*field.errors, str(exc)]

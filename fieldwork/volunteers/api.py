@@ -36,7 +36,7 @@ from fieldwork.volunteers.schemas import (
     TrainingSchema,
     VolunteerSchema,
 )
-from fieldwork.volunteers.spam import form_token, help_form_limit, looks_human
+from fieldwork.volunteers.spam import accepted, form_token, help_form_limit, looks_human
 from fieldwork.volunteers.vocabulary import MOBILITY, ROLES, SLOTS, SUPPORT
 
 bp = Blueprint("api_volunteers", __name__, url_prefix="/api/v1", description="Volunteers")
@@ -155,7 +155,9 @@ def get_intake_form() -> dict[str, Any]:
 
 @bp.post("/volunteers/intake")
 @public
-@limiter.limit(help_form_limit, exempt_when=lambda: bearer_token() is not None)
+@limiter.limit(
+    help_form_limit, exempt_when=lambda: bearer_token() is not None, deduct_when=accepted
+)
 @bp.arguments(IntakeInSchema)
 @bp.response(201, IntakeCreatedSchema)
 @bp.doc(security=[{}, {"bearerAuth": []}])

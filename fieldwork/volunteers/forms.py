@@ -8,16 +8,19 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from fieldwork.core.forms import DATABASE_ID, CheckboxesField
+from fieldwork.core.phones import PhoneNumber
 from fieldwork.volunteers.vocabulary import (
     HELP_KINDS,
     MOBILITY,
@@ -36,14 +39,25 @@ def slot_choices() -> list[tuple[str, str]]:
     return [(slot, slot_label(slot)) for slot in SLOTS]
 
 
+# a phone shows its number pad, an e-mail field the keyboard with @
+TEL_KEYBOARD = {"inputmode": "tel"}
+EMAIL_KEYBOARD = {"inputmode": "email"}
+
+
 class HelpForm(FlaskForm):
     """The public form: a few questions in plain words; the intake asks the rest."""
 
     name = StringField(
         _l("Your name"), validators=[DataRequired(_l("Fill in your name.")), Length(max=200)]
     )
-    phone = StringField(_l("Phone number"), validators=[Length(max=40)])
-    email = StringField(_l("E-mail address (if you have one)"), validators=[Length(max=254)])
+    phone = TelField(
+        _l("Phone number"), validators=[Length(max=40), PhoneNumber()], render_kw=TEL_KEYBOARD
+    )
+    email = EmailField(
+        _l("E-mail address (if you have one)"),
+        validators=[Length(max=254)],
+        render_kw=EMAIL_KEYBOARD,
+    )
     # the service checks the neighbourhood (and a missing one is allowed)
     neighbourhood_id = SelectField(
         _l("Where do you live?"), choices=[], coerce=str, validate_choice=False
@@ -68,8 +82,10 @@ class IntakeForm(FlaskForm):
     """The intake conversation: start from the person, not from a vacancy."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    phone = StringField(_l("Phone number"), validators=[Length(max=40)])
-    email = StringField(_l("E-mail address"), validators=[Length(max=254)])
+    phone = TelField(
+        _l("Phone number"), validators=[Length(max=40), PhoneNumber()], render_kw=TEL_KEYBOARD
+    )
+    email = EmailField(_l("E-mail address"), validators=[Length(max=254)], render_kw=EMAIL_KEYBOARD)
     neighbourhood_id = SelectField(
         _l("Neighbourhood"), choices=[], coerce=str, validate_choice=False
     )

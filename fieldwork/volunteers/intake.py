@@ -21,6 +21,7 @@ from fieldwork.auth.services import (
     hash_token,
     set_password,
 )
+from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.identity import name_key
@@ -43,7 +44,6 @@ from fieldwork.volunteers.vocabulary import (
 INVITATION_DAYS = 14
 MAX_WORDS = 30
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PHONE_RE = re.compile(r"^\+?[0-9 ./()-]{6,25}$")
 
 
 def words(text: str | list[str]) -> list[str]:
@@ -77,6 +77,16 @@ class About:
     data_consent: bool = False
 
 
+def _phone(typed: str) -> str:
+    """The stored form of the number (fieldwork.core.phones), or "" when none was given."""
+    if not typed.strip():
+        return ""
+    try:
+        return normalise_phone(typed)
+    except PhoneError as exc:
+        raise VolunteerError(str(PHONE_MESSAGE), "phone") from exc
+
+
 def _checked(about: About, municipality: Municipality) -> About:
     from fieldwork.volunteers.vocabulary import HELP_KINDS
 
@@ -88,9 +98,7 @@ def _checked(about: About, municipality: Municipality) -> About:
     email = about.email.strip().lower()
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
         raise VolunteerError(_("This is not an e-mail address."), "email")
-    phone = " ".join(about.phone.split())
-    if phone and not PHONE_RE.match(phone):
-        raise VolunteerError(_("This is not a phone number."), "phone")
+    phone = _phone(about.phone)
     if not (email or phone):
         raise VolunteerError(
             _("Leave an e-mail address or a phone number so that we can reach you."), "phone"
