@@ -44,6 +44,7 @@ from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
 from fieldwork.reports.rates import AGE_GROUP_OF, AGE_INDICATORS, Residents, rates
 from fieldwork.reports.suppression import suppress_figures
 from fieldwork.reports.theme_table import municipality_table, share_signals, suppressed_figures
+from fieldwork.signals.models import Signal
 from fieldwork.signals.vocabulary import SOURCES, THEMES
 
 bp = Blueprint("analysis", __name__)
@@ -116,13 +117,27 @@ def _bars(counts: dict[str, Any]) -> list[tuple[str, Any, float]]:
     ]
 
 
+def _most_recently_active_municipality() -> str | None:
+    """The code of the municipality of the latest signal: the dashboard opens on the one
+    where the work is, not on the first by name (a newest-first walk of the primary key)."""
+    return db.session.scalar(
+        select(Municipality.code)
+        .join(Neighbourhood, Neighbourhood.municipality_id == Municipality.id)
+        .join(Signal, Signal.neighbourhood_id == Neighbourhood.id)
+        .order_by(Signal.id.desc())
+        .limit(1)
+    )
+
+
 @bp.get("/buurtanalyse/")
 @roles_required(*VIEWERS)
 def dashboard() -> str:
     from fieldwork.reports.figures import municipality_figures
     from fieldwork.reports.rollups import monthly
 
-    municipality = chosen_municipality(request.args.get("gemeente"))
+    municipality = chosen_municipality(
+        request.args.get("gemeente") or _most_recently_active_municipality()
+    )
     if municipality is None:
         abort(404)
     municipalities = list_municipalities()
