@@ -8,6 +8,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldwork.core.models import AuditEvent
@@ -17,6 +19,16 @@ from fieldwork.reports.models import RollupCounted
 from fieldwork.visits.models import Visit, VisitAddress
 from fieldwork.visits.services import Findings, open_address_for, record_visit, undo_visit
 from tests.conftest import csrf_from, login
+from tests.test_browser import ARTIFACTS, fits_the_screen
+from tests.test_drafts_browser import log_in
+from tests.test_outbox_browser import (
+    VOLUNTEER,
+    demo_phone,  # noqa: F401 - fixture
+    queued,
+    round_ready_offline,
+    visits_of,
+    wait_until,
+)
 from tests.test_visits import visit_round  # noqa: F401 - fixture
 from tests.test_visits_offline import address_at, user
 
@@ -229,3 +241,92 @@ def test_a_visit_undone_before_its_task_ran_is_never_counted(app, visit_round): 
         assert not rollups.count_capture("visit", visit_id)
         assert rollups.stored() == before
         assert rollups.rebuild() == 0
+
+
+# --- on a 360 px phone --------------------------------------------------------------------
+
+
+def row_of(page, address_id: int):
+    return page.locator(f"a.visit-row[href='/bezoeken/{address_id}']")
+
+
+@pytest.mark.browser
+def test_online_the_quick_button_names_the_door_and_undo_puts_it_back(
+    demo_phone,  # noqa: F811
+    embedded_app,
+):
+    page, base = demo_phone
+    log_in(page, base, VOLUNTEER)
+    page.goto(f"{base}/bezoeken")
+    assert fits_the_screen(page)
+    first_row = page.locator("a.visit-row").first
+    box = first_row.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44  # a card to tap
+    assert first_row.evaluate("(a) => getComputedStyle(a).borderStyle") == "solid"
+    form = page.locator("form.quick").first
+    address_id = int(form.get_attribute("action").rsplit("/", 1)[1])
+    door = form.get_attribute("data-outbox").split(": ", 1)[1]
+    earlier = len(visits_of(embedded_app, address_id))
+    before = state_of(embedded_app, address_id)
+
+    form.get_by_role("button").click()
+    expect(page.get_by_text(f"Niet thuis genoteerd: {door} — kaartje in de bus")).to_be_visible()
+    assert len(visits_of(embedded_app, address_id)) == earlier + 1
+    page.screenshot(path=str(ARTIFACTS / "quick-not-home-360.png"), full_page=True)
+    page.get_by_role("button", name="Ongedaan maken").click()
+    expect(page.get_by_text(f"Ongedaan gemaakt: {door} staat weer op je lijst.")).to_be_visible()
+    expect(row_of(page, address_id)).to_be_visible()
+    assert len(visits_of(embedded_app, address_id)) == earlier
+    assert state_of(embedded_app, address_id) == before
+
+
+@pytest.mark.browser
+def test_offline_undo_takes_the_record_off_the_phone_before_it_is_sent(
+    demo_phone,  # noqa: F811
+    embedded_app,
+):
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    address_id = int(sheets[0].rsplit("/", 1)[1])
+    form = page.locator(f"form.quick[action='/bezoeken/{address_id}']")
+    door = form.get_attribute("data-outbox").split(": ", 1)[1]
+    earlier = len(visits_of(embedded_app, address_id))
+
+    page.context.set_offline(True)
+    form.get_by_role("button").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    note = page.locator("[data-outbox-note]")
+    expect(note).to_contain_text(f"Niet thuis genoteerd: {door} — kaartje in de bus")
+    expect(note).to_contain_text("Geen verbinding")
+    assert len(queued(page)) == 1
+    note.get_by_role("button", name="Ongedaan maken").click()
+    expect(note).to_contain_text("Ongedaan gemaakt: het is niet verstuurd")
+    assert queued(page) == []
+    expect(page.locator("[data-outbox-badge]")).to_be_hidden()
+    expect(row_of(page, address_id)).to_be_visible()
+
+    page.context.set_offline(False)  # back online: nothing waits, nothing is sent
+    page.evaluate("() => self.fieldworkOutbox.flush(true)")
+    page.goto(f"{base}/bezoeken")
+    wait_until(page, "() => self.fieldworkOutbox.all().then((rs) => rs.length === 0)")
+    assert len(visits_of(embedded_app, address_id)) == earlier
+    expect(row_of(page, address_id)).to_be_visible()
+
+
+@pytest.mark.browser
+def test_the_call_back_date_and_time_is_large(demo_phone):  # noqa: F811
+    page, base = demo_phone
+    log_in(page, base, "aanspreekpersoon@demo.fieldwork.be")
+    page.goto(f"{base}/home")
+    page.get_by_role("link", name="Open mijn wachtrij").click()
+    page.get_by_role("link", name="Maria Claes").click()
+    field = page.get_by_label("Terugbellen op")
+    assert field.get_attribute("type") == "datetime-local"
+    box = field.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    font = field.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)")
+    assert font >= 16
+    assert field.evaluate("(el) => getComputedStyle(el).borderTopWidth") == "2px"  # as others
+    assert fits_the_screen(page)
