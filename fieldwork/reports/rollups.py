@@ -7,7 +7,8 @@ whose task was lost).
 
 A capture is counted once: the worker records that it counted it (``RollupCounted``) in
 the same transaction as the counts, so a task that runs twice counts nothing the second
-time, and the rebuild marks what it counts so that a late task does not count it again.
+time, and the rebuild marks what it counts so that a late task does not count it again. A
+capture its maker undoes is taken out again before it is deleted (:func:`uncount_capture`).
 Durations (time to first contact) and states (active volunteers) are not counts of events
 and stay computed from the source tables (:mod:`fieldwork.reports.figures`)."""
 
@@ -219,6 +220,33 @@ def count_capture(kind: str, source_id: int) -> bool:
     )
     _add_all(Counter(keys))
     return bool(keys)
+
+
+def uncount_capture(kind: str, source_id: int) -> bool:
+    """Before a capture is deleted (a visit undone by its maker): take it out of the rollups
+    if it was counted, and out of the ledger. Returns whether it was counted."""
+    capture = CAPTURES[kind]
+    counted = db.session.get(RollupCounted, (kind, source_id)) is not None
+    if not counted:
+        try:
+            # claims the ledger row: a task counting it right now commits first, then this
+            # insert fails and its count is taken out; a later task finds no capture to count
+            with savepoint(db.session):
+                db.session.add(RollupCounted(kind=kind, source_id=source_id))
+                db.session.flush()
+        except IntegrityError:
+            counted = True
+    if counted:
+        query = capture.rows().where(capture.source_id == source_id)
+        amounts = Counter(key for _id, key in _capture_keys(kind, query))
+        _add_all(Counter({key: -amount for key, amount in amounts.items()}))
+    # out of the ledger too: SQLite may give the next visit this id again
+    db.session.execute(
+        delete(RollupCounted).where(
+            RollupCounted.kind == kind, RollupCounted.source_id == source_id
+        )
+    )
+    return counted
 
 
 def _count_everything() -> tuple[Counter[Key], dict[str, set[int]]]:

@@ -33,6 +33,7 @@ from fieldwork.visits.schemas import (
 from fieldwork.visits.services import (
     Findings,
     VisitError,
+    address_state,
     addresses_in_street,
     assign,
     create_round,
@@ -106,11 +107,19 @@ def post_visit(payload: dict[str, Any]) -> Response:
                 if (consent.get("given") and consent.get("how") == "signature")
                 else None
             )
+            before = address_state(address)
             visit = record_visit(address, user, findings_from(payload))
             visit.signature_png = signature if visit.consent_id else None
         except (VisitError, PictureError) as exc:
             refuse(exc)
-        record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
+        record_audit(
+            "visit_recorded",
+            "visit_address",
+            address.id,
+            outcome=visit.outcome,
+            visit_id=visit.id,
+            before=before,
+        )
         return {
             "id": visit.id,
             "assignment_id": address.id,

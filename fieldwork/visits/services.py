@@ -23,6 +23,7 @@ from fieldwork.db import local, local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
 from fieldwork.signals.services import SignalError, create_signals
+from fieldwork.visits.hooks import visit_undone
 from fieldwork.visits.models import OUTCOMES, VISIT_FLAGS, Visit, VisitAddress, VisitRound
 from fieldwork.volunteers.gate import account_refusal
 
@@ -442,6 +443,127 @@ def _signals_for(
         return create_signals(payload, volunteer, source="visit")
     except SignalError as exc:
         raise VisitError(str(exc), exc.field) from exc
+
+
+UNDO_WINDOW = timedelta(seconds=60)
+
+
+def address_label(address: VisitAddress) -> str:
+    return f"{address.street} {address.house_number}".strip()
+
+
+def address_state(address: VisitAddress) -> dict[str, Any]:
+    """What recording a visit changes on its address. Taken just before, and kept in the
+    "visit_recorded" audit event, so that an undo puts back exactly this."""
+    return {
+        "status": address.status,
+        "attempts": address.attempts,
+        "last_visit_at": address.last_visit_at.isoformat() if address.last_visit_at else None,
+    }
+
+
+def may_be_undone(visit: Visit) -> bool:
+    """Only a plain "not at home": it made no signals, consent or flag to take back."""
+    return (
+        visit.outcome == "not_home"
+        and visit.flag is None
+        and not visit.urgent
+        and visit.consent_id is None
+    )
+
+
+def _recorded_after(visit: Visit) -> bool:
+    return (
+        db.session.scalar(
+            select(Visit.id)
+            .where(Visit.address_id == visit.address_id, Visit.id > visit.id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _state_before(visit: Visit) -> dict[str, Any] | None:
+    """The address as it was before ``visit``, from the audit event that recorded it (the
+    address's latest: nothing was recorded on it since)."""
+    detail = db.session.scalar(
+        select(AuditEvent.detail)
+        .where(
+            AuditEvent.action == "visit_recorded",
+            AuditEvent.subject_type == "visit_address",
+            AuditEvent.subject_id == str(visit.address_id),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    if not detail or detail.get("visit_id") != visit.id:
+        return None
+    before: dict[str, Any] | None = detail.get("before")
+    return before
+
+
+def undoable_visit(volunteer: User) -> Visit | None:
+    """The visit the volunteer recorded last, if it is a "not at home" they may still undo.
+    Found through the audit events of the last minute (indexed by time; visits are not)."""
+    detail = db.session.scalar(
+        select(AuditEvent.detail)
+        .where(
+            AuditEvent.at >= utcnow() - UNDO_WINDOW,
+            AuditEvent.action == "visit_recorded",
+            AuditEvent.user_id == volunteer.id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    visit_id = detail.get("visit_id") if detail else None
+    visit = db.session.get(Visit, visit_id) if visit_id else None
+    if (
+        visit is None
+        or visit.volunteer_id != volunteer.id
+        or utcnow() - visit.created_at > UNDO_WINDOW
+        or not may_be_undone(visit)
+        or _recorded_after(visit)
+    ):
+        return None
+    return visit
+
+
+def undo_visit(volunteer: User, visit_id: int) -> VisitAddress:
+    """Take back a "not at home" the volunteer recorded less than :data:`UNDO_WINDOW` ago,
+    when nothing else was recorded on the address since: the visit is deleted, the address
+    gets its status, attempts and last visit back, the rollups lose its count (the
+    ``visit_undone`` hook). Returns the address."""
+    visit = db.session.get(Visit, visit_id)
+    if visit is None or visit.volunteer_id != volunteer.id:
+        raise VisitError(_("This visit is not yours to undo."), "visit", 403)
+    address = db.session.scalar(
+        select(VisitAddress)
+        .where(VisitAddress.id == visit.address_id)
+        .with_for_update(of=VisitAddress)
+        .execution_options(populate_existing=True)
+    )
+    # read again under the lock: a second tap on "undo" finds it gone
+    visit = db.session.get(Visit, visit_id, populate_existing=True)
+    if visit is None or address is None:
+        raise VisitError(_("This visit was already undone."), "visit", 409)
+    if utcnow() - visit.created_at > UNDO_WINDOW:
+        raise VisitError(
+            _("Too late to undo: a visit can only be undone in the first minute."), "visit", 409
+        )
+    before = _state_before(visit)
+    unchanged = (address.status, address.attempts) == ("not_home", visit.attempt)
+    if not (may_be_undone(visit) and unchanged and before) or _recorded_after(visit):
+        raise VisitError(
+            _("This visit can no longer be undone: the address changed since."), "visit", 409
+        )
+    visit_undone.send(visit)
+    address.status = before["status"]
+    address.attempts = before["attempts"]
+    last = before["last_visit_at"]
+    address.last_visit_at = datetime.fromisoformat(last) if last else None
+    db.session.delete(visit)
+    db.session.flush()
+    return address
 
 
 def round_progress(visit_round: VisitRound) -> dict[str, Any]:

@@ -19,14 +19,19 @@ from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
 from fieldwork.visits.forms import ANSWER_CHOICES, FindingsForm
-from fieldwork.visits.models import THEME_ANSWERS
+from fieldwork.visits.models import THEME_ANSWERS, VisitAddress
 from fieldwork.visits.services import (
     Findings,
     VisitError,
+    address_label,
+    address_state,
     late_visit_target,
+    may_be_undone,
     my_open_addresses,
     open_address_for,
     record_visit,
+    undo_visit,
+    undoable_visit,
 )
 
 bp = Blueprint("visits", __name__)
@@ -42,7 +47,31 @@ def today() -> str:
         (rows[0].street, rows)
         for rows in (list(group) for _, group in groupby(addresses, key=lambda a: a.street_key))
     ]
-    return render_template("visits/today.html", streets=streets)
+    undoable = undoable_visit(current_user)
+    return render_template(
+        "visits/today.html",
+        streets=streets,
+        undoable=undoable,
+        undo_message=not_home_noted(undoable.address, undoable.card_left) if undoable else "",
+    )
+
+
+@bp.post("/bezoeken/bezoek/<int:visit_id>/ongedaan")
+@roles_required("volunteer")
+def undo(visit_id: int) -> Response | tuple[str, int]:
+    """The volunteer takes back the "not at home" they just recorded."""
+    try:
+        address = undo_visit(current_user, visit_id)
+    except VisitError as exc:
+        db.session.rollback()
+        return render_template("visits/undo_refused.html", message=str(exc)), exc.status
+    record_audit("visit_undone", "visit_address", address.id, visit_id=visit_id)
+    db.session.commit()
+    flash(
+        _("Undone: %(address)s is on your list again.", address=address_label(address)),
+        "success",
+    )
+    return redirect(url_for("visits.today"))
 
 
 @bp.route("/bezoeken/<int:address_id>", methods=["GET", "POST"])
@@ -73,12 +102,20 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
             draft_saved()
             return redirect(url_for("visits.today"))
         try:
+            before = address_state(address)
             visit = record_visit(
                 address, current_user, findings_from(form, answers), observed_at, flag
             )
             if visit.consent_id and form.consent_how.data == "signature":
                 visit.signature_png = decode_signature(form.signature.data or "")
-            record_audit("visit_recorded", "visit_address", address.id, outcome=visit.outcome)
+            record_audit(
+                "visit_recorded",
+                "visit_address",
+                address.id,
+                outcome=visit.outcome,
+                visit_id=visit.id,
+                before=before,
+            )
             claim_capture_key(current_user.id, url_for("visits.today"))
             db.session.commit()
             draft_saved()
@@ -86,7 +123,7 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
                 flash(late_visit_kept(), "success")
             elif (form.note.data or "").strip() and not visit.note:
                 flash(note_not_kept(), "success")
-            else:
+            elif not may_be_undone(visit):  # else the list confirms it, with an undo button
                 flash(_("Saved. Next address."), "success")
             return redirect(url_for("visits.today"))
         except (VisitError, PictureError) as exc:
@@ -115,6 +152,13 @@ def late_visit_kept() -> str:
         "Saved. This address was no longer on your list when the sheet arrived (given to "
         "someone else or closed meanwhile); your coordinator will look at it. Next address."
     )
+
+
+def not_home_noted(address: VisitAddress, card_left: bool) -> str:
+    """The confirmation of a "not at home", naming the door."""
+    if card_left:
+        return _("Not at home noted: %(address)s — card left", address=address_label(address))
+    return _("Not at home noted: %(address)s", address=address_label(address))
 
 
 def note_not_kept() -> str:

@@ -52,6 +52,24 @@
     note.hidden = false;
   };
   const noteAfterNavigation = (message) => { try { sessionStorage.setItem("fieldwork-outbox-note", message); } catch (e) { /* none */ } };
+  const UNDO = "fieldwork-outbox-undo";
+  const undoAfterNavigation = (key) => { try { sessionStorage.setItem(UNDO, key); } catch (e) { /* none */ } };
+
+  // a form with data-outbox-done (the quick "not at home") queued offline: the note names it
+  // and offers to take it back off the phone before it is sent
+  const offerUndo = (key) => {
+    const words = document.querySelector("[data-outbox-undo-words]");
+    const note = document.querySelector("[data-outbox-note]");
+    if (!words || !note || note.hidden) return;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = words.dataset.undo;
+    button.addEventListener("click", () => queue.takeBack(key).then((taken) => {
+      showNote(taken ? words.dataset.undone : words.dataset.sent);
+      refresh();
+    }));
+    note.append(" ", button);
+  };
 
   // ---- the badge on every page, the marks on list pages, the queue page -------------------
   const refresh = () => queue.all().then((records) => {
@@ -195,7 +213,10 @@
         }
         forget(pathOf(record.url));  // it is in the queue now: the draft would only make a second one
         worker().then((reg) => reg.sync && reg.sync.register("fieldwork-outbox")).catch(() => null);
-        noteAfterNavigation(say(mine.state === "queued" ? "queued_note" : "problem_note"));
+        const done = mine.state === "queued" && form.dataset.outboxDone;
+        noteAfterNavigation(done ? `${done}. ${say("queued_note")}`
+          : say(mine.state === "queued" ? "queued_note" : "problem_note"));
+        if (done) undoAfterNavigation(record.key);
         location.href = mine.state === "queued" ? next : "/wachtrij";
       });
   };
@@ -234,6 +255,8 @@
     try {
       const note = sessionStorage.getItem("fieldwork-outbox-note");
       if (note) { sessionStorage.removeItem("fieldwork-outbox-note"); showNote(note); }
+      const undo = sessionStorage.getItem(UNDO);
+      if (undo) { sessionStorage.removeItem(UNDO); offerUndo(undo); }
     } catch (e) { /* none */ }
     document.querySelectorAll("form[data-outbox]").forEach(watchForm);
     keepPages();

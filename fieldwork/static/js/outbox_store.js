@@ -121,9 +121,14 @@
         })), Promise.resolve([])), () => []);  // no connection for the token: try later
   });
   // one flush at a time per phone (pages and the service worker share the queue)
-  const flush = (force) => (scope.navigator && scope.navigator.locks)
-    ? scope.navigator.locks.request("fieldwork-outbox", () => flushNow(force))
-    : flushNow(force);
+  const locked = (work) => (scope.navigator && scope.navigator.locks)
+    ? scope.navigator.locks.request("fieldwork-outbox", work)
+    : work();
+  const flush = (force) => locked(() => flushNow(force));
+  // The person undid a record before it was sent: under the flush's lock, so never while it
+  // is on its way. Resolves to whether it was still waiting (false: sent already).
+  const takeBack = (key) => locked(() => run("readwrite", (store) => ask(store.get(key))
+    .then((record) => (record ? ask(store.delete(key)).then(() => true) : false))));
 
-  scope.fieldworkOutbox = { open, all, put, remove, update, flush, VERSION };
+  scope.fieldworkOutbox = { open, all, put, remove, update, flush, takeBack, VERSION };
 })(self);
