@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -189,10 +190,12 @@ def _assign_and_report(
     try:
         if volunteer is None:  # "—": take them back
             count = unassign(addresses)
-            message = _("%(count)d address(es) taken back.", count=count)
+            message = ngettext(
+                "%(num)d address taken back.", "%(num)d addresses taken back.", count
+            )
         else:
             count = assign(addresses, volunteer, partner)
-            message = _("%(count)d address(es) assigned.", count=count)
+            message = ngettext("%(num)d address assigned.", "%(num)d addresses assigned.", count)
         record_audit(
             "visit_addresses_assigned",
             "visit_round",
