@@ -217,6 +217,7 @@ def test_the_printed_report_has_its_sections_and_no_names(app, moorslede_finding
     ):
         assert section in text, section
     assert "<5" in text  # two mobility signals: suppressed on paper too
+    assert "Periode: alles van " in text  # the cover says what the figures cover
     assert "Bewoner" not in text
     assert "Geheime notitie" not in text
     assert client.get("/buurtanalyse/rapport/99999.pdf").status_code == 404

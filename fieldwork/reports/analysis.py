@@ -4,16 +4,17 @@ printable report the worker makes. Flush, never commit."""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.core.storage import StorageError, storage
-from fieldwork.db import local_today, utcnow
+from fieldwork.db import local, local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
@@ -152,6 +153,18 @@ def latest_report(neighbourhood_id: int) -> NeighbourhoodReport | None:
     )
 
 
+def _report_period(neighbourhood: Neighbourhood, today: date) -> str:
+    """The report counts everything so far: from the neighbourhood's first signal."""
+    from fieldwork.signals.models import Signal
+
+    first = db.session.scalar(
+        select(func.min(Signal.created_at)).where(Signal.neighbourhood_id == neighbourhood.id)
+    )
+    if first is None:
+        return f"alles tot en met {today:%d/%m/%Y} (nog geen signalen)"
+    return f"alles van {local(first):%d/%m/%Y} tot en met {today:%d/%m/%Y}"
+
+
 def report_data(neighbourhood: Neighbourhood) -> ReportData:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
@@ -188,10 +201,12 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
     )
     points = attention_points(neighbourhood.id)
     by_id = {photo.id: photo for photo in printable}  # a caption without report consent
+    today = local_today()
     return ReportData(  # stays out of the report
         municipality=neighbourhood.municipality.name,
         neighbourhood=neighbourhood.name,
-        made_on=local_today(),
+        made_on=today,
+        period=_report_period(neighbourhood, today),
         figures=figures,
         indicators=comparisons,
         quotes=quotes(neighbourhood.id),

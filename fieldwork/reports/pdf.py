@@ -17,6 +17,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     Image,
+    KeepTogether,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -25,6 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from fieldwork.reports.indicators import indicator_unit
 from fieldwork.reports.models import AttentionPoint, Quote
 from fieldwork.signals.vocabulary import label
 
@@ -33,7 +35,10 @@ _STYLES = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=11, leading=15)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=9, leading=12)
 H1 = ParagraphStyle("h1", parent=_STYLES["Heading1"], fontSize=22, leading=28)
-H2 = ParagraphStyle("h2", parent=_STYLES["Heading2"], fontSize=16, leading=20, spaceBefore=8)
+# keepWithNext: a heading never stays alone at the bottom of a page
+H2 = ParagraphStyle(
+    "h2", parent=_STYLES["Heading2"], fontSize=16, leading=20, spaceBefore=8, keepWithNext=1
+)
 QUOTE = ParagraphStyle("quote", parent=BODY, leftIndent=8 * mm, fontName="Helvetica-Oblique")
 GRID = TableStyle(
     [
@@ -53,6 +58,7 @@ class ReportData:
     municipality: str
     neighbourhood: str
     made_on: date
+    period: str  # what the figures cover, in words
     figures: dict[str, Any]
     indicators: list[Any] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
@@ -89,7 +95,7 @@ def _figures(figures: dict[str, Any]) -> list[Any]:
     visits, calls, cases = figures["visits"], figures["calls"], figures["cases"]
     rows = [
         ["Wat", "Aantal"],
-        ["Adressen in de bezoekronde(s)", _n(visits["target"])],
+        ["Adressen in de bezoekrondes", _n(visits["target"])],
         ["Bezoeken gedaan", _n(visits["done"])],
         ["Gesproken aan de deur", _n(visits["spoken"])],
         ["Mensen op de bellijst", _n(calls["targets"])],
@@ -121,17 +127,26 @@ def _figures(figures: dict[str, Any]) -> list[Any]:
     return parts
 
 
+def _with_unit(figure: Any, unit: str) -> str:
+    if figure is None or figure.value is None:
+        return "–"
+    return f"{_n(figure.value)} {unit}"
+
+
 def _indicators(comparisons: list[Any]) -> list[Any]:
     if not comparisons:
         return [_p("Er zijn nog geen cijfers ingeladen.")]
     rows = [["Indicator", "Jaar", "Buurt", "Gemeente", "Vorig jaar"]]
     for c in comparisons:
-
-        def value(figure: Any) -> str:
-            return _n(figure.value) if figure is not None else "–"
-
+        unit = str(indicator_unit(c.indicator))
         rows.append(
-            [c.label, str(c.year), value(c.neighbourhood), value(c.municipality), value(c.previous)]
+            [
+                c.label,
+                str(c.year),
+                _with_unit(c.neighbourhood, unit),
+                _with_unit(c.municipality, unit),
+                _with_unit(c.previous, unit),
+            ]
         )
     return [_table(rows, [62 * mm, 16 * mm, 26 * mm, 26 * mm, 26 * mm])]
 
@@ -152,6 +167,7 @@ def render_report(data: ReportData) -> bytes:
         Spacer(1, 50 * mm),
         _p(f"Buurtanalyse {data.neighbourhood}", H1),
         _p(f"Gemeente {data.municipality} — zorgzame buurt"),
+        _p(f"Periode: {data.period}"),
         _p(f"Opgemaakt op {data.made_on:%d/%m/%Y}"),
         Spacer(1, 20 * mm),
         _p("Inhoud: " + ", ".join(SECTIONS)),
@@ -177,15 +193,18 @@ def render_report(data: ReportData) -> bytes:
             story.append(_p("Gebaseerd op: " + ", ".join(linked), SMALL))
     if not data.points:
         story.append(_p("Nog geen aandachtspunten."))
-    story.append(_p("Foto's", H2))
-    for caption, jpeg in data.photos:
-        story += [
+    photos: list[list[Any]] = [
+        [
             Image(io.BytesIO(jpeg), width=80 * mm, height=60 * mm, kind="proportional"),
             _p(caption or "", SMALL),
             Spacer(1, 3 * mm),
         ]
-    if not data.photos:
-        story.append(_p("Geen foto's met toestemming voor het rapport."))
+        for caption, jpeg in data.photos
+    ] or [[_p("Geen foto's met toestemming voor het rapport.")]]
+    # the heading on the page of the first photo, never alone at the bottom of the one before
+    story.append(KeepTogether([_p("Foto's", H2), *photos[0]]))
+    for photo in photos[1:]:
+        story += photo
     story += [
         _p("Bronnen", H2),
         _p("Buurtgegevens: Statbel (statistische sectoren), via Provincies in Cijfers."),
