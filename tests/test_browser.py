@@ -243,9 +243,12 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
     rows.first.click()
     assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
     page.get_by_label("Gesproken").check()
+    page.locator("summary", has_text="Welzijn").click()  # the themes fold open on demand
     page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
-    warning = page.locator("[data-note-warning]")  # no consent yet: the note would be dropped
-    assert warning.is_visible()
+    warning = page.locator("[data-note-warning]")
+    assert not warning.is_visible()  # no note written: nothing to lose
+    page.get_by_label("Korte notitie").fill("Woont alleen.")
+    assert warning.is_visible()  # no consent yet: the note would be dropped
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
     assert warning.is_visible()
     page.get_by_label("Ondertekende het papieren formulier").check()

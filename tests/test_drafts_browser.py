@@ -107,6 +107,7 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
     sheet_url = page.url
     address_id = int(sheet_url.rsplit("/", 1)[1])
     page.get_by_label("Gesproken").check()
+    page.locator("summary", has_text="Welzijn").click()  # the themes fold open on demand
     page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
     page.get_by_label("Tekent hier op het scherm").check()

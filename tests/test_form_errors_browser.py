@@ -73,3 +73,17 @@ def test_a_refused_call_sheet_opens_on_its_first_message_with_a_summary_linking_
     assert page.evaluate("document.activeElement.id") == "outcome-0"
     assert in_view(page, "fieldset.has-error .error")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_a_refused_findings_sheet_opens_on_its_first_message(demo_phone):
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+    page.get_by_role("button", name="Bewaren").click()  # nothing chosen at the door
+
+    summary = page.locator("[data-error-summary]")
+    summary.wait_for()
+    assert "Kies wat er gebeurde" in summary.inner_text()
+    assert page.evaluate("document.activeElement.name") == "outcome"
+    assert in_view(page, ".has-error .error")

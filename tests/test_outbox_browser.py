@@ -101,6 +101,7 @@ def round_ready_offline(page, base: str) -> list[str]:
 
 def fill_spoken_with_contact(page) -> None:
     page.get_by_label("Gesproken").check()
+    page.locator("summary", has_text="Welzijn").click()  # the themes fold open on demand
     page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
     page.get_by_label("Tekent hier op het scherm").check()

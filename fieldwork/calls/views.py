@@ -31,7 +31,7 @@ from fieldwork.core.receipts import capture_key, claim_capture_key
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
-from fieldwork.visits.forms import ANSWER_CHOICES
+from fieldwork.visits.forms import theme_groups
 
 bp = Blueprint("calls", __name__)
 CALLERS = ("volunteer", "contact_person", "coordinator")
@@ -140,9 +140,8 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
         target=target,
         guide=guide,
         answers=answers,
-        themes=THEMES,
+        theme_groups=theme_groups(),
         theme_answers=themes,
-        answer_choices=ANSWER_CHOICES,
         tel=tel_href(target.phone),
         previous=previous_attempts([target.id]).get(target.id, []),
     ), 400 if request.method == "POST" else 200

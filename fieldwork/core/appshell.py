@@ -48,6 +48,7 @@ SHELL_FILES = (
     "js/note_kept.js",
     "js/analysis_map.js",
     "js/form_errors.js",
+    "js/show_if.js",
     "icons/icon-192.png",
     "icons/icon-512.png",
     "icons/maskable-512.png",

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -16,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldwork.core.forms import CheckboxesField
+from fieldwork.signals.vocabulary import DOMAINS, THEME_DOMAINS, THEME_POLARITIES, THEMES
 
 OUTCOME_CHOICES = [
     ("spoken", _l("Spoken")),
@@ -35,6 +39,55 @@ ANSWER_CHOICES = [
     ("ok", _l("ok")),
     ("concern", _l("concern")),
 ]
+# A strength is there or it was not talked about: "zorg" would make no sense. Stored as
+# "concern" (the answer that makes a signal; its polarity is the theme's, a strength).
+STRENGTH_CHOICES = [
+    ("not_discussed", _l("not discussed")),
+    ("concern", _l("yes")),
+]
+# asked once on the findings sheet, as the checkboxes "buurtgezel" and "wants to volunteer"
+ASKED_AS_CHECKBOXES = ("buurtgezel", "vrijwilliger")
+
+
+@dataclass(frozen=True)
+class ThemeQuestion:
+    code: str
+    label: str
+    choices: list[tuple[str, Any]]
+
+
+@dataclass(frozen=True)
+class ThemeGroup:
+    """The themes of one life domain, a fold on the sheet."""
+
+    domain: str
+    label: str
+    questions: list[ThemeQuestion]
+
+    def answered(self, answers: dict[str, str]) -> bool:
+        return any(answers.get(q.code, "not_discussed") != "not_discussed" for q in self.questions)
+
+
+def theme_groups(leave_out: tuple[str, ...] = ()) -> list[ThemeGroup]:
+    """The sheet's theme questions by life domain, in the vocabulary's order."""
+    return [
+        ThemeGroup(
+            domain,
+            str(label),
+            [
+                ThemeQuestion(
+                    code,
+                    str(THEMES[code]),
+                    STRENGTH_CHOICES
+                    if THEME_POLARITIES.get(code) == "strength"
+                    else ANSWER_CHOICES,
+                )
+                for code in THEMES
+                if THEME_DOMAINS[code] == domain and code not in leave_out
+            ],
+        )
+        for domain, label in DOMAINS.items()
+    ]
 
 
 class FindingsForm(FlaskForm):

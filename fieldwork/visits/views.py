@@ -18,7 +18,7 @@ from fieldwork.core.receipts import capture_key, claim_capture_key
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEMES
-from fieldwork.visits.forms import ANSWER_CHOICES, FindingsForm
+from fieldwork.visits.forms import ASKED_AS_CHECKBOXES, FindingsForm, theme_groups
 from fieldwork.visits.models import THEME_ANSWERS, VisitAddress
 from fieldwork.visits.services import (
     Findings,
@@ -139,9 +139,8 @@ def sheet(address_id: int) -> str | Response | tuple[str, int]:
         "visits/sheet.html",
         form=form,
         address=address,
-        themes=THEMES,
+        theme_groups=theme_groups(leave_out=ASKED_AS_CHECKBOXES),
         answers=answers,
-        answer_choices=ANSWER_CHOICES,
     ), status
 
 

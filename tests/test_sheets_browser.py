@@ -1,0 +1,86 @@
+"""The findings and call sheets on a 360 px phone (issue 19, item 1): short for an ordinary
+visit, each question asked once, fields that appear only when they apply, the save button
+always at hand."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_browser import phone_page, serve
+from tests.test_drafts_browser import log_in
+from tests.test_form_errors_browser import first_call_target
+
+pytestmark = pytest.mark.browser
+SCREEN = 740  # the phone's height in CSS pixels (tests/test_browser.py)
+
+
+@pytest.fixture
+def demo_phone(embedded_app):
+    assert embedded_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with serve(embedded_app) as base, phone_page() as page:
+        yield page, base
+
+
+def form_height(page) -> float:
+    return page.evaluate("document.querySelector('form.card').getBoundingClientRect().height")
+
+
+def open_findings_sheet(page, base: str) -> None:
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bezoeken")
+    page.locator("a.visit-row").first.click()
+
+
+def test_an_ordinary_visit_fits_in_two_screens_and_asks_each_question_once(demo_phone):
+    page, base = demo_phone
+    open_findings_sheet(page, base)
+    page.get_by_label("Niet thuis").check()
+    assert form_height(page) <= 2 * SCREEN  # not at home
+    assert page.get_by_label("Kaartje in de bus gestoken").is_visible()
+
+    page.get_by_label("Gesproken").check()
+    assert not page.get_by_label("Kaartje in de bus gestoken").is_visible()
+    # spoken, every fold closed: two screens (was 4,450 px with every question open)
+    assert form_height(page) <= 2 * SCREEN
+    folded = form_height(page)
+    page.locator("summary", has_text="Welzijn").click()  # the themes talked about
+    page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("ok", exact=True).check()
+    assert form_height(page) - folded <= 0.75 * SCREEN  # a fold: six themes, a name and a row each
+
+    # asked once: as the checkboxes, not again as themes
+    assert page.get_by_role("radiogroup", name="Buurtgezel of kleine hulp").count() == 0
+    assert page.get_by_role("radiogroup", name="Wil vrijwilliger worden").count() == 0
+    assert page.get_by_label("Wil graag een buurtgezel").count() == 1
+    # a strength is there or was not discussed: no "zorg"
+    page.locator("summary", has_text="Zorg en gezondheid").click()
+    strength = page.get_by_role("radiogroup", name="Potentiële mantelzorger")
+    assert strength.get_by_label("zorg", exact=True).count() == 0
+    assert strength.get_by_label("ja", exact=True).count() == 1
+
+    # the paper form's number only when the resident signed on paper
+    page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    page.get_by_label("Tekent hier op het scherm").check()
+    number = page.locator("input[name=consent_reference]")
+    assert not number.is_visible()
+    page.get_by_label("Ondertekende het papieren formulier").check()
+    assert number.is_visible()
+
+    # the save button stays on screen at the bottom, wherever the volunteer is
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.get_by_role("button", name="Bewaren").bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= SCREEN
+
+
+def test_a_call_back_time_is_asked_only_when_calling_back(demo_phone, embedded_app):
+    target_id = first_call_target(embedded_app)
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bellen/{target_id}")
+    when = page.locator("input[name=call_back_at]")
+    assert not when.is_visible()
+    page.get_by_label("Geen antwoord").check()
+    assert not when.is_visible()
+    page.get_by_label("Later terugbellen").check()
+    assert when.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
