@@ -330,3 +330,16 @@ def test_the_call_back_date_and_time_is_large(demo_phone):  # noqa: F811
     assert font >= 16
     assert field.evaluate("(el) => getComputedStyle(el).borderTopWidth") == "2px"  # as others
     assert fits_the_screen(page)
+
+
+def test_a_second_tap_on_undo_says_it_was_undone_already(app, visit_round):  # noqa: F811
+    client = signed_in(app, "maria@example.be")
+    with app.app_context():
+        address_id = address_at("3").id
+    visit_id = quick_not_home(client, address_id)
+    assert undo(client, visit_id).status_code == 302
+    before = state_of(app, address_id)
+    again = undo(client, visit_id)
+    assert again.status_code == 404
+    assert "al ongedaan gemaakt" in again.get_data(as_text=True)
+    assert state_of(app, address_id) == before

@@ -534,7 +534,9 @@ def undo_visit(volunteer: User, visit_id: int) -> VisitAddress:
     gets its status, attempts and last visit back, the rollups lose its count (the
     ``visit_undone`` hook). Returns the address."""
     visit = db.session.get(Visit, visit_id)
-    if visit is None or visit.volunteer_id != volunteer.id:
+    if visit is None:  # never there, or a second tap on "undo"
+        raise VisitError(_("This visit is no longer there: it was undone already."), "visit", 404)
+    if visit.volunteer_id != volunteer.id:
         raise VisitError(_("This visit is not yours to undo."), "visit", 403)
     address = db.session.scalar(
         select(VisitAddress)
