@@ -753,6 +753,7 @@ def _demo_calls() -> None:
     from fieldwork.calls import goodmorning
     from fieldwork.calls.campaigns import (
         Conversation,
+        Criteria,
         create_campaign,
         parse_guide,
         record_attempt,
@@ -815,7 +816,7 @@ def _demo_calls() -> None:
         None,
         coordinator,
     )
-    selection = select_targets(campaign, 80, local(utcnow()).year)
+    selection = select_targets(campaign, Criteria(min_age=80), local(utcnow()).year)
     share_out(campaign, [maria.id, jef.id])
     targets = {
         t.name: t
