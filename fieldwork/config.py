@@ -173,6 +173,7 @@ BATCH_TASKS = (
     "referrals.clean_strip_photo",
     "photos.process",
     "visits.import_targets",
+    "calls.import_list",
     "reports.import_indicators",
     "reports.render_report",
     "reports.rebuild_rollups",

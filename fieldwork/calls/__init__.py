@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     apps are made."""
     import fieldwork.calls.receivers  # noqa: F401
     from fieldwork.calls.cli import tick_step
+    from fieldwork.calls.reconcile import unread_call_lists
     from fieldwork.core.cli import add_tick_step
+    from fieldwork.core.reconcile import add_sweep
 
     add_tick_step(app, tick_step)
+    add_sweep(app, "calls", "calls.import_list", unread_call_lists)

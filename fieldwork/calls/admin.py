@@ -16,6 +16,7 @@ from fieldwork.calls import goodmorning
 from fieldwork.calls.campaigns import (
     CALLER_ROLES,
     CallError,
+    Criteria,
     campaign_progress,
     create_campaign,
     guide_as_text,
@@ -26,6 +27,7 @@ from fieldwork.calls.campaigns import (
 )
 from fieldwork.calls.forms import (
     AckForm,
+    CallListImportForm,
     CampaignForm,
     GuideForm,
     PauseForm,
@@ -37,6 +39,7 @@ from fieldwork.calls.models import (
     Alert,
     CallAttempt,
     CallCampaign,
+    CallImport,
     CallTarget,
     GoodMorningSchedule,
 )
@@ -146,6 +149,22 @@ def _share_form(campaign: CallCampaign) -> ShareForm:
     return form
 
 
+def _selection_form(campaign: CallCampaign) -> SelectionForm:
+    form = SelectionForm()
+    form.neighbourhoods.choices = [(n.id, n.name) for n in campaign.neighbourhoods]
+    return form
+
+
+def _imports_of(campaign: CallCampaign) -> list[CallImport]:
+    return list(
+        db.session.scalars(
+            select(CallImport)
+            .where(CallImport.campaign_id == campaign.id)
+            .order_by(CallImport.id.desc())
+        )
+    )
+
+
 @bp.get("/call-campaigns/<int:campaign_id>")
 @roles_required("coordinator")
 def show(campaign_id: int) -> str:
@@ -156,9 +175,52 @@ def show(campaign_id: int) -> str:
         "calls/campaign.html",
         campaign=campaign,
         progress=campaign_progress(campaign),
-        selection_form=SelectionForm(),
+        imports=_imports_of(campaign),
+        import_form=CallListImportForm(),
+        selection_form=_selection_form(campaign),
         share_form=_share_form(campaign),
         guide_form=guide_form,
+    )
+
+
+@bp.post("/call-campaigns/<int:campaign_id>/import")
+@roles_required("coordinator")
+def upload(campaign_id: int) -> Response:
+    from fieldwork.calls.importer import CallImportError, start_call_import
+
+    campaign = _campaign_or_404(campaign_id)
+    form = CallListImportForm()
+    upload_file = form.file.data if form.validate_on_submit() else None
+    if upload_file is None or not getattr(upload_file, "filename", ""):
+        flash(_("Choose the CSV file first."), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+    try:
+        job = start_call_import(campaign, upload_file.filename, upload_file.read(), current_user)
+        record_audit("call_import_started", "call_campaign", campaign.id, import_id=job.id)
+        db.session.commit()
+    except CallImportError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+    return redirect(url_for("campaigns.import_report", campaign_id=campaign_id, import_id=job.id))
+
+
+@bp.get("/call-campaigns/<int:campaign_id>/imports/<int:import_id>")
+@roles_required("coordinator")
+def import_report(campaign_id: int, import_id: int) -> str:
+    campaign = _campaign_or_404(campaign_id)
+    job = db.session.get(CallImport, import_id)
+    if job is None or job.campaign_id != campaign.id:
+        abort(404)
+    return render_template("calls/import_report.html", campaign=campaign, job=job)
+
+
+def _criteria(form: SelectionForm) -> Criteria:
+    return Criteria(
+        min_age=form.min_age.data if form.min_age.data is not None else 0,
+        max_age=form.max_age.data if form.max_age.data is not None else 120,
+        living_alone=form.living_alone.data or "any",
+        neighbourhood_ids=tuple(form.neighbourhoods.data or ()),
     )
 
 
@@ -166,11 +228,15 @@ def show(campaign_id: int) -> str:
 @roles_required("coordinator")
 def selection(campaign_id: int) -> Response:
     campaign = _campaign_or_404(campaign_id)
-    form = SelectionForm()
-    if not form.validate_on_submit():
-        flash(_("Give an age between 0 and 120."), "error")
+    form = _selection_form(campaign)
+    try:
+        if not form.validate_on_submit():
+            raise CallError(_("Give an age band from 0 to 120, the lowest age first."), "min_age")
+        result = select_targets(campaign, _criteria(form), local(utcnow()).year)
+    except CallError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-    result = select_targets(campaign, form.min_age.data or 0, local(utcnow()).year)
     record_audit("call_targets_selected", "call_campaign", campaign.id, added=result.added)
     db.session.commit()
     flash(

@@ -16,6 +16,7 @@ from fieldwork.calls import goodmorning
 from fieldwork.calls.campaigns import (
     CallError,
     Conversation,
+    Criteria,
     campaign_progress,
     create_campaign,
     my_targets,
@@ -276,7 +277,7 @@ def post_selection(payload: dict[str, Any], campaign_id: int) -> Any:
     (residents, and the visit rounds' population-register lists); without a phone number
     they are counted, not listed."""
     campaign = _campaign_or_404(campaign_id)
-    result = select_targets(campaign, payload["min_age"], local(utcnow()).year)
+    result = select_targets(campaign, Criteria(min_age=payload["min_age"]), local(utcnow()).year)
     record_audit("call_targets_selected", "call_campaign", campaign.id, added=result.added)
     db.session.commit()
     return result

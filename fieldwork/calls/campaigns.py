@@ -10,11 +10,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
-from fieldwork.calls.models import CallAttempt, CallCampaign, CallTarget
+from fieldwork.calls.models import CallAttempt, CallCampaign, CallCandidate, CallTarget
 from fieldwork.calls.rules import AttemptRules, TargetState, after_attempt, may_call
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
@@ -204,12 +204,79 @@ class Selection:
     without_phone: int = 0
 
 
-def select_targets(campaign: CallCampaign, min_age: int, today_year: int) -> Selection:
-    """Add the people already known in the campaign's neighbourhoods who are ``min_age`` or
-    older: residents of the core and people on the visit rounds' target lists (the
-    population-register extract). The same name and address is one person."""
-    hood_ids = [n.id for n in campaign.neighbourhoods]
-    born_by = today_year - min_age
+LIVING_ALONE_CHOICES = ("any", "yes", "no")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """Who goes on the call list: an age band (by birth year), whether they live alone
+    ("yes" leaves out whoever the list does not say it of; "no" keeps them) and some of the
+    campaign's neighbourhoods (none chosen: all of them)."""
+
+    min_age: int = 0
+    max_age: int = 120
+    living_alone: str = "any"
+    neighbourhood_ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_age <= self.max_age <= 120:
+            raise CallError(_("Give an age band from 0 to 120, the lowest age first."), "min_age")
+        if self.living_alone not in LIVING_ALONE_CHOICES:
+            raise CallError(_("Choose yes, no or either for living alone."), "living_alone")
+
+
+def _hoods_of(campaign: CallCampaign, criteria: Criteria) -> list[int]:
+    own = [n.id for n in campaign.neighbourhoods]
+    if not criteria.neighbourhood_ids:
+        return own
+    if not set(criteria.neighbourhood_ids) <= set(own):
+        raise CallError(_("Choose among the campaign's neighbourhoods."), "neighbourhoods")
+    return [hood for hood in own if hood in criteria.neighbourhood_ids]
+
+
+def _candidates(
+    campaign: CallCampaign, criteria: Criteria, hood_ids: list[int], born: tuple[int, int]
+) -> list[CallCandidate]:
+    query = select(CallCandidate).where(
+        CallCandidate.campaign_id == campaign.id,
+        CallCandidate.neighbourhood_id.in_(hood_ids),
+        CallCandidate.birth_year.between(*born),
+    )
+    if criteria.living_alone == "yes":
+        query = query.where(CallCandidate.living_alone.is_(True))
+    elif criteria.living_alone == "no":
+        query = query.where(
+            or_(CallCandidate.living_alone.is_(False), CallCandidate.living_alone.is_(None))
+        )
+    return list(db.session.scalars(query.order_by(CallCandidate.id)))
+
+
+def _known_people(hood_ids: list[int], born: tuple[int, int]) -> list[Resident | VisitAddress]:
+    """Residents of the core and the visit rounds' lists: neither says who lives alone."""
+    return [
+        *db.session.scalars(
+            select(Resident)
+            .where(Resident.neighbourhood_id.in_(hood_ids), Resident.birth_year.between(*born))
+            .order_by(Resident.id)
+        ),
+        *db.session.scalars(
+            select(VisitAddress)
+            .where(
+                VisitAddress.neighbourhood_id.in_(hood_ids),
+                VisitAddress.birth_year.between(*born),
+            )
+            .order_by(VisitAddress.id)
+        ),
+    ]
+
+
+def select_targets(campaign: CallCampaign, criteria: Criteria, today_year: int) -> Selection:
+    """Add the people who match ``criteria`` to the call list: first the campaign's own
+    imported list, then the people already known in its neighbourhoods (residents of the core
+    and the visit rounds' population-register lists — unknown whether they live alone, so
+    left out when "yes" is asked). The same name and address is one person."""
+    hood_ids = _hoods_of(campaign, criteria)
+    born = (today_year - criteria.max_age, today_year - criteria.min_age)
     seen = {
         (k, a)
         for k, a in db.session.execute(
@@ -219,53 +286,47 @@ def select_targets(campaign: CallCampaign, min_age: int, today_year: int) -> Sel
         )
     }
     result = Selection()
-    people: list[Resident | VisitAddress] = [
-        *db.session.scalars(
-            select(Resident)
-            .where(Resident.neighbourhood_id.in_(hood_ids), Resident.birth_year <= born_by)
-            .order_by(Resident.id)
-        ),
-        *db.session.scalars(
-            select(VisitAddress)
-            .where(VisitAddress.neighbourhood_id.in_(hood_ids), VisitAddress.birth_year <= born_by)
-            .order_by(VisitAddress.id)
-        ),
+    people: list[CallCandidate | Resident | VisitAddress] = [
+        *_candidates(campaign, criteria, hood_ids, born),
+        *(_known_people(hood_ids, born) if criteria.living_alone != "yes" else []),
     ]
     for person in people:
-        name, street, number, postcode = (
-            person.name,
-            person.street,
-            person.house_number,
-            person.postcode,
+        key = (
+            name_key(person.name),
+            address_key(person.street, person.house_number, person.postcode),
         )
-        phone = person.phone
-        key = (name_key(name), address_key(street, number, postcode))
         if key in seen:
             result.already_listed += 1
             continue
         seen.add(key)
-        if not (phone or "").strip():
+        if not (person.phone or "").strip():
             result.without_phone += 1
             continue
-        db.session.add(
-            CallTarget(
-                campaign_id=campaign.id,
-                resident_id=person.id if isinstance(person, Resident) else None,
-                name=name,
-                name_key=key[0],
-                street=street,
-                house_number=number,
-                postcode=postcode,
-                address_key=key[1],
-                birth_year=person.birth_year,
-                phone=(phone or "").strip(),
-                sector_id=person.sector_id,
-                neighbourhood_id=person.neighbourhood_id,
-            )
-        )
+        db.session.add(_target(campaign, person, key))
         result.added += 1
     db.session.flush()
     return result
+
+
+def _target(
+    campaign: CallCampaign,
+    person: CallCandidate | Resident | VisitAddress,
+    key: tuple[str, str],
+) -> CallTarget:
+    return CallTarget(
+        campaign_id=campaign.id,
+        resident_id=person.id if isinstance(person, Resident) else None,
+        name=person.name,
+        name_key=key[0],
+        street=person.street,
+        house_number=person.house_number,
+        postcode=person.postcode,
+        address_key=key[1],
+        birth_year=person.birth_year,
+        phone=(person.phone or "").strip(),
+        sector_id=person.sector_id,
+        neighbourhood_id=person.neighbourhood_id,
+    )
 
 
 def share_out(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -77,9 +78,20 @@ class GuideForm(FlaskForm):
 
 
 class SelectionForm(FlaskForm):
-    min_age = IntegerField(
-        _l("Minimum age"), default=80, validators=[DataRequired(), NumberRange(0, 120)]
+    min_age = IntegerField(_l("From age"), default=80, validators=[Optional(), NumberRange(0, 120)])
+    max_age = IntegerField(_l("To age"), default=120, validators=[Optional(), NumberRange(0, 120)])
+    living_alone = RadioField(
+        _l("Lives alone"),
+        choices=[("any", _l("Either")), ("yes", _l("Yes")), ("no", _l("No (or not known)"))],
+        default="any",
     )
+    neighbourhoods = CheckboxesField(
+        _l("Neighbourhoods (none ticked: all of the campaign's)"), choices=[], coerce=int
+    )
+
+
+class CallListImportForm(FlaskForm):
+    file = FileField(_l("Call list (CSV)"))
 
 
 class ShareForm(FlaskForm):

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -117,6 +118,53 @@ class CallTarget(Base):
     neighbourhood: Mapped[Neighbourhood] = relationship()
     sector: Mapped[Sector | None] = relationship()
     caller: Mapped[User | None] = relationship()
+
+
+class CallImport(Base):
+    """One uploaded call list, read by the worker in one transaction; the file is dropped
+    once read."""
+
+    __tablename__ = "call_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("call_campaigns.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|done|failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    # {"rejected": [{"line", "reason"}], "duplicates": [{"line", "of_line"}], "counts": {...},
+    #  "error": str}
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CallCandidate(Base):
+    """One person on a campaign's own imported list: a candidate for its call list. Only what
+    the selection and the call need."""
+
+    __tablename__ = "call_candidates"
+    __table_args__ = (UniqueConstraint("campaign_id", "name_key", "address_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("call_campaigns.id"), index=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("call_imports.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200))
+    street: Mapped[str] = mapped_column(String(200))
+    house_number: Mapped[str] = mapped_column(String(20))
+    postcode: Mapped[str] = mapped_column(String(4))
+    address_key: Mapped[str] = mapped_column(String(240))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str] = mapped_column(String(40))
+    living_alone: Mapped[bool | None] = mapped_column(Boolean)  # None: the list did not say
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sectors.id"))
+    neighbourhood_id: Mapped[int] = mapped_column(ForeignKey("neighbourhoods.id"))
+
+    neighbourhood: Mapped[Neighbourhood] = relationship()
 
 
 class GoodMorningSchedule(Base):

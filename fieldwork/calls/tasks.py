@@ -6,6 +6,7 @@ from celery import shared_task
 from celery.signals import worker_ready
 
 from fieldwork.calls.goodmorning import tick
+from fieldwork.calls.importer import run_call_import
 from fieldwork.extensions import db
 
 
@@ -23,3 +24,10 @@ def goodmorning_tick() -> dict[str, int]:
 def catch_up_on_start(sender: Any = None, **_kwargs: Any) -> None:
     if sender is not None:
         sender.app.send_task("calls.goodmorning_tick")
+
+
+@shared_task(name="calls.import_list")
+def import_list(import_id: int) -> int:
+    """Read one uploaded call list (by id). Safe to run twice."""
+    job = run_call_import(import_id)
+    return job.accepted if job is not None else 0

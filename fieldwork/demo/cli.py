@@ -38,6 +38,7 @@ DEMO_ORGANISATIONS = {"huisarts@demo.fieldwork.be": "Huisartsenpraktijk De Linde
 DEMO_STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
 DEMO_VISIT_LIST = ROOT / "data" / "demo" / "bezoeklijst_dadizele.csv"
 DEMO_HAMONT_LIST = ROOT / "data" / "demo" / "bezoeklijst_hamont.csv"
+DEMO_CALL_LIST = ROOT / "data" / "demo" / "bellijst_moorslede.csv"
 
 
 def _demo_user(email: str) -> User:
@@ -76,6 +77,7 @@ def load_command(force: bool) -> None:
     _demo_volunteers()
     _demo_visit_round()
     _demo_calls()
+    _demo_call_list()
     _demo_buurtgezellen()
     _demo_photos()
     _demo_analysis()
@@ -753,6 +755,7 @@ def _demo_calls() -> None:
     from fieldwork.calls import goodmorning
     from fieldwork.calls.campaigns import (
         Conversation,
+        Criteria,
         create_campaign,
         parse_guide,
         record_attempt,
@@ -815,7 +818,7 @@ def _demo_calls() -> None:
         None,
         coordinator,
     )
-    selection = select_targets(campaign, 80, local(utcnow()).year)
+    selection = select_targets(campaign, Criteria(min_age=80), local(utcnow()).year)
     share_out(campaign, [maria.id, jef.id])
     targets = {
         t.name: t
@@ -900,6 +903,59 @@ def _demo_calls() -> None:
         f"call campaign: Hamont, {selection.added} people on the list, "
         f"3 calls; good-morning calls: {counts['calls_made']} made, "
         f"{counts['alerts'] + 1} alert(s)"
+    )
+
+
+def _demo_call_list() -> None:
+    """The seed's first target group: a campaign of Moorslede with its own call list
+    (imported, one row without a phone rejected), the people living alone aged 75+ selected."""
+    from datetime import time
+
+    from sqlalchemy import select
+
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.calls.campaigns import Criteria, create_campaign, parse_guide, select_targets
+    from fieldwork.calls.importer import run_call_import, start_call_import
+    from fieldwork.calls.models import CallCampaign
+    from fieldwork.calls.rules import local
+    from fieldwork.db import utcnow
+
+    name = "Belactie alleenwonende 75-plussers Moorslede"
+    if db.session.scalar(select(CallCampaign.id).filter_by(name=name)):
+        return
+    moorslede = db.session.query(Municipality).filter_by(code="36012").one()
+    hoods = db.session.scalars(
+        select(Neighbourhood.id).where(
+            Neighbourhood.municipality_id == moorslede.id,
+            Neighbourhood.name.in_(["Moorslede", "Dadizele"]),
+        )
+    ).all()
+    coordinator = _demo_user("regisseur@demo.fieldwork.be")
+    campaign = create_campaign(
+        moorslede,
+        name,
+        list(hoods),
+        parse_guide("Hoe gaat het met u?\nIs er iets waarmee we u kunnen helpen?"),
+        [_demo_user("vrijwilliger@demo.fieldwork.be").id],
+        3,
+        120,
+        time(10),
+        time(18),
+        None,
+        coordinator,
+    )
+    job = start_call_import(
+        campaign, DEMO_CALL_LIST.name, DEMO_CALL_LIST.read_bytes(), coordinator, enqueue=False
+    )
+    db.session.commit()
+    job = run_call_import(job.id) or job
+    selection = select_targets(
+        campaign, Criteria(min_age=75, living_alone="yes"), local(utcnow()).year
+    )
+    db.session.commit()
+    click.echo(
+        f"call list: Moorslede, {job.accepted} imported, "
+        f"{selection.added} living alone and 75+ on the call list"
     )
 
 
