@@ -371,8 +371,9 @@ def test_a_one_time_link_for_the_baker(app, series):
     receipt = baker.get(path).get_data(as_text=True)
     assert "Ontvangen" in receipt
     assert display(series[3]) in receipt
-    # used: the link shows the receipt, never a second form
-    assert baker.get(f"{path}/k/{series[4]}").headers["Location"] == path
+    # used: the link shows the receipt, never a second form; another card says why
+    assert baker.get(f"{path}/k/{series[3]}").headers["Location"] == path
+    assert baker.get(f"{path}/k/{series[4]}").status_code == 409
     with app.app_context():
         submission = db.session.scalars(select(ReferralSubmission)).one()
         assert (submission.via, submission.referrer_name) == ("link", "Bakkerij Vandamme")

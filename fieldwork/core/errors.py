@@ -4,6 +4,7 @@ elsewhere. Bad input is a 4xx with a clear message, never a 500."""
 from __future__ import annotations
 
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from flask import (
     Flask,
@@ -119,7 +120,11 @@ def handle_http_exception(error: HTTPException) -> Response:
         429: _("Too many attempts. Wait a minute and try again."),
     }
     message = titles.get(status, _("Something went wrong on our side. Please try again later."))
-    page = make_response(render_template("errors/error.html", status=status, message=message))
+    page = make_response(
+        render_template(
+            "errors/error.html", status=status, message=message, back=back_to_public_page(status)
+        )
+    )
     page.status_code = status
     return _allow(error, page)
 
@@ -128,7 +133,44 @@ def handle_csrf_error(error: CSRFError) -> Response | tuple[str, int]:
     if wants_json():
         return json_error(400, error.description, code="csrf_failed")
     message = _("This form has expired. Go back, reload the page and try again.")
-    return render_template("errors/error.html", status=400, message=message), 400
+    page = render_template(
+        "errors/error.html", status=400, message=message, back=back_to_public_page(400)
+    )
+    return page, 400
+
+
+def back_to_public_page(status: int) -> str | None:
+    """Where "Back" on an error page leads for someone who came through a public link (a
+    one-time link, a public form, a photo page), who has no start page of their own: the
+    public page whose form they sent, else the public page they came from. Only a path of
+    this site, never the Referer's host."""
+    sent_from_a_form = request.method == "POST" and status not in (404, 410)
+    if sent_from_a_form and _is_public_page(request.path):
+        return request.script_root + request.path
+    referer = urlsplit(request.referrer or "")
+    if referer.scheme not in ("http", "https") or referer.netloc != request.host:
+        return None
+    root = request.script_root
+    if not referer.path.startswith(root + "/"):
+        return None
+    path = referer.path[len(root) :]
+    if path == request.path or not _is_public_page(path):
+        return None
+    return root + path
+
+
+def _is_public_page(path: str) -> bool:
+    """A page (not the API) whose view is marked ``public`` (fieldwork.core.permissions marks
+    views with the roles that may open them, None for anyone)."""
+    if path.startswith(("//", "/api/")) or "\\" in path:
+        return False
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        endpoint, _args = adapter.match(path, method="GET")
+    except HTTPException:  # not found, not a page to GET, or a redirect to another form
+        return False
+    view = current_app.view_functions.get(endpoint)
+    return view is not None and getattr(view, "_fieldwork_roles", ()) is None
 
 
 def _rollback() -> None:

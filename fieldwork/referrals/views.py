@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,12 +20,13 @@ from fieldwork.core.drafts import draft_saved
 from fieldwork.core.observed import clamp_observed_at
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.pictures import PictureError, check_photo_header, decode_signature
-from fieldwork.core.receipts import claim_capture_key
+from fieldwork.core.receipts import claim_capture_key, from_phone_queue
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.referrals.codes import display
+from fieldwork.referrals.codes import CodeError, display, normalise
 from fieldwork.referrals.forms import CardForm, CodeForm
-from fieldwork.referrals.models import ReferralCard
+from fieldwork.referrals.link_session import forget_link, remember_link, remembered_link
+from fieldwork.referrals.models import ReferralCard, ReferralLink
 from fieldwork.referrals.services import (
     Filer,
     ReferralError,
@@ -40,14 +43,52 @@ from fieldwork.signals.models import Consent
 
 bp = Blueprint("referrals", __name__)
 FILERS = ("referrer", "contact_person", "coordinator")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def problem(exc: ReferralError | PictureError) -> tuple[str, int]:
-    return render_template("referrals/problem.html", message=str(exc)), exc.status
+def problem(exc: ReferralError | PictureError, back: str | None = None) -> tuple[str, int]:
+    return render_template("referrals/problem.html", message=str(exc), back=back), exc.status
+
+
+def filers_or_through_a_link(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """For FILERS, like ``roles_required``. A visitor without an account who opened a one-time
+    link in this browser goes on through it: the QR code on the card holds /k/<code>. One
+    who did not finds on the login page how to file without an account."""
+    guarded = roles_required(*FILERS)(view)
+
+    @wraps(guarded)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        opened = request.method in ("GET", "HEAD") and not from_phone_queue()
+        if current_user.is_authenticated or not opened:
+            return guarded(*args, **kwargs)
+        token = remembered_link()
+        if token is not None:
+            code = kwargs.get("code")
+            return redirect(through_link(token, code if isinstance(code, str) else None))
+        explain_filing_without_account()
+        return guarded(*args, **kwargs)  # the login page
+
+    return wrapped
+
+
+def through_link(token: str, code: str | None) -> str:
+    if code is None:
+        return url_for("referrals.link_start", token=token)
+    return url_for("referrals.link_card", token=token, code=code)
+
+
+def explain_filing_without_account() -> None:
+    message = _(
+        "To fill in a card without an account, first open on this phone the one-time link you "
+        "received from the municipality, then scan the QR code again. No link? Ask the contact "
+        "person of your municipality for one. With an account, log in below."
+    )
+    flash(message, "info")
 
 
 @bp.route("/k", methods=["GET", "POST"])
-@roles_required(*FILERS)
+@filers_or_through_a_link
 def enter_code() -> str | Response | tuple[str, int]:
     """Type the code of a card (a paper card received by post, or no camera at hand)."""
     form = CodeForm()
@@ -62,7 +103,7 @@ def enter_code() -> str | Response | tuple[str, int]:
 
 
 @bp.route("/k/<code>", methods=["GET", "POST"])
-@roles_required(*FILERS)
+@filers_or_through_a_link
 def file_card(code: str) -> str | Response | tuple[str, int]:
     return card_page(
         code, Filer(current_user), lambda card: url_for("referrals.receipt", code=card.code)
@@ -115,7 +156,10 @@ def link_start(token: str) -> str | Response | tuple[str, int]:
     try:
         link = link_for_token(token)
     except ReferralError as exc:
+        forget_link(token)
         return problem(exc)
+    if not current_user.is_authenticated:
+        remember_link(token)
     submission = submission_of_link(link)
     if submission is not None:
         return render_template(
@@ -139,22 +183,43 @@ def link_start(token: str) -> str | Response | tuple[str, int]:
 @bp.route("/r/<token>/k/<code>", methods=["GET", "POST"])
 @public
 def link_card(token: str, code: str) -> str | Response | tuple[str, int]:
+    back = url_for("referrals.link_start", token=token)
     try:
         link = link_for_token(token)
     except ReferralError as exc:
-        return problem(exc)
+        forget_link(token)
+        return problem(exc, back)
     if link.used_at is not None:
-        return redirect(url_for("referrals.link_start", token=token))
+        return used_link(link, code, back)
     try:
         card = find_card(code)
         if card.state not in ("used", "voided"):
             check_link_may_file(link, card)
     except ReferralError as exc:
         db.session.rollback()
-        return problem(exc)
-    return card_page(
-        code, Filer(None, link), lambda card: url_for("referrals.link_start", token=token)
+        return problem(exc, back)
+    return card_page(code, Filer(None, link), lambda card: back, back)
+
+
+def used_link(link: ReferralLink, code: str, back: str) -> Response | tuple[str, int]:
+    """Its own card: the receipt (a double tap, Back after sending). Another card (the next
+    QR code scanned): why no form opens."""
+    submission = submission_of_link(link)
+    if submission is None or _same_code(submission.card.code, code):
+        return redirect(back)
+    message = _(
+        "This link was already used for card %(code)s: a link is for one card. For this card, "
+        "ask the municipality for a new link.",
+        code=display(submission.card.code),
     )
+    return problem(ReferralError(message, "token", 409), back)
+
+
+def _same_code(code: str, typed: str) -> bool:
+    try:
+        return normalise(typed) == code
+    except CodeError:
+        return False
 
 
 def _filed_by(card: ReferralCard, filer: Filer) -> bool:
@@ -166,18 +231,21 @@ def _filed_by(card: ReferralCard, filer: Filer) -> bool:
     return filer.user is not None and submission.submitted_by_id == filer.user.id
 
 
-def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tuple[str, int]:
+def card_page(
+    code: str, filer: Filer, receipt_url: Any, back: str | None = None
+) -> str | Response | tuple[str, int]:
+    """``back``: where a refused card's page leads, for a filer without a start page."""
     try:
         card = find_card(code)
     except ReferralError as exc:
-        return problem(exc)
+        return problem(exc, back)
     if card.state == "used" and _filed_by(card, filer):
         draft_saved()
         return redirect(receipt_url(card))  # a double tap, or back after sending
     try:
         ensure_fileable(card)  # used by someone else, or voided
     except ReferralError as exc:
-        return problem(exc)
+        return problem(exc, back)
     series = card.series
     form = CardForm()
     villages = db.session.scalars(
@@ -207,7 +275,7 @@ def card_page(code: str, filer: Filer, receipt_url: Any) -> str | Response | tup
         except (ReferralError, PictureError) as exc:
             db.session.rollback()
             if exc.status in (403, 409):
-                return problem(exc)
+                return problem(exc, back)
             target = {
                 "signature": form.consent,
                 "consent.how": form.consent,
