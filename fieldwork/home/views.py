@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -8,6 +8,8 @@ from fieldwork.areas.services import list_municipalities, open_fixups
 from fieldwork.auth.services import count_users_by_role
 from fieldwork.core.outbox import count_dead
 from fieldwork.core.permissions import public, roles_required
+from fieldwork.home.my_signals import filer_steps
+from fieldwork.signals.filed import FILER_STEPS, filed_signals_page
 
 bp = Blueprint("home", __name__)
 
@@ -55,3 +57,20 @@ def index() -> str:
         context["users_by_role"] = count_users_by_role()
         context["dead_letters"] = count_dead()
     return render_template(f"home/{current_user.role}.html", **context)
+
+
+@bp.get("/mijn-signalen")
+@roles_required()
+def my_signals() -> str:
+    """The signals this user filed and how far each got: the status only, no resident or
+    case content, so it is no read of personal data (nothing audited)."""
+    page = request.args.get("page", 1, type=int)
+    if not 0 < page < 2**31:
+        page = 1
+    filed = filed_signals_page(current_user, page)
+    return render_template(
+        "home/my_signals.html",
+        filed=filed,
+        steps=filer_steps(filed.signals, current_user),
+        step_names=FILER_STEPS,
+    )

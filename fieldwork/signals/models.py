@@ -77,7 +77,8 @@ class Signal(Base):
     # By neighbourhood and time with what the figures count (fieldwork.reports.figures): on
     # PostgreSQL a neighbourhood's counts come from the index alone. The signals still waiting
     # for routing (a handful among a million): routing claims them in batches, the
-    # reconciliation finds the overdue ones.
+    # reconciliation finds the overdue ones. By filer, newest first: Mijn signalen reads a
+    # page of one user's signals (only signals someone filed are indexed).
     __table_args__ = (
         Index("ix_signals_case_id_theme", "case_id", "theme"),
         Index(
@@ -91,6 +92,14 @@ class Signal(Base):
             "neighbourhood_id",
             "created_at",
             postgresql_include=["domain", "theme", "polarity", "source"],
+        ),
+        Index(
+            "ix_signals_filed_by",
+            "filed_by_id",
+            "created_at",
+            "id",
+            postgresql_where=text("filed_by_id IS NOT NULL"),
+            sqlite_where=text("filed_by_id IS NOT NULL"),
         ),
     )
 

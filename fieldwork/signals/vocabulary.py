@@ -100,6 +100,8 @@ REFERRAL_STATUSES = {
     "contacted": _l("Contacted"),
     "closed": _l("Closed"),
 }
+#: What the filer of a signal sees (Mijn signalen): the referral steps, or only counted
+FILER_STATUSES = {**REFERRAL_STATUSES, "counted_only": _l("Only counted")}
 CARD_STATES = {
     "printed": _l("Printed"),
     "handed_out": _l("Handed out"),
@@ -169,6 +171,7 @@ LABELS = {
     "event": EVENT_TYPES,
     "result": ATTEMPT_RESULTS,
     "referral_status": REFERRAL_STATUSES,
+    "filer_status": FILER_STATUSES,
     "card_state": CARD_STATES,
     "pdf_status": PDF_STATUSES,
     "visit_status": VISIT_STATUSES,
