@@ -13,6 +13,7 @@ from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import get_municipality, list_municipalities
 from fieldwork.auth.models import User
 from fieldwork.calls import goodmorning
+from fieldwork.calls.answers import campaign_answers
 from fieldwork.calls.campaigns import (
     CALLER_ROLES,
     CallError,
@@ -51,6 +52,7 @@ from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Resident
+from fieldwork.visits.answers import answers_csv, csv_download
 
 bp = Blueprint("campaigns", __name__)
 STAFF = ("contact_person", "coordinator")
@@ -175,11 +177,21 @@ def show(campaign_id: int) -> str:
         "calls/campaign.html",
         campaign=campaign,
         progress=campaign_progress(campaign),
+        answers=campaign_answers(campaign),
         imports=_imports_of(campaign),
         import_form=CallListImportForm(),
         selection_form=_selection_form(campaign),
         share_form=_share_form(campaign),
         guide_form=guide_form,
+    )
+
+
+@bp.get("/call-campaigns/<int:campaign_id>/answers.csv")
+@roles_required("coordinator")
+def answers_export(campaign_id: int) -> Response:
+    campaign = _campaign_or_404(campaign_id)
+    return csv_download(
+        answers_csv(campaign_answers(campaign)), f"antwoorden-campagne-{campaign_id}.csv"
     )
 
 

@@ -19,6 +19,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import required
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
+from fieldwork.visits.answers import answers_csv, csv_download, round_answers
 from fieldwork.visits.forms import (
     OUTCOME_CHOICES,
     AssignForm,
@@ -153,10 +154,18 @@ def show(round_id: int) -> str:
         flag_reasons=FLAG_REASONS,
         outcomes=dict(OUTCOME_CHOICES),
         progress=round_progress(visit_round),
+        answers=round_answers(visit_round),
         streets=streets_of(visit_round),
         import_form=ImportForm(),
         assign_form=_assign_form(visit_round),
     )
+
+
+@bp.get("/<int:round_id>/answers.csv")
+@roles_required("coordinator")
+def answers_export(round_id: int) -> Response:
+    visit_round = _round_or_404(round_id)
+    return csv_download(answers_csv(round_answers(visit_round)), f"antwoorden-ronde-{round_id}.csv")
 
 
 @bp.post("/<int:round_id>/import")
