@@ -29,7 +29,7 @@ from fieldwork.core.phones import PhoneError, normalise_phone
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.identity import address_key, name_key
-from fieldwork.visits.importer import MAX_IMPORT_BYTES, VisitImportError
+from fieldwork.visits.importer import VisitImportError, unreadable_upload
 from fieldwork.visits.importer import _cell as cell_text
 from fieldwork.visits.importer import _columns as visit_list_columns
 from fieldwork.visits.importer import _parse_row as parse_visit_row
@@ -61,10 +61,8 @@ def start_call_import(
     """Keep the upload and let the worker read it after commit. Flush, never commit."""
     if campaign.closed_at is not None:
         raise CallImportError("Deze belactie is afgesloten.")
-    if not raw.strip():
-        raise CallImportError("Het bestand is leeg.")
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise CallImportError("Het bestand is te groot (hoogstens 10 MB).")
+    if refused := unreadable_upload(raw):
+        raise CallImportError(refused)
     job = CallImport(
         campaign_id=campaign.id,
         filename=(filename or "bellijst.csv")[:200],

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from fieldwork.auth.models import User
 from fieldwork.cases.hooks import case_consent_withdrawn, in_team
 from fieldwork.cases.models import OUTCOMES, Case, CaseEvent
+from fieldwork.core.paging import Paged
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.duplicates import is_near_match
@@ -261,23 +262,11 @@ def queue_for(
 
 
 @dataclass(frozen=True)
-class QueuePage:
+class QueuePage(Paged):
     items: list[Case]
     total: int
     page: int
     per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page * self.per_page < self.total
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
 
 
 def queue_counts(user: User) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.auth.models import User
+from fieldwork.core.paging import Paged
 from fieldwork.extensions import db
 from fieldwork.signals.hooks import CaseView
 from fieldwork.signals.models import Signal
@@ -25,23 +26,11 @@ COUNTED_ONLY = "counted_only"
 
 
 @dataclass(frozen=True)
-class FiledPage:
+class FiledPage(Paged):
     signals: list[Signal]
     total: int
     page: int
     per_page: int = FILED_PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page * self.per_page < self.total
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
 
 
 def filed_signals_page(user: User, page: int = 1) -> FiledPage:

@@ -48,14 +48,21 @@ class VisitImportError(ServiceError):
         super().__init__(message, field, status)
 
 
+def unreadable_upload(raw: bytes) -> str | None:
+    """Why an uploaded list cannot be read at all (empty, too big), or None."""
+    if not raw.strip():
+        return "Het bestand is leeg."
+    if len(raw) > MAX_IMPORT_BYTES:
+        return "Het bestand is te groot (hoogstens 10 MB)."
+    return None
+
+
 def start_import(
     visit_round: VisitRound, filename: str, raw: bytes, by: User | None, enqueue: bool = True
 ) -> VisitImport:
     """Keep the upload and let the worker read it after commit. Flush, never commit."""
-    if not raw.strip():
-        raise VisitImportError("Het bestand is leeg.")
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise VisitImportError("Het bestand is te groot (hoogstens 10 MB).")
+    if refused := unreadable_upload(raw):
+        raise VisitImportError(refused)
     job = VisitImport(
         round_id=visit_round.id,
         filename=(filename or "lijst.csv")[:200],
