@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from werkzeug.wrappers import Response
 
 from fieldwork.core.suppression import Shown, suppress_counts, suppress_value
@@ -155,31 +155,42 @@ def visit_themes() -> list[str]:
     return [theme for theme in THEMES if theme not in ASKED_AS_CHECKBOXES]
 
 
+def counted_spoken_visit() -> ColumnElement[bool]:
+    """A spoken visit counted as an attempt (the late flags left out)."""
+    return and_(
+        Visit.outcome == "spoken",
+        or_(Visit.flag.is_(None), Visit.flag.not_in(NOT_COUNTED_FLAGS)),
+    )
+
+
+def interests_section(stored: Sequence[Iterable[str] | None]) -> Section:
+    return options_section(
+        "interests",
+        _("Interested in"),
+        stored,
+        [(code, str(label)) for code, label in INTEREST_CHOICES],
+    )
+
+
+def info_section(stored: Sequence[Iterable[str] | None], materials: Sequence[str]) -> Section:
+    return options_section(
+        "info", _("Information handed out"), stored, [(item, item) for item in materials]
+    )
+
+
 def round_answers(visit_round: VisitRound) -> Answers:
     """The round's spoken visits (those counted as an attempt), in one statement."""
     rows = db.session.execute(
         select(Visit.themes, Visit.interests, Visit.info_given)
         .join(VisitAddress, VisitAddress.id == Visit.address_id)
-        .where(
-            VisitAddress.round_id == visit_round.id,
-            Visit.outcome == "spoken",
-            or_(Visit.flag.is_(None), Visit.flag.not_in(NOT_COUNTED_FLAGS)),
-        )
+        .where(VisitAddress.round_id == visit_round.id, counted_spoken_visit())
     ).all()
-    materials = [(item, item) for item in visit_round.info_material]
     return Answers(
         suppress_value(len(rows)),
         [
             theme_section([row.themes or {} for row in rows], visit_themes()),
-            options_section(
-                "interests",
-                _("Interested in"),
-                [row.interests for row in rows],
-                [(code, str(label)) for code, label in INTEREST_CHOICES],
-            ),
-            options_section(
-                "info", _("Information handed out"), [row.info_given for row in rows], materials
-            ),
+            interests_section([row.interests for row in rows]),
+            info_section([row.info_given for row in rows], visit_round.info_material),
         ],
     )
 
