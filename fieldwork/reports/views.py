@@ -326,6 +326,7 @@ def _page(
 ) -> tuple[str, int]:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
+    from fieldwork.reports.hood_answers import neighbourhood_answers
     from fieldwork.reports.indicators import latest_comparisons
     from fieldwork.reports.rollups import quarterly
 
@@ -354,6 +355,7 @@ def _page(
         periods=periods.choices(neighbourhood.municipality, suppressed=not coordinator),
         quarters=quarters,
         themes=_bars(figures["signals"]["by_theme"]),
+        answers=neighbourhood_answers(neighbourhood.id, period.start, period.end, **period.scope),
         comparisons=comparisons,
         quotes=analysis.quotes(neighbourhood.id),
         points=points,
