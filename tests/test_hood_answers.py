@@ -1,17 +1,21 @@
 """Every answer counted per neighbourhood (issue 19, item 10): the spoken visits to its
-addresses and the reached calls to its people, on the neighbourhood page (the printed
-report follows) — small cells suppressed, another neighbourhood's answers never counted."""
+addresses and the reached calls to its people, on the neighbourhood page and in the printed
+report — small cells suppressed, another neighbourhood's answers never counted."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.calls.models import CallAttempt, CallCampaign, CallTarget
 from fieldwork.extensions import db
+from fieldwork.reports.analysis import report_data
+from fieldwork.reports.pdf import render_report
 from fieldwork.reports.periods import last_completed_quarter
 from fieldwork.visits.models import Visit, VisitAddress, VisitRound
 from fieldwork.visits.services import today
@@ -158,3 +162,16 @@ def test_an_analyst_sees_the_same_suppressed_counts_and_a_volunteer_gets_403(ans
     assert "<td>Eenzaamheid</td><td>0</td><td>0,0 %</td><td>7</td><td>100,0 %</td>" in html
     assert "<td>Buurtgezel of kleine hulp</td><td>&lt;5</td><td>—</td>" in html
     assert _page(app, "volunteer@example.be", hood_id).status_code == 403
+
+
+def test_the_printed_report_has_the_answers_per_theme(answered_hood):
+    app, hood_id = answered_hood
+    with app.app_context():
+        pdf = render_report(report_data(db.session.get(Neighbourhood, hood_id)))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    after_the_cover = text.rsplit("Wat de bewoners zeiden", 1)[1]
+    answers = after_the_cover.split("Wat we hoorden", 1)[0]
+    assert "Bevraagd (huisbezoeken en belacties): 7" in answers
+    assert "Eenzaamheid\n0\n7\n0\n" in answers
+    assert "Mobiliteit\nx\n0\n<5\n" in answers
+    assert "Buurtgezel of kleine hulp\n<5\n0\n0\n" in answers

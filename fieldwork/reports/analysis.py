@@ -168,6 +168,7 @@ def _report_period(neighbourhood: Neighbourhood, today: date) -> str:
 def report_data(neighbourhood: Neighbourhood) -> ReportData:
     from fieldwork.photos.moderation import photos_for
     from fieldwork.reports.figures import neighbourhood_figures
+    from fieldwork.reports.hood_answers import neighbourhood_answers
     from fieldwork.reports.indicators import latest_comparisons
     from fieldwork.reports.theme_table import suppressed_figures
 
@@ -214,6 +215,7 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
         photos=photos,
         sources=sources,
         findings={point.id: described_findings(point, by_id) for point in points},
+        answers=neighbourhood_answers(neighbourhood.id),
     )
 
 

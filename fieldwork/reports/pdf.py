@@ -29,8 +29,16 @@ from reportlab.platypus import (
 from fieldwork.reports.indicators import indicator_unit
 from fieldwork.reports.models import AttentionPoint, Quote
 from fieldwork.signals.vocabulary import label
+from fieldwork.visits.answers import Answers, Section
 
-SECTIONS = ("Cijfers", "Wat we hoorden", "Aandachtspunten", "Foto's", "Bronnen")
+SECTIONS = (
+    "Cijfers",
+    "Wat de bewoners zeiden",
+    "Wat we hoorden",
+    "Aandachtspunten",
+    "Foto's",
+    "Bronnen",
+)
 _STYLES = getSampleStyleSheet()
 BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=11, leading=15)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=9, leading=12)
@@ -66,6 +74,7 @@ class ReportData:
     photos: list[tuple[str, bytes]] = field(default_factory=list)  # caption, thumbnail JPEG
     sources: list[str] = field(default_factory=list)
     findings: dict[int, list[str]] = field(default_factory=dict)  # attention point: in words
+    answers: Answers | None = None  # the visits' and calls' answers, suppressed per line
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -127,6 +136,33 @@ def _figures(figures: dict[str, Any]) -> list[Any]:
     return parts
 
 
+def _theme_rows(section: Section) -> list[list[str]]:
+    """Per theme ok / zorg / niet besproken, as the CSV shows them ("<5", "x")."""
+    return [
+        [label("theme", line.code), *(_n(cell.count) for cell in line.cells)]
+        for line in section.lines
+    ]
+
+
+def _answers(answers: Answers | None) -> list[Any]:
+    """The section "Wat de bewoners zeiden": the heading kept with its table."""
+    heading = _p("Wat de bewoners zeiden", H2)
+    themes = next((s for s in answers.sections if s.code == "themes"), None) if answers else None
+    if answers is None or themes is None:
+        return [heading, _p("Nog geen antwoorden.")]
+    rows = [["Thema", "ok", "zorg", "niet besproken"], *_theme_rows(themes)]
+    return [
+        KeepTogether(
+            [
+                heading,
+                _p(f"Bevraagd (huisbezoeken en belacties): {_n(answers.respondents)}", SMALL),
+                _table(rows, [80 * mm, 25 * mm, 25 * mm, 30 * mm]),
+            ]
+        ),
+        _p('Bij een sterkte (kan mantelzorg geven) telt "zorg" wie ja zei.', SMALL),
+    ]
+
+
 def _with_unit(figure: Any, unit: str) -> str:
     if figure is None or figure.value is None:
         return "–"
@@ -177,6 +213,7 @@ def render_report(data: ReportData) -> bytes:
         Spacer(1, 4 * mm),
         _p("Ingeladen indicatoren", H2),
         *_indicators(data.indicators),
+        *_answers(data.answers),
         _p("Wat we hoorden", H2),
     ]
     story += [
