@@ -117,6 +117,11 @@ def test_a_signal_joining_a_case_contacted_before_shows_received(app):
         joined_id, fresh_id = joined.id, fresh.id
     html = logged_in(app, "referrer@example.be").get("/mijn-signalen").get_data(as_text=True)
     assert steps_on_page(html) == {joined_id: "received", fresh_id: "contacted"}
+    token = api_token(app.test_client(), "referrer@example.be")
+    status = app.test_client().get(f"/api/v1/signals/{joined_id}/status", headers=bearer(token))
+    assert status.get_json()["status"] == "routed"  # the API says the same, not "contacted"
+    fresh = app.test_client().get(f"/api/v1/signals/{fresh_id}/status", headers=bearer(token))
+    assert fresh.get_json()["status"] == "contacted"
 
 
 def test_the_page_takes_a_bounded_number_of_statements_for_60_signals(app):

@@ -28,13 +28,6 @@ def _cases_by_id(ids: set[int]) -> dict[int | None, Case]:
 
 
 def _step(signal: Signal, case: Case | None, user: User) -> str:
-    step = filer_step(signal, case_view(signal, user))
-    # A signal that joins a case the resident already had must not show "contacted" at once
-    # (and so reveal that case): the referrer's home page keeps the same rule.
-    if step == "contacted" and case is not None and _first_contact_before(case, signal):
-        return "received"
-    return step
-
-
-def _first_contact_before(case: Case, signal: Signal) -> bool:
-    return case.first_contact_at is not None and case.first_contact_at < signal.created_at
+    # cases' answer keeps "contacted" from a filer when the resident was contacted before
+    # the signal was filed (the case existed already): the status API says the same
+    return filer_step(signal, case_view(signal, user))
