@@ -17,9 +17,10 @@ from fieldwork.extensions import db
 from fieldwork.reports.analysis import report_data
 from fieldwork.reports.pdf import render_report
 from fieldwork.reports.periods import last_completed_quarter
-from fieldwork.visits.models import Visit, VisitAddress, VisitRound
+from fieldwork.visits.models import Visit, VisitRound
 from fieldwork.visits.services import today
 from tests.conftest import import_areas, login, make_user
+from tests.test_answers_counted import _address
 
 AT_THE_DOOR = {"eenzaamheid": "concern", "mobiliteit": "ok"}
 ON_THE_PHONE = {"eenzaamheid": "concern", "buurtgezel": "ok"}
@@ -34,21 +35,6 @@ def _in_the_analysts_quarter() -> datetime:
 
 
 ANSWERED_AT = _in_the_analysts_quarter()
-
-
-def _address(round_id: int, hood: int, number: int) -> VisitAddress:
-    return VisitAddress(
-        round_id=round_id,
-        name=f"Bewoner {number}",
-        name_key=f"bewoner {number}",
-        street="Dadizeleplaats",
-        street_key="dadizeleplaats",
-        house_number=str(number),
-        postcode="8890",
-        address_key=f"dadizeleplaats {number} 8890",
-        neighbourhood_id=hood,
-        status="visited",
-    )
 
 
 def _spoken(round_id: int, hood: int, number: int, themes: dict[str, str], **extra: str) -> None:

@@ -287,11 +287,7 @@ def route_signal_once(signal_id: int, attempts: int = 3) -> int:
     signal opened."""
     for attempt in range(attempts):
         try:
-            run = Run(utcnow().date())
-            route_signal(signal_id, run)
-            run.finish()
-            db.session.commit()
-            return len(run.routed)
+            return _route_and_commit(signal_id)
         except IntegrityError:
             db.session.rollback()
             signal = db.session.get(Signal, signal_id)
@@ -317,19 +313,25 @@ def route_with_waiting(signal_id: int, batch: int = BATCH) -> int:
     if batch <= 1 or db.session.get_bind().dialect.name != "postgresql":
         return route_signal_once(signal_id)
     try:
-        run = Run(utcnow().date())
-        route_signal(signal_id, run)
-        for other in _claim_waiting(signal_id, batch - 1):
-            route_signal(other, run)
-        run.finish()
-        db.session.commit()
-        return len(run.routed)
+        return _route_and_commit(signal_id, waiting=batch - 1)
     except Exception:
         db.session.rollback()
         log.warning(
             "routing batch with signal %s failed; routing it on its own", signal_id, exc_info=True
         )
     return route_signal_once(signal_id)
+
+
+def _route_and_commit(signal_id: int, waiting: int = 0) -> int:
+    """One transaction: this signal, then up to ``waiting`` others still waiting; committed.
+    How many it routed."""
+    run = Run(utcnow().date())
+    route_signal(signal_id, run)
+    for other in _claim_waiting(signal_id, waiting) if waiting else ():
+        route_signal(other, run)
+    run.finish()
+    db.session.commit()
+    return len(run.routed)
 
 
 def _claim_waiting(signal_id: int, limit: int) -> list[int]:
