@@ -1,0 +1,1 @@
+"""The personal-data lifecycle: retention, access requests, erasure and the register of processing."""
