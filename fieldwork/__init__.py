@@ -140,6 +140,7 @@ def import_models() -> None:
     import fieldwork.core.outbox
     import fieldwork.core.receipts
     import fieldwork.notifications.models
+    import fieldwork.partners.models
     import fieldwork.photos.models
     import fieldwork.referrals.models
     import fieldwork.reports.models
@@ -166,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
     from fieldwork.notifications.views import bp as notifications_pages
+    from fieldwork.partners.views import bp as partner_pages
     from fieldwork.photos.admin import bp as photo_pages
     from fieldwork.photos.api import bp as photos_api
     from fieldwork.photos.moderation_api import bp as photo_moderation_api
@@ -214,6 +216,7 @@ def register_blueprints(app: Flask) -> None:
         analysis_pages,
         failures_pages,
         queue_import_pages,
+        partner_pages,
         health,
         appshell,
     ):

@@ -6,8 +6,9 @@ the street table, the visit target list and the indicator importers."""
 from __future__ import annotations
 
 import csv
+import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 _CONTENT = re.compile(r'[^\s;,"]')
 
@@ -75,3 +76,26 @@ def match_columns(header: list[str], known: Mapping[str, Sequence[str]]) -> dict
             if cleaned in names and ours not in found:
                 found[ours] = index
     return found
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe (Excel's mark
+    for text); :func:`unmark_text` takes it off again when the file comes back."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def unmark_text(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:2] in _FORMULA_START else value
+
+
+def excel_csv(rows: Iterable[Sequence[object]]) -> str:
+    """UTF-8 with a BOM and semicolons, as Excel in Belgium opens it; text cells safe."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([formula_safe(c) if isinstance(c, str) else c for c in row])
+    return buffer.getvalue()

@@ -39,6 +39,7 @@ DEMO_STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
 DEMO_VISIT_LIST = ROOT / "data" / "demo" / "bezoeklijst_dadizele.csv"
 DEMO_HAMONT_LIST = ROOT / "data" / "demo" / "bezoeklijst_hamont.csv"
 DEMO_CALL_LIST = ROOT / "data" / "demo" / "bellijst_moorslede.csv"
+DEMO_SOCIAL_MAP = ROOT / "data" / "demo" / "sociale_kaart_moorslede.csv"
 
 
 def _demo_user(email: str) -> User:
@@ -81,6 +82,7 @@ def load_command(force: bool) -> None:
     _demo_buurtgezellen()
     _demo_photos()
     _demo_analysis()
+    _demo_social_map()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -1139,6 +1141,16 @@ def _demo_photos() -> None:
         f"photo assignment: Achel, week 2 of 4, {len(DEMO_PHOTOS)} photos; "
         f"link /f/{assignment.token}"
     )
+
+
+def _demo_social_map() -> None:
+    """Moorslede's social map from a CSV as a municipality keeps it (Excel, semicolons);
+    loading it again updates, never doubles."""
+    from fieldwork.partners.services import import_register
+
+    moorslede = db.session.query(Municipality).filter_by(code="36012").one()
+    report = import_register(moorslede, DEMO_SOCIAL_MAP.read_bytes())
+    click.echo(f"social map: {report.services} services of {report.organisations} organisations")
 
 
 def _demo_analysis() -> None:

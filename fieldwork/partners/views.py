@@ -1,0 +1,265 @@
+"""The social map: a search for everyone with an account (on a phone), and the coordinator's
+pages to keep it (organisations, their services, CSV import and export)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as BaseResponse
+
+from fieldwork.areas.models import Municipality
+from fieldwork.areas.services import chosen_municipality, list_municipalities, neighbourhoods_of
+from fieldwork.core.audit import record_audit
+from fieldwork.core.csvfiles import excel_csv
+from fieldwork.core.permissions import roles_required
+from fieldwork.core.roles import Role
+from fieldwork.extensions import db
+from fieldwork.partners.forms import (
+    OrganisationForm,
+    RegisterImportForm,
+    SearchForm,
+    ServiceForm,
+)
+from fieldwork.partners.models import Organisation, PartnerService
+from fieldwork.partners.services import (
+    OrganisationData,
+    PartnerError,
+    ServiceData,
+    export_rows,
+    import_register,
+    municipality_with_a_map,
+    organisations_of,
+    save_organisation,
+    save_service,
+    search_services,
+)
+from fieldwork.partners.vocabulary import KINDS, TARGET_GROUPS
+from fieldwork.signals.vocabulary import THEMES
+
+bp = Blueprint("partners", __name__, url_prefix="/sociale-kaart")
+COORDINATOR = Role.COORDINATOR.value
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+def _municipality() -> Municipality:
+    municipality = chosen_municipality(request.args.get("gemeente"))
+    if municipality is None:
+        abort(404)
+    return municipality
+
+
+def _int_or_none(text: str | None) -> int | None:
+    return int(text) if text and text.isdigit() else None
+
+
+@bp.get("/")
+@roles_required()
+def search() -> str:
+    municipality = chosen_municipality(request.args.get("gemeente") or municipality_with_a_map())
+    if municipality is None:  # a fresh installation: no areas imported yet
+        return render_template("partners/empty.html")
+    hoods = [n for n in neighbourhoods_of(municipality) if not n.is_unlocatable]
+    form = SearchForm(request.args)
+    form.theme.choices = [("", _("All themes")), *((k, str(v)) for k, v in THEMES.items())]
+    form.neighbourhood.choices = [
+        ("", _("All neighbourhoods")),
+        *((str(n.id), n.name) for n in hoods),
+    ]
+    form.target_group.choices = [
+        ("", _("Everyone")),
+        *((k, str(v)) for k, v in TARGET_GROUPS.items() if k != "iedereen"),
+    ]
+    theme = form.theme.data if form.theme.data in THEMES else None
+    target_group = form.target_group.data if form.target_group.data in TARGET_GROUPS else None
+    hood_id = _int_or_none(form.neighbourhood.data)
+    if hood_id is not None and all(n.id != hood_id for n in hoods):
+        hood_id = None
+    services = search_services(municipality, theme, hood_id, target_group)
+    return render_template(
+        "partners/search.html",
+        form=form,
+        municipality=municipality,
+        municipalities=list_municipalities(),
+        services=services,
+        themes=THEMES,
+        groups=TARGET_GROUPS,
+        kinds=KINDS,
+    )
+
+
+@bp.get("/aanbod/<int:service_id>")
+@roles_required()
+def service(service_id: int) -> str:
+    found = db.session.get(PartnerService, service_id)
+    if found is None or not found.active:
+        abort(404)
+    return render_template(
+        "partners/service.html", service=found, themes=THEMES, groups=TARGET_GROUPS, kinds=KINDS
+    )
+
+
+@bp.get("/beheer")
+@roles_required(COORDINATOR)
+def manage() -> str:
+    municipality = _municipality()
+    return render_template(
+        "partners/manage.html",
+        municipality=municipality,
+        municipalities=list_municipalities(),
+        organisations=organisations_of(municipality),
+        import_form=RegisterImportForm(),
+        kinds=KINDS,
+    )
+
+
+def _organisation_data(form: OrganisationForm) -> OrganisationData:
+    return OrganisationData(
+        name=form.name.data or "",
+        kind=form.kind.data or "",
+        street=form.street.data,
+        house_number=form.house_number.data,
+        postcode=form.postcode.data,
+        phone=form.phone.data,
+        email=form.email.data,
+        website=form.website.data,
+        opening_hours=form.opening_hours.data or "",
+    )
+
+
+def _refused(form: OrganisationForm | ServiceForm, exc: PartnerError) -> None:
+    target = getattr(form, exc.field, None) or form.name
+    target.errors = [*target.errors, str(exc)]
+
+
+def _committed(form: OrganisationForm | ServiceForm) -> bool:
+    """Two coordinators saving the same name at once: the unique key refuses the second."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        _refused(form, PartnerError(_("This name was saved a moment ago by someone else."), "name"))
+        return False
+    return True
+
+
+@bp.route("/beheer/organisatie/nieuw", methods=["GET", "POST"])
+@bp.route("/beheer/organisatie/<int:organisation_id>", methods=["GET", "POST"])
+@roles_required(COORDINATOR)
+def organisation(organisation_id: int | None = None) -> str | BaseResponse:
+    existing = db.session.get(Organisation, organisation_id) if organisation_id else None
+    if organisation_id and existing is None:
+        abort(404)
+    municipality = existing.municipality if existing else _municipality()
+    form = OrganisationForm(obj=existing)
+    if form.validate_on_submit():
+        try:
+            saved = save_organisation(municipality, _organisation_data(form), existing)
+        except PartnerError as exc:
+            db.session.rollback()
+            _refused(form, exc)
+        else:
+            record_audit("partner_organisation_saved", "partner_organisation", saved.id)
+            if _committed(form):
+                flash(_("%(name)s is saved.", name=saved.name), "success")
+                return redirect(url_for("partners.organisation", organisation_id=saved.id))
+    return render_template(
+        "partners/organisation.html",
+        form=form,
+        organisation=existing,
+        municipality=municipality,
+        themes=THEMES,
+    )
+
+
+def _service_form(organisation: Organisation, existing: PartnerService | None) -> ServiceForm:
+    form = ServiceForm(obj=existing)
+    form.neighbourhoods.choices = [
+        (n.id, n.name) for n in neighbourhoods_of(organisation.municipality) if not n.is_unlocatable
+    ]
+    if existing is not None and request.method == "GET":
+        form.neighbourhoods.data = [n.id for n in existing.neighbourhoods]
+    return form
+
+
+@bp.route("/beheer/organisatie/<int:organisation_id>/aanbod/nieuw", methods=["GET", "POST"])
+@bp.route("/beheer/aanbod/<int:service_id>", methods=["GET", "POST"])
+@roles_required(COORDINATOR)
+def edit_service(
+    organisation_id: int | None = None, service_id: int | None = None
+) -> str | BaseResponse:
+    existing = db.session.get(PartnerService, service_id) if service_id else None
+    owner = existing.organisation if existing else db.session.get(Organisation, organisation_id)
+    if owner is None or (service_id and existing is None):
+        abort(404)
+    form = _service_form(owner, existing)
+    if form.validate_on_submit():
+        data = ServiceData(
+            name=form.name.data or "",
+            description=form.description.data or "",
+            themes=list(form.themes.data or []),
+            target_groups=list(form.target_groups.data or []),
+            neighbourhood_ids=list(form.neighbourhoods.data or []),
+            how_to_reach=form.how_to_reach.data or "",
+            cost=form.cost.data or "",
+            languages=form.languages.data or "",
+        )
+        try:
+            saved = save_service(owner, data, existing)
+        except PartnerError as exc:
+            db.session.rollback()
+            _refused(form, exc)
+        else:
+            record_audit("partner_service_saved", "partner_service", saved.id)
+            if _committed(form):
+                flash(_("%(name)s is saved.", name=saved.name), "success")
+                return redirect(url_for("partners.organisation", organisation_id=owner.id))
+    return render_template(
+        "partners/edit_service.html", form=form, organisation=owner, service=existing
+    )
+
+
+@bp.post("/beheer/import")
+@roles_required(COORDINATOR)
+def import_csv() -> BaseResponse:
+    municipality = _municipality()
+    form = RegisterImportForm()
+    upload = form.file.data if form.validate_on_submit() else None
+    raw = upload.read(MAX_UPLOAD + 1) if upload else b""
+    back = redirect(url_for("partners.manage", gemeente=municipality.code))
+    if not raw or len(raw) > MAX_UPLOAD:
+        flash(_("Choose a CSV file of at most 2 MB."), "error")
+        return back
+    try:
+        report = import_register(municipality, raw)
+    except PartnerError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return back
+    record_audit("partner_register_imported", "municipality", municipality.id)
+    db.session.commit()
+    flash(
+        ngettext("%(num)d service read", "%(num)d services read", report.services)
+        + ", "
+        + ngettext(
+            "from %(num)d organisation.", "from %(num)d organisations.", report.organisations
+        ),
+        "success",
+    )
+    for line, reason in report.rejected[:20]:
+        flash(_("Line %(line)d not read: %(reason)s", line=line, reason=reason), "error")
+    return back
+
+
+@bp.get("/beheer/export.csv")
+@roles_required(COORDINATOR)
+def export_csv() -> Response:
+    municipality = _municipality()
+    return Response(
+        excel_csv(export_rows(municipality)).encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="sociale-kaart-{municipality.code}.csv"'
+        },
+    )
