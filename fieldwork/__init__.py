@@ -115,6 +115,7 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.core.outbox
     import fieldwork.core.tasks
     import fieldwork.notifications.tasks
+    import fieldwork.onward.tasks
     import fieldwork.photos.tasks
     import fieldwork.referrals.tasks
     import fieldwork.reports.tasks
@@ -140,6 +141,7 @@ def import_models() -> None:
     import fieldwork.core.outbox
     import fieldwork.core.receipts
     import fieldwork.notifications.models
+    import fieldwork.onward.models
     import fieldwork.partners.models
     import fieldwork.photos.models
     import fieldwork.referrals.models
@@ -167,6 +169,7 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
     from fieldwork.notifications.views import bp as notifications_pages
+    from fieldwork.onward.views import bp as onward_pages
     from fieldwork.partners.views import bp as partner_pages
     from fieldwork.photos.admin import bp as photo_pages
     from fieldwork.photos.api import bp as photos_api
@@ -217,6 +220,7 @@ def register_blueprints(app: Flask) -> None:
         failures_pages,
         queue_import_pages,
         partner_pages,
+        onward_pages,
         health,
         appshell,
     ):
@@ -258,6 +262,7 @@ def register_packages(app: Flask) -> None:
         core,
         demo,
         notifications,
+        onward,
         photos,
         referrals,
         reports,
@@ -279,6 +284,7 @@ def register_packages(app: Flask) -> None:
         visits,
         referrals,
         photos,
+        onward,
         volunteers,
         reports,
         demo,

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     # A Redis outage must not lock everybody out: limits pause, logins keep working.
     "RATELIMIT_SWALLOW_ERRORS": True,
     "API_TOKEN_DAYS": 30,
+    # a referral onward a partner has not answered: remind them after this many working days
+    "ONWARD_REMINDER_WORKING_DAYS": 3,
     # werkzeug's method string; only the test configuration picks a cheaper one.
     "PASSWORD_HASH_METHOD": "scrypt",
     # The public 'Ik wil helpen' form: per address, and how soon a person can have filled it
@@ -229,6 +231,7 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
             "goodmorning-calls": {"task": "calls.goodmorning_tick", "schedule": 60.0},
             "buurtgezel-follow-ups": {"task": "volunteers.match_follow_ups", "schedule": 3600.0},
             "strip-photos": {"task": "referrals.requeue_strip_photos", "schedule": 300.0},
+            "onward-reminders": {"task": "onward.remind", "schedule": 3600.0},
             "rebuild-rollups": {
                 "task": "reports.rebuild_rollups",
                 "schedule": crontab(hour=3, minute=30),

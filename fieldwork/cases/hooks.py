@@ -19,6 +19,10 @@ team_membership = hooks.signal("team-membership")
 #: ``consent_ids=``). referrals answers the set of ids with a signature or a strip photo.
 consent_proofs = hooks.signal("consent-proofs")
 
+#: Asked for more sections of the case page (sender: the Case). onward answers with the
+#: referrals onward to partners (rendered HTML, autoescaped).
+case_page_sections = hooks.signal("case-page-sections")
+
 
 def in_team(team_id: int, user_id: int) -> bool:
     return any(
@@ -31,3 +35,7 @@ def consents_with_proof(consent_ids: list[int]) -> set[int]:
     for _receiver, answer in consent_proofs.send(None, consent_ids=consent_ids):
         proofs |= answer
     return proofs
+
+
+def case_sections(case: object) -> list[object]:
+    return [answer for _receiver, answer in case_page_sections.send(case)]

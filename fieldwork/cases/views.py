@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.cases.forms import AttemptForm, CloseForm, NoteForm, ReassignForm, StatusForm
-from fieldwork.cases.hooks import consents_with_proof
+from fieldwork.cases.hooks import case_sections, consents_with_proof
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import (
     CaseError,
@@ -161,6 +161,7 @@ def case_page(case_id: int) -> str | tuple[str, int] | Response:
         notifications=case_notifications(case.id),
         contact_attempted=has_contact_attempt(case),
         people=_people_in_timeline(case),
+        sections=case_sections(case),
     ), status
 
 

@@ -83,6 +83,7 @@ def load_command(force: bool) -> None:
     _demo_photos()
     _demo_analysis()
     _demo_social_map()
+    _demo_onward()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -1151,6 +1152,69 @@ def _demo_social_map() -> None:
     moorslede = db.session.query(Municipality).filter_by(code="36012").one()
     report = import_register(moorslede, DEMO_SOCIAL_MAP.read_bytes())
     click.echo(f"social map: {report.services} services of {report.organisations} organisations")
+
+
+def _demo_onward() -> None:
+    """Two referrals onward from Moorslede's open cases: one the partner accepted, one still
+    waiting for its answer."""
+    from sqlalchemy import select
+
+    from fieldwork.cases.models import Case
+    from fieldwork.onward.models import OnwardReferral
+    from fieldwork.onward.services import OnwardRequest, accept, refer_onward
+    from fieldwork.partners.models import PartnerService
+    from fieldwork.signals.models import Resident
+
+    if db.session.scalar(select(OnwardReferral.id).limit(1)):
+        return
+    moorslede = db.session.query(Municipality).filter_by(code="36012").one()
+    cases = db.session.scalars(
+        select(Case)
+        .join(Resident, Resident.id == Case.resident_id)
+        .where(
+            Resident.municipality_id == moorslede.id,
+            Case.closed_at.is_(None),
+            Case.owner_id.is_not(None),
+        )
+        .order_by(Case.id)
+        .limit(2)
+    ).all()
+    wanted = ["Ontmoeting en activiteiten", "Vervoer met vrijwillige chauffeurs"]
+    services = {
+        s.name: s
+        for s in db.session.scalars(select(PartnerService).where(PartnerService.name.in_(wanted)))
+    }
+    plans = [
+        (
+            wanted[0],
+            "Wekelijkse ontmoeting",
+            "Woont alleen sinds de zomer, wil graag onder de mensen komen; "
+            "belt liefst 's voormiddags.",
+        ),
+        (
+            wanted[1],
+            "Vervoer naar de dokter",
+            "Kan niet meer zelf rijden; afspraken bij de huisarts in Dadizele om de twee weken.",
+        ),
+    ]
+    for case, (service_name, purpose, summary) in zip(cases, plans, strict=False):
+        if service_name not in services or case.owner is None:
+            continue
+        referral = refer_onward(
+            case,
+            case.owner,
+            OnwardRequest(
+                service_id=services[service_name].id,
+                purpose=purpose,
+                summary=summary,
+                consent_given=True,
+                consent_method="verbal",
+                email="" if services[service_name].organisation.email else "mmc@moorslede.be",
+            ),
+        )
+        if service_name == wanted[0]:
+            accept(referral)
+    click.echo("referrals onward: one accepted, one waiting")
 
 
 def _demo_analysis() -> None:

@@ -10,14 +10,16 @@ from fieldwork.db import Base, UTCDateTime, utcnow
 
 
 class Notification(Base):
-    """One message to one person. ``dedup_key`` is unique: the same reminder, escalation or
-    assignment is never sent twice, however often a task runs."""
+    """One message to one person: an account (inbox and e-mail) or, for someone without an
+    account (a partner organisation), an e-mail address only. ``dedup_key`` is unique: the
+    same reminder, escalation or assignment is never sent twice, however often a task runs."""
 
     __tablename__ = "notifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    to_address: Mapped[str | None] = mapped_column(String(200))  # without an account
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     subject: Mapped[str] = mapped_column(String(200))
@@ -27,4 +29,8 @@ class Notification(Base):
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email_error: Mapped[str | None] = mapped_column(Text)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
+
+    @property
+    def recipient(self) -> str:
+        return self.to_address or (self.user.email if self.user else "")

@@ -39,6 +39,27 @@ def notify(
     return notification
 
 
+def notify_address(
+    address: str, kind: str, dedup_key: str, subject: str, body: str, case_id: int | None = None
+) -> Notification | None:
+    """An e-mail to someone without an account (no inbox); None when this dedup_key was
+    already sent."""
+    if db.session.scalar(select(Notification.id).where(Notification.dedup_key == dedup_key)):
+        return None
+    notification = Notification(
+        to_address=address,
+        kind=kind,
+        dedup_key=dedup_key,
+        subject=subject,
+        body=body,
+        case_id=case_id,
+    )
+    db.session.add(notification)
+    db.session.flush()
+    enqueue_after_commit("notifications.send_email", notification.id)
+    return notification
+
+
 def send_email(notification_id: int) -> bool:
     """Send once; a notification already e-mailed is skipped. SMTP errors propagate so the
     task can retry; the inbox has the message either way."""
@@ -52,7 +73,7 @@ def send_email(notification_id: int) -> bool:
         return False
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = notification.user.email
+    message["To"] = notification.recipient
     message["Subject"] = notification.subject
     message.set_content(notification.body)
     try:

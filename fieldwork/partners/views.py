@@ -190,7 +190,10 @@ def edit_service(
     organisation_id: int | None = None, service_id: int | None = None
 ) -> str | BaseResponse:
     existing = db.session.get(PartnerService, service_id) if service_id else None
-    owner = existing.organisation if existing else db.session.get(Organisation, organisation_id)
+    if existing is not None:
+        owner: Organisation | None = existing.organisation
+    else:
+        owner = db.session.get(Organisation, organisation_id) if organisation_id else None
     if owner is None or (service_id and existing is None):
         abort(404)
     form = _service_form(owner, existing)

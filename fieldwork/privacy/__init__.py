@@ -1,1 +1,1 @@
-"""The personal-data lifecycle: retention, access requests, erasure and the register of processing."""
+"""The personal-data lifecycle: retention, access requests, erasure, the register of processing."""

@@ -88,6 +88,10 @@ EVENT_TYPES = {
     "reminder_sent": _l("Reminder sent"),
     "escalated": _l("Escalated"),
     "merged": _l("Merged"),
+    "onward_sent": _l("Referred onward"),
+    "onward_accepted": _l("Partner accepted the referral"),
+    "onward_declined": _l("Partner declined the referral"),
+    "onward_done": _l("Partner reported the referral done"),
 }
 ATTEMPT_RESULTS = {
     "reached": _l("Reached"),

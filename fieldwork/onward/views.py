@@ -1,0 +1,126 @@
+"""Referring onward from a case (contact person, coordinator) and the partner's link page
+(no account: the signed link is the key)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from fieldwork.areas.models import Municipality
+from fieldwork.cases.models import Case
+from fieldwork.cases.services import can_see_case
+from fieldwork.core.audit import record_audit
+from fieldwork.core.permissions import public, roles_required
+from fieldwork.core.roles import STAFF_WITH_PERSONAL_DATA
+from fieldwork.extensions import db, limiter
+from fieldwork.onward.forms import AnswerForm, OnwardForm
+from fieldwork.onward.models import STATES
+from fieldwork.onward.services import (
+    OnwardError,
+    OnwardRequest,
+    accept,
+    decline,
+    refer_onward,
+    referral_for_link,
+    report_done,
+)
+from fieldwork.partners.services import organisations_of
+
+bp = Blueprint("onward", __name__)
+
+
+def _service_choices(case: Case) -> list[tuple[int, str]]:
+    municipality_id = case.resident.municipality_id
+    return [
+        (service.id, f"{organisation.name} — {service.name}")
+        for organisation in organisations_of(db.session.get_one(Municipality, municipality_id))
+        if organisation.active
+        for service in organisation.services
+        if service.active
+    ]
+
+
+@bp.route("/cases/<int:case_id>/doorverwijzen", methods=["GET", "POST"])
+@roles_required(*STAFF_WITH_PERSONAL_DATA)
+def refer(case_id: int) -> str | Response | tuple[str, int]:
+    case = db.session.get(Case, case_id)
+    if case is None or not can_see_case(current_user, case):
+        abort(404)
+    form = OnwardForm()
+    form.service.choices = _service_choices(case)
+    if request.method == "GET" and request.args.get("dienst", "").isdigit():
+        form.service.data = int(request.args["dienst"])
+    status = 200
+    if form.validate_on_submit():
+        try:
+            refer_onward(
+                case,
+                current_user,
+                OnwardRequest(
+                    service_id=form.service.data or 0,
+                    purpose=form.purpose.data or "",
+                    summary=form.summary.data or "",
+                    consent_given=bool(form.consent_given.data),
+                    consent_method=form.consent_method.data or "",
+                    email=form.email.data or "",
+                ),
+            )
+        except OnwardError as exc:
+            db.session.rollback()
+            target = getattr(form, exc.field, None) or form.service
+            target.errors = [*target.errors, str(exc)]
+            status = exc.status if exc.status != 403 else 404
+        else:
+            record_audit("onward_referral_sent", "case", case.id)
+            db.session.commit()
+            flash(_("The partner is told by e-mail; you see their answer here."), "success")
+            return redirect(url_for("cases.case_page", case_id=case.id) + "#onward")
+    elif request.method == "POST":
+        status = 400
+    record_audit("onward_form_viewed", "case", case.id)
+    db.session.commit()
+    return render_template("onward/refer.html", case=case, form=form), status
+
+
+@bp.route("/doorverwijzing/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute")
+def partner_page(token: str) -> str | Response | tuple[str, int]:
+    referral = referral_for_link(token)
+    if referral is None:
+        return render_template("onward/gone.html"), 404
+    form = AnswerForm()
+    status = 200
+    if form.validate_on_submit():
+        action = request.form.get("action", "")
+        try:
+            if action == "accept":
+                changed = accept(referral)
+            elif action == "decline":
+                changed = decline(referral, form.reason.data or "")
+            elif action == "done":
+                changed = report_done(referral, form.outcome.data or "")
+            else:
+                abort(400)
+        except OnwardError as exc:
+            db.session.rollback()
+            referral = referral_for_link(token) or abort(404)
+            target = getattr(form, exc.field, None)
+            if target is not None:
+                target.errors = [*target.errors, str(exc)]
+            else:
+                flash(str(exc), "error")
+            status = exc.status
+        else:
+            if changed:
+                record_audit(f"onward_{referral.state}_by_partner", "case", referral.case_id)
+            db.session.commit()
+            flash(_("Thank you: the contact person sees your answer."), "success")
+            return redirect(url_for("onward.partner_page", token=token))
+    record_audit("onward_read_by_partner", "case", referral.case_id, referral=referral.id)
+    db.session.commit()
+    return render_template(
+        "onward/partner.html", referral=referral, form=form, states=STATES
+    ), status

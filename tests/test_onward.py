@@ -1,0 +1,242 @@
+"""Referral onward (issue 21): from a case to a partner's service on the social map, only with
+the resident's consent to share a summary; the partner, without an account, answers through
+the link in its e-mail (sent → accepted | declined → done), the contact person sees each
+state on the case, and an unanswered referral is reminded after N working days — on both
+paths (real SMTP; the real worker on the production one)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from fieldwork.areas.models import Municipality
+from fieldwork.cases.models import CaseEvent
+from fieldwork.extensions import db
+from fieldwork.notifications.models import Notification
+from fieldwork.onward.models import OnwardReferral
+from fieldwork.onward.services import remind_due, reminder_due, working_days_between
+from fieldwork.partners.services import (
+    OrganisationData,
+    ServiceData,
+    save_organisation,
+    save_service,
+)
+from fieldwork.signals.models import Consent
+from tests.conftest import csrf_from, login, make_user
+from tests.test_case_close import assigned_case  # noqa: F401 - fixture
+from tests.test_notifications import wait_for_mail
+from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
+
+LINK = re.compile(r"https?://[^/\s]+(/doorverwijzing/\S+)")
+
+
+@pytest.fixture
+def referable(app, assigned_case):  # noqa: F811 - the imported fixture
+    """An's case, a partner service on the social map, An logged in."""
+    _, case_id = assigned_case
+    with app.app_context():
+        moorslede = db.session.scalar(select(Municipality).filter_by(code="36012"))
+        org = save_organisation(
+            moorslede,
+            OrganisationData(
+                name="Minder Mobielen Centrale", kind="vervoer", email="mmc@example.be"
+            ),
+        )
+        service = save_service(org, ServiceData(name="Vervoer", themes=["mobiliteit"]))
+        db.session.commit()
+        service_id = service.id
+    an = app.test_client()
+    login(an, "an@example.be")
+    return an, case_id, service_id
+
+
+def _refer(client, case_id: int, service_id: int, **changes):
+    url = f"/cases/{case_id}/doorverwijzen"
+    form = {
+        "csrf_token": csrf_from(client.get(url).get_data(as_text=True)),
+        "service": str(service_id),
+        "purpose": "Vervoer naar het dienstencentrum",
+        "summary": "Mevrouw wil naar de koffienamiddag, kan niet meer met de fiets.",
+        "consent_given": "y",
+        "consent_method": "verbal",
+        **changes,
+    }
+    return client.post(url, data={k: v for k, v in form.items() if v is not None})
+
+
+def _referrals(app) -> list[tuple[str, int]]:
+    with app.app_context():
+        return [(r.state, r.reminders) for r in db.session.scalars(select(OnwardReferral))]
+
+
+def test_without_consent_nothing_is_referred_nor_shared(app, referable, mailbox):
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    refused = _refer(an, case_id, service_id, consent_given=None)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Zonder toestemming van de bewoner om met deze partner te delen" in html
+    assert "Mevrouw wil naar de koffienamiddag" in html  # what was typed is kept
+    no_method = _refer(an, case_id, service_id, consent_method=None)
+    assert no_method.status_code == 400
+    assert _referrals(app) == []
+    with app.app_context():
+        shared = select(func.count()).select_from(Consent).filter_by(purpose="partner_share")
+        assert db.session.scalar(shared) == 0
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Notification).filter_by(kind="onward")
+            )
+            == 0
+        )
+
+
+def test_the_partner_answers_through_the_link_and_the_case_shows_each_state(
+    app, referable, mailbox
+):
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    sent = _refer(an, case_id, service_id)
+    assert sent.status_code == 302
+    assert _referrals(app) == [("sent", 0)]
+    mail = next(m for m in wait_for_mail(mailbox, 1) if m["To"] == "mmc@example.be")
+    body = mail.get_payload(decode=True).decode()
+    assert "koffienamiddag" not in body  # the summary is behind the link, never in the mail
+    link = LINK.search(body).group(1)
+
+    partner = app.test_client()  # no account, no login
+    page = partner.get(link)
+    assert page.status_code == 200
+    assert "Mevrouw wil naar de koffienamiddag" in page.get_data(as_text=True)
+    assert "Maria Claes" not in page.get_data(as_text=True)  # only the summary is shared
+    csrf = csrf_from(page.get_data(as_text=True))
+    assert partner.post(link, data={"csrf_token": csrf, "action": "accept"}).status_code == 302
+    assert partner.post(link, data={"csrf_token": csrf, "action": "accept"}).status_code == 302
+    assert _referrals(app) == [("accepted", 0)]  # the second tap changed nothing
+    case_page = an.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Aanvaard door de partner" in case_page
+
+    no_outcome = partner.post(link, data={"csrf_token": csrf, "action": "done", "outcome": ""})
+    assert no_outcome.status_code == 422
+    assert (
+        partner.post(
+            link, data={"csrf_token": csrf, "action": "done", "outcome": "Twee ritten gereden."}
+        ).status_code
+        == 302
+    )
+    late_decline = partner.post(
+        link, data={"csrf_token": csrf, "action": "decline", "reason": "te laat"}
+    )
+    assert late_decline.status_code == 409
+    assert _referrals(app) == [("done", 0)]
+    case_page = an.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Afgerond, de partner meldde terug" in case_page
+    assert "Twee ritten gereden." in case_page
+    with app.app_context():
+        types = db.session.scalars(
+            select(CaseEvent.type).filter_by(case_id=case_id).order_by(CaseEvent.id)
+        ).all()
+        assert [t for t in types if t.startswith("onward")] == [
+            "onward_sent",
+            "onward_accepted",
+            "onward_done",
+        ]
+        told = db.session.scalars(
+            select(Notification.subject)
+            .filter_by(kind="onward")
+            .where(Notification.user_id.is_not(None))
+        ).all()
+        assert sorted(told) == [
+            "Doorverwijzing: Minder Mobielen Centrale aanvaardde",
+            "Doorverwijzing: Minder Mobielen Centrale meldde terug: afgerond",
+        ]
+
+
+def test_a_decline_needs_a_reason_and_a_tampered_link_opens_nothing(app, referable, mailbox):
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    _refer(an, case_id, service_id)
+    body = (
+        next(m for m in wait_for_mail(mailbox, 1) if m["To"] == "mmc@example.be")
+        .get_payload(decode=True)
+        .decode()
+    )
+    link = LINK.search(body).group(1)
+    partner = app.test_client()
+    csrf = csrf_from(partner.get(link).get_data(as_text=True))
+    refused = partner.post(link, data={"csrf_token": csrf, "action": "decline", "reason": " "})
+    assert refused.status_code == 422
+    assert (
+        partner.post(
+            link,
+            data={"csrf_token": csrf, "action": "decline", "reason": "Geen chauffeurs in juli."},
+        ).status_code
+        == 302
+    )
+    assert _referrals(app) == [("declined", 0)]
+    assert "Geen chauffeurs in juli." in an.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert partner.get(link[:-3] + "abc").status_code == 404
+    assert partner.get("/doorverwijzing/nothing").status_code == 404
+    again = _refer(an, case_id, service_id)  # declined: the contact person may try again
+    assert again.status_code == 302
+
+
+def test_one_open_referral_per_case_and_service(app, referable):
+    an, case_id, service_id = referable
+    assert _refer(an, case_id, service_id).status_code == 302
+    twice = _refer(an, case_id, service_id)
+    assert twice.status_code == 409
+    assert "Dit dossier is al naar dit aanbod doorverwezen." in twice.get_data(as_text=True)
+    assert len(_referrals(app)) == 1
+
+
+def test_only_staff_who_see_the_case_refer(app, referable):
+    _, case_id, _service_id = referable
+    for role in ("volunteer", "referrer", "analyst"):
+        make_user(app, role)
+        other = app.test_client()
+        login(other, f"{role}@example.be")
+        assert other.get(f"/cases/{case_id}/doorverwijzen").status_code == 403
+    lies = app.test_client()  # a contact person outside An's case
+    login(lies, "lies@example.be")
+    assert lies.get(f"/cases/{case_id}/doorverwijzen").status_code == 404
+
+
+def test_an_unanswered_referral_is_reminded_once_per_period(app, referable, mailbox):
+    an, case_id, service_id = referable
+    _refer(an, case_id, service_id)
+    with app.app_context():
+        sent_on = db.session.scalar(select(OnwardReferral.created_at))
+        counts = []
+        for days in (1, 10, 10, 20):  # a day on: not yet; ten days: once; twenty: again
+            counts.append(remind_due(sent_on + timedelta(days=days)))
+            db.session.commit()
+    assert counts == [0, 1, 0, 1]
+    assert _referrals(app) == [("sent", 2)]
+    subjects = [m["Subject"] for m in wait_for_mail(mailbox, 3)]
+    assert "Herinnering: een doorverwijzing van Moorslede wacht op uw antwoord" in subjects
+
+
+@given(
+    start=st.dates(min_value=date(2026, 1, 1), max_value=date(2027, 12, 31)),
+    span=st.integers(min_value=0, max_value=60),
+)
+def test_working_days_count_mondays_to_fridays(start, span):
+    end = start + timedelta(days=span)
+    expected = sum(1 for d in range(1, span + 1) if (start + timedelta(days=d)).weekday() < 5)
+    assert working_days_between(start, end) == expected
+
+
+def test_a_reminder_is_due_after_exactly_n_working_days():
+    referral = OnwardReferral(state="sent", reminders=0)
+    referral.created_at = datetime(2026, 12, 4, 10, tzinfo=UTC)  # a Friday
+    monday, wednesday = datetime(2026, 12, 7, tzinfo=UTC), datetime(2026, 12, 9, tzinfo=UTC)
+    assert not reminder_due(referral, monday, 3)
+    assert reminder_due(referral, wednesday, 3)
+    referral.state = "accepted"
+    assert not reminder_due(referral, wednesday, 3)
