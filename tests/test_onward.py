@@ -186,6 +186,29 @@ def test_a_decline_needs_a_reason_and_a_tampered_link_opens_nothing(app, referab
     assert again.status_code == 302
 
 
+def test_a_partner_with_an_account_answers_from_its_list(app, referable):
+    an, case_id, service_id = referable
+    _refer(an, case_id, service_id)
+    make_user(app, "referrer", email="MMC@example.be")  # the partner's address, any case
+    make_user(app, "referrer", email="bakker@example.be")
+    partner = app.test_client()
+    login(partner, "MMC@example.be")
+    listed = partner.get("/doorverwijzingen").get_data(as_text=True)
+    assert "Vervoer naar het dienstencentrum" in listed
+    with app.app_context():
+        referral_id = db.session.scalar(select(OnwardReferral.id))
+    url = f"/doorverwijzingen/{referral_id}"
+    csrf = csrf_from(partner.get(url).get_data(as_text=True))
+    assert partner.post(url, data={"csrf_token": csrf, "action": "accept"}).status_code == 302
+    assert _referrals(app) == [("accepted", 0)]
+    baker = app.test_client()
+    login(baker, "bakker@example.be")
+    assert "Vervoer naar het dienstencentrum" not in baker.get("/doorverwijzingen").get_data(
+        as_text=True
+    )
+    assert baker.get(url).status_code == 404
+
+
 def test_one_open_referral_per_case_and_service(app, referable):
     an, case_id, service_id = referable
     assert _refer(an, case_id, service_id).status_code == 302

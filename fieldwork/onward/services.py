@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case, CaseEvent
@@ -246,6 +246,18 @@ def referrals_of_case(case_id: int) -> list[OnwardReferral]:
             select(OnwardReferral)
             .where(OnwardReferral.case_id == case_id)
             .order_by(OnwardReferral.created_at)
+        )
+    )
+
+
+def referrals_sent_to(email: str, limit: int = 200) -> list[OnwardReferral]:
+    """A partner's referrals (by the address they were sent to), newest first."""
+    return list(
+        db.session.scalars(
+            select(OnwardReferral)
+            .where(func.lower(OnwardReferral.partner_email) == email.casefold())
+            .order_by(OnwardReferral.created_at.desc())
+            .limit(limit)
         )
     )
 

@@ -16,7 +16,7 @@ from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.roles import STAFF_WITH_PERSONAL_DATA
 from fieldwork.extensions import db, limiter
 from fieldwork.onward.forms import AnswerForm, OnwardForm
-from fieldwork.onward.models import STATES
+from fieldwork.onward.models import STATES, OnwardReferral
 from fieldwork.onward.services import (
     OnwardError,
     OnwardRequest,
@@ -24,6 +24,7 @@ from fieldwork.onward.services import (
     decline,
     refer_onward,
     referral_for_link,
+    referrals_sent_to,
     report_done,
 )
 from fieldwork.partners.services import organisations_of
@@ -88,25 +89,42 @@ def refer(case_id: int) -> str | Response | tuple[str, int]:
 @public
 @limiter.limit("30 per minute")
 def partner_page(token: str) -> str | Response | tuple[str, int]:
+    """The partner without an account: the signed link is the key."""
     referral = referral_for_link(token)
     if referral is None:
         return render_template("onward/gone.html"), 404
+    return _answer_page(referral.id, url_for("onward.partner_page", token=token))
+
+
+@bp.get("/doorverwijzingen")
+@roles_required()
+def my_referrals() -> str:
+    """A partner with an account (any role): the referrals sent to its e-mail address."""
+    return render_template(
+        "onward/mine.html", referrals=referrals_sent_to(current_user.email), states=STATES
+    )
+
+
+@bp.route("/doorverwijzingen/<int:referral_id>", methods=["GET", "POST"])
+@roles_required()
+def my_referral(referral_id: int) -> str | Response | tuple[str, int]:
+    referral = db.session.get(OnwardReferral, referral_id)
+    if referral is None or referral.partner_email.casefold() != current_user.email.casefold():
+        abort(404)
+    return _answer_page(referral.id, url_for("onward.my_referral", referral_id=referral.id))
+
+
+def _answer_page(referral_id: int, here: str) -> str | Response | tuple[str, int]:
+    """Read what was shared and answer: accept, decline with a reason, report done."""
+    referral = db.session.get_one(OnwardReferral, referral_id)
     form = AnswerForm()
     status = 200
     if form.validate_on_submit():
-        action = request.form.get("action", "")
         try:
-            if action == "accept":
-                changed = accept(referral)
-            elif action == "decline":
-                changed = decline(referral, form.reason.data or "")
-            elif action == "done":
-                changed = report_done(referral, form.outcome.data or "")
-            else:
-                abort(400)
+            changed = _answer(referral, request.form.get("action", ""), form)
         except OnwardError as exc:
             db.session.rollback()
-            referral = referral_for_link(token) or abort(404)
+            referral = db.session.get_one(OnwardReferral, referral_id)
             target = getattr(form, exc.field, None)
             if target is not None:
                 target.errors = [*target.errors, str(exc)]
@@ -118,9 +136,19 @@ def partner_page(token: str) -> str | Response | tuple[str, int]:
                 record_audit(f"onward_{referral.state}_by_partner", "case", referral.case_id)
             db.session.commit()
             flash(_("Thank you: the contact person sees your answer."), "success")
-            return redirect(url_for("onward.partner_page", token=token))
+            return redirect(here)
     record_audit("onward_read_by_partner", "case", referral.case_id, referral=referral.id)
     db.session.commit()
     return render_template(
         "onward/partner.html", referral=referral, form=form, states=STATES
     ), status
+
+
+def _answer(referral: OnwardReferral, action: str, form: AnswerForm) -> bool:
+    if action == "accept":
+        return accept(referral)
+    if action == "decline":
+        return decline(referral, form.reason.data or "")
+    if action == "done":
+        return report_done(referral, form.outcome.data or "")
+    abort(400)
