@@ -116,6 +116,7 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.core.tasks
     import fieldwork.notifications.tasks
     import fieldwork.onward.tasks
+    import fieldwork.partners.tasks
     import fieldwork.photos.tasks
     import fieldwork.referrals.tasks
     import fieldwork.reports.tasks

@@ -179,6 +179,7 @@ BATCH_TASKS = (
     "reports.import_indicators",
     "reports.render_report",
     "reports.rebuild_rollups",
+    "partners.render_menu_card",
 )
 
 

@@ -7,17 +7,19 @@ the search on a phone — on both paths."""
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import load_streets
 from fieldwork.demo.cli import DEMO_SOCIAL_MAP, DEMO_STREETS
 from fieldwork.extensions import db
-from fieldwork.partners.models import Organisation, PartnerService
+from fieldwork.partners.models import MenuCardJob, Organisation, PartnerService
 from fieldwork.partners.services import (
     OrganisationData,
     ServiceData,
@@ -29,6 +31,7 @@ from fieldwork.partners.vocabulary import TARGET_GROUPS
 from fieldwork.signals.vocabulary import THEMES
 from tests.conftest import ROLES, csrf_from, import_areas, login, make_user
 from tests.test_drafts_browser import demo_phone, log_in  # noqa: F401 - fixture
+from tests.test_referral_pdf import decoded_urls
 
 HEADER = "organisatie;soort;aanbod;themas;doelgroepen;buurten;straat;huisnummer;postcode;telefoon"
 
@@ -302,3 +305,82 @@ def test_on_a_phone_a_volunteer_finds_transport_and_can_call(demo_phone):  # noq
     assert call.get_attribute("href") == "tel:051789110"
     assert call.bounding_box()["height"] >= 44
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def _wait_for_card(app, job_id: int) -> MenuCardJob:
+    deadline = time.monotonic() + 60
+    while True:
+        with app.app_context():
+            job = db.session.get_one(MenuCardJob, job_id)
+            if job.status in ("done", "failed") or time.monotonic() > deadline:
+                db.session.expunge(job)
+                return job
+        time.sleep(0.3)
+
+
+def test_an_info_card_for_a_target_group_and_neighbourhood_is_made_by_the_worker(
+    app, coordinator_client, request
+):
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    _upload(coordinator_client, DEMO_SOCIAL_MAP.read_bytes())
+    with app.app_context():
+        dadizele = db.session.scalar(select(Neighbourhood.id).filter_by(name="Dadizele"))
+        expected = {
+            s.id
+            for s in search_services(
+                db.session.scalar(select(Municipality).filter_by(code="36012")),
+                None,
+                dadizele,
+                "65plus",
+            )
+        }
+    page = "/sociale-kaart/menukaart?gemeente=36012"
+    csrf = csrf_from(coordinator_client.get(page).get_data(as_text=True))
+    made = coordinator_client.post(
+        page,
+        data={
+            "csrf_token": csrf,
+            "target_group": "65plus",
+            "neighbourhood": str(dadizele),
+            "size": "A5",
+        },
+    )
+    assert made.status_code == 302
+    job_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    assert _wait_for_card(app, job_id).status == "done"
+    assert "Kaart openen (PDF)" in coordinator_client.get(made.headers["Location"]).get_data(
+        as_text=True
+    )
+    pdf = coordinator_client.get(f"/sociale-kaart/menukaart/{job_id}.pdf")
+    assert pdf.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(pdf.data))
+    width, height = (float(v) for v in reader.pages[0].mediabox.upper_right)
+    assert (round(width), round(height)) == (420, 595)  # A5
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Voor 65-plussers in Dadizele" in text
+    assert "Samen eten op dinsdag" in text  # "iedereen", in Dadizele
+    assert "Ontmoeting en activiteiten" not in text  # only in Moorslede
+    assert len(expected) >= 4
+    urls = set().union(*(decoded_urls(pdf.data, n) for n in range(len(reader.pages))))
+    assert urls == {f"http://127.0.0.1:5000/sociale-kaart/aanbod/{sid}" for sid in expected}
+
+
+@pytest.mark.parametrize("app", ["embedded"], indirect=True)
+def test_an_info_card_is_for_staff_and_says_so_when_there_is_nothing(app, client):
+    import_areas(app, "36012")
+    make_user(app, "volunteer")
+    make_user(app, "contact_person")
+    login(client, "volunteer@example.be")
+    assert client.get("/sociale-kaart/menukaart").status_code == 403
+    staff = app.test_client()
+    login(staff, "contact_person@example.be")
+    page = "/sociale-kaart/menukaart?gemeente=36012"
+    csrf = csrf_from(staff.get(page).get_data(as_text=True))
+    made = staff.post(page, data={"csrf_token": csrf, "target_group": "80plus", "size": "A4"})
+    job_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    text = PdfReader(io.BytesIO(staff.get(f"/sociale-kaart/menukaart/{job_id}.pdf").data))
+    assert "De sociale kaart heeft hiervoor nog geen aanbod." in text.pages[0].extract_text()
+    bad = staff.post(page, data={"csrf_token": csrf, "target_group": "marsmannen", "size": "A4"})
+    assert bad.status_code == 200
+    assert "Kies een doelgroep uit de lijst." in bad.get_data(as_text=True)

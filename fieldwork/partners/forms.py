@@ -50,3 +50,9 @@ class ServiceForm(FlaskForm):
 
 class RegisterImportForm(FlaskForm):
     file = FileField(_l("Social map (CSV)"))
+
+
+class MenuCardForm(FlaskForm):
+    target_group = SelectField(_l("For whom"), choices=[], validate_choice=False)
+    neighbourhood = SelectField(_l("Neighbourhood"), choices=[], validate_choice=False)
+    size = SelectField(_l("Paper"), choices=[("A4", "A4"), ("A5", "A5")])

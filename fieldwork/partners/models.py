@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -94,3 +95,24 @@ class PartnerService(Base):
     @property
     def domains(self) -> list[str]:
         return sorted({THEME_DOMAINS[t] for t in self.themes if t in THEME_DOMAINS})
+
+
+class MenuCardJob(Base):
+    """An info card to print: made by the worker (batch queue), kept until downloaded."""
+
+    __tablename__ = "partner_menu_cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    target_group: Mapped[str | None] = mapped_column(String(30))
+    neighbourhood_id: Mapped[int | None] = mapped_column(ForeignKey("neighbourhoods.id"))
+    size: Mapped[str] = mapped_column(String(2), default="A4")
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # running | done | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    municipality: Mapped[Municipality] = relationship()
+    neighbourhood: Mapped[Neighbourhood | None] = relationship()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -17,12 +18,14 @@ from fieldwork.core.permissions import roles_required
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.partners.forms import (
+    MenuCardForm,
     OrganisationForm,
     RegisterImportForm,
     SearchForm,
     ServiceForm,
 )
-from fieldwork.partners.models import Organisation, PartnerService
+from fieldwork.partners.menu_cards import start_menu_card
+from fieldwork.partners.models import MenuCardJob, Organisation, PartnerService
 from fieldwork.partners.services import (
     OrganisationData,
     PartnerError,
@@ -265,4 +268,70 @@ def export_csv() -> Response:
         headers={
             "Content-Disposition": f'attachment; filename="sociale-kaart-{municipality.code}.csv"'
         },
+    )
+
+
+CARD_MAKERS = (COORDINATOR, Role.CONTACT_PERSON.value)
+
+
+@bp.route("/menukaart", methods=["GET", "POST"])
+@roles_required(*CARD_MAKERS)
+def menu_card() -> str | BaseResponse:
+    """An info card (menukaart) per target group and neighbourhood, made by the worker."""
+    municipality = _municipality()
+    form = MenuCardForm()
+    form.target_group.choices = [
+        ("", _("Everyone")),
+        *((k, str(v)) for k, v in TARGET_GROUPS.items() if k != "iedereen"),
+    ]
+    form.neighbourhood.choices = [
+        ("", _("The whole municipality")),
+        *((str(n.id), n.name) for n in neighbourhoods_of(municipality) if not n.is_unlocatable),
+    ]
+    if form.validate_on_submit():
+        try:
+            job = start_menu_card(
+                municipality,
+                form.target_group.data or None,
+                _int_or_none(form.neighbourhood.data),
+                form.size.data or "A4",
+                current_user,
+            )
+        except PartnerError as exc:
+            db.session.rollback()
+            getattr(form, exc.field, form.size).errors = [str(exc)]
+        else:
+            db.session.commit()
+            return redirect(url_for("partners.menu_card_job", job_id=job.id))
+    return render_template(
+        "partners/menu_card.html",
+        form=form,
+        municipality=municipality,
+        municipalities=list_municipalities(),
+    )
+
+
+def _job_or_404(job_id: int) -> MenuCardJob:
+    job = db.session.get(MenuCardJob, job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/menukaart/<int:job_id>")
+@roles_required(*CARD_MAKERS)
+def menu_card_job(job_id: int) -> str:
+    return render_template("partners/menu_card_job.html", job=_job_or_404(job_id))
+
+
+@bp.get("/menukaart/<int:job_id>.pdf")
+@roles_required(*CARD_MAKERS)
+def menu_card_pdf(job_id: int) -> Response:
+    job = _job_or_404(job_id)
+    if job.status != "done" or job.data is None:
+        abort(404)
+    return Response(
+        job.data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="menukaart-{job.id}.pdf"'},
     )
