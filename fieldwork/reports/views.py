@@ -134,6 +134,7 @@ def _most_recently_active_municipality() -> str | None:
 def dashboard() -> str:
     from fieldwork.reports.figures import municipality_figures
     from fieldwork.reports.rollups import monthly
+    from fieldwork.reports.social_map import facilities, referral_figures
 
     municipality = chosen_municipality(
         request.args.get("gemeente") or _most_recently_active_municipality()
@@ -212,6 +213,8 @@ def dashboard() -> str:
         themes=_bars(themes),
         months=months,
         month_top=month_top or 1,
+        facilities=facilities(municipality),
+        onward=referral_figures(municipality, period.start, period.end, suppress=analyst),
     )
 
 
