@@ -44,13 +44,10 @@ from fieldwork.volunteers.models import BuurtgezelMatch, BuurtgezelRequest, Volu
 BLANK = ""
 # what a swept occurrence becomes in free text
 REDACTED = "[gewist]"
-# case events whose detail holds words someone typed, by event type
-EVENT_FREE_TEXT = {
-    "note": ("text",),
-    "contact_attempt": ("note", "partner"),
-    "status_change": ("reason",),
-    "reassigned": ("reason",),
-}
+# the keys of a case event's detail that hold words someone typed; "reason" too, except in
+# the routing's own events, where it names the rule that matched
+EVENT_FREE_TEXT = ("text", "note", "partner", "reason")
+ROUTING_EVENTS = ("routed", "assigned")
 # never swept: the append-only audit log (ids only, see fieldwork.core.audit), the ledger
 # itself, and Alembic's bookkeeping
 NOT_SWEPT = frozenset({"audit_events", "erasure_ledger", "alembic_version"})
@@ -183,7 +180,7 @@ def _erase_case_events(case_ids: list[int], erased: Erased) -> None:
     if not case_ids:
         return
     for event in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id.in_(case_ids))):
-        keys = EVENT_FREE_TEXT.get(event.type, ())
+        keys = [k for k in EVENT_FREE_TEXT if k != "reason" or event.type not in ROUTING_EVENTS]
         if any(event.detail.get(key) for key in keys):
             event.detail = {**event.detail, **{key: BLANK for key in keys if key in event.detail}}
             erased.add("case_events", 1)

@@ -40,7 +40,7 @@ class ErasureForm(FlaskForm):
         validators=[AnyOf(REASON_CODES, message=_l("Choose why the data is erased."))],
     )
     confirm = BooleanField(
-        _l("I understand that this cannot be undone, also not from a backup."),
+        _l("I understand that this cannot be undone, also not from a back-up."),
         validators=[DataRequired(_l("Tick this box to confirm the erasure."))],
     )
 
