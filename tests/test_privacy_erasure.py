@@ -70,6 +70,12 @@ def person(**extra: Any) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def ledger_file(app, tmp_path):
+    """Each test its own ledger file (not the instance folder's)."""
+    app.config["ERASURE_LEDGER_PATH"] = str(tmp_path / "erasure-ledger.jsonl")
+
+
 @pytest.fixture
 def world(app, series):  # noqa: F811
     """Moorslede with its streets, a card series (series fixture), a volunteer, an analyst,
