@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from fieldwork.extensions import db
 from fieldwork.privacy.backup import BackupError, backup, restore
@@ -48,6 +48,7 @@ def purge_command(dry_run: bool) -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(path: Path) -> None:
     """Write the database and the stored files to one archive at PATH."""
@@ -59,6 +60,7 @@ def backup_command(path: Path) -> None:
 
 
 @click.command("restore")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.confirmation_option(prompt="This replaces the database and the stored files. Go on?")
 def restore_command(path: Path) -> None:
