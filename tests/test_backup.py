@@ -59,7 +59,9 @@ def erase(app, resident_id: int) -> None:
     client = app.test_client()
     token = api_token(client, "coordinator@example.be")
     response = client.post(
-        f"/api/v1/residents/{resident_id}/erasure", json={"reason": "request"}, headers=bearer(token)
+        f"/api/v1/residents/{resident_id}/erasure",
+        json={"reason": "request"},
+        headers=bearer(token),
     )
     assert response.status_code == 201, response.get_json()
 

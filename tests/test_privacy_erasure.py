@@ -412,7 +412,8 @@ def test_the_page_asks_for_a_confirmation_and_only_a_coordinator_sees_it(app, se
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
     html = coordinator.get(page).get_data(as_text=True)
-    assert NAME in html and "Definitief wissen" in html
+    assert NAME in html
+    assert "Definitief wissen" in html
     unconfirmed = coordinator.post(page, data={"csrf_token": csrf_from(html), "reason": "request"})
     assert unconfirmed.status_code == 400
     assert "Vink dit vakje aan" in unconfirmed.get_data(as_text=True)

@@ -20,7 +20,6 @@ from fieldwork.privacy.ledger import ErasureEntry
 from fieldwork.privacy.retention import months_ago, purge
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Resident, Signal
-from fieldwork.visits.models import VisitAddress
 from tests.conftest import bearer, import_areas
 from tests.test_privacy_erasure import (  # noqa: F401 - fixtures
     NAME,
@@ -43,7 +42,10 @@ def figures(app, world) -> dict[str, object]:  # noqa: F811
         rollups = [
             tuple(row)
             for row in db.session.execute(
-                text("SELECT neighbourhood_id, month, measure, key, value FROM rollups ORDER BY 1, 2, 3, 4")
+                text(
+                    "SELECT neighbourhood_id, month, measure, key, value FROM rollups"
+                    " ORDER BY 1, 2, 3, 4"
+                )
             )
         ]
     summaries = {
