@@ -1,7 +1,11 @@
 """Erasure of one resident (issue 20): a unique name, phone and address written through every
 capture tool, then erased through the API; afterwards no text, JSON or binary column of any
 table (found by introspection) and no stored file holds them, while every row and count stays.
-Coordinator only; the page asks for a confirmation; the CLI does the same. Both paths."""
+Coordinator only; the page asks for a confirmation; the CLI does the same. Both paths.
+
+Photos sent in for an assignment cannot concern a resident: they are anonymous, and a signal
+made from one has no resident (fieldwork.photos.moderation); a photo linked to an erased
+resident's signal would lose its files (fieldwork.privacy.erasure)."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Consent, Resident, Signal
 from fieldwork.visits.models import Visit, VisitAddress, VisitRound
 from fieldwork.visits.services import today
+from fieldwork.volunteers.models import Volunteer
 from tests.conftest import (
     STORAGE_DIR,
     api_token,
@@ -32,6 +37,7 @@ from tests.conftest import (
     csrf_from,
     login,
     make_user,
+    post_form,
 )
 from tests.test_referral_pages import series  # noqa: F401 - fixture
 
@@ -235,6 +241,21 @@ def capture_everywhere(world: dict[str, Any]) -> int:
             f"/api/v1/cases/{case_id}/events", json=event, headers=bearer(tokens["contact_person"])
         )
         assert posted.status_code == 201, posted.get_json()
+    # the visit sheet's "wants to volunteer" taken into the volunteer pool as a candidate
+    app = client.application
+    with app.app_context():
+        lead = db.session.scalar(
+            select(Signal.id)
+            .join(Resident)
+            .where(Resident.name == NAME, Signal.theme == "vrijwilliger")
+        )
+    assert lead is not None
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    taken = post_form(coordinator, "/vrijwilligers/kandidaten", {"signal_id": str(lead)})
+    assert taken.status_code == 302, taken.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Volunteer.id).where(Volunteer.name == NAME))
     # a buurtgezel request for them
     request = client.post(
         "/api/v1/buurtgezel/requests",
@@ -474,3 +495,69 @@ def test_the_case_page_links_to_the_erasure_for_the_coordinator_only(app, world)
     page = contact.get(f"/cases/{case_id}")
     assert page.status_code == 200
     assert link not in page.get_data(as_text=True)
+
+
+def test_a_photo_linked_to_the_person_loses_its_files_but_keeps_its_count(app, series):  # noqa: F811
+    from fieldwork.core.storage import StorageError, storage
+    from fieldwork.photos.models import Photo, PhotoAssignment
+
+    with app.app_context():
+        hood = db.session.scalars(select(Neighbourhood)).first()
+        resident = Resident(
+            municipality_id=hood.municipality_id,
+            name=NAME,
+            name_key=name_key(NAME),
+            address_key=address_key(STREET, NUMBER, POSTCODE),
+            neighbourhood_id=hood.id,
+        )
+        db.session.add(resident)
+        db.session.flush()
+        signal = Signal(
+            resident_id=resident.id,
+            neighbourhood_id=hood.id,
+            theme="woning",
+            domain="wonen",
+            source="photo",
+        )
+        assignment = PhotoAssignment(
+            municipality_id=hood.municipality_id,
+            title="Mijn straat",
+            starts_on=today(),
+            ends_on=today(),
+            token="erasure-test-token",
+        )
+        db.session.add_all([signal, assignment])
+        db.session.flush()
+        photo = Photo(
+            assignment_id=assignment.id,
+            prompt="Wat is niet fijn?",
+            neighbourhood_id=hood.id,
+            caption=f"De voordeur van {NAME}",
+            street=STREET,
+            sha256="0" * 64,
+            status="approved",
+            original_key=f"erasure-test/{resident.id}.jpg",
+            thumb_key=f"erasure-test/{resident.id}-thumb.jpg",
+            signal_id=signal.id,
+        )
+        db.session.add(photo)
+        db.session.commit()
+        for key in (photo.original_key, photo.thumb_key):
+            storage().put(key, b"jpeg bytes", "image/jpeg")
+        resident_id, photo_id, keys = resident.id, photo.id, (photo.original_key, photo.thumb_key)
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    erased = client.post(
+        f"/api/v1/residents/{resident_id}/erasure",
+        json={"reason": "request"},
+        headers=bearer(token),
+    )
+    assert erased.status_code == 201
+    assert erased.get_json()["counts"]["photos"] == 1
+    with app.app_context():
+        photo = db.session.get(Photo, photo_id)
+        assert (photo.original_key, photo.thumb_key, photo.caption) == (None, None, "")
+        assert photo.status == "approved"  # still counted
+        for key in keys:
+            with pytest.raises((StorageError, FileNotFoundError)):
+                storage().get(key)

@@ -341,8 +341,7 @@ def _erase_photos(signal_ids: list[int], erased: Erased) -> None:
         photo.street = None
         photo.lat = photo.lon = None
         photo.idempotency_key = None
-        if photo.status in ("new", "approved"):
-            photo.status = "hidden"  # nothing left to show
+        # the status stays, so the photo counts stay; without files it shows nothing
         erased.add("photos", 1)
 
 
