@@ -27,7 +27,7 @@ from fieldwork.privacy.ledger import ErasureEntry, ledger_path
 from fieldwork.routing.models import RoutingRule
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Consent, Resident, Signal
-from fieldwork.visits.models import Visit, VisitAddress, VisitRound
+from fieldwork.visits.models import Visit, VisitAddress, VisitImport, VisitRound
 from fieldwork.visits.services import today
 from fieldwork.volunteers.models import Volunteer
 from tests.conftest import (
@@ -120,6 +120,15 @@ def world(app, series):  # noqa: F811
                     neighbourhood_id=dadizele.id,
                 )
             )
+        # an uploaded target list the worker has not read yet: the person in a stored file
+        db.session.add(
+            VisitImport(
+                round_id=visit_round.id,
+                filename="lijst.csv",
+                data=f"naam;straat;nummer\n{NAME};{STREET};{NUMBER}\n".encode(),
+                status="done",
+            )
+        )
         db.session.commit()
         round_id, hood_id = visit_round.id, dadizele.id
     client = app.test_client()

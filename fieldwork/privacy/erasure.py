@@ -366,60 +366,86 @@ def swept_tables() -> list[Table]:
 
 
 def sweep(needles: Iterable[str], erased: Erased) -> None:
-    """Blank every remaining occurrence of the needles, case-insensitively, in every text,
-    JSON and binary column."""
+    """Blank every remaining occurrence of the needles, case-insensitively, in every text and
+    JSON column; drop a nullable binary value (an uploaded list, an image) that holds one.
+    One query per table: the rows where any of its columns matches."""
     wanted = sorted({n for n in needles if len(n) >= MIN_NEEDLE})
     if not wanted:
         return
     for table in swept_tables():
-        for column in table.columns:
-            if column.primary_key or column.foreign_keys:
-                continue
-            erased.add(table.name, _sweep_column(table, column, wanted))
+        erased.add(table.name, _sweep_table(table, wanted))
 
 
-def _sweep_column(table: Table, column: Any, needles: list[str]) -> int:
-    kind = column.type
-    if isinstance(kind, JSON):
-        text_value: Any = cast(column, Text)
-        variants = needles + [json.dumps(n)[1:-1] for n in needles]
-    elif isinstance(kind, String | Text):
-        text_value, variants = column, needles
-    elif isinstance(kind, LargeBinary):
-        return _sweep_binary(table, column, needles)
-    else:
+def _sweep_table(table: Table, needles: list[str]) -> int:
+    matchers = {
+        column.name: matcher
+        for column in table.columns
+        if not (column.primary_key or column.foreign_keys)
+        and (matcher := _matcher(column, needles)) is not None
+    }
+    if not matchers:
         return 0
-    condition = or_(
-        *(func.lower(text_value).contains(v.lower(), autoescape=True) for v in variants)
-    )
     pk = list(table.primary_key.columns)
-    rows = db.session.execute(select(*pk, column).where(condition)).all()
+    columns = [table.c[name] for name in matchers]
+    rows = db.session.execute(select(*pk, *columns).where(or_(*matchers.values()))).all()
     for row in rows:
-        value = _redact(row[-1], needles, isinstance(kind, JSON))
-        db.session.execute(
-            update(table)
-            .where(*(c == row[i] for i, c in enumerate(pk)))
-            .values({column.name: value})
-        )
+        values = {
+            column.name: cleaned
+            for offset, column in enumerate(columns, start=len(pk))
+            if (cleaned := _cleaned(column, row[offset], needles)) is not UNCHANGED
+        }
+        if values:
+            db.session.execute(
+                update(table).where(*(c == row[i] for i, c in enumerate(pk))).values(values)
+            )
     return len(rows)
 
 
-def _redact(value: Any, needles: list[str], is_json: bool) -> Any:
+def _matcher(column: Any, needles: list[str]) -> ColumnElement[bool] | None:
+    kind = column.type
+    if isinstance(kind, JSON):
+        variants = needles + [json.dumps(n)[1:-1] for n in needles]
+        return _contains(cast(column, Text), variants)
+    if isinstance(kind, String | Text):
+        return _contains(column, needles)
+    if isinstance(kind, LargeBinary) and column.nullable:
+        return or_(*(_blob_contains(column, n) for n in needles))
+    return None
+
+
+def _contains(value: Any, variants: list[str]) -> ColumnElement[bool]:
+    return or_(*(func.lower(value).contains(v.lower(), autoescape=True) for v in variants))
+
+
+def _blob_contains(column: Any, needle: str) -> ColumnElement[bool]:
+    if db.engine.dialect.name == "postgresql":
+        # bytea as text with non-printable bytes escaped (\ooo): the needle escaped the same
+        escaped = "".join(_bytea_escaped(b) for b in needle.encode())
+        return func.encode(column, "escape").icontains(escaped, autoescape=True)
+    return or_(
+        *(func.instr(column, variant) > 0 for variant in {needle.encode(), needle.lower().encode()})
+    )
+
+
+def _bytea_escaped(byte: int) -> str:
+    if byte == 92:
+        return "\\\\"
+    return chr(byte) if 32 <= byte < 127 else f"\\{byte:03o}"
+
+
+UNCHANGED = object()
+
+
+def _cleaned(column: Any, value: Any, needles: list[str]) -> Any:
+    """The column's value without the needles, or UNCHANGED."""
+    if value is None:
+        return UNCHANGED
+    if isinstance(column.type, LargeBinary):
+        data = bytes(value).lower()
+        return None if any(n.lower().encode() in data for n in needles) else UNCHANGED
     pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
-    if is_json:
-        return json.loads(pattern.sub(REDACTED, json.dumps(value, ensure_ascii=False)))
-    return pattern.sub(REDACTED, value)
-
-
-def _sweep_binary(table: Table, column: Any, needles: list[str]) -> int:
-    """A stored file or upload (a CSV list, an image) that still holds the person: dropped."""
-    pk = list(table.primary_key.columns)
-    encoded = [n.lower().encode() for n in needles]
-    dropped = 0
-    for row in db.session.execute(select(*pk, column).where(column.is_not(None))):
-        data = bytes(row[-1]).lower()
-        if any(n in data for n in encoded):
-            where = [c == row[i] for i, c in enumerate(pk)]
-            db.session.execute(update(table).where(*where).values({column.name: None}))
-            dropped += 1
-    return dropped
+    if isinstance(column.type, JSON):
+        new = json.loads(pattern.sub(REDACTED, json.dumps(value, ensure_ascii=False)))
+    else:
+        new = pattern.sub(REDACTED, value)
+    return new if new != value else UNCHANGED
