@@ -398,7 +398,12 @@ def test_erasure_is_for_the_coordinator_only_and_refuses_bad_input(app, series):
         resident_id = resident.id
     url = f"/api/v1/residents/{resident_id}/erasure"
     assert client.post(url, json={"reason": "request"}).status_code == 401
-    for email in ("referrer@example.be", "contact_person@example.be", "maria@example.be"):
+    for email in (
+        "referrer@example.be",
+        "contact_person@example.be",
+        "maria@example.be",
+        "analyst@example.be",
+    ):
         token = api_token(client, email)
         refused = client.post(url, json={"reason": "request"}, headers=bearer(token))
         assert refused.status_code == 403, email
@@ -570,3 +575,36 @@ def test_a_photo_linked_to_the_person_loses_its_files_but_keeps_its_count(app, s
         for key in keys:
             with pytest.raises((StorageError, FileNotFoundError)):
                 storage().get(key)
+
+
+def test_a_colleague_or_a_neighbour_with_the_same_words_keeps_them(app, series):  # noqa: F811
+    make_user(app, "contact_person", email="zoltan@example.be", name=NAME)
+    with app.app_context():
+        hood = db.session.scalars(select(Neighbourhood)).first()
+        resident = Resident(
+            municipality_id=hood.municipality_id,
+            name=NAME,
+            name_key=name_key(NAME),
+            address_key=address_key(STREET, NUMBER, POSTCODE),
+            neighbourhood_id=hood.id,
+        )
+        other = Resident(
+            municipality_id=hood.municipality_id,
+            name="Roger Deprez",
+            name_key=name_key("Roger Deprez"),
+            address_key=address_key(STREET, "8", POSTCODE),
+            neighbourhood_id=hood.id,
+        )
+        db.session.add_all([resident, other])
+        db.session.commit()
+        resident_id, other_id = resident.id, other.id
+    result = app.test_cli_runner().invoke(
+        args=["privacy", "erase", "--resident", str(resident_id), "--reason", "request"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert (
+            db.session.scalar(text("SELECT name FROM users WHERE email = 'zoltan@example.be'"))
+            == NAME
+        )
+        assert db.session.get(Resident, other_id).name == "Roger Deprez"

@@ -49,8 +49,22 @@ REDACTED = "[gewist]"
 EVENT_FREE_TEXT = ("text", "note", "partner", "reason")
 ROUTING_EVENTS = ("routed", "assigned")
 # never swept: the append-only audit log (ids only, see fieldwork.core.audit), the ledger
-# itself, and Alembic's bookkeeping
-NOT_SWEPT = frozenset({"audit_events", "erasure_ledger", "alembic_version"})
+# itself, Alembic's bookkeeping, staff accounts and the area reference tables (a resident
+# sharing a name with a colleague or a street must not blank those)
+NOT_SWEPT = frozenset(
+    {
+        "audit_events",
+        "erasure_ledger",
+        "alembic_version",
+        "users",
+        "api_tokens",
+        "municipalities",
+        "sub_municipalities",
+        "sectors",
+        "neighbourhoods",
+        "streets",
+    }
+)
 MIN_NEEDLE = 4  # shorter strings ("Jan", "12") would blank innocent text everywhere
 
 
