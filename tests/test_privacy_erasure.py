@@ -596,6 +596,17 @@ def test_a_colleague_or_a_neighbour_with_the_same_words_keeps_them(app, series):
             neighbourhood_id=hood.id,
         )
         db.session.add_all([resident, other])
+        db.session.flush()
+        db.session.add(
+            Signal(
+                resident_id=other.id,
+                neighbourhood_id=hood.id,
+                theme="eenzaamheid",
+                domain="welzijn",
+                source="manual",
+                note="Buur van de familie Zoltan Wyckaertsen.",
+            )
+        )
         db.session.commit()
         resident_id, other_id = resident.id, other.id
     result = app.test_cli_runner().invoke(
@@ -608,3 +619,5 @@ def test_a_colleague_or_a_neighbour_with_the_same_words_keeps_them(app, series):
             == NAME
         )
         assert db.session.get(Resident, other_id).name == "Roger Deprez"
+        notes = db.session.scalars(select(Signal.note).where(Signal.resident_id == other_id))
+        assert list(notes) == ["Buur van de familie Zoltan Wyckaertsen."]  # a whole word only
