@@ -205,3 +205,72 @@ def test_exactly_the_residents_past_the_period_are_purged(
         assert db.session.scalar(select(Resident.id).where(Resident.id.in_(ids))) is None
         db.session.execute(delete(ErasureEntry))
         db.session.commit()
+
+
+def test_links_candidates_and_photo_originals_go_after_their_period(app, moorslede_hood):
+    from fieldwork.core.storage import StorageError, storage
+    from fieldwork.photos.models import Photo, PhotoAssignment
+    from fieldwork.referrals.models import ReferralLink
+    from fieldwork.volunteers.models import Volunteer
+
+    now = utcnow()
+    with app.app_context():
+        hood = db.session.get(Neighbourhood, moorslede_hood)
+        municipality = hood.municipality_id
+        link = ReferralLink(
+            token_hash="a" * 64,
+            referrer_name="Apotheek Desmet",
+            email="apotheek@example.be",
+            municipality_id=municipality,
+            expires_at=now - timedelta(days=40),
+        )
+        used = ReferralLink(
+            token_hash="b" * 64,
+            referrer_name="Huisarts Claeys",
+            municipality_id=municipality,
+            expires_at=now - timedelta(days=40),
+            used_at=now - timedelta(days=50),
+        )
+        candidate = Volunteer(
+            municipality_id=municipality,
+            name="Karim Haddad",
+            phone="0470 12 34 56",
+            talents="Elektricien",
+            status_changed_at=now - timedelta(days=200),
+        )
+        assignment = PhotoAssignment(
+            municipality_id=municipality,
+            title="Fijne plekjes",
+            starts_on=(now - timedelta(days=420)).date(),
+            ends_on=(now - timedelta(days=400)).date(),
+            token="retention-test",
+        )
+        db.session.add_all([link, used, candidate, assignment])
+        db.session.flush()
+        photo = Photo(
+            assignment_id=assignment.id,
+            prompt="Waar is het fijn?",
+            sha256="1" * 64,
+            status="approved",
+            original_key="retention-test/full.jpg",
+            thumb_key="retention-test/thumb.jpg",
+        )
+        db.session.add(photo)
+        db.session.commit()
+        for key in ("retention-test/full.jpg", "retention-test/thumb.jpg"):
+            storage().put(key, b"jpeg", "image/jpeg")
+        counts = purge(now)
+        db.session.commit()
+        assert counts["unused_links"] == 1
+        assert counts["intake_candidates"] == 1
+        assert counts["photo_originals"] == 1
+        assert (link.referrer_name, link.email) == ("[gewist]", None)
+        assert used.referrer_name == "Huisarts Claeys"  # used: its receipt names the sender
+        assert candidate.name.startswith("Gewiste kandidaat")
+        assert (candidate.phone, candidate.talents) == (None, "")
+        assert photo.original_key is None
+        assert photo.thumb_key == "retention-test/thumb.jpg"
+        assert storage().get("retention-test/thumb.jpg") == b"jpeg"
+        with pytest.raises((StorageError, FileNotFoundError)):
+            storage().get("retention-test/full.jpg")
+        assert purge(now) == dict.fromkeys(counts, 0)  # nothing twice
