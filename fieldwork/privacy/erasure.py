@@ -32,6 +32,7 @@ from fieldwork.calls.models import (
 )
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.core.audit import record_audit
+from fieldwork.core.errors import ServiceError
 from fieldwork.core.storage import StorageError, storage
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
@@ -69,10 +70,8 @@ NOT_SWEPT = frozenset(
 MIN_NEEDLE = 4  # shorter strings ("Jan", "12") would blank innocent text everywhere
 
 
-class ErasureError(ValueError):
-    def __init__(self, message: str, field: str = "resident") -> None:
-        super().__init__(message)
-        self.field = field
+class ErasureError(ServiceError):
+    """No such resident (404), or erased already (409)."""
 
 
 @dataclass
@@ -104,9 +103,9 @@ def erase_resident(resident_id: int, by_user_id: int | None, reason: str) -> Era
     """Erase one resident, write the ledger row and the audit event. Flushes, never commits."""
     resident = db.session.get(Resident, resident_id)
     if resident is None:
-        raise ErasureError("No such resident.")
+        raise ErasureError("No such resident.", "resident", 404)
     if db.session.scalar(select(ErasureEntry.id).where(ErasureEntry.resident_id == resident_id)):
-        raise ErasureError("This resident was erased already.")
+        raise ErasureError("This resident was erased already.", "resident", 409)
     erased = pseudonymise_residents([resident])
     add_entry(resident_id, by_user_id, reason)
     record_audit("resident_erased", "resident", resident_id, user_id=by_user_id, reason=reason)

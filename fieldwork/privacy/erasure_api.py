@@ -6,8 +6,9 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Response, g, jsonify
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 
+from fieldwork.core.errors import refuse
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -45,9 +46,7 @@ def post_erasure(data: dict[str, Any], resident_id: int) -> Response:
     try:
         erased = erase_resident(resident_id, g.api_user.id, data["reason"])
     except ErasureError as exc:
-        db.session.rollback()
-        status = 404 if "No such" in str(exc) else 409
-        abort(status, message=str(exc), errors={exc.field: [str(exc)]})
+        refuse(exc)
     db.session.commit()
     body = {"resident_id": resident_id, "reason": data["reason"], "counts": erased.counts}
     response = jsonify(ErasureOutSchema().dump(body))
