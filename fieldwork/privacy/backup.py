@@ -131,7 +131,17 @@ def restore(source: Path) -> Restored:
         db.engine.dispose()
         _restore_database(work / str(manifest["database"]))
         _restore_storage(work / "storage")
+    _upgrade()
     return replay(ledger)
+
+
+def _upgrade() -> None:
+    """A backup from an older release: its schema brought to this release's (the ledger
+    table included) before the ledger is replayed into it."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    db.session.remove()
 
 
 def _restore_database(dump: Path) -> None:
