@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, text
 
 from fieldwork.areas.models import Neighbourhood
+from fieldwork.calls.models import CallCampaign
 from fieldwork.cases.models import Case
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -20,7 +21,7 @@ from fieldwork.privacy.ledger import ErasureEntry
 from fieldwork.privacy.retention import months_ago, purge
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Resident, Signal
-from tests.conftest import bearer, import_areas
+from tests.conftest import bearer, import_areas, login
 from tests.test_privacy_erasure import (  # noqa: F401 - fixtures
     NAME,
     capture_everywhere,
@@ -35,7 +36,7 @@ LATER = timedelta(days=800)  # past 24 months (closed cases) and 6 months (lists
 
 def figures(app, world) -> dict[str, object]:  # noqa: F811
     """What the municipality reads: the summary of every neighbourhood, the signals export,
-    and the rollups table itself."""
+    the campaigns' answers (counted per option, typed ones as "answered") and the rollups."""
     client, token = world["client"], world["tokens"]["coordinator"]
     with app.app_context():
         hoods = list(db.session.scalars(select(Neighbourhood.id).order_by(Neighbourhood.id)))
@@ -54,7 +55,20 @@ def figures(app, world) -> dict[str, object]:  # noqa: F811
     }
     export = client.get("/api/v1/exports/signals.csv", headers=bearer(token))
     assert export.status_code == 200
-    return {"summaries": summaries, "export": export.get_data(as_text=True), "rollups": rollups}
+    page = app.test_client()
+    login(page, "coordinator@example.be")
+    with app.app_context():
+        campaigns = list(db.session.scalars(select(CallCampaign.id)))
+    answers = {
+        c: page.get(f"/call-campaigns/{c}/answers.csv").get_data(as_text=True) for c in campaigns
+    }
+    assert all("answered" in csv or "beantwoord" in csv for csv in answers.values()), answers
+    return {
+        "summaries": summaries,
+        "export": export.get_data(as_text=True),
+        "rollups": rollups,
+        "call_answers": answers,
+    }
 
 
 def close_cases(world) -> None:  # noqa: F811

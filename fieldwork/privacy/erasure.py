@@ -274,9 +274,11 @@ def erase_call_targets(target_ids: Iterable[int], erased: Erased) -> None:
             select(CallAttempt).where(CallAttempt.target_id == target.id)
         ):
             attempt.note = BLANK
-            # the answers to choice questions are counted (reports); typed answers are the
-            # person's own words
-            attempt.answers = {k: v for k, v in attempt.answers.items() if k in choices}
+            # choices are counted per option; a typed answer is the person's own words, counted
+            # only as "answered": it stays answered, without the words
+            attempt.answers = {
+                k: v if k in choices or not v else REDACTED for k, v in attempt.answers.items()
+            }
             erased.add("call_attempts", 1)
 
 
