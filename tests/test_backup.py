@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, text
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.core.storage import storage
 from fieldwork.extensions import db
-from fieldwork.privacy.ledger import ErasureEntry
+from fieldwork.privacy.ledger import ErasureEntry, ledger_path
 from fieldwork.signals.identity import address_key, name_key
 from fieldwork.signals.models import Resident, Signal
 from tests.conftest import api_token, bearer, import_areas, make_user
@@ -87,6 +87,8 @@ def test_a_restore_of_a_backup_taken_before_an_erasure_keeps_the_resident_gone(
     assert any(name.endswith(key) for name in names)  # the stored files are in it
     erase(app, resident_id)
     assert name_of(app, resident_id) != NAME
+    with app.app_context():
+        ledger_path().unlink()  # only the database being replaced knows the erasure
 
     restored = runner.invoke(args=["restore", str(archive), "--yes"])
 
@@ -99,6 +101,8 @@ def test_a_restore_of_a_backup_taken_before_an_erasure_keeps_the_resident_gone(
     with app.app_context():
         assert db.session.scalar(select(ErasureEntry.resident_id)) == resident_id
         assert storage().get(key) == b"a stored file"
+        # the file learnt it from the replaced database, for the next restore
+        assert f'"resident_id": {resident_id}' in ledger_path().read_text()
 
 
 def test_the_ledger_file_replays_when_the_database_lost_its_ledger(app, stored, tmp_path):

@@ -34,7 +34,13 @@ from fieldwork.core.audit import record_audit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.privacy.erasure import is_erased, pseudonymise_residents
-from fieldwork.privacy.ledger import ErasureEntry, LedgerLine, file_lines, table_lines
+from fieldwork.privacy.ledger import (
+    ErasureEntry,
+    LedgerLine,
+    append_lines,
+    file_lines,
+    table_lines,
+)
 from fieldwork.signals.models import Resident
 
 
@@ -132,7 +138,16 @@ def restore(source: Path) -> Restored:
         _restore_database(work / str(manifest["database"]))
         _restore_storage(work / "storage")
     _upgrade()
-    return replay(ledger)
+    restored = replay(ledger)
+    _complete_file(ledger)
+    return restored
+
+
+def _complete_file(ledger: list[LedgerLine]) -> None:
+    """The ledger file gets what only the replaced database knew: the next restore, maybe
+    onto a new server, needs it."""
+    in_file = {line.resident_id for line in file_lines()}
+    append_lines(line for line in ledger if line.resident_id not in in_file)
 
 
 def _upgrade() -> None:
