@@ -118,6 +118,7 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.onward.tasks
     import fieldwork.partners.tasks
     import fieldwork.photos.tasks
+    import fieldwork.privacy.retention
     import fieldwork.referrals.tasks
     import fieldwork.reports.tasks
     import fieldwork.routing.tasks
@@ -145,6 +146,7 @@ def import_models() -> None:
     import fieldwork.onward.models
     import fieldwork.partners.models
     import fieldwork.photos.models
+    import fieldwork.privacy.ledger
     import fieldwork.referrals.models
     import fieldwork.reports.models
     import fieldwork.routing.models
@@ -176,6 +178,8 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.photos.api import bp as photos_api
     from fieldwork.photos.moderation_api import bp as photo_moderation_api
     from fieldwork.photos.views import bp as photo_public_pages
+    from fieldwork.privacy.erasure_api import bp as erasure_api
+    from fieldwork.privacy.erasure_views import bp as erasure_pages
     from fieldwork.referrals.admin import bp as cards_pages
     from fieldwork.referrals.api import bp as referrals_api
     from fieldwork.referrals.views import bp as referrals_pages
@@ -219,6 +223,7 @@ def register_blueprints(app: Flask) -> None:
         indicator_pages,
         analysis_pages,
         failures_pages,
+        erasure_pages,
         queue_import_pages,
         partner_pages,
         onward_pages,
@@ -240,6 +245,7 @@ def register_blueprints(app: Flask) -> None:
         photos_api,
         photo_moderation_api,
         reports_api,
+        erasure_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
@@ -291,6 +297,11 @@ def register_packages(app: Flask) -> None:
         demo,
     ):
         package.init_app(app)
+    from fieldwork.privacy.cli import backup_command, privacy_cli, restore_command
+
+    app.cli.add_command(privacy_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def register_template_helpers(app: Flask) -> None:

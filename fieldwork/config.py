@@ -237,6 +237,8 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
                 "task": "reports.rebuild_rollups",
                 "schedule": crontab(hour=3, minute=30),
             },
+            # after the rollups: the retention purge keeps every count (README, Privacy)
+            "privacy-purge": {"task": "privacy.purge", "schedule": crontab(hour=4, minute=15)},
         },
     }
     if redis_url:

@@ -84,6 +84,7 @@ def load_command(force: bool) -> None:
     _demo_analysis()
     _demo_social_map()
     _demo_onward()
+    _demo_erasure()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.
         moorslede = db.session.query(Municipality).filter_by(code="36012").one()
@@ -1261,3 +1262,44 @@ def _demo_analysis() -> None:
 
     rebuild()  # the demo's captures dated back in time land in their own months
     click.echo("rollups: counted per neighbourhood and month")
+
+
+def _demo_erasure() -> None:
+    """A resident who asked to be forgotten: the case and its counts stay, the person is gone
+    (the coordinator sees "Gewiste bewoner" in the queue and the ledger has one row)."""
+    from sqlalchemy import func, select
+
+    from fieldwork.privacy.erasure import erase_resident
+    from fieldwork.privacy.ledger import ErasureEntry
+    from fieldwork.signals.services import create_signal
+
+    if db.session.scalar(select(func.count()).select_from(ErasureEntry)):
+        return
+    coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
+    signal = create_signal(
+        {
+            "resident": {
+                "name": "Paul Verhaeghe",
+                "street": "Kerkstraat",
+                "house_number": "18",
+                "postcode": "8890",
+                "gemeente": "36012",
+                "birth_year": 1944,
+                "phone": "056 50 11 22",
+                "lat": None,
+                "lon": None,
+                "statsec": None,
+            },
+            "theme": "informatie",
+            "domain": "welzijn",
+            "urgency": "normal",
+            "polarity": "need",
+            "note": "Wil weten welke hulp er is; vroeg later om zijn gegevens te wissen.",
+            "consent": {"given": True, "how": "verbal", "reference": None},
+        },
+        coordinator,
+    )
+    db.session.flush()
+    if signal.resident_id is not None:
+        erase_resident(signal.resident_id, coordinator.id if coordinator else None, "request")
+        click.echo("privacy: 1 resident erased on request (see the erasure ledger)")
