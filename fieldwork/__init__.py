@@ -170,6 +170,8 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.photos.api import bp as photos_api
     from fieldwork.photos.moderation_api import bp as photo_moderation_api
     from fieldwork.photos.views import bp as photo_public_pages
+    from fieldwork.privacy.access_api import bp as privacy_api
+    from fieldwork.privacy.access_views import bp as privacy_pages
     from fieldwork.referrals.admin import bp as cards_pages
     from fieldwork.referrals.api import bp as referrals_api
     from fieldwork.referrals.views import bp as referrals_pages
@@ -214,6 +216,7 @@ def register_blueprints(app: Flask) -> None:
         analysis_pages,
         failures_pages,
         queue_import_pages,
+        privacy_pages,
         health,
         appshell,
     ):
@@ -232,6 +235,7 @@ def register_blueprints(app: Flask) -> None:
         photos_api,
         photo_moderation_api,
         reports_api,
+        privacy_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
