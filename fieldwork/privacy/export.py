@@ -99,7 +99,7 @@ def _visits(resident: Resident, consent_ids: list[int]) -> list[dict[str, Any]]:
         .order_by(Visit.id)
     )
     by_address: dict[int, list[dict[str, Any]]] = {a.id: [] for a in addresses}
-    loose = []
+    loose: list[dict[str, Any]] = []
     for sheet in sheets:
         (by_address.get(sheet.address_id, loose)).append(row(sheet))
     out = [{**row(a), "visits": by_address[a.id]} for a in addresses]

@@ -1,0 +1,106 @@
+"""After a consent withdrawal the resident's personal data is hidden from everyone but the
+coordinator (case page, queue, API, timeline, buurtgezel), and still held for retention
+(embedded and production)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from fieldwork.auth.models import User
+from fieldwork.cases.models import Case
+from fieldwork.extensions import db
+from fieldwork.signals.models import Resident
+from tests.conftest import api_token, bearer, login, post_form
+from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
+
+HIDDEN = "(gegevens afgeschermd na intrekking toestemming)"
+NOTE = "Komt weinig buiten sinds haar man overleed."
+CASE_NOTE = "Zoon woont in Gent"
+REASON = "Wil niet meer gebeld worden"
+
+
+def event(client, token, case_id, **body):
+    return client.post(f"/api/v1/cases/{case_id}/events", json=body, headers=bearer(token))
+
+
+@pytest.fixture
+def withdrawn(app, setup):  # noqa: F811 - the imported fixture
+    """Maria Claes's case, owned by An, with a note; An records the withdrawal."""
+    client, coordinator = setup
+    signal_id = client.post(
+        "/api/v1/signals", json=intake(), headers=bearer(coordinator)
+    ).get_json()["id"]
+    case_id = wait_for_status(client, coordinator, signal_id)["case_id"]
+    an = api_token(client, "an@example.be")
+    assert event(client, an, case_id, type="note", note=CASE_NOTE).status_code == 201
+    before = client.get(f"/api/v1/cases/{case_id}", headers=bearer(an)).get_json()
+    assert before["resident"]["name"] == "Maria Claes"  # visible until the withdrawal
+    closed = event(client, an, case_id, type="withdraw_consent", reason=REASON)
+    assert closed.status_code == 201
+    return client, coordinator, an, case_id
+
+
+def test_the_contact_person_no_longer_sees_the_resident_in_the_api(app, withdrawn):
+    client, _, an, case_id = withdrawn
+    body = client.get(f"/api/v1/cases/{case_id}", headers=bearer(an)).get_json()
+    resident = body["resident"]
+    assert resident["name"] == HIDDEN
+    assert resident["street"] == HIDDEN
+    assert (resident["house_number"], resident["postcode"], resident["phone"]) == (None,) * 3
+    assert [s["note"] for s in body["signals"]] == [HIDDEN]
+    text = str(body)
+    for secret in ("Maria", "Dadizeleplaats", "056 12 34 56", NOTE, CASE_NOTE, REASON):
+        assert secret not in text, secret
+
+
+def test_the_contact_person_sees_the_placeholder_on_the_case_page(app, withdrawn):
+    client, _, _, case_id = withdrawn
+    login(client, "an@example.be")
+    page = client.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert HIDDEN in html
+    for secret in ("Maria Claes", "Dadizeleplaats", "056 12 34 56", NOTE, CASE_NOTE, REASON):
+        assert secret not in html, secret
+    # a page post (a note) works on the hidden case and writes nothing hidden back
+    added = post_form(client, f"/cases/{case_id}", {"action": "note", "note-text": "Brief"})
+    assert added.status_code == 302
+    with app.app_context():
+        resident = db.session.scalar(select(Resident).where(Resident.name == "Maria Claes"))
+        assert resident is not None
+        assert resident.phone == "056 12 34 56"
+
+
+def test_the_coordinator_still_sees_everything_and_the_data_is_kept(app, withdrawn):
+    client, coordinator, _, case_id = withdrawn
+    body = client.get(f"/api/v1/cases/{case_id}", headers=bearer(coordinator)).get_json()
+    assert body["resident"]["name"] == "Maria Claes"
+    assert body["resident"]["phone"] == "056 12 34 56"
+    assert [s["note"] for s in body["signals"]] == [NOTE]
+    login(client, "coordinator@example.be")
+    html = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Maria Claes" in html
+    assert CASE_NOTE in html
+    assert HIDDEN not in html
+    with app.app_context():
+        resident_id = db.session.scalar(select(Resident.id))
+    exported = client.get(f"/bewoners/{resident_id}/inzage.json")
+    assert exported.status_code == 200
+    assert b"Maria Claes" in exported.data
+
+
+def test_the_queue_hides_a_withdrawn_resident_with_a_new_open_case(app, withdrawn):
+    """An urgent case may open again after a withdrawal: the queue still hides the data."""
+    client, _, an, _ = withdrawn
+    with app.app_context():
+        resident_id = db.session.scalar(select(Resident.id))
+        owner = db.session.scalar(select(User.id).where(User.email == "an@example.be"))
+        db.session.add(Case(resident_id=resident_id, owner_id=owner, urgency="urgent"))
+        db.session.commit()
+    items = client.get("/api/v1/queue", headers=bearer(an)).get_json()["items"]
+    assert [item["resident"]["name"] for item in items] == [HIDDEN]
+    login(client, "an@example.be")
+    html = client.get("/queue").get_data(as_text=True)
+    assert HIDDEN in html
+    assert "Maria Claes" not in html
