@@ -52,7 +52,7 @@ def months(config: Mapping[str, Any], key: str, default: int) -> int:
     the default (the register never prints nonsense)."""
     try:
         value = int(config.get(key, default))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
     return value if value > 0 else default
 
