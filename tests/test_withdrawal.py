@@ -5,12 +5,16 @@ coordinator (case page, queue, API, timeline, buurtgezel), and still held for re
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.signals.models import Resident
+from fieldwork.signals.models import Consent, Resident
 from tests.conftest import api_token, bearer, login, post_form
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
@@ -104,3 +108,38 @@ def test_the_queue_hides_a_withdrawn_resident_with_a_new_open_case(app, withdraw
     html = client.get("/queue").get_data(as_text=True)
     assert HIDDEN in html
     assert "Maria Claes" not in html
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(withdrawn_flags=st.lists(st.booleans(), max_size=4))
+def test_hidden_exactly_when_every_consent_was_withdrawn(app, setup, withdrawn_flags):  # noqa: F811
+    """The database rule (on SQLite and PostgreSQL) against the plain rule: hidden when the
+    resident gave consent at least once and withdrew all of it; never without consents."""
+    with app.app_context():
+        neighbourhood = db.session.scalar(select(Neighbourhood))
+        resident = Resident(
+            municipality_id=neighbourhood.municipality_id,
+            neighbourhood_id=neighbourhood.id,
+            name="Property Case",
+            name_key="property case",
+            address_key="x",
+        )
+        db.session.add(resident)
+        db.session.flush()
+        for withdrawn_flag in withdrawn_flags:
+            db.session.add(
+                Consent(
+                    resident_id=resident.id,
+                    method="verbal",
+                    withdrawn_at=utcnow() if withdrawn_flag else None,
+                )
+            )
+        db.session.commit()
+        resident_id = resident.id
+    with app.app_context():
+        hidden = db.session.get_one(Resident, resident_id).personal_data_hidden
+        assert hidden == (bool(withdrawn_flags) and all(withdrawn_flags))
