@@ -15,7 +15,7 @@ from fieldwork.cases.models import Case
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Consent, Resident
-from tests.conftest import api_token, bearer, login, post_form
+from tests.conftest import api_token, bearer, login, make_user, post_form
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
 HIDDEN = "(gegevens afgeschermd na intrekking toestemming)"
@@ -143,3 +143,16 @@ def test_hidden_exactly_when_every_consent_was_withdrawn(app, setup, withdrawn_f
     with app.app_context():
         hidden = db.session.get_one(Resident, resident_id).personal_data_hidden
         assert hidden == (bool(withdrawn_flags) and all(withdrawn_flags))
+
+
+@pytest.mark.parametrize("role", ["volunteer", "referrer", "analyst"])
+def test_other_roles_see_nothing_of_the_withdrawn_resident(app, withdrawn, role):
+    client, _, _, case_id = withdrawn
+    email = f"{role}-w@example.be"
+    make_user(app, role, email=email)
+    token = api_token(client, email)
+    assert client.get(f"/api/v1/cases/{case_id}", headers=bearer(token)).status_code == 403
+    login(client, email)
+    assert client.get(f"/cases/{case_id}").status_code == 403
+    home = client.get("/", follow_redirects=True).get_data(as_text=True)
+    assert "Maria Claes" not in home

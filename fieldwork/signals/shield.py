@@ -45,13 +45,15 @@ def sees_withdrawn() -> bool:
     if not has_request_context():
         return True
     cached = g.get("_sees_withdrawn")
-    if cached is None:
-        user = g.get("api_user")
-        if user is None and current_user and current_user.is_authenticated:
-            user = current_user
-        cached = user is not None and user.role == "coordinator"
-        g._sees_withdrawn = cached
-    return bool(cached)
+    if cached is not None:
+        return bool(cached)
+    user = g.get("api_user")
+    if user is None and current_user and current_user.is_authenticated:
+        user = current_user
+    if user is None:
+        return False  # not known yet (or anonymous): not cached, a later load asks again
+    g._sees_withdrawn = user.role == "coordinator"
+    return bool(g._sees_withdrawn)
 
 
 def shield(
