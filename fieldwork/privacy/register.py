@@ -128,6 +128,15 @@ def _activities(config: Mapping[str, Any]) -> tuple[Activity, ...]:
             case_retention,
         ),
         Activity(
+            "Doorverwijzing naar partners (sociale kaart)",
+            "Een bewoner doorverwijzen naar een dienst van een partnerorganisatie.",
+            "Toestemming van de bewoner voor die partner en dat doel.",
+            ("korte samenvatting, naam en contactgegevens van de bewoner",),
+            (resident,),
+            ("de gekozen partnerorganisatie (enkel de samenvatting)", *staff),
+            case_retention,
+        ),
+        Activity(
             "Vrijwilligers en buurtgezellen",
             "Vrijwilligers inzetten vanuit hun talenten en bewoners koppelen aan een buurtgezel.",
             "Toestemming van de vrijwilliger en de bewoner.",
