@@ -156,3 +156,39 @@ def test_other_roles_see_nothing_of_the_withdrawn_resident(app, withdrawn, role)
     assert client.get(f"/cases/{case_id}").status_code == 403
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert "Maria Claes" not in home
+
+
+def test_a_withdrawal_stops_the_good_morning_calls(app, setup):  # noqa: F811
+    client, coordinator = setup
+    make_user(app, "volunteer")
+    signal_id = client.post(
+        "/api/v1/signals", json=intake(), headers=bearer(coordinator)
+    ).get_json()["id"]
+    case_id = wait_for_status(client, coordinator, signal_id)["case_id"]
+    with app.app_context():
+        resident_id = db.session.scalar(select(Resident.id))
+    made = client.post(
+        "/api/v1/goodmorning-schedules",
+        json={
+            "resident_id": resident_id,
+            "weekdays": [0, 1, 2, 3, 4],
+            "window_from": "09:00",
+            "window_until": "10:00",
+            "callers": ["volunteer@example.be"],
+            "handler": "an@example.be",
+            "resident_consent": True,
+            "escalation": {
+                "name": "Rita Buur",
+                "phone": "0470 11 22 33",
+                "relation": "neighbour",
+                "consent_given": True,
+            },
+        },
+        headers=bearer(coordinator),
+    )
+    assert made.status_code == 201, made.get_json()
+    schedule = f"/api/v1/goodmorning-schedules/{made.get_json()['id']}"
+    assert client.get(schedule, headers=bearer(coordinator)).get_json()["state"] == "active"
+    an = api_token(client, "an@example.be")
+    assert event(client, an, case_id, type="withdraw_consent").status_code == 201
+    assert client.get(schedule, headers=bearer(coordinator)).get_json()["state"] == "stopped"
