@@ -178,6 +178,8 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.photos.api import bp as photos_api
     from fieldwork.photos.moderation_api import bp as photo_moderation_api
     from fieldwork.photos.views import bp as photo_public_pages
+    from fieldwork.privacy.access_api import bp as privacy_api
+    from fieldwork.privacy.access_views import bp as privacy_pages
     from fieldwork.privacy.erasure_api import bp as erasure_api
     from fieldwork.privacy.erasure_views import bp as erasure_pages
     from fieldwork.referrals.admin import bp as cards_pages
@@ -227,6 +229,7 @@ def register_blueprints(app: Flask) -> None:
         queue_import_pages,
         partner_pages,
         onward_pages,
+        privacy_pages,
         health,
         appshell,
     ):
@@ -246,6 +249,7 @@ def register_blueprints(app: Flask) -> None:
         photo_moderation_api,
         reports_api,
         erasure_api,
+        privacy_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)

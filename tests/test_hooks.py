@@ -19,7 +19,7 @@ EXPECTED = {
     fixup_resolved: {"fieldwork.signals.receivers", "fieldwork.visits.receivers"},
     user_deactivated: {"fieldwork.routing.receivers"},
     signal_case: {"fieldwork.cases.receivers"},
-    case_consent_withdrawn: {"fieldwork.volunteers.receivers"},
+    case_consent_withdrawn: {"fieldwork.volunteers.receivers", "fieldwork.calls.receivers"},
     team_membership: {"fieldwork.routing.receivers"},
     consent_proofs: {"fieldwork.referrals.receivers"},
     signals_routed: {"fieldwork.reports.receivers"},

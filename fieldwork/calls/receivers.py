@@ -1,4 +1,5 @@
-"""calls' answers to the hooks of volunteers; connected once per process by ``init_app``."""
+"""calls' answers to the hooks of volunteers and cases; connected once per process by
+``init_app``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Any
 from sqlalchemy import select
 
 from fieldwork.auth.models import User
-from fieldwork.calls.models import CallTarget
+from fieldwork.calls.goodmorning import stop
+from fieldwork.calls.models import CallTarget, GoodMorningSchedule
+from fieldwork.cases.hooks import case_consent_withdrawn
 from fieldwork.extensions import db
 from fieldwork.volunteers.hooks import volunteer_stepped_back
 
@@ -21,3 +24,18 @@ def release_call_targets(_volunteer: object, account: User, **_: Any) -> None:
 
 
 volunteer_stepped_back.connect(release_call_targets, weak=False)
+
+
+def stop_goodmorning_calls(case: Any, **_: Any) -> None:
+    """A withdrawal stops contact: the resident's good-morning calls stop too (their name
+    and number are hidden from the callers from now on)."""
+    for schedule in db.session.scalars(
+        select(GoodMorningSchedule).where(
+            GoodMorningSchedule.resident_id == case.resident_id,
+            GoodMorningSchedule.stopped_at.is_(None),
+        )
+    ):
+        stop(schedule)
+
+
+case_consent_withdrawn.connect(stop_goodmorning_calls, weak=False)

@@ -12,14 +12,16 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     or_,
+    select,
     text,
     update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, query_expression, relationship
 
 from fieldwork.auth.models import User
 from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.signals.models import Resident
+from fieldwork.signals.shield import shield_detail, withdrew
 
 STATUSES = ("new", "assigned", "contacted", "in_progress", "closed")
 OUTCOMES = (
@@ -103,6 +105,24 @@ class CaseEvent(Base):
 
     case: Mapped[Case] = relationship(back_populates="events")
     by: Mapped[User | None] = relationship()
+    resident_data_hidden: Mapped[bool] = column_property(
+        withdrew(
+            select(Case.resident_id)
+            .where(Case.id == case_id)
+            .correlate_except(Case)
+            .scalar_subquery()
+        )
+    )
+
+
+# the free text a case event may carry (a note, an attempt's note, a reason, a partner)
+FREE_TEXT_KEYS = frozenset({"note", "text", "reason", "partner"})
+
+
+@event.listens_for(CaseEvent, "load")
+@event.listens_for(CaseEvent, "refresh")
+def _hide_event_text(target: CaseEvent, *_: Any) -> None:
+    shield_detail(target, target.__dict__.get("resident_data_hidden"), FREE_TEXT_KEYS)
 
 
 @event.listens_for(CaseEvent, "after_insert")

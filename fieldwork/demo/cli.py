@@ -96,7 +96,57 @@ def load_command(force: bool) -> None:
             source_type="demo",
         )
     db.session.commit()
+    _demo_withdrawal()
     click.echo(f"demo ready: log in with any demo e-mail and password {DEMO_PASSWORD}")
+
+
+WITHDRAWN_RESIDENT = "Albert Verhaeghe"
+
+
+def _demo_withdrawal() -> None:
+    """A resident who withdrew consent: the contact person sees the placeholder, the
+    coordinator the data and the access-request buttons (README "Privacy")."""
+    from sqlalchemy import select
+
+    from fieldwork.cases.models import Case
+    from fieldwork.cases.services import withdraw_consent
+    from fieldwork.routing.services import route_signal_once
+    from fieldwork.signals.models import Resident
+    from fieldwork.signals.services import create_signal
+
+    if db.session.scalar(select(Resident.id).where(Resident.name == WITHDRAWN_RESIDENT)):
+        return
+    coordinator = _demo_user("regisseur@demo.fieldwork.be")
+    signal = create_signal(
+        {
+            "resident": {
+                "name": WITHDRAWN_RESIDENT,
+                "street": "Kerkstraat",
+                "house_number": "18",
+                "postcode": "8890",
+                "gemeente": "36012",
+                "birth_year": 1944,
+                "phone": "056 50 11 22",
+                "lat": None,
+                "lon": None,
+                "statsec": None,
+            },
+            "theme": "zorgnood",
+            "domain": "zorg",
+            "urgency": "normal",
+            "polarity": "need",
+            "note": "Heeft hulp nodig bij het aankleden; dochter woont ver weg.",
+            "consent": {"given": True, "how": "verbal", "reference": None},
+        },
+        coordinator,
+    )
+    db.session.commit()
+    route_signal_once(signal.id)
+    case = db.session.scalar(select(Case).where(Case.resident_id == signal.resident_id))
+    if case is not None and case.closed_at is None:
+        withdraw_consent(case, coordinator, "Wil geen contact meer (telefonisch gemeld)")
+        db.session.commit()
+        click.echo(f"privacy: {WITHDRAWN_RESIDENT} withdrew consent (data hidden)")
 
 
 DEMO_SIGNALS = [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldwork.areas.models import Neighbourhood, Sector
 from fieldwork.db import Base, UTCDateTime, utcnow
+from fieldwork.signals.shield import shield, withdrew
 
 
 class Resident(Base):
@@ -35,6 +37,19 @@ class Resident(Base):
 
     neighbourhood: Mapped[Neighbourhood] = relationship()
     sector: Mapped[Sector | None] = relationship()
+    # withdrew every consent: the personal fields are hidden from all but the coordinator
+    personal_data_hidden: Mapped[bool] = column_property(withdrew(id))
+
+
+@event.listens_for(Resident, "load")
+@event.listens_for(Resident, "refresh")
+def _hide_resident(target: Resident, *_: Any) -> None:
+    shield(
+        target,
+        target.__dict__.get("personal_data_hidden"),
+        texts=("name", "street"),
+        cleared=("house_number", "postcode", "phone"),
+    )
 
 
 class Consent(Base):
@@ -123,3 +138,10 @@ class Signal(Base):
     resident: Mapped[Resident | None] = relationship()
     consent: Mapped[Consent | None] = relationship()
     neighbourhood: Mapped[Neighbourhood] = relationship()
+    resident_data_hidden: Mapped[bool] = column_property(withdrew(resident_id))
+
+
+@event.listens_for(Signal, "load")
+@event.listens_for(Signal, "refresh")
+def _hide_signal(target: Signal, *_: Any) -> None:
+    shield(target, target.__dict__.get("resident_data_hidden"), texts=("note",))
