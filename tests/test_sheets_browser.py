@@ -148,3 +148,20 @@ def test_the_call_sheet_with_one_fold_open_fits_in_two_screens(demo_phone, embed
     assert form_height(page) <= 2 * SCREEN
     assert_large_controls(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_parts_that_do_not_apply_are_hidden_from_the_first_paint(demo_phone):
+    # without show_if.js (not yet run, or not loaded): the stylesheet alone hides the spoken
+    # part until "Gesproken" is chosen, so the script causes no layout shift (Lighthouse CLS)
+    page, base = demo_phone
+    page.route("**/js/show_if.js", lambda route: route.abort())
+    open_findings_sheet(page, base)
+    spoken = page.get_by_role("heading", name="Als je de bewoner gesproken hebt")
+    assert not spoken.is_visible()
+    assert not page.get_by_label("Kaartje in de bus gestoken").is_visible()
+    page.get_by_label("Gesproken").check()
+    assert spoken.is_visible()
+    assert not page.locator("input[name=consent_reference]").is_visible()
+    page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    page.get_by_label("Ondertekende het papieren formulier").check()
+    assert page.locator("input[name=consent_reference]").is_visible()
