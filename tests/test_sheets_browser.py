@@ -144,7 +144,11 @@ def test_the_call_sheet_with_one_fold_open_fits_in_two_screens(demo_phone, embed
     log_in(page, base, "vrijwilliger@demo.fieldwork.be")
     page.goto(f"{base}/bellen/{target_id}")
     page.get_by_label("Bereikt").check()
+    assert open_folds(page) == []  # the conversation guide is the fold open at first
+    assert page.locator("details.guide").evaluate("(el) => el.open")
+    assert form_height(page) <= 2 * SCREEN  # was 2,352 px with every guide question open
     page.locator("summary", has_text="Welzijn").click()
+    assert not page.locator("details.guide").evaluate("(el) => el.open")  # one fold at a time
     assert form_height(page) <= 2 * SCREEN
     assert_large_controls(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
