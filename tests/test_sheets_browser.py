@@ -84,3 +84,88 @@ def test_a_call_back_time_is_asked_only_when_calling_back(demo_phone, embedded_a
     page.get_by_label("Later terugbellen").check()
     assert when.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+# Every visible control of the sheet: its tap target (the label around a radio or checkbox, the
+# pill of a theme answer) and the size of the text on it.
+CONTROLS = """[...document.querySelector('form.card').querySelectorAll(
+    'input:not([type=hidden]), select, textarea, button, summary')]
+  .map((el) => el.closest('label') || el)
+  .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+  .map((el) => ({name: (el.textContent.trim() || el.name || el.tagName).slice(0, 40),
+                 height: el.getBoundingClientRect().height,
+                 font: parseFloat(getComputedStyle(el).fontSize)}))"""
+
+
+def assert_large_controls(page) -> None:
+    controls = page.evaluate(CONTROLS)
+    assert controls
+    assert [c for c in controls if c["height"] < 44 or c["font"] < 16] == []
+
+
+def open_folds(page) -> list[str]:
+    return page.locator("details.theme-group[open] > summary").all_inner_texts()
+
+
+def test_one_theme_fold_open_still_fits_in_two_screens(demo_phone):
+    page, base = demo_phone
+    open_findings_sheet(page, base)
+    page.get_by_label("Gesproken").check()
+    # the largest fold (six themes), with a concern noted
+    page.locator("summary", has_text="Welzijn").click()
+    page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg", exact=True).check()
+    assert form_height(page) <= 2 * SCREEN  # was 1,694 px
+    assert_large_controls(page)
+
+    # one fold at a time: opening another closes the first, its answer kept and marked
+    page.locator("summary", has_text="Zorg en gezondheid").click()
+    assert open_folds(page) == ["Zorg en gezondheid"]
+    assert form_height(page) <= 2 * SCREEN
+    welzijn = page.locator("details.theme-group", has_text="Welzijn")
+    marker = "getComputedStyle(el.querySelector('summary'), '::after').content"
+    assert welzijn.evaluate(f"(el) => {marker}") != "none"
+    assert (
+        page.locator("details.theme-group", has_text="Wonen").evaluate(f"(el) => {marker}")
+        == "none"
+    )
+    assert page.locator("input[name=theme_eenzaamheid][value=concern]").is_checked()
+
+    # the fold is reached with the keyboard and says it is open
+    summary = page.locator("summary", has_text="Welzijn")
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert open_folds(page) == ["Welzijn"]
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Welzijn"
+
+
+def test_the_call_sheet_with_one_fold_open_fits_in_two_screens(demo_phone, embedded_app):
+    target_id = first_call_target(embedded_app)
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bellen/{target_id}")
+    page.get_by_label("Bereikt").check()
+    assert open_folds(page) == []  # the conversation guide is the fold open at first
+    assert page.locator("details.guide").evaluate("(el) => el.open")
+    assert form_height(page) <= 2 * SCREEN  # was 2,352 px with every guide question open
+    page.locator("summary", has_text="Welzijn").click()
+    assert not page.locator("details.guide").evaluate("(el) => el.open")  # one fold at a time
+    assert form_height(page) <= 2 * SCREEN
+    assert_large_controls(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_parts_that_do_not_apply_are_hidden_from_the_first_paint(demo_phone):
+    # without show_if.js (not yet run, or not loaded): the stylesheet alone hides the spoken
+    # part until "Gesproken" is chosen, so the script causes no layout shift (Lighthouse CLS)
+    page, base = demo_phone
+    page.route("**/js/show_if.js", lambda route: route.abort())
+    open_findings_sheet(page, base)
+    spoken = page.get_by_role("heading", name="Als je de bewoner gesproken hebt")
+    assert not spoken.is_visible()
+    assert not page.get_by_label("Kaartje in de bus gestoken").is_visible()
+    page.get_by_label("Gesproken").check()
+    assert spoken.is_visible()
+    assert not page.locator("input[name=consent_reference]").is_visible()
+    page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    page.get_by_label("Ondertekende het papieren formulier").check()
+    assert page.locator("input[name=consent_reference]").is_visible()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -18,7 +18,7 @@ from fieldwork.core.permissions import public
 from fieldwork.extensions import db, limiter
 from fieldwork.photos import services
 from fieldwork.photos.api import read_upload, upload_rate_limit
-from fieldwork.photos.mapsvg import map_of
+from fieldwork.photos.mapsvg import map_of, tiles_for
 from fieldwork.photos.models import PhotoAssignment
 from fieldwork.photos.uploads import MAX_UPLOAD_BYTES
 
@@ -74,6 +74,7 @@ def _page(
         ("", _l("I don't know")),
         *((str(n.id), n.name) for n in assignment.neighbourhoods),
     ]
+    frame = map_of(assignment.neighbourhoods)
     return render_template(
         "photos/public_take_part.html",
         assignment=assignment,
@@ -82,7 +83,9 @@ def _page(
         week=week,
         weeks=services.weeks(assignment),
         problem=problem,
-        frame=map_of(assignment.neighbourhoods),
+        frame=frame,
+        tiles=tiles_for(frame, current_app.config.get("MAP_TILES_URL") or "") if frame else [],
+        tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION") or "",
         max_bytes=MAX_UPLOAD_BYTES,
         max_mb=MAX_UPLOAD_BYTES // 2**20,
     ), status

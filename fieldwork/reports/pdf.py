@@ -26,6 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from fieldwork.core.formatting import dutch_decimal
 from fieldwork.reports.indicators import indicator_unit
 from fieldwork.reports.models import AttentionPoint, Quote
 from fieldwork.signals.vocabulary import label
@@ -85,8 +86,12 @@ def _n(value: Any) -> str:
     """A count as printed: suppressed cells stay "<5", nothing is a dash."""
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
-        return f"{value:.1f}".replace(".", ",")
+        return dutch_decimal(value, 1)
+    if isinstance(value, int):
+        return dutch_decimal(value, 0)  # 1.234
     return str(value)
 
 

@@ -10,7 +10,11 @@ document.addEventListener("DOMContentLoaded", () => {
     // a field with an error or a value stays visible: nothing typed disappears
     const keep = () => part.querySelector(".error") || [...part.querySelectorAll("input, textarea")]
       .some((input) => input.type !== "radio" && input.type !== "checkbox" && input.type !== "hidden" && input.value);
-    const toggle = () => { part.hidden = !holds() && !keep(); };
+    const toggle = () => {
+      const kept = Boolean(keep());
+      part.classList.toggle("kept", kept); // app.css hides the part from the first paint unless kept
+      part.hidden = !holds() && !kept;
+    };
     form.addEventListener("change", toggle);
     toggle();
   });
