@@ -266,3 +266,20 @@ def test_a_compared_line_shows_only_true_counts_and_never_one_lone_hidden_cell(r
     for i, key in enumerate(keys):
         column = [line.hoods[hood][i].count for hood in per_hood] + [line.whole[i].count]
         assert sum(not isinstance(v, int) for v in column) != 1, (key, column)
+
+
+def test_the_neighbourhoods_geojson_carries_the_answers_per_theme(answered):
+    app, _hood, _other = answered
+    token = api_token(app.test_client(), "coordinator@example.be")
+    response = app.test_client().get(
+        "/api/v1/exports/neighbourhoods.geojson",
+        query_string={"gemeente": "36012"},
+        headers=bearer(token),
+    )
+    assert response.status_code == 200
+    features = {f["properties"]["name"]: f["properties"] for f in response.get_json()["features"]}
+    dadizele = features["Dadizele"]
+    assert dadizele["answers_respondents"] == "12"
+    assert dadizele["answers_eenzaamheid_concern"] == "12"
+    assert dadizele["answers_eenzaamheid_concern_pct"] == 100.0
+    assert features["Moorslede"]["answers_eenzaamheid_ok"] == "5"

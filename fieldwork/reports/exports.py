@@ -231,6 +231,7 @@ def neighbourhoods_geojson(
                 )
             )
     residents = residents_by_age([h.id for h in hoods])
+    answers = answer_properties(hoods, start, end)
     yield '{"type": "FeatureCollection", "features": ['
     for index, hood in enumerate(hoods):
         measures = figures[hood.id]
@@ -244,6 +245,7 @@ def neighbourhoods_geojson(
             "until": end.isoformat() if end else None,
             "suppressed": suppress,
             **flat_measures(measures),
+            **answers[hood.id],
         }
         feature = {
             "type": "Feature",
@@ -253,6 +255,30 @@ def neighbourhoods_geojson(
         }
         yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
     yield "]}"
+
+
+def answer_properties(
+    hoods: list[Hood], start: date | None, end: date | None
+) -> dict[int, dict[str, Any]]:
+    """Per neighbourhood its respondents and per theme the ok / concern / not discussed
+    counts (always suppressed, so always text: one column type for GIS tools) and the
+    share of concern (a number, or null when its count is not shown)."""
+    from fieldwork.reports.answer_table import compared_answers, heard_in
+
+    flat: dict[int, dict[str, Any]] = {}
+    for gemeente in dict.fromkeys(h.gemeente for h in hoods):
+        ids = [h.id for h in hoods if h.gemeente == gemeente]
+        answers = compared_answers(heard_in(ids, start, end))
+        themes = next(s for s in answers.sections if s.code == "themes")
+        for hood in ids:
+            properties: dict[str, Any] = {"answers_respondents": str(answers.respondents[hood])}
+            for line in themes.lines:
+                for cell in line.hoods[hood]:
+                    properties[f"answers_{line.code}_{cell.code}"] = str(cell.count)
+                    if cell.code == "concern":
+                        properties[f"answers_{line.code}_concern_pct"] = cell.share
+            flat[hood] = properties
+    return flat
 
 
 ANSWER_COLUMNS = (
