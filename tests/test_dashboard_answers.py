@@ -11,13 +11,16 @@ import io
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 from sqlalchemy import event, select
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.calls.models import CallAttempt, CallCampaign, CallTarget
 from fieldwork.core.suppression import HIDDEN, SMALL
 from fieldwork.extensions import db
+from fieldwork.reports.analysis import report_data
 from fieldwork.reports.answer_table import compared_line
+from fieldwork.reports.pdf import render_report
 from fieldwork.visits.models import VisitRound
 from fieldwork.visits.services import today
 from tests.conftest import api_token, bearer, import_areas, login, make_user
@@ -283,3 +286,21 @@ def test_the_neighbourhoods_geojson_carries_the_answers_per_theme(answered):
     assert dadizele["answers_eenzaamheid_concern"] == "12"
     assert dadizele["answers_eenzaamheid_concern_pct"] == 100.0
     assert features["Moorslede"]["answers_eenzaamheid_ok"] == "5"
+
+
+def test_the_printed_report_has_the_interests_information_and_guide(answered):
+    app, hood, _other = answered
+    with app.app_context():
+        pdf = render_report(report_data(db.session.get(Neighbourhood, hood)))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    answers = text.rsplit("Wat de bewoners zeiden", 1)[1].split("Wat we hoorden", 1)[0]
+    assert "Bevraagd (huisbezoeken en belacties): 12" in answers
+    assert "Eenzaamheid\n0\n12\n0\n" in answers
+    assert "Interesse in\nAantal\nAandeel\nLokaal dienstencentrum\n6\n100,0 %" in answers
+    assert "Informatie meegegeven\nAantal\nAandeel\nSeniorengids\n6\n100,0 %" in answers
+    guide = answers.split("Gespreksleidraad: Belronde 75+", 1)[1]
+    assert "Komt u nog buiten?" in guide
+    assert "ja\nx\n–" in guide  # five of six: hidden, the one "nee" would follow from it
+    assert "nee\n<5\n–" in guide
+    assert "beantwoord\n6\n100,0 %" in guide
+    assert "wandelen" not in text
