@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from fieldwork.calls.importer import run_call_import
 from fieldwork.calls.models import CallCampaign, CallCandidate, CallTarget
 from fieldwork.extensions import db
-from tests.conftest import api_token, bearer, make_user
+from tests.conftest import api_token, bearer, csrf_from, login, make_user
 from tests.test_call_import import (
     DEMO_ROWS,
     HEADER,
@@ -119,3 +119,25 @@ def test_the_api_selects_exactly_the_list_rows_that_match(embedded_app, data, wa
     expected = {f"Bewoner {i}" for i, row in enumerate(data, start=1) if _matches(row, wanted)}
     assert _listed(app, campaign) == expected
     assert response.get_json()["added"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"min_age": "90", "max_age": "75"}, "Geef leeftijden van 0 tot 120, de laagste eerst."),
+        ({"living_alone": "misschien"}, "Kies ja, nee of maakt niet uit voor alleenwonend."),
+        ({"neighbourhoods": "999999"}, "Kies uit de buurten van de belactie."),
+    ],
+)
+def test_the_campaign_page_names_what_is_wrong_with_the_selection(app, campaign_id, data, message):  # noqa: F811
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    page = client.get(f"/call-campaigns/{campaign_id}").get_data(as_text=True)
+    refused = client.post(
+        f"/call-campaigns/{campaign_id}/selection",
+        data={"csrf_token": csrf_from(page), **data},
+        follow_redirects=True,
+    )
+    assert refused.status_code == 200
+    assert message in refused.get_data(as_text=True)
+    assert _listed(app, campaign_id) == set()

@@ -304,3 +304,15 @@ def test_the_printed_report_has_the_interests_information_and_guide(answered):
     assert "nee\n<5\n–" in guide
     assert "beantwoord\n6\n100,0 %" in guide
     assert "wandelen" not in text
+
+
+def test_the_neighbourhood_page_shows_each_campaigns_guide(answered):
+    app, hood, other = answered
+    client = _client(app, "coordinator")
+    html = client.get(f"/buurtanalyse/{hood}").get_data(as_text=True)
+    guide = html.split("<h3>Gespreksleidraad: Belronde 75+</h3>", 1)[1]
+    assert '<th colspan="3">Komt u nog buiten?</th>' in guide
+    assert "<td>nee</td><td>&lt;5</td><td>—</td>" in guide
+    assert "wandelen" not in html
+    elsewhere = client.get(f"/buurtanalyse/{other}").get_data(as_text=True)
+    assert "Gespreksleidraad: Belronde 75+" not in elsewhere  # nobody there was called
