@@ -223,10 +223,16 @@ def dashboard() -> str:
 @bp.get("/buurtanalyse/antwoorden.csv")
 @roles_required(*VIEWERS)
 def answers_export() -> Response:
-    """The dashboard's answers per neighbourhood, as a CSV (suppressed, like on the page)."""
+    """The dashboard's answers per neighbourhood, as a CSV (suppressed, like on the page);
+    without ``gemeente`` the municipality the dashboard opens on."""
     from fieldwork.reports.exports import answers_csv, hoods_of
 
-    municipality = get_municipality(request.args.get("gemeente", ""))
+    code = request.args.get("gemeente")
+    municipality = (
+        get_municipality(code)
+        if code
+        else chosen_municipality(_most_recently_active_municipality())
+    )
     if municipality is None:
         abort(404)
     period = _period(municipality)
