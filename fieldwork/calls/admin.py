@@ -236,6 +236,15 @@ def _criteria(form: SelectionForm) -> Criteria:
     )
 
 
+def _refusal(form: SelectionForm) -> CallError:
+    """What is wrong with the selection asked for, in the words the service uses."""
+    if form.neighbourhoods.errors:
+        return CallError(_("Choose among the campaign's neighbourhoods."), "neighbourhoods")
+    if form.living_alone.errors:
+        return CallError(_("Choose yes, no or either for living alone."), "living_alone")
+    return CallError(_("Give an age band from 0 to 120, the lowest age first."), "min_age")
+
+
 @bp.post("/call-campaigns/<int:campaign_id>/selection")
 @roles_required("coordinator")
 def selection(campaign_id: int) -> Response:
@@ -243,7 +252,7 @@ def selection(campaign_id: int) -> Response:
     form = _selection_form(campaign)
     try:
         if not form.validate_on_submit():
-            raise CallError(_("Give an age band from 0 to 120, the lowest age first."), "min_age")
+            raise _refusal(form)
         result = select_targets(campaign, _criteria(form), local(utcnow()).year)
     except CallError as exc:
         db.session.rollback()

@@ -20,8 +20,11 @@ from fieldwork.visits.answers import Answers, Line, Section, breakdown_line, the
 NO_ANSWER = "__none__"  # a key no option can take: options are the coordinator's words
 
 
-def guide_line(question: Mapping[str, Any], stored: Sequence[Mapping[str, str]]) -> Line:
-    """One question: its options (or "answered") and "no answer", adding up to the reached."""
+def guide_counts(
+    question: Mapping[str, Any], stored: Sequence[Mapping[str, str]]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """One question's counts and their labels: its options (or "answered") and "no answer",
+    adding up to the reached."""
     given = Counter((answers or {}).get(question["key"]) or NO_ANSWER for answers in stored)
     if question["kind"] == "choice":
         options = list(question["options"])
@@ -32,6 +35,12 @@ def guide_line(question: Mapping[str, Any], stored: Sequence[Mapping[str, str]])
         labels = {"answered": _("answered")}
     counts[NO_ANSWER] = len(stored) - sum(counts.values())  # with answers no longer offered
     labels[NO_ANSWER] = _("no answer") if question["kind"] == "text" else _("no or other answer")
+    return counts, labels
+
+
+def guide_line(question: Mapping[str, Any], stored: Sequence[Mapping[str, str]]) -> Line:
+    """One question, suppressed as one breakdown of the reached."""
+    counts, labels = guide_counts(question, stored)
     return breakdown_line(question["key"], question["text"], counts, labels, len(stored))
 
 

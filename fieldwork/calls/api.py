@@ -273,11 +273,22 @@ def get_campaign(campaign_id: int) -> dict[str, Any]:
 @bp.response(200, SelectionSchema)
 @bp.doc(security=BEARER)
 def post_selection(payload: dict[str, Any], campaign_id: int) -> Any:
-    """Add the people already known in the campaign's neighbourhoods of at least `min_age`
-    (residents, and the visit rounds' population-register lists); without a phone number
+    """Add the people of the campaign's neighbourhoods (or of the ``neighbourhoods`` given)
+    aged ``min_age`` to ``max_age`` — first the campaign's own imported list, then the people
+    already known (residents, and the visit rounds' population-register lists), who are
+    left out when ``living_alone`` is yes (no list says it of them). Without a phone number
     they are counted, not listed."""
     campaign = _campaign_or_404(campaign_id)
-    result = select_targets(campaign, Criteria(min_age=payload["min_age"]), local(utcnow()).year)
+    try:
+        criteria = Criteria(
+            min_age=payload["min_age"],
+            max_age=payload["max_age"],
+            living_alone=payload["living_alone"],
+            neighbourhood_ids=tuple(payload["neighbourhoods"]),
+        )
+        result = select_targets(campaign, criteria, local(utcnow()).year)
+    except CallError as exc:
+        refuse(exc)
     record_audit("call_targets_selected", "call_campaign", campaign.id, added=result.added)
     db.session.commit()
     return result

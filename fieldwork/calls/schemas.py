@@ -4,6 +4,7 @@ from typing import Any
 
 import marshmallow as ma
 
+from fieldwork.calls.campaigns import LIVING_ALONE_CHOICES
 from fieldwork.calls.models import ESCALATION_RELATIONS, GOODMORNING_OUTCOMES, OUTCOMES
 from fieldwork.signals.vocabulary import THEMES
 
@@ -154,7 +155,37 @@ class CampaignSchema(ma.Schema):
 
 
 class SelectionInSchema(ma.Schema):
+    """Who of the campaign's own list and the people already known goes on the call list:
+    all filters together."""
+
     min_age = ma.fields.Integer(load_default=80, strict=True, validate=ma.validate.Range(0, 120))
+    max_age = ma.fields.Integer(
+        load_default=120,
+        strict=True,
+        validate=ma.validate.Range(0, 120),
+        metadata={"description": "included; at least min_age"},
+    )
+    living_alone = ma.fields.String(
+        load_default="any",
+        validate=ma.validate.OneOf(LIVING_ALONE_CHOICES),
+        metadata={
+            "description": "yes: only whom the imported list says lives alone; no: the others "
+            "(the unknown too, and the people already known); any: everyone"
+        },
+    )
+    neighbourhoods = ma.fields.List(
+        ma.fields.Integer(strict=True, validate=ID),
+        load_default=list,
+        validate=ma.validate.Length(max=200),
+        metadata={"description": "ids among the campaign's neighbourhoods; none: all of them"},
+    )
+
+    @ma.validates_schema
+    def ordered(self, data: dict[str, Any], **kwargs: object) -> None:
+        if data.get("max_age") is not None and data.get("min_age", 0) > data["max_age"]:
+            raise ma.ValidationError(
+                "The highest age lies below the lowest age.", field_name="max_age"
+            )
 
 
 class SelectionSchema(ma.Schema):

@@ -77,6 +77,7 @@ def load_command(force: bool) -> None:
     _demo_referral_cards()
     _demo_volunteers()
     _demo_visit_round()
+    _demo_answers()
     _demo_calls()
     _demo_call_list()
     _demo_buurtgezellen()
@@ -495,6 +496,14 @@ def _demo_visit_round() -> None:
         )
     _demo_late_visit(visit_round, jef, maria)
     click.echo("visit round: Dadizele, 12 addresses imported, 4 streets assigned, 4 visits")
+
+
+def _demo_answers() -> None:
+    from fieldwork.demo.answers import demo_answers
+
+    recorded = demo_answers(_demo_user("jef@demo.fieldwork.be"))
+    if recorded:
+        click.echo(f"answers: last season's round, {recorded} spoken visits")
 
 
 def _demo_late_visit(visit_round: VisitRound, jef: User, maria: User) -> None:

@@ -19,6 +19,7 @@ from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.reports.exports import (
     Hood,
+    answers_csv,
     hoods_of,
     neighbourhoods_geojson,
     signals_csv,
@@ -192,3 +193,16 @@ def export_neighbourhoods_geojson(args: dict[str, Any]) -> Response:
         neighbourhoods_geojson,
         totals=True,
     )
+
+
+@bp.get("/exports/answers.csv")
+@api_roles(*READERS)
+@bp.arguments(ExportQuerySchema, location="query")
+@bp.response(200, content_type="text/csv")
+@bp.doc(security=BEARER)
+def export_answers_csv(args: dict[str, Any]) -> Response:
+    """Every answer counted per neighbourhood and per municipality: respondents, ok / zorg /
+    niet besproken per theme, interests, information handed out and each campaign's guide
+    answers (semicolons, UTF-8 with BOM). Always suppressed; for the analyst per completed
+    quarter."""
+    return _export(args, "answers.csv", "antwoorden", "text/csv", answers_csv, totals=True)

@@ -231,6 +231,7 @@ def neighbourhoods_geojson(
                 )
             )
     residents = residents_by_age([h.id for h in hoods])
+    answers = answer_properties(hoods, start, end)
     yield '{"type": "FeatureCollection", "features": ['
     for index, hood in enumerate(hoods):
         measures = figures[hood.id]
@@ -244,6 +245,7 @@ def neighbourhoods_geojson(
             "until": end.isoformat() if end else None,
             "suppressed": suppress,
             **flat_measures(measures),
+            **answers[hood.id],
         }
         feature = {
             "type": "Feature",
@@ -253,3 +255,107 @@ def neighbourhoods_geojson(
         }
         yield ("," if index else "") + json.dumps(feature, ensure_ascii=False)
     yield "]}"
+
+
+def answer_properties(
+    hoods: list[Hood], start: date | None, end: date | None
+) -> dict[int, dict[str, Any]]:
+    """Per neighbourhood its respondents and per theme the ok / concern / not discussed
+    counts (always suppressed, so always text: one column type for GIS tools) and the
+    share of concern (a number, or null when its count is not shown)."""
+    from fieldwork.reports.answer_table import compared_answers, heard_in
+
+    flat: dict[int, dict[str, Any]] = {}
+    for gemeente in dict.fromkeys(h.gemeente for h in hoods):
+        ids = [h.id for h in hoods if h.gemeente == gemeente]
+        answers = compared_answers(heard_in(ids, start, end))
+        themes = next(s for s in answers.sections if s.code == "themes")
+        for hood in ids:
+            properties: dict[str, Any] = {"answers_respondents": str(answers.respondents[hood])}
+            for line in themes.lines:
+                for cell in line.hoods[hood]:
+                    properties[f"answers_{line.code}_{cell.code}"] = str(cell.count)
+                    if cell.code == "concern":
+                        properties[f"answers_{line.code}_concern_pct"] = cell.share
+            flat[hood] = properties
+    return flat
+
+
+ANSWER_COLUMNS = (
+    "gemeente",
+    "neighbourhood_id",
+    "neighbourhood",
+    "from",
+    "until",
+    "section",
+    "question_code",
+    "question",
+    "answer_code",
+    "answer",
+    "count",
+    "share_pct",
+)
+WHOLE = "alle buurten"  # the municipality's line: its neighbourhoods together
+
+
+def answer_rows(
+    hoods: list[Hood],
+    start: date | None,
+    end: date | None,
+    scope: dict[str, int | None] | None = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Every answer counted (see :mod:`fieldwork.reports.answer_table`), per neighbourhood
+    and for each municipality's neighbourhoods together: the respondents, then one row per
+    shown cell. Always suppressed, whoever asks: these are answers about people."""
+    from fieldwork.reports.answer_table import compared_answers, heard_in
+
+    by_municipality: dict[str, list[Hood]] = {}
+    for hood in hoods:
+        by_municipality.setdefault(hood.gemeente, []).append(hood)
+    days = (start.isoformat() if start else "", end.isoformat() if end else "")
+    for gemeente, group in by_municipality.items():
+        answers = compared_answers(heard_in([h.id for h in group], start, end, **(scope or {})))
+        places = [(None, WHOLE), *((h.id, h.name) for h in group)]
+        for hood_id, name in places:
+            respondents = answers.whole if hood_id is None else answers.respondents[hood_id]
+            yield (gemeente, hood_id, name, *days, "respondents", "", "", "", "", respondents, "")
+        for section in answers.sections:
+            for line in section.lines:
+                for hood_id, name in places:
+                    cells = line.whole if hood_id is None else line.hoods[hood_id]
+                    for cell in cells:
+                        yield (
+                            gemeente,
+                            hood_id,
+                            name,
+                            *days,
+                            section.code,
+                            line.code,
+                            line.label,
+                            cell.code,
+                            cell.label,
+                            cell.count,
+                            cell.share,
+                        )
+
+
+def answers_csv(
+    hoods: list[Hood],
+    start: date | None,
+    end: date | None,
+    suppress: bool = True,
+    scope: dict[str, int | None] | None = None,
+) -> Iterator[str]:
+    """UTF-8 with a BOM and semicolons, as Excel in Belgium opens it; suppressed whatever
+    ``suppress`` says (the exports' common signature)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(ANSWER_COLUMNS)
+    for row in answer_rows(hoods, start, end, scope):
+        writer.writerow([decimal_comma(safe_cell(cell)) for cell in row])
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

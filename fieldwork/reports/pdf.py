@@ -27,10 +27,11 @@ from reportlab.platypus import (
 )
 
 from fieldwork.core.formatting import dutch_decimal
+from fieldwork.core.pdftext import clean_text
 from fieldwork.reports.indicators import indicator_unit
 from fieldwork.reports.models import AttentionPoint, Quote
 from fieldwork.signals.vocabulary import label
-from fieldwork.visits.answers import Answers, Section
+from fieldwork.visits.answers import Answers, Cell, Section
 
 SECTIONS = (
     "Cijfers",
@@ -47,6 +48,9 @@ H1 = ParagraphStyle("h1", parent=_STYLES["Heading1"], fontSize=22, leading=28)
 # keepWithNext: a heading never stays alone at the bottom of a page
 H2 = ParagraphStyle(
     "h2", parent=_STYLES["Heading2"], fontSize=16, leading=20, spaceBefore=8, keepWithNext=1
+)
+H3 = ParagraphStyle(
+    "h3", parent=_STYLES["Heading3"], fontSize=13, leading=17, spaceBefore=6, keepWithNext=1
 )
 QUOTE = ParagraphStyle("quote", parent=BODY, leftIndent=8 * mm, fontName="Helvetica-Oblique")
 GRID = TableStyle(
@@ -150,13 +154,14 @@ def _theme_rows(section: Section) -> list[list[str]]:
 
 
 def _answers(answers: Answers | None) -> list[Any]:
-    """The section "Wat de bewoners zeiden": the heading kept with its table."""
+    """The section "Wat de bewoners zeiden": the heading kept with its table, then the
+    interests, the information handed out and each campaign's guide."""
     heading = _p("Wat de bewoners zeiden", H2)
     themes = next((s for s in answers.sections if s.code == "themes"), None) if answers else None
     if answers is None or themes is None:
         return [heading, _p("Nog geen antwoorden.")]
     rows = [["Thema", "ok", "zorg", "niet besproken"], *_theme_rows(themes)]
-    return [
+    parts: list[Any] = [
         KeepTogether(
             [
                 heading,
@@ -166,6 +171,41 @@ def _answers(answers: Answers | None) -> list[Any]:
         ),
         _p('Bij een sterkte (kan mantelzorg geven) telt "zorg" wie ja zei.', SMALL),
     ]
+    for section in answers.sections:
+        if section.code in ("interests", "info"):
+            parts += _yes_table(section)
+        elif section.code == "guide":
+            parts += _guide_table(section)
+    return parts
+
+
+def _share(cell: Cell) -> str:
+    return "–" if cell.share is None else f"{_n(cell.share)} %"
+
+
+def _yes_table(section: Section) -> list[Any]:
+    """Options ticked (interests, information handed out): how many said yes, and the share
+    of the visits."""
+    title = {"interests": "Interesse in", "info": "Informatie meegegeven"}[section.code]
+    rows = [
+        [line.label, _n(cell.count), _share(cell)] for line in section.lines for cell in line.cells
+    ]
+    if not rows:
+        return [KeepTogether([_p(title, H3), _p("Niets aangeduid.", SMALL)])]
+    table = _table([[title, "Aantal", "Aandeel"], *rows], [100 * mm, 30 * mm, 30 * mm])
+    return [KeepTogether([_p(title, H3), table])]
+
+
+def _guide_table(section: Section) -> list[Any]:
+    """A campaign's guide: per question its answers (free text only as answered)."""
+    rows: list[list[Any]] = [["Vraag en antwoord", "Aantal", "Aandeel"]]
+    for line in section.lines:
+        rows.append([clean_text(line.label), "", ""])
+        rows += [
+            [f"   {clean_text(cell.label)}", _n(cell.count), _share(cell)] for cell in line.cells
+        ]
+    heading = _p(clean_text(section.heading), H3)
+    return [KeepTogether([heading, _table(rows, [100 * mm, 30 * mm, 30 * mm])])]
 
 
 def _with_unit(figure: Any, unit: str) -> str:

@@ -30,7 +30,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from fieldwork.areas.models import Municipality, Neighbourhood
-from fieldwork.areas.services import chosen_municipality, list_municipalities
+from fieldwork.areas.services import chosen_municipality, get_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
 from fieldwork.core.formatting import decimal
 from fieldwork.core.forms import CheckboxesField
@@ -132,6 +132,7 @@ def _most_recently_active_municipality() -> str | None:
 @bp.get("/buurtanalyse/")
 @roles_required(*VIEWERS)
 def dashboard() -> str:
+    from fieldwork.reports.answer_table import compared_answers, heard_in
     from fieldwork.reports.figures import municipality_figures
     from fieldwork.reports.rollups import monthly
     from fieldwork.reports.social_map import facilities, referral_figures
@@ -190,10 +191,14 @@ def dashboard() -> str:
         months.append((first, per_month.get(first, 0)))  # analyst's table has the totals
         first = (first + timedelta(days=32)).replace(day=1)
     month_top = max([m for _f, m in months if isinstance(m, int)] or [1])
+    answers = compared_answers(
+        heard_in([n.id for n in hoods], period.start, period.end, **period.scope)
+    )
     record_audit("analysis_dashboard_viewed", "municipality", municipality.id)
     db.session.commit()
     return render_template(
         "reports/dashboard.html",
+        answers=answers,
         municipality=municipality,
         municipalities=municipalities,
         period=period,
@@ -215,6 +220,36 @@ def dashboard() -> str:
         month_top=month_top or 1,
         facilities=facilities(municipality),
         onward=referral_figures(municipality, period.start, period.end, suppress=analyst),
+    )
+
+
+@bp.get("/buurtanalyse/antwoorden.csv")
+@roles_required(*VIEWERS)
+def answers_export() -> Response:
+    """The dashboard's answers per neighbourhood, as a CSV (suppressed, like on the page);
+    without ``gemeente`` the municipality the dashboard opens on."""
+    from fieldwork.reports.exports import answers_csv, hoods_of
+
+    code = request.args.get("gemeente")
+    municipality = (
+        get_municipality(code)
+        if code
+        else chosen_municipality(_most_recently_active_municipality())
+    )
+    if municipality is None:
+        abort(404)
+    period = _period(municipality)
+    text = "".join(
+        answers_csv(hoods_of(municipality), period.start, period.end, scope=period.scope)
+    )
+    record_audit("report_exported", "municipality", municipality.id, export="answers.csv")
+    db.session.commit()
+    return Response(
+        text.encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="antwoorden-{municipality.code}.csv"'
+        },
     )
 
 
