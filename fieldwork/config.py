@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "API_TOKEN_DAYS": 30,
     # a referral onward a partner has not answered: remind them after this many working days
     "ONWARD_REMINDER_WORKING_DAYS": 3,
+    # how long the link in a partner's e-mail works (each reminder carries a fresh one)
+    "ONWARD_LINK_DAYS": 30,
     # werkzeug's method string; only the test configuration picks a cheaper one.
     "PASSWORD_HASH_METHOD": "scrypt",
     # The public 'Ik wil helpen' form: per address, and how soon a person can have filled it

@@ -209,6 +209,25 @@ def test_a_partner_with_an_account_answers_from_its_list(app, referable):
     assert baker.get(url).status_code == 404
 
 
+def test_an_expired_link_says_so_and_changes_nothing(app, referable, mailbox):
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    _refer(an, case_id, service_id)
+    body = next(m for m in wait_for_mail(mailbox, 1) if m["To"] == "mmc@example.be")
+    link = LINK.search(body.get_payload(decode=True).decode()).group(1)
+    partner = app.test_client()
+    csrf = csrf_from(partner.get(link).get_data(as_text=True))
+    app.config["ONWARD_LINK_DAYS"] = -1  # every link is older than that
+    try:
+        page = partner.get(link)
+        assert page.status_code == 410
+        assert "Deze link is verlopen" in page.get_data(as_text=True)
+        assert partner.post(link, data={"csrf_token": csrf, "action": "accept"}).status_code == 410
+    finally:
+        app.config["ONWARD_LINK_DAYS"] = 30
+    assert _referrals(app) == [("sent", 0)]
+
+
 def test_one_open_referral_per_case_and_service(app, referable):
     an, case_id, service_id = referable
     assert _refer(an, case_id, service_id).status_code == 302

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from fieldwork.auth.models import User
@@ -41,8 +41,13 @@ class OnwardRequest:
     email: str = ""  # when the social map has no e-mail for the partner
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="onward-referral")
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="onward-referral")
+
+
+class LinkExpired(Exception):
+    """A genuine link, older than ONWARD_LINK_DAYS: a reminder or the contact person sends a
+    new one."""
 
 
 def partner_link(referral: OnwardReferral) -> str:
@@ -54,8 +59,13 @@ def partner_link(referral: OnwardReferral) -> str:
 
 
 def referral_for_link(token: str) -> OnwardReferral | None:
+    """The referral of a genuine, current link; None for anything else. Raises LinkExpired
+    for a genuine link past its days (each e-mail, reminders included, carries a new one)."""
+    days = int(current_app.config.get("ONWARD_LINK_DAYS", 30))
     try:
-        referral_id, nonce = _serializer().loads(token)
+        referral_id, nonce = _serializer().loads(token, max_age=days * 86400)
+    except SignatureExpired as exc:
+        raise LinkExpired from exc
     except (BadSignature, ValueError, TypeError):
         return None
     referral = db.session.get(OnwardReferral, referral_id) if isinstance(referral_id, int) else None

@@ -18,6 +18,7 @@ from fieldwork.extensions import db, limiter
 from fieldwork.onward.forms import AnswerForm, OnwardForm
 from fieldwork.onward.models import STATES, OnwardReferral
 from fieldwork.onward.services import (
+    LinkExpired,
     OnwardError,
     OnwardRequest,
     accept,
@@ -90,9 +91,12 @@ def refer(case_id: int) -> str | Response | tuple[str, int]:
 @limiter.limit("30 per minute")
 def partner_page(token: str) -> str | Response | tuple[str, int]:
     """The partner without an account: the signed link is the key."""
-    referral = referral_for_link(token)
+    try:
+        referral = referral_for_link(token)
+    except LinkExpired:
+        return render_template("onward/gone.html", expired=True), 410
     if referral is None:
-        return render_template("onward/gone.html"), 404
+        return render_template("onward/gone.html", expired=False), 404
     return _answer_page(referral.id, url_for("onward.partner_page", token=token))
 
 
