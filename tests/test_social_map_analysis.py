@@ -5,10 +5,13 @@ for the coordinator, suppressed for the analyst (no rate beside a hidden count).
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
@@ -22,10 +25,12 @@ from fieldwork.onward.models import OnwardReferral
 from fieldwork.onward.services import OnwardRequest, accept, decline, refer_onward
 from fieldwork.partners.models import PartnerService
 from fieldwork.partners.services import import_register
+from fieldwork.reports.analysis import report_data
 from fieldwork.reports.figures import local_start
+from fieldwork.reports.pdf import render_report
 from fieldwork.reports.periods import last_completed_quarter
 from fieldwork.signals.models import Resident
-from tests.conftest import import_areas, login, make_user
+from tests.conftest import PASSWORD, import_areas, login, make_user
 
 # (state, days the partner took to accept) for seven referrals to the transport service
 PLAN = [
@@ -157,3 +162,52 @@ def test_referrals_of_another_period_are_not_counted(analysis):
     this_month = utcnow().strftime("%Y-%m")
     html = _dashboard(analysis, "coordinator", f"&periode={this_month}")
     assert "Geen doorverwijzingen in deze periode." in html
+
+
+def test_the_neighbourhood_page_the_geojson_and_the_report_show_the_facilities(analysis):
+    client = analysis.test_client()
+    login(client, "coordinator@example.be")
+    with analysis.app_context():
+        dadizele = db.session.scalar(select(Neighbourhood).filter_by(name="Dadizele"))
+        hood_id = dadizele.id
+    page = client.get(f"/buurtanalyse/{hood_id}").get_data(as_text=True)
+    section = page[page.index('id="facilities"') :]
+    assert "8 aanbiedingen voor deze buurt" in section
+    assert "hier gevestigd: Dorpsrestaurant Dadizele, OKRA Dadizele" in section
+    assert "Sociaal isolement" in section
+
+    token = client.post(
+        "/api/v1/auth/token", json={"email": "analyst@example.be", "password": PASSWORD}
+    ).get_json()["token"]
+    geojson = client.get(
+        "/api/v1/exports/neighbourhoods.geojson?gemeente=36012",
+        headers={"Authorization": f"Bearer {token}"},
+    ).get_json()
+    props = {f["properties"]["name"]: f["properties"] for f in geojson["features"]}
+    assert props["Dadizele"]["services"] == 8
+    assert props["Dadizele"]["organisations"] == ["Dorpsrestaurant Dadizele", "OKRA Dadizele"]
+    assert "sociaal_isolement" in props["Dadizele"]["themes_without_service"]
+    assert "sociaal_isolement" not in props["Moorslede"]["themes_without_service"]
+
+    with analysis.app_context():
+        text = "\n".join(
+            p.extract_text()
+            for p in PdfReader(
+                io.BytesIO(render_report(report_data(db.session.get_one(Neighbourhood, hood_id))))
+            ).pages
+        )
+    assert "Voorzieningen (sociale kaart)" in text
+    assert "Dorpsrestaurant Dadizele" in text
+
+
+def test_the_map_can_be_coloured_by_the_services_on_the_social_map(analysis):
+    html = _dashboard(analysis, "analyst", "&measure=services")
+    assert '<option value="services" selected>Aanbod op de sociale kaart</option>' in html
+    data = json.loads(
+        re.search(
+            r'<script type="application/json" id="map-data">(.*?)</script>', html, re.S
+        ).group(1)
+    )
+    values = {f["properties"]["name"]: f["properties"]["value"] for f in data["features"]}
+    assert values["Dadizele"] == "8"
+    assert values["Moorslede"] == "7"

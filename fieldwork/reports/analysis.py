@@ -19,7 +19,8 @@ from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
 from fieldwork.reports.pdf import ReportData, render_report
-from fieldwork.signals.vocabulary import SOURCES, THEMES
+from fieldwork.reports.social_map import facilities_by_hood
+from fieldwork.signals.vocabulary import SOURCES, THEMES, label
 
 
 class AnalysisError(ServiceError):
@@ -216,6 +217,18 @@ def report_data(neighbourhood: Neighbourhood) -> ReportData:
         sources=sources,
         findings={point.id: described_findings(point, by_id) for point in points},
         answers=neighbourhood_answers(neighbourhood.id),
+        facilities=_facility_lines(neighbourhood),
+    )
+
+
+def _facility_lines(neighbourhood: Neighbourhood) -> tuple[list[str], list[str], list[str]] | None:
+    hood = facilities_by_hood({neighbourhood.municipality_id}).get(neighbourhood.id)
+    if hood is None:
+        return None
+    return (
+        [f"{s.name} ({s.organisation.name})" for s in hood.services],
+        [o.name for o in hood.located],
+        [label("theme", t) for t in hood.themes_without],
     )
 
 

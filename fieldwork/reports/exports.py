@@ -23,6 +23,7 @@ from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import neighbourhood_shape
 from fieldwork.reports.figures import figures_for, signal_counts_by_period, signal_date_range
 from fieldwork.reports.rates import per_100, rates, residents_by_age
+from fieldwork.reports.social_map import facilities_by_hood, facility_properties
 from fieldwork.reports.theme_table import shown_table, suppressed_figures, theme_columns
 from fieldwork.signals.vocabulary import THEMES
 
@@ -232,6 +233,7 @@ def neighbourhoods_geojson(
             )
     residents = residents_by_age([h.id for h in hoods])
     answers = answer_properties(hoods, start, end)
+    places = facilities_by_hood({h.municipality_id for h in hoods})
     yield '{"type": "FeatureCollection", "features": ['
     for index, hood in enumerate(hoods):
         measures = figures[hood.id]
@@ -246,6 +248,7 @@ def neighbourhoods_geojson(
             "suppressed": suppress,
             **flat_measures(measures),
             **answers[hood.id],
+            **facility_properties(places.get(hood.id)),
         }
         feature = {
             "type": "Feature",

@@ -80,6 +80,21 @@ class ReportData:
     sources: list[str] = field(default_factory=list)
     findings: dict[int, list[str]] = field(default_factory=dict)  # attention point: in words
     answers: Answers | None = None  # the visits' and calls' answers, suppressed per line
+    # the social map: services for the neighbourhood, organisations there, themes uncovered
+    facilities: tuple[list[str], list[str], list[str]] | None = None
+
+
+def _facilities(facilities: tuple[list[str], list[str], list[str]] | None) -> list[Any]:
+    if facilities is None:
+        return []
+    services, located, uncovered = facilities
+    return [
+        _p("Voorzieningen (sociale kaart)", H2),
+        _p(f"Aanbod voor deze buurt ({len(services)}): " + (", ".join(services) or "geen")),
+        _p("Gevestigd in de buurt: " + (", ".join(located) or "geen organisaties")),
+        _p("Thema's zonder aanbod: " + (", ".join(uncovered) or "geen")),
+        Spacer(1, 4 * mm),
+    ]
 
 
 def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
@@ -259,6 +274,7 @@ def render_report(data: ReportData) -> bytes:
         _p("Ingeladen indicatoren", H2),
         *_indicators(data.indicators),
         *_answers(data.answers),
+        *_facilities(data.facilities),
         _p("Wat we hoorden", H2),
     ]
     story += [

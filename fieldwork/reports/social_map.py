@@ -9,6 +9,7 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -59,6 +60,25 @@ def facilities(municipality: Municipality) -> list[HoodFacilities]:
             )
         )
     return found
+
+
+def facilities_by_hood(municipality_ids: set[int]) -> dict[int, HoodFacilities]:
+    found: dict[int, HoodFacilities] = {}
+    for municipality_id in sorted(municipality_ids):
+        for hood in facilities(db.session.get_one(Municipality, municipality_id)):
+            found[hood.neighbourhood.id] = hood
+    return found
+
+
+def facility_properties(hood: HoodFacilities | None) -> dict[str, Any]:
+    """For the GeoJSON export: public information, nothing to suppress."""
+    if hood is None:  # the unlocatable bucket: no place, no facilities
+        return {"services": None, "organisations": [], "themes_without_service": []}
+    return {
+        "services": len(hood.services),
+        "organisations": [o.name for o in hood.located],
+        "themes_without_service": hood.themes_without,
+    }
 
 
 @dataclass

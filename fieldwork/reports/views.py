@@ -56,6 +56,7 @@ MEASURES = {
     "cases": _l("Cases opened"),
     "volunteers": _l("Active volunteers"),
     "photos": _l("Approved photos"),
+    "services": _l("Services on the social map"),
 }
 SHADES = 5
 MAP_TOLERANCE = 0.00005  # degrees, a few metres: the polygons stay light for the page
@@ -176,8 +177,11 @@ def dashboard() -> str:
     measure = request.args.get("measure", "signals")
     if measure not in measures:
         measure = "signals"
+    places = {f.neighbourhood.id: f for f in facilities(municipality)}
     if measure.startswith("indicator:"):
         values = dict(indicators[measure.split(":", 1)[1]][2])
+    elif measure == "services":  # public information: the same for every viewer
+        values = {nid: len(places[nid].services) if nid in places else None for nid in figures}
     else:
         values = {nid: _measure(f, measure) for nid, f in figures.items()}
     top = max([v for v in values.values() if isinstance(v, int | float)] or [0])
@@ -218,7 +222,7 @@ def dashboard() -> str:
         themes=_bars(themes),
         months=months,
         month_top=month_top or 1,
-        facilities=facilities(municipality),
+        facilities=list(places.values()),
         onward=referral_figures(municipality, period.start, period.end, suppress=analyst),
     )
 
@@ -367,6 +371,7 @@ def _page(
     from fieldwork.reports.hood_answers import neighbourhood_answers
     from fieldwork.reports.indicators import latest_comparisons
     from fieldwork.reports.rollups import quarterly
+    from fieldwork.reports.social_map import facilities_by_hood
 
     period = _period(neighbourhood.municipality)
     figures = neighbourhood_figures(neighbourhood.id, period.start, period.end, **period.scope)
@@ -405,6 +410,7 @@ def _page(
         quote_form=quote_form or QuoteForm(),
         empty_form=EmptyForm(),
         coordinator=coordinator,
+        facility=facilities_by_hood({neighbourhood.municipality_id}).get(neighbourhood.id),
     ), status
 
 
