@@ -23,6 +23,7 @@ from fieldwork.partners.models import MenuCardJob, Organisation, PartnerService
 from fieldwork.partners.services import (
     OrganisationData,
     ServiceData,
+    offer_lines,
     save_organisation,
     save_service,
     search_services,
@@ -384,3 +385,20 @@ def test_an_info_card_is_for_staff_and_says_so_when_there_is_nothing(app, client
     bad = staff.post(page, data={"csrf_token": csrf, "target_group": "marsmannen", "size": "A4"})
     assert bad.status_code == 200
     assert "Kies een doelgroep uit de lijst." in bad.get_data(as_text=True)
+
+
+def test_a_card_series_and_a_visit_round_start_from_the_social_map(app, coordinator_client):
+    _upload(coordinator_client, DEMO_SOCIAL_MAP.read_bytes())
+    series = coordinator_client.get("/referrals/series/new?gemeente=36012").get_data(as_text=True)
+    assert (
+        "Vervoer met vrijwillige chauffeurs (Minder Mobielen Centrale Moorslede): 051 78 91 10"
+        in series
+    )
+    round_page = coordinator_client.get("/visit-rounds/new?gemeente=36012").get_data(as_text=True)
+    assert "Samen eten op dinsdag (Dorpsrestaurant Dadizele)" in round_page
+    assert "Samen eten op dinsdag (Dorpsrestaurant Dadizele): 051" not in round_page
+    with app.app_context():
+        moorslede = db.session.scalar(select(Municipality).filter_by(code="36012"))
+        lines = offer_lines(moorslede, limit=120)
+    assert len("\n".join(lines)) <= 120
+    assert 1 <= len(lines) < 9

@@ -189,6 +189,23 @@ def municipality_with_a_map() -> str | None:
     )
 
 
+def offer_lines(municipality: Municipality, phones: bool = True, limit: int = 1500) -> list[str]:
+    """The social map as the lines of a printed offer ("Service (Organisation): phone"), for
+    the referral card series and a visit round's information handed out to start from; as
+    many as fit in ``limit`` characters (the forms' limit)."""
+    lines: list[str] = []
+    used = 0
+    for service in search_services(municipality):
+        line = f"{service.name} ({service.organisation.name})"
+        if phones and service.organisation.phone:
+            line += f": {service.organisation.phone}"
+        used += len(line) + 1
+        if used > limit:
+            break
+        lines.append(line)
+    return lines
+
+
 def serves(service: PartnerService, neighbourhood_id: int | None) -> bool:
     """A service without neighbourhoods serves its whole municipality."""
     return (

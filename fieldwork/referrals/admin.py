@@ -16,6 +16,7 @@ from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
+from fieldwork.partners.services import offer_lines
 from fieldwork.referrals.codes import display
 from fieldwork.referrals.forms import HandOutForm, LinkForm, SeriesForm, VoidForm
 from fieldwork.referrals.models import (
@@ -68,8 +69,12 @@ def new_series() -> str | Response | tuple[str, int]:
     municipalities = list_municipalities()
     form.gemeente.choices = [(m.code, m.name) for m in municipalities]
     if request.method == "GET" and municipalities:
-        current = latest_consent_text(municipalities[0])
+        chosen = get_municipality(request.args.get("gemeente", "")) or municipalities[0]
+        form.gemeente.data = chosen.code
+        current = latest_consent_text(chosen)
         form.consent_text.data = current.text if current else DEFAULT_CONSENT_TEXT
+        # the social map's offer to start from; the coordinator keeps what fits on the card
+        form.service_offer.data = "\n".join(offer_lines(chosen))
     if form.validate_on_submit():
         municipality = get_municipality(form.gemeente.data or "")
         try:

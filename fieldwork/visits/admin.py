@@ -19,6 +19,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import required
 from fieldwork.core.permissions import roles_required
 from fieldwork.extensions import db
+from fieldwork.partners.services import offer_lines
 from fieldwork.visits.answers import answers_csv, csv_download, round_answers
 from fieldwork.visits.forms import (
     OUTCOME_CHOICES,
@@ -83,6 +84,11 @@ def new() -> str | Response | tuple[str, int]:
             .order_by(Neighbourhood.name)
         )
     ]
+    if request.method == "GET" and municipalities:
+        chosen = get_municipality(request.args.get("gemeente", "")) or municipalities[0]
+        form.gemeente.data = chosen.code
+        # what volunteers can hand out: the social map's offer, to keep or strike
+        form.info_material.data = "\n".join(offer_lines(chosen, phones=False))
     if form.validate_on_submit():
         municipality = get_municipality(form.gemeente.data or "")
         try:
