@@ -211,3 +211,21 @@ def test_the_map_can_be_coloured_by_the_services_on_the_social_map(analysis):
     values = {f["properties"]["name"]: f["properties"]["value"] for f in data["features"]}
     assert values["Dadizele"] == "8"
     assert values["Moorslede"] == "7"
+
+
+def test_the_referral_figures_export_is_suppressed_even_for_the_coordinator(analysis):
+    client = analysis.test_client()
+    login(client, "coordinator@example.be")
+    export = client.get("/buurtanalyse/doorverwijzingen.csv?gemeente=36012")
+    assert export.status_code == 200
+    assert export.mimetype == "text/csv"
+    rows = [line.split(";") for line in export.data.decode("utf-8-sig").splitlines()]
+    partner = next(r for r in rows if r[:2] == ["partner", "Minder Mobielen Centrale Moorslede"])
+    assert partner[3] == "<5"  # one waiting
+    assert partner[5] == "<5"  # one declined
+    assert "1" not in partner[2:7]
+    assert partner[7] == ""  # no rate beside a hidden count
+    volunteer = analysis.test_client()
+    make_user(analysis, "volunteer")
+    login(volunteer, "volunteer@example.be")
+    assert volunteer.get("/buurtanalyse/doorverwijzingen.csv").status_code == 403

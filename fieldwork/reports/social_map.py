@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -219,3 +220,36 @@ def referral_figures(
         else:
             overall = _line("", rows, list(whole), sum(whole), False)
     return ReferralFigures(partners, hoods, themes, overall)
+
+
+def referral_rows(figures: ReferralFigures) -> Iterator[list[object]]:
+    """The referral figures as CSV rows (a heading, then one row per line of each table)."""
+    yield [
+        "tabel",
+        "regel",
+        "verstuurd",
+        "wacht",
+        "aanvaard",
+        "geweigerd",
+        "afgerond",
+        "aanvaard_van_beantwoord_pct",
+        "dagen_tot_aanvaarding_mediaan",
+    ]
+    tables = (
+        ("partner", figures.by_partner),
+        ("buurt", figures.by_neighbourhood),
+        ("thema", figures.by_theme),
+    )
+    for name, lines in tables:
+        for line in lines:
+            yield [
+                name,
+                line.label,
+                line.sent,
+                line.waiting,
+                line.accepted,
+                line.declined,
+                line.done,
+                "" if line.acceptance is None else str(line.acceptance).replace(".", ","),
+                "" if line.days_to_accept is None else str(line.days_to_accept).replace(".", ","),
+            ]

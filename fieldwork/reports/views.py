@@ -227,6 +227,31 @@ def dashboard() -> str:
     )
 
 
+@bp.get("/buurtanalyse/doorverwijzingen.csv")
+@roles_required(*VIEWERS)
+def referrals_export() -> Response:
+    """The referrals onward per partner, neighbourhood and theme as a CSV, always suppressed
+    (an export leaves the case work)."""
+    from fieldwork.core.csvfiles import excel_csv
+    from fieldwork.reports.social_map import referral_figures, referral_rows
+
+    municipality = chosen_municipality(
+        request.args.get("gemeente") or _most_recently_active_municipality()
+    )
+    if municipality is None:
+        abort(404)
+    period = _period(municipality)
+    figures = referral_figures(municipality, period.start, period.end, suppress=True)
+    record_audit("report_exported", "municipality", municipality.id, export="referrals.csv")
+    db.session.commit()
+    name = f"doorverwijzingen-{municipality.code}.csv"
+    return Response(
+        excel_csv(referral_rows(figures)).encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 @bp.get("/buurtanalyse/antwoorden.csv")
 @roles_required(*VIEWERS)
 def answers_export() -> Response:
