@@ -3,6 +3,9 @@ pages to keep it (organisations, their services, CSV import and export)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -136,15 +139,28 @@ def _refused(form: OrganisationForm | ServiceForm, exc: PartnerError) -> None:
     target.errors = [*target.errors, str(exc)]
 
 
-def _committed(form: OrganisationForm | ServiceForm) -> bool:
-    """Two coordinators saving the same name at once: the unique key refuses the second."""
+Saved = TypeVar("Saved", Organisation, PartnerService)
+
+
+def _saved(
+    form: OrganisationForm | ServiceForm, save: Callable[[], Saved], kind: str
+) -> Saved | None:
+    """Save, audit, commit and say so; None (the reason next to its field) when refused.
+    Two coordinators saving the same name at once: the unique key refuses the second."""
     try:
+        saved = save()
+        record_audit(f"{kind}_saved", kind, saved.id)
         db.session.commit()
+    except PartnerError as exc:
+        db.session.rollback()
+        _refused(form, exc)
+        return None
     except IntegrityError:
         db.session.rollback()
         _refused(form, PartnerError(_("This name was saved a moment ago by someone else."), "name"))
-        return False
-    return True
+        return None
+    flash(_("%(name)s is saved.", name=saved.name), "success")
+    return saved
 
 
 @bp.route("/beheer/organisatie/nieuw", methods=["GET", "POST"])
@@ -157,16 +173,13 @@ def organisation(organisation_id: int | None = None) -> str | BaseResponse:
     municipality = existing.municipality if existing else _municipality()
     form = OrganisationForm(obj=existing)
     if form.validate_on_submit():
-        try:
-            saved = save_organisation(municipality, _organisation_data(form), existing)
-        except PartnerError as exc:
-            db.session.rollback()
-            _refused(form, exc)
-        else:
-            record_audit("partner_organisation_saved", "partner_organisation", saved.id)
-            if _committed(form):
-                flash(_("%(name)s is saved.", name=saved.name), "success")
-                return redirect(url_for("partners.organisation", organisation_id=saved.id))
+        organisation = _saved(
+            form,
+            lambda: save_organisation(municipality, _organisation_data(form), existing),
+            "partner_organisation",
+        )
+        if organisation is not None:
+            return redirect(url_for("partners.organisation", organisation_id=organisation.id))
     return render_template(
         "partners/organisation.html",
         form=form,
@@ -211,16 +224,8 @@ def edit_service(
             cost=form.cost.data or "",
             languages=form.languages.data or "",
         )
-        try:
-            saved = save_service(owner, data, existing)
-        except PartnerError as exc:
-            db.session.rollback()
-            _refused(form, exc)
-        else:
-            record_audit("partner_service_saved", "partner_service", saved.id)
-            if _committed(form):
-                flash(_("%(name)s is saved.", name=saved.name), "success")
-                return redirect(url_for("partners.organisation", organisation_id=owner.id))
+        if _saved(form, lambda: save_service(owner, data, existing), "partner_service"):
+            return redirect(url_for("partners.organisation", organisation_id=owner.id))
     return render_template(
         "partners/edit_service.html", form=form, organisation=owner, service=existing
     )
