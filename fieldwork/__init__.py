@@ -331,9 +331,10 @@ def register_template_helpers(app: Flask) -> None:
     def weekday(number: int) -> str:
         return str(WEEKDAYS.get(number, number))
 
-    from fieldwork.core.formatting import decimal
+    from fieldwork.core.formatting import decimal, number
 
     app.add_template_filter(decimal, "decimal")
+    app.add_template_filter(number, "number")
 
     from urllib.parse import urlsplit
 

@@ -4,12 +4,15 @@ printed report, never Python's "12.5"; exports stay machine-readable."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
-from hypothesis import given
+from flask import Flask, render_template_string
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fieldwork import create_app
 from fieldwork.core.formatting import dutch_decimal
 from fieldwork.reports.indicators import Comparison, Figure, import_indicators
 from tests.conftest import import_areas, login, make_user
@@ -92,3 +95,25 @@ def test_dutch_decimals_read_back_to_the_number(number):
     back = float(shown.replace(".", "").replace(",", "."))
     assert back == pytest.approx(round(number, 1), abs=0.051)
     assert re.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d", shown)
+
+
+@functools.cache
+def _bare_app() -> Flask:
+    """An app for rendering a snippet: no database is touched."""
+    return create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@settings(deadline=None)  # the first example makes the app
+@given(count=st.integers(min_value=0, max_value=10**9))
+def test_counts_on_pages_carry_a_thousands_dot_and_read_back(count):
+    with _bare_app().test_request_context():
+        shown = render_template_string("{{ value|number }}", value=count)
+    assert shown.replace(".", "") == str(count)
+    assert ("." in shown) == (count >= 1000)
+
+
+def test_a_suppressed_count_passes_unchanged():
+    with _bare_app().test_request_context():
+        assert render_template_string("{{ a|number }} {{ b|number }}", a="<5", b=12345) == (
+            "&lt;5 12.345"
+        )

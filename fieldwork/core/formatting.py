@@ -25,3 +25,11 @@ def dutch_decimal(number: float, digits: int | None = 1) -> str:
     """In Dutch whatever the request (the printed report is written in Dutch): "1.234,5"."""
     value = number if digits is None else round(number, digits)
     return str(babel_decimal(value, format=_pattern(digits, False), locale="nl_BE"))
+
+
+def number(value: object) -> object:
+    """A count as the reader writes it ("1.234"); a suppressed cell ("<5", "x") and anything
+    that is not a whole number pass unchanged."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return decimal(value, 0)
+    return value

@@ -32,7 +32,7 @@ from wtforms.validators import DataRequired, Length
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.services import chosen_municipality, get_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
-from fieldwork.core.formatting import decimal
+from fieldwork.core.formatting import decimal, number
 from fieldwork.core.forms import CheckboxesField
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.storage import StorageError, storage
@@ -310,7 +310,7 @@ def _map_data(
                     if value is None
                     else decimal(value)
                     if isinstance(value, float)
-                    else str(value),
+                    else str(number(value)),
                     "url": url_for(
                         ".neighbourhood_page", neighbourhood_id=hood.id, periode=period.code or None
                     ),
