@@ -116,7 +116,10 @@ def test_the_partner_answers_through_the_link_and_the_case_shows_each_state(
     assert "Maria Claes" not in page.get_data(as_text=True)  # only the summary is shared
     csrf = csrf_from(page.get_data(as_text=True))
     assert partner.post(link, data={"csrf_token": csrf, "action": "accept"}).status_code == 302
-    assert partner.post(link, data={"csrf_token": csrf, "action": "accept"}).status_code == 302
+    again = partner.post(link, data={"csrf_token": csrf, "action": "accept"}, follow_redirects=True)
+    assert "Er is niets veranderd: deze doorverwijzing was al beantwoord." in again.get_data(
+        as_text=True
+    )
     assert _referrals(app) == [("accepted", 0)]  # the second tap changed nothing
     case_page = an.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Aanvaard door de partner" in case_page
@@ -206,7 +209,9 @@ def test_a_partner_with_an_account_answers_from_its_list(app, referable):
     assert "Vervoer naar het dienstencentrum" not in baker.get("/doorverwijzingen").get_data(
         as_text=True
     )
-    assert baker.get(url).status_code == 404
+    not_hers = baker.get(url)
+    assert not_hers.status_code == 404
+    assert "Deze doorverwijzing is niet naar u verstuurd" in not_hers.get_data(as_text=True)
 
 
 def test_an_expired_link_says_so_and_changes_nothing(app, referable, mailbox):

@@ -114,7 +114,7 @@ def my_referrals() -> str:
 def my_referral(referral_id: int) -> str | Response | tuple[str, int]:
     referral = db.session.get(OnwardReferral, referral_id)
     if referral is None or referral.partner_email.casefold() != current_user.email.casefold():
-        abort(404)
+        return render_template("onward/gone.html", not_yours=True), 404
     return _answer_page(referral.id, url_for("onward.my_referral", referral_id=referral.id))
 
 
@@ -138,8 +138,10 @@ def _answer_page(referral_id: int, here: str) -> str | Response | tuple[str, int
         else:
             if changed:
                 record_audit(f"onward_{referral.state}_by_partner", "case", referral.case_id)
+                flash(_("Thank you: the contact person sees your answer."), "success")
+            else:  # a second tap, or an old tab sent again
+                flash(_("Nothing changed: this referral was answered already."), "info")
             db.session.commit()
-            flash(_("Thank you: the contact person sees your answer."), "success")
             return redirect(here)
     record_audit("onward_read_by_partner", "case", referral.case_id, referral=referral.id)
     db.session.commit()
