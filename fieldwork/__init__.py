@@ -110,6 +110,7 @@ def register_extensions(app: Flask) -> None:
         {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token for a token"},
     )
     celery_init_app(app)
+    import fieldwork.audittrail.tasks
     import fieldwork.calls.tasks
     import fieldwork.cases.tasks
     import fieldwork.core.outbox
@@ -152,6 +153,8 @@ def import_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from fieldwork.areas.api import bp as areas_api
     from fieldwork.areas.views import bp as areas_pages
+    from fieldwork.audittrail.api import bp as audit_api
+    from fieldwork.audittrail.views import bp as audit_pages
     from fieldwork.auth.admin_views import bp as users_pages
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
@@ -214,6 +217,7 @@ def register_blueprints(app: Flask) -> None:
         analysis_pages,
         failures_pages,
         queue_import_pages,
+        audit_pages,
         health,
         appshell,
     ):
@@ -232,6 +236,7 @@ def register_blueprints(app: Flask) -> None:
         photos_api,
         photo_moderation_api,
         reports_api,
+        audit_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
@@ -249,6 +254,7 @@ def register_packages(app: Flask) -> None:
     ``flask tasks tick`` (the steps run in the order below)."""
     from fieldwork import (
         areas,
+        audittrail,
         auth,
         calls,
         cases,
@@ -278,6 +284,7 @@ def register_packages(app: Flask) -> None:
         photos,
         volunteers,
         reports,
+        audittrail,
         demo,
     ):
         package.init_app(app)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, jsonify, url_for
+from flask import Response, g, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.auth.models import User
+from fieldwork.cases.glass import REASON_HEADER, break_glass, needs_reason
 from fieldwork.cases.models import Case
 from fieldwork.cases.schemas import CaseEventInSchema, CaseSchema, QueueQuerySchema, QueueSchema
 from fieldwork.cases.services import CaseError, apply_case_event, can_see_case, queue_page
@@ -68,7 +70,29 @@ def load_case(case_id: int, user: User) -> Case:
     case = db.session.get(Case, case_id)
     if case is None or not can_see_case(user, case):
         abort(404, message="No such case.")
+    pass_the_glass(case, user)
     return case
+
+
+def pass_the_glass(case: Case, user: User) -> None:
+    """A coordinator opening a case outside their queue and teams gives a reason, in the
+    ``X-Access-Reason`` header or the ``reason`` parameter; it holds for
+    BREAK_GLASS_MINUTES, so the next requests on that case need none."""
+    if not needs_reason(user, case):
+        return
+    reason = request.headers.get(REASON_HEADER) or request.args.get("reason")
+    if not reason:
+        message = _(
+            "This case is outside your queue and teams: give a reason to open it "
+            "(header %(header)s or parameter reason).",
+            header=REASON_HEADER,
+        )
+        abort(403, message=message, errors={"reason": [_("A reason is required.")]})
+    try:
+        break_glass(user, case, reason)
+    except CaseError as exc:
+        db.session.rollback()
+        abort(422, message=str(exc), errors={"reason": [str(exc)]})
 
 
 @bp.get("/cases/<int:case_id>")
@@ -85,6 +109,7 @@ def get_case(case_id: int) -> Response:
     )
     if case is None or not can_see_case(g.api_user, case):
         abort(404, message="No such case.")
+    pass_the_glass(case, g.api_user)
     # Serialised before the commit, as the queue is: committing expires the case, and the
     # answer would load the case and its owner again.
     body = CaseSchema().dump(case)
