@@ -50,7 +50,8 @@ def test_the_case_read_shows_with_the_readers_name_in_plain_words(app, coordinat
     page = page_client.get(f"/audit?case={case_id}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Dossier bekeken" in html and "An Peeters" in html
+    assert "Dossier bekeken" in html
+    assert "An Peeters" in html
     assert f'href="/cases/{case_id}"' in html
 
 
@@ -61,7 +62,8 @@ def test_filters_by_who_what_and_period(app, coordinator):
     body = client.get(
         f"/api/v1/audit?user={an_id}&action=case_viewed", headers=bearer(token)
     ).get_json()
-    assert body["items"] and {i["user"]["id"] for i in body["items"]} == {an_id}
+    assert body["items"]
+    assert {i["user"]["id"] for i in body["items"]} == {an_id}
     assert {i["action"] for i in body["items"]} == {"case_viewed"}
     with app.app_context():
         at = db.session.scalar(select(AuditEvent.at).order_by(AuditEvent.id))
@@ -163,7 +165,8 @@ def test_pages_of_50_then_the_csv_holds_the_whole_filtered_set(app, users):
         assert len(body["items"]) <= 50
         seen += [i["id"] for i in body["items"]]
         url = body["next"]
-    assert len(seen) == 60 and seen == sorted(seen, reverse=True)
+    assert len(seen) == 60
+    assert seen == sorted(seen, reverse=True)
     login(client, "coordinator@example.be")
     page = client.get("/audit?action=case_viewed").get_data(as_text=True)
     assert page.count('class="card audit-event"') == 50

@@ -139,3 +139,14 @@ def test_the_api_wants_a_reason_header_or_parameter(app, cases):
     assert client.get(f"/api/v1/cases/{own}", headers=bearer(token)).status_code == 200
     with app.app_context():
         assert db.session.get(Case, own).owner.role == "coordinator"
+
+
+def give_reason(client, case_id: int, reason: str = "Nagaan voor de test") -> None:
+    """Break the glass on the page, for tests where a coordinator opens someone's case."""
+    page = client.get(f"/cases/{case_id}")
+    if page.status_code == 403:
+        token = csrf_from(page.get_data(as_text=True))
+        answer = client.post(
+            f"/cases/{case_id}/reason", data={"csrf_token": token, "reason": reason}
+        )
+        assert answer.status_code == 302

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 ACTION_LABELS: dict[str, LazyString] = {
     "login": _l("Logged in"),

@@ -38,7 +38,7 @@ class AuditFilter:
     date_from: date | None = None
     date_to: date | None = None
 
-    def as_args(self) -> dict[str, str]:
+    def as_args(self) -> dict[str, Any]:
         """The filter as query parameters (for links that keep it)."""
         values = {
             "user": self.user_id,
@@ -115,7 +115,7 @@ def _subject(subject_type: str, subject_id: int) -> Any:
     return and_(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))
 
 
-def filtered(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
+def filtered(audit_filter: AuditFilter) -> Select[AuditEvent]:
     """The events the filter selects. A resident's events are those about the resident and
     about each of their cases."""
     query = select(AuditEvent)
@@ -235,7 +235,9 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def csv_lines(rows: Iterator[AuditRow]) -> Iterator[str]:
+def csv_lines(rows: Iterator[AuditRow], labels: Mapping[str, str]) -> Iterator[str]:
+    """The CSV, a line at a time; ``labels``: the actions in the reader's language (taken in
+    the request, which the stream outlives)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -249,7 +251,8 @@ def csv_lines(rows: Iterator[AuditRow]) -> Iterator[str]:
     yield flush()
     for row in rows:
         e = row.event
-        values = (e.id, e.at.isoformat(), e.user_id, row.user_name, e.action, row.action_label)
+        label = labels.get(e.action, e.action)
+        values = (e.id, e.at.isoformat(), e.user_id, row.user_name, e.action, label)
         writer.writerow(
             [_cell(v) for v in (*values, e.subject_type, e.subject_id, row.detail_text, e.ip)]
         )

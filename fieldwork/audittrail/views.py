@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
-from flask_login import current_user
+from collections.abc import Iterator
+from typing import Any
 
-from fieldwork.audittrail.labels import action_label
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+
+from fieldwork.audittrail.labels import ACTION_LABELS, action_label
 from fieldwork.audittrail.services import (
     AuditFilter,
     all_rows,
@@ -24,7 +26,7 @@ from fieldwork.extensions import db
 bp = Blueprint("audittrail", __name__)
 
 
-def audited_read(action: str, audit_filter: AuditFilter, **detail: object) -> None:
+def audited_read(action: str, audit_filter: AuditFilter, **detail: Any) -> None:
     """Reading the trail is itself a read of personal data: audited, with the filters (ids
     and dates only)."""
     record_audit(action, "audit_trail", None, filters=audit_filter.as_args(), **detail)
@@ -66,13 +68,22 @@ def export() -> Response | tuple[str, int]:
     return csv_response(parsed.filter)
 
 
+def _streamed(
+    app: Flask, audit_filter: AuditFilter, upto: int | None, labels: dict[str, str]
+) -> Iterator[str]:
+    # Its own app context (and so its own session), not the request's: an answer nobody
+    # reads to the end must not keep the request open.
+    with app.app_context():
+        yield from csv_lines(all_rows(audit_filter, upto), labels)
+
+
 def csv_response(audit_filter: AuditFilter) -> Response:
     """The whole filtered set up to now, newest first, streamed in batches."""
     upto = latest_id()
     audited_read("audit_trail_exported", audit_filter, upto=upto)
     db.session.commit()
-    response = Response(
-        stream_with_context(csv_lines(all_rows(audit_filter, upto))), mimetype="text/csv"
-    )
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    labels = {action: str(label) for action, label in ACTION_LABELS.items()}
+    response = Response(_streamed(app, audit_filter, upto, labels), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
     return response

@@ -24,6 +24,19 @@ from fieldwork.signals.models import Resident
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1", description="Queue and cases")
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
+_REASON_TEXT = (
+    "Break the glass: a coordinator opening a case outside their queue and teams says why "
+    "(5 to 200 characters, audited); without it the answer is 403. Holds for 30 minutes."
+)
+REASON_PARAMETERS = [
+    {
+        "name": "X-Access-Reason",
+        "in": "header",
+        "schema": {"type": "string"},
+        "description": _REASON_TEXT,
+    },
+    {"name": "reason", "in": "query", "schema": {"type": "string"}, "description": _REASON_TEXT},
+]
 
 
 @bp.get("/queue")
@@ -98,7 +111,7 @@ def pass_the_glass(case: Case, user: User) -> None:
 @bp.get("/cases/<int:case_id>")
 @api_roles(*STAFF)
 @bp.response(200, CaseSchema)
-@bp.doc(security=BEARER)
+@bp.doc(security=BEARER, parameters=REASON_PARAMETERS)
 def get_case(case_id: int) -> Response:
     """A case with its resident, signals and timeline."""
     case = db.session.get(
@@ -122,7 +135,7 @@ def get_case(case_id: int) -> Response:
 @api_roles(*STAFF)
 @bp.arguments(CaseEventInSchema)
 @bp.response(201, CaseSchema)
-@bp.doc(security=BEARER)
+@bp.doc(security=BEARER, parameters=REASON_PARAMETERS)
 def post_event(data: dict[str, Any], case_id: int) -> Case:
     """Log a contact attempt, change status, close with an outcome, reassign, or add a note."""
     case = load_case(case_id, g.api_user)
