@@ -26,6 +26,7 @@ PER_PAGE = 50
 MAX_PER_PAGE = 200
 _MAX_ID = 2**31 - 1
 _ACTION = re.compile(r"^[a-z0-9_]{1,64}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CSV_BATCH = 1000
 
 
@@ -74,6 +75,8 @@ def _date(args: Mapping[str, str], name: str, errors: dict[str, list[str]]) -> d
     if not raw:
         return None
     try:
+        if not _DATE.match(raw):  # fromisoformat also takes 20260501 and 2026-W18
+            raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
         errors[name] = [_("Give a date as YYYY-MM-DD.")]
