@@ -25,8 +25,8 @@ from fieldwork.extensions import db
 PER_PAGE = 50
 MAX_PER_PAGE = 200
 _MAX_ID = 2**31 - 1
-_ACTION = re.compile(r"^[a-z0-9_]{1,64}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ACTION = re.compile(r"[a-z0-9_]{1,64}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CSV_BATCH = 1000
 
 
@@ -61,21 +61,21 @@ class ParsedQuery:
 
 
 def _int(args: Mapping[str, str], name: str, errors: dict[str, list[str]]) -> int | None:
-    raw = (args.get(name) or "").strip()
+    raw = args.get(name) or ""
     if not raw:
         return None
-    if not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
+    if not (raw.isascii() and raw.isdigit()) or not 0 < int(raw) <= _MAX_ID:
         errors[name] = [_("Give a positive whole number.")]
         return None
     return int(raw)
 
 
 def _date(args: Mapping[str, str], name: str, errors: dict[str, list[str]]) -> date | None:
-    raw = (args.get(name) or "").strip()
+    raw = args.get(name) or ""
     if not raw:
         return None
     try:
-        if not _DATE.match(raw):  # fromisoformat also takes 20260501 and 2026-W18
+        if not _DATE.fullmatch(raw):  # fromisoformat also takes 20260501 and 2026-W18
             raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
@@ -86,8 +86,8 @@ def _date(args: Mapping[str, str], name: str, errors: dict[str, list[str]]) -> d
 def parse_query(args: Mapping[str, str]) -> ParsedQuery:
     """The filters from query parameters, with a message per bad field (never an exception)."""
     errors: dict[str, list[str]] = {}
-    action = (args.get("action") or "").strip() or None
-    if action is not None and not _ACTION.match(action):
+    action = args.get("action") or None
+    if action is not None and not _ACTION.fullmatch(action):
         errors["action"] = [_("Unknown action.")]
         action = None
     date_from, date_to = _date(args, "from", errors), _date(args, "to", errors)
