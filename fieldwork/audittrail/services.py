@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, or_, select
 
-from fieldwork.audittrail.labels import action_label, subject_label
+from fieldwork.audittrail.labels import ACTION_LABELS, action_label, subject_label
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case
 from fieldwork.core.models import AuditEvent
@@ -168,6 +168,14 @@ class AuditRow:
     def detail_text(self) -> str:
         return json.dumps(self.event.detail or {}, ensure_ascii=False, sort_keys=True)
 
+    @property
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The detail as (field, value) for the page; lists of ids joined."""
+        return [
+            (key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+            for key, value in sorted((self.event.detail or {}).items())
+        ]
+
 
 def _rows(events: list[AuditEvent]) -> list[AuditRow]:
     """Events with their user's name, in one more query."""
@@ -272,6 +280,6 @@ def staff_users() -> list[User]:
 
 
 def known_actions() -> list[str]:
-    return list(
-        db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action))
-    )
+    """The actions the "what" menu offers: those with a label, in label order. Not a DISTINCT
+    over the log, which reads all of it; any other action can still be asked for by code."""
+    return sorted(ACTION_LABELS, key=action_label)
