@@ -88,6 +88,7 @@ def test_filters_by_who_what_and_period(app, coordinator):
         ("from=2026-05-02&to=2026-05-01", "to"),
         ("action=DROP%20TABLE", "action"),
         ("per_page=5000", "per_page"),
+        ("from=", "from"),
     ],
 )
 def test_bad_filters_are_a_422_naming_the_field(app, query, field):
@@ -106,6 +107,8 @@ def test_bad_filters_are_a_422_naming_the_field(app, query, field):
         assert exported.status_code == 422
         assert field in exported.get_json()["error"]["fields"]
     login(client, "coordinator@example.be")
+    if query.endswith("="):
+        return  # the page's form sends its empty fields: no filter
     page = client.get(f"/audit?{query}")
     assert page.status_code == 400
     assert 'class="error"' in page.get_data(as_text=True)

@@ -102,6 +102,10 @@ def get_audit_csv() -> Response:
 
 def _parsed() -> ParsedQuery:
     parsed = parse_query(request.args)
+    # the page's form sends its empty fields; an API client leaves a filter out instead
+    for name, value in request.args.items():
+        if value == "":
+            parsed.errors.setdefault(name, [_("Give a value or leave the parameter out.")])
     if parsed.errors:
         abort(422, message=_("The filters are not valid."), errors=parsed.errors)
     return parsed
