@@ -3,6 +3,8 @@ sealed by ``flask audit seal`` makes ``flask audit verify`` name the first tampe
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from fieldwork.core.audit import record_audit
 from fieldwork.core.models import AuditEvent, AuditSeal
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from tests.conftest import login, make_user
 
@@ -153,3 +156,19 @@ def test_verify_names_exactly_the_changed_event(embedded_app, data, n):
     result = _verify(app)
     assert result.exit_code == 1
     assert f"audit event {victim} changed" in result.output
+
+
+def test_the_seal_stops_at_the_first_young_event_and_never_skips_it(app):
+    """Ids and clocks need not agree (two app servers): an older event behind a young one
+    waits with it, else the young one would later look slipped in."""
+    young, old = _write_events(app, 2)
+    _tamper(
+        app,
+        "UPDATE audit_events SET at = :at WHERE id = :id",
+        at=utcnow() - timedelta(hours=1),
+        id=old,
+    )
+    assert "sealed 0 events" in app.test_cli_runner().invoke(args=["audit", "seal"]).output
+    _seal(app)
+    assert _verify(app).exit_code == 0
+    assert young < old

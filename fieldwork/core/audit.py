@@ -90,12 +90,13 @@ def _last_seal() -> AuditSeal | None:
     return db.session.scalar(select(AuditSeal).order_by(AuditSeal.event_id.desc()).limit(1))
 
 
-def _events_after(event_id: int, until: datetime | None = None) -> Iterator[AuditEvent]:
-    """Events past ``event_id`` in id order, read in batches (the log is long)."""
+def _events_after(event_id: int, upto: int | None = None) -> Iterator[AuditEvent]:
+    """Events past ``event_id`` (up to id ``upto``) in id order, read in batches (the log is
+    long)."""
     while True:
         query = select(AuditEvent).where(AuditEvent.id > event_id)
-        if until is not None:
-            query = query.where(AuditEvent.at < until)
+        if upto is not None:
+            query = query.where(AuditEvent.id <= upto)
         batch = list(db.session.scalars(query.order_by(AuditEvent.id).limit(_BATCH)))
         yield from batch
         if len(batch) < _BATCH:
@@ -123,7 +124,11 @@ def seal_events(margin: timedelta = SEAL_MARGIN) -> SealResult:
     last_id = last.event_id if last else None
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    for event in _events_after(after, until=now - margin):
+    for event in _events_after(after):
+        if event.at >= now - margin:
+            # stop, not skip: sealing a later id past a younger one would leave that one
+            # looking "inserted after sealing" (clocks of two app servers differ a little)
+            break
         head = chain_hash(head, event)
         rows.append({"event_id": event.id, "hash": head, "sealed_at": now})
         last_id = event.id
@@ -166,7 +171,7 @@ def _seals() -> Iterator[tuple[int, str]]:
 def _pairs(sealed_upto: int) -> Iterator[tuple[int, AuditEvent | None, str | None]]:
     """(id, event, seal hash) over every id that has an event or a seal, up to the last seal."""
     seals = _seals()
-    events = (e for e in _events_after(0) if e.id <= sealed_upto)
+    events = _events_after(0, upto=sealed_upto)
     seal = next(seals, None)
     event = next(events, None)
     while seal is not None or event is not None:
