@@ -47,6 +47,11 @@ ACTION_LABELS: dict[str, LazyString] = {
     "buurtgezel_matched": _l("Buurtgezel matched"),
     "photo_viewed": _l("Photo viewed"),
     "report_exported": _l("Report exported"),
+    "resident_exported": _l("Resident's data exported (access request)"),
+    "resident_erased": _l("Resident erased"),
+    "erasure_page_viewed": _l("Erasure page viewed"),
+    "retention_purged": _l("Retention purge"),
+    "erasures_replayed": _l("Erasures replayed after a restore"),
     "audit_trail_viewed": _l("Audit trail viewed"),
     "audit_trail_exported": _l("Audit trail exported"),
 }
