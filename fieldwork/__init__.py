@@ -110,6 +110,7 @@ def register_extensions(app: Flask) -> None:
         {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/token for a token"},
     )
     celery_init_app(app)
+    import fieldwork.audittrail.tasks
     import fieldwork.calls.tasks
     import fieldwork.cases.tasks
     import fieldwork.core.outbox
@@ -158,6 +159,8 @@ def import_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from fieldwork.areas.api import bp as areas_api
     from fieldwork.areas.views import bp as areas_pages
+    from fieldwork.audittrail.api import bp as audit_api
+    from fieldwork.audittrail.views import bp as audit_pages
     from fieldwork.auth.admin_views import bp as users_pages
     from fieldwork.auth.api import bp as auth_api
     from fieldwork.auth.views import bp as auth_pages
@@ -230,6 +233,7 @@ def register_blueprints(app: Flask) -> None:
         partner_pages,
         onward_pages,
         privacy_pages,
+        audit_pages,
         health,
         appshell,
     ):
@@ -250,6 +254,7 @@ def register_blueprints(app: Flask) -> None:
         reports_api,
         erasure_api,
         privacy_api,
+        audit_api,
     ):
         csrf.exempt(blueprint)  # bearer tokens, no cookies: CSRF does not apply
         api.register_blueprint(blueprint)
@@ -267,6 +272,7 @@ def register_packages(app: Flask) -> None:
     ``flask tasks tick`` (the steps run in the order below)."""
     from fieldwork import (
         areas,
+        audittrail,
         auth,
         calls,
         cases,
@@ -298,6 +304,7 @@ def register_packages(app: Flask) -> None:
         onward,
         volunteers,
         reports,
+        audittrail,
         demo,
     ):
         package.init_app(app)

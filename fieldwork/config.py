@@ -235,6 +235,7 @@ def celery_config(config: dict[str, Any]) -> dict[str, Any]:
             "buurtgezel-follow-ups": {"task": "volunteers.match_follow_ups", "schedule": 3600.0},
             "strip-photos": {"task": "referrals.requeue_strip_photos", "schedule": 300.0},
             "onward-reminders": {"task": "onward.remind", "schedule": 3600.0},
+            "seal-audit-log": {"task": "audittrail.seal", "schedule": 300.0},
             "rebuild-rollups": {
                 "task": "reports.rebuild_rollups",
                 "schedule": crontab(hour=3, minute=30),

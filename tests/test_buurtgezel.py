@@ -32,6 +32,7 @@ from fieldwork.volunteers.gate import VolunteerError
 from fieldwork.volunteers.models import BuurtgezelMatch, BuurtgezelRequest, Volunteer
 from fieldwork.volunteers.vocabulary import HELP_KINDS, SLOTS, slot_label
 from tests.conftest import api_token, bearer, csrf_from, login, make_user, post_form
+from tests.test_audit_trail_glass import give_reason
 
 TODAY = matching.local_today()
 
@@ -938,6 +939,7 @@ def test_from_the_case_page_to_a_request(world):
     with app.app_context():
         case_id = db.session.scalar(select(Signal.case_id).where(Signal.resident_id == ids.rosa))
     if case_id is not None:  # routed (in-process on the embedded path)
+        give_reason(client, case_id)  # not the coordinator's own case
         case_page = client.get(f"/cases/{case_id}").get_data(as_text=True)
         assert f"/buurtgezellen/nieuw?resident={ids.rosa}" in case_page
     url = f"/buurtgezellen/nieuw?resident={ids.rosa}"

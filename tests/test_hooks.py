@@ -42,4 +42,5 @@ def test_receivers_connect_once_however_many_apps(tmp_path):
             "fieldwork.calls.cli",
             "fieldwork.referrals.services",
             "fieldwork.volunteers.cli",
+            "fieldwork.audittrail.cli",
         ]

@@ -14,6 +14,7 @@ from fieldwork.cases.models import Case
 from fieldwork.extensions import db
 from fieldwork.routing.models import Team
 from tests.conftest import bearer, login
+from tests.test_audit_trail_glass import give_reason
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
 
@@ -112,6 +113,7 @@ def test_no_dynamic_response_may_be_cached(embedded_app: Flask) -> None:
     assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
     client = app.test_client()
     login(client, "regisseur@demo.fieldwork.be", DEMO_PASSWORD)
+    give_reason(client, 1)  # a contact person's case: the coordinator says why first
     response = client.post(
         "/api/v1/auth/token",
         json={"email": "regisseur@demo.fieldwork.be", "password": DEMO_PASSWORD},
@@ -149,7 +151,8 @@ def test_a_resident_without_phone_or_birth_year_matches_the_document(
     case_id = wait_for_status(client, token, response.get_json()["id"])["case_id"]
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
-    case = client.get(f"/api/v1/cases/{case_id}", headers=bearer(token))
+    reason = {"X-Access-Reason": "Nagaan voor de test"}  # An's case, read by the coordinator
+    case = client.get(f"/api/v1/cases/{case_id}", headers={**bearer(token), **reason})
     assert case.status_code == 200
     assert case.get_json()["resident"][unknown] is None
     schema["/api/v1/cases/{case_id}"]["GET"].validate_response(case)

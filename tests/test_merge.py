@@ -8,6 +8,7 @@ from fieldwork.cases.models import Case
 from fieldwork.extensions import db
 from fieldwork.signals.models import Resident, Signal
 from tests.conftest import bearer, csrf_from, login
+from tests.test_audit_trail_glass import give_reason
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
 
@@ -70,6 +71,7 @@ def test_a_near_match_in_someone_elses_case_is_not_offered(app, setup):  # noqa:
     assert "Mogelijk dezelfde bewoner" not in an.get(f"/cases/{case_id}").get_data(as_text=True)
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
+    give_reason(coordinator, case_id)  # An's case: the coordinator says why first
     assert "Mogelijk dezelfde bewoner" in coordinator.get(f"/cases/{case_id}").get_data(
         as_text=True
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, jsonify, url_for
+from flask import Response, g, jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.auth.models import User
+from fieldwork.cases.glass import REASON_HEADER, break_glass, needs_reason
 from fieldwork.cases.models import Case
 from fieldwork.cases.schemas import CaseEventInSchema, CaseSchema, QueueQuerySchema, QueueSchema
 from fieldwork.cases.services import CaseError, apply_case_event, can_see_case, queue_page
@@ -22,6 +24,19 @@ from fieldwork.signals.models import Resident
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1", description="Queue and cases")
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
+_REASON_TEXT = (
+    "Break the glass: a coordinator opening a case outside their queue and teams says why "
+    "(5 to 200 characters, audited); without it the answer is 403. Holds for 30 minutes."
+)
+REASON_PARAMETERS = [
+    {
+        "name": "X-Access-Reason",
+        "in": "header",
+        "schema": {"type": "string"},
+        "description": _REASON_TEXT,
+    },
+    {"name": "reason", "in": "query", "schema": {"type": "string"}, "description": _REASON_TEXT},
+]
 
 
 @bp.get("/queue")
@@ -68,13 +83,35 @@ def load_case(case_id: int, user: User) -> Case:
     case = db.session.get(Case, case_id)
     if case is None or not can_see_case(user, case):
         abort(404, message="No such case.")
+    pass_the_glass(case, user)
     return case
+
+
+def pass_the_glass(case: Case, user: User) -> None:
+    """A coordinator opening a case outside their queue and teams gives a reason, in the
+    ``X-Access-Reason`` header or the ``reason`` parameter; it holds for
+    BREAK_GLASS_MINUTES, so the next requests on that case need none."""
+    if not needs_reason(user, case):
+        return
+    reason = request.headers.get(REASON_HEADER) or request.args.get("reason")
+    if not reason:
+        message = _(
+            "This case is outside your queue and teams: give a reason to open it "
+            "(header %(header)s or parameter reason).",
+            header=REASON_HEADER,
+        )
+        abort(403, message=message, errors={"reason": [_("A reason is required.")]})
+    try:
+        break_glass(user, case, reason)
+    except CaseError as exc:
+        db.session.rollback()
+        abort(422, message=str(exc), errors={"reason": [str(exc)]})
 
 
 @bp.get("/cases/<int:case_id>")
 @api_roles(*STAFF)
 @bp.response(200, CaseSchema)
-@bp.doc(security=BEARER)
+@bp.doc(security=BEARER, parameters=REASON_PARAMETERS)
 def get_case(case_id: int) -> Response:
     """A case with its resident, signals and timeline."""
     case = db.session.get(
@@ -85,6 +122,7 @@ def get_case(case_id: int) -> Response:
     )
     if case is None or not can_see_case(g.api_user, case):
         abort(404, message="No such case.")
+    pass_the_glass(case, g.api_user)
     # Serialised before the commit, as the queue is: committing expires the case, and the
     # answer would load the case and its owner again.
     body = CaseSchema().dump(case)
@@ -97,7 +135,7 @@ def get_case(case_id: int) -> Response:
 @api_roles(*STAFF)
 @bp.arguments(CaseEventInSchema)
 @bp.response(201, CaseSchema)
-@bp.doc(security=BEARER)
+@bp.doc(security=BEARER, parameters=REASON_PARAMETERS)
 def post_event(data: dict[str, Any], case_id: int) -> Case:
     """Log a contact attempt, change status, close with an outcome, reassign, or add a note."""
     case = load_case(case_id, g.api_user)

@@ -57,3 +57,15 @@ class NoteForm(FlaskForm):
     text = TextAreaField(
         _l("Note"), validators=[DataRequired(_l("The note is empty.")), Length(max=4000)]
     )
+
+
+class ReasonForm(FlaskForm):
+    """Why a coordinator opens a case outside their queue and team ("break the glass")."""
+
+    reason = StringField(
+        _l("Why do you open this case?"),
+        validators=[
+            DataRequired(_l("Give a short reason.")),
+            Length(min=5, max=200, message=_l("Between 5 and 200 characters.")),
+        ],
+    )

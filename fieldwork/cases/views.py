@@ -14,7 +14,15 @@ from werkzeug.wrappers import Response
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
-from fieldwork.cases.forms import AttemptForm, CloseForm, NoteForm, ReassignForm, StatusForm
+from fieldwork.cases.forms import (
+    AttemptForm,
+    CloseForm,
+    NoteForm,
+    ReasonForm,
+    ReassignForm,
+    StatusForm,
+)
+from fieldwork.cases.glass import break_glass, needs_reason
 from fieldwork.cases.hooks import case_sections, consents_with_proof
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import (
@@ -117,6 +125,8 @@ def case_page(case_id: int) -> str | tuple[str, int] | Response:
     case = db.session.get(Case, case_id)
     if case is None or not can_see_case(current_user, case):
         abort(404)
+    if needs_reason(current_user, case):
+        return render_template("cases/break_glass.html", case=case, form=ReasonForm()), 403
     forms = _forms(case)
     status = 200
     if request.method == "POST" and request.form.get("action") == "withdraw":
@@ -163,6 +173,25 @@ def case_page(case_id: int) -> str | tuple[str, int] | Response:
         people=_people_in_timeline(case),
         sections=case_sections(case),
     ), status
+
+
+@bp.post("/cases/<int:case_id>/reason")
+@roles_required("coordinator")
+def give_reason(case_id: int) -> tuple[str, int] | Response:
+    """Break the glass: the reason to open a case outside one's queue and teams."""
+    case = db.session.get(Case, case_id)
+    if case is None:
+        abort(404)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            break_glass(current_user, case, form.reason.data or "")
+            db.session.commit()
+            return redirect(url_for("cases.case_page", case_id=case.id))
+        except CaseError as exc:
+            db.session.rollback()
+            form.reason.errors = [str(exc)]
+    return render_template("cases/break_glass.html", case=case, form=form), 400
 
 
 # event details that name an account (by e-mail, as stored): the timeline shows the name
@@ -212,6 +241,7 @@ def merge(case_id: int, resident_id: int) -> Response:
         case is None
         or duplicate is None
         or not can_see_case(current_user, case)
+        or needs_reason(current_user, case)
         or duplicate not in visible_near_matches(case)
     ):
         abort(404)

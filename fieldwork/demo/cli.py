@@ -16,6 +16,7 @@ from fieldwork.areas.streets import load_streets
 from fieldwork.auth.models import User
 from fieldwork.auth.services import create_user, find_user_by_email
 from fieldwork.config import ROOT
+from fieldwork.demo.audit import demo_audit_trail
 from fieldwork.extensions import db
 
 if TYPE_CHECKING:
@@ -98,6 +99,8 @@ def load_command(force: bool) -> None:
         )
     db.session.commit()
     _demo_withdrawal()
+    demo_audit_trail()  # after the commit: the cases are routed by then (in-process)
+    db.session.commit()
     click.echo(f"demo ready: log in with any demo e-mail and password {DEMO_PASSWORD}")
 
 

@@ -245,7 +245,7 @@ def hand_out_card(code: str) -> Response:
         lambda: hand_out(card, form.to.data or "", to_user),
         "referral_card_handed_out",
         _("Card %(code)s handed out.", code=display(card.code)),
-        to=form.to.data or (to_user.email if to_user else ""),
+        to_user=to_user.id if to_user else None,
     )
 
 

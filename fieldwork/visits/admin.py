@@ -215,7 +215,7 @@ def _assign_and_report(
             "visit_addresses_assigned",
             "visit_round",
             round_id,
-            to=volunteer.email if volunteer else None,
+            to_user=volunteer.id if volunteer else None,
             count=count,
         )
         db.session.commit()

@@ -262,7 +262,7 @@ def post_assignments(payload: dict[str, Any], round_id: int) -> dict[str, Any]:
         "visit_addresses_assigned",
         "visit_round",
         visit_round.id,
-        to=volunteer.email if volunteer else None,
+        to_user=volunteer.id if volunteer else None,
         count=count,
     )
     db.session.commit()
