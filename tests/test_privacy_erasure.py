@@ -39,6 +39,7 @@ from tests.conftest import (
     make_user,
     post_form,
 )
+from tests.test_audit_trail_glass import give_reason
 from tests.test_referral_pages import series  # noqa: F401 - fixture
 
 NAME = "Zoltan Wyckaert"
@@ -503,6 +504,7 @@ def test_the_case_page_links_to_the_erasure_for_the_coordinator_only(app, world)
     link = f"/privacy/residents/{resident_id}/erase"
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
+    give_reason(coordinator, case_id)  # someone else's case: the coordinator says why first
     assert link in coordinator.get(f"/cases/{case_id}").get_data(as_text=True)
     contact = app.test_client()
     login(contact, "contact_person@example.be")

@@ -16,6 +16,7 @@ from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Consent, Resident
 from tests.conftest import api_token, bearer, login, make_user, post_form
+from tests.test_audit_trail_glass import give_reason
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
 HIDDEN = "(gegevens afgeschermd na intrekking toestemming)"
@@ -78,11 +79,13 @@ def test_the_contact_person_sees_the_placeholder_on_the_case_page(app, withdrawn
 
 def test_the_coordinator_still_sees_everything_and_the_data_is_kept(app, withdrawn):
     client, coordinator, _, case_id = withdrawn
-    body = client.get(f"/api/v1/cases/{case_id}", headers=bearer(coordinator)).get_json()
+    why = {"X-Access-Reason": "Verzoek van de bewoner nagaan"}  # An's case: break the glass
+    body = client.get(f"/api/v1/cases/{case_id}", headers={**bearer(coordinator), **why}).get_json()
     assert body["resident"]["name"] == "Maria Claes"
     assert body["resident"]["phone"] == "056 12 34 56"
     assert [s["note"] for s in body["signals"]] == [NOTE]
     login(client, "coordinator@example.be")
+    give_reason(client, case_id)
     html = client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert "Maria Claes" in html
     assert CASE_NOTE in html
