@@ -10,9 +10,18 @@ import time
 import pytest
 from sqlalchemy import select
 
+from fieldwork.areas.models import Municipality
+from fieldwork.auth.models import User
 from fieldwork.cases.models import Case
 from fieldwork.core.models import AuditEvent
 from fieldwork.extensions import db
+from fieldwork.onward.services import OnwardRequest, refer_onward
+from fieldwork.partners.services import (
+    OrganisationData,
+    ServiceData,
+    save_organisation,
+    save_service,
+)
 from fieldwork.signals.models import Resident
 from tests.conftest import api_token, bearer, login, make_user, post_form
 from tests.test_referral_pages import form_data, pdf_text, series  # noqa: F401 - fixture
@@ -22,6 +31,7 @@ NAME = "Godelieve Vanwalleghem"
 CARD_NOTE = "Valt soms in de trap"
 INTAKE_NOTE = "Zoekt iemand voor boodschappen"
 CASE_NOTE = "Dochter belt elke zondag"
+ONWARD_SUMMARY = "Mevrouw zoekt poetshulp op dinsdag"
 BUURTGEZEL_NOTE = "Graag samen wandelen"
 ESCALATION = "Rita Buurvrouw"
 
@@ -87,6 +97,20 @@ def everywhere(app, series):  # noqa: F811
         headers=bearer(token),
     )
     assert schedule.status_code == 201, schedule.get_json()
+    with app.app_context():  # referred onward to a partner with consent to share a summary
+        case = db.session.get_one(Case, case_id)
+        organisation = save_organisation(
+            db.session.get_one(Municipality, case.resident.municipality_id),
+            OrganisationData(name="Thuiszorg Regio", kind="thuiszorg", email="tz@example.be"),
+        )
+        service = save_service(organisation, ServiceData(name="Poetshulp", themes=["zorgnood"]))
+        coordinator = db.session.scalar(select(User).filter_by(role="coordinator"))
+        refer_onward(
+            case,
+            coordinator,
+            OnwardRequest(service.id, "Hulp in huis", ONWARD_SUMMARY, True, "verbal"),
+        )
+        db.session.commit()
     return resident_id, token
 
 
@@ -120,7 +144,11 @@ def test_export_complete_in_json_and_pdf(app, everywhere):
         "buurtgezel",
         "referrals",
         "photos",
+        "onward",
     }
+    assert body["onward"][0]["summary"] == ONWARD_SUMMARY
+    assert body["onward"][0]["partner"] == "Thuiszorg Regio"
+    assert "link_nonce" not in body["onward"][0]
 
     login(client, "coordinator@example.be")
     case_id = body["cases"][0]["id"]
@@ -131,6 +159,8 @@ def test_export_complete_in_json_and_pdf(app, everywhere):
     assert pdf.mimetype == "application/pdf"
     text = pdf_text(pdf.data)
     assert "Inzage in je persoonsgegevens" in text
+    assert "Doorverwijzingen naar partners" in text
+    assert ONWARD_SUMMARY in text
     pieces = (NAME, CARD_NOTE, INTAKE_NOTE, CASE_NOTE, BUURTGEZEL_NOTE, ESCALATION)
     for piece in (*pieces, "Ik geef toestemming."):
         assert piece in text, piece

@@ -14,6 +14,7 @@ from sqlalchemy import inspect, or_, select
 from fieldwork.calls.models import CallAttempt, CallTarget, GoodMorningCall, GoodMorningSchedule
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.extensions import db
+from fieldwork.onward.models import OnwardReferral
 from fieldwork.photos.models import Photo
 from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals
 from fieldwork.signals.models import Consent, Resident, Signal
@@ -32,6 +33,7 @@ SECTIONS = (
     "buurtgezel",
     "referrals",
     "photos",
+    "onward",
 )
 
 
@@ -198,6 +200,24 @@ def _photos(signal_ids: list[int]) -> list[dict[str, Any]]:
     return [row(photo) for photo in photos]
 
 
+def _onward(resident: Resident) -> list[dict[str, Any]]:
+    """Referrals onward to a partner: to whom, why, the summary shared and what came back."""
+    referrals = db.session.scalars(
+        select(OnwardReferral)
+        .join(Case, Case.id == OnwardReferral.case_id)
+        .where(Case.resident_id == resident.id)
+        .order_by(OnwardReferral.id)
+    )
+    return [
+        {
+            **{k: v for k, v in row(referral).items() if k != "link_nonce"},
+            "partner": referral.organisation.name,
+            "service": referral.service.name,
+        }
+        for referral in referrals
+    ]
+
+
 def resident_export(resident_id: int) -> dict[str, Any] | None:
     """Everything held about the resident, by section (SECTIONS); None for an unknown id."""
     resident = db.session.get(Resident, resident_id)
@@ -221,4 +241,5 @@ def resident_export(resident_id: int) -> dict[str, Any] | None:
         "buurtgezel": _buurtgezel(resident),
         "referrals": _referrals(signal_ids),
         "photos": _photos(signal_ids),
+        "onward": _onward(resident),
     }

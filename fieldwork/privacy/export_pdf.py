@@ -27,6 +27,7 @@ TITLES = {
     "buurtgezel": "Buurtgezel: vragen en koppelingen",
     "referrals": "Doorverwijskaarten",
     "photos": "Foto's",
+    "onward": "Doorverwijzingen naar partners",
 }
 NESTED = {
     "events": "Gebeurtenis",
