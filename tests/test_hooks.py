@@ -6,7 +6,12 @@ from __future__ import annotations
 from fieldwork import create_app
 from fieldwork.areas.hooks import fixup_resolved, neighbourhood_in_use
 from fieldwork.auth.hooks import user_deactivated
-from fieldwork.cases.hooks import case_consent_withdrawn, consent_proofs, team_membership
+from fieldwork.cases.hooks import (
+    case_consent_withdrawn,
+    case_page_sections,
+    consent_proofs,
+    team_membership,
+)
 from fieldwork.core.cli import TICK_STEPS
 from fieldwork.core.hooks import worker_ping
 from fieldwork.routing.hooks import signals_routed
@@ -22,6 +27,7 @@ EXPECTED = {
     case_consent_withdrawn: {"fieldwork.volunteers.receivers", "fieldwork.calls.receivers"},
     team_membership: {"fieldwork.routing.receivers"},
     consent_proofs: {"fieldwork.referrals.receivers"},
+    case_page_sections: {"fieldwork.onward.receivers"},
     signals_routed: {"fieldwork.reports.receivers"},
     volunteer_stepped_back: {"fieldwork.calls.receivers", "fieldwork.visits.receivers"},
 }
@@ -41,6 +47,7 @@ def test_receivers_connect_once_however_many_apps(tmp_path):
             "fieldwork.cases.cli",
             "fieldwork.calls.cli",
             "fieldwork.referrals.services",
+            "fieldwork.onward.services",
             "fieldwork.volunteers.cli",
             "fieldwork.audittrail.cli",
         ]
