@@ -35,6 +35,9 @@ class ResidentExportSchema(ma.Schema):
     buurtgezel = _records("buurtgezel requests, each with its matches")
     referrals = _records("referral card submissions linked to the resident's signals")
     photos = _records("photos linked to the resident's signals")
+    onward = _records(
+        "referrals onward to a partner: partner, service, purpose, the summary shared, answers"
+    )
 
 
 @bp.get("/residents/<int:resident_id>/export")
@@ -44,7 +47,8 @@ class ResidentExportSchema(ma.Schema):
 def export_resident(resident_id: int) -> Response:
     """Everything the system holds about one resident: the resident, consents with their
     texts, signals, cases with their timeline, visits, calls, buurtgezel requests and
-    matches, referral cards and linked photos. The export itself is audited."""
+    matches, referral cards, linked photos and referrals onward. The export itself is
+    audited."""
     data = resident_export(resident_id)
     if data is None:
         abort(404, message="No such resident.")
