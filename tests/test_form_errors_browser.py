@@ -63,6 +63,8 @@ def test_a_refused_call_sheet_opens_on_its_first_message_with_a_summary_linking_
     assert link.count() == 1
     assert link.get_attribute("href") == "#outcome-0"
     # the cursor is in the refused group and its message is on screen, not 4,000 px away
+    # (form_errors.js moves it once the deferred scripts ran: wait for it)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'outcome-0'")
     assert page.evaluate("document.activeElement.id") == "outcome-0"
     assert in_view(page, "fieldset.has-error .error")
     assert page.get_by_label("Korte notitie").input_value() == "Nam niet op, denk ik."
@@ -85,5 +87,6 @@ def test_a_refused_findings_sheet_opens_on_its_first_message(demo_phone):
     summary = page.locator("[data-error-summary]")
     summary.wait_for()
     assert "Kies wat er gebeurde" in summary.inner_text()
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'outcome'")
     assert page.evaluate("document.activeElement.name") == "outcome"
     assert in_view(page, ".has-error .error")
