@@ -78,17 +78,18 @@ def match_columns(header: list[str], known: Mapping[str, Sequence[str]]) -> dict
     return found
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def formula_safe(value: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe (Excel's mark
-    for text); :func:`unmark_text` takes it off again when the file comes back."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """A cell a spreadsheet would run as a formula (a name like '=HYPERLINK(…)') gets a
+    leading apostrophe, Excel's mark for text: shown, never executed. The one rule for every
+    CSV and workbook we write; :func:`unmark_text` takes it off when the file comes back."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def unmark_text(value: str) -> str:
-    return value[1:] if value.startswith("'") and value[1:2] in _FORMULA_START else value
+    return value[1:] if value.startswith("'") and value[1:2] in FORMULA_STARTS else value
 
 
 def excel_csv(rows: Iterable[Sequence[object]]) -> str:

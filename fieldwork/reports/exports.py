@@ -19,6 +19,7 @@ from shapely.ops import orient
 from sqlalchemy import select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
+from fieldwork.core.csvfiles import formula_safe
 from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import neighbourhood_shape
 from fieldwork.reports.figures import figures_for, signal_counts_by_period, signal_date_range
@@ -118,15 +119,10 @@ def signal_rows(
                         )
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def safe_cell(value: object) -> object:
-    """Text a spreadsheet would run as a formula (a neighbourhood named '=HYPERLINK(…)')
-    gets a leading apostrophe: shown as text, never executed."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (see
+    :func:`fieldwork.core.csvfiles.formula_safe`); other values pass unchanged."""
+    return formula_safe(value) if isinstance(value, str) else value
 
 
 def decimal_comma(value: object) -> object:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, or_, select
 from werkzeug.wrappers import Response
 
+from fieldwork.core.csvfiles import formula_safe
 from fieldwork.core.suppression import Shown, suppress_counts, suppress_value
 from fieldwork.extensions import db
 from fieldwork.signals.vocabulary import THEME_POLARITIES, THEMES
@@ -208,20 +209,14 @@ def answers_csv(answers: Answers) -> str:
             for cell in line.cells:
                 writer.writerow(
                     [
-                        safe_text(section.heading),
-                        safe_text(line.label),
-                        safe_text(cell.label),
+                        formula_safe(section.heading),
+                        formula_safe(line.label),
+                        formula_safe(cell.label),
                         cell.count,
                         "" if cell.share is None else str(cell.share).replace(".", ","),
                     ]
                 )
     return buffer.getvalue()
-
-
-def safe_text(value: str) -> str:
-    """Text a spreadsheet would run as a formula (a guide question starting with '=') gets
-    a leading apostrophe."""
-    return "'" + value if value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def csv_download(text: str, filename: str) -> Response:
