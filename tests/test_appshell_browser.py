@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 from tests.test_browser import phone  # noqa: F401  (the fixture: app served, chromium phone)
@@ -31,7 +32,7 @@ def test_worker_serves_static_files_offline_but_never_a_page(phone: tuple[Any, s
     assert active == f"{base}/sw.js"
     page.reload()
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL") == f"{base}/sw.js"
-    assert page.get_by_role("heading", name="Dag Maria").is_visible()
+    expect(page.get_by_role("heading", name="Dag Maria")).to_be_visible()
     cached = page.evaluate(
         """async () => {
             const urls = [];
@@ -58,8 +59,8 @@ def test_worker_serves_static_files_offline_but_never_a_page(phone: tuple[Any, s
     api = page.evaluate("fetch('/api/v1/auth/me').then(r => r.status, () => 'network error')")
     assert api == "network error"  # nor an API answer
     page.goto(f"{base}/home")  # the dashboard is not kept on the phone: the offline page
-    assert page.get_by_role("heading", name="Geen verbinding").is_visible()
-    assert not page.get_by_role("heading", name="Dag Maria").is_visible()
+    expect(page.get_by_role("heading", name="Geen verbinding")).to_be_visible()
+    expect(page.get_by_role("heading", name="Dag Maria")).to_be_hidden()
     page.context.set_offline(False)
     page.goto(f"{base}/home")
-    assert page.get_by_role("heading", name="Dag Maria").is_visible()
+    expect(page.get_by_role("heading", name="Dag Maria")).to_be_visible()

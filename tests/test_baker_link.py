@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldwork.db import utcnow
@@ -160,14 +161,14 @@ def test_a_baker_scans_the_card_after_opening_the_link_on_a_phone(demo_phone, em
     code, token = card_and_link(embedded_app)
     page, base = demo_phone
     page.goto(f"{base}/r/{token}")
-    assert page.get_by_text("Welkom, Bakkerij Vandamme.").is_visible()
-    assert page.get_by_text("met de camera van deze telefoon").is_visible()
+    expect(page.get_by_text("Welkom, Bakkerij Vandamme.")).to_be_visible()
+    expect(page.get_by_text("met de camera van deze telefoon")).to_be_visible()
 
     page.goto(f"{base}/k/{code}")  # the card's QR code, opened by the camera
     page.wait_for_url(f"{base}/r/{token}/k/{code}")
     fill_card(page)
     page.get_by_role("button", name="Kaart versturen").click()
     page.wait_for_url(f"{base}/r/{token}")
-    assert page.get_by_role("heading", name="Bedankt: de kaart is ontvangen").is_visible()
+    expect(page.get_by_role("heading", name="Bedankt: de kaart is ontvangen")).to_be_visible()
     assert display(code) in page.locator(".receipt").inner_text()
     assert only_submission(embedded_app, code).via == "link"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.conftest import CI, PASSWORD, ROOT, import_areas, make_user
@@ -100,11 +101,11 @@ def test_volunteer_logs_in_on_a_phone_and_switches_language(phone):
     page.get_by_label("E-mailadres").fill("volunteer@example.be")
     page.get_by_label("Wachtwoord").fill("wrong-password")
     page.get_by_role("button", name="Aanmelden").click()
-    assert page.get_by_text("E-mailadres of wachtwoord is niet juist.").is_visible()
+    expect(page.get_by_text("E-mailadres of wachtwoord is niet juist.")).to_be_visible()
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Aanmelden").click()
     page.wait_for_url(f"{base}/home")
-    assert page.get_by_role("heading", name="Dag Maria").is_visible()
+    expect(page.get_by_role("heading", name="Dag Maria")).to_be_visible()
     assert fits_the_screen(page)
     box = page.get_by_role("button", name="Afmelden").bounding_box()
     assert box
@@ -112,9 +113,9 @@ def test_volunteer_logs_in_on_a_phone_and_switches_language(phone):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "home-volunteer-360.png"), full_page=True)
     page.get_by_role("button", name="English").click()
-    assert page.get_by_role("heading", name="Today").is_visible()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
-    assert page.get_by_role("heading", name="Log in").is_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
 
 
 def test_coordinator_regroups_sectors_with_checkboxes(phone):
@@ -129,7 +130,7 @@ def test_coordinator_regroups_sectors_with_checkboxes(phone):
     page.get_by_label("Moorslede-Centrum").check()
     page.get_by_role("button", name="Sectoren bewaren").click()
     page.get_by_text("6 sectoren horen nu bij Dadizele.").wait_for()  # after the reload
-    assert page.get_by_text("6 sectoren horen nu bij Dadizele.").is_visible()
+    expect(page.get_by_text("6 sectoren horen nu bij Dadizele.")).to_be_visible()
     assert page.get_by_label("Moorslede-Centrum").is_checked()
     page.screenshot(path=str(ARTIFACTS / "regroup-360.png"), full_page=True)
 
@@ -160,10 +161,10 @@ def test_contact_person_works_a_demo_case_to_closed(demo_phone):
     ).first.is_visible()
     page.get_by_label("Bereikt").check()
     page.get_by_role("button", name="Poging bewaren").click()
-    assert page.get_by_text("Bewaard.").is_visible()
+    expect(page.get_by_text("Bewaard.")).to_be_visible()
     page.get_by_label("Resultaat", exact=True).select_option("helped")
     page.get_by_role("button", name="Afsluiten").click()
-    assert page.get_by_text("Afgesloten").first.is_visible()
+    expect(page.get_by_text("Afgesloten").first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "case-closed-360.png"), full_page=True)
 
 
@@ -187,7 +188,7 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     page.get_by_label("Wachtwoord").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Aanmelden").click()
     page.wait_for_url(f"{base}/k/{code}")
-    assert page.get_by_role("heading", name=f"Doorverwijskaart {display(code)}").is_visible()
+    expect(page.get_by_role("heading", name=f"Doorverwijskaart {display(code)}")).to_be_visible()
     page.get_by_label("Naam van de bewoner").fill("Godelieve Vanneste")
     page.get_by_label("Straat").fill("Klephoekstraat")
     page.get_by_label("Ik ken het exacte huisnummer niet").check()
@@ -199,9 +200,9 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     assert box["height"] >= 44  # a thumb-sized target
     tile.click()
     page.get_by_label("Korte beschrijving").fill("Zit veel alleen sinds de verhuis.")
-    assert not page.locator("[data-signature]").is_visible()
+    expect(page.locator("[data-signature]")).to_be_hidden()
     page.get_by_label("De bewoner tekent hier op het scherm").check()
-    assert page.locator("[data-signature] canvas").is_visible()
+    expect(page.locator("[data-signature] canvas")).to_be_visible()
     sign(page)
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "referral-card-form-360.png"), full_page=True)
@@ -209,8 +210,8 @@ def test_a_gp_files_a_referral_card_on_a_phone_with_a_signature(demo_phone, embe
     thanks = page.get_by_role("heading", name="Bedankt: de kaart is ontvangen")
     thanks.wait_for()  # sent by the page (outbox.js), then the receipt
     page.screenshot(path=str(ARTIFACTS / "referral-after-submit-360.png"), full_page=True)
-    assert thanks.is_visible()
-    assert page.get_by_text(display(code)).first.is_visible()
+    expect(thanks).to_be_visible()
+    expect(page.get_by_text(display(code)).first).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "referral-receipt-360.png"), full_page=True)
     with embedded_app.app_context():
         submission = db.session.scalars(
@@ -241,7 +242,7 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
     page.screenshot(path=str(ARTIFACTS / "visits-today-360.png"), full_page=True)
     before = rows.count()
     rows.first.click()
-    assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
+    expect(page.get_by_role("heading", name="Dadizeleplaats 3")).to_be_visible()
     page.get_by_label("Gesproken").check()
     page.locator("summary", has_text="Welzijn").click()  # the themes fold open on demand
     page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
@@ -250,7 +251,7 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
     page.get_by_label("Korte notitie").fill("Woont alleen.")
     assert warning.is_visible()  # no consent yet: the note would be dropped
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
-    assert warning.is_visible()
+    expect(warning).to_be_visible()
     page.get_by_label("Ondertekende het papieren formulier").check()
     assert not warning.is_visible()  # with consent the note is kept: the line goes
     page.get_by_label("Nummer van het ondertekende formulier").fill("F-12")
@@ -258,7 +259,7 @@ def test_a_volunteer_walks_the_demo_round_on_a_phone(demo_phone, embedded_app):
     page.screenshot(path=str(ARTIFACTS / "visit-sheet-360.png"), full_page=True)
     page.get_by_role("button", name="Bewaren").click()
     page.wait_for_url(f"{base}/bezoeken")  # sent by the page (outbox.js), then the list
-    assert page.get_by_text("Bewaard. Op naar het volgende adres.").is_visible()
+    expect(page.get_by_text("Bewaard. Op naar het volgende adres.")).to_be_visible()
     assert page.locator("a.visit-row").count() == before - 1
     with embedded_app.app_context():
         visit = db.session.scalars(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldwork.cases.models import Case, CaseEvent
@@ -161,12 +162,12 @@ def test_closing_as_helped_without_an_attempt_on_a_phone(demo_phone):  # noqa: F
     outcome.select_option("helped")
     page.get_by_role("button", name="Afsluiten").click()
     error = page.locator("#close-confirm_without_contact-error")
-    assert error.is_visible()
+    expect(error).to_be_visible()
     assert error.inner_text().startswith(NO_CONTACT)
     assert fits_the_screen(page)
     page.screenshot(path=str(ARTIFACTS / "close-unconfirmed-360.png"), full_page=True)
     page.get_by_label("Resultaat", exact=True).select_option("helped")
     page.get_by_label(CONFIRM_LABEL).check()
     page.get_by_role("button", name="Afsluiten").click()
-    assert page.get_by_text("Bewaard.").is_visible()
-    assert page.get_by_text("Afgesloten").first.is_visible()
+    expect(page.get_by_text("Bewaard.")).to_be_visible()
+    expect(page.get_by_text("Afgesloten").first).to_be_visible()

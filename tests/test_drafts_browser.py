@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.conftest import import_areas
@@ -103,7 +104,7 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
 
     page, base = demo_phone
     open_first_sheet(page, base)
-    assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
+    expect(page.get_by_role("heading", name="Dadizeleplaats 3")).to_be_visible()
     sheet_url = page.url
     address_id = int(sheet_url.rsplit("/", 1)[1])
     page.get_by_label("Gesproken").check()
@@ -122,12 +123,12 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
     assert "attempt" not in draft["values"]  # hidden fields other than the signature stay out
 
     page.reload()  # the tab closed, Back, a reload: the same
-    assert page.get_by_text("Concept hersteld").is_visible()
+    expect(page.get_by_text("Concept hersteld")).to_be_visible()
     assert page.get_by_label("Gesproken").is_checked()
     assert page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").is_checked()
     assert page.get_by_label("Wil contact met de aanspreekpersoon").is_checked()
     assert page.get_by_label("Tekent hier op het scherm").is_checked()
-    assert page.locator("[data-signature]").is_visible()
+    expect(page.locator("[data-signature]")).to_be_visible()
     assert page.get_by_label("Korte notitie").input_value() == "Woont alleen sinds de winter."
     assert signature_value(page) == signature
     # redrawn on the canvas: it is no longer blank
@@ -138,7 +139,7 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
     )
     page.get_by_role("button", name="Bewaren").click()
     page.wait_for_url(f"{base}/bezoeken")  # sent by the page (outbox.js), then the list
-    assert page.get_by_text("Bewaard.").first.is_visible()
+    expect(page.get_by_text("Bewaard.").first).to_be_visible()
     assert drafts(page) == {}
     with embedded_app.app_context():
         visits = db.session.scalars(select(Visit).where(Visit.address_id == address_id)).all()
@@ -146,7 +147,7 @@ def test_a_half_filled_findings_sheet_survives_a_reload_with_its_signature(
         assert visits[0].themes == {"eenzaamheid": "concern"}
         assert visits[0].signature_png.startswith(b"\x89PNG")
     page.go_back()  # the saved sheet is not offered again as a draft
-    assert not page.get_by_text("Concept hersteld").is_visible()
+    expect(page.get_by_text("Concept hersteld")).to_be_hidden()
 
 
 def test_a_referral_card_through_a_one_time_link_survives_a_reload(demo_phone, embedded_app):
@@ -159,7 +160,7 @@ def test_a_referral_card_through_a_one_time_link_survives_a_reload(demo_phone, e
     assert signature.startswith("data:image/png;base64,")
 
     page.reload()
-    assert page.get_by_text("Concept hersteld").is_visible()
+    expect(page.get_by_text("Concept hersteld")).to_be_visible()
     assert page.get_by_label("Naam van de bewoner").input_value() == "Godelieve Vanneste"
     assert page.get_by_label("Straat").input_value() == "Klephoekstraat"
     assert page.get_by_label("Ik ken het exacte huisnummer niet").is_checked()
@@ -185,7 +186,7 @@ def test_discarding_a_draft_empties_the_form_and_the_phone(demo_phone):
     assert page.get_by_label("Korte notitie").input_value() == "Een begin."
     page.get_by_role("button", name="Wis concept").click()
     assert page.get_by_label("Korte notitie").input_value() == ""
-    assert not page.get_by_text("Concept hersteld").is_visible()
+    expect(page.get_by_text("Concept hersteld")).to_be_hidden()
     assert drafts(page) == {}
     page.reload()
     assert page.get_by_label("Korte notitie").input_value() == ""
@@ -198,7 +199,7 @@ def test_logging_out_clears_every_draft(demo_phone):
     page.get_by_label("Gesproken").check()
     assert len(drafts(page)) == 1
     page.get_by_role("button", name="Afmelden").click()
-    assert page.get_by_role("heading", name="Aanmelden").is_visible()
+    expect(page.get_by_role("heading", name="Aanmelden")).to_be_visible()
     assert drafts(page) == {}
 
 
@@ -222,7 +223,7 @@ def test_a_half_filled_call_sheet_survives_a_reload(demo_phone, embedded_app):
     page.get_by_label("Geen antwoord").check()
     page.get_by_label("Korte notitie").fill("Morgen opnieuw.")
     page.reload()
-    assert page.get_by_text("Concept hersteld").is_visible()
+    expect(page.get_by_text("Concept hersteld")).to_be_visible()
     assert page.get_by_label("Geen antwoord").is_checked()
     assert page.get_by_label("Korte notitie").input_value() == "Morgen opnieuw."
     page.get_by_role("button", name="Bewaren").click()
@@ -259,7 +260,7 @@ def test_a_gps_draft_of_a_card_is_never_shown_to_the_next_person_on_the_phone(
     log_in(page, base, "aanspreekpersoon@demo.fieldwork.be")
     page.goto(f"{base}/k/{code}")
     assert page.get_by_label("Naam van de bewoner").input_value() == ""
-    assert not page.get_by_text("Concept hersteld").is_visible()
+    expect(page.get_by_text("Concept hersteld")).to_be_hidden()
     assert len(drafts(page)) == 1  # the GP's, kept for them until it expires
 
 
@@ -280,7 +281,7 @@ def test_a_draft_older_than_seven_days_is_dropped(demo_phone):
     assert drafts(page) == {}
     page.goto(sheet_url)
     assert page.get_by_label("Korte notitie").input_value() == ""
-    assert not page.get_by_text("Concept hersteld").is_visible()
+    expect(page.get_by_text("Concept hersteld")).to_be_hidden()
 
 
 def test_a_half_filled_ik_wil_helpen_form_survives_a_reload_and_goes_once_sent(embedded_app):
@@ -306,7 +307,7 @@ def test_a_half_filled_ik_wil_helpen_form_survives_a_reload_and_goes_once_sent(e
             assert never not in draft["values"], never
 
         page.reload()
-        assert page.get_by_text("Concept hersteld").is_visible()
+        expect(page.get_by_text("Concept hersteld")).to_be_visible()
         assert page.get_by_label("Je naam").input_value() == "Nadia Vercruysse"
         assert page.get_by_label("Telefoonnummer").input_value() == "0499 11 22 33"
         assert page.get_by_label("Waar woon je?").locator("option:checked").inner_text() == (
@@ -321,15 +322,15 @@ def test_a_half_filled_ik_wil_helpen_form_survives_a_reload_and_goes_once_sent(e
         assert not consent.is_checked()
 
         page.get_by_role("button", name="Versturen").click()  # refused: no consent yet
-        assert page.get_by_text("toestemming").first.is_visible()
+        expect(page.get_by_text("toestemming").first).to_be_visible()
         (draft,) = drafts(page).values()  # the refused form is still kept
         assert draft["values"]["talents"] == "Breien en koken."
         page.get_by_label("De gemeente mag deze gegevens bijhouden").check()
         page.get_by_role("button", name="Versturen").click()
-        assert page.get_by_role("heading", name="Bedankt!").is_visible()
+        expect(page.get_by_role("heading", name="Bedankt!")).to_be_visible()
         assert drafts(page) == {}
         page.goto(f"{base}/ik-wil-helpen/36012")  # the sent form opens empty
-        assert not page.get_by_text("Concept hersteld").is_visible()
+        expect(page.get_by_text("Concept hersteld")).to_be_hidden()
         assert page.get_by_label("Je naam").input_value() == ""
     with embedded_app.app_context():
         (nadia,) = db.session.scalars(select(Volunteer).filter_by(name="Nadia Vercruysse"))

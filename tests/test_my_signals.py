@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import event, func, select
 
 from fieldwork.areas.models import Neighbourhood
@@ -162,11 +163,11 @@ def test_on_a_phone_the_volunteer_opens_her_signals_from_home(demo_phone):  # no
     log_in(page, base, "vrijwilliger@demo.fieldwork.be")
     page.get_by_role("link", name="Bekijk mijn signalen").click()
     page.wait_for_url(f"{base}/mijn-signalen")
-    assert page.get_by_role("heading", name="Mijn signalen").is_visible()
-    assert page.locator("li.my-signal", has_text="Huisbezoek").first.is_visible()
+    expect(page.get_by_role("heading", name="Mijn signalen")).to_be_visible()
+    expect(page.locator("li.my-signal", has_text="Huisbezoek").first).to_be_visible()
     steps = page.locator("ol.steps").first
     for step in ("Ontvangen", "Gecontacteerd", "Afgesloten"):
-        assert steps.locator("li", has_text=step).is_visible()
+        expect(steps.locator("li", has_text=step)).to_be_visible()
     assert steps.locator('li[aria-current="step"]').count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 

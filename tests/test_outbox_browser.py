@@ -133,7 +133,7 @@ def test_a_round_in_airplane_mode_arrives_once_when_the_connection_returns(
 
     page.context.set_offline(True)
     page.locator("a.visit-row").first.click()  # the kept sheet, from the phone
-    assert page.get_by_role("heading", name="Dadizeleplaats 3").is_visible()
+    expect(page.get_by_role("heading", name="Dadizeleplaats 3")).to_be_visible()
     fill_spoken_with_contact(page)
     page.get_by_role("button", name="Bewaren").click()
     page.wait_for_url(f"{base}/bezoeken")
@@ -280,7 +280,7 @@ def test_logging_out_clears_the_phones_copy_of_the_round(demo_phone):
     sheets = round_ready_offline(page, base)
     assert sheets[0] in kept_pages(page)
     page.get_by_role("button", name="Afmelden").click()
-    assert page.get_by_role("heading", name="Aanmelden").is_visible()
+    expect(page.get_by_role("heading", name="Aanmelden")).to_be_visible()
     # nothing of the round stays; the queue and offline pages (no resident in them) may be
     # kept again for whoever signs in next
     wait_until(
@@ -366,5 +366,5 @@ def test_two_phones_that_visited_one_address_offline_both_keep_their_record(
     assert all(v.signature_png.startswith(b"\x89PNG") for v in visits)
     assert all(v.observed_at is not None for v in visits)
     other.reload()  # the next page Jef opens says what happened to his sheet
-    assert other.get_by_text("je coördinator kijkt het na").is_visible()
+    expect(other.get_by_text("je coördinator kijkt het na")).to_be_visible()
     second_phone.close()

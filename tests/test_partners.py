@@ -12,6 +12,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -300,7 +301,7 @@ def test_on_a_phone_a_volunteer_finds_transport_and_can_call(demo_phone):  # noq
     page.get_by_label("Voor wie").select_option(label="65-plussers")
     page.get_by_role("button", name="Zoeken").click()
     result = page.locator("article", has_text="Vervoer met vrijwillige chauffeurs")
-    assert result.is_visible()
+    expect(result).to_be_visible()
     assert page.locator("article", has_text="Samen eten op dinsdag").count() == 0
     call = result.get_by_role("link", name="Bel 051 78 91 10")
     assert call.get_attribute("href") == "tel:051789110"

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
@@ -66,7 +67,7 @@ def test_a_resident_sends_a_photo_over_a_flaky_connection(embedded_app, tmp_path
         assert not page.get_by_role("button", name="Speld weghalen").is_visible()  # no pin yet
         page.locator("#pin-map").tap()  # the middle of the neighbourhood's frame
         assert page.locator("#lat").input_value()
-        assert page.get_by_role("button", name="Speld weghalen").is_visible()
+        expect(page.get_by_role("button", name="Speld weghalen")).to_be_visible()
         page.get_by_label("Mag in het buurtrapport").check()
         page.screenshot(path=str(ARTIFACTS / "photo-form-phone.png"), full_page=True)
         page.get_by_role("button", name="Versturen").click()

@@ -8,6 +8,7 @@ import base64
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
@@ -51,10 +52,10 @@ def place_and_remove_a_pin(page) -> None:
     assert pin is not None
     assert pin["x"] > 0
     assert pin["y"] > 0
-    assert remove.is_visible()
+    expect(remove).to_be_visible()
     remove.click()
     assert page.locator("#lat").input_value() == ""
-    assert not remove.is_visible()
+    expect(remove).to_be_hidden()
 
 
 def test_without_tiles_the_neighbourhood_is_a_clear_outline_with_its_name(embedded_app):
@@ -69,7 +70,7 @@ def test_without_tiles_the_neighbourhood_is_a_clear_outline_with_its_name(embedd
         assert stroke["stroke"] != "none"
         assert float(stroke["strokeWidth"].removesuffix("px")) >= 3
         assert area.evaluate("(el) => getComputedStyle(el).fill") != "none"
-        assert page.locator("#pin-map text.area-name", has_text="Achel").is_visible()
+        expect(page.locator("#pin-map text.area-name", has_text="Achel")).to_be_visible()
         assert page.locator("#pin-map image").count() == 0  # nothing fetched from elsewhere
         place_and_remove_a_pin(page)
 
@@ -93,5 +94,5 @@ def test_configured_tiles_lie_under_the_outline(embedded_app):
         assert 1 <= tiles.count() <= 16
         assert len(asked) == tiles.count()
         assert page.locator("#pin-map path.area").is_visible()  # the outline stays on top
-        assert page.get_by_text("© OpenStreetMap-bijdragers").is_visible()
+        expect(page.get_by_text("© OpenStreetMap-bijdragers")).to_be_visible()
         place_and_remove_a_pin(page)  # a tap on a tile places the pin all the same

@@ -5,6 +5,7 @@ always at hand."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.test_browser import phone_page, serve
 from tests.test_drafts_browser import log_in
@@ -36,10 +37,10 @@ def test_an_ordinary_visit_fits_in_two_screens_and_asks_each_question_once(demo_
     open_findings_sheet(page, base)
     page.get_by_label("Niet thuis").check()
     assert form_height(page) <= 2 * SCREEN  # not at home
-    assert page.get_by_label("Kaartje in de bus gestoken").is_visible()
+    expect(page.get_by_label("Kaartje in de bus gestoken")).to_be_visible()
 
     page.get_by_label("Gesproken").check()
-    assert not page.get_by_label("Kaartje in de bus gestoken").is_visible()
+    expect(page.get_by_label("Kaartje in de bus gestoken")).to_be_hidden()
     # spoken, every fold closed: two screens (was 4,450 px with every question open)
     assert form_height(page) <= 2 * SCREEN
     folded = form_height(page)
@@ -61,9 +62,9 @@ def test_an_ordinary_visit_fits_in_two_screens_and_asks_each_question_once(demo_
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
     page.get_by_label("Tekent hier op het scherm").check()
     number = page.locator("input[name=consent_reference]")
-    assert not number.is_visible()
+    expect(number).to_be_hidden()
     page.get_by_label("Ondertekende het papieren formulier").check()
-    assert number.is_visible()
+    expect(number).to_be_visible()
 
     # the save button stays on screen at the bottom, wherever the volunteer is
     page.evaluate("window.scrollTo(0, 0)")
@@ -78,11 +79,11 @@ def test_a_call_back_time_is_asked_only_when_calling_back(demo_phone, embedded_a
     log_in(page, base, "vrijwilliger@demo.fieldwork.be")
     page.goto(f"{base}/bellen/{target_id}")
     when = page.locator("input[name=call_back_at]")
-    assert not when.is_visible()
+    expect(when).to_be_hidden()
     page.get_by_label("Geen antwoord").check()
-    assert not when.is_visible()
+    expect(when).to_be_hidden()
     page.get_by_label("Later terugbellen").check()
-    assert when.is_visible()
+    expect(when).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
@@ -161,11 +162,11 @@ def test_parts_that_do_not_apply_are_hidden_from_the_first_paint(demo_phone):
     page.route("**/js/show_if.js", lambda route: route.abort())
     open_findings_sheet(page, base)
     spoken = page.get_by_role("heading", name="Als je de bewoner gesproken hebt")
-    assert not spoken.is_visible()
-    assert not page.get_by_label("Kaartje in de bus gestoken").is_visible()
+    expect(spoken).to_be_hidden()
+    expect(page.get_by_label("Kaartje in de bus gestoken")).to_be_hidden()
     page.get_by_label("Gesproken").check()
-    assert spoken.is_visible()
-    assert not page.locator("input[name=consent_reference]").is_visible()
+    expect(spoken).to_be_visible()
+    expect(page.locator("input[name=consent_reference]")).to_be_hidden()
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
     page.get_by_label("Ondertekende het papieren formulier").check()
-    assert page.locator("input[name=consent_reference]").is_visible()
+    expect(page.locator("input[name=consent_reference]")).to_be_visible()
