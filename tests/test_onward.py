@@ -7,6 +7,8 @@ paths (real SMTP; the real worker on the production one)."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -240,6 +242,61 @@ def test_one_open_referral_per_case_and_service(app, referable):
     assert twice.status_code == 409
     assert "Dit dossier is al naar dit aanbod doorverwezen." in twice.get_data(as_text=True)
     assert len(_referrals(app)) == 1
+
+
+@pytest.mark.parametrize("app", ["production"], indirect=True)
+def test_two_simultaneous_referrals_to_one_service_make_one(app, referable, monkeypatch, mailbox):
+    """Both requests pass every check before either inserts (a barrier after the checks): the
+    database lets one referral in, the other gets the same 409 as a late double tap."""
+    from fieldwork.onward import services
+
+    _, case_id, service_id = referable
+    barrier = threading.Barrier(2)
+    checked = services._check
+
+    def check_then_wait(*args, **kwargs):
+        service = checked(*args, **kwargs)
+        barrier.wait(timeout=10)
+        return service
+
+    monkeypatch.setattr(services, "_check", check_then_wait)
+    clients = [app.test_client() for _ in range(2)]
+    forms = []
+    for client in clients:
+        login(client, "an@example.be")
+        forms.append(
+            csrf_from(client.get(f"/cases/{case_id}/doorverwijzen").get_data(as_text=True))
+        )
+    statuses: list[int] = []
+
+    def refer(client, token) -> None:
+        statuses.append(_refer(client, case_id, service_id, csrf_token=token).status_code)
+
+    threads = [
+        threading.Thread(target=refer, args=pair) for pair in zip(clients, forms, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [302, 409]
+    assert len(_referrals(app)) == 1
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Consent).filter_by(purpose="partner_share")
+            )
+            == 1
+        )
+    deadline = time.monotonic() + 20
+    while not _mails_to(mailbox, "mmc@example.be") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # a second e-mail, if any, is sent by then
+    assert len(_mails_to(mailbox, "mmc@example.be")) == 1
+
+
+def _mails_to(mailbox, address: str) -> list:
+    return [m for m in mailbox.messages if m["To"] == address]
 
 
 def test_only_staff_who_see_the_case_refer(app, referable):

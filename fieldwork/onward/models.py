@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fieldwork.auth.models import User
@@ -27,6 +27,17 @@ class OnwardReferral(Base):
     (signed with the secret key; only its random nonce is stored)."""
 
     __tablename__ = "onward_referrals"
+    # One open referral per case and service, also when two people refer at the same second.
+    __table_args__ = (
+        Index(
+            "uq_onward_referrals_open",
+            "case_id",
+            "service_id",
+            unique=True,
+            postgresql_where=text("state IN ('sent', 'accepted')"),
+            sqlite_where=text("state IN ('sent', 'accepted')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

@@ -10,12 +10,13 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.cases.services import can_see_case
 from fieldwork.core.errors import ServiceError
-from fieldwork.db import utcnow
+from fieldwork.db import savepoint, utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.services import notify, notify_address
 from fieldwork.onward.models import OPEN_STATES, OnwardReferral
@@ -112,6 +113,7 @@ def refer_onward(case: Case, by: User, request: OnwardRequest) -> OnwardReferral
         raise OnwardError(
             _("The social map has no e-mail address for this partner: type one."), "email"
         )
+    already = OnwardError(_("This case was already referred to this service."), "service", 409)
     if db.session.scalar(
         select(OnwardReferral.id).where(
             OnwardReferral.case_id == case.id,
@@ -119,7 +121,7 @@ def refer_onward(case: Case, by: User, request: OnwardRequest) -> OnwardReferral
             OnwardReferral.state.in_(OPEN_STATES),
         )
     ):
-        raise OnwardError(_("This case was already referred to this service."), "service", 409)
+        raise already
     consent = Consent(
         resident_id=case.resident_id,
         purpose=SHARE_PURPOSE,
@@ -138,8 +140,12 @@ def refer_onward(case: Case, by: User, request: OnwardRequest) -> OnwardReferral
         link_nonce=secrets.token_hex(16),
         created_by_id=by.id,
     )
-    db.session.add_all([consent, referral])
-    db.session.flush()
+    try:
+        with savepoint(db.session):
+            db.session.add_all([consent, referral])
+            db.session.flush()
+    except IntegrityError:
+        raise already from None
     _case_event(referral, "onward_sent", by)
     _email_partner(referral, "sent")
     return referral
