@@ -403,3 +403,38 @@ def test_a_card_series_and_a_visit_round_start_from_the_social_map(app, coordina
         lines = offer_lines(moorslede, limit=120)
     assert len("\n".join(lines)) <= 120
     assert 1 <= len(lines) < 9
+
+
+def test_an_info_card_whose_message_is_lost_or_worker_killed_is_made_again(
+    app, coordinator_client, monkeypatch, request
+):
+    """Lost by the broker: still "pending", for ever without the sweep. Cut off while
+    "running" (the worker killed mid-render): left alone while it may still be at work, then
+    made again. Each card once: a second sweep finds nothing."""
+    from tests.test_reconcile import lose, tick
+
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    page = "/sociale-kaart/menukaart?gemeente=36012"
+    with monkeypatch.context() as broker:
+        lose(app, broker, "partners.render_menu_card")
+        ids = []
+        for size in ("A4", "A5"):
+            csrf = csrf_from(coordinator_client.get(page).get_data(as_text=True))
+            made = coordinator_client.post(
+                page, data={"csrf_token": csrf, "target_group": "80plus", "size": size}
+            )
+            ids.append(int(made.headers["Location"].rsplit("/", 1)[1]))
+    lost, killed = ids
+    with app.app_context():
+        db.session.get_one(MenuCardJob, killed).status = "running"
+        db.session.commit()
+    app.config["RECONCILE_AFTER_SECONDS"] = 0
+    app.config["RECONCILE_RUNNING_AFTER_SECONDS"] = 3600  # the killed one may still be at work
+    assert "reconcile: 1 re-enqueued (menucards 1)" in tick(app)
+    assert _wait_for_card(app, lost).status == "done"
+    app.config["RECONCILE_RUNNING_AFTER_SECONDS"] = 0
+    assert "reconcile: 1 re-enqueued (menucards 1)" in tick(app)
+    assert _wait_for_card(app, killed).status == "done"
+    assert coordinator_client.get(f"/sociale-kaart/menukaart/{killed}.pdf").data.startswith(b"%PDF")
+    assert "reconcile: 0 re-enqueued" in tick(app)
