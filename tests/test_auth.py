@@ -52,6 +52,27 @@ def test_wrong_password_is_refused_with_a_message_and_audited(app, client):
         assert db.session.scalars(select(AuditEvent.action)).all() == ["login_failed"]
 
 
+def test_a_failed_login_is_audited_without_what_was_typed(app, client):
+    """The account when the address is one; otherwise a digest that lines up repeated tries
+    on one address — never the typed text (a stranger's address, a password in the wrong
+    field)."""
+    user_id = make_user(app, "volunteer")
+    login(client, "Volunteer@example.be", "wrong-password!")
+    for _ in range(2):
+        login(client, "iemand.anders@example.be", "wrong-password!")
+    login(client, "nog.iemand@example.be", "wrong-password!")
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [e.action for e in events] == ["login_failed"] * 4
+        assert (events[0].subject_id, events[0].detail) == (str(user_id), {})
+        digests = [e.detail["unknown_address"] for e in events[1:]]
+        assert digests[0] == digests[1] != digests[2]
+        assert all(e.subject_id is None for e in events[1:])
+        stored = " ".join(f"{e.detail} {e.subject_id}" for e in events)
+        assert "iemand" not in stored
+        assert "example.be" not in stored
+
+
 def test_inactive_user_cannot_log_in(app, client):
     make_user(app, "volunteer", active=False)
     assert login(client, "volunteer@example.be").status_code == 400

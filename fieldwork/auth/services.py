@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import timedelta
 from functools import cache
@@ -85,6 +86,18 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     user.last_login_at = utcnow()
     return user
+
+
+def failed_login_record(email: str) -> tuple[int | None, dict[str, str]]:
+    """What the audit log keeps of a failed login: the account's id when the address is one,
+    else a keyed digest of the address — repeated tries on one address still line up, but
+    what was typed (a stranger's address, or a password in the wrong field) is not stored."""
+    user = find_user_by_email(email)
+    if user is not None:
+        return user.id, {}
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(key, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+    return None, {"unknown_address": digest[:16]}
 
 
 def email_rate_key() -> str:

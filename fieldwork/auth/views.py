@@ -19,7 +19,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from fieldwork.auth.forms import LoginForm
-from fieldwork.auth.services import authenticate, email_rate_key
+from fieldwork.auth.services import authenticate, email_rate_key, failed_login_record
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import all_drafts_cleared
 from fieldwork.core.permissions import public
@@ -61,7 +61,8 @@ def login() -> str | tuple[str, int] | Response:
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
         if user is None:
-            record_audit("login_failed", "user", None, email=(form.email.data or "")[:254])
+            account, detail = failed_login_record(form.email.data or "")
+            record_audit("login_failed", "user", account, **detail)
             db.session.commit()
             form.password.errors = [
                 *form.password.errors,
