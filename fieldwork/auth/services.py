@@ -7,6 +7,7 @@ import hmac
 import secrets
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -88,7 +89,7 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def failed_login_record(email: str) -> tuple[int | None, dict[str, str]]:
+def failed_login_record(email: str) -> tuple[int | None, dict[str, Any]]:
     """What the audit log keeps of a failed login: the account's id when the address is one,
     else a keyed digest of the address — repeated tries on one address still line up, but
     what was typed (a stranger's address, or a password in the wrong field) is not stored."""
