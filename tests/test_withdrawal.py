@@ -195,3 +195,71 @@ def test_a_withdrawal_stops_the_good_morning_calls(app, setup):  # noqa: F811
     an = api_token(client, "an@example.be")
     assert event(client, an, case_id, type="withdraw_consent").status_code == 201
     assert client.get(schedule, headers=bearer(coordinator)).get_json()["state"] == "stopped"
+
+
+def test_a_withdrawal_takes_the_resident_off_call_lists_and_hides_buurtgezel_notes(
+    app,
+    setup,  # noqa: F811
+):
+    """Nobody calls the resident any more (their place on a campaign's list ends as refused),
+    and the notes of their buurtgezel request are hidden as their name is — from the contact
+    person, not from the coordinator."""
+    from fieldwork.calls.models import CallCampaign, CallTarget
+
+    client, coordinator = setup
+    caller = make_user(app, "volunteer")
+    signal_id = client.post(
+        "/api/v1/signals", json=intake(), headers=bearer(coordinator)
+    ).get_json()["id"]
+    case_id = wait_for_status(client, coordinator, signal_id)["case_id"]
+    an = api_token(client, "an@example.be")
+    with app.app_context():
+        resident = db.session.scalar(select(Resident))
+        campaign = CallCampaign(
+            municipality_id=resident.municipality_id, name="Belactie", max_attempts=3
+        )
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add(
+            CallTarget(
+                campaign_id=campaign.id,
+                resident_id=resident.id,
+                name="Maria Claes",
+                name_key="maria claes",
+                address_key="x",
+                phone="056 12 34 56",
+                neighbourhood_id=resident.neighbourhood_id,
+                caller_id=caller,
+            )
+        )
+        db.session.commit()
+        resident_id = resident.id
+    volunteer = api_token(client, "volunteer@example.be")
+    listed = client.get("/api/v1/calls/my", headers=bearer(volunteer)).get_json()["campaign"]
+    assert [t["name"] for t in listed] == ["Maria Claes"]
+    asked = client.post(
+        "/api/v1/buurtgezel/requests",
+        json={
+            "resident_id": resident_id,
+            "help_kinds": ["companionship"],
+            "availability": ["mon_morning"],
+            "languages": ["Nederlands"],
+            "note": NOTE,
+        },
+        headers=bearer(an),
+    )
+    assert asked.status_code == 201, asked.get_json()
+    request_url = f"/api/v1/buurtgezel/requests/{asked.get_json()['id']}"
+    assert client.get(request_url, headers=bearer(an)).get_json()["note"] == NOTE
+
+    assert event(client, an, case_id, type="withdraw_consent", reason=REASON).status_code == 201
+
+    assert client.get("/api/v1/calls/my", headers=bearer(volunteer)).get_json()["campaign"] == []
+    with app.app_context():
+        assert db.session.scalar(select(CallTarget.status)) == "refused"
+    seen_by_an = client.get(request_url, headers=bearer(an)).get_json()
+    assert seen_by_an["note"] == HIDDEN
+    assert NOTE not in str(seen_by_an)
+    assert "Maria" not in str(seen_by_an)
+    seen_by_coordinator = client.get(request_url, headers=bearer(coordinator)).get_json()
+    assert seen_by_coordinator["note"] == NOTE

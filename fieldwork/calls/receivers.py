@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from fieldwork.auth.models import User
 from fieldwork.calls.goodmorning import stop
@@ -39,3 +39,17 @@ def stop_goodmorning_calls(case: Any, **_: Any) -> None:
 
 
 case_consent_withdrawn.connect(stop_goodmorning_calls, weak=False)
+
+
+def drop_from_call_lists(case: Any, **_: Any) -> None:
+    """Nobody calls a resident who withdrew: their place on every campaign's list still to
+    call ends as "refused" (they do not want to be called), so no caller's list shows them."""
+    db.session.execute(
+        update(CallTarget)
+        .where(CallTarget.resident_id == case.resident_id, CallTarget.status == "to_call")
+        .values(status="refused", call_back_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+case_consent_withdrawn.connect(drop_from_call_lists, weak=False)

@@ -14,14 +14,16 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.signals.models import Resident
+from fieldwork.signals.shield import shield, withdrew
 
 
 class Volunteer(Base):
@@ -146,6 +148,14 @@ class BuurtgezelRequest(Base):
     municipality: Mapped[Municipality] = relationship()
     neighbourhood: Mapped[Neighbourhood] = relationship()
     resident: Mapped[Resident] = relationship()
+    # the resident withdrew every consent: the notes about them are hidden as the resident is
+    resident_data_hidden: Mapped[bool] = column_property(withdrew(resident_id))
+
+
+@event.listens_for(BuurtgezelRequest, "load")
+@event.listens_for(BuurtgezelRequest, "refresh")
+def _hide_request_notes(target: BuurtgezelRequest, *_: Any) -> None:
+    shield(target, target.__dict__.get("resident_data_hidden"), texts=("note", "outcome_note"))
 
 
 class BuurtgezelMatch(Base):
