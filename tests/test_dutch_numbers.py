@@ -16,6 +16,7 @@ from fieldwork import create_app
 from fieldwork.core.formatting import dutch_decimal
 from fieldwork.reports.indicators import Comparison, Figure, import_indicators
 from tests.conftest import import_areas, login, make_user
+from tests.test_calls import hamont, make_campaign  # noqa: F401 - fixture
 from tests.test_indicators import HEADER, _neighbourhood, _sector_codes
 from tests.test_report_pdf import FIGURES, pages, report
 
@@ -117,3 +118,37 @@ def test_a_suppressed_count_passes_unchanged():
         assert render_template_string("{{ a|number }} {{ b|number }}", a="<5", b=12345) == (
             "&lt;5 12.345"
         )
+
+
+def test_a_campaign_of_a_region_shows_its_counts_with_a_thousands_dot(app, hamont):  # noqa: F811
+    """1,200 people still to call, as the coordinator reads it on the campaign page."""
+    from sqlalchemy import insert
+
+    from fieldwork.calls.models import CallTarget
+    from fieldwork.extensions import db
+
+    client, tokens, hood_id = hamont
+    campaign = make_campaign(client, tokens, hood_id)
+    with app.app_context():
+        db.session.execute(
+            insert(CallTarget),
+            [
+                {
+                    "campaign_id": campaign["id"],
+                    "name": f"Persoon {i}",
+                    "name_key": f"persoon {i}",
+                    "address_key": f"straat|{i}|3930",
+                    "phone": "011 44 55 66",
+                    "neighbourhood_id": hood_id,
+                    "status": "to_call",
+                }
+                for i in range(1200)
+            ],
+        )
+        db.session.commit()
+    login(client, "coordinator@example.be")
+    page = client.get(f"/call-campaigns/{campaign['id']}")
+    assert page.status_code == 200
+    text = visible_text(page.get_data(as_text=True))
+    assert "1.200" in text
+    assert "1200" not in text
