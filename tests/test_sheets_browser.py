@@ -170,3 +170,26 @@ def test_parts_that_do_not_apply_are_hidden_from_the_first_paint(demo_phone):
     page.get_by_label("Wil contact met de aanspreekpersoon").check()
     page.get_by_label("Ondertekende het papieren formulier").check()
     expect(page.locator("input[name=consent_reference]")).to_be_visible()
+
+
+def _save_bar_position(page) -> str:
+    return page.evaluate("getComputedStyle(document.querySelector('.save-bar')).position")
+
+
+def test_the_save_bar_sticks_once_something_is_answered(demo_phone, embedded_app):
+    """Before any answer it covers nothing (it would hide the last field in view, as
+    Lighthouse found); from the first answer the save button stays at the bottom of the
+    screen while the volunteer scrolls."""
+    target_id = first_call_target(embedded_app)
+    page, base = demo_phone
+    log_in(page, base, "vrijwilliger@demo.fieldwork.be")
+    page.goto(f"{base}/bellen/{target_id}")
+    save = page.get_by_role("button", name="Bewaren")
+    assert page.locator('[autocomplete="None"]').count() == 0  # a hint left unset is left out
+    assert _save_bar_position(page) == "static"
+    expect(save).not_to_be_in_viewport()
+    page.get_by_label("Bereikt").check()
+    assert _save_bar_position(page) == "sticky"
+    expect(save).to_be_in_viewport()
+    page.mouse.wheel(0, 600)
+    expect(save).to_be_in_viewport()

@@ -37,3 +37,15 @@
     if (!show(firstInvalid(summary))) summary.focus();
   });
 })();
+
+// A sheet's save bar sticks to the bottom of the screen once something is answered: before
+// that there is nothing to save, and a stuck bar would only cover the last field in view.
+(function () {
+  "use strict";
+  function answered(event) {
+    var form = event.target && event.target.form;
+    if (form) form.classList.add("answered");
+  }
+  document.addEventListener("input", answered);
+  document.addEventListener("change", answered);
+})();
