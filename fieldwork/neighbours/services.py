@@ -409,12 +409,21 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
     resident = payload["resident"]
     if consent == "verbal" and not (resident.get("name") or "").strip():
         raise NeighbourError(_("Fill in the name: the contact person will call."), "name")
+    street = " ".join((resident.get("street") or "").split())
+    postcode = _postcode_of(neighbour.municipality, street)
+    hood = neighbour.neighbourhood
     capture = {
         "resident": {
             "name": (resident.get("name") or "").strip() or "onbekend",
-            "street": resident.get("street"),
+            "street": street,
             "house_number": resident.get("house_number") or None,
-            "postcode": None,
+            "postcode": postcode,
+            # a street the table does not know: the neighbour's own village places it
+            "deelgemeente": (
+                None
+                if postcode or hood.origin_sub_municipality_id is None
+                else _village_code(hood.origin_sub_municipality_id)
+            ),
             "gemeente": neighbour.municipality.code,
             "birth_year": resident.get("birth_year"),
             "phone": resident.get("phone") or None,
@@ -440,6 +449,28 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
         db.session.add(NeighbourSignal(signal_id=signal.id, neighbour_id=neighbour.id))
     db.session.flush()
     return signals
+
+
+def _postcode_of(municipality: Municipality, street: str) -> str | None:
+    """The postcode of a street of the municipality's street table (a neighbour types the
+    street, not the postcode), None when the table does not know it."""
+    if not street:
+        return None
+    return db.session.scalar(
+        select(Street.postcode)
+        .join(Sector, Street.sector_id == Sector.id)
+        .join(SubMunicipality, Sector.sub_municipality_id == SubMunicipality.id)
+        .where(
+            SubMunicipality.municipality_id == municipality.id,
+            Street.street_key == street_key(street),
+        )
+        .limit(1)
+    )
+
+
+def _village_code(sub_municipality_id: int) -> str | None:
+    village = db.session.get(SubMunicipality, sub_municipality_id)
+    return village.code if village is not None else None
 
 
 def _outsider() -> User:
