@@ -561,3 +561,61 @@ def test_the_api_lists_neighbours_and_refuses_bad_input_with_field_details(moors
     assert listed["total"] == 1
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ConsentText)) == 1
+
+
+def test_joining_again_with_the_same_address_sends_a_link_and_makes_no_second_record(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    client = app.test_client()
+    assert join_publicly(client).status_code == 200
+    again = join_publicly(client, name="Griet D.")
+    assert again.status_code == 200
+    assert "Welkom, zorgzame buur" in again.get_data(as_text=True)
+    assert [n.name for n in neighbours(app)] == ["Griet Desmet"]
+    with app.app_context():
+        assert count(app, Notification) == 2  # two sign-in links to the same address
+
+
+def test_a_sign_in_link_is_asked_without_telling_whether_the_address_is_known(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    client = app.test_client()
+    assert join_publicly(client).status_code == 200
+    answers_given = []
+    for email in ("griet@example.be", "nobody@example.be"):
+        page = client.get("/zorgzame-buur/link").get_data(as_text=True)
+        sent = client.post(
+            "/zorgzame-buur/link", data={"csrf_token": csrf_from(page), "email": email}
+        )
+        assert sent.status_code == 200
+        answers_given.append(
+            re.search(r"data-link-sent>(.*?)<", sent.get_data(as_text=True)).group(1)
+        )
+    assert answers_given[0] == answers_given[1]
+    with app.app_context():
+        to = list(db.session.scalars(select(Notification.to_address)))
+    assert to == ["griet@example.be", "griet@example.be"]  # joined, then asked
+    empty = client.post("/zorgzame-buur/link", data={"csrf_token": csrf_from(page), "email": ""})
+    assert empty.status_code == 422
+    assert app.test_client().get("/zorgzame-buur/aanmelden/forged").status_code == 404
+
+
+def test_erasing_the_resident_leaves_the_neighbour_and_their_status_list(app, dadizele):
+    """The neighbour is another person: a resident's erasure blanks the resident, never the
+    caring neighbour who filed about them (here a namesake living on the same street)."""
+    from fieldwork.privacy.erasure import erase_resident
+
+    _api, _token, phone, _code = dadizele
+    assert file(phone, name="Hilde Verstraete").status_code == 302
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        signal_id = signal.id
+        erase_resident(signal.resident_id, None, "op vraag van de bewoner")
+        db.session.commit()
+    (hilde,) = neighbours(app)
+    assert hilde.name == "Hilde Verstraete"
+    assert hilde.street_names == ["Dadizeleplaats"]
+    html = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    assert list(steps(html)) == [signal_id]

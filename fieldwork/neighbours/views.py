@@ -140,6 +140,14 @@ def join(code: str) -> str | tuple[str, int]:
         return refused(
             _("The form had expired. Check your answers and press Send again."), seen=False
         )
+    known = services.neighbour_by_email(form.email.data or "")
+    if known is not None and known.municipality_id == municipality.id and refusal is None:
+        # already a caring neighbour here: a fresh sign-in link, the same thanks (the page
+        # never tells whether an address is known), no second record
+        services.email_sign_in_link(known, "joined-again")
+        db.session.commit()
+        draft_saved()
+        return render_template("neighbours/joined.html", municipality=municipality, emailed=True)
     try:
         neighbour = services.join(municipality, _intake(form), "public_form")
     except NeighbourError as exc:
