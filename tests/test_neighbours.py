@@ -619,3 +619,10 @@ def test_erasing_the_resident_leaves_the_neighbour_and_their_status_list(app, da
     assert hilde.street_names == ["Dadizeleplaats"]
     html = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
     assert list(steps(html)) == [signal_id]
+
+
+def test_the_register_of_processing_names_the_caring_neighbours():
+    from fieldwork.privacy.register import build_register
+
+    (activity,) = [a for a in build_register({}).activities if a.name == "Zorgzame buren"]
+    assert "zorgzame buren" in activity.people
