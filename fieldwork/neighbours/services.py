@@ -572,6 +572,15 @@ def overview(municipality: Municipality) -> list[HoodOverview]:
     return result
 
 
+def first_municipality_code() -> str | None:
+    return db.session.scalar(
+        select(Municipality.code)
+        .join(CaringNeighbour, CaringNeighbour.municipality_id == Municipality.id)
+        .order_by(CaringNeighbour.id)
+        .limit(1)
+    )
+
+
 def neighbours_list(
     municipality: Municipality | None = None,
     neighbourhood_id: int | None = None,

@@ -330,7 +330,9 @@ def file_signal(neighbour: CaringNeighbour) -> str | Response | tuple[str, int]:
 
 
 def _municipality() -> Municipality:
-    municipality = chosen_municipality(request.args.get("gemeente"))
+    """The municipality asked for; without one, the first that has caring neighbours."""
+    code = request.args.get("gemeente") or services.first_municipality_code()
+    municipality = chosen_municipality(code)
     if municipality is None:
         abort(404)
     return municipality
