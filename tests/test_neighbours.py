@@ -626,3 +626,22 @@ def test_the_register_of_processing_names_the_caring_neighbours():
 
     (activity,) = [a for a in build_register({}).activities if a.name == "Zorgzame buren"]
     assert "zorgzame buren" in activity.people
+
+
+def test_a_street_the_table_does_not_know_is_placed_in_the_neighbours_village(app, dadizele):
+    _api, _token, phone, _code = dadizele
+    assert file(phone, street="Onbekende Dreef").status_code == 302
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        assert signal.neighbourhood.name == "Dadizele"
+
+
+def test_signing_out_ends_the_session_and_clears_the_phone(app, dadizele):
+    _api, _token, phone, _code = dadizele
+    html = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    out = phone.post("/zorgzame-buur/afmelden", data={"csrf_token": csrf_from(html)})
+    assert urlsplit(out.headers["Location"]).path == "/zorgzame-buur"
+    assert 'data-drafts-clear="*"' in phone.get("/zorgzame-buur").get_data(as_text=True)
+    assert urlsplit(phone.get("/zorgzame-buur/mijn").headers["Location"]).path == (
+        "/zorgzame-buur/aanmelden"
+    )

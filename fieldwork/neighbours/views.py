@@ -21,7 +21,7 @@ from fieldwork.areas.services import (
     neighbourhoods_of,
 )
 from fieldwork.core.audit import record_audit
-from fieldwork.core.drafts import draft_saved
+from fieldwork.core.drafts import all_drafts_cleared, draft_saved
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.receipts import claim_capture_key, from_phone_queue
@@ -234,7 +234,9 @@ def request_link() -> str | tuple[str, int]:
 @bp.post("/zorgzame-buur/afmelden")
 @public
 def sign_out() -> Response:
+    """Signed out: the drafts and the pages kept on the phone go too (as at a logout)."""
     forget()
+    all_drafts_cleared()
     return redirect(url_for("neighbours.start"))
 
 
