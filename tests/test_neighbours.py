@@ -645,3 +645,21 @@ def test_signing_out_ends_the_session_and_clears_the_phone(app, dadizele):
     assert urlsplit(phone.get("/zorgzame-buur/mijn").headers["Location"]).path == (
         "/zorgzame-buur/aanmelden"
     )
+
+
+def test_the_neighbours_pages_stay_light_and_load_nothing_from_another_site(embedded_app):
+    """The demo's Griet (code BUUR-2026): the signal form, the public join page and her own
+    page, each with all it loads, within the capture pages' budget (tests.test_page_weight)."""
+    from fieldwork.demo.neighbours import DEMO_CODE
+    from tests.test_page_weight import BUDGET, weigh
+
+    app = embedded_app
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    phone = app.test_client()
+    assert sign_in(phone, DEMO_CODE).status_code == 302
+    for path in ("/zorgzame-buur/signaal", "/zorgzame-buur/mijn", JOIN):
+        page = phone.get(path)
+        assert page.status_code == 200, path
+        weight = weigh(phone, path, page.get_data(as_text=True))
+        assert not weight.external, (path, weight.external)
+        assert weight.total <= BUDGET, f"{path}\n{weight.report()}"
