@@ -381,6 +381,11 @@ def test_a_paused_neighbour_is_refused_with_a_clear_message_and_files_nothing(ap
     assert ended.get_json()["status"] == "ended"
     refused = sign_in(app.test_client(), code)
     assert refused.status_code == 422  # the code itself is gone
+    back = api.patch(
+        f"/api/v1/neighbours/{hilde.id}", json={"status": "active"}, headers=bearer(token)
+    )
+    assert back.status_code == 409  # an ended role is not taken up again
+    assert "status" in back.get_json()["error"]["fields"]
     gone = app.test_client().get(link)
     assert gone.status_code == 403
     assert "stopgezet" in gone.get_data(as_text=True)

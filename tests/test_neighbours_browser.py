@@ -35,6 +35,9 @@ def test_a_caring_neighbour_files_offline_and_it_arrives_once(demo_phone, embedd
     page, base = demo_phone
     before = neighbour_signals(embedded_app)
     assert before == [("neighbour", "veiligheid")]  # the demo's, in An's queue
+    page.goto(f"{base}/zorgzame-buur/word/36012")  # the public join page fits too
+    expect(page.get_by_role("heading", name="Word zorgzame buur")).to_be_visible()
+    assert fits_the_screen(page)
     page.goto(f"{base}/zorgzame-buur/aanmelden")
     page.get_by_label("Je code").fill(DEMO_CODE.lower())
     page.get_by_role("button", name="Aanmelden").click()
