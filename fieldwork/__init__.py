@@ -143,6 +143,7 @@ def import_models() -> None:
     import fieldwork.core.models
     import fieldwork.core.outbox
     import fieldwork.core.receipts
+    import fieldwork.neighbours.models
     import fieldwork.notifications.models
     import fieldwork.onward.models
     import fieldwork.partners.models
@@ -174,6 +175,8 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.core.health import bp as health
     from fieldwork.extensions import api, csrf
     from fieldwork.home.views import bp as home
+    from fieldwork.neighbours.api import bp as neighbours_api
+    from fieldwork.neighbours.views import bp as neighbours_pages
     from fieldwork.notifications.views import bp as notifications_pages
     from fieldwork.onward.views import bp as onward_pages
     from fieldwork.partners.views import bp as partner_pages
@@ -232,6 +235,7 @@ def register_blueprints(app: Flask) -> None:
         queue_import_pages,
         partner_pages,
         onward_pages,
+        neighbours_pages,
         privacy_pages,
         audit_pages,
         health,
@@ -249,6 +253,7 @@ def register_blueprints(app: Flask) -> None:
         calls_api,
         volunteers_api,
         buurtgezel_api,
+        neighbours_api,
         photos_api,
         photo_moderation_api,
         reports_api,
@@ -278,6 +283,7 @@ def register_packages(app: Flask) -> None:
         cases,
         core,
         demo,
+        neighbours,
         notifications,
         onward,
         partners,
@@ -304,6 +310,7 @@ def register_packages(app: Flask) -> None:
         referrals,
         photos,
         onward,
+        neighbours,
         volunteers,
         reports,
         audittrail,

@@ -65,6 +65,11 @@ NOT_SWEPT = frozenset(
         "sectors",
         "neighbourhoods",
         "streets",
+        # caring neighbours are other people (their own data, their own consent); their
+        # links to signals hold ids only. Sweeping would blank a neighbour who shares a name
+        # or a street with the erased resident.
+        "caring_neighbours",
+        "caring_neighbour_streets",
     }
 )
 MIN_NEEDLE = 4  # shorter strings ("Jan", "12") would blank innocent text everywhere

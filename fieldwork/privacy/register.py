@@ -149,6 +149,19 @@ def _activities(config: Mapping[str, Any]) -> tuple[Activity, ...]:
             "Zolang de vrijwilliger actief is; een koppeling volgt de termijn van het dossier.",
         ),
         Activity(
+            "Zorgzame buren",
+            "Buren die een oogje in het zeil houden: zorgen over een buur doorgeven, coaching.",
+            "Toestemming van de zorgzame buur (eigen gegevens); signalen zoals elke registratie.",
+            (
+                "naam, telefoon, e-mail, straten en wat de buur kan doen",
+                "de toestemmingstekst met datum",
+                "welke signalen de buur doorgaf (enkel de stand, nooit het dossier)",
+            ),
+            ("zorgzame buren", resident),
+            ("buurtzorgregisseur", "aanspreekpersonen: enkel het kanaal van een signaal"),
+            "Zolang de buur actief is; de signalen volgen de termijn van het dossier.",
+        ),
+        Activity(
             "Foto-opdrachten",
             "Beelden van de buurt verzamelen voor de buurtanalyse.",
             "Toestemming bij het insturen (analyse, rapport of publicatie).",

@@ -53,6 +53,7 @@ SOURCES = {
     "photo": _l("Photo"),
     "intake": _l("Volunteer intake"),
     "manual": _l("Manual intake"),
+    "neighbour": _l("Caring neighbour"),
 }
 
 URGENCIES = {"normal": _l("Normal"), "urgent": _l("Urgent")}

@@ -1,0 +1,670 @@
+"""Caring neighbours (issue 22): joining from the public page or with the coordinator's code,
+filing a signal that is routed like any other (a real worker on PostgreSQL), seeing only its
+status, "gecontacteerd" after the contact person's attempt, being paused, a resend that
+never doubles, the coordinator's overview, messages and trainings, and the role checks."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from fieldwork.areas.streets import load_streets
+from fieldwork.cases.models import Case
+from fieldwork.config import ROOT
+from fieldwork.extensions import db
+from fieldwork.neighbours.models import CaringNeighbour, NeighbourSignal, NeighbourTraining
+from fieldwork.notifications.models import Notification
+from fieldwork.signals.models import ConsentText, Signal
+from fieldwork.volunteers.models import Training
+from tests.conftest import ROLES, api_token, bearer, csrf_from, import_areas, login, make_user
+from tests.test_signals import setup, wait_for_status  # noqa: F401
+
+STREETS = ROOT / "data" / "demo" / "streets_moorslede_hamont-achel.csv"
+JOIN = "/zorgzame-buur/word/36012"
+FORM_TOKEN_RE = re.compile(r'name="form_token" type="hidden" value="([^"]+)"')
+STEP_RE = re.compile(r'data-signal-id="(\d+)" data-step="(\w+)"')
+CASE_NOTE = "Dochter komt elke zondag; wil liever niet naar het dienstencentrum."
+COORDINATOR_PAGES = (
+    "/zorgzame-buren",
+    "/zorgzame-buren/nieuw",
+    "/zorgzame-buren/bericht",
+    "/zorgzame-buren/vorming",
+)
+
+
+def load_street_table(app) -> None:
+    with app.app_context():
+        load_streets(STREETS.read_bytes(), skip_invalid=True)
+        db.session.commit()
+
+
+@pytest.fixture
+def moorslede_streets(app):
+    import_areas(app, "36012")
+    load_street_table(app)
+    app.config["HELP_FORM_MIN_SECONDS"] = 0
+    return app
+
+
+def answers(**changes: Any) -> dict[str, Any]:
+    return {
+        "name": "Griet Desmet",
+        "phone": "0470/12.34.56",
+        "email": "Griet@Example.be",
+        "streets": "kerkstr., Marktplaats",
+        "neighbourhood_id": "",
+        "can_do": ["keep_an_eye", "visit"],
+        "can_do_note": "Ik ben thuis overdag.",
+        "data_consent": "y",
+        **changes,
+    }
+
+
+def join_publicly(client, **changes: Any):
+    html = client.get(JOIN).get_data(as_text=True)
+    tokens = {"csrf_token": csrf_from(html), "form_token": FORM_TOKEN_RE.search(html).group(1)}
+    return client.post(JOIN, data={**tokens, **answers(**changes)})
+
+
+def coordinator(app, email: str = "coordinator@example.be"):
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    return client
+
+
+def add_neighbour(client, **changes: Any) -> str:
+    """The coordinator adds a neighbour; the code shown once."""
+    html = client.get("/zorgzame-buren/nieuw").get_data(as_text=True)
+    page = client.post(
+        "/zorgzame-buren/nieuw", data={"csrf_token": csrf_from(html), **answers(**changes)}
+    )
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return re.search(r"data-code>([A-Z0-9-]+)<", page.get_data(as_text=True)).group(1)
+
+
+def sign_in(client, code: str):
+    html = client.get("/zorgzame-buur/aanmelden").get_data(as_text=True)
+    return client.post(
+        "/zorgzame-buur/aanmelden", data={"csrf_token": csrf_from(html), "code": code}
+    )
+
+
+def signal_answers(**changes: Any) -> dict[str, Any]:
+    return {
+        "name": "Maria Claes",
+        "street": "Dadizeleplaats",
+        "house_number": "12",
+        "phone": "056 12 34 56",
+        "birth_year": "1941",
+        "themes": ["eenzaamheid"],
+        "note": "Komt weinig buiten sinds haar man overleed.",
+        "urgency": "normal",
+        "consent": "verbal",
+        **changes,
+    }
+
+
+def file(client, headers: dict[str, str] | None = None, **changes: Any):
+    html = client.get("/zorgzame-buur/signaal").get_data(as_text=True)
+    return client.post(
+        "/zorgzame-buur/signaal",
+        data={"csrf_token": csrf_from(html), **signal_answers(**changes)},
+        headers=headers or {},
+    )
+
+
+def neighbours(app) -> list[CaringNeighbour]:
+    with app.app_context():
+        found = db.session.scalars(select(CaringNeighbour).order_by(CaringNeighbour.id)).all()
+        for n in found:
+            _ = n.street_names, n.consent_text.text, n.neighbourhood.name
+        db.session.expunge_all()
+        return list(found)
+
+
+def count(app, model: Any) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def steps(html: str) -> dict[int, str]:
+    return {int(i): step for i, step in STEP_RE.findall(html)}
+
+
+# --- joining ---------------------------------------------------------------------------------
+
+
+def test_a_neighbour_joins_from_the_public_page_with_a_consent_and_a_sign_in_link(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    client = app.test_client()
+    page = client.get(JOIN)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Word zorgzame buur" in html
+    assert "Ik geef de gemeente de toestemming" in html  # the consent text is shown
+    joined = join_publicly(client)
+    assert joined.status_code == 200, joined.get_data(as_text=True)
+    assert "Welkom, zorgzame buur" in joined.get_data(as_text=True)
+    (griet,) = neighbours(app)
+    assert griet.status == "active"
+    assert griet.joined_via == "public_form"
+    assert griet.phone == "0470 12 34 56"  # validated and stored as a contact person dials it
+    assert griet.email == "griet@example.be"
+    assert griet.street_names == ["Kerkstraat", "Marktplaats"]  # the street table's names
+    assert griet.neighbourhood.name == "Moorslede"  # from the streets
+    assert griet.can_do == ["keep_an_eye", "visit"]
+    assert griet.consent_text.text.startswith("Ik geef de gemeente de toestemming")
+    assert griet.data_consent_at is not None
+    with app.app_context():
+        (mail,) = db.session.scalars(select(Notification)).all()
+        assert mail.to_address == "griet@example.be"
+        link = re.search(r"https?://\S+/zorgzame-buur/aanmelden/\S+", mail.body).group(0)
+    # the link signs in, without a password
+    signed = client.get(urlsplit(link).path)
+    assert signed.status_code == 302
+    assert urlsplit(signed.headers["Location"]).path == "/zorgzame-buur/mijn"
+    mine = client.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    assert "Dag Griet Desmet" in mine
+    assert "Kerkstraat, Marktplaats" in mine  # their own intake
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"phone": "abc"}, "Dit is geen telefoonnummer"),
+        ({"phone": "", "email": ""}, "Laat een e-mailadres of telefoonnummer achter"),
+        ({"streets": ""}, "Noem minstens één straat"),
+        ({"streets": "Nergensstraat"}, "Kies je buurt."),
+        ({"data_consent": ""}, "met je toestemming"),
+        ({"email": "griet@"}, "Dit is geen e-mailadres"),
+    ],
+)
+def test_bad_answers_are_refused_in_dutch_with_the_answers_kept(
+    moorslede_streets, changes, message
+):
+    app = moorslede_streets
+    refused = join_publicly(app.test_client(), **changes)
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert message in html
+    assert "Ik ben thuis overdag." in html
+    assert neighbours(app) == []
+
+
+def test_refused_joins_do_not_count_against_the_limit_and_the_trap_catches_bots(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    app.config["HELP_FORM_RATE_LIMIT"] = "2 per hour"
+    client = app.test_client()
+    for _ in range(5):
+        assert join_publicly(client, phone="abc").status_code == 422
+    assert join_publicly(client, website="http://spam.example").status_code == 422  # trap
+    assert join_publicly(client).status_code == 200
+    assert join_publicly(client, name="Marc Vanneste", email="marc@example.be").status_code == 200
+    busy = join_publicly(client, name="Rita Claeys", email="rita@example.be")
+    assert busy.status_code == 429
+    assert [n.name for n in neighbours(app)] == ["Griet Desmet", "Marc Vanneste"]
+
+
+def test_the_coordinator_adds_a_neighbour_who_signs_in_with_the_code_on_paper(moorslede_streets):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    code = add_neighbour(coordinator(app), email="", streets="Iepersestraat")
+    (marc,) = neighbours(app)
+    assert marc.joined_via == "coordinator"
+    assert marc.code_hash is not None
+    assert code.replace("-", "") not in marc.code_hash
+    phone = app.test_client()
+    assert sign_in(phone, "WRONG-CODE").status_code == 422
+    signed = sign_in(phone, code.lower().replace("-", " "))  # typed as people do
+    assert signed.status_code == 302
+    assert phone.get("/zorgzame-buur/mijn").status_code == 200
+    # a new code replaces the former one, and ends the session of before
+    client = coordinator(app)
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    page = client.post(f"/zorgzame-buren/{marc.id}/code", data={"csrf_token": csrf_from(html)})
+    fresh = re.search(r"data-code>([A-Z0-9-]+)<", page.get_data(as_text=True)).group(1)
+    assert fresh != code
+    assert urlsplit(phone.get("/zorgzame-buur/mijn").headers["Location"]).path == (
+        "/zorgzame-buur/aanmelden"
+    )
+    assert sign_in(phone, code).status_code == 422
+    assert sign_in(phone, fresh).status_code == 302
+
+
+# --- filing, status, pausing ------------------------------------------------------------------
+
+
+@pytest.fixture
+def dadizele(app, setup):  # noqa: F811
+    """The routing of tests.test_signals (loneliness in Dadizele → An), the street table, and
+    a caring neighbour in Dadizele signed in on a phone."""
+    api, coordinator_token = setup
+    load_street_table(app)
+    code = add_neighbour(coordinator(app), name="Hilde Verstraete", streets="Dadizeleplaats")
+    phone = app.test_client()
+    assert sign_in(phone, code).status_code == 302
+    return api, coordinator_token, phone, code
+
+
+def test_a_neighbour_files_a_signal_that_reaches_an_and_sees_only_its_status(app, dadizele):
+    api, coordinator_token, phone, _code = dadizele
+    form = phone.get("/zorgzame-buur/signaal").get_data(as_text=True)
+    assert "data-outbox" in form  # the capture forms' offline queue
+    sent = file(phone)
+    assert sent.status_code == 302
+    assert urlsplit(sent.headers["Location"]).path == "/zorgzame-buur/mijn"
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        assert signal.source == "neighbour"
+        assert signal.filed_by_id is None
+        assert db.session.get(NeighbourSignal, signal.id) is not None
+        signal_id = signal.id
+    status = wait_for_status(api, coordinator_token, signal_id)
+    assert status["status"] == "routed"
+    with app.app_context():
+        case = db.session.get(Case, status["case_id"])
+        assert case.owner.email == "an@example.be"  # routed like any other capture
+    an = api_token(api, "an@example.be")
+    queue = api.get("/api/v1/queue", headers=bearer(an)).get_json()
+    assert status["case_id"] in [c["case_id"] for c in queue["items"]]  # An's queue
+    assert steps(phone.get("/zorgzame-buur/mijn").get_data(as_text=True)) == {signal_id: "received"}
+    # An calls: the neighbour sees "gecontacteerd", never what was said
+    event = api.post(
+        f"/api/v1/cases/{status['case_id']}/events",
+        json={"type": "contact_attempt", "result": "reached", "note": CASE_NOTE},
+        headers=bearer(an),
+    )
+    assert event.status_code == 201, event.get_json()
+    html = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    assert steps(html) == {signal_id: "contacted"}
+    assert "Gecontacteerd" in html
+    for case_content in ("Maria Claes", "056 12 34 56", "Komt weinig buiten", CASE_NOTE, "An"):
+        assert not re.search(rf"\b{re.escape(case_content)}\b", html), case_content
+    # the contact person sees only that it came through a caring neighbour
+    page = coordinator(app, "an@example.be").get(f"/cases/{status['case_id']}")
+    assert page.status_code == 200
+    assert "Zorgzame buur" in page.get_data(as_text=True)
+    assert "Hilde Verstraete" not in page.get_data(as_text=True)
+
+
+def test_a_signal_without_consent_is_only_counted(app, dadizele):
+    _api, _token, phone, _code = dadizele
+    assert file(phone, consent="none", name="").status_code == 302
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        assert signal.resident_id is None
+        assert signal.note == ""
+    html = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    assert steps(html) == {signal.id: "counted_only"}
+
+
+def test_a_signal_form_with_mistakes_is_refused_and_files_nothing(app, dadizele):
+    _api, _token, phone, _code = dadizele
+    for changes, message in (
+        ({"themes": []}, "Kies minstens één bezorgdheid."),
+        ({"consent": ""}, "Kies of de bewoner akkoord gaat"),
+        ({"phone": "abc"}, "Dit is geen telefoonnummer"),
+        ({"name": ""}, "Vul de naam in"),
+    ):
+        refused = file(phone, **changes)
+        assert refused.status_code == 400, changes
+        assert message in refused.get_data(as_text=True)
+    assert count(app, Signal) == 0
+
+
+def test_a_resend_of_the_same_signal_files_it_once(app, dadizele):
+    _api, _token, phone, _code = dadizele
+    key = str(uuid.uuid4())
+    headers = {"X-Fieldwork-Outbox": "1", "Idempotency-Key": key}
+    first = file(phone, headers=headers)
+    again = file(phone, headers=headers)  # the answer was lost: the phone sends it again
+    assert first.status_code == 200
+    assert first.get_json()["status"] == "received"
+    assert again.status_code == 200
+    assert again.get_json()["again"] is True
+    assert urlsplit(again.get_json()["next"]).path == "/zorgzame-buur/mijn"
+    assert count(app, Signal) == 1
+    assert count(app, NeighbourSignal) == 1
+
+
+def test_a_paused_neighbour_is_refused_with_a_clear_message_and_files_nothing(app, dadizele):
+    _api, _token, phone, code = dadizele
+    form = phone.get("/zorgzame-buur/signaal").get_data(as_text=True)  # opened before the pause
+    (hilde,) = neighbours(app)
+    client = coordinator(app)
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    paused = client.post(
+        f"/zorgzame-buren/{hilde.id}/status",
+        data={"csrf_token": csrf_from(html), "status": "paused"},
+    )
+    assert paused.status_code == 302
+    assert neighbours(app)[0].status == "paused"
+    refused = phone.post(
+        "/zorgzame-buur/signaal", data={"csrf_token": csrf_from(form), **signal_answers()}
+    )
+    assert refused.status_code == 403
+    assert "gepauzeerd" in refused.get_data(as_text=True)
+    assert count(app, Signal) == 0
+    again = sign_in(app.test_client(), code)
+    assert again.status_code == 403
+    assert "gepauzeerd" in again.get_data(as_text=True)
+    # the e-mailed link is refused too
+    with app.app_context():
+        from fieldwork.neighbours.services import sign_in_link
+
+        with app.test_request_context():
+            link = urlsplit(sign_in_link(db.session.get(CaringNeighbour, hilde.id))).path
+    refused_link = app.test_client().get(link)
+    assert refused_link.status_code == 403
+    assert "gepauzeerd" in refused_link.get_data(as_text=True)
+    # taken up again: the code works again; ended: nothing works any more
+    api = app.test_client()
+    token = api_token(api, "coordinator@example.be")
+    resumed = api.patch(
+        f"/api/v1/neighbours/{hilde.id}", json={"status": "active"}, headers=bearer(token)
+    )
+    assert resumed.status_code == 200
+    assert resumed.get_json()["status"] == "active"
+    assert sign_in(app.test_client(), code).status_code == 302
+    ended = api.patch(
+        f"/api/v1/neighbours/{hilde.id}", json={"status": "ended"}, headers=bearer(token)
+    )
+    assert ended.get_json()["status"] == "ended"
+    refused = sign_in(app.test_client(), code)
+    assert refused.status_code == 422  # the code itself is gone
+    back = api.patch(
+        f"/api/v1/neighbours/{hilde.id}", json={"status": "active"}, headers=bearer(token)
+    )
+    assert back.status_code == 409  # an ended role is not taken up again
+    assert "status" in back.get_json()["error"]["fields"]
+    gone = app.test_client().get(link)
+    assert gone.status_code == 403
+    assert "stopgezet" in gone.get_data(as_text=True)
+
+
+# --- the coordinator's pages, messages, trainings -------------------------------------------
+
+
+def test_the_overview_shows_streets_without_a_neighbour_and_the_figures(moorslede_streets):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    add_neighbour(client, streets="Kerkstraat, Marktplaats")
+    add_neighbour(client, name="Rita Claeys", email="rita@example.be", streets="Beitemstraat")
+    rita = neighbours(app)[1]
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    client.post(
+        f"/zorgzame-buren/{rita.id}/status",
+        data={"csrf_token": csrf_from(html), "status": "paused"},
+    )
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    covered = dict(re.findall(r'data-street="([^"]+)" class="(covered|uncovered)"', html))
+    assert covered["Kerkstraat"] == "covered"
+    assert covered["Marktplaats"] == "covered"
+    assert covered["Beitemstraat"] == "uncovered"  # paused: nobody keeps an eye there now
+    assert covered["Iepersestraat"] == "uncovered"
+    assert covered["Dadizeleplaats"] == "uncovered"
+    row = re.search(r'<tr data-hood="Moorslede">(.*?)</tr>', html, re.S).group(1)
+    assert re.search(r"data-active>1<", row)
+
+
+def test_a_message_goes_to_the_active_neighbours_of_the_neighbourhood_only(moorslede_streets):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    add_neighbour(client, streets="Kerkstraat")
+    add_neighbour(client, name="Marc Vanneste", email="marc@example.be", streets="Iepersestraat")
+    add_neighbour(client, name="Hilde", email="hilde@example.be", streets="Dadizeleplaats")
+    add_neighbour(client, name="Zonder Mail", email="", streets="Kerkstraat")
+    marc = neighbours(app)[1]
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    client.post(
+        f"/zorgzame-buren/{marc.id}/status",
+        data={"csrf_token": csrf_from(html), "status": "paused"},
+    )
+    with app.app_context():
+        db.session.execute(Notification.__table__.delete())
+        db.session.commit()
+        moorslede = neighbours(app)[0].neighbourhood_id
+    page = client.get("/zorgzame-buren/bericht").get_data(as_text=True)
+    empty = client.post(
+        "/zorgzame-buren/bericht",
+        data={
+            "csrf_token": csrf_from(page),
+            "neighbourhood_id": moorslede,
+            "subject": "",
+            "body": "",
+        },
+    )
+    assert empty.status_code == 422
+    sent = client.post(
+        "/zorgzame-buren/bericht",
+        data={
+            "csrf_token": csrf_from(page),
+            "neighbourhood_id": moorslede,
+            "subject": "Buurtoverleg",
+            "body": "Donderdag om 19 uur in het dienstencentrum.",
+        },
+    )
+    assert sent.status_code == 302
+    with app.app_context():
+        to = sorted(db.session.scalars(select(Notification.to_address)))
+    assert to == ["griet@example.be"]
+
+
+def test_a_training_reuses_the_volunteers_trainings_and_shows_on_the_neighbours_page(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    code = add_neighbour(client)
+    griet = neighbours(app)[0]
+    page = client.get("/zorgzame-buren/vorming").get_data(as_text=True)
+    saved = client.post(
+        "/zorgzame-buren/vorming",
+        data={
+            "csrf_token": csrf_from(page),
+            "title": "Signalen herkennen",
+            "held_on": "2026-11-20",
+            "attendees": [str(griet.id)],
+        },
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        (training,) = db.session.scalars(select(Training)).all()
+        assert training.title == "Signalen herkennen"
+        assert count(app, NeighbourTraining) == 1
+    phone = app.test_client()
+    sign_in(phone, code)
+    assert "Signalen herkennen" in phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    assert "Signalen herkennen" in client.get("/zorgzame-buren").get_data(as_text=True)
+    bad = client.post(
+        "/zorgzame-buren/vorming",
+        data={"csrf_token": csrf_from(page), "title": "", "held_on": "gisteren"},
+    )
+    assert bad.status_code == 422
+
+
+# --- roles and the API -----------------------------------------------------------------------
+
+
+def test_only_the_coordinator_reaches_the_coordinators_pages_and_api(moorslede_streets):
+    app = moorslede_streets
+    for role in ROLES:
+        make_user(app, role)
+    anonymous = app.test_client()
+    for path in COORDINATOR_PAGES:
+        assert urlsplit(anonymous.get(path).headers["Location"]).path == "/login"
+    assert anonymous.get("/api/v1/neighbours").status_code == 401
+    for role in ROLES:
+        client = coordinator(app, f"{role}@example.be")
+        token = api_token(app.test_client(), f"{role}@example.be")
+        expected = 200 if role == "coordinator" else 403
+        for path in COORDINATOR_PAGES:
+            assert client.get(path).status_code == expected, (role, path)
+        listed = app.test_client().get("/api/v1/neighbours", headers=bearer(token))
+        assert listed.status_code == expected, role
+        patched = app.test_client().patch(
+            "/api/v1/neighbours/1", json={"status": "paused"}, headers=bearer(token)
+        )
+        assert patched.status_code == (404 if role == "coordinator" else 403), role
+
+
+def test_a_neighbour_sees_no_staff_page_and_no_other_neighbours_data(moorslede_streets):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    code = add_neighbour(client)
+    add_neighbour(client, name="Marc Vanneste", email="marc@example.be", phone="051 77 12 34")
+    phone = app.test_client()
+    assert phone.get("/zorgzame-buur/mijn").status_code == 302  # not signed in: sign-in page
+    sign_in(phone, code)
+    mine = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    assert "Marc Vanneste" not in mine
+    assert "051 77 12 34" not in mine
+    for path in (*COORDINATOR_PAGES, "/queue", "/mijn-signalen", "/home"):
+        assert urlsplit(phone.get(path).headers["Location"]).path == "/login", path
+    assert phone.get("/api/v1/neighbours").status_code == 401
+
+
+def test_the_api_lists_neighbours_and_refuses_bad_input_with_field_details(moorslede_streets):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    add_neighbour(coordinator(app))
+    api = app.test_client()
+    token = api_token(api, "coordinator@example.be")
+    body = api.get("/api/v1/neighbours?gemeente=36012", headers=bearer(token)).get_json()
+    assert body["total"] == 1
+    (griet,) = body["neighbours"]
+    assert griet["streets"] == ["Kerkstraat", "Marktplaats"]
+    assert griet["status"] == "active"
+    assert griet["signals_filed"] == 0
+    assert griet["consent_text_version"] == 1
+    unknown = api.get("/api/v1/neighbours?gemeente=99999", headers=bearer(token))
+    assert unknown.status_code == 422
+    assert "gemeente" in unknown.get_json()["error"]["fields"]
+    bad = api.patch(
+        f"/api/v1/neighbours/{griet['id']}", json={"status": "gone"}, headers=bearer(token)
+    )
+    assert bad.status_code == 422
+    assert "status" in bad.get_json()["error"]["fields"]
+    paused = api.patch(
+        f"/api/v1/neighbours/{griet['id']}", json={"status": "paused"}, headers=bearer(token)
+    )
+    assert paused.get_json()["status"] == "paused"
+    listed = api.get("/api/v1/neighbours?status=paused", headers=bearer(token)).get_json()
+    assert listed["total"] == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ConsentText)) == 1
+
+
+def test_joining_again_with_the_same_address_sends_a_link_and_makes_no_second_record(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    client = app.test_client()
+    assert join_publicly(client).status_code == 200
+    again = join_publicly(client, name="Griet D.")
+    assert again.status_code == 200
+    assert "Welkom, zorgzame buur" in again.get_data(as_text=True)
+    assert [n.name for n in neighbours(app)] == ["Griet Desmet"]
+    with app.app_context():
+        assert count(app, Notification) == 2  # two sign-in links to the same address
+
+
+def test_a_sign_in_link_is_asked_without_telling_whether_the_address_is_known(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    client = app.test_client()
+    assert join_publicly(client).status_code == 200
+    answers_given = []
+    for email in ("griet@example.be", "nobody@example.be"):
+        page = client.get("/zorgzame-buur/link").get_data(as_text=True)
+        sent = client.post(
+            "/zorgzame-buur/link", data={"csrf_token": csrf_from(page), "email": email}
+        )
+        assert sent.status_code == 200
+        answers_given.append(
+            re.search(r"data-link-sent>(.*?)<", sent.get_data(as_text=True)).group(1)
+        )
+    assert answers_given[0] == answers_given[1]
+    with app.app_context():
+        to = list(db.session.scalars(select(Notification.to_address)))
+    assert to == ["griet@example.be", "griet@example.be"]  # joined, then asked
+    empty = client.post("/zorgzame-buur/link", data={"csrf_token": csrf_from(page), "email": ""})
+    assert empty.status_code == 422
+    assert app.test_client().get("/zorgzame-buur/aanmelden/forged").status_code == 404
+
+
+def test_erasing_the_resident_leaves_the_neighbour_and_their_status_list(app, dadizele):
+    """The neighbour is another person: a resident's erasure blanks the resident, never the
+    caring neighbour who filed about them (here a namesake living on the same street)."""
+    from fieldwork.privacy.erasure import erase_resident
+
+    _api, _token, phone, _code = dadizele
+    assert file(phone, name="Hilde Verstraete").status_code == 302
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        signal_id = signal.id
+        erase_resident(signal.resident_id, None, "op vraag van de bewoner")
+        db.session.commit()
+    (hilde,) = neighbours(app)
+    assert hilde.name == "Hilde Verstraete"
+    assert hilde.street_names == ["Dadizeleplaats"]
+    html = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    assert list(steps(html)) == [signal_id]
+
+
+def test_the_register_of_processing_names_the_caring_neighbours():
+    from fieldwork.privacy.register import build_register
+
+    (activity,) = [a for a in build_register({}).activities if a.name == "Zorgzame buren"]
+    assert "zorgzame buren" in activity.people
+
+
+def test_a_street_the_table_does_not_know_is_placed_in_the_neighbours_village(app, dadizele):
+    _api, _token, phone, _code = dadizele
+    assert file(phone, street="Onbekende Dreef").status_code == 302
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        assert signal.neighbourhood.name == "Dadizele"
+
+
+def test_signing_out_ends_the_session_and_clears_the_phone(app, dadizele):
+    _api, _token, phone, _code = dadizele
+    html = phone.get("/zorgzame-buur/mijn").get_data(as_text=True)
+    out = phone.post("/zorgzame-buur/afmelden", data={"csrf_token": csrf_from(html)})
+    assert urlsplit(out.headers["Location"]).path == "/zorgzame-buur"
+    assert 'data-drafts-clear="*"' in phone.get("/zorgzame-buur").get_data(as_text=True)
+    assert urlsplit(phone.get("/zorgzame-buur/mijn").headers["Location"]).path == (
+        "/zorgzame-buur/aanmelden"
+    )
+
+
+def test_the_neighbours_pages_stay_light_and_load_nothing_from_another_site(embedded_app):
+    """The demo's Griet (code BUUR-2026): the signal form, the public join page and her own
+    page, each with all it loads, within the capture pages' budget (tests.test_page_weight)."""
+    from fieldwork.demo.neighbours import DEMO_CODE
+    from tests.test_page_weight import BUDGET, weigh
+
+    app = embedded_app
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    phone = app.test_client()
+    assert sign_in(phone, DEMO_CODE).status_code == 302
+    for path in ("/zorgzame-buur/signaal", "/zorgzame-buur/mijn", JOIN):
+        page = phone.get(path)
+        assert page.status_code == 200, path
+        weight = weigh(phone, path, page.get_data(as_text=True))
+        assert not weight.external, (path, weight.external)
+        assert weight.total <= BUDGET, f"{path}\n{weight.report()}"
