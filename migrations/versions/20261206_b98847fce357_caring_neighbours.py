@@ -6,7 +6,7 @@ with the secret key and tied to ``nonce``, so the database holds no working link
 a signal cascades with the signal; the streets and training attendances with the neighbour.
 
 Revision ID: b98847fce357
-Revises: edbbb50de28e
+Revises: f1a2b3c4d5e6
 Create Date: 2026-12-06 06:04:02.252067
 
 """
@@ -18,7 +18,7 @@ import fieldwork.db
 
 # revision identifiers, used by Alembic.
 revision = 'b98847fce357'
-down_revision = 'edbbb50de28e'
+down_revision = 'f1a2b3c4d5e6'
 branch_labels = None
 depends_on = None
 
