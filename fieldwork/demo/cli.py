@@ -17,6 +17,7 @@ from fieldwork.auth.models import User
 from fieldwork.auth.services import create_user, find_user_by_email
 from fieldwork.config import ROOT
 from fieldwork.demo.audit import demo_audit_trail
+from fieldwork.demo.plans import load_command_step
 from fieldwork.extensions import db
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def load_command(force: bool) -> None:
     _demo_analysis()
     _demo_social_map()
     _demo_onward()
+    load_command_step()
     _demo_erasure()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.

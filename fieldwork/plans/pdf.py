@@ -4,6 +4,7 @@ text only, large type for the summary."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from xml.sax.saxutils import escape
@@ -82,7 +83,7 @@ def _document(buffer: io.BytesIO, title: str) -> SimpleDocTemplate:
     )
 
 
-def _table(rows: list[list[Flowable]], widths: list[float]) -> Table:
+def _table(rows: Sequence[Sequence[Flowable]], widths: list[float]) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
