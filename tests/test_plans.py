@@ -520,6 +520,7 @@ def _signal(app: Flask, hood_id: int, theme: str, days_ago: int) -> None:
                 resident_id=resident.id,
                 neighbourhood_id=hood_id,
                 theme=theme,
+                domain="welzijn",
                 source="manual",
                 created_at=utcnow() - timedelta(days=days_ago),
             )

@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
@@ -83,7 +84,7 @@ def _document(buffer: io.BytesIO, title: str) -> SimpleDocTemplate:
     )
 
 
-def _table(rows: Sequence[Sequence[Flowable]], widths: list[float]) -> Table:
+def _table(rows: Sequence[list[Any]], widths: list[float]) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
