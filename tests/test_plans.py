@@ -557,7 +557,7 @@ def test_the_plan_indicator_equals_the_summary_api(app, setup):
     compared = 0
     for point in series:
         summary = client.get(
-            f"/api/v1/neighbourhoods/{setup['hood']}/summary?start={point['start']}&end={point['end']}",
+            f"/api/v1/neighbourhoods/{setup['hood']}/summary?from={point['start']}&until={point['end']}",
             headers=bearer(token),
         ).get_json()
         residents = summary["rates"]["residents_65plus"]
@@ -571,7 +571,7 @@ def test_the_plan_indicator_equals_the_summary_api(app, setup):
     ).get_json()
     last = total["series"][-1]
     summary = client.get(
-        f"/api/v1/neighbourhoods/{setup['hood']}/summary?start={last['start']}&end={last['end']}",
+        f"/api/v1/neighbourhoods/{setup['hood']}/summary?from={last['start']}&until={last['end']}",
         headers=bearer(token),
     ).get_json()
     assert last["value"] == summary["rates"]["signals_per_100_65plus"]
