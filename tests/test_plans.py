@@ -575,3 +575,93 @@ def test_the_plan_indicator_equals_the_summary_api(app, setup):
         headers=bearer(token),
     ).get_json()
     assert last["value"] == summary["rates"]["signals_per_100_65plus"]
+
+
+def _wait_for_document(app: Flask, document_id: int) -> str:
+    import time
+
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import PlanDocument
+
+    deadline = time.monotonic() + 60
+    while True:
+        with app.app_context():
+            status = db.session.get_one(PlanDocument, document_id).status
+        if status in ("done", "failed") or time.monotonic() > deadline:
+            return status
+        time.sleep(0.3)
+
+
+def test_the_worker_prints_the_plan_on_the_batch_queue(app, setup, request):
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    page = client.get(f"/buurtplannen/{setup['plan']}").get_data(as_text=True)
+    made = client.post(f"/buurtplannen/{setup['plan']}/pdf", data={"csrf_token": csrf_from(page)})
+    assert made.status_code == 302
+    document_id = int(made.headers["Location"].rsplit("/", 1)[1])
+    assert _wait_for_document(app, document_id) == "done"
+    pdf = client.get(f"/buurtplannen/documenten/{document_id}.pdf")
+    text = pdf_text(pdf.data)
+    assert "Ritten" in text
+    assert "Signalen per 100 inwoners 65+" in text
+    analyst = app.test_client()
+    login(analyst, "analyst@example.be")
+    assert analyst.get(f"/buurtplannen/documenten/{document_id}.pdf").status_code == 403
+
+
+def test_the_analyst_sees_suppressed_indicators_and_no_notes_and_reads_are_audited(app, setup):
+    from fieldwork.core.models import AuditEvent
+    from fieldwork.extensions import db
+    from fieldwork.reports.indicators import load_demo_indicators
+
+    with app.app_context():
+        load_demo_indicators()
+        db.session.commit()
+    for days in (100, 101, 102):  # three signals in the last completed quarter or before
+        _signal(app, setup["hood"], "eenzaamheid", days)
+    owner = app.test_client()
+    login(owner, "contact_person@example.be")
+    post_form(owner, f"/buurtplannen/acties/{setup['action']}", {"text": "Geheime notitie"})
+    client = app.test_client()
+    token = api_token(client, "analyst@example.be")
+    body = client.get(f"/api/v1/plans/{setup['plan']}", headers=bearer(token)).get_json()
+    indicator = body["objectives"][0]["indicators"][0]
+    assert indicator["suppressed"] is True
+    assert indicator["period_kind"] == "quarter"
+    # a count under five gives no rate (the rate would give the count away); the
+    # coordinator sees the rate of the same quarter
+    hidden = [p["period"] for p in indicator["series"] if p["value"] is None]
+    assert hidden
+    coordinator = api_token(client, "coordinator@example.be")
+    full = client.get(
+        f"/api/v1/plan-indicators/{setup['indicator']}", headers=bearer(coordinator)
+    ).get_json()
+    values = {p["period"]: p["value"] for p in full["series"]}
+    assert all(values[period] > 0 for period in hidden)
+    assert body["objectives"][0]["actions"][0]["notes"] == []
+    analyst = app.test_client()
+    login(analyst, "analyst@example.be")
+    page = analyst.get(f"/buurtplannen/{setup['plan']}").get_data(as_text=True)
+    assert "Geheime notitie" not in page
+    assert "Kleine aantallen (minder dan 5)" in page
+    with app.app_context():
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"plan_viewed", "plan_action_note_added", "plan_action_viewed"} <= actions
+
+
+def test_a_target_that_is_not_a_number_is_refused(app, setup):
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    url = f"/api/v1/objectives/{setup['objective']}/indicators"
+    for target in ("NaN", "abc", None):
+        response = client.post(
+            url, json={"measure": "cases_opened", "target": target}, headers=bearer(token)
+        )
+        assert response.status_code == 422, target
+    unknown = client.post(
+        url, json={"measure": "no_such_measure", "target": 3}, headers=bearer(token)
+    )
+    assert unknown.status_code == 422
+    assert "measure" in unknown.get_json()["error"]["fields"]

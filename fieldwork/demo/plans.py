@@ -5,7 +5,7 @@ and the residents' summary published (issue 22)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 
 import click
 from sqlalchemy import func, select
@@ -30,6 +30,7 @@ from fieldwork.plans.services import (
     save_plan,
     summary_for,
 )
+from fieldwork.reports.figures import add_months
 from fieldwork.reports.models import AttentionPoint
 
 TITLE = "Buurtplan Dadizele 2026-2027"
@@ -56,10 +57,10 @@ def load_demo_plan() -> Plan | None:
     if point is None:
         return None
     today = local_today()
-    start = date(today.year, 1, 1)
+    start = add_months(today.replace(day=1), 1)  # the plan starts next month
     plan = save_plan(
         dadizele.municipality,
-        PlanData(TITLE, [dadizele.id], start, date(today.year + 1, 12, 31)),
+        PlanData(TITLE, [dadizele.id], start, add_months(start, 18) - timedelta(days=1)),
         coordinator,
         None,
     )
@@ -85,13 +86,13 @@ def load_demo_plan() -> Plan | None:
             description="Vrijwillige chauffeurs rijden op dinsdag en donderdag naar het "
             "dorpsrestaurant en het dienstencentrum",
             starts_on=start,
-            ends_on=date(today.year, 12, 31),
+            ends_on=add_months(start, 12) - timedelta(days=1),
             partner_ids=[partner.id] if partner else [],
             owner_id=an.id,
             expected_output="Twee vaste ritten per week; 15 bewoners die alleen wonen rijden mee",
             milestones=[
-                {"on": date(today.year, 3, 1), "text": "zes chauffeurs gevonden"},
-                {"on": date(today.year, 4, 1), "text": "eerste rit"},
+                {"on": add_months(start, 1), "text": "zes chauffeurs gevonden"},
+                {"on": add_months(start, 2), "text": "eerste rit"},
             ],
             status="running",
         ),
@@ -102,8 +103,8 @@ def load_demo_plan() -> Plan | None:
         objective,
         ActionData(
             description="Een folder over het vervoer bij elk huisbezoek 80+ in Dadizele",
-            starts_on=date(today.year, 2, 1),
-            ends_on=date(today.year, 6, 30),
+            starts_on=start,
+            ends_on=add_months(start, 6) - timedelta(days=1),
             partners_text="Dienstencentrum Dadizele",
             owner_id=coordinator.id,
             expected_output="Elke bezochte 80-plusser krijgt de folder",
@@ -117,13 +118,12 @@ def load_demo_plan() -> Plan | None:
             measure="visits_reach_rate",
             target=80.0,
             period_kind="quarter",
-            baseline_from=date(today.year - 1, 1, 1),
-            baseline_until=date(today.year - 1, 12, 31),
+            # the analysis period: the year before the plan, with the visit rounds in it
         ),
     )
     add_reaction(
         objective,
-        date(today.year, 2, 12),
+        today - timedelta(days=10),
         "Bewonersavond in de parochiezaal",
         "Graag ook een rit op zaterdag naar de markt.",
         23,
@@ -138,6 +138,4 @@ def load_command_step() -> None:
     plan = load_demo_plan()
     if plan is not None:
         summary = summary_for(plan, plan.neighbourhoods[0])
-        click.echo(
-            f"neighbourhood plan: Dadizele, residents' summary at /buurtplan/{summary.token}"
-        )
+        click.echo(f"neighbourhood plan: Dadizele; residents' summary /buurtplan/{summary.token}")

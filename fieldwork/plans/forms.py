@@ -64,7 +64,10 @@ class NoteForm(FlaskForm):
     text = TextAreaField(
         _l("Progress note"), validators=[DataRequired(_l("Write what happened.")), Length(max=4000)]
     )
-    status = SelectField(_l("Status"), choices=[("", _l("Unchanged")), *STATUS_CHOICES])
+    # the service checks the status (an empty one leaves it as it is)
+    status = SelectField(
+        _l("Status"), choices=[("", _l("Unchanged")), *STATUS_CHOICES], validate_choice=False
+    )
 
 
 class IndicatorForm(FlaskForm):

@@ -3,6 +3,7 @@ reactions and the residents' summary. Flush, never commit."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
@@ -303,6 +304,10 @@ def add_indicator(objective: Objective, data: IndicatorData) -> PlanIndicator:
         raise PlanError(_("Choose an indicator from the list."), "measure")
     if data.target is None:
         raise PlanError(_("Give a target for the indicator."), "target")
+    if not math.isfinite(data.target) or (
+        data.baseline is not None and not math.isfinite(data.baseline)
+    ):
+        raise PlanError(_("Give the target and the baseline as numbers."), "target")
     if data.period_kind not in PERIOD_KINDS:
         raise PlanError(_("Follow per month or per quarter."), "period_kind")
     start, end = default_baseline_window(objective.plan.starts_on)
