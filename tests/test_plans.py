@@ -665,3 +665,29 @@ def test_a_target_that_is_not_a_number_is_refused(app, setup):
     )
     assert unknown.status_code == 422
     assert "measure" in unknown.get_json()["error"]["fields"]
+
+
+def test_a_published_summary_cannot_be_made_to_name_a_resident(demo):
+    app = demo
+    ids = _ids(app)
+    _seed_personal_data(app, ids["hood"])
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Objective, Plan
+
+    with app.app_context():
+        objective_id = db.session.scalars(select(Plan)).one().objectives[0].id
+    client = app.test_client()
+    token = api_token(client, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
+    response = client.post(
+        f"/api/v1/objectives/{objective_id}/actions",
+        json={
+            "description": f"Een rit voor {SECRET_NAME}",
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-02-01",
+        },
+        headers=bearer(token),
+    )
+    assert response.status_code == 422
+    assert SECRET_NAME in response.get_json()["error"]["message"]
+    with app.app_context():
+        assert len(db.session.get(Objective, objective_id).actions) == 2  # nothing was added

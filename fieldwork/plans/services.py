@@ -126,6 +126,30 @@ def attention_point_choices(plan: Plan) -> list[AttentionPoint]:
     )
 
 
+def refuse_names_in_published(plan: Plan) -> None:
+    """A published residents' summary must never name a resident: a change that would make
+    it do so is refused (publishing checks the same, see the summary page)."""
+    from fieldwork.plans.content import names_in, residents_summary, summary_texts
+
+    published = db.session.scalars(
+        select(ResidentSummary).where(
+            ResidentSummary.plan_id == plan.id, ResidentSummary.published_at.is_not(None)
+        )
+    )
+    for summary in published:
+        names = names_in(
+            summary_texts(residents_summary(plan, summary.neighbourhood)), plan.municipality_id
+        )
+        if names:
+            raise PlanError(
+                _(
+                    "The published residents' summary would name %(names)s: leave names out.",
+                    names=", ".join(names),
+                ),
+                "_schema",
+            )
+
+
 # --- objectives ------------------------------------------------------------------------------
 
 
@@ -160,6 +184,7 @@ def save_objective(plan: Plan, data: ObjectiveData, existing: Objective | None) 
         plan.objectives.append(objective)
     plan.updated_at = utcnow()
     db.session.flush()
+    refuse_names_in_published(plan)
     return objective
 
 
@@ -248,6 +273,7 @@ def save_action(objective: Objective, data: ActionData, existing: Action | None)
     if existing is None:
         db.session.add(action)
     db.session.flush()
+    refuse_names_in_published(objective.plan)
     return action
 
 

@@ -537,7 +537,9 @@ def summary_page(plan_id: int, neighbourhood_id: int) -> str | BaseResponse | tu
     form = EmptyForm()
     status = 200
     names: list[str] = []
-    if request.method == "POST" and form.validate_on_submit():
+    if request.method == "POST" and not form.validate_on_submit():
+        abort(400)
+    if request.method == "POST":
         publish = request.form.get("publish") == "1"
         names = names_in(summary_texts(content), plan.municipality_id) if publish else []
         if names:
