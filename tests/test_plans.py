@@ -209,6 +209,7 @@ def test_the_demo_plan_is_there_with_a_published_summary(demo):
 
     with demo.app_context():
         plan = db.session.scalars(select(Plan)).one()
+        plan_id = plan.id
         objective = plan.objectives[0]
         assert objective.attention_point.title.startswith("Vervoer")
         assert len(objective.actions) == 2
@@ -223,6 +224,11 @@ def test_the_demo_plan_is_there_with_a_published_summary(demo):
     login(client, "aanspreekpersoon@demo.fieldwork.be", "zorgzaam-2026")
     mine = client.get("/buurtplannen/mijn-acties").get_data(as_text=True)
     assert "Vrijwillige chauffeurs" in mine
+    coordinator = demo.test_client()
+    login(coordinator, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
+    hood = _ids(demo)["hood"]
+    analysis = coordinator.get(f"/buurtanalyse/{hood}").get_data(as_text=True)
+    assert f'href="/buurtplannen/{plan_id}"' in analysis  # the neighbourhood page links to it
 
 
 def test_publishing_refuses_a_summary_that_names_a_resident(demo):

@@ -150,6 +150,7 @@ def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int
                 )
             except PlanError as exc:
                 db.session.rollback()
+                form.neighbourhoods.errors = []  # the service says it better
                 _refused(form, exc, "title")
             else:
                 record_audit("plan_saved", "plan", plan.id)
