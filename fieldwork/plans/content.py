@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from fieldwork.areas.models import Neighbourhood
@@ -94,6 +95,18 @@ class SummaryItem:
     actions: list[SummaryAction]
     meetings: int
     people: int
+
+    @property
+    def reactions(self) -> str:
+        """How many residents reacted at how many meetings (never what they said)."""
+        if not self.people:
+            return ""
+        return ngettext(
+            "%(people)d residents reacted at %(num)d meeting.",
+            "%(people)d residents reacted at %(num)d meetings.",
+            self.meetings,
+            people=self.people,
+        )
 
 
 @dataclass

@@ -124,7 +124,6 @@ def summary_labels() -> dict[str, str]:
         "heard": _("What we heard:"),
         "do": _("What we will do:"),
         "with": _("with"),
-        "reactions": _("%d residents reacted at %d meetings."),
         "empty": _("No objectives for this neighbourhood yet."),
     }
 

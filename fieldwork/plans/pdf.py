@@ -182,8 +182,8 @@ def render_summary(summary: ResidentsSummary, labels: dict[str, str]) -> bytes:
                 if who:
                     line += f" — {labels['with']} {who}"
                 story.append(Paragraph(_t(line), BIG))
-        if item.people:
-            story.append(Paragraph(_t(labels["reactions"] % (item.people, item.meetings)), TEXT))
+        if item.reactions:
+            story.append(Paragraph(_t(item.reactions), TEXT))
     if not summary.items:
         story.append(Paragraph(_t(labels["empty"]), BIG))
     document.build(story)
