@@ -113,6 +113,8 @@ def test_done_when_a_coordinator_turns_the_transport_point_into_a_printed_plan(d
     assert "Vervoer naar het dorpsrestaurant en het dienstencentrum" in page  # the point's title
     assert "Eenzaamheid" in page
     assert "Mobiliteit" in page
+    assert "Cijfers:" in page  # the imported figures behind the point, with their values
+    assert "Sinds mijn man er niet meer is" in page  # what was heard on its themes
     objective_id = int(re.search(r'id="doel-(\d+)"', page)[1])
 
     for data in (

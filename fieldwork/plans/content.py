@@ -21,7 +21,15 @@ from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.plans.indicators import Point, measure_label, measure_unit, series
 from fieldwork.plans.models import ACTION_STATUSES, Action, Objective, Plan, PlanIndicator
-from fieldwork.reports.analysis import described_findings
+from fieldwork.reports.analysis import described_findings, quotes
+from fieldwork.reports.indicators import (
+    Comparison,
+    Figure,
+    compare,
+    indicator_unit,
+    indicators_for,
+)
+from fieldwork.reports.models import Quote
 from fieldwork.signals.identity import name_key
 from fieldwork.signals.models import Resident
 from fieldwork.signals.vocabulary import label
@@ -67,6 +75,48 @@ def findings_of(objective: Objective) -> list[str]:
         {p.id: p for p in db.session.scalars(select(Photo).where(Photo.id.in_(ids)))} if ids else {}
     )
     return described_findings(point, photos)
+
+
+def figures_of(objective: Objective) -> list[Comparison]:
+    """The imported indicators behind the attention point, at their latest year, beside the
+    municipality's figure (as the neighbourhood page shows them)."""
+    point = objective.attention_point
+    wanted = (point.findings or {}).get("indicators", []) if point is not None else []
+    if not wanted:
+        return []
+    hood = objective.neighbourhood
+    return [
+        compare(hood, name, years[-1])
+        for name, years in indicators_for(hood.municipality)
+        if name in wanted and years
+    ]
+
+
+def quotes_of(objective: Objective) -> list[Quote]:
+    """What was heard in the neighbourhood on the attention point's themes (anonymised by
+    the coordinator; for staff pages only, never for the residents' summary)."""
+    point = objective.attention_point
+    themes = set((point.findings or {}).get("themes", [])) if point is not None else set()
+    return [q for q in quotes(objective.neighbourhood_id) if q.theme in themes]
+
+
+def figure_line(comparison: Comparison) -> str:
+    from fieldwork.core.formatting import decimal
+
+    unit = indicator_unit(comparison.indicator)
+
+    def shown(figure: Figure | None) -> str:
+        if figure is None or figure.value is None:
+            return "–"
+        return f"{decimal(figure.value)}{unit if unit == '%' else ' ' + unit}"
+
+    return _(
+        "%(label)s %(year)d: %(here)s (municipality %(there)s)",
+        label=comparison.label,
+        year=comparison.year,
+        here=shown(comparison.neighbourhood),
+        there=shown(comparison.municipality),
+    )
 
 
 def themes_of(objective: Objective) -> list[str]:

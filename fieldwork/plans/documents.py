@@ -13,6 +13,8 @@ from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.plans.content import (
+    figure_line,
+    figures_of,
     findings_of,
     indicator_line,
     partner_names,
@@ -70,7 +72,7 @@ def plan_for_print(plan: Plan) -> PdfPlan:
                 title=objective.title,
                 neighbourhood=objective.neighbourhood.name,
                 point=objective.attention_point.title if objective.attention_point else "",
-                findings=findings_of(objective),
+                findings=findings_of(objective) + [figure_line(c) for c in figures_of(objective)],
                 actions=[
                     PdfAction(
                         description=a.description,

@@ -20,11 +20,14 @@ from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.plans.content import (
+    figure_line,
+    figures_of,
     findings_of,
     indicator_line,
     names_in,
     owner_as_role,
     partner_names,
+    quotes_of,
     residents_summary,
     status_label,
     summary_texts,
@@ -172,8 +175,14 @@ def _only_choice_errors(form: Any) -> bool:
     )
 
 
-def _evidence(objective: Objective) -> dict[str, Any]:
-    return {"findings": findings_of(objective)}
+def _evidence(objective: Objective, coordinator: bool) -> dict[str, Any]:
+    """What lies behind the objective's attention point: its findings in words, the
+    imported figures, and (for the coordinator) what was heard on its themes."""
+    return {
+        "findings": findings_of(objective),
+        "figures": [figure_line(c) for c in figures_of(objective)],
+        "quotes": quotes_of(objective) if coordinator else [],
+    }
 
 
 @bp.get("/buurtplannen/<int:plan_id>")
@@ -191,21 +200,15 @@ def plan_page(plan_id: int) -> str:
             charts[indicator.id] = chart_svg(
                 line.points, indicator.baseline, indicator.target, line.label
             )
-    quotes_by_hood = {}
-    if coordinator:
-        from fieldwork.reports.analysis import quotes
-
-        quotes_by_hood = {h.id: quotes(h.id) for h in plan.neighbourhoods}
     record_audit("plan_viewed", "plan", plan.id)
     db.session.commit()
     return render_template(
         "plans/plan.html",
         plan=plan,
         coordinator=coordinator,
-        evidence={o.id: _evidence(o) for o in plan.objectives},
+        evidence={o.id: _evidence(o, coordinator) for o in plan.objectives},
         lines=lines,
         charts=charts,
-        quotes=quotes_by_hood,
         partner_names=partner_names,
         timing=timing,
         status_label=status_label,
