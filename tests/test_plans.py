@@ -699,3 +699,35 @@ def test_a_published_summary_cannot_be_made_to_name_a_resident(demo):
     assert SECRET_NAME in response.get_json()["error"]["message"]
     with app.app_context():
         assert len(db.session.get(Objective, objective_id).actions) == 2  # nothing was added
+
+
+def test_an_imported_indicator_is_followed_per_year(app, setup):
+    from fieldwork.areas.models import Neighbourhood
+    from fieldwork.extensions import db
+    from fieldwork.reports.indicators import load_demo_indicators, neighbourhood_indicator
+
+    with app.app_context():
+        load_demo_indicators()
+        db.session.commit()
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    created = client.post(
+        f"/api/v1/objectives/{setup['objective']}/indicators",
+        json={"measure": "imported:share_80plus", "target": 10},
+        headers=bearer(token),
+    )
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    with app.app_context():
+        hood = db.session.get(Neighbourhood, setup["hood"])
+        expected = {
+            str(year): round(neighbourhood_indicator(hood, "share_80plus", year).value, 2)
+            for year in (2023, 2024)
+        }
+    # since the baseline (its window is 2025; the latest figure before it is 2024's)
+    assert {p["period"]: p["value"] for p in body["series"]} == {"2024": expected["2024"]}
+    assert body["baseline"] == expected["2024"]  # the latest year before the plan starts
+    page = app.test_client()
+    login(page, "coordinator@example.be")
+    html = page.get(f"/buurtplannen/{setup['plan']}").get_data(as_text=True)
+    assert html.count("<svg") == 2
