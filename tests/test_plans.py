@@ -229,6 +229,8 @@ def test_the_demo_plan_is_there_with_a_published_summary(demo):
     coordinator = demo.test_client()
     login(coordinator, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
     hood = _ids(demo)["hood"]
+    listed = coordinator.get("/buurtplannen/").get_data(as_text=True)
+    assert "Buurtplan Dadizele" in listed  # Moorslede's, not Hamont-Achel's list
     analysis = coordinator.get(f"/buurtanalyse/{hood}").get_data(as_text=True)
     assert f'href="/buurtplannen/{plan_id}"' in analysis  # the neighbourhood page links to it
 

@@ -33,7 +33,6 @@ from fieldwork.plans.services import (
 from fieldwork.reports.figures import add_months
 from fieldwork.reports.models import AttentionPoint
 
-TITLE = "Buurtplan Dadizele 2026-2027"
 PARTNER = "Minder Mobielen Centrale Moorslede"
 
 
@@ -58,9 +57,10 @@ def load_demo_plan() -> Plan | None:
         return None
     today = local_today()
     start = add_months(today.replace(day=1), 1)  # the plan starts next month
+    end = add_months(start, 18) - timedelta(days=1)
     plan = save_plan(
         dadizele.municipality,
-        PlanData(TITLE, [dadizele.id], start, add_months(start, 18) - timedelta(days=1)),
+        PlanData(f"Buurtplan Dadizele {start.year}-{end.year}", [dadizele.id], start, end),
         coordinator,
         None,
     )

@@ -107,7 +107,11 @@ def _int(text: str | None) -> int | None:
 @bp.get("/buurtplannen/")
 @roles_required(*READERS)
 def index() -> str:
-    municipality = chosen_municipality(request.args.get("gemeente"))
+    code = request.args.get("gemeente")
+    if not code:  # by default the municipality of the latest plan
+        latest = plans_of()
+        code = latest[0].municipality.code if latest else None
+    municipality = chosen_municipality(code)
     return render_template(
         "plans/index.html",
         plans=plans_of(municipality) if municipality else [],
