@@ -733,3 +733,31 @@ def test_an_imported_indicator_is_followed_per_year(app, setup):
     login(page, "coordinator@example.be")
     html = page.get(f"/buurtplannen/{setup['plan']}").get_data(as_text=True)
     assert html.count("<svg") == 2
+
+
+def test_dates_far_outside_a_plan_are_refused_not_a_500(app, setup):
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    body = {
+        "gemeente": "36012",
+        "title": "T",
+        "neighbourhoods": [setup["hood"]],
+        "starts_on": "0001-01-01",
+        "ends_on": "9999-12-31",
+    }
+    response = client.post("/api/v1/plans", json=body, headers=bearer(token))
+    assert response.status_code == 422
+    assert "starts_on" in response.get_json()["error"]["fields"]
+    reaction = client.post(
+        f"/api/v1/objectives/{setup['objective']}/reactions",
+        json={"met_on": "9999-01-01", "meeting": "M", "text": "T", "people": 3},
+        headers=bearer(token),
+    )
+    assert reaction.status_code == 422
+    indicator = client.post(
+        f"/api/v1/objectives/{setup['objective']}/indicators",
+        json={"measure": "cases_opened", "target": 1, "baseline_from": "0001-01-01"},
+        headers=bearer(token),
+    )
+    assert indicator.status_code == 422
+    assert "baseline_from" in indicator.get_json()["error"]["fields"]

@@ -19,7 +19,12 @@ from markupsafe import Markup, escape
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.db import local_today
-from fieldwork.reports.figures import neighbourhood_figures, period_bounds, spans_between
+from fieldwork.reports.figures import (
+    add_months,
+    neighbourhood_figures,
+    period_bounds,
+    spans_between,
+)
 from fieldwork.reports.indicators import (
     indicator_label,
     indicator_unit,
@@ -182,8 +187,10 @@ def series(
         today = last_completed_quarter().end or today
     if since > today:
         return []
+    step = 3 if kind == "quarter" else 1
+    earliest = add_months(period_bounds(kind, today)[0], -step * (MAX_PERIODS - 1))
     points = []
-    for first, _last in spans_between(period_bounds(kind, since)[0], today, kind):
+    for first, _last in spans_between(max(period_bounds(kind, since)[0], earliest), today, kind):
         start, end = period_bounds(kind, first)
         points.append(
             Point(

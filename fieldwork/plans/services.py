@@ -36,6 +36,7 @@ from fieldwork.reports.models import AttentionPoint
 #: who may own an action (and then sees it under "Mijn acties")
 OWNER_ROLES = (Role.COORDINATOR.value, Role.CONTACT_PERSON.value, Role.REFERRER.value)
 MAX_MILESTONES = 20
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # a plan's dates; the rest is a typing error
 
 
 class PlanError(ServiceError):
@@ -46,14 +47,27 @@ def _text(value: str | None, limit: int) -> str:
     return " ".join((value or "").split())[:limit]
 
 
-def _dates(start: date | None, end: date | None, what: str = "") -> tuple[date, date]:
+def _dates(
+    start: date | None, end: date | None, names: tuple[str, str] = ("starts_on", "ends_on")
+) -> tuple[date, date]:
+    """Both given, plausible, and the end not before the start; ``names``: the fields."""
     if start is None:
-        raise PlanError(_("Give a start date."), f"{what}starts_on")
+        raise PlanError(_("Give a start date."), names[0])
     if end is None:
-        raise PlanError(_("Give an end date."), f"{what}ends_on")
+        raise PlanError(_("Give an end date."), names[1])
+    _sane(start, names[0])
+    _sane(end, names[1])
     if end < start:
-        raise PlanError(_("The end date comes before the start date."), f"{what}ends_on")
+        raise PlanError(_("The end date comes before the start date."), names[1])
     return start, end
+
+
+def _sane(day: date, field_name: str) -> None:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise PlanError(
+            _("Give a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
+            field_name,
+        )
 
 
 # --- plans -----------------------------------------------------------------------------------
@@ -230,6 +244,7 @@ def _milestones(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         on, text = item.get("on"), _text(item.get("text"), 200)
         if not isinstance(on, date) or not text:
             raise PlanError(_("A milestone needs a date and a description."), "milestones")
+        _sane(on, "milestones")
         out.append({"on": on.isoformat(), "text": text})
     if len(out) > MAX_MILESTONES:
         raise PlanError(_("At most 20 milestones."), "milestones")
@@ -337,7 +352,11 @@ def add_indicator(objective: Objective, data: IndicatorData) -> PlanIndicator:
     if data.period_kind not in PERIOD_KINDS:
         raise PlanError(_("Follow per month or per quarter."), "period_kind")
     start, end = default_baseline_window(objective.plan.starts_on)
-    start, end = _dates(data.baseline_from or start, data.baseline_until or end, "baseline_")
+    start, end = _dates(
+        data.baseline_from or start,
+        data.baseline_until or end,
+        ("baseline_from", "baseline_until"),
+    )
     baseline = data.baseline
     if baseline is None:
         computed = baseline_value(data.measure, hood, start, end)
@@ -365,6 +384,7 @@ def add_reaction(
 ) -> Reaction:
     if met_on is None:
         raise PlanError(_("Give the date of the meeting."), "met_on")
+    _sane(met_on, "met_on")
     meeting = _text(meeting, 200)
     if not meeting:
         raise PlanError(_("Name the meeting."), "meeting")
