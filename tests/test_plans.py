@@ -158,6 +158,7 @@ def test_done_when_a_coordinator_turns_the_transport_point_into_a_printed_plan(d
     page = client.get(plan_url).get_data(as_text=True)
     assert "Minder Mobielen Centrale Moorslede" in page
     assert "Een folder bij elk huisbezoek" in page
+    assert "01/03/2026 eerste rit" in page  # the milestone
     assert "<svg" in page
     assert 'data-line="target"' in page
     assert 'data-line="baseline"' in page

@@ -58,6 +58,11 @@ def timing(action: Action) -> str:
     return f"{action.starts_on:%m/%Y} – {action.ends_on:%m/%Y}"
 
 
+def milestone_lines(action: Action) -> list[str]:
+    """Each milestone as "01/03/2027 first ride"."""
+    return [f"{date.fromisoformat(m['on']):%d/%m/%Y} {m['text']}" for m in action.milestones]
+
+
 def partner_names(action: Action) -> list[str]:
     names = [o.name for o in action.partners]
     if action.partners_text:

@@ -17,6 +17,7 @@ from fieldwork.plans.content import (
     figures_of,
     findings_of,
     indicator_line,
+    milestone_lines,
     partner_names,
     residents_summary,
     status_label,
@@ -79,7 +80,7 @@ def plan_for_print(plan: Plan) -> PdfPlan:
                         partners=", ".join(partner_names(a)),
                         owner=a.owner.display_name if a.owner else "",
                         output=a.expected_output,
-                        timing=timing(a),
+                        timing="; ".join([timing(a), *milestone_lines(a)]),
                         status=status_label(a.status),
                     )
                     for a in objective.actions

@@ -24,6 +24,7 @@ from fieldwork.plans.content import (
     figures_of,
     findings_of,
     indicator_line,
+    milestone_lines,
     names_in,
     owner_as_role,
     partner_names,
@@ -214,6 +215,7 @@ def plan_page(plan_id: int) -> str:
         lines=lines,
         charts=charts,
         partner_names=partner_names,
+        milestone_lines=milestone_lines,
         timing=timing,
         status_label=status_label,
         empty_form=EmptyForm(),
@@ -387,6 +389,7 @@ def action_page(action_id: int) -> str | BaseResponse | tuple[str, int]:
         form=form,
         coordinator=current_user.role == COORDINATOR,
         partner_names=partner_names,
+        milestone_lines=milestone_lines,
         timing=timing,
         status_label=status_label,
     ), status
