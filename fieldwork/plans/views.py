@@ -143,7 +143,7 @@ def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int
             form.neighbourhoods.data = [int(request.args["buurt"])]
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit() or not _only_choice_errors(form):
+        if form.validate_on_submit() or not _errors_besides_choices(form):
             try:
                 plan = save_plan(
                     municipality,
@@ -171,9 +171,10 @@ def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int
     ), status
 
 
-def _only_choice_errors(form: Any) -> bool:
-    """Whether a form has errors besides a not-valid choice (which the service explains
-    better: "choose neighbourhoods of this municipality")."""
+def _errors_besides_choices(form: Any) -> bool:
+    """Whether a form has errors besides a not-valid choice of neighbourhoods or partners;
+    with only those, the service refuses with a clearer message ("choose neighbourhoods of
+    this municipality", "unknown partner")."""
     return any(
         errors and name not in ("neighbourhoods", "partners")
         for name, errors in form.errors.items()
@@ -323,7 +324,7 @@ def edit_action(
     form = _action_form(objective, existing)
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit() or not _only_choice_errors(form):
+        if form.validate_on_submit() or not _errors_besides_choices(form):
             try:
                 action = save_action(
                     objective,
