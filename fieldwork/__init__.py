@@ -119,6 +119,7 @@ def register_extensions(app: Flask) -> None:
     import fieldwork.onward.tasks
     import fieldwork.partners.tasks
     import fieldwork.photos.tasks
+    import fieldwork.plans.tasks
     import fieldwork.privacy.retention
     import fieldwork.referrals.tasks
     import fieldwork.reports.tasks
@@ -148,6 +149,7 @@ def import_models() -> None:
     import fieldwork.onward.models
     import fieldwork.partners.models
     import fieldwork.photos.models
+    import fieldwork.plans.models
     import fieldwork.privacy.ledger
     import fieldwork.referrals.models
     import fieldwork.reports.models
@@ -184,6 +186,8 @@ def register_blueprints(app: Flask) -> None:
     from fieldwork.photos.api import bp as photos_api
     from fieldwork.photos.moderation_api import bp as photo_moderation_api
     from fieldwork.photos.views import bp as photo_public_pages
+    from fieldwork.plans.api import bp as plans_api
+    from fieldwork.plans.views import bp as plan_pages
     from fieldwork.privacy.access_api import bp as privacy_api
     from fieldwork.privacy.access_views import bp as privacy_pages
     from fieldwork.privacy.erasure_api import bp as erasure_api
@@ -236,6 +240,7 @@ def register_blueprints(app: Flask) -> None:
         partner_pages,
         onward_pages,
         neighbours_pages,
+        plan_pages,
         privacy_pages,
         audit_pages,
         health,
@@ -257,6 +262,7 @@ def register_blueprints(app: Flask) -> None:
         photos_api,
         photo_moderation_api,
         reports_api,
+        plans_api,
         erasure_api,
         privacy_api,
         audit_api,
@@ -288,6 +294,7 @@ def register_packages(app: Flask) -> None:
         onward,
         partners,
         photos,
+        plans,
         referrals,
         reports,
         routing,
@@ -313,6 +320,7 @@ def register_packages(app: Flask) -> None:
         neighbours,
         volunteers,
         reports,
+        plans,
         audittrail,
         demo,
     ):

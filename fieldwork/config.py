@@ -182,6 +182,7 @@ BATCH_TASKS = (
     "reports.render_report",
     "reports.rebuild_rollups",
     "partners.render_menu_card",
+    "plans.render_document",
 )
 
 

@@ -18,6 +18,7 @@ from fieldwork.auth.services import create_user, find_user_by_email
 from fieldwork.config import ROOT
 from fieldwork.demo.audit import demo_audit_trail
 from fieldwork.demo.neighbours import load_demo_neighbours
+from fieldwork.demo.plans import load_demo_plans
 from fieldwork.extensions import db
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def load_command(force: bool) -> None:
     _demo_social_map()
     _demo_onward()
     load_demo_neighbours()
+    load_demo_plans()
     _demo_erasure()
     if not open_fixups():
         # One address nobody could place, so the coordinator's fix-up list has an example.

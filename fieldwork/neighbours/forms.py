@@ -90,7 +90,11 @@ class NeighbourSignalForm(FlaskForm):
 class StatusForm(FlaskForm):
     status = SelectField(
         _l("Status"),
-        choices=[("active", _l("Take up again")), ("paused", _l("Pause")), ("ended", _l("End"))],
+        choices=[
+            ("active", _l("Take up again")),
+            ("paused", _l("Pause")),
+            ("ended", _l("End the role")),
+        ],
     )
 
 

@@ -40,6 +40,7 @@ from fieldwork.db import local_today
 from fieldwork.extensions import db
 from fieldwork.photos.mapsvg import MapFrame, map_of
 from fieldwork.reports import analysis, periods
+from fieldwork.reports.hooks import neighbourhood_sections
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
 from fieldwork.reports.rates import AGE_GROUP_OF, AGE_INDICATORS, Residents, rates
 from fieldwork.reports.suppression import suppress_figures
@@ -436,6 +437,7 @@ def _page(
         empty_form=EmptyForm(),
         coordinator=coordinator,
         facility=facilities_by_hood({neighbourhood.municipality_id}).get(neighbourhood.id),
+        sections=neighbourhood_sections(neighbourhood, coordinator),
     ), status
 
 
