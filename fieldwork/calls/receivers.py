@@ -26,9 +26,10 @@ def release_call_targets(_volunteer: object, account: User, **_: Any) -> None:
 volunteer_stepped_back.connect(release_call_targets, weak=False)
 
 
-def stop_goodmorning_calls(case: Any, **_: Any) -> None:
-    """A withdrawal stops contact: the resident's good-morning calls stop too (their name
-    and number are hidden from the callers from now on)."""
+def stop_calls(case: Any, **_: Any) -> None:
+    """A withdrawal stops contact: the resident's good-morning calls stop (their name and
+    number are hidden from the callers from now on), and their place on every campaign's list
+    still to call ends as "refused" (they do not want to be called), so no caller sees them."""
     for schedule in db.session.scalars(
         select(GoodMorningSchedule).where(
             GoodMorningSchedule.resident_id == case.resident_id,
@@ -36,14 +37,6 @@ def stop_goodmorning_calls(case: Any, **_: Any) -> None:
         )
     ):
         stop(schedule)
-
-
-case_consent_withdrawn.connect(stop_goodmorning_calls, weak=False)
-
-
-def drop_from_call_lists(case: Any, **_: Any) -> None:
-    """Nobody calls a resident who withdrew: their place on every campaign's list still to
-    call ends as "refused" (they do not want to be called), so no caller's list shows them."""
     db.session.execute(
         update(CallTarget)
         .where(CallTarget.resident_id == case.resident_id, CallTarget.status == "to_call")
@@ -52,4 +45,4 @@ def drop_from_call_lists(case: Any, **_: Any) -> None:
     )
 
 
-case_consent_withdrawn.connect(drop_from_call_lists, weak=False)
+case_consent_withdrawn.connect(stop_calls, weak=False)
