@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from fieldwork.areas.streets import load_streets
@@ -415,6 +417,11 @@ def test_the_overview_shows_streets_without_a_neighbour_and_the_figures(moorsled
     assert covered["Dadizeleplaats"] == "uncovered"
     row = re.search(r'<tr data-hood="Moorslede">(.*?)</tr>', html, re.S).group(1)
     assert re.search(r"data-active>1<", row)
+    # the map: white where no neighbour is active, darker as more of the streets have one
+    shades = dict(re.findall(r'data-hood="([^"]+)" data-shade="(\d)"', html))
+    assert shades["Dadizele"] == "0"
+    assert 0 < int(shades["Moorslede"]) < 5
+    assert "Moorslede: 1 actieve zorgzame buur" in html
 
 
 def test_a_message_goes_to_the_active_neighbours_of_the_neighbourhood_only(moorslede_streets):
@@ -668,3 +675,24 @@ def test_the_neighbours_pages_stay_light_and_load_nothing_from_another_site(embe
         weight = weigh(phone, path, page.get_data(as_text=True))
         assert not weight.external, (path, weight.external)
         assert weight.total <= BUDGET, f"{path}\n{weight.report()}"
+
+
+@given(total=st.integers(1, 60), covered=st.integers(0, 60))
+def test_the_map_shade_darkens_with_the_share_of_streets_covered(total, covered):
+    from types import SimpleNamespace
+
+    from fieldwork.neighbours.services import HoodOverview
+
+    covered = min(covered, total)
+    active = SimpleNamespace(status="active")
+
+    def hood(streets_covered: int) -> HoodOverview:
+        streets = [(f"straat {i}", [active] if i < streets_covered else []) for i in range(total)]
+        return HoodOverview(None, [active] if streets_covered else [], streets, [], 0)  # type: ignore[arg-type]
+
+    shade = hood(covered).shade
+    assert (shade == 0) == (covered == 0)
+    assert 0 <= shade <= 5
+    assert (shade == 5) == (covered * 5 >= total * 4)  # 80 % or more
+    if covered < total:
+        assert hood(covered + 1).shade >= shade

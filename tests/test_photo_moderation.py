@@ -17,13 +17,13 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select
 
+from fieldwork.areas.mapsvg import neighbourhood_shape
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.models import AuditEvent
 from fieldwork.core.storage import storage
 from fieldwork.extensions import db
 from fieldwork.photos import moderation, services
-from fieldwork.photos.mapsvg import neighbourhood_shape
 from fieldwork.photos.models import Photo, PhotoAssignment
 from fieldwork.signals.models import Signal
 from tests.conftest import api_token, bearer, import_areas, login, make_user, post_form

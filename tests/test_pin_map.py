@@ -8,7 +8,7 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fieldwork.photos.mapsvg import MAX_TILES, WIDTH, MapFrame, tiles_for
+from fieldwork.areas.mapsvg import MAX_TILES, WIDTH, MapFrame, tiles_for
 from tests.test_photos import achel  # noqa: F401 (fixture)
 
 URL = "https://{s}.tile.example.org/{z}/{x}/{y}.png"

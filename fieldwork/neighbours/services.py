@@ -525,6 +525,18 @@ class HoodOverview:
             street for street, who in self.streets if not any(n.status == "active" for n in who)
         ]
 
+    @property
+    def shade(self) -> int:
+        """For the map: 0 (white) without an active neighbour, then 1 to 5 by the share of the
+        street table's streets that have one, in fifths (5: 80 % or more) — "evenredig
+        verspreid": darker is better spread."""
+        if not self.active:
+            return 0
+        if not self.streets:
+            return 1
+        covered = len(self.streets) - len(self.uncovered)
+        return min(5, 1 + covered * 5 // len(self.streets))
+
 
 def overview(municipality: Municipality) -> list[HoodOverview]:
     """Per neighbourhood: its caring neighbours, each street of the street table with the

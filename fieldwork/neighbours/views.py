@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from fieldwork.areas.mapsvg import map_of
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.services import (
     chosen_municipality,
@@ -361,6 +362,7 @@ def overview() -> str:
         municipality=municipality,
         municipalities=list_municipalities(),
         hoods=hoods,
+        frame=map_of([hood.neighbourhood for hood in hoods]),
         filed=services.signals_filed_counts(ids),
         trainings=services.neighbour_trainings(municipality),
         status_form=StatusForm(),

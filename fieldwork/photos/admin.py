@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from fieldwork.areas.mapsvg import map_of
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import get_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
@@ -21,7 +22,6 @@ from fieldwork.extensions import db
 from fieldwork.photos import moderation
 from fieldwork.photos.flyer import flyer_for, render_flyer
 from fieldwork.photos.forms import AssignmentForm, CsrfForm, PhotoActionForm, parse_prompts
-from fieldwork.photos.mapsvg import map_of
 from fieldwork.photos.models import Photo, PhotoAssignment
 from fieldwork.photos.services import (
     PhotoError,

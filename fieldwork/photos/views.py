@@ -13,12 +13,12 @@ from flask_wtf.file import FileField
 from wtforms import FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from fieldwork.areas.mapsvg import map_of, tiles_for
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import public
 from fieldwork.extensions import db, limiter
 from fieldwork.photos import services
 from fieldwork.photos.api import read_upload, upload_rate_limit
-from fieldwork.photos.mapsvg import map_of, tiles_for
 from fieldwork.photos.models import PhotoAssignment
 from fieldwork.photos.uploads import MAX_UPLOAD_BYTES
 

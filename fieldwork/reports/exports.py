@@ -18,10 +18,10 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import orient
 from sqlalchemy import select
 
+from fieldwork.areas.mapsvg import neighbourhood_shape
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.core.csvfiles import formula_safe
 from fieldwork.extensions import db
-from fieldwork.photos.mapsvg import neighbourhood_shape
 from fieldwork.reports.figures import figures_for, signal_counts_by_period, signal_date_range
 from fieldwork.reports.rates import per_100, rates, residents_by_age
 from fieldwork.reports.social_map import facilities_by_hood, facility_properties

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from fieldwork.areas.mapsvg import MapFrame, map_of
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.services import chosen_municipality, get_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
@@ -38,7 +39,6 @@ from fieldwork.core.permissions import roles_required
 from fieldwork.core.storage import StorageError, storage
 from fieldwork.db import local_today
 from fieldwork.extensions import db
-from fieldwork.photos.mapsvg import MapFrame, map_of
 from fieldwork.reports import analysis, periods
 from fieldwork.reports.hooks import neighbourhood_sections
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
