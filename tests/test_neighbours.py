@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from fieldwork.areas.streets import load_streets
+from fieldwork.auth.models import User
 from fieldwork.cases.models import Case
 from fieldwork.config import ROOT
 from fieldwork.extensions import db
 from fieldwork.neighbours.models import CaringNeighbour, NeighbourSignal, NeighbourTraining
 from fieldwork.notifications.models import Notification
-from fieldwork.signals.models import ConsentText, Signal
+from fieldwork.signals.models import ConsentText, Resident, Signal
 from fieldwork.volunteers.models import Training
 from tests.conftest import ROLES, api_token, bearer, csrf_from, import_areas, login, make_user
 from tests.test_signals import setup, wait_for_status  # noqa: F401
@@ -87,6 +88,19 @@ def add_neighbour(client, **changes: Any) -> str:
     )
     assert page.status_code == 200, page.get_data(as_text=True)
     return re.search(r"data-code>([A-Z0-9-]+)<", page.get_data(as_text=True)).group(1)
+
+
+def confirm(app, neighbour_id: int) -> None:
+    """The coordinator confirms a neighbour who joined on the public page."""
+    if not count(app, User):
+        make_user(app, "coordinator")
+    client = coordinator(app)
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    done = client.post(
+        f"/zorgzame-buren/{neighbour_id}/status",
+        data={"csrf_token": csrf_from(html), "status": "active"},
+    )
+    assert done.status_code == 302
 
 
 def sign_in(client, code: str):
@@ -155,7 +169,7 @@ def test_a_neighbour_joins_from_the_public_page_with_a_consent_and_a_sign_in_lin
     assert joined.status_code == 200, joined.get_data(as_text=True)
     assert "Welkom, zorgzame buur" in joined.get_data(as_text=True)
     (griet,) = neighbours(app)
-    assert griet.status == "active"
+    assert griet.status == "pending"  # the coordinator confirms first
     assert griet.joined_via == "public_form"
     assert griet.phone == "0470 12 34 56"  # validated and stored as a contact person dials it
     assert griet.email == "griet@example.be"
@@ -164,6 +178,9 @@ def test_a_neighbour_joins_from_the_public_page_with_a_consent_and_a_sign_in_lin
     assert griet.can_do == ["keep_an_eye", "visit"]
     assert griet.consent_text.text.startswith("Ik geef de gemeente de toestemming")
     assert griet.data_consent_at is not None
+    assert count(app, Notification) == 0  # no sign-in link before the confirmation
+    confirm(app, griet.id)
+    assert neighbours(app)[0].status == "active"
     with app.app_context():
         (mail,) = db.session.scalars(select(Notification)).all()
         assert mail.to_address == "griet@example.be"
@@ -581,12 +598,15 @@ def test_joining_again_with_the_same_address_sends_a_link_and_makes_no_second_re
     app = moorslede_streets
     client = app.test_client()
     assert join_publicly(client).status_code == 200
-    again = join_publicly(client, name="Griet D.")
+    again = join_publicly(client, name="Griet D.")  # still waiting: nothing is sent
     assert again.status_code == 200
     assert "Welkom, zorgzame buur" in again.get_data(as_text=True)
     assert [n.name for n in neighbours(app)] == ["Griet Desmet"]
-    with app.app_context():
-        assert count(app, Notification) == 2  # two sign-in links to the same address
+    assert count(app, Notification) == 0
+    confirm(app, neighbours(app)[0].id)
+    assert join_publicly(client, name="Griet D.").status_code == 200
+    assert [n.name for n in neighbours(app)] == ["Griet Desmet"]
+    assert count(app, Notification) == 2  # the confirmation's link, then a fresh one
 
 
 def test_a_sign_in_link_is_asked_without_telling_whether_the_address_is_known(
@@ -595,6 +615,7 @@ def test_a_sign_in_link_is_asked_without_telling_whether_the_address_is_known(
     app = moorslede_streets
     client = app.test_client()
     assert join_publicly(client).status_code == 200
+    confirm(app, neighbours(app)[0].id)
     answers_given = []
     for email in ("griet@example.be", "nobody@example.be"):
         page = client.get("/zorgzame-buur/link").get_data(as_text=True)
@@ -608,7 +629,7 @@ def test_a_sign_in_link_is_asked_without_telling_whether_the_address_is_known(
     assert answers_given[0] == answers_given[1]
     with app.app_context():
         to = list(db.session.scalars(select(Notification.to_address)))
-    assert to == ["griet@example.be", "griet@example.be"]  # joined, then asked
+    assert to == ["griet@example.be", "griet@example.be"]  # confirmed, then asked
     empty = client.post("/zorgzame-buur/link", data={"csrf_token": csrf_from(page), "email": ""})
     assert empty.status_code == 422
     assert app.test_client().get("/zorgzame-buur/aanmelden/forged").status_code == 404
@@ -696,3 +717,71 @@ def test_the_map_shade_darkens_with_the_share_of_streets_covered(total, covered)
     assert (shade == 5) == (covered * 5 >= total * 4)  # 80 % or more
     if covered < total:
         assert hood(covered + 1).shade >= shade
+
+
+def test_an_urgent_concern_without_consent_keeps_no_name_and_opens_no_case(app, dadizele):
+    """A neighbour is not staff: without the resident's consent the concern is only counted,
+    urgent or not — no resident, no address, no note, no case (as with referral cards)."""
+    _api, _token, phone, _code = dadizele
+    sent = file(phone, consent="none", urgency="urgent", name="Jules Geheim")
+    assert sent.status_code == 302
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        assert (signal.resident_id, signal.note, signal.urgency) == (None, "", "urgent")
+        assert db.session.scalar(select(func.count()).select_from(Resident)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_a_paused_neighbour_cannot_join_again_to_lift_the_pause(moorslede_streets):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    add_neighbour(client)  # griet@example.be, active
+    (griet,) = neighbours(app)
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    client.post(
+        f"/zorgzame-buren/{griet.id}/status",
+        data={"csrf_token": csrf_from(html), "status": "paused"},
+    )
+    mails = count(app, Notification)
+    again = join_publicly(app.test_client())
+    assert again.status_code == 200
+    assert "Welkom, zorgzame buur" in again.get_data(as_text=True)  # the same thanks
+    assert [(n.name, n.status) for n in neighbours(app)] == [("Griet Desmet", "paused")]
+    assert count(app, Notification) == mails  # no link, no second record
+
+
+def test_a_pause_signs_out_every_phone_and_link_and_an_end_forgets_the_person(
+    moorslede_streets,
+):
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    code = add_neighbour(client)
+    (griet,) = neighbours(app)
+    phone = app.test_client()
+    assert sign_in(phone, code).status_code == 302
+    with app.test_request_context():
+        from fieldwork.neighbours.services import sign_in_link
+
+        link = urlsplit(sign_in_link(db.session.get_one(CaringNeighbour, griet.id))).path
+
+    def set_status(status: str) -> None:
+        html = client.get("/zorgzame-buren").get_data(as_text=True)
+        done = client.post(
+            f"/zorgzame-buren/{griet.id}/status",
+            data={"csrf_token": csrf_from(html), "status": status},
+        )
+        assert done.status_code == 302
+
+    set_status("paused")
+    set_status("active")
+    # the phone that was signed in before the pause (a lost phone) and the old link are out
+    assert phone.get("/zorgzame-buur/mijn").status_code == 302
+    assert app.test_client().get(link).status_code == 410
+    assert sign_in(app.test_client(), code).status_code == 302  # the paper code still works
+    set_status("ended")
+    (ended,) = neighbours(app)
+    assert (ended.email, ended.phone, ended.can_do_note) == (None, None, "")
+    assert "Griet" not in ended.name
+    assert ended.street_names == ["Kerkstraat", "Marktplaats"]  # kept for the counts

@@ -1,4 +1,5 @@
-"""Demo caring neighbours in Moorslede (one paused, one in Dadizele) and one signal filed by a
+"""Demo caring neighbours in Moorslede (one paused, one waiting for confirmation, one in
+Dadizele) and one signal filed by a
 neighbour, routed after the demo's commit to An's queue (urgent: the "Dringend" rule). Griet
 signs in at /zorgzame-buur/aanmelden with the code DEMO_CODE (printed by ``flask demo load``
 and in the README)."""
@@ -53,6 +54,15 @@ DEMO_NEIGHBOURS = [
         "active",
         None,
     ),
+    (  # joined on the public page: waits for the coordinator's confirmation
+        "Jozef Maes",
+        "jozef@demo.fieldwork.be",
+        "0479 55 66 77",
+        ["Marktplaats"],
+        ["keep_an_eye"],
+        "pending",
+        None,
+    ),
 ]
 
 
@@ -63,6 +73,7 @@ def load_demo_neighbours() -> None:
     coordinator = find_user_by_email("regisseur@demo.fieldwork.be")
     griet: CaringNeighbour | None = None
     for name, email, phone, streets, can_do, status, code in DEMO_NEIGHBOURS:
+        public = status == "pending"
         neighbour = join(
             moorslede,
             Intake(
@@ -73,11 +84,12 @@ def load_demo_neighbours() -> None:
                 can_do=can_do,
                 data_consent=True,
             ),
-            "coordinator",
-            coordinator,
+            "public_form" if public else "coordinator",
+            None if public else coordinator,
         )
-        new_code(neighbour, code)
-        if status != "active":
+        if not public:
+            new_code(neighbour, code)
+        if status not in ("active", "pending"):
             change_status(neighbour, status)
         if code == DEMO_CODE:
             griet = neighbour
@@ -99,6 +111,7 @@ def load_demo_neighbours() -> None:
         },
     )
     click.echo(
-        f"caring neighbours: {len(DEMO_NEIGHBOURS)} (one paused), one signal for An; "
+        f"caring neighbours: {len(DEMO_NEIGHBOURS)} (one paused, one to confirm), one signal "
+        f"for An; "
         f"sign in at /zorgzame-buur/aanmelden with code {DEMO_CODE}"
     )

@@ -110,6 +110,15 @@ def sign_in_link(neighbour: CaringNeighbour) -> str:
 
 
 def _may_sign_in(neighbour: CaringNeighbour) -> CaringNeighbour:
+    if neighbour.status == "pending":
+        raise NeighbourError(
+            _(
+                "The coordinator has not confirmed your registration as a caring neighbour "
+                "yet. You will get your sign-in link by e-mail once they have."
+            ),
+            "status",
+            403,
+        )
     if neighbour.status == "paused":
         raise NeighbourError(
             _(
@@ -213,16 +222,15 @@ def email_sign_in_link(neighbour: CaringNeighbour, why: str = "link") -> bool:
     return True
 
 
-def neighbour_by_email(email: str) -> CaringNeighbour | None:
+def neighbour_by_email(email: str, any_status: bool = False) -> CaringNeighbour | None:
+    """The (active, or with ``any_status`` any) caring neighbour with this e-mail address."""
     wanted = email.strip().lower()
     if not wanted:
         return None
-    return db.session.scalar(
-        select(CaringNeighbour)
-        .where(CaringNeighbour.email == wanted, CaringNeighbour.status == "active")
-        .order_by(CaringNeighbour.id.desc())
-        .limit(1)
-    )
+    query = select(CaringNeighbour).where(CaringNeighbour.email == wanted)
+    if not any_status:
+        query = query.where(CaringNeighbour.status == "active")
+    return db.session.scalar(query.order_by(CaringNeighbour.id.desc()).limit(1))
 
 
 # --- joining -----------------------------------------------------------------------------------
@@ -341,7 +349,9 @@ def _checked(municipality: Municipality, about: Intake) -> tuple[Intake, int, li
 def join(
     municipality: Municipality, about: Intake, via: str, by: User | None = None
 ) -> CaringNeighbour:
-    """A new caring neighbour, active at once; their consent is stored with its wording."""
+    """A new caring neighbour, their consent stored with its wording: active at once when
+    the coordinator adds them; from the public page waiting for the coordinator's
+    confirmation (until then no link, no signal: nobody files about residents unseen)."""
     tidy, hood_id, streets = _checked(municipality, about)
     neighbour = CaringNeighbour(
         municipality_id=municipality.id,
@@ -351,7 +361,7 @@ def join(
         phone=tidy.phone or None,
         can_do=tidy.can_do,
         can_do_note=tidy.can_do_note,
-        status="active",
+        status="active" if by is not None else "pending",
         joined_via=via,
         consent_text_id=consent_text(municipality).id,
         data_consent_at=utcnow(),
@@ -380,13 +390,31 @@ def change_status(neighbour: CaringNeighbour, status: str) -> bool:
         raise NeighbourError(
             _("This role has ended; add the person again if they come back."), "status", 409
         )
+    if status == "pending" or (neighbour.status == "pending" and status == "paused"):
+        raise NeighbourError(_("Confirm this caring neighbour first."), "status", 409)
+    confirmed = neighbour.status == "pending" and status == "active"
     neighbour.status = status
     neighbour.status_changed_at = utcnow()
+    if status in ("paused", "ended"):
+        # every link sent and every open session stops working (a lost phone too); a paused
+        # neighbour taken up again gets a new link, the paper code stays until the end
+        neighbour.nonce = secrets.token_hex(16)
     if status == "ended":
         neighbour.code_hash = None
-        neighbour.nonce = secrets.token_hex(16)
+        _forget_person(neighbour)
     db.session.flush()
+    if confirmed:
+        email_sign_in_link(neighbour, "confirmed")
     return True
+
+
+def _forget_person(neighbour: CaringNeighbour) -> None:
+    """The consent held "zolang ik zorgzame buur ben": an ended role keeps no name, e-mail,
+    phone or note. The streets, the neighbourhood and what they filed stay for the counts."""
+    neighbour.name = _("Former caring neighbour")
+    neighbour.email = None
+    neighbour.phone = None
+    neighbour.can_do_note = ""
 
 
 # --- filing and the status of what was filed -------------------------------------------------
@@ -414,7 +442,7 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
     hood = neighbour.neighbourhood
     capture = {
         "resident": {
-            "name": (resident.get("name") or "").strip() or "onbekend",
+            "name": (resident.get("name") or "").strip() if consent == "verbal" else "",
             "street": street,
             "house_number": resident.get("house_number") or None,
             "postcode": postcode,
@@ -426,7 +454,7 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
             ),
             "gemeente": neighbour.municipality.code,
             "birth_year": resident.get("birth_year"),
-            "phone": resident.get("phone") or None,
+            "phone": (resident.get("phone") or None) if consent == "verbal" else None,
             "lat": None,
             "lon": None,
             "statsec": None,
@@ -442,7 +470,9 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
         },
     }
     try:
-        signals = create_signals(capture, None, SOURCE)
+        # without the resident's consent only counted, urgent or not: a neighbour is not
+        # staff, so no case is opened for someone who did not agree (as with referral cards)
+        signals = create_signals(capture, None, SOURCE, urgent_opens_case=False)
     except SignalError as exc:
         raise NeighbourError(str(exc), "street") from exc
     for signal in signals:

@@ -141,16 +141,17 @@ def join(code: str) -> str | tuple[str, int]:
         return refused(
             _("The form had expired. Check your answers and press Send again."), seen=False
         )
-    known = services.neighbour_by_email(form.email.data or "")
+    known = services.neighbour_by_email(form.email.data or "", any_status=True)
     if known is not None and known.municipality_id == municipality.id and refusal is None:
-        # already a caring neighbour here: a fresh sign-in link, the same thanks (the page
-        # never tells whether an address is known), no second record
+        # already known here: the same thanks (the page never tells whether an address is
+        # known) and no second record; only an active neighbour gets a fresh sign-in link —
+        # joining again never lifts a pause, an end or the wait for the coordinator
         services.email_sign_in_link(known, "joined-again")
         db.session.commit()
         draft_saved()
-        return render_template("neighbours/joined.html", municipality=municipality, emailed=True)
+        return render_template("neighbours/joined.html", municipality=municipality)
     try:
-        neighbour = services.join(municipality, _intake(form), "public_form")
+        services.join(municipality, _intake(form), "public_form")
     except NeighbourError as exc:
         db.session.rollback()
         getattr(form, exc.field, form.name).errors = [str(exc)]
@@ -164,12 +165,9 @@ def join(code: str) -> str | tuple[str, int]:
             ),
             seen=False,
         )
-    services.email_sign_in_link(neighbour, "joined")
     db.session.commit()
     draft_saved()
-    return render_template(
-        "neighbours/joined.html", municipality=municipality, emailed=bool(neighbour.email)
-    )
+    return render_template("neighbours/joined.html", municipality=municipality)
 
 
 # --- signing in (public) ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ CAN_DO = {
 }
 
 NEIGHBOUR_STATUSES = {
+    "pending": _l("Waiting for confirmation"),
     "active": _l("Active"),
     "paused": _l("Paused"),
     "ended": _l("Ended"),
