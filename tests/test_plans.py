@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import api_token, bearer, csrf_from, import_areas, login, make_user, post_form
 
@@ -762,3 +762,73 @@ def test_dates_far_outside_a_plan_are_refused_not_a_500(app, setup):
     )
     assert indicator.status_code == 422
     assert "baseline_from" in indicator.get_json()["error"]["fields"]
+
+
+def test_a_small_baseline_is_hidden_from_the_analyst_and_in_the_printed_plan(app, setup):
+    """Three signals in the baseline year: the coordinator sees the rate they give; the
+    analyst and the council's printed plan do not (the rate would give the count away)."""
+    from fieldwork.extensions import db
+    from fieldwork.plans.documents import plan_for_print
+    from fieldwork.plans.models import Plan
+    from fieldwork.reports.indicators import load_demo_indicators
+
+    with app.app_context():
+        load_demo_indicators()
+        db.session.commit()
+    for days in (400, 420, 440):  # in 2025, the year before the plan: its baseline window
+        _signal(app, setup["hood"], "eenzaamheid", days)
+    client = app.test_client()
+    coordinator = api_token(client, "coordinator@example.be")
+    made = client.post(
+        f"/api/v1/objectives/{setup['objective']}/indicators",
+        json={"measure": "signals_per_100_65plus", "target": 1.0},
+        headers=bearer(coordinator),
+    )
+    assert made.status_code == 201, made.get_json()
+    indicator_id = made.get_json()["id"]
+    url = f"/api/v1/plan-indicators/{indicator_id}"
+    baseline = client.get(url, headers=bearer(coordinator)).get_json()["baseline"]
+    assert isinstance(baseline, float)
+    assert baseline > 0
+    analyst = api_token(client, "analyst@example.be")
+    hidden = client.get(url, headers=bearer(analyst)).get_json()
+    assert hidden["suppressed"] is True
+    assert not isinstance(hidden["baseline"], float)
+    with app.app_context(), app.test_request_context():
+        printed = plan_for_print(db.session.get_one(Plan, setup["plan"]))
+    lines = [i for o in printed.objectives for i in o.indicators]
+    assert lines
+    assert {line.baseline for line in lines} <= {"–", "<5", "x"}  # never the small rate
+
+
+def test_a_summary_that_names_a_resident_is_not_printed_and_a_plan_not_renamed(demo):
+    app = demo
+    ids = _ids(app)
+    _seed_personal_data(app, ids["hood"])
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Plan, PlanDocument
+
+    with app.app_context():
+        plan = db.session.scalars(select(Plan)).one()
+        plan.objectives[0].heard = f"Mevrouw {SECRET_NAME} raakt niet naar de markt."
+        plan_id = plan.id
+        documents = db.session.scalar(select(func.count()).select_from(PlanDocument))
+        db.session.commit()
+    client = app.test_client()
+    login(client, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
+    printed = post_form(client, f"/buurtplannen/{plan_id}/bewoners/{ids['hood']}/pdf", {})
+    assert printed.status_code == 302
+    assert SECRET_NAME in client.get(printed.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(PlanDocument)) == documents
+        db.session.get_one(Plan, plan_id).objectives[0].heard = "Vervoer is moeilijk."
+        db.session.commit()
+    token = api_token(client, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
+    renamed = client.patch(
+        f"/api/v1/plans/{plan_id}",
+        json={"title": f"Plan voor {SECRET_NAME}"},
+        headers=bearer(token),
+    )
+    assert renamed.status_code == 422
+    with app.app_context():
+        assert SECRET_NAME not in db.session.get_one(Plan, plan_id).title

@@ -116,7 +116,7 @@ def indicator_body(indicator: PlanIndicator, suppressed: bool) -> dict[str, Any]
         "period_kind": "quarter" if suppressed else indicator.period_kind,
         "baseline_from": indicator.baseline_from,
         "baseline_until": indicator.baseline_until,
-        "baseline": indicator.baseline,
+        "baseline": line.baseline,
         "target": indicator.target,
         "suppressed": suppressed,
         "series": [

@@ -18,8 +18,15 @@ from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.extensions import db
-from fieldwork.photos.models import Photo
-from fieldwork.plans.indicators import Point, measure_label, measure_unit, series
+from fieldwork.photos.moderation import photos_for
+from fieldwork.plans.indicators import (
+    Point,
+    Value,
+    measure_label,
+    measure_unit,
+    series,
+    shown_baseline,
+)
 from fieldwork.plans.models import ACTION_STATUSES, Action, Objective, Plan, PlanIndicator
 from fieldwork.reports.analysis import described_findings, quotes
 from fieldwork.reports.indicators import (
@@ -75,11 +82,11 @@ def findings_of(objective: Objective) -> list[str]:
     point = objective.attention_point
     if point is None:
         return []
-    ids = [int(i) for i in (point.findings or {}).get("photos", [])]
-    photos = (
-        {p.id: p for p in db.session.scalars(select(Photo).where(Photo.id.in_(ids)))} if ids else {}
-    )
-    return described_findings(point, photos)
+    ids = {int(i) for i in (point.findings or {}).get("photos", [])}
+    # only photos still approved with consent for the report: the plan is shown to analysts
+    # and printed for the council (a photo hidden since, or for the analysis only, is not)
+    usable = photos_for("report", neighbourhood_id=objective.neighbourhood_id) if ids else []
+    return described_findings(point, {p.id: p for p in usable if p.id in ids})
 
 
 def figures_of(objective: Objective) -> list[Comparison]:
@@ -243,6 +250,13 @@ class IndicatorLine:
     label: str
     unit: str
     points: list[Point]
+    baseline: Value  # as this viewer may see it (suppressed for the analyst and in print)
+
+    @property
+    def baseline_number(self) -> float | None:
+        """For the chart: the baseline when it is a number (not hidden)."""
+        number = self.baseline
+        return float(number) if isinstance(number, int | float) else None
 
     @property
     def latest(self) -> Point | None:
@@ -262,6 +276,7 @@ def indicator_line(indicator: PlanIndicator, suppressed: bool) -> IndicatorLine:
             indicator.period_kind,
             suppressed,
         ),
+        baseline=shown_baseline(indicator, suppressed),
     )
 
 

@@ -58,11 +58,12 @@ def plan_for_print(plan: Plan) -> PdfPlan:
     for objective in plan.objectives:
         indicators = []
         for indicator in objective.indicators:
-            line = indicator_line(indicator, suppressed=False)
+            # for the council, who read figures as the analyst does: suppressed
+            line = indicator_line(indicator, suppressed=True)
             indicators.append(
                 PdfIndicator(
                     label=f"{line.label} ({indicator.neighbourhood.name})",
-                    baseline=_shown(indicator.baseline),
+                    baseline=_shown(line.baseline),
                     target=_shown(indicator.target),
                     values=", ".join(f"{p.label}: {_shown(p.value)}" for p in line.points[-6:]),
                 )

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.db import local_today
+from fieldwork.plans.models import PlanIndicator
 from fieldwork.reports.figures import (
     add_months,
     neighbourhood_figures,
@@ -213,6 +214,24 @@ def baseline_value(measure: str, neighbourhood: Neighbourhood, start: date, end:
         earlier = [y for y in years if y <= end.year]
         return imported_value(measure, neighbourhood, earlier[-1]) if earlier else None
     return field_value(measure, neighbourhood, start, end, suppressed=False)
+
+
+def shown_baseline(indicator: PlanIndicator, suppressed: bool) -> Value:
+    """The baseline as this viewer may see it: for the analyst (and the council's printed
+    plan) a field figure that small-cell suppression hides over the baseline window is shown
+    as hidden ("<5"), whatever was stored; an imported indicator is public already."""
+    if not suppressed or indicator.measure.startswith(IMPORTED):
+        return indicator.baseline
+    checked = field_value(
+        indicator.measure,
+        indicator.neighbourhood,
+        indicator.baseline_from,
+        indicator.baseline_until,
+        suppressed=True,
+    )
+    if checked is None or isinstance(checked, str):  # hidden, or a rate of a hidden count
+        return checked
+    return indicator.baseline
 
 
 def _number(value: Value) -> float | None:

@@ -146,7 +146,7 @@ class IndicatorSchema(ma.Schema):
     period_kind = ma.fields.String()
     baseline_from = ma.fields.Date()
     baseline_until = ma.fields.Date()
-    baseline = ma.fields.Float(allow_none=True)
+    baseline = Value
     target = ma.fields.Float()
     suppressed = ma.fields.Boolean()
     series = ma.fields.List(ma.fields.Nested(PointSchema))

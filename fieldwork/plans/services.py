@@ -115,6 +115,7 @@ def save_plan(municipality: Municipality, data: PlanData, by: User, plan: Plan |
     plan.neighbourhoods = hoods
     plan.updated_at = utcnow()
     db.session.flush()
+    refuse_names_in_published(plan)
     return plan
 
 

@@ -204,7 +204,7 @@ def plan_page(plan_id: int) -> str:
             line = indicator_line(indicator, suppressed)
             lines[indicator.id] = line
             charts[indicator.id] = chart_svg(
-                line.points, indicator.baseline, indicator.target, line.label
+                line.points, line.baseline_number, indicator.target, line.label
             )
     record_audit("plan_viewed", "plan", plan.id)
     db.session.commit()
@@ -507,6 +507,16 @@ def print_summary(plan_id: int, neighbourhood_id: int) -> BaseResponse:
     hood = _hood_of(plan, neighbourhood_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    names = names_in(summary_texts(residents_summary(plan, hood)), plan.municipality_id)
+    if names:  # printed is published: the same check as putting it online
+        flash(
+            _(
+                "The summary names %(names)s: leave names out before printing it.",
+                names=", ".join(names),
+            ),
+            "error",
+        )
+        return redirect(url_for("plans.summary_page", plan_id=plan.id, neighbourhood_id=hood.id))
     document = start_document(plan, current_user, hood)
     record_audit("plan_summary_printed", "plan", plan.id, neighbourhood_id=hood.id)
     db.session.commit()
