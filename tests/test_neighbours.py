@@ -785,3 +785,26 @@ def test_a_pause_signs_out_every_phone_and_link_and_an_end_forgets_the_person(
     assert (ended.email, ended.phone, ended.can_do_note) == (None, None, "")
     assert "Griet" not in ended.name
     assert ended.street_names == ["Kerkstraat", "Marktplaats"]  # kept for the counts
+
+
+def test_what_a_neighbour_keeps_on_the_phone_is_theirs_alone(moorslede_streets):
+    """Drafts and the offline queue are keyed by whose they are: each caring neighbour is
+    "n<id>" (never the anonymous "0" every public form shares), so on a shared phone one
+    neighbour's queued concern is never sent in another's session."""
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    codes = [
+        add_neighbour(client),
+        add_neighbour(client, name="Marc Vanneste", email="marc@example.be"),
+    ]
+    owners = []
+    for code in codes:
+        phone = app.test_client()
+        assert sign_in(phone, code).status_code == 302
+        page = phone.get("/zorgzame-buur/signaal").get_data(as_text=True)
+        owner = re.search(r'data-drafts-user="([^"]+)"', page).group(1)
+        assert phone.get("/wachtrij/sleutel").get_json()["user"] == owner
+        owners.append(owner)
+    assert owners == [f"n{n.id}" for n in neighbours(app)]
+    assert app.test_client().get("/wachtrij/sleutel").get_json()["user"] == "0"

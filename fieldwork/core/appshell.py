@@ -26,9 +26,9 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from fieldwork.core.drafts import phone_owner
 from fieldwork.core.permissions import public
 
 bp = Blueprint("appshell", __name__)
@@ -185,8 +185,7 @@ def queue_token() -> Response:
     """A fresh CSRF token for the queue to send with (a form kept on the phone for hours may
     carry one of a session that has since ended), and who is logged in: the queue only sends
     a person's records in their own session."""
-    user = current_user.id if current_user.is_authenticated else 0
-    response = jsonify({"csrf_token": generate_csrf(), "user": user})
+    response = jsonify({"csrf_token": generate_csrf(), "user": phone_owner()})
     response.headers["Cache-Control"] = "no-store"
     return response
 

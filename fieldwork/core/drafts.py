@@ -8,10 +8,31 @@ body and drafts.js removes that draft. On logout ``all_drafts_cleared()`` marks 
 
 from __future__ import annotations
 
-from flask import request, session
+from flask import Flask, current_app, request, session
+from flask_login import current_user
 
 SESSION_KEY = "drafts_clear"
 EVERY_DRAFT = "*"
+LIGHT_SESSIONS = "fieldwork.light_sessions"
+
+
+def add_light_session(app: Flask, session_key: str, prefix: str) -> None:
+    """A sign-in without an account (a caring neighbour's link or code) whose session holds
+    ``[id, …]`` under ``session_key``: its drafts and queued records are that person's."""
+    app.extensions.setdefault(LIGHT_SESSIONS, {})[session_key] = prefix
+
+
+def phone_owner() -> str:
+    """Whose drafts and queued records are made on this phone now: the logged-in user's id,
+    a light session's ("n12" for caring neighbour 12), or "0" (nobody: the public forms).
+    The queue never sends one person's records in another's session."""
+    if current_user and current_user.is_authenticated:
+        return str(current_user.id)
+    for key, prefix in current_app.extensions.get(LIGHT_SESSIONS, {}).items():
+        value = session.get(key)
+        if isinstance(value, list) and value and isinstance(value[0], int):
+            return f"{prefix}{value[0]}"
+    return "0"
 
 
 def draft_saved(path: str | None = None) -> None:

@@ -14,5 +14,10 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Nothing to connect yet: the package only calls the services of the layers below."""
+    """The link's lifetime, and the neighbour's light session as the owner of what is kept
+    on the phone (drafts, the queue): "n<id>", never mixed with another neighbour's."""
+    from fieldwork.core.drafts import add_light_session
+    from fieldwork.neighbours.session import SESSION_KEY
+
     app.config.setdefault("NEIGHBOUR_LINK_DAYS", 30)
+    add_light_session(app, SESSION_KEY, "n")
