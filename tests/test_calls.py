@@ -548,6 +548,8 @@ def test_attempts_never_exceed_the_maximum_and_respect_the_gap(rules, attempts, 
                     state.last_attempt_at is not None
                     and now < state.last_attempt_at + rules.min_gap
                 )
+                # 00:00-23:59 leaves out the day's last minute, in Brussels time
+                or not rules.in_hours(now)
             )
             continue
         state = after_attempt(rules, state, outcome, now)
