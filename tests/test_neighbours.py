@@ -22,7 +22,7 @@ from fieldwork.config import ROOT
 from fieldwork.extensions import db
 from fieldwork.neighbours.models import CaringNeighbour, NeighbourSignal, NeighbourTraining
 from fieldwork.notifications.models import Notification
-from fieldwork.signals.models import ConsentText, Resident, Signal
+from fieldwork.signals.models import Consent, ConsentText, Resident, Signal
 from fieldwork.volunteers.models import Training
 from tests.conftest import ROLES, api_token, bearer, csrf_from, import_areas, login, make_user
 from tests.test_signals import setup, wait_for_status  # noqa: F401
@@ -808,3 +808,20 @@ def test_what_a_neighbour_keeps_on_the_phone_is_theirs_alone(moorslede_streets):
         owners.append(owner)
     assert owners == [f"n{n.id}" for n in neighbours(app)]
     assert app.test_client().get("/wachtrij/sleutel").get_json()["user"] == "0"
+
+
+def test_a_neighbours_session_ends_when_a_link_would_and_the_consent_names_who_heard_it(
+    app,
+    dadizele,
+):
+    _api, _token, phone, _code = dadizele
+    assert file(phone).status_code == 302
+    with app.app_context():
+        (consent,) = db.session.scalars(select(Consent)).all()
+        (hilde,) = db.session.scalars(select(CaringNeighbour)).all()
+        assert consent.reference == f"zorgzame buur {hilde.id}"
+    assert phone.get("/zorgzame-buur/mijn").status_code == 200
+    app.config["NEIGHBOUR_LINK_DAYS"] = 0  # the session is as old as a link may be
+    expired = phone.get("/zorgzame-buur/mijn")
+    assert expired.status_code == 302
+    assert urlsplit(expired.headers["Location"]).path == "/zorgzame-buur/aanmelden"

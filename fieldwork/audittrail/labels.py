@@ -54,6 +54,27 @@ ACTION_LABELS: dict[str, LazyString] = {
     "erasures_replayed": _l("Erasures replayed after a restore"),
     "audit_trail_viewed": _l("Audit trail viewed"),
     "audit_trail_exported": _l("Audit trail exported"),
+    "caring_neighbour_added": _l("Caring neighbour added"),
+    "caring_neighbour_code": _l("Caring neighbour's code made"),
+    "caring_neighbour_link_sent": _l("Caring neighbour's sign-in link sent"),
+    "caring_neighbour_status": _l("Caring neighbour confirmed, paused or ended"),
+    "caring_neighbours_listed": _l("Caring neighbours listed"),
+    "caring_neighbours_viewed": _l("Caring neighbours viewed"),
+    "caring_neighbours_messaged": _l("Message to caring neighbours"),
+    "caring_neighbours_training": _l("Caring neighbours' training recorded"),
+    "neighbour_signal_filed": _l("Signal filed by a caring neighbour"),
+    "plan_viewed": _l("Neighbourhood plan viewed"),
+    "plan_saved": _l("Neighbourhood plan saved"),
+    "plan_objective_saved": _l("Plan objective saved"),
+    "plan_action_saved": _l("Plan action saved"),
+    "plan_action_viewed": _l("Plan action viewed"),
+    "plan_action_note_added": _l("Progress note added to a plan action"),
+    "plan_indicator_added": _l("Plan indicator added"),
+    "plan_reaction_added": _l("Residents' reaction recorded"),
+    "plan_printed": _l("Neighbourhood plan printed"),
+    "plan_summary_printed": _l("Residents' summary printed"),
+    "plan_summary_published": _l("Residents' summary published"),
+    "plan_summary_unpublished": _l("Residents' summary taken offline"),
 }
 
 SUBJECT_LABELS: dict[str, LazyString] = {
@@ -66,6 +87,8 @@ SUBJECT_LABELS: dict[str, LazyString] = {
     "call_target": _l("Call target"),
     "volunteer": _l("Volunteer"),
     "photo": _l("Photo"),
+    "caring_neighbour": _l("Caring neighbour"),
+    "plan": _l("Neighbourhood plan"),
 }
 
 

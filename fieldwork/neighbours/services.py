@@ -466,7 +466,8 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
         "consent": {
             "given": consent == "verbal",
             "how": "verbal" if consent == "verbal" else None,
-            "reference": None,
+            # who heard the resident agree: the consent record names the neighbour
+            "reference": f"zorgzame buur {neighbour.id}" if consent == "verbal" else None,
         },
     }
     try:

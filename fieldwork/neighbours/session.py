@@ -4,13 +4,15 @@ session holds the neighbour's id and the nonce of that sign-in; every page check
 
 from __future__ import annotations
 
-from flask import session
+import time
+
+from flask import current_app, session
 
 SESSION_KEY = "caring_neighbour"
 
 
 def remember(neighbour_id: int, nonce: str) -> None:
-    session[SESSION_KEY] = [neighbour_id, nonce]
+    session[SESSION_KEY] = [neighbour_id, nonce, int(time.time())]
 
 
 def forget() -> None:
@@ -18,12 +20,16 @@ def forget() -> None:
 
 
 def remembered() -> tuple[int, str] | None:
+    """The neighbour signed in here, for as long as a sign-in link lasts
+    (NEIGHBOUR_LINK_DAYS): after that they sign in again."""
     value = session.get(SESSION_KEY)
-    if (
+    if not (
         isinstance(value, list)
-        and len(value) == 2
+        and len(value) == 3
         and isinstance(value[0], int)
         and isinstance(value[1], str)
+        and isinstance(value[2], int)
     ):
-        return value[0], value[1]
-    return None
+        return None
+    lasts = int(current_app.config.get("NEIGHBOUR_LINK_DAYS", 30)) * 86400
+    return (value[0], value[1]) if time.time() - value[2] < lasts else None

@@ -259,6 +259,7 @@ def neighbour_required(view: Callable[..., R]) -> Callable[..., R | Response | t
         except NeighbourError as exc:
             db.session.rollback()
             forget()
+            all_drafts_cleared()  # paused, ended or replaced: nothing of theirs stays here
             if exc.status == 401:
                 if from_phone_queue():
                     abort(401)
@@ -437,6 +438,7 @@ def new_code(caring_id: int) -> str | tuple[str, int]:
 def send_link(caring_id: int) -> Response:
     neighbour = _neighbour_or_404(caring_id)
     if services.email_sign_in_link(neighbour, "sent"):
+        record_audit("caring_neighbour_link_sent", "caring_neighbour", neighbour.id)
         flash(_("A sign-in link was e-mailed to %(name)s.", name=neighbour.name), "success")
     else:
         flash(_("No link sent: no e-mail address, or the role is not active."), "error")
