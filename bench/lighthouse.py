@@ -6,7 +6,8 @@ helpen" (the choice of municipality and each municipality's form) and a referral
 through a one-time link — a fresh link and a handed-out card are made in the app's database
 (run it from the checkout, with the server's environment: SQLite in instance/ by default).
 Paths after URL measure those pages instead; with --login EMAIL (and --password, default the
-demo's) they are opened logged in: the session cookie is sent along with every request.
+demo's) they are opened logged in, with --neighbour-code CODE as that caring neighbour: the
+session cookie is sent along with every request.
 
 Lighthouse 12 runs from npm (`npx --yes lighthouse@12`, or the binary in $LIGHTHOUSE) with
 $CHROME_PATH (default /usr/bin/chromium) headless; mobile is Lighthouse's default form factor
@@ -66,22 +67,21 @@ def public_pages() -> list[str]:
     return pages
 
 
-def session_cookie(base: str, email: str, password: str) -> str:
-    """Log in as a browser does; the Cookie header the app's session needs."""
+def session_cookie(base: str, path: str, fields: dict[str, str]) -> str:
+    """Sign in as a browser does (the form at ``path`` with ``fields``); the Cookie header
+    the app's session needs."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    login_url = f"{base}/login"
+    login_url = f"{base}{path}"
     with opener.open(login_url) as page:
         html = page.read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     if token is None:
-        sys.exit("the login page has no CSRF token")
-    data = urllib.parse.urlencode(
-        {"csrf_token": token.group(1), "email": email, "password": password}
-    ).encode()
+        sys.exit(f"{path} has no CSRF token")
+    data = urllib.parse.urlencode({"csrf_token": token.group(1), **fields}).encode()
     with opener.open(login_url, data) as answer:
-        if answer.url.rstrip("/").endswith("/login"):
-            sys.exit(f"could not log in as {email}")
+        if answer.url.rstrip("/").endswith(path):
+            sys.exit(f"could not sign in at {path}")
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
@@ -130,11 +130,18 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", help="pages to measure (default: public captures)")
     parser.add_argument("--login", metavar="EMAIL", help="open the pages logged in as EMAIL")
     parser.add_argument("--password", default="zorgzaam-2026", help="default: the demo's")
+    parser.add_argument(
+        "--neighbour-code", metavar="CODE", help="open the pages as the caring neighbour of CODE"
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep the JSON reports in DIR")
     args = parser.parse_args()
     base = args.url.rstrip("/")
     paths = args.paths or public_pages()
-    cookie = session_cookie(base, args.login, args.password) if args.login else None
+    cookie = None
+    if args.login:
+        cookie = session_cookie(base, "/login", {"email": args.login, "password": args.password})
+    elif args.neighbour_code:
+        cookie = session_cookie(base, "/zorgzame-buur/aanmelden", {"code": args.neighbour_code})
     results = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(args.keep or scratch)
