@@ -39,6 +39,10 @@ def notify(
     return notification
 
 
+#: what an address-only notification keeps of its text once e-mailed
+NOT_KEPT = "(e-mailed; the text is not kept here)"
+
+
 def notify_address(
     address: str, kind: str, dedup_key: str, subject: str, body: str, case_id: int | None = None
 ) -> Notification | None:
@@ -88,6 +92,11 @@ def send_email(notification_id: int) -> bool:
         db.session.commit()
         raise
     notification.emailed_at, notification.email_error = utcnow(), None
+    if notification.user_id is None:
+        # to an address without an inbox here: the e-mail is the copy that counts, and its
+        # text may hold a personal link (a caring neighbour's sign-in, a partner's referral)
+        # that the database and its backups should not keep working
+        notification.body = NOT_KEPT
     db.session.commit()
     return True
 
