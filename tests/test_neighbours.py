@@ -483,19 +483,22 @@ def test_a_message_goes_to_the_active_neighbours_of_the_neighbourhood_only(moors
         },
     )
     assert empty.status_code == 422
-    sent = client.post(
-        "/zorgzame-buren/bericht",
-        data={
-            "csrf_token": csrf_from(page),
-            "neighbourhood_id": moorslede,
-            "subject": "Buurtoverleg",
-            "body": "Donderdag om 19 uur in het dienstencentrum.",
-        },
-    )
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', page).group(1)
+    message = {
+        "csrf_token": csrf_from(page),
+        "neighbourhood_id": moorslede,
+        "subject": "Buurtoverleg",
+        "body": "Donderdag om 19 uur in het dienstencentrum.",
+        "once": once,
+    }
+    sent = client.post("/zorgzame-buren/bericht", data=message)
     assert sent.status_code == 302
+    again = client.post("/zorgzame-buren/bericht", data=message)  # a double tap
+    assert again.status_code == 302
+    assert "Dit was al verstuurd." in client.get(again.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         to = sorted(db.session.scalars(select(Notification.to_address)))
-    assert to == ["griet@example.be"]
+    assert to == ["griet@example.be"]  # once
 
 
 def test_a_training_reuses_the_volunteers_trainings_and_shows_on_the_neighbours_page(

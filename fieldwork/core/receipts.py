@@ -21,7 +21,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fieldwork.db import Base, UTCDateTime, utcnow
+from fieldwork.db import Base, UTCDateTime, savepoint, utcnow
 from fieldwork.extensions import db
 
 OUTBOX_HEADER = "X-Fieldwork-Outbox"
@@ -116,3 +116,27 @@ def init_receipts(app: Flask) -> None:
     app.before_request(_answer_earlier_receipt)
     app.after_request(_redirect_as_received)
     app.register_error_handler(IntegrityError, _lost_race)
+
+
+def new_once_key() -> str:
+    """The hidden ``once`` field of a form that must act only once: a fresh key per page."""
+    return str(uuid.uuid4())
+
+
+def claim_once(key: str | None, user_id: int | None) -> bool:
+    """A page form sent twice (a double tap, a resend after a slow answer) acts once: its
+    ``once`` key is taken by the first request, in that request's transaction; False for
+    every later one. Without a readable key (an old page) there is nothing to compare."""
+    try:
+        key = str(uuid.UUID(key or ""))
+    except ValueError:
+        return True
+    if earlier_receipt(key) is not None:
+        return False
+    try:
+        with savepoint(db.session):  # two taps at once on PostgreSQL: the second waits, fails
+            db.session.add(CaptureReceipt(key=key, path=request.path[:300], user_id=user_id))
+            db.session.flush()
+    except IntegrityError:
+        return False
+    return True

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldwork.core.forms import CheckboxesField, DeliberateRadioField
 from fieldwork.core.phones import PhoneNumber
+from fieldwork.core.receipts import new_once_key
 from fieldwork.neighbours.vocabulary import CAN_DO, RESIDENT_CONSENT
 from fieldwork.signals.vocabulary import THEMES, URGENCIES
 
@@ -106,6 +107,7 @@ class MessageForm(FlaskForm):
     body = TextAreaField(
         _l("Message"), validators=[DataRequired(_l("The message is empty.")), Length(max=5000)]
     )
+    once = HiddenField(default=new_once_key)  # a double tap sends it once
 
 
 class TrainingForm(FlaskForm):
@@ -115,3 +117,4 @@ class TrainingForm(FlaskForm):
     )
     held_on = DateField(_l("Date"), validators=[DataRequired(_l("Give the date."))])
     attendees = CheckboxesField(_l("Caring neighbours present"), choices=[], validate_choice=False)
+    once = HiddenField(default=new_once_key)  # a double tap records it once

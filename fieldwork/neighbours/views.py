@@ -25,7 +25,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import all_drafts_cleared, draft_saved
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import public, roles_required
-from fieldwork.core.receipts import claim_capture_key, from_phone_queue
+from fieldwork.core.receipts import claim_capture_key, claim_once, from_phone_queue
 from fieldwork.extensions import db, limiter
 from fieldwork.neighbours import services
 from fieldwork.neighbours.forms import (
@@ -463,6 +463,9 @@ def message() -> str | Response | tuple[str, int]:
         hood = db.session.get(Neighbourhood, small_id(form.neighbourhood_id.data))
         if hood is None:
             abort(404)
+        if not claim_once(form.once.data, current_user.id):
+            flash(_("This was sent already."), "info")
+            return redirect(url_for("neighbours.overview", gemeente=municipality.code))
         try:
             sent = services.send_message(
                 hood, form.subject.data or "", form.body.data or "", current_user
@@ -489,6 +492,9 @@ def training() -> str | Response | tuple[str, int]:
     form.attendees.choices = [(str(n.id), f"{n.name} ({n.neighbourhood.name})") for n in neighbours]
     if form.validate_on_submit():
         ids = [i for i in (small_id(v) for v in form.attendees.data or []) if i is not None]
+        if not claim_once(form.once.data, current_user.id):
+            flash(_("This was saved already."), "info")
+            return redirect(url_for("neighbours.overview", gemeente=municipality.code))
         try:
             held = services.add_training(
                 municipality,
