@@ -60,12 +60,13 @@ def test_a_near_match_in_someone_elses_case_is_not_offered(app, setup):  # noqa:
     client, token = setup
     first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
     # mobility in Dadizele matches no rule: the coordinator's case, not An's
-    client.post(
+    second = client.post(
         "/api/v1/signals",
         json=intake(name="Maria Claeys", theme="mobiliteit"),
         headers=bearer(token),
-    )
+    ).get_json()["id"]
     case_id = wait_for_status(client, token, first)["case_id"]
+    wait_for_status(client, token, second)  # until then Maria Claeys has no case: no owner yet
     an = app.test_client()
     login(an, "an@example.be")
     assert "Mogelijk dezelfde bewoner" not in an.get(f"/cases/{case_id}").get_data(as_text=True)
