@@ -288,3 +288,49 @@ def test_links_candidates_and_photo_originals_go_after_their_period(app, moorsle
         with pytest.raises((StorageError, FileNotFoundError)):
             storage().get("retention-test/full.jpg")
         assert purge(now) == dict.fromkeys(counts, 0)  # nothing twice
+
+
+def test_a_caring_neighbour_never_confirmed_is_forgotten_after_the_period(app, moorslede_hood):
+    """Joined on the public page, never confirmed by the coordinator: after
+    RETENTION_CANDIDATE_MONTHS the role ends and name, e-mail and phone go; a confirmed
+    neighbour and a recent joiner stay as they are."""
+    from fieldwork.areas.models import Municipality
+    from fieldwork.neighbours.models import CaringNeighbour
+    from fieldwork.neighbours.services import Intake, join
+
+    now = utcnow()
+    with app.app_context():
+        hood = db.session.get(Neighbourhood, moorslede_hood)
+        moorslede = db.session.get(Municipality, hood.municipality_id)
+
+        def joined(name: str, email: str, days_ago: int) -> CaringNeighbour:
+            neighbour = join(
+                moorslede,
+                Intake(
+                    name=name,
+                    email=email,
+                    neighbourhood_id=hood.id,
+                    streets=["Kerkstraat"],
+                    data_consent=True,
+                ),
+                "public_form",
+            )
+            neighbour.created_at = now - timedelta(days=days_ago)
+            return neighbour
+
+        old, recent = (
+            joined("Jozef Maes", "jozef@example.be", 200),
+            joined("Lies Maes", "lies@example.be", 20),
+        )
+        confirmed = joined("Rik Maes", "rik@example.be", 400)
+        confirmed.status = "active"
+        db.session.commit()
+        counts = purge(now)
+        db.session.commit()
+        assert counts["unconfirmed_neighbours"] == 1
+        assert old.status == "ended"
+        assert (old.email, old.phone) == (None, None)
+        assert "Jozef" not in old.name
+        assert (recent.status, recent.name) == ("pending", "Lies Maes")
+        assert (confirmed.status, confirmed.name) == ("active", "Rik Maes")
+        assert purge(now)["unconfirmed_neighbours"] == 0

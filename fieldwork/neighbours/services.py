@@ -408,6 +408,12 @@ def change_status(neighbour: CaringNeighbour, status: str) -> bool:
     return True
 
 
+def end_role(neighbour: CaringNeighbour) -> None:
+    """End the role whatever it was (retention: a public joiner never confirmed)."""
+    if neighbour.status != "ended":
+        change_status(neighbour, "ended")
+
+
 def _forget_person(neighbour: CaringNeighbour) -> None:
     """The consent held "zolang ik zorgzame buur ben": an ended role keeps no name, e-mail,
     phone or note. The streets, the neighbourhood and what they filed stay for the counts."""

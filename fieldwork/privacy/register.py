@@ -64,6 +64,7 @@ def _in_months(count: int) -> str:
 def _activities(config: Mapping[str, Any]) -> tuple[Activity, ...]:
     cases = _in_months(months(config, CLOSED_CASES_KEY, CLOSED_CASES_DEFAULT))
     lists = _in_months(months(config, TARGET_LISTS_KEY, TARGET_LISTS_DEFAULT))
+    candidates = _in_months(months(config, "RETENTION_CANDIDATE_MONTHS", 6))
     case_retention = (
         f"{cases} na het sluiten van het dossier; daarna verwijderd of gepseudonimiseerd, "
         "de tellingen blijven. Na intrekking van de toestemming enkel nog zichtbaar voor "
@@ -159,7 +160,9 @@ def _activities(config: Mapping[str, Any]) -> tuple[Activity, ...]:
             ),
             ("zorgzame buren", resident),
             ("buurtzorgregisseur", "aanspreekpersonen: enkel het kanaal van een signaal"),
-            "Zolang de buur actief is; de signalen volgen de termijn van het dossier.",
+            "Zolang de buur actief is: bij het stopzetten gaan naam, telefoon, e-mail en notitie "
+            f"weg; nooit bevestigd door de regisseur: na {candidates}. De signalen volgen de "
+            "termijn van het dossier.",
         ),
         Activity(
             "Foto-opdrachten",

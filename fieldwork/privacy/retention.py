@@ -10,7 +10,8 @@ Settings (environment, ``FIELDWORK_`` prefix, months unless said otherwise):
 * ``RETENTION_UNUSED_LINK_DAYS`` (30): a referrer's one-time link never used, this many days
   after it expired (the referrer's name and e-mail go).
 * ``RETENTION_CANDIDATE_MONTHS`` (6): an "ik wil helpen" candidate never followed up (still
-  a candidate, no account).
+  a candidate, no account), and a caring neighbour who joined on the public page and was never
+  confirmed (their role is ended, which forgets name, e-mail, phone and note).
 * ``RETENTION_PHOTO_ORIGINAL_MONTHS`` (12): a photo's full-size file after its assignment
   ended; the thumbnail, the pin and the counts stay.
 """
@@ -31,6 +32,8 @@ from fieldwork.cases.models import Case
 from fieldwork.core.audit import record_audit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
+from fieldwork.neighbours.models import CaringNeighbour
+from fieldwork.neighbours.services import end_role
 from fieldwork.photos.models import Photo, PhotoAssignment
 from fieldwork.privacy.erasure import (
     Erased,
@@ -167,6 +170,15 @@ def candidates_due(now: datetime) -> Select[Any]:
     )
 
 
+def unconfirmed_neighbours_due(now: datetime) -> Select[Any]:
+    cutoff = months_ago(now, setting("RETENTION_CANDIDATE_MONTHS"))
+    return (
+        select(CaringNeighbour.id)
+        .where(CaringNeighbour.status == "pending", CaringNeighbour.created_at < cutoff)
+        .order_by(CaringNeighbour.id)
+    )
+
+
 def photo_originals_due(now: datetime) -> Select[Any]:
     cutoff: date = months_ago(now, setting("RETENTION_PHOTO_ORIGINAL_MONTHS")).date()
     return (
@@ -230,6 +242,14 @@ def purge_candidates(ids: list[int]) -> Erased:
     return erased
 
 
+def purge_unconfirmed_neighbours(ids: list[int]) -> Erased:
+    erased = Erased()
+    for neighbour in db.session.scalars(select(CaringNeighbour).where(CaringNeighbour.id.in_(ids))):
+        end_role(neighbour)
+        erased.add("caring_neighbours", 1)
+    return erased
+
+
 def purge_photo_originals(ids: list[int]) -> Erased:
     erased = Erased()
     for photo in db.session.scalars(select(Photo).where(Photo.id.in_(ids))):
@@ -257,6 +277,12 @@ CATEGORIES = (
         "volunteer candidates never followed up",
         candidates_due,
         purge_candidates,
+    ),
+    Category(
+        "unconfirmed_neighbours",
+        "caring neighbours never confirmed",
+        unconfirmed_neighbours_due,
+        purge_unconfirmed_neighbours,
     ),
     Category(
         "photo_originals", "full-size photo files", photo_originals_due, purge_photo_originals
