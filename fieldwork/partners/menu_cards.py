@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.outbox import enqueue_after_commit
-from fieldwork.db import utcnow
+from fieldwork.core.pdfjobs import render_once
 from fieldwork.extensions import db
 from fieldwork.partners.menu_pdf import MenuCard, MenuItem, render_menu_card
 from fieldwork.partners.models import MenuCardJob
@@ -77,20 +77,5 @@ def card_for(job: MenuCardJob) -> MenuCard:
 
 
 def render_job(job_id: int) -> bool:
-    """Make the PDF once; a finished job is left alone (the task may run twice)."""
-    job = db.session.get(MenuCardJob, job_id)
-    if job is None or job.status == "done":
-        return False
-    job.status = "running"
-    db.session.commit()
-    try:
-        job.data = render_menu_card(card_for(job))
-    except Exception as exc:
-        db.session.rollback()
-        job = db.session.get_one(MenuCardJob, job_id)
-        job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
-        raise
-    job.status, job.finished_at, job.error = "done", utcnow(), None
-    db.session.commit()
-    return True
+    """Make the info card once (the task may run twice)."""
+    return render_once(MenuCardJob, job_id, lambda job: render_menu_card(card_for(job)))

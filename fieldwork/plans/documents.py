@@ -10,7 +10,8 @@ from fieldwork.areas.models import Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.formatting import decimal
 from fieldwork.core.outbox import enqueue_after_commit
-from fieldwork.db import local_today, utcnow
+from fieldwork.core.pdfjobs import render_once
+from fieldwork.db import local_today
 from fieldwork.extensions import db
 from fieldwork.plans.content import (
     figure_line,
@@ -141,20 +142,5 @@ def render(document: PlanDocument) -> bytes:
 
 
 def render_document(document_id: int) -> bool:
-    """Make the PDF once; a finished one is left alone (the task may run twice)."""
-    document = db.session.get(PlanDocument, document_id)
-    if document is None or document.status == "done":
-        return False
-    document.status = "running"
-    db.session.commit()
-    try:
-        document.data = render(document)
-    except Exception as exc:
-        db.session.rollback()
-        document = db.session.get_one(PlanDocument, document_id)
-        document.status, document.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        db.session.commit()
-        raise
-    document.status, document.finished_at, document.error = "done", utcnow(), None
-    db.session.commit()
-    return True
+    """Make the PDF once (the task may run twice)."""
+    return render_once(PlanDocument, document_id, render)
