@@ -832,3 +832,40 @@ def test_a_summary_that_names_a_resident_is_not_printed_and_a_plan_not_renamed(d
     assert renamed.status_code == 422
     with app.app_context():
         assert SECRET_NAME not in db.session.get_one(Plan, plan_id).title
+
+
+def test_a_printed_plan_whose_message_is_lost_or_worker_killed_is_made_again(
+    app, setup, monkeypatch, request
+):
+    """Lost by the broker: "pending" for ever without the sweep; cut off while "running" (the
+    worker killed): left alone while it may still be at work, then made again, once."""
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import PlanDocument
+    from tests.test_reconcile import lose, tick
+
+    if app.config.get("REDIS_URL"):
+        request.getfixturevalue("celery_worker")
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    ids = []
+    with monkeypatch.context() as broker:
+        lose(app, broker, "plans.render_document")
+        for _ in range(2):
+            page = client.get(f"/buurtplannen/{setup['plan']}").get_data(as_text=True)
+            made = client.post(
+                f"/buurtplannen/{setup['plan']}/pdf", data={"csrf_token": csrf_from(page)}
+            )
+            ids.append(int(made.headers["Location"].rsplit("/", 1)[1]))
+    lost, killed = ids
+    with app.app_context():
+        db.session.get_one(PlanDocument, killed).status = "running"
+        db.session.commit()
+    app.config["RECONCILE_AFTER_SECONDS"] = 0
+    app.config["RECONCILE_RUNNING_AFTER_SECONDS"] = 3600
+    assert "reconcile: 1 re-enqueued (plans 1)" in tick(app)
+    assert _wait_for_document(app, lost) == "done"
+    app.config["RECONCILE_RUNNING_AFTER_SECONDS"] = 0
+    assert "reconcile: 1 re-enqueued (plans 1)" in tick(app)
+    assert _wait_for_document(app, killed) == "done"
+    assert client.get(f"/buurtplannen/documenten/{killed}.pdf").data.startswith(b"%PDF")
+    assert "reconcile: 0 re-enqueued" in tick(app)

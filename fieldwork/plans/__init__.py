@@ -12,5 +12,10 @@ if TYPE_CHECKING:
 
 
 def init_app(app: Flask) -> None:
-    """Its answer to reports' question for the neighbourhood page (a link to the plans)."""
+    """Its answer to reports' question for the neighbourhood page (a link to the plans), and
+    the printed plans' part of the reconciliation."""
     import fieldwork.plans.receivers  # noqa: F401
+    from fieldwork.core.reconcile import add_sweep
+    from fieldwork.plans.reconcile import unprinted_documents
+
+    add_sweep(app, "plans", "plans.render_document", unprinted_documents)
