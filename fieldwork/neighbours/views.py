@@ -340,13 +340,6 @@ def _municipality() -> Municipality:
     return municipality
 
 
-def _neighbour_or_404(caring_id: int) -> CaringNeighbour:
-    neighbour = db.session.get(CaringNeighbour, caring_id)
-    if neighbour is None:
-        abort(404)
-    return neighbour
-
-
 @bp.get("/zorgzame-buren")
 @roles_required(COORDINATOR)
 def overview() -> str:
@@ -395,7 +388,7 @@ def add() -> str | tuple[str, int]:
 @bp.post("/zorgzame-buren/<int:caring_id>/status")
 @roles_required(COORDINATOR)
 def change_status(caring_id: int) -> Response | tuple[str, int]:
-    neighbour = _neighbour_or_404(caring_id)
+    neighbour = db.get_or_404(CaringNeighbour, caring_id)
     form = StatusForm()
     if not form.validate_on_submit():
         return problem(_("Choose pause, take up again or end."), 422)
@@ -424,7 +417,7 @@ def change_status(caring_id: int) -> Response | tuple[str, int]:
 @roles_required(COORDINATOR)
 def new_code(caring_id: int) -> str | tuple[str, int]:
     """A new code on paper; the former code, links and sessions stop working."""
-    neighbour = _neighbour_or_404(caring_id)
+    neighbour = db.get_or_404(CaringNeighbour, caring_id)
     if neighbour.status == "ended":
         return problem(_("This role has ended; add the person again if they come back."), 409)
     code = services.new_code(neighbour)
@@ -436,7 +429,7 @@ def new_code(caring_id: int) -> str | tuple[str, int]:
 @bp.post("/zorgzame-buren/<int:caring_id>/link")
 @roles_required(COORDINATOR)
 def send_link(caring_id: int) -> Response:
-    neighbour = _neighbour_or_404(caring_id)
+    neighbour = db.get_or_404(CaringNeighbour, caring_id)
     if services.email_sign_in_link(neighbour, "sent"):
         record_audit("caring_neighbour_link_sent", "caring_neighbour", neighbour.id)
         flash(_("A sign-in link was e-mailed to %(name)s.", name=neighbour.name), "success")

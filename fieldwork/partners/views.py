@@ -316,23 +316,16 @@ def menu_card() -> str | BaseResponse:
     )
 
 
-def _job_or_404(job_id: int) -> MenuCardJob:
-    job = db.session.get(MenuCardJob, job_id)
-    if job is None:
-        abort(404)
-    return job
-
-
 @bp.get("/menukaart/<int:job_id>")
 @roles_required(*CARD_MAKERS)
 def menu_card_job(job_id: int) -> str:
-    return render_template("partners/menu_card_job.html", job=_job_or_404(job_id))
+    return render_template("partners/menu_card_job.html", job=db.get_or_404(MenuCardJob, job_id))
 
 
 @bp.get("/menukaart/<int:job_id>.pdf")
 @roles_required(*CARD_MAKERS)
 def menu_card_pdf(job_id: int) -> Response:
-    job = _job_or_404(job_id)
+    job = db.get_or_404(MenuCardJob, job_id)
     if job.status != "done" or job.data is None:
         abort(404)
     return Response(

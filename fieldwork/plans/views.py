@@ -75,27 +75,6 @@ COORDINATOR = Role.COORDINATOR.value
 READERS = (COORDINATOR, Role.ANALYST.value)
 
 
-def _plan_or_404(plan_id: int) -> Plan:
-    plan = db.session.get(Plan, plan_id)
-    if plan is None:
-        abort(404)
-    return plan
-
-
-def _objective_or_404(objective_id: int) -> Objective:
-    objective = db.session.get(Objective, objective_id)
-    if objective is None:
-        abort(404)
-    return objective
-
-
-def _action_or_404(action_id: int) -> Action:
-    action = db.session.get(Action, action_id)
-    if action is None:
-        abort(404)
-    return action
-
-
 def _refused(form: Any, exc: PlanError, fallback: str) -> None:
     target = getattr(form, exc.field, None) or getattr(form, fallback)
     target.errors = [*target.errors, str(exc)]
@@ -126,7 +105,7 @@ def index() -> str:
 @bp.route("/buurtplannen/<int:plan_id>/bewerken", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int]:
-    existing = _plan_or_404(plan_id) if plan_id else None
+    existing = db.get_or_404(Plan, plan_id) if plan_id else None
     municipality = (
         existing.municipality if existing else chosen_municipality(request.args.get("gemeente"))
     )
@@ -194,7 +173,7 @@ def _evidence(objective: Objective, coordinator: bool) -> dict[str, Any]:
 @bp.get("/buurtplannen/<int:plan_id>")
 @roles_required(*READERS)
 def plan_page(plan_id: int) -> str:
-    plan = _plan_or_404(plan_id)
+    plan = db.get_or_404(Plan, plan_id)
     coordinator = current_user.role == COORDINATOR
     suppressed = not coordinator
     lines = {}
@@ -229,8 +208,8 @@ def plan_page(plan_id: int) -> str:
 def edit_objective(
     plan_id: int | None = None, objective_id: int | None = None
 ) -> str | BaseResponse | tuple[str, int]:
-    existing = _objective_or_404(objective_id) if objective_id else None
-    plan = existing.plan if existing else _plan_or_404(plan_id or 0)
+    existing = db.get_or_404(Objective, objective_id) if objective_id else None
+    plan = existing.plan if existing else db.get_or_404(Plan, plan_id or 0)
     form = ObjectiveForm(obj=existing)
     points = attention_point_choices(plan)
     form.attention_point.choices = [
@@ -319,8 +298,8 @@ def _action_form(objective: Objective, existing: Action | None) -> ActionForm:
 def edit_action(
     objective_id: int | None = None, action_id: int | None = None
 ) -> str | BaseResponse | tuple[str, int]:
-    existing = _action_or_404(action_id) if action_id else None
-    objective = existing.objective if existing else _objective_or_404(objective_id or 0)
+    existing = db.get_or_404(Action, action_id) if action_id else None
+    objective = existing.objective if existing else db.get_or_404(Objective, objective_id or 0)
     form = _action_form(objective, existing)
     status = 200
     if request.method == "POST":
@@ -364,7 +343,7 @@ def edit_action(
 @bp.route("/buurtplannen/acties/<int:action_id>", methods=["GET", "POST"])
 @roles_required(*OWNER_ROLES)
 def action_page(action_id: int) -> str | BaseResponse | tuple[str, int]:
-    action = _action_or_404(action_id)
+    action = db.get_or_404(Action, action_id)
     if not may_follow(current_user, action):
         abort(404)
     form = NoteForm()
@@ -412,7 +391,7 @@ def mine() -> str:
 )
 @roles_required(COORDINATOR)
 def add_indicator_page(objective_id: int) -> str | BaseResponse | tuple[str, int]:
-    objective = _objective_or_404(objective_id)
+    objective = db.get_or_404(Objective, objective_id)
     form = IndicatorForm()
     form.measure.choices = measure_choices(objective.neighbourhood)
     form.neighbourhood.choices = [(str(h.id), h.name) for h in objective.plan.neighbourhoods]
@@ -452,7 +431,7 @@ def add_indicator_page(objective_id: int) -> str | BaseResponse | tuple[str, int
 @bp.route("/buurtplannen/doelstellingen/<int:objective_id>/reacties", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def reactions(objective_id: int) -> str | BaseResponse | tuple[str, int]:
-    objective = _objective_or_404(objective_id)
+    objective = db.get_or_404(Objective, objective_id)
     form = ReactionForm()
     status = 200
     if request.method == "POST":
@@ -491,7 +470,7 @@ def _hood_of(plan: Plan, neighbourhood_id: int) -> Neighbourhood:
 @bp.post("/buurtplannen/<int:plan_id>/pdf")
 @roles_required(COORDINATOR)
 def print_plan(plan_id: int) -> BaseResponse:
-    plan = _plan_or_404(plan_id)
+    plan = db.get_or_404(Plan, plan_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     document = start_document(plan, current_user)
@@ -503,7 +482,7 @@ def print_plan(plan_id: int) -> BaseResponse:
 @bp.post("/buurtplannen/<int:plan_id>/bewoners/<int:neighbourhood_id>/pdf")
 @roles_required(COORDINATOR)
 def print_summary(plan_id: int, neighbourhood_id: int) -> BaseResponse:
-    plan = _plan_or_404(plan_id)
+    plan = db.get_or_404(Plan, plan_id)
     hood = _hood_of(plan, neighbourhood_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -523,23 +502,16 @@ def print_summary(plan_id: int, neighbourhood_id: int) -> BaseResponse:
     return redirect(url_for("plans.document_page", document_id=document.id))
 
 
-def _document_or_404(document_id: int) -> PlanDocument:
-    document = db.session.get(PlanDocument, document_id)
-    if document is None:
-        abort(404)
-    return document
-
-
 @bp.get("/buurtplannen/documenten/<int:document_id>")
 @roles_required(COORDINATOR)
 def document_page(document_id: int) -> str:
-    return render_template("plans/document.html", document=_document_or_404(document_id))
+    return render_template("plans/document.html", document=db.get_or_404(PlanDocument, document_id))
 
 
 @bp.get("/buurtplannen/documenten/<int:document_id>.pdf")
 @roles_required(COORDINATOR)
 def document_pdf(document_id: int) -> Response:
-    document = _document_or_404(document_id)
+    document = db.get_or_404(PlanDocument, document_id)
     if document.status != "done" or document.data is None:
         abort(404)
     return Response(
@@ -552,7 +524,7 @@ def document_pdf(document_id: int) -> Response:
 @bp.route("/buurtplannen/<int:plan_id>/bewoners/<int:neighbourhood_id>", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
 def summary_page(plan_id: int, neighbourhood_id: int) -> str | BaseResponse | tuple[str, int]:
-    plan = _plan_or_404(plan_id)
+    plan = db.get_or_404(Plan, plan_id)
     hood = _hood_of(plan, neighbourhood_id)
     summary = summary_for(plan, hood)
     content = residents_summary(plan, hood)
