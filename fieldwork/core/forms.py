@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-from wtforms import RadioField, SelectMultipleField
+from wtforms import Field, RadioField, SelectMultipleField
 from wtforms.form import BaseForm
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from fieldwork.core.errors import ServiceError
 
 
 class CheckboxesField(SelectMultipleField):
@@ -59,3 +61,10 @@ def small_id(text: str | None) -> int | None:
         return None
     number = int(text)
     return number if DATABASE_ID[0] <= number <= DATABASE_ID[1] else None
+
+
+def show_refusal(form: Any, exc: ServiceError, fallback: Field) -> None:
+    """A service's refusal shown next to the field it names (``fallback`` when the form has
+    no field by that name), as a validation message is."""
+    field = getattr(form, exc.field, None) or fallback
+    field.errors = [*field.errors, str(exc)]

@@ -23,7 +23,7 @@ from fieldwork.areas.services import (
 )
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import all_drafts_cleared, draft_saved
-from fieldwork.core.forms import small_id
+from fieldwork.core.forms import show_refusal, small_id
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.receipts import claim_capture_key, claim_once, from_phone_queue
 from fieldwork.extensions import db, limiter
@@ -154,7 +154,7 @@ def join(code: str) -> str | tuple[str, int]:
         services.join(municipality, _intake(form), "public_form")
     except NeighbourError as exc:
         db.session.rollback()
-        getattr(form, exc.field, form.name).errors = [str(exc)]
+        show_refusal(form, exc, form.name)
         return refused()
     if refusal == "too_fast":
         db.session.rollback()
@@ -310,8 +310,7 @@ def file_signal(neighbour: CaringNeighbour) -> str | Response | tuple[str, int]:
             db.session.rollback()
             if exc.status == 403:
                 return problem(str(exc), 403)
-            target = getattr(form, exc.field, form.street)
-            target.errors = [*target.errors, str(exc)]
+            show_refusal(form, exc, form.street)
         else:
             record_audit(
                 "neighbour_signal_filed",
@@ -375,7 +374,7 @@ def add() -> str | tuple[str, int]:
             services.email_sign_in_link(neighbour, "invited")
         except NeighbourError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.name).errors = [str(exc)]
+            show_refusal(form, exc, form.name)
         else:
             record_audit("caring_neighbour_added", "caring_neighbour", neighbour.id)
             db.session.commit()
@@ -465,7 +464,7 @@ def message() -> str | Response | tuple[str, int]:
             )
         except NeighbourError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.body).errors = [str(exc)]
+            show_refusal(form, exc, form.body)
         else:
             record_audit("caring_neighbours_messaged", "neighbourhood", hood.id, to=sent.recipients)
             db.session.commit()
@@ -498,7 +497,7 @@ def training() -> str | Response | tuple[str, int]:
             )
         except NeighbourError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.title).errors = [str(exc)]
+            show_refusal(form, exc, form.title)
         else:
             record_audit("caring_neighbours_training", "training", held.id, attendees=len(ids))
             db.session.commit()

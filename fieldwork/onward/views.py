@@ -12,6 +12,7 @@ from fieldwork.areas.models import Municipality
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import show_refusal
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.roles import STAFF_WITH_PERSONAL_DATA
 from fieldwork.extensions import db, limiter
@@ -71,8 +72,7 @@ def refer(case_id: int) -> str | Response | tuple[str, int]:
             )
         except OnwardError as exc:
             db.session.rollback()
-            target = getattr(form, exc.field, None) or form.service
-            target.errors = [*target.errors, str(exc)]
+            show_refusal(form, exc, form.service)
             status = exc.status if exc.status != 403 else 404
         else:
             record_audit("onward_referral_sent", "case", case.id)

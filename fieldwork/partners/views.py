@@ -17,6 +17,7 @@ from fieldwork.areas.models import Municipality
 from fieldwork.areas.services import chosen_municipality, list_municipalities, neighbourhoods_of
 from fieldwork.core.audit import record_audit
 from fieldwork.core.csvfiles import excel_csv
+from fieldwork.core.forms import show_refusal
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -134,11 +135,6 @@ def _organisation_data(form: OrganisationForm) -> OrganisationData:
     )
 
 
-def _refused(form: OrganisationForm | ServiceForm, exc: PartnerError) -> None:
-    target = getattr(form, exc.field, None) or form.name
-    target.errors = [*target.errors, str(exc)]
-
-
 Saved = TypeVar("Saved", Organisation, PartnerService)
 
 
@@ -153,11 +149,12 @@ def _saved(
         db.session.commit()
     except PartnerError as exc:
         db.session.rollback()
-        _refused(form, exc)
+        show_refusal(form, exc, form.name)
         return None
     except IntegrityError:
         db.session.rollback()
-        _refused(form, PartnerError(_("This name was saved a moment ago by someone else."), "name"))
+        taken = PartnerError(_("This name was saved a moment ago by someone else."), "name")
+        show_refusal(form, taken, form.name)
         return None
     flash(_("%(name)s is saved.", name=saved.name), "success")
     return saved
@@ -304,7 +301,7 @@ def menu_card() -> str | BaseResponse:
             )
         except PartnerError as exc:
             db.session.rollback()
-            getattr(form, exc.field, form.size).errors = [str(exc)]
+            show_refusal(form, exc, form.size)
         else:
             db.session.commit()
             return redirect(url_for("partners.menu_card_job", job_id=job.id))

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import chosen_municipality, list_municipalities, neighbourhoods_of
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import show_refusal
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -73,11 +74,6 @@ from fieldwork.plans.services import (
 bp = Blueprint("plans", __name__)
 COORDINATOR = Role.COORDINATOR.value
 READERS = (COORDINATOR, Role.ANALYST.value)
-
-
-def _refused(form: Any, exc: PlanError, fallback: str) -> None:
-    target = getattr(form, exc.field, None) or getattr(form, fallback)
-    target.errors = [*target.errors, str(exc)]
 
 
 def _int(text: str | None) -> int | None:
@@ -138,7 +134,7 @@ def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int
             except PlanError as exc:
                 db.session.rollback()
                 form.neighbourhoods.errors = []  # the service says it better
-                _refused(form, exc, "title")
+                show_refusal(form, exc, form.title)
             else:
                 record_audit("plan_saved", "plan", plan.id)
                 db.session.commit()
@@ -239,7 +235,7 @@ def edit_objective(
                 )
             except PlanError as exc:
                 db.session.rollback()
-                _refused(form, exc, "title")
+                show_refusal(form, exc, form.title)
             else:
                 record_audit("plan_objective_saved", "plan_objective", objective.id)
                 db.session.commit()
@@ -325,7 +321,7 @@ def edit_action(
             except PlanError as exc:
                 db.session.rollback()
                 form.partners.errors = []
-                _refused(form, exc, "description")
+                show_refusal(form, exc, form.description)
             else:
                 record_audit("plan_action_saved", "plan_action", action.id)
                 db.session.commit()
@@ -354,7 +350,7 @@ def action_page(action_id: int) -> str | BaseResponse | tuple[str, int]:
                 add_note(action, current_user, form.text.data or "", form.status.data or None)
             except PlanError as exc:
                 db.session.rollback()
-                _refused(form, exc, "text")
+                show_refusal(form, exc, form.text)
             else:
                 record_audit("plan_action_note_added", "plan_action", action.id)
                 db.session.commit()
@@ -415,7 +411,7 @@ def add_indicator_page(objective_id: int) -> str | BaseResponse | tuple[str, int
                 )
             except PlanError as exc:
                 db.session.rollback()
-                _refused(form, exc, "measure")
+                show_refusal(form, exc, form.measure)
             else:
                 record_audit("plan_indicator_added", "plan_indicator", indicator.id)
                 db.session.commit()
@@ -447,7 +443,7 @@ def reactions(objective_id: int) -> str | BaseResponse | tuple[str, int]:
                 )
             except PlanError as exc:
                 db.session.rollback()
-                _refused(form, exc, "text")
+                show_refusal(form, exc, form.text)
             else:
                 record_audit("plan_reaction_added", "plan_objective", objective.id)
                 db.session.commit()
