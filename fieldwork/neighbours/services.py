@@ -448,7 +448,7 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
     hood = neighbour.neighbourhood
     capture = {
         "resident": {
-            "name": (resident.get("name") or "").strip() if consent == "verbal" else "",
+            "name": (resident.get("name") or "").strip(),
             "street": street,
             "house_number": resident.get("house_number") or None,
             "postcode": postcode,
@@ -460,7 +460,7 @@ def file_signal(neighbour: CaringNeighbour, payload: dict[str, Any]) -> list[Sig
             ),
             "gemeente": neighbour.municipality.code,
             "birth_year": resident.get("birth_year"),
-            "phone": (resident.get("phone") or None) if consent == "verbal" else None,
+            "phone": resident.get("phone") or None,
             "lat": None,
             "lon": None,
             "statsec": None,
