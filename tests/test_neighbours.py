@@ -841,3 +841,28 @@ def test_a_neighbours_session_ends_when_a_link_would_and_the_consent_names_who_h
     expired = phone.get("/zorgzame-buur/mijn")
     assert expired.status_code == 302
     assert urlsplit(expired.headers["Location"]).path == "/zorgzame-buur/aanmelden"
+
+
+def test_a_neighbours_concern_whose_routing_message_is_lost_still_reaches_an(
+    app, dadizele, monkeypatch
+):
+    """Redis restarted empty after the concern was stored: the reconciliation finds the
+    unrouted signal and routes it, once, like any capture."""
+    from tests.test_reconcile import lose, tick
+
+    api, coordinator_token, phone, _code = dadizele
+    with monkeypatch.context() as broker:
+        lose(app, broker, "routing.route_signal")
+        assert file(phone).status_code == 302
+    with app.app_context():
+        (signal,) = db.session.scalars(select(Signal)).all()
+        assert signal.case_id is None
+        signal_id = signal.id
+    app.config["RECONCILE_AFTER_SECONDS"] = 0
+    assert "reconcile: 1 re-enqueued (routing 1)" in tick(app)
+    status = wait_for_status(api, coordinator_token, signal_id)
+    assert status["status"] == "routed"
+    with app.app_context():
+        assert db.session.get_one(Case, status["case_id"]).owner.email == "an@example.be"
+        assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+    assert "reconcile: 0 re-enqueued" in tick(app)
