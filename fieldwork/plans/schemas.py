@@ -172,16 +172,6 @@ class ObjectiveSchema(ma.Schema):
     reactions = ma.fields.List(ma.fields.Nested(ReactionSchema))
 
 
-class PlanSchema(ma.Schema):
-    id = ma.fields.Integer()
-    gemeente = ma.fields.String()
-    title = ma.fields.String()
-    neighbourhoods = ma.fields.List(ma.fields.Dict())
-    starts_on = ma.fields.Date()
-    ends_on = ma.fields.Date()
-    objectives = ma.fields.List(ma.fields.Nested(ObjectiveSchema))
-
-
 class PlanListItemSchema(ma.Schema):
     id = ma.fields.Integer()
     gemeente = ma.fields.String()
@@ -189,3 +179,7 @@ class PlanListItemSchema(ma.Schema):
     neighbourhoods = ma.fields.List(ma.fields.Dict())
     starts_on = ma.fields.Date()
     ends_on = ma.fields.Date()
+
+
+class PlanSchema(PlanListItemSchema):
+    objectives = ma.fields.List(ma.fields.Nested(ObjectiveSchema))
