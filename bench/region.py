@@ -834,6 +834,12 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
                 VALUES ('routing.route_signal', %s, now(), 0)""",
                 [json.dumps([signal[0]])],
             )
+            conn.execute(
+                """INSERT INTO audit_events (at, user_id, action, subject_type, subject_id,
+                    detail, ip)
+                VALUES (now(), %s, 'signal_created', 'signal', %s, '{}', '127.0.0.1')""",
+                [world.contact_person, str(signal[0])],
+            )
 
     try:
         insert(0, -1)
@@ -938,6 +944,7 @@ LOAD_TIMEOUT = 10.0  # the client gives up after this: counted as an error
 LOAD_MIX = {"queue": 0.5, "case": 0.3, "capture": 0.2}
 LOAD_PAGE_2 = 0.2  # of the queue reads, the second page (when the queue has one)
 LOAD_COORDINATOR_EVERY = 10  # every 10th user is the coordinator (whole-region queue)
+LOAD_REASON = "Regionale opvolging: wachtrij van de regio"  # X-Access-Reason
 LOAD_REFERENCE = {"tiny": 10, "medium": 100, "full": 100}  # one user, back to back
 LOAD_CAPTURE_NUMBERS = itertools.count(10_000_000)  # capture_payload numbers, unique
 
@@ -953,8 +960,10 @@ class LoadUser:
     """One simulated user with an account's bearer token: it opens its queue first, then
     follows LOAD_MIX, reading cases its queue showed it."""
 
-    def __init__(self, base: str, token: str, seed: int) -> None:
+    def __init__(self, base: str, token: str, seed: int, reason: str | None = None) -> None:
         self.base, self.token = base, token
+        # a coordinator opens cases outside their own queue: with a reason (break the glass)
+        self.reason = reason
         self.random = random.Random(seed)  # noqa: S311 - a simulated user, not a secret
         self.case_ids: list[int] = []
         self.pages = 1
@@ -971,15 +980,27 @@ class LoadUser:
             return hit
         if roll < LOAD_MIX["queue"] + LOAD_MIX["case"]:
             case_id = self.random.choice(self.case_ids)
-            return self.request("case", "GET", f"/api/v1/cases/{case_id}")[0]
+            headers = {"X-Access-Reason": self.reason} if self.reason else {}
+            return self.request("case", "GET", f"/api/v1/cases/{case_id}", headers=headers)[0]
         payload = capture_payload(next(LOAD_CAPTURE_NUMBERS))
         return self.request("capture", "POST", "/api/v1/signals", payload)[0]
 
-    def request(self, kind: str, method: str, path: str, payload: Any = None) -> tuple[Hit, Any]:
+    def request(
+        self,
+        kind: str,
+        method: str,
+        path: str,
+        payload: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[Hit, Any]:
         request = urllib.request.Request(  # noqa: S310 - loopback
             self.base + path,
             data=json.dumps(payload).encode() if payload is not None else None,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+                **(headers or {}),
+            },
             method=method,
         )
         started = time.perf_counter()
@@ -1013,16 +1034,15 @@ def load_accounts(app: Any) -> list[str]:
 
 def load_users(base: str, tokens: list[str], count: int, seed: int) -> list[LoadUser]:
     *contact_persons, coordinator = tokens
-    return [
-        LoadUser(
-            base,
-            coordinator
-            if index % LOAD_COORDINATOR_EVERY == LOAD_COORDINATOR_EVERY - 1
-            else contact_persons[index % len(contact_persons)],
-            seed + index,
-        )
-        for index in range(count)
-    ]
+    users = []
+    for index in range(count):
+        if index % LOAD_COORDINATOR_EVERY == LOAD_COORDINATOR_EVERY - 1:
+            users.append(LoadUser(base, coordinator, seed + index, reason=LOAD_REASON))
+        else:
+            users.append(
+                LoadUser(base, contact_persons[index % len(contact_persons)], seed + index)
+            )
+    return users
 
 
 def load_run(users: list[LoadUser], seconds: float) -> tuple[list[Hit], float]:
@@ -1149,7 +1169,8 @@ def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path)
         f"arriving within {LOAD_THINK[1]:g} s, then {mix} with {LOAD_THINK[0]:g}–"
         f"{LOAD_THINK[1]:g} s think time (uniform) after each answer: queue = GET "
         f"/api/v1/queue (page 2 in {LOAD_PAGE_2:.0%} when there is one; a user's first action), "
-        "case = GET /api/v1/cases/<id> of a case its queue's first page showed, capture = POST "
+        "case = GET /api/v1/cases/<id> of a case its queue's first page showed (the "
+        "coordinator, outside their own queue, gives a reason: X-Access-Reason), capture = POST "
         "/api/v1/signals (a new resident in Moorslede); urllib, a connection per request, "
         f"client timeout {LOAD_TIMEOUT:g} s; gunicorn as deployed (deploy/gunicorn.conf.py, "
         "4 workers, GUNICORN_THREADS threads each, default 4) on loopback",
