@@ -68,6 +68,7 @@ SCALES = {
     "full": Scale(20, 88, 1_000_000, 200_000, 2_000, 0.1, 0.17, 10, 40),
 }
 CONCURRENCY = 8
+CAPTURE_WARM_UP = 10  # posts per thread before capture is measured
 
 
 @dataclass
@@ -779,8 +780,9 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
                 assert response.status == 201, response.status
 
-        # warm-up: every gunicorn worker and thread opens its connections on first use
-        concurrently(2, lambda thread, number: post(thread, 90_000 + number))
+        # warm-up, not counted: every gunicorn worker opens its connections on first use, and
+        # psycopg prepares a statement on its fifth use in a connection
+        concurrently(CAPTURE_WARM_UP, lambda thread, number: post(thread, 90_000 + number))
         server_before = gunicorn_cpu_seconds()
         elapsed, latencies = concurrently(scale.captures, post)
         server_cpu = gunicorn_cpu_seconds() - server_before
@@ -1173,7 +1175,7 @@ def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path)
         "coordinator, outside their own queue, gives a reason: X-Access-Reason), capture = POST "
         "/api/v1/signals (a new resident in Moorslede); urllib, a connection per request, "
         f"client timeout {LOAD_TIMEOUT:g} s; gunicorn as deployed (deploy/gunicorn.conf.py, "
-        "4 workers, GUNICORN_THREADS threads each, default 4) on loopback",
+        "4 workers, GUNICORN_THREADS threads each, default 1: sync workers) on loopback",
         "per kind: "
         + "; ".join(
             f"{kind} {len(kind_hits):,} ({sum(1 for hit in kind_hits if hit.error)} errors): "

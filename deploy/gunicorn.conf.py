@@ -27,16 +27,19 @@ errorlog = "-"
 # FIELDWORK_TRUSTED_PROXIES=1 (see env.example).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-# Threads per worker (gunicorn's gthread worker when above 1): a request mostly waits for
-# PostgreSQL (a commit waits for the disk), and a waiting thread lets another request use the
-# process. GUNICORN_THREADS overrides; 1 gives the plain sync worker.
-threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+# Threads per worker: 1 by default, gunicorn's plain sync worker. A request is mostly CPU in
+# Python (Flask, marshmallow, SQLAlchemy), so threads in one process queue for the
+# interpreter lock and switch in its middle: on 2 cores,
+# 4 workers of 4 threads captured 125/s and sync workers 164/s, with the same p95 under the
+# 100-user load (bench/README.md). nginx buffers the request and the answer (a phone on one
+# bar of signal never holds a worker). GUNICORN_THREADS above 1 gives the gthread worker.
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
 
 # Bounded requests: PostgreSQL cancels a web request's statement after
 # FIELDWORK_DB_STATEMENT_TIMEOUT_MS (default 15 s, see fieldwork/config.py), so no request
-# keeps a thread and a database backend busy long after its client gave up. gunicorn's worker
-# timeout is 5 s above it: a sync worker (GUNICORN_THREADS=1) still busy with one request
-# then is killed and replaced; a gthread worker is killed only when its process as a whole
+# keeps a worker and a database backend busy long after its client gave up. gunicorn's worker
+# timeout is 5 s above it: a sync worker (the default) still busy with one request then is
+# killed and replaced; a gthread worker is killed only when its process as a whole
 # hangs (its main loop reports alive while a thread works), so there the statement timeout is
 # the bound. GUNICORN_TIMEOUT overrides it; with the statement timeout off (0) gunicorn's
 # default of 30 s applies. A restart gives running requests as long (graceful_timeout).
