@@ -315,6 +315,27 @@ def test_expired_revoked_and_deactivated_tokens_stop_working(app, client):
     assert client.get("/api/v1/me", headers=bearer(tokens[2])).status_code == 401
 
 
+def test_a_tokens_use_is_noted_at_most_every_five_minutes(app, client):
+    make_user(app, "coordinator")
+    token = api_token(client, "coordinator@example.be")
+
+    def last_used() -> object:
+        with app.app_context():
+            return db.session.scalars(select(ApiToken.last_used_at)).one()
+
+    assert last_used() is None
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert last_used() == first  # a read a moment later writes nothing
+    with app.app_context():
+        db.session.scalars(select(ApiToken)).one().last_used_at = utcnow() - timedelta(minutes=6)
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert last_used() > first
+
+
 def test_session_cookie_does_not_authenticate_the_api(app, client):
     make_user(app, "coordinator")
     login(client, "coordinator@example.be")
