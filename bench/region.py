@@ -770,15 +770,25 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
     token = api_token(app, "bench-cp@example.be")
     with gunicorn(world, queue, tmp / "gunicorn.log") as base:
 
-        def post(thread: int, number: int) -> None:
+        def send(payload: dict[str, Any], expected: int) -> None:
             request = urllib.request.Request(  # noqa: S310 - loopback
                 base + "/api/v1/signals",
-                data=json.dumps(capture_payload(thread * 100_000 + number)).encode(),
+                data=json.dumps(payload).encode(),
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                 method="POST",
             )
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-                assert response.status == 201, response.status
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            assert status == expected, status
+
+        def post(thread: int, number: int) -> None:
+            send(capture_payload(thread * 100_000 + number), 201)
+
+        def refused(thread: int, number: int) -> None:
+            send({**capture_payload(thread * 100_000 + number), "theme": "-"}, 422)
 
         # warm-up, not counted: every gunicorn worker opens its connections on first use, and
         # psycopg prepares a statement on its fifth use in a connection
@@ -786,6 +796,12 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
         server_before = gunicorn_cpu_seconds()
         elapsed, latencies = concurrently(scale.captures, post)
         server_cpu = gunicorn_cpu_seconds() - server_before
+        # The app's floor for this request: the same POST, authorised and refused by the
+        # schema (422), so nothing is written or published.
+        concurrently(CAPTURE_WARM_UP, refused)
+        floor_before = gunicorn_cpu_seconds()
+        floor_elapsed, floor_latencies = concurrently(scale.captures, refused)
+        floor_cpu = gunicorn_cpu_seconds() - floor_before
     app_rate = len(latencies) / elapsed
 
     with psycopg.connect(world.url) as conn:
@@ -858,7 +874,10 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
             ref_rate / app_rate if app_rate else None,
             [
                 f"gunicorn's CPU: {ms(server_cpu / max(1, len(latencies)))} a capture, "
-                f"{server_cpu:,.1f} s in {elapsed:,.1f} s on {os.cpu_count()} cores"
+                f"{server_cpu:,.1f} s in {elapsed:,.1f} s on {os.cpu_count()} cores",
+                f"the app's floor, the same POST authorised and refused by the schema (422, "
+                f"nothing written): {len(floor_latencies) / floor_elapsed:,.1f}/s, gunicorn's "
+                f"CPU {ms(floor_cpu / max(1, len(floor_latencies)))} a request",
             ],
         )
     ]
