@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from fieldwork.cases.models import Case
 from fieldwork.extensions import db
 from fieldwork.signals.models import Resident, Signal
-from tests.conftest import bearer, csrf_from, login
+from tests.conftest import api_token, bearer, csrf_from, login
 from tests.test_audit_trail_glass import give_reason
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
@@ -76,3 +76,30 @@ def test_a_near_match_in_someone_elses_case_is_not_offered(app, setup):  # noqa:
     assert "Mogelijk dezelfde bewoner" in coordinator.get(f"/cases/{case_id}").get_data(
         as_text=True
     )
+
+
+def test_a_near_match_whose_case_someone_else_closed_stays_hidden(app, setup):  # noqa: F811
+    client, token = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
+    second = client.post(
+        "/api/v1/signals",
+        json=intake(name="Maria Claeys", theme="mobiliteit"),  # the coordinator's case
+        headers=bearer(token),
+    ).get_json()["id"]
+    case_id = wait_for_status(client, token, first)["case_id"]
+    others_case = wait_for_status(client, token, second)["case_id"]
+    coordinator = api_token(client, "coordinator@example.be")
+    closed = client.post(
+        f"/api/v1/cases/{others_case}/events",
+        json={"type": "close", "outcome": "declined"},
+        headers=bearer(coordinator),
+    )
+    assert closed.status_code == 201, closed.get_json()
+    an = app.test_client()
+    login(an, "an@example.be")
+    page = an.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "Maria Claeys" not in page
+    with app.app_context():
+        hidden = db.session.get(Signal, second).resident_id
+    refused = an.post(f"/cases/{case_id}/merge/{hidden}", data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 404

@@ -220,13 +220,14 @@ def _show_next_to_field(form: FlaskForm, error: CaseError) -> None:
 
 
 def visible_near_matches(case: Case) -> list[Resident]:
-    """Near-matches the user may see: no open case, or an open case the user can open."""
+    """Near-matches the user may see: a resident without any case yet (a capture still
+    waiting for its routing), or with a case the user can open. A resident whose cases were
+    all someone else's stays hidden, also once those cases are closed: closing a case does
+    not make its resident's name and address anyone's business."""
     visible = []
     for resident in near_matches(case.resident):
-        other = db.session.scalar(
-            select(Case).where(Case.resident_id == resident.id, Case.closed_at.is_(None))
-        )
-        if other is None or can_see_case(current_user, other):
+        others = db.session.scalars(select(Case).where(Case.resident_id == resident.id)).all()
+        if not others or any(can_see_case(current_user, other) for other in others):
             visible.append(resident)
     record_audit("near_matches_viewed", "resident", case.resident_id, ids=[r.id for r in visible])
     return visible
