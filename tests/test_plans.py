@@ -869,3 +869,43 @@ def test_a_printed_plan_whose_message_is_lost_or_worker_killed_is_made_again(
     assert _wait_for_document(app, killed) == "done"
     assert client.get(f"/buurtplannen/documenten/{killed}.pdf").data.startswith(b"%PDF")
     assert "reconcile: 0 re-enqueued" in tick(app)
+
+
+def _plan_page_statements(app: Flask, client: Any, plan_id: int) -> int:
+    from sqlalchemy import event
+
+    from fieldwork.extensions import db
+
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/buurtplannen/{plan_id}").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_more_indicators_of_one_neighbourhood_reuse_its_figures_per_period(app, setup):
+    """Each period's figures are counted once per page, however many indicators follow them:
+    the page's statements grow with the periods, not with indicators times periods."""
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Objective
+    from fieldwork.plans.services import IndicatorData, add_indicator
+
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    client.get(f"/buurtplannen/{setup['plan']}")  # warm: the first request compiles and caches
+    one = _plan_page_statements(app, client, setup["plan"])
+    with app.app_context():
+        objective = db.session.get(Objective, setup["objective"])
+        for measure in ("loneliness_per_100_65plus", "mobility_per_100_65plus", "cases_opened"):
+            add_indicator(objective, IndicatorData(measure, 2.0))
+        db.session.commit()
+    four = _plan_page_statements(app, client, setup["plan"])
+    assert four - one <= 3 * 2, (one, four)

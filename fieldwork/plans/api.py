@@ -18,7 +18,7 @@ from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.plans.content import indicator_line, owner_as_role
-from fieldwork.plans.indicators import measure_label
+from fieldwork.plans.indicators import figures_counted_once, measure_label
 from fieldwork.plans.models import Action, Objective, Plan, PlanIndicator
 from fieldwork.plans.schemas import (
     ActionInSchema,
@@ -164,7 +164,9 @@ def plan_head(plan: Plan) -> dict[str, Any]:
 
 
 def plan_body(plan: Plan, analyst: bool) -> dict[str, Any]:
-    return {**plan_head(plan), "objectives": [objective_body(o, analyst) for o in plan.objectives]}
+    with figures_counted_once():
+        objectives = [objective_body(o, analyst) for o in plan.objectives]
+    return {**plan_head(plan), "objectives": objectives}
 
 
 @bp.get("/plans")

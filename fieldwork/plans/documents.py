@@ -24,6 +24,7 @@ from fieldwork.plans.content import (
     status_label,
     timing,
 )
+from fieldwork.plans.indicators import figures_counted_once
 from fieldwork.plans.models import Plan, PlanDocument
 from fieldwork.plans.pdf import PdfAction, PdfIndicator, PdfObjective, PdfPlan
 from fieldwork.plans.pdf import render_plan as render_plan_pdf
@@ -55,6 +56,11 @@ def _shown(value: object) -> str:
 
 
 def plan_for_print(plan: Plan) -> PdfPlan:
+    with figures_counted_once():
+        return _plan_for_print(plan)
+
+
+def _plan_for_print(plan: Plan) -> PdfPlan:
     objectives = []
     for objective in plan.objectives:
         indicators = []

@@ -9,7 +9,9 @@ only). An imported indicator is read per year with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -37,6 +39,11 @@ from fieldwork.reports.rates import per_100, rates, residents_by_age
 from fieldwork.reports.theme_table import suppressed_figures
 
 IMPORTED = "imported:"
+#: The figures counted in the current :func:`figures_counted_once` block, by neighbourhood,
+#: period and suppression; None outside one.
+_COUNTED: ContextVar[dict[tuple[Any, ...], dict[str, Any]] | None] = ContextVar(
+    "fieldwork_plan_figures", default=None
+)
 MAX_PERIODS = 36
 Value = float | int | str | None
 
@@ -116,10 +123,34 @@ def measure_unit(measure: str) -> str:
     return found.unit if found else ""
 
 
+@contextmanager
+def figures_counted_once() -> Iterator[None]:
+    """Within this block (one plan page, one API answer, one printed plan) a neighbourhood's
+    figures for a period are counted once, however many indicators follow that period;
+    outside it every call counts afresh, so nothing read before a change is shown after it."""
+    token = _COUNTED.set({})
+    try:
+        yield
+    finally:
+        _COUNTED.reset(token)
+
+
 def summary_figures(
     neighbourhood: Neighbourhood, start: date | None, end: date | None, suppressed: bool
 ) -> dict[str, Any]:
     """The figures exactly as ``GET /api/v1/neighbourhoods/<id>/summary`` answers them."""
+    counted = _COUNTED.get()
+    if counted is None:
+        return _summary_figures(neighbourhood, start, end, suppressed)
+    key = (neighbourhood.id, start, end, suppressed)
+    if key not in counted:
+        counted[key] = _summary_figures(neighbourhood, start, end, suppressed)
+    return counted[key]
+
+
+def _summary_figures(
+    neighbourhood: Neighbourhood, start: date | None, end: date | None, suppressed: bool
+) -> dict[str, Any]:
     figures = neighbourhood_figures(neighbourhood.id, start, end)
     if suppressed:
         figures = suppressed_figures(

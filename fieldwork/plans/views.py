@@ -45,7 +45,7 @@ from fieldwork.plans.forms import (
     PlanForm,
     ReactionForm,
 )
-from fieldwork.plans.indicators import chart_svg, measure_choices
+from fieldwork.plans.indicators import chart_svg, figures_counted_once, measure_choices
 from fieldwork.plans.models import Action, Objective, Plan, PlanDocument
 from fieldwork.plans.services import (
     OWNER_ROLES,
@@ -174,13 +174,14 @@ def plan_page(plan_id: int) -> str:
     suppressed = not coordinator
     lines = {}
     charts = {}
-    for objective in plan.objectives:
-        for indicator in objective.indicators:
-            line = indicator_line(indicator, suppressed)
-            lines[indicator.id] = line
-            charts[indicator.id] = chart_svg(
-                line.points, line.baseline_number, indicator.target, line.label
-            )
+    with figures_counted_once():
+        for objective in plan.objectives:
+            for indicator in objective.indicators:
+                line = indicator_line(indicator, suppressed)
+                lines[indicator.id] = line
+                charts[indicator.id] = chart_svg(
+                    line.points, line.baseline_number, indicator.target, line.label
+                )
     record_audit("plan_viewed", "plan", plan.id)
     db.session.commit()
     return render_template(
