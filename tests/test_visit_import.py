@@ -101,14 +101,14 @@ class WorkerLost(BaseException):
 
 
 def _stop_at(monkeypatch, line: int, error: BaseException) -> None:
-    parse = importer._parse_row
+    parse = importer.parse_visit_row
 
     def failing(at: int, *args):
         if at == line:
             raise error
         return parse(at, *args)
 
-    monkeypatch.setattr(importer, "_parse_row", failing)
+    monkeypatch.setattr(importer, "parse_visit_row", failing)
 
 
 ROWS = [

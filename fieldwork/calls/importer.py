@@ -29,11 +29,14 @@ from fieldwork.core.phones import PhoneError, normalise_phone
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.identity import address_key, name_key
-from fieldwork.visits.importer import VisitImportError, unreadable_upload
-from fieldwork.visits.importer import _cell as cell_text
-from fieldwork.visits.importer import _columns as visit_list_columns
-from fieldwork.visits.importer import _parse_row as parse_visit_row
-from fieldwork.visits.importer import _Report as ImportReport
+from fieldwork.visits.importer import (
+    ImportReport,
+    VisitImportError,
+    cell_text,
+    parse_visit_row,
+    unreadable_upload,
+    visit_list_columns,
+)
 
 log = logging.getLogger(__name__)
 LIVING_ALONE_HEADINGS = {

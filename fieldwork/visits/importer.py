@@ -77,7 +77,7 @@ def start_import(
     return job
 
 
-def _columns(header: list[str]) -> dict[str, int]:
+def visit_list_columns(header: list[str]) -> dict[str, int]:
     found = match_columns(header, COLUMNS)
     if "name" not in found and {"first_name", "last_name"} <= found.keys():
         found["name"] = -1  # joined below
@@ -104,30 +104,33 @@ class _Row:
     sector: str | None
 
 
-def _cell(cells: list[str], columns: dict[str, int], key: str) -> str:
+def cell_text(cells: list[str], columns: dict[str, int], key: str) -> str:
     index = columns.get(key)
     if index is None or index < 0 or index >= len(cells):
         return ""
     return " ".join(cells[index].split())
 
 
-def _parse_row(line: int, cells: list[str], columns: dict[str, int]) -> _Row:
+def parse_visit_row(line: int, cells: list[str], columns: dict[str, int]) -> _Row:
     """A checked row, or ValueError with the reason in Dutch."""
     name = (
-        _cell(cells, columns, "name")
+        cell_text(cells, columns, "name")
         if columns["name"] >= 0
         else " ".join(
             part
-            for part in (_cell(cells, columns, "first_name"), _cell(cells, columns, "last_name"))
+            for part in (
+                cell_text(cells, columns, "first_name"),
+                cell_text(cells, columns, "last_name"),
+            )
             if part
         )
     )
-    street = _cell(cells, columns, "street")
-    number = _cell(cells, columns, "house_number")
-    postcode = _cell(cells, columns, "postcode")
-    year_text = _cell(cells, columns, "birth_year")
-    phone = _cell(cells, columns, "phone") or None
-    sector = _cell(cells, columns, "sector").upper() or None
+    street = cell_text(cells, columns, "street")
+    number = cell_text(cells, columns, "house_number")
+    postcode = cell_text(cells, columns, "postcode")
+    year_text = cell_text(cells, columns, "birth_year")
+    phone = cell_text(cells, columns, "phone") or None
+    sector = cell_text(cells, columns, "sector").upper() or None
     if not name:
         raise ValueError("naam ontbreekt")
     if len(name) > 200:
@@ -151,7 +154,7 @@ def _parse_row(line: int, cells: list[str], columns: dict[str, int]) -> _Row:
 
 
 @dataclass
-class _Report:
+class ImportReport:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     unresolved: list[dict[str, Any]] = field(default_factory=list)
@@ -216,7 +219,7 @@ def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
     header_at, header_line = lines[0] if lines else (0, "")
     delimiter = sniff_delimiter(header_line)
     try:
-        columns = _columns(record_cells(header_line, delimiter) or [])
+        columns = visit_list_columns(record_cells(header_line, delimiter) or [])
     except VisitImportError as exc:
         _set(
             import_id, status="failed", report={"error": str(exc)}, data=None, finished_at=utcnow()
@@ -224,7 +227,7 @@ def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
         return db.session.get(VisitImport, import_id)
     rows = [(number, record_cells(line, delimiter)) for number, line in lines if number > header_at]
     _set(import_id, status="running", total=len(rows), processed=0, accepted=0)
-    report = _Report()
+    report = ImportReport()
     seen: dict[tuple[str, str], int | None] = {}
     mine: dict[tuple[str, str], tuple[int | None, bool]] = {}  # stored by a cut-off run
     for key_name, key_address, owner, line_no, flagged in db.session.execute(
@@ -247,7 +250,7 @@ def _run(job: VisitImport, progress_every: int) -> VisitImport | None:
         try:
             if cells is None:
                 raise ValueError("deze regel kan niet gelezen worden (een cel is te lang)")
-            row = _parse_row(line, cells, columns)
+            row = parse_visit_row(line, cells, columns)
         except ValueError as exc:
             report.add("rejected", {"line": line, "reason": str(exc)})
         else:
@@ -299,7 +302,7 @@ def _store(
     key: tuple[str, str],
     places: dict[tuple[str | None, str, str], Resolution | None],
     fixups: list[tuple[AddressFixup, VisitAddress]],
-    report: _Report,
+    report: ImportReport,
 ) -> int:
     lookup = (row.sector, street_key(row.street), row.postcode)
     if lookup not in places:
