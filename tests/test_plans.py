@@ -335,6 +335,9 @@ PAGES = {
     "/buurtplannen/doelstellingen/{objective}/indicatoren/nieuw": {"coordinator"},
     "/buurtplannen/doelstellingen/{objective}/reacties": {"coordinator"},
     "/buurtplannen/{plan}/bewoners/{hood}": {"coordinator"},
+    "/buurtplannen/doelstellingen/{objective}/verwijderen": {"coordinator"},
+    "/buurtplannen/acties/{action}/verwijderen": {"coordinator"},
+    "/buurtplannen/indicatoren/{indicator}/verwijderen": {"coordinator"},
 }
 
 
@@ -909,3 +912,97 @@ def test_more_indicators_of_one_neighbourhood_reuse_its_figures_per_period(app, 
         db.session.commit()
     four = _plan_page_statements(app, client, setup["plan"])
     assert four - one <= 3 * 2, (one, four)
+
+
+def _audited(app: Flask, action: str) -> list[dict[str, Any]]:
+    from fieldwork.core.models import AuditEvent
+    from fieldwork.extensions import db
+
+    with app.app_context():
+        return [
+            {"subject_id": e.subject_id, **(e.detail or {})}
+            for e in db.session.scalars(select(AuditEvent).filter_by(action=action))
+        ]
+
+
+def test_the_coordinator_deletes_a_mistaken_action_then_the_objective_after_being_asked(app, setup):
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Action, ActionNote, Objective, PlanIndicator
+
+    owner = app.test_client()
+    login(owner, "contact_person@example.be")
+    noted = post_form(owner, f"/buurtplannen/acties/{setup['action']}", {"text": "Gestart"})
+    assert noted.status_code == 302
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    url = f"/buurtplannen/acties/{setup['action']}/verwijderen"
+    asked = client.get(url).get_data(as_text=True)
+    assert "Deze actie verwijderen?" in asked
+    assert "1 voortgangsnotitie" in asked  # what goes with it, before anything is deleted
+    with app.app_context():
+        assert db.session.get(Action, setup["action"]) is not None
+    done = post_form(client, url, {})
+    assert done.status_code == 302
+    assert done.headers["Location"].endswith(f"/buurtplannen/{setup['plan']}")
+    with app.app_context():
+        assert db.session.get(Action, setup["action"]) is None
+        assert db.session.scalar(select(func.count()).select_from(ActionNote)) == 0
+        assert db.session.get(Objective, setup["objective"]) is not None
+    assert _audited(app, "plan_action_deleted") == [
+        {"subject_id": str(setup["action"]), "plan_id": setup["plan"]}
+    ]
+    assert "Ritten" not in client.get(f"/buurtplannen/{setup['plan']}").get_data(as_text=True)
+    assert client.get(url).status_code == 404  # gone: asking again finds nothing
+
+    url = f"/buurtplannen/doelstellingen/{setup['objective']}/verwijderen"
+    assert "1 indicator" in client.get(url).get_data(as_text=True)
+    assert post_form(client, url, {}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Objective, setup["objective"]) is None
+        assert db.session.get(PlanIndicator, setup["indicator"]) is None
+    assert len(_audited(app, "plan_objective_deleted")) == 1
+
+
+def test_a_delete_without_the_form_token_deletes_nothing(app, setup):
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import PlanIndicator
+
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    url = f"/buurtplannen/indicatoren/{setup['indicator']}/verwijderen"
+    assert client.post(url, data={}).status_code in (200, 400)
+    with app.app_context():
+        assert db.session.get(PlanIndicator, setup["indicator"]) is not None
+    assert client.get("/buurtplannen/onbekend/1/verwijderen").status_code == 404
+
+
+def test_the_api_deletes_plan_parts_for_the_coordinator_only(app, setup):
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Action, Objective, PlanIndicator
+
+    client = app.test_client()
+    tokens = {
+        role: api_token(client, f"{role}@example.be")
+        for role in ("contact_person", "coordinator", "analyst")
+    }
+    indicator = f"/api/v1/plan-indicators/{setup['indicator']}"
+    action = f"/api/v1/actions/{setup['action']}"
+    objective = f"/api/v1/objectives/{setup['objective']}"
+    assert client.delete(indicator).status_code == 401
+    for role in ("contact_person", "analyst"):
+        for url in (indicator, action, objective):
+            assert client.delete(url, headers=bearer(tokens[role])).status_code == 403
+    coordinator = bearer(tokens["coordinator"])
+    assert client.delete(indicator, headers=coordinator).status_code == 204
+    assert client.delete(indicator, headers=coordinator).status_code == 404
+    assert client.delete(action, headers=coordinator).status_code == 204
+    assert client.delete(objective, headers=coordinator).status_code == 204
+    with app.app_context():
+        assert db.session.get(PlanIndicator, setup["indicator"]) is None
+        assert db.session.get(Action, setup["action"]) is None
+        assert db.session.get(Objective, setup["objective"]) is None
+    plan = client.get(f"/api/v1/plans/{setup['plan']}", headers=coordinator).get_json()
+    assert plan["objectives"] == []
+    assert [e["subject_id"] for e in _audited(app, "plan_indicator_deleted")] == [
+        str(setup["indicator"])
+    ]

@@ -48,8 +48,10 @@ from fieldwork.plans.services import (
     add_indicator,
     add_note,
     add_reaction,
+    delete_part,
     may_follow,
     my_actions,
+    part_plan_id,
     plans_of,
     save_action,
     save_objective,
@@ -433,3 +435,38 @@ def post_reaction(payload: dict[str, Any], objective_id: int) -> dict[str, Any]:
         "text": reaction.text,
         "people": reaction.people,
     }
+
+
+def _delete(part: Objective | Action | PlanIndicator, audit_action: str) -> None:
+    part_id, plan_id = part.id, part_plan_id(part)
+    delete_part(part)
+    record_audit(audit_action, audit_action.removesuffix("_deleted"), part_id, plan_id=plan_id)
+    db.session.commit()
+
+
+@bp.delete("/objectives/<int:objective_id>")
+@api_roles(COORDINATOR)
+@bp.response(204)
+@bp.doc(security=BEARER)
+def delete_objective(objective_id: int) -> None:
+    """Delete a mistaken objective with its actions, indicators and recorded reactions."""
+    _delete(_get(Objective, objective_id, "objective"), "plan_objective_deleted")
+
+
+@bp.delete("/actions/<int:action_id>")
+@api_roles(COORDINATOR)
+@bp.response(204)
+@bp.doc(security=BEARER)
+def delete_action(action_id: int) -> None:
+    """Delete a mistaken action with its progress notes (one that was tried and stopped is
+    better kept with the status "dropped")."""
+    _delete(_get(Action, action_id, "action"), "plan_action_deleted")
+
+
+@bp.delete("/plan-indicators/<int:indicator_id>")
+@api_roles(COORDINATOR)
+@bp.response(204)
+@bp.doc(security=BEARER)
+def delete_indicator(indicator_id: int) -> None:
+    """Delete a mistaken indicator."""
+    _delete(_get(PlanIndicator, indicator_id, "indicator"), "plan_indicator_deleted")

@@ -438,3 +438,33 @@ def published_summary(token: str) -> ResidentSummary | None:
         return None
     summary = db.session.scalar(select(ResidentSummary).where(ResidentSummary.token == token))
     return summary if summary is not None and summary.published_at is not None else None
+
+
+Part = Objective | Action | PlanIndicator
+
+
+def part_plan_id(part: Part) -> int:
+    objective = part if isinstance(part, Objective) else part.objective
+    return int(objective.plan_id)
+
+
+def goes_with(part: Part) -> dict[str, int]:
+    """What deleting ``part`` deletes with it (an objective: its actions, indicators and
+    recorded reactions; an action: its progress notes)."""
+    if isinstance(part, Objective):
+        return {
+            "actions": len(part.actions),
+            "indicators": len(part.indicators),
+            "reactions": len(part.reactions),
+        }
+    if isinstance(part, Action):
+        return {"notes": len(part.notes)}
+    return {}
+
+
+def delete_part(part: Part) -> None:
+    """Take a mistaken objective, action or indicator out of its plan, with what goes with
+    it (:func:`goes_with`). Printed plans already made keep what they showed. Flushes,
+    never commits."""
+    db.session.delete(part)
+    db.session.flush()

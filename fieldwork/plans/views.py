@@ -45,8 +45,13 @@ from fieldwork.plans.forms import (
     PlanForm,
     ReactionForm,
 )
-from fieldwork.plans.indicators import chart_svg, figures_counted_once, measure_choices
-from fieldwork.plans.models import Action, Objective, Plan, PlanDocument
+from fieldwork.plans.indicators import (
+    chart_svg,
+    figures_counted_once,
+    measure_choices,
+    measure_label,
+)
+from fieldwork.plans.models import Action, Objective, Plan, PlanDocument, PlanIndicator
 from fieldwork.plans.services import (
     OWNER_ROLES,
     ActionData,
@@ -58,9 +63,12 @@ from fieldwork.plans.services import (
     add_note,
     add_reaction,
     attention_point_choices,
+    delete_part,
+    goes_with,
     may_follow,
     my_actions,
     owner_choices,
+    part_plan_id,
     partner_choices,
     plans_of,
     publish_summary,
@@ -370,6 +378,49 @@ def action_page(action_id: int) -> str | BaseResponse | tuple[str, int]:
         timing=timing,
         status_label=status_label,
     ), status
+
+
+DELETABLE: dict[str, tuple[type[Objective | Action | PlanIndicator], str]] = {
+    "doelstellingen": (Objective, "plan_objective_deleted"),
+    "acties": (Action, "plan_action_deleted"),
+    "indicatoren": (PlanIndicator, "plan_indicator_deleted"),
+}
+
+
+@bp.route("/buurtplannen/<kind>/<int:part_id>/verwijderen", methods=["GET", "POST"])
+@roles_required(COORDINATOR)
+def delete_part_page(kind: str, part_id: int) -> str | BaseResponse:
+    """Asks first (a page, no script), then deletes a mistaken objective, action or
+    indicator with what goes with it."""
+    if kind not in DELETABLE:
+        abort(404)
+    model, audit_action = DELETABLE[kind]
+    part = db.get_or_404(model, part_id)
+    plan_id = part_plan_id(part)
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        delete_part(part)
+        record_audit(audit_action, audit_action.removesuffix("_deleted"), part_id, plan_id=plan_id)
+        db.session.commit()
+        flash(_("Deleted."), "success")
+        return redirect(url_for("plans.plan_page", plan_id=plan_id))
+    return render_template(
+        "plans/delete.html",
+        form=form,
+        kind=kind,
+        name=_part_name(part),
+        goes_with=goes_with(part),
+        plan_id=plan_id,
+        dropped=status_label("dropped"),
+    )
+
+
+def _part_name(part: Objective | Action | PlanIndicator) -> str:
+    if isinstance(part, Objective):
+        return part.title
+    if isinstance(part, Action):
+        return part.description
+    return measure_label(part.measure)
 
 
 @bp.get("/buurtplannen/mijn-acties")
