@@ -51,7 +51,6 @@ from fieldwork.plans.services import (
     delete_part,
     may_follow,
     my_actions,
-    part_plan_id,
     plans_of,
     save_action,
     save_objective,
@@ -437,10 +436,8 @@ def post_reaction(payload: dict[str, Any], objective_id: int) -> dict[str, Any]:
     }
 
 
-def _delete(part: Objective | Action | PlanIndicator, audit_action: str) -> None:
-    part_id, plan_id = part.id, part_plan_id(part)
+def _delete(part: Objective | Action | PlanIndicator) -> None:
     delete_part(part)
-    record_audit(audit_action, audit_action.removesuffix("_deleted"), part_id, plan_id=plan_id)
     db.session.commit()
 
 
@@ -450,7 +447,7 @@ def _delete(part: Objective | Action | PlanIndicator, audit_action: str) -> None
 @bp.doc(security=BEARER)
 def delete_objective(objective_id: int) -> None:
     """Delete a mistaken objective with its actions, indicators and recorded reactions."""
-    _delete(_get(Objective, objective_id, "objective"), "plan_objective_deleted")
+    _delete(_get(Objective, objective_id, "objective"))
 
 
 @bp.delete("/actions/<int:action_id>")
@@ -460,7 +457,7 @@ def delete_objective(objective_id: int) -> None:
 def delete_action(action_id: int) -> None:
     """Delete a mistaken action with its progress notes (one that was tried and stopped is
     better kept with the status "dropped")."""
-    _delete(_get(Action, action_id, "action"), "plan_action_deleted")
+    _delete(_get(Action, action_id, "action"))
 
 
 @bp.delete("/plan-indicators/<int:indicator_id>")
@@ -469,4 +466,4 @@ def delete_action(action_id: int) -> None:
 @bp.doc(security=BEARER)
 def delete_indicator(indicator_id: int) -> None:
     """Delete a mistaken indicator."""
-    _delete(_get(PlanIndicator, indicator_id, "indicator"), "plan_indicator_deleted")
+    _delete(_get(PlanIndicator, indicator_id, "indicator"))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
+from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.roles import Role
 from fieldwork.db import utcnow
@@ -462,9 +463,14 @@ def goes_with(part: Part) -> dict[str, int]:
     return {}
 
 
+_AUDITED_AS = {Objective: "plan_objective", Action: "plan_action", PlanIndicator: "plan_indicator"}
+
+
 def delete_part(part: Part) -> None:
     """Take a mistaken objective, action or indicator out of its plan, with what goes with
-    it (:func:`goes_with`). Printed plans already made keep what they showed. Flushes,
-    never commits."""
+    it (:func:`goes_with`), audited as ``plan_<part>_deleted``. Printed plans already made
+    keep what they showed. Flushes, never commits."""
+    subject, part_id, plan_id = _AUDITED_AS[type(part)], part.id, part_plan_id(part)
     db.session.delete(part)
     db.session.flush()
+    record_audit(f"{subject}_deleted", subject, part_id, plan_id=plan_id)

@@ -380,10 +380,10 @@ def action_page(action_id: int) -> str | BaseResponse | tuple[str, int]:
     ), status
 
 
-DELETABLE: dict[str, tuple[type[Objective | Action | PlanIndicator], str]] = {
-    "doelstellingen": (Objective, "plan_objective_deleted"),
-    "acties": (Action, "plan_action_deleted"),
-    "indicatoren": (PlanIndicator, "plan_indicator_deleted"),
+DELETABLE: dict[str, type[Objective | Action | PlanIndicator]] = {
+    "doelstellingen": Objective,
+    "acties": Action,
+    "indicatoren": PlanIndicator,
 }
 
 
@@ -394,13 +394,11 @@ def delete_part_page(kind: str, part_id: int) -> str | BaseResponse:
     indicator with what goes with it."""
     if kind not in DELETABLE:
         abort(404)
-    model, audit_action = DELETABLE[kind]
-    part = db.get_or_404(model, part_id)
+    part = db.get_or_404(DELETABLE[kind], part_id)
     plan_id = part_plan_id(part)
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
         delete_part(part)
-        record_audit(audit_action, audit_action.removesuffix("_deleted"), part_id, plan_id=plan_id)
         db.session.commit()
         flash(_("Deleted."), "success")
         return redirect(url_for("plans.plan_page", plan_id=plan_id))
