@@ -1514,30 +1514,17 @@ def wait_drained(queue: str, log: Path, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def unrouted(conn: psycopg.Connection[Any]) -> int:
-    row = conn.execute("SELECT count(*) FROM signals WHERE routed_at IS NULL").fetchone()
-    return int(row[0]) if row else 0
-
-
 def route_backlog(world: World, queue: str, log: Path) -> int:
     """Route what the earlier measures captured (their tasks wait on the capture queue, which
     no worker reads), so that routing is measured from an empty backlog: a routing batch takes
     the waiting signals oldest first, and would route those before the measure's own. How
     many there were."""
     with psycopg.connect(world.url, autocommit=True) as conn:
-        backlog = unrouted(conn)
-        if not backlog:
-            return 0
-        with routing_worker(world, queue, 2, log):
-            deadline = time.monotonic() + max(120.0, backlog / 10)
-            while unrouted(conn):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"{unrouted(conn)} of the {backlog} waiting signals still unrouted; "
-                        "the worker's log:\n" + log.read_text()[-3000:]
-                    )
-                time.sleep(0.2)
-    return backlog
+        waiting = [row[0] for row in conn.execute("SELECT id FROM signals WHERE routed_at IS NULL")]
+        if waiting:
+            with routing_worker(world, queue, 2, log):
+                wait_routed(conn, waiting, log, timeout=max(120.0, len(waiting) / 10))
+    return len(waiting)
 
 
 def measure_routing(app: Any, world: World, scale: Scale, queue: str, tmp: Path) -> list[Row]:
