@@ -24,7 +24,6 @@ from fieldwork.db import local_today
 from fieldwork.plans.models import PlanIndicator
 from fieldwork.reports.figures import (
     add_months,
-    neighbourhood_figures,
     period_bounds,
     spans_between,
 )
@@ -35,13 +34,13 @@ from fieldwork.reports.indicators import (
     neighbourhood_indicator,
 )
 from fieldwork.reports.periods import last_completed_quarter
-from fieldwork.reports.rates import per_100, rates, residents_by_age
-from fieldwork.reports.theme_table import suppressed_figures
+from fieldwork.reports.rates import Residents, per_100, residents_by_age
+from fieldwork.reports.theme_table import summary_figures as reports_summary
 
 IMPORTED = "imported:"
 #: The figures counted in the current :func:`figures_counted_once` block, by neighbourhood,
-#: period and suppression; None outside one.
-_COUNTED: ContextVar[dict[tuple[Any, ...], dict[str, Any]] | None] = ContextVar(
+#: period and suppression (and each neighbourhood's residents by age); None outside one.
+_COUNTED: ContextVar[dict[tuple[Any, ...], Any] | None] = ContextVar(
     "fieldwork_plan_figures", default=None
 )
 MAX_PERIODS = 36
@@ -138,28 +137,32 @@ def figures_counted_once() -> Iterator[None]:
 def summary_figures(
     neighbourhood: Neighbourhood, start: date | None, end: date | None, suppressed: bool
 ) -> dict[str, Any]:
-    """The figures exactly as ``GET /api/v1/neighbourhoods/<id>/summary`` answers them."""
+    """The figures exactly as ``GET /api/v1/neighbourhoods/<id>/summary`` answers them, with
+    the neighbourhood's residents by age."""
     counted = _COUNTED.get()
     if counted is None:
-        return _summary_figures(neighbourhood, start, end, suppressed)
+        return _summary_figures(neighbourhood, start, end, suppressed, _residents(neighbourhood))
     key = (neighbourhood.id, start, end, suppressed)
     if key not in counted:
-        counted[key] = _summary_figures(neighbourhood, start, end, suppressed)
-    return counted[key]
+        per_hood = ("residents", neighbourhood.id)  # the same for every period
+        if per_hood not in counted:
+            counted[per_hood] = _residents(neighbourhood)
+        counted[key] = _summary_figures(neighbourhood, start, end, suppressed, counted[per_hood])
+    return dict(counted[key])
+
+
+def _residents(neighbourhood: Neighbourhood) -> Residents:
+    return residents_by_age([neighbourhood.id])[neighbourhood.id]
 
 
 def _summary_figures(
-    neighbourhood: Neighbourhood, start: date | None, end: date | None, suppressed: bool
+    neighbourhood: Neighbourhood,
+    start: date | None,
+    end: date | None,
+    suppressed: bool,
+    residents: Residents,
 ) -> dict[str, Any]:
-    figures = neighbourhood_figures(neighbourhood.id, start, end)
-    if suppressed:
-        figures = suppressed_figures(
-            {neighbourhood.id: figures}, neighbourhood.municipality_id, start, end
-        )[neighbourhood.id]
-    else:
-        figures["suppressed"] = False
-    residents = residents_by_age([neighbourhood.id])[neighbourhood.id]
-    figures["rates"] = rates(figures, residents)
+    figures = reports_summary(neighbourhood, start, end, suppressed, residents)
     figures["residents"] = residents
     return figures
 

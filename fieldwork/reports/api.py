@@ -25,16 +25,15 @@ from fieldwork.reports.exports import (
     signals_csv,
     signals_xlsx,
 )
-from fieldwork.reports.figures import neighbourhood_figures
 from fieldwork.reports.periods import WindowError, suppressed_window
-from fieldwork.reports.rates import rates, residents_by_age
+from fieldwork.reports.rates import residents_by_age
 from fieldwork.reports.schemas import (
     ExportQuerySchema,
     GeoJSONQuerySchema,
     PeriodQuerySchema,
     SummarySchema,
 )
-from fieldwork.reports.theme_table import suppressed_figures
+from fieldwork.reports.theme_table import summary_figures
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1", description="Findings")
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -121,15 +120,14 @@ def get_summary(args: dict[str, Any], neighbourhood_id: int) -> dict[str, Any]:
     neighbourhood = db.session.get(Neighbourhood, neighbourhood_id)
     if neighbourhood is None:
         abort(404, message="No such neighbourhood.")
-    suppress = suppression(args, totals=True)
-    figures = neighbourhood_figures(neighbourhood_id, args["start"], args["end"])
-    if suppress:
-        figures = suppressed_figures(
-            {neighbourhood_id: figures}, neighbourhood.municipality_id, args["start"], args["end"]
-        )[neighbourhood_id]
-    else:
-        figures["suppressed"] = False
-    figures["rates"] = rates(figures, residents_by_age([neighbourhood_id])[neighbourhood_id])
+    suppress = suppression(args, totals=True)  # first: it narrows the period to whole quarters
+    figures = summary_figures(
+        neighbourhood,
+        args["start"],
+        args["end"],
+        suppress,
+        residents_by_age([neighbourhood_id])[neighbourhood_id],
+    )
     return {**figures, "name": neighbourhood.name, "gemeente": neighbourhood.municipality.code}
 
 

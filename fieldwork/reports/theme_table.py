@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.extensions import db
-from fieldwork.reports.figures import signal_counts
+from fieldwork.reports.figures import neighbourhood_figures, signal_counts
+from fieldwork.reports.rates import Residents, rates
 from fieldwork.reports.suppression import Shown, suppress_table
 from fieldwork.signals.vocabulary import THEMES
 
@@ -85,3 +86,24 @@ def suppressed_figures(
 
     table = municipality_table(municipality_id, start, end)
     return {hood: share_signals(suppress_figures(f), table, hood) for hood, f in figures.items()}
+
+
+def summary_figures(
+    neighbourhood: Neighbourhood,
+    start: date | None,
+    end: date | None,
+    suppressed: bool,
+    residents: Residents,
+) -> dict[str, Any]:
+    """One neighbourhood's figures in a period as ``GET /api/v1/neighbourhoods/<id>/summary``
+    answers them: the counts (suppressed for the analyst) and their rates per 100 of
+    ``residents`` (:func:`fieldwork.reports.rates.residents_by_age`)."""
+    figures = neighbourhood_figures(neighbourhood.id, start, end)
+    if suppressed:
+        figures = suppressed_figures(
+            {neighbourhood.id: figures}, neighbourhood.municipality_id, start, end
+        )[neighbourhood.id]
+    else:
+        figures["suppressed"] = False
+    figures["rates"] = rates(figures, residents)
+    return figures
