@@ -1006,3 +1006,10 @@ def test_the_api_deletes_plan_parts_for_the_coordinator_only(app, setup):
     assert [e["subject_id"] for e in _audited(app, "plan_indicator_deleted")] == [
         str(setup["indicator"])
     ]
+
+
+def test_an_id_that_is_not_plain_digits_is_ignored_not_a_500(app, setup):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    assert client.get("/buurtplannen/nieuw?buurt=²").status_code == 200
+    assert client.get("/buurtplannen/nieuw?buurt=99999999999999999999").status_code == 200

@@ -19,6 +19,7 @@ from fieldwork.auth.models import User
 from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.extensions import db
 from fieldwork.photos.moderation import photos_for
+from fieldwork.plans.forms import STATUS_CHOICES
 from fieldwork.plans.indicators import (
     Point,
     Value,
@@ -27,7 +28,7 @@ from fieldwork.plans.indicators import (
     series,
     shown_baseline,
 )
-from fieldwork.plans.models import ACTION_STATUSES, Action, Objective, Plan, PlanIndicator
+from fieldwork.plans.models import Action, Objective, Plan, PlanIndicator
 from fieldwork.reports.analysis import described_findings, quotes
 from fieldwork.reports.indicators import (
     Comparison,
@@ -43,13 +44,7 @@ from fieldwork.signals.vocabulary import label
 
 
 def status_label(status: str) -> str:
-    labels = {
-        "planned": _("Planned"),
-        "running": _("Running"),
-        "done": _("Done"),
-        "dropped": _("Dropped"),
-    }
-    return labels.get(status, status) if status in ACTION_STATUSES else status
+    return str(dict(STATUS_CHOICES).get(status, status))
 
 
 def owner_as_role(owner: User | None) -> str:
@@ -278,9 +273,3 @@ def indicator_line(indicator: PlanIndicator, suppressed: bool) -> IndicatorLine:
         ),
         baseline=shown_baseline(indicator, suppressed),
     )
-
-
-def made_on() -> date:
-    from fieldwork.db import local_today
-
-    return local_today()

@@ -8,7 +8,6 @@ from fieldwork.plans.models import ACTION_STATUSES, PERIOD_KINDS
 
 ID = ma.validate.Range(1, 2**31 - 1)
 Ids = ma.fields.List(ma.fields.Integer(validate=ID), validate=ma.validate.Length(max=50))
-DAY = {"format": "date"}
 
 
 class PlanQuerySchema(ma.Schema):

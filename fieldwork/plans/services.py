@@ -31,6 +31,7 @@ from fieldwork.plans.models import (
     PlanIndicator,
     Reaction,
     ResidentSummary,
+    plan_neighbourhoods,
 )
 from fieldwork.reports.models import AttentionPoint
 
@@ -128,7 +129,14 @@ def plans_of(municipality: Municipality | None = None) -> list[Plan]:
 
 
 def plans_for_neighbourhood(neighbourhood_id: int) -> list[Plan]:
-    return [p for p in plans_of() if any(h.id == neighbourhood_id for h in p.neighbourhoods)]
+    return list(
+        db.session.scalars(
+            select(Plan)
+            .join(plan_neighbourhoods)
+            .where(plan_neighbourhoods.c.neighbourhood_id == neighbourhood_id)
+            .order_by(Plan.starts_on.desc(), Plan.id.desc())
+        )
+    )
 
 
 def attention_point_choices(plan: Plan) -> list[AttentionPoint]:

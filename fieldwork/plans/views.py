@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import chosen_municipality, list_municipalities, neighbourhoods_of
 from fieldwork.core.audit import record_audit
-from fieldwork.core.forms import show_refusal
+from fieldwork.core.forms import show_refusal, small_id
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -84,10 +84,6 @@ COORDINATOR = Role.COORDINATOR.value
 READERS = (COORDINATOR, Role.ANALYST.value)
 
 
-def _int(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() and len(text) < 10 else None
-
-
 @bp.get("/buurtplannen/")
 @roles_required(*READERS)
 def index() -> str:
@@ -122,7 +118,7 @@ def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int
     if request.method == "GET":
         if existing is not None:
             form.neighbourhoods.data = [n.id for n in existing.neighbourhoods]
-        elif _int(request.args.get("buurt")):
+        elif small_id(request.args.get("buurt")):
             form.neighbourhoods.data = [int(request.args["buurt"])]
     status = 200
     if request.method == "POST":
@@ -237,8 +233,8 @@ def edit_objective(
                     ObjectiveData(
                         title=form.title.data or "",
                         heard=form.heard.data or "",
-                        neighbourhood_id=_int(form.neighbourhood.data),
-                        attention_point_id=_int(form.attention_point.data),
+                        neighbourhood_id=small_id(form.neighbourhood.data),
+                        attention_point_id=small_id(form.attention_point.data),
                     ),
                     existing,
                 )
@@ -291,9 +287,7 @@ def _action_form(objective: Objective, existing: Action | None) -> ActionForm:
     if request.method == "GET" and existing is not None:
         form.partners.data = [o.id for o in existing.partners]
         form.owner.data = str(existing.owner_id or "")
-        form.milestones.data = "\n".join(
-            f"{date.fromisoformat(m['on']):%d/%m/%Y} {m['text']}" for m in existing.milestones
-        )
+        form.milestones.data = "\n".join(milestone_lines(existing))
     return form
 
 
@@ -316,11 +310,13 @@ def edit_action(
                         description=form.description.data or "",
                         starts_on=form.starts_on.data,
                         ends_on=form.ends_on.data,
-                        partner_ids=[int(i) for i in request.form.getlist("partners") if _int(i)]
+                        partner_ids=[
+                            n for i in request.form.getlist("partners") if (n := small_id(i))
+                        ]
                         if form.partners.errors
                         else list(form.partners.data or []),
                         partners_text=form.partners_text.data or "",
-                        owner_id=_int(form.owner.data),
+                        owner_id=small_id(form.owner.data),
                         expected_output=form.expected_output.data or "",
                         milestones=_parse_milestones(form.milestones.data or ""),
                         status=form.status.data or "planned",
@@ -452,7 +448,7 @@ def add_indicator_page(objective_id: int) -> str | BaseResponse | tuple[str, int
                     IndicatorData(
                         measure=form.measure.data or "",
                         target=form.target.data,
-                        neighbourhood_id=_int(form.neighbourhood.data),
+                        neighbourhood_id=small_id(form.neighbourhood.data),
                         period_kind=form.period_kind.data or "quarter",
                         baseline_from=form.baseline_from.data,
                         baseline_until=form.baseline_until.data,
