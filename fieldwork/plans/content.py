@@ -219,17 +219,28 @@ def summary_texts(summary: ResidentsSummary) -> list[str]:
 _WORD = re.compile(r"\w+")
 
 
-def names_in(texts: list[str], municipality_id: int) -> list[str]:
+def resident_names(municipality_id: int) -> list[tuple[str, str]]:
+    """(name, name key) of the municipality's residents with a name."""
+    return [
+        (name, key)
+        for name, key in db.session.execute(
+            select(Resident.name, Resident.name_key).where(
+                Resident.municipality_id == municipality_id, Resident.name_key != ""
+            )
+        )
+    ]
+
+
+def names_in(
+    texts: list[str], municipality_id: int, residents: list[tuple[str, str]] | None = None
+) -> list[str]:
     """Residents of the municipality whose full name appears in these texts: the coordinator
-    must take them out before the summary is published."""
+    must take them out before the summary is published. ``residents``: what
+    :func:`resident_names` gives, when the caller checks several texts."""
     words = name_key(" ".join(texts))
     haystack = f" {' '.join(_WORD.findall(words))} "
     found = []
-    for name, key in db.session.execute(
-        select(Resident.name, Resident.name_key).where(
-            Resident.municipality_id == municipality_id, Resident.name_key != ""
-        )
-    ):
+    for name, key in resident_names(municipality_id) if residents is None else residents:
         parts = _WORD.findall(key)
         if len(parts) >= 2 and f" {' '.join(parts)} " in haystack:
             found.append(name)

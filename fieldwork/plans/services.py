@@ -153,17 +153,17 @@ def attention_point_choices(plan: Plan) -> list[AttentionPoint]:
 def refuse_names_in_published(plan: Plan) -> None:
     """A published residents' summary must never name a resident: a change that would make
     it do so is refused (publishing checks the same, see the summary page)."""
-    from fieldwork.plans.content import names_in, residents_summary, summary_texts
+    from fieldwork.plans.content import names_in, resident_names, residents_summary, summary_texts
 
     published = db.session.scalars(
         select(ResidentSummary).where(
             ResidentSummary.plan_id == plan.id, ResidentSummary.published_at.is_not(None)
         )
-    )
+    ).all()
+    residents = resident_names(plan.municipality_id) if published else []
     for summary in published:
-        names = names_in(
-            summary_texts(residents_summary(plan, summary.neighbourhood)), plan.municipality_id
-        )
+        texts = summary_texts(residents_summary(plan, summary.neighbourhood))
+        names = names_in(texts, plan.municipality_id, residents)
         if names:
             raise PlanError(
                 _(
