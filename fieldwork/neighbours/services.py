@@ -16,6 +16,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from fieldwork.areas.models import Municipality, Neighbourhood, Sector, Street, SubMunicipality
 from fieldwork.areas.services import neighbourhoods_of
@@ -550,7 +551,11 @@ class HoodOverview:
     neighbours: list[CaringNeighbour]
     streets: list[tuple[str, list[CaringNeighbour]]]  # the street table's, with who is there
     other_streets: list[tuple[str, list[CaringNeighbour]]]  # named, not in the street table
-    signals: int
+    filed: dict[int, int]  # signals filed, per neighbour of this neighbourhood
+
+    @property
+    def signals(self) -> int:
+        return sum(self.filed.values())
 
     @property
     def active(self) -> int:
@@ -582,6 +587,7 @@ def overview(municipality: Municipality) -> list[HoodOverview]:
     neighbours = db.session.scalars(
         select(CaringNeighbour)
         .where(CaringNeighbour.municipality_id == municipality.id)
+        .options(selectinload(CaringNeighbour.streets))
         .order_by(CaringNeighbour.name, CaringNeighbour.id)
     ).all()
     by_hood: dict[int, list[CaringNeighbour]] = defaultdict(list)
@@ -590,14 +596,7 @@ def overview(municipality: Municipality) -> list[HoodOverview]:
     table: dict[int, list[str]] = defaultdict(list)
     for name, hood_id in known_streets(municipality):
         table[hood_id].append(name)
-    counts = dict(
-        db.session.execute(
-            select(CaringNeighbour.neighbourhood_id, func.count(NeighbourSignal.signal_id))
-            .join(NeighbourSignal, NeighbourSignal.neighbour_id == CaringNeighbour.id)
-            .where(CaringNeighbour.municipality_id == municipality.id)
-            .group_by(CaringNeighbour.neighbourhood_id)
-        ).all()
-    )
+    filed = signals_filed_counts([n.id for n in neighbours])
     result = []
     for hood in neighbourhoods_of(municipality):
         if hood.is_unlocatable:
@@ -617,7 +616,9 @@ def overview(municipality: Municipality) -> list[HoodOverview]:
                 if named.street_key not in known
             }.items()
         )
-        result.append(HoodOverview(hood, who, streets, other, int(counts.get(hood.id, 0))))
+        result.append(
+            HoodOverview(hood, who, streets, other, {n.id: filed.get(n.id, 0) for n in who})
+        )
     return result
 
 
@@ -635,7 +636,11 @@ def neighbours_list(
     neighbourhood_id: int | None = None,
     status: str | None = None,
 ) -> list[CaringNeighbour]:
-    query = select(CaringNeighbour).order_by(CaringNeighbour.id)
+    query = (
+        select(CaringNeighbour)
+        .options(selectinload(CaringNeighbour.streets))
+        .order_by(CaringNeighbour.id)
+    )
     if municipality is not None:
         query = query.where(CaringNeighbour.municipality_id == municipality.id)
     if neighbourhood_id is not None:

@@ -354,9 +354,7 @@ def overview() -> str:
         municipalities=list_municipalities(),
         hoods=hoods,
         frame=map_of([hood.neighbourhood for hood in hoods]),
-        filed=services.signals_filed_counts(ids),
         trainings=services.neighbour_trainings(municipality),
-        status_form=StatusForm(),
         **_labels(),
     )
 
