@@ -22,6 +22,7 @@ from fieldwork.areas.models import Municipality, Neighbourhood, Sector, Street, 
 from fieldwork.areas.services import neighbourhoods_of
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
+from fieldwork.auth.services import normalise_email
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
 from fieldwork.db import utcnow
@@ -33,6 +34,7 @@ from fieldwork.neighbours.models import (
     NeighbourStreet,
     NeighbourTraining,
 )
+from fieldwork.neighbours.session import link_days
 from fieldwork.neighbours.vocabulary import (
     CAN_DO,
     CONSENT_PURPOSE,
@@ -45,11 +47,10 @@ from fieldwork.signals.hooks import case_view
 from fieldwork.signals.models import ConsentText, Signal
 from fieldwork.signals.services import SignalError, create_signals
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEMES
-from fieldwork.volunteers.intake import create_training
+from fieldwork.volunteers.intake import EMAIL_RE, create_training
 from fieldwork.volunteers.models import Training
 
 SOURCE = "neighbour"  # Signal.source: the channel contact persons see
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from paper
 CODE_LENGTH = 8
 MAX_STREETS = 20
@@ -142,7 +143,7 @@ def _may_sign_in(neighbour: CaringNeighbour) -> CaringNeighbour:
 
 
 def neighbour_for_token(token: str) -> CaringNeighbour:
-    days = int(current_app.config.get("NEIGHBOUR_LINK_DAYS", 30))
+    days = link_days()
     try:
         neighbour_id, nonce = _serializer().loads(token[:500], max_age=days * 86400)
     except SignatureExpired as exc:
@@ -214,7 +215,7 @@ def email_sign_in_link(neighbour: CaringNeighbour, why: str = "link") -> bool:
         "this e-mail.",
         name=neighbour.name,
         link=sign_in_link(neighbour),
-        days=int(current_app.config.get("NEIGHBOUR_LINK_DAYS", 30)),
+        days=link_days(),
     )
     stamp = utcnow().strftime("%Y%m%d%H%M%S%f")
     notify_address(
@@ -225,7 +226,7 @@ def email_sign_in_link(neighbour: CaringNeighbour, why: str = "link") -> bool:
 
 def neighbour_by_email(email: str, any_status: bool = False) -> CaringNeighbour | None:
     """The (active, or with ``any_status`` any) caring neighbour with this e-mail address."""
-    wanted = email.strip().lower()
+    wanted = normalise_email(email)
     if not wanted:
         return None
     query = select(CaringNeighbour).where(CaringNeighbour.email == wanted)
@@ -304,7 +305,7 @@ def _checked(municipality: Municipality, about: Intake) -> tuple[Intake, int, li
         raise NeighbourError(_("Fill in your name."), "name")
     if len(name) > 200:
         raise NeighbourError(_("The name is too long."), "name")
-    email = about.email.strip().lower()
+    email = normalise_email(about.email)
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
         raise NeighbourError(_("This is not an e-mail address."), "email")
     phone = ""

@@ -31,5 +31,10 @@ def remembered() -> tuple[int, str] | None:
         and isinstance(value[2], int)
     ):
         return None
-    lasts = int(current_app.config.get("NEIGHBOUR_LINK_DAYS", 30)) * 86400
+    lasts = link_days() * 86400
     return (value[0], value[1]) if time.time() - value[2] < lasts else None
+
+
+def link_days() -> int:
+    """How long a sign-in link, and a session it started, lasts (NEIGHBOUR_LINK_DAYS)."""
+    return int(current_app.config["NEIGHBOUR_LINK_DAYS"])
