@@ -224,11 +224,17 @@ def visible_near_matches(case: Case) -> list[Resident]:
     waiting for its routing), or with a case the user can open. A resident whose cases were
     all someone else's stays hidden, also once those cases are closed: closing a case does
     not make its resident's name and address anyone's business."""
-    visible = []
-    for resident in near_matches(case.resident):
-        others = db.session.scalars(select(Case).where(Case.resident_id == resident.id)).all()
-        if not others or any(can_see_case(current_user, other) for other in others):
-            visible.append(resident)
+    candidates = near_matches(case.resident)
+    cases_of: dict[int, list[Case]] = {r.id: [] for r in candidates}
+    if cases_of:  # most case pages have no near-match: no query then
+        for other in db.session.scalars(select(Case).where(Case.resident_id.in_(list(cases_of)))):
+            cases_of[other.resident_id].append(other)
+    visible = [
+        resident
+        for resident in candidates
+        if not cases_of[resident.id]
+        or any(can_see_case(current_user, other) for other in cases_of[resident.id])
+    ]
     record_audit("near_matches_viewed", "resident", case.resident_id, ids=[r.id for r in visible])
     return visible
 
