@@ -26,6 +26,7 @@ from fieldwork.signals.services import (
     SignalError,
     create_signals,
     find_or_create_resident,
+    latest_consent_text,
     locate_resident,
 )
 from fieldwork.signals.vocabulary import THEMES
@@ -80,13 +81,7 @@ def verbal_consent_text(
     municipality: Municipality, wording: str | None, by: User | None
 ) -> ConsentText:
     """The current wording for verbal consent; a changed wording is a new version."""
-    current = db.session.scalar(
-        select(ConsentText)
-        .where(
-            ConsentText.municipality_id == municipality.id, ConsentText.purpose == CONSENT_PURPOSE
-        )
-        .order_by(ConsentText.version.desc())
-    )
+    current = latest_consent_text(municipality.id, CONSENT_PURPOSE)
     wording = " ".join((wording or "").split()) or (
         current.text if current else DEFAULT_CONSENT_TEXT
     )

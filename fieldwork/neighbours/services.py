@@ -45,7 +45,7 @@ from fieldwork.notifications.services import notify_address
 from fieldwork.signals.filed import filer_step
 from fieldwork.signals.hooks import case_view
 from fieldwork.signals.models import ConsentText, Signal
-from fieldwork.signals.services import SignalError, create_signals
+from fieldwork.signals.services import SignalError, create_signals, latest_consent_text
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEMES
 from fieldwork.volunteers.intake import EMAIL_RE, create_training
 from fieldwork.volunteers.models import Training
@@ -255,14 +255,7 @@ class Intake:
 def consent_text(municipality: Municipality) -> ConsentText:
     """The current wording a caring neighbour agrees to (the first version made from the
     default text); a changed wording would be a new version."""
-    current = db.session.scalar(
-        select(ConsentText)
-        .where(
-            ConsentText.municipality_id == municipality.id, ConsentText.purpose == CONSENT_PURPOSE
-        )
-        .order_by(ConsentText.version.desc())
-        .limit(1)
-    )
+    current = latest_consent_text(municipality.id, CONSENT_PURPOSE)
     if current is not None:
         return current
     text = ConsentText(

@@ -35,6 +35,7 @@ from fieldwork.referrals.models import (
 )
 from fieldwork.signals.models import ConsentText
 from fieldwork.signals.services import SignalError, create_signals
+from fieldwork.signals.services import latest_consent_text as latest_of_purpose
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +57,7 @@ class ReferralError(ServiceError):
 
 
 def latest_consent_text(municipality: Municipality) -> ConsentText | None:
-    return db.session.scalar(
-        select(ConsentText)
-        .where(
-            ConsentText.municipality_id == municipality.id, ConsentText.purpose == CONSENT_PURPOSE
-        )
-        .order_by(ConsentText.version.desc())
-        .limit(1)
-    )
+    return latest_of_purpose(municipality.id, CONSENT_PURPOSE)
 
 
 def consent_text_for(municipality: Municipality, text: str, by: User | None) -> ConsentText:

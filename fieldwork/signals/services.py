@@ -21,7 +21,7 @@ from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.extensions import db
 from fieldwork.signals.hooks import CaseView
 from fieldwork.signals.identity import address_key, lock_identity, name_key
-from fieldwork.signals.models import Consent, Resident, Signal
+from fieldwork.signals.models import Consent, ConsentText, Resident, Signal
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEME_POLARITIES
 
 
@@ -78,6 +78,17 @@ def locate_resident(data: dict[str, Any], keep_address: bool = True) -> Resoluti
         house_number=data.get("house_number"),
         postcode=data.get("postcode"),
         source_type="resident",
+    )
+
+
+def latest_consent_text(municipality_id: int, purpose: str) -> ConsentText | None:
+    """The newest version of a municipality's consent wording for one purpose (the capture
+    tool that asks for it: referral cards, calls, caring neighbours)."""
+    return db.session.scalar(
+        select(ConsentText)
+        .where(ConsentText.municipality_id == municipality_id, ConsentText.purpose == purpose)
+        .order_by(ConsentText.version.desc())
+        .limit(1)
     )
 
 
