@@ -278,21 +278,21 @@ def split_streets(text: str) -> list[str]:
 def known_streets(municipality: Municipality) -> list[tuple[str, int]]:
     """The municipality's street table: (street, neighbourhood id), by name."""
     rows = db.session.execute(
-        select(Street.street, Sector.neighbourhood_id)
+        select(Street.street, Street.street_key, Sector.neighbourhood_id)
         .join(Sector, Street.sector_id == Sector.id)
         .join(SubMunicipality, Sector.sub_municipality_id == SubMunicipality.id)
         .where(SubMunicipality.municipality_id == municipality.id)
         .order_by(Street.street)
     ).all()
     seen: dict[str, tuple[str, int]] = {}
-    for street, hood_id in rows:
-        seen.setdefault(street_key(street), (street, hood_id))
+    for street, key, hood_id in rows:
+        seen.setdefault(key, (street, hood_id))
     return sorted(seen.values())
 
 
-def _checked(municipality: Municipality, about: Intake) -> tuple[Intake, int, list[str]]:
-    """The intake tidied and checked, its neighbourhood and its streets (the street table's
-    names where it knows them); NeighbourError for the first problem."""
+def _checked(municipality: Municipality, about: Intake) -> Intake:
+    """The intake tidied and checked, with its neighbourhood and its streets (the street
+    table's names where it knows them); NeighbourError for the first problem."""
     name = " ".join(about.name.split())
     if not name:
         raise NeighbourError(_("Fill in your name."), "name")
@@ -328,7 +328,7 @@ def _checked(municipality: Municipality, about: Intake) -> tuple[Intake, int, li
     hood = db.session.get(Neighbourhood, hood_id) if hood_id is not None else None
     if hood is None or hood.municipality_id != municipality.id or hood.is_unlocatable:
         raise NeighbourError(_("Choose your neighbourhood."), "neighbourhood_id")
-    tidy = Intake(
+    return Intake(
         name=name,
         email=email,
         phone=phone,
@@ -338,7 +338,6 @@ def _checked(municipality: Municipality, about: Intake) -> tuple[Intake, int, li
         can_do_note=" ".join(about.can_do_note.split())[:1000],
         data_consent=True,
     )
-    return tidy, hood.id, streets
 
 
 def join(
@@ -347,10 +346,10 @@ def join(
     """A new caring neighbour, their consent stored with its wording: active at once when
     the coordinator adds them; from the public page waiting for the coordinator's
     confirmation (until then no link, no signal: nobody files about residents unseen)."""
-    tidy, hood_id, streets = _checked(municipality, about)
+    tidy = _checked(municipality, about)
     neighbour = CaringNeighbour(
         municipality_id=municipality.id,
-        neighbourhood_id=hood_id,
+        neighbourhood_id=tidy.neighbourhood_id,
         name=tidy.name,
         email=tidy.email or None,
         phone=tidy.phone or None,
@@ -364,7 +363,7 @@ def join(
         created_by_id=by.id if by else None,
     )
     keys = set()
-    for street in streets:
+    for street in tidy.streets:
         key = street_key(street)
         if key and key not in keys:
             keys.add(key)
