@@ -52,6 +52,15 @@ def neighbourhoods_of(municipality: Municipality) -> list[Neighbourhood]:
     )
 
 
+def neighbourhood_choices(
+    municipality: Municipality, empty: str | None = None
+) -> list[tuple[str, str]]:
+    """A form's choice of the municipality's located neighbourhoods (id as text, name),
+    after an empty choice labelled ``empty`` when given."""
+    located = [(str(n.id), n.name) for n in neighbourhoods_of(municipality) if not n.is_unlocatable]
+    return located if empty is None else [("", empty), *located]
+
+
 def sector_counts(municipality: Municipality) -> dict[int, int]:
     rows = db.session.execute(
         select(Sector.neighbourhood_id, func.count())

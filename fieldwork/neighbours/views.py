@@ -19,7 +19,7 @@ from fieldwork.areas.services import (
     chosen_municipality,
     get_municipality,
     list_municipalities,
-    neighbourhoods_of,
+    neighbourhood_choices,
 )
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import all_drafts_cleared, draft_saved
@@ -82,10 +82,7 @@ def start() -> str | Response:
 
 def _join_form(municipality: Municipality, empty: str) -> JoinForm:
     form = JoinForm()
-    form.neighbourhood_id.choices = [
-        ("", empty),
-        *((str(n.id), n.name) for n in neighbourhoods_of(municipality) if not n.is_unlocatable),
-    ]
+    form.neighbourhood_id.choices = neighbourhood_choices(municipality, empty)
     return form
 
 
@@ -437,9 +434,7 @@ def send_link(caring_id: int) -> Response:
 
 
 def _hood_choices(form: MessageForm, municipality: Municipality) -> None:
-    form.neighbourhood_id.choices = [
-        (str(n.id), n.name) for n in neighbourhoods_of(municipality) if not n.is_unlocatable
-    ]
+    form.neighbourhood_id.choices = neighbourhood_choices(municipality)
 
 
 @bp.route("/zorgzame-buren/bericht", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from fieldwork.areas.models import Municipality
-from fieldwork.areas.services import chosen_municipality, list_municipalities
+from fieldwork.areas.services import chosen_municipality, list_municipalities, neighbourhood_choices
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
@@ -32,7 +32,6 @@ from fieldwork.volunteers.forms import (
 )
 from fieldwork.volunteers.gate import VolunteerError, refusal_for
 from fieldwork.volunteers.models import Training, TrainingAttendance, Volunteer
-from fieldwork.volunteers.views import neighbourhood_choices
 from fieldwork.volunteers.vocabulary import (
     DAYS,
     PARTS,

@@ -12,7 +12,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from fieldwork.areas.models import Municipality
-from fieldwork.areas.services import get_municipality, list_municipalities, neighbourhoods_of
+from fieldwork.areas.services import (
+    get_municipality,
+    list_municipalities,
+    neighbourhood_choices,
+)
 from fieldwork.core.drafts import draft_saved
 from fieldwork.core.errors import handle_csrf_error, handle_http_exception
 from fieldwork.core.forms import small_id
@@ -32,13 +36,6 @@ from fieldwork.volunteers.spam import (
 from fieldwork.volunteers.vocabulary import DAYS, PARTS
 
 bp = Blueprint("volunteers", __name__)
-
-
-def neighbourhood_choices(municipality: Municipality, empty: str) -> list[tuple[str, str]]:
-    return [
-        ("", empty),
-        *((str(n.id), n.name) for n in neighbourhoods_of(municipality) if not n.is_unlocatable),
-    ]
 
 
 @bp.get("/ik-wil-helpen")
