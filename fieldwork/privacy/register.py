@@ -24,8 +24,10 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 # defaults, read with .get so the register works before or without them being set.
 CLOSED_CASES_KEY = "RETENTION_CLOSED_CASE_MONTHS"
 TARGET_LISTS_KEY = "RETENTION_TARGET_LIST_MONTHS"
+CANDIDATES_KEY = "RETENTION_CANDIDATE_MONTHS"
 CLOSED_CASES_DEFAULT = 24
 TARGET_LISTS_DEFAULT = 6
+CANDIDATES_DEFAULT = 6
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def _in_months(count: int) -> str:
 def _activities(config: Mapping[str, Any]) -> tuple[Activity, ...]:
     cases = _in_months(months(config, CLOSED_CASES_KEY, CLOSED_CASES_DEFAULT))
     lists = _in_months(months(config, TARGET_LISTS_KEY, TARGET_LISTS_DEFAULT))
-    candidates = _in_months(months(config, "RETENTION_CANDIDATE_MONTHS", 6))
+    candidates = _in_months(months(config, CANDIDATES_KEY, CANDIDATES_DEFAULT))
     case_retention = (
         f"{cases} na het sluiten van het dossier; daarna verwijderd of gepseudonimiseerd, "
         "de tellingen blijven. Na intrekking van de toestemming enkel nog zichtbaar voor "
