@@ -793,15 +793,15 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
         # warm-up, not counted: every gunicorn worker opens its connections on first use, and
         # psycopg prepares a statement on its fifth use in a connection
         concurrently(CAPTURE_WARM_UP, lambda thread, number: post(thread, 90_000 + number))
-        server_before = gunicorn_cpu_seconds()
+        before = Cpu.now()
         elapsed, latencies = concurrently(scale.captures, post)
-        server_cpu = gunicorn_cpu_seconds() - server_before
+        app_cpu = Cpu.now() - before
         # The app's floor for this request: the same POST, authorised and refused by the
         # schema (422), so nothing is written or published.
         concurrently(CAPTURE_WARM_UP, refused)
-        floor_before = gunicorn_cpu_seconds()
+        before = Cpu.now()
         floor_elapsed, floor_latencies = concurrently(scale.captures, refused)
-        floor_cpu = gunicorn_cpu_seconds() - floor_before
+        floor_cpu = Cpu.now() - before
     app_rate = len(latencies) / elapsed
 
     with psycopg.connect(world.url) as conn:
@@ -861,7 +861,9 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
 
     try:
         insert(0, -1)
+        before = Cpu.now()
         ref_elapsed, ref_latencies = concurrently(scale.captures, insert)
+        ref_cpu = Cpu.now() - before
     finally:
         for conn in connections:
             conn.close()
@@ -873,11 +875,14 @@ def measure_capture(app: Any, world: World, scale: Scale, queue: str, tmp: Path)
             f"psycopg insert, one transaction each: {ref_rate:,.1f}/s",
             ref_rate / app_rate if app_rate else None,
             [
-                f"gunicorn's CPU: {ms(server_cpu / max(1, len(latencies)))} a capture, "
-                f"{server_cpu:,.1f} s in {elapsed:,.1f} s on {os.cpu_count()} cores",
+                f"CPU a capture (the machine's {os.cpu_count()} cores are the limit of both "
+                f"rates): app {app_cpu.per(len(latencies))}; raw reference "
+                f"{ref_cpu.per(len(ref_latencies))}; a ratio of R asks the app to spend at "
+                "most R times the reference's CPU",
                 f"the app's floor, the same POST authorised and refused by the schema (422, "
-                f"nothing written): {len(floor_latencies) / floor_elapsed:,.1f}/s, gunicorn's "
-                f"CPU {ms(floor_cpu / max(1, len(floor_latencies)))} a request",
+                f"nothing written): {len(floor_latencies) / floor_elapsed:,.1f}/s "
+                f"(ratio {ref_rate / (len(floor_latencies) / floor_elapsed):.2f}), CPU a "
+                f"request {floor_cpu.per(len(floor_latencies))}",
             ],
         )
     ]
@@ -1119,11 +1124,11 @@ def active_queries(url: str) -> int:
     return int(row[0]) if row else 0
 
 
-def gunicorn_cpu_seconds() -> float:
-    """CPU time (user + system) of the gunicorn processes this bench started (the master and
-    its workers, from /proc; 0 where there is none)."""
-    children: dict[int, list[int]] = {}
-    names: dict[int, str] = {}
+def _processes() -> dict[int, tuple[str, int, float]]:
+    """Every process on the machine: pid -> (name, parent pid, CPU seconds, user + system),
+    read from /proc."""
+    table: dict[int, tuple[str, int, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -1131,20 +1136,61 @@ def gunicorn_cpu_seconds() -> float:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
-        pid, values = int(entry.name), fields.split()
-        children.setdefault(int(values[1]), []).append(pid)
-        names[pid] = name
-    masters = [pid for pid in children.get(os.getpid(), []) if "gunicorn" in names[pid]]
-    total = 0.0
-    for pid in masters + [child for master in masters for child in children.get(master, [])]:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        values = stat[stat.rindex(")") + 2 :].split()
-        total += (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+        name, values = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        fields = values.split()
+        table[int(entry.name)] = (name, int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return table
+
+
+def _gunicorn_cpu(table: dict[int, tuple[str, int, float]]) -> float:
+    masters = {
+        pid
+        for pid, (name, parent, _) in table.items()
+        if parent == os.getpid() and "gunicorn" in name
+    }
+    return sum(
+        cpu for pid, (_, parent, cpu) in table.items() if pid in masters or parent in masters
+    )
+
+
+def gunicorn_cpu_seconds() -> float:
+    """CPU time (user + system) of the gunicorn processes this bench started (the master and
+    its workers; 0 where there is none)."""
+    return _gunicorn_cpu(_processes())
+
+
+@dataclass
+class Cpu:
+    """CPU seconds spent by the web server (gunicorn), the database (every postgres process:
+    the machine's PostgreSQL serves only this bench while it runs) and this client."""
+
+    server: float
+    database: float
+    client: float
+
+    @classmethod
+    def now(cls) -> Cpu:
+        table = _processes()
+        return cls(
+            server=_gunicorn_cpu(table),
+            database=sum(cpu for name, _, cpu in table.values() if name.startswith("postgres")),
+            client=time.process_time(),
+        )
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.server - other.server, self.database - other.database, self.client - other.client
+        )
+
+    def per(self, count: int) -> str:
+        """Milliseconds per request, each party and the sum."""
+        parts = [("gunicorn", self.server), ("PostgreSQL", self.database), ("client", self.client)]
+        shown = " + ".join(f"{name} {ms(value / count)}" for name, value in parts if value > 0)
+        return f"{shown} = {ms(self.total / count)}"
+
+    @property
+    def total(self) -> float:
+        return self.server + self.database + self.client
 
 
 def measure_load(app: Any, world: World, scale_name: str, queue: str, tmp: Path) -> list[Row]:
