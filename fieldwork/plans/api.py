@@ -43,6 +43,7 @@ from fieldwork.plans.services import (
     ActionData,
     IndicatorData,
     ObjectiveData,
+    PartGone,
     PlanData,
     PlanError,
     add_indicator,
@@ -437,7 +438,10 @@ def post_reaction(payload: dict[str, Any], objective_id: int) -> dict[str, Any]:
 
 
 def _delete(part: Objective | Action | PlanIndicator) -> None:
-    delete_part(part)
+    try:
+        delete_part(part)
+    except PartGone:
+        abort(404, message="Deleted meanwhile.")
     db.session.commit()
 
 

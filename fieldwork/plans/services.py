@@ -474,11 +474,22 @@ def goes_with(part: Part) -> dict[str, int]:
 _AUDITED_AS = {Objective: "plan_objective", Action: "plan_action", PlanIndicator: "plan_indicator"}
 
 
+class PartGone(LookupError):
+    """The part was deleted by another request meanwhile."""
+
+
 def delete_part(part: Part) -> None:
     """Take a mistaken objective, action or indicator out of its plan, with what goes with
     it (:func:`goes_with`), audited as ``plan_<part>_deleted``. Printed plans already made
-    keep what they showed. Flushes, never commits."""
-    subject, part_id, plan_id = _AUDITED_AS[type(part)], part.id, part_plan_id(part)
+    keep what they showed. Flushes, never commits.
+
+    Raises :class:`PartGone` when another request deleted it first: the row is locked before
+    the delete, so of two coordinators deleting it at once the second waits, finds nothing
+    and deletes and audits nothing."""
+    model = type(part)
+    if db.session.scalar(select(model.id).where(model.id == part.id).with_for_update()) is None:
+        raise PartGone(f"{model.__name__} {part.id}")
+    subject, part_id, plan_id = _AUDITED_AS[model], part.id, part_plan_id(part)
     db.session.delete(part)
     db.session.flush()
     record_audit(f"{subject}_deleted", subject, part_id, plan_id=plan_id)

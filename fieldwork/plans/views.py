@@ -57,6 +57,7 @@ from fieldwork.plans.services import (
     ActionData,
     IndicatorData,
     ObjectiveData,
+    PartGone,
     PlanData,
     PlanError,
     add_indicator,
@@ -394,7 +395,10 @@ def delete_part_page(kind: str, part_id: int) -> str | BaseResponse:
     plan_id = part_plan_id(part)
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
-        delete_part(part)
+        try:
+            delete_part(part)
+        except PartGone:
+            abort(404)
         db.session.commit()
         flash(_("Deleted."), "success")
         return redirect(url_for("plans.plan_page", plan_id=plan_id))
