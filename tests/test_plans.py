@@ -4,6 +4,7 @@ and the public residents' summary without personal data."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from datetime import date, timedelta
@@ -1047,3 +1048,271 @@ def test_two_coordinators_deleting_the_same_part_at_once_delete_and_audit_it_onc
     second.join(timeout=30)
     assert answers == [404]
     assert len(_audited(app, "plan_objective_deleted")) == 1
+
+
+def test_publishing_refuses_a_resident_named_surname_first(demo):
+    app = demo
+    ids = _ids(app)
+    _seed_personal_data(app, ids["hood"])
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Plan
+
+    surname_first = " ".join(reversed(SECRET_NAME.split()))
+    with app.app_context():
+        plan = db.session.scalars(select(Plan)).one()
+        plan.objectives[0].heard = f"{surname_first}, 84, raakt niet naar de markt."
+        plan_id = plan.id
+        db.session.commit()
+    client = app.test_client()
+    login(client, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
+    url = f"/buurtplannen/{plan_id}/bewoners/{ids['hood']}"
+    post_form(client, url, {"publish": "0"})
+    response = post_form(client, url, {"publish": "1"})
+    assert response.status_code == 422
+    assert SECRET_NAME in response.get_data(as_text=True)
+
+
+def test_a_note_cannot_bring_back_a_dropped_action_that_names_a_resident(demo):
+    """A dropped action is not in the residents' summary, so its text was not checked; a
+    progress note that takes it up again would publish it."""
+    app = demo
+    ids = _ids(app)
+    _seed_personal_data(app, ids["hood"])
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Action, Plan, ResidentSummary
+
+    with app.app_context():
+        plan = db.session.scalars(select(Plan)).one()
+        plan_id, objective_id = plan.id, plan.objectives[0].id
+    client = app.test_client()
+    token = bearer(api_token(client, "regisseur@demo.fieldwork.be", "zorgzaam-2026"))
+    dropped = client.post(
+        f"/api/v1/objectives/{objective_id}/actions",
+        json={
+            "description": f"Een rit voor {SECRET_NAME}",
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-02-01",
+            "status": "dropped",
+        },
+        headers=token,
+    )
+    assert dropped.status_code == 201, dropped.get_json()
+    action_id = dropped.get_json()["id"]
+    web = app.test_client()
+    login(web, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
+    summary_url = f"/buurtplannen/{plan_id}/bewoners/{ids['hood']}"
+    post_form(web, summary_url, {"publish": "0"})
+    assert post_form(web, summary_url, {"publish": "1"}).status_code == 302
+
+    note = client.post(
+        f"/api/v1/actions/{action_id}/notes",
+        json={"text": "Toch gestart.", "status": "running"},
+        headers=token,
+    )
+    assert note.status_code == 422
+    assert SECRET_NAME in note.get_json()["error"]["message"]
+    page = post_form(
+        web, f"/buurtplannen/acties/{action_id}", {"text": "Toch gestart.", "status": "running"}
+    )
+    assert page.status_code == 422
+    with app.app_context():
+        assert db.session.get(Action, action_id).status == "dropped"
+        summary = db.session.scalars(
+            select(ResidentSummary).filter_by(plan_id=plan_id, neighbourhood_id=ids["hood"])
+        ).one()
+        public = app.test_client().get(f"/buurtplan/{summary.token}")
+    assert public.status_code == 200
+    assert SECRET_NAME not in public.get_data(as_text=True)
+    # a note that leaves the status as it is stays possible
+    fine = client.post(
+        f"/api/v1/actions/{action_id}/notes", json={"text": "Niet meer nodig."}, headers=token
+    )
+    assert fine.status_code == 201
+
+
+def test_a_target_too_large_to_mean_anything_is_refused_and_the_plan_page_stays_up(app, setup):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    url = f"/buurtplannen/doelstellingen/{setup['objective']}/indicatoren/nieuw"
+    for field, value in (("target", "1e30"), ("baseline", "-2e9")):
+        answers = {
+            "measure": "cases_opened",
+            "neighbourhood": str(setup["hood"]),
+            "period_kind": "quarter",
+            "target": "5",
+            field: value,
+        }
+        response = post_form(client, url, answers)
+        assert response.status_code == 422, (field, response.status_code)
+        assert "1.000.000.000" in response.get_data(as_text=True) or "1,000,000,000" in (
+            response.get_data(as_text=True)
+        )
+    assert client.get(f"/buurtplannen/{setup['plan']}").status_code == 200
+
+
+def test_a_neighbourhood_id_that_fits_no_column_is_refused_on_the_form(app, setup):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    answers = {
+        "title": "X",
+        "neighbourhoods": ["99999999999999999999"],
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-02-01",
+    }
+    assert post_form(client, "/buurtplannen/nieuw?gemeente=36012", answers).status_code == 422
+    edit = f"/buurtplannen/{setup['plan']}/bewerken"
+    assert post_form(client, edit, answers).status_code == 422
+
+
+def test_a_form_sent_twice_adds_once(app, setup):
+    """A double tap, or a resend after a slow answer, on each page that adds something."""
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Action, ActionNote, Objective, Plan, PlanIndicator, Reaction
+
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+
+    def twice(url: str, answers: dict[str, Any]) -> list[int]:
+        page = client.get(url).get_data(as_text=True)
+        once = re.search(r'name="once"[^>]*value="([^"]+)"', page)
+        assert once, url
+        sent = {"csrf_token": csrf_from(page), "once": once.group(1), **answers}
+        return [client.post(url, data=sent).status_code for _ in range(2)]
+
+    plan, objective, hood = setup["plan"], setup["objective"], str(setup["hood"])
+    sent = {
+        Plan: twice(
+            "/buurtplannen/nieuw?gemeente=36012",
+            {
+                "title": "Tweemaal",
+                "neighbourhoods": [hood],
+                "starts_on": "2026-01-01",
+                "ends_on": "2026-12-31",
+            },
+        ),
+        Objective: twice(
+            f"/buurtplannen/{plan}/doelstellingen/nieuw",
+            {"attention_point": "", "neighbourhood": hood, "title": "Tweemaal", "heard": ""},
+        ),
+        Action: twice(
+            f"/buurtplannen/doelstellingen/{objective}/acties/nieuw",
+            {
+                "description": "Tweemaal",
+                "owner": "",
+                "starts_on": "2026-01-01",
+                "ends_on": "2026-02-01",
+                "status": "planned",
+            },
+        ),
+        ActionNote: twice(f"/buurtplannen/acties/{setup['action']}", {"text": "Tweemaal"}),
+        Reaction: twice(
+            f"/buurtplannen/doelstellingen/{objective}/reacties",
+            {"met_on": "2026-03-01", "meeting": "Buurtcafé", "text": "Tweemaal", "people": "4"},
+        ),
+        PlanIndicator: twice(
+            f"/buurtplannen/doelstellingen/{objective}/indicatoren/nieuw",
+            {
+                "measure": "cases_opened",
+                "neighbourhood": hood,
+                "period_kind": "quarter",
+                "target": "3",
+            },
+        ),
+    }
+    assert sent == {model: [302, 302] for model in sent}
+    with app.app_context():
+        counted = {
+            Plan: db.session.scalar(select(func.count()).where(Plan.title == "Tweemaal")),
+            Objective: db.session.scalar(select(func.count()).where(Objective.title == "Tweemaal")),
+            Action: db.session.scalar(select(func.count()).where(Action.description == "Tweemaal")),
+            ActionNote: db.session.scalar(
+                select(func.count()).where(ActionNote.text == "Tweemaal")
+            ),
+            Reaction: db.session.scalar(select(func.count()).where(Reaction.text == "Tweemaal")),
+            PlanIndicator: db.session.scalar(
+                select(func.count()).where(
+                    PlanIndicator.objective_id == objective,
+                    PlanIndicator.measure == "cases_opened",
+                )
+            ),
+        }
+    assert counted == {model: 1 for model in counted}
+
+
+def test_the_residents_summary_opened_twice_at_once_answers_both(app, setup, monkeypatch):
+    """Its first use makes it: two first uses at the same moment (a double click, two tabs)
+    both get the page."""
+    import secrets as real_secrets
+    import threading
+    from types import SimpleNamespace
+
+    import fieldwork.plans.services as services
+
+    both_inside = threading.Barrier(2, timeout=5)
+
+    def token_when_both_are_inside(size: int) -> str:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_inside.wait()
+        return real_secrets.token_urlsafe(size)
+
+    monkeypatch.setattr(
+        services, "secrets", SimpleNamespace(token_urlsafe=token_when_both_are_inside)
+    )
+    first, second = app.test_client(), app.test_client()
+    login(first, "coordinator@example.be")
+    login(second, "coordinator@example.be")
+    url = f"/buurtplannen/{setup['plan']}/bewoners/{setup['hood']}"
+    answers: list[int] = []
+    threads = [
+        threading.Thread(target=lambda c=client: answers.append(c.get(url).status_code))
+        for client in (first, second)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answers == [200, 200]
+
+
+@pytest.mark.parametrize("change", ["edit", "note"])
+def test_changing_an_action_that_another_request_deletes_meanwhile_is_a_conflict(
+    app, setup, monkeypatch, change
+):
+    import threading
+
+    import fieldwork.plans.api as api
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import ActionNote
+
+    service = "save_action" if change == "edit" else "add_note"
+    loaded, deleted = threading.Event(), threading.Event()
+    real = getattr(api, service)
+
+    def after_the_delete(*args: Any, **kwargs: Any) -> Any:
+        loaded.set()
+        deleted.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, service, after_the_delete)
+    token = bearer(api_token(app.test_client(), "coordinator@example.be"))
+    url = f"/api/v1/actions/{setup['action']}"
+    answers: dict[str, Any] = {}
+
+    def change_it() -> None:
+        if change == "edit":
+            answers["change"] = app.test_client().patch(url, json={"status": "done"}, headers=token)
+        else:
+            answers["change"] = app.test_client().post(
+                f"{url}/notes", json={"text": "Gedaan."}, headers=token
+            )
+
+    changing = threading.Thread(target=change_it)
+    changing.start()
+    assert loaded.wait(10)
+    assert app.test_client().delete(url, headers=token).status_code == 204
+    deleted.set()
+    changing.join(timeout=30)
+    assert answers["change"].status_code == 409
+    assert "meanwhile" in answers["change"].get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ActionNote)) == 0

@@ -18,7 +18,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, MethodNotAllowed
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import (
+    BadRequest,
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+)
 
 
 class ServiceError(ValueError):
@@ -185,6 +192,15 @@ def handle_data_error(error: DataError) -> Response:
     return handle_http_exception(BadRequest("A value is too long or out of range."))
 
 
+def handle_stale_data(error: StaleDataError) -> Response:
+    """What this request saves was deleted (or changed) by another request meanwhile: two
+    people at once, not a crash."""
+    _rollback()
+    return handle_http_exception(
+        Conflict("This was changed or deleted meanwhile. Reload the page and try again.")
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     from flask import current_app
 
@@ -206,6 +222,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(StaleDataError, handle_stale_data)
     app.before_request(reject_nul_bytes)
     if not app.config.get("TESTING"):
         app.register_error_handler(Exception, handle_unexpected)

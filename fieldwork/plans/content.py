@@ -234,15 +234,18 @@ def resident_names(municipality_id: int) -> list[tuple[str, str]]:
 def names_in(
     texts: list[str], municipality_id: int, residents: list[tuple[str, str]] | None = None
 ) -> list[str]:
-    """Residents of the municipality whose full name appears in these texts: the coordinator
-    must take them out before the summary is published. ``residents``: what
+    """Residents of the municipality whose full name appears in these texts, also surname
+    first ("Quackelbeen Zebedeus", "Van den Broeck Jan": any rotation of the name's words):
+    the coordinator must take them out before the summary is published. ``residents``: what
     :func:`resident_names` gives, when the caller checks several texts."""
     words = name_key(" ".join(texts))
     haystack = f" {' '.join(_WORD.findall(words))} "
     found = []
     for name, key in resident_names(municipality_id) if residents is None else residents:
         parts = _WORD.findall(key)
-        if len(parts) >= 2 and f" {' '.join(parts)} " in haystack:
+        if len(parts) >= 2 and any(
+            f" {' '.join(parts[turn:] + parts[:turn])} " in haystack for turn in range(len(parts))
+        ):
             found.append(name)
     return found
 

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FloatField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -13,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from fieldwork.core.receipts import new_once_key
 from fieldwork.plans.models import ACTION_STATUSES
 
 STATUS_CHOICES = [
@@ -24,7 +26,14 @@ STATUS_CHOICES = [
 assert [c for c, _label in STATUS_CHOICES] == list(ACTION_STATUSES)
 
 
-class PlanForm(FlaskForm):
+class OnceForm(FlaskForm):
+    """A form that adds something: sent twice (a double tap, a resend after a slow answer),
+    it adds it once (see :func:`fieldwork.core.receipts.claim_once`)."""
+
+    once = HiddenField(default=new_once_key)
+
+
+class PlanForm(OnceForm):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Give the plan a title.")), Length(max=200)]
     )
@@ -33,7 +42,7 @@ class PlanForm(FlaskForm):
     ends_on = DateField(_l("Until"), validators=[InputRequired(_l("Give an end date."))])
 
 
-class ObjectiveForm(FlaskForm):
+class ObjectiveForm(OnceForm):
     attention_point = SelectField(_l("Attention point of the analysis"), choices=[], coerce=str)
     neighbourhood = SelectField(_l("Neighbourhood"), choices=[], coerce=str)
     title = StringField(_l("Objective"), validators=[Length(max=200)])
@@ -43,7 +52,7 @@ class ObjectiveForm(FlaskForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(OnceForm):
     description = TextAreaField(
         _l("Action"), validators=[DataRequired(_l("Describe the action.")), Length(max=2000)]
     )
@@ -60,7 +69,7 @@ class ActionForm(FlaskForm):
     status = SelectField(_l("Status"), choices=STATUS_CHOICES)
 
 
-class NoteForm(FlaskForm):
+class NoteForm(OnceForm):
     text = TextAreaField(
         _l("Progress note"), validators=[DataRequired(_l("Write what happened.")), Length(max=4000)]
     )
@@ -70,7 +79,7 @@ class NoteForm(FlaskForm):
     )
 
 
-class IndicatorForm(FlaskForm):
+class IndicatorForm(OnceForm):
     measure = SelectField(_l("Indicator"), choices=[])
     neighbourhood = SelectField(_l("Neighbourhood"), choices=[], coerce=str)
     period_kind = SelectField(
@@ -82,7 +91,7 @@ class IndicatorForm(FlaskForm):
     target = FloatField(_l("Target"), validators=[InputRequired(_l("Give a target."))])
 
 
-class ReactionForm(FlaskForm):
+class ReactionForm(OnceForm):
     met_on = DateField(_l("Date"), validators=[InputRequired(_l("Give the date."))])
     meeting = StringField(
         _l("Meeting"), validators=[DataRequired(_l("Name the meeting.")), Length(max=200)]

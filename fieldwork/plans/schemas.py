@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from fieldwork.plans.models import ACTION_STATUSES, PERIOD_KINDS
+from fieldwork.plans.services import INDICATOR_LIMIT
 
 ID = ma.validate.Range(1, 2**31 - 1)
 Ids = ma.fields.List(ma.fields.Integer(validate=ID), validate=ma.validate.Length(max=50))
@@ -80,13 +81,19 @@ class NoteInSchema(ma.Schema):
 
 class IndicatorInSchema(ma.Schema):
     measure = ma.fields.String(required=True, validate=ma.validate.Length(1, 100))
-    target = ma.fields.Float(required=True, allow_nan=False, validate=ma.validate.Range(-1e9, 1e9))
+    target = ma.fields.Float(
+        required=True,
+        allow_nan=False,
+        validate=ma.validate.Range(-INDICATOR_LIMIT, INDICATOR_LIMIT),
+    )
     neighbourhood = ma.fields.Integer(load_default=None, validate=ID)
     period_kind = ma.fields.String(load_default="quarter", validate=ma.validate.OneOf(PERIOD_KINDS))
     baseline_from = ma.fields.Date(load_default=None)
     baseline_until = ma.fields.Date(load_default=None)
     baseline = ma.fields.Float(
-        load_default=None, allow_nan=False, validate=ma.validate.Range(-1e9, 1e9)
+        load_default=None,
+        allow_nan=False,
+        validate=ma.validate.Range(-INDICATOR_LIMIT, INDICATOR_LIMIT),
     )
 
 

@@ -11,13 +11,15 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import ServiceError
+from fieldwork.core.forms import DATABASE_ID
 from fieldwork.core.roles import Role
-from fieldwork.db import utcnow
+from fieldwork.db import savepoint, utcnow
 from fieldwork.extensions import db
 from fieldwork.partners.models import Organisation
 from fieldwork.plans.indicators import baseline_value, is_known
@@ -38,6 +40,7 @@ from fieldwork.reports.models import AttentionPoint
 #: who may own an action (and then sees it under "Mijn acties")
 OWNER_ROLES = (Role.COORDINATOR.value, Role.CONTACT_PERSON.value, Role.REFERRER.value)
 MAX_MILESTONES = 20
+INDICATOR_LIMIT = 1e9  # a target or baseline beyond it is a typing error (and unprintable)
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # a plan's dates; the rest is a typing error
 
 
@@ -86,6 +89,8 @@ class PlanData:
 def _hoods(municipality: Municipality, ids: list[int]) -> list[Neighbourhood]:
     if not ids:
         raise PlanError(_("Choose at least one neighbourhood."), "neighbourhoods")
+    if any(not DATABASE_ID[0] <= i <= DATABASE_ID[1] for i in ids):  # 10**20 fits no column
+        raise PlanError(_("Choose neighbourhoods of this municipality."), "neighbourhoods")
     hoods = list(
         db.session.scalars(
             select(Neighbourhood).where(
@@ -311,14 +316,17 @@ def add_note(action: Action, user: User, text: str, status: str | None = None) -
     text = (text or "").strip()[:4000]
     if not text:
         raise PlanError(_("Write what happened."), "text")
+    if status and status not in ACTION_STATUSES:
+        raise PlanError(_("Choose a status from the list."), "status")
+    revived = bool(status) and status != action.status
     if status:
-        if status not in ACTION_STATUSES:
-            raise PlanError(_("Choose a status from the list."), "status")
         action.status = status
     note = ActionNote(action=action, author_id=user.id, text=text)
     action.updated_at = utcnow()
     db.session.add(note)
     db.session.flush()
+    if revived:  # a dropped action is not in the summary; taken up again, it is
+        refuse_names_in_published(action.objective.plan)
     return note
 
 
@@ -359,6 +367,9 @@ def add_indicator(objective: Objective, data: IndicatorData) -> PlanIndicator:
         data.baseline is not None and not math.isfinite(data.baseline)
     ):
         raise PlanError(_("Give the target and the baseline as numbers."), "target")
+    for name, value in (("target", data.target), ("baseline", data.baseline)):
+        if value is not None and abs(value) > INDICATOR_LIMIT:
+            raise PlanError(_("Give a number between -1,000,000,000 and 1,000,000,000."), name)
     if data.period_kind not in PERIOD_KINDS:
         raise PlanError(_("Follow per month or per quarter."), "period_kind")
     start, end = default_baseline_window(objective.plan.starts_on)
@@ -417,19 +428,26 @@ def add_reaction(
 
 
 def summary_for(plan: Plan, neighbourhood: Neighbourhood) -> ResidentSummary:
-    found = db.session.scalar(
-        select(ResidentSummary).where(
-            ResidentSummary.plan_id == plan.id,
-            ResidentSummary.neighbourhood_id == neighbourhood.id,
-        )
+    """The neighbourhood's residents' summary, made on first use. Two first uses at once (a
+    double click, two tabs): the second's insert clashes and it takes the first's."""
+    query = select(ResidentSummary).where(
+        ResidentSummary.plan_id == plan.id, ResidentSummary.neighbourhood_id == neighbourhood.id
     )
-    if found is None:
-        found = ResidentSummary(
-            plan_id=plan.id, neighbourhood_id=neighbourhood.id, token=secrets.token_urlsafe(32)
-        )
-        db.session.add(found)
-        db.session.flush()
-    return found
+    found = db.session.scalar(query)
+    if found is not None:
+        return found
+    try:
+        with savepoint(db.session):
+            made = ResidentSummary(
+                plan_id=plan.id, neighbourhood_id=neighbourhood.id, token=secrets.token_urlsafe(32)
+            )
+            db.session.add(made)
+            db.session.flush()
+    except IntegrityError:
+        if db.session.get_bind().dialect.name != "postgresql":
+            db.session.rollback()  # no savepoint there; the page wrote nothing before this
+        return db.session.scalars(query).one()
+    return made
 
 
 def publish_summary(summary: ResidentSummary, by: User, published: bool) -> ResidentSummary:
