@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, MetaData, inspect
+from sqlalchemy import DateTime, MetaData, Select, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -82,3 +83,22 @@ def savepoint(session: Any) -> AbstractContextManager[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return session.begin_nested()
     return nullcontext()
+
+
+Row = TypeVar("Row")
+
+
+def add_or_take_existing(session: Any, made: Row, existing: Select[Row]) -> Row:
+    """Add ``made``, a row that a unique constraint refuses when another request made the
+    same a moment ago (two first uses at once); then the ``existing`` query's row instead.
+    On SQLite, without savepoints, losing the race rolls the session back: call it before
+    anything else is pending."""
+    try:
+        with savepoint(session):
+            session.add(made)
+            session.flush()
+    except IntegrityError:
+        if session.get_bind().dialect.name != "postgresql":
+            session.rollback()
+        return session.scalars(existing).one()
+    return made

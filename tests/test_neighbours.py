@@ -866,3 +866,217 @@ def test_a_neighbours_concern_whose_routing_message_is_lost_still_reaches_an(
         assert db.session.get_one(Case, status["case_id"]).owner.email == "an@example.be"
         assert db.session.scalar(select(func.count()).select_from(Case)) == 1
     assert "reconcile: 0 re-enqueued" in tick(app)
+
+
+# --- sent twice, two at once, and what an ended role leaves (found by probing) ----------------
+
+ONCE_RE = re.compile(r'name="once" type="hidden" value="([^"]+)"')
+
+
+def test_a_join_or_an_add_sent_twice_keeps_one_neighbour(moorslede_streets):
+    """Send pressed again after a slow answer: on the public page (a phone number only, so
+    no e-mail address to recognise her by) and on the coordinator's page."""
+    app = moorslede_streets
+    public = app.test_client()
+    html = public.get(JOIN).get_data(as_text=True)
+    sent = {
+        "csrf_token": csrf_from(html),
+        "form_token": FORM_TOKEN_RE.search(html).group(1),
+        "once": ONCE_RE.search(html).group(1),
+        **answers(email=""),
+    }
+    assert [public.post(JOIN, data=sent).status_code for _ in range(2)] == [200, 200]
+    assert [(n.name, n.status) for n in neighbours(app)] == [("Griet Desmet", "pending")]
+
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    html = client.get("/zorgzame-buren/nieuw").get_data(as_text=True)
+    sent = {
+        "csrf_token": csrf_from(html),
+        "once": ONCE_RE.search(html).group(1),
+        **answers(name="Jan Vermeulen", email="jan@example.be", phone=""),
+    }
+    first, second = (client.post("/zorgzame-buren/nieuw", data=sent) for _ in range(2))
+    assert first.status_code == 200
+    assert "data-code>" in first.get_data(as_text=True)
+    assert second.status_code == 302
+    assert [n.name for n in neighbours(app)] == ["Griet Desmet", "Jan Vermeulen"]
+    assert count(app, Notification) == 1  # one invitation
+
+
+def test_the_coordinator_cannot_add_someone_already_in_the_list(moorslede_streets):
+    """Griet joined on the public page; the coordinator, not seeing it, adds her: she would
+    get every message twice. The page points to the waiting record instead."""
+    app = moorslede_streets
+    assert join_publicly(app.test_client()).status_code == 200
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    html = client.get("/zorgzame-buren/nieuw").get_data(as_text=True)
+    page = client.post(
+        "/zorgzame-buren/nieuw", data={"csrf_token": csrf_from(html), **answers(phone="")}
+    )
+    assert page.status_code == 422
+    assert "al in de lijst" in page.get_data(as_text=True)
+    assert [n.status for n in neighbours(app)] == ["pending"]
+
+
+def test_joining_in_a_second_municipality_does_not_duplicate_the_first(app):
+    """One person helps in two municipalities; sending the first's form again finds her
+    there (the newest record anywhere was in the other one)."""
+    import_areas(app, "36012", "72037")
+    load_street_table(app)
+    app.config["HELP_FORM_MIN_SECONDS"] = 0
+    from fieldwork.areas.models import Municipality, Neighbourhood
+
+    client = app.test_client()
+    assert join_publicly(client).status_code == 200
+    with app.app_context():
+        hamont = db.session.scalars(select(Municipality).filter_by(code="72037")).one()
+        hood = db.session.scalars(
+            select(Neighbourhood).where(
+                Neighbourhood.municipality_id == hamont.id, Neighbourhood.is_unlocatable.is_(False)
+            )
+        ).first()
+        hamont_id, hood_id = hamont.id, hood.id
+    html = client.get("/zorgzame-buur/word/72037").get_data(as_text=True)
+    joined = client.post(
+        "/zorgzame-buur/word/72037",
+        data={
+            "csrf_token": csrf_from(html),
+            "form_token": FORM_TOKEN_RE.search(html).group(1),
+            **answers(streets="Stationsstraat", neighbourhood_id=str(hood_id)),
+        },
+    )
+    assert joined.status_code == 200
+    assert join_publicly(client).status_code == 200
+    places = sorted(n.municipality_id == hamont_id for n in neighbours(app))
+    assert places == [False, True]
+
+
+def test_an_ended_role_leaves_no_address_in_the_e_mails_sent_to_it(moorslede_streets):
+    """Her consent held "zolang ik zorgzame buur ben": the invitation and the neighbourhood's
+    messages keep neither her address nor their text, and what was not sent yet is not sent."""
+    from fieldwork.notifications.services import send_email
+
+    app = moorslede_streets
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    add_neighbour(client)
+    add_neighbour(client, name="Jan Vermeulen", email="jan@example.be", phone="")
+    griet, _jan = neighbours(app)
+    html = client.get("/zorgzame-buren/bericht").get_data(as_text=True)
+    assert (
+        client.post(
+            "/zorgzame-buren/bericht",
+            data={
+                "csrf_token": csrf_from(html),
+                "once": ONCE_RE.search(html).group(1),
+                "neighbourhood_id": str(griet.neighbourhood_id),
+                "subject": "Buurtoverleg",
+                "body": "Donderdag om acht in het OC.",
+            },
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        hers = [n.id for n in db.session.scalars(select(Notification)) if "griet" in n.recipient]
+    assert len(hers) == 2  # the invitation and the message
+
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    ended = client.post(
+        f"/zorgzame-buren/{griet.id}/status",
+        data={"csrf_token": csrf_from(html), "status": "ended"},
+    )
+    assert ended.status_code == 302
+    with app.app_context():
+        kept = db.session.scalars(select(Notification).order_by(Notification.id)).all()
+        assert not [n for n in kept if "griet" in f"{n.to_address} {n.body}".casefold()]
+        assert sorted(n.recipient for n in kept) == ["", "", "jan@example.be", "jan@example.be"]
+        app.config["MAIL_SERVER"] = "127.0.0.1"  # would send, if anything were left to send
+        assert [send_email(i) for i in hers] == [False, False]
+
+
+@pytest.mark.parametrize("streets", ["---, ...", "ß" * 200])
+def test_streets_that_name_nothing_or_do_not_fit_are_refused_on_the_form(
+    moorslede_streets, streets
+):
+    """Streets of "---" tidy to nothing (a neighbour with no street); 200 times "ß" folds to
+    400 characters, longer than the column (a 400 page that lost the answers)."""
+    app = moorslede_streets
+    from fieldwork.areas.models import Neighbourhood
+
+    with app.app_context():
+        hood = db.session.scalars(select(Neighbourhood).filter_by(name="Moorslede")).one().id
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    html = client.get("/zorgzame-buren/nieuw").get_data(as_text=True)
+    page = client.post(
+        "/zorgzame-buren/nieuw",
+        data={"csrf_token": csrf_from(html), **answers(streets=streets, neighbourhood_id=hood)},
+    )
+    assert page.status_code == 422
+    assert "Griet Desmet" in page.get_data(as_text=True)  # the answers are kept
+    public = join_publicly(app.test_client(), streets=streets, neighbourhood_id=hood)
+    assert public.status_code == 422
+    assert neighbours(app) == []
+
+
+def test_the_first_two_joins_of_a_municipality_at_once_are_both_kept(moorslede_streets):
+    """Both make the first version of the consent wording; the second takes the first's."""
+    import threading
+
+    app = moorslede_streets
+    both_ready = threading.Barrier(2, timeout=10)
+    answered: list[int] = []
+
+    def join(number: int) -> None:
+        client = app.test_client()
+        html = client.get(JOIN).get_data(as_text=True)
+        sent = {
+            "csrf_token": csrf_from(html),
+            "form_token": FORM_TOKEN_RE.search(html).group(1),
+            **answers(name=f"Buur {number}", email=f"buur{number}@example.be"),
+        }
+        both_ready.wait()
+        answered.append(client.post(JOIN, data=sent).status_code)
+
+    threads = [threading.Thread(target=join, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert answered == [200, 200]
+    assert sorted(n.name for n in neighbours(app)) == ["Buur 0", "Buur 1"]
+    assert count(app, ConsentText) == 1
+
+
+def test_two_confirmations_at_once_send_one_sign_in_link(moorslede_streets):
+    """Two coordinators (or a double tap) confirm the same joiner: on PostgreSQL the second
+    waits for the first and finds nothing to change; on SQLite they come one after the other."""
+    import threading
+
+    app = moorslede_streets
+    assert join_publicly(app.test_client()).status_code == 200
+    make_user(app, "coordinator")
+    client = coordinator(app)
+    html = client.get("/zorgzame-buren").get_data(as_text=True)
+    (griet,) = neighbours(app)
+    url, sent = f"/zorgzame-buren/{griet.id}/status", {"csrf_token": csrf_from(html)}
+    answered: list[int] = []
+
+    def confirm_it() -> None:
+        answered.append(client.post(url, data={**sent, "status": "active"}).status_code)
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            threads = [threading.Thread(target=confirm_it) for _ in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=30)
+        else:
+            confirm_it()
+            confirm_it()
+    assert answered == [302, 302]
+    assert [n.status for n in neighbours(app)] == ["active"]
+    assert count(app, Notification) == 1

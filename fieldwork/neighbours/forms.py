@@ -42,6 +42,7 @@ class JoinForm(FlaskForm):
     # spam resistance, as on "Ik wil helpen" (fieldwork.volunteers.spam)
     form_token = HiddenField()
     website = StringField(_l("Leave this field empty"))
+    once = HiddenField(default=new_once_key)  # Send pressed twice (a slow answer) joins once
 
 
 class CodeForm(FlaskForm):

@@ -25,7 +25,7 @@ from fieldwork.auth.models import User
 from fieldwork.auth.services import normalise_email
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
-from fieldwork.db import utcnow
+from fieldwork.db import add_or_take_existing, utcnow
 from fieldwork.extensions import db
 from fieldwork.neighbours.models import (
     CaringNeighbour,
@@ -41,7 +41,7 @@ from fieldwork.neighbours.vocabulary import (
     DEFAULT_CONSENT_TEXT,
     NEIGHBOUR_STATUSES,
 )
-from fieldwork.notifications.services import notify_address
+from fieldwork.notifications.services import forget_address, notify_address
 from fieldwork.signals.filed import filer_step
 from fieldwork.signals.hooks import case_view
 from fieldwork.signals.models import ConsentText, Signal
@@ -54,6 +54,7 @@ SOURCE = "neighbour"  # Signal.source: the channel contact persons see
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from paper
 CODE_LENGTH = 8
 MAX_STREETS = 20
+STREET_KEY_LENGTH = 200  # NeighbourStreet.street_key
 
 
 class NeighbourError(ServiceError):
@@ -224,12 +225,17 @@ def email_sign_in_link(neighbour: CaringNeighbour, why: str = "link") -> bool:
     return True
 
 
-def neighbour_by_email(email: str, any_status: bool = False) -> CaringNeighbour | None:
-    """The (active, or with ``any_status`` any) caring neighbour with this e-mail address."""
+def neighbour_by_email(
+    email: str, any_status: bool = False, municipality_id: int | None = None
+) -> CaringNeighbour | None:
+    """The (active, or with ``any_status`` any) caring neighbour with this e-mail address,
+    the newest (in ``municipality_id`` when given: one person may help in two)."""
     wanted = normalise_email(email)
     if not wanted:
         return None
     query = select(CaringNeighbour).where(CaringNeighbour.email == wanted)
+    if municipality_id is not None:
+        query = query.where(CaringNeighbour.municipality_id == municipality_id)
     if not any_status:
         query = query.where(CaringNeighbour.status == "active")
     return db.session.scalar(query.order_by(CaringNeighbour.id.desc()).limit(1))
@@ -258,15 +264,22 @@ def consent_text(municipality: Municipality) -> ConsentText:
     current = latest_consent_text(municipality.id, CONSENT_PURPOSE)
     if current is not None:
         return current
-    text = ConsentText(
+    first = ConsentText(
         municipality_id=municipality.id,
         purpose=CONSENT_PURPOSE,
         version=1,
         text=DEFAULT_CONSENT_TEXT,
     )
-    db.session.add(text)
-    db.session.flush()
-    return text
+    # the first two joins of a municipality at the same moment both make version 1
+    return add_or_take_existing(
+        db.session,
+        first,
+        select(ConsentText).where(
+            ConsentText.municipality_id == municipality.id,
+            ConsentText.purpose == CONSENT_PURPOSE,
+            ConsentText.version == 1,
+        ),
+    )
 
 
 def split_streets(text: str) -> list[str]:
@@ -320,8 +333,13 @@ def _checked(municipality: Municipality, about: Intake) -> Intake:
         raise NeighbourError(_("At most %(n)d streets.", n=MAX_STREETS), "streets")
     if not about.data_consent:
         raise NeighbourError(_("We can only keep your details with your consent."), "data_consent")
+    keys = [street_key(s) for s in about.streets]
+    if not any(keys):  # "---, ...": nothing that names a street
+        raise NeighbourError(_("Name at least one street you keep an eye on."), "streets")
+    if any(len(key) > STREET_KEY_LENGTH for key in keys):
+        raise NeighbourError(_("A street name is too long."), "streets")
     table = {street_key(s): (s, hood) for s, hood in known_streets(municipality)}
-    streets = [table.get(street_key(s), (s, None))[0] for s in about.streets]
+    streets = [table.get(key, (s, None))[0] for s, key in zip(about.streets, keys, strict=True)]
     hood_id = about.neighbourhood_id
     if hood_id is None:
         hood_id = next((table[k][1] for k in map(street_key, about.streets) if k in table), None)
@@ -347,6 +365,14 @@ def join(
     the coordinator adds them; from the public page waiting for the coordinator's
     confirmation (until then no link, no signal: nobody files about residents unseen)."""
     tidy = _checked(municipality, about)
+    if by is not None and neighbour_by_email(tidy.email, True, municipality.id) is not None:
+        raise NeighbourError(
+            _(
+                "A caring neighbour with this e-mail address is in the list already: confirm "
+                "or take up that one."
+            ),
+            "email",
+        )
     neighbour = CaringNeighbour(
         municipality_id=municipality.id,
         neighbourhood_id=tidy.neighbourhood_id,
@@ -378,6 +404,8 @@ def change_status(neighbour: CaringNeighbour, status: str) -> bool:
     drops the code and changes the nonce: no link, code or session works afterwards."""
     if status not in NEIGHBOUR_STATUSES:
         raise NeighbourError(_("Unknown status."), "status")
+    # two coordinators (or a double tap) at once: the second waits and sees the first's change
+    db.session.refresh(neighbour, with_for_update=True)
     if neighbour.status == status:
         return False
     if neighbour.status == "ended":
@@ -411,6 +439,11 @@ def end_role(neighbour: CaringNeighbour) -> None:
 def _forget_person(neighbour: CaringNeighbour) -> None:
     """The consent held "zolang ik zorgzame buur ben": an ended role keeps no name, e-mail,
     phone or note. The streets, the neighbourhood and what they filed stay for the counts."""
+    if neighbour.email:
+        forget_address(
+            neighbour.email,
+            [f"neighbour:{neighbour.id}:%", f"neighbour-message:%:{neighbour.id}"],
+        )
     neighbour.name = _("Former caring neighbour")
     neighbour.email = None
     neighbour.phone = None

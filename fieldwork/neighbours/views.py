@@ -138,8 +138,11 @@ def join(code: str) -> str | tuple[str, int]:
         return refused(
             _("The form had expired. Check your answers and press Send again."), seen=False
         )
-    known = services.neighbour_by_email(form.email.data or "", any_status=True)
-    if known is not None and known.municipality_id == municipality.id and refusal is None:
+    if refusal is None and not claim_once(form.once.data, None):
+        draft_saved()  # sent twice: the first was kept
+        return render_template("neighbours/joined.html", municipality=municipality)
+    known = services.neighbour_by_email(form.email.data or "", True, municipality.id)
+    if known is not None and refusal is None:
         # already known here: the same thanks (the page never tells whether an address is
         # known) and no second record; only an active neighbour gets a fresh sign-in link —
         # joining again never lifts a pause, an end or the wait for the coordinator
@@ -363,6 +366,9 @@ def add() -> str | tuple[str, int]:
     municipality = _municipality()
     form = _join_form(municipality, _("Pick it from the streets"))
     if form.validate_on_submit():
+        if not claim_once(form.once.data, current_user.id):
+            flash(_("This was saved already."), "info")
+            return redirect(url_for("neighbours.overview", gemeente=municipality.code))
         try:
             neighbour = services.join(municipality, _intake(form), "coordinator", current_user)
             code = services.new_code(neighbour)

@@ -6,7 +6,7 @@ import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from fieldwork.auth.models import User
 from fieldwork.core.outbox import enqueue_after_commit
@@ -64,11 +64,32 @@ def notify_address(
     return notification
 
 
+ERASED = "(not kept: the recipient's details were erased)"
+
+
+def forget_address(address: str, dedup_keys: list[str]) -> int:
+    """Someone without an account whose details must go (a caring neighbour whose role
+    ended): the e-mails to ``address`` whose dedup_key matches one of these LIKE patterns
+    keep neither the address nor their text, and one not sent yet is not sent. How many."""
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id.is_(None),
+            Notification.to_address == address,
+            or_(*(Notification.dedup_key.like(pattern) for pattern in dedup_keys)),
+        )
+        .values(to_address=None, body=ERASED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def send_email(notification_id: int) -> bool:
     """Send once; a notification already e-mailed is skipped. SMTP errors propagate so the
     task can retry; the inbox has the message either way."""
     notification = db.session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.emailed_at is not None:
+        return False
+    if not notification.recipient:  # erased meanwhile (forget_address)
         return False
     config = current_app.config
     if not config.get("MAIL_SERVER"):

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
@@ -19,7 +18,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.forms import DATABASE_ID
 from fieldwork.core.roles import Role
-from fieldwork.db import savepoint, utcnow
+from fieldwork.db import add_or_take_existing, utcnow
 from fieldwork.extensions import db
 from fieldwork.partners.models import Organisation
 from fieldwork.plans.indicators import baseline_value, is_known
@@ -436,18 +435,10 @@ def summary_for(plan: Plan, neighbourhood: Neighbourhood) -> ResidentSummary:
     found = db.session.scalar(query)
     if found is not None:
         return found
-    try:
-        with savepoint(db.session):
-            made = ResidentSummary(
-                plan_id=plan.id, neighbourhood_id=neighbourhood.id, token=secrets.token_urlsafe(32)
-            )
-            db.session.add(made)
-            db.session.flush()
-    except IntegrityError:
-        if db.session.get_bind().dialect.name != "postgresql":
-            db.session.rollback()  # no savepoint there; the page wrote nothing before this
-        return db.session.scalars(query).one()
-    return made
+    made = ResidentSummary(
+        plan_id=plan.id, neighbourhood_id=neighbourhood.id, token=secrets.token_urlsafe(32)
+    )
+    return add_or_take_existing(db.session, made, query)
 
 
 def publish_summary(summary: ResidentSummary, by: User, published: bool) -> ResidentSummary:
