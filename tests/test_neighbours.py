@@ -1080,3 +1080,20 @@ def test_two_confirmations_at_once_send_one_sign_in_link(moorslede_streets):
     assert answered == [302, 302]
     assert [n.status for n in neighbours(app)] == ["active"]
     assert count(app, Notification) == 1
+
+
+def test_a_concern_sent_twice_without_the_queue_script_is_filed_once(app, dadizele):
+    """An old phone without the page's script (the queue has its own key): Send pressed again
+    after a slow answer files the concern once, and the second answer says it was received."""
+    _api, _token, phone, _code = dadizele
+    html = phone.get("/zorgzame-buur/signaal").get_data(as_text=True)
+    sent = {
+        "csrf_token": csrf_from(html),
+        "once": ONCE_RE.search(html).group(1),
+        **signal_answers(),
+    }
+    first, second = (phone.post("/zorgzame-buur/signaal", data=sent) for _ in range(2))
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert "al ontvangen" in phone.get(second.location).get_data(as_text=True)
+    assert count(app, NeighbourSignal) == 1
+    assert count(app, Signal) == 1

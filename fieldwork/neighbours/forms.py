@@ -87,6 +87,8 @@ class NeighbourSignalForm(FlaskForm):
         choices=list(RESIDENT_CONSENT.items()),
         message=_l("Choose whether the resident agrees to be contacted, or choose no consent."),
     )
+    # sent without the page's queue script (which has its own key), twice: filed once
+    once = HiddenField(default=new_once_key)
 
 
 class StatusForm(FlaskForm):

@@ -291,6 +291,9 @@ def mine(neighbour: CaringNeighbour) -> str:
 def file_signal(neighbour: CaringNeighbour) -> str | Response | tuple[str, int]:
     form = NeighbourSignalForm()
     if form.validate_on_submit():
+        if not from_phone_queue() and not claim_once(form.once.data, None):
+            flash(_("This was received already."), "info")
+            return redirect(url_for("neighbours.mine"))
         payload = {
             "resident": {
                 "name": form.name.data or "",
