@@ -237,7 +237,15 @@ def test_the_demo_plan_is_there_with_a_published_summary(demo):
     assert f'href="/buurtplannen/{plan_id}"' in analysis  # the neighbourhood page links to it
 
 
-def test_publishing_refuses_a_summary_that_names_a_resident(demo):
+@pytest.mark.parametrize(
+    "heard",
+    [
+        f"Mevrouw {SECRET_NAME.upper()} raakt niet naar de markt.",
+        # surname first, as in a register
+        f"{' '.join(reversed(SECRET_NAME.split()))}, 84, raakt niet naar de markt.",
+    ],
+)
+def test_publishing_refuses_a_summary_that_names_a_resident(demo, heard):
     app = demo
     ids = _ids(app)
     _seed_personal_data(app, ids["hood"])
@@ -246,7 +254,7 @@ def test_publishing_refuses_a_summary_that_names_a_resident(demo):
 
     with app.app_context():
         plan = db.session.scalars(select(Plan)).one()
-        plan.objectives[0].heard = f"Mevrouw {SECRET_NAME.upper()} raakt niet naar de markt."
+        plan.objectives[0].heard = heard
         plan_id = plan.id
         db.session.commit()
     client = app.test_client()
@@ -1048,28 +1056,6 @@ def test_two_coordinators_deleting_the_same_part_at_once_delete_and_audit_it_onc
     second.join(timeout=30)
     assert answers == [404]
     assert len(_audited(app, "plan_objective_deleted")) == 1
-
-
-def test_publishing_refuses_a_resident_named_surname_first(demo):
-    app = demo
-    ids = _ids(app)
-    _seed_personal_data(app, ids["hood"])
-    from fieldwork.extensions import db
-    from fieldwork.plans.models import Plan
-
-    surname_first = " ".join(reversed(SECRET_NAME.split()))
-    with app.app_context():
-        plan = db.session.scalars(select(Plan)).one()
-        plan.objectives[0].heard = f"{surname_first}, 84, raakt niet naar de markt."
-        plan_id = plan.id
-        db.session.commit()
-    client = app.test_client()
-    login(client, "regisseur@demo.fieldwork.be", "zorgzaam-2026")
-    url = f"/buurtplannen/{plan_id}/bewoners/{ids['hood']}"
-    post_form(client, url, {"publish": "0"})
-    response = post_form(client, url, {"publish": "1"})
-    assert response.status_code == 422
-    assert SECRET_NAME in response.get_data(as_text=True)
 
 
 def test_a_note_cannot_bring_back_a_dropped_action_that_names_a_resident(demo):
