@@ -47,7 +47,12 @@ def test_the_api_selects_by_age_band_living_alone_and_neighbourhood(app, campaig
     body = {"min_age": 75, "max_age": 120, "living_alone": "yes", "neighbourhoods": [moorslede]}
     response = _post(app, campaign_id, body)
     assert response.status_code == 200
-    assert response.get_json() == {"added": 1, "already_listed": 0, "without_phone": 0}
+    assert response.get_json() == {
+        "added": 1,
+        "already_listed": 0,
+        "without_phone": 0,
+        "moved_or_deceased": 0,
+    }
     assert _listed(app, campaign_id) == {"Godelieve Vanneste"}
     # 80 to 90, not living alone (or not known), both neighbourhoods
     response = _post(app, campaign_id, {"min_age": 80, "max_age": 90, "living_alone": "no"})

@@ -140,7 +140,12 @@ def campaign_with_list(client, tokens, hood_id, **changes):
         json={"min_age": 80},
         headers=bearer(tokens["coordinator"]),
     )
-    assert selected.get_json() == {"added": 5, "already_listed": 0, "without_phone": 1}
+    assert selected.get_json() == {
+        "added": 5,
+        "already_listed": 0,
+        "without_phone": 1,
+        "moved_or_deceased": 0,
+    }
     shared = client.post(
         f"/api/v1/call-campaigns/{campaign['id']}/assignments",
         json={"callers": ["maria@example.be", "jef@example.be"]},
@@ -379,7 +384,12 @@ def test_selection_twice_adds_nobody_twice(app, hamont):
         json={"min_age": 65},
         headers=bearer(tokens["coordinator"]),
     )
-    assert again.get_json() == {"added": 1, "already_listed": 5, "without_phone": 1}
+    assert again.get_json() == {
+        "added": 1,
+        "already_listed": 5,
+        "without_phone": 1,
+        "moved_or_deceased": 0,
+    }
 
 
 def test_bad_campaigns_are_refused(app, hamont):
@@ -569,3 +579,25 @@ def test_outside_the_calling_hours_nobody_is_called(start, end, now):
     rules = AttemptRules(3, timedelta(0), start, end)
     fresh = TargetState("to_call", 0, None, None)
     assert may_call(rules, fresh, now) == (start <= local(now).time() < end)
+
+
+def test_whom_a_visit_round_found_moved_or_deceased_is_never_put_on_a_call_list(app, hamont):
+    """The round's sheet said so; the core's resident of the same name and address, and the
+    round's own list, do not know it."""
+    client, tokens, hood_id = hamont
+    with app.app_context():
+        for name, status in (("Jozefa Hendrikx", "deceased"), ("Louis Vanderhoydonck", "moved")):
+            db.session.scalars(select(VisitAddress).filter_by(name=name)).one().status = status
+        db.session.commit()
+    campaign = make_campaign(client, tokens, hood_id)
+    selected = client.post(
+        f"/api/v1/call-campaigns/{campaign['id']}/selection",
+        json={"min_age": 80},
+        headers=bearer(tokens["coordinator"]),
+    )
+    assert selected.status_code == 200, selected.get_json()
+    assert selected.get_json()["moved_or_deceased"] == 2
+    with app.app_context():
+        names = set(db.session.scalars(select(CallTarget.name)))
+    assert names
+    assert not names & {"Jozefa Hendrikx", "Louis Vanderhoydonck"}

@@ -38,7 +38,9 @@ from tests.conftest import (
     WORKER_LOG,
     api_token,
     bearer,
+    csrf_from,
     import_areas,
+    login,
     make_user,
     start_worker,
     stop_worker,
@@ -1240,3 +1242,63 @@ def test_a_starting_worker_catches_up_the_missed_days(pg_app, request, mailbox):
         assert len(alert_notifications(pg_app)) == len(missed)
     finally:
         stop_worker(process)
+
+
+# --- one schedule a resident (found by probing: a double tap called her twice every morning) --
+
+
+def test_the_good_morning_form_sent_twice_sets_up_one_schedule(app):
+    ids = make_people(app)
+    client = app.test_client()
+    login(client, "an@example.be")
+    page = client.get(f"/goeiemorgen/new?resident={ids['resident']}").get_data(as_text=True)
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', page)
+    assert once
+    sent = {
+        "csrf_token": csrf_from(page),
+        "once": once.group(1),
+        "resident_id": ids["resident"],
+        "weekdays": ["0", "1", "2", "3", "4", "5", "6"],
+        "window_from": "09:00",
+        "window_until": "10:00",
+        "callers": [str(ids["maria"])],
+        "handler": str(ids["an"]),
+        "escalation_relation": "neighbour",
+        "escalation_name": "Rita",
+        "escalation_phone": "0470112233",
+        "escalation_consent": "y",
+        "retry_minutes": "15",
+        "max_retries": "2",
+        "resident_consent": "y",
+    }
+    answers = [client.post("/goeiemorgen/new", data=sent).status_code for _ in range(2)]
+    assert answers == [302, 302]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(GoodMorningSchedule)) == 1
+        purposes = sorted(db.session.scalars(select(Consent.purpose)))
+    assert purposes.count("goodmorning") == 1
+    assert purposes.count("escalation_contact") == 1
+
+
+def test_a_resident_has_one_good_morning_schedule_and_a_resend_answers_as_the_first(app):
+    """The API with the same Idempotency-Key answers the first's schedule; a second schedule
+    on the same days (another staff member, not knowing) is refused: she would be called
+    twice a morning."""
+    ids = make_people(app)
+    client = app.test_client()
+    token = bearer(api_token(client, "an@example.be"))
+    first, again = (
+        client.post(
+            "/api/v1/goodmorning-schedules",
+            json=schedule_payload(ids),
+            headers=token | {"Idempotency-Key": "gm-1"},
+        )
+        for _ in range(2)
+    )
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.get_json() == first.get_json()
+    other = client.post("/api/v1/goodmorning-schedules", json=schedule_payload(ids), headers=token)
+    assert other.status_code == 409
+    assert "resident_id" in other.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(GoodMorningSchedule)) == 1

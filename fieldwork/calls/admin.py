@@ -48,6 +48,7 @@ from fieldwork.calls.rules import local
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import required
 from fieldwork.core.permissions import roles_required
+from fieldwork.core.receipts import claim_once
 from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -263,10 +264,11 @@ def selection(campaign_id: int) -> Response:
     flash(
         _(
             "%(added)d people added to the call list; %(listed)d were already on it; "
-            "%(nophone)d have no phone number.",
+            "%(nophone)d have no phone number; %(gone)d moved or died (visit rounds).",
             added=result.added,
             listed=result.already_listed,
             nophone=result.without_phone,
+            gone=result.moved_or_deceased,
         ),
         "success",
     )
@@ -390,6 +392,9 @@ def new_schedule() -> str | Response | tuple[str, int]:
     if source is not None and form.resident_id.data is None:
         form.resident_id.data = 0  # made from the campaign call below
     if form.validate_on_submit():
+        if not claim_once(form.once.data, current_user.id):
+            flash(_("This was saved already."), "info")
+            return redirect(url_for("campaigns.schedules"))
         try:
             resident: Resident | None
             if source is not None and source.target is not None:

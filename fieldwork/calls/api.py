@@ -347,35 +347,43 @@ def _schedule_or_404(schedule_id: int) -> GoodMorningSchedule:
 @api_roles(*STAFF)
 @bp.arguments(ScheduleInSchema)
 @bp.response(201, ScheduleSchema)
-@bp.doc(security=BEARER)
-def post_schedule(payload: dict[str, Any]) -> dict[str, Any]:
+@bp.doc(
+    security=BEARER,
+    parameters=[
+        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
+    ],
+)
+def post_schedule(payload: dict[str, Any]) -> Response:
     """A good-morning call for a resident: the days and time window they chose, callers,
-    the person to warn (with their consent) and the contact person who handles alerts."""
-    resident = db.session.get(Resident, payload["resident_id"])
-    if resident is None:
-        abort(422, message="No such resident.", errors={"resident_id": ["Not found."]})
-    handler = find_user_by_email(payload["handler"])
-    escalation = goodmorning.Escalation(**payload["escalation"])
-    try:
-        schedule = goodmorning.create_schedule(
-            resident,
-            payload["weekdays"],
-            payload["window_from"],
-            payload["window_until"],
-            [u.id for u in _users(payload["callers"])],
-            escalation,
-            handler,
-            g.api_user,
-            payload["resident_consent"],
-            payload["retry_minutes"],
-            payload["max_retries"],
-            payload["starts_on"],
-        )
-    except CallError as exc:
-        refuse(exc)
-    record_audit("goodmorning_schedule_created", "resident", resident.id, schedule=schedule.id)
-    db.session.commit()
-    return schedule_body(schedule)
+    the person to warn (with their consent) and the contact person who handles alerts. A
+    resident has one at a time (409); with an Idempotency-Key a resend answers as the first."""
+    user = g.api_user
+
+    def create() -> tuple[dict[str, Any], int]:
+        resident = db.session.get(Resident, payload["resident_id"])
+        if resident is None:
+            abort(422, message="No such resident.", errors={"resident_id": ["Not found."]})
+        try:
+            schedule = goodmorning.create_schedule(
+                resident,
+                payload["weekdays"],
+                payload["window_from"],
+                payload["window_until"],
+                [u.id for u in _users(payload["callers"])],
+                goodmorning.Escalation(**payload["escalation"]),
+                find_user_by_email(payload["handler"]),
+                user,
+                payload["resident_consent"],
+                payload["retry_minutes"],
+                payload["max_retries"],
+                payload["starts_on"],
+            )
+        except CallError as exc:
+            refuse(exc)
+        record_audit("goodmorning_schedule_created", "resident", resident.id, schedule=schedule.id)
+        return ScheduleSchema().dump(schedule_body(schedule)), 201
+
+    return idempotent(user.id, payload, create)
 
 
 @bp.get("/goodmorning-schedules/<int:schedule_id>")

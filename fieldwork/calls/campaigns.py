@@ -197,6 +197,7 @@ class Selection:
     added: int = 0
     already_listed: int = 0
     without_phone: int = 0
+    moved_or_deceased: int = 0  # so a visit round found: never called
 
 
 LIVING_ALONE_CHOICES = ("any", "yes", "no")
@@ -265,6 +266,20 @@ def _known_people(hood_ids: list[int], born: tuple[int, int]) -> list[Resident |
     ]
 
 
+def _moved_or_deceased(hood_ids: list[int]) -> set[tuple[str, str]]:
+    """(name key, address key) of the people a visit round found had moved or died: the
+    core's resident of the same name and address, and a campaign's own list, may not know."""
+    return {
+        (name, address)
+        for name, address in db.session.execute(
+            select(VisitAddress.name_key, VisitAddress.address_key).where(
+                VisitAddress.neighbourhood_id.in_(hood_ids),
+                VisitAddress.status.in_(("moved", "deceased")),
+            )
+        )
+    }
+
+
 def select_targets(campaign: CallCampaign, criteria: Criteria, today_year: int) -> Selection:
     """Add the people who match ``criteria`` to the call list: first the campaign's own
     imported list, then the people already known in its neighbourhoods (residents of the core
@@ -280,6 +295,7 @@ def select_targets(campaign: CallCampaign, criteria: Criteria, today_year: int) 
             )
         )
     }
+    gone = _moved_or_deceased(hood_ids)
     result = Selection()
     people: list[CallCandidate | Resident | VisitAddress] = [
         *_candidates(campaign, criteria, hood_ids, born),
@@ -294,6 +310,9 @@ def select_targets(campaign: CallCampaign, criteria: Criteria, today_year: int) 
             result.already_listed += 1
             continue
         seen.add(key)
+        if key in gone:
+            result.moved_or_deceased += 1
+            continue
         if not (person.phone or "").strip():
             result.without_phone += 1
             continue

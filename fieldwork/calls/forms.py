@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -17,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from fieldwork.core.forms import CheckboxesField
+from fieldwork.core.receipts import new_once_key
 from fieldwork.signals.vocabulary import CALL_OUTCOMES, ESCALATION_RELATIONS, WEEKDAYS
 
 OUTCOME_CHOICES = list(CALL_OUTCOMES.items())
@@ -105,6 +107,7 @@ class ShareForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): set up once
     resident_id = IntegerField(_l("Resident number"), validators=[DataRequired()])
     weekdays = CheckboxesField(
         _l("Days"),

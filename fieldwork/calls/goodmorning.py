@@ -77,6 +77,20 @@ def create_schedule(
     days = _check_schedule(weekdays, window_from, window_until, retry_minutes, max_retries)
     if not resident_consent:
         raise CallError(_("The resident must agree to the regular calls."), "consent")
+    # called twice a morning: two staff members (or a double tap) at once wait here, in turn
+    db.session.execute(select(Resident.id).where(Resident.id == resident.id).with_for_update())
+    taken = db.session.scalars(
+        select(GoodMorningSchedule.weekdays).where(
+            GoodMorningSchedule.resident_id == resident.id,
+            GoodMorningSchedule.stopped_at.is_(None),
+        )
+    )
+    if any(set(weekdays_taken) & set(days) for weekdays_taken in taken):
+        raise CallError(
+            _("This resident has good-morning calls on these days already: change that schedule."),
+            "resident_id",
+            409,
+        )
     callers = check_callers(caller_ids)
     if not callers:
         raise CallError(_("Choose at least one caller."), "callers")

@@ -192,6 +192,7 @@ class SelectionSchema(ma.Schema):
     added = ma.fields.Integer()
     already_listed = ma.fields.Integer()
     without_phone = ma.fields.Integer()
+    moved_or_deceased = ma.fields.Integer()
 
 
 class ShareInSchema(ma.Schema):

@@ -364,7 +364,7 @@ def overview() -> str:
 
 @bp.route("/zorgzame-buren/nieuw", methods=["GET", "POST"])
 @roles_required(COORDINATOR)
-def add() -> str | tuple[str, int]:
+def add() -> str | Response | tuple[str, int]:
     """The coordinator adds a neighbour (an invitation): a code to hand over on paper."""
     municipality = _municipality()
     form = _join_form(municipality, _("Pick it from the streets"))
