@@ -103,3 +103,42 @@ def test_a_near_match_whose_case_someone_else_closed_stays_hidden(app, setup):  
         hidden = db.session.get(Signal, second).resident_id
     refused = an.post(f"/cases/{case_id}/merge/{hidden}", data={"csrf_token": csrf_from(page)})
     assert refused.status_code == 404
+
+
+def test_a_merge_does_not_bring_back_a_consent_the_person_withdrew(app, setup):  # noqa: F811
+    """The resident said "no more contact" on the record with the typo; merging it into the
+    other record withdraws that record's earlier consent too, and its open case closes."""
+    from fieldwork.signals.models import Consent
+
+    client, coordinator = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(coordinator))
+    typo = client.post(
+        "/api/v1/signals", json=intake(name="Maria Claeys"), headers=bearer(coordinator)
+    )
+    keep = wait_for_status(client, coordinator, first.get_json()["id"])["case_id"]
+    duplicate = wait_for_status(client, coordinator, typo.get_json()["id"])["case_id"]
+    an = bearer(api_token(client, "an@example.be"))
+    withdrawn = client.post(
+        f"/api/v1/cases/{duplicate}/events",
+        json={"type": "withdraw_consent", "reason": "Wil geen contact meer"},
+        headers=an,
+    )
+    assert withdrawn.status_code == 201
+    page = app.test_client()
+    login(page, "coordinator@example.be")
+    html = page.get(f"/cases/{keep}").get_data(as_text=True)
+    page.post(f"/cases/{keep}/reason", data={"csrf_token": csrf_from(html), "reason": "Dubbel"})
+    html = page.get(f"/cases/{keep}").get_data(as_text=True)
+    with app.app_context():
+        other = db.session.get_one(Signal, typo.get_json()["id"]).resident_id
+    merged = page.post(f"/cases/{keep}/merge/{other}", data={"csrf_token": csrf_from(html)})
+    assert merged.status_code == 302
+    with app.app_context():
+        assert all(c.withdrawn_at is not None for c in db.session.scalars(select(Consent)))
+        assert db.session.get_one(Case, keep).outcome == "declined"
+    contact = client.post(
+        f"/api/v1/cases/{keep}/events",
+        json={"type": "contact_attempt", "result": "reached"},
+        headers=an,
+    )
+    assert contact.status_code == 409

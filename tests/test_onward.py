@@ -344,3 +344,68 @@ def test_a_reminder_is_due_after_exactly_n_working_days():
     assert reminder_due(referral, wednesday, 3)
     referral.state = "accepted"
     assert not reminder_due(referral, wednesday, 3)
+
+
+# --- a withdrawal or an erasure ends what the partner was given (found by probing) -----------
+
+
+def _partner_link(mailbox) -> str:
+    body = next(m for m in wait_for_mail(mailbox, 1) if m["To"] == "mmc@example.be")
+    return LINK.search(body.get_payload(decode=True).decode()).group(1)
+
+
+def test_a_withdrawal_ends_the_referral_for_the_partner(app, referable, mailbox):
+    """No reminder, no summary behind the link, no accepting it; the partner is told to stop
+    (without what was shared)."""
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    assert _refer(an, case_id, service_id).status_code == 302
+    link = _partner_link(mailbox)
+    url = f"/cases/{case_id}"
+    withdrawn = an.post(
+        url,
+        data={
+            "csrf_token": csrf_from(an.get(url).get_data(as_text=True)),
+            "action": "withdraw",
+            "reason": "wil niet meer",
+        },
+    )
+    assert withdrawn.status_code == 302
+    with app.app_context():
+        referral = db.session.scalars(select(OnwardReferral)).one()
+        assert referral.state == "withdrawn"
+        assert remind_due(referral.created_at + timedelta(days=10)) == 0
+        db.session.commit()
+        told = db.session.scalars(
+            select(Notification).where(Notification.dedup_key.like("onward:%:withdrawn"))
+        ).one()
+    assert told.to_address == "mmc@example.be"
+    assert "koffienamiddag" not in told.body
+    partner = app.test_client()
+    page = partner.get(link)
+    assert page.status_code == 200
+    assert "koffienamiddag" not in page.get_data(as_text=True)
+    accepted = partner.post(
+        link, data={"csrf_token": csrf_from(page.get_data(as_text=True)), "action": "accept"}
+    )
+    assert accepted.status_code == 409
+    with app.app_context():
+        assert db.session.scalars(select(OnwardReferral)).one().state == "withdrawn"
+
+
+def test_an_erasure_blanks_what_the_partner_was_given_and_closes_the_link(app, referable, mailbox):
+    from fieldwork.cases.models import Case
+    from fieldwork.privacy.erasure import erase_resident
+
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    assert _refer(an, case_id, service_id).status_code == 302
+    link = _partner_link(mailbox)
+    with app.app_context():
+        erase_resident(db.session.get_one(Case, case_id).resident_id, None, "request")
+        db.session.commit()
+        referral = db.session.scalars(select(OnwardReferral)).one()
+        assert (referral.state, referral.summary, referral.purpose) == ("withdrawn", "", "")
+    page = app.test_client().get(link)
+    assert "koffienamiddag" not in page.get_data(as_text=True)
+    assert "dienstencentrum" not in page.get_data(as_text=True)

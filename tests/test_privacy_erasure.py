@@ -40,7 +40,10 @@ from tests.conftest import (
     post_form,
 )
 from tests.test_audit_trail_glass import give_reason
+from tests.test_cases import event as case_event
+from tests.test_cases import routed  # noqa: F401 - fixture
 from tests.test_referral_pages import series  # noqa: F401 - fixture
+from tests.test_signals import setup  # noqa: F401 - fixture (routed's)
 
 NAME = "Zoltan Wyckaert"
 PHONE = "0470 98 76 54"
@@ -623,3 +626,29 @@ def test_a_colleague_or_a_neighbour_with_the_same_words_keeps_them(app, series):
         assert db.session.get(Resident, other_id).name == "Roger Deprez"
         notes = db.session.scalars(select(Signal.note).where(Signal.resident_id == other_id))
         assert list(notes) == ["Buur van de familie Zoltan Wyckaertsen."]  # a whole word only
+
+
+def test_an_erasure_blanks_what_staff_were_told_about_the_case(app, routed):  # noqa: F811
+    """A reassignment's reason is copied into the new owner's notification: it goes with the
+    case event's copy."""
+    from fieldwork.notifications.models import Notification
+
+    client, coordinator, an, _signal_id, case_id = routed
+    reason = "mevrouw heeft beginnende dementie, dochter Els belt"
+    assert (
+        case_event(
+            client, an, case_id, type="reassigned", to="jan@example.be", reason=reason
+        ).status_code
+        == 201
+    )
+    with app.app_context():
+        resident_id = db.session.get_one(Case, case_id).resident_id
+        assert any(reason in n.body for n in db.session.scalars(select(Notification)))
+    erased = client.post(
+        f"/api/v1/residents/{resident_id}/erasure",
+        json={"reason": "request"},
+        headers=bearer(coordinator),
+    )
+    assert erased.status_code == 201, erased.get_json()
+    with app.app_context():
+        assert not [n.body for n in db.session.scalars(select(Notification)) if reason in n.body]

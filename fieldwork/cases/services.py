@@ -414,3 +414,19 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
     db.session.flush()
     db.session.delete(duplicate)
     db.session.flush()
+    if _carry_withdrawal(keep) and keep_case is not None and consent_withdrawn(keep_case):
+        withdraw_consent(keep_case, db.session.get_one(User, by_id), "toestemming ingetrokken")
+
+
+def _carry_withdrawal(resident: Resident) -> bool:
+    """A withdrawal speaks for the whole person: after a merge, a consent given before the
+    person's latest withdrawal (on the other record) is withdrawn too. True when any was."""
+    consents = list(db.session.scalars(select(Consent).where(Consent.resident_id == resident.id)))
+    withdrawals = [c.withdrawn_at for c in consents if c.withdrawn_at is not None]
+    if not withdrawals:
+        return False
+    latest = max(withdrawals)
+    earlier = [c for c in consents if c.withdrawn_at is None and c.given_at <= latest]
+    for consent in earlier:
+        consent.withdrawn_at = latest
+    return bool(earlier)

@@ -17,6 +17,7 @@ STATES = {
     "accepted": _l("Accepted by the partner"),
     "declined": _l("Declined by the partner"),
     "done": _l("Done, the partner reported back"),
+    "withdrawn": _l("Ended: the resident withdrew their consent"),
 }
 OPEN_STATES = ("sent", "accepted")
 

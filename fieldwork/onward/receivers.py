@@ -7,9 +7,9 @@ from typing import Any
 from flask import render_template
 from markupsafe import Markup
 
-from fieldwork.cases.hooks import case_page_sections
+from fieldwork.cases.hooks import case_consent_withdrawn, case_page_sections
 from fieldwork.onward.models import STATES
-from fieldwork.onward.services import referrals_of_case
+from fieldwork.onward.services import end_for_resident, referrals_of_case
 
 
 @case_page_sections.connect
@@ -22,3 +22,11 @@ def _onward_section(case: Any, **_: Any) -> Markup:
             states=STATES,
         )
     )
+
+
+def end_on_withdrawal(case: Any, by: Any = None, **_: Any) -> None:
+    """A withdrawal stops contact: the partners' open referrals end."""
+    end_for_resident(case.resident_id, by)
+
+
+case_consent_withdrawn.connect(end_on_withdrawal, weak=False)

@@ -213,8 +213,16 @@ STATE_WORDS = {
 }
 
 
+def _refuse_withdrawn(referral: OnwardReferral) -> None:
+    if referral.state == "withdrawn":
+        raise OnwardError(
+            _("This referral has ended: the resident withdrew their consent."), "state", 409
+        )
+
+
 def accept(referral: OnwardReferral) -> bool:
     """True when this changed something; a second tap changes nothing."""
+    _refuse_withdrawn(referral)
     if referral.state in ("accepted", "done"):
         return False
     if referral.state != "sent":
@@ -226,6 +234,7 @@ def accept(referral: OnwardReferral) -> bool:
 
 
 def decline(referral: OnwardReferral, reason: str) -> bool:
+    _refuse_withdrawn(referral)
     if referral.state == "declined":
         return False
     if referral.state == "done":
@@ -242,6 +251,7 @@ def decline(referral: OnwardReferral, reason: str) -> bool:
 
 
 def report_done(referral: OnwardReferral, outcome: str) -> bool:
+    _refuse_withdrawn(referral)
     if referral.state == "done":
         return False
     if referral.state == "declined":
@@ -254,6 +264,34 @@ def report_done(referral: OnwardReferral, outcome: str) -> bool:
     _case_event(referral, "onward_done", None)
     _tell_contact_person(referral, "done")
     return True
+
+
+def end_for_resident(resident_id: int, by: User | None) -> int:
+    """The resident withdrew their consent: every referral still open ends, the partner is
+    told to stop (without what was shared) and its link shows the summary no more. How many."""
+    ended = 0
+    for referral in db.session.scalars(
+        select(OnwardReferral)
+        .join(Case, OnwardReferral.case_id == Case.id)
+        .where(Case.resident_id == resident_id, OnwardReferral.state.in_(OPEN_STATES))
+        .with_for_update(of=OnwardReferral)
+    ):
+        referral.state = "withdrawn"
+        _case_event(referral, "onward_withdrawn", by)
+        notify_address(
+            referral.partner_email,
+            "onward",
+            f"onward:{referral.id}:withdrawn",
+            _("A referral from %(m)s has ended", m=referral.organisation.municipality.name),
+            _(
+                "The resident referred to your service %(s)s withdrew their consent. Please "
+                "do not contact them for this referral, and delete what you noted about it.",
+                s=referral.service.name,
+            ),
+            case_id=referral.case_id,
+        )
+        ended += 1
+    return ended
 
 
 def referrals_of_case(case_id: int) -> list[OnwardReferral]:

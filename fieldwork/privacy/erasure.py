@@ -35,6 +35,9 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.storage import StorageError, storage
 from fieldwork.extensions import db
+from fieldwork.notifications.models import Notification
+from fieldwork.notifications.services import ERASED
+from fieldwork.onward.models import OPEN_STATES, OnwardReferral
 from fieldwork.photos.models import Photo
 from fieldwork.privacy.ledger import ErasureEntry, add_entry
 from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals
@@ -162,6 +165,11 @@ def _erase_links(resident: Resident, erased: Erased) -> None:
     _erase_visits(name_key, address_key, consent_ids, erased)
     _erase_calls(resident.id, name_key, address_key, erased)
     _erase_referrals(signal_ids, consent_ids, erased)
+    _erase_onward(case_ids, erased)
+    # what staff were told about the cases (a reassignment's reason, a partner's answer)
+    erased.add(
+        "notifications", _update(Notification, Notification.case_id.in_(case_ids), body=ERASED)
+    )
     _erase_volunteering(resident.id, signal_ids, erased)
     _erase_photos(signal_ids, erased)
     erased.add(
@@ -316,6 +324,24 @@ def _erase_referrals(signal_ids: list[int], consent_ids: list[int], erased: Eras
             signature_png=None,
             strip_photo=None,
             best_time=BLANK,
+        ),
+    )
+
+
+def _erase_onward(case_ids: list[int], erased: Erased) -> None:
+    """What was shared with partners, and what they answered; an open referral ends (its
+    link shows nothing more)."""
+    in_cases = OnwardReferral.case_id.in_(case_ids)
+    _update(OnwardReferral, in_cases, OnwardReferral.state.in_(OPEN_STATES), state="withdrawn")
+    erased.add(
+        "onward_referrals",
+        _update(
+            OnwardReferral,
+            in_cases,
+            purpose=BLANK,
+            summary=BLANK,
+            decline_reason=None,
+            outcome=None,
         ),
     )
 

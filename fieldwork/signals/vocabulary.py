@@ -93,6 +93,7 @@ EVENT_TYPES = {
     "onward_accepted": _l("Partner accepted the referral"),
     "onward_declined": _l("Partner declined the referral"),
     "onward_done": _l("Partner reported the referral done"),
+    "onward_withdrawn": _l("Referral onward ended: consent withdrawn"),
 }
 ATTEMPT_RESULTS = {
     "reached": _l("Reached"),
