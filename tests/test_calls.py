@@ -601,3 +601,50 @@ def test_whom_a_visit_round_found_moved_or_deceased_is_never_put_on_a_call_list(
         names = set(db.session.scalars(select(CallTarget.name)))
     assert names
     assert not names & {"Jozefa Hendrikx", "Louis Vanderhoydonck"}
+
+
+def test_a_call_made_offline_before_the_campaign_closed_is_kept_when_it_arrives(app, hamont):
+    """Maria called with one bar of signal; her phone sent the sheet after the coordinator
+    closed the campaign. The urgent need and the consent in it are not lost; a call made
+    after the close, or by someone whose list it was not, still gets the 404."""
+    from fieldwork.calls.models import CallCampaign
+
+    client, tokens, hood_id = hamont
+    campaign = campaign_with_list(client, tokens, hood_id)
+    target = my_list(client, tokens["maria"])[0]
+    login(client, "maria@example.be")
+    page = client.get(f"/bellen/{target['id']}")
+    assert page.status_code == 200
+    called_at = datetime.now(UTC)
+    with app.app_context():
+        db.session.get_one(CallCampaign, campaign["id"]).closed_at = called_at + timedelta(
+            minutes=1
+        )
+        db.session.commit()
+
+    def send(observed: datetime, key: str):
+        return client.post(
+            f"/bellen/{target['id']}",
+            data={
+                "csrf_token": csrf_from(page.get_data(as_text=True)),
+                "attempts": "0",
+                "outcome": "reached",
+                "wants_contact": "y",
+                "consent_given": "y",
+                "urgent": "y",
+                "note": "Valt vaak, heeft hulp nodig.",
+                "theme_veiligheid": "concern",
+                "observed_at": observed.isoformat(),
+            },
+            headers={"X-Fieldwork-Outbox": "1", "Idempotency-Key": key},
+        )
+
+    after_the_close = send(called_at + timedelta(minutes=2), "6f1c2b7e-3c55-4a55-9a7a-1f2b3c4d5e60")
+    assert after_the_close.status_code == 404
+    kept = send(called_at, "6f1c2b7e-3c55-4a55-9a7a-1f2b3c4d5e6f")
+    assert kept.status_code == 200
+    assert kept.get_json()["status"] == "received"
+    with app.app_context():
+        attempts = db.session.scalars(select(CallAttempt)).all()
+        assert [(a.outcome, a.urgent) for a in attempts] == [("reached", True)]
+        assert db.session.scalar(select(func.count()).select_from(Signal)) >= 1

@@ -413,6 +413,28 @@ def target_for(
     return target
 
 
+def late_target_for(user: User, target_id: int, observed_at: datetime | None) -> CallTarget | None:
+    """For a target :func:`target_for` refuses because its campaign closed meanwhile: a call
+    made offline before the close (the phone's ``observed_at``), while the person was on this
+    caller's list still to call, is kept — an urgent need or a consent in it is not lost.
+    The target, locked; None otherwise (the same 404: the list cannot be probed)."""
+    if observed_at is None:
+        return None
+    return db.session.scalar(
+        select(CallTarget)
+        .join(CallCampaign)
+        .where(
+            CallTarget.id == target_id,
+            CallTarget.caller_id == user.id,
+            CallTarget.status == "to_call",
+            CallCampaign.closed_at.is_not(None),
+            CallCampaign.closed_at > observed_at,
+        )
+        .with_for_update(of=CallTarget)
+        .execution_options(populate_existing=True)
+    )
+
+
 def previous_attempts(target_ids: list[int]) -> dict[int, list[CallAttempt]]:
     found: dict[int, list[CallAttempt]] = defaultdict(list)
     for attempt in db.session.scalars(

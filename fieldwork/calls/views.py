@@ -14,6 +14,7 @@ from fieldwork.calls import goodmorning
 from fieldwork.calls.campaigns import (
     CallError,
     Conversation,
+    late_target_for,
     my_targets,
     previous_attempts,
     record_attempt,
@@ -21,7 +22,7 @@ from fieldwork.calls.campaigns import (
     tel_href,
 )
 from fieldwork.calls.forms import CallForm
-from fieldwork.calls.models import GOODMORNING_OUTCOMES
+from fieldwork.calls.models import GOODMORNING_OUTCOMES, CallTarget
 from fieldwork.calls.rules import BRUSSELS
 from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import draft_saved
@@ -79,13 +80,24 @@ def goodmorning_call(call_id: int) -> Response:
     return redirect(url_for("calls.my_list"))
 
 
+def _target_for_sheet(target_id: int, posted: bool) -> CallTarget | None:
+    """Mine and open (locked when a call is saved); or a call made offline before its
+    campaign closed, sent from the phone's queue afterwards (kept, see late_target_for)."""
+    try:
+        return target_for(current_user, target_id, lock=posted, open_only=not posted)
+    except CallError:
+        if not (posted and capture_key()):
+            return None
+        observed_at = clamp_observed_at(request.form.get("observed_at"), utcnow())
+        return late_target_for(current_user, target_id, observed_at)
+
+
 @bp.route("/bellen/<int:target_id>", methods=["GET", "POST"])
 @roles_required(*CALLERS)
 def sheet(target_id: int) -> str | Response | tuple[str, int]:
     posted = request.method == "POST"
-    try:
-        target = target_for(current_user, target_id, lock=posted, open_only=not posted)
-    except CallError:
+    target = _target_for_sheet(target_id, posted)
+    if target is None:
         return render_template("calls/gone.html"), 404
     form = CallForm()
     guide = target.campaign.guide
@@ -124,7 +136,7 @@ def sheet(target_id: int) -> str | Response | tuple[str, int]:
             return redirect(url_for("calls.my_list"))
         except CallError as exc:
             db.session.rollback()
-            target = target_for(current_user, target_id)
+            target = _target_for_sheet(target_id, posted) or target_for(current_user, target_id)
             field_name = exc.field.split(".")[0]
             field = getattr(
                 form, {"consent": "consent_given"}.get(field_name, field_name), form.outcome
