@@ -295,3 +295,44 @@ def test_the_coordinator_reads_in_a_phones_queue_file_once(app, visit_round):  #
     )
     assert nonsense.status_code == 400
     assert "geen bestand van een fieldwork-wachtrij" in nonsense.get_data(as_text=True)
+
+
+def test_a_record_its_maker_may_not_send_any_more_is_refused_and_the_rest_read_in(
+    app,
+    visit_round,  # noqa: F811
+):
+    """The queue file of a volunteer who stopped (account switched off), with a record of
+    someone in another role and one with an id that fits no column: each is refused on the
+    report, and the good record after them is still read in."""
+    from tests.conftest import make_user
+
+    address_id = address_numbered(app, "3")
+    stopped = make_user(app, "volunteer", email="gestopt@example.be", active=False)
+    analyst = make_user(app, "analyst", email="analist@example.be")
+    with app.app_context():
+        maria = db.session.scalar(select(User.id).where(User.email == "maria@example.be"))
+
+    def record(user: object) -> dict[str, object]:
+        return {
+            "key": str(uuid.uuid4()),
+            "url": f"/bezoeken/{address_id}",
+            "user": str(user),
+            "title": f"Niet thuis ({user})",
+            "fields": [["attempt", "0"], ["outcome", "not_home"]],
+        }
+
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    page = coordinator.get("/wachtrij/inlezen").get_data(as_text=True)
+    records = [record(stopped), record(analyst), record("99999999999999999999"), record(maria)]
+    answer = coordinator.post(
+        "/wachtrij/inlezen",
+        data={"csrf_token": csrf_from(page), "file": queue_file(records)},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert html.count("Ontvangen") == 1
+    assert "Niet aanvaard (401)" in html
+    assert "Niet aanvaard (403)" in html
+    assert visits_at(app, address_id) == ["not_home"]

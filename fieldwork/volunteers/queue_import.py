@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.receipts import KEY_HEADER, OUTBOX_HEADER, earlier_receipt
 from fieldwork.extensions import db
@@ -81,7 +82,7 @@ def _replay(record: dict[str, Any]) -> Outcome:
         return Outcome(title, "", "refused", _("Not a capture form."))
     if endpoint not in CAPTURE_ENDPOINTS:
         return Outcome(title, "", "refused", _("Not a capture form."))
-    user_id = int(record.get("user") or 0)
+    user_id = small_id(str(record.get("user") or ""))  # 10**20 fits no column
     person = db.session.get(User, user_id) if user_id else None
     if person is None and endpoint not in ANONYMOUS_ENDPOINTS:
         return Outcome(title, "", "refused", _("The person who made it is not known here."))
@@ -105,6 +106,11 @@ def _replay(record: dict[str, Any]) -> Outcome:
         except NotFound:
             db.session.rollback()
             return Outcome(title, name, "refused", _("No longer there (404)."))
+        except HTTPException as exc:  # its maker may not send it any more (stopped, role)
+            db.session.rollback()
+            return Outcome(
+                title, name, "refused", _("Not accepted (%(status)d).", status=exc.code or 400)
+            )
     if answer.status_code in (302, 303):
         return Outcome(title, name, "received")
     db.session.rollback()
