@@ -89,6 +89,8 @@ def test_filters_by_who_what_and_period(app, coordinator):
         ("action=DROP%20TABLE", "action"),
         ("per_page=5000", "per_page"),
         ("from=", "from"),
+        ("to=9999-12-31", "to"),  # the day after it has no date
+        ("from=0001-01-01", "from"),  # its Belgian midnight has no UTC time
     ],
 )
 def test_bad_filters_are_a_422_naming_the_field(app, query, field):

@@ -171,3 +171,21 @@ def test_closing_as_helped_without_an_attempt_on_a_phone(demo_phone):  # noqa: F
     page.get_by_role("button", name="Afsluiten").click()
     expect(page.get_by_text("Bewaard.")).to_be_visible()
     expect(page.get_by_text("Afgesloten").first).to_be_visible()
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59", "2001-05-01T10:00"])
+def test_a_call_back_moment_outside_the_next_year_is_refused_on_the_page(
+    app, an_on_the_page, moment
+):
+    """0001-01-01 has no UTC time (it was a 500), 9999 and the past mean nothing."""
+    an, url, case_id = an_on_the_page
+    before = state(app, case_id)
+    attempt = {
+        "action": "attempt",
+        "attempt-result": "call_back_at",
+        "attempt-call_back_at": moment,
+    }
+    refused = post_form(an, url, attempt)
+    assert refused.status_code == 400
+    assert "binnen het jaar" in refused.get_data(as_text=True)
+    assert state(app, case_id) == before

@@ -409,3 +409,21 @@ def test_an_erasure_blanks_what_the_partner_was_given_and_closes_the_link(app, r
     page = app.test_client().get(link)
     assert "koffienamiddag" not in page.get_data(as_text=True)
     assert "dienstencentrum" not in page.get_data(as_text=True)
+
+
+def test_an_id_that_is_not_plain_digits_is_ignored_not_a_500(app, referable):
+    """ "²".isdigit() is True, int("²") fails."""
+    an, case_id, _service_id = referable
+    assert an.get(f"/cases/{case_id}/doorverwijzen?dienst=²").status_code == 200
+    assert an.get("/sociale-kaart/?gemeente=36012&neighbourhood=²").status_code == 200
+    url = "/sociale-kaart/menukaart?gemeente=36012"
+    menu = an.post(
+        url,
+        data={
+            "csrf_token": csrf_from(an.get(url).get_data(as_text=True)),
+            "target_group": "",
+            "neighbourhood": "²",
+            "size": "A4",
+        },
+    )
+    assert menu.status_code < 500

@@ -77,7 +77,10 @@ def _date(args: Mapping[str, str], name: str, errors: dict[str, list[str]]) -> d
     try:
         if not _DATE.fullmatch(raw):  # fromisoformat also takes 20260501 and 2026-W18
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
+        if not date(2000, 1, 1) <= day <= date(2999, 12, 31):  # 9999-12-31 + a day overflows
+            raise ValueError(raw)
+        return day
     except ValueError:
         errors[name] = [_("Give a date as YYYY-MM-DD.")]
         return None

@@ -46,7 +46,7 @@ from fieldwork.calls.models import (
 )
 from fieldwork.calls.rules import local
 from fieldwork.core.audit import record_audit
-from fieldwork.core.forms import required
+from fieldwork.core.forms import required, small_id
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.receipts import claim_once
 from fieldwork.core.roles import ROLE_LABELS, Role
@@ -283,7 +283,7 @@ def assignments(campaign_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Choose at least one caller."), "error")
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
-    hood = int(form.neighbourhood.data) if (form.neighbourhood.data or "").isdigit() else None
+    hood = small_id(form.neighbourhood.data)
     try:
         count = share_out(campaign, list(form.callers.data or []), hood)
         record_audit("call_targets_assigned", "call_campaign", campaign.id, count=count)

@@ -6,7 +6,7 @@ and change nothing. Flush, never commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -68,6 +68,10 @@ def log_contact_attempt(
         raise CaseError(_("Unknown result."), "result")
     if result == "call_back_at" and call_back_at is None:
         raise CaseError(_("Give the time to call back."), "call_back_at")
+    if call_back_at is not None and not (
+        utcnow() - timedelta(days=1) <= call_back_at <= utcnow() + timedelta(days=366)
+    ):
+        raise CaseError(_("Choose a moment to call back within the next year."), "call_back_at")
     event = _event(
         case,
         "contact_attempt",

@@ -104,6 +104,8 @@ def _apply(case: Case, action: str, forms: dict) -> None:
         raise CaseError(" ".join(str(e) for errors in form.errors.values() for e in errors))
     fields = {name: field.data for name, field in form._fields.items()}
     if action == "attempt" and fields.get("call_back_at"):
+        if not 2000 <= fields["call_back_at"].year <= 2999:  # 0001-01-01 has no UTC time
+            raise CaseError(_("Choose a moment to call back within the next year."), "call_back_at")
         # the browser gives local (Belgian) wall-clock time
         local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
         fields["call_back_at"] = fields["call_back_at"].replace(tzinfo=local).astimezone(UTC)

@@ -12,7 +12,7 @@ from fieldwork.areas.models import Municipality
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import can_see_case
 from fieldwork.core.audit import record_audit
-from fieldwork.core.forms import show_refusal
+from fieldwork.core.forms import show_refusal, small_id
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.roles import STAFF_WITH_PERSONAL_DATA
 from fieldwork.extensions import db, limiter
@@ -53,8 +53,8 @@ def refer(case_id: int) -> str | Response | tuple[str, int]:
         abort(404)
     form = OnwardForm()
     form.service.choices = _service_choices(case)
-    if request.method == "GET" and request.args.get("dienst", "").isdigit():
-        form.service.data = int(request.args["dienst"])
+    if request.method == "GET" and small_id(request.args.get("dienst")):
+        form.service.data = small_id(request.args.get("dienst"))
     status = 200
     if form.validate_on_submit():
         try:

@@ -17,7 +17,7 @@ from fieldwork.areas.models import Municipality
 from fieldwork.areas.services import chosen_municipality, list_municipalities, neighbourhoods_of
 from fieldwork.core.audit import record_audit
 from fieldwork.core.csvfiles import excel_csv
-from fieldwork.core.forms import show_refusal
+from fieldwork.core.forms import show_refusal, small_id
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -58,7 +58,7 @@ def _municipality() -> Municipality:
 
 
 def _int_or_none(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+    return small_id(text)  # "²".isdigit() is True
 
 
 @bp.get("/")

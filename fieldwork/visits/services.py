@@ -17,6 +17,7 @@ from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
+from fieldwork.core.forms import small_id
 from fieldwork.core.models import AuditEvent
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import local, local_today, utcnow
@@ -128,8 +129,8 @@ def addresses_in_street(visit_round: VisitRound, street: str) -> list[VisitAddre
     query = select(VisitAddress).where(
         VisitAddress.round_id == visit_round.id, VisitAddress.street_key == street_key(key)
     )
-    if neighbourhood.isdigit():
-        query = query.where(VisitAddress.neighbourhood_id == int(neighbourhood))
+    if (hood_id := small_id(neighbourhood)) is not None:
+        query = query.where(VisitAddress.neighbourhood_id == hood_id)
     return list(db.session.scalars(query))
 
 
