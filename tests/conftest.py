@@ -354,6 +354,18 @@ def post_form(
     return client.post(action or page_url, data={**data, "csrf_token": token})
 
 
+def post_form_twice(
+    client: FlaskClient, page_url: str, data: dict[str, Any], once: str = "once"
+) -> list[int]:
+    """A double tap: the page's form (its CSRF token and its ``once`` key, the hidden field
+    named ``once``, with ``data``) sent twice; the two statuses."""
+    page = client.get(page_url).get_data(as_text=True)
+    key = re.search(rf'name="{re.escape(once)}" type="hidden" value="([^"]+)"', page)
+    assert key, f"{page_url} has no {once} key"
+    sent = {**data, "csrf_token": csrf_from(page), once: key.group(1)}
+    return [client.post(page_url, data=sent).status_code for _ in range(2)]
+
+
 def api_token(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
     response = client.post("/api/v1/auth/token", json={"email": email, "password": password})
     assert response.status_code == 201, response.get_json()

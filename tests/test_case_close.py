@@ -189,3 +189,15 @@ def test_a_call_back_moment_outside_the_next_year_is_refused_on_the_page(
     assert refused.status_code == 400
     assert "binnen het jaar" in refused.get_data(as_text=True)
     assert state(app, case_id) == before
+
+
+def test_an_attempt_or_a_note_sent_twice_is_logged_once(app, an_on_the_page):
+    from tests.conftest import post_form_twice
+
+    an, url, case_id = an_on_the_page
+    before = state(app, case_id)[2]
+    attempt = {"action": "attempt", "attempt-result": "no_answer"}
+    assert post_form_twice(an, url, attempt, once="attempt-once") == [302, 302]
+    note = {"action": "note", "note-text": "Dochter belt terug."}
+    assert post_form_twice(an, url, note, once="note-once") == [302, 302]
+    assert state(app, case_id)[2] == before + 2

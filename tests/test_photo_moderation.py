@@ -737,3 +737,28 @@ def test_anonymous_gets_the_login_page_or_a_401(setup: Setup) -> None:
         client.post(f"/api/v1/photos/{photo_id}/moderation", json={"action": "hide"}).status_code
         == 401
     )
+
+
+def test_a_new_assignment_sent_twice_is_made_once(setup: Setup) -> None:
+    """Each assignment has its own public link and QR code: a double tap would split the
+    residents' photos over two."""
+    from tests.conftest import post_form_twice
+
+    client = coordinator_client(setup)
+    today = services.local_today()
+    sent = post_form_twice(
+        client,
+        "/foto-opdrachten/nieuw",
+        {
+            "title": "Tweemaal in beeld",
+            "gemeente": "72037",
+            "neighbourhoods": [setup.hamont],
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=20)).isoformat(),
+            "prompts": f"{PROMPT} | {CONTRAST}\n",
+        },
+    )
+    assert sent == [302, 302]
+    with setup.app.app_context():
+        titles = list(db.session.scalars(select(PhotoAssignment.title)))
+    assert titles.count("Tweemaal in beeld") == 1

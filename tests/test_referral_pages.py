@@ -603,3 +603,27 @@ def test_a_strip_photo_whose_task_was_lost_is_cleaned_by_the_sweep(app, series):
     schedule = celery_config(app.config)["beat_schedule"]
     assert schedule["strip-photos"]["task"] == "referrals.requeue_strip_photos"
     assert "referrals.requeue_strip_photos" in app.extensions["celery"].tasks
+
+
+def test_a_series_or_a_link_sent_twice_is_made_once(app, series):
+    from fieldwork.referrals.models import CardSeries, ReferralLink
+    from tests.conftest import post_form_twice
+
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    made = post_form_twice(
+        client,
+        "/referrals/series/new",
+        {"name": "Apothekers", "gemeente": "36012", "count": "3", "consent_text": "Ja."},
+    )
+    assert made == [302, 302]
+    link = post_form_twice(
+        client,
+        "/referrals/links/new",
+        {"referrer_name": "Bakkerij", "organisation": "bakker", "gemeente": "36012", "days": "14"},
+    )
+    assert link == [200, 302]
+    with app.app_context():
+        names = list(db.session.scalars(select(CardSeries.name)))
+        assert names.count("Apothekers") == 1
+        assert db.session.scalar(select(func.count()).select_from(ReferralLink)) == 1

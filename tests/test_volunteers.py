@@ -1113,3 +1113,20 @@ def test_accounts_from_before_the_pool_are_adopted_and_then_wait_for_model2(app,
     assert volunteer(app, adopted).status == "intake_done"
     assert status(pool, adopted, "active").status_code == 422  # the model 2 first
     assert runner.invoke(args=["volunteers", "adopt", "--gemeente", "99999"]).exit_code != 0
+
+
+def test_a_training_sent_twice_is_recorded_once(app, moorslede):
+    from fieldwork.volunteers.models import Training
+    from tests.conftest import post_form_twice
+
+    make_user(app, "coordinator")
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    sent = post_form_twice(
+        client,
+        "/vrijwilligers/vorming?gemeente=36012",
+        {"title": "Signalen herkennen", "held_on": "2026-03-02"},
+    )
+    assert sent == [302, 302]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Training)) == 1

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -12,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from fieldwork.core.receipts import new_once_key
 from fieldwork.signals.vocabulary import ATTEMPT_RESULTS, CASE_STATUSES, OUTCOMES
 
 OUTCOME_LABELS = list(OUTCOMES.items())
@@ -20,6 +22,7 @@ STATUS_LABELS = [(code, CASE_STATUSES[code]) for code in ("contacted", "in_progr
 
 
 class AttemptForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): acts once
     result = RadioField(
         _l("Result"), choices=ATTEMPT_LABELS, validators=[DataRequired(_l("Choose a result."))]
     )
@@ -54,6 +57,7 @@ class ReassignForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): acts once
     text = TextAreaField(
         _l("Note"), validators=[DataRequired(_l("The note is empty.")), Length(max=4000)]
     )

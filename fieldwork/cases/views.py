@@ -37,6 +37,7 @@ from fieldwork.cases.services import (
 )
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
+from fieldwork.core.receipts import sent_before
 from fieldwork.extensions import db
 from fieldwork.notifications.services import case_notifications
 from fieldwork.signals.duplicates import near_matches
@@ -145,6 +146,11 @@ def case_page(case_id: int) -> str | tuple[str, int] | Response:
         action = request.form.get("action", "")
         if action not in forms:
             abort(400)
+        once = getattr(forms[action], "once", None)  # what adds to the timeline: once
+        if once is not None and (
+            again := sent_before(once.data, url_for("cases.case_page", case_id=case.id))
+        ):
+            return again
         try:
             _apply(case, action, forms)
             db.session.commit()

@@ -20,6 +20,7 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.wrappers import Response as BaseResponse
 
 from fieldwork.db import Base, UTCDateTime, savepoint, utcnow
 from fieldwork.extensions import db
@@ -121,6 +122,21 @@ def init_receipts(app: Flask) -> None:
 def new_once_key() -> str:
     """The hidden ``once`` field of a form that must act only once: a fresh key per page."""
     return str(uuid.uuid4())
+
+
+def sent_before(key: str | None, target: str) -> BaseResponse | None:
+    """For a page form that adds something: None for its first sending (its ``once`` key is
+    taken, see :func:`claim_once`); for a second (a double tap, a resend after a slow answer)
+    a redirect to where the first went, saying so, and nothing is added."""
+    from flask import flash, redirect
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    user_id = current_user.id if current_user.is_authenticated else None
+    if claim_once(key, user_id):
+        return None
+    flash(_("This was saved already."), "info")
+    return redirect(target)
 
 
 def claim_once(key: str | None, user_id: int | None) -> bool:

@@ -16,6 +16,7 @@ from fieldwork.areas.models import Neighbourhood
 from fieldwork.areas.services import get_municipality, list_municipalities
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import public, roles_required
+from fieldwork.core.receipts import sent_before
 from fieldwork.core.storage import StorageError, storage
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -90,6 +91,8 @@ def new() -> str | Response | tuple[str, int]:
         # an example in the residents' language, whatever the coordinator's UI language
         form.prompts.data = EXAMPLE_PROMPT
     if form.validate_on_submit():
+        if again := sent_before(form.once.data, url_for("photo_admin.index")):
+            return again
         municipality = get_municipality(form.gemeente.data or "")
         try:
             if municipality is None:

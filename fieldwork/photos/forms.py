@@ -10,6 +10,7 @@ from wtforms import DateField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from fieldwork.core.forms import CheckboxesField
+from fieldwork.core.receipts import new_once_key
 from fieldwork.signals.vocabulary import THEMES
 
 POLARITY_CHOICES = [
@@ -21,6 +22,7 @@ ACTIONS = ("approve", "hide", "rotate_left", "rotate_right", "tag", "signal")
 
 
 class AssignmentForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): acts once
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Give the assignment a title.")), Length(max=120)]
     )

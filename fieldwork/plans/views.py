@@ -18,7 +18,7 @@ from fieldwork.areas.services import chosen_municipality, list_municipalities, n
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import show_refusal, small_id
 from fieldwork.core.permissions import public, roles_required
-from fieldwork.core.receipts import claim_once
+from fieldwork.core.receipts import sent_before
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
 from fieldwork.plans.content import (
@@ -125,7 +125,7 @@ def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int
     status = 200
     if request.method == "POST":
         if form.validate_on_submit() or not _errors_besides_choices(form):
-            if existing is None and (again := _added_already(form, url_for("plans.index"))):
+            if existing is None and (again := sent_before(form.once.data, url_for("plans.index"))):
                 return again
             try:
                 plan = save_plan(
@@ -152,14 +152,6 @@ def edit_plan(plan_id: int | None = None) -> str | BaseResponse | tuple[str, int
     return render_template(
         "plans/edit_plan.html", form=form, plan=existing, municipality=municipality
     ), status
-
-
-def _added_already(form: Any, target: str) -> BaseResponse | None:
-    """The second of a form sent twice: it adds nothing and shows where the first went."""
-    if claim_once(form.once.data, current_user.id):
-        return None
-    flash(_("This was saved already."), "info")
-    return redirect(target)
 
 
 def _errors_besides_choices(form: Any) -> bool:
@@ -240,7 +232,7 @@ def edit_objective(
     if request.method == "POST":
         if form.validate_on_submit():
             if existing is None and (
-                again := _added_already(form, url_for("plans.plan_page", plan_id=plan.id))
+                again := sent_before(form.once.data, url_for("plans.plan_page", plan_id=plan.id))
             ):
                 return again
             try:
@@ -320,7 +312,9 @@ def edit_action(
     if request.method == "POST":
         if form.validate_on_submit() or not _errors_besides_choices(form):
             if existing is None and (
-                again := _added_already(form, url_for("plans.plan_page", plan_id=objective.plan_id))
+                again := sent_before(
+                    form.once.data, url_for("plans.plan_page", plan_id=objective.plan_id)
+                )
             ):
                 return again
             try:
@@ -371,7 +365,7 @@ def action_page(action_id: int) -> str | BaseResponse | tuple[str, int]:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            again = _added_already(form, url_for("plans.action_page", action_id=action.id))
+            again = sent_before(form.once.data, url_for("plans.action_page", action_id=action.id))
             if again:
                 return again
             try:
@@ -468,7 +462,9 @@ def add_indicator_page(objective_id: int) -> str | BaseResponse | tuple[str, int
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            again = _added_already(form, url_for("plans.plan_page", plan_id=objective.plan_id))
+            again = sent_before(
+                form.once.data, url_for("plans.plan_page", plan_id=objective.plan_id)
+            )
             if again:
                 return again
             try:
@@ -507,7 +503,9 @@ def reactions(objective_id: int) -> str | BaseResponse | tuple[str, int]:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
-            again = _added_already(form, url_for("plans.reactions", objective_id=objective.id))
+            again = sent_before(
+                form.once.data, url_for("plans.reactions", objective_id=objective.id)
+            )
             if again:
                 return again
             try:

@@ -10,11 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
+from werkzeug.wrappers import Response as BaseResponse
 
 from fieldwork.areas.services import get_municipality, list_municipalities
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
+from fieldwork.core.receipts import sent_before
 from fieldwork.extensions import db
 from fieldwork.partners.services import offer_lines
 from fieldwork.referrals.codes import display
@@ -76,6 +78,8 @@ def new_series() -> str | Response | tuple[str, int]:
         # the social map's offer to start from; the coordinator keeps what fits on the card
         form.service_offer.data = "\n".join(offer_lines(chosen))
     if form.validate_on_submit():
+        if again := sent_before(form.once.data, url_for("cards.index")):
+            return again
         municipality = get_municipality(form.gemeente.data or "")
         try:
             if municipality is None:
@@ -266,10 +270,12 @@ def void(code: str) -> Response:
 
 @bp.route("/links/new", methods=["GET", "POST"])
 @roles_required("coordinator")
-def new_link() -> str | tuple[str, int]:
+def new_link() -> str | BaseResponse | tuple[str, int]:
     form = LinkForm()
     form.gemeente.choices = [(m.code, m.name) for m in list_municipalities()]
     if form.validate_on_submit():
+        if again := sent_before(form.once.data, url_for("cards.index")):
+            return again
         municipality = get_municipality(form.gemeente.data or "")
         try:
             if municipality is None:

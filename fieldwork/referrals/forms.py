@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from fieldwork.core.forms import CheckboxesField, DeliberateRadioField
 from fieldwork.core.phones import PhoneNumber
+from fieldwork.core.receipts import new_once_key
 from fieldwork.signals.vocabulary import THEMES, URGENCIES
 
 CONTACT_CONSENTS = ("signed_strip", "signature")  # the contact person will call the resident
@@ -106,6 +107,7 @@ class CardForm(FlaskForm):
 
 
 class SeriesForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): acts once
     name = StringField(
         _l("Name of the series"),
         validators=[DataRequired(_l("Give the series a name.")), Length(max=120)],
@@ -138,6 +140,7 @@ class VoidForm(FlaskForm):
 
 
 class LinkForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): acts once
     referrer_name = StringField(
         _l("Name of the referrer"),
         validators=[DataRequired(_l("Give the name of the referrer.")), Length(max=120)],

@@ -16,6 +16,7 @@ from fieldwork.areas.services import chosen_municipality, list_municipalities, n
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
+from fieldwork.core.receipts import sent_before
 from fieldwork.extensions import db
 from fieldwork.signals.models import Signal
 from fieldwork.volunteers import intake, pool
@@ -383,6 +384,8 @@ def trainings() -> str | Response | tuple[str, int]:
     if form.validate_on_submit() and form.held_on.data is not None:
         if current_user.role != "coordinator":
             abort(403)
+        if again := sent_before(form.once.data, url_for(".trainings", gemeente=municipality.code)):
+            return again
         try:
             intake.create_training(
                 municipality,

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optio
 
 from fieldwork.core.forms import DATABASE_ID, CheckboxesField
 from fieldwork.core.phones import PhoneNumber
+from fieldwork.core.receipts import new_once_key
 from fieldwork.volunteers.vocabulary import (
     HELP_KINDS,
     MOBILITY,
@@ -134,6 +135,7 @@ class LeadForm(FlaskForm):
 
 
 class TrainingForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): acts once
     title = StringField(_l("Training"), validators=[DataRequired(), Length(max=160)])
     held_on = DateField(_l("Date"), validators=[DataRequired()])
     attendees = CheckboxesField(_l("Attendees"), choices=[], coerce=int)
