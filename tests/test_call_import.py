@@ -424,3 +424,22 @@ def test_a_reversed_age_band_is_refused(app, campaign_id):
     assert refused.status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CallTarget)) == 0
+
+
+def test_a_name_that_folds_longer_than_its_column_does_not_sink_the_list(app, campaign_id):
+    """200 times "ß" is 200 characters, and 400 once folded for comparing: its key is cut to
+    fit, so on PostgreSQL the list is read in instead of failing as a whole."""
+    good = f"Maria Claes;Marktplaats;1;8890;{YEAR - 80};051 11 22 33;ja"
+    odd = "ß" * 200 + f";Kerkstraat;2;8890;{YEAR - 85};051 11 22 44;nee"
+    with app.app_context():
+        job = start_call_import(
+            db.session.get_one(CallCampaign, campaign_id),
+            "lijst.csv",
+            "\n".join([HEADER, good, odd]).encode(),
+            None,
+        )
+        db.session.commit()
+        job_id = job.id
+    job = _wait_for(app, job_id)
+    assert (job.status, job.accepted) == ("done", 2), job.report
+    assert len(name_key("ß" * 200)) == 200

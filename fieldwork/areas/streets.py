@@ -26,6 +26,9 @@ def folded_words(text: str) -> list[str]:
     return _NON_WORD.sub(" ", text).split()
 
 
+KEY_LENGTH = 200  # the street_key and name_key columns
+
+
 def street_key(street: str) -> str:
     """Compare street names as a person would: no case, accents, punctuation or double spaces,
     common abbreviations written out ('Kerkstr.' = 'Kerkstraat')."""
@@ -36,7 +39,8 @@ def street_key(street: str) -> str:
             if last.endswith(short):
                 words[-1] = last[: -len(short)] + full
                 break
-    return "".join(words)
+    # folding can lengthen a name ("ß" → "ss"): the key fits its columns (String(200))
+    return "".join(words)[:KEY_LENGTH]
 
 
 @dataclass

@@ -54,7 +54,6 @@ SOURCE = "neighbour"  # Signal.source: the channel contact persons see
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read from paper
 CODE_LENGTH = 8
 MAX_STREETS = 20
-STREET_KEY_LENGTH = 200  # NeighbourStreet.street_key
 
 
 class NeighbourError(ServiceError):
@@ -336,8 +335,6 @@ def _checked(municipality: Municipality, about: Intake) -> Intake:
     keys = [street_key(s) for s in about.streets]
     if not any(keys):  # "---, ...": nothing that names a street
         raise NeighbourError(_("Name at least one street you keep an eye on."), "streets")
-    if any(len(key) > STREET_KEY_LENGTH for key in keys):
-        raise NeighbourError(_("A street name is too long."), "streets")
     table = {street_key(s): (s, hood) for s, hood in known_streets(municipality)}
     streets = [table.get(key, (s, None))[0] for s, key in zip(about.streets, keys, strict=True)]
     hood_id = about.neighbourhood_id

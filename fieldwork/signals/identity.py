@@ -8,17 +8,20 @@ import re
 
 from sqlalchemy import text
 
-from fieldwork.areas.streets import folded_words, street_key
+from fieldwork.areas.streets import KEY_LENGTH, folded_words, street_key
 from fieldwork.extensions import db
+
+ADDRESS_KEY_LENGTH = 240  # the address_key columns
 
 
 def name_key(name: str) -> str:
-    return " ".join(folded_words(name))
+    # folding can lengthen a name ("ß" → "ss"): the key fits its columns
+    return " ".join(folded_words(name))[:KEY_LENGTH]
 
 
 def address_key(street: str | None, house_number: str | None, postcode: str | None) -> str:
     number = re.sub(r"\s+", "", (house_number or "").casefold())
-    return f"{street_key(street or '')}|{number}|{(postcode or '').strip()}"
+    return f"{street_key(street or '')}|{number}|{(postcode or '').strip()}"[:ADDRESS_KEY_LENGTH]
 
 
 def identity_lock_id(municipality_id: int, key_name: str, key_address: str) -> int:
