@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from fieldwork.cases.models import CaseEvent
 from fieldwork.core.models import AuditEvent
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -132,3 +133,58 @@ def test_withdrawing_consent_closes_the_case_and_stops_contact(app, routed):
     with app.app_context():
         assert all(c.withdrawn_at for c in db.session.scalars(select(Consent)))
     assert wait_for_status(client, coordinator, signal_id)["status"] == "closed"
+
+
+def at_once(app, *requests):
+    """On PostgreSQL the requests start together (threads behind a barrier); on SQLite, which
+    writes one transaction at a time anyway, one after the other. Their statuses."""
+    import threading
+
+    with app.app_context():
+        together = db.engine.dialect.name == "postgresql"
+    if not together:
+        return [request() for request in requests]
+    start = threading.Barrier(len(requests), timeout=10)
+    answers: dict[int, int] = {}
+
+    def run(number: int) -> None:
+        start.wait()
+        answers[number] = requests[number]()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return [answers.get(n) for n in range(len(requests))]
+
+
+def test_a_close_and_a_withdrawal_at_the_same_moment_close_the_case_once(app, routed):
+    """An closes it as unreachable while the coordinator records the resident's withdrawal:
+    one of them closes it, the other is told it is closed."""
+    client, coordinator, an, _signal_id, case_id = routed
+    glass = {**bearer(coordinator), "X-Access-Reason": "Vervanging An"}
+    assert client.get(f"/api/v1/cases/{case_id}", headers=glass).status_code == 200
+    first, second = app.test_client(), app.test_client()
+    url = f"/api/v1/cases/{case_id}/events"
+    answers = at_once(
+        app,
+        lambda: (
+            first.post(
+                url, json={"type": "close", "outcome": "unreachable"}, headers=bearer(an)
+            ).status_code
+        ),
+        lambda: (
+            second.post(
+                url, json={"type": "withdraw_consent", "reason": "Wil niet"}, headers=glass
+            ).status_code
+        ),
+    )
+    assert sorted(answers) == [201, 409]
+    with app.app_context():
+        closed = [
+            e
+            for e in db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id))
+            if e.type == "status_change" and e.detail.get("new") == "closed"
+        ]
+    assert len(closed) == 1

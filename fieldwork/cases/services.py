@@ -47,6 +47,9 @@ def _event(case: Case, type_: str, by: User | None, **detail: Any) -> CaseEvent:
 
 
 def _require_open(case: Case) -> None:
+    """Locks the case until the transaction ends: two actions on it at the same moment (a
+    close and a withdrawal, two reassignments) take turns, and the second sees the first's."""
+    db.session.refresh(case, with_for_update=True)
     if case.closed_at is not None:
         raise CaseError(_("This case is closed."))
 
@@ -381,6 +384,12 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
     """Move the duplicate's signals, consents and open case onto ``keep``. Flushes."""
     if not is_near_match(keep, duplicate):
         raise ValueError("These residents are not a near-match.")
+    # two merges at once: the second waits here, then finds the duplicate gone
+    if (
+        db.session.scalar(select(Resident.id).where(Resident.id == duplicate.id).with_for_update())
+        is None
+    ):
+        raise ValueError("Merged meanwhile.")
     keep_case = db.session.scalar(
         select(Case).where(Case.resident_id == keep.id, Case.closed_at.is_(None))
     )

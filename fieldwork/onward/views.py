@@ -120,7 +120,10 @@ def my_referral(referral_id: int) -> str | Response | tuple[str, int]:
 
 def _answer_page(referral_id: int, here: str) -> str | Response | tuple[str, int]:
     """Read what was shared and answer: accept, decline with a reason, report done."""
-    referral = db.session.get_one(OnwardReferral, referral_id)
+    # an answer from two tabs at once (accept and decline): they take turns, the second sees
+    # the first's answer
+    posted = request.method == "POST"
+    referral = db.session.get_one(OnwardReferral, referral_id, with_for_update=posted or None)
     form = AnswerForm()
     status = 200
     if form.validate_on_submit():

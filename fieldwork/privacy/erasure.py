@@ -109,7 +109,8 @@ def is_erased(resident: Resident) -> bool:
 
 def erase_resident(resident_id: int, by_user_id: int | None, reason: str) -> Erased:
     """Erase one resident, write the ledger row and the audit event. Flushes, never commits."""
-    resident = db.session.get(Resident, resident_id)
+    # two erasures at once: the second waits for the first's lock, then finds its ledger row
+    resident = db.session.get(Resident, resident_id, with_for_update=True)
     if resident is None:
         raise ErasureError("No such resident.", "resident", 404)
     if db.session.scalar(select(ErasureEntry.id).where(ErasureEntry.resident_id == resident_id)):

@@ -413,6 +413,8 @@ def candidate_from_lead(signal: Signal, user: User) -> Volunteer:
         raise VolunteerError(
             _("This signal is not a lead of someone who wants to help."), "signal_id", 404
         )
+    # taken by two at once: the second's insert clashes on the unique lead and waits for it
+    signal = db.session.get_one(Signal, signal.id, with_for_update=True)
     if db.session.scalar(select(Volunteer.id).where(Volunteer.lead_signal_id == signal.id)):
         raise VolunteerError(_("This lead is already in the pool."), "signal_id", 409)
     source = signal.source if signal.source in ("visit", "call") else "staff"
