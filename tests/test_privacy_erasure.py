@@ -365,7 +365,8 @@ def test_after_erasure_the_person_is_in_no_column_and_no_file(app, world):
     assert found == {}, f"personal data left after erasure: {found}"
     assert audit is None, f"the audit log holds personal data: {audit}"
     assert scan_storage() == []
-    assert row_counts(app) == counts  # every row kept: counts stay
+    # every row kept, and one more: the event that closed the open case
+    assert row_counts(app) == {**counts, "case_events": counts["case_events"] + 1}
     with app.app_context():
         entry = db.session.scalars(select(ErasureEntry)).one()
         assert (entry.resident_id, entry.reason) == (resident_id, "request")
@@ -652,3 +653,22 @@ def test_an_erasure_blanks_what_staff_were_told_about_the_case(app, routed):  # 
     assert erased.status_code == 201, erased.get_json()
     with app.app_context():
         assert not [n.body for n in db.session.scalars(select(Notification)) if reason in n.body]
+
+
+def test_an_erased_residents_open_case_closes_and_leaves_the_queue(app, routed):  # noqa: F811
+    client, coordinator, an, _signal_id, case_id = routed
+    assert [
+        i["case_id"] for i in client.get("/api/v1/queue", headers=bearer(an)).get_json()["items"]
+    ] == [case_id]
+    with app.app_context():
+        resident_id = db.session.get_one(Case, case_id).resident_id
+    erased = client.post(
+        f"/api/v1/residents/{resident_id}/erasure",
+        json={"reason": "request"},
+        headers=bearer(coordinator),
+    )
+    assert erased.status_code == 201, erased.get_json()
+    with app.app_context():
+        case = db.session.get_one(Case, case_id)
+        assert (case.status, case.outcome) == ("closed", "declined")
+    assert client.get("/api/v1/queue", headers=bearer(an)).get_json()["items"] == []

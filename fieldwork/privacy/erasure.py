@@ -30,10 +30,12 @@ from fieldwork.calls.models import (
     GoodMorningCall,
     GoodMorningSchedule,
 )
+from fieldwork.cases.hooks import case_consent_withdrawn
 from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.storage import StorageError, storage
+from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
 from fieldwork.notifications.services import ERASED
@@ -115,11 +117,34 @@ def erase_resident(resident_id: int, by_user_id: int | None, reason: str) -> Era
         raise ErasureError("No such resident.", "resident", 404)
     if db.session.scalar(select(ErasureEntry.id).where(ErasureEntry.resident_id == resident_id)):
         raise ErasureError("This resident was erased already.", "resident", 409)
+    _close_open_cases(resident_id, by_user_id, reason)
     erased = pseudonymise_residents([resident])
     add_entry(resident_id, by_user_id, reason)
     record_audit("resident_erased", "resident", resident_id, user_id=by_user_id, reason=reason)
     db.session.flush()
     return erased
+
+
+def _close_open_cases(resident_id: int, by_user_id: int | None, reason: str) -> None:
+    """An erased resident is contacted no more: an open case closes (no queue, no reminder),
+    and what else would contact them stops as on a withdrawal (calls, buddies, partners)."""
+    outcome = "moved_or_deceased" if reason == "deceased" else "declined"
+    now = utcnow()
+    for case in db.session.scalars(
+        select(Case)
+        .where(Case.resident_id == resident_id, Case.closed_at.is_(None))
+        .with_for_update()
+    ):
+        db.session.add(
+            CaseEvent(
+                case_id=case.id,
+                type="status_change",
+                by_id=by_user_id,
+                detail={"old": case.status, "new": "closed", "outcome": outcome, "erased": True},
+            )
+        )
+        case.status, case.outcome, case.closed_at = "closed", outcome, now
+        case_consent_withdrawn.send(case, by=None)
 
 
 def pseudonymise_residents(residents: Sequence[Resident]) -> Erased:
