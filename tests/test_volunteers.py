@@ -1130,3 +1130,53 @@ def test_a_training_sent_twice_is_recorded_once(app, moorslede):
     assert sent == [302, 302]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Training)) == 1
+
+
+def test_the_same_person_sent_in_a_burst_is_one_candidate_and_a_lead_taken_twice_once(app):
+    """Four sends of "Ik wil helpen" at once, and a lead taken by two people at once: on
+    PostgreSQL they start together (threads), on SQLite one after the other."""
+    from tests.test_cases import at_once
+
+    import_areas(app, "36012")
+    app.config["HELP_FORM_MIN_SECONDS"] = 0
+    app.config["HELP_FORM_RATE_LIMIT"] = "1000 per hour"
+    clients = [app.test_client() for _ in range(4)]
+    sends = []
+    for client in clients:
+        token = client.get("/api/v1/volunteers/intake?gemeente=36012").get_json()["form_token"]
+        body = {
+            "gemeente": "36012",
+            "name": "Karim Haddad",
+            "phone": "0470 12 34 56",
+            "data_consent": True,
+            "form_token": token,
+        }
+        sends.append(
+            lambda c=client, b=body: c.post("/api/v1/volunteers/intake", json=b).status_code
+        )
+    assert all(status < 300 for status in at_once(app, *sends))
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Volunteer)) == 1
+
+    make_user(app, "coordinator")
+    make_user(app, "contact_person", email="an@example.be")
+    make_user(app, "volunteer", email="maria@example.be", name="Maria")
+    signal_id = lead_signal(app)
+    takers = []
+    for email in ("an@example.be", "coordinator@example.be"):
+        taker = app.test_client()
+        login(taker, email)
+        token = csrf_from(taker.get("/vrijwilligers/kandidaten").get_data(as_text=True))
+        takers.append(
+            lambda t=taker, k=token: (
+                t.post(
+                    "/vrijwilligers/kandidaten", data={"csrf_token": k, "signal_id": signal_id}
+                ).status_code
+            )
+        )
+    assert all(status < 500 for status in at_once(app, *takers))
+    with app.app_context():
+        leads = (
+            select(func.count()).select_from(Volunteer).where(Volunteer.lead_signal_id.is_not(None))
+        )
+        assert db.session.scalar(leads) == 1

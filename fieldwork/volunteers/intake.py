@@ -24,7 +24,7 @@ from fieldwork.auth.services import (
 from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.signals.identity import name_key
+from fieldwork.signals.identity import lock_identity, name_key
 from fieldwork.signals.models import Signal
 from fieldwork.volunteers.gate import VolunteerError
 from fieldwork.volunteers.hooks import volunteer_stepped_back
@@ -192,6 +192,9 @@ def submit_candidate(
     about = _checked(about, municipality)
     if source not in SOURCES:
         raise VolunteerError(_("Unknown source."), "source")
+    # the same person sent at the same moment (a burst of taps): the second waits here and
+    # then finds the first's record
+    lock_identity(municipality.id, name_key(about.name), "volunteer candidate")
     existing = _same_candidate(municipality, about)
     if existing is not None:
         return existing, False
