@@ -142,3 +142,37 @@ def test_a_merge_does_not_bring_back_a_consent_the_person_withdrew(app, setup): 
         headers=an,
     )
     assert contact.status_code == 409
+
+
+def test_a_merge_into_a_withdrawn_record_closes_the_case_it_brings(app, setup):  # noqa: F811
+    """The withdrawal was recorded on the kept record, whose case closed; the duplicate's open
+    case moves over in the merge and closes too, instead of staying in the queue."""
+    from fieldwork.signals.models import Consent
+
+    client, coordinator = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(coordinator))
+    typo = client.post(
+        "/api/v1/signals", json=intake(name="Maria Claeys"), headers=bearer(coordinator)
+    )
+    keep = wait_for_status(client, coordinator, first.get_json()["id"])["case_id"]
+    brought = wait_for_status(client, coordinator, typo.get_json()["id"])["case_id"]
+    an = bearer(api_token(client, "an@example.be"))
+    withdrawn = client.post(
+        f"/api/v1/cases/{keep}/events",
+        json={"type": "withdraw_consent", "reason": "Wil geen contact meer"},
+        headers=an,
+    )
+    assert withdrawn.status_code == 201
+    page = app.test_client()
+    login(page, "coordinator@example.be")
+    html = page.get(f"/cases/{keep}").get_data(as_text=True)
+    page.post(f"/cases/{keep}/reason", data={"csrf_token": csrf_from(html), "reason": "Dubbel"})
+    html = page.get(f"/cases/{keep}").get_data(as_text=True)
+    with app.app_context():
+        other = db.session.get_one(Signal, typo.get_json()["id"]).resident_id
+    merged = page.post(f"/cases/{keep}/merge/{other}", data={"csrf_token": csrf_from(html)})
+    assert merged.status_code == 302
+    with app.app_context():
+        assert all(c.withdrawn_at is not None for c in db.session.scalars(select(Consent)))
+        case = db.session.get_one(Case, brought)
+        assert (case.status, case.outcome) == ("closed", "declined")

@@ -427,3 +427,61 @@ def test_an_id_that_is_not_plain_digits_is_ignored_not_a_500(app, referable):
         },
     )
     assert menu.status_code < 500
+
+
+def test_the_partner_told_to_stop_after_an_erasure_reads_why(app, referable, mailbox):
+    """The erasure blanks what staff and partners were told about the case, and only then
+    tells the partner to stop: that notice keeps its text."""
+    from fieldwork.cases.models import Case
+    from fieldwork.privacy.erasure import erase_resident
+
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    assert _refer(an, case_id, service_id).status_code == 302
+    _partner_link(mailbox)
+    mailbox.messages.clear()
+    with app.app_context():
+        erase_resident(db.session.get_one(Case, case_id).resident_id, None, "request")
+        db.session.commit()
+    notice = next(m for m in wait_for_mail(mailbox, 1) if m["To"] == "mmc@example.be")
+    text = notice.get_payload(decode=True).decode()
+    assert "geen contact" in text or "do not contact them" in text
+    assert "koffienamiddag" not in text
+
+
+def test_a_withdrawal_while_the_partner_answers_wins(app, referable, mailbox):
+    """The partner pressed Accept while the resident's withdrawal was being saved: the accept
+    waits for it (on PostgreSQL; on SQLite it simply comes after), reads the ended referral
+    and is refused; before, it read the state from before and accepted."""
+    from fieldwork.auth.models import User
+    from fieldwork.cases.models import Case
+    from fieldwork.cases.services import withdraw_consent
+
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    assert _refer(an, case_id, service_id).status_code == 302
+    link = _partner_link(mailbox)
+    partner = app.test_client()
+    page = partner.get(link).get_data(as_text=True)
+    answers: list[int] = []
+    accepting = threading.Thread(
+        target=lambda: answers.append(
+            partner.post(link, data={"csrf_token": csrf_from(page), "action": "accept"}).status_code
+        )
+    )
+    with app.app_context():
+        an_user = db.session.scalars(select(User).filter_by(email="an@example.be")).one()
+        withdraw_consent(
+            db.session.get_one(Case, case_id), an_user, "wil niet meer"
+        )  # not committed
+        if db.engine.dialect.name == "postgresql":
+            accepting.start()
+            accepting.join(timeout=1.0)
+            assert accepting.is_alive(), "the accept did not wait for the withdrawal"
+        db.session.commit()
+    if not accepting.is_alive() and not answers:
+        accepting.start()
+    accepting.join(timeout=30)
+    assert answers == [409]
+    with app.app_context():
+        assert db.session.scalars(select(OnwardReferral)).one().state == "withdrawn"

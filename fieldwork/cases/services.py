@@ -390,11 +390,14 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
         is None
     ):
         raise ValueError("Merged meanwhile.")
+    # the cases are locked before the consents move: a withdrawal takes the same order
     keep_case = db.session.scalar(
-        select(Case).where(Case.resident_id == keep.id, Case.closed_at.is_(None))
+        select(Case).where(Case.resident_id == keep.id, Case.closed_at.is_(None)).with_for_update()
     )
     dup_case = db.session.scalar(
-        select(Case).where(Case.resident_id == duplicate.id, Case.closed_at.is_(None))
+        select(Case)
+        .where(Case.resident_id == duplicate.id, Case.closed_at.is_(None))
+        .with_for_update()
     )
     for consent in db.session.scalars(select(Consent).where(Consent.resident_id == duplicate.id)):
         consent.resident_id = keep.id
@@ -427,8 +430,9 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
     db.session.flush()
     db.session.delete(duplicate)
     db.session.flush()
-    if _carry_withdrawal(keep) and keep_case is not None and consent_withdrawn(keep_case):
-        withdraw_consent(keep_case, db.session.get_one(User, by_id), "toestemming ingetrokken")
+    left_open = keep_case if keep_case is not None else dup_case  # the duplicate's moves over
+    if _carry_withdrawal(keep) and left_open is not None and consent_withdrawn(left_open):
+        withdraw_consent(left_open, db.session.get_one(User, by_id), "toestemming ingetrokken")
 
 
 def _carry_withdrawal(resident: Resident) -> bool:

@@ -120,10 +120,15 @@ def my_referral(referral_id: int) -> str | Response | tuple[str, int]:
 
 def _answer_page(referral_id: int, here: str) -> str | Response | tuple[str, int]:
     """Read what was shared and answer: accept, decline with a reason, report done."""
-    # an answer from two tabs at once (accept and decline): they take turns, the second sees
-    # the first's answer
-    posted = request.method == "POST"
-    referral = db.session.get_one(OnwardReferral, referral_id, with_for_update=posted or None)
+    referral = db.session.get_one(OnwardReferral, referral_id)
+    if request.method == "POST":
+        # two tabs at once (accept and decline), or a withdrawal meanwhile: they take turns,
+        # the later one reads the earlier one's state. The case is locked first, as a
+        # withdrawal does (case, then referral): the other order could deadlock.
+        db.session.get_one(Case, referral.case_id, with_for_update=True)
+        referral = db.session.get_one(
+            OnwardReferral, referral_id, with_for_update=True, populate_existing=True
+        )
     form = AnswerForm()
     status = 200
     if form.validate_on_submit():

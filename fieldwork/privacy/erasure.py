@@ -21,6 +21,7 @@ from sqlalchemy import JSON, LargeBinary, String, Table, Text, cast, func, or_, 
 from sqlalchemy.sql.elements import ColumnElement
 
 from fieldwork.areas.models import AddressFixup
+from fieldwork.calls.goodmorning import stop
 from fieldwork.calls.models import (
     Alert,
     CallAttempt,
@@ -39,7 +40,8 @@ from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
 from fieldwork.notifications.services import ERASED
-from fieldwork.onward.models import OPEN_STATES, OnwardReferral
+from fieldwork.onward.models import OnwardReferral
+from fieldwork.onward.services import end_for_resident
 from fieldwork.photos.models import Photo
 from fieldwork.privacy.ledger import ErasureEntry, add_entry
 from fieldwork.referrals.models import ReferralSubmission, referral_submission_signals
@@ -117,8 +119,8 @@ def erase_resident(resident_id: int, by_user_id: int | None, reason: str) -> Era
         raise ErasureError("No such resident.", "resident", 404)
     if db.session.scalar(select(ErasureEntry.id).where(ErasureEntry.resident_id == resident_id)):
         raise ErasureError("This resident was erased already.", "resident", 409)
-    _close_open_cases(resident_id, by_user_id, reason)
     erased = pseudonymise_residents([resident])
+    _close_open_cases(resident_id, by_user_id, reason)
     add_entry(resident_id, by_user_id, reason)
     record_audit("resident_erased", "resident", resident_id, user_id=by_user_id, reason=reason)
     db.session.flush()
@@ -191,11 +193,12 @@ def _erase_links(resident: Resident, erased: Erased) -> None:
     _erase_visits(name_key, address_key, consent_ids, erased)
     _erase_calls(resident.id, name_key, address_key, erased)
     _erase_referrals(signal_ids, consent_ids, erased)
-    _erase_onward(case_ids, erased)
-    # what staff were told about the cases (a reassignment's reason, a partner's answer)
+    # what staff and partners were told about the cases (a reassignment's reason, a partner's
+    # answer), before the partners are told to stop (that notice names no one and is kept)
     erased.add(
         "notifications", _update(Notification, Notification.case_id.in_(case_ids), body=ERASED)
     )
+    _erase_onward(resident.id, case_ids, erased)
     _erase_volunteering(resident.id, signal_ids, erased)
     _erase_photos(signal_ids, erased)
     erased.add(
@@ -287,6 +290,7 @@ def _erase_calls(resident_id: int, name_key: str, address_key: str, erased: Eras
     for schedule in db.session.scalars(
         select(GoodMorningSchedule).where(GoodMorningSchedule.resident_id == resident_id)
     ):
+        stop(schedule)  # an erased resident is called no more
         schedule.escalation_name = schedule.escalation_phone = BLANK
         schedule.pause_reason = BLANK
         erased.add("goodmorning_schedules", 1)
@@ -354,11 +358,11 @@ def _erase_referrals(signal_ids: list[int], consent_ids: list[int], erased: Eras
     )
 
 
-def _erase_onward(case_ids: list[int], erased: Erased) -> None:
+def _erase_onward(resident_id: int, case_ids: list[int], erased: Erased) -> None:
     """What was shared with partners, and what they answered; an open referral ends (its
-    link shows nothing more)."""
+    link shows nothing more) and its partner is told to stop, open case or not."""
+    end_for_resident(resident_id, None)
     in_cases = OnwardReferral.case_id.in_(case_ids)
-    _update(OnwardReferral, in_cases, OnwardReferral.state.in_(OPEN_STATES), state="withdrawn")
     erased.add(
         "onward_referrals",
         _update(
