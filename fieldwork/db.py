@@ -87,6 +87,11 @@ def savepoint(session: Any) -> AbstractContextManager[Any]:
 
 Row = TypeVar("Row")
 
+# SELECT ... FOR NO KEY UPDATE: serialises changes to a row without blocking the inserts of
+# rows that refer to it (a case event, a routed signal's case). Plain FOR UPDATE would, and a
+# worker holding such a row while inserting could deadlock with the lock holder.
+NO_KEY_UPDATE: dict[str, Any] = {"key_share": True}
+
 
 def add_or_take_existing(session: Any, made: Row, existing: Select[Row]) -> Row:
     """Add ``made``, a row that a unique constraint refuses when another request made the

@@ -24,7 +24,11 @@ EXPECTED = {
     fixup_resolved: {"fieldwork.signals.receivers", "fieldwork.visits.receivers"},
     user_deactivated: {"fieldwork.routing.receivers"},
     signal_case: {"fieldwork.cases.receivers"},
-    case_consent_withdrawn: {"fieldwork.volunteers.receivers", "fieldwork.calls.receivers"},
+    case_consent_withdrawn: {
+        "fieldwork.volunteers.receivers",
+        "fieldwork.calls.receivers",
+        "fieldwork.onward.receivers",
+    },
     team_membership: {"fieldwork.routing.receivers"},
     consent_proofs: {"fieldwork.referrals.receivers"},
     case_page_sections: {"fieldwork.onward.receivers"},

@@ -78,7 +78,9 @@ def create_schedule(
     if not resident_consent:
         raise CallError(_("The resident must agree to the regular calls."), "consent")
     # called twice a morning: two staff members (or a double tap) at once wait here, in turn
-    db.session.execute(select(Resident.id).where(Resident.id == resident.id).with_for_update())
+    db.session.execute(
+        select(Resident.id).where(Resident.id == resident.id).with_for_update(key_share=True)
+    )
     taken = db.session.scalars(
         select(GoodMorningSchedule.weekdays).where(
             GoodMorningSchedule.resident_id == resident.id,

@@ -19,7 +19,7 @@ from fieldwork.auth.models import User
 from fieldwork.cases.hooks import case_consent_withdrawn, in_team
 from fieldwork.cases.models import OUTCOMES, Case, CaseEvent
 from fieldwork.core.paging import Paged
-from fieldwork.db import utcnow
+from fieldwork.db import NO_KEY_UPDATE, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.duplicates import is_near_match
 from fieldwork.signals.models import Consent, Resident, Signal
@@ -49,7 +49,7 @@ def _event(case: Case, type_: str, by: User | None, **detail: Any) -> CaseEvent:
 def _require_open(case: Case) -> None:
     """Locks the case until the transaction ends: two actions on it at the same moment (a
     close and a withdrawal, two reassignments) take turns, and the second sees the first's."""
-    db.session.refresh(case, with_for_update=True)
+    db.session.refresh(case, with_for_update=NO_KEY_UPDATE)
     if case.closed_at is not None:
         raise CaseError(_("This case is closed."))
 
@@ -392,12 +392,14 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
         raise ValueError("Merged meanwhile.")
     # the cases are locked before the consents move: a withdrawal takes the same order
     keep_case = db.session.scalar(
-        select(Case).where(Case.resident_id == keep.id, Case.closed_at.is_(None)).with_for_update()
+        select(Case)
+        .where(Case.resident_id == keep.id, Case.closed_at.is_(None))
+        .with_for_update(key_share=True)
     )
     dup_case = db.session.scalar(
         select(Case)
         .where(Case.resident_id == duplicate.id, Case.closed_at.is_(None))
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     for consent in db.session.scalars(select(Consent).where(Consent.resident_id == duplicate.id)):
         consent.resident_id = keep.id

@@ -25,7 +25,7 @@ from fieldwork.auth.models import User
 from fieldwork.auth.services import normalise_email
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
-from fieldwork.db import add_or_take_existing, utcnow
+from fieldwork.db import NO_KEY_UPDATE, add_or_take_existing, utcnow
 from fieldwork.extensions import db
 from fieldwork.neighbours.models import (
     CaringNeighbour,
@@ -402,7 +402,7 @@ def change_status(neighbour: CaringNeighbour, status: str) -> bool:
     if status not in NEIGHBOUR_STATUSES:
         raise NeighbourError(_("Unknown status."), "status")
     # two coordinators (or a double tap) at once: the second waits and sees the first's change
-    db.session.refresh(neighbour, with_for_update=True)
+    db.session.refresh(neighbour, with_for_update=NO_KEY_UPDATE)
     if neighbour.status == status:
         return False
     if neighbour.status == "ended":

@@ -274,7 +274,7 @@ def end_for_resident(resident_id: int, by: User | None) -> int:
         select(OnwardReferral)
         .join(Case, OnwardReferral.case_id == Case.id)
         .where(Case.resident_id == resident_id, OnwardReferral.state.in_(OPEN_STATES))
-        .with_for_update(of=OnwardReferral)
+        .with_for_update(of=OnwardReferral, key_share=True)
     ):
         referral.state = "withdrawn"
         _case_event(referral, "onward_withdrawn", by)

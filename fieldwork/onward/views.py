@@ -15,6 +15,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import show_refusal, small_id
 from fieldwork.core.permissions import public, roles_required
 from fieldwork.core.roles import STAFF_WITH_PERSONAL_DATA
+from fieldwork.db import NO_KEY_UPDATE
 from fieldwork.extensions import db, limiter
 from fieldwork.onward.forms import AnswerForm, OnwardForm
 from fieldwork.onward.models import STATES, OnwardReferral
@@ -125,9 +126,9 @@ def _answer_page(referral_id: int, here: str) -> str | Response | tuple[str, int
         # two tabs at once (accept and decline), or a withdrawal meanwhile: they take turns,
         # the later one reads the earlier one's state. The case is locked first, as a
         # withdrawal does (case, then referral): the other order could deadlock.
-        db.session.get_one(Case, referral.case_id, with_for_update=True)
+        db.session.get_one(Case, referral.case_id, with_for_update=NO_KEY_UPDATE)
         referral = db.session.get_one(
-            OnwardReferral, referral_id, with_for_update=True, populate_existing=True
+            OnwardReferral, referral_id, with_for_update=NO_KEY_UPDATE, populate_existing=True
         )
     form = AnswerForm()
     status = 200

@@ -15,6 +15,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from fieldwork.areas.models import Neighbourhood
+from fieldwork.areas.streets import folded_words
 from fieldwork.auth.models import User
 from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.extensions import db
@@ -38,7 +39,6 @@ from fieldwork.reports.indicators import (
     indicators_for,
 )
 from fieldwork.reports.models import Quote
-from fieldwork.signals.identity import name_key
 from fieldwork.signals.models import Resident
 from fieldwork.signals.vocabulary import label
 
@@ -238,8 +238,8 @@ def names_in(
     first ("Quackelbeen Zebedeus", "Van den Broeck Jan": any rotation of the name's words):
     the coordinator must take them out before the summary is published. ``residents``: what
     :func:`resident_names` gives, when the caller checks several texts."""
-    words = name_key(" ".join(texts))
-    haystack = f" {' '.join(_WORD.findall(words))} "
+    # the texts folded as names are (not name_key: a key is cut to its column's length)
+    haystack = f" {' '.join(folded_words(' '.join(texts)))} "
     found = []
     for name, key in resident_names(municipality_id) if residents is None else residents:
         parts = _WORD.findall(key)

@@ -36,7 +36,7 @@ from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.storage import StorageError, storage
-from fieldwork.db import utcnow
+from fieldwork.db import NO_KEY_UPDATE, utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
 from fieldwork.notifications.services import ERASED
@@ -114,7 +114,7 @@ def is_erased(resident: Resident) -> bool:
 def erase_resident(resident_id: int, by_user_id: int | None, reason: str) -> Erased:
     """Erase one resident, write the ledger row and the audit event. Flushes, never commits."""
     # two erasures at once: the second waits for the first's lock, then finds its ledger row
-    resident = db.session.get(Resident, resident_id, with_for_update=True)
+    resident = db.session.get(Resident, resident_id, with_for_update=NO_KEY_UPDATE)
     if resident is None:
         raise ErasureError("No such resident.", "resident", 404)
     if db.session.scalar(select(ErasureEntry.id).where(ErasureEntry.resident_id == resident_id)):
@@ -135,7 +135,7 @@ def _close_open_cases(resident_id: int, by_user_id: int | None, reason: str) -> 
     for case in db.session.scalars(
         select(Case)
         .where(Case.resident_id == resident_id, Case.closed_at.is_(None))
-        .with_for_update()
+        .with_for_update(key_share=True)
     ):
         db.session.add(
             CaseEvent(

@@ -22,7 +22,7 @@ from fieldwork.auth.services import (
     set_password,
 )
 from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
-from fieldwork.db import utcnow
+from fieldwork.db import NO_KEY_UPDATE, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.identity import lock_identity, name_key
 from fieldwork.signals.models import Signal
@@ -417,7 +417,7 @@ def candidate_from_lead(signal: Signal, user: User) -> Volunteer:
             _("This signal is not a lead of someone who wants to help."), "signal_id", 404
         )
     # taken by two at once: the second's insert clashes on the unique lead and waits for it
-    signal = db.session.get_one(Signal, signal.id, with_for_update=True)
+    signal = db.session.get_one(Signal, signal.id, with_for_update=NO_KEY_UPDATE)
     if db.session.scalar(select(Volunteer.id).where(Volunteer.lead_signal_id == signal.id)):
         raise VolunteerError(_("This lead is already in the pool."), "signal_id", 409)
     source = signal.source if signal.source in ("visit", "call") else "staff"
