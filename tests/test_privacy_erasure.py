@@ -629,6 +629,17 @@ def test_a_colleague_or_a_neighbour_with_the_same_words_keeps_them(app, series):
         assert list(notes) == ["Buur van de familie Zoltan Wyckaertsen."]  # a whole word only
 
 
+def erase_the_cases_resident(app, client, token: str, case_id: int) -> None:
+    with app.app_context():
+        resident_id = db.session.get_one(Case, case_id).resident_id
+    erased = client.post(
+        f"/api/v1/residents/{resident_id}/erasure",
+        json={"reason": "request"},
+        headers=bearer(token),
+    )
+    assert erased.status_code == 201, erased.get_json()
+
+
 def test_an_erasure_blanks_what_staff_were_told_about_the_case(app, routed):  # noqa: F811
     """A reassignment's reason is copied into the new owner's notification: it goes with the
     case event's copy."""
@@ -643,14 +654,8 @@ def test_an_erasure_blanks_what_staff_were_told_about_the_case(app, routed):  # 
         == 201
     )
     with app.app_context():
-        resident_id = db.session.get_one(Case, case_id).resident_id
         assert any(reason in n.body for n in db.session.scalars(select(Notification)))
-    erased = client.post(
-        f"/api/v1/residents/{resident_id}/erasure",
-        json={"reason": "request"},
-        headers=bearer(coordinator),
-    )
-    assert erased.status_code == 201, erased.get_json()
+    erase_the_cases_resident(app, client, coordinator, case_id)
     with app.app_context():
         assert not [n.body for n in db.session.scalars(select(Notification)) if reason in n.body]
 
@@ -660,14 +665,7 @@ def test_an_erased_residents_open_case_closes_and_leaves_the_queue(app, routed):
     assert [
         i["case_id"] for i in client.get("/api/v1/queue", headers=bearer(an)).get_json()["items"]
     ] == [case_id]
-    with app.app_context():
-        resident_id = db.session.get_one(Case, case_id).resident_id
-    erased = client.post(
-        f"/api/v1/residents/{resident_id}/erasure",
-        json={"reason": "request"},
-        headers=bearer(coordinator),
-    )
-    assert erased.status_code == 201, erased.get_json()
+    erase_the_cases_resident(app, client, coordinator, case_id)
     with app.app_context():
         case = db.session.get_one(Case, case_id)
         assert (case.status, case.outcome) == ("closed", "declined")
