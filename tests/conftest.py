@@ -355,15 +355,20 @@ def post_form(
 
 
 def post_form_twice(
-    client: FlaskClient, page_url: str, data: dict[str, Any], once: str = "once"
+    client: FlaskClient,
+    page_url: str,
+    data: dict[str, Any],
+    once: str = "once",
+    action: str | None = None,
 ) -> list[int]:
     """A double tap: the page's form (its CSRF token and its ``once`` key, the hidden field
-    named ``once``, with ``data``) sent twice; the two statuses."""
+    named ``once``, with ``data``) sent twice to ``action`` (default: the page); the two
+    statuses."""
     page = client.get(page_url).get_data(as_text=True)
     key = re.search(rf'name="{re.escape(once)}" type="hidden" value="([^"]+)"', page)
     assert key, f"{page_url} has no {once} key"
     sent = {**data, "csrf_token": csrf_from(page), once: key.group(1)}
-    return [client.post(page_url, data=sent).status_code for _ in range(2)]
+    return [client.post(action or page_url, data=sent).status_code for _ in range(2)]
 
 
 def api_token(client: FlaskClient, email: str, password: str = PASSWORD) -> str:

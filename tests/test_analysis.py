@@ -490,3 +490,37 @@ def test_an_attention_point_links_indicators_and_photos(app, moorslede_findings)
     assert "Aandeel 80-plussers" in text
     assert "Het bankje" in text
     assert "Het plein" not in text  # consent for the analysis, not for the report
+
+
+def test_a_quote_or_an_attention_point_sent_twice_is_added_once(app, moorslede_findings):
+    from fieldwork.reports.models import AttentionPoint, Quote
+    from tests.conftest import post_form_twice
+
+    page = f"/buurtanalyse/{moorslede_findings['Moorslede']}"
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    quote = {"text": "Ik zie nooit iemand.", "theme": "eenzaamheid", "source": "visit"}
+    assert post_form_twice(client, page, quote, action=f"{page}/citaten") == [302, 302]
+    point = {"title": "Eenzaamheid bij 80+", "text": "Uit de bezoeken."}
+    assert post_form_twice(client, page, point, action=f"{page}/aandachtspunten") == [302, 302]
+    with app.app_context():
+        quotes = db.session.scalars(select(Quote.text)).all()
+        points = db.session.scalars(select(AttentionPoint.title)).all()
+    assert quotes.count("Ik zie nooit iemand.") == 1
+    assert points.count("Eenzaamheid bij 80+") == 1
+
+
+def test_a_fix_up_id_that_fits_no_column_is_a_404(app, moorslede_findings):
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    page = client.get("/areas/fixups")
+    assert page.status_code == 200
+    answer = client.post(
+        "/areas/fixups",
+        data={
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+            "fixup_id": "99999999999999999999",
+            "sector": "x",
+        },
+    )
+    assert answer.status_code == 404

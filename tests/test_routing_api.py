@@ -216,3 +216,58 @@ def test_dry_run_with_the_same_rules_changes_nothing_for_teams_and_unmatched(app
     result = client.post("/api/v1/routing/dry-run", json=no_team, headers=bearer(token)).get_json()
     changed = {i["signal_id"] for i in result["items"] if i["changed"]}
     assert changed == {team_signal["id"]}
+
+
+def test_a_deactivated_contact_persons_open_cases_go_to_the_coordinator(app, coordinator):
+    """An leaves; her open case would wait in a queue nobody reads, and a new signal about
+    the same resident would join it. Deactivated on the page or with the CLI, her cases are
+    handed to the coordinator and she leaves her teams."""
+    from fieldwork.auth.models import User
+    from fieldwork.cases.models import Case
+    from fieldwork.routing.models import TeamMember
+    from tests.conftest import csrf_from, login
+
+    client, token, ids = coordinator
+    only_an = {
+        "rules": [
+            {
+                "name": "Dadizele",
+                "conditions": {"neighbourhoods": [ids["Dadizele"]]},
+                "assign_to": {"user": "an@example.be"},
+            }
+        ]
+    }
+    ruled = client.put("/api/v1/routing/rules", json=only_an, headers=bearer(token))
+    assert ruled.status_code == 200, ruled.get_json()
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()
+    case_id = wait_for_status(client, token, first["id"])["case_id"]
+    with app.app_context():
+        an, coordinator_id = (
+            db.session.scalar(select(User.id).where(User.email == email))
+            for email in ("an@example.be", "coordinator@example.be")
+        )
+        assert db.session.get_one(Case, case_id).owner_id == an
+    page = app.test_client()
+    login(page, "coordinator@example.be")
+    csrf = csrf_from(page.get("/users/").get_data(as_text=True))
+    assert page.post(f"/users/{an}/deactivate", data={"csrf_token": csrf}).status_code == 302
+    with app.app_context():
+        assert db.session.get_one(Case, case_id).owner_id == coordinator_id
+    second = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()
+    assert "An Peeters" not in wait_for_status(client, token, second["id"])["routing_reason"]
+
+    # the CLI does the same as the page: out of every team
+    assert (
+        client.put(
+            "/api/v1/routing/teams",
+            json={
+                "teams": [{"name": "Moorslede", "members": ["jan@example.be", "JAN@example.be"]}]
+            },
+            headers=bearer(token),
+        ).status_code
+        == 200
+    )  # listed twice, spelled twice: one member
+    result = app.test_cli_runner().invoke(args=["users", "deactivate", "--email", "jan@example.be"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(TeamMember.user_id)) is None

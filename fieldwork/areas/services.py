@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from fieldwork.areas.hooks import fixup_resolved, neighbourhood_in_use
 from fieldwork.areas.models import AddressFixup, Municipality, Neighbourhood, Sector
-from fieldwork.db import utcnow
+from fieldwork.db import savepoint, utcnow
 from fieldwork.extensions import db
 
 
@@ -84,21 +85,33 @@ def _check_name(municipality: Municipality, name: str, exclude_id: int | None = 
         )
     )
     if clash is not None and clash.id != exclude_id:
-        raise AreaError(
-            _(
-                "%(municipality)s already has a neighbourhood called '%(name)s'.",
-                municipality=municipality.name,
-                name=clash.name,
-            ),
-            "name",
-        )
+        raise AreaError(_name_taken(municipality, clash.name), "name")
     return name
+
+
+def _name_taken(municipality: Municipality, name: str) -> str:
+    return _(
+        "%(municipality)s already has a neighbourhood called '%(name)s'.",
+        municipality=municipality.name,
+        name=name,
+    )
 
 
 def rename_neighbourhood(neighbourhood: Neighbourhood, name: str) -> Neighbourhood:
     neighbourhood.name = _check_name(neighbourhood.municipality, name, exclude_id=neighbourhood.id)
-    db.session.flush()
+    _flush_name(neighbourhood.municipality, neighbourhood)
     return neighbourhood
+
+
+def _flush_name(municipality: Municipality, neighbourhood: Neighbourhood) -> None:
+    """Two coordinators giving the same name at the same moment: the second's write clashes
+    with the unique name and is refused like a name checked before."""
+    try:
+        with savepoint(db.session):
+            db.session.add(neighbourhood)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AreaError(_name_taken(municipality, neighbourhood.name), "name") from exc
 
 
 def _sectors_for(municipality: Municipality, codes: Iterable[str]) -> list[Sector]:
@@ -151,8 +164,7 @@ def create_neighbourhood(
     municipality: Municipality, name: str, sector_codes: Iterable[str] = ()
 ) -> Neighbourhood:
     neighbourhood = Neighbourhood(municipality=municipality, name=_check_name(municipality, name))
-    db.session.add(neighbourhood)
-    db.session.flush()
+    _flush_name(municipality, neighbourhood)
     codes = list(sector_codes)
     if codes:
         move_sectors(neighbourhood, codes)

@@ -24,6 +24,7 @@ from fieldwork.areas.services import (
     sector_counts,
 )
 from fieldwork.core.audit import record_audit
+from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -175,7 +176,7 @@ def fixups() -> str | tuple[str, int] | Response:
     form = FixupForm()
     status = 200
     if request.method == "POST":
-        fixup = db.session.get(AddressFixup, request.form.get("fixup_id", type=int) or 0)
+        fixup = db.session.get(AddressFixup, small_id(request.form.get("fixup_id")) or 0)
         if fixup is None:
             abort(404)
         if form.validate_on_submit():

@@ -12,9 +12,8 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from fieldwork.auth.hooks import user_deactivated
 from fieldwork.auth.models import User
-from fieldwork.auth.services import AccountError, create_user, revoke_tokens
+from fieldwork.auth.services import AccountError, create_user, deactivate_user
 from fieldwork.core.audit import record_audit
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.roles import ROLE_LABELS
@@ -70,9 +69,7 @@ def deactivate(user_id: int) -> Response:
     if user.id == current_user.id:
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("users.index"))
-    user.active = False
-    revoke_tokens(user)
-    user_deactivated.send(user)  # routing: out of every team
+    deactivate_user(user, by=current_user._get_current_object())
     record_audit("user_deactivated", "user", user.id)
     db.session.commit()
     flash(_("%(email)s can no longer log in.", email=user.email), "success")

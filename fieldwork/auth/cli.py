@@ -6,7 +6,13 @@ import click
 from flask.cli import AppGroup
 
 from fieldwork.auth.models import User
-from fieldwork.auth.services import AccountError, create_user, find_user_by_email, revoke_tokens
+from fieldwork.auth.services import (
+    AccountError,
+    create_user,
+    deactivate_user,
+    find_user_by_email,
+    revoke_tokens,
+)
 from fieldwork.core.roles import ALL_ROLES
 from fieldwork.extensions import db
 
@@ -58,7 +64,6 @@ def revoke_tokens_command(email: str) -> None:
 def deactivate_command(email: str) -> None:
     """Block an account: no login, no API tokens; its history stays."""
     user = _existing_user(email)
-    user.active = False
-    revoke_tokens(user)
+    deactivate_user(user)
     db.session.commit()
     click.echo(f"Deactivated {user.email}.")

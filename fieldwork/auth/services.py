@@ -11,11 +11,13 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from fieldwork.auth.hooks import user_deactivated
 from fieldwork.auth.models import ApiToken, User
 from fieldwork.core.roles import ALL_ROLES
-from fieldwork.db import utcnow
+from fieldwork.db import savepoint, utcnow
 from fieldwork.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -66,9 +68,21 @@ def create_user(
         organisation=organisation.strip(),
         password_hash=hash_password(password),
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with savepoint(db.session):  # two coordinators at once: the second's insert clashes
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AccountError(f"A user with e-mail {email} already exists.") from exc
     return user
+
+
+def deactivate_user(user: User, by: User | None = None) -> None:
+    """No login, no API tokens; out of every team, and their open cases handed over
+    (the ``user_deactivated`` hook). The page and the CLI both come here."""
+    user.active = False
+    revoke_tokens(user)
+    user_deactivated.send(user, by=by)
 
 
 def set_password(user: User, password: str) -> None:

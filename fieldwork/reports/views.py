@@ -26,7 +26,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from fieldwork.areas.mapsvg import MapFrame, map_of
@@ -36,6 +36,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.formatting import decimal, number
 from fieldwork.core.forms import CheckboxesField
 from fieldwork.core.permissions import roles_required
+from fieldwork.core.receipts import new_once_key, sent_before
 from fieldwork.core.storage import StorageError, storage
 from fieldwork.db import local_today
 from fieldwork.extensions import db
@@ -64,6 +65,7 @@ MAP_TOLERANCE = 0.00005  # degrees, a few metres: the polygons stay light for th
 
 
 class PointForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): added once
     title = StringField(_l("Attention point"), validators=[DataRequired(), Length(max=200)])
     text = TextAreaField(_l("Explanation"), validators=[Length(max=4000)])
     themes = CheckboxesField(_l("Based on the findings about"), choices=list(THEMES.items()))
@@ -79,6 +81,7 @@ class PointForm(FlaskForm):
 
 
 class QuoteForm(FlaskForm):
+    once = HiddenField(default=new_once_key)  # sent twice (a double tap): added once
     text = TextAreaField(
         _l("What was heard (anonymised: no names, no addresses)"),
         validators=[DataRequired(), Length(max=600)],
@@ -498,6 +501,9 @@ def _add(
     the page again with the form as typed and the message at ``error_field``."""
     neighbourhood = _neighbourhood_or_404(neighbourhood_id)
     if form.validate_on_submit():
+        here = url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id)
+        if again := sent_before(form.once.data, here):
+            return again
         try:
             save(neighbourhood)
         except analysis.AnalysisError as exc:

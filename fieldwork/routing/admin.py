@@ -123,7 +123,7 @@ def replace_teams(teams: list[dict[str, Any]]) -> None:
                 errors.setdefault(f"teams.{index}.members", []).append(
                     f"{email} is not an active contact person or coordinator."
                 )
-            else:
+            elif user not in users:  # listed twice (or spelled twice): one member
                 users.append(user)
         members[team["name"]] = users
     in_use = set(
