@@ -371,6 +371,30 @@ def post_form_twice(
     return [client.post(action or page_url, data=sent).status_code for _ in range(2)]
 
 
+def while_uncommitted(app: Flask, first: Any, second: Any) -> list[Any]:
+    """Two at the same moment, made repeatable: ``first()`` writes in an app context without
+    committing; meanwhile ``second()`` (a request) is sent from another thread. On PostgreSQL
+    it must wait for the first's lock (checked), then the first commits; on SQLite, which
+    writes one transaction at a time, it simply comes after. What ``second()`` returned."""
+    import threading
+
+    from fieldwork.extensions import db
+
+    answers: list[Any] = []
+    waiting = threading.Thread(target=lambda: answers.append(second()))
+    with app.app_context():
+        first()
+        if db.engine.dialect.name == "postgresql":
+            waiting.start()
+            waiting.join(timeout=1.0)
+            assert waiting.is_alive(), "the second request did not wait for the first"
+        db.session.commit()
+    if not waiting.is_alive() and not answers:
+        waiting.start()
+    waiting.join(timeout=30)
+    return answers
+
+
 def api_token(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
     response = client.post("/api/v1/auth/token", json={"email": email, "password": password})
     assert response.status_code == 201, response.get_json()

@@ -148,31 +148,19 @@ def test_patch_neighbourhood_renames_and_moves_sectors(moorslede):
 def test_two_coordinators_naming_a_new_neighbourhood_alike_at_once(moorslede, coordinator):
     """The second's check ran before the first committed: its write clashes on the unique
     name and it gets the form with the message (a 500 before), not a second neighbourhood."""
-    import threading
-
     from fieldwork.areas.services import create_neighbourhood
-    from tests.conftest import csrf_from
+    from tests.conftest import csrf_from, while_uncommitted
 
     page = coordinator.get("/areas/36012/new").get_data(as_text=True)
-    answers: list[int] = []
-    second = threading.Thread(
-        target=lambda: answers.append(
-            coordinator.post(
-                "/areas/36012/new", data={"csrf_token": csrf_from(page), "name-name": "Slijps"}
-            ).status_code
-        )
-    )
-    with moorslede.app_context():
+    sent = {"csrf_token": csrf_from(page), "name-name": "Slijps"}
+
+    def first() -> None:
         municipality = db.session.scalars(select(Municipality).filter_by(code="36012")).one()
-        create_neighbourhood(municipality, "Slijps")  # the first, not committed yet
-        if db.engine.dialect.name == "postgresql":
-            second.start()
-            second.join(timeout=1.0)
-            assert second.is_alive(), "the second did not wait for the first"
-        db.session.commit()
-    if not second.is_alive() and not answers:
-        second.start()
-    second.join(timeout=30)
+        create_neighbourhood(municipality, "Slijps")
+
+    answers = while_uncommitted(
+        moorslede, first, lambda: coordinator.post("/areas/36012/new", data=sent).status_code
+    )
     assert answers == [400]
     with moorslede.app_context():
         names = db.session.scalars(select(Neighbourhood.name)).all()

@@ -456,6 +456,7 @@ def test_a_withdrawal_while_the_partner_answers_wins(app, referable, mailbox):
     from fieldwork.auth.models import User
     from fieldwork.cases.models import Case
     from fieldwork.cases.services import withdraw_consent
+    from tests.conftest import while_uncommitted
 
     an, case_id, service_id = referable
     mailbox.messages.clear()
@@ -463,25 +464,18 @@ def test_a_withdrawal_while_the_partner_answers_wins(app, referable, mailbox):
     link = _partner_link(mailbox)
     partner = app.test_client()
     page = partner.get(link).get_data(as_text=True)
-    answers: list[int] = []
-    accepting = threading.Thread(
-        target=lambda: answers.append(
-            partner.post(link, data={"csrf_token": csrf_from(page), "action": "accept"}).status_code
-        )
-    )
-    with app.app_context():
+
+    def withdraw() -> None:
         an_user = db.session.scalars(select(User).filter_by(email="an@example.be")).one()
-        withdraw_consent(
-            db.session.get_one(Case, case_id), an_user, "wil niet meer"
-        )  # not committed
-        if db.engine.dialect.name == "postgresql":
-            accepting.start()
-            accepting.join(timeout=1.0)
-            assert accepting.is_alive(), "the accept did not wait for the withdrawal"
-        db.session.commit()
-    if not accepting.is_alive() and not answers:
-        accepting.start()
-    accepting.join(timeout=30)
+        withdraw_consent(db.session.get_one(Case, case_id), an_user, "wil niet meer")
+
+    answers = while_uncommitted(
+        app,
+        withdraw,
+        lambda: (
+            partner.post(link, data={"csrf_token": csrf_from(page), "action": "accept"}).status_code
+        ),
+    )
     assert answers == [409]
     with app.app_context():
         assert db.session.scalars(select(OnwardReferral)).one().state == "withdrawn"

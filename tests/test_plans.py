@@ -1026,34 +1026,23 @@ def test_an_id_that_is_not_plain_digits_is_ignored_not_a_500(app, setup):
 
 def test_two_coordinators_deleting_the_same_part_at_once_delete_and_audit_it_once(app, setup):
     """The second delete waits for the first and then finds nothing: a 404, not a second
-    "deleted" in the audit trail (on SQLite, where writers queue for the file, the second
-    simply comes after the first)."""
-    import threading
-
+    "deleted" in the audit trail."""
     from fieldwork.extensions import db
     from fieldwork.plans.models import Objective
     from fieldwork.plans.services import delete_part
+    from tests.conftest import while_uncommitted
 
     client = app.test_client()
     coordinator = bearer(api_token(client, "coordinator@example.be"))
-    answers: list[int] = []
-    second = threading.Thread(
-        target=lambda: answers.append(
+    answers = while_uncommitted(
+        app,
+        lambda: delete_part(db.session.get_one(Objective, setup["objective"])),
+        lambda: (
             client.delete(
                 f"/api/v1/objectives/{setup['objective']}", headers=coordinator
             ).status_code
-        )
+        ),
     )
-    with app.app_context():
-        delete_part(db.session.get(Objective, setup["objective"]))  # the first, not committed
-        if db.engine.dialect.name == "postgresql":
-            second.start()
-            second.join(timeout=1.0)
-            assert second.is_alive(), "the second delete did not wait for the first"
-        db.session.commit()
-    if not second.is_alive() and not answers:
-        second.start()
-    second.join(timeout=30)
     assert answers == [404]
     assert len(_audited(app, "plan_objective_deleted")) == 1
 
