@@ -163,7 +163,10 @@ def move_sectors(neighbourhood: Neighbourhood, codes: Iterable[str]) -> list[Sec
 def create_neighbourhood(
     municipality: Municipality, name: str, sector_codes: Iterable[str] = ()
 ) -> Neighbourhood:
-    neighbourhood = Neighbourhood(municipality=municipality, name=_check_name(municipality, name))
+    # by id: assigning the relationship would put it in the collection before the savepoint
+    neighbourhood = Neighbourhood(
+        municipality_id=municipality.id, name=_check_name(municipality, name)
+    )
     _flush_name(municipality, neighbourhood)
     codes = list(sector_codes)
     if codes:
