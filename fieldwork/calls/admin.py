@@ -48,7 +48,7 @@ from fieldwork.calls.rules import local
 from fieldwork.core.audit import record_audit
 from fieldwork.core.forms import required, small_id
 from fieldwork.core.permissions import roles_required
-from fieldwork.core.receipts import claim_once
+from fieldwork.core.receipts import sent_before
 from fieldwork.core.roles import ROLE_LABELS, Role
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
@@ -392,9 +392,8 @@ def new_schedule() -> str | Response | tuple[str, int]:
     if source is not None and form.resident_id.data is None:
         form.resident_id.data = 0  # made from the campaign call below
     if form.validate_on_submit():
-        if not claim_once(form.once.data, current_user.id):
-            flash(_("This was saved already."), "info")
-            return redirect(url_for("campaigns.schedules"))
+        if again := sent_before(form.once.data, url_for("campaigns.schedules")):
+            return again
         try:
             resident: Resident | None
             if source is not None and source.target is not None:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, flash, jsonify, redirect, request
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -128,10 +130,6 @@ def sent_before(key: str | None, target: str) -> BaseResponse | None:
     """For a page form that adds something: None for its first sending (its ``once`` key is
     taken, see :func:`claim_once`); for a second (a double tap, a resend after a slow answer)
     a redirect to where the first went, saying so, and nothing is added."""
-    from flask import flash, redirect
-    from flask_babel import gettext as _
-    from flask_login import current_user
-
     user_id = current_user.id if current_user.is_authenticated else None
     if claim_once(key, user_id):
         return None

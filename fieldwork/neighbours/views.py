@@ -25,7 +25,12 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.drafts import all_drafts_cleared, draft_saved
 from fieldwork.core.forms import show_refusal, small_id
 from fieldwork.core.permissions import public, roles_required
-from fieldwork.core.receipts import claim_capture_key, claim_once, from_phone_queue
+from fieldwork.core.receipts import (
+    claim_capture_key,
+    claim_once,
+    from_phone_queue,
+    sent_before,
+)
 from fieldwork.extensions import db, limiter
 from fieldwork.neighbours import services
 from fieldwork.neighbours.forms import (
@@ -369,9 +374,10 @@ def add() -> str | Response | tuple[str, int]:
     municipality = _municipality()
     form = _join_form(municipality, _("Pick it from the streets"))
     if form.validate_on_submit():
-        if not claim_once(form.once.data, current_user.id):
-            flash(_("This was saved already."), "info")
-            return redirect(url_for("neighbours.overview", gemeente=municipality.code))
+        if again := sent_before(
+            form.once.data, url_for("neighbours.overview", gemeente=municipality.code)
+        ):
+            return again
         try:
             neighbour = services.join(municipality, _intake(form), "coordinator", current_user)
             code = services.new_code(neighbour)
