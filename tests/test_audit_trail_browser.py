@@ -4,6 +4,7 @@ finds that read in the audit trail (issue 20)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.test_browser import phone_page, serve
 from tests.test_drafts_browser import log_in
@@ -31,7 +32,8 @@ def test_break_the_glass_then_read_it_back(demo_phone):
     page.get_by_role("link", name="Logboek").click()
     page.get_by_label("Wat").select_option("case_glass_broken")
     page.get_by_role("button", name="Filteren").click()
+    page.wait_for_url("**action=case_glass_broken**")  # the filtered page, not the one before
     event = page.locator(".audit-event").first
-    assert "Klacht uit de buurt nagaan" in event.inner_text()
+    expect(event).to_contain_text("Klacht uit de buurt nagaan")
     assert "Sofie Lambrecht" in event.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -78,6 +78,7 @@ def phone(embedded_app):
 
 
 def fits_the_screen(page) -> bool:
+    page.wait_for_load_state()  # not while a click's navigation is still swapping the document
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
@@ -126,6 +127,7 @@ def test_coordinator_regroups_sectors_with_checkboxes(phone):
     page.get_by_role("button", name="Aanmelden").click()
     page.get_by_role("link", name="Buurten beheren").click()
     page.get_by_role("link", name="Dadizele").click()
+    expect(page.get_by_label("Moorslede-Centrum")).to_be_visible()
     assert fits_the_screen(page)
     page.get_by_label("Moorslede-Centrum").check()
     page.get_by_role("button", name="Sectoren bewaren").click()
