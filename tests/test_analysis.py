@@ -223,6 +223,34 @@ def test_the_printed_report_has_its_sections_and_no_names(app, moorslede_finding
     assert client.get("/buurtanalyse/rapport/99999.pdf").status_code == 404
 
 
+def test_asking_again_while_a_report_is_being_made_makes_no_second_one(app, moorslede_findings):
+    moorslede = moorslede_findings["Moorslede"]
+    page = f"/buurtanalyse/{moorslede}"
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    with app.app_context():
+        coordinator = db.session.scalar(select(User).filter_by(email="coordinator@example.be"))
+        db.session.add(
+            NeighbourhoodReport(neighbourhood_id=moorslede, requested_by_id=coordinator.id)
+        )
+        db.session.commit()
+
+    def reports() -> int:
+        with app.app_context():
+            return len(db.session.scalars(select(NeighbourhoodReport)).all())
+
+    again = post_form(client, page, {}, action=f"{page}/rapport")  # a double tap, a second click
+    assert again.status_code == 302
+    assert "Er wordt al een rapport gemaakt" in client.get(page).get_data(as_text=True)
+    assert reports() == 1
+    with app.app_context():  # one left pending for longer was lost (a worker killed mid-render)
+        report = db.session.scalars(select(NeighbourhoodReport)).one()
+        report.created_at = datetime.now(UTC) - timedelta(minutes=11)
+        db.session.commit()
+    assert post_form(client, page, {}, action=f"{page}/rapport").status_code == 302
+    assert reports() == 2
+
+
 def test_the_dashboard_shows_imported_indicators_beside_the_field(app, moorslede_findings):
     from fieldwork.reports.indicators import load_demo_indicators
 

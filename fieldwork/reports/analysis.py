@@ -4,7 +4,7 @@ printable report the worker makes. Flush, never commit."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -14,7 +14,7 @@ from fieldwork.auth.models import User
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.core.storage import StorageError, storage
-from fieldwork.db import local, local_today, utcnow
+from fieldwork.db import NO_KEY_UPDATE, local, local_today, utcnow
 from fieldwork.extensions import db
 from fieldwork.photos.models import Photo
 from fieldwork.reports.models import AttentionPoint, NeighbourhoodReport, Quote
@@ -136,8 +136,22 @@ def add_quote(
     return quote
 
 
-def request_report(neighbourhood: Neighbourhood, user: User) -> NeighbourhoodReport:
-    """A new report PDF, made by the worker after commit."""
+# A report still pending after this long was lost (a worker killed mid-render): a new one may
+# be asked for. Within it, asking again (a double tap, an impatient second click) takes it.
+REPORT_IN_THE_MAKING = timedelta(minutes=10)
+
+
+def request_report(neighbourhood: Neighbourhood, user: User) -> NeighbourhoodReport | None:
+    """A new report PDF, made by the worker after commit; None while one for the neighbourhood
+    is still being made."""
+    db.session.refresh(neighbourhood, with_for_update=NO_KEY_UPDATE)  # two taps at once: one
+    being_made = latest_report(neighbourhood.id)
+    if (
+        being_made is not None
+        and being_made.status in ("pending", "running")
+        and utcnow() - being_made.created_at < REPORT_IN_THE_MAKING
+    ):
+        return None
     report = NeighbourhoodReport(neighbourhood_id=neighbourhood.id, requested_by_id=user.id)
     db.session.add(report)
     db.session.flush()

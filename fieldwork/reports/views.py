@@ -541,9 +541,11 @@ def make_report(neighbourhood_id: int) -> WerkzeugResponse:
     neighbourhood = _neighbourhood_or_404(neighbourhood_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    analysis.request_report(neighbourhood, current_user)
+    if analysis.request_report(neighbourhood, current_user) is None:
+        flash(_("A report is being made already; it appears here in a moment."), "info")
+    else:
+        flash(_("The report is being made; it appears here in a moment."), "success")
     db.session.commit()
-    flash(_("The report is being made; it appears here in a moment."), "success")
     return redirect(url_for(".neighbourhood_page", neighbourhood_id=neighbourhood.id))
 
 
