@@ -57,16 +57,19 @@ class _Mailbox:
         return "250 OK"
 
 
-def _start_smtp() -> tuple[Any, _Mailbox]:
+def free_port() -> int:
     import socket
-
-    from aiosmtpd.controller import Controller
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return int(probe.getsockname()[1])
+
+
+def _start_smtp() -> tuple[Any, _Mailbox]:
+    from aiosmtpd.controller import Controller
+
     mailbox = _Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     return controller, mailbox
 

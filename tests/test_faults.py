@@ -13,7 +13,6 @@ import base64
 import json
 import os
 import signal as os_signal
-import socket
 import subprocess
 import time
 import uuid
@@ -34,6 +33,7 @@ from tests.conftest import (
     _make_app,
     api_token,
     bearer,
+    free_port,
     import_areas,
     make_user,
     service_unavailable,
@@ -47,12 +47,6 @@ VISIBILITY_TIMEOUT = 5  # the test configuration's; production: 300 (README, "Wo
 RESTORE_INTERVAL = 10  # how often a worker looks for messages past it (fieldwork/config.py)
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
@@ -340,3 +334,61 @@ def test_a_broker_restarted_empty_loses_nothing_after_the_sweep(
     finally:
         if consumer is not None:
             stop_worker(consumer)
+
+
+class _Answering:
+    """An SMTP server that answers every recipient with ``reply`` (a 451 "try later")."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply, self.tries = reply, 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, *_: Any):
+        self.tries += 1
+        return self.reply
+
+
+def test_an_email_whose_retry_was_lost_after_a_try_later_is_sent_by_the_sweep(
+    pg_app, pg_url, private_redis, mailbox
+):
+    """The mail server said "try again later"; the worker holding the retry is killed and the
+    broker comes back empty. The sweep must send it once the server is back."""
+    import redis
+    from aiosmtpd.controller import Controller
+
+    from fieldwork.auth.models import User
+    from fieldwork.notifications.services import notify
+
+    queue = f"fieldwork-smtp-{uuid.uuid4().hex[:8]}"
+    app = fault_app(pg_app, private_redis["url"], queue)
+    busy = _Answering("451 4.3.0 Try again later")
+    server = Controller(busy, hostname="127.0.0.1", port=free_port())
+    server.start()
+    consumer = worker("smtp-busy", pg_url, private_redis["url"], queue, MAIL_PORT=str(server.port))
+    try:
+        with app.app_context():
+            coordinator = db.session.scalars(select(User)).one()
+            notification_id = notify(coordinator, "assignment", "t:1", "Nieuw dossier", "…").id
+            db.session.commit()
+        deadline = time.monotonic() + 30
+        while not busy.tries:
+            assert time.monotonic() < deadline, "the worker never tried to send it"
+            time.sleep(0.2)
+        time.sleep(1)  # its "try later" is handled: the retry waits in the worker
+        kill(consumer)
+    finally:
+        server.stop()
+    kill(private_redis["process"])  # the broker restarts empty
+    private_redis["process"] = start_redis(private_redis["port"], ROOT / "test-artifacts" / "r")
+    assert redis.Redis.from_url(private_redis["url"]).llen(queue) == 0
+    consumer = worker("smtp-back", pg_url, private_redis["url"], queue, RECONCILE_AFTER_SECONDS="0")
+    try:
+        sweep = app.extensions["celery"].send_task("fieldwork.core.reconcile", queue=queue)
+        assert sweep.get(timeout=30)["notifications"] == 1
+        deadline = time.monotonic() + 30
+        while not [m for m in mailbox.messages if m["Subject"] == "Nieuw dossier"]:
+            assert time.monotonic() < deadline, "the e-mail was not sent after the sweep"
+            time.sleep(0.2)
+        with app.app_context():
+            assert db.session.get(Notification, notification_id).emailed_at is not None
+    finally:
+        stop_worker(consumer)

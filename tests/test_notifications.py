@@ -12,7 +12,15 @@ from fieldwork.cases.models import Case, CaseEvent
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.notifications.models import Notification
-from tests.conftest import api_token, bearer, import_areas, login, make_user
+from tests.conftest import (
+    SMTP_PORT,
+    api_token,
+    bearer,
+    free_port,
+    import_areas,
+    login,
+    make_user,
+)
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
 
@@ -133,3 +141,88 @@ def test_tasks_tick_sends_due_reminders_without_beat(embedded_app):
     first = runner.invoke(args=["tasks", "tick"])
     assert "reminders: 1, escalations: 1" in first.output
     assert "reminders: 0, escalations: 0" in runner.invoke(args=["tasks", "tick"]).output
+
+
+class _Refusing:
+    """A mail server that refuses every recipient for good (a 550: no such mailbox)."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, *rest):
+        self.tries += 1
+        return "550 5.1.1 No such user here"
+
+
+def test_an_email_refused_for_good_waits_for_the_coordinator(embedded_app, mailbox):
+    from aiosmtpd.controller import Controller
+
+    from fieldwork.core.models import AuditEvent
+
+    refusing = _Refusing()
+    server = Controller(refusing, hostname="127.0.0.1", port=free_port())
+    server.start()
+    embedded_app.config["MAIL_PORT"] = server.port
+    import_areas(embedded_app, "36012")
+    make_user(embedded_app, "coordinator")
+    make_user(embedded_app, "contact_person", email="an@example.be")
+    client = embedded_app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    try:
+        first = routed_case(client, token)  # no rules: the coordinator is told, by e-mail
+    finally:
+        server.stop()
+    assert refusing.tries == 1  # refused for good: not tried again ten times
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    assert health["outbox"]["failed_emails"] == 1
+    login(client, "coordinator@example.be")
+    assert "1 e-mail kon niet verstuurd worden" in client.get("/storingen/").get_data(True)
+    listing = client.get("/storingen/e-mails").get_data(as_text=True)
+    assert "5.1.1 No such user here" in listing  # the server's answer
+    assert "coordinator@example.be" in listing
+    assert "de e-mail kon niet verstuurd worden" in client.get(f"/cases/{first}").get_data(True)
+    an = embedded_app.test_client()
+    login(an, "an@example.be")
+    assert an.get("/storingen/e-mails").status_code == 403
+    with embedded_app.app_context():
+        note_id = db.session.scalars(select(Notification.id)).one()
+    embedded_app.config["MAIL_PORT"] = SMTP_PORT  # the address or the server put right
+    again = f"/storingen/e-mails/{note_id}/opnieuw"
+    assert post(client, again).status_code == 302
+    assert [m["To"] for m in wait_for_mail(mailbox, 1)] == ["coordinator@example.be"]
+    assert post(client, again).status_code == 404  # a second click sends nothing twice
+    assert client.get("/healthz").get_json()["status"] == "ok"
+    assert "Elke e-mail werd verstuurd." in client.get("/storingen/e-mails").get_data(True)
+    with embedded_app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+    assert "email_sent_again" in actions
+
+
+def test_a_refused_email_dealt_with_another_way_leaves_the_list(embedded_app):
+    from aiosmtpd.controller import Controller
+
+    server = Controller(_Refusing(), hostname="127.0.0.1", port=free_port())
+    server.start()
+    embedded_app.config["MAIL_PORT"] = server.port
+    import_areas(embedded_app, "36012")
+    make_user(embedded_app, "coordinator")
+    client = embedded_app.test_client()
+    try:
+        routed_case(client, api_token(client, "coordinator@example.be"))
+    finally:
+        server.stop()
+    login(client, "coordinator@example.be")
+    with embedded_app.app_context():
+        note_id = db.session.scalars(select(Notification.id)).one()
+    assert post(client, f"/storingen/e-mails/{note_id}/afgehandeld").status_code == 302
+    assert client.get("/healthz").get_json()["outbox"]["failed_emails"] == 0
+    assert "Elke e-mail werd verstuurd." in client.get("/storingen/e-mails").get_data(True)
+    assert post(client, f"/storingen/e-mails/{note_id}/opnieuw").status_code == 404
+
+
+def post(client, path):
+    from tests.conftest import csrf_from
+
+    page = client.get("/storingen/").get_data(as_text=True)
+    return client.post(path, data={"csrf_token": csrf_from(page)})

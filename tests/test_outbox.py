@@ -228,7 +228,7 @@ def test_storingen_page_lists_retries_and_discards_and_healthz_follows(app):
     app.config["OUTBOX_MAX_ATTEMPTS"] = 1
     make_user(app, "coordinator")
     assert healthz(app)[1]["status"] == "ok"
-    assert healthz(app)[1]["outbox"] == {"ok": True, "dead_letters": 0}
+    assert healthz(app)[1]["outbox"] == {"ok": True, "dead_letters": 0, "failed_emails": 0}
     first = enqueue(app, "tests.outbox.flaky", 41)
     second = enqueue(app, "tests.outbox.flaky", 42)
     assert outbox_row(app, first).state == outbox_row(app, second).state == "dead"
@@ -238,7 +238,7 @@ def test_storingen_page_lists_retries_and_discards_and_healthz_follows(app):
     assert (code, body["status"], body["outbox"]) == (
         200,
         "degraded",
-        {"ok": False, "dead_letters": 2},
+        {"ok": False, "dead_letters": 2, "failed_emails": 0},
     )
 
     client = app.test_client()
@@ -266,7 +266,7 @@ def test_storingen_page_lists_retries_and_discards_and_healthz_follows(app):
     assert "wordt opnieuw verstuurd" in client.get("/storingen/").get_data(as_text=True)
     retried = outbox_row(app, first)
     assert (retried.state, retried.attempts, retried.dead_at) == ("sent", 1, None)
-    assert healthz(app)[1]["outbox"] == {"ok": False, "dead_letters": 1}
+    assert healthz(app)[1]["outbox"] == {"ok": False, "dead_letters": 1, "failed_emails": 0}
 
     response = post_form(client, "/storingen/", {}, action=f"/storingen/{second}/discard")
     assert response.status_code == 302
@@ -290,7 +290,11 @@ def test_storingen_page_lists_retries_and_discards_and_healthz_follows(app):
     assert outbox_row(app, second).state == "discarded"
     assert healthz(app) == (
         200,
-        {**healthz(app)[1], "status": "ok", "outbox": {"ok": True, "dead_letters": 0}},
+        {
+            **healthz(app)[1],
+            "status": "ok",
+            "outbox": {"ok": True, "dead_letters": 0, "failed_emails": 0},
+        },
     )
 
     # a message that is no longer a dead letter: 404, not a second retry or discard

@@ -38,15 +38,17 @@ def broker_status() -> dict[str, Any]:
 
 
 def outbox_status() -> dict[str, Any]:
-    """Dead-lettered outbox messages waiting on the "Storingen" page (none: ok)."""
+    """Dead-lettered outbox messages and the other failures waiting on the "Storingen" page
+    (e-mails refused for good, …): none, ok."""
+    from fieldwork.core.failures import failure_counts
     from fieldwork.core.outbox import count_dead
 
     try:
-        dead = count_dead()
+        waiting = {"dead_letters": count_dead(), **failure_counts()}
     except Exception as exc:
         db.session.rollback()
         return {"ok": False, "error": type(exc).__name__}
-    return {"ok": dead == 0, "dead_letters": dead}
+    return {"ok": not any(waiting.values()), **waiting}
 
 
 @bp.get("/healthz")

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from fieldwork.auth.models import User
 from fieldwork.db import Base, UTCDateTime, utcnow
 
+INBOX_ONLY = "MAIL_SERVER not configured: in-app inbox only"
+
 
 class Notification(Base):
     """One message to one person: an account (inbox and e-mail) or, for someone without an
@@ -27,9 +29,17 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # set only once sending stopped for good (refused, or the retries ran out), or to
+    # INBOX_ONLY; an attempt that will be retried leaves it empty, so the sweep finds it
     email_error: Mapped[str | None] = mapped_column(Text)
+    email_dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User | None] = relationship()
+
+    @property
+    def email_failed(self) -> bool:
+        """Refused for good, or its retries ran out (not merely: no mail server here)."""
+        return self.emailed_at is None and self.email_error not in (None, INBOX_ONLY)
 
     @property
     def recipient(self) -> str:

@@ -3,8 +3,9 @@ sent (and not failed) a few minutes after its notification was made is sent agai
 
 Idempotent: ``send_email`` locks the notification and skips one with ``emailed_at`` set. (A
 worker killed between the SMTP hand-over and the commit may send a mail twice; it cannot be
-made exactly-once over SMTP. A notification whose sending failed keeps its error and is not
-retried here: the task's own retries have run out.)"""
+made exactly-once over SMTP. A notification with ``email_error`` was refused for good or its
+task's retries ran out, and is not sent again here: it waits on the "Storingen" page. An
+attempt that failed and will be retried writes no error, so a lost retry is found here.)"""
 
 from __future__ import annotations
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from fieldwork.auth.models import User
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.notifications.models import Notification
+from fieldwork.notifications.models import INBOX_ONLY, Notification
 
 
 def notify(
@@ -83,9 +84,12 @@ def forget_address(address: str, dedup_keys: list[str]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def send_email(notification_id: int) -> bool:
-    """Send once; a notification already e-mailed is skipped. SMTP errors propagate so the
-    task can retry; the inbox has the message either way."""
+def send_email(notification_id: int, last_try: bool = True) -> bool:
+    """Send once; a notification already e-mailed is skipped. A refusal for good (an SMTP 5xx
+    answer) or a failure on the ``last_try`` is kept in ``email_error`` for the coordinator's
+    "Storingen" page; any other failure (the server away, a 4xx "try later") writes nothing
+    and propagates, so the task retries, and the sweep sends it again if that retry is lost
+    (a worker killed, Redis restarted empty)."""
     notification = db.session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.emailed_at is not None:
         return False
@@ -93,25 +97,18 @@ def send_email(notification_id: int) -> bool:
         return False
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        notification.email_error = "MAIL_SERVER not configured: in-app inbox only"
+        notification.email_error = INBOX_ONLY
         db.session.commit()
         return False
-    message = EmailMessage()
-    message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = notification.recipient
-    message["Subject"] = notification.subject
-    message.set_content(notification.body)
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=10) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-            smtp.send_message(message)
+        _hand_over(notification, config)
     except (OSError, smtplib.SMTPException) as exc:
+        if not (last_try or _refused_for_good(exc)):
+            db.session.rollback()
+            raise
         notification.email_error = f"{type(exc).__name__}: {exc}"[:2000]
         db.session.commit()
-        raise
+        return False
     notification.emailed_at, notification.email_error = utcnow(), None
     if notification.user_id is None:
         # to an address without an inbox here: the e-mail is the copy that counts, and its
@@ -120,6 +117,72 @@ def send_email(notification_id: int) -> bool:
         notification.body = NOT_KEPT
     db.session.commit()
     return True
+
+
+def _refused_for_good(exc: Exception) -> bool:
+    """An SMTP 5xx answer: sending it again the same way fails the same way."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _message in exc.recipients.values())
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def _hand_over(notification: Notification, config: Any) -> None:
+    message = EmailMessage()
+    message["From"] = config["MAIL_DEFAULT_SENDER"]
+    message["To"] = notification.recipient
+    message["Subject"] = notification.subject
+    message.set_content(notification.body)
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=10) as smtp:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(message)
+
+
+def _failed_for_good() -> tuple[ColumnElement[bool], ...]:
+    return (
+        Notification.emailed_at.is_(None),
+        Notification.email_error.is_not(None),
+        Notification.email_error != INBOX_ONLY,
+        Notification.email_dismissed_at.is_(None),
+    )
+
+
+def failed_emails() -> list[Notification]:
+    """E-mails the server refused for good, or whose retries ran out: the coordinator sends
+    them again (an address corrected) or marks them dealt with (the partner was phoned)."""
+    return list(
+        db.session.scalars(
+            select(Notification).where(*_failed_for_good()).order_by(Notification.id).limit(200)
+        )
+    )
+
+
+def count_failed_emails() -> int:
+    return int(
+        db.session.scalar(select(func.count()).select_from(Notification).where(*_failed_for_good()))
+        or 0
+    )
+
+
+def failed_email(notification_id: int) -> Notification | None:
+    """One of :func:`failed_emails`, locked against a second click; None if it is not one."""
+    return db.session.scalar(
+        select(Notification)
+        .where(Notification.id == notification_id, *_failed_for_good())
+        .with_for_update()
+    )
+
+
+def send_again(notification: Notification) -> None:
+    notification.email_error = None
+    enqueue_after_commit("notifications.send_email", notification.id)
+
+
+def dismiss(notification: Notification) -> None:
+    notification.email_dismissed_at = utcnow()
 
 
 def inbox(user: User) -> list[Notification]:
