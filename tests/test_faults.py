@@ -392,3 +392,43 @@ def test_an_email_whose_retry_was_lost_after_a_try_later_is_sent_by_the_sweep(
             assert db.session.get(Notification, notification_id).emailed_at is not None
     finally:
         stop_worker(consumer)
+
+
+def test_a_resident_erased_before_the_worker_routed_their_signal_gets_no_case(
+    pg_app, pg_url, private_redis
+):
+    """The signal is stored and published; the resident is erased before a worker takes it.
+    The worker must not open a case (nor tell a contact person) for someone erased."""
+    queue = f"fieldwork-erased-{uuid.uuid4().hex[:8]}"
+    app = fault_app(pg_app, private_redis["url"], queue)
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    signal_id = capture(client, token, 0, 1)
+    with app.app_context():
+        resident_id = db.session.get(Signal, signal_id).resident_id
+    erased = client.post(
+        f"/api/v1/residents/{resident_id}/erasure",
+        json={"reason": "request"},
+        headers=bearer(token),
+    )
+    assert erased.status_code == 201, erased.get_json()
+    consumer = worker("erased", pg_url, private_redis["url"], queue)
+    try:
+        wait_drained(redis_client(private_redis), queue, 30)
+        time.sleep(1)  # the last message taken is done
+        with app.app_context():
+            cases = db.session.scalars(select(Case).filter_by(resident_id=resident_id)).all()
+            told = db.session.scalars(select(Notification)).all()
+            signal = db.session.get(Signal, signal_id)
+            assert [case.closed_at is not None for case in cases] == [True] * len(cases)
+            assert told == []
+            assert signal.routed_at is not None
+            assert signal.case_id is None
+    finally:
+        stop_worker(consumer)
+
+
+def redis_client(box: dict[str, Any]) -> Any:
+    import redis
+
+    return redis.Redis.from_url(box["url"])

@@ -120,11 +120,23 @@ def erase_resident(resident_id: int, by_user_id: int | None, reason: str) -> Era
     if db.session.scalar(select(ErasureEntry.id).where(ErasureEntry.resident_id == resident_id)):
         raise ErasureError("This resident was erased already.", "resident", 409)
     erased = pseudonymise_residents([resident])
+    _finish_routing(resident_id)
     _close_open_cases(resident_id, by_user_id, reason)
     add_entry(resident_id, by_user_id, reason)
     record_audit("resident_erased", "resident", resident_id, user_id=by_user_id, reason=reason)
     db.session.flush()
     return erased
+
+
+def _finish_routing(resident_id: int) -> None:
+    """A signal filed before the erasure and not routed yet opens no case afterwards (the
+    worker skips a routed signal); it is only counted. Before the open cases are closed: a
+    worker routing one right now holds its signal, this waits, and its case is closed next."""
+    db.session.execute(
+        update(Signal)
+        .where(Signal.resident_id == resident_id, Signal.routed_at.is_(None))
+        .values(routed_at=utcnow(), routing_reason="bewoner gewist: enkel geteld")
+    )
 
 
 def _close_open_cases(resident_id: int, by_user_id: int | None, reason: str) -> None:
