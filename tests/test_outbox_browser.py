@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -368,3 +369,33 @@ def test_two_phones_that_visited_one_address_offline_both_keep_their_record(
     other.reload()  # the next page Jef opens says what happened to his sheet
     expect(other.get_by_text("je coördinator kijkt het na")).to_be_visible()
     second_phone.close()
+
+
+def test_the_next_person_on_a_shared_phone_does_not_save_the_last_ones_queue(embedded_app):
+    """Jef's session ran out before his visit was sent, so the phone keeps it; Maria signs in
+    on the same phone. Her list hides Jef's record, and so must the file she saves."""
+    import json
+
+    assert embedded_app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with serve(embedded_app) as base, phone_page() as page:
+        log_in(page, base, "jef@demo.fieldwork.be")
+        page.goto(f"{base}/wachtrij")
+        jef = page.evaluate("() => document.body.dataset.draftsUser")
+        page.context.clear_cookies()
+        page.evaluate(  # what outbox.js keeps for a sending refused with "log in again"
+            """(user) => self.fieldworkOutbox.put({key: "11111111-2222-4333-8444-555555555555",
+                url: location.origin + "/bezoeken/1", user, title: "Gesproken: Kerkstraat 3",
+                createdAt: Date.now(), state: "login", tries: 1,
+                fields: [["outcome", "spoken"], ["note", "Mevrouw Claes, valt vaak"]]})""",
+            jef,
+        )
+        log_in(page, base, VOLUNTEER)
+        page.goto(f"{base}/wachtrij")
+        maria = page.evaluate("() => document.body.dataset.draftsUser")
+        assert maria != jef
+        expect(page.locator("[data-outbox-list] li")).to_have_count(0)
+        with page.expect_download() as download:
+            page.locator("[data-outbox-export]").click()
+        saved = json.loads(Path(download.value.path()).read_text())
+        assert saved["records"] == []
+        assert len(queued(page)) == 1  # Jef's record is still on the phone for Jef

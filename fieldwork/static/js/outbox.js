@@ -72,8 +72,11 @@
   };
 
   // ---- the badge on every page, the marks on list pages, the queue page -------------------
+  // a shared phone: another person's records stay theirs (not listed, not saved to a file)
+  const mine = (records) => records.filter((r) => String(r.user) === "0" || String(r.user) === user());
+
   const refresh = () => queue.all().then((records) => {
-    const waiting = records.filter((r) => String(r.user) === "0" || String(r.user) === user());
+    const waiting = mine(records);
     const badge = document.querySelector("[data-outbox-badge]");
     if (badge) {
       badge.hidden = waiting.length === 0;
@@ -146,7 +149,7 @@
     queue.remove(record.key).then(() => { location.href = record.url; });
   };
 
-  const exportFile = () => queue.all().then((records) => Promise.all(records.map((r) => Promise.all(
+  const exportFile = () => queue.all().then((records) => Promise.all(mine(records).map((r) => Promise.all(
     r.fields.map(([name, value, filename]) => (filename === undefined ? [name, value]
       : new Promise((resolve) => {
         const reader = new FileReader();
