@@ -302,8 +302,9 @@ def test_a_record_its_maker_may_not_send_any_more_is_refused_and_the_rest_read_i
     visit_round,  # noqa: F811
 ):
     """The queue file of a volunteer who stopped (account switched off), with a record of
-    someone in another role and one with an id that fits no column: each is refused on the
-    report, and the good record after them is still read in."""
+    someone in another role, one with an id that fits no column and notes no database can
+    store (a NUL, half an emoji): each is refused on the report, and the good record after
+    them is still read in."""
     from tests.conftest import make_user
 
     address_id = address_numbered(app, "3")
@@ -312,19 +313,26 @@ def test_a_record_its_maker_may_not_send_any_more_is_refused_and_the_rest_read_i
     with app.app_context():
         maria = db.session.scalar(select(User.id).where(User.email == "maria@example.be"))
 
-    def record(user: object) -> dict[str, object]:
+    def record(user: object, note: str = "") -> dict[str, object]:
         return {
             "key": str(uuid.uuid4()),
             "url": f"/bezoeken/{address_id}",
             "user": str(user),
             "title": f"Niet thuis ({user})",
-            "fields": [["attempt", "0"], ["outcome", "not_home"]],
+            "fields": [["attempt", "0"], ["outcome", "not_home"], ["note", note]],
         }
 
     coordinator = app.test_client()
     login(coordinator, "coordinator@example.be")
     page = coordinator.get("/wachtrij/inlezen").get_data(as_text=True)
-    records = [record(stopped), record(analyst), record("99999999999999999999"), record(maria)]
+    records = [
+        record(stopped),
+        record(analyst),
+        record("99999999999999999999"),
+        record(maria, "bel\x00aan"),
+        record(maria, "half \ud83d"),
+        record(maria),
+    ]
     answer = coordinator.post(
         "/wachtrij/inlezen",
         data={"csrf_token": csrf_from(page), "file": queue_file(records)},
@@ -335,4 +343,6 @@ def test_a_record_its_maker_may_not_send_any_more_is_refused_and_the_rest_read_i
     assert html.count("Ontvangen") == 1
     assert "Niet aanvaard (401)" in html
     assert "Niet aanvaard (403)" in html
+    assert "Niet aanvaard (400)" in html  # the NUL
+    assert "Onleesbaar formulier." in html  # half an emoji cannot even be made a form
     assert visits_at(app, address_id) == ["not_home"]

@@ -3,12 +3,14 @@ residents; the demo refuses a production database."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fieldwork.areas.models import AddressFixup, Municipality, Neighbourhood, Sector
 from fieldwork.extensions import db
-from fieldwork.signals.models import Resident
+from fieldwork.signals.models import Resident, Signal
 from tests.conftest import api_token, bearer, import_areas, login, make_user, post_form
 
 
@@ -50,6 +52,27 @@ def test_nul_characters_are_a_400(app):
         == 400
     )
     assert client.post("/login", data={"email": "a\x00@b.be", "password": "x"}).status_code == 400
+
+
+def test_half_an_emoji_is_a_400_not_a_crash(app):
+    """A note cut in the middle of an emoji by JavaScript's slice: a lone surrogate, which
+    neither database driver can encode."""
+    from tests.test_signals import intake
+
+    import_areas(app, "36012")
+    make_user(app, "coordinator")
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    body = json.dumps(intake(note="Komt weinig buiten \U0001f622")).replace(
+        "\\ud83d\\ude22", "\\ud83d"
+    )
+    answer = client.post(
+        "/api/v1/signals", data=body, content_type="application/json", headers=bearer(token)
+    )
+    assert answer.status_code == 400
+    assert "niet bewaard kan worden" in answer.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Signal)) == 0
 
 
 def test_a_deleted_neighbourhood_stays_deleted_on_reimport(app):

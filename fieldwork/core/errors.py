@@ -3,6 +3,7 @@ elsewhere. Bad input is a 4xx with a clear message, never a 500."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -209,13 +210,42 @@ def handle_unexpected(error: Exception) -> Response:
     return handle_http_exception(InternalServerError())
 
 
-def reject_nul_bytes() -> None:
-    """PostgreSQL cannot store NUL characters; refuse them up front with a 400."""
-    values = [request.path, *request.args.values(), *request.form.values()]
+def reject_unstorable_text() -> None:
+    """Text no database can store, refused up front with a 400 instead of failing at the
+    flush: a NUL (PostgreSQL refuses it) or half an emoji (a lone surrogate, as JavaScript's
+    ``slice`` leaves when it cuts one; neither driver can encode it)."""
+    values = [request.path, *_all_values(request.args), *_all_values(request.form)]
     if request.is_json:
         values.append(request.get_data(as_text=True))
-    if any("\x00" in value or "\\u0000" in value for value in values):
-        raise BadRequest("The request contains a NUL character.")
+        values.extend(_strings(request.get_json(silent=True)))
+    if any(_unstorable(value) for value in values):
+        raise BadRequest(_("The request contains a character that cannot be stored."))
+
+
+def _all_values(multi: Any) -> list[str]:
+    return [value for _key, values in multi.lists() for value in values]
+
+
+def _strings(data: Any) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield key
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _strings(item)
+
+
+def _unstorable(value: str) -> bool:
+    if "\x00" in value or "\\u0000" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -223,6 +253,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(StaleDataError, handle_stale_data)
-    app.before_request(reject_nul_bytes)
+    app.before_request(reject_unstorable_text)
     if not app.config.get("TESTING"):
         app.register_error_handler(Exception, handle_unexpected)

@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
+from fieldwork.core.errors import reject_unstorable_text
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
 from fieldwork.core.receipts import KEY_HEADER, OUTBOX_HEADER, earlier_receipt
@@ -98,6 +99,7 @@ def _replay(record: dict[str, Any]) -> Outcome:
         # context, and so g, is the coordinator's request's: read_queue_file puts them back)
         g._login_user = person if person is not None else AnonymousUserMixin()
         try:
+            reject_unstorable_text()  # the app's before_request checks do not run here
             view: Callable[..., Any] = current_app.view_functions[endpoint]
             answer = current_app.make_response(view(**view_args))
         except IntegrityError:  # sent at this very moment by the phone after all
