@@ -158,7 +158,7 @@ def test_rejected_rows_name_their_line_and_reason(app, campaign_id):
     assert (job.status, job.total, job.accepted) == ("done", 5, 1)
     assert job.report["rejected"] == [
         {"line": 2, "reason": "telefoonnummer ontbreekt"},
-        {"line": 3, "reason": "telefoonnummer '12345' is geen geldig nummer"},
+        {"line": 3, "reason": "telefoonnummer is geen geldig nummer"},
         {
             "line": 4,
             "reason": "adres onbekend: geen straat 'Onbestaandestraat' met postcode 8890",

@@ -334,3 +334,40 @@ def test_a_caring_neighbour_never_confirmed_is_forgotten_after_the_period(app, m
         assert (recent.status, recent.name) == ("pending", "Lies Maes")
         assert (confirmed.status, confirmed.name) == ("active", "Rik Maes")
         assert purge(now)["unconfirmed_neighbours"] == 0
+
+
+def test_a_purged_list_leaves_no_address_in_its_import_report_or_the_fix_up_list(app):
+    """The demo's visit list has a line no sector could be found for: its address sits in
+    the import report and on the coordinator's fix-up list. Once retention takes the list,
+    both keep the line, not the address."""
+    from fieldwork.areas.models import AddressFixup
+    from fieldwork.calls.models import CallImport
+    from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
+
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        fixups = db.session.scalars(select(AddressFixup).filter_by(source_type="visit_address"))
+        streets = {f.street for f in fixups}
+        assert streets - {None}  # the demo leaves one: the test has something to look at
+        reports = [str(job.report) for job in db.session.scalars(select(VisitImport))]
+        assert any("'address'" in report for report in reports)
+        for visit_round in db.session.scalars(select(VisitRound)):
+            visit_round.ends_on = utcnow().date() - timedelta(days=400)
+        for campaign in db.session.scalars(select(CallCampaign)):
+            campaign.closed_at = utcnow() - timedelta(days=400)
+        db.session.commit()
+        purge(utcnow())
+        db.session.commit()
+        assert db.session.scalars(select(VisitAddress.street)).all() != []
+        assert set(db.session.scalars(select(VisitAddress.street))) == {""}
+        left = db.session.scalars(
+            select(AddressFixup).where(AddressFixup.source_type == "visit_address")
+        ).all()
+        assert [(f.street, f.house_number) for f in left] == [(None, None)] * len(left)
+        for job in [
+            *db.session.scalars(select(VisitImport)),
+            *db.session.scalars(select(CallImport)),
+        ]:
+            for kind, entries in job.report.items():
+                if isinstance(entries, list):
+                    assert all(set(entry) <= {"line", "of_line"} for entry in entries), kind

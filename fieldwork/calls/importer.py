@@ -124,7 +124,7 @@ def parse_call_row(line: int, cells: list[str], columns: dict[str, int]) -> Call
     try:
         phone = normalise_phone(row.phone)
     except PhoneError:
-        raise ValueError(f"telefoonnummer '{row.phone[:20]}' is geen geldig nummer") from None
+        raise ValueError("telefoonnummer is geen geldig nummer") from None  # not the number
     living_alone = parse_living_alone(cell_text(cells, columns, "living_alone"))
     return CallRow(
         line,

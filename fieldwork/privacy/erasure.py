@@ -213,17 +213,19 @@ def _erase_links(resident: Resident, erased: Erased) -> None:
     _erase_onward(resident.id, case_ids, erased)
     _erase_volunteering(resident.id, signal_ids, erased)
     _erase_photos(signal_ids, erased)
-    erased.add(
-        "address_fixups",
-        _update(
-            AddressFixup,
-            AddressFixup.source_type == "resident",
-            AddressFixup.source_id == str(resident.id),
-            street=None,
-            house_number=None,
-            lat=None,
-            lon=None,
-        ),
+    erased.add("address_fixups", _erase_fixups("resident", resident.id))
+
+
+def _erase_fixups(source_type: str, source_id: int) -> int:
+    """The address an unresolved row left on the coordinator's fix-up list."""
+    return _update(
+        AddressFixup,
+        AddressFixup.source_type == source_type,
+        AddressFixup.source_id == str(source_id),
+        street=None,
+        house_number=None,
+        lat=None,
+        lon=None,
     )
 
 
@@ -279,6 +281,7 @@ def erase_visit_addresses(address_ids: Iterable[int], erased: Erased) -> None:
             "visits",
             _update(Visit, Visit.address_id == address.id, note=BLANK, signature_png=None),
         )
+        erased.add("address_fixups", _erase_fixups("visit_address", address.id))
 
 
 def _erase_calls(resident_id: int, name_key: str, address_key: str, erased: Erased) -> None:

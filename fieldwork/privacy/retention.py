@@ -25,9 +25,9 @@ from typing import Any
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import Select, exists, func, not_, select
+from sqlalchemy import ColumnElement, Select, exists, func, not_, select
 
-from fieldwork.calls.models import CallCampaign, CallCandidate, CallTarget
+from fieldwork.calls.models import CallCampaign, CallCandidate, CallImport, CallTarget
 from fieldwork.cases.models import Case
 from fieldwork.core.audit import record_audit
 from fieldwork.db import utcnow
@@ -47,7 +47,7 @@ from fieldwork.privacy.erasure import (
 from fieldwork.privacy.ledger import ErasureEntry, add_entry
 from fieldwork.referrals.models import ReferralLink
 from fieldwork.signals.models import Resident, Signal
-from fieldwork.visits.models import VisitAddress, VisitRound
+from fieldwork.visits.models import VisitAddress, VisitImport, VisitRound
 from fieldwork.volunteers.models import Volunteer
 
 DEFAULTS = {
@@ -208,13 +208,37 @@ def purge_residents(ids: list[int]) -> Erased:
 def purge_visit_addresses(ids: list[int]) -> Erased:
     erased = Erased()
     erase_visit_addresses(ids, erased)
+    rounds = select(VisitAddress.round_id).where(VisitAddress.id.in_(ids))
+    erased.add("visit_imports", _scrub_reports(VisitImport, VisitImport.round_id.in_(rounds)))
     return erased
 
 
 def purge_call_targets(ids: list[int]) -> Erased:
     erased = Erased()
     erase_call_targets(ids, erased)
+    campaigns = select(CallTarget.campaign_id).where(CallTarget.id.in_(ids))
+    erased.add("call_imports", _scrub_reports(CallImport, CallImport.campaign_id.in_(campaigns)))
     return erased
+
+
+def _scrub_reports(model: Any, owned: ColumnElement[bool]) -> int:
+    """A list gone by retention: its import reports keep the counts and which lines were
+    refused, not the addresses and values of those lines."""
+    scrubbed = 0
+    for job in db.session.scalars(select(model).where(owned)):
+        report = job.report or {}
+        job.report = {
+            kind: [_line_only(entry) for entry in value] if isinstance(value, list) else value
+            for kind, value in report.items()
+        }
+        scrubbed += job.report != report
+    return scrubbed
+
+
+def _line_only(entry: Any) -> Any:
+    if not isinstance(entry, dict):
+        return entry
+    return {key: value for key, value in entry.items() if key in ("line", "of_line")}
 
 
 def purge_call_candidates(ids: list[int]) -> Erased:
