@@ -162,6 +162,21 @@ def test_the_partner_answers_through_the_link_and_the_case_shows_each_state(
         ]
 
 
+def test_a_typed_partner_address_is_checked_and_used(app, referable, mailbox):
+    """The contact person types the partner's e-mail on the form (a filled address made the
+    page fail: the check's library was missing)."""
+    an, case_id, service_id = referable
+    mailbox.messages.clear()
+    wrong = _refer(an, case_id, service_id, email="mmc at moorslede")
+    assert wrong.status_code == 400
+    assert 'id="email-error"' in wrong.get_data(as_text=True)
+    assert _referrals(app) == []
+    sent = _refer(an, case_id, service_id, email="onthaal@mmc.be")
+    assert sent.status_code == 302
+    assert _referrals(app) == [("sent", 0)]
+    assert [m["To"] for m in wait_for_mail(mailbox, 1)] in (["onthaal@mmc.be"], ["mmc@example.be"])
+
+
 def test_a_decline_needs_a_reason_and_a_tampered_link_opens_nothing(app, referable, mailbox):
     an, case_id, service_id = referable
     mailbox.messages.clear()

@@ -243,13 +243,25 @@ def test_the_coordinator_keeps_an_organisation_and_its_offer(app, coordinator_cl
     refused = coordinator_client.post(page, data=form)
     assert refused.status_code == 200
     assert _counts(app) == (0, 0)
+    not_an_address = coordinator_client.post(page, data={**form, "email": "buurthuis at moorslede"})
+    assert not_an_address.status_code == 200
+    assert 'id="email-error"' in not_an_address.get_data(as_text=True)
+    assert _counts(app) == (0, 0)
     saved = coordinator_client.post(
-        page, data={**form, "phone": "051789140", "street": "Kerkstraat", "postcode": "8890"}
+        page,
+        data={
+            **form,
+            "phone": "051789140",
+            "street": "Kerkstraat",
+            "postcode": "8890",
+            "email": "buurthuis@moorslede.be",
+        },
     )
     assert saved.status_code == 302
     with app.app_context():
         org = db.session.scalar(select(Organisation))
         assert org.phone == "051 78 91 40"
+        assert org.email == "buurthuis@moorslede.be"
         assert org.neighbourhood.name == "Moorslede"
         org_id = org.id
     double = coordinator_client.post(page, data={**form, "name": " buurthuis ", "phone": ""})
