@@ -150,3 +150,34 @@ def give_reason(client, case_id: int, reason: str = "Nagaan voor de test") -> No
             f"/cases/{case_id}/reason", data={"csrf_token": token, "reason": reason}
         )
         assert answer.status_code == 302
+
+
+def test_the_queue_shows_no_name_behind_the_glass_until_a_reason_was_given(app, cases):
+    """The coordinator's queue lists every open case; for one outside their queue and teams
+    it shows the case number and neighbourhood, not who lives where (the page and the API),
+    until a reason was given for it."""
+    ans, own = cases
+    client = app.test_client()
+    login(client, "coordinator@example.be")
+    page = client.get("/queue").get_data(as_text=True)
+    assert "Maria Claes" not in page
+    assert f"Dossier {ans}" in page
+    assert "Jef Claeys" in page  # the coordinator's own case: no reason asked
+    token = api_token(app.test_client(), "coordinator@example.be")
+    items = {
+        item["case_id"]: item
+        for item in client.get("/api/v1/queue", headers=bearer(token)).get_json()["items"]
+    }
+    assert items[ans]["resident"] is None
+    assert items[ans]["reason_needed"] is True
+    assert items[ans]["neighbourhood"] == "Dadizele"
+    assert items[own]["resident"]["name"] == "Jef Claeys"
+    assert items[own]["reason_needed"] is False
+    opened = client.get(
+        f"/api/v1/cases/{ans}", headers={**bearer(token), "X-Access-Reason": "Klacht nagaan"}
+    )
+    assert opened.status_code == 200
+    assert "Maria Claes" in client.get("/queue").get_data(as_text=True)
+    an = app.test_client()
+    login(an, "an@example.be")
+    assert "Maria Claes" in an.get("/queue").get_data(as_text=True)  # her own queue

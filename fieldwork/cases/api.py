@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from fieldwork.auth.models import User
-from fieldwork.cases.glass import REASON_HEADER, break_glass, needs_reason
+from fieldwork.cases.glass import REASON_HEADER, behind_glass, break_glass, needs_reason
 from fieldwork.cases.models import Case
 from fieldwork.cases.schemas import CaseEventInSchema, CaseSchema, QueueQuerySchema, QueueSchema
 from fieldwork.cases.services import CaseError, apply_case_event, can_see_case, queue_page
@@ -72,6 +72,10 @@ def get_queue(args: dict[str, Any]) -> Response:
             "prev": link(min(result.page - 1, result.pages)) if result.has_prev else None,
         }
     )
+    hidden = behind_glass(g.api_user, result.items)
+    for item in body["items"]:
+        if item["case_id"] in hidden:
+            item["resident"], item["reason_needed"] = None, True
     record_audit("queue_viewed", "case", None, ids=[c.id for c in result.items])
     # Serialised before the commit: committing expires every loaded object, and reading
     # them afterwards would load each case, resident and neighbourhood again, one by one.

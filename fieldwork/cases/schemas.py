@@ -48,7 +48,15 @@ class QueueItemSchema(ma.Schema):
     due = ma.fields.DateTime(attribute="due_at", allow_none=True)
     overdue = ma.fields.Function(lambda c: c.is_overdue)
     neighbourhood = ma.fields.Function(lambda c: c.resident.neighbourhood.name)
-    resident = ma.fields.Nested(ResidentOutSchema)
+    resident = ma.fields.Nested(
+        ResidentOutSchema,
+        allow_none=True,
+        metadata={
+            "description": "Null while ``reason_needed``: a coordinator's read of a "
+            "case outside their queue and teams starts with a reason (``X-Access-Reason``)."
+        },
+    )
+    reason_needed = ma.fields.Boolean(dump_default=False)
 
 
 class QueueSchema(ma.Schema):

@@ -22,7 +22,7 @@ from fieldwork.cases.forms import (
     ReassignForm,
     StatusForm,
 )
-from fieldwork.cases.glass import break_glass, needs_reason
+from fieldwork.cases.glass import behind_glass, break_glass, needs_reason
 from fieldwork.cases.hooks import case_sections, consents_with_proof
 from fieldwork.cases.models import Case
 from fieldwork.cases.services import (
@@ -68,6 +68,7 @@ def queue() -> str:
     html = render_template(
         "cases/queue.html",
         cases=result.items,
+        behind_glass=behind_glass(current_user, result.items),
         queue=result,
         neighbourhoods=neighbourhoods,
         themes=THEMES,
