@@ -432,3 +432,53 @@ def redis_client(box: dict[str, Any]) -> Any:
     import redis
 
     return redis.Redis.from_url(box["url"])
+
+
+def test_an_email_held_back_by_the_mail_server_is_not_sent_after_an_erasure(
+    pg_app, pg_url, private_redis, mailbox
+):
+    """The mail server says "try later" for the new case's e-mail; meanwhile the resident is
+    erased. When the server is back, that e-mail (its text gone) is not sent at all."""
+    from aiosmtpd.controller import Controller
+
+    from fieldwork.notifications.models import NOT_SENT_ERASED
+
+    queue = f"fieldwork-erase-mail-{uuid.uuid4().hex[:8]}"
+    app = fault_app(pg_app, private_redis["url"], queue)
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    busy = _Answering("451 4.3.0 Try again later")
+    server = Controller(busy, hostname="127.0.0.1", port=free_port())
+    server.start()
+    consumer = worker("mail-busy", pg_url, private_redis["url"], queue, MAIL_PORT=str(server.port))
+    try:
+        signal_id = capture(client, token, 0, 1)
+        deadline = time.monotonic() + 30
+        while not busy.tries:  # routed, the coordinator's e-mail tried once
+            assert time.monotonic() < deadline, "the worker never tried to send it"
+            time.sleep(0.2)
+        with app.app_context():
+            resident_id = db.session.get(Signal, signal_id).resident_id
+        erased = client.post(
+            f"/api/v1/residents/{resident_id}/erasure",
+            json={"reason": "request"},
+            headers=bearer(token),
+        )
+        assert erased.status_code == 201, erased.get_json()
+        kill(consumer)
+    finally:
+        server.stop()
+    consumer = worker("mail-back", pg_url, private_redis["url"], queue, RECONCILE_AFTER_SECONDS="0")
+    try:
+        sweep = app.extensions["celery"].send_task("fieldwork.core.reconcile", queue=queue)
+        sweep.get(timeout=30)
+        wait_drained(redis_client(private_redis), queue, 30)
+        time.sleep(1)
+        with app.app_context():
+            held = db.session.scalars(select(Notification)).one()
+            assert held.email_error == NOT_SENT_ERASED
+            assert held.emailed_at is None
+        assert [m for m in mailbox.messages if m["To"] == "coordinator@example.be"] == []
+        assert client.get("/healthz").get_json()["outbox"]["failed_emails"] == 0
+    finally:
+        stop_worker(consumer)

@@ -9,6 +9,9 @@ from fieldwork.auth.models import User
 from fieldwork.db import Base, UTCDateTime, utcnow
 
 INBOX_ONLY = "MAIL_SERVER not configured: in-app inbox only"
+# what it said went with an erasure before it was e-mailed: it is not sent at all
+NOT_SENT_ERASED = "not sent: its text went with an erasure"
+NOT_EMAILED = (INBOX_ONLY, NOT_SENT_ERASED)  # on purpose, not failures
 
 
 class Notification(Base):
@@ -39,7 +42,7 @@ class Notification(Base):
     @property
     def email_failed(self) -> bool:
         """Refused for good, or its retries ran out (not merely: no mail server here)."""
-        return self.emailed_at is None and self.email_error not in (None, INBOX_ONLY)
+        return self.emailed_at is None and self.email_error not in (None, *NOT_EMAILED)
 
     @property
     def recipient(self) -> str:

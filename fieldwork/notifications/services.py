@@ -13,7 +13,12 @@ from fieldwork.auth.models import User
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
-from fieldwork.notifications.models import INBOX_ONLY, Notification
+from fieldwork.notifications.models import (
+    INBOX_ONLY,
+    NOT_EMAILED,
+    NOT_SENT_ERASED,
+    Notification,
+)
 
 
 def notify(
@@ -95,6 +100,10 @@ def send_email(notification_id: int, last_try: bool = True) -> bool:
         return False
     if not notification.recipient:  # erased meanwhile (forget_address)
         return False
+    if notification.body == ERASED:  # held back (the mail server away), then erased
+        notification.email_error = NOT_SENT_ERASED
+        db.session.commit()
+        return False
     config = current_app.config
     if not config.get("MAIL_SERVER"):
         notification.email_error = INBOX_ONLY
@@ -145,7 +154,7 @@ def _failed_for_good() -> tuple[ColumnElement[bool], ...]:
     return (
         Notification.emailed_at.is_(None),
         Notification.email_error.is_not(None),
-        Notification.email_error != INBOX_ONLY,
+        Notification.email_error.not_in(NOT_EMAILED),
         Notification.email_dismissed_at.is_(None),
     )
 
