@@ -551,6 +551,76 @@ def _signal(app: Flask, hood_id: int, theme: str, days_ago: int) -> None:
         db.session.commit()
 
 
+def test_a_resend_to_the_plan_api_with_its_key_adds_nothing(app, setup):
+    """A planning tool resends after a lost answer, with the same Idempotency-Key: the first
+    answer again and nothing added twice; the same key for another body is refused."""
+    from fieldwork.extensions import db
+    from fieldwork.plans.models import Action, ActionNote, Objective, Plan, PlanIndicator, Reaction
+
+    client = app.test_client()
+    token = api_token(client, "coordinator@example.be")
+    objective = setup["objective"]
+    posts = {
+        "/api/v1/plans": {
+            "gemeente": "36012",
+            "title": "Tweede plan",
+            "neighbourhoods": [setup["hood"]],
+            "starts_on": "2027-01-01",
+            "ends_on": "2027-12-31",
+        },
+        f"/api/v1/plans/{setup['plan']}/objectives": {
+            "title": "Doel",
+            "neighbourhood": setup["hood"],
+        },
+        f"/api/v1/objectives/{objective}/actions": {
+            "description": "Folder",
+            "starts_on": "2026-02-01",
+            "ends_on": "2026-03-01",
+        },
+        f"/api/v1/actions/{setup['action']}/notes": {"text": "Eerste rit gereden."},
+        f"/api/v1/objectives/{objective}/indicators": {
+            "measure": "cases_opened",
+            "target": 10,
+        },
+        f"/api/v1/objectives/{objective}/reactions": {
+            "met_on": "2026-03-01",
+            "meeting": "Buurtcafé",
+            "text": "Goed idee.",
+            "people": 12,
+        },
+    }
+
+    def counts() -> list[int]:
+        with app.app_context():
+            return [
+                len(db.session.scalars(select(model)).all())
+                for model in (Plan, Objective, Action, ActionNote, PlanIndicator, Reaction)
+            ]
+
+    for number, (path, body) in enumerate(posts.items()):
+        headers = {**bearer(token), "Idempotency-Key": f"plan-key-{number}"}
+        first = client.post(path, json=body, headers=headers)
+        assert first.status_code == 201, (path, first.get_json())
+        before = counts()
+        again = client.post(path, json=body, headers=headers)
+        assert again.status_code == 201, path
+        assert again.get_json() == first.get_json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert counts() == before, path
+        changed = next(key for key in ("title", "text", "description", "target") if key in body)
+        value = 11 if changed == "target" else "anders"
+        other = client.post(path, json={**body, changed: value}, headers=headers)
+        assert other.status_code == 422, path
+        assert "Idempotency-Key" in other.get_json()["error"]["fields"], path
+    half = client.post(
+        f"/api/v1/objectives/{objective}/reactions",
+        json={**posts[f"/api/v1/objectives/{objective}/reactions"], "people": 1.5},
+        headers=bearer(token),
+    )
+    assert half.status_code == 422
+    assert "people" in half.get_json()["error"]["fields"]
+
+
 def test_the_plan_indicator_equals_the_summary_api(app, setup):
     """The plan's value for a period is the summary API's figure for the same period."""
     from fieldwork.db import local_today

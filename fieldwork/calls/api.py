@@ -48,7 +48,7 @@ from fieldwork.calls.schemas import (
 )
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import refuse
-from fieldwork.core.idempotency import idempotent
+from fieldwork.core.idempotency import KEY_PARAMETER, idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.db import utcnow
@@ -122,9 +122,7 @@ def my_calls() -> dict[str, Any]:
 @bp.response(201, CallCreatedSchema)
 @bp.doc(
     security=BEARER,
-    parameters=[
-        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
-    ],
+    parameters=[KEY_PARAMETER],
 )
 def post_call(payload: dict[str, Any]) -> Response:
     """One call attempt with its answers. Send an Idempotency-Key: an attempt sent twice
@@ -349,9 +347,7 @@ def _schedule_or_404(schedule_id: int) -> GoodMorningSchedule:
 @bp.response(201, ScheduleSchema)
 @bp.doc(
     security=BEARER,
-    parameters=[
-        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
-    ],
+    parameters=[KEY_PARAMETER],
 )
 def post_schedule(payload: dict[str, Any]) -> Response:
     """A good-morning call for a resident: the days and time window they chose, callers,

@@ -19,6 +19,14 @@ from werkzeug.exceptions import HTTPException
 from fieldwork.db import Base, UTCDateTime, utcnow
 from fieldwork.extensions import db
 
+#: The header in the OpenAPI document of every POST that takes it.
+KEY_PARAMETER: dict[str, Any] = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "schema": {"type": "string", "maxLength": 200},
+    "required": False,
+}
+
 
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"

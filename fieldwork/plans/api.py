@@ -6,14 +6,17 @@ reaction texts); an action's owner reads their actions (``/my-actions``) and add
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import g
+from flask import Response, g
 from flask_smorest import Blueprint, abort
+from marshmallow import Schema
 
 from fieldwork.areas.services import get_municipality
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import refuse
+from fieldwork.core.idempotency import KEY_PARAMETER, idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -62,6 +65,14 @@ bp = Blueprint("api_plans", __name__, url_prefix="/api/v1", description="Neighbo
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 COORDINATOR = Role.COORDINATOR
 READERS = (Role.COORDINATOR, Role.ANALYST)
+
+
+def _once(
+    payload: dict[str, Any], schema: type[Schema], make: Callable[[], dict[str, Any]]
+) -> Response:
+    """Add what ``make`` adds (it flushes, never commits) once per Idempotency-Key: a resend
+    (a double tap, a retry after a lost answer) answers as the first and adds nothing."""
+    return idempotent(g.api_user.id, payload, lambda: (schema().dump(make()), 201))
 
 
 def _analyst() -> bool:
@@ -190,29 +201,33 @@ def list_plans(args: dict[str, Any]) -> list[dict[str, Any]]:
 @api_roles(COORDINATOR)
 @bp.arguments(PlanInSchema)
 @bp.response(201, PlanSchema)
-@bp.doc(security=BEARER)
-def post_plan(payload: dict[str, Any]) -> dict[str, Any]:
-    """A new plan for one or more neighbourhoods of a municipality and a period."""
-    municipality = get_municipality(payload["gemeente"])
-    if municipality is None:
-        abort(422, message="Not imported.", errors={"gemeente": ["Not imported."]})
-    try:
-        plan = save_plan(
-            municipality,
-            PlanData(
-                payload["title"],
-                payload["neighbourhoods"],
-                payload["starts_on"],
-                payload["ends_on"],
-            ),
-            g.api_user,
-            None,
-        )
-    except PlanError as exc:
-        refuse(exc)
-    record_audit("plan_saved", "plan", plan.id)
-    db.session.commit()
-    return plan_body(plan, analyst=False)
+@bp.doc(security=BEARER, parameters=[KEY_PARAMETER])
+def post_plan(payload: dict[str, Any]) -> Response:
+    """A new plan for one or more neighbourhoods of a municipality and a period. With an
+    Idempotency-Key a resend answers as the first and adds nothing."""
+
+    def create() -> dict[str, Any]:
+        municipality = get_municipality(payload["gemeente"])
+        if municipality is None:
+            abort(422, message="Not imported.", errors={"gemeente": ["Not imported."]})
+        try:
+            plan = save_plan(
+                municipality,
+                PlanData(
+                    payload["title"],
+                    payload["neighbourhoods"],
+                    payload["starts_on"],
+                    payload["ends_on"],
+                ),
+                g.api_user,
+                None,
+            )
+        except PlanError as exc:
+            refuse(exc)
+        record_audit("plan_saved", "plan", plan.id)
+        return plan_body(plan, analyst=False)
+
+    return _once(payload, PlanSchema, create)
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -256,26 +271,29 @@ def patch_plan(changes: dict[str, Any], plan_id: int) -> dict[str, Any]:
 @api_roles(COORDINATOR)
 @bp.arguments(ObjectiveInSchema)
 @bp.response(201, ObjectiveSchema)
-@bp.doc(security=BEARER)
-def post_objective(payload: dict[str, Any], plan_id: int) -> dict[str, Any]:
+@bp.doc(security=BEARER, parameters=[KEY_PARAMETER])
+def post_objective(payload: dict[str, Any], plan_id: int) -> Response:
     """An objective, from an attention point of the plan's neighbourhoods (or none)."""
-    plan = _get(Plan, plan_id, "plan")
-    try:
-        objective = save_objective(
-            plan,
-            ObjectiveData(
-                payload["title"],
-                payload["heard"],
-                payload["neighbourhood"],
-                payload["attention_point"],
-            ),
-            None,
-        )
-    except PlanError as exc:
-        refuse(exc)
-    record_audit("plan_objective_saved", "plan_objective", objective.id)
-    db.session.commit()
-    return objective_body(objective, analyst=False)
+
+    def create() -> dict[str, Any]:
+        plan = _get(Plan, plan_id, "plan")
+        try:
+            objective = save_objective(
+                plan,
+                ObjectiveData(
+                    payload["title"],
+                    payload["heard"],
+                    payload["neighbourhood"],
+                    payload["attention_point"],
+                ),
+                None,
+            )
+        except PlanError as exc:
+            refuse(exc)
+        record_audit("plan_objective_saved", "plan_objective", objective.id)
+        return objective_body(objective, analyst=False)
+
+    return _once(payload, ObjectiveSchema, create)
 
 
 def _action_data(payload: dict[str, Any], action: Action | None) -> ActionData:
@@ -308,18 +326,21 @@ def _day(text: str) -> Any:
 @api_roles(COORDINATOR)
 @bp.arguments(ActionInSchema)
 @bp.response(201, ActionSchema)
-@bp.doc(security=BEARER)
-def post_action(payload: dict[str, Any], objective_id: int) -> dict[str, Any]:
+@bp.doc(security=BEARER, parameters=[KEY_PARAMETER])
+def post_action(payload: dict[str, Any], objective_id: int) -> Response:
     """An action under an objective: partners from the social map (ids) and/or free text,
     an owner (a coordinator, contact person or partner account), output, timing, status."""
-    objective = _get(Objective, objective_id, "objective")
-    try:
-        action = save_action(objective, _action_data(payload, None), None)
-    except PlanError as exc:
-        refuse(exc)
-    record_audit("plan_action_saved", "plan_action", action.id)
-    db.session.commit()
-    return action_body(action)
+
+    def create() -> dict[str, Any]:
+        objective = _get(Objective, objective_id, "objective")
+        try:
+            action = save_action(objective, _action_data(payload, None), None)
+        except PlanError as exc:
+            refuse(exc)
+        record_audit("plan_action_saved", "plan_action", action.id)
+        return action_body(action)
+
+    return _once(payload, ActionSchema, create)
 
 
 @bp.patch("/actions/<int:action_id>")
@@ -343,19 +364,22 @@ def patch_action(changes: dict[str, Any], action_id: int) -> dict[str, Any]:
 @api_roles(*OWNER_ROLES)
 @bp.arguments(NoteInSchema)
 @bp.response(201, NoteSchema)
-@bp.doc(security=BEARER)
-def post_note(payload: dict[str, Any], action_id: int) -> dict[str, Any]:
+@bp.doc(security=BEARER, parameters=[KEY_PARAMETER])
+def post_note(payload: dict[str, Any], action_id: int) -> Response:
     """A progress note (and optionally a new status) by the coordinator or the owner."""
-    action = _get(Action, action_id, "action")
-    if not may_follow(g.api_user, action):
-        abort(404, message="No such action.")
-    try:
-        note = add_note(action, g.api_user, payload["text"], payload["status"])
-    except PlanError as exc:
-        refuse(exc)
-    record_audit("plan_action_note_added", "plan_action", action.id)
-    db.session.commit()
-    return note_body(note)
+
+    def create() -> dict[str, Any]:
+        action = _get(Action, action_id, "action")
+        if not may_follow(g.api_user, action):
+            abort(404, message="No such action.")
+        try:
+            note = add_note(action, g.api_user, payload["text"], payload["status"])
+        except PlanError as exc:
+            refuse(exc)
+        record_audit("plan_action_note_added", "plan_action", action.id)
+        return note_body(note)
+
+    return _once(payload, NoteSchema, create)
 
 
 @bp.get("/my-actions")
@@ -371,31 +395,34 @@ def get_my_actions() -> list[dict[str, Any]]:
 @api_roles(COORDINATOR)
 @bp.arguments(IndicatorInSchema)
 @bp.response(201, IndicatorSchema)
-@bp.doc(security=BEARER)
-def post_indicator(payload: dict[str, Any], objective_id: int) -> dict[str, Any]:
+@bp.doc(security=BEARER, parameters=[KEY_PARAMETER])
+def post_indicator(payload: dict[str, Any], objective_id: int) -> Response:
     """An outcome indicator: a field figure (visits_reach_rate, calls_reach_rate,
     signals_per_100_65plus, loneliness_per_100_65plus, mobility_per_100_65plus,
     first_contact_days, cases_opened) or an imported one (``imported:<name>``), with a
     target; the baseline is computed over the baseline window unless given."""
-    objective = _get(Objective, objective_id, "objective")
-    try:
-        indicator = add_indicator(
-            objective,
-            IndicatorData(
-                measure=payload["measure"],
-                target=payload["target"],
-                neighbourhood_id=payload["neighbourhood"],
-                period_kind=payload["period_kind"],
-                baseline_from=payload["baseline_from"],
-                baseline_until=payload["baseline_until"],
-                baseline=payload["baseline"],
-            ),
-        )
-    except PlanError as exc:
-        refuse(exc)
-    record_audit("plan_indicator_added", "plan_indicator", indicator.id)
-    db.session.commit()
-    return indicator_body(indicator, suppressed=False)
+
+    def create() -> dict[str, Any]:
+        objective = _get(Objective, objective_id, "objective")
+        try:
+            indicator = add_indicator(
+                objective,
+                IndicatorData(
+                    measure=payload["measure"],
+                    target=payload["target"],
+                    neighbourhood_id=payload["neighbourhood"],
+                    period_kind=payload["period_kind"],
+                    baseline_from=payload["baseline_from"],
+                    baseline_until=payload["baseline_until"],
+                    baseline=payload["baseline"],
+                ),
+            )
+        except PlanError as exc:
+            refuse(exc)
+        record_audit("plan_indicator_added", "plan_indicator", indicator.id)
+        return indicator_body(indicator, suppressed=False)
+
+    return _once(payload, IndicatorSchema, create)
 
 
 @bp.get("/plan-indicators/<int:indicator_id>")
@@ -411,30 +438,33 @@ def get_indicator(indicator_id: int) -> dict[str, Any]:
 @api_roles(COORDINATOR)
 @bp.arguments(ReactionInSchema)
 @bp.response(201, ReactionSchema)
-@bp.doc(security=BEARER)
-def post_reaction(payload: dict[str, Any], objective_id: int) -> dict[str, Any]:
+@bp.doc(security=BEARER, parameters=[KEY_PARAMETER])
+def post_reaction(payload: dict[str, Any], objective_id: int) -> Response:
     """What residents said about an objective at a meeting, and how many came."""
-    objective = _get(Objective, objective_id, "objective")
-    try:
-        reaction = add_reaction(
-            objective,
-            payload["met_on"],
-            payload["meeting"],
-            payload["text"],
-            payload["people"],
-            g.api_user,
-        )
-    except PlanError as exc:
-        refuse(exc)
-    record_audit("plan_reaction_added", "plan_objective", objective.id)
-    db.session.commit()
-    return {
-        "id": reaction.id,
-        "met_on": reaction.met_on,
-        "meeting": reaction.meeting,
-        "text": reaction.text,
-        "people": reaction.people,
-    }
+
+    def create() -> dict[str, Any]:
+        objective = _get(Objective, objective_id, "objective")
+        try:
+            reaction = add_reaction(
+                objective,
+                payload["met_on"],
+                payload["meeting"],
+                payload["text"],
+                payload["people"],
+                g.api_user,
+            )
+        except PlanError as exc:
+            refuse(exc)
+        record_audit("plan_reaction_added", "plan_objective", objective.id)
+        return {
+            "id": reaction.id,
+            "met_on": reaction.met_on,
+            "meeting": reaction.meeting,
+            "text": reaction.text,
+            "people": reaction.people,
+        }
+
+    return _once(payload, ReactionSchema, create)
 
 
 def _delete(part: Objective | Action | PlanIndicator) -> None:

@@ -101,7 +101,7 @@ class ReactionInSchema(ma.Schema):
     met_on = ma.fields.Date(required=True)
     meeting = ma.fields.String(required=True, validate=ma.validate.Length(1, 200))
     text = ma.fields.String(required=True, validate=ma.validate.Length(1, 4000))
-    people = ma.fields.Integer(required=True, validate=ma.validate.Range(0, 100000))
+    people = ma.fields.Integer(required=True, strict=True, validate=ma.validate.Range(0, 100000))
 
 
 # --- out -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint, abort
 from fieldwork.areas.services import get_municipality
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import refuse
-from fieldwork.core.idempotency import idempotent
+from fieldwork.core.idempotency import KEY_PARAMETER, idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.pictures import PictureError, decode_signature
 from fieldwork.core.roles import Role
@@ -174,9 +174,7 @@ def get_card(code: str) -> dict[str, Any]:
 @bp.response(201, SubmissionReceiptSchema)
 @bp.doc(
     security=BEARER,
-    parameters=[
-        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
-    ],
+    parameters=[KEY_PARAMETER],
 )
 def post_submission(payload: dict[str, Any], code: str) -> Response:
     """File a card: 409 when it was filed before or made invalid. Routed in the background."""

@@ -8,7 +8,7 @@ from flask import Response, g, url_for
 from flask_smorest import Blueprint, abort
 
 from fieldwork.core.audit import record_audit
-from fieldwork.core.idempotency import idempotent
+from fieldwork.core.idempotency import KEY_PARAMETER, idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -27,9 +27,7 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 @bp.response(201, SignalCreatedSchema)
 @bp.doc(
     security=BEARER,
-    parameters=[
-        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
-    ],
+    parameters=[KEY_PARAMETER],
 )
 def post_signal(payload: dict[str, Any]) -> Response:
     """Manual intake: a signal received by phone or at the desk. Routed in the background."""

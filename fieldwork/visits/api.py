@@ -12,7 +12,7 @@ from fieldwork.areas.services import get_municipality
 from fieldwork.auth.services import find_user_by_email
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import refuse
-from fieldwork.core.idempotency import idempotent
+from fieldwork.core.idempotency import KEY_PARAMETER, idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.pictures import PictureError, decode_signature
 from fieldwork.core.roles import Role
@@ -87,9 +87,7 @@ def findings_from(payload: dict[str, Any]) -> Findings:  # the API's JSON → th
 @bp.response(201, VisitCreatedSchema)
 @bp.doc(
     security=BEARER,
-    parameters=[
-        {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
-    ],
+    parameters=[KEY_PARAMETER],
 )
 def post_visit(payload: dict[str, Any]) -> Response:
     """A findings sheet for one of my addresses. Send an Idempotency-Key: a sheet sent twice

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint, abort
 
 from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import refuse
-from fieldwork.core.idempotency import idempotent
+from fieldwork.core.idempotency import KEY_PARAMETER, idempotent
 from fieldwork.core.permissions import api_roles
 from fieldwork.core.roles import Role
 from fieldwork.extensions import db
@@ -35,9 +35,7 @@ from fieldwork.volunteers.models import BuurtgezelMatch, BuurtgezelRequest, Volu
 bp = Blueprint("api_buurtgezel", __name__, url_prefix="/api/v1", description="Buurtgezellen")
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 STAFF = (Role.CONTACT_PERSON, Role.COORDINATOR)
-IDEMPOTENCY = [
-    {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}
-]
+IDEMPOTENCY = [KEY_PARAMETER]
 
 
 def resident_body(resident: Resident) -> dict[str, Any]:
