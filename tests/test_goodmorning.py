@@ -1303,3 +1303,39 @@ def test_a_resident_has_one_good_morning_schedule_and_a_resend_answers_as_the_fi
     assert "resident_id" in other.get_json()["error"]["fields"]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(GoodMorningSchedule)) == 1
+
+
+def test_a_call_from_the_phones_queue_the_server_refuses_stays_on_the_phone(app, people):
+    """Tapped "no answer" offline; by the time the phone is back online the alert went out
+    (the other caller, the clock). The server refuses it: the queue must hear a refusal (the
+    record stays, marked not accepted), not "received" (it was deleted, nothing stored)."""
+    import uuid
+
+    new_schedule(app, people, utc(2026, 11, 2, 5))
+    tick(app, utc(2026, 11, 2, 6))
+    call = call_on(app, date(2026, 11, 2))
+    with app.app_context():
+        db.session.get(GoodMorningCall, call["id"]).status = "alerted"
+        db.session.commit()
+    maria = app.test_client()
+    login(maria, "maria@example.be")
+    queued = {"X-Fieldwork-Outbox": "1", "Idempotency-Key": str(uuid.uuid4())}
+    csrf = csrf_from(maria.get("/bellen").get_data(as_text=True))
+    answer = maria.post(
+        f"/bellen/goeiemorgen/{call['id']}",
+        data={"outcome": "no_answer", "attempts": "0", "csrf_token": csrf},
+        headers=queued,
+    )
+    assert answer.status_code == 409
+    assert (
+        answer.get_json()["error"]["message"] == "Het alarm voor dit telefoontje is al verstuurd."
+    )
+    with app.app_context():
+        assert db.session.scalars(select(CallAttempt)).all() == []
+    assert "al verstuurd" not in maria.get("/bellen").get_data(as_text=True)  # said once
+    reached = maria.post(
+        f"/bellen/goeiemorgen/{call['id']}",
+        data={"outcome": "reached", "attempts": "0", "csrf_token": csrf},
+        headers={**queued, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert reached.get_json()["status"] == "received"

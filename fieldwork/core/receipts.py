@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Flask, Response, flash, jsonify, redirect, request
+from flask import Flask, Response, flash, g, jsonify, redirect, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ForeignKey, String, select
@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.wrappers import Response as BaseResponse
 
+from fieldwork.core.errors import json_error
 from fieldwork.db import Base, UTCDateTime, savepoint, utcnow
 from fieldwork.extensions import db
 
@@ -74,6 +75,7 @@ def claim_capture_key(user_id: int | None, next_url: str) -> None:
                 key=key, path=request.path[:300], user_id=user_id, next_url=next_url[:300]
             )
         )
+        g.capture_claimed = True
 
 
 def received(next_url: str, again: bool = False) -> Response:
@@ -96,12 +98,25 @@ def _answer_earlier_receipt() -> Response | None:
 
 
 def _redirect_as_received(response: Response) -> Response:
-    """After the view: a saved capture's redirect is answered to the queue as JSON."""
+    """After the view: a saved capture's redirect is answered to the queue as JSON. A view
+    that refused it (an error said on the next page, nothing saved, no key taken) answers
+    409 with that message instead: the record stays on the phone, marked not accepted."""
     if request.method != "POST" or not from_phone_queue():
         return response
     if response.status_code not in (302, 303) or not response.location:
         return response
+    refusals = [] if g.get("capture_claimed") else _take_error_flashes()
+    if refusals:
+        return json_error(409, " ".join(refusals))
     return received(response.location)
+
+
+def _take_error_flashes() -> list[str]:
+    flashes = session.get("_flashes", [])
+    errors = [message for category, message in flashes if category == "error"]
+    if errors:
+        session["_flashes"] = [(c, m) for c, m in flashes if c != "error"]
+    return errors
 
 
 def _lost_race(error: IntegrityError) -> Response:
