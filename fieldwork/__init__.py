@@ -336,7 +336,7 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
     from fieldwork.core.appshell import outbox_text
-    from fieldwork.core.drafts import drafts_to_clear, phone_owner
+    from fieldwork.core.drafts import drafts_to_clear, kept_copy, phone_owner
     from fieldwork.core.roles import ROLE_LABELS, Role
     from fieldwork.signals.vocabulary import WEEKDAYS, label
 
@@ -349,6 +349,7 @@ def register_template_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.globals["drafts_to_clear"] = drafts_to_clear
+    app.jinja_env.globals["kept_copy"] = kept_copy
     app.jinja_env.globals["phone_owner"] = phone_owner
     app.jinja_env.globals["outbox_text"] = outbox_text
 

@@ -399,3 +399,64 @@ def test_the_next_person_on_a_shared_phone_does_not_save_the_last_ones_queue(emb
         saved = json.loads(Path(download.value.path()).read_text())
         assert saved["records"] == []
         assert len(queued(page)) == 1  # Jef's record is still on the phone for Jef
+
+
+def test_a_refused_record_reopened_to_correct_keeps_every_choice(demo_phone, embedded_app):
+    """Offline: spoken, loneliness a concern, wants contact, consent "signs on the screen"
+    but nothing drawn. Online the server refuses it; "open to correct" must fill in every
+    choice again (the radios and checkboxes came back empty, and the record had left the
+    queue: saving with only the signature added lost her answers)."""
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    address_id = int(sheets[0].rsplit("/", 1)[1])
+    page.context.set_offline(True)
+    page.goto(f"{base}{sheets[0]}")
+    page.get_by_label("Gesproken").check()
+    page.locator("summary", has_text="Welzijn").click()
+    page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg").check()
+    page.get_by_label("Wil contact met de aanspreekpersoon").check()
+    page.get_by_label("Tekent hier op het scherm").check()  # but no signature drawn
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    page.context.set_offline(False)
+    wait_until(
+        page,
+        "() => self.fieldworkOutbox.all().then((rs) => rs.length === 1 && rs[0].state === 'error')",
+    )
+    assert visits_of(embedded_app, address_id) == []
+    page.goto(f"{base}/wachtrij")
+    page.get_by_role("button", name="Openen om te verbeteren").click()
+    page.wait_for_url(f"{base}{sheets[0]}")
+    expect(page.get_by_label("Gesproken")).to_be_checked()
+    page.locator("details", has=page.locator("summary", has_text="Welzijn")).evaluate(
+        "(details) => { details.open = true; }"
+    )
+    expect(page.get_by_role("radiogroup", name="Eenzaamheid").get_by_label("zorg")).to_be_checked()
+    expect(page.get_by_label("Wil contact met de aanspreekpersoon")).to_be_checked()
+    expect(page.get_by_label("Tekent hier op het scherm")).to_be_checked()
+    sign(page)
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    wait_until(page, "() => self.fieldworkOutbox.all().then((rs) => rs.length === 0)")
+    (visit,) = visits_of(embedded_app, address_id)
+    assert (visit.outcome, visit.wants_contact) == ("spoken", True)
+
+
+def test_a_draft_typed_offline_survives_a_look_at_the_kept_list(demo_phone):
+    """Online, door 2 is "not at home" (the list says which draft is done with). Later,
+    offline, she starts the sheet of door 2 again, looks at the list kept on the phone and
+    comes back: the draft is still there (the kept list removed it on every offline visit)."""
+    page, base = demo_phone
+    sheets = round_ready_offline(page, base)
+    page.goto(f"{base}{sheets[1]}")
+    page.get_by_label("Niet thuis").check()
+    page.get_by_role("button", name="Bewaren").click()
+    page.wait_for_url(f"{base}/bezoeken")
+    page.wait_for_load_state("networkidle")
+    page.context.set_offline(True)
+    page.goto(f"{base}{sheets[1]}")
+    page.get_by_label("Gesproken").check()
+    wait_until(page, "(path) => Object.keys(localStorage).some((k) => k.endsWith(path))", sheets[1])
+    page.goto(f"{base}/bezoeken")  # the kept copy
+    page.goto(f"{base}{sheets[1]}")
+    expect(page.get_by_label("Gesproken")).to_be_checked()

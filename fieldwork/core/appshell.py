@@ -17,10 +17,8 @@ from flask import (
     Flask,
     Response,
     current_app,
-    has_request_context,
     jsonify,
     render_template,
-    request,
     send_from_directory,
     url_for,
 )
@@ -28,7 +26,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
-from fieldwork.core.drafts import phone_owner
+from fieldwork.core.drafts import KEEP_HEADER, kept_copy, phone_owner
 from fieldwork.core.permissions import public
 
 bp = Blueprint("appshell", __name__)
@@ -62,16 +60,13 @@ ICONS = (
 )
 
 
-KEEP_HEADER = "X-Fieldwork-Keep"
-
-
 class KeptPageSessions(SecureCookieSessionInterface):
     """A page the service worker fetches to keep on the phone never sets the session cookie.
     It runs beside what the person does: its answer, arriving after a login or a logout,
     would otherwise put the session of before back (logged out again, or logged in again)."""
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
-        if has_request_context() and request.headers.get(KEEP_HEADER) == "1":
+        if kept_copy():
             return False
         return super().should_set_cookie(app, session)
 

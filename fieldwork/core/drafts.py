@@ -8,7 +8,7 @@ body and drafts.js removes that draft. On logout ``all_drafts_cleared()`` marks 
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 SESSION_KEY = "drafts_clear"
@@ -46,9 +46,20 @@ def all_drafts_cleared() -> None:
     session[SESSION_KEY] = [EVERY_DRAFT]
 
 
+# The service worker's request for a page it keeps on the phone (appshell.KeptPageSessions)
+KEEP_HEADER = "X-Fieldwork-Keep"
+
+
+def kept_copy() -> bool:
+    """This page is rendered for the phone to keep and show offline, maybe days later: it
+    carries nothing meant for one moment (what was just saved, which drafts to remove)."""
+    return has_request_context() and request.headers.get(KEEP_HEADER) == "1"
+
+
 def drafts_to_clear() -> str:
-    """For the page being rendered: the paths whose drafts to remove, once."""
-    if SESSION_KEY not in session:
+    """For the page being rendered: the paths whose drafts to remove, once (not in a kept
+    copy: shown offline later, it would remove a draft typed since)."""
+    if kept_copy() or SESSION_KEY not in session:
         return ""
     paths = session.pop(SESSION_KEY, None) or []
     return " ".join(str(p) for p in paths)

@@ -92,7 +92,9 @@ self.addEventListener("sync", (event) => {
 const fromNetworkOrKept = (request) => caches.open(PAGES).then((pages) =>
   pages.match(request, { ignoreSearch: true }).then((kept) => {
     const network = fetch(request).then((response) => {
-      if (kept && response.ok && !response.redirected) pages.put(request, response.clone());
+      // the kept copy is fetched anew as a copy to keep: this answer may carry what was meant
+      // for this moment only (a "saved" message, drafts to remove), not for an offline visit
+      if (kept && response.ok && !response.redirected) keep(pages, request.url);
       return response;
     });
     if (!kept) {

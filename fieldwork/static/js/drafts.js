@@ -77,8 +77,9 @@
       fields().forEach((el) => {
         if (!(el.name in values)) return;
         const value = values[el.name];
-        if (el.type === "checkbox" || el.type === "radio") el.checked = Array.isArray(value) && value.includes(el.value);
-        else if (el.multiple) Array.from(el.options).forEach((o) => { o.selected = value.includes(o.value); });
+        // a choice may be kept as one value (a record reopened from the queue) or a list
+        if (el.type === "checkbox" || el.type === "radio") el.checked = [].concat(value).includes(el.value);
+        else if (el.multiple) Array.from(el.options).forEach((o) => { o.selected = [].concat(value).includes(o.value); });
         else if (typeof value === "string") el.value = value;
       });
       fields().forEach((el) => {  // let the other scripts (signature box, note warning) follow

@@ -139,10 +139,6 @@
       if (filename !== undefined || name === "csrf_token" || name === "observed_at") return;
       values[name] = name in values ? [].concat(values[name], value) : value;
     });
-    Object.keys(values).forEach((name) => {  // drafts.js keeps checkboxes and radios as lists
-      const el = document.querySelector(`[name="${CSS.escape(name)}"]`);
-      if (!Array.isArray(values[name]) && el && (el.type === "checkbox" || el.type === "radio")) values[name] = [values[name]];
-    });
     try {
       localStorage.setItem(draftKey(pathOf(record.url)), JSON.stringify({ savedAt: Date.now(), values }));
     } catch (e) { /* full: the file export still has it */ }
