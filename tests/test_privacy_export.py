@@ -207,3 +207,20 @@ def test_unknown_resident_is_a_json_404(app, series):  # noqa: F811
     assert missing.get_json()["error"]["code"] == "not_found"
     login(client, "coordinator@example.be")
     assert client.get("/bewoners/999999/inzage.pdf").status_code == 404
+
+
+def test_every_demo_residents_export_opens_as_a_pdf(embedded_app):
+    """A resident on a visit list that was tried at the door (the address counts its
+    attempts): the PDF took that count for a list of calls and failed."""
+    from fieldwork.demo.cli import DEMO_PASSWORD
+
+    app = embedded_app
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    with app.app_context():
+        residents = db.session.scalars(select(Resident.id).order_by(Resident.id)).all()
+    client = app.test_client()
+    login(client, "regisseur@demo.fieldwork.be", DEMO_PASSWORD)
+    for resident_id in residents:
+        made = client.get(f"/bewoners/{resident_id}/inzage.pdf")
+        assert made.status_code == 200, resident_id
+        assert made.mimetype == "application/pdf"

@@ -127,7 +127,7 @@ def _calls(resident: Resident) -> list[dict[str, Any]]:
         attempts = db.session.scalars(
             select(CallAttempt).where(CallAttempt.target_id == target.id).order_by(CallAttempt.id)
         )
-        out.append({**row(target), "attempts": [row(a) for a in attempts]})
+        out.append({**row(target), "call_attempts": [row(a) for a in attempts]})
     return out
 
 
@@ -155,7 +155,7 @@ def _goodmorning(resident: Resident) -> list[dict[str, Any]]:
             {
                 **row(schedule),
                 "calls": [row(c) for c in calls],
-                "attempts": [row(a) for a in attempts],
+                "call_attempts": [row(a) for a in attempts],
             }
         )
     return out

@@ -32,7 +32,7 @@ TITLES = {
 NESTED = {
     "events": "Gebeurtenis",
     "visits": "Bevindingenfiche",
-    "attempts": "Gesprek",
+    "call_attempts": "Gesprek",
     "calls": "Geplande oproep",
     "matches": "Koppeling",
 }
@@ -112,7 +112,10 @@ def _record(record: dict[str, Any]) -> list[Any]:
     ]
     story: list[Any] = [Table(flat, colWidths=[45 * mm, 125 * mm], style=GRID, hAlign="LEFT")]
     for key, title in NESTED.items():
-        for number, child in enumerate(record.get(key) or [], start=1):
+        children = record.get(key)
+        if not isinstance(children, list):  # a column of that name (a count), shown above
+            continue
+        for number, child in enumerate(children, start=1):
             if isinstance(child, dict):
                 story += [Spacer(1, 2 * mm), _p(f"{title} {number}", H3), *_record(child)]
     story.append(Spacer(1, 4 * mm))
