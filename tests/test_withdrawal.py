@@ -15,7 +15,7 @@ from fieldwork.cases.models import Case
 from fieldwork.db import utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.models import Consent, Resident
-from tests.conftest import api_token, bearer, login, make_user, post_form
+from tests.conftest import api_token, bearer, login, make_user, post_form, while_uncommitted
 from tests.test_audit_trail_glass import give_reason
 from tests.test_signals import intake, setup, wait_for_status  # noqa: F401 - fixture
 
@@ -263,3 +263,35 @@ def test_a_withdrawal_takes_the_resident_off_call_lists_and_hides_buurtgezel_not
     assert "Maria" not in str(seen_by_an)
     seen_by_coordinator = client.get(request_url, headers=bearer(coordinator)).get_json()
     assert seen_by_coordinator["note"] == NOTE
+
+
+def test_a_capture_at_the_moment_of_a_withdrawal_opens_no_new_case(app, setup):  # noqa: F811
+    """Maria tells An she wants no contact; at that second another tool files a signal about
+    her with consent heard at the door, committed a moment later. That consent was given
+    before the withdrawal: it is withdrawn too, and no new case opens for her."""
+    from fieldwork.signals.models import Signal
+    from fieldwork.signals.services import create_signal
+
+    client, token = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
+    case_id = wait_for_status(client, token, first)["case_id"]
+    an = api_token(client, "an@example.be")
+    made: list[int] = []
+
+    def capture() -> None:
+        coordinator = db.session.scalar(select(User).filter_by(email="coordinator@example.be"))
+        made.append(create_signal(intake(), coordinator, source="manual").id)
+
+    (withdrawal,) = while_uncommitted(
+        app,
+        capture,
+        lambda: event(client, an, case_id, type="withdraw_consent", reason="wil geen contact"),
+    )
+    assert withdrawal.status_code == 201, withdrawal.get_json()
+    wait_for_status(client, token, made[0])
+    with app.app_context():
+        assert db.session.scalars(select(Consent).where(Consent.withdrawn_at.is_(None))).all() == []
+        assert db.session.scalars(select(Case).where(Case.closed_at.is_(None))).all() == []
+        assert (
+            db.session.get(Signal, made[0]).resident_id == db.session.get(Signal, first).resident_id
+        )
