@@ -390,6 +390,15 @@ def merge_residents(keep: Resident, duplicate: Resident, by_id: int) -> None:
     """Move the duplicate's signals, consents and open case onto ``keep``. Flushes."""
     if not is_near_match(keep, duplicate):
         raise ValueError("These residents are not a near-match.")
+    # the duplicate's signals first, as routing does (it locks a signal, then inserts the
+    # case that refers to the resident): a signal being routed now is waited for, and its
+    # new case is found below; the other order deadlocked with the worker
+    db.session.execute(
+        select(Signal.id)
+        .where(Signal.resident_id == duplicate.id)
+        .order_by(Signal.id)
+        .with_for_update(**NO_KEY_UPDATE)
+    ).all()
     # two merges at once: the second waits here, then finds the duplicate gone
     if (
         db.session.scalar(select(Resident.id).where(Resident.id == duplicate.id).with_for_update())
