@@ -19,6 +19,7 @@ from fieldwork.areas.models import Municipality, Neighbourhood, Sector, Street
 from fieldwork.areas.resolve import resolve
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
+from fieldwork.core.dates import not_plausible_message, plausible
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.outbox import enqueue_after_commit
 from fieldwork.core.pictures import PictureError
@@ -69,6 +70,9 @@ def create_assignment(
     title = " ".join(title.split())[:120]
     if not title:
         raise PhotoError(_("Give the assignment a title."), "title")
+    for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if not plausible(day):
+            raise PhotoError(not_plausible_message(), name)
     if ends_on < starts_on:
         raise PhotoError(_("The period ends before it starts."), "ends_on")
     if (ends_on - starts_on).days > MAX_WEEKS * 7:
@@ -128,7 +132,7 @@ def prompt_for(assignment: PhotoAssignment, week: int) -> dict[str, str]:
 
 def week_dates(assignment: PhotoAssignment, week: int) -> tuple[date, date]:
     first = assignment.starts_on + timedelta(days=7 * (week - 1))
-    return first, min(first + timedelta(days=6), assignment.ends_on)
+    return first, first + min(timedelta(days=6), assignment.ends_on - first)
 
 
 @dataclass

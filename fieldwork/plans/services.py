@@ -15,6 +15,7 @@ from sqlalchemy import select
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.auth.models import User
 from fieldwork.core.audit import record_audit
+from fieldwork.core.dates import not_plausible_message, plausible
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.forms import DATABASE_ID
 from fieldwork.core.roles import Role
@@ -40,7 +41,6 @@ from fieldwork.reports.models import AttentionPoint
 OWNER_ROLES = (Role.COORDINATOR.value, Role.CONTACT_PERSON.value, Role.REFERRER.value)
 MAX_MILESTONES = 20
 INDICATOR_LIMIT = 1e9  # a target or baseline beyond it is a typing error (and unprintable)
-FIRST_YEAR, LAST_YEAR = 2000, 2100  # a plan's dates; the rest is a typing error
 
 
 class PlanError(ServiceError):
@@ -67,11 +67,8 @@ def _dates(
 
 
 def _sane(day: date, field_name: str) -> None:
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise PlanError(
-            _("Give a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR),
-            field_name,
-        )
+    if not plausible(day):
+        raise PlanError(not_plausible_message(), field_name)
 
 
 # --- plans -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from fieldwork.areas.models import Municipality, Neighbourhood
 from fieldwork.areas.streets import street_key
 from fieldwork.auth.models import User
+from fieldwork.core.dates import not_plausible_message, plausible
 from fieldwork.core.errors import ServiceError
 from fieldwork.core.forms import small_id
 from fieldwork.core.models import AuditEvent
@@ -53,6 +54,9 @@ def create_round(
 ) -> VisitRound:
     if not name.strip():
         raise VisitError(_("Give the round a name."), "name")
+    for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if not plausible(day):
+            raise VisitError(not_plausible_message(), name)
     if ends_on < starts_on:
         raise VisitError(_("The round ends before it starts."), "ends_on")
     if not 1 <= max_attempts <= 10:

@@ -21,6 +21,7 @@ from fieldwork.auth.services import (
     hash_token,
     set_password,
 )
+from fieldwork.core.dates import not_plausible_message, plausible
 from fieldwork.core.phones import PHONE_MESSAGE, PhoneError, normalise_phone
 from fieldwork.db import NO_KEY_UPDATE, utcnow
 from fieldwork.extensions import db
@@ -443,6 +444,8 @@ def create_training(
     title = " ".join(title.split())
     if not title:
         raise VolunteerError(_("Give the training a title."), "title")
+    if not plausible(held_on):
+        raise VolunteerError(not_plausible_message(), "held_on")
     training = Training(
         municipality_id=municipality.id, title=title[:160], held_on=held_on, created_by_id=user.id
     )
