@@ -147,3 +147,36 @@ def test_a_merge_does_not_bring_back_a_consent_the_person_withdrew(app, setup, w
         headers=an,
     )
     assert contact.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"name": "CLAES Maria"},  # the surname first, as on many lists
+        {"number": "12 bus 1"},  # a box on one capture
+        {"resident": {"postcode": None}},  # a street the street list does not know
+    ],
+    ids=["surname-first", "box-number", "no-postcode"],
+)
+def test_the_same_person_written_otherwise_is_offered_for_merge(app, setup, other):  # noqa: F811
+    """Two tools wrote Maria Claes down differently: two residents, as the identity is
+    strict, but the contact person must be offered the merge (she was told twice and saw
+    no sign they were one person)."""
+    client, token = setup
+    first = client.post("/api/v1/signals", json=intake(), headers=bearer(token)).get_json()["id"]
+    second = client.post("/api/v1/signals", json=intake(**other), headers=bearer(token))
+    second_id = second.get_json()["id"]
+    keep_case = wait_for_status(client, token, first)["case_id"]
+    wait_for_status(client, token, second_id)
+    with app.app_context():
+        duplicate_id = db.session.get(Signal, second_id).resident_id
+    an = app.test_client()
+    login(an, "an@example.be")
+    page = an.get(f"/cases/{keep_case}").get_data(as_text=True)
+    assert "Mogelijk dezelfde bewoner" in page
+    merged = an.post(
+        f"/cases/{keep_case}/merge/{duplicate_id}", data={"csrf_token": csrf_from(page)}
+    )
+    assert merged.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Resident)) == 1
