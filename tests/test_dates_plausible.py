@@ -60,7 +60,11 @@ def test_an_unthinkable_period_is_refused_and_nothing_stored(app, coordinator, f
             },
             PhotoAssignment,
         ),
-        ("/api/v1/trainings", {"gemeente": "36012", "title": "Vorming", "held_on": first}, Training),
+        (
+            "/api/v1/trainings",
+            {"gemeente": "36012", "title": "Vorming", "held_on": first},
+            Training,
+        ),
     ]
     for path, body, model in posts:
         answer = client.post(path, json=body, headers=headers)

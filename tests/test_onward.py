@@ -462,6 +462,8 @@ def test_the_partner_told_to_stop_after_an_erasure_reads_why(app, referable, mai
     text = notice.get_payload(decode=True).decode()
     assert "geen contact" in text or "do not contact them" in text
     assert "koffienamiddag" not in text
+    assert "beëindigd" in text  # not "withdrew their consent": she may have died
+    assert "trok de toestemming" not in text
 
 
 def test_a_withdrawal_while_the_partner_answers_wins(app, referable, mailbox):

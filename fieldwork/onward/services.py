@@ -266,9 +266,11 @@ def report_done(referral: OnwardReferral, outcome: str) -> bool:
     return True
 
 
-def end_for_resident(resident_id: int, by: User | None) -> int:
-    """The resident withdrew their consent: every referral still open ends, the partner is
-    told to stop (without what was shared) and its link shows the summary no more. How many."""
+def end_for_resident(resident_id: int, by: User | None, withdrawn: bool = True) -> int:
+    """The resident withdrew their consent (or, ``withdrawn`` False, was erased: on request,
+    deceased, or at the end of the retention period): every referral still open ends, the
+    partner is told to stop (without what was shared, nor why beyond a withdrawal) and its
+    link shows the summary no more. How many."""
     ended = 0
     for referral in db.session.scalars(
         select(OnwardReferral)
@@ -286,6 +288,12 @@ def end_for_resident(resident_id: int, by: User | None) -> int:
             _(
                 "The resident referred to your service %(s)s withdrew their consent. Please "
                 "do not contact them for this referral, and delete what you noted about it.",
+                s=referral.service.name,
+            )
+            if withdrawn
+            else _(
+                "The referral of a resident to your service %(s)s has ended. Please do not "
+                "contact them for this referral, and delete what you noted about it.",
                 s=referral.service.name,
             ),
             case_id=referral.case_id,

@@ -376,7 +376,7 @@ def _erase_referrals(signal_ids: list[int], consent_ids: list[int], erased: Eras
 def _erase_onward(resident_id: int, case_ids: list[int], erased: Erased) -> None:
     """What was shared with partners, and what they answered; an open referral ends (its
     link shows nothing more) and its partner is told to stop, open case or not."""
-    end_for_resident(resident_id, None)
+    end_for_resident(resident_id, None, withdrawn=False)  # perhaps deceased: no reason given
     in_cases = OnwardReferral.case_id.in_(case_ids)
     erased.add(
         "onward_referrals",

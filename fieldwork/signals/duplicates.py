@@ -29,7 +29,7 @@ def _building(number: str) -> str:
 
 
 def _same_words(a: Resident, b: Resident) -> bool:
-    """"CLAES Maria" and "Maria Claes": a surname written first, as on many lists."""
+    """ "CLAES Maria" and "Maria Claes": a surname written first, as on many lists."""
     return sorted(a.name_key.split()) == sorted(b.name_key.split())
 
 
