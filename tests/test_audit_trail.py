@@ -75,7 +75,7 @@ def test_filters_by_who_what_and_period(app, coordinator):
     with app.app_context():
         resident = db.session.get(Case, _case_id).resident_id
     by_resident = client.get(f"/api/v1/audit?resident={resident}", headers=bearer(token))
-    assert {i["case_id"] for i in by_resident.get_json()["items"]} == {_case_id}
+    assert {i["case_id"] for i in by_resident.get_json()["items"]} == {_case_id}  # no queue read
 
 
 @pytest.mark.parametrize(
@@ -223,3 +223,28 @@ def test_paging_gives_every_matching_event_once(embedded_app, actions, per_page)
                 break
             before = page.next_before
         assert seen == expected
+
+
+def test_a_residents_trail_lists_the_queue_pages_that_showed_them(app, coordinator):
+    """A queue page shows each case's resident by name and address: one event per page,
+    naming the cases in its detail. Filtered on a resident, the trail lists the pages that
+    showed her (it listed only reads of her case), and not those that did not."""
+    client, token, case_id = coordinator
+    other = client.post(
+        "/api/v1/signals",
+        json=intake(name="Jef Claeys", number="40", theme="mobiliteit"),
+        headers=bearer(token),
+    ).get_json()
+    other_case = wait_for_status(client, token, other["id"])["case_id"]
+    an = app.test_client()
+    login(an, "an@example.be")
+    assert an.get("/queue").status_code == 200  # An's queue: Maria's case only
+    with app.app_context():
+        maria = db.session.get(Case, case_id).resident_id
+        jef = db.session.get(Case, other_case).resident_id
+    hers = client.get(f"/api/v1/audit?resident={maria}", headers=bearer(token)).get_json()
+    queue_pages = [i for i in hers["items"] if i["action"] == "queue_viewed"]
+    assert len(queue_pages) == 1
+    assert queue_pages[0]["user"]["name"] == "An Peeters"
+    his = client.get(f"/api/v1/audit?resident={jef}", headers=bearer(token)).get_json()
+    assert [i for i in his["items"] if i["action"] == "queue_viewed"] == []

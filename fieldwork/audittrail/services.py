@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, false, func, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 
 from fieldwork.audittrail.labels import ACTION_LABELS, action_label, subject_label
 from fieldwork.auth.models import User
@@ -121,6 +122,21 @@ def _subject(subject_type: str, subject_id: int) -> Any:
     return and_(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))
 
 
+def _shown_in_a_queue(case_ids: list[int]) -> ColumnElement[bool]:
+    """A queue page is one event naming the cases it showed (their names and addresses) in
+    its detail: a read of each of those residents, so their trail lists it too."""
+    if not case_ids:
+        return false()
+    in_a_queue = AuditEvent.action == "queue_viewed"
+    if db.session.get_bind().dialect.name == "postgresql":
+        shown = cast(AuditEvent.detail, JSONB)["ids"]
+        return and_(in_a_queue, or_(*(shown.contains([case_id]) for case_id in case_ids)))
+    listed = func.json_each(AuditEvent.detail, "$.ids").table_valued("value")
+    return and_(
+        in_a_queue, exists(select(1).select_from(listed).where(listed.c.value.in_(case_ids)))
+    )
+
+
 def filtered(audit_filter: AuditFilter) -> Select[AuditEvent]:
     """The events the filter selects. A resident's events are those about the resident and
     about each of their cases."""
@@ -142,6 +158,7 @@ def filtered(audit_filter: AuditFilter) -> Select[AuditEvent]:
                     AuditEvent.subject_type == "case",
                     AuditEvent.subject_id.in_([str(i) for i in case_ids]),
                 ),
+                _shown_in_a_queue(list(case_ids)),
             )
         )
     if audit_filter.date_from is not None:
