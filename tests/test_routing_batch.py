@@ -145,10 +145,10 @@ def test_a_failing_signal_in_the_batch_leaves_this_one_routed_on_its_own(region,
     ids = _waiting(app, [1, 2, 3])
     real = routing.may_open_case
 
-    def broken(signal: Signal) -> bool:
+    def broken(signal: Signal, withdrawn_since: bool = False) -> bool:
         if signal.id == ids[2]:
             raise RuntimeError("a bad signal")
-        return real(signal)
+        return real(signal, withdrawn_since)
 
     monkeypatch.setattr(routing, "may_open_case", broken)
     with app.app_context():

@@ -22,7 +22,6 @@ from fieldwork.core.paging import Paged
 from fieldwork.db import NO_KEY_UPDATE, utcnow
 from fieldwork.extensions import db
 from fieldwork.signals.duplicates import is_near_match
-from fieldwork.signals.identity import lock_identity
 from fieldwork.signals.models import Consent, Resident, Signal
 
 ATTEMPT_RESULTS = ("reached", "no_answer", "call_back_at")
@@ -185,11 +184,6 @@ def reassign(case: Case, by: User, to: User, reason: str) -> CaseEvent:
 def withdraw_consent(case: Case, by: User, reason: str = "") -> CaseEvent:
     """The resident withdrew consent: no more contact, and the case closes (declined)."""
     _require_open(case)
-    resident = case.resident
-    # a capture about her at this very moment holds this lock until it commits: wait, so
-    # that its consent (given before this withdrawal) is withdrawn too, not left to open a
-    # new case; one that comes after this commit is a consent given after the withdrawal
-    lock_identity(resident.municipality_id, resident.name_key, resident.address_key)
     now = utcnow()
     for consent in db.session.scalars(
         select(Consent).where(

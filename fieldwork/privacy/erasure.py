@@ -120,6 +120,14 @@ def erase_resident(resident_id: int, by_user_id: int | None, reason: str) -> Era
     if db.session.scalar(select(ErasureEntry.id).where(ErasureEntry.resident_id == resident_id)):
         raise ErasureError("This resident was erased already.", "resident", 409)
     erased = pseudonymise_residents([resident])
+    # no more contact: a capture about her being saved at this moment (its consent given
+    # before now) opens no case either (routing.may_open_case)
+    _update(
+        Consent,
+        Consent.resident_id == resident_id,
+        Consent.withdrawn_at.is_(None),
+        withdrawn_at=utcnow(),
+    )
     _finish_routing(resident_id)
     _close_open_cases(resident_id, by_user_id, reason)
     add_entry(resident_id, by_user_id, reason)

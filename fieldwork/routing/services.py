@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, exists, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from fieldwork.auth.models import User
 from fieldwork.cases.models import Case, CaseEvent
@@ -25,7 +25,7 @@ from fieldwork.routing.engine import (
 )
 from fieldwork.routing.hooks import signals_routed
 from fieldwork.routing.models import Absence, Team
-from fieldwork.signals.models import Signal
+from fieldwork.signals.models import Consent, Signal
 
 log = logging.getLogger(__name__)
 
@@ -175,21 +175,37 @@ def _assign_in_team(known: cache.Snapshot, team: cache.TeamInfo, run: Run) -> in
     return user_id
 
 
-def may_open_case(signal: Signal) -> bool:
-    """Contact needs consent that was not withdrawn — or a case marked urgent."""
+def may_open_case(signal: Signal, withdrawn_since: bool = False) -> bool:
+    """Contact needs consent that was not withdrawn — or a case marked urgent. A withdrawal
+    speaks for the whole person: a consent given before her latest withdrawal counts as
+    withdrawn too (``withdrawn_since``: a capture saved at the moment she said no and
+    committed just after it; an erasure withdraws every consent)."""
     if signal.resident is None:
         return False
     consent = signal.consent
-    return (consent is not None and consent.withdrawn_at is None) or signal.urgency == "urgent"
+    may = consent is not None and consent.withdrawn_at is None and not withdrawn_since
+    return may or signal.urgency == "urgent"
 
 
-def _locked_signal(signal_id: int) -> tuple[Signal | None, Case | None]:
+def _withdrawn_since_consent() -> ColumnElement[bool]:
+    """For the signal's row: her consents hold a withdrawal at or after its consent's."""
+    given = (
+        select(Consent.given_at)
+        .where(Consent.id == Signal.consent_id)
+        .correlate(Signal)
+        .scalar_subquery()
+    )
+    other = aliased(Consent)
+    return exists().where(other.resident_id == Signal.resident_id, other.withdrawn_at >= given)
+
+
+def _locked_signal(signal_id: int) -> tuple[Signal | None, Case | None, bool]:
     """The signal, locked, with what routing reads of it — its resident, consent and
-    neighbourhood, and the resident's open case with its owner — in one query. (Only the
-    signal is locked, as before: a case another worker opens meanwhile is refused by the
-    one-open-case index, and the retry finds it.)"""
+    neighbourhood, the resident's open case with its owner, and whether she withdrew since
+    its consent — in one query. (Only the signal is locked, as before: a case another worker
+    opens meanwhile is refused by the one-open-case index, and the retry finds it.)"""
     row = db.session.execute(
-        select(Signal, Case)
+        select(Signal, Case, _withdrawn_since_consent())
         .outerjoin(Case, and_(Case.resident_id == Signal.resident_id, Case.closed_at.is_(None)))
         .where(Signal.id == signal_id)
         .options(
@@ -201,7 +217,7 @@ def _locked_signal(signal_id: int) -> tuple[Signal | None, Case | None]:
         .with_for_update(of=Signal)
         .execution_options(populate_existing=True)
     ).one_or_none()
-    return (row[0], row[1]) if row is not None else (None, None)
+    return (row[0], row[1], bool(row[2])) if row is not None else (None, None, False)
 
 
 def route_signal(signal_id: int, run: Run) -> Signal | None:
@@ -213,11 +229,11 @@ def route_signal(signal_id: int, run: Run) -> Signal | None:
     rules and teams from the snapshot (:mod:`.cache`), one flush
     for the events and the signal; the rollup increments and the team pointers at the end
     of the run."""
-    signal, case = _locked_signal(signal_id)
+    signal, case, withdrawn_since = _locked_signal(signal_id)
     if signal is None or signal.routed_at is not None:
         return signal
     now = utcnow()
-    if not may_open_case(signal):
+    if not may_open_case(signal, withdrawn_since):
         signal.routed_at, signal.routing_reason = now, "geen toestemming: enkel geteld"
         db.session.flush()
         run.routed.append((signal, None))
