@@ -1339,3 +1339,39 @@ def test_a_call_from_the_phones_queue_the_server_refuses_stays_on_the_phone(app,
         headers={**queued, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert reached.get_json()["status"] == "received"
+
+
+def test_the_coordinators_read_in_reports_a_refused_call_as_refused(app, people):
+    """The same call, read in by the coordinator from the phone's queue file: the report
+    says it was refused and why (it said "received" while nothing was stored)."""
+    import uuid
+
+    from tests.test_receipts import queue_file
+
+    new_schedule(app, people, utc(2026, 11, 2, 5))
+    tick(app, utc(2026, 11, 2, 6))
+    call = call_on(app, date(2026, 11, 2))
+    with app.app_context():
+        db.session.get(GoodMorningCall, call["id"]).status = "alerted"
+        db.session.commit()
+        maria = db.session.scalar(select(User.id).where(User.email == "maria@example.be"))
+    record = {
+        "key": str(uuid.uuid4()),
+        "url": f"/bellen/goeiemorgen/{call['id']}",
+        "user": str(maria),
+        "title": "Goeiemorgen: geen antwoord",
+        "fields": [["outcome", "no_answer"], ["attempts", "0"]],
+    }
+    coordinator = app.test_client()
+    login(coordinator, "coordinator@example.be")
+    page = coordinator.get("/wachtrij/inlezen").get_data(as_text=True)
+    answer = coordinator.post(
+        "/wachtrij/inlezen",
+        data={"csrf_token": csrf_from(page), "file": queue_file([record])},
+        content_type="multipart/form-data",
+    )
+    html = answer.get_data(as_text=True)
+    assert "Ontvangen" not in html
+    assert "Het alarm voor dit telefoontje is al verstuurd." in html
+    with app.app_context():
+        assert db.session.scalars(select(CallAttempt)).all() == []

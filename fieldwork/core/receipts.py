@@ -88,6 +88,8 @@ def _answer_earlier_receipt() -> Response | None:
     """Before the view: a key already received is answered without running the view."""
     if request.method != "POST":
         return None
+    if from_phone_queue():  # what the view will say, apart from what waits from before
+        g.flashes_before = len(session.get("_flashes", []))
     key = capture_key()
     if key is None:
         return None
@@ -112,10 +114,12 @@ def _redirect_as_received(response: Response) -> Response:
 
 
 def _take_error_flashes() -> list[str]:
+    """The errors this request's view said (not one left by an earlier page)."""
     flashes = session.get("_flashes", [])
-    errors = [message for category, message in flashes if category == "error"]
+    before, made = flashes[: g.get("flashes_before", 0)], flashes[g.get("flashes_before", 0) :]
+    errors = [message for category, message in made if category == "error"]
     if errors:
-        session["_flashes"] = [(c, m) for c, m in flashes if c != "error"]
+        session["_flashes"] = [*before, *((c, m) for c, m in made if c != "error")]
     return errors
 
 

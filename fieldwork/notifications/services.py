@@ -98,9 +98,9 @@ def send_email(notification_id: int, last_try: bool = True) -> bool:
     notification = db.session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.emailed_at is not None:
         return False
-    if not notification.recipient:  # erased meanwhile (forget_address)
-        return False
-    if notification.body == ERASED:  # held back (the mail server away), then erased
+    if notification.body == ERASED or not notification.recipient:
+        # held back (the mail server away), then erased; or its address forgotten
+        # (forget_address): not sent, and the sweep need not look at it again
         notification.email_error = NOT_SENT_ERASED
         db.session.commit()
         return False
@@ -129,7 +129,11 @@ def send_email(notification_id: int, last_try: bool = True) -> bool:
 
 
 def _refused_for_good(exc: Exception) -> bool:
-    """An SMTP 5xx answer: sending it again the same way fails the same way."""
+    """An SMTP 5xx answer about this e-mail: sending it again the same way fails the same
+    way. (A refused login is the server's setting, put right for every e-mail at once: it
+    is retried like a server that is away.)"""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return False
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _message in exc.recipients.values())
     code = getattr(exc, "smtp_code", None)

@@ -18,7 +18,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy.exc import IntegrityError
@@ -98,10 +98,13 @@ def _replay(record: dict[str, Any]) -> Outcome:
         # the view acts as the record's maker (Flask-Login reads the user from g; the app
         # context, and so g, is the coordinator's request's: read_queue_file puts them back)
         g._login_user = person if person is not None else AnonymousUserMixin()
+        g.pop("capture_claimed", None)  # g is the coordinator's, shared by every record
         try:
             reject_unstorable_text()  # the app's before_request checks do not run here
             view: Callable[..., Any] = current_app.view_functions[endpoint]
             answer = current_app.make_response(view(**view_args))
+            claimed = g.pop("capture_claimed", False)
+            refusals = [m for category, m in session.get("_flashes", []) if category == "error"]
         except IntegrityError:  # sent at this very moment by the phone after all
             db.session.rollback()
             return Outcome(title, name, "again")
@@ -113,8 +116,11 @@ def _replay(record: dict[str, Any]) -> Outcome:
             return Outcome(
                 title, name, "refused", _("Not accepted (%(status)d).", status=exc.code or 400)
             )
-    if answer.status_code in (302, 303):
+    if answer.status_code in (302, 303) and (claimed or not refusals):
         return Outcome(title, name, "received")
+    if answer.status_code in (302, 303):  # the view refused it: said so, saved nothing
+        db.session.rollback()
+        return Outcome(title, name, "refused", " ".join(refusals)[:200])
     db.session.rollback()
     return Outcome(
         title, name, "refused", _("Not accepted (%(status)d).", status=answer.status_code)
