@@ -404,14 +404,7 @@ def test_a_resident_erased_before_the_worker_routed_their_signal_gets_no_case(
     client = app.test_client()
     token = api_token(client, "coordinator@example.be")
     signal_id = capture(client, token, 0, 1)
-    with app.app_context():
-        resident_id = db.session.get(Signal, signal_id).resident_id
-    erased = client.post(
-        f"/api/v1/residents/{resident_id}/erasure",
-        json={"reason": "request"},
-        headers=bearer(token),
-    )
-    assert erased.status_code == 201, erased.get_json()
+    resident_id = erase_the_resident_of(app, client, token, signal_id)
     consumer = worker("erased", pg_url, private_redis["url"], queue)
     try:
         wait_drained(redis_client(private_redis), queue, 30)
@@ -457,14 +450,7 @@ def test_an_email_held_back_by_the_mail_server_is_not_sent_after_an_erasure(
         while not busy.tries:  # routed, the coordinator's e-mail tried once
             assert time.monotonic() < deadline, "the worker never tried to send it"
             time.sleep(0.2)
-        with app.app_context():
-            resident_id = db.session.get(Signal, signal_id).resident_id
-        erased = client.post(
-            f"/api/v1/residents/{resident_id}/erasure",
-            json={"reason": "request"},
-            headers=bearer(token),
-        )
-        assert erased.status_code == 201, erased.get_json()
+        erase_the_resident_of(app, client, token, signal_id)
         kill(consumer)
     finally:
         server.stop()
@@ -482,3 +468,16 @@ def test_an_email_held_back_by_the_mail_server_is_not_sent_after_an_erasure(
         assert client.get("/healthz").get_json()["outbox"]["failed_emails"] == 0
     finally:
         stop_worker(consumer)
+
+
+def erase_the_resident_of(app: Any, client: Any, token: str, signal_id: int) -> int:
+    """Erase (by the API, on request) the resident the signal is about; their id."""
+    with app.app_context():
+        resident_id = db.session.get(Signal, signal_id).resident_id
+    erased = client.post(
+        f"/api/v1/residents/{resident_id}/erasure",
+        json={"reason": "request"},
+        headers=bearer(token),
+    )
+    assert erased.status_code == 201, erased.get_json()
+    return int(resident_id)

@@ -1311,12 +1311,7 @@ def test_a_call_from_the_phones_queue_the_server_refuses_stays_on_the_phone(app,
     record stays, marked not accepted), not "received" (it was deleted, nothing stored)."""
     import uuid
 
-    new_schedule(app, people, utc(2026, 11, 2, 5))
-    tick(app, utc(2026, 11, 2, 6))
-    call = call_on(app, date(2026, 11, 2))
-    with app.app_context():
-        db.session.get(GoodMorningCall, call["id"]).status = "alerted"
-        db.session.commit()
+    call = alerted_meanwhile(app, people)
     maria = app.test_client()
     login(maria, "maria@example.be")
     queued = {"X-Fieldwork-Outbox": "1", "Idempotency-Key": str(uuid.uuid4())}
@@ -1348,12 +1343,8 @@ def test_the_coordinators_read_in_reports_a_refused_call_as_refused(app, people)
 
     from tests.test_receipts import queue_file
 
-    new_schedule(app, people, utc(2026, 11, 2, 5))
-    tick(app, utc(2026, 11, 2, 6))
-    call = call_on(app, date(2026, 11, 2))
+    call = alerted_meanwhile(app, people)
     with app.app_context():
-        db.session.get(GoodMorningCall, call["id"]).status = "alerted"
-        db.session.commit()
         maria = db.session.scalar(select(User.id).where(User.email == "maria@example.be"))
     record = {
         "key": str(uuid.uuid4()),
@@ -1375,3 +1366,14 @@ def test_the_coordinators_read_in_reports_a_refused_call_as_refused(app, people)
     assert "Het alarm voor dit telefoontje is al verstuurd." in html
     with app.app_context():
         assert db.session.scalars(select(CallAttempt)).all() == []
+
+
+def alerted_meanwhile(app: Any, people: dict[str, int]) -> dict[str, Any]:
+    """Today's call of a new schedule, whose alert went out (the other caller, the clock)."""
+    new_schedule(app, people, utc(2026, 11, 2, 5))
+    tick(app, utc(2026, 11, 2, 6))
+    call = call_on(app, date(2026, 11, 2))
+    with app.app_context():
+        db.session.get(GoodMorningCall, call["id"]).status = "alerted"
+        db.session.commit()
+    return call
