@@ -1101,3 +1101,33 @@ def test_a_concern_sent_twice_without_the_queue_script_is_filed_once(app, dadize
     assert "al ontvangen" in phone.get(second.location).get_data(as_text=True)
     assert count(app, NeighbourSignal) == 1
     assert count(app, Signal) == 1
+
+
+def test_two_sign_ups_with_one_address_at_the_same_moment_make_one_neighbour(app):
+    """Griet signs up in a second tab, or sends again after a slow answer (a new page, a new
+    once key), while the first sign-up is being saved: on PostgreSQL the second waits for it,
+    then finds her and adds no second record for the coordinator to confirm."""
+    from fieldwork.areas.models import Municipality
+    from fieldwork.neighbours import services
+    from tests.conftest import while_uncommitted
+
+    import_areas(app, "36012")
+    load_street_table(app)
+    app.config["HELP_FORM_MIN_SECONDS"] = 0
+    second_tab = app.test_client()
+    html = second_tab.get(JOIN).get_data(as_text=True)
+    tokens = {"csrf_token": csrf_from(html), "form_token": FORM_TOKEN_RE.search(html).group(1)}
+
+    def first_tab() -> None:
+        moorslede = db.session.scalars(select(Municipality).filter_by(code="36012")).one()
+        intake = services.Intake(
+            name="Griet Desmet", email="Griet@Example.be", streets=["Kerkstraat"], data_consent=True
+        )
+        services.join(moorslede, intake, "public_form")
+
+    (answer,) = while_uncommitted(
+        app, first_tab, lambda: second_tab.post(JOIN, data={**tokens, **answers()})
+    )
+    assert answer.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CaringNeighbour)) == 1

@@ -44,6 +44,7 @@ from fieldwork.neighbours.vocabulary import (
 from fieldwork.notifications.services import forget_address, notify_address
 from fieldwork.signals.filed import filer_step
 from fieldwork.signals.hooks import case_view
+from fieldwork.signals.identity import lock_identity
 from fieldwork.signals.models import ConsentText, Signal
 from fieldwork.signals.services import SignalError, create_signals, latest_consent_text
 from fieldwork.signals.vocabulary import THEME_DOMAINS, THEMES
@@ -355,6 +356,13 @@ def _checked(municipality: Municipality, about: Intake) -> Intake:
     )
 
 
+def hold_email(municipality_id: int, email: str) -> None:
+    """Until this transaction ends: the right to look up and add the caring neighbour with
+    this address here. A second sign-up at the same moment (a second tab, a resend after a
+    slow answer) waits, then finds the first and adds no second record."""
+    lock_identity(municipality_id, "caring neighbour", normalise_email(email))
+
+
 def join(
     municipality: Municipality, about: Intake, via: str, by: User | None = None
 ) -> CaringNeighbour:
@@ -362,6 +370,7 @@ def join(
     the coordinator adds them; from the public page waiting for the coordinator's
     confirmation (until then no link, no signal: nobody files about residents unseen)."""
     tidy = _checked(municipality, about)
+    hold_email(municipality.id, tidy.email)
     if by is not None and neighbour_by_email(tidy.email, True, municipality.id) is not None:
         raise NeighbourError(
             _(

@@ -146,6 +146,7 @@ def join(code: str) -> str | tuple[str, int]:
     if refusal is None and not claim_once(form.once.data, None):
         draft_saved()  # sent twice: the first was kept
         return render_template("neighbours/joined.html", municipality=municipality)
+    services.hold_email(municipality.id, form.email.data or "")
     known = services.neighbour_by_email(form.email.data or "", True, municipality.id)
     if known is not None and refusal is None:
         # already known here: the same thanks (the page never tells whether an address is
