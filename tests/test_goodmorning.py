@@ -1377,3 +1377,12 @@ def alerted_meanwhile(app: Any, people: dict[str, int]) -> dict[str, Any]:
         db.session.get(GoodMorningCall, call["id"]).status = "alerted"
         db.session.commit()
     return call
+
+
+def test_the_new_schedule_page_ignores_an_attempt_id_that_fits_no_column(app, people):
+    """The page takes ?attempt= from a call's "set up good-morning calls" link: an id that
+    fits no column is ignored (SQLite raised on it: a 500)."""
+    client = app.test_client()
+    login(client, "an@example.be")
+    assert client.get("/goeiemorgen/new?attempt=99999999999999999999").status_code == 200
+    assert client.get("/goeiemorgen/new?attempt=²").status_code == 200

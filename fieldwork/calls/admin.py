@@ -376,7 +376,7 @@ def _schedule_form() -> ScheduleForm:
 @roles_required(*STAFF)
 def new_schedule() -> str | Response | tuple[str, int]:
     form = _schedule_form()
-    attempt_id = request.args.get("attempt", type=int)
+    attempt_id = small_id(request.args.get("attempt"))  # 10**20 fits no column (SQLite raised)
     source = db.session.get(CallAttempt, attempt_id) if attempt_id else None
     if source is not None and source.target is None:
         source = None
