@@ -472,12 +472,9 @@ def test_an_email_held_back_by_the_mail_server_is_not_sent_after_an_erasure(
 
 def erase_the_resident_of(app: Any, client: Any, token: str, signal_id: int) -> int:
     """Erase (by the API, on request) the resident the signal is about; their id."""
+    from tests.test_privacy_erasure import erase_by_api
+
     with app.app_context():
-        resident_id = db.session.get(Signal, signal_id).resident_id
-    erased = client.post(
-        f"/api/v1/residents/{resident_id}/erasure",
-        json={"reason": "request"},
-        headers=bearer(token),
-    )
-    assert erased.status_code == 201, erased.get_json()
-    return int(resident_id)
+        resident_id = int(db.session.get(Signal, signal_id).resident_id)
+    erase_by_api(client, token, resident_id)
+    return resident_id

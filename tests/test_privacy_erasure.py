@@ -632,6 +632,11 @@ def test_a_colleague_or_a_neighbour_with_the_same_words_keeps_them(app, series):
 def erase_the_cases_resident(app, client, token: str, case_id: int) -> None:
     with app.app_context():
         resident_id = db.session.get_one(Case, case_id).resident_id
+    erase_by_api(client, token, resident_id)
+
+
+def erase_by_api(client, token: str, resident_id: int) -> None:
+    """Erase the resident on request, as the coordinator does by the API."""
     erased = client.post(
         f"/api/v1/residents/{resident_id}/erasure",
         json={"reason": "request"},
