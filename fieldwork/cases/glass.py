@@ -10,6 +10,7 @@ nobody owns yet (no owner, no team) is the coordinator's own triage work: no rea
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import timedelta
 
 from flask import current_app
@@ -35,12 +36,15 @@ def grant_minutes() -> int:
     return int(current_app.config.get("BREAK_GLASS_MINUTES", 30))
 
 
-def is_own_case(user: User, case: Case) -> bool:
+def is_own_case(user: User, case: Case, my_teams: Container[int] | None = None) -> bool:
+    """``my_teams``: the user's teams among those of a page of cases, asked once for all."""
     if case.owner_id is None and case.team_id is None:
         return True
     if case.owner_id == user.id:
         return True
-    return case.team_id is not None and in_team(case.team_id, user.id)
+    if case.team_id is None:
+        return False
+    return case.team_id in my_teams if my_teams is not None else in_team(case.team_id, user.id)
 
 
 def has_grant(user: User, case: Case) -> bool:
@@ -67,13 +71,7 @@ def behind_glass(user: User, cases: list[Case]) -> set[int]:
         return set()
     teams = {case.team_id for case in cases if case.team_id is not None}
     mine = {team_id for team_id in teams if in_team(team_id, user.id)}
-    outside = [
-        case.id
-        for case in cases
-        if not (case.owner_id is None and case.team_id is None)
-        and case.owner_id != user.id
-        and case.team_id not in mine
-    ]
+    outside = [case.id for case in cases if not is_own_case(user, case, mine)]
     if not outside:
         return set()
     since = utcnow() - timedelta(minutes=grant_minutes())

@@ -107,10 +107,18 @@ def _redirect_as_received(response: Response) -> Response:
         return response
     if response.status_code not in (302, 303) or not response.location:
         return response
-    refusals = [] if g.get("capture_claimed") else _take_error_flashes()
+    refusals = refused_by_the_view()
     if refusals:
         return json_error(409, " ".join(refusals))
     return received(response.location)
+
+
+def refused_by_the_view() -> list[str]:
+    """After a capture view redirected: the errors it said when it took no key (it refused
+    the capture and saved nothing), taken from the flashes; none when it saved it."""
+    if g.pop("capture_claimed", False):
+        return []
+    return _take_error_flashes()
 
 
 def _take_error_flashes() -> list[str]:

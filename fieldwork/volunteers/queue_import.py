@@ -18,7 +18,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, render_template, request, session
+from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import AnonymousUserMixin, current_user
 from sqlalchemy.exc import IntegrityError
@@ -30,7 +30,7 @@ from fieldwork.core.audit import record_audit
 from fieldwork.core.errors import reject_unstorable_text
 from fieldwork.core.forms import small_id
 from fieldwork.core.permissions import roles_required
-from fieldwork.core.receipts import KEY_HEADER, OUTBOX_HEADER, earlier_receipt
+from fieldwork.core.receipts import KEY_HEADER, OUTBOX_HEADER, earlier_receipt, refused_by_the_view
 from fieldwork.extensions import db
 
 bp = Blueprint("queue_import", __name__)
@@ -103,8 +103,8 @@ def _replay(record: dict[str, Any]) -> Outcome:
             reject_unstorable_text()  # the app's before_request checks do not run here
             view: Callable[..., Any] = current_app.view_functions[endpoint]
             answer = current_app.make_response(view(**view_args))
-            claimed = g.pop("capture_claimed", False)
-            refusals = [m for category, m in session.get("_flashes", []) if category == "error"]
+            redirected = answer.status_code in (302, 303)
+            refusals = refused_by_the_view() if redirected else []
         except IntegrityError:  # sent at this very moment by the phone after all
             db.session.rollback()
             return Outcome(title, name, "again")
@@ -116,9 +116,9 @@ def _replay(record: dict[str, Any]) -> Outcome:
             return Outcome(
                 title, name, "refused", _("Not accepted (%(status)d).", status=exc.code or 400)
             )
-    if answer.status_code in (302, 303) and (claimed or not refusals):
+    if redirected and not refusals:
         return Outcome(title, name, "received")
-    if answer.status_code in (302, 303):  # the view refused it: said so, saved nothing
+    if refusals:  # the view refused it: said so, saved nothing
         db.session.rollback()
         return Outcome(title, name, "refused", " ".join(refusals)[:200])
     db.session.rollback()
